@@ -1,0 +1,121 @@
+// The API table: which request/response schemas serve each key, and the advertised ranges.
+
+import { versionInRange } from "./schema.ts";
+import type { MessageSchema } from "./schema.ts";
+import { SUPPORTED_APIS } from "./supported-versions.ts";
+import * as messages from "./messages/index.ts";
+
+export const ApiKeys = {
+  Produce: 0,
+  Fetch: 1,
+  ListOffsets: 2,
+  Metadata: 3,
+  OffsetCommit: 8,
+  OffsetFetch: 9,
+  FindCoordinator: 10,
+  JoinGroup: 11,
+  Heartbeat: 12,
+  LeaveGroup: 13,
+  SyncGroup: 14,
+  DescribeGroups: 15,
+  ListGroups: 16,
+  ApiVersions: 18,
+  CreateTopics: 19,
+  DeleteTopics: 20,
+  InitProducerId: 22,
+  DescribeConfigs: 32,
+  CreatePartitions: 37,
+  DeleteGroups: 42,
+} as const;
+
+export type ApiName = keyof typeof ApiKeys;
+export type ApiKey = (typeof ApiKeys)[ApiName];
+
+export interface ApiDefinition<Request = unknown, Response = unknown> {
+  apiKey: number;
+  name: string;
+  requestSchema: MessageSchema<Request>;
+  responseSchema: MessageSchema<Response>;
+  minVersion: number;
+  maxVersion: number;
+}
+
+function defineApi<Request, Response>(
+  name: ApiName,
+  requestSchema: MessageSchema<Request>,
+  responseSchema: MessageSchema<Response>,
+): ApiDefinition<Request, Response> {
+  const apiKey = ApiKeys[name];
+  const supported = SUPPORTED_APIS.find((api) => api.apiKey === apiKey);
+  if (supported === undefined || supported.name !== name) throw new Error(`no supported version range for ${name}`);
+  return { apiKey, name, requestSchema, responseSchema, minVersion: supported.minVersion, maxVersion: supported.maxVersion };
+}
+
+/** Typed per API, e.g. `Apis.Produce.requestSchema` is a `MessageSchema<ProduceRequest>`. */
+export const Apis = {
+  Produce: defineApi("Produce", messages.ProduceRequestSchema, messages.ProduceResponseSchema),
+  Fetch: defineApi("Fetch", messages.FetchRequestSchema, messages.FetchResponseSchema),
+  ListOffsets: defineApi("ListOffsets", messages.ListOffsetsRequestSchema, messages.ListOffsetsResponseSchema),
+  Metadata: defineApi("Metadata", messages.MetadataRequestSchema, messages.MetadataResponseSchema),
+  OffsetCommit: defineApi("OffsetCommit", messages.OffsetCommitRequestSchema, messages.OffsetCommitResponseSchema),
+  OffsetFetch: defineApi("OffsetFetch", messages.OffsetFetchRequestSchema, messages.OffsetFetchResponseSchema),
+  FindCoordinator: defineApi(
+    "FindCoordinator",
+    messages.FindCoordinatorRequestSchema,
+    messages.FindCoordinatorResponseSchema,
+  ),
+  JoinGroup: defineApi("JoinGroup", messages.JoinGroupRequestSchema, messages.JoinGroupResponseSchema),
+  Heartbeat: defineApi("Heartbeat", messages.HeartbeatRequestSchema, messages.HeartbeatResponseSchema),
+  LeaveGroup: defineApi("LeaveGroup", messages.LeaveGroupRequestSchema, messages.LeaveGroupResponseSchema),
+  SyncGroup: defineApi("SyncGroup", messages.SyncGroupRequestSchema, messages.SyncGroupResponseSchema),
+  DescribeGroups: defineApi("DescribeGroups", messages.DescribeGroupsRequestSchema, messages.DescribeGroupsResponseSchema),
+  ListGroups: defineApi("ListGroups", messages.ListGroupsRequestSchema, messages.ListGroupsResponseSchema),
+  ApiVersions: defineApi("ApiVersions", messages.ApiVersionsRequestSchema, messages.ApiVersionsResponseSchema),
+  CreateTopics: defineApi("CreateTopics", messages.CreateTopicsRequestSchema, messages.CreateTopicsResponseSchema),
+  DeleteTopics: defineApi("DeleteTopics", messages.DeleteTopicsRequestSchema, messages.DeleteTopicsResponseSchema),
+  InitProducerId: defineApi("InitProducerId", messages.InitProducerIdRequestSchema, messages.InitProducerIdResponseSchema),
+  DescribeConfigs: defineApi(
+    "DescribeConfigs",
+    messages.DescribeConfigsRequestSchema,
+    messages.DescribeConfigsResponseSchema,
+  ),
+  CreatePartitions: defineApi(
+    "CreatePartitions",
+    messages.CreatePartitionsRequestSchema,
+    messages.CreatePartitionsResponseSchema,
+  ),
+  DeleteGroups: defineApi("DeleteGroups", messages.DeleteGroupsRequestSchema, messages.DeleteGroupsResponseSchema),
+} as const satisfies Record<ApiName, ApiDefinition<any, any>>;
+
+/** All supported APIs, ordered by key (the order ApiVersions advertises them in). */
+export const API_LIST: readonly ApiDefinition[] = Object.values(Apis).sort((a, b) => a.apiKey - b.apiKey);
+
+const apisByKey = new Map<number, ApiDefinition>(API_LIST.map((api) => [api.apiKey, api]));
+
+export function apiByKey(apiKey: number): ApiDefinition | undefined {
+  return apisByKey.get(apiKey);
+}
+
+export function isSupportedVersion(apiKey: number, version: number): boolean {
+  const api = apisByKey.get(apiKey);
+  return api !== undefined && version >= api.minVersion && version <= api.maxVersion;
+}
+
+/**
+ * Follows the spec's flexibleVersions even beyond the advertised range, so a request of a newer
+ * version still has its header parsed right (needed to answer UNSUPPORTED_VERSION).
+ */
+export function isFlexible(apiKey: number, version: number): boolean {
+  const api = apisByKey.get(apiKey);
+  return api !== undefined && versionInRange(api.requestSchema.flexibleVersions, version);
+}
+
+export function requestHeaderVersion(apiKey: number, version: number): 1 | 2 {
+  return isFlexible(apiKey, version) ? 2 : 1;
+}
+
+export function responseHeaderVersion(apiKey: number, version: number): 0 | 1 {
+  // ApiVersions responses keep header v0 so clients can read them before knowing our versions.
+  if (apiKey === ApiKeys.ApiVersions) return 0;
+  return isFlexible(apiKey, version) ? 1 : 0;
+}

@@ -1,0 +1,364 @@
+// Generates broker/protocol/messages/*.ts from Kafka's JSON message specs, restricted to the
+// versions in supported-versions.ts. Run with `npm run gen:protocol`; the output is committed
+// so the project builds without the specs.
+
+import { readFileSync, writeFileSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { SUPPORTED_APIS } from "../supported-versions.ts";
+import type { SupportedApi } from "../supported-versions.ts";
+
+const protocolDir = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const repoRoot = resolve(protocolDir, "../..");
+const specDir = resolve(repoRoot, "../shared/kafka-protocol/message");
+const outputDir = join(protocolDir, "messages");
+
+interface SpecField {
+  name: string;
+  type: string;
+  versions: string;
+  nullableVersions?: string;
+  taggedVersions?: string;
+  tag?: number;
+  default?: string | number | boolean;
+  flexibleVersions?: string;
+  fields?: SpecField[];
+}
+
+interface SpecMessage {
+  apiKey: number;
+  type: "request" | "response";
+  name: string;
+  validVersions: string;
+  flexibleVersions: string;
+  fields: SpecField[];
+  commonStructs?: { name: string; versions: string; fields: SpecField[] }[];
+}
+
+/** Removes `//` comments outside string literals (the specs are JSON with comments). */
+function stripJsonComments(text: string): string {
+  let output = "";
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i]!;
+    if (inString) {
+      output += char;
+      if (char === "\\") output += text[++i] ?? "";
+      else if (char === '"') inString = false;
+    } else if (char === '"') {
+      inString = true;
+      output += char;
+    } else if (char === "/" && text[i + 1] === "/") {
+      while (i < text.length && text[i] !== "\n") i++;
+      output += "\n";
+    } else {
+      output += char;
+    }
+  }
+  return output;
+}
+
+function readSpec(fileName: string): SpecMessage {
+  return JSON.parse(stripJsonComments(readFileSync(join(specDir, fileName), "utf8"))) as SpecMessage;
+}
+
+interface Range {
+  min: number;
+  max: number;
+}
+
+function parseRange(range: string | undefined): Range {
+  if (range === undefined || range === "none") return { min: 1, max: 0 };
+  if (range.endsWith("+")) return { min: Number(range.slice(0, -1)), max: Number.POSITIVE_INFINITY };
+  const dash = range.indexOf("-");
+  if (dash < 0) return { min: Number(range), max: Number(range) };
+  return { min: Number(range.slice(0, dash)), max: Number(range.slice(dash + 1)) };
+}
+
+function inRange(range: string | undefined, version: number): boolean {
+  const { min, max } = parseRange(range);
+  return version >= min && version <= max;
+}
+
+function versionsOf(api: SupportedApi): number[] {
+  const versions: number[] = [];
+  for (let v = api.minVersion; v <= api.maxVersion; v++) versions.push(v);
+  return versions;
+}
+
+function lowerFirst(name: string): string {
+  return name[0]!.toLowerCase() + name.slice(1);
+}
+
+function kebab(name: string): string {
+  return name.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase();
+}
+
+const PRIMITIVES = new Set([
+  "int8",
+  "int16",
+  "int32",
+  "int64",
+  "uint16",
+  "uint32",
+  "float64",
+  "bool",
+  "string",
+  "bytes",
+  "records",
+  "uuid",
+]);
+
+interface MessageContext {
+  spec: SpecMessage;
+  api: SupportedApi;
+  versions: number[];
+  flexibleVersions: string;
+  isResponse: boolean;
+  commonStructs: Map<string, SpecField[]>;
+  /** Interface declarations of nested structs, in order of first use. */
+  nestedInterfaces: string[];
+  /** Names taken by earlier messages: a clash would silently merge two different structs. */
+  takenInterfaceNames: Set<string>;
+  interfaceNames: Set<string>;
+}
+
+/** Whether a field is on the wire in `version` (tagged fields only exist in flexible versions). */
+function fieldOnWire(field: SpecField, version: number, flexibleVersions: string): boolean {
+  if (!inRange(field.versions, version)) return false;
+  if (field.tag !== undefined && inRange(field.taggedVersions, version)) return inRange(flexibleVersions, version);
+  return true;
+}
+
+function keptFields(fields: SpecField[], context: MessageContext): SpecField[] {
+  return fields.filter((field) => context.versions.some((v) => fieldOnWire(field, v, context.flexibleVersions)));
+}
+
+function structFieldsOf(field: SpecField, structName: string, context: MessageContext): SpecField[] {
+  const fields = field.fields ?? context.commonStructs.get(structName);
+  if (fields === undefined) throw new Error(`${context.spec.name}: no fields for struct ${structName}`);
+  return fields;
+}
+
+/** A struct's fields exist only in the versions where the field holding it does. */
+function narrowedTo(field: SpecField, context: MessageContext): MessageContext {
+  return { ...context, versions: context.versions.filter((v) => fieldOnWire(field, v, context.flexibleVersions)) };
+}
+
+function interfaceNameFor(structName: string, context: MessageContext): string {
+  return structName.startsWith(context.api.name) ? structName : context.spec.name + structName;
+}
+
+function literal(value: unknown): string {
+  if (typeof value === "bigint") return `${value}n`;
+  return JSON.stringify(value);
+}
+
+function defaultLiteral(field: SpecField): string | undefined {
+  const raw = field.default;
+  if (raw === undefined) return undefined;
+  const text = String(raw);
+  if (text === "null") return "null";
+  const baseType = field.type;
+  if (baseType === "int64") return literal(BigInt(text));
+  if (baseType === "bool") return literal(text === "true");
+  if (baseType === "string") return literal(text);
+  if (["int8", "int16", "int32", "uint16", "uint32", "float64"].includes(baseType)) return literal(Number(text));
+  throw new Error(`unsupported default ${text} for type ${baseType}`);
+}
+
+function indent(text: string, depth: number): string {
+  const pad = "  ".repeat(depth);
+  return text
+    .split("\n")
+    .map((line) => (line.length > 0 ? pad + line : line))
+    .join("\n");
+}
+
+/** Emits the schema literal of a field list, and registers the nested struct interfaces. */
+function emitFields(fields: SpecField[], context: MessageContext): string {
+  const lines = keptFields(fields, context).map((field) => emitField(field, context));
+  if (lines.length === 0) return "[]";
+  return `[\n${lines.map((line) => indent(line, 1)).join(",\n")},\n]`;
+}
+
+function emitType(typeName: string, field: SpecField, context: MessageContext): string {
+  const isArray = typeName.startsWith("[]");
+  const elementName = isArray ? typeName.slice(2) : typeName;
+  let element: string;
+  if (PRIMITIVES.has(elementName)) {
+    element = literal(elementName);
+  } else {
+    const structFields = structFieldsOf(field, elementName, context);
+    const structContext = narrowedTo(field, context);
+    element = `{ kind: "struct", name: ${literal(elementName)}, fields: ${emitFields(structFields, structContext)} }`;
+  }
+  return isArray ? `{ kind: "array", items: ${element} }` : element;
+}
+
+function emitField(field: SpecField, context: MessageContext): string {
+  const parts = [
+    `name: ${literal(lowerFirst(field.name))}`,
+    `type: ${emitType(field.type, field, context)}`,
+    `versions: ${literal(field.versions)}`,
+  ];
+  if (field.nullableVersions !== undefined) parts.push(`nullableVersions: ${literal(field.nullableVersions)}`);
+  if (field.tag !== undefined) {
+    parts.push(`tag: ${field.tag}`, `taggedVersions: ${literal(field.taggedVersions ?? field.versions)}`);
+  }
+  const defaultValue = defaultLiteral(field);
+  if (defaultValue !== undefined) parts.push(`default: ${defaultValue}`);
+  if (field.flexibleVersions !== undefined) parts.push(`flexibleVersions: ${literal(field.flexibleVersions)}`);
+  return `{ ${parts.join(", ")} }`;
+}
+
+function describeVersions(field: SpecField, context: MessageContext): string | undefined {
+  const notes: string[] = [];
+  const onWire = context.versions.filter((v) => fieldOnWire(field, v, context.flexibleVersions));
+  if (onWire.length !== context.versions.length) notes.push(`versions ${compactVersionList(onWire)}`);
+  const nullable = onWire.filter((v) => inRange(field.nullableVersions, v));
+  if (nullable.length > 0 && nullable.length !== onWire.length) notes.push(`nullable in ${compactVersionList(nullable)}`);
+  const tagged = onWire.filter((v) => field.tag !== undefined && inRange(field.taggedVersions, v));
+  if (tagged.length > 0) notes.push(`tagged field ${field.tag}`);
+  const defaultValue = defaultLiteral(field);
+  if (defaultValue !== undefined) notes.push(`default ${defaultValue}`);
+  return notes.length > 0 ? notes.join("; ") : undefined;
+}
+
+function compactVersionList(versions: number[]): string {
+  if (versions.length === 0) return "none";
+  const first = versions[0]!;
+  const last = versions[versions.length - 1]!;
+  return first === last ? `${first}` : `${first}-${last}`;
+}
+
+function tsType(field: SpecField, context: MessageContext): string {
+  const isArray = field.type.startsWith("[]");
+  const elementName = isArray ? field.type.slice(2) : field.type;
+  let element: string;
+  switch (elementName) {
+    case "int8":
+    case "int16":
+    case "int32":
+    case "uint16":
+    case "uint32":
+    case "float64":
+      element = "number";
+      break;
+    case "int64":
+      element = "bigint";
+      break;
+    case "bool":
+      element = "boolean";
+      break;
+    case "string":
+      element = "string";
+      break;
+    case "bytes":
+    case "uuid":
+      element = "Buffer";
+      break;
+    case "records":
+      // Responses may pass chunks read from the log, written out without copying.
+      element = context.isResponse ? "Buffer | Buffer[]" : "Buffer";
+      break;
+    default:
+      element = emitInterface(
+        interfaceNameFor(elementName, context),
+        structFieldsOf(field, elementName, context),
+        narrowedTo(field, context),
+      );
+  }
+  let type = isArray ? `${element.includes(" ") ? `(${element})` : element}[]` : element;
+  const nullable =
+    elementName === "records" ||
+    context.versions.some((v) => fieldOnWire(field, v, context.flexibleVersions) && inRange(field.nullableVersions, v));
+  if (nullable) type += " | null";
+  return type;
+}
+
+/** Emits (once) the interface of a struct and returns its name. */
+function emitInterface(name: string, fields: SpecField[], context: MessageContext): string {
+  if (context.interfaceNames.has(name)) return name;
+  if (context.takenInterfaceNames.has(name)) throw new Error(`interface name ${name} is used by two messages`);
+  context.interfaceNames.add(name);
+  const body = interfaceBody(fields, context);
+  context.nestedInterfaces.push(`export interface ${name} {\n${body}}\n`);
+  return name;
+}
+
+function interfaceBody(fields: SpecField[], context: MessageContext): string {
+  let body = "";
+  for (const field of keptFields(fields, context)) {
+    const note = describeVersions(field, context);
+    if (note !== undefined) body += `  /** ${note} */\n`;
+    // Decoded requests always carry every field (defaults fill the gaps); responses being
+    // built may leave out fields that not every version has, that are tagged, or whose
+    // spec default is the usual answer.
+    const inEveryVersion = context.versions.every(
+      (v) => fieldOnWire(field, v, context.flexibleVersions) && !(field.tag !== undefined && inRange(field.taggedVersions, v)),
+    );
+    const optional = context.isResponse && (!inEveryVersion || field.default !== undefined) ? "?" : "";
+    body += `  ${lowerFirst(field.name)}${optional}: ${tsType(field, context)};\n`;
+  }
+  return body;
+}
+
+function generateMessage(fileName: string, api: SupportedApi, allInterfaceNames: Set<string>): string {
+  const spec = readSpec(fileName);
+  const validRange = parseRange(spec.validVersions);
+  if (api.minVersion < validRange.min || api.maxVersion > validRange.max) {
+    throw new Error(`${spec.name}: supported ${api.minVersion}-${api.maxVersion} is outside ${spec.validVersions}`);
+  }
+  const context: MessageContext = {
+    spec,
+    api,
+    versions: versionsOf(api),
+    flexibleVersions: spec.flexibleVersions,
+    isResponse: spec.type === "response",
+    commonStructs: new Map((spec.commonStructs ?? []).map((struct) => [struct.name, struct.fields])),
+    nestedInterfaces: [],
+    takenInterfaceNames: allInterfaceNames,
+    interfaceNames: new Set([spec.name]),
+  };
+  if (allInterfaceNames.has(spec.name)) throw new Error(`duplicate interface ${spec.name}`);
+  const topInterface = `export interface ${spec.name} {\n${interfaceBody(spec.fields, context)}}\n`;
+  const schema =
+    `export const ${spec.name}Schema: MessageSchema<${spec.name}> = {\n` +
+    `  name: ${literal(spec.name)},\n` +
+    `  apiKey: ${spec.apiKey},\n` +
+    `  type: ${literal(spec.type)},\n` +
+    `  validVersions: ${literal(`${api.minVersion}-${api.maxVersion}`)},\n` +
+    `  flexibleVersions: ${literal(spec.flexibleVersions)},\n` +
+    `  fields: ${indent(emitFields(spec.fields, context), 1).trimStart()},\n` +
+    `};\n`;
+  for (const name of context.interfaceNames) allInterfaceNames.add(name);
+  return [topInterface, ...context.nestedInterfaces, schema].join("\n");
+}
+
+function main(): void {
+  mkdirSync(outputDir, { recursive: true });
+  for (const existing of readdirSync(outputDir)) {
+    if (existing.endsWith(".ts")) rmSync(join(outputDir, existing));
+  }
+  const interfaceNames = new Set<string>();
+  const moduleNames: string[] = [];
+  for (const api of SUPPORTED_APIS) {
+    const moduleName = kebab(api.name);
+    moduleNames.push(moduleName);
+    const header =
+      `// Generated by broker/protocol/gen/generate.ts from the Apache Kafka message specs\n` +
+      `// ${api.name}Request.json and ${api.name}Response.json (versions ${api.minVersion}-${api.maxVersion}). Do not edit.\n\n` +
+      `import type { MessageSchema } from "../schema.ts";\n`;
+    const request = generateMessage(`${api.name}Request.json`, api, interfaceNames);
+    const response = generateMessage(`${api.name}Response.json`, api, interfaceNames);
+    writeFileSync(join(outputDir, `${moduleName}.ts`), `${header}\n${request}\n${response}`);
+  }
+  const index =
+    `// Generated by broker/protocol/gen/generate.ts. Do not edit.\n\n` +
+    moduleNames.map((name) => `export * from "./${name}.ts";\n`).join("");
+  writeFileSync(join(outputDir, "index.ts"), index);
+  console.log(`wrote ${moduleNames.length} message modules to ${outputDir}`);
+}
+
+main();

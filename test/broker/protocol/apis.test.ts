@@ -1,0 +1,107 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import {
+  API_LIST,
+  ApiKeys,
+  Apis,
+  apiByKey,
+  isFlexible,
+  isSupportedVersion,
+  requestHeaderVersion,
+  responseHeaderVersion,
+} from "../../../broker/protocol/apis.ts";
+import { Reader, Writer } from "../../../broker/protocol/primitives.ts";
+import { decode, encode } from "../../../broker/protocol/schema.ts";
+import type { MessageSchema } from "../../../broker/protocol/schema.ts";
+import { sampleMessage } from "./sample-values.ts";
+
+const EXPECTED_RANGES: Record<number, [number, number]> = {
+  0: [3, 7],
+  1: [4, 11],
+  2: [1, 3],
+  3: [0, 6],
+  8: [2, 7],
+  9: [1, 5],
+  10: [0, 2],
+  11: [2, 5],
+  12: [1, 3],
+  13: [1, 3],
+  14: [1, 3],
+  15: [0, 4],
+  16: [0, 2],
+  18: [0, 3],
+  19: [0, 4],
+  20: [1, 3],
+  22: [0, 1],
+  32: [0, 2],
+  37: [0, 1],
+  42: [0, 1],
+};
+
+function assertRoundTrip(schema: MessageSchema<unknown>, version: number, value: unknown): void {
+  const bytes = encode(schema, version, value, new Writer()).toBuffer();
+  const reader = new Reader(bytes);
+  const decoded = decode(schema, version, reader);
+  assert.equal(reader.remaining, 0, `${schema.name} v${version} left bytes unread`);
+  assert.deepEqual(decoded, value, `${schema.name} v${version} decoded differently`);
+  const reencoded = encode(schema, version, decoded, new Writer()).toBuffer();
+  assert.deepEqual(reencoded, bytes, `${schema.name} v${version} re-encoded differently`);
+}
+
+describe("API table", () => {
+  it("when listing the APIs, then exactly the advertised set and ranges appear, by key", () => {
+    const actual = Object.fromEntries(API_LIST.map((api) => [api.apiKey, [api.minVersion, api.maxVersion]]));
+    assert.deepEqual(actual, EXPECTED_RANGES);
+    assert.deepEqual(
+      API_LIST.map((api) => api.apiKey),
+      Object.keys(EXPECTED_RANGES).map(Number),
+    );
+    for (const api of API_LIST) {
+      assert.equal(api.requestSchema.apiKey, api.apiKey);
+      assert.equal(api.responseSchema.apiKey, api.apiKey);
+      assert.equal(ApiKeys[api.name as keyof typeof ApiKeys], api.apiKey);
+    }
+  });
+
+  it("when looking up by key, then known keys resolve and unknown ones do not", () => {
+    assert.equal(apiByKey(0), Apis.Produce);
+    assert.equal(apiByKey(60), undefined);
+    assert.equal(isSupportedVersion(ApiKeys.Fetch, 11), true);
+    assert.equal(isSupportedVersion(ApiKeys.Fetch, 12), false);
+    assert.equal(isSupportedVersion(ApiKeys.Produce, 2), false);
+  });
+
+  it("when only ApiVersions v3 is flexible, then header versions follow and ApiVersions answers with header v0", () => {
+    for (const api of API_LIST) {
+      for (let version = api.minVersion; version <= api.maxVersion; version++) {
+        const flexible = api.apiKey === ApiKeys.ApiVersions && version === 3;
+        assert.equal(isFlexible(api.apiKey, version), flexible, `${api.name} v${version}`);
+        assert.equal(requestHeaderVersion(api.apiKey, version), flexible ? 2 : 1);
+        assert.equal(responseHeaderVersion(api.apiKey, version), 0);
+      }
+    }
+    // Beyond our range the spec still decides, so a newer client's header parses.
+    assert.equal(requestHeaderVersion(ApiKeys.ApiVersions, 4), 2);
+    assert.equal(requestHeaderVersion(ApiKeys.Metadata, 9), 2);
+    assert.equal(responseHeaderVersion(ApiKeys.Metadata, 9), 1);
+    assert.equal(responseHeaderVersion(ApiKeys.ApiVersions, 4), 0);
+  });
+});
+
+describe("every API and version round trips", () => {
+  for (const api of API_LIST) {
+    for (let version = api.minVersion; version <= api.maxVersion; version++) {
+      for (const [kind, schema] of [
+        ["request", api.requestSchema],
+        ["response", api.responseSchema],
+      ] as const) {
+        it(`when a populated ${api.name} v${version} ${kind} is encoded and decoded, then it is unchanged`, () => {
+          assertRoundTrip(schema, version, sampleMessage(schema, version, { nulls: false }));
+        });
+        it(`when a ${api.name} v${version} ${kind} has nulls in its nullable fields, then it round trips`, () => {
+          assertRoundTrip(schema, version, sampleMessage(schema, version, { nulls: true }));
+        });
+      }
+    }
+  }
+});

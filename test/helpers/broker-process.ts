@@ -1,0 +1,105 @@
+// Starts the real broker as a child process on a free loopback port, as the acceptance tests
+// require; the data directory survives kill/restart so recovery can be observed.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
+const tsxCli = join(repoRoot, "node_modules", "tsx", "dist", "cli.mjs");
+const mainScript = join(repoRoot, "broker", "server", "main.ts");
+
+export interface BrokerProcess {
+  host: string;
+  port: number;
+  /** "127.0.0.1:port", as clients take it. */
+  address: string;
+  dataDir: string;
+  output(): string;
+  /** SIGTERM and wait for a clean exit. */
+  stop(): Promise<number | null>;
+  /** SIGKILL: no shutdown work at all, as in a crash. */
+  kill(): Promise<void>;
+  /** Starts again on the same port and data directory. */
+  restart(): Promise<void>;
+  /** Stops if running and removes the data directory. */
+  cleanup(): Promise<void>;
+}
+
+export interface StartOptions {
+  config?: Record<string, string | number | boolean>;
+  dataDir?: string;
+  port?: number;
+}
+
+export async function startBroker(options: StartOptions = {}): Promise<BrokerProcess> {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "broker-test-"));
+  const configArgs = Object.entries(options.config ?? {}).flatMap(([k, v]) => ["--config", `${k}=${v}`]);
+  let child: ChildProcess | undefined;
+  let log = "";
+  let host = "127.0.0.1";
+  let port = options.port ?? 0;
+
+  const launch = async (): Promise<void> => {
+    const proc = spawn(process.execPath, [tsxCli, mainScript, "--port", String(port), "--data-dir", dataDir, ...configArgs], {
+      cwd: repoRoot,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child = proc;
+    await new Promise<void>((resolve, reject) => {
+      let lineBuffer = "";
+      const onData = (chunk: Buffer): void => {
+        const text = chunk.toString();
+        log += text;
+        lineBuffer += text;
+        const match = /listening on ([^\s:]+):(\d+)/.exec(lineBuffer);
+        if (match) {
+          host = match[1]!;
+          port = Number(match[2]);
+          resolve();
+        }
+      };
+      proc.stdout!.on("data", onData);
+      proc.stderr!.on("data", (chunk: Buffer) => { log += chunk.toString(); });
+      proc.once("exit", (code, signal) => reject(new Error(`broker exited (${code ?? signal}) before listening:\n${log}`)));
+    });
+  };
+
+  const waitExit = (proc: ChildProcess): Promise<number | null> =>
+    proc.exitCode !== null || proc.signalCode !== null
+      ? Promise.resolve(proc.exitCode)
+      : new Promise((resolve) => proc.once("exit", (code) => resolve(code)));
+
+  await launch();
+  const handle: BrokerProcess = {
+    get host() { return host; },
+    get port() { return port; },
+    get address() { return `${host}:${port}`; },
+    dataDir,
+    output: () => log,
+    async stop() {
+      if (!child) return null;
+      const proc = child;
+      child = undefined;
+      proc.kill("SIGTERM");
+      return waitExit(proc);
+    },
+    async kill() {
+      if (!child) return;
+      const proc = child;
+      child = undefined;
+      proc.kill("SIGKILL");
+      await waitExit(proc);
+    },
+    async restart() {
+      if (child) await handle.stop();
+      await launch();
+    },
+    async cleanup() {
+      await handle.kill();
+      if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  return handle;
+}
