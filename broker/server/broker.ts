@@ -1,0 +1,122 @@
+// A running broker: opens the cluster metadata and every partition log (recovering them), loads
+// the committed offsets from __consumer_offsets, then serves the Kafka protocol on TCP. Also runs
+// the periodic log work: retention, compaction and time-based flushing.
+import { createServer, type Server, type Socket } from "node:net";
+import { nodeFileSystem, type FileSystem } from "../storage/file-system.ts";
+import { compactLog } from "../storage/cleaner.ts";
+import type { BrokerState } from "./broker-state.ts";
+import { ClusterMetadata } from "./cluster.ts";
+import { brokerNumber, type BrokerConfig } from "./config.ts";
+import { Connection } from "./connection.ts";
+import { GroupCoordinator } from "./groups/coordinator.ts";
+import { CONSUMER_OFFSETS_TOPIC } from "./groups/offsets.ts";
+import type { Logger } from "./logger.ts";
+import { ConsumerOffsetsLog } from "./offsets-log.ts";
+import { createRequestRouter } from "./request-router.ts";
+import { TopicManager } from "./topics.ts";
+
+const flushCheckIntervalMs = 1000;
+
+export class Broker {
+  private server: Server | undefined;
+  private readonly connections = new Set<Connection>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private state: BrokerState | undefined;
+
+  constructor(
+    private readonly config: BrokerConfig,
+    private readonly log: Logger,
+    private readonly fs: FileSystem = nodeFileSystem,
+  ) {}
+
+  /** Starts serving; resolves with the bound address once the socket listens. */
+  async start(): Promise<{ host: string; port: number }> {
+    const server = createServer();
+    this.server = server;
+    const address = await new Promise<{ host: string; port: number }>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(this.config.port, this.config.host, () => {
+        const bound = server.address();
+        if (bound === null || typeof bound === "string") return reject(new Error("no TCP address"));
+        resolve({ host: this.config.host, port: bound.port });
+      });
+    });
+
+    // The advertised address must be the bound one, so --port 0 works for clients too.
+    const cluster = ClusterMetadata.open(this.config.dataDir, { nodeId: this.config.nodeId, host: address.host, port: address.port, rack: null });
+    const topics = new TopicManager(this.config, cluster, this.fs, this.log);
+    topics.openAll();
+    const offsetsPartitions = brokerNumber(this.config, "offsets.topic.num.partitions");
+    if (!cluster.topic(CONSUMER_OFFSETS_TOPIC)) {
+      topics.create(CONSUMER_OFFSETS_TOPIC, offsetsPartitions, { "cleanup.policy": "compact", "segment.bytes": String(100 * 1024 * 1024) }, true);
+    }
+    const groups = new GroupCoordinator({
+      offsetsLog: new ConsumerOffsetsLog(topics),
+      config: {
+        groupMinSessionTimeoutMs: brokerNumber(this.config, "group.min.session.timeout.ms"),
+        groupMaxSessionTimeoutMs: brokerNumber(this.config, "group.max.session.timeout.ms"),
+        groupInitialRebalanceDelayMs: brokerNumber(this.config, "group.initial.rebalance.delay.ms"),
+        offsetMetadataMaxBytes: brokerNumber(this.config, "offset.metadata.max.bytes"),
+        groupMaxSize: brokerNumber(this.config, "group.max.size"),
+        // The topic's real partition count decides, also when the config changed after creation.
+        offsetsTopicNumPartitions: cluster.topic(CONSUMER_OFFSETS_TOPIC)!.partitions.length,
+      },
+      partitionExists: (topic, partition) => topics.partition(topic, partition) !== undefined,
+    });
+    await groups.load();
+    const state: BrokerState = { config: this.config, cluster, topics, groups, log: this.log };
+    this.state = state;
+
+    const route = createRequestRouter(state);
+    const maxRequestBytes = brokerNumber(this.config, "socket.request.max.bytes");
+    server.on("connection", (socket: Socket) => {
+      const connection = new Connection(socket, route, maxRequestBytes, this.log);
+      this.connections.add(connection);
+      socket.on("close", () => this.connections.delete(connection));
+    });
+    this.schedulePeriodicWork(state);
+    this.log.info("broker started", { nodeId: this.config.nodeId, dataDir: this.config.dataDir, topics: cluster.topicNames().length });
+    return address;
+  }
+
+  /** Stops accepting, closes client connections, stops the coordinator and flushes every log. */
+  async stop(): Promise<void> {
+    for (const timer of this.timers) clearInterval(timer);
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    for (const connection of this.connections) connection.close();
+    if (this.state) {
+      await this.state.groups.close();
+      for (const partition of this.state.topics.allPartitions()) partition.log.flush();
+      this.state.topics.closeAll();
+    }
+    this.log.info("broker stopped");
+  }
+
+  private schedulePeriodicWork(state: BrokerState): void {
+    const every = (ms: number, work: () => void): void => {
+      const timer = setInterval(() => {
+        try {
+          work();
+        } catch (err) {
+          this.log.error("periodic log work failed", { error: err instanceof Error ? err.message : String(err) });
+        }
+      }, ms);
+      timer.unref();
+      this.timers.push(timer);
+    };
+    every(brokerNumber(this.config, "log.retention.check.interval.ms"), () => {
+      for (const partition of state.topics.allPartitions()) {
+        const { deletedSegments } = partition.log.applyRetention();
+        if (deletedSegments > 0) this.log.info("retention deleted segments", { topic: partition.topic, partition: partition.index, deletedSegments });
+      }
+    });
+    every(brokerNumber(this.config, "log.cleaner.backoff.ms"), () => {
+      for (const partition of state.topics.allPartitions()) {
+        if (partition.log.config.cleanupPolicy === "compact") compactLog(partition.log);
+      }
+    });
+    every(flushCheckIntervalMs, () => {
+      for (const partition of state.topics.allPartitions()) partition.log.flushIfDue();
+    });
+  }
+}

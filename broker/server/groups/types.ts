@@ -1,0 +1,158 @@
+// Plain request/result shapes of the group coordinator. They mirror the Kafka requests closely
+// enough that each wire handler only renames fields and picks the version's subset.
+
+import type { ErrorCode } from './error-codes.ts';
+import type { GroupState, MemberProtocol } from './group.ts';
+import type { FetchedTopicOffsets, TopicPartitionsQuery } from './offsets.ts';
+
+export type { FetchedTopicOffsets, TopicPartitionsQuery };
+
+export interface JoinGroupRequest {
+  groupId: string;
+  /** "" on a member's first join. */
+  memberId: string;
+  /** Accepted for wire compatibility; static membership is not implemented, so it is ignored. */
+  groupInstanceId: string | null;
+  clientId: string;
+  clientHost: string;
+  sessionTimeoutMs: number;
+  /** JoinGroup v0 has none: pass -1 and the session timeout is used, as Kafka does. */
+  rebalanceTimeoutMs: number;
+  protocolType: string;
+  protocols: MemberProtocol[];
+  /** true from JoinGroup v4: a first join gets MEMBER_ID_REQUIRED and an id to rejoin with. */
+  requireKnownMemberId: boolean;
+}
+
+export interface JoinGroupMemberInfo {
+  memberId: string;
+  groupInstanceId: string | null;
+  /** The member's metadata for the chosen protocol. */
+  metadata: Buffer;
+}
+
+export interface JoinGroupResult {
+  errorCode: ErrorCode;
+  /** -1 when the join failed. */
+  generationId: number;
+  /** null when the join failed (wire versions with a non-nullable field send ""). */
+  protocolType: string | null;
+  protocolName: string | null;
+  leaderId: string;
+  memberId: string;
+  /** Filled for the leader only. */
+  members: JoinGroupMemberInfo[];
+}
+
+export interface MemberAssignment {
+  memberId: string;
+  assignment: Buffer;
+}
+
+export interface SyncGroupRequest {
+  groupId: string;
+  generationId: number;
+  memberId: string;
+  /** Only the leader's request carries assignments; followers send []. */
+  assignments: MemberAssignment[];
+}
+
+export interface SyncGroupResult {
+  errorCode: ErrorCode;
+  protocolType: string | null;
+  protocolName: string | null;
+  assignment: Buffer;
+}
+
+export interface HeartbeatRequest {
+  groupId: string;
+  generationId: number;
+  memberId: string;
+}
+
+export interface HeartbeatResult {
+  errorCode: ErrorCode;
+}
+
+export interface LeavingMember {
+  memberId: string;
+  groupInstanceId: string | null;
+}
+
+export interface LeaveGroupRequest {
+  groupId: string;
+  /** LeaveGroup v0–2 name one member; v3 a list. */
+  members: LeavingMember[];
+}
+
+export interface LeaveGroupResult {
+  /** Whole-request error; NONE when each member has its own code below. */
+  errorCode: ErrorCode;
+  members: (LeavingMember & { errorCode: ErrorCode })[];
+}
+
+export interface DescribedMember {
+  memberId: string;
+  groupInstanceId: string | null;
+  clientId: string;
+  clientHost: string;
+  /** Empty unless the group is Stable (as in Kafka). */
+  metadata: Buffer;
+  assignment: Buffer;
+}
+
+export interface DescribedGroup {
+  groupId: string;
+  errorCode: ErrorCode;
+  /** "Dead" for a group the coordinator does not know. */
+  state: GroupState;
+  protocolType: string;
+  /** The chosen protocol while Stable, else "". */
+  protocolName: string;
+  members: DescribedMember[];
+}
+
+export interface ListedGroup {
+  groupId: string;
+  protocolType: string;
+  state: GroupState;
+}
+
+export interface ListGroupsResult {
+  errorCode: ErrorCode;
+  groups: ListedGroup[];
+}
+
+export interface DeleteGroupResult {
+  groupId: string;
+  errorCode: ErrorCode;
+}
+
+export interface OffsetToCommit {
+  topic: string;
+  partition: number;
+  offset: bigint;
+  /** -1 when the client does not know it. */
+  leaderEpoch: number;
+  metadata: string | null;
+}
+
+export interface OffsetCommitRequest {
+  groupId: string;
+  /** -1 for a standalone (manually assigned) consumer. */
+  generationId: number;
+  /** "" for a standalone consumer. */
+  memberId: string;
+  offsets: OffsetToCommit[];
+}
+
+export interface OffsetCommitPartitionResult {
+  topic: string;
+  partition: number;
+  errorCode: ErrorCode;
+}
+
+export interface OffsetFetchResult {
+  errorCode: ErrorCode;
+  topics: FetchedTopicOffsets[];
+}

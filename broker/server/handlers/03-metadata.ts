@@ -1,0 +1,44 @@
+import { Apis } from "../../protocol/apis.ts";
+import { ErrorCode } from "../../protocol/errors.ts";
+import type { MetadataResponseTopic } from "../../protocol/messages/index.ts";
+import type { TopicState } from "../cluster.ts";
+import { defineHandler } from "./handler.ts";
+
+export function describeTopic(topic: TopicState): MetadataResponseTopic {
+  return {
+    errorCode: ErrorCode.NONE,
+    name: topic.name,
+    isInternal: topic.isInternal,
+    partitions: topic.partitions.map((p) => ({
+      errorCode: ErrorCode.NONE,
+      partitionIndex: p.partition,
+      leaderId: p.leader,
+      replicaNodes: p.replicas,
+      isrNodes: p.isr,
+      offlineReplicas: [],
+    })),
+  };
+}
+
+export const metadataHandler = defineHandler(Apis.Metadata, (request, { broker, apiVersion }) => {
+  const { cluster, topics } = broker;
+  // v0 has no null: an empty list means every topic there.
+  const all = request.topics === null || (apiVersion === 0 && request.topics.length === 0);
+  // Before v4 the request has no flag and the broker setting alone decides.
+  const mayCreate = apiVersion < 4 || request.allowAutoTopicCreation;
+  const described: MetadataResponseTopic[] = all
+    ? cluster.allTopics().map(describeTopic)
+    : request.topics!.map(({ name }) => {
+        const existing = cluster.topic(name);
+        if (existing) return describeTopic(existing);
+        const created = mayCreate ? topics.autoCreate(name) : { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+        return "errorCode" in created ? { errorCode: created.errorCode, name, isInternal: false, partitions: [] } : describeTopic(created);
+      });
+  return {
+    throttleTimeMs: 0,
+    brokers: cluster.brokers.map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
+    clusterId: cluster.clusterId,
+    controllerId: cluster.controllerId,
+    topics: described,
+  };
+});

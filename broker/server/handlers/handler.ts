@@ -1,0 +1,28 @@
+// What every API handler gets and returns. A handler is a thin adapter: it reads the decoded
+// request, asks the domain modules (topics, partitions, groups), and builds the response for the
+// request's version. Protocol errors go into response error codes; a handler throws only when
+// the connection must be dropped.
+import type { ApiDefinition } from "../../protocol/apis.ts";
+import type { BrokerState } from "../broker-state.ts";
+
+export interface RequestContext {
+  broker: BrokerState;
+  apiVersion: number;
+  clientId: string;
+  clientHost: string;
+}
+
+/** `null` means no response is sent (Produce with acks=0). */
+export type HandlerResult<Response> = Response | null | Promise<Response | null>;
+
+export interface Handler<Request = any, Response = any> {
+  api: ApiDefinition<Request, Response>;
+  handle(request: Request, context: RequestContext): HandlerResult<Response>;
+}
+
+export function defineHandler<Request, Response>(
+  api: ApiDefinition<Request, Response>,
+  handle: (request: Request, context: RequestContext) => HandlerResult<Response>,
+): Handler<Request, Response> {
+  return { api, handle };
+}

@@ -1,0 +1,30 @@
+// Adapts the coordinator's OffsetsLog to the partitions of `__consumer_offsets`: each commit is
+// one uncompressed record batch appended to the group's partition, and loading reads the records
+// back from the files in offset order.
+import { decodeRecordBatch, encodeRecordBatch } from "../protocol/records.ts";
+import type { OffsetsLog, OffsetsLogRecord } from "./groups/offsets.ts";
+import type { TopicManager } from "./topics.ts";
+import { CONSUMER_OFFSETS_TOPIC } from "./groups/offsets.ts";
+
+export class ConsumerOffsetsLog implements OffsetsLog {
+  constructor(private readonly topics: TopicManager) {}
+
+  async append(partitionIndex: number, records: OffsetsLogRecord[]): Promise<void> {
+    const partition = this.topics.partition(CONSUMER_OFFSETS_TOPIC, partitionIndex);
+    if (!partition) throw new Error(`${CONSUMER_OFFSETS_TOPIC} has no partition ${partitionIndex}`);
+    const now = BigInt(Date.now());
+    const batch = encodeRecordBatch({ records: records.map((r) => ({ key: r.key, value: r.value, timestamp: now })) });
+    const outcome = partition.append(batch);
+    if (outcome.errorCode !== 0) throw new Error(`appending offsets failed: ${outcome.errorMessage}`);
+  }
+
+  *read(partitionIndex: number): Iterable<OffsetsLogRecord> {
+    const partition = this.topics.partition(CONSUMER_OFFSETS_TOPIC, partitionIndex);
+    if (!partition) return;
+    for (const stored of partition.log.batches()) {
+      for (const record of decodeRecordBatch(stored.bytes, 0).records) {
+        if (record.key) yield { key: record.key, value: record.value };
+      }
+    }
+  }
+}

@@ -1,0 +1,35 @@
+// Turns one request frame into one response frame: reads the header, checks the API and version,
+// decodes the body with the API's schema for that version, runs its handler, and encodes the
+// answer with the matching response header.
+import { apiByKey, ApiKeys, Apis, isSupportedVersion } from "../protocol/apis.ts";
+import { ErrorCode } from "../protocol/errors.ts";
+import { encodeResponse, peekApiKeyAndVersion, readRequestHeader } from "../protocol/headers.ts";
+import { decode } from "../protocol/schema.ts";
+import type { BrokerState } from "./broker-state.ts";
+import { DropConnection, type Connection, type FrameHandler, type ResponseFrame } from "./connection.ts";
+import { supportedApiVersions } from "./handlers/18-api-versions.ts";
+import { handlersByKey } from "./handlers/index.ts";
+
+export function createRequestRouter(broker: BrokerState): FrameHandler {
+  return (frame: Buffer, connection: Connection): ResponseFrame | Promise<ResponseFrame> => {
+    if (frame.length < 8) throw new DropConnection(`request frame of ${frame.length} bytes is too short for a header`);
+    const { apiKey, apiVersion } = peekApiKeyAndVersion(frame);
+    const api = apiByKey(apiKey);
+    const handler = handlersByKey.get(apiKey);
+    if (!api || !handler) throw new DropConnection(`unsupported api key ${apiKey}`);
+    const { header, bodyReader } = readRequestHeader(frame);
+
+    if (!isSupportedVersion(apiKey, apiVersion)) {
+      // Clients probe ApiVersions with their newest version and step down on error 35, reading
+      // the answer in the v0 layout; any other unsupported version is a client bug.
+      if (apiKey !== ApiKeys.ApiVersions) throw new DropConnection(`unsupported version ${apiVersion} of api ${api.name}`);
+      return encodeResponse(Apis.ApiVersions, 0, header.correlationId, supportedApiVersions(ErrorCode.UNSUPPORTED_VERSION));
+    }
+
+    const request = decode(api.requestSchema, apiVersion, bodyReader);
+    const context = { broker, apiVersion, clientId: header.clientId ?? "", clientHost: connection.clientHost };
+    const respond = (body: unknown): ResponseFrame => (body === null ? null : encodeResponse(api, apiVersion, header.correlationId, body));
+    const result = handler.handle(request, context);
+    return result instanceof Promise ? result.then(respond) : respond(result);
+  };
+}

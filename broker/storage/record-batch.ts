@@ -1,0 +1,200 @@
+// The few fields of a Kafka record batch (magic 2) that storage needs, read straight from the
+// bytes; the records themselves stay opaque here. Also a buffered scanner that walks the batches
+// of a segment file without one syscall per batch.
+
+import { crc32c } from "@node-rs/crc32";
+import type { FileHandle } from "./file-system.ts";
+
+export const BatchField = {
+  baseOffset: 0,
+  batchLength: 8,
+  partitionLeaderEpoch: 12,
+  magic: 16,
+  crc: 17,
+  attributes: 21,
+  lastOffsetDelta: 23,
+  baseTimestamp: 27,
+  maxTimestamp: 35,
+  producerId: 43,
+  producerEpoch: 51,
+  baseSequence: 53,
+  recordCount: 57,
+} as const;
+
+/** baseOffset + batchLength: the bytes not counted by batchLength. */
+export const LOG_OVERHEAD = 12;
+export const BATCH_HEADER_SIZE = 61;
+export const CURRENT_MAGIC = 2;
+/** The CRC covers everything from the attributes to the end of the batch. */
+export const CRC_COVERED_FROM = BatchField.attributes;
+
+const COMPRESSION_CODEC_MASK = 0x07;
+const TRANSACTIONAL_FLAG = 0x10;
+const CONTROL_FLAG = 0x20;
+
+export interface BatchHeader {
+  baseOffset: bigint;
+  /** Offset of the last record the batch was written with; compaction never lowers it. */
+  lastOffset: bigint;
+  /** Whole batch size in bytes, LOG_OVERHEAD included. */
+  sizeInBytes: number;
+  partitionLeaderEpoch: number;
+  magic: number;
+  crc: number;
+  attributes: number;
+  lastOffsetDelta: number;
+  baseTimestamp: bigint;
+  maxTimestamp: bigint;
+  producerId: bigint;
+  producerEpoch: number;
+  baseSequence: number;
+  recordCount: number;
+}
+
+/** Reads the header of the batch starting at `at`; `bytes` must hold at least BATCH_HEADER_SIZE bytes from there. */
+export function readBatchHeader(bytes: Buffer, at = 0): BatchHeader {
+  const baseOffset = bytes.readBigInt64BE(at + BatchField.baseOffset);
+  const lastOffsetDelta = bytes.readInt32BE(at + BatchField.lastOffsetDelta);
+  return {
+    baseOffset,
+    lastOffset: baseOffset + BigInt(lastOffsetDelta),
+    sizeInBytes: LOG_OVERHEAD + bytes.readInt32BE(at + BatchField.batchLength),
+    partitionLeaderEpoch: bytes.readInt32BE(at + BatchField.partitionLeaderEpoch),
+    magic: bytes.readInt8(at + BatchField.magic),
+    crc: bytes.readUInt32BE(at + BatchField.crc),
+    attributes: bytes.readInt16BE(at + BatchField.attributes),
+    lastOffsetDelta,
+    baseTimestamp: bytes.readBigInt64BE(at + BatchField.baseTimestamp),
+    maxTimestamp: bytes.readBigInt64BE(at + BatchField.maxTimestamp),
+    producerId: bytes.readBigInt64BE(at + BatchField.producerId),
+    producerEpoch: bytes.readInt16BE(at + BatchField.producerEpoch),
+    baseSequence: bytes.readInt32BE(at + BatchField.baseSequence),
+    recordCount: bytes.readInt32BE(at + BatchField.recordCount),
+  };
+}
+
+export function compressionCodecOf(attributes: number): number {
+  return attributes & COMPRESSION_CODEC_MASK;
+}
+
+export function isControlBatch(attributes: number): boolean {
+  return (attributes & CONTROL_FLAG) !== 0;
+}
+
+export function isTransactionalBatch(attributes: number): boolean {
+  return (attributes & TRANSACTIONAL_FLAG) !== 0;
+}
+
+export function computeBatchCrc(batch: Buffer): number {
+  return crc32c(batch.subarray(CRC_COVERED_FROM));
+}
+
+/** `batch` must be exactly one whole batch. */
+export function hasValidCrc(batch: Buffer): boolean {
+  return batch.readUInt32BE(BatchField.crc) === computeBatchCrc(batch);
+}
+
+/** Why the bytes at a position are not a usable batch; recovery truncates the log there. */
+export type FramingProblem =
+  | "torn-header"
+  | "torn-batch"
+  | "batch-length-too-small"
+  | "unsupported-magic";
+
+/** Checks the framing of the batch at `at` given `available` bytes from there to the end of the data. */
+export function framingProblemAt(bytes: Buffer, at: number, available: number): FramingProblem | null {
+  if (available < BATCH_HEADER_SIZE) return "torn-header";
+  const sizeInBytes = LOG_OVERHEAD + bytes.readInt32BE(at + BatchField.batchLength);
+  if (sizeInBytes < BATCH_HEADER_SIZE) return "batch-length-too-small";
+  if (bytes.readInt8(at + BatchField.magic) !== CURRENT_MAGIC) return "unsupported-magic";
+  if (sizeInBytes > available) return "torn-batch";
+  return null;
+}
+
+export type ScanStep =
+  | { kind: "batch"; position: number; header: BatchHeader }
+  | { kind: "end" }
+  | { kind: "invalid"; position: number; problem: FramingProblem };
+
+/**
+ * Walks the batches of a file region front to back through one reusable read buffer, so a scan
+ * costs one read per `bufferBytes` rather than one per batch.
+ */
+export class BatchFileScanner {
+  readonly #file: FileHandle;
+  readonly #end: number;
+  #window: Buffer;
+  #windowStart = 0;
+  #windowLength = 0;
+  #position: number;
+  #current: { position: number; size: number } | null = null;
+
+  constructor(file: FileHandle, startPosition: number, endPosition: number, bufferBytes: number) {
+    this.#file = file;
+    this.#position = startPosition;
+    this.#end = endPosition;
+    this.#window = Buffer.allocUnsafeSlow(Math.max(bufferBytes, BATCH_HEADER_SIZE));
+  }
+
+  /** Position of the next batch to be returned (the end of the valid region once the scan stops). */
+  get position(): number {
+    return this.#position;
+  }
+
+  next(): ScanStep {
+    const position = this.#position;
+    const available = this.#end - position;
+    if (available <= 0) return { kind: "end" };
+    if (available < BATCH_HEADER_SIZE) return { kind: "invalid", position, problem: "torn-header" };
+    const at = this.#ensureWindow(position, BATCH_HEADER_SIZE);
+    const problem = framingProblemAt(this.#window, at, available);
+    if (problem !== null) return { kind: "invalid", position, problem };
+    const header = readBatchHeader(this.#window, at);
+    this.#current = { position, size: header.sizeInBytes };
+    this.#position = position + header.sizeInBytes;
+    return { kind: "batch", position, header };
+  }
+
+  /**
+   * The whole bytes of the batch last returned by next(). The buffer may be a view into the scan
+   * buffer, valid only until the next call: copy it to keep it.
+   */
+  currentBatchBytes(): Buffer {
+    const current = this.#current;
+    if (current === null) throw new Error("currentBatchBytes() called before a batch was returned");
+    if (current.size > this.#window.length) {
+      const own = Buffer.allocUnsafe(current.size);
+      readExactly(this.#file, own, current.position);
+      return own;
+    }
+    const at = this.#ensureWindow(current.position, current.size);
+    return this.#window.subarray(at, at + current.size);
+  }
+
+  /** A copy of the batch last returned by next(), owned by the caller. */
+  copyCurrentBatchBytes(): Buffer {
+    const bytes = this.currentBatchBytes();
+    return bytes.buffer === this.#window.buffer ? Buffer.from(bytes) : bytes;
+  }
+
+  /** Returns where `[position, position + length)` starts inside the window, reading the file if needed. */
+  #ensureWindow(position: number, length: number): number {
+    const windowEnd = this.#windowStart + this.#windowLength;
+    if (position >= this.#windowStart && position + length <= windowEnd) return position - this.#windowStart;
+    const toRead = Math.min(this.#window.length, this.#end - position);
+    const read = this.#file.read(this.#window, 0, toRead, position);
+    if (read < length) {
+      throw new Error(`${this.#file.path}: expected ${length} bytes at ${position}, file ended after ${read}`);
+    }
+    this.#windowStart = position;
+    this.#windowLength = read;
+    return 0;
+  }
+}
+
+export function readExactly(file: FileHandle, into: Buffer, position: number): void {
+  const read = file.read(into, 0, into.length, position);
+  if (read !== into.length) {
+    throw new Error(`${file.path}: expected ${into.length} bytes at ${position}, file ended after ${read}`);
+  }
+}

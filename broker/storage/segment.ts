@@ -1,0 +1,505 @@
+// One segment of a partition log: `<base>.log` holding whole record batches back to back, with
+// its sparse `<base>.index` and `<base>.timeindex`. The log file is the source of truth; both
+// indexes can always be rebuilt from it.
+
+import { join } from "node:path";
+import type { FileHandle, FileSystem } from "./file-system.ts";
+import { OffsetIndex } from "./offset-index.ts";
+import { BATCH_HEADER_SIZE, BatchFileScanner, hasValidCrc, readBatchHeader, readExactly } from "./record-batch.ts";
+import type { BatchHeader, ScanStep } from "./record-batch.ts";
+import { TimeIndex } from "./time-index.ts";
+
+export const LOG_FILE_SUFFIX = ".log";
+export const INDEX_FILE_SUFFIX = ".index";
+export const TIME_INDEX_FILE_SUFFIX = ".timeindex";
+/** Suffix of a segment being written by the cleaner; such files are discarded if found at startup. */
+export const CLEANED_FILE_SUFFIX = ".cleaned";
+
+/** Offsets inside a segment are stored as int32 relative to its base offset. */
+export const MAX_RELATIVE_OFFSET = 0x7fffffffn;
+/** Timestamp of a batch that carries none. */
+export const NO_TIMESTAMP = -1n;
+
+// The read path scans from an index entry, at most about one index interval before the target.
+const READ_SCAN_BUFFER_BYTES = 16 * 1024;
+export const BULK_SCAN_BUFFER_BYTES = 1024 * 1024;
+
+const EMPTY = Buffer.alloc(0);
+
+export function segmentFileName(baseOffset: bigint, suffix: string): string {
+  return baseOffset.toString().padStart(20, "0") + suffix;
+}
+
+/** The base offset named by a segment's `.log` file name, or null for any other file. */
+export function parseLogFileName(name: string): bigint | null {
+  const match = /^(\d{20})\.log$/.exec(name);
+  return match === null ? null : BigInt(match[1]!);
+}
+
+export interface SegmentOptions {
+  indexIntervalBytes: number;
+  clock: () => number;
+}
+
+export interface RecoveryResult {
+  validBytes: number;
+  truncatedBytes: number;
+  batchCount: number;
+  /** Why the scan stopped before the end of the file, or null when the whole file was valid. */
+  problem: string | null;
+}
+
+export type ReadStop = "segment-end" | "max-bytes" | "upper-bound";
+
+export interface SegmentRead {
+  /** Whole batches, exactly as stored; empty when none qualified. */
+  data: Buffer;
+  /** Why reading stopped; only "segment-end" lets a reader go on into the next segment. */
+  stoppedBy: ReadStop;
+}
+
+export interface StoredBatch extends BatchHeader {
+  /** Byte position of the batch in its segment's log file. */
+  position: number;
+  segmentBaseOffset: bigint;
+  /** The whole batch, owned by the caller. */
+  bytes: Buffer;
+}
+
+export class CorruptSegmentError extends Error {}
+
+export class Segment {
+  readonly baseOffset: bigint;
+  readonly dir: string;
+  readonly #fs: FileSystem;
+  readonly #options: SegmentOptions;
+  readonly #log: FileHandle;
+  readonly #offsetIndex: OffsetIndex;
+  readonly #timeIndex: TimeIndex;
+  #fileSuffix: string;
+  #nextOffset: bigint;
+  #maxTimestamp = NO_TIMESTAMP;
+  #offsetOfMaxTimestamp: bigint;
+  #bytesSinceLastIndexEntry = 0;
+  #rollingBaseTimeMs: number | null = null;
+
+  private constructor(
+    fs: FileSystem,
+    dir: string,
+    baseOffset: bigint,
+    options: SegmentOptions,
+    fileSuffix: string,
+    files: { log: FileHandle; index: FileHandle; timeIndex: FileHandle },
+  ) {
+    this.#fs = fs;
+    this.dir = dir;
+    this.baseOffset = baseOffset;
+    this.#options = options;
+    this.#fileSuffix = fileSuffix;
+    this.#log = files.log;
+    this.#offsetIndex = new OffsetIndex(files.index, baseOffset);
+    this.#timeIndex = new TimeIndex(files.timeIndex, baseOffset);
+    this.#nextOffset = baseOffset;
+    this.#offsetOfMaxTimestamp = baseOffset;
+  }
+
+  /**
+   * Creates an empty segment. With a `fileSuffix` (the cleaner's `.cleaned`) any leftover files of
+   * that name are emptied; without one, existing data is refused rather than overwritten.
+   */
+  static create(fs: FileSystem, dir: string, baseOffset: bigint, options: SegmentOptions, fileSuffix = ""): Segment {
+    const path = (suffix: string) => join(dir, segmentFileName(baseOffset, suffix) + fileSuffix);
+    const files = openAll(fs, [path(LOG_FILE_SUFFIX), path(INDEX_FILE_SUFFIX), path(TIME_INDEX_FILE_SUFFIX)], true);
+    const [log, index, timeIndex] = files;
+    if (log.size() > 0 && fileSuffix === "") {
+      closeAll(files);
+      throw new Error(`${log.path} already holds ${log.size()} bytes`);
+    }
+    for (const file of files) if (file.size() > 0) file.truncate(0);
+    return new Segment(fs, dir, baseOffset, options, fileSuffix, { log, index, timeIndex });
+  }
+
+  /**
+   * Opens an existing segment. With `recover`, or when an index is missing or fails its checks,
+   * the log is scanned and validated batch by batch, a bad tail is cut off and both indexes are
+   * rebuilt; otherwise only the part of the log after the last index entry is read.
+   */
+  static open(
+    fs: FileSystem,
+    dir: string,
+    baseOffset: bigint,
+    options: SegmentOptions,
+    { recover }: { recover: boolean },
+  ): { segment: Segment; recovery: RecoveryResult | null } {
+    const path = (suffix: string) => join(dir, segmentFileName(baseOffset, suffix));
+    const indexesPresent = fs.exists(path(INDEX_FILE_SUFFIX)) && fs.exists(path(TIME_INDEX_FILE_SUFFIX));
+    const log = fs.open(path(LOG_FILE_SUFFIX), { create: false });
+    const [index, timeIndex] = openAll(fs, [path(INDEX_FILE_SUFFIX), path(TIME_INDEX_FILE_SUFFIX)], true, [log]);
+    const segment = new Segment(fs, dir, baseOffset, options, "", { log, index, timeIndex });
+    try {
+      const needsRecovery = recover || !indexesPresent || !segment.#loadFromIndexes();
+      return { segment, recovery: needsRecovery ? segment.recover() : null };
+    } catch (error) {
+      segment.close();
+      throw error;
+    }
+  }
+
+  get logPath(): string {
+    return this.#path(LOG_FILE_SUFFIX);
+  }
+
+  get indexPath(): string {
+    return this.#path(INDEX_FILE_SUFFIX);
+  }
+
+  get timeIndexPath(): string {
+    return this.#path(TIME_INDEX_FILE_SUFFIX);
+  }
+
+  get size(): number {
+    return this.#log.size();
+  }
+
+  get isEmpty(): boolean {
+    return this.#log.size() === 0;
+  }
+
+  /** One past the last offset stored here (the base offset when empty). */
+  get nextOffset(): bigint {
+    return this.#nextOffset;
+  }
+
+  /** Largest batch maxTimestamp stored here, or NO_TIMESTAMP. */
+  get maxTimestamp(): bigint {
+    return this.#maxTimestamp;
+  }
+
+  get offsetIndex(): OffsetIndex {
+    return this.#offsetIndex;
+  }
+
+  get timeIndex(): TimeIndex {
+    return this.#timeIndex;
+  }
+
+  /**
+   * The time segment age is measured from for rolling: when the first batch was appended, or
+   * after a restart the first batch's timestamp if that is earlier than the restart.
+   */
+  get rollingBaseTimeMs(): number | null {
+    return this.#rollingBaseTimeMs;
+  }
+
+  /** The time retention by age compares: the largest batch timestamp, else the file's modification time. */
+  largestTimestampMs(): number {
+    return this.#maxTimestamp >= 0n ? Number(this.#maxTimestamp) : this.#log.lastModifiedMs();
+  }
+
+  /**
+   * Appends whole batches whose offsets were already assigned: `batches` spans offsets
+   * `baseOffset`..`lastOffset` and its largest batch timestamp is `maxTimestamp`.
+   */
+  append(batches: Buffer, baseOffset: bigint, lastOffset: bigint, maxTimestamp: bigint): void {
+    if (baseOffset < this.#nextOffset) {
+      throw new RangeError(`offset ${baseOffset} is below segment ${this.baseOffset}'s next offset ${this.#nextOffset}`);
+    }
+    if (lastOffset - this.baseOffset > MAX_RELATIVE_OFFSET) {
+      throw new RangeError(`offset ${lastOffset} is too far from segment base ${this.baseOffset}`);
+    }
+    const position = this.#log.size();
+    this.#log.append(batches);
+    this.#rollingBaseTimeMs ??= this.#options.clock();
+    this.#trackAppended(position, batches.length, baseOffset, lastOffset, maxTimestamp);
+  }
+
+  /**
+   * Reads whole batches starting with the one that contains `startOffset` (or the first after it),
+   * as many as fit in `maxBytes`; with `minOneBatch` the first batch is returned even when it alone
+   * is larger. Batches holding offsets ≥ `upperBoundOffset` are left out.
+   */
+  read(startOffset: bigint, maxBytes: number, minOneBatch: boolean, upperBoundOffset?: bigint): SegmentRead {
+    const found = this.#firstBatchEndingAtOrAfter(startOffset, READ_SCAN_BUFFER_BYTES);
+    if (found === null) return { data: EMPTY, stoppedBy: "segment-end" };
+    const { scanner } = found;
+    const startPosition = found.first.position;
+    let step: ScanStep = found.first;
+    let total = 0;
+    let stoppedBy: ReadStop = "segment-end";
+    while (step.kind === "batch") {
+      const { header } = step;
+      if (upperBoundOffset !== undefined && header.lastOffset >= upperBoundOffset) {
+        stoppedBy = "upper-bound";
+        break;
+      }
+      if (total + header.sizeInBytes > maxBytes && !(total === 0 && minOneBatch)) {
+        stoppedBy = "max-bytes";
+        break;
+      }
+      total += header.sizeInBytes;
+      step = scanner.next();
+    }
+    if (step.kind === "invalid") this.#throwCorrupt(step.position, step.problem);
+    if (total === 0) return { data: EMPTY, stoppedBy };
+    const data = Buffer.allocUnsafe(total);
+    readExactly(this.#log, data, startPosition);
+    return { data, stoppedBy };
+  }
+
+  /** Batches from the one containing `fromOffset` to the end, read through a large buffer. */
+  *batches(fromOffset: bigint = this.baseOffset, bufferBytes = BULK_SCAN_BUFFER_BYTES): Generator<StoredBatch> {
+    const found = this.#firstBatchEndingAtOrAfter(fromOffset, bufferBytes);
+    if (found === null) return;
+    const { scanner } = found;
+    let step: ScanStep = found.first;
+    while (step.kind === "batch") {
+      yield { ...step.header, position: step.position, segmentBaseOffset: this.baseOffset, bytes: scanner.copyCurrentBatchBytes() };
+      step = scanner.next();
+    }
+    if (step.kind === "invalid") this.#throwCorrupt(step.position, step.problem);
+  }
+
+  /** The first batch at or after `minOffset` whose maxTimestamp ≥ `timestamp`. */
+  findByTimestamp(timestamp: bigint, minOffset: bigint): { offset: bigint; timestamp: bigint } | null {
+    if (this.#maxTimestamp < timestamp) return null;
+    const indexed = this.#timeIndex.lastEntryBefore(timestamp);
+    let startOffset = indexed?.offset ?? this.baseOffset;
+    if (startOffset < minOffset) startOffset = minOffset;
+    const found = this.#firstBatchEndingAtOrAfter(startOffset, READ_SCAN_BUFFER_BYTES);
+    if (found === null) return null;
+    let step: ScanStep = found.first;
+    while (step.kind === "batch") {
+      if (step.header.maxTimestamp >= timestamp) {
+        const offset = step.header.baseOffset > minOffset ? step.header.baseOffset : minOffset;
+        return { offset, timestamp: step.header.maxTimestamp };
+      }
+      step = found.scanner.next();
+    }
+    if (step.kind === "invalid") this.#throwCorrupt(step.position, step.problem);
+    return null;
+  }
+
+  /**
+   * Scans the whole log checking each batch (framing, magic 2, CRC, offsets increasing), cuts the
+   * file at the end of the last valid batch and rebuilds both indexes.
+   */
+  recover(): RecoveryResult {
+    this.#offsetIndex.reset();
+    this.#timeIndex.reset();
+    this.#resetTrackedState();
+    const sizeBefore = this.#log.size();
+    const scanner = new BatchFileScanner(this.#log, 0, sizeBefore, BULK_SCAN_BUFFER_BYTES);
+    let validBytes = 0;
+    let batchCount = 0;
+    let problem: string | null = null;
+    for (;;) {
+      const step = scanner.next();
+      if (step.kind === "end") break;
+      if (step.kind === "invalid") {
+        problem = step.problem;
+        break;
+      }
+      const { header } = step;
+      problem = this.#offsetProblem(header) ?? (hasValidCrc(scanner.currentBatchBytes()) ? null : "crc-mismatch");
+      if (problem !== null) break;
+      if (batchCount === 0) this.#rollingBaseTimeMs = this.#rollingBaseTimeAfterRestart(header);
+      this.#trackAppended(step.position, header.sizeInBytes, header.baseOffset, header.lastOffset, header.maxTimestamp);
+      validBytes = step.position + header.sizeInBytes;
+      batchCount += 1;
+    }
+    if (validBytes < sizeBefore) this.#log.truncate(validBytes);
+    this.flush();
+    return { validBytes, truncatedBytes: sizeBefore - validBytes, batchCount, problem };
+  }
+
+  /**
+   * Removes every batch holding an offset ≥ `offset` (a batch straddling it goes whole); the next
+   * offset becomes `offset`. Returns the number of bytes removed.
+   */
+  truncateTo(offset: bigint): number {
+    if (offset < this.baseOffset) throw new RangeError(`offset ${offset} is below segment base ${this.baseOffset}`);
+    if (offset >= this.#nextOffset) {
+      this.#nextOffset = offset;
+      return 0;
+    }
+    const found = this.#firstBatchEndingAtOrAfter(offset, READ_SCAN_BUFFER_BYTES);
+    const cutPosition = found?.first.position ?? this.#log.size();
+    // Index entries pointing at the first removed batch go too, even if that batch starts below `offset`.
+    const firstRemovedOffset = found !== null && found.first.header.baseOffset < offset ? found.first.header.baseOffset : offset;
+    const removedBytes = this.#log.size() - cutPosition;
+    this.#offsetIndex.truncateTo(firstRemovedOffset);
+    this.#timeIndex.truncateTo(firstRemovedOffset);
+    this.#log.truncate(cutPosition);
+    if (!this.#loadFromIndexes()) this.recover();
+    this.#nextOffset = offset;
+    if (this.isEmpty) this.#rollingBaseTimeMs = null;
+    this.flush();
+    return removedBytes;
+  }
+
+  /** Called when the segment stops being the active one: indexes its largest timestamp. */
+  onBecomeInactive(): void {
+    if (this.#maxTimestamp >= 0n) this.#timeIndex.maybeAppend(this.#maxTimestamp, this.#offsetOfMaxTimestamp);
+  }
+
+  /** Makes the log data durable; enough for the active segment, whose indexes are rebuilt by recovery. */
+  syncLog(): void {
+    this.#log.sync();
+  }
+
+  /** Makes the log and both indexes durable. */
+  flush(): void {
+    this.#log.sync();
+    this.#offsetIndex.sync();
+    this.#timeIndex.sync();
+  }
+
+  close(): void {
+    closeAll([this.#log, { close: () => this.#offsetIndex.close() }, { close: () => this.#timeIndex.close() }]);
+  }
+
+  /** Closes and removes the files; the log goes first, so a crash leaves at most orphan indexes. */
+  delete(): void {
+    this.close();
+    this.#fs.remove(this.logPath);
+    this.#fs.remove(this.indexPath);
+    this.#fs.remove(this.timeIndexPath);
+  }
+
+  /**
+   * Makes this (flushed) cleaned segment take the place of `original`, which has the same base
+   * offset. The old indexes go first and the log rename is the commit point: a crash before it
+   * leaves the original log without indexes, after it the cleaned log without indexes, and
+   * either is recovered by rebuilding its indexes; `.cleaned` leftovers are discarded at startup.
+   */
+  replace(original: Segment): void {
+    if (original.baseOffset !== this.baseOffset) throw new Error("a cleaned segment replaces a segment with its own base offset");
+    original.close();
+    this.#fs.remove(original.indexPath);
+    this.#fs.remove(original.timeIndexPath);
+    this.#fs.rename(this.logPath, original.logPath);
+    this.#fs.rename(this.indexPath, original.indexPath);
+    this.#fs.rename(this.timeIndexPath, original.timeIndexPath);
+    this.#fileSuffix = "";
+    this.#fs.syncDir(this.dir);
+  }
+
+  #path(suffix: string): string {
+    return join(this.dir, segmentFileName(this.baseOffset, suffix) + this.#fileSuffix);
+  }
+
+  #trackAppended(position: number, size: number, baseOffset: bigint, lastOffset: bigint, maxTimestamp: bigint): void {
+    if (maxTimestamp > this.#maxTimestamp) {
+      this.#maxTimestamp = maxTimestamp;
+      this.#offsetOfMaxTimestamp = baseOffset;
+    }
+    if (this.#bytesSinceLastIndexEntry >= this.#options.indexIntervalBytes) {
+      this.#offsetIndex.append(baseOffset, position);
+      if (this.#maxTimestamp >= 0n) this.#timeIndex.maybeAppend(this.#maxTimestamp, this.#offsetOfMaxTimestamp);
+      this.#bytesSinceLastIndexEntry = 0;
+    }
+    this.#bytesSinceLastIndexEntry += size;
+    this.#nextOffset = lastOffset + 1n;
+  }
+
+  #resetTrackedState(): void {
+    this.#nextOffset = this.baseOffset;
+    this.#maxTimestamp = NO_TIMESTAMP;
+    this.#offsetOfMaxTimestamp = this.baseOffset;
+    this.#bytesSinceLastIndexEntry = 0;
+    this.#rollingBaseTimeMs = null;
+  }
+
+  /**
+   * Restores the in-memory state from the indexes plus a scan of the log after the last offset
+   * index entry (every earlier batch is covered by the last time index entry). Returns false when
+   * the indexes or that tail are inconsistent, in which case the segment needs recovery.
+   */
+  #loadFromIndexes(): boolean {
+    this.#resetTrackedState();
+    const logSize = this.#log.size();
+    if (!this.#offsetIndex.isConsistentWith(logSize)) return false;
+    const lastEntry = this.#offsetIndex.lastEntry;
+    const lastTimeEntry = this.#timeIndex.lastEntry;
+    if (lastTimeEntry !== null) {
+      this.#maxTimestamp = lastTimeEntry.timestamp;
+      this.#offsetOfMaxTimestamp = lastTimeEntry.offset;
+    }
+    const tailStart = lastEntry?.position ?? 0;
+    if (lastEntry !== null) this.#nextOffset = lastEntry.offset;
+    const scanner = new BatchFileScanner(this.#log, tailStart, logSize, READ_SCAN_BUFFER_BYTES);
+    for (let step = scanner.next(); step.kind !== "end"; step = scanner.next()) {
+      if (step.kind === "invalid") return false;
+      const { header } = step;
+      if (this.#offsetProblem(header) !== null || !hasValidCrc(scanner.currentBatchBytes())) return false;
+      if (header.maxTimestamp > this.#maxTimestamp) {
+        this.#maxTimestamp = header.maxTimestamp;
+        this.#offsetOfMaxTimestamp = header.baseOffset;
+      }
+      this.#nextOffset = header.lastOffset + 1n;
+    }
+    if (!this.#timeIndex.isConsistentWith(this.#nextOffset)) return false;
+    this.#bytesSinceLastIndexEntry = logSize - tailStart;
+    if (logSize > 0) {
+      const first = Buffer.alloc(BATCH_HEADER_SIZE);
+      readExactly(this.#log, first, 0);
+      this.#rollingBaseTimeMs = this.#rollingBaseTimeAfterRestart(readBatchHeader(first));
+    }
+    return true;
+  }
+
+  #rollingBaseTimeAfterRestart(firstBatch: BatchHeader): number {
+    const now = this.#options.clock();
+    return firstBatch.maxTimestamp >= 0n && Number(firstBatch.maxTimestamp) < now ? Number(firstBatch.maxTimestamp) : now;
+  }
+
+  #offsetProblem(header: BatchHeader): string | null {
+    if (header.baseOffset < this.#nextOffset) return "offset-not-increasing";
+    if (header.lastOffsetDelta < 0) return "negative-last-offset-delta";
+    if (header.lastOffset - this.baseOffset > MAX_RELATIVE_OFFSET) return "offset-beyond-segment-range";
+    return null;
+  }
+
+  /** Scanner positioned after the first batch whose last offset is ≥ `offset`, and that batch. */
+  #firstBatchEndingAtOrAfter(
+    offset: bigint,
+    bufferBytes: number,
+  ): { scanner: BatchFileScanner; first: ScanStep & { kind: "batch" } } | null {
+    const { position } = this.#offsetIndex.lookup(offset);
+    const scanner = new BatchFileScanner(this.#log, position, this.#log.size(), bufferBytes);
+    for (;;) {
+      const step = scanner.next();
+      if (step.kind === "end") return null;
+      if (step.kind === "invalid") this.#throwCorrupt(step.position, step.problem);
+      if (step.header.lastOffset >= offset) return { scanner, first: step };
+    }
+  }
+
+  #throwCorrupt(position: number, problem: string): never {
+    throw new CorruptSegmentError(`${this.logPath}: ${problem} at position ${position}`);
+  }
+}
+
+function openAll(fs: FileSystem, paths: string[], create: boolean, alsoCloseOnFailure: FileHandle[] = []): FileHandle[] {
+  const opened: FileHandle[] = [];
+  try {
+    for (const path of paths) opened.push(fs.open(path, { create }));
+  } catch (error) {
+    closeAll([...opened, ...alsoCloseOnFailure]);
+    throw error;
+  }
+  return opened;
+}
+
+/** Closes every handle even if some fail, then reports the first failure. */
+function closeAll(handles: readonly { close(): void }[]): void {
+  let firstError: unknown = null;
+  for (const handle of handles) {
+    try {
+      handle.close();
+    } catch (error) {
+      firstError ??= error;
+    }
+  }
+  if (firstError !== null) throw firstError;
+}

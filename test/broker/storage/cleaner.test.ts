@@ -1,0 +1,174 @@
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import { test } from "node:test";
+import type { TestContext } from "node:test";
+import { compactLog, decodeRecords, RecordDecodeError } from "../../../broker/storage/cleaner.ts";
+import { nodeFileSystem } from "../../../broker/storage/file-system.ts";
+import { PartitionLog } from "../../../broker/storage/partition-log.ts";
+import type { LogConfig } from "../../../broker/storage/partition-log.ts";
+import { hasValidCrc, readBatchHeader } from "../../../broker/storage/record-batch.ts";
+import { buildBatch } from "./batch-builder.ts";
+import type { TestRecord } from "./batch-builder.ts";
+import { tempDir } from "./faulty-file-system.ts";
+
+const COMPACTED: Partial<LogConfig> = { cleanupPolicy: "compact", segmentBytes: 400 };
+const NOW = 2_000_000_000_000;
+
+interface StoredRecord {
+  offset: bigint;
+  key: string | null;
+  value: string | null;
+}
+
+function openLog(t: TestContext, dir: string, config: Partial<LogConfig> = COMPACTED): PartitionLog {
+  const log = PartitionLog.open(nodeFileSystem, dir, config);
+  t.after(() => log.close());
+  return log;
+}
+
+function append(log: PartitionLog, records: TestRecord[], attributes = 0): void {
+  log.append(buildBatch({ records, attributes, baseTimestamp: 1_000n }));
+}
+
+function storedRecords(log: PartitionLog): StoredRecord[] {
+  const records: StoredRecord[] = [];
+  for (const batch of log.batches()) {
+    assert.equal(hasValidCrc(batch.bytes), true, `CRC of batch ${batch.baseOffset}`);
+    for (const record of decodeRecords(batch.bytes)) {
+      records.push({ offset: record.offset, key: record.key?.toString() ?? null, value: record.value?.toString() ?? null });
+    }
+  }
+  return records;
+}
+
+/** Fills several sealed segments with keys k0..k3 overwritten many times, three records per batch. */
+function fillWithOverwrites(log: PartitionLog, batches: number): void {
+  let n = 0;
+  for (let b = 0; b < batches; b++) {
+    append(log, [0, 1, 2].map(() => ({ key: `k${n % 4}`, value: `v${n++}` })));
+  }
+}
+
+test("when records are decoded, then offsets, timestamps, keys, values and byte ranges come out", () => {
+  const batch = buildBatch({
+    baseOffset: 10n,
+    baseTimestamp: 5_000n,
+    records: [
+      { key: "a", value: "1", timestampDelta: 0, headers: [["h", "x"]] },
+      { key: null, value: "2", timestampDelta: 300 },
+      { key: "c", value: null, timestampDelta: -5, offsetDelta: 4 },
+    ],
+  });
+  const records = decodeRecords(batch);
+  assert.deepEqual(
+    records.map((r) => [r.offset, r.timestamp, r.key?.toString() ?? null, r.value?.toString() ?? null]),
+    [[10n, 5_000n, "a", "1"], [11n, 5_300n, null, "2"], [14n, 4_995n, "c", null]],
+  );
+  assert.equal(records[0]!.start, 61);
+  assert.equal(records[2]!.end, batch.length);
+  assert.throws(() => decodeRecords(batch.subarray(0, batch.length - 1)), RecordDecodeError);
+});
+
+test("when a compacted log is cleaned, then sealed segments keep only the latest record per key at its original offset", (t) => {
+  const log = openLog(t, tempDir(t));
+  fillWithOverwrites(log, 20);
+  const before = storedRecords(log);
+  const sealed = log.sealedSegments();
+  assert.ok(sealed.length >= 3);
+  const activeBase = log.segments.at(-1)!.baseOffset;
+  const activeBytesBefore = fs.readFileSync(log.segments.at(-1)!.logPath);
+  const sealedEnd = sealed.at(-1)!.nextOffset;
+  const latestInSealed = new Map<string, bigint>();
+  for (const record of before) if (record.offset < sealedEnd) latestInSealed.set(record.key!, record.offset);
+
+  const result = compactLog(log, { now: NOW });
+
+  const expected = before.filter((r) => r.offset >= activeBase || latestInSealed.get(r.key!) === r.offset);
+  assert.deepEqual(storedRecords(log), expected);
+  assert.equal(result.recordsRemoved, before.length - expected.length);
+  assert.ok(result.bytesAfter < result.bytesBefore);
+  assert.deepEqual(fs.readFileSync(log.segments.at(-1)!.logPath), activeBytesBefore);
+  assert.equal(log.logEndOffset, 60n);
+  assert.deepEqual(compactLog(log, { now: NOW }).segmentsRewritten, 0);
+});
+
+test("when a batch keeps only some of its records, then its header offsets and timestamps are preserved", (t) => {
+  const log = openLog(t, tempDir(t));
+  append(log, [{ key: "a", value: "old" }, { key: "b", value: "keep", timestampDelta: 9 }, { key: "a", value: "new" }]);
+  log.roll();
+  const original = readBatchHeader([...log.batches()][0]!.bytes);
+  compactLog(log, { now: NOW });
+  const [batch] = [...log.batches()];
+  const header = readBatchHeader(batch!.bytes);
+  assert.deepEqual(
+    [header.baseOffset, header.lastOffsetDelta, header.baseTimestamp, header.maxTimestamp, header.recordCount],
+    [original.baseOffset, original.lastOffsetDelta, original.baseTimestamp, original.maxTimestamp, 2],
+  );
+  assert.deepEqual(storedRecords(log), [{ offset: 1n, key: "b", value: "keep" }, { offset: 2n, key: "a", value: "new" }]);
+  const read = log.read(0n, 10_000);
+  assert.equal(read.kind === "records" && Buffer.concat(read.chunks).equals(batch!.bytes), true);
+});
+
+test("when the latest record of a key is a tombstone in a sealed segment, then the key disappears; recent tombstones stay", (t) => {
+  for (const [deleteRetentionMs, tombstoneKept] of [[0, false], [NOW, true]] as const) {
+    const log = openLog(t, tempDir(t));
+    append(log, [{ key: "gone", value: "1" }, { key: "stays", value: "2" }]);
+    append(log, [{ key: "gone", value: null }]);
+    log.roll();
+    append(log, [{ key: "other", value: "3" }]);
+    compactLog(log, { now: NOW, deleteRetentionMs });
+    const expected: StoredRecord[] = [{ offset: 1n, key: "stays", value: "2" }];
+    if (tombstoneKept) expected.push({ offset: 2n, key: "gone", value: null });
+    expected.push({ offset: 3n, key: "other", value: "3" });
+    assert.deepEqual(storedRecords(log), expected, `deleteRetentionMs ${deleteRetentionMs}`);
+  }
+});
+
+test("when records have no key, then the cleaner keeps them", (t) => {
+  const log = openLog(t, tempDir(t));
+  append(log, [{ key: null, value: "a" }, { key: "k", value: "1" }]);
+  append(log, [{ key: "k", value: "2" }]);
+  log.roll();
+  compactLog(log, { now: NOW });
+  assert.deepEqual(storedRecords(log), [{ offset: 0n, key: null, value: "a" }, { offset: 2n, key: "k", value: "2" }]);
+});
+
+test("when a batch is compressed, then it is left exactly as it was", (t) => {
+  const log = openLog(t, tempDir(t));
+  const compressed = buildBatch({ records: [{ key: "k", value: "1" }], attributes: 1 }); // records stay opaque to the cleaner
+  log.append(compressed);
+  append(log, [{ key: "k", value: "2" }]);
+  append(log, [{ key: "k", value: "3" }]);
+  log.roll();
+  compactLog(log, { now: NOW });
+  const batches = [...log.batches()];
+  assert.deepEqual(batches.map((b) => b.baseOffset), [0n, 2n]);
+  assert.deepEqual(batches[0]!.bytes, compressed);
+});
+
+test("when a cleaned log is reopened, then its content and offsets are the same and appends continue", (t) => {
+  const dir = tempDir(t);
+  const first = PartitionLog.open(nodeFileSystem, dir, COMPACTED);
+  fillWithOverwrites(first, 15);
+  compactLog(first, { now: NOW });
+  const cleaned = storedRecords(first);
+  const end = first.logEndOffset;
+  first.close();
+  const log = openLog(t, dir);
+  assert.equal(log.recoveries.length, 1); // only the active segment is scanned: the swapped-in indexes are consistent
+  assert.deepEqual(storedRecords(log), cleaned);
+  assert.equal(log.append(buildBatch()).baseOffset, end);
+  // An offset whose record was compacted away reads from the next surviving batch.
+  const kept = new Set(cleaned.map((r) => r.offset));
+  const gone = [...Array(Number(end)).keys()].map(BigInt).find((offset) => !kept.has(offset))!;
+  const nextKept = cleaned.find((r) => r.offset > gone)!.offset;
+  const read = log.read(gone, 1);
+  assert.equal(read.kind, "records");
+  const header = readBatchHeader(read.kind === "records" ? read.chunks[0]! : Buffer.alloc(0));
+  assert.ok(header.baseOffset <= nextKept && nextKept <= header.lastOffset);
+});
+
+test("when the log's policy is delete, then the cleaner refuses it", (t) => {
+  const log = openLog(t, tempDir(t), { cleanupPolicy: "delete" });
+  assert.throws(() => compactLog(log), /not compacted/);
+});

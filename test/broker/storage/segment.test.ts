@@ -1,0 +1,244 @@
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import type { TestContext } from "node:test";
+import { nodeFileSystem } from "../../../broker/storage/file-system.ts";
+import { readBatchHeader } from "../../../broker/storage/record-batch.ts";
+import { CLEANED_FILE_SUFFIX, Segment, parseLogFileName, segmentFileName } from "../../../broker/storage/segment.ts";
+import type { SegmentOptions } from "../../../broker/storage/segment.ts";
+import { batchOfSize, buildBatch } from "./batch-builder.ts";
+import { manualClock, tempDir } from "./faulty-file-system.ts";
+
+const BASE = 100n;
+
+function options(indexIntervalBytes = 0): SegmentOptions {
+  return { indexIntervalBytes, clock: manualClock().clock };
+}
+
+function createSegment(t: TestContext, dir: string, indexIntervalBytes = 0): Segment {
+  const segment = Segment.create(nodeFileSystem, dir, BASE, options(indexIntervalBytes));
+  t.after(() => segment.close());
+  return segment;
+}
+
+/** Appends `count` batches of `recordsPerBatch` records with increasing timestamps; returns them with offsets set. */
+function appendBatches(segment: Segment, count: number, recordsPerBatch = 3, valueBytes = 40): Buffer[] {
+  const batches: Buffer[] = [];
+  for (let i = 0; i < count; i++) {
+    const baseOffset = segment.nextOffset;
+    const batch = batchOfSize(recordsPerBatch, valueBytes, { baseOffset, baseTimestamp: 10_000n + BigInt(i) * 100n });
+    const header = readBatchHeader(batch);
+    segment.append(batch, baseOffset, header.lastOffset, header.maxTimestamp);
+    batches.push(batch);
+  }
+  return batches;
+}
+
+test("when file names are built and parsed, then base offsets are 20-digit zero-padded", () => {
+  assert.equal(segmentFileName(42n, ".log"), "00000000000000000042.log");
+  assert.equal(parseLogFileName("00000000000000000042.log"), 42n);
+  assert.equal(parseLogFileName("00000000000000000042.index"), null);
+  assert.equal(parseLogFileName("42.log"), null);
+});
+
+test("when batches are appended, then reading from the base returns the same bytes and offsets advance", (t) => {
+  const segment = createSegment(t, tempDir(t));
+  const batches = appendBatches(segment, 5);
+  assert.equal(segment.nextOffset, BASE + 15n);
+  assert.equal(segment.size, Buffer.concat(batches).length);
+  const { data, stoppedBy } = segment.read(BASE, 1 << 20, true);
+  assert.deepEqual(data, Buffer.concat(batches));
+  assert.equal(stoppedBy, "segment-end");
+  assert.equal(fs.readFileSync(segment.logPath).equals(Buffer.concat(batches)), true);
+});
+
+test("when reading from an offset inside a batch, then the whole containing batch comes first", (t) => {
+  const segment = createSegment(t, tempDir(t));
+  const batches = appendBatches(segment, 5);
+  for (const [i, batch] of batches.entries()) {
+    for (const delta of [0n, 1n, 2n]) {
+      const { data } = segment.read(BASE + 3n * BigInt(i) + delta, batch.length, false);
+      assert.deepEqual(data, batch, `batch ${i}, delta ${delta}`);
+    }
+  }
+});
+
+test("when maxBytes cuts through a batch, then only whole batches that fit are returned", (t) => {
+  const segment = createSegment(t, tempDir(t));
+  const batches = appendBatches(segment, 4);
+  const twoAndAHalf = batches[0]!.length + batches[1]!.length + batches[2]!.length / 2;
+  const { data, stoppedBy } = segment.read(BASE, twoAndAHalf, true);
+  assert.deepEqual(data, Buffer.concat(batches.slice(0, 2)));
+  assert.equal(stoppedBy, "max-bytes");
+});
+
+test("when the first batch is larger than maxBytes, then minOneBatch returns it whole and otherwise nothing", (t) => {
+  const segment = createSegment(t, tempDir(t));
+  const batches = appendBatches(segment, 2);
+  assert.deepEqual(segment.read(BASE, 10, true).data, batches[0]);
+  assert.equal(segment.read(BASE, 10, false).data.length, 0);
+  assert.equal(segment.read(BASE, 10, false).stoppedBy, "max-bytes");
+});
+
+test("when an upper bound offset is given, then batches holding offsets at or above it are left out", (t) => {
+  const segment = createSegment(t, tempDir(t));
+  const batches = appendBatches(segment, 3);
+  const read = segment.read(BASE, 1 << 20, true, BASE + 6n);
+  assert.deepEqual(read.data, Buffer.concat(batches.slice(0, 2)));
+  assert.equal(read.stoppedBy, "upper-bound");
+  assert.equal(segment.read(BASE, 1 << 20, true, BASE + 5n).data.length, batches[0]!.length);
+});
+
+test("when reading at or beyond the next offset, then nothing is returned", (t) => {
+  const segment = createSegment(t, tempDir(t));
+  appendBatches(segment, 2);
+  assert.equal(segment.read(segment.nextOffset, 1000, true).data.length, 0);
+});
+
+test("when the index is sparse, then reads at every offset still find the right batch", (t) => {
+  const segment = createSegment(t, tempDir(t), 500);
+  const batches = appendBatches(segment, 40, 2, 30);
+  assert.ok(segment.offsetIndex.entryCount > 3 && segment.offsetIndex.entryCount < 40);
+  for (const [i, batch] of batches.entries()) {
+    assert.deepEqual(segment.read(BASE + 2n * BigInt(i) + 1n, 1, true).data, batch);
+  }
+});
+
+test("when iterating batches from an offset, then each comes with its position and header fields", (t) => {
+  const segment = createSegment(t, tempDir(t));
+  const batches = appendBatches(segment, 4);
+  const seen = [...segment.batches(BASE + 4n, 64)];
+  assert.deepEqual(seen.map((b) => b.baseOffset), [BASE + 3n, BASE + 6n, BASE + 9n]);
+  assert.deepEqual(seen.map((b) => b.bytes), batches.slice(1));
+  assert.equal(seen[0]!.position, batches[0]!.length);
+  assert.equal(seen[0]!.segmentBaseOffset, BASE);
+  assert.equal(seen[2]!.recordCount, 3);
+});
+
+test("when searching by timestamp, then the first batch whose max timestamp reaches it is found", (t) => {
+  const segment = createSegment(t, tempDir(t), 200);
+  appendBatches(segment, 30, 1); // batch i: offset BASE+i, timestamp 10000 + 100 i
+  assert.ok(segment.timeIndex.entryCount > 1);
+  assert.deepEqual(segment.findByTimestamp(0n, BASE), { offset: BASE, timestamp: 10_000n });
+  assert.deepEqual(segment.findByTimestamp(10_000n, BASE), { offset: BASE, timestamp: 10_000n });
+  for (let i = 1; i < 30; i++) {
+    const timestamp = 10_000n + BigInt(i) * 100n;
+    assert.deepEqual(segment.findByTimestamp(timestamp, BASE), { offset: BASE + BigInt(i), timestamp }, `exact ${i}`);
+    assert.deepEqual(segment.findByTimestamp(timestamp - 50n, BASE), { offset: BASE + BigInt(i), timestamp }, `between ${i}`);
+  }
+  assert.equal(segment.findByTimestamp(10_000n + 2_901n, BASE), null);
+  assert.deepEqual(segment.findByTimestamp(0n, BASE + 7n), { offset: BASE + 7n, timestamp: 10_700n });
+});
+
+test("when a segment is reopened after a clean close, then state comes from the indexes without recovery", (t) => {
+  const dir = tempDir(t);
+  const segment = Segment.create(nodeFileSystem, dir, BASE, options(300));
+  appendBatches(segment, 20);
+  segment.onBecomeInactive();
+  segment.flush();
+  const expected = { nextOffset: segment.nextOffset, maxTimestamp: segment.maxTimestamp, size: segment.size };
+  segment.close();
+  const { segment: reopened, recovery } = Segment.open(nodeFileSystem, dir, BASE, options(300), { recover: false });
+  t.after(() => reopened.close());
+  assert.equal(recovery, null);
+  assert.deepEqual({ nextOffset: reopened.nextOffset, maxTimestamp: reopened.maxTimestamp, size: reopened.size }, expected);
+  // After a restart segment age counts from the first batch's timestamp, which is older than the clock.
+  assert.equal(reopened.rollingBaseTimeMs, 10_000);
+});
+
+test("when the tail of the log is torn, then recovery cuts it at the last whole batch and rebuilds the indexes", (t) => {
+  const dir = tempDir(t);
+  const segment = Segment.create(nodeFileSystem, dir, BASE, options(0));
+  const batches = appendBatches(segment, 6);
+  const entriesBefore = segment.offsetIndex.entryCount;
+  segment.close();
+  const wholeSize = Buffer.concat(batches.slice(0, 5)).length;
+  fs.truncateSync(join(dir, segmentFileName(BASE, ".log")), wholeSize + 17);
+  const { segment: recovered, recovery } = Segment.open(nodeFileSystem, dir, BASE, options(0), { recover: true });
+  t.after(() => recovered.close());
+  assert.deepEqual(recovery, { validBytes: wholeSize, truncatedBytes: 17, batchCount: 5, problem: "torn-header" });
+  assert.equal(recovered.size, wholeSize);
+  assert.equal(recovered.nextOffset, BASE + 15n);
+  assert.equal(recovered.offsetIndex.entryCount, entriesBefore - 1);
+  assert.deepEqual(recovered.read(BASE + 13n, 1000, true).data, batches[4]);
+});
+
+test("when a byte of the last batch is flipped, then recovery drops that batch for its CRC", (t) => {
+  const dir = tempDir(t);
+  const segment = Segment.create(nodeFileSystem, dir, BASE, options(0));
+  const batches = appendBatches(segment, 3);
+  segment.close();
+  const path = join(dir, segmentFileName(BASE, ".log"));
+  const bytes = fs.readFileSync(path);
+  bytes[bytes.length - 5]! ^= 0x01;
+  fs.writeFileSync(path, bytes);
+  const { segment: recovered, recovery } = Segment.open(nodeFileSystem, dir, BASE, options(0), { recover: true });
+  t.after(() => recovered.close());
+  assert.equal(recovery?.problem, "crc-mismatch");
+  assert.equal(recovered.size, batches[0]!.length + batches[1]!.length);
+  assert.equal(recovered.nextOffset, BASE + 6n);
+});
+
+test("when an index is missing or torn, then opening rebuilds it from the log", (t) => {
+  for (const damage of ["missing", "torn"] as const) {
+    const dir = tempDir(t);
+    const segment = Segment.create(nodeFileSystem, dir, BASE, options(0));
+    const batches = appendBatches(segment, 8);
+    segment.flush();
+    segment.close();
+    const indexPath = join(dir, segmentFileName(BASE, ".index"));
+    if (damage === "missing") fs.rmSync(indexPath);
+    else fs.appendFileSync(indexPath, Buffer.from([7, 7, 7]));
+    const { segment: reopened, recovery } = Segment.open(nodeFileSystem, dir, BASE, options(0), { recover: false });
+    assert.notEqual(recovery, null, damage);
+    assert.equal(reopened.offsetIndex.entryCount, 8, damage);
+    assert.deepEqual(reopened.read(BASE + 20n, 1, true).data, batches[6], damage);
+    reopened.close();
+  }
+});
+
+test("when truncated to an offset, then later batches are gone, indexes follow, and appends continue there", (t) => {
+  const segment = createSegment(t, tempDir(t), 0);
+  const batches = appendBatches(segment, 5);
+  const removed = segment.truncateTo(BASE + 7n); // inside batch 2 (offsets 106..108): it goes whole
+  assert.equal(removed, Buffer.concat(batches.slice(2)).length);
+  assert.equal(segment.size, batches[0]!.length + batches[1]!.length);
+  assert.equal(segment.nextOffset, BASE + 7n);
+  assert.equal(segment.maxTimestamp, 10_100n);
+  assert.deepEqual(segment.offsetIndex.lastEntry, { offset: BASE + 3n, position: batches[0]!.length });
+  const next = batchOfSize(1, 10, { baseOffset: BASE + 7n, baseTimestamp: 20_000n });
+  segment.append(next, BASE + 7n, BASE + 7n, 20_000n);
+  assert.deepEqual(segment.read(BASE + 7n, 1000, true).data, next);
+});
+
+test("when a cleaned segment replaces the original, then the files carry the final names and new content", (t) => {
+  const dir = tempDir(t);
+  const original = Segment.create(nodeFileSystem, dir, BASE, options(0));
+  appendBatches(original, 3);
+  const cleaned = Segment.create(nodeFileSystem, dir, BASE, options(0), CLEANED_FILE_SUFFIX);
+  const kept = buildBatch({ baseOffset: BASE + 4n, records: [{ key: "k", value: "v", offsetDelta: 0 }] });
+  cleaned.append(kept, BASE + 4n, BASE + 4n, readBatchHeader(kept).maxTimestamp);
+  cleaned.flush();
+  assert.ok(fs.existsSync(join(dir, segmentFileName(BASE, ".log") + CLEANED_FILE_SUFFIX)));
+  cleaned.replace(original);
+  t.after(() => cleaned.close());
+  assert.deepEqual(fs.readdirSync(dir).sort(), [".index", ".log", ".timeindex"].map((s) => segmentFileName(BASE, s)).sort());
+  assert.deepEqual(fs.readFileSync(join(dir, segmentFileName(BASE, ".log"))), kept);
+  assert.equal(cleaned.logPath, join(dir, segmentFileName(BASE, ".log")));
+});
+
+test("when creating a segment over existing data, then it refuses", (t) => {
+  const dir = tempDir(t);
+  const segment = createSegment(t, dir);
+  appendBatches(segment, 1);
+  assert.throws(() => Segment.create(nodeFileSystem, dir, BASE, options()), /already holds/);
+});
+
+test("when deleted, then all three files are gone", (t) => {
+  const dir = tempDir(t);
+  const segment = Segment.create(nodeFileSystem, dir, BASE, options());
+  appendBatches(segment, 2);
+  segment.delete();
+  assert.deepEqual(fs.readdirSync(dir), []);
+});
