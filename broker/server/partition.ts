@@ -5,7 +5,7 @@
 // is synchronous (validate → check sequence → append → notify), so one produce can never
 // interleave with another on the same partition: the event loop is the serial queue.
 import { ErrorCode } from "../protocol/errors.ts";
-import { crcIsValid, CURRENT_MAGIC, splitBatches } from "../protocol/records.ts";
+import { crcIsValid, CURRENT_MAGIC, decodeRecordBatch, splitBatches } from "../protocol/records.ts";
 import type { PartitionLog } from "../storage/partition-log.ts";
 import { ProducerStateTable } from "./producer-state.ts";
 
@@ -80,6 +80,22 @@ export class Partition {
     }
     this.notifyAppend();
     return { errorCode: ErrorCode.NONE, errorMessage: null, baseOffset: first!, logAppendTime: -1n };
+  }
+
+  /**
+   * The first record whose timestamp is at least `timestamp` (ListOffsets by time). The indexes
+   * find its batch; only that one batch is decoded to find the exact record.
+   */
+  offsetForTimestamp(timestamp: bigint): { offset: bigint; timestamp: bigint } | null {
+    const found = this.log.offsetForTimestamp(timestamp);
+    if (!found) return null;
+    const read = this.log.read(found.offset, 1, true, this.highWatermark);
+    if (read.kind !== "records" || read.size === 0) return null;
+    const stored = read.chunks.length === 1 ? read.chunks[0]! : Buffer.concat(read.chunks);
+    for (const record of decodeRecordBatch(stored, 0).records) {
+      if (record.timestamp >= timestamp && record.offset >= found.offset) return { offset: record.offset, timestamp: record.timestamp };
+    }
+    return null;
   }
 
   /** Runs `listener` after each append until the returned function is called. */

@@ -5,8 +5,9 @@
 // Offsets never change: a batch that loses records is rebuilt with its original header (base
 // offset, lastOffsetDelta, timestamps, producer fields) around the kept records' original bytes,
 // whose offset and timestamp deltas stay valid; only length, count and CRC are recomputed.
-// Compressed, transactional and control batches are copied unchanged. Each segment is rewritten
-// into `.cleaned` files and swapped in by rename (see Segment.replace).
+// Compressed, transactional and control batches, and any whose records do not decode, are
+// copied unchanged. Each segment is rewritten into `.cleaned` files and swapped in by rename (see
+// Segment.replace).
 
 import type { PartitionLog } from "./partition-log.ts";
 import {
@@ -109,8 +110,21 @@ export function compactLog(log: PartitionLog, options: CleanerOptions = {}): Cle
 
 type BatchVerdict = { kind: "keep" } | { kind: "drop"; removedRecords: number } | { kind: "rewrite"; bytes: Buffer; removedRecords: number };
 
-function isOpaque(batch: StoredBatch): boolean {
-  return compressionCodecOf(batch.attributes) !== 0 || isTransactionalBatch(batch.attributes) || isControlBatch(batch.attributes);
+/**
+ * The records the cleaner may filter, or null for a batch it must copy unchanged: compressed,
+ * transactional or control batches, and batches whose records do not decode (the broker checks a
+ * produced batch's CRC, not its record encoding, so a faulty producer must not stall cleaning).
+ */
+function filterableRecords(batch: StoredBatch): DecodedRecord[] | null {
+  if (compressionCodecOf(batch.attributes) !== 0 || isTransactionalBatch(batch.attributes) || isControlBatch(batch.attributes)) {
+    return null;
+  }
+  try {
+    return decodeRecords(batch.bytes);
+  } catch (error) {
+    if (error instanceof RecordDecodeError) return null;
+    throw error;
+  }
 }
 
 function buildLatestOffsetMap(segments: readonly Segment[]): { latestOffsetByKey: Map<string, bigint>; sawOpaqueBatch: boolean } {
@@ -118,11 +132,12 @@ function buildLatestOffsetMap(segments: readonly Segment[]): { latestOffsetByKey
   let sawOpaqueBatch = false;
   for (const segment of segments) {
     for (const batch of segment.batches()) {
-      if (isOpaque(batch)) {
+      const records = filterableRecords(batch);
+      if (records === null) {
         sawOpaqueBatch = true;
         continue;
       }
-      for (const record of decodeRecords(batch.bytes)) {
+      for (const record of records) {
         if (record.key !== null) latestOffsetByKey.set(keyOf(record.key), record.offset);
       }
     }
@@ -136,8 +151,8 @@ function keyOf(key: Buffer): string {
 }
 
 function filterBatch(batch: StoredBatch, latestOffsetByKey: Map<string, bigint>, dropTombstones: boolean): BatchVerdict {
-  if (isOpaque(batch)) return { kind: "keep" };
-  const records = decodeRecords(batch.bytes);
+  const records = filterableRecords(batch);
+  if (records === null) return { kind: "keep" };
   // Records without a key cannot be superseded, so they are kept.
   const kept = records.filter(
     (record) =>

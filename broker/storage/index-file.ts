@@ -82,10 +82,12 @@ export class IndexEntryFile<Entry> {
     this.#lastEntry = entry;
   }
 
+  /** Keeps the first `count` entries; also drops a torn partial entry at the end. */
   truncateToEntries(count: number): void {
-    if (count >= this.#entryCount && this.isWholeEntries) return;
-    this.#file.truncate(count * this.#codec.entrySize);
-    this.#entryCount = Math.min(count, this.#entryCount);
+    const kept = Math.min(count, this.#entryCount);
+    if (kept === this.#entryCount && this.isWholeEntries) return;
+    this.#file.truncate(kept * this.#codec.entrySize);
+    this.#entryCount = kept;
     this.#probeCache.clear();
     this.#lastEntry = this.#entryCount > 0 ? this.entryAt(this.#entryCount - 1) : null;
   }

@@ -133,7 +133,8 @@ export class BatchFileScanner {
     this.#file = file;
     this.#position = startPosition;
     this.#end = endPosition;
-    this.#window = Buffer.allocUnsafeSlow(Math.max(bufferBytes, BATCH_HEADER_SIZE));
+    // No larger than the region: scans of small segments should not each allocate the full buffer.
+    this.#window = Buffer.allocUnsafeSlow(Math.max(Math.min(bufferBytes, endPosition - startPosition), BATCH_HEADER_SIZE));
   }
 
   /** Position of the next batch to be returned (the end of the valid region once the scan stops). */

@@ -7,7 +7,6 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
-const tsxCli = join(repoRoot, "node_modules", "tsx", "dist", "cli.mjs");
 const mainScript = join(repoRoot, "broker", "server", "main.ts");
 
 export interface BrokerProcess {
@@ -42,7 +41,8 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerPro
   let port = options.port ?? 0;
 
   const launch = async (): Promise<void> => {
-    const proc = spawn(process.execPath, [tsxCli, mainScript, "--port", String(port), "--data-dir", dataDir, ...configArgs], {
+    // One process (node with tsx's loader), not tsx's CLI wrapper: SIGKILL must hit the broker itself.
+    const proc = spawn(process.execPath, ["--import", "tsx", mainScript, "--port", String(port), "--data-dir", dataDir, ...configArgs], {
       cwd: repoRoot,
       stdio: ["ignore", "pipe", "pipe"],
     });

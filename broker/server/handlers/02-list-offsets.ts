@@ -16,8 +16,8 @@ export const listOffsetsHandler = defineHandler(Apis.ListOffsets, (request, { br
       // Without transactions the last stable offset equals the high watermark for both isolation levels.
       if (wanted.timestamp === latest) return found(partition.highWatermark);
       if (wanted.timestamp === earliest) return found(partition.logStartOffset);
-      const byTime = partition.log.offsetForTimestamp(wanted.timestamp);
-      return byTime && byTime.offset < partition.highWatermark ? found(byTime.offset, byTime.timestamp) : found(-1n);
+      const byTime = partition.offsetForTimestamp(wanted.timestamp);
+      return byTime ? found(byTime.offset, byTime.timestamp) : found(-1n);
     }),
   })),
 }));

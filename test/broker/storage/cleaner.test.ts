@@ -6,10 +6,10 @@ import { compactLog, decodeRecords, RecordDecodeError } from "../../../broker/st
 import { nodeFileSystem } from "../../../broker/storage/file-system.ts";
 import { PartitionLog } from "../../../broker/storage/partition-log.ts";
 import type { LogConfig } from "../../../broker/storage/partition-log.ts";
-import { hasValidCrc, readBatchHeader } from "../../../broker/storage/record-batch.ts";
+import { computeBatchCrc, hasValidCrc, readBatchHeader } from "../../../broker/storage/record-batch.ts";
 import { buildBatch } from "./batch-builder.ts";
 import type { TestRecord } from "./batch-builder.ts";
-import { tempDir } from "./faulty-file-system.ts";
+import { FaultyFileSystem, InjectedFault, tempDir } from "./faulty-file-system.ts";
 
 const COMPACTED: Partial<LogConfig> = { cleanupPolicy: "compact", segmentBytes: 400 };
 const NOW = 2_000_000_000_000;
@@ -146,6 +146,22 @@ test("when a batch is compressed, then it is left exactly as it was", (t) => {
   assert.deepEqual(batches[0]!.bytes, compressed);
 });
 
+test("when a batch's records do not decode, then it is copied unchanged and cleaning still goes on", (t) => {
+  const log = openLog(t, tempDir(t));
+  const garbled = buildBatch({ records: [{ key: "k", value: "1" }] });
+  garbled.writeInt32BE(5, 57); // claims 5 records, holds 1
+  garbled.writeUInt32BE(computeBatchCrc(garbled), 17);
+  log.append(garbled);
+  append(log, [{ key: "j", value: "1" }]);
+  append(log, [{ key: "j", value: "2" }]);
+  log.roll();
+  const result = compactLog(log, { now: NOW });
+  assert.equal(result.recordsRemoved, 1);
+  const batches = [...log.batches()];
+  assert.deepEqual(batches.map((b) => b.baseOffset), [0n, 2n]);
+  assert.deepEqual(batches[0]!.bytes, garbled);
+});
+
 test("when a cleaned log is reopened, then its content and offsets are the same and appends continue", (t) => {
   const dir = tempDir(t);
   const first = PartitionLog.open(nodeFileSystem, dir, COMPACTED);
@@ -166,6 +182,25 @@ test("when a cleaned log is reopened, then its content and offsets are the same 
   assert.equal(read.kind, "records");
   const header = readBatchHeader(read.kind === "records" ? read.chunks[0]! : Buffer.alloc(0));
   assert.ok(header.baseOffset <= nextKept && nextKept <= header.lastOffset);
+});
+
+test("when the swap fails before the cleaned log is renamed in, then reopening recovers the original segment", (t) => {
+  const dir = tempDir(t);
+  const fileSystem = new FaultyFileSystem();
+  const log = PartitionLog.open(fileSystem, dir, COMPACTED);
+  fillWithOverwrites(log, 12);
+  const before = storedRecords(log);
+  fileSystem.failRenamesWith = new InjectedFault("rename failed");
+  assert.throws(() => compactLog(log, { now: NOW }), InjectedFault);
+  assert.equal(log.isOffline, true);
+  fileSystem.crash();
+  assert.ok(fs.readdirSync(dir).some((name) => name.endsWith(".cleaned")));
+  const reopened = openLog(t, dir);
+  assert.deepEqual(storedRecords(reopened), before);
+  assert.equal(reopened.recoveries[0]!.baseOffset, 0n); // its indexes were already removed: rebuilt
+  assert.equal(fs.readdirSync(dir).some((name) => name.endsWith(".cleaned")), false);
+  compactLog(reopened, { now: NOW });
+  assert.ok(storedRecords(reopened).length < before.length);
 });
 
 test("when the log's policy is delete, then the cleaner refuses it", (t) => {

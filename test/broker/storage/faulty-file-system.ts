@@ -16,6 +16,8 @@ export class FaultyFileSystem implements FileSystem {
   dirSyncs = 0;
   /** While set, every file sync throws it (after nothing was made durable). */
   failSyncsWith: Error | null = null;
+  /** While set, every rename throws it without renaming. */
+  failRenamesWith: Error | null = null;
   readonly #open = new Set<FileHandle>();
   #appendFault: { pathSuffix: string; bytesWritten: number; error: Error } | null = null;
 
@@ -84,6 +86,7 @@ export class FaultyFileSystem implements FileSystem {
   }
 
   rename(from: string, to: string): void {
+    if (this.failRenamesWith !== null) throw this.failRenamesWith;
     nodeFileSystem.rename(from, to);
   }
 

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { nodeFileSystem } from "../../../broker/storage/file-system.ts";
@@ -34,4 +35,18 @@ test("when the file is truncated, then the entry count, last entry and cached pr
   file.append(500);
   assert.equal(file.entryAt(10), 500);
   assert.equal(file.lastSlotWhere((value) => value <= 80), 9);
+});
+
+test("when the file ends in a torn entry, then truncating drops the partial bytes and never extends the file", (t) => {
+  const path = join(tempDir(t), "n.idx");
+  fs.writeFileSync(path, Buffer.from([0, 0, 0, 1, 0, 0, 0, 2, 9, 9]));
+  const handle = nodeFileSystem.open(path, { create: false });
+  const file = new IndexEntryFile(handle, uint32);
+  t.after(() => file.close());
+  assert.equal(file.entryCount, 2);
+  assert.equal(file.isWholeEntries, false);
+  file.truncateToEntries(100);
+  assert.equal(handle.size(), 8);
+  assert.equal(file.isWholeEntries, true);
+  assert.equal(file.lastEntry, 2);
 });

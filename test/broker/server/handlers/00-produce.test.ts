@@ -1,0 +1,96 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { Apis } from "../../../../broker/protocol/apis.ts";
+import { ErrorCode } from "../../../../broker/protocol/errors.ts";
+import { encodeRecordBatch } from "../../../../broker/protocol/records.ts";
+import { startBroker, type BrokerProcess } from "../../../helpers/broker-process.ts";
+import { WireClient } from "../../../helpers/wire-client.ts";
+
+const batchOf = (values: string[], producer?: { producerId: bigint; producerEpoch: number; baseSequence: number }): Buffer =>
+  encodeRecordBatch({ records: values.map((v) => ({ key: Buffer.from("k"), value: Buffer.from(v) })), ...producer });
+
+describe("Produce", () => {
+  let broker: BrokerProcess;
+  let client: WireClient;
+
+  const produce = async (topic: string, partition: number, records: Buffer, acks = -1) => {
+    const response = await client.request(Apis.Produce, 7, {
+      transactionalId: null, acks, timeoutMs: 5000,
+      topicData: [{ name: topic, partitionData: [{ index: partition, records }] }],
+    });
+    return response.responses[0]!.partitionResponses[0]!;
+  };
+
+  before(async () => {
+    broker = await startBroker({ config: { "num.partitions": 2 } });
+    client = await WireClient.connect(broker.address);
+  });
+  after(async () => {
+    client?.close();
+    await broker?.cleanup();
+  });
+
+  it("when batches arrive, then offsets are assigned consecutively from the log end", async () => {
+    const first = await produce("produce-offsets", 0, batchOf(["a", "b", "c"]));
+    const second = await produce("produce-offsets", 0, batchOf(["d"]));
+    assert.equal(first.errorCode, ErrorCode.NONE);
+    assert.equal(first.baseOffset, 0n);
+    assert.equal(second.baseOffset, 3n);
+  });
+
+  it("when the partition does not exist, then UNKNOWN_TOPIC_OR_PARTITION", async () => {
+    const response = await produce("produce-offsets", 7, batchOf(["x"]));
+    assert.equal(response.errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+  });
+
+  it("when a byte of the batch is corrupted, then CORRUPT_MESSAGE and nothing is appended", async () => {
+    const batch = batchOf(["intact"]);
+    batch[batch.length - 1]! ^= 0xff;
+    const refused = await produce("produce-crc", 0, batch);
+    assert.equal(refused.errorCode, ErrorCode.CORRUPT_MESSAGE);
+    const accepted = await produce("produce-crc", 0, batchOf(["next"]));
+    assert.equal(accepted.baseOffset, 0n);
+  });
+
+  it("when acks is not 0, 1 or -1, then INVALID_REQUIRED_ACKS", async () => {
+    const response = await produce("produce-acks", 0, batchOf(["x"]), 2);
+    assert.equal(response.errorCode, ErrorCode.INVALID_REQUIRED_ACKS);
+  });
+
+  it("when acks is 0, then no response is sent and the records are still appended", async () => {
+    client.sendOnly(Apis.Produce, 7, {
+      transactionalId: null, acks: 0, timeoutMs: 5000,
+      topicData: [{ name: "produce-acks0", partitionData: [{ index: 0, records: batchOf(["fire", "forget"]) }] }],
+    });
+    // The next response on the connection must be for the next request, not for the acks=0 one.
+    const next = await produce("produce-acks0", 0, batchOf(["after"]));
+    assert.equal(next.baseOffset, 2n);
+  });
+
+  it("when an idempotent producer retries a batch, then the duplicate gets the first offset and is not stored twice", async () => {
+    const init = await client.request(Apis.InitProducerId, 1, { transactionalId: null, transactionTimeoutMs: 60000 });
+    assert.equal(init.errorCode, ErrorCode.NONE);
+    const producer = { producerId: init.producerId!, producerEpoch: init.producerEpoch, baseSequence: 0 };
+    const first = await produce("produce-idem", 0, batchOf(["a", "b"], producer));
+    const retry = await produce("produce-idem", 0, batchOf(["a", "b"], producer));
+    const next = await produce("produce-idem", 0, batchOf(["c"], { ...producer, baseSequence: 2 }));
+    assert.equal(first.baseOffset, 0n);
+    assert.equal(retry.errorCode, ErrorCode.NONE);
+    assert.equal(retry.baseOffset, 0n);
+    assert.equal(next.baseOffset, 2n);
+  });
+
+  it("when an idempotent producer skips sequence numbers, then OUT_OF_ORDER_SEQUENCE_NUMBER", async () => {
+    const init = await client.request(Apis.InitProducerId, 1, { transactionalId: null, transactionTimeoutMs: 60000 });
+    const producer = { producerId: init.producerId!, producerEpoch: init.producerEpoch };
+    await produce("produce-gap", 0, batchOf(["a"], { ...producer, baseSequence: 0 }));
+    const gap = await produce("produce-gap", 0, batchOf(["c"], { ...producer, baseSequence: 5 }));
+    assert.equal(gap.errorCode, ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
+  });
+
+  it("when two producers initialise, then they get distinct producer ids", async () => {
+    const a = await client.request(Apis.InitProducerId, 0, { transactionalId: null, transactionTimeoutMs: 60000 });
+    const b = await client.request(Apis.InitProducerId, 0, { transactionalId: null, transactionTimeoutMs: 60000 });
+    assert.notEqual(a.producerId, b.producerId);
+  });
+});
