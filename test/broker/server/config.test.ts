@@ -1,0 +1,32 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { brokerProp, ConfigError, parseArgs } from "../../../broker/server/config.ts";
+
+describe("parseArgs", () => {
+  it("when no options are given, then the defaults just run", () => {
+    const config = parseArgs([]);
+    assert.equal(config.host, "127.0.0.1");
+    assert.equal(config.port, 9092);
+    assert.equal(brokerProp(config, "num.partitions"), "1");
+    assert.equal(brokerProp(config, "auto.create.topics.enable"), "true");
+  });
+
+  it("when options and --config pairs are given, then they override the defaults", () => {
+    const config = parseArgs(["--port", "0", "--host", "localhost", "--node-id", "3", "--data-dir", "/tmp/x", "--config", "num.partitions=6", "--config", "log.flush.interval.messages=1"]);
+    assert.equal(config.port, 0);
+    assert.equal(config.host, "localhost");
+    assert.equal(config.nodeId, 3);
+    assert.equal(config.dataDir, "/tmp/x");
+    assert.equal(brokerProp(config, "num.partitions"), "6");
+    assert.equal(brokerProp(config, "log.flush.interval.messages"), "1");
+  });
+
+  it("when an option is unknown or malformed, then a ConfigError names it", () => {
+    assert.throws(() => parseArgs(["--bogus"]), (e: unknown) => e instanceof ConfigError && /unknown option --bogus/.test(e.message));
+    assert.throws(() => parseArgs(["--port", "70000"]), (e: unknown) => e instanceof ConfigError && /--port/.test(e.message));
+    assert.throws(() => parseArgs(["--config", "nonsense"]), ConfigError);
+    assert.throws(() => parseArgs(["--config", "no.such.property=1"]), (e: unknown) => e instanceof ConfigError && /unknown config no.such.property/.test(e.message));
+    assert.throws(() => parseArgs(["--config", "num.partitions=many"]), (e: unknown) => e instanceof ConfigError && /integer/.test(e.message));
+    assert.throws(() => parseArgs(["--port"]), (e: unknown) => e instanceof ConfigError && /needs a value/.test(e.message));
+  });
+});

@@ -1,0 +1,70 @@
+import assert from "node:assert/strict";
+import { connect } from "node:net";
+import { after, before, describe, it } from "node:test";
+import { Apis } from "../../../broker/protocol/apis.ts";
+import { ErrorCode } from "../../../broker/protocol/errors.ts";
+import { startBroker, type BrokerProcess } from "../../helpers/broker-process.ts";
+import { WireClient } from "../../helpers/wire-client.ts";
+
+const closedByBroker = (bytes: Buffer, address: { host: string; port: number }): Promise<void> =>
+  new Promise((resolve, reject) => {
+    const socket = connect(address.port, address.host, () => socket.write(bytes));
+    socket.on("error", () => {});
+    socket.on("close", () => resolve());
+    setTimeout(() => { socket.destroy(); reject(new Error("the broker kept the connection open")); }, 10000).unref();
+  });
+
+describe("Connection", () => {
+  let broker: BrokerProcess;
+  let healthy: WireClient;
+
+  before(async () => {
+    broker = await startBroker({ config: { "socket.request.max.bytes": 1024 * 1024 } });
+    healthy = await WireClient.connect(broker.address);
+  });
+  after(async () => {
+    healthy?.close();
+    await broker?.cleanup();
+  });
+
+  const stillServes = async () => {
+    const response = await healthy.request(Apis.Metadata, 1, { topics: null, allowAutoTopicCreation: false });
+    assert.equal(response.brokers.length, 1);
+  };
+
+  it("when a frame announces more than socket.request.max.bytes, then that connection is closed and others keep working", async () => {
+    const header = Buffer.alloc(4);
+    header.writeInt32BE(2_000_000_000);
+    await closedByBroker(header, broker);
+    await stillServes();
+  });
+
+  it("when a frame holds garbage, then that connection is closed and others keep working", async () => {
+    const garbage = Buffer.alloc(68, 0xab);
+    garbage.writeInt32BE(64, 0);
+    await closedByBroker(garbage, broker);
+    await stillServes();
+  });
+
+  it("when a frame names an unknown API key, then that connection is closed", async () => {
+    const frame = Buffer.from("0000000a0fa0000000000001ffff", "hex");
+    await closedByBroker(frame, broker);
+    await stillServes();
+  });
+
+  it("when requests are pipelined and a slow one comes first, then the responses come back in request order", async () => {
+    await healthy.request(Apis.CreateTopics, 4, {
+      topics: [{ name: "pipelined", numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 1000, validateOnly: false,
+    });
+    const order: string[] = [];
+    const slowFetch = healthy.request(Apis.Fetch, 11, {
+      replicaId: -1, maxWaitMs: 300, minBytes: 1, maxBytes: 1024, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
+      topics: [{ topic: "pipelined", partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0n, logStartOffset: -1n, partitionMaxBytes: 1024 }] }],
+      forgottenTopicsData: [], rackId: "",
+    }).then((r) => { order.push("fetch"); return r; });
+    const quickMetadata = healthy.request(Apis.Metadata, 1, { topics: null, allowAutoTopicCreation: false }).then(() => order.push("metadata"));
+    const [fetched] = await Promise.all([slowFetch, quickMetadata]);
+    assert.equal(fetched.responses[0]!.partitions[0]!.errorCode, ErrorCode.NONE);
+    assert.deepEqual(order, ["fetch", "metadata"]);
+  });
+});
