@@ -13,10 +13,23 @@ export const BATCH_HEADER_SIZE = 61;
 export const BATCH_LOG_OVERHEAD = 12;
 export const CURRENT_MAGIC = 2;
 
-const PARTITION_LEADER_EPOCH_OFFSET = 12;
-const MAGIC_OFFSET = 16;
-const CRC_OFFSET = 17;
-const ATTRIBUTES_OFFSET = 21;
+/** Byte offset of each header field from the start of the batch. */
+export const BatchField = {
+  baseOffset: 0,
+  batchLength: 8,
+  partitionLeaderEpoch: 12,
+  magic: 16,
+  crc: 17,
+  /** The CRC covers everything from here to the end of the batch. */
+  attributes: 21,
+  lastOffsetDelta: 23,
+  baseTimestamp: 27,
+  maxTimestamp: 35,
+  producerId: 43,
+  producerEpoch: 51,
+  baseSequence: 53,
+  recordCount: 57,
+} as const;
 
 export const CompressionCodec = {
   None: 0,
@@ -93,19 +106,19 @@ export function readBatchHeader(buf: Buffer, offset: number): RecordBatchHeader 
     throw new ProtocolDecodeError(`record batch header needs ${BATCH_HEADER_SIZE} bytes at ${offset}`);
   }
   return {
-    baseOffset: buf.readBigInt64BE(offset),
-    batchLength: buf.readInt32BE(offset + 8),
-    partitionLeaderEpoch: buf.readInt32BE(offset + PARTITION_LEADER_EPOCH_OFFSET),
-    magic: buf.readInt8(offset + MAGIC_OFFSET),
-    crc: buf.readUInt32BE(offset + CRC_OFFSET),
-    attributes: buf.readInt16BE(offset + ATTRIBUTES_OFFSET),
-    lastOffsetDelta: buf.readInt32BE(offset + 23),
-    baseTimestamp: buf.readBigInt64BE(offset + 27),
-    maxTimestamp: buf.readBigInt64BE(offset + 35),
-    producerId: buf.readBigInt64BE(offset + 43),
-    producerEpoch: buf.readInt16BE(offset + 51),
-    baseSequence: buf.readInt32BE(offset + 53),
-    recordCount: buf.readInt32BE(offset + 57),
+    baseOffset: buf.readBigInt64BE(offset + BatchField.baseOffset),
+    batchLength: buf.readInt32BE(offset + BatchField.batchLength),
+    partitionLeaderEpoch: buf.readInt32BE(offset + BatchField.partitionLeaderEpoch),
+    magic: buf.readInt8(offset + BatchField.magic),
+    crc: buf.readUInt32BE(offset + BatchField.crc),
+    attributes: buf.readInt16BE(offset + BatchField.attributes),
+    lastOffsetDelta: buf.readInt32BE(offset + BatchField.lastOffsetDelta),
+    baseTimestamp: buf.readBigInt64BE(offset + BatchField.baseTimestamp),
+    maxTimestamp: buf.readBigInt64BE(offset + BatchField.maxTimestamp),
+    producerId: buf.readBigInt64BE(offset + BatchField.producerId),
+    producerEpoch: buf.readInt16BE(offset + BatchField.producerEpoch),
+    baseSequence: buf.readInt32BE(offset + BatchField.baseSequence),
+    recordCount: buf.readInt32BE(offset + BatchField.recordCount),
   };
 }
 
@@ -147,8 +160,8 @@ export function splitBatches(buf: Buffer): BatchLayout {
     const remaining = buf.length - position;
     if (remaining < BATCH_HEADER_SIZE) {
       // The magic byte sits before the end of the header: report a wrong format before a tear.
-      if (remaining > MAGIC_OFFSET && buf[position + MAGIC_OFFSET] !== CURRENT_MAGIC) {
-        return { batches, problem: invalidMagic(position, buf.readInt8(position + MAGIC_OFFSET)) };
+      if (remaining > BatchField.magic && buf[position + BatchField.magic] !== CURRENT_MAGIC) {
+        return { batches, problem: invalidMagic(position, buf.readInt8(position + BatchField.magic)) };
       }
       return {
         batches,
@@ -185,16 +198,30 @@ export function crcIsValid(buf: Buffer, position: number): boolean {
   const header = readBatchHeader(buf, position);
   const end = position + batchSize(header);
   if (end > buf.length) return false;
-  return crc32c(buf.subarray(position + ATTRIBUTES_OFFSET, end)) === header.crc;
+  return crcOfRange(buf, position, end) === header.crc;
+}
+
+/**
+ * The CRC-32C the batch at `position` should carry, computed over its bytes as they are now (its
+ * length taken from its batchLength field); for writing the CRC of a batch built or edited in place.
+ */
+export function computeBatchCrc(buf: Buffer, position = 0): number {
+  const end = position + batchSize(readBatchHeader(buf, position));
+  if (end > buf.length) throw new ProtocolDecodeError(`record batch at ${position} needs ${end - position} bytes, ${buf.length - position} left`);
+  return crcOfRange(buf, position, end);
+}
+
+function crcOfRange(buf: Buffer, position: number, end: number): number {
+  return crc32c(buf.subarray(position + BatchField.attributes, end));
 }
 
 // baseOffset and partitionLeaderEpoch lie before the CRC-covered range: rewriting them keeps the CRC valid.
 export function writeBaseOffset(buf: Buffer, position: number, offset: bigint): void {
-  buf.writeBigInt64BE(offset, position);
+  buf.writeBigInt64BE(offset, position + BatchField.baseOffset);
 }
 
 export function writePartitionLeaderEpoch(buf: Buffer, position: number, epoch: number): void {
-  buf.writeInt32BE(epoch, position + PARTITION_LEADER_EPOCH_OFFSET);
+  buf.writeInt32BE(epoch, position + BatchField.partitionLeaderEpoch);
 }
 
 export interface RecordHeader {
@@ -246,25 +273,25 @@ export function encodeRecordBatch(batch: RecordBatchInput): Buffer {
   if (compression === "gzip") recordsSection = gzipSync(recordsSection);
 
   const output = Buffer.allocUnsafe(BATCH_HEADER_SIZE + recordsSection.length);
-  output.writeBigInt64BE(batch.baseOffset ?? 0n, 0);
-  output.writeInt32BE(output.length - BATCH_LOG_OVERHEAD, 8);
-  output.writeInt32BE(batch.partitionLeaderEpoch ?? -1, PARTITION_LEADER_EPOCH_OFFSET);
-  output.writeInt8(CURRENT_MAGIC, MAGIC_OFFSET);
+  output.writeBigInt64BE(batch.baseOffset ?? 0n, BatchField.baseOffset);
+  output.writeInt32BE(output.length - BATCH_LOG_OVERHEAD, BatchField.batchLength);
+  output.writeInt32BE(batch.partitionLeaderEpoch ?? -1, BatchField.partitionLeaderEpoch);
+  output.writeInt8(CURRENT_MAGIC, BatchField.magic);
   const attributes = makeAttributes({
     compression: compression === "gzip" ? CompressionCodec.Gzip : CompressionCodec.None,
     timestampType: batch.timestampType,
     transactional: batch.transactional,
   });
-  output.writeInt16BE(attributes, ATTRIBUTES_OFFSET);
-  output.writeInt32BE(lastOffsetDelta, 23);
-  output.writeBigInt64BE(baseTimestamp, 27);
-  output.writeBigInt64BE(maxTimestamp, 35);
-  output.writeBigInt64BE(batch.producerId ?? -1n, 43);
-  output.writeInt16BE(batch.producerEpoch ?? -1, 51);
-  output.writeInt32BE(batch.baseSequence ?? -1, 53);
-  output.writeInt32BE(batch.records.length, 57);
+  output.writeInt16BE(attributes, BatchField.attributes);
+  output.writeInt32BE(lastOffsetDelta, BatchField.lastOffsetDelta);
+  output.writeBigInt64BE(baseTimestamp, BatchField.baseTimestamp);
+  output.writeBigInt64BE(maxTimestamp, BatchField.maxTimestamp);
+  output.writeBigInt64BE(batch.producerId ?? -1n, BatchField.producerId);
+  output.writeInt16BE(batch.producerEpoch ?? -1, BatchField.producerEpoch);
+  output.writeInt32BE(batch.baseSequence ?? -1, BatchField.baseSequence);
+  output.writeInt32BE(batch.records.length, BatchField.recordCount);
   recordsSection.copy(output, BATCH_HEADER_SIZE);
-  output.writeUInt32BE(crc32c(output.subarray(ATTRIBUTES_OFFSET)), CRC_OFFSET);
+  output.writeUInt32BE(crcOfRange(output, 0, output.length), BatchField.crc);
   return output;
 }
 
@@ -335,15 +362,8 @@ export interface DecodedRecordBatch {
 
 /** Decodes every record of the batch at `position`; keys and values are views, not copies. */
 export function decodeRecordBatch(buf: Buffer, position: number): DecodedRecordBatch {
-  const header = readBatchHeader(buf, position);
-  if (header.magic !== CURRENT_MAGIC) {
-    throw new ProtocolDecodeError(`record batch magic ${header.magic} is not supported (only ${CURRENT_MAGIC})`);
-  }
-  const end = position + batchSize(header);
-  if (header.batchLength < BATCH_HEADER_SIZE - BATCH_LOG_OVERHEAD || end > buf.length) {
-    throw new ProtocolDecodeError(`record batch at ${position} is truncated or has an invalid length`);
-  }
-  let recordsSection = buf.subarray(position + BATCH_HEADER_SIZE, end);
+  const header = readCompleteBatchHeader(buf, position);
+  let recordsSection = buf.subarray(position + BATCH_HEADER_SIZE, position + batchSize(header));
   const codec = compressionCodecOf(header.attributes);
   if (codec === CompressionCodec.Gzip) {
     try {
@@ -354,30 +374,84 @@ export function decodeRecordBatch(buf: Buffer, position: number): DecodedRecordB
   } else if (codec !== CompressionCodec.None) {
     throw new Error(`record batch compression ${compressionName(codec)} is not supported (only none and gzip)`);
   }
+  return { header, records: readRecords(header, recordsSection, false, (record) => record) };
+}
 
+export interface RecordWithRange extends DecodedRecord {
+  /** Byte range of the whole record (length prefix included) in the buffer the batch was decoded from. */
+  start: number;
+  end: number;
+}
+
+/**
+ * Decodes the records of the uncompressed batch at `position` together with each record's byte
+ * range, so a batch can be rebuilt around some of its records' original bytes (log compaction).
+ * Stricter than decodeRecordBatch: every record must be exactly as long as its length prefix
+ * says, no byte may follow the last record, and a length below −1 is an error, not a null.
+ */
+export function decodeRecordsWithRanges(buf: Buffer, position: number): { header: RecordBatchHeader; records: RecordWithRange[] } {
+  const header = readCompleteBatchHeader(buf, position);
+  const codec = compressionCodecOf(header.attributes);
+  if (codec !== CompressionCodec.None) {
+    throw new ProtocolDecodeError(`record batch at ${position} is ${compressionName(codec)}-compressed: its records have no byte ranges`);
+  }
+  const sectionStart = position + BATCH_HEADER_SIZE;
+  const recordsSection = buf.subarray(sectionStart, position + batchSize(header));
+  const records = readRecords(header, recordsSection, true, (record, start, end) => {
+    const withRange = record as RecordWithRange;
+    withRange.start = sectionStart + start;
+    withRange.end = sectionStart + end;
+    return withRange;
+  });
+  return { header, records };
+}
+
+/** The header of the batch at `position`, checked to be magic 2 and wholly inside `buf`. */
+function readCompleteBatchHeader(buf: Buffer, position: number): RecordBatchHeader {
+  const header = readBatchHeader(buf, position);
+  if (header.magic !== CURRENT_MAGIC) {
+    throw new ProtocolDecodeError(`record batch magic ${header.magic} is not supported (only ${CURRENT_MAGIC})`);
+  }
+  if (header.batchLength < BATCH_HEADER_SIZE - BATCH_LOG_OVERHEAD || position + batchSize(header) > buf.length) {
+    throw new ProtocolDecodeError(`record batch at ${position} is truncated or has an invalid length`);
+  }
+  return header;
+}
+
+/** Walks the (uncompressed) records section; `start` and `end` given to `build` are positions in it. */
+function readRecords<T>(
+  header: RecordBatchHeader,
+  recordsSection: Buffer,
+  strict: boolean,
+  build: (record: DecodedRecord, start: number, end: number) => T,
+): T[] {
   const logAppendTime = timestampTypeOf(header.attributes) === TimestampType.LogAppendTime;
   const reader = new Reader(recordsSection);
-  const records: DecodedRecord[] = [];
+  const records: T[] = [];
   for (let i = 0; i < header.recordCount; i++) {
+    const start = reader.offset;
     const length = reader.varint();
     if (length < 0) throw new ProtocolDecodeError(`record ${i} has negative length ${length}`);
     const recordReader = new Reader(reader.raw(length));
     const attributes = recordReader.int8();
     const timestampDelta = recordReader.varlong();
     const offsetDelta = recordReader.varint();
-    const key = readVarintBytes(recordReader);
-    const value = readVarintBytes(recordReader);
+    const key = readVarintBytes(recordReader, strict);
+    const value = readVarintBytes(recordReader, strict);
     const headerCount = recordReader.varint();
     if (headerCount < 0 || headerCount > recordReader.remaining) {
       throw new ProtocolDecodeError(`record ${i} has an invalid header count ${headerCount}`);
     }
     const headers: RecordHeader[] = [];
     for (let h = 0; h < headerCount; h++) {
-      const headerKey = readVarintBytes(recordReader);
+      const headerKey = readVarintBytes(recordReader, strict);
       if (headerKey === null) throw new ProtocolDecodeError(`record ${i} has a null header key`);
-      headers.push({ key: headerKey.toString("utf8"), value: readVarintBytes(recordReader) });
+      headers.push({ key: headerKey.toString("utf8"), value: readVarintBytes(recordReader, strict) });
     }
-    records.push({
+    if (strict && recordReader.remaining !== 0) {
+      throw new ProtocolDecodeError(`record ${i} is ${length} bytes long but its fields take ${length - recordReader.remaining}`);
+    }
+    const record: DecodedRecord = {
       offset: header.baseOffset + BigInt(offsetDelta),
       // With LogAppendTime the broker's time (maxTimestamp) applies to every record.
       timestamp: logAppendTime ? header.maxTimestamp : header.baseTimestamp + timestampDelta,
@@ -385,13 +459,21 @@ export function decodeRecordBatch(buf: Buffer, position: number): DecodedRecordB
       value,
       headers,
       attributes,
-    });
+    };
+    records.push(build(record, start, reader.offset));
   }
-  return { header, records };
+  if (strict && reader.remaining !== 0) {
+    throw new ProtocolDecodeError(`${reader.remaining} bytes follow the last of the batch's ${header.recordCount} records`);
+  }
+  return records;
 }
 
-function readVarintBytes(reader: Reader): Buffer | null {
+/** A varint length then that many bytes; a negative length is null (strictly, only −1 is). */
+function readVarintBytes(reader: Reader, strict: boolean): Buffer | null {
   const length = reader.varint();
-  if (length < 0) return null;
+  if (length < 0) {
+    if (strict && length !== -1) throw new ProtocolDecodeError(`invalid length ${length}`);
+    return null;
+  }
   return reader.raw(length);
 }

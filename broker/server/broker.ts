@@ -82,8 +82,10 @@ export class Broker {
   /** Stops accepting, closes client connections, stops the coordinator and flushes every log. */
   async stop(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    // server.close() waits for open connections, so they are closed right after it stops accepting.
+    const closed = new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     for (const connection of this.connections) connection.close();
+    await closed;
     if (this.state) {
       await this.state.groups.close();
       for (const partition of this.state.topics.allPartitions()) partition.log.flush();

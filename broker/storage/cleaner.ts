@@ -9,17 +9,20 @@
 // copied unchanged. Each segment is rewritten into `.cleaned` files and swapped in by rename (see
 // Segment.replace).
 
-import type { PartitionLog } from "./partition-log.ts";
+import { ProtocolDecodeError } from "../protocol/primitives.ts";
 import {
   BATCH_HEADER_SIZE,
+  BATCH_LOG_OVERHEAD,
   BatchField,
-  LOG_OVERHEAD,
+  CompressionCodec,
   compressionCodecOf,
   computeBatchCrc,
+  decodeRecordsWithRanges,
   isControlBatch,
   isTransactionalBatch,
-  readBatchHeader,
-} from "./record-batch.ts";
+} from "../protocol/records.ts";
+import type { RecordWithRange } from "../protocol/records.ts";
+import type { PartitionLog } from "./partition-log.ts";
 import type { Segment, StoredBatch } from "./segment.ts";
 
 export interface CleanerOptions {
@@ -33,56 +36,6 @@ export interface CleanerResult {
   recordsRemoved: number;
   bytesBefore: number;
   bytesAfter: number;
-}
-
-export interface DecodedRecord {
-  offset: bigint;
-  timestamp: bigint;
-  key: Buffer | null;
-  value: Buffer | null;
-  /** Byte range of the whole record (length prefix included) inside its batch. */
-  start: number;
-  end: number;
-}
-
-export class RecordDecodeError extends Error {}
-
-/** Decodes the records of one uncompressed magic-2 batch (`batch` holds exactly that batch). */
-export function decodeRecords(batch: Buffer): DecodedRecord[] {
-  const header = readBatchHeader(batch);
-  if (compressionCodecOf(header.attributes) !== 0) throw new RecordDecodeError("compressed batches are not decoded");
-  const reader = new VarintReader(batch, BATCH_HEADER_SIZE);
-  const records: DecodedRecord[] = [];
-  for (let i = 0; i < header.recordCount; i++) {
-    const start = reader.position;
-    const length = reader.varint();
-    const bodyStart = reader.position;
-    if (length < 0 || bodyStart + length > batch.length) throw new RecordDecodeError(`record ${i} overruns its batch`);
-    reader.skip(1); // attributes: unused by magic 2
-    const timestampDelta = reader.varlong();
-    const offsetDelta = reader.varint();
-    const key = reader.nullableBytes();
-    const value = reader.nullableBytes();
-    const headerCount = reader.varint();
-    if (headerCount < 0) throw new RecordDecodeError(`record ${i} has ${headerCount} headers`);
-    for (let h = 0; h < headerCount; h++) {
-      const keyLength = reader.varint();
-      if (keyLength < 0) throw new RecordDecodeError(`record ${i} has a header with a null key`);
-      reader.skip(keyLength);
-      reader.nullableBytes();
-    }
-    if (reader.position !== bodyStart + length) throw new RecordDecodeError(`record ${i} is not ${length} bytes long`);
-    records.push({
-      offset: header.baseOffset + BigInt(offsetDelta),
-      timestamp: header.baseTimestamp + timestampDelta,
-      key,
-      value,
-      start,
-      end: reader.position,
-    });
-  }
-  if (reader.position !== batch.length) throw new RecordDecodeError("bytes left after the last record");
-  return records;
 }
 
 /** Compacts the sealed segments of `log`; see the top of this file. */
@@ -115,14 +68,18 @@ type BatchVerdict = { kind: "keep" } | { kind: "drop"; removedRecords: number } 
  * transactional or control batches, and batches whose records do not decode (the broker checks a
  * produced batch's CRC, not its record encoding, so a faulty producer must not stall cleaning).
  */
-function filterableRecords(batch: StoredBatch): DecodedRecord[] | null {
-  if (compressionCodecOf(batch.attributes) !== 0 || isTransactionalBatch(batch.attributes) || isControlBatch(batch.attributes)) {
+function filterableRecords(batch: StoredBatch): RecordWithRange[] | null {
+  if (
+    compressionCodecOf(batch.attributes) !== CompressionCodec.None ||
+    isTransactionalBatch(batch.attributes) ||
+    isControlBatch(batch.attributes)
+  ) {
     return null;
   }
   try {
-    return decodeRecords(batch.bytes);
+    return decodeRecordsWithRanges(batch.bytes, 0).records;
   } catch (error) {
-    if (error instanceof RecordDecodeError) return null;
+    if (error instanceof ProtocolDecodeError) return null;
     throw error;
   }
 }
@@ -165,16 +122,16 @@ function filterBatch(batch: StoredBatch, latestOffsetByKey: Map<string, bigint>,
   return { kind: "rewrite", bytes: rebuildBatch(batch.bytes, kept), removedRecords };
 }
 
-function rebuildBatch(original: Buffer, kept: readonly DecodedRecord[]): Buffer {
+function rebuildBatch(original: Buffer, kept: readonly RecordWithRange[]): Buffer {
   let recordsSize = 0;
   for (const record of kept) recordsSize += record.end - record.start;
   const rebuilt = Buffer.allocUnsafe(BATCH_HEADER_SIZE + recordsSize);
   original.copy(rebuilt, 0, 0, BATCH_HEADER_SIZE);
-  rebuilt.writeInt32BE(rebuilt.length - LOG_OVERHEAD, BatchField.batchLength);
+  rebuilt.writeInt32BE(rebuilt.length - BATCH_LOG_OVERHEAD, BatchField.batchLength);
   rebuilt.writeInt32BE(kept.length, BatchField.recordCount);
   let position = BATCH_HEADER_SIZE;
   for (const record of kept) position += original.copy(rebuilt, position, record.start, record.end);
-  rebuilt.writeUInt32BE(computeBatchCrc(rebuilt), BatchField.crc);
+  rebuilt.writeUInt32BE(computeBatchCrc(rebuilt, 0), BatchField.crc);
   return rebuilt;
 }
 
@@ -215,63 +172,4 @@ function rewriteSegment(
   }
   log.replaceSegment(original, cleaned);
   return { records: removedRecords, cleanedSize: cleaned.size };
-}
-
-class VarintReader {
-  readonly #bytes: Buffer;
-  #position: number;
-
-  constructor(bytes: Buffer, position: number) {
-    this.#bytes = bytes;
-    this.#position = position;
-  }
-
-  get position(): number {
-    return this.#position;
-  }
-
-  skip(count: number): void {
-    if (this.#position + count > this.#bytes.length) throw new RecordDecodeError("record overruns its batch");
-    this.#position += count;
-  }
-
-  /** Zigzag varint of at most 5 bytes (int32). */
-  varint(): number {
-    let unsigned = 0;
-    for (let shift = 0; shift <= 28; shift += 7) {
-      const byte = this.#nextByte();
-      unsigned += (byte & 0x7f) * 2 ** shift;
-      if ((byte & 0x80) === 0) {
-        if (unsigned > 0xffffffff) break;
-        return unsigned % 2 === 0 ? unsigned / 2 : -(unsigned + 1) / 2;
-      }
-    }
-    throw new RecordDecodeError("varint longer than 5 bytes");
-  }
-
-  /** Zigzag varint of at most 10 bytes (int64). */
-  varlong(): bigint {
-    let unsigned = 0n;
-    for (let shift = 0n; shift <= 63n; shift += 7n) {
-      const byte = this.#nextByte();
-      unsigned |= BigInt(byte & 0x7f) << shift;
-      if ((byte & 0x80) === 0) return (unsigned >> 1n) ^ -(unsigned & 1n);
-    }
-    throw new RecordDecodeError("varlong longer than 10 bytes");
-  }
-
-  /** A varint length (−1 = null) followed by that many bytes, returned as a view. */
-  nullableBytes(): Buffer | null {
-    const length = this.varint();
-    if (length < -1) throw new RecordDecodeError(`negative length ${length}`);
-    if (length === -1) return null;
-    const start = this.#position;
-    this.skip(length);
-    return this.#bytes.subarray(start, start + length);
-  }
-
-  #nextByte(): number {
-    if (this.#position >= this.#bytes.length) throw new RecordDecodeError("record overruns its batch");
-    return this.#bytes[this.#position++]!;
-  }
 }

@@ -117,3 +117,85 @@ export class IndexEntryFile<Entry> {
     return found;
   }
 }
+
+/** An index entry's offset is stored as an int32 relative to its segment's base offset. */
+export interface RelativeOffsetEntry {
+  relativeOffset: number;
+}
+
+/** Offsets inside a segment are stored as int32 relative to its base offset. */
+export const MAX_RELATIVE_OFFSET = 0x7fffffffn;
+
+/**
+ * What the offset and time indexes of a segment share: entries keyed by offsets relative to the
+ * segment's base offset, growing along the file, and the file's plumbing. `Absolute` is an entry
+ * as callers see it, with absolute offsets.
+ */
+export abstract class SegmentIndex<Entry extends RelativeOffsetEntry, Absolute> {
+  readonly baseOffset: bigint;
+  protected readonly entries: IndexEntryFile<Entry>;
+  readonly #name: string;
+
+  /** `name` says which index this is in error messages. */
+  constructor(file: FileHandle, baseOffset: bigint, codec: EntryCodec<Entry>, name: string) {
+    this.baseOffset = baseOffset;
+    this.entries = new IndexEntryFile(file, codec);
+    this.#name = name;
+  }
+
+  get path(): string {
+    return this.entries.path;
+  }
+
+  get entryCount(): number {
+    return this.entries.entryCount;
+  }
+
+  get lastEntry(): Absolute | null {
+    const last = this.entries.lastEntry;
+    return last === null ? null : this.toAbsolute(last);
+  }
+
+  /** Removes the entries for offsets ≥ `offset`. */
+  truncateTo(offset: bigint): void {
+    if (offset <= this.baseOffset) {
+      this.entries.truncateToEntries(0);
+      return;
+    }
+    const relativeTarget = this.relativeForSearch(offset);
+    // Relative offsets only grow along the file, so "offset < target" holds for a prefix.
+    const slot = this.entries.lastSlotWhere((entry) => entry.relativeOffset < relativeTarget);
+    this.entries.truncateToEntries(slot + 1);
+  }
+
+  reset(): void {
+    this.entries.truncateToEntries(0);
+  }
+
+  sync(): void {
+    this.entries.sync();
+  }
+
+  close(): void {
+    this.entries.close();
+  }
+
+  protected abstract toAbsolute(entry: Entry): Absolute;
+
+  /** `offset` relative to the base offset, checked to fit an entry. */
+  protected relativeOffsetOf(offset: bigint): number {
+    const relative = offset - this.baseOffset;
+    if (relative < 0n || relative > MAX_RELATIVE_OFFSET) {
+      throw new RangeError(`offset ${offset} does not fit the ${this.#name} of segment ${this.baseOffset}`);
+    }
+    return Number(relative);
+  }
+
+  /** Clamped so targets outside the segment still compare correctly against int32 entries. */
+  protected relativeForSearch(offset: bigint): number {
+    const relative = offset - this.baseOffset;
+    if (relative < -1n) return -1;
+    if (relative > MAX_RELATIVE_OFFSET) return Number(MAX_RELATIVE_OFFSET) + 1;
+    return Number(relative);
+  }
+}

@@ -4,8 +4,8 @@
 // the batch holding any offset ≥ o is at p or after it.
 
 import type { FileHandle } from "./file-system.ts";
-import { IndexEntryFile } from "./index-file.ts";
-import type { EntryCodec } from "./index-file.ts";
+import { SegmentIndex } from "./index-file.ts";
+import type { EntryCodec, RelativeOffsetEntry } from "./index-file.ts";
 
 export const OFFSET_INDEX_ENTRY_SIZE = 8;
 
@@ -14,8 +14,7 @@ export interface OffsetPosition {
   position: number;
 }
 
-interface RelativeEntry {
-  relativeOffset: number;
+interface RelativeEntry extends RelativeOffsetEntry {
   position: number;
 }
 
@@ -28,63 +27,32 @@ const codec: EntryCodec<RelativeEntry> = {
   },
 };
 
-export class OffsetIndex {
-  readonly baseOffset: bigint;
-  readonly #entries: IndexEntryFile<RelativeEntry>;
-
+export class OffsetIndex extends SegmentIndex<RelativeEntry, OffsetPosition> {
   constructor(file: FileHandle, baseOffset: bigint) {
-    this.baseOffset = baseOffset;
-    this.#entries = new IndexEntryFile(file, codec);
-  }
-
-  get path(): string {
-    return this.#entries.path;
-  }
-
-  get entryCount(): number {
-    return this.#entries.entryCount;
-  }
-
-  get lastEntry(): OffsetPosition | null {
-    const last = this.#entries.lastEntry;
-    return last === null ? null : this.#absolute(last);
+    super(file, baseOffset, codec, "index");
   }
 
   /** The entry with the largest offset ≤ `targetOffset`, or the segment start when there is none. */
   lookup(targetOffset: bigint): OffsetPosition {
-    const relativeTarget = this.#relativeForSearch(targetOffset);
-    const slot = this.#entries.lastSlotWhere((entry) => entry.relativeOffset <= relativeTarget);
+    const relativeTarget = this.relativeForSearch(targetOffset);
+    const slot = this.entries.lastSlotWhere((entry) => entry.relativeOffset <= relativeTarget);
     if (slot < 0) return { offset: this.baseOffset, position: 0 };
-    return this.#absolute(this.#entries.entryAt(slot));
+    return this.toAbsolute(this.entries.entryAt(slot));
   }
 
   entryAt(slot: number): OffsetPosition {
-    return this.#absolute(this.#entries.entryAt(slot));
+    return this.toAbsolute(this.entries.entryAt(slot));
   }
 
   append(offset: bigint, position: number): void {
-    const relativeOffset = Number(offset - this.baseOffset);
-    if (relativeOffset < 0 || relativeOffset > 0x7fffffff) {
-      throw new RangeError(`offset ${offset} does not fit the index of segment ${this.baseOffset}`);
-    }
-    const last = this.#entries.lastEntry;
+    const relativeOffset = this.relativeOffsetOf(offset);
+    const last = this.entries.lastEntry;
     if (last !== null && (relativeOffset <= last.relativeOffset || position <= last.position)) {
       throw new Error(
         `${this.path}: entry (${offset}, ${position}) is not after the last entry (${this.baseOffset + BigInt(last.relativeOffset)}, ${last.position})`,
       );
     }
-    this.#entries.append({ relativeOffset, position });
-  }
-
-  /** Removes the entries for offsets ≥ `offset`. */
-  truncateTo(offset: bigint): void {
-    const relativeTarget = this.#relativeForSearch(offset);
-    const slot = this.#entries.lastSlotWhere((entry) => entry.relativeOffset < relativeTarget);
-    this.#entries.truncateToEntries(slot + 1);
-  }
-
-  reset(): void {
-    this.#entries.truncateToEntries(0);
+    this.entries.append({ relativeOffset, position });
   }
 
   /**
@@ -92,30 +60,14 @@ export class OffsetIndex {
    * entry that points inside the log. A failed check means the index must be rebuilt.
    */
   isConsistentWith(logSize: number): boolean {
-    if (!this.#entries.isWholeEntries) return false;
-    const last = this.#entries.lastEntry;
+    if (!this.entries.isWholeEntries) return false;
+    const last = this.entries.lastEntry;
     if (last === null) return true;
-    const first = this.#entries.entryAt(0);
+    const first = this.entries.entryAt(0);
     return first.relativeOffset >= 0 && last.relativeOffset >= first.relativeOffset && last.position < logSize;
   }
 
-  sync(): void {
-    this.#entries.sync();
-  }
-
-  close(): void {
-    this.#entries.close();
-  }
-
-  #absolute(entry: RelativeEntry): OffsetPosition {
+  protected toAbsolute(entry: RelativeEntry): OffsetPosition {
     return { offset: this.baseOffset + BigInt(entry.relativeOffset), position: entry.position };
-  }
-
-  // Clamped so targets outside the segment still compare correctly against int32 entries.
-  #relativeForSearch(offset: bigint): number {
-    const relative = offset - this.baseOffset;
-    if (relative < -1n) return -1;
-    if (relative > 0x7fffffffn) return 0x7fffffff + 1;
-    return Number(relative);
   }
 }

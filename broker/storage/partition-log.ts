@@ -6,8 +6,9 @@
 // their 20-digit zero-padded base offset. Only the last (active) segment is appended to.
 
 import { join } from "node:path";
+import { BATCH_HEADER_SIZE, splitBatches, writeBaseOffset, writePartitionLeaderEpoch } from "../protocol/records.ts";
+import type { BatchLocation } from "../protocol/records.ts";
 import type { FileSystem } from "./file-system.ts";
-import { BATCH_HEADER_SIZE, BatchField, CURRENT_MAGIC, LOG_OVERHEAD } from "./record-batch.ts";
 import {
   CLEANED_FILE_SUFFIX,
   INDEX_FILE_SUFFIX,
@@ -85,13 +86,6 @@ export interface SegmentRecovery extends RecoveryResult {
 export class LogOfflineError extends Error {}
 
 export class MalformedRecordsError extends Error {}
-
-interface ParsedBatch {
-  position: number;
-  lastOffsetDelta: number;
-  recordCount: number;
-  maxTimestamp: bigint;
-}
 
 export class PartitionLog {
   readonly dir: string;
@@ -221,12 +215,12 @@ export class PartitionLog {
     let nextOffset = baseOffset;
     let maxTimestamp = NO_TIMESTAMP;
     let recordCount = 0;
-    for (const batch of batches) {
-      records.writeBigInt64BE(nextOffset, batch.position + BatchField.baseOffset);
-      records.writeInt32BE(this.#leaderEpoch, batch.position + BatchField.partitionLeaderEpoch);
-      nextOffset += BigInt(batch.lastOffsetDelta) + 1n;
-      if (batch.maxTimestamp > maxTimestamp) maxTimestamp = batch.maxTimestamp;
-      recordCount += batch.recordCount;
+    for (const { position, header } of batches) {
+      writeBaseOffset(records, position, nextOffset);
+      writePartitionLeaderEpoch(records, position, this.#leaderEpoch);
+      nextOffset += BigInt(header.lastOffsetDelta) + 1n;
+      if (header.maxTimestamp > maxTimestamp) maxTimestamp = header.maxTimestamp;
+      recordCount += header.recordCount;
     }
     const lastOffset = nextOffset - 1n;
     const now = this.#clock();
@@ -535,29 +529,12 @@ function discardLeftovers(fs: FileSystem, dir: string): bigint[] {
 }
 
 /** Checks that `records` is a sequence of whole magic-2 batches and collects what append needs. */
-function parseBatchesForAppend(records: Buffer): ParsedBatch[] {
-  const batches: ParsedBatch[] = [];
-  let position = 0;
-  while (position < records.length) {
-    if (records.length - position < BATCH_HEADER_SIZE) {
-      throw new MalformedRecordsError(`records end with ${records.length - position} bytes, less than a batch header`);
-    }
-    const size = LOG_OVERHEAD + records.readInt32BE(position + BatchField.batchLength);
-    if (size < BATCH_HEADER_SIZE || position + size > records.length) {
-      throw new MalformedRecordsError(`batch at byte ${position} claims ${size} bytes; ${records.length - position} remain`);
-    }
-    const magic = records.readInt8(position + BatchField.magic);
-    if (magic !== CURRENT_MAGIC) throw new MalformedRecordsError(`batch at byte ${position} has magic ${magic}`);
-    const lastOffsetDelta = records.readInt32BE(position + BatchField.lastOffsetDelta);
-    if (lastOffsetDelta < 0) throw new MalformedRecordsError(`batch at byte ${position} has lastOffsetDelta ${lastOffsetDelta}`);
-    batches.push({
-      position,
-      lastOffsetDelta,
-      recordCount: records.readInt32BE(position + BatchField.recordCount),
-      maxTimestamp: records.readBigInt64BE(position + BatchField.maxTimestamp),
-    });
-    position += size;
-  }
+function parseBatchesForAppend(records: Buffer): BatchLocation[] {
+  const { batches, problem } = splitBatches(records);
+  if (problem !== null) throw new MalformedRecordsError(problem.message);
   if (batches.length === 0) throw new MalformedRecordsError("no batch to append");
+  for (const { position, header } of batches) {
+    if (header.lastOffsetDelta < 0) throw new MalformedRecordsError(`batch at byte ${position} has lastOffsetDelta ${header.lastOffsetDelta}`);
+  }
   return batches;
 }

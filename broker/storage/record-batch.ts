@@ -1,97 +1,22 @@
-// The few fields of a Kafka record batch (magic 2) that storage needs, read straight from the
-// bytes; the records themselves stay opaque here. Also a buffered scanner that walks the batches
-// of a segment file without one syscall per batch.
+// What storage adds to the record batch format of broker/protocol/records.ts: a header carrying
+// the batch's extent in the log, framing checks of batches in a file, and a buffered scanner that
+// walks the batches of a segment file without one syscall per batch. The records stay opaque here.
 
-import { crc32c } from "@node-rs/crc32";
+import { BATCH_HEADER_SIZE, BATCH_LOG_OVERHEAD, BatchField, CURRENT_MAGIC, batchSize, lastOffsetOf, readBatchHeader } from "../protocol/records.ts";
+import type { RecordBatchHeader } from "../protocol/records.ts";
 import type { FileHandle } from "./file-system.ts";
 
-export const BatchField = {
-  baseOffset: 0,
-  batchLength: 8,
-  partitionLeaderEpoch: 12,
-  magic: 16,
-  crc: 17,
-  attributes: 21,
-  lastOffsetDelta: 23,
-  baseTimestamp: 27,
-  maxTimestamp: 35,
-  producerId: 43,
-  producerEpoch: 51,
-  baseSequence: 53,
-  recordCount: 57,
-} as const;
-
-/** baseOffset + batchLength: the bytes not counted by batchLength. */
-export const LOG_OVERHEAD = 12;
-export const BATCH_HEADER_SIZE = 61;
-export const CURRENT_MAGIC = 2;
-/** The CRC covers everything from the attributes to the end of the batch. */
-export const CRC_COVERED_FROM = BatchField.attributes;
-
-const COMPRESSION_CODEC_MASK = 0x07;
-const TRANSACTIONAL_FLAG = 0x10;
-const CONTROL_FLAG = 0x20;
-
-export interface BatchHeader {
-  baseOffset: bigint;
+export interface StoredBatchHeader extends RecordBatchHeader {
   /** Offset of the last record the batch was written with; compaction never lowers it. */
   lastOffset: bigint;
-  /** Whole batch size in bytes, LOG_OVERHEAD included. */
+  /** Whole batch size in bytes, BATCH_LOG_OVERHEAD included. */
   sizeInBytes: number;
-  partitionLeaderEpoch: number;
-  magic: number;
-  crc: number;
-  attributes: number;
-  lastOffsetDelta: number;
-  baseTimestamp: bigint;
-  maxTimestamp: bigint;
-  producerId: bigint;
-  producerEpoch: number;
-  baseSequence: number;
-  recordCount: number;
 }
 
 /** Reads the header of the batch starting at `at`; `bytes` must hold at least BATCH_HEADER_SIZE bytes from there. */
-export function readBatchHeader(bytes: Buffer, at = 0): BatchHeader {
-  const baseOffset = bytes.readBigInt64BE(at + BatchField.baseOffset);
-  const lastOffsetDelta = bytes.readInt32BE(at + BatchField.lastOffsetDelta);
-  return {
-    baseOffset,
-    lastOffset: baseOffset + BigInt(lastOffsetDelta),
-    sizeInBytes: LOG_OVERHEAD + bytes.readInt32BE(at + BatchField.batchLength),
-    partitionLeaderEpoch: bytes.readInt32BE(at + BatchField.partitionLeaderEpoch),
-    magic: bytes.readInt8(at + BatchField.magic),
-    crc: bytes.readUInt32BE(at + BatchField.crc),
-    attributes: bytes.readInt16BE(at + BatchField.attributes),
-    lastOffsetDelta,
-    baseTimestamp: bytes.readBigInt64BE(at + BatchField.baseTimestamp),
-    maxTimestamp: bytes.readBigInt64BE(at + BatchField.maxTimestamp),
-    producerId: bytes.readBigInt64BE(at + BatchField.producerId),
-    producerEpoch: bytes.readInt16BE(at + BatchField.producerEpoch),
-    baseSequence: bytes.readInt32BE(at + BatchField.baseSequence),
-    recordCount: bytes.readInt32BE(at + BatchField.recordCount),
-  };
-}
-
-export function compressionCodecOf(attributes: number): number {
-  return attributes & COMPRESSION_CODEC_MASK;
-}
-
-export function isControlBatch(attributes: number): boolean {
-  return (attributes & CONTROL_FLAG) !== 0;
-}
-
-export function isTransactionalBatch(attributes: number): boolean {
-  return (attributes & TRANSACTIONAL_FLAG) !== 0;
-}
-
-export function computeBatchCrc(batch: Buffer): number {
-  return crc32c(batch.subarray(CRC_COVERED_FROM));
-}
-
-/** `batch` must be exactly one whole batch. */
-export function hasValidCrc(batch: Buffer): boolean {
-  return batch.readUInt32BE(BatchField.crc) === computeBatchCrc(batch);
+export function readStoredBatchHeader(bytes: Buffer, at = 0): StoredBatchHeader {
+  const header = readBatchHeader(bytes, at);
+  return { ...header, lastOffset: lastOffsetOf(header), sizeInBytes: batchSize(header) };
 }
 
 /** Why the bytes at a position are not a usable batch; recovery truncates the log there. */
@@ -104,7 +29,7 @@ export type FramingProblem =
 /** Checks the framing of the batch at `at` given `available` bytes from there to the end of the data. */
 export function framingProblemAt(bytes: Buffer, at: number, available: number): FramingProblem | null {
   if (available < BATCH_HEADER_SIZE) return "torn-header";
-  const sizeInBytes = LOG_OVERHEAD + bytes.readInt32BE(at + BatchField.batchLength);
+  const sizeInBytes = BATCH_LOG_OVERHEAD + bytes.readInt32BE(at + BatchField.batchLength);
   if (sizeInBytes < BATCH_HEADER_SIZE) return "batch-length-too-small";
   if (bytes.readInt8(at + BatchField.magic) !== CURRENT_MAGIC) return "unsupported-magic";
   if (sizeInBytes > available) return "torn-batch";
@@ -112,7 +37,7 @@ export function framingProblemAt(bytes: Buffer, at: number, available: number): 
 }
 
 export type ScanStep =
-  | { kind: "batch"; position: number; header: BatchHeader }
+  | { kind: "batch"; position: number; header: StoredBatchHeader }
   | { kind: "end" }
   | { kind: "invalid"; position: number; problem: FramingProblem };
 
@@ -150,7 +75,7 @@ export class BatchFileScanner {
     const at = this.#ensureWindow(position, BATCH_HEADER_SIZE);
     const problem = framingProblemAt(this.#window, at, available);
     if (problem !== null) return { kind: "invalid", position, problem };
-    const header = readBatchHeader(this.#window, at);
+    const header = readStoredBatchHeader(this.#window, at);
     this.#current = { position, size: header.sizeInBytes };
     this.#position = position + header.sizeInBytes;
     return { kind: "batch", position, header };

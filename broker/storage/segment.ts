@@ -3,10 +3,12 @@
 // indexes can always be rebuilt from it.
 
 import { join } from "node:path";
+import { BATCH_HEADER_SIZE, crcIsValid } from "../protocol/records.ts";
 import type { FileHandle, FileSystem } from "./file-system.ts";
+import { MAX_RELATIVE_OFFSET } from "./index-file.ts";
 import { OffsetIndex } from "./offset-index.ts";
-import { BATCH_HEADER_SIZE, BatchFileScanner, hasValidCrc, readBatchHeader, readExactly } from "./record-batch.ts";
-import type { BatchHeader, ScanStep } from "./record-batch.ts";
+import { BatchFileScanner, readExactly, readStoredBatchHeader } from "./record-batch.ts";
+import type { ScanStep, StoredBatchHeader } from "./record-batch.ts";
 import { TimeIndex } from "./time-index.ts";
 
 export const LOG_FILE_SUFFIX = ".log";
@@ -15,8 +17,7 @@ export const TIME_INDEX_FILE_SUFFIX = ".timeindex";
 /** Suffix of a segment being written by the cleaner; such files are discarded if found at startup. */
 export const CLEANED_FILE_SUFFIX = ".cleaned";
 
-/** Offsets inside a segment are stored as int32 relative to its base offset. */
-export const MAX_RELATIVE_OFFSET = 0x7fffffffn;
+export { MAX_RELATIVE_OFFSET };
 /** Timestamp of a batch that carries none. */
 export const NO_TIMESTAMP = -1n;
 
@@ -58,7 +59,7 @@ export interface SegmentRead {
   stoppedBy: ReadStop;
 }
 
-export interface StoredBatch extends BatchHeader {
+export interface StoredBatch extends StoredBatchHeader {
   /** Byte position of the batch in its segment's log file. */
   position: number;
   segmentBaseOffset: bigint;
@@ -300,7 +301,7 @@ export class Segment {
         break;
       }
       const { header } = step;
-      problem = this.#offsetProblem(header) ?? (hasValidCrc(scanner.currentBatchBytes()) ? null : "crc-mismatch");
+      problem = this.#offsetProblem(header) ?? (crcIsValid(scanner.currentBatchBytes(), 0) ? null : "crc-mismatch");
       if (problem !== null) break;
       if (batchCount === 0) this.#rollingBaseTimeMs = this.#rollingBaseTimeAfterRestart(header);
       this.#trackAppended(step.position, header.sizeInBytes, header.baseOffset, header.lastOffset, header.maxTimestamp);
@@ -431,7 +432,7 @@ export class Segment {
     for (let step = scanner.next(); step.kind !== "end"; step = scanner.next()) {
       if (step.kind === "invalid") return false;
       const { header } = step;
-      if (this.#offsetProblem(header) !== null || !hasValidCrc(scanner.currentBatchBytes())) return false;
+      if (this.#offsetProblem(header) !== null || !crcIsValid(scanner.currentBatchBytes(), 0)) return false;
       if (header.maxTimestamp > this.#maxTimestamp) {
         this.#maxTimestamp = header.maxTimestamp;
         this.#offsetOfMaxTimestamp = header.baseOffset;
@@ -443,17 +444,17 @@ export class Segment {
     if (logSize > 0) {
       const first = Buffer.alloc(BATCH_HEADER_SIZE);
       readExactly(this.#log, first, 0);
-      this.#rollingBaseTimeMs = this.#rollingBaseTimeAfterRestart(readBatchHeader(first));
+      this.#rollingBaseTimeMs = this.#rollingBaseTimeAfterRestart(readStoredBatchHeader(first));
     }
     return true;
   }
 
-  #rollingBaseTimeAfterRestart(firstBatch: BatchHeader): number {
+  #rollingBaseTimeAfterRestart(firstBatch: StoredBatchHeader): number {
     const now = this.#options.clock();
     return firstBatch.maxTimestamp >= 0n && Number(firstBatch.maxTimestamp) < now ? Number(firstBatch.maxTimestamp) : now;
   }
 
-  #offsetProblem(header: BatchHeader): string | null {
+  #offsetProblem(header: StoredBatchHeader): string | null {
     if (header.baseOffset < this.#nextOffset) return "offset-not-increasing";
     if (header.lastOffsetDelta < 0) return "negative-last-offset-delta";
     if (header.lastOffset - this.baseOffset > MAX_RELATIVE_OFFSET) return "offset-beyond-segment-range";

@@ -13,27 +13,9 @@
 // a bug in the caller or here.
 
 import { randomUUID } from 'node:crypto';
+import { ErrorCode } from '../../protocol/errors.ts';
 import type { GroupCoordinatorConfig } from './config.ts';
 import { resolveGroupCoordinatorConfig } from './config.ts';
-import type { ErrorCode } from './error-codes.ts';
-import {
-  COORDINATOR_LOAD_IN_PROGRESS,
-  COORDINATOR_NOT_AVAILABLE,
-  GROUP_ID_NOT_FOUND,
-  GROUP_MAX_SIZE_REACHED,
-  ILLEGAL_GENERATION,
-  INCONSISTENT_GROUP_PROTOCOL,
-  INVALID_GROUP_ID,
-  INVALID_SESSION_TIMEOUT,
-  MEMBER_ID_REQUIRED,
-  NONE,
-  NON_EMPTY_GROUP,
-  NOT_COORDINATOR,
-  OFFSET_METADATA_TOO_LARGE,
-  REBALANCE_IN_PROGRESS,
-  UNKNOWN_MEMBER_ID,
-  UNKNOWN_TOPIC_OR_PARTITION,
-} from './error-codes.ts';
 import type { GroupState } from './group.ts';
 import { EMPTY_BYTES, GROUP_STATES, Group, GroupMember, PendingResponse } from './group.ts';
 import type { OffsetsLog, OffsetToStore, TopicPartitionsQuery } from './offsets.ts';
@@ -47,6 +29,7 @@ import type {
   HeartbeatRequest,
   HeartbeatResult,
   JoinGroupRequest,
+  KafkaErrorCode,
   JoinGroupResult,
   LeaveGroupRequest,
   LeaveGroupResult,
@@ -77,7 +60,7 @@ function answered<Result>(result: Result): Eventually<Result> {
   return { response: Promise.resolve(result) };
 }
 
-function failedJoin(memberId: string, errorCode: ErrorCode): JoinGroupResult {
+function failedJoin(memberId: string, errorCode: KafkaErrorCode): JoinGroupResult {
   return {
     errorCode,
     generationId: -1,
@@ -89,8 +72,13 @@ function failedJoin(memberId: string, errorCode: ErrorCode): JoinGroupResult {
   };
 }
 
-function failedSync(errorCode: ErrorCode): SyncGroupResult {
+function failedSync(errorCode: KafkaErrorCode): SyncGroupResult {
   return { errorCode, protocolType: null, protocolName: null, assignment: EMPTY_BYTES };
+}
+
+/** JoinGroup v0 carries no rebalance timeout (-1): the session timeout serves instead, as in Kafka. */
+function rebalanceTimeoutOf(request: JoinGroupRequest): number {
+  return request.rebalanceTimeoutMs >= 0 ? request.rebalanceTimeoutMs : request.sessionTimeoutMs;
 }
 
 export class GroupCoordinator {
@@ -147,31 +135,31 @@ export class GroupCoordinator {
 
   async join(request: JoinGroupRequest): Promise<JoinGroupResult> {
     const unavailable = this.unavailableError();
-    if (unavailable !== NONE) return failedJoin(request.memberId, unavailable);
-    if (request.groupId === '') return failedJoin(request.memberId, INVALID_GROUP_ID);
+    if (unavailable !== ErrorCode.NONE) return failedJoin(request.memberId, unavailable);
+    if (request.groupId === '') return failedJoin(request.memberId, ErrorCode.INVALID_GROUP_ID);
     const outcome = await this.queues.run(request.groupId, () => this.joinInQueue(request));
     return outcome.response;
   }
 
   async sync(request: SyncGroupRequest): Promise<SyncGroupResult> {
     const unavailable = this.unavailableError();
-    if (unavailable !== NONE) return failedSync(unavailable);
-    if (request.groupId === '') return failedSync(INVALID_GROUP_ID);
+    if (unavailable !== ErrorCode.NONE) return failedSync(unavailable);
+    if (request.groupId === '') return failedSync(ErrorCode.INVALID_GROUP_ID);
     const outcome = await this.queues.run(request.groupId, () => this.syncInQueue(request));
     return outcome.response;
   }
 
   async heartbeat(request: HeartbeatRequest): Promise<HeartbeatResult> {
     const unavailable = this.unavailableError();
-    if (unavailable !== NONE) return { errorCode: unavailable };
-    if (request.groupId === '') return { errorCode: INVALID_GROUP_ID };
+    if (unavailable !== ErrorCode.NONE) return { errorCode: unavailable };
+    if (request.groupId === '') return { errorCode: ErrorCode.INVALID_GROUP_ID };
     return this.queues.run(request.groupId, () => ({ errorCode: this.heartbeatInQueue(request) }));
   }
 
   async leave(request: LeaveGroupRequest): Promise<LeaveGroupResult> {
     const unavailable = this.unavailableError();
-    const requestError = unavailable !== NONE ? unavailable : request.groupId === '' ? INVALID_GROUP_ID : NONE;
-    if (requestError !== NONE) {
+    const requestError = unavailable !== ErrorCode.NONE ? unavailable : request.groupId === '' ? ErrorCode.INVALID_GROUP_ID : ErrorCode.NONE;
+    if (requestError !== ErrorCode.NONE) {
       const members = request.members.map((member) => ({ ...member, errorCode: requestError }));
       return { errorCode: requestError, members };
     }
@@ -184,7 +172,7 @@ export class GroupCoordinator {
     return Promise.all(
       groupIds.map((groupId) => {
         const unavailable = this.unavailableError();
-        if (unavailable !== NONE) return describedUnknownGroup(groupId, unavailable);
+        if (unavailable !== ErrorCode.NONE) return describedUnknownGroup(groupId, unavailable);
         return this.queues.run(groupId, () => this.describeInQueue(groupId));
       }),
     );
@@ -193,7 +181,7 @@ export class GroupCoordinator {
   /** `statesFilter` as in ListGroups v4: empty or absent lists every group; names match case-insensitively. */
   async list(statesFilter?: readonly string[]): Promise<ListGroupsResult> {
     const unavailable = this.unavailableError();
-    if (unavailable !== NONE) return { errorCode: unavailable, groups: [] };
+    if (unavailable !== ErrorCode.NONE) return { errorCode: unavailable, groups: [] };
     const wanted =
       statesFilter === undefined || statesFilter.length === 0
         ? new Set<GroupState>(GROUP_STATES)
@@ -204,7 +192,7 @@ export class GroupCoordinator {
     const groups = [...this.groups.values()]
       .filter((group) => wanted.has(group.state))
       .map((group) => ({ groupId: group.groupId, protocolType: group.protocolType ?? '', state: group.state }));
-    return { errorCode: NONE, groups };
+    return { errorCode: ErrorCode.NONE, groups };
   }
 
   /** Deletes empty groups together with their committed offsets (tombstones in `__consumer_offsets`). */
@@ -212,7 +200,7 @@ export class GroupCoordinator {
     return Promise.all(
       groupIds.map(async (groupId) => {
         const unavailable = this.unavailableError();
-        if (unavailable !== NONE) return { groupId, errorCode: unavailable };
+        if (unavailable !== ErrorCode.NONE) return { groupId, errorCode: unavailable };
         return { groupId, errorCode: await this.queues.run(groupId, () => this.deleteInQueue(groupId)) };
       }),
     );
@@ -226,50 +214,50 @@ export class GroupCoordinator {
    */
   async commitOffsets(request: OffsetCommitRequest): Promise<OffsetCommitPartitionResult[]> {
     const unavailable = this.unavailableError();
-    if (unavailable !== NONE) return everyOffsetFailed(request, unavailable);
+    if (unavailable !== ErrorCode.NONE) return everyOffsetFailed(request, unavailable);
     return this.queues.run(request.groupId, () => this.commitInQueue(request));
   }
 
   /** `topics` null asks for every partition the group has committed; never-committed partitions answer offset -1. */
   async fetchOffsets(groupId: string, topics: readonly TopicPartitionsQuery[] | null): Promise<OffsetFetchResult> {
     const unavailable = this.unavailableError();
-    if (unavailable !== NONE) return { errorCode: unavailable, topics: [] };
+    if (unavailable !== ErrorCode.NONE) return { errorCode: unavailable, topics: [] };
     return this.queues.run(groupId, () => {
-      if (this.lifecycle === 'closed') return { errorCode: NOT_COORDINATOR, topics: [] };
-      return { errorCode: NONE, topics: this.offsets.fetch(groupId, topics) };
+      if (this.lifecycle === 'closed') return { errorCode: ErrorCode.NOT_COORDINATOR, topics: [] };
+      return { errorCode: ErrorCode.NONE, topics: this.offsets.fetch(groupId, topics) };
     });
   }
 
   // ---------------------------------------------------------------- queue tasks: JoinGroup
 
   private joinInQueue(request: JoinGroupRequest): Eventually<JoinGroupResult> {
-    if (this.lifecycle === 'closed') return answered(failedJoin(request.memberId, NOT_COORDINATOR));
+    if (this.lifecycle === 'closed') return answered(failedJoin(request.memberId, ErrorCode.NOT_COORDINATOR));
     if (
       request.sessionTimeoutMs < this.config.groupMinSessionTimeoutMs ||
       request.sessionTimeoutMs > this.config.groupMaxSessionTimeoutMs
     ) {
-      return answered(failedJoin(request.memberId, INVALID_SESSION_TIMEOUT));
+      return answered(failedJoin(request.memberId, ErrorCode.INVALID_SESSION_TIMEOUT));
     }
     const isFirstJoin = request.memberId === '';
     const known = this.groups.get(request.groupId);
-    if (known === undefined && !isFirstJoin) return answered(failedJoin(request.memberId, UNKNOWN_MEMBER_ID));
+    if (known === undefined && !isFirstJoin) return answered(failedJoin(request.memberId, ErrorCode.UNKNOWN_MEMBER_ID));
     // A new group is registered only once someone is actually in it (or holds a pending id).
     const group = known ?? new Group(request.groupId);
     if (!group.acceptsProtocols(request.protocolType, request.protocols, request.memberId)) {
-      return answered(failedJoin(request.memberId, INCONSISTENT_GROUP_PROTOCOL));
+      return answered(failedJoin(request.memberId, ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
     }
     return isFirstJoin ? this.joinWithoutMemberId(group, request) : this.joinWithMemberId(group, request);
   }
 
   private joinWithoutMemberId(group: Group, request: JoinGroupRequest): Eventually<JoinGroupResult> {
     if (group.members.size >= this.config.groupMaxSize) {
-      return answered(failedJoin(request.memberId, GROUP_MAX_SIZE_REACHED));
+      return answered(failedJoin(request.memberId, ErrorCode.GROUP_MAX_SIZE_REACHED));
     }
     const memberId = `${request.clientId}-${randomUUID()}`;
     if (request.requireKnownMemberId) {
       this.groups.set(group.groupId, group);
       this.trackPendingMember(group, memberId, request.sessionTimeoutMs);
-      return answered(failedJoin(memberId, MEMBER_ID_REQUIRED));
+      return answered(failedJoin(memberId, ErrorCode.MEMBER_ID_REQUIRED));
     }
     return this.addMemberAndRebalance(group, memberId, request);
   }
@@ -282,12 +270,12 @@ export class GroupCoordinator {
       group.pendingMemberTimers.delete(memberId);
       if (group.members.size >= this.config.groupMaxSize) {
         this.completeJoinIfAllRejoined(group);
-        return answered(failedJoin(memberId, GROUP_MAX_SIZE_REACHED));
+        return answered(failedJoin(memberId, ErrorCode.GROUP_MAX_SIZE_REACHED));
       }
       return this.addMemberAndRebalance(group, memberId, request);
     }
     const member = group.members.get(memberId);
-    if (member === undefined) return answered(failedJoin(memberId, UNKNOWN_MEMBER_ID));
+    if (member === undefined) return answered(failedJoin(memberId, ErrorCode.UNKNOWN_MEMBER_ID));
     switch (group.state) {
       case 'PreparingRebalance':
         return this.updateMemberAndRebalance(group, member, request);
@@ -303,7 +291,7 @@ export class GroupCoordinator {
         return answered(this.repeatJoinAnswer(group, member));
       case 'Empty':
       case 'Dead':
-        return answered(failedJoin(memberId, UNKNOWN_MEMBER_ID));
+        return answered(failedJoin(memberId, ErrorCode.UNKNOWN_MEMBER_ID));
     }
   }
 
@@ -318,7 +306,7 @@ export class GroupCoordinator {
       clientId: request.clientId,
       clientHost: request.clientHost,
       sessionTimeoutMs: request.sessionTimeoutMs,
-      rebalanceTimeoutMs: request.rebalanceTimeoutMs >= 0 ? request.rebalanceTimeoutMs : request.sessionTimeoutMs,
+      rebalanceTimeoutMs: rebalanceTimeoutOf(request),
       protocolType: request.protocolType,
       protocols: request.protocols,
     });
@@ -340,7 +328,7 @@ export class GroupCoordinator {
     // A lone member may switch protocol type; with others present acceptsProtocols kept it equal.
     if (group.members.size === 1) group.protocolType = request.protocolType;
     member.sessionTimeoutMs = request.sessionTimeoutMs;
-    member.rebalanceTimeoutMs = request.rebalanceTimeoutMs >= 0 ? request.rebalanceTimeoutMs : request.sessionTimeoutMs;
+    member.rebalanceTimeoutMs = rebalanceTimeoutOf(request);
     const response = this.parkJoin(member);
     this.rebalanceAfterJoin(group);
     return { response };
@@ -348,7 +336,7 @@ export class GroupCoordinator {
 
   private parkJoin(member: GroupMember): Promise<JoinGroupResult> {
     // Only one JoinGroup per member can be outstanding; an older one is told to try again.
-    member.awaitingJoin?.answer(failedJoin(member.memberId, REBALANCE_IN_PROGRESS));
+    member.awaitingJoin?.answer(failedJoin(member.memberId, ErrorCode.REBALANCE_IN_PROGRESS));
     const pending = new PendingResponse<JoinGroupResult>();
     member.awaitingJoin = pending;
     this.stopSessionTimer(member);
@@ -368,7 +356,7 @@ export class GroupCoordinator {
   private joinAnswer(group: Group, member: GroupMember): JoinGroupResult {
     const protocolName = group.protocolName!;
     return {
-      errorCode: NONE,
+      errorCode: ErrorCode.NONE,
       generationId: group.generationId,
       protocolType: group.protocolType,
       protocolName,
@@ -391,7 +379,7 @@ export class GroupCoordinator {
     if (group.state === 'CompletingRebalance') {
       for (const member of group.members.values()) {
         member.assignment = EMPTY_BYTES;
-        this.answerParkedSync(group, member, failedSync(REBALANCE_IN_PROGRESS));
+        this.answerParkedSync(group, member, failedSync(ErrorCode.REBALANCE_IN_PROGRESS));
       }
     }
     const wasEmpty = group.state === 'Empty';
@@ -477,29 +465,29 @@ export class GroupCoordinator {
 
   private removeMember(group: Group, member: GroupMember): void {
     this.stopSessionTimer(member);
-    this.answerParkedRequests(member, UNKNOWN_MEMBER_ID);
+    this.answerParkedRequests(member, ErrorCode.UNKNOWN_MEMBER_ID);
     group.removeMember(member.memberId);
   }
 
   // ---------------------------------------------------------------- queue tasks: SyncGroup, Heartbeat, LeaveGroup
 
   private syncInQueue(request: SyncGroupRequest): Eventually<SyncGroupResult> {
-    if (this.lifecycle === 'closed') return answered(failedSync(NOT_COORDINATOR));
+    if (this.lifecycle === 'closed') return answered(failedSync(ErrorCode.NOT_COORDINATOR));
     const group = this.groups.get(request.groupId);
     const member = group?.members.get(request.memberId);
-    if (group === undefined || member === undefined) return answered(failedSync(UNKNOWN_MEMBER_ID));
-    if (request.generationId !== group.generationId) return answered(failedSync(ILLEGAL_GENERATION));
+    if (group === undefined || member === undefined) return answered(failedSync(ErrorCode.UNKNOWN_MEMBER_ID));
+    if (request.generationId !== group.generationId) return answered(failedSync(ErrorCode.ILLEGAL_GENERATION));
     switch (group.state) {
       case 'Empty':
       case 'Dead':
-        return answered(failedSync(UNKNOWN_MEMBER_ID));
+        return answered(failedSync(ErrorCode.UNKNOWN_MEMBER_ID));
       case 'PreparingRebalance':
-        return answered(failedSync(REBALANCE_IN_PROGRESS));
+        return answered(failedSync(ErrorCode.REBALANCE_IN_PROGRESS));
       case 'Stable':
         this.restartSessionTimer(group, member);
         return answered(this.syncAnswer(group, member));
       case 'CompletingRebalance': {
-        member.awaitingSync?.answer(failedSync(REBALANCE_IN_PROGRESS));
+        member.awaitingSync?.answer(failedSync(ErrorCode.REBALANCE_IN_PROGRESS));
         const pending = new PendingResponse<SyncGroupResult>();
         member.awaitingSync = pending;
         this.stopSessionTimer(member);
@@ -522,70 +510,70 @@ export class GroupCoordinator {
 
   private syncAnswer(group: Group, member: GroupMember): SyncGroupResult {
     return {
-      errorCode: NONE,
+      errorCode: ErrorCode.NONE,
       protocolType: group.protocolType,
       protocolName: group.protocolName,
       assignment: member.assignment,
     };
   }
 
-  private heartbeatInQueue(request: HeartbeatRequest): ErrorCode {
-    if (this.lifecycle === 'closed') return NOT_COORDINATOR;
+  private heartbeatInQueue(request: HeartbeatRequest): KafkaErrorCode {
+    if (this.lifecycle === 'closed') return ErrorCode.NOT_COORDINATOR;
     const group = this.groups.get(request.groupId);
     const member = group?.members.get(request.memberId);
-    if (group === undefined || member === undefined) return UNKNOWN_MEMBER_ID;
-    if (request.generationId !== group.generationId) return ILLEGAL_GENERATION;
+    if (group === undefined || member === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
+    if (request.generationId !== group.generationId) return ErrorCode.ILLEGAL_GENERATION;
     switch (group.state) {
       case 'Empty':
       case 'Dead':
-        return UNKNOWN_MEMBER_ID;
+        return ErrorCode.UNKNOWN_MEMBER_ID;
       case 'PreparingRebalance':
         this.restartSessionTimer(group, member);
         // This is how members hear that they must rejoin.
-        return REBALANCE_IN_PROGRESS;
+        return ErrorCode.REBALANCE_IN_PROGRESS;
       case 'CompletingRebalance':
       case 'Stable':
         this.restartSessionTimer(group, member);
-        return NONE;
+        return ErrorCode.NONE;
     }
   }
 
   private leaveInQueue(request: LeaveGroupRequest): LeaveGroupResult {
     if (this.lifecycle === 'closed') {
       return {
-        errorCode: NOT_COORDINATOR,
-        members: request.members.map((each) => ({ ...each, errorCode: NOT_COORDINATOR })),
+        errorCode: ErrorCode.NOT_COORDINATOR,
+        members: request.members.map((each) => ({ ...each, errorCode: ErrorCode.NOT_COORDINATOR })),
       };
     }
     const group = this.groups.get(request.groupId);
     const members = request.members.map((leaving) => {
-      if (group === undefined) return { ...leaving, errorCode: UNKNOWN_MEMBER_ID };
+      if (group === undefined) return { ...leaving, errorCode: ErrorCode.UNKNOWN_MEMBER_ID };
       const pendingTimer = group.pendingMemberTimers.get(leaving.memberId);
       if (pendingTimer !== undefined) {
         pendingTimer.cancel();
         group.pendingMemberTimers.delete(leaving.memberId);
         this.completeJoinIfAllRejoined(group);
-        return { ...leaving, errorCode: NONE };
+        return { ...leaving, errorCode: ErrorCode.NONE };
       }
       const member = group.members.get(leaving.memberId);
-      if (member === undefined) return { ...leaving, errorCode: UNKNOWN_MEMBER_ID };
+      if (member === undefined) return { ...leaving, errorCode: ErrorCode.UNKNOWN_MEMBER_ID };
       this.removeMemberAndRebalance(group, member);
-      return { ...leaving, errorCode: NONE };
+      return { ...leaving, errorCode: ErrorCode.NONE };
     });
-    return { errorCode: NONE, members };
+    return { errorCode: ErrorCode.NONE, members };
   }
 
   // ---------------------------------------------------------------- queue tasks: administration and offsets
 
   private describeInQueue(groupId: string): DescribedGroup {
-    if (this.lifecycle === 'closed') return describedUnknownGroup(groupId, NOT_COORDINATOR);
+    if (this.lifecycle === 'closed') return describedUnknownGroup(groupId, ErrorCode.NOT_COORDINATOR);
     const group = this.groups.get(groupId);
-    if (group === undefined) return describedUnknownGroup(groupId, NONE);
+    if (group === undefined) return describedUnknownGroup(groupId, ErrorCode.NONE);
     // Like Kafka, member metadata and assignments are shown only for a settled (Stable) group.
     const stableProtocol = group.state === 'Stable' ? group.protocolName : null;
     return {
       groupId,
-      errorCode: NONE,
+      errorCode: ErrorCode.NONE,
       state: group.state,
       protocolType: group.protocolType ?? '',
       protocolName: stableProtocol ?? '',
@@ -600,40 +588,40 @@ export class GroupCoordinator {
     };
   }
 
-  private async deleteInQueue(groupId: string): Promise<ErrorCode> {
-    if (this.lifecycle === 'closed') return NOT_COORDINATOR;
+  private async deleteInQueue(groupId: string): Promise<KafkaErrorCode> {
+    if (this.lifecycle === 'closed') return ErrorCode.NOT_COORDINATOR;
     const group = this.groups.get(groupId);
-    if (group === undefined) return GROUP_ID_NOT_FOUND;
-    if (group.state !== 'Empty' || group.members.size > 0) return NON_EMPTY_GROUP;
+    if (group === undefined) return ErrorCode.GROUP_ID_NOT_FOUND;
+    if (group.state !== 'Empty' || group.members.size > 0) return ErrorCode.NON_EMPTY_GROUP;
     try {
       await this.offsets.deleteGroup(groupId);
     } catch {
-      return COORDINATOR_NOT_AVAILABLE;
+      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     }
     for (const timer of group.pendingMemberTimers.values()) timer.cancel();
     group.pendingMemberTimers.clear();
     group.transitionTo('Dead');
     this.groups.delete(groupId);
-    return NONE;
+    return ErrorCode.NONE;
   }
 
   private async commitInQueue(request: OffsetCommitRequest): Promise<OffsetCommitPartitionResult[]> {
-    if (this.lifecycle === 'closed') return everyOffsetFailed(request, NOT_COORDINATOR);
+    if (this.lifecycle === 'closed') return everyOffsetFailed(request, ErrorCode.NOT_COORDINATOR);
     const group = this.groups.get(request.groupId);
     const groupError = this.commitAuthorizationError(group, request);
-    if (groupError !== NONE) return everyOffsetFailed(request, groupError);
+    if (groupError !== ErrorCode.NONE) return everyOffsetFailed(request, groupError);
     const member = group?.members.get(request.memberId);
     // A commit is a sign of life, like a heartbeat.
     if (group !== undefined && member !== undefined) this.restartSessionTimer(group, member);
 
-    const errorCodes: ErrorCode[] = request.offsets.map((offset) => {
+    const errorCodes: KafkaErrorCode[] = request.offsets.map((offset) => {
       if (offset.metadata !== null && offset.metadata.length > this.config.offsetMetadataMaxBytes) {
-        return OFFSET_METADATA_TOO_LARGE;
+        return ErrorCode.OFFSET_METADATA_TOO_LARGE;
       }
-      if (!this.partitionExists(offset.topic, offset.partition)) return UNKNOWN_TOPIC_OR_PARTITION;
-      return NONE;
+      if (!this.partitionExists(offset.topic, offset.partition)) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+      return ErrorCode.NONE;
     });
-    const accepted: OffsetToStore[] = request.offsets.filter((_, index) => errorCodes[index] === NONE);
+    const accepted: OffsetToStore[] = request.offsets.filter((_, index) => errorCodes[index] === ErrorCode.NONE);
     if (accepted.length > 0) {
       try {
         await this.offsets.store(request.groupId, accepted, BigInt(this.scheduler.now()));
@@ -641,7 +629,7 @@ export class GroupCoordinator {
         if (group === undefined) this.groups.set(request.groupId, new Group(request.groupId));
       } catch {
         errorCodes.forEach((code, index) => {
-          if (code === NONE) errorCodes[index] = COORDINATOR_NOT_AVAILABLE;
+          if (code === ErrorCode.NONE) errorCodes[index] = ErrorCode.COORDINATOR_NOT_AVAILABLE;
         });
       }
     }
@@ -658,21 +646,21 @@ export class GroupCoordinator {
    * current generation. The current generation may still commit while the group prepares a
    * rebalance (clients commit before rejoining), but not while it waits for the leader's SyncGroup.
    */
-  private commitAuthorizationError(group: Group | undefined, request: OffsetCommitRequest): ErrorCode {
+  private commitAuthorizationError(group: Group | undefined, request: OffsetCommitRequest): KafkaErrorCode {
     const claimsMembership = request.generationId >= 0 || request.memberId !== '';
     if (group === undefined) {
-      if (request.generationId >= 0) return ILLEGAL_GENERATION;
-      return claimsMembership ? UNKNOWN_MEMBER_ID : NONE;
+      if (request.generationId >= 0) return ErrorCode.ILLEGAL_GENERATION;
+      return claimsMembership ? ErrorCode.UNKNOWN_MEMBER_ID : ErrorCode.NONE;
     }
-    if (group.state === 'Dead') return COORDINATOR_NOT_AVAILABLE;
+    if (group.state === 'Dead') return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     if (claimsMembership) {
-      if (!group.members.has(request.memberId)) return UNKNOWN_MEMBER_ID;
-      if (request.generationId !== group.generationId) return ILLEGAL_GENERATION;
+      if (!group.members.has(request.memberId)) return ErrorCode.UNKNOWN_MEMBER_ID;
+      if (request.generationId !== group.generationId) return ErrorCode.ILLEGAL_GENERATION;
     } else if (group.state !== 'Empty') {
-      return UNKNOWN_MEMBER_ID;
+      return ErrorCode.UNKNOWN_MEMBER_ID;
     }
-    if (group.state === 'CompletingRebalance') return REBALANCE_IN_PROGRESS;
-    return NONE;
+    if (group.state === 'CompletingRebalance') return ErrorCode.REBALANCE_IN_PROGRESS;
+    return ErrorCode.NONE;
   }
 
   // ---------------------------------------------------------------- timers
@@ -752,7 +740,7 @@ export class GroupCoordinator {
     this.restartSessionTimer(group, member);
   }
 
-  private answerParkedRequests(member: GroupMember, errorCode: ErrorCode): void {
+  private answerParkedRequests(member: GroupMember, errorCode: KafkaErrorCode): void {
     member.awaitingJoin?.answer(failedJoin(member.memberId, errorCode));
     member.awaitingJoin = null;
     member.awaitingSync?.answer(failedSync(errorCode));
@@ -766,26 +754,26 @@ export class GroupCoordinator {
     group.pendingMemberTimers.clear();
     for (const member of group.members.values()) {
       this.stopSessionTimer(member);
-      this.answerParkedRequests(member, NOT_COORDINATOR);
+      this.answerParkedRequests(member, ErrorCode.NOT_COORDINATOR);
     }
   }
 
-  private unavailableError(): ErrorCode {
+  private unavailableError(): KafkaErrorCode {
     switch (this.lifecycle) {
       case 'loading':
-        return COORDINATOR_LOAD_IN_PROGRESS;
+        return ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
       case 'closed':
-        return NOT_COORDINATOR;
+        return ErrorCode.NOT_COORDINATOR;
       case 'active':
-        return NONE;
+        return ErrorCode.NONE;
     }
   }
 }
 
-function describedUnknownGroup(groupId: string, errorCode: ErrorCode): DescribedGroup {
+function describedUnknownGroup(groupId: string, errorCode: KafkaErrorCode): DescribedGroup {
   return { groupId, errorCode, state: 'Dead', protocolType: '', protocolName: '', members: [] };
 }
 
-function everyOffsetFailed(request: OffsetCommitRequest, errorCode: ErrorCode): OffsetCommitPartitionResult[] {
+function everyOffsetFailed(request: OffsetCommitRequest, errorCode: KafkaErrorCode): OffsetCommitPartitionResult[] {
   return request.offsets.map((offset) => ({ topic: offset.topic, partition: offset.partition, errorCode }));
 }

@@ -6,8 +6,8 @@
 // that group's serial queue in the coordinator, so for a given group a commit's log append and
 // its in-memory update happen before the next operation on that group starts.
 
-import type { ErrorCode } from './error-codes.ts';
-import { NONE } from './error-codes.ts';
+import { ErrorCode } from '../../protocol/errors.ts';
+import type { KafkaErrorCode } from './types.ts';
 
 export const CONSUMER_OFFSETS_TOPIC = '__consumer_offsets';
 
@@ -58,7 +58,7 @@ export interface FetchedPartitionOffset {
   offset: bigint;
   leaderEpoch: number;
   metadata: string;
-  errorCode: ErrorCode;
+  errorCode: KafkaErrorCode;
 }
 
 export interface FetchedTopicOffsets {
@@ -259,7 +259,7 @@ export class OffsetStore {
           offset: committed?.offset ?? NO_COMMITTED_OFFSET,
           leaderEpoch: committed?.leaderEpoch ?? NO_LEADER_EPOCH,
           metadata: committed?.metadata ?? '',
-          errorCode: NONE,
+          errorCode: ErrorCode.NONE,
         };
       }),
     }));

@@ -1,11 +1,14 @@
 // Plain request/result shapes of the group coordinator. They mirror the Kafka requests closely
 // enough that each wire handler only renames fields and picks the version's subset.
 
-import type { ErrorCode } from './error-codes.ts';
+import type { ErrorCode, ErrorCodeName } from '../../protocol/errors.ts';
 import type { GroupState, MemberProtocol } from './group.ts';
 import type { FetchedTopicOffsets, TopicPartitionsQuery } from './offsets.ts';
 
 export type { FetchedTopicOffsets, TopicPartitionsQuery };
+
+/** One of the protocol's Kafka error codes (a value of `ErrorCode`). */
+export type KafkaErrorCode = (typeof ErrorCode)[ErrorCodeName];
 
 export interface JoinGroupRequest {
   groupId: string;
@@ -32,7 +35,7 @@ export interface JoinGroupMemberInfo {
 }
 
 export interface JoinGroupResult {
-  errorCode: ErrorCode;
+  errorCode: KafkaErrorCode;
   /** -1 when the join failed. */
   generationId: number;
   /** null when the join failed (wire versions with a non-nullable field send ""). */
@@ -58,7 +61,7 @@ export interface SyncGroupRequest {
 }
 
 export interface SyncGroupResult {
-  errorCode: ErrorCode;
+  errorCode: KafkaErrorCode;
   protocolType: string | null;
   protocolName: string | null;
   assignment: Buffer;
@@ -71,7 +74,7 @@ export interface HeartbeatRequest {
 }
 
 export interface HeartbeatResult {
-  errorCode: ErrorCode;
+  errorCode: KafkaErrorCode;
 }
 
 export interface LeavingMember {
@@ -87,8 +90,8 @@ export interface LeaveGroupRequest {
 
 export interface LeaveGroupResult {
   /** Whole-request error; NONE when each member has its own code below. */
-  errorCode: ErrorCode;
-  members: (LeavingMember & { errorCode: ErrorCode })[];
+  errorCode: KafkaErrorCode;
+  members: (LeavingMember & { errorCode: KafkaErrorCode })[];
 }
 
 export interface DescribedMember {
@@ -103,7 +106,7 @@ export interface DescribedMember {
 
 export interface DescribedGroup {
   groupId: string;
-  errorCode: ErrorCode;
+  errorCode: KafkaErrorCode;
   /** "Dead" for a group the coordinator does not know. */
   state: GroupState;
   protocolType: string;
@@ -119,13 +122,13 @@ export interface ListedGroup {
 }
 
 export interface ListGroupsResult {
-  errorCode: ErrorCode;
+  errorCode: KafkaErrorCode;
   groups: ListedGroup[];
 }
 
 export interface DeleteGroupResult {
   groupId: string;
-  errorCode: ErrorCode;
+  errorCode: KafkaErrorCode;
 }
 
 export interface OffsetToCommit {
@@ -149,10 +152,10 @@ export interface OffsetCommitRequest {
 export interface OffsetCommitPartitionResult {
   topic: string;
   partition: number;
-  errorCode: ErrorCode;
+  errorCode: KafkaErrorCode;
 }
 
 export interface OffsetFetchResult {
-  errorCode: ErrorCode;
+  errorCode: KafkaErrorCode;
   topics: FetchedTopicOffsets[];
 }

@@ -4,11 +4,14 @@ import { crc32c } from "@node-rs/crc32";
 import { gzipSync } from "node:zlib";
 import {
   BATCH_HEADER_SIZE,
+  BatchField,
   CompressionCodec,
   TimestampType,
   compressionCodecOf,
+  computeBatchCrc,
   crcIsValid,
   decodeRecordBatch,
+  decodeRecordsWithRanges,
   encodeRecordBatch,
   isControlBatch,
   isTransactionalBatch,
@@ -216,5 +219,125 @@ describe("splitBatches", () => {
 
   it("when a header is read past the end, then a decode error is thrown", () => {
     assert.throws(() => readBatchHeader(first, first.length - 10), ProtocolDecodeError);
+  });
+});
+
+describe("batch header field offsets", () => {
+  it("when each field is read at its BatchField offset, then it holds what was encoded", () => {
+    const batch = encodeRecordBatch({
+      baseOffset: 77n,
+      partitionLeaderEpoch: 5,
+      records: sampleRecords,
+      producerId: 42n,
+      producerEpoch: 3,
+      baseSequence: 9,
+      transactional: true,
+    });
+    const header = readBatchHeader(batch, 0);
+    assert.deepEqual(
+      {
+        baseOffset: batch.readBigInt64BE(BatchField.baseOffset),
+        batchLength: batch.readInt32BE(BatchField.batchLength),
+        partitionLeaderEpoch: batch.readInt32BE(BatchField.partitionLeaderEpoch),
+        magic: batch.readInt8(BatchField.magic),
+        crc: batch.readUInt32BE(BatchField.crc),
+        attributes: batch.readInt16BE(BatchField.attributes),
+        lastOffsetDelta: batch.readInt32BE(BatchField.lastOffsetDelta),
+        baseTimestamp: batch.readBigInt64BE(BatchField.baseTimestamp),
+        maxTimestamp: batch.readBigInt64BE(BatchField.maxTimestamp),
+        producerId: batch.readBigInt64BE(BatchField.producerId),
+        producerEpoch: batch.readInt16BE(BatchField.producerEpoch),
+        baseSequence: batch.readInt32BE(BatchField.baseSequence),
+        recordCount: batch.readInt32BE(BatchField.recordCount),
+      },
+      header,
+    );
+    assert.equal(BatchField.recordCount + 4, BATCH_HEADER_SIZE);
+  });
+});
+
+describe("computeBatchCrc", () => {
+  it("when a batch is intact, then its computed CRC is the stored one, at any position in the buffer", () => {
+    const batch = encodeRecordBatch({ records: sampleRecords });
+    assert.equal(computeBatchCrc(batch), batch.readUInt32BE(BatchField.crc));
+    const padded = Buffer.concat([Buffer.alloc(5), batch, Buffer.alloc(3, 0xff)]);
+    assert.equal(computeBatchCrc(padded, 5), batch.readUInt32BE(BatchField.crc));
+  });
+
+  it("when a covered field is edited and the CRC rewritten, then the batch is valid again", () => {
+    const batch = encodeRecordBatch({ records: sampleRecords });
+    batch.writeInt32BE(2, BatchField.recordCount);
+    assert.equal(crcIsValid(batch, 0), false);
+    batch.writeUInt32BE(computeBatchCrc(batch, 0), BatchField.crc);
+    assert.equal(crcIsValid(batch, 0), true);
+  });
+
+  it("when the batch runs past the end of the buffer, then a decode error is thrown", () => {
+    const batch = encodeRecordBatch({ records: sampleRecords });
+    assert.throws(() => computeBatchCrc(batch.subarray(0, batch.length - 1), 0), ProtocolDecodeError);
+  });
+});
+
+describe("decodeRecordsWithRanges", () => {
+  const ranged = encodeRecordBatch({
+    baseOffset: 10n,
+    records: [
+      { key: Buffer.from("a"), value: Buffer.from("1"), timestamp: 5_000n, headers: [{ key: "h", value: Buffer.from("x") }] },
+      { key: null, value: Buffer.from("2"), timestamp: 5_300n },
+      { key: Buffer.from("c"), value: null, timestamp: 4_995n, offsetDelta: 4 },
+    ],
+  });
+
+  it("when records are decoded, then they match decodeRecordBatch and their byte ranges tile the records section", () => {
+    const { header, records } = decodeRecordsWithRanges(ranged, 0);
+    assert.deepEqual(header, readBatchHeader(ranged, 0));
+    assert.deepEqual(
+      records.map(({ start: _start, end: _end, ...record }) => record),
+      decodeRecordBatch(ranged, 0).records,
+    );
+    assert.deepEqual(
+      records.map((r) => [r.offset, r.timestamp, r.key?.toString() ?? null, r.value?.toString() ?? null]),
+      [[10n, 5_000n, "a", "1"], [11n, 5_300n, null, "2"], [14n, 4_995n, "c", null]],
+    );
+    assert.equal(records[0]!.start, BATCH_HEADER_SIZE);
+    for (let i = 1; i < records.length; i++) assert.equal(records[i]!.start, records[i - 1]!.end);
+    assert.equal(records.at(-1)!.end, ranged.length);
+  });
+
+  it("when the batch sits further into the buffer, then the ranges are positions in that buffer", () => {
+    const padded = Buffer.concat([Buffer.alloc(7), ranged]);
+    const { records } = decodeRecordsWithRanges(padded, 7);
+    assert.equal(records[0]!.start, 7 + BATCH_HEADER_SIZE);
+    assert.equal(records.at(-1)!.end, padded.length);
+  });
+
+  it("when the batch is truncated or compressed, then a decode error is thrown", () => {
+    assert.throws(() => decodeRecordsWithRanges(ranged.subarray(0, ranged.length - 1), 0), ProtocolDecodeError);
+    const compressed = encodeRecordBatch({ records: sampleRecords, compression: "gzip" });
+    assert.throws(() => decodeRecordsWithRanges(compressed, 0), ProtocolDecodeError);
+  });
+
+  it("when a record is longer than its fields or bytes follow the last record, then only the strict decoder refuses it", () => {
+    // One record with a null key and value "ab": length prefix 8 at BATCH_HEADER_SIZE.
+    const single = encodeRecordBatch({ records: [{ key: null, value: Buffer.from("ab"), timestamp: 5n }] });
+    const withTrailingBytes = Buffer.concat([single, Buffer.from([0, 0])]);
+    withTrailingBytes.writeInt32BE(withTrailingBytes.length - 12, BatchField.batchLength);
+    assert.equal(decodeRecordBatch(withTrailingBytes, 0).records.length, 1);
+    assert.throws(() => decodeRecordsWithRanges(withTrailingBytes, 0), /follow the last/);
+
+    // Same batch, with the record's length prefix claiming those two bytes: the fields leave them unread.
+    const paddedRecord = Buffer.from(withTrailingBytes);
+    paddedRecord[BATCH_HEADER_SIZE] = 2 * 10; // varint 10
+    assert.equal(decodeRecordBatch(paddedRecord, 0).records[0]!.value!.toString(), "ab");
+    assert.throws(() => decodeRecordsWithRanges(paddedRecord, 0), /10 bytes long/);
+  });
+
+  it("when a key length is below -1, then decodeRecordBatch reads a null and the strict decoder refuses it", () => {
+    const single = encodeRecordBatch({ records: [{ key: null, value: Buffer.from("ab"), timestamp: 5n }] });
+    const keyLengthAt = BATCH_HEADER_SIZE + 4; // after length, attributes, timestampDelta, offsetDelta
+    assert.equal(single[keyLengthAt], 0x01); // varint -1
+    single[keyLengthAt] = 0x03; // varint -2
+    assert.equal(decodeRecordBatch(single, 0).records[0]!.key, null);
+    assert.throws(() => decodeRecordsWithRanges(single, 0), ProtocolDecodeError);
   });
 });

@@ -1,7 +1,9 @@
-// Builds valid magic-2 record batches (CRC-32C included) for the storage tests, independently of
-// the broker's own code, so decoding is checked against a separate encoder.
+// Record batches for the storage tests, encoded by broker/protocol/records.ts. This only adds
+// fixture conveniences: string keys and values, and timestamps fixed relative to a base time so
+// that batch bytes and sizes are the same on every run.
 
-import { crc32c } from "@node-rs/crc32";
+import { encodeRecordBatch } from "../../../broker/protocol/records.ts";
+import type { RecordBatchInput } from "../../../broker/protocol/records.ts";
 
 export interface TestRecord {
   key?: Buffer | string | null;
@@ -12,44 +14,24 @@ export interface TestRecord {
   headers?: Array<[string, Buffer | string | null]>;
 }
 
-export interface BatchSpec {
+export interface BatchSpec extends Omit<RecordBatchInput, "records"> {
   records?: TestRecord[];
-  baseOffset?: bigint;
+  /** The time each record's timestampDelta is added to. */
   baseTimestamp?: bigint;
-  /** Defaults to baseTimestamp plus the largest timestampDelta. */
-  maxTimestamp?: bigint;
-  /** Defaults to the largest offsetDelta. */
-  lastOffsetDelta?: number;
-  attributes?: number;
-  partitionLeaderEpoch?: number;
-  producerId?: bigint;
-  producerEpoch?: number;
-  baseSequence?: number;
 }
 
 export function buildBatch(spec: BatchSpec = {}): Buffer {
-  const records = spec.records ?? [{ key: "k", value: "v" }];
-  const baseTimestamp = spec.baseTimestamp ?? 1_700_000_000_000n;
-  const encoded = records.map((record, index) => encodeRecord(record, record.offsetDelta ?? index));
-  const recordsBytes = Buffer.concat(encoded);
-  const header = Buffer.alloc(61);
-  const maxDelta = records.reduce((max, record) => Math.max(max, record.timestampDelta ?? 0), 0);
-  const lastOffsetDelta = spec.lastOffsetDelta ?? records.reduce((max, record, index) => Math.max(max, record.offsetDelta ?? index), 0);
-  header.writeBigInt64BE(spec.baseOffset ?? 0n, 0);
-  header.writeInt32BE(61 + recordsBytes.length - 12, 8);
-  header.writeInt32BE(spec.partitionLeaderEpoch ?? -1, 12);
-  header.writeInt8(2, 16);
-  header.writeInt16BE(spec.attributes ?? 0, 21);
-  header.writeInt32BE(lastOffsetDelta, 23);
-  header.writeBigInt64BE(baseTimestamp, 27);
-  header.writeBigInt64BE(spec.maxTimestamp ?? baseTimestamp + BigInt(maxDelta), 35);
-  header.writeBigInt64BE(spec.producerId ?? -1n, 43);
-  header.writeInt16BE(spec.producerEpoch ?? -1, 51);
-  header.writeInt32BE(spec.baseSequence ?? -1, 53);
-  header.writeInt32BE(records.length, 57);
-  const batch = Buffer.concat([header, recordsBytes]);
-  batch.writeUInt32BE(crc32c(batch.subarray(21)), 17);
-  return batch;
+  const { records = [{ key: "k", value: "v" }], baseTimestamp = 1_700_000_000_000n, ...batch } = spec;
+  return encodeRecordBatch({
+    ...batch,
+    records: records.map((record) => ({
+      key: bytesOf(record.key),
+      value: bytesOf(record.value),
+      timestamp: baseTimestamp + BigInt(record.timestampDelta ?? 0),
+      offsetDelta: record.offsetDelta,
+      headers: record.headers?.map(([key, value]) => ({ key, value: bytesOf(value) })),
+    })),
+  });
 }
 
 /** A batch of `count` records whose values are `valueBytes` long each. */
@@ -58,35 +40,7 @@ export function batchOfSize(count: number, valueBytes: number, spec: Omit<BatchS
   return buildBatch({ ...spec, records });
 }
 
-function encodeRecord(record: TestRecord, offsetDelta: number): Buffer {
-  const parts: Buffer[] = [
-    Buffer.from([0]),
-    zigzagVarint(BigInt(record.timestampDelta ?? 0)),
-    zigzagVarint(BigInt(offsetDelta)),
-    nullableBytes(record.key === undefined ? null : record.key),
-    nullableBytes(record.value === undefined ? null : record.value),
-    zigzagVarint(BigInt(record.headers?.length ?? 0)),
-  ];
-  for (const [key, value] of record.headers ?? []) {
-    parts.push(nullableBytes(key), nullableBytes(value));
-  }
-  const body = Buffer.concat(parts);
-  return Buffer.concat([zigzagVarint(BigInt(body.length)), body]);
-}
-
-function nullableBytes(value: Buffer | string | null): Buffer {
-  if (value === null) return zigzagVarint(-1n);
-  const bytes = typeof value === "string" ? Buffer.from(value) : value;
-  return Buffer.concat([zigzagVarint(BigInt(bytes.length)), bytes]);
-}
-
-function zigzagVarint(value: bigint): Buffer {
-  let unsigned = BigInt.asUintN(64, (value << 1n) ^ (value >> 63n));
-  const bytes: number[] = [];
-  while (unsigned >= 0x80n) {
-    bytes.push(Number(unsigned & 0x7fn) | 0x80);
-    unsigned >>= 7n;
-  }
-  bytes.push(Number(unsigned));
-  return Buffer.from(bytes);
+function bytesOf(value: Buffer | string | null | undefined): Buffer | null {
+  if (value === undefined || value === null) return null;
+  return typeof value === "string" ? Buffer.from(value) : value;
 }

@@ -2,11 +2,18 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { test } from "node:test";
 import type { TestContext } from "node:test";
-import { compactLog, decodeRecords, RecordDecodeError } from "../../../broker/storage/cleaner.ts";
+import {
+  BatchField,
+  computeBatchCrc,
+  crcIsValid,
+  decodeRecordBatch,
+  lastOffsetOf,
+  readBatchHeader,
+} from "../../../broker/protocol/records.ts";
+import { compactLog } from "../../../broker/storage/cleaner.ts";
 import { nodeFileSystem } from "../../../broker/storage/file-system.ts";
 import { PartitionLog } from "../../../broker/storage/partition-log.ts";
 import type { LogConfig } from "../../../broker/storage/partition-log.ts";
-import { computeBatchCrc, hasValidCrc, readBatchHeader } from "../../../broker/storage/record-batch.ts";
 import { buildBatch } from "./batch-builder.ts";
 import type { TestRecord } from "./batch-builder.ts";
 import { FaultyFileSystem, InjectedFault, tempDir } from "./faulty-file-system.ts";
@@ -26,15 +33,15 @@ function openLog(t: TestContext, dir: string, config: Partial<LogConfig> = COMPA
   return log;
 }
 
-function append(log: PartitionLog, records: TestRecord[], attributes = 0): void {
-  log.append(buildBatch({ records, attributes, baseTimestamp: 1_000n }));
+function append(log: PartitionLog, records: TestRecord[]): void {
+  log.append(buildBatch({ records, baseTimestamp: 1_000n }));
 }
 
 function storedRecords(log: PartitionLog): StoredRecord[] {
   const records: StoredRecord[] = [];
   for (const batch of log.batches()) {
-    assert.equal(hasValidCrc(batch.bytes), true, `CRC of batch ${batch.baseOffset}`);
-    for (const record of decodeRecords(batch.bytes)) {
+    assert.equal(crcIsValid(batch.bytes, 0), true, `CRC of batch ${batch.baseOffset}`);
+    for (const record of decodeRecordBatch(batch.bytes, 0).records) {
       records.push({ offset: record.offset, key: record.key?.toString() ?? null, value: record.value?.toString() ?? null });
     }
   }
@@ -48,26 +55,6 @@ function fillWithOverwrites(log: PartitionLog, batches: number): void {
     append(log, [0, 1, 2].map(() => ({ key: `k${n % 4}`, value: `v${n++}` })));
   }
 }
-
-test("when records are decoded, then offsets, timestamps, keys, values and byte ranges come out", () => {
-  const batch = buildBatch({
-    baseOffset: 10n,
-    baseTimestamp: 5_000n,
-    records: [
-      { key: "a", value: "1", timestampDelta: 0, headers: [["h", "x"]] },
-      { key: null, value: "2", timestampDelta: 300 },
-      { key: "c", value: null, timestampDelta: -5, offsetDelta: 4 },
-    ],
-  });
-  const records = decodeRecords(batch);
-  assert.deepEqual(
-    records.map((r) => [r.offset, r.timestamp, r.key?.toString() ?? null, r.value?.toString() ?? null]),
-    [[10n, 5_000n, "a", "1"], [11n, 5_300n, null, "2"], [14n, 4_995n, "c", null]],
-  );
-  assert.equal(records[0]!.start, 61);
-  assert.equal(records[2]!.end, batch.length);
-  assert.throws(() => decodeRecords(batch.subarray(0, batch.length - 1)), RecordDecodeError);
-});
 
 test("when a compacted log is cleaned, then sealed segments keep only the latest record per key at its original offset", (t) => {
   const log = openLog(t, tempDir(t));
@@ -96,10 +83,10 @@ test("when a batch keeps only some of its records, then its header offsets and t
   const log = openLog(t, tempDir(t));
   append(log, [{ key: "a", value: "old" }, { key: "b", value: "keep", timestampDelta: 9 }, { key: "a", value: "new" }]);
   log.roll();
-  const original = readBatchHeader([...log.batches()][0]!.bytes);
+  const original = readBatchHeader([...log.batches()][0]!.bytes, 0);
   compactLog(log, { now: NOW });
   const [batch] = [...log.batches()];
-  const header = readBatchHeader(batch!.bytes);
+  const header = readBatchHeader(batch!.bytes, 0);
   assert.deepEqual(
     [header.baseOffset, header.lastOffsetDelta, header.baseTimestamp, header.maxTimestamp, header.recordCount],
     [original.baseOffset, original.lastOffsetDelta, original.baseTimestamp, original.maxTimestamp, 2],
@@ -133,24 +120,26 @@ test("when records have no key, then the cleaner keeps them", (t) => {
   assert.deepEqual(storedRecords(log), [{ offset: 0n, key: null, value: "a" }, { offset: 2n, key: "k", value: "2" }]);
 });
 
-test("when a batch is compressed, then it is left exactly as it was", (t) => {
-  const log = openLog(t, tempDir(t));
-  const compressed = buildBatch({ records: [{ key: "k", value: "1" }], attributes: 1 }); // records stay opaque to the cleaner
-  log.append(compressed);
-  append(log, [{ key: "k", value: "2" }]);
-  append(log, [{ key: "k", value: "3" }]);
-  log.roll();
-  compactLog(log, { now: NOW });
-  const batches = [...log.batches()];
-  assert.deepEqual(batches.map((b) => b.baseOffset), [0n, 2n]);
-  assert.deepEqual(batches[0]!.bytes, compressed);
+test("when a batch is compressed or transactional, then it is left exactly as it was", (t) => {
+  for (const kind of [{ compression: "gzip" }, { transactional: true }] as const) {
+    const log = openLog(t, tempDir(t));
+    const opaque = buildBatch({ records: [{ key: "k", value: "1" }], baseTimestamp: 1_000n, ...kind });
+    log.append(opaque);
+    append(log, [{ key: "k", value: "2" }]);
+    append(log, [{ key: "k", value: "3" }]);
+    log.roll();
+    compactLog(log, { now: NOW });
+    const batches = [...log.batches()];
+    assert.deepEqual(batches.map((b) => b.baseOffset), [0n, 2n], JSON.stringify(kind));
+    assert.deepEqual(batches[0]!.bytes, opaque, JSON.stringify(kind));
+  }
 });
 
 test("when a batch's records do not decode, then it is copied unchanged and cleaning still goes on", (t) => {
   const log = openLog(t, tempDir(t));
   const garbled = buildBatch({ records: [{ key: "k", value: "1" }] });
-  garbled.writeInt32BE(5, 57); // claims 5 records, holds 1
-  garbled.writeUInt32BE(computeBatchCrc(garbled), 17);
+  garbled.writeInt32BE(5, BatchField.recordCount); // claims 5 records, holds 1
+  garbled.writeUInt32BE(computeBatchCrc(garbled, 0), BatchField.crc);
   log.append(garbled);
   append(log, [{ key: "j", value: "1" }]);
   append(log, [{ key: "j", value: "2" }]);
@@ -180,8 +169,8 @@ test("when a cleaned log is reopened, then its content and offsets are the same 
   const nextKept = cleaned.find((r) => r.offset > gone)!.offset;
   const read = log.read(gone, 1);
   assert.equal(read.kind, "records");
-  const header = readBatchHeader(read.kind === "records" ? read.chunks[0]! : Buffer.alloc(0));
-  assert.ok(header.baseOffset <= nextKept && nextKept <= header.lastOffset);
+  const header = readBatchHeader(read.kind === "records" ? read.chunks[0]! : Buffer.alloc(0), 0);
+  assert.ok(header.baseOffset <= nextKept && nextKept <= lastOffsetOf(header));
 });
 
 test("when the swap fails before the cleaned log is renamed in, then reopening recovers the original segment", (t) => {

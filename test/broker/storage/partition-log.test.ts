@@ -3,11 +3,11 @@ import * as fs from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import type { TestContext } from "node:test";
+import { readBatchHeader } from "../../../broker/protocol/records.ts";
 import { nodeFileSystem } from "../../../broker/storage/file-system.ts";
 import type { FileSystem } from "../../../broker/storage/file-system.ts";
 import { LogOfflineError, MalformedRecordsError, PartitionLog, defaultLogConfig } from "../../../broker/storage/partition-log.ts";
 import type { LogConfig } from "../../../broker/storage/partition-log.ts";
-import { readBatchHeader } from "../../../broker/storage/record-batch.ts";
 import { segmentFileName } from "../../../broker/storage/segment.ts";
 import { batchOfSize, buildBatch } from "./batch-builder.ts";
 import { FaultyFileSystem, InjectedFault, manualClock, tempDir } from "./faulty-file-system.ts";
@@ -77,8 +77,8 @@ test("when batches are appended, then reading returns the bytes exactly as store
   );
   assert.deepEqual(readAll(log), Buffer.concat(input));
   for (const [i, batch] of input.entries()) {
-    assert.equal(readBatchHeader(batch).baseOffset, results[i]!.baseOffset);
-    assert.equal(readBatchHeader(batch).partitionLeaderEpoch, 7);
+    assert.equal(readBatchHeader(batch, 0).baseOffset, results[i]!.baseOffset);
+    assert.equal(readBatchHeader(batch, 0).partitionLeaderEpoch, 7);
     // Only the base offset and leader epoch differ from what the producer sent.
     assert.deepEqual(batch.subarray(17), pristine[i]!.subarray(17));
   }

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import type { TestContext } from "node:test";
 import { nodeFileSystem } from "../../../broker/storage/file-system.ts";
-import { readBatchHeader } from "../../../broker/storage/record-batch.ts";
+import { readStoredBatchHeader } from "../../../broker/storage/record-batch.ts";
 import { CLEANED_FILE_SUFFIX, Segment, parseLogFileName, segmentFileName } from "../../../broker/storage/segment.ts";
 import type { SegmentOptions } from "../../../broker/storage/segment.ts";
 import { batchOfSize, buildBatch } from "./batch-builder.ts";
@@ -28,7 +28,7 @@ function appendBatches(segment: Segment, count: number, recordsPerBatch = 3, val
   for (let i = 0; i < count; i++) {
     const baseOffset = segment.nextOffset;
     const batch = batchOfSize(recordsPerBatch, valueBytes, { baseOffset, baseTimestamp: 10_000n + BigInt(i) * 100n });
-    const header = readBatchHeader(batch);
+    const header = readStoredBatchHeader(batch);
     segment.append(batch, baseOffset, header.lastOffset, header.maxTimestamp);
     batches.push(batch);
   }
@@ -218,7 +218,7 @@ test("when a cleaned segment replaces the original, then the files carry the fin
   appendBatches(original, 3);
   const cleaned = Segment.create(nodeFileSystem, dir, BASE, options(0), CLEANED_FILE_SUFFIX);
   const kept = buildBatch({ baseOffset: BASE + 4n, records: [{ key: "k", value: "v", offsetDelta: 0 }] });
-  cleaned.append(kept, BASE + 4n, BASE + 4n, readBatchHeader(kept).maxTimestamp);
+  cleaned.append(kept, BASE + 4n, BASE + 4n, readStoredBatchHeader(kept).maxTimestamp);
   cleaned.flush();
   assert.ok(fs.existsSync(join(dir, segmentFileName(BASE, ".log") + CLEANED_FILE_SUFFIX)));
   cleaned.replace(original);

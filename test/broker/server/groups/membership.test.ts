@@ -2,19 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { GroupCoordinatorConfig } from '../../../../broker/server/groups/config.ts';
 import { GroupCoordinator } from '../../../../broker/server/groups/coordinator.ts';
-import {
-  COORDINATOR_LOAD_IN_PROGRESS,
-  GROUP_MAX_SIZE_REACHED,
-  ILLEGAL_GENERATION,
-  INCONSISTENT_GROUP_PROTOCOL,
-  INVALID_GROUP_ID,
-  INVALID_SESSION_TIMEOUT,
-  MEMBER_ID_REQUIRED,
-  NONE,
-  NOT_COORDINATOR,
-  REBALANCE_IN_PROGRESS,
-  UNKNOWN_MEMBER_ID,
-} from '../../../../broker/server/groups/error-codes.ts';
+import { ErrorCode } from '../../../../broker/protocol/errors.ts';
 import type { JoinGroupRequest, JoinGroupResult } from '../../../../broker/server/groups/types.ts';
 import { consumerJoin, ManualScheduler, MemoryOffsetsLog, settle, track } from './helpers.ts';
 
@@ -33,7 +21,7 @@ async function startCoordinator(config: Partial<GroupCoordinatorConfig> = {}) {
 /** JoinGroup v4+: the first join hands out an id, the second one (returned, maybe parked) uses it. */
 async function joinWithNewId(coordinator: GroupCoordinator, overrides: Partial<JoinGroupRequest> = {}) {
   const first = await coordinator.join(consumerJoin(overrides));
-  assert.equal(first.errorCode, MEMBER_ID_REQUIRED);
+  assert.equal(first.errorCode, ErrorCode.MEMBER_ID_REQUIRED);
   return track(coordinator.join(consumerJoin({ ...overrides, memberId: first.memberId })));
 }
 
@@ -52,7 +40,7 @@ async function stableSingleMemberGroup(coordinator: GroupCoordinator, overrides:
     memberId: joined.memberId,
     assignments: [{ memberId: joined.memberId, assignment: Buffer.from('all') }],
   });
-  assert.equal(synced.errorCode, NONE);
+  assert.equal(synced.errorCode, ErrorCode.NONE);
   return joined;
 }
 
@@ -61,12 +49,12 @@ describe('group membership', () => {
     const { coordinator } = await startCoordinator();
 
     const first = await coordinator.join(consumerJoin({ clientId: 'till-1' }));
-    assert.equal(first.errorCode, MEMBER_ID_REQUIRED);
+    assert.equal(first.errorCode, ErrorCode.MEMBER_ID_REQUIRED);
     assert.match(first.memberId, /^till-1-[0-9a-f-]{36}$/);
     assert.equal(first.generationId, -1);
 
     const joined = await coordinator.join(consumerJoin({ memberId: first.memberId }));
-    assert.equal(joined.errorCode, NONE);
+    assert.equal(joined.errorCode, ErrorCode.NONE);
     assert.equal(joined.generationId, 1);
     assert.equal(joined.memberId, first.memberId);
     assert.equal(joined.leaderId, first.memberId);
@@ -86,19 +74,19 @@ describe('group membership', () => {
       assignments: [{ memberId: first.memberId, assignment: Buffer.from('p0') }],
     });
     assert.deepEqual(synced, {
-      errorCode: NONE,
+      errorCode: ErrorCode.NONE,
       protocolType: 'consumer',
       protocolName: 'RoundRobinAssigner',
       assignment: Buffer.from('p0'),
     });
-    assert.equal((await coordinator.heartbeat({ groupId: 'orders', generationId: 1, memberId: first.memberId })).errorCode, NONE);
+    assert.equal((await coordinator.heartbeat({ groupId: 'orders', generationId: 1, memberId: first.memberId })).errorCode, ErrorCode.NONE);
     await coordinator.close();
   });
 
   it('when a JoinGroup v0-3 comes without a member id, then the id is assigned on that first join', async () => {
     const { coordinator } = await startCoordinator();
     const joined = await coordinator.join(consumerJoin({ requireKnownMemberId: false, clientId: 'rdkafka' }));
-    assert.equal(joined.errorCode, NONE);
+    assert.equal(joined.errorCode, ErrorCode.NONE);
     assert.match(joined.memberId, /^rdkafka-/);
     assert.equal(joined.generationId, 1);
     await coordinator.close();
@@ -113,11 +101,11 @@ describe('group membership', () => {
     assert.equal(secondJoin.done, false, 'the join waits for the existing member to rejoin');
 
     const heartbeat = await coordinator.heartbeat({ groupId: 'orders', generationId: 1, memberId: first.memberId });
-    assert.equal(heartbeat.errorCode, REBALANCE_IN_PROGRESS);
+    assert.equal(heartbeat.errorCode, ErrorCode.REBALANCE_IN_PROGRESS);
 
     const firstRejoin = await coordinator.join(consumerJoin({ memberId: first.memberId, clientId: 'till-1' }));
     const second = await joinedAnswer(secondJoin);
-    assert.equal(firstRejoin.errorCode, NONE);
+    assert.equal(firstRejoin.errorCode, ErrorCode.NONE);
     assert.equal(firstRejoin.generationId, 2);
     assert.equal(second.generationId, 2);
     assert.equal(firstRejoin.leaderId, first.memberId);
@@ -135,7 +123,7 @@ describe('group membership', () => {
     assert.equal(followerSync.done, false, 'a follower waits for the leader');
     assert.equal(
       (await coordinator.heartbeat({ groupId: 'orders', generationId: 2, memberId: first.memberId })).errorCode,
-      NONE,
+      ErrorCode.NONE,
       'heartbeats of the current generation are fine while the leader assigns',
     );
 
@@ -151,7 +139,7 @@ describe('group membership', () => {
     await settle();
     assert.deepEqual(leaderSync.assignment, Buffer.from('p0'));
     assert.equal(followerSync.done, true);
-    assert.equal(followerSync.value.errorCode, NONE);
+    assert.equal(followerSync.value.errorCode, ErrorCode.NONE);
     assert.deepEqual(followerSync.value.assignment, Buffer.from('p1'));
 
     const [described] = await coordinator.describe(['orders']);
@@ -175,7 +163,7 @@ describe('group membership', () => {
     assert.equal(secondJoin.done, false, 'the rebalance waits for the longest rebalance timeout of the members');
     await scheduler.advance(1);
     const second = await joinedAnswer(secondJoin);
-    assert.equal(second.errorCode, NONE);
+    assert.equal(second.errorCode, ErrorCode.NONE);
     assert.equal(second.generationId, 2);
     assert.equal(second.leaderId, second.memberId, 'the new member leads once the old leader is gone');
     assert.deepEqual(
@@ -184,7 +172,7 @@ describe('group membership', () => {
     );
 
     const lateHeartbeat = await coordinator.heartbeat({ groupId: 'orders', generationId: 1, memberId: first.memberId });
-    assert.equal(lateHeartbeat.errorCode, UNKNOWN_MEMBER_ID);
+    assert.equal(lateHeartbeat.errorCode, ErrorCode.UNKNOWN_MEMBER_ID);
     await coordinator.close();
   });
 
@@ -204,11 +192,11 @@ describe('group membership', () => {
     for (let elapsed = 0; elapsed < 9_000; elapsed += 3_000) {
       await scheduler.advance(3_000);
       const beat = await coordinator.heartbeat({ groupId: 'orders', generationId: 2, memberId: secondJoined.memberId });
-      assert.equal(beat.errorCode, NONE);
+      assert.equal(beat.errorCode, ErrorCode.NONE);
     }
     await scheduler.advance(1_000);
     const afterExpiry = await coordinator.heartbeat({ groupId: 'orders', generationId: 2, memberId: secondJoined.memberId });
-    assert.equal(afterExpiry.errorCode, REBALANCE_IN_PROGRESS, 'the survivor is told to rejoin');
+    assert.equal(afterExpiry.errorCode, ErrorCode.REBALANCE_IN_PROGRESS, 'the survivor is told to rejoin');
     const [described] = await coordinator.describe(['orders']);
     assert.deepEqual(
       described!.members.map((member) => member.memberId),
@@ -240,14 +228,14 @@ describe('group membership', () => {
     for (let elapsed = 0; elapsed < 12_000; elapsed += 2_000) {
       await scheduler.advance(2_000);
       const beat = await coordinator.heartbeat({ groupId: 'orders', generationId: 2, memberId: b.memberId });
-      assert.equal(beat.errorCode, REBALANCE_IN_PROGRESS);
+      assert.equal(beat.errorCode, ErrorCode.REBALANCE_IN_PROGRESS);
     }
     assert.equal(aRejoin.done, false);
 
     const bRejoin = await coordinator.join(consumerJoin({ memberId: b.memberId, clientId: 'b', ...timeouts }));
     const [aJoined, cJoined] = [await joinedAnswer(aRejoin), await joinedAnswer(cJoin)];
-    assert.equal(aJoined.errorCode, NONE);
-    assert.equal(cJoined.errorCode, NONE);
+    assert.equal(aJoined.errorCode, ErrorCode.NONE);
+    assert.equal(cJoined.errorCode, ErrorCode.NONE);
     assert.equal(bRejoin.generationId, 3);
     assert.deepEqual(
       aJoined.members.map((member) => member.memberId),
@@ -269,10 +257,10 @@ describe('group membership', () => {
 
     // The leader leaves before assigning.
     const left = await coordinator.leave({ groupId: 'orders', members: [{ memberId: first.memberId, groupInstanceId: null }] });
-    assert.deepEqual(left.members.map((member) => member.errorCode), [NONE]);
+    assert.deepEqual(left.members.map((member) => member.errorCode), [ErrorCode.NONE]);
     await settle();
     assert.equal(followerSync.done, true);
-    assert.equal(followerSync.value.errorCode, REBALANCE_IN_PROGRESS);
+    assert.equal(followerSync.value.errorCode, ErrorCode.REBALANCE_IN_PROGRESS);
 
     const rejoined = await coordinator.join(consumerJoin({ memberId: second.memberId }));
     assert.equal(rejoined.generationId, 3);
@@ -292,8 +280,8 @@ describe('group membership', () => {
     ]);
 
     const firstLeaves = await coordinator.leave({ groupId: 'orders', members: [{ memberId: first.memberId, groupInstanceId: null }] });
-    assert.equal(firstLeaves.errorCode, NONE);
-    assert.equal((await coordinator.heartbeat({ groupId: 'orders', generationId: 2, memberId: second.memberId })).errorCode, REBALANCE_IN_PROGRESS);
+    assert.equal(firstLeaves.errorCode, ErrorCode.NONE);
+    assert.equal((await coordinator.heartbeat({ groupId: 'orders', generationId: 2, memberId: second.memberId })).errorCode, ErrorCode.REBALANCE_IN_PROGRESS);
     const rejoined = await coordinator.join(consumerJoin({ memberId: second.memberId }));
     assert.equal(rejoined.generationId, 3);
     assert.equal(rejoined.leaderId, second.memberId);
@@ -305,14 +293,14 @@ describe('group membership', () => {
         { memberId: 'nobody', groupInstanceId: null },
       ],
     });
-    assert.deepEqual(lastLeaves.members.map((member) => member.errorCode), [NONE, UNKNOWN_MEMBER_ID]);
+    assert.deepEqual(lastLeaves.members.map((member) => member.errorCode), [ErrorCode.NONE, ErrorCode.UNKNOWN_MEMBER_ID]);
     const [described] = await coordinator.describe(['orders']);
     assert.equal(described!.state, 'Empty');
     assert.deepEqual(described!.members, []);
     assert.equal(described!.protocolType, 'consumer');
 
     const unknownGroup = await coordinator.leave({ groupId: 'nope', members: [{ memberId: 'x', groupInstanceId: null }] });
-    assert.deepEqual(unknownGroup.members.map((member) => member.errorCode), [UNKNOWN_MEMBER_ID]);
+    assert.deepEqual(unknownGroup.members.map((member) => member.errorCode), [ErrorCode.UNKNOWN_MEMBER_ID]);
     await coordinator.close();
   });
 
@@ -323,11 +311,11 @@ describe('group membership', () => {
     const otherAssignor = await coordinator.join(
       consumerJoin({ protocols: [{ name: 'range', metadata: Buffer.alloc(0) }] }),
     );
-    assert.equal(otherAssignor.errorCode, INCONSISTENT_GROUP_PROTOCOL);
+    assert.equal(otherAssignor.errorCode, ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
     const otherType = await coordinator.join(consumerJoin({ protocolType: 'connect' }));
-    assert.equal(otherType.errorCode, INCONSISTENT_GROUP_PROTOCOL);
+    assert.equal(otherType.errorCode, ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
     const noProtocols = await coordinator.join(consumerJoin({ groupId: 'fresh', protocols: [] }));
-    assert.equal(noProtocols.errorCode, INCONSISTENT_GROUP_PROTOCOL);
+    assert.equal(noProtocols.errorCode, ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
     assert.deepEqual((await coordinator.list()).groups.map((group) => group.groupId), ['orders'], 'a rejected join creates no group');
     await coordinator.close();
   });
@@ -360,9 +348,9 @@ describe('group membership', () => {
 
   it('when the session timeout is outside the configured bounds, then the join gets INVALID_SESSION_TIMEOUT', async () => {
     const { coordinator } = await startCoordinator({ groupMinSessionTimeoutMs: 6_000, groupMaxSessionTimeoutMs: 60_000 });
-    assert.equal((await coordinator.join(consumerJoin({ sessionTimeoutMs: 5_999 }))).errorCode, INVALID_SESSION_TIMEOUT);
-    assert.equal((await coordinator.join(consumerJoin({ sessionTimeoutMs: 60_001 }))).errorCode, INVALID_SESSION_TIMEOUT);
-    assert.equal((await coordinator.join(consumerJoin({ sessionTimeoutMs: 6_000 }))).errorCode, MEMBER_ID_REQUIRED);
+    assert.equal((await coordinator.join(consumerJoin({ sessionTimeoutMs: 5_999 }))).errorCode, ErrorCode.INVALID_SESSION_TIMEOUT);
+    assert.equal((await coordinator.join(consumerJoin({ sessionTimeoutMs: 60_001 }))).errorCode, ErrorCode.INVALID_SESSION_TIMEOUT);
+    assert.equal((await coordinator.join(consumerJoin({ sessionTimeoutMs: 6_000 }))).errorCode, ErrorCode.MEMBER_ID_REQUIRED);
     await coordinator.close();
   });
 
@@ -372,15 +360,15 @@ describe('group membership', () => {
     const sync = (memberId: string, generationId: number) =>
       coordinator.sync({ groupId: 'orders', generationId, memberId, assignments: [] });
 
-    assert.equal((await sync('ghost', 1)).errorCode, UNKNOWN_MEMBER_ID);
-    assert.equal((await sync(first.memberId, 7)).errorCode, ILLEGAL_GENERATION);
-    assert.equal((await coordinator.heartbeat({ groupId: 'orders', generationId: 7, memberId: first.memberId })).errorCode, ILLEGAL_GENERATION);
-    assert.equal((await coordinator.heartbeat({ groupId: 'orders', generationId: 1, memberId: 'ghost' })).errorCode, UNKNOWN_MEMBER_ID);
-    assert.equal((await coordinator.heartbeat({ groupId: 'elsewhere', generationId: 1, memberId: 'ghost' })).errorCode, UNKNOWN_MEMBER_ID);
-    assert.equal((await coordinator.heartbeat({ groupId: '', generationId: 1, memberId: 'ghost' })).errorCode, INVALID_GROUP_ID);
+    assert.equal((await sync('ghost', 1)).errorCode, ErrorCode.UNKNOWN_MEMBER_ID);
+    assert.equal((await sync(first.memberId, 7)).errorCode, ErrorCode.ILLEGAL_GENERATION);
+    assert.equal((await coordinator.heartbeat({ groupId: 'orders', generationId: 7, memberId: first.memberId })).errorCode, ErrorCode.ILLEGAL_GENERATION);
+    assert.equal((await coordinator.heartbeat({ groupId: 'orders', generationId: 1, memberId: 'ghost' })).errorCode, ErrorCode.UNKNOWN_MEMBER_ID);
+    assert.equal((await coordinator.heartbeat({ groupId: 'elsewhere', generationId: 1, memberId: 'ghost' })).errorCode, ErrorCode.UNKNOWN_MEMBER_ID);
+    assert.equal((await coordinator.heartbeat({ groupId: '', generationId: 1, memberId: 'ghost' })).errorCode, ErrorCode.INVALID_GROUP_ID);
 
     await joinWithNewId(coordinator);
-    assert.equal((await sync(first.memberId, 1)).errorCode, REBALANCE_IN_PROGRESS);
+    assert.equal((await sync(first.memberId, 1)).errorCode, ErrorCode.REBALANCE_IN_PROGRESS);
     await coordinator.close();
   });
 
@@ -389,7 +377,7 @@ describe('group membership', () => {
     const first = await coordinator.join(consumerJoin({ sessionTimeoutMs: 5_000 }));
     await scheduler.advance(5_000);
     const late = await coordinator.join(consumerJoin({ memberId: first.memberId, sessionTimeoutMs: 5_000 }));
-    assert.equal(late.errorCode, UNKNOWN_MEMBER_ID);
+    assert.equal(late.errorCode, ErrorCode.UNKNOWN_MEMBER_ID);
     assert.deepEqual((await coordinator.list()).groups, [], 'the abandoned handshake leaves no group behind');
     await coordinator.close();
   });
@@ -413,14 +401,14 @@ describe('group membership', () => {
   it('when the group is at group.max.size, then another member gets GROUP_MAX_SIZE_REACHED', async () => {
     const { coordinator } = await startCoordinator({ groupMaxSize: 1 });
     await stableSingleMemberGroup(coordinator);
-    assert.equal((await coordinator.join(consumerJoin())).errorCode, GROUP_MAX_SIZE_REACHED);
+    assert.equal((await coordinator.join(consumerJoin())).errorCode, ErrorCode.GROUP_MAX_SIZE_REACHED);
     await coordinator.close();
   });
 
   it('when the coordinator has not loaded yet or is closed, then requests get retriable coordinator errors and parked joins are answered', async () => {
     const scheduler = new ManualScheduler();
     const coordinator = new GroupCoordinator({ offsetsLog: new MemoryOffsetsLog(), scheduler, config: { groupMinSessionTimeoutMs: 1_000 } });
-    assert.equal((await coordinator.join(consumerJoin())).errorCode, COORDINATOR_LOAD_IN_PROGRESS);
+    assert.equal((await coordinator.join(consumerJoin())).errorCode, ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
     await coordinator.load();
 
     const first = await stableSingleMemberGroup(coordinator);
@@ -431,9 +419,9 @@ describe('group membership', () => {
 
     await coordinator.close();
     await settle();
-    assert.equal(parked.value.errorCode, NOT_COORDINATOR);
+    assert.equal(parked.value.errorCode, ErrorCode.NOT_COORDINATOR);
     assert.equal(scheduler.activeTimerCount(), 0, 'close cancels every timer');
-    assert.equal((await coordinator.heartbeat({ groupId: 'orders', generationId: 1, memberId: first.memberId })).errorCode, NOT_COORDINATOR);
+    assert.equal((await coordinator.heartbeat({ groupId: 'orders', generationId: 1, memberId: first.memberId })).errorCode, ErrorCode.NOT_COORDINATOR);
   });
 });
 
@@ -456,7 +444,7 @@ describe('group administration', () => {
     assert.deepEqual(onlyStable.groups.map((group) => group.groupId), ['stable-group']);
 
     const [unknown] = await coordinator.describe(['missing']);
-    assert.deepEqual(unknown, { groupId: 'missing', errorCode: NONE, state: 'Dead', protocolType: '', protocolName: '', members: [] });
+    assert.deepEqual(unknown, { groupId: 'missing', errorCode: ErrorCode.NONE, state: 'Dead', protocolType: '', protocolName: '', members: [] });
     await coordinator.close();
   });
 });

@@ -2,17 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { GroupCoordinatorConfig } from '../../../../broker/server/groups/config.ts';
 import { GroupCoordinator } from '../../../../broker/server/groups/coordinator.ts';
-import {
-  COORDINATOR_NOT_AVAILABLE,
-  GROUP_ID_NOT_FOUND,
-  ILLEGAL_GENERATION,
-  NONE,
-  NON_EMPTY_GROUP,
-  OFFSET_METADATA_TOO_LARGE,
-  REBALANCE_IN_PROGRESS,
-  UNKNOWN_MEMBER_ID,
-  UNKNOWN_TOPIC_OR_PARTITION,
-} from '../../../../broker/server/groups/error-codes.ts';
+import { ErrorCode } from '../../../../broker/protocol/errors.ts';
 import {
   decodeOffsetCommitValue,
   decodeOffsetsRecordKey,
@@ -59,20 +49,20 @@ async function groupAwaitingSync(coordinator: GroupCoordinator) {
 describe('offset commit validation', () => {
   it('when a standalone consumer commits with generation -1 and no member, then it is accepted on an unknown or empty group', async () => {
     const { coordinator } = await startCoordinator();
-    assert.deepEqual(await coordinator.commitOffsets(commit({})), [{ topic: 'sales', partition: 0, errorCode: NONE }]);
+    assert.deepEqual(await coordinator.commitOffsets(commit({})), [{ topic: 'sales', partition: 0, errorCode: ErrorCode.NONE }]);
     assert.deepEqual((await coordinator.list()).groups, [{ groupId: 'orders', protocolType: '', state: 'Empty' }]);
-    assert.deepEqual(errorCodes(await coordinator.commitOffsets(commit({ offsets: [offset(0, 11n)] }))), [NONE]);
+    assert.deepEqual(errorCodes(await coordinator.commitOffsets(commit({ offsets: [offset(0, 11n)] }))), [ErrorCode.NONE]);
 
     const memberId = await groupAwaitingSync(coordinator);
     await coordinator.leave({ groupId: 'orders', members: [{ memberId, groupInstanceId: null }] });
-    assert.deepEqual(errorCodes(await coordinator.commitOffsets(commit({ offsets: [offset(0, 12n)] }))), [NONE], 'an emptied group accepts it too');
+    assert.deepEqual(errorCodes(await coordinator.commitOffsets(commit({ offsets: [offset(0, 12n)] }))), [ErrorCode.NONE], 'an emptied group accepts it too');
     await coordinator.close();
   });
 
   it('when a commit names a generation or member on an unknown group, then it is refused', async () => {
     const { coordinator } = await startCoordinator();
-    assert.deepEqual(errorCodes(await coordinator.commitOffsets(commit({ generationId: 3 }))), [ILLEGAL_GENERATION]);
-    assert.deepEqual(errorCodes(await coordinator.commitOffsets(commit({ memberId: 'ghost' }))), [UNKNOWN_MEMBER_ID]);
+    assert.deepEqual(errorCodes(await coordinator.commitOffsets(commit({ generationId: 3 }))), [ErrorCode.ILLEGAL_GENERATION]);
+    assert.deepEqual(errorCodes(await coordinator.commitOffsets(commit({ memberId: 'ghost' }))), [ErrorCode.UNKNOWN_MEMBER_ID]);
     assert.deepEqual((await coordinator.list()).groups, []);
     await coordinator.close();
   });
@@ -81,23 +71,23 @@ describe('offset commit validation', () => {
     const { coordinator } = await startCoordinator();
     const memberId = await groupAwaitingSync(coordinator);
 
-    assert.deepEqual(errorCodes(await coordinator.commitOffsets(commit({ generationId: 1, memberId }))), [REBALANCE_IN_PROGRESS]);
+    assert.deepEqual(errorCodes(await coordinator.commitOffsets(commit({ generationId: 1, memberId }))), [ErrorCode.REBALANCE_IN_PROGRESS]);
     await coordinator.sync({ groupId: 'orders', generationId: 1, memberId, assignments: [] });
 
-    assert.deepEqual(errorCodes(await coordinator.commitOffsets(commit({ generationId: 1, memberId }))), [NONE]);
-    assert.deepEqual(errorCodes(await coordinator.commitOffsets(commit({ generationId: 0, memberId }))), [ILLEGAL_GENERATION]);
-    assert.deepEqual(errorCodes(await coordinator.commitOffsets(commit({ generationId: 1, memberId: 'ghost' }))), [UNKNOWN_MEMBER_ID]);
-    assert.deepEqual(errorCodes(await coordinator.commitOffsets(commit({}))), [UNKNOWN_MEMBER_ID], 'no member on a non-empty group');
+    assert.deepEqual(errorCodes(await coordinator.commitOffsets(commit({ generationId: 1, memberId }))), [ErrorCode.NONE]);
+    assert.deepEqual(errorCodes(await coordinator.commitOffsets(commit({ generationId: 0, memberId }))), [ErrorCode.ILLEGAL_GENERATION]);
+    assert.deepEqual(errorCodes(await coordinator.commitOffsets(commit({ generationId: 1, memberId: 'ghost' }))), [ErrorCode.UNKNOWN_MEMBER_ID]);
+    assert.deepEqual(errorCodes(await coordinator.commitOffsets(commit({}))), [ErrorCode.UNKNOWN_MEMBER_ID], 'no member on a non-empty group');
 
     // A newcomer puts the group into PreparingRebalance: the current generation may still commit.
     void coordinator.join(consumerJoin({ requireKnownMemberId: false }));
     await settle();
     assert.equal((await coordinator.describe(['orders']))[0]!.state, 'PreparingRebalance');
-    assert.deepEqual(errorCodes(await coordinator.commitOffsets(commit({ generationId: 1, memberId }))), [NONE]);
+    assert.deepEqual(errorCodes(await coordinator.commitOffsets(commit({ generationId: 1, memberId }))), [ErrorCode.NONE]);
 
     await coordinator.join(consumerJoin({ memberId }));
     assert.equal((await coordinator.describe(['orders']))[0]!.state, 'CompletingRebalance');
-    assert.deepEqual(errorCodes(await coordinator.commitOffsets(commit({ generationId: 2, memberId }))), [REBALANCE_IN_PROGRESS]);
+    assert.deepEqual(errorCodes(await coordinator.commitOffsets(commit({ generationId: 2, memberId }))), [ErrorCode.REBALANCE_IN_PROGRESS]);
     await coordinator.close();
   });
 
@@ -109,7 +99,7 @@ describe('offset commit validation', () => {
     const results = await coordinator.commitOffsets(
       commit({ offsets: [offset(0, 5n, '12345678'), offset(1, 6n, '123456789'), offset(2, 7n)] }),
     );
-    assert.deepEqual(errorCodes(results), [NONE, OFFSET_METADATA_TOO_LARGE, UNKNOWN_TOPIC_OR_PARTITION]);
+    assert.deepEqual(errorCodes(results), [ErrorCode.NONE, ErrorCode.OFFSET_METADATA_TOO_LARGE, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]);
     const fetched = await coordinator.fetchOffsets('orders', [{ topic: 'sales', partitions: [0, 1, 2] }]);
     assert.deepEqual(
       fetched.topics[0]!.partitions.map((partition) => partition.offset),
@@ -122,9 +112,9 @@ describe('offset commit validation', () => {
     const log = new MemoryOffsetsLog();
     const { coordinator } = await startCoordinator(log);
     log.failAppends = true;
-    assert.deepEqual(errorCodes(await coordinator.commitOffsets(commit({}))), [COORDINATOR_NOT_AVAILABLE]);
+    assert.deepEqual(errorCodes(await coordinator.commitOffsets(commit({}))), [ErrorCode.COORDINATOR_NOT_AVAILABLE]);
     const fetched = await coordinator.fetchOffsets('orders', null);
-    assert.deepEqual(fetched, { errorCode: NONE, topics: [] });
+    assert.deepEqual(fetched, { errorCode: ErrorCode.NONE, topics: [] });
     await coordinator.close();
   });
 
@@ -134,7 +124,7 @@ describe('offset commit validation', () => {
     await coordinator.sync({ groupId: 'orders', generationId: 1, memberId, assignments: [] });
     for (let elapsed = 0; elapsed < 30_000; elapsed += 5_000) {
       await scheduler.advance(5_000);
-      assert.deepEqual(errorCodes(await coordinator.commitOffsets(commit({ generationId: 1, memberId }))), [NONE]);
+      assert.deepEqual(errorCodes(await coordinator.commitOffsets(commit({ generationId: 1, memberId }))), [ErrorCode.NONE]);
     }
     await scheduler.advance(10_000);
     assert.equal((await coordinator.describe(['orders']))[0]!.state, 'Empty', 'without commits or heartbeats it expires');
@@ -149,13 +139,13 @@ describe('offset fetch and persistence', () => {
 
     const some = await coordinator.fetchOffsets('orders', [{ topic: 'sales', partitions: [1, 2] }]);
     assert.deepEqual(some, {
-      errorCode: NONE,
+      errorCode: ErrorCode.NONE,
       topics: [
         {
           topic: 'sales',
           partitions: [
-            { partition: 1, offset: 10n, leaderEpoch: 4, metadata: '', errorCode: NONE },
-            { partition: 2, offset: -1n, leaderEpoch: -1, metadata: '', errorCode: NONE },
+            { partition: 1, offset: 10n, leaderEpoch: 4, metadata: '', errorCode: ErrorCode.NONE },
+            { partition: 2, offset: -1n, leaderEpoch: -1, metadata: '', errorCode: ErrorCode.NONE },
           ],
         },
       ],
@@ -168,7 +158,7 @@ describe('offset fetch and persistence', () => {
         ['refunds', [[0, 1n, '']]],
       ],
     );
-    assert.deepEqual(await coordinator.fetchOffsets('unknown-group', null), { errorCode: NONE, topics: [] });
+    assert.deepEqual(await coordinator.fetchOffsets('unknown-group', null), { errorCode: ErrorCode.NONE, topics: [] });
     await coordinator.close();
   });
 
@@ -203,9 +193,9 @@ describe('offset fetch and persistence', () => {
 
     const results = await coordinator.delete(['orders', 'busy', 'missing']);
     assert.deepEqual(results, [
-      { groupId: 'orders', errorCode: NONE },
-      { groupId: 'busy', errorCode: NON_EMPTY_GROUP },
-      { groupId: 'missing', errorCode: GROUP_ID_NOT_FOUND },
+      { groupId: 'orders', errorCode: ErrorCode.NONE },
+      { groupId: 'busy', errorCode: ErrorCode.NON_EMPTY_GROUP },
+      { groupId: 'missing', errorCode: ErrorCode.GROUP_ID_NOT_FOUND },
     ]);
     const tombstones = log.allRecords().filter((record) => record.value === null);
     assert.deepEqual(
@@ -215,8 +205,8 @@ describe('offset fetch and persistence', () => {
         { kind: 'offset-commit', key: { groupId: 'orders', topic: 'sales', partition: 1 } },
       ],
     );
-    assert.deepEqual(await coordinator.fetchOffsets('orders', null), { errorCode: NONE, topics: [] });
-    assert.deepEqual((await coordinator.delete(['orders']))[0]!.errorCode, GROUP_ID_NOT_FOUND);
+    assert.deepEqual(await coordinator.fetchOffsets('orders', null), { errorCode: ErrorCode.NONE, topics: [] });
+    assert.deepEqual((await coordinator.delete(['orders']))[0]!.errorCode, ErrorCode.GROUP_ID_NOT_FOUND);
     await coordinator.close();
 
     const reloaded = new OffsetStore(log, 50);

@@ -1,0 +1,286 @@
+// What the client knows of the cluster: the brokers, the topics it targets and their partition
+// leaders, with one connection per broker. Producer, consumer and admin all go through it, so
+// metadata refresh and reconnection after a broker restart live in one place.
+//
+// Ownership: a Cluster owns its broker connections and its metadata snapshot; a refresh replaces
+// the snapshot whole, so readers never see a half-updated view.
+import { Apis } from "../protocol/apis.ts";
+import { ErrorCode } from "../protocol/errors.ts";
+import type { MetadataResponse } from "../protocol/messages/index.ts";
+import {
+  KafkaJSBrokerNotFound,
+  KafkaJSConnectionError,
+  KafkaJSGroupCoordinatorNotFound,
+  KafkaJSNoBrokerAvailableError,
+  KafkaJSProtocolError,
+  KafkaJSTopicMetadataNotLoaded,
+} from "./errors.ts";
+import type { Logger } from "./logger.ts";
+import { BrokerConnection } from "./network/broker-connection.ts";
+import { createRetrier, type Retrier, type RetryOptions } from "./retry.ts";
+
+export interface ClusterOptions {
+  brokers: string[] | (() => string[] | Promise<string[]>);
+  clientId: string;
+  connectionTimeout: number;
+  requestTimeout: number;
+  retry?: RetryOptions;
+  logger: Logger;
+  allowAutoTopicCreation?: boolean;
+}
+
+/** Partition metadata in kafkajs's shape. */
+export interface PartitionMetadata {
+  partitionErrorCode: number;
+  partitionId: number;
+  leader: number;
+  replicas: number[];
+  isr: number[];
+  offlineReplicas?: number[];
+}
+
+export interface TopicMetadata {
+  name: string;
+  isInternal: boolean;
+  partitions: PartitionMetadata[];
+}
+
+interface MetadataSnapshot {
+  clusterId: string | null;
+  controllerId: number;
+  brokers: Map<number, { host: string; port: number }>;
+  topics: Map<string, TopicMetadata>;
+}
+
+const parseAddress = (address: string): { host: string; port: number } => {
+  const colon = address.lastIndexOf(":");
+  return { host: address.slice(0, colon), port: Number(address.slice(colon + 1)) };
+};
+
+export class Cluster {
+  readonly retrier: Retrier;
+  private readonly targetTopics = new Set<string>();
+  private readonly connections = new Map<string, BrokerConnection>();
+  private snapshot: MetadataSnapshot | undefined;
+  private refreshing: Promise<void> | undefined;
+
+  constructor(private readonly options: ClusterOptions) {
+    this.retrier = createRetrier(options.retry);
+  }
+
+  get logger(): Logger {
+    return this.options.logger;
+  }
+
+  get isConnected(): boolean {
+    return this.snapshot !== undefined;
+  }
+
+  async connect(): Promise<void> {
+    await this.refreshMetadata();
+  }
+
+  disconnect(): void {
+    for (const connection of this.connections.values()) connection.disconnect();
+    this.connections.clear();
+    this.snapshot = undefined;
+  }
+
+  /**
+   * Topics whose metadata every refresh fetches. A topic the cluster does not have (and will not
+   * create) is dropped again, as in kafkajs, or every later refresh would fail on it.
+   */
+  async addTargetTopics(topics: string[]): Promise<void> {
+    const added = topics.filter((topic) => !this.targetTopics.has(topic));
+    for (const topic of added) this.targetTopics.add(topic);
+    if (added.length > 0 || !this.snapshot || topics.some((t) => !this.snapshot!.topics.has(t))) {
+      try {
+        await this.refreshMetadata();
+      } catch (error) {
+        if (hasAbsentTopicCause(error)) for (const topic of added) this.targetTopics.delete(topic);
+        throw error;
+      }
+    }
+  }
+
+  /** The retry settings this cluster was made with (the client's, merged with the producer's or consumer's). */
+  get retryOptions(): RetryOptions {
+    return this.options.retry ?? {};
+  }
+
+  /** Concurrent callers share one refresh. */
+  refreshMetadata(): Promise<void> {
+    this.refreshing ??= this.loadMetadata().finally(() => { this.refreshing = undefined; });
+    return this.refreshing;
+  }
+
+  async refreshMetadataIfNecessary(topics: string[] = []): Promise<void> {
+    if (!this.snapshot || topics.some((t) => !this.snapshot!.topics.has(t))) await this.refreshMetadata();
+  }
+
+  topicMetadata(topic: string): TopicMetadata {
+    const metadata = this.snapshot?.topics.get(topic);
+    if (!metadata) throw new KafkaJSTopicMetadataNotLoaded(`Topic metadata not loaded for ${topic}`, topic);
+    return metadata;
+  }
+
+  hasTopic(topic: string): boolean {
+    return this.snapshot?.topics.has(topic) ?? false;
+  }
+
+  get brokers(): { nodeId: number; host: string; port: number }[] {
+    return [...(this.snapshot?.brokers ?? new Map()).entries()].map(([nodeId, b]) => ({ nodeId, ...b }));
+  }
+
+  get clientId(): string {
+    return this.options.clientId;
+  }
+
+  /**
+   * A connection outside the shared pool, owned (and disconnected) by the caller. The consumer
+   * sends its group requests on one: a broker answers each connection's requests in order, so a
+   * heartbeat or commit on the shared connection would wait behind a long-polling Fetch.
+   */
+  createConnection(host: string, port: number): BrokerConnection {
+    const { clientId, connectionTimeout, requestTimeout, logger } = this.options;
+    return new BrokerConnection({ host, port, clientId, connectionTimeout, requestTimeout, logger });
+  }
+
+  get clusterId(): string | null {
+    return this.snapshot?.clusterId ?? null;
+  }
+
+  get controllerId(): number {
+    return this.snapshot?.controllerId ?? -1;
+  }
+
+  async connectionTo(nodeId: number): Promise<BrokerConnection> {
+    const broker = this.snapshot?.brokers.get(nodeId);
+    if (!broker) throw new KafkaJSBrokerNotFound(`Broker ${nodeId} not found in the cached metadata`);
+    const connection = this.connectionFor(broker.host, broker.port);
+    await connection.connect();
+    return connection;
+  }
+
+  async leaderFor(topic: string, partition: number): Promise<{ nodeId: number; connection: BrokerConnection }> {
+    const metadata = this.topicMetadata(topic).partitions.find((p) => p.partitionId === partition);
+    if (!metadata || metadata.leader < 0) throw new KafkaJSProtocolError(ErrorCode.LEADER_NOT_AVAILABLE, `no leader for ${topic}-${partition}`);
+    return { nodeId: metadata.leader, connection: await this.connectionTo(metadata.leader) };
+  }
+
+  async controller(): Promise<BrokerConnection> {
+    if (!this.snapshot) await this.refreshMetadata();
+    return this.connectionTo(this.controllerId);
+  }
+
+  /** Any reachable broker: a connected one first, else the known brokers, else the seeds. */
+  async anyConnection(): Promise<BrokerConnection> {
+    for (const connection of this.connections.values()) if (connection.isConnected) return connection;
+    const candidates = this.snapshot ? this.brokers : (await this.seedBrokers()).map(parseAddress);
+    let lastError: unknown;
+    for (const { host, port } of shuffle(candidates)) {
+      const connection = this.connectionFor(host, port);
+      try {
+        await connection.connect();
+        return connection;
+      } catch (err) {
+        lastError = err;
+        this.logger.debug("broker unreachable", { broker: `${host}:${port}`, error: (err as Error).message });
+      }
+    }
+    // Seeds are the way back in after every known broker moved or restarted.
+    if (this.snapshot) {
+      for (const seed of await this.seedBrokers()) {
+        const { host, port } = parseAddress(seed);
+        const connection = this.connectionFor(host, port);
+        try {
+          await connection.connect();
+          return connection;
+        } catch (err) {
+          lastError = err;
+        }
+      }
+    }
+    throw lastError instanceof KafkaJSConnectionError ? lastError : new KafkaJSNoBrokerAvailableError();
+  }
+
+  async findGroupCoordinator(groupId: string): Promise<BrokerConnection> {
+    return this.retrier(async (bail) => {
+      const connection = await this.anyConnection();
+      const response = await connection.request(Apis.FindCoordinator, { key: groupId, keyType: 0 });
+      if (response.errorCode === ErrorCode.COORDINATOR_NOT_AVAILABLE) throw new KafkaJSProtocolError(response.errorCode, response.errorMessage);
+      if (response.errorCode !== ErrorCode.NONE) bail(new KafkaJSGroupCoordinatorNotFound(`Failed to find group coordinator: ${new KafkaJSProtocolError(response.errorCode).message}`));
+      const coordinator = this.connectionFor(response.host, response.port);
+      await coordinator.connect();
+      return coordinator;
+    });
+  }
+
+  private connectionFor(host: string, port: number): BrokerConnection {
+    const key = `${host}:${port}`;
+    let connection = this.connections.get(key);
+    if (!connection) {
+      const { clientId, connectionTimeout, requestTimeout, logger } = this.options;
+      connection = new BrokerConnection({ host, port, clientId, connectionTimeout, requestTimeout, logger });
+      this.connections.set(key, connection);
+    }
+    return connection;
+  }
+
+  private async seedBrokers(): Promise<string[]> {
+    const { brokers } = this.options;
+    const list = typeof brokers === "function" ? await brokers() : brokers;
+    if (list.length === 0) throw new KafkaJSNoBrokerAvailableError("No brokers configured");
+    return list;
+  }
+
+  private async loadMetadata(): Promise<void> {
+    await this.retrier(async () => {
+      const connection = await this.anyConnection();
+      const topics = [...this.targetTopics].map((name) => ({ name }));
+      const response: MetadataResponse = await connection.request(Apis.Metadata, {
+        topics,
+        allowAutoTopicCreation: this.options.allowAutoTopicCreation ?? true,
+      });
+      const missing = response.topics.find((t) => t.errorCode === ErrorCode.LEADER_NOT_AVAILABLE || t.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+      const snapshot: MetadataSnapshot = {
+        clusterId: response.clusterId ?? null,
+        controllerId: response.controllerId ?? -1,
+        brokers: new Map(response.brokers.map((b) => [b.nodeId, { host: b.host, port: b.port }])),
+        topics: new Map(
+          response.topics
+            .filter((t) => t.errorCode === ErrorCode.NONE)
+            .map((t) => [t.name, {
+              name: t.name,
+              isInternal: t.isInternal ?? false,
+              partitions: t.partitions
+                .map((p) => ({ partitionErrorCode: p.errorCode, partitionId: p.partitionIndex, leader: p.leaderId, replicas: p.replicaNodes, isr: p.isrNodes, offlineReplicas: p.offlineReplicas ?? [] }))
+                .sort((a, b) => a.partitionId - b.partitionId),
+            }]),
+        ),
+      };
+      this.snapshot = snapshot;
+      // A topic being created answers LEADER_NOT_AVAILABLE for a moment: retry until it is there.
+      if (missing) throw new KafkaJSProtocolError(missing.errorCode, `topic ${missing.name}`);
+    });
+  }
+}
+
+const absentTopicErrors = new Set(["UNKNOWN_TOPIC_OR_PARTITION", "INVALID_TOPIC_EXCEPTION", "TOPIC_AUTHORIZATION_FAILED"]);
+
+/** Whether the error, or one it wraps (retries exhausted), says a topic does not exist or may not be used. */
+function hasAbsentTopicCause(error: unknown): boolean {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
+    if (absentTopicErrors.has((current as { type?: string }).type ?? "")) return true;
+  }
+  return false;
+}
+
+function shuffle<T>(items: T[]): T[] {
+  const copy = [...items];
+  for (let i = copy.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [copy[i], copy[j]] = [copy[j]!, copy[i]!];
+  }
+  return copy;
+}

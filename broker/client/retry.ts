@@ -1,0 +1,50 @@
+// Retries with randomized exponential backoff, for retriable errors only (kafkajs semantics): a
+// retriable error past the last retry becomes KafkaJSNumberOfRetriesExceeded with the last error
+// as cause; a non-retriable one is wrapped at once in KafkaJSNonRetriableError.
+import { isRetriable, KafkaJSError, KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded } from "./errors.ts";
+
+export interface RetryOptions {
+  maxRetryTime?: number;
+  initialRetryTime?: number;
+  factor?: number;
+  multiplier?: number;
+  retries?: number;
+  restartOnFailure?: (e: Error) => Promise<boolean>;
+}
+
+export const defaultRetry: Required<Omit<RetryOptions, "restartOnFailure">> = {
+  maxRetryTime: 30_000,
+  initialRetryTime: 300,
+  factor: 0.2,
+  multiplier: 2,
+  retries: 5,
+};
+
+const jitter = (time: number, factor: number): number => Math.ceil(time * (1 - factor + Math.random() * 2 * factor));
+
+export type Retrier = <T>(attempt: (bail: (error: Error) => never, retryCount: number, retryTime: number) => Promise<T>) => Promise<T>;
+
+class Bail extends Error {
+  constructor(readonly error: Error) {
+    super(error.message);
+  }
+}
+
+export function createRetrier(options: RetryOptions = {}): Retrier {
+  const config = { ...defaultRetry, ...options };
+  return async (attempt) => {
+    let retryTime = jitter(config.initialRetryTime, config.factor);
+    for (let retryCount = 0; ; retryCount++) {
+      try {
+        return await attempt((error) => { throw new Bail(error); }, retryCount, retryTime);
+      } catch (err) {
+        if (err instanceof Bail) throw err.error;
+        const error = err instanceof Error ? err : new Error(String(err));
+        if (!isRetriable(error)) throw error instanceof KafkaJSNonRetriableError || !(error instanceof KafkaJSError) ? error : new KafkaJSNonRetriableError(error, { cause: error });
+        if (retryCount >= config.retries) throw new KafkaJSNumberOfRetriesExceeded(error, { retryCount, retryTime });
+        await new Promise((resolve) => setTimeout(resolve, retryTime));
+        retryTime = Math.min(jitter(retryTime, config.factor) * config.multiplier, config.maxRetryTime);
+      }
+    }
+  };
+}
