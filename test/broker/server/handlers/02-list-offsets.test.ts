@@ -1,0 +1,48 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { Apis } from "../../../../broker/protocol/apis.ts";
+import { ErrorCode } from "../../../../broker/protocol/errors.ts";
+import { encodeRecordBatch } from "../../../../broker/protocol/records.ts";
+import { startBroker, type BrokerProcess } from "../../../helpers/broker-process.ts";
+import { WireClient } from "../../../helpers/wire-client.ts";
+
+describe("ListOffsets", () => {
+  let broker: BrokerProcess;
+  let client: WireClient;
+  const listOffset = async (timestamp: bigint, partitionIndex = 0) =>
+    (await client.request(Apis.ListOffsets, 3, { replicaId: -1, isolationLevel: 1, topics: [{ name: "timed", partitions: [{ partitionIndex, timestamp }] }] })).topics[0]!.partitions[0]!;
+
+  before(async () => {
+    broker = await startBroker();
+    client = await WireClient.connect(broker.address);
+    // Two batches: records at t=1000,2000,3000 then at t=4000,5000.
+    for (const times of [[1000n, 2000n, 3000n], [4000n, 5000n]]) {
+      const records = encodeRecordBatch({ records: times.map((timestamp) => ({ key: null, value: Buffer.from(String(timestamp)), timestamp })) });
+      await client.request(Apis.Produce, 7, { transactionalId: null, acks: -1, timeoutMs: 1000, topicData: [{ name: "timed", partitionData: [{ index: 0, records }] }] });
+    }
+  });
+  after(async () => {
+    client?.close();
+    await broker?.cleanup();
+  });
+
+  it("when asked for earliest and latest, then the log start and the high watermark", async () => {
+    assert.equal((await listOffset(-2n)).offset, 0n);
+    assert.equal((await listOffset(-1n)).offset, 5n);
+  });
+
+  it("when asked by timestamp, then the exact first record at or after it, also inside a batch", async () => {
+    assert.deepEqual([(await listOffset(2000n)).offset, (await listOffset(2000n)).timestamp], [1n, 2000n]);
+    assert.deepEqual([(await listOffset(2500n)).offset, (await listOffset(2500n)).timestamp], [2n, 3000n]);
+    assert.equal((await listOffset(3500n)).offset, 3n);
+    assert.equal((await listOffset(0n)).offset, 0n);
+  });
+
+  it("when the timestamp is after every record, then offset -1", async () => {
+    assert.equal((await listOffset(9999n)).offset, -1n);
+  });
+
+  it("when the partition does not exist, then UNKNOWN_TOPIC_OR_PARTITION", async () => {
+    assert.equal((await listOffset(-1n, 4)).errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+  });
+});
