@@ -176,28 +176,19 @@ export class Cluster {
   /** Any reachable broker: a connected one first, else the known brokers, else the seeds. */
   async anyConnection(): Promise<BrokerConnection> {
     for (const connection of this.connections.values()) if (connection.isConnected) return connection;
-    const candidates = this.snapshot ? this.brokers : (await this.seedBrokers()).map(parseAddress);
+    const seeds = async () => (await this.seedBrokers()).map(parseAddress);
+    // Seeds are also the way back in after every known broker moved or restarted.
+    const rounds = this.snapshot ? [async () => this.brokers, seeds] : [seeds];
     let lastError: unknown;
-    for (const { host, port } of shuffle(candidates)) {
-      const connection = this.connectionFor(host, port);
-      try {
-        await connection.connect();
-        return connection;
-      } catch (err) {
-        lastError = err;
-        this.logger.debug("broker unreachable", { broker: `${host}:${port}`, error: (err as Error).message });
-      }
-    }
-    // Seeds are the way back in after every known broker moved or restarted.
-    if (this.snapshot) {
-      for (const seed of await this.seedBrokers()) {
-        const { host, port } = parseAddress(seed);
+    for (const candidates of rounds) {
+      for (const { host, port } of shuffle(await candidates())) {
         const connection = this.connectionFor(host, port);
         try {
           await connection.connect();
           return connection;
         } catch (err) {
           lastError = err;
+          this.logger.debug("broker unreachable", { broker: `${host}:${port}`, error: (err as Error).message });
         }
       }
     }

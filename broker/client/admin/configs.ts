@@ -1,0 +1,96 @@
+// DescribeConfigs: a broker's own configs can only be described by that broker; everything else
+// is asked of the controller.
+import { Apis } from "../../protocol/apis.ts";
+import { ErrorCode } from "../../protocol/errors.ts";
+import type { DescribeConfigsResourceResult, DescribeConfigsResult } from "../../protocol/messages/index.ts";
+import { KafkaJSNonRetriableError, KafkaJSProtocolError } from "../errors.ts";
+import type { BrokerConnection } from "../network/broker-connection.ts";
+import { attempt, controllerConnection, hasType, nodeConnection, type AdminContext } from "./context.ts";
+import {
+  ConfigResourceTypes,
+  ConfigSource,
+  type ConfigEntries,
+  type ConfigResourceType,
+  type ConfigSourceValue,
+  type DescribeConfigResponse,
+  type ResourceConfigQuery,
+} from "./types.ts";
+
+const resourceTypes = new Set<number>(Object.values(ConfigResourceTypes));
+const isBrokerResource = (type: number): boolean => type === ConfigResourceTypes.BROKER || type === ConfigResourceTypes.BROKER_LOGGER;
+
+function validateResources(resources: ResourceConfigQuery[]): void {
+  if (!Array.isArray(resources)) throw new KafkaJSNonRetriableError(`Invalid resources array ${resources}`);
+  if (resources.length === 0) throw new KafkaJSNonRetriableError("Resources array cannot be empty");
+  const invalidType = resources.find((r) => !resourceTypes.has(r.type));
+  if (invalidType) throw new KafkaJSNonRetriableError(`Invalid resource type ${invalidType.type}: ${JSON.stringify(invalidType)}`);
+  const invalidName = resources.find((r) => !r.name || typeof r.name !== "string");
+  if (invalidName) throw new KafkaJSNonRetriableError(`Invalid resource name ${invalidName.name}: ${JSON.stringify(invalidName)}`);
+  const invalidNames = resources.find((r) => r.configNames != null && !Array.isArray(r.configNames));
+  if (invalidNames) throw new KafkaJSNonRetriableError(`Invalid resource configNames ${invalidNames.configNames}: ${JSON.stringify(invalidNames)}`);
+}
+
+/** v0 answers `isDefault` and neither source nor synonyms; v1+ answer the source, which says whether it is the default. */
+function toConfigEntry(entry: DescribeConfigsResourceResult, resourceType: number, version: number): ConfigEntries {
+  let configSource: ConfigSourceValue;
+  if (version >= 1) configSource = entry.configSource as ConfigSourceValue;
+  else if (entry.isDefault) configSource = ConfigSource.DEFAULT_CONFIG;
+  else if (resourceType === ConfigResourceTypes.BROKER) configSource = ConfigSource.STATIC_BROKER_CONFIG;
+  else if (resourceType === ConfigResourceTypes.TOPIC) configSource = ConfigSource.TOPIC_CONFIG;
+  else configSource = ConfigSource.UNKNOWN;
+  return {
+    configName: entry.name,
+    configValue: entry.value as string,
+    readOnly: entry.readOnly,
+    isDefault: version >= 1 ? configSource === ConfigSource.DEFAULT_CONFIG : Boolean(entry.isDefault),
+    configSource,
+    isSensitive: entry.isSensitive,
+    configSynonyms: (entry.synonyms ?? []).map((s) => ({ configName: s.name, configValue: s.value as string, configSource: s.source as ConfigSourceValue })),
+  };
+}
+
+function toResource(result: DescribeConfigsResult, version: number): DescribeConfigResponse["resources"][number] {
+  return {
+    errorCode: result.errorCode,
+    errorMessage: result.errorMessage,
+    resourceType: result.resourceType as ConfigResourceType,
+    resourceName: result.resourceName,
+    configEntries: result.configs.map((entry) => toConfigEntry(entry, result.resourceType, version)),
+  };
+}
+
+export async function describeConfigs(ctx: AdminContext, { resources, includeSynonyms }: { resources: ResourceConfigQuery[]; includeSynonyms: boolean }): Promise<DescribeConfigResponse> {
+  validateResources(resources);
+  return attempt(
+    ctx,
+    async () => {
+      const controller = await controllerConnection(ctx);
+      const byBroker = new Map<BrokerConnection, ResourceConfigQuery[]>();
+      for (const resource of resources) {
+        const target = isBrokerResource(resource.type) ? await nodeConnection(ctx, Number(resource.name)) : controller;
+        byBroker.set(target, [...(byBroker.get(target) ?? []), resource]);
+      }
+      const answers = await Promise.all(
+        [...byBroker].map(async ([connection, asked]) => {
+          const version = connection.versionFor(Apis.DescribeConfigs);
+          const response = await connection.request(Apis.DescribeConfigs, {
+            resources: asked.map((r) => ({
+              resourceType: r.type,
+              resourceName: r.name,
+              configurationKeys: r.configNames && r.configNames.length > 0 ? r.configNames : null,
+            })),
+            includeSynonyms: Boolean(includeSynonyms),
+          }, { version });
+          const failed = response.results.find((r) => r.errorCode !== ErrorCode.NONE);
+          if (failed) throw new KafkaJSProtocolError(failed.errorCode);
+          return response.results.map((result) => toResource(result, version));
+        }),
+      );
+      return { resources: answers.flat() };
+    },
+    {
+      surface: (error) => error instanceof KafkaJSProtocolError && !hasType("NOT_CONTROLLER")(error),
+      onRetry: (error, retryCount, retryTime) => ctx.logger.warn("Could not describe configs", { error: error.message, retryCount, retryTime }),
+    },
+  );
+}

@@ -1,0 +1,57 @@
+// The admin client, with kafkajs's Admin API: topics, partitions, offsets, groups, configs.
+// Each operation routes its requests as Kafka requires (controller, partition leaders, group
+// coordinators, every broker for ListGroups) and retries retriable errors with the retrier.
+import type { Cluster } from "../cluster.ts";
+import type { Logger } from "../logger.ts";
+import { createRetrier, type RetryOptions } from "../retry.ts";
+import { describeConfigs } from "./configs.ts";
+import type { AdminContext } from "./context.ts";
+import { deleteGroups, describeGroups, listGroups } from "./groups.ts";
+import { AdminInstrumentation, adminEvents } from "./instrumentation.ts";
+import { fetchOffsets, fetchTopicOffsets, fetchTopicOffsetsByTimestamp, resetOffsets, setOffsets } from "./offsets.ts";
+import { createPartitions, createTopics, deleteTopics, describeCluster, fetchTopicMetadata, listTopics } from "./topics.ts";
+import type { Admin } from "./types.ts";
+
+export type * from "./types.ts";
+export { ConfigResourceTypes, ConfigSource } from "./types.ts";
+
+export interface CreateAdminOptions {
+  cluster: Cluster;
+  logger: Logger;
+  /** Defaults to the cluster's retry settings. */
+  retry?: RetryOptions;
+}
+
+export function createAdmin({ cluster, logger, retry }: CreateAdminOptions): Admin {
+  const ctx: AdminContext = { cluster, logger, retrier: retry ? createRetrier(retry) : cluster.retrier };
+  const instrumentation = new AdminInstrumentation(logger);
+
+  return {
+    connect: async () => {
+      await cluster.connect();
+      instrumentation.emit(adminEvents.CONNECT);
+    },
+    disconnect: async () => {
+      cluster.disconnect();
+      instrumentation.emit(adminEvents.DISCONNECT);
+    },
+    listTopics: () => listTopics(ctx),
+    createTopics: (options) => createTopics(ctx, options),
+    deleteTopics: (options) => deleteTopics(ctx, options),
+    createPartitions: (options) => createPartitions(ctx, options),
+    fetchTopicMetadata: (options) => fetchTopicMetadata(ctx, options),
+    fetchOffsets: (options) => fetchOffsets(ctx, options),
+    fetchTopicOffsets: (topic) => fetchTopicOffsets(ctx, topic),
+    fetchTopicOffsetsByTimestamp: (topic, timestamp) => fetchTopicOffsetsByTimestamp(ctx, topic, timestamp),
+    describeCluster: () => describeCluster(ctx),
+    setOffsets: (options) => setOffsets(ctx, options),
+    resetOffsets: (options) => resetOffsets(ctx, options),
+    describeConfigs: (options) => describeConfigs(ctx, options),
+    listGroups: () => listGroups(ctx),
+    describeGroups: (groupIds) => describeGroups(ctx, groupIds),
+    deleteGroups: (groupIds) => deleteGroups(ctx, groupIds),
+    logger: () => logger,
+    on: (eventName: Parameters<AdminInstrumentation["on"]>[0], listener: Parameters<AdminInstrumentation["on"]>[1]) => instrumentation.on(eventName, listener),
+    events: adminEvents,
+  };
+}

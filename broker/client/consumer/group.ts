@@ -1,0 +1,331 @@
+// Membership of one consumer group under the classic protocol: FindCoordinator, JoinGroup (with
+// the MEMBER_ID_REQUIRED round trip), the leader's assignment, SyncGroup, heartbeats on a timer of
+// their own, offset commits and fetches, LeaveGroup.
+//
+// Ownership: a GroupMembership owns its coordinator connection (a dedicated one, so heartbeats
+// and commits never wait behind a long-polling Fetch) and its heartbeat timer. It does not decide
+// when to rejoin: it reports through `onRejoinNeeded` and the runner rejoins when it is ready.
+import { Apis } from "../../protocol/apis.ts";
+import { ErrorCode } from "../../protocol/errors.ts";
+import type { Cluster } from "../cluster.ts";
+import { KafkaJSError, KafkaJSNonRetriableError, KafkaJSProtocolError } from "../errors.ts";
+import type { Logger } from "../logger.ts";
+import type { BrokerConnection } from "../network/broker-connection.ts";
+import type { Retrier } from "../retry.ts";
+import { MemberAssignment } from "./assigner-protocol.ts";
+import { consumerEvents, type ConsumerEventEmitter } from "./events.ts";
+import type { Assigner, IMemberAssignment, TopicOffsets } from "./types.ts";
+
+/** Errors after which the member must join the group again before it may fetch or commit. */
+const REJOIN_ERRORS = new Set<number>([
+  ErrorCode.REBALANCE_IN_PROGRESS,
+  ErrorCode.ILLEGAL_GENERATION,
+  ErrorCode.UNKNOWN_MEMBER_ID,
+  ErrorCode.NOT_COORDINATOR,
+  ErrorCode.COORDINATOR_NOT_AVAILABLE,
+  ErrorCode.FENCED_INSTANCE_ID,
+]);
+
+const COORDINATOR_ERRORS = new Set<number>([ErrorCode.NOT_COORDINATOR, ErrorCode.COORDINATOR_NOT_AVAILABLE, ErrorCode.COORDINATOR_LOAD_IN_PROGRESS]);
+
+export function isRejoinError(error: unknown): error is KafkaJSProtocolError {
+  return error instanceof KafkaJSProtocolError && REJOIN_ERRORS.has(error.code);
+}
+
+export interface GroupJoinResult {
+  generationId: number;
+  memberId: string;
+  leaderId: string;
+  isLeader: boolean;
+  groupProtocol: string;
+  assignment: IMemberAssignment;
+}
+
+export interface GroupMembershipOptions {
+  cluster: Cluster;
+  logger: Logger;
+  emitter: ConsumerEventEmitter;
+  retrier: Retrier;
+  groupId: string;
+  assigners: Assigner[];
+  sessionTimeout: number;
+  rebalanceTimeout: number;
+  heartbeatInterval: number;
+  onRejoinNeeded(reason: KafkaJSProtocolError): void;
+}
+
+export interface CommittedOffset {
+  topic: string;
+  partition: number;
+  offset: bigint;
+}
+
+/** Who commits: a member of a generation, or (standalone) nobody, as generation -1 and member "". */
+export interface CommitIdentity {
+  generationId: number;
+  memberId: string;
+}
+
+/** Commit and offset-fetch requests for a group; shared by members and standalone consumers. */
+export class GroupOffsets {
+  private coordinator: BrokerConnection | undefined;
+
+  constructor(protected readonly cluster: Cluster, readonly groupId: string, protected readonly emitter: ConsumerEventEmitter) {}
+
+  /** The coordinator, on a connection of our own (see the file comment). */
+  async coordinatorConnection(): Promise<BrokerConnection> {
+    if (this.coordinator) return this.coordinator;
+    const shared = await this.cluster.findGroupCoordinator(this.groupId);
+    const colon = shared.address.lastIndexOf(":");
+    const connection = this.cluster.createConnection(shared.address.slice(0, colon), Number(shared.address.slice(colon + 1)));
+    await connection.connect();
+    this.coordinator = connection;
+    return connection;
+  }
+
+  forgetCoordinator(): void {
+    this.coordinator?.disconnect();
+    this.coordinator = undefined;
+  }
+
+  /** Throws the first partition error; a coordinator error also drops the coordinator. */
+  async commit(identity: CommitIdentity, offsets: CommittedOffset[]): Promise<void> {
+    if (offsets.length === 0) return;
+    const byTopic = new Map<string, { partitionIndex: number; committedOffset: bigint; committedLeaderEpoch: number; committedMetadata: string | null }[]>();
+    for (const { topic, partition, offset } of offsets) {
+      let partitions = byTopic.get(topic);
+      if (!partitions) byTopic.set(topic, (partitions = []));
+      partitions.push({ partitionIndex: partition, committedOffset: offset, committedLeaderEpoch: -1, committedMetadata: null });
+    }
+    const topics = [...byTopic].map(([name, partitions]) => ({ name, partitions }));
+    const coordinator = await this.coordinatorConnection();
+    const response = await this.guard(this.emitter.request(coordinator, Apis.OffsetCommit, {
+      groupId: this.groupId,
+      generationIdOrMemberEpoch: identity.generationId,
+      memberId: identity.memberId,
+      groupInstanceId: null,
+      retentionTimeMs: -1n,
+      topics,
+    }));
+    for (const topic of response.topics) {
+      for (const partition of topic.partitions) {
+        if (partition.errorCode !== ErrorCode.NONE) {
+          if (COORDINATOR_ERRORS.has(partition.errorCode)) this.forgetCoordinator();
+          throw new KafkaJSProtocolError(partition.errorCode, `committing ${topic.name}-${partition.partitionIndex} for group ${this.groupId}`);
+        }
+      }
+    }
+    this.emitter.emit(consumerEvents.COMMIT_OFFSETS, () => ({
+      groupId: this.groupId,
+      memberId: identity.memberId,
+      groupGenerationId: identity.generationId,
+      topics: topics.map(({ name, partitions }): TopicOffsets => ({
+        topic: name,
+        partitions: partitions.map((p) => ({ partition: p.partitionIndex, offset: String(p.committedOffset) })),
+      })),
+    }));
+  }
+
+  /** Committed offsets of the given partitions; a partition without one is left out. */
+  async fetchCommitted(partitions: { topic: string; partition: number }[]): Promise<CommittedOffset[]> {
+    if (partitions.length === 0) return [];
+    const byTopic = new Map<string, number[]>();
+    for (const { topic, partition } of partitions) {
+      let list = byTopic.get(topic);
+      if (!list) byTopic.set(topic, (list = []));
+      list.push(partition);
+    }
+    const coordinator = await this.coordinatorConnection();
+    const response = await this.guard(this.emitter.request(coordinator, Apis.OffsetFetch, {
+      groupId: this.groupId,
+      topics: [...byTopic].map(([name, partitionIndexes]) => ({ name, partitionIndexes })),
+    }));
+    if (response.errorCode !== undefined && response.errorCode !== ErrorCode.NONE) {
+      if (COORDINATOR_ERRORS.has(response.errorCode)) this.forgetCoordinator();
+      throw new KafkaJSProtocolError(response.errorCode, `fetching offsets of group ${this.groupId}`);
+    }
+    const committed: CommittedOffset[] = [];
+    for (const topic of response.topics) {
+      for (const partition of topic.partitions) {
+        if (partition.errorCode !== ErrorCode.NONE) throw new KafkaJSProtocolError(partition.errorCode, `fetching the offset of ${topic.name}-${partition.partitionIndex}`);
+        if (partition.committedOffset >= 0n) committed.push({ topic: topic.name, partition: partition.partitionIndex, offset: partition.committedOffset });
+      }
+    }
+    return committed;
+  }
+
+  /** A connection failure drops the coordinator, so the next attempt looks it up again. */
+  protected async guard<T>(request: Promise<T>): Promise<T> {
+    try {
+      return await request;
+    } catch (error) {
+      if (!(error instanceof KafkaJSProtocolError)) this.forgetCoordinator();
+      throw error;
+    }
+  }
+}
+
+export class GroupMembership extends GroupOffsets {
+  memberId = "";
+  generationId = -1;
+  leaderId = "";
+  groupProtocol = "";
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private heartbeatChain = 0;
+  private heartbeating = false;
+  private readonly logger: Logger;
+
+  constructor(private readonly options: GroupMembershipOptions) {
+    super(options.cluster, options.groupId, options.emitter);
+    this.logger = options.logger;
+  }
+
+  get identity(): CommitIdentity {
+    return { generationId: this.generationId, memberId: this.memberId };
+  }
+
+  /**
+   * Joins (or rejoins) and syncs, retrying with backoff; a rebalance that starts meanwhile simply
+   * means another round. `shouldContinue` lets a stopping consumer give up between rounds.
+   */
+  async joinAndSync(topics: string[], shouldContinue: () => boolean): Promise<GroupJoinResult> {
+    this.stopHeartbeats();
+    return this.options.retrier(async (bail) => {
+      // Rebalance answers mean "join again now"; only a run of them without progress backs off.
+      for (let immediateRetries = 0; ; immediateRetries++) {
+        if (!shouldContinue()) bail(new KafkaJSNonRetriableError("The consumer stopped while joining the group"));
+        if (immediateRetries > 20) throw new KafkaJSError("The group keeps rebalancing");
+        try {
+          const result = await this.joinOnce(topics);
+          this.startHeartbeats();
+          return result;
+        } catch (error) {
+          if (error instanceof KafkaJSProtocolError) {
+            if (error.code === ErrorCode.MEMBER_ID_REQUIRED) continue;
+            if (error.code === ErrorCode.UNKNOWN_MEMBER_ID) {
+              this.memberId = "";
+              continue;
+            }
+            if (error.code === ErrorCode.REBALANCE_IN_PROGRESS || error.code === ErrorCode.ILLEGAL_GENERATION) continue;
+            if (COORDINATOR_ERRORS.has(error.code)) {
+              this.forgetCoordinator();
+              throw new KafkaJSError(error, { cause: error });
+            }
+            if (!error.retriable) bail(error);
+          }
+          throw error;
+        }
+      }
+    });
+  }
+
+  private async joinOnce(topics: string[]): Promise<GroupJoinResult> {
+    const { groupId, assigners, sessionTimeout, rebalanceTimeout } = this.options;
+    const coordinator = await this.coordinatorConnection();
+    const joined = await this.guard(this.emitter.request(coordinator, Apis.JoinGroup, {
+      groupId,
+      sessionTimeoutMs: sessionTimeout,
+      rebalanceTimeoutMs: rebalanceTimeout,
+      memberId: this.memberId,
+      groupInstanceId: null,
+      protocolType: "consumer",
+      protocols: assigners.map((assigner) => assigner.protocol({ topics })),
+    }, { extraTimeout: rebalanceTimeout }));
+    if (joined.errorCode === ErrorCode.MEMBER_ID_REQUIRED) {
+      this.memberId = joined.memberId;
+      throw new KafkaJSProtocolError(joined.errorCode);
+    }
+    if (joined.errorCode !== ErrorCode.NONE) throw new KafkaJSProtocolError(joined.errorCode, `joining group ${groupId}`);
+    this.memberId = joined.memberId;
+    this.generationId = joined.generationId ?? -1;
+    this.leaderId = joined.leader;
+    this.groupProtocol = joined.protocolName;
+    const isLeader = joined.leader === joined.memberId;
+
+    let assignments: { memberId: string; assignment: Buffer }[] = [];
+    if (isLeader) {
+      const assigner = assigners.find(({ name }) => name === joined.protocolName);
+      if (!assigner) throw new KafkaJSNonRetriableError(`Unsupported partition assigner "${joined.protocolName}", the assigner wasn't found in the assigners list`);
+      await this.cluster.refreshMetadata();
+      const members = joined.members.map((m) => ({ memberId: m.memberId, memberMetadata: m.metadata }));
+      const result = await assigner.assign({ members, topics });
+      assignments = result.map((a) => ({ memberId: a.memberId, assignment: a.memberAssignment }));
+      this.logger.debug("Group assignment", { groupId, generationId: this.generationId, groupProtocol: joined.protocolName, members: members.length });
+    }
+
+    const synced = await this.guard(this.emitter.request(coordinator, Apis.SyncGroup, {
+      groupId,
+      generationId: this.generationId,
+      memberId: this.memberId,
+      groupInstanceId: null,
+      assignments,
+    }, { extraTimeout: rebalanceTimeout }));
+    if (synced.errorCode !== ErrorCode.NONE) throw new KafkaJSProtocolError(synced.errorCode, `syncing group ${groupId}`);
+    const decoded = synced.assignment.length > 0 ? MemberAssignment.decode(synced.assignment) : null;
+    return {
+      generationId: this.generationId,
+      memberId: this.memberId,
+      leaderId: this.leaderId,
+      isLeader,
+      groupProtocol: this.groupProtocol,
+      assignment: decoded?.assignment ?? {},
+    };
+  }
+
+  /** Heartbeats run on their own timer, so a slow eachMessage does not by itself expire the session. */
+  startHeartbeats(): void {
+    this.stopHeartbeats();
+    const chain = ++this.heartbeatChain;
+    const tick = (): void => {
+      this.heartbeatTimer = setTimeout(() => {
+        void this.heartbeat().finally(() => {
+          if (chain === this.heartbeatChain) tick();
+        });
+      }, this.options.heartbeatInterval);
+    };
+    tick();
+  }
+
+  stopHeartbeats(): void {
+    this.heartbeatChain++;
+    clearTimeout(this.heartbeatTimer);
+    this.heartbeatTimer = undefined;
+  }
+
+  private async heartbeat(): Promise<void> {
+    if (this.heartbeating || this.memberId === "") return;
+    this.heartbeating = true;
+    const { groupId } = this.options;
+    const identity = this.identity;
+    try {
+      const coordinator = await this.coordinatorConnection();
+      const response = await this.guard(this.emitter.request(coordinator, Apis.Heartbeat, { groupId, generationId: identity.generationId, memberId: identity.memberId, groupInstanceId: null }));
+      if (response.errorCode === ErrorCode.NONE) {
+        this.options.emitter.emit(consumerEvents.HEARTBEAT, { groupId, memberId: identity.memberId, groupGenerationId: identity.generationId });
+        return;
+      }
+      const error = new KafkaJSProtocolError(response.errorCode, `heartbeat of ${identity.memberId} in group ${groupId}`);
+      if (COORDINATOR_ERRORS.has(response.errorCode)) this.forgetCoordinator();
+      // An answer about a generation we have already left behind says nothing about the current one.
+      const current = identity.memberId === this.memberId && identity.generationId === this.generationId;
+      if (!current) return;
+      if (response.errorCode === ErrorCode.UNKNOWN_MEMBER_ID) this.memberId = "";
+      if (REJOIN_ERRORS.has(response.errorCode)) this.options.onRejoinNeeded(error);
+      else this.logger.warn("Heartbeat failed", { groupId, error: error.message });
+    } catch (error) {
+      // The next tick tries again (on a fresh coordinator lookup); the session timeout decides.
+      this.logger.debug("Heartbeat failed", { groupId, error: (error as Error).message });
+    } finally {
+      this.heartbeating = false;
+    }
+  }
+
+  async leave(): Promise<void> {
+    this.stopHeartbeats();
+    if (this.memberId === "") return;
+    const memberId = this.memberId;
+    this.memberId = "";
+    const coordinator = await this.coordinatorConnection();
+    await this.emitter.request(coordinator, Apis.LeaveGroup, { groupId: this.options.groupId, memberId, members: [{ memberId, groupInstanceId: null }] });
+  }
+}

@@ -1,0 +1,295 @@
+// The consumer's public types, shaped after kafkajs's type definitions so an app typed against
+// kafkajs compiles against this client unchanged. Declared here rather than imported, because
+// kafkajs is only a development dependency.
+import type { Logger } from "../logger.ts";
+import type { PartitionMetadata } from "../cluster.ts";
+import type { RetryOptions } from "../retry.ts";
+
+export interface IHeaders {
+  [key: string]: Buffer | string | (Buffer | string)[] | undefined;
+}
+
+/** A record from a record batch (magic 2), the only format this client reads. */
+export interface KafkaMessage {
+  key: Buffer | null;
+  value: Buffer | null;
+  timestamp: string;
+  attributes: number;
+  offset: string;
+  headers: IHeaders;
+  size?: never;
+}
+
+export type Assignment = { [topic: string]: number[] };
+export type GroupMember = { memberId: string; memberMetadata: Buffer };
+export type GroupMemberAssignment = { memberId: string; memberAssignment: Buffer };
+export type GroupState = { name: string; metadata: Buffer };
+
+export type Assigner = {
+  name: string;
+  version: number;
+  assign(group: { members: GroupMember[]; topics: string[] }): Promise<GroupMemberAssignment[]>;
+  protocol(subscription: { topics: string[] }): GroupState;
+};
+
+/** The part of kafkajs's Cluster that partition assigners use. */
+export interface AssignerCluster {
+  findTopicPartitionMetadata(topic: string): PartitionMetadata[];
+  getNodeIds(): number[];
+  refreshMetadata(): Promise<void>;
+}
+
+export type PartitionAssigner = (config: { cluster: AssignerCluster; groupId: string; logger: Logger }) => Assigner;
+
+export type MemberMetadata = { version: number; topics: string[]; userData: Buffer };
+export type MemberAssignment = { version: number; assignment: Assignment; userData: Buffer };
+
+export interface ISerializer<T> {
+  encode(value: T): Buffer;
+  decode(buffer: Buffer): T | null;
+}
+
+export interface ConsumerConfig {
+  /** Required for group consumption; a standalone consumer (see `assign`) may leave it empty. */
+  groupId: string;
+  partitionAssigners?: PartitionAssigner[];
+  metadataMaxAge?: number;
+  sessionTimeout?: number;
+  rebalanceTimeout?: number;
+  heartbeatInterval?: number;
+  maxBytesPerPartition?: number;
+  minBytes?: number;
+  maxBytes?: number;
+  maxWaitTimeInMs?: number;
+  retry?: RetryOptions & { restartOnFailure?: (err: Error) => Promise<boolean> };
+  allowAutoTopicCreation?: boolean;
+  /** Accepted for kafkajs compatibility; requests are pipelined without a cap. */
+  maxInFlightRequests?: number;
+  readUncommitted?: boolean;
+  rackId?: string;
+}
+
+export type TopicPartitions = { topic: string; partitions: number[] };
+export type TopicPartition = { topic: string; partition: number };
+export type TopicPartitionOffset = TopicPartition & { offset: string };
+export type TopicPartitionOffsetAndMetadata = TopicPartitionOffset & { metadata?: string | null };
+
+export type PartitionOffset = { partition: number; offset: string };
+export type TopicOffsets = { topic: string; partitions: PartitionOffset[] };
+export interface Offsets {
+  topics: TopicOffsets[];
+}
+export interface OffsetsByTopicPartition {
+  topics: TopicOffsets[];
+}
+
+export type Batch = {
+  topic: string;
+  partition: number;
+  highWatermark: string;
+  messages: KafkaMessage[];
+  isEmpty(): boolean;
+  firstOffset(): string | null;
+  lastOffset(): string;
+  offsetLag(): string;
+  offsetLagLow(): string;
+};
+
+export interface EachMessagePayload {
+  topic: string;
+  partition: number;
+  message: KafkaMessage;
+  heartbeat(): Promise<void>;
+  pause(): () => void;
+}
+
+export interface EachBatchPayload {
+  batch: Batch;
+  resolveOffset(offset: string): void;
+  heartbeat(): Promise<void>;
+  pause(): () => void;
+  commitOffsetsIfNecessary(offsets?: Offsets): Promise<void>;
+  uncommittedOffsets(): OffsetsByTopicPartition;
+  isRunning(): boolean;
+  isStale(): boolean;
+}
+
+export type EachBatchHandler = (payload: EachBatchPayload) => Promise<void>;
+export type EachMessageHandler = (payload: EachMessagePayload) => Promise<void>;
+
+export type ConsumerRunConfig = {
+  autoCommit?: boolean;
+  autoCommitInterval?: number | null;
+  autoCommitThreshold?: number | null;
+  eachBatchAutoResolve?: boolean;
+  partitionsConsumedConcurrently?: number;
+  eachBatch?: EachBatchHandler;
+  eachMessage?: EachMessageHandler;
+};
+
+export type ConsumerSubscribeTopic = { topic: string | RegExp; fromBeginning?: boolean };
+export type ConsumerSubscribeTopics = { topics: (string | RegExp)[]; fromBeginning?: boolean };
+
+/** Our extension: the partitions a standalone consumer reads (see Consumer.assign). */
+export type StandaloneAssignment = { topic: string; partitions: number[]; fromBeginning?: boolean };
+
+export type MemberDescription = {
+  clientHost: string;
+  clientId: string;
+  memberId: string;
+  memberAssignment: Buffer;
+  memberMetadata: Buffer;
+};
+
+export type ConsumerGroupState = "Unknown" | "PreparingRebalance" | "CompletingRebalance" | "Stable" | "Dead" | "Empty";
+
+export type GroupDescription = {
+  groupId: string;
+  members: MemberDescription[];
+  protocol: string;
+  protocolType: string;
+  state: ConsumerGroupState;
+  errorCode?: number;
+};
+
+export interface InstrumentationEvent<T> {
+  id: string;
+  type: string;
+  timestamp: number;
+  payload: T;
+}
+
+export type RemoveInstrumentationEventListener<T> = () => void;
+
+export type ConsumerEvents = {
+  HEARTBEAT: "consumer.heartbeat";
+  COMMIT_OFFSETS: "consumer.commit_offsets";
+  GROUP_JOIN: "consumer.group_join";
+  FETCH_START: "consumer.fetch_start";
+  FETCH: "consumer.fetch";
+  START_BATCH_PROCESS: "consumer.start_batch_process";
+  END_BATCH_PROCESS: "consumer.end_batch_process";
+  CONNECT: "consumer.connect";
+  DISCONNECT: "consumer.disconnect";
+  STOP: "consumer.stop";
+  CRASH: "consumer.crash";
+  REBALANCING: "consumer.rebalancing";
+  RECEIVED_UNSUBSCRIBED_TOPICS: "consumer.received_unsubscribed_topics";
+  REQUEST: "consumer.network.request";
+  REQUEST_TIMEOUT: "consumer.network.request_timeout";
+  REQUEST_QUEUE_SIZE: "consumer.network.request_queue_size";
+};
+
+export type ConnectEvent = InstrumentationEvent<null>;
+export type DisconnectEvent = InstrumentationEvent<null>;
+export type RequestEvent = InstrumentationEvent<{
+  apiKey: number;
+  apiName: string;
+  apiVersion: number;
+  broker: string;
+  clientId: string;
+  correlationId: number;
+  createdAt: number;
+  duration: number;
+  pendingDuration: number;
+  sentAt: number;
+  size: number;
+}>;
+export type RequestTimeoutEvent = InstrumentationEvent<{
+  apiKey: number;
+  apiName: string;
+  apiVersion: number;
+  broker: string;
+  clientId: string;
+  correlationId: number;
+  createdAt: number;
+  pendingDuration: number;
+  sentAt: number;
+}>;
+export type RequestQueueSizeEvent = InstrumentationEvent<{ broker: string; clientId: string; queueSize: number }>;
+
+export type ConsumerHeartbeatEvent = InstrumentationEvent<{ groupId: string; memberId: string; groupGenerationId: number }>;
+export type ConsumerCommitOffsetsEvent = InstrumentationEvent<{
+  groupId: string;
+  memberId: string;
+  groupGenerationId: number;
+  topics: TopicOffsets[];
+}>;
+export interface IMemberAssignment {
+  [key: string]: number[];
+}
+export type ConsumerGroupJoinEvent = InstrumentationEvent<{
+  duration: number;
+  groupId: string;
+  isLeader: boolean;
+  leaderId: string;
+  groupProtocol: string;
+  memberId: string;
+  memberAssignment: IMemberAssignment;
+}>;
+export type ConsumerFetchStartEvent = InstrumentationEvent<{ nodeId: number }>;
+export type ConsumerFetchEvent = InstrumentationEvent<{ numberOfBatches: number; duration: number; nodeId: number }>;
+export interface IBatchProcessEvent {
+  topic: string;
+  partition: number;
+  highWatermark: string;
+  offsetLag: string;
+  offsetLagLow: string;
+  batchSize: number;
+  firstOffset: string;
+  lastOffset: string;
+}
+export type ConsumerStartBatchProcessEvent = InstrumentationEvent<IBatchProcessEvent>;
+export type ConsumerEndBatchProcessEvent = InstrumentationEvent<IBatchProcessEvent & { duration: number }>;
+export type ConsumerCrashEvent = InstrumentationEvent<{ error: Error; groupId: string; restart: boolean }>;
+export type ConsumerRebalancingEvent = InstrumentationEvent<{ groupId: string; memberId: string }>;
+export type ConsumerReceivedUnsubcribedTopicsEvent = InstrumentationEvent<{
+  groupId: string;
+  generationId: number;
+  memberId: string;
+  assignedTopics: string[];
+  topicsSubscribed: string[];
+  topicsNotSubscribed: string[];
+}>;
+
+type ValueOf<T> = T[keyof T];
+
+export type Consumer = {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  subscribe(subscription: ConsumerSubscribeTopics | ConsumerSubscribeTopic): Promise<void>;
+  /**
+   * Our extension (kafkajs has none): consume exactly these partitions without joining a group —
+   * no JoinGroup, no heartbeats. Call before run(), instead of subscribe(). With a groupId, start
+   * positions come from the group's committed offsets and commits are made outside any generation
+   * (generation -1, member id ""), which a broker accepts while the group has no members.
+   */
+  assign(topicPartitions: StandaloneAssignment[]): void;
+  stop(): Promise<void>;
+  run(config?: ConsumerRunConfig): Promise<void>;
+  commitOffsets(topicPartitions: Array<TopicPartitionOffsetAndMetadata>): Promise<void>;
+  seek(topicPartitionOffset: TopicPartitionOffset): void;
+  describeGroup(): Promise<GroupDescription>;
+  pause(topics: Array<{ topic: string; partitions?: number[] }>): void;
+  paused(): TopicPartitions[];
+  resume(topics: Array<{ topic: string; partitions?: number[] }>): void;
+  on(eventName: ConsumerEvents["HEARTBEAT"], listener: (event: ConsumerHeartbeatEvent) => void): RemoveInstrumentationEventListener<typeof eventName>;
+  on(eventName: ConsumerEvents["COMMIT_OFFSETS"], listener: (event: ConsumerCommitOffsetsEvent) => void): RemoveInstrumentationEventListener<typeof eventName>;
+  on(eventName: ConsumerEvents["GROUP_JOIN"], listener: (event: ConsumerGroupJoinEvent) => void): RemoveInstrumentationEventListener<typeof eventName>;
+  on(eventName: ConsumerEvents["FETCH_START"], listener: (event: ConsumerFetchStartEvent) => void): RemoveInstrumentationEventListener<typeof eventName>;
+  on(eventName: ConsumerEvents["FETCH"], listener: (event: ConsumerFetchEvent) => void): RemoveInstrumentationEventListener<typeof eventName>;
+  on(eventName: ConsumerEvents["START_BATCH_PROCESS"], listener: (event: ConsumerStartBatchProcessEvent) => void): RemoveInstrumentationEventListener<typeof eventName>;
+  on(eventName: ConsumerEvents["END_BATCH_PROCESS"], listener: (event: ConsumerEndBatchProcessEvent) => void): RemoveInstrumentationEventListener<typeof eventName>;
+  on(eventName: ConsumerEvents["CONNECT"], listener: (event: ConnectEvent) => void): RemoveInstrumentationEventListener<typeof eventName>;
+  on(eventName: ConsumerEvents["DISCONNECT"], listener: (event: DisconnectEvent) => void): RemoveInstrumentationEventListener<typeof eventName>;
+  on(eventName: ConsumerEvents["STOP"], listener: (event: InstrumentationEvent<null>) => void): RemoveInstrumentationEventListener<typeof eventName>;
+  on(eventName: ConsumerEvents["CRASH"], listener: (event: ConsumerCrashEvent) => void): RemoveInstrumentationEventListener<typeof eventName>;
+  on(eventName: ConsumerEvents["REBALANCING"], listener: (event: ConsumerRebalancingEvent) => void): RemoveInstrumentationEventListener<typeof eventName>;
+  on(eventName: ConsumerEvents["RECEIVED_UNSUBSCRIBED_TOPICS"], listener: (event: ConsumerReceivedUnsubcribedTopicsEvent) => void): RemoveInstrumentationEventListener<typeof eventName>;
+  on(eventName: ConsumerEvents["REQUEST"], listener: (event: RequestEvent) => void): RemoveInstrumentationEventListener<typeof eventName>;
+  on(eventName: ConsumerEvents["REQUEST_TIMEOUT"], listener: (event: RequestTimeoutEvent) => void): RemoveInstrumentationEventListener<typeof eventName>;
+  on(eventName: ConsumerEvents["REQUEST_QUEUE_SIZE"], listener: (event: RequestQueueSizeEvent) => void): RemoveInstrumentationEventListener<typeof eventName>;
+  on(eventName: ValueOf<ConsumerEvents>, listener: (event: InstrumentationEvent<any>) => void): RemoveInstrumentationEventListener<typeof eventName>;
+  logger(): Logger;
+  readonly events: ConsumerEvents;
+};

@@ -1,0 +1,61 @@
+// The entry point, shaped like kafkajs's `new Kafka(config)`: each producer, consumer and admin
+// gets a Cluster of its own (its own connections and metadata), as in kafkajs.
+import { createAdmin, type Admin, type AdminConfig } from "./admin/index.ts";
+import { Cluster } from "./cluster.ts";
+import { createConsumer, type Consumer, type ConsumerConfig } from "./consumer/index.ts";
+import { KafkaJSNonRetriableError } from "./errors.ts";
+import { createLogger, logLevel, type Logger, type LogLevel, type logCreator } from "./logger.ts";
+import { createProducer, type Producer, type ProducerConfig } from "./producer/index.ts";
+import type { RetryOptions } from "./retry.ts";
+
+export interface KafkaConfig {
+  brokers: string[] | (() => string[] | Promise<string[]>);
+  clientId?: string;
+  connectionTimeout?: number;
+  requestTimeout?: number;
+  /** Accepted for kafkajs compatibility; this client does not time out as kafkajs's does either. */
+  authenticationTimeout?: number;
+  enforceRequestTimeout?: boolean;
+  retry?: RetryOptions;
+  logLevel?: LogLevel;
+  logCreator?: logCreator;
+  ssl?: unknown;
+  sasl?: unknown;
+}
+
+export class Kafka {
+  private readonly rootLogger: Logger;
+
+  constructor(private readonly config: KafkaConfig) {
+    if (config.ssl || config.sasl) throw new KafkaJSNonRetriableError("ssl and sasl are not supported by this client yet");
+    this.rootLogger = createLogger(config.logLevel ?? logLevel.INFO, config.logCreator);
+  }
+
+  producer(config: ProducerConfig = {}): Producer {
+    return createProducer({ ...config, retry: { ...this.config.retry, ...config.retry }, cluster: this.cluster(config.retry, config.allowAutoTopicCreation), logger: this.rootLogger.namespace("Producer") });
+  }
+
+  consumer(config: ConsumerConfig): Consumer {
+    return createConsumer({ ...config, retry: { ...this.config.retry, ...config.retry }, cluster: this.cluster(config.retry, config.allowAutoTopicCreation), logger: this.rootLogger.namespace("Consumer") });
+  }
+
+  admin(config: AdminConfig = {}): Admin {
+    return createAdmin({ ...config, retry: { ...this.config.retry, ...config.retry }, cluster: this.cluster(config.retry, false), logger: this.rootLogger.namespace("Admin") });
+  }
+
+  logger(): Logger {
+    return this.rootLogger;
+  }
+
+  private cluster(retry: RetryOptions | undefined, allowAutoTopicCreation = true): Cluster {
+    return new Cluster({
+      brokers: this.config.brokers,
+      clientId: this.config.clientId ?? "kafkajs",
+      connectionTimeout: this.config.connectionTimeout ?? 1000,
+      requestTimeout: this.config.requestTimeout ?? 30000,
+      retry: { ...this.config.retry, ...retry },
+      logger: this.rootLogger,
+      allowAutoTopicCreation,
+    });
+  }
+}

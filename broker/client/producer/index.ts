@@ -1,0 +1,142 @@
+// The producer, with kafkajs's API: send/sendBatch resolve with each partition's RecordMetadata,
+// errors and events are kafkajs's. Underneath, concurrent sends share Produce requests (see
+// batch-sender.ts) and records are encoded straight into record batches.
+//
+// Ownership: a producer owns its Cluster (created for it by Kafka.producer) and its BatchSender.
+import { Apis } from "../../protocol/apis.ts";
+import { ErrorCode } from "../../protocol/errors.ts";
+import type { Cluster } from "../cluster.ts";
+import { KafkaJSError, KafkaJSNonRetriableError, KafkaJSNotImplemented, KafkaJSProtocolError } from "../errors.ts";
+import type { Logger } from "../logger.ts";
+import { createRetrier, defaultRetry } from "../retry.ts";
+import { BatchSender, type ProducerIdentity } from "./batch-sender.ts";
+import { codecFor, CompressionTypes } from "./compression.ts";
+import { events, Instrumentation } from "./instrumentation.ts";
+import { DefaultPartitioner } from "./partitioners.ts";
+import type { Producer, ProducerBatch, ProducerConfig, ProducerRecord, RecordMetadata, TopicMessages, Transaction } from "./types.ts";
+
+export { CompressionCodecs, CompressionTypes, type CompressionCodec } from "./compression.ts";
+export { Partitioners, murmur2 } from "./partitioners.ts";
+export type * from "./types.ts";
+
+export interface CreateProducerOptions extends ProducerConfig {
+  cluster: Cluster;
+  /** Used as given: Kafka.producer passes one already namespaced "Producer". */
+  logger: Logger;
+}
+
+const DEFAULT_METADATA_MAX_AGE = 300_000;
+const DEFAULT_TRANSACTION_TIMEOUT = 60_000;
+const DEFAULT_MAX_BATCH_BYTES = 1_000_000;
+
+type ConnectionStatus = "disconnected" | "connected" | "disconnecting";
+
+export function createProducer(options: CreateProducerOptions): Producer {
+  const {
+    cluster,
+    logger,
+    createPartitioner = DefaultPartitioner,
+    retry,
+    idempotent = false,
+    maxInFlightRequests,
+    metadataMaxAge = DEFAULT_METADATA_MAX_AGE,
+    transactionTimeout = DEFAULT_TRANSACTION_TIMEOUT,
+    linger = 0,
+    maxBatchBytes = DEFAULT_MAX_BATCH_BYTES,
+  } = options;
+
+  const retryOptions = { ...defaultRetry, ...cluster.retryOptions, ...retry };
+  if (idempotent && retryOptions.retries < 1) {
+    throw new KafkaJSNonRetriableError("Idempotent producer must allow retries to protect against transient errors");
+  }
+  if (idempotent && retry?.retries !== undefined && retry.retries < Number.MAX_SAFE_INTEGER) {
+    logger.warn("Limiting retries for the idempotent producer may invalidate EoS guarantees");
+  }
+
+  let status: ConnectionStatus = "disconnected";
+  const retrier = createRetrier(retryOptions);
+  const instrumentation = new Instrumentation(logger);
+  const identity: ProducerIdentity = { producerId: -1n, producerEpoch: -1 };
+  let identityInitialized = false;
+  const sender = new BatchSender({
+    cluster,
+    logger,
+    instrumentation,
+    clientId: cluster.clientId,
+    partitioner: createPartitioner(),
+    retry: retryOptions,
+    idempotent,
+    identity,
+    maxInFlightRequests: maxInFlightRequests != null && maxInFlightRequests > 0 ? maxInFlightRequests : Infinity,
+    linger,
+    maxBatchBytes,
+    metadataMaxAge,
+  });
+
+  const initProducerId = (): Promise<void> =>
+    retrier(async () => {
+      const connection = await cluster.anyConnection();
+      const response = await connection.request(Apis.InitProducerId, { transactionalId: null, transactionTimeoutMs: transactionTimeout });
+      if (response.errorCode !== ErrorCode.NONE) throw new KafkaJSProtocolError(response.errorCode);
+      identity.producerId = response.producerId ?? -1n;
+      identity.producerEpoch = response.producerEpoch;
+      identityInitialized = true;
+      logger.debug("Initialized producer id", { producerId: identity.producerId, producerEpoch: identity.producerEpoch });
+    });
+
+  const ensureTopicMetadata = async (topics: string[]): Promise<void> => {
+    if (topics.every((topic) => cluster.hasTopic(topic))) return;
+    await retrier(() => cluster.addTargetTopics(topics));
+  };
+
+  const sendBatch = async ({ acks = -1, timeout = 30_000, compression = CompressionTypes.None, topicMessages = [] }: ProducerBatch): Promise<RecordMetadata[]> => {
+    if (topicMessages.some(({ topic }) => !topic)) throw new KafkaJSNonRetriableError("Invalid topic");
+    if (idempotent && acks !== -1) {
+      throw new KafkaJSNonRetriableError("Not requiring ack for all messages invalidates the idempotent producer's EoS guarantees");
+    }
+    for (const { topic, messages } of topicMessages) {
+      if (!messages) throw new KafkaJSNonRetriableError(`Invalid messages array [${String(messages)}] for topic "${topic}"`);
+      const withoutValue = messages.find((message) => message.value === undefined);
+      if (withoutValue) throw new KafkaJSNonRetriableError(`Invalid message without value for topic "${topic}": ${JSON.stringify(withoutValue)}`);
+    }
+    if (status === "disconnecting") throw new KafkaJSNonRetriableError("The producer is disconnecting; therefore, it can't safely accept messages anymore");
+    if (status === "disconnected") throw new KafkaJSError("The producer is disconnected");
+    codecFor(compression);
+
+    const merged: TopicMessages[] = [];
+    for (const { topic, messages } of topicMessages) {
+      const existing = merged.find((m) => m.topic === topic);
+      if (existing) existing.messages = [...existing.messages, ...messages];
+      else merged.push({ topic, messages });
+    }
+    await ensureTopicMetadata(merged.map(({ topic }) => topic));
+    return sender.send(merged, { acks, timeout, compression });
+  };
+
+  const send = ({ topic, messages, acks, timeout, compression }: ProducerRecord): Promise<RecordMetadata[]> =>
+    sendBatch({ acks, timeout, compression, topicMessages: [{ topic, messages }] });
+
+  return {
+    async connect() {
+      await cluster.connect();
+      if (idempotent && !identityInitialized) await initProducerId();
+      sender.open();
+      status = "connected";
+      instrumentation.emit(events.CONNECT);
+    },
+    async disconnect() {
+      status = "disconnecting";
+      sender.close(new KafkaJSNonRetriableError("The producer disconnected before these messages were sent"));
+      await cluster.disconnect();
+      status = "disconnected";
+      instrumentation.emit(events.DISCONNECT);
+    },
+    isIdempotent: () => idempotent,
+    events,
+    on: (eventName: string, listener: (event: any) => void) => instrumentation.on(eventName, listener),
+    send,
+    sendBatch,
+    transaction: (): Promise<Transaction> => Promise.reject(new KafkaJSNotImplemented("Transactions are not supported by this client")),
+    logger: () => logger,
+  };
+}

@@ -1,0 +1,165 @@
+// The producer's public shapes, as kafkajs declares them, so an app's types compile unchanged
+// against either client.
+import type { PartitionMetadata } from "../cluster.ts";
+import type { Logger } from "../logger.ts";
+import type { RetryOptions } from "../retry.ts";
+import type { CompressionTypes } from "./compression.ts";
+
+export type { PartitionMetadata };
+
+export interface IHeaders {
+  [key: string]: Buffer | string | (Buffer | string)[] | undefined;
+}
+
+export interface Message {
+  key?: Buffer | string | null;
+  value: Buffer | string | null;
+  partition?: number;
+  headers?: IHeaders;
+  /** Milliseconds since the epoch, as a string; defaults to the time of the send. */
+  timestamp?: string;
+}
+
+export interface PartitionerArgs {
+  topic: string;
+  partitionMetadata: PartitionMetadata[];
+  message: Message;
+}
+
+export type ICustomPartitioner = () => (args: PartitionerArgs) => number;
+export type DefaultPartitioner = ICustomPartitioner;
+export type LegacyPartitioner = ICustomPartitioner;
+
+export interface ProducerConfig {
+  createPartitioner?: ICustomPartitioner;
+  retry?: RetryOptions;
+  metadataMaxAge?: number;
+  allowAutoTopicCreation?: boolean;
+  idempotent?: boolean;
+  transactionalId?: string;
+  transactionTimeout?: number;
+  /** Produce requests in flight per broker; unlimited by default, as in kafkajs. */
+  maxInFlightRequests?: number;
+  /**
+   * Extension: how long concurrent sends are gathered into one Produce request per broker, in ms.
+   * 0 (the default) gathers the sends made before the next turn of the event loop.
+   */
+  linger?: number;
+  /**
+   * Extension: the largest record batch built from several sends for one partition, in bytes
+   * (uncompressed). One send's messages for a partition always go in one batch, as in kafkajs.
+   */
+  maxBatchBytes?: number;
+}
+
+export interface ProducerRecord {
+  topic: string;
+  messages: Message[];
+  acks?: number;
+  timeout?: number;
+  compression?: CompressionTypes;
+}
+
+export interface TopicMessages {
+  topic: string;
+  messages: Message[];
+}
+
+export interface ProducerBatch {
+  acks?: number;
+  timeout?: number;
+  compression?: CompressionTypes;
+  topicMessages?: TopicMessages[];
+}
+
+export type RecordMetadata = {
+  topicName: string;
+  partition: number;
+  errorCode: number;
+  offset?: string;
+  timestamp?: string;
+  baseOffset?: string;
+  logAppendTime?: string;
+  logStartOffset?: string;
+};
+
+export interface InstrumentationEvent<T> {
+  id: string;
+  type: string;
+  timestamp: number;
+  payload: T;
+}
+
+export type RemoveInstrumentationEventListener<T> = () => void;
+
+export type ConnectEvent = InstrumentationEvent<null>;
+export type DisconnectEvent = InstrumentationEvent<null>;
+export type RequestEvent = InstrumentationEvent<{
+  apiKey: number;
+  apiName: string;
+  apiVersion: number;
+  broker: string;
+  clientId: string;
+  correlationId: number;
+  createdAt: number;
+  duration: number;
+  pendingDuration: number;
+  sentAt: number;
+  size: number;
+}>;
+export type RequestTimeoutEvent = InstrumentationEvent<{
+  apiKey: number;
+  apiName: string;
+  apiVersion: number;
+  broker: string;
+  clientId: string;
+  correlationId: number;
+  createdAt: number;
+  pendingDuration: number;
+  sentAt: number;
+}>;
+export type RequestQueueSizeEvent = InstrumentationEvent<{
+  broker: string;
+  clientId: string;
+  queueSize: number;
+}>;
+
+export type ProducerEvents = {
+  CONNECT: "producer.connect";
+  DISCONNECT: "producer.disconnect";
+  REQUEST: "producer.network.request";
+  REQUEST_TIMEOUT: "producer.network.request_timeout";
+  REQUEST_QUEUE_SIZE: "producer.network.request_queue_size";
+};
+
+type ValueOf<T> = T[keyof T];
+
+export type Offsets = { topics: { topic: string; partitions: { partition: number; offset: string }[] }[] };
+
+type Sender = {
+  send(record: ProducerRecord): Promise<RecordMetadata[]>;
+  sendBatch(batch: ProducerBatch): Promise<RecordMetadata[]>;
+};
+
+export type Transaction = Sender & {
+  sendOffsets(offsets: Offsets & { consumerGroupId: string }): Promise<void>;
+  commit(): Promise<void>;
+  abort(): Promise<void>;
+  isActive(): boolean;
+};
+
+export type Producer = Sender & {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  isIdempotent(): boolean;
+  readonly events: ProducerEvents;
+  on(eventName: ProducerEvents["CONNECT"], listener: (event: ConnectEvent) => void): RemoveInstrumentationEventListener<typeof eventName>;
+  on(eventName: ProducerEvents["DISCONNECT"], listener: (event: DisconnectEvent) => void): RemoveInstrumentationEventListener<typeof eventName>;
+  on(eventName: ProducerEvents["REQUEST"], listener: (event: RequestEvent) => void): RemoveInstrumentationEventListener<typeof eventName>;
+  on(eventName: ProducerEvents["REQUEST_QUEUE_SIZE"], listener: (event: RequestQueueSizeEvent) => void): RemoveInstrumentationEventListener<typeof eventName>;
+  on(eventName: ProducerEvents["REQUEST_TIMEOUT"], listener: (event: RequestTimeoutEvent) => void): RemoveInstrumentationEventListener<typeof eventName>;
+  on(eventName: ValueOf<ProducerEvents>, listener: (event: InstrumentationEvent<any>) => void): RemoveInstrumentationEventListener<typeof eventName>;
+  /** Transactions are not supported: always rejects with KafkaJSNotImplemented. */
+  transaction(): Promise<Transaction>;
+  logger(): Logger;
+};

@@ -1,0 +1,68 @@
+// Both admins on one real broker: ours and the real kafkajs's, so each test can make the same
+// call on both and compare what comes back.
+import { Kafka as KafkajsKafka, logLevel as kafkajsLogLevel, type Admin as KafkajsAdmin } from "kafkajs";
+import { createAdmin, type Admin } from "../../../../broker/client/admin/index.ts";
+import { Cluster } from "../../../../broker/client/cluster.ts";
+import { createLogger, logLevel } from "../../../../broker/client/logger.ts";
+import type { RetryOptions } from "../../../../broker/client/retry.ts";
+import { startBroker, type BrokerProcess } from "../../../helpers/broker-process.ts";
+
+/** Few, quick retries: errors that kafkajs reports after retrying arrive within a second. */
+export const quickRetry: RetryOptions = { retries: 2, initialRetryTime: 50, maxRetryTime: 200 };
+
+export const groupBrokerConfig = { "group.min.session.timeout.ms": 1000, "group.initial.rebalance.delay.ms": 0 };
+
+export interface AdminFixture {
+  broker: BrokerProcess;
+  ours: Admin;
+  kafkajs: KafkajsAdmin;
+  kafka: KafkajsKafka;
+  cleanup(): Promise<void>;
+}
+
+export function createOurAdmin(address: string, retry: RetryOptions = quickRetry): Admin {
+  const logger = createLogger(logLevel.NOTHING);
+  const cluster = new Cluster({ brokers: [address], clientId: "admin-test", connectionTimeout: 1000, requestTimeout: 10_000, retry, logger, allowAutoTopicCreation: false });
+  return createAdmin({ cluster, logger: logger.namespace("Admin") });
+}
+
+export async function startAdmins(): Promise<AdminFixture> {
+  const broker = await startBroker({ config: groupBrokerConfig });
+  const kafka = new KafkajsKafka({ clientId: "kafkajs-admin-test", brokers: [broker.address], logLevel: kafkajsLogLevel.NOTHING, retry: quickRetry });
+  const ours = createOurAdmin(broker.address);
+  const kafkajs = kafka.admin();
+  const cleanup = async (): Promise<void> => {
+    await Promise.allSettled([ours.disconnect(), kafkajs.disconnect()]);
+    await broker.cleanup();
+  };
+  try {
+    await Promise.all([ours.connect(), kafkajs.connect()]);
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+  return { broker, ours, kafkajs, kafka, cleanup };
+}
+
+/** What an error is, without its wording (each client words the broker's codes its own way). */
+export function errorShape(error: unknown): Record<string, unknown> {
+  const e = error as { name?: string; type?: string; code?: number; retriable?: boolean; topic?: string; cause?: unknown; errors?: unknown[]; groups?: { groupId: string; errorCode: number; error?: unknown }[] };
+  const shape: Record<string, unknown> = { name: e.name, retriable: e.retriable };
+  if (e.type !== undefined) shape.type = e.type;
+  if (e.code !== undefined) shape.code = e.code;
+  if (e.topic !== undefined) shape.topic = e.topic;
+  if (e.cause !== undefined) shape.cause = errorShape(e.cause);
+  if (e.errors !== undefined) shape.errors = e.errors.map(errorShape);
+  if (e.groups !== undefined) shape.groups = e.groups.map((g) => ({ groupId: g.groupId, errorCode: g.errorCode, error: g.error && errorShape(g.error) }));
+  return shape;
+}
+
+/** The rejection of `promise`; fails if it resolves. */
+export async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error("expected a rejection, but the call succeeded");
+}

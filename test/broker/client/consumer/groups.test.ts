@@ -1,0 +1,274 @@
+// Group membership of our consumer against the real broker: rebalancing as members join, leave
+// and crash, a handler that outlasts the rebalance timeout, and a group shared with kafkajs.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import type { Consumer as KafkaJSConsumer } from "kafkajs";
+import { startBroker, type BrokerProcess } from "../../../helpers/broker-process.ts";
+import type { Consumer } from "../../../../broker/client/consumer/index.ts";
+import {
+  cleanupAll,
+  connectRig,
+  kafkajsClient,
+  ourConsumer,
+  quickConsumerConfig,
+  quickGroupBrokerConfig,
+  range,
+  sleep,
+  waitFor,
+  type TestRig,
+} from "./helpers.ts";
+
+const repoRoot = fileURLToPath(new URL("../../../..", import.meta.url));
+const memberFixture = fileURLToPath(new URL("./fixtures/group-member.ts", import.meta.url));
+
+interface Member {
+  /** Partitions of the topic in the latest GROUP_JOIN; undefined before the first. */
+  partitions(): number[] | undefined;
+  memberIds: string[];
+  /** "partition/offset" of every message handed over. */
+  received: string[];
+}
+
+/** True when the lists are disjoint and together hold exactly 0..count-1. */
+function splitsExactly(lists: Array<number[] | undefined>, count: number): boolean {
+  if (lists.some((list) => list === undefined)) return false;
+  const all = lists.flatMap((list) => list!);
+  return all.length === count && new Set(all).size === count;
+}
+
+describe("consumer groups", () => {
+  let broker: BrokerProcess | undefined;
+  let rig: TestRig | undefined;
+  const consumers: Array<Consumer | KafkaJSConsumer> = [];
+  const children: ChildProcess[] = [];
+
+  before(async () => {
+    broker = await startBroker({ config: quickGroupBrokerConfig });
+    rig = await connectRig(broker);
+  });
+
+  after(async () => {
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    await cleanupAll(
+      ...consumers.map((c) => () => c.disconnect()),
+      () => rig?.producer.disconnect(),
+      () => rig?.admin.disconnect(),
+      () => broker?.cleanup(),
+    );
+  });
+
+  const startMember = async (groupId: string, topic: string, extra: Parameters<typeof quickConsumerConfig>[1] = {}): Promise<Member & { consumer: Consumer }> => {
+    const consumer = ourConsumer(broker!.address, quickConsumerConfig(groupId, extra));
+    consumers.push(consumer);
+    let latest: number[] | undefined;
+    const member = { consumer, partitions: () => latest, memberIds: [] as string[], received: [] as string[] };
+    consumer.on(consumer.events.GROUP_JOIN, (event) => {
+      member.memberIds.push(event.payload.memberId);
+      latest = [...(event.payload.memberAssignment[topic] ?? [])].sort((a, b) => a - b);
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ partition, message }) => {
+        member.received.push(`${partition}/${message.offset}`);
+      },
+    });
+    return member;
+  };
+
+  const startChildMember = (groupId: string, topic: string): Member & { child: ChildProcess } => {
+    // node with tsx's loader in one process: SIGKILL must reach the consumer itself.
+    const child = spawn(process.execPath, ["--import", "tsx", memberFixture, broker!.address, groupId, topic], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
+    children.push(child);
+    let latest: number[] | undefined;
+    const member = { child, partitions: () => latest, memberIds: [] as string[], received: [] as string[] };
+    createInterface({ input: child.stdout! }).on("line", (line) => {
+      try {
+        const event = JSON.parse(line) as { event: string; partitions?: number[]; memberId?: string; partition?: number; offset?: string };
+        if (event.event === "assignment") {
+          latest = event.partitions;
+          member.memberIds.push(event.memberId!);
+        }
+        if (event.event === "message") member.received.push(`${event.partition}/${event.offset}`);
+      } catch {
+        // not one of ours
+      }
+    });
+    child.stderr!.resume();
+    return member;
+  };
+
+  it("when members join, leave and crash, then the partitions are rebalanced among the live members", async () => {
+    const topic = "rebalance";
+    const groupId = "rebalance-group";
+    await rig!.createTopic(topic, 6);
+    const produce = async (round: number): Promise<void> => {
+      await rig!.producer.send({ topic, messages: range(30).map((i) => ({ value: `r${round}-${i}`, partition: i % 6 })) });
+    };
+    await produce(0);
+
+    const first = await startMember(groupId, topic);
+    await waitFor(() => splitsExactly([first.partitions()], 6), "the first member has every partition");
+
+    const second = await startMember(groupId, topic);
+    await waitFor(() => splitsExactly([first.partitions(), second.partitions()], 6) && second.partitions()!.length === 3, () => `join of a second member: ${first.partitions()} / ${second.partitions()}`);
+
+    const third = await startMember(groupId, topic);
+    const members = [first, second, third];
+    await waitFor(() => splitsExactly(members.map((m) => m.partitions()), 6) && members.every((m) => m.partitions()!.length === 2), () => `join of a third member: ${members.map((m) => m.partitions()).join(" / ")}`);
+    await produce(1);
+
+    await third.consumer.disconnect();
+    await waitFor(() => splitsExactly([first.partitions(), second.partitions()], 6), () => `leave of the third member: ${first.partitions()} / ${second.partitions()}`);
+    await produce(2);
+
+    const crashing = startChildMember(groupId, topic);
+    await waitFor(
+      () => crashing.partitions()?.length === 2 && splitsExactly([first.partitions(), second.partitions(), crashing.partitions()], 6),
+      () => `join of the child member: ${first.partitions()} / ${second.partitions()} / ${crashing.partitions()}`,
+    );
+    crashing.child.kill("SIGKILL");
+    const lost = crashing.partitions()!;
+    await waitFor(
+      () => splitsExactly([first.partitions(), second.partitions()], 6),
+      () => `the crashed member's partitions ${lost} taken over: ${first.partitions()} / ${second.partitions()}`,
+      20_000,
+    );
+    await produce(3);
+
+    // Every message was consumed by some member (at least once, as rebalances allow).
+    const all = new Set([...first.received, ...second.received, ...third.received, ...crashing.received]);
+    await waitFor(
+      () => {
+        for (const m of [...first.received, ...second.received]) all.add(m);
+        return range(6).every((p) => range(20).every((o) => all.has(`${p}/${o}`)));
+      },
+      () => `all 120 messages consumed, have ${all.size}`,
+    );
+  });
+
+  it("when a handler runs past the rebalance timeout, then its member loses its partitions, drops the stale batch and rejoins as a new member", async () => {
+    const topic = "slow-handler";
+    const groupId = "slow-handler-group";
+    await rig!.createTopic(topic, 2);
+    await rig!.producer.send({ topic, messages: ["slow", "after-1", "after-2"].map((value) => ({ value, partition: 0 })) });
+    await rig!.producer.send({ topic, messages: ["p1-a", "p1-b"].map((value) => ({ value, partition: 1 })) });
+
+    const settings = { sessionTimeout: 3000, rebalanceTimeout: 1500, heartbeatInterval: 200 };
+    const log: string[] = [];
+    const slow = ourConsumer(broker!.address, quickConsumerConfig(groupId, settings));
+    consumers.push(slow);
+    const slowMemberIds: string[] = [];
+    let slowPartitions: number[] | undefined;
+    slow.on(slow.events.GROUP_JOIN, (event) => {
+      slowMemberIds.push(event.payload.memberId);
+      slowPartitions = event.payload.memberAssignment[topic] ?? [];
+      log.push(`join ${JSON.stringify(event.payload.memberAssignment[topic] ?? [])}`);
+    });
+    let slowOnce = true;
+    await slow.connect();
+    await slow.subscribe({ topics: [topic], fromBeginning: true });
+    await slow.run({
+      eachMessage: async ({ message }) => {
+        const value = message.value!.toString();
+        if (value === "slow" && slowOnce) {
+          slowOnce = false;
+          log.push("slow-start");
+          await sleep(4500);
+          log.push("slow-end");
+          return;
+        }
+        log.push(`message ${value}`);
+      },
+    });
+    await waitFor(() => log.includes("slow-start"), "the slow handler to start");
+
+    const other = await startMember(groupId, topic, settings);
+    await waitFor(() => other.partitions()?.length === 2, () => `the other member takes both partitions while the slow one is out: ${other.partitions()}`);
+    assert.ok(!log.includes("slow-end"), "taken over before the slow handler returned");
+    await waitFor(() => slowMemberIds.length >= 2 && splitsExactly([other.partitions(), slowPartitions], 2), () => `the slow member rejoins: ${log.join(", ")}`);
+
+    assert.notEqual(slowMemberIds[1], slowMemberIds[0], "rejoined as a new member");
+    const slowEnd = log.indexOf("slow-end");
+    const nextJoin = log.findIndex((entry, i) => i > slowEnd && entry.startsWith("join"));
+    assert.ok(nextJoin > slowEnd, `a join after the slow handler: ${log.join(", ")}`);
+    assert.deepEqual(log.slice(slowEnd + 1, nextJoin), [], "nothing handed over between the stale batch and the rejoin");
+    // The message the slow member never committed was consumed again by whoever held partition 0.
+    await waitFor(() => other.received.includes("0/0") || log.filter((l) => l === "message slow").length > 0, "the slow message consumed again");
+  });
+
+  it("when a handler runs longer than the session timeout, then heartbeats keep the member in the group", async () => {
+    const topic = "long-handler";
+    await rig!.createTopic(topic, 1);
+    await rig!.producer.send({ topic, messages: [{ value: "long" }, { value: "next" }] });
+    const c = ourConsumer(broker!.address, quickConsumerConfig("long-handler-group", { sessionTimeout: 1500, heartbeatInterval: 200 }));
+    consumers.push(c);
+    const log: string[] = [];
+    c.on(c.events.GROUP_JOIN, () => log.push("join"));
+    c.on(c.events.REBALANCING, () => log.push("rebalancing"));
+    await c.connect();
+    await c.subscribe({ topics: [topic], fromBeginning: true });
+    await c.run({
+      eachMessage: async ({ message }) => {
+        if (message.value!.toString() === "long") await sleep(4000);
+        log.push(message.value!.toString());
+      },
+    });
+    await waitFor(() => log.includes("next"), () => `both messages: ${log}`);
+    assert.deepEqual(log, ["join", "long", "next"]);
+  });
+
+  it("when kafkajs and our consumer share a group, then they split the partitions whichever leads", async () => {
+    const topic = "mixed";
+    await rig!.createTopic(topic, 4);
+    await rig!.producer.send({ topic, messages: range(80).map((i) => ({ value: `m-${i}`, partition: i % 4 })) });
+
+    for (const leader of ["kafkajs", "ours"] as const) {
+      const groupId = `mixed-group-led-by-${leader}`;
+      const kafkajs = kafkajsClient(broker!.address, "mixed-kafkajs").consumer({
+        groupId,
+        sessionTimeout: 6000,
+        rebalanceTimeout: 10_000,
+        heartbeatInterval: 300,
+        maxWaitTimeInMs: 250,
+        retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 1000, restartOnFailure: async () => false },
+      });
+      consumers.push(kafkajs);
+      let kafkajsPartitions: number[] | undefined;
+      const kafkajsReceived: string[] = [];
+      kafkajs.on(kafkajs.events.GROUP_JOIN, (event) => {
+        kafkajsPartitions = [...(event.payload.memberAssignment[topic] ?? [])].sort((a, b) => a - b);
+      });
+      const startKafkajs = async (): Promise<void> => {
+        await kafkajs.connect();
+        await kafkajs.subscribe({ topics: [topic], fromBeginning: true });
+        await kafkajs.run({
+          eachMessage: async ({ partition, message }) => {
+            kafkajsReceived.push(`${partition}/${message.offset}`);
+          },
+        });
+      };
+
+      let ours: Member | undefined;
+      if (leader === "kafkajs") {
+        await startKafkajs();
+        await waitFor(() => kafkajsPartitions?.length === 4, "kafkajs alone has every partition");
+        ours = await startMember(groupId, topic);
+      } else {
+        ours = await startMember(groupId, topic);
+        await waitFor(() => ours!.partitions()?.length === 4, "ours alone has every partition");
+        await startKafkajs();
+      }
+      await waitFor(
+        () => kafkajsPartitions?.length === 2 && ours!.partitions()?.length === 2 && splitsExactly([kafkajsPartitions, ours!.partitions()], 4),
+        () => `split led by ${leader}: kafkajs ${kafkajsPartitions} / ours ${ours!.partitions()}`,
+      );
+      const all = (): Set<string> => new Set([...kafkajsReceived, ...ours!.received]);
+      await waitFor(() => all().size === 80, () => `80 messages between them, have ${all().size}`);
+      await kafkajs.disconnect();
+    }
+  });
+});

@@ -1,0 +1,91 @@
+// A broker killed with SIGKILL mid-stream and restarted on the same port: the sends pending at the
+// kill, and those made while it is down, retry and succeed, and every acknowledged record is in
+// the log afterwards: at least once, and exactly once for the idempotent producer.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import type { Producer } from "../../../../broker/client/producer/index.ts";
+import { startBroker, type BrokerProcess } from "../../../helpers/broker-process.ts";
+import { createTopic, disconnectAll, ourProducer, readTopic, waitFor } from "./helpers.ts";
+
+const PARTITIONS = 3;
+const WORKERS = 12;
+const TOTAL = 2400;
+const KILL_AFTER = 600;
+
+let broker: BrokerProcess;
+const openClients: Producer[] = [];
+
+before(async () => {
+  broker = await startBroker();
+});
+
+after(async () => {
+  await disconnectAll(...openClients);
+  await broker?.cleanup();
+});
+
+/**
+ * WORKERS loops each send one numbered record after another until TOTAL are acknowledged; once
+ * KILL_AFTER are, the broker is killed and, after a pause in which sends keep being made, restarted.
+ */
+async function produceThroughRestart(producer: Producer, topic: string): Promise<{ acknowledged: Set<number>; failures: unknown[] }> {
+  const acknowledged = new Set<number>();
+  const failures: unknown[] = [];
+  let next = 0;
+  const worker = async (w: number): Promise<void> => {
+    while (next < TOTAL) {
+      const n = next++;
+      try {
+        await producer.send({ topic, messages: [{ key: `worker-${w}`, value: String(n) }] });
+        acknowledged.add(n);
+      } catch (error) {
+        failures.push(error);
+      }
+    }
+  };
+  const workers = Array.from({ length: WORKERS }, (_, w) => worker(w));
+  await waitFor(() => acknowledged.size >= KILL_AFTER, `${KILL_AFTER} acknowledged records before the kill`);
+  await broker.kill();
+  const acknowledgedAtKill = acknowledged.size;
+  const pendingAtKill = next - acknowledged.size - failures.length;
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  await broker.restart();
+  await Promise.all(workers);
+  assert.ok(acknowledgedAtKill < TOTAL, "the kill came mid-stream");
+  assert.ok(pendingAtKill > 0, "sends were waiting for an answer when the broker died");
+  return { acknowledged, failures };
+}
+
+async function storedCounts(topic: string): Promise<Map<number, number>> {
+  const counts = new Map<number, number>();
+  for (const record of (await readTopic(broker.address, topic, PARTITIONS)).flat()) {
+    const n = Number(record.value!.toString());
+    counts.set(n, (counts.get(n) ?? 0) + 1);
+  }
+  return counts;
+}
+
+describe("producer through a broker restart", () => {
+  for (const idempotent of [false, true]) {
+    it(`when the broker is killed with SIGKILL and restarted mid-stream, then every send succeeds and each record is stored ${idempotent ? "exactly once (idempotent)" : "at least once"}`, async () => {
+      const topic = `restart-${idempotent ? "idempotent" : "plain"}`;
+      await createTopic(broker.address, topic, PARTITIONS);
+      const { producer } = ourProducer(broker.address, { idempotent, retry: { retries: 10, initialRetryTime: 100, maxRetryTime: 1000 } });
+      openClients.push(producer);
+      await producer.connect();
+
+      const { acknowledged, failures } = await produceThroughRestart(producer, topic);
+      assert.deepEqual(failures, []);
+      assert.equal(acknowledged.size, TOTAL);
+
+      const counts = await storedCounts(topic);
+      const missing = [...acknowledged].filter((n) => !counts.has(n));
+      assert.deepEqual(missing, [], "acknowledged records missing from the log");
+      if (idempotent) {
+        const duplicated = [...counts].filter(([, count]) => count > 1).map(([n]) => n);
+        assert.deepEqual(duplicated, [], "records stored more than once");
+      }
+      await producer.disconnect();
+    });
+  }
+});

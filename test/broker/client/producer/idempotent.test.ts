@@ -1,0 +1,170 @@
+// The idempotent producer: a producer id from InitProducerId, per-partition sequence numbers
+// that a retry keeps, one batch per partition in flight, and, the point of it all, a batch resent
+// after its response was lost is stored once. The lost response is real: the connection is cut
+// after the broker has answered and before the producer reads the answer.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import type { Cluster } from "../../../../broker/client/cluster.ts";
+import { KafkaJSConnectionClosedError, KafkaJSRequestTimeoutError } from "../../../../broker/client/errors.ts";
+import type { BrokerConnection } from "../../../../broker/client/network/broker-connection.ts";
+import type { Producer, RecordMetadata } from "../../../../broker/client/producer/index.ts";
+import { Apis } from "../../../../broker/protocol/apis.ts";
+import type { ProduceRequest } from "../../../../broker/protocol/messages/index.ts";
+import { startBroker, type BrokerProcess } from "../../../helpers/broker-process.ts";
+import { createTopic, disconnectAll, intercept, ourProducer, readPartition, readTopic } from "./helpers.ts";
+
+let broker: BrokerProcess;
+const openClients: Producer[] = [];
+
+before(async () => {
+  broker = await startBroker();
+});
+
+after(async () => {
+  await disconnectAll(...openClients);
+  await broker?.cleanup();
+});
+
+async function connected(idempotent: boolean): Promise<{ producer: Producer; cluster: Cluster }> {
+  const made = ourProducer(broker.address, { idempotent });
+  openClients.push(made.producer);
+  await made.producer.connect();
+  return made;
+}
+
+/** The connection the producer's Produce requests to the (single) broker go through. */
+async function leaderConnection(cluster: Cluster): Promise<BrokerConnection> {
+  return cluster.connectionTo(cluster.brokers[0]!.nodeId);
+}
+
+/** The first Produce request reaches the broker, which stores it; its answer is lost with the connection. */
+function loseFirstProduceResponse(connection: BrokerConnection): () => boolean {
+  let lost = false;
+  intercept(connection, async (original, api, body, options) => {
+    const response = await original(api, body, options);
+    if (api.apiKey === Apis.Produce.apiKey && !lost) {
+      lost = true;
+      connection.disconnect();
+      const [host, port] = connection.address.split(":");
+      throw new KafkaJSConnectionClosedError("Connection closed before the Produce response was read", host!, Number(port));
+    }
+    return response;
+  });
+  return () => lost;
+}
+
+describe("idempotent producer", () => {
+  it("when batches are sent, then they carry the producer id from InitProducerId and contiguous sequence numbers per partition", async () => {
+    const topic = "sequenced";
+    await createTopic(broker.address, topic, 2);
+    const { producer } = await connected(true);
+    for (let round = 0; round < 5; round++) {
+      await Promise.all(Array.from({ length: 1 + round }, (_, i) => producer.send({ topic, messages: [{ key: `k${i}`, value: `r${round}-${i}` }, { key: `j${i}`, value: "x" }] })));
+    }
+    const stored = await readTopic(broker.address, topic, 2);
+    const producerIds = new Set(stored.flat().map((r) => r.batch.producerId));
+    assert.equal(producerIds.size, 1);
+    assert.ok([...producerIds][0]! >= 0n, "a real producer id");
+    for (const records of stored) {
+      let expectedSequence = 0;
+      for (const record of records) {
+        const { batch } = record;
+        if (record.offset !== batch.baseOffset) continue;
+        assert.equal(batch.producerEpoch, 0);
+        assert.equal(batch.baseSequence, expectedSequence, `batch at offset ${batch.baseOffset}`);
+        expectedSequence += batch.recordCount;
+      }
+      assert.equal(expectedSequence, records.length);
+    }
+  });
+
+  it("when the response to a batch is lost and the producer resends it, then the broker stores it once and the send gets the original offset", async () => {
+    const topic = "deduplicated";
+    await createTopic(broker.address, topic, 1);
+    const { producer, cluster } = await connected(true);
+    const wasLost = loseFirstProduceResponse(await leaderConnection(cluster));
+    const [first] = await producer.send({ topic, messages: [{ value: "a" }, { value: "b" }, { value: "c" }] });
+    assert.ok(wasLost(), "the first response was lost");
+    assert.equal(first!.baseOffset, "0");
+    const [second] = await producer.send({ topic, messages: [{ value: "d" }] });
+    assert.equal(second!.baseOffset, "3");
+    const stored = await readPartition(broker.address, topic, 0);
+    assert.deepEqual(stored.map((r) => r.value!.toString()), ["a", "b", "c", "d"]);
+  });
+
+  it("when the same loss happens to a producer that is not idempotent, then the resent batch is stored twice (the case idempotence exists for)", async () => {
+    const topic = "duplicated";
+    await createTopic(broker.address, topic, 1);
+    const { producer, cluster } = await connected(false);
+    const wasLost = loseFirstProduceResponse(await leaderConnection(cluster));
+    const [first] = await producer.send({ topic, messages: [{ value: "a" }, { value: "b" }] });
+    assert.ok(wasLost());
+    assert.equal(first!.baseOffset, "2");
+    const stored = await readPartition(broker.address, topic, 0);
+    assert.deepEqual(stored.map((r) => r.value!.toString()), ["a", "b", "a", "b"]);
+  });
+
+  it("when a Produce request times out after the broker stored it, then REQUEST_TIMEOUT fires and the resend is stored once", async () => {
+    const topic = "timed-out";
+    await createTopic(broker.address, topic, 1);
+    const { producer, cluster } = await connected(true);
+    const timeouts: { apiName: string; broker: string }[] = [];
+    producer.on(producer.events.REQUEST_TIMEOUT, (e) => { timeouts.push(e.payload); });
+    const connection = await leaderConnection(cluster);
+    let timedOut = false;
+    intercept(connection, async (original, api, body, options) => {
+      const response = await original(api, body, options);
+      if (api.apiKey === Apis.Produce.apiKey && !timedOut) {
+        timedOut = true;
+        throw new KafkaJSRequestTimeoutError("Request Produce(version: 7) timed out", connection.address, 0);
+      }
+      return response;
+    });
+    const [result] = await producer.send({ topic, messages: [{ value: "once" }] });
+    assert.equal(result!.baseOffset, "0");
+    assert.deepEqual(timeouts.map((t) => [t.apiName, t.broker]), [["Produce", connection.address]]);
+    assert.deepEqual((await readPartition(broker.address, topic, 0)).map((r) => r.value!.toString()), ["once"]);
+  });
+
+  for (const idempotent of [true, false]) {
+    it(`when sends keep coming while requests are in flight, then ${idempotent ? "at most one" : "(not idempotent) more than one"} batch per partition is in flight`, async () => {
+      const topic = `in-flight-${idempotent}`;
+      await createTopic(broker.address, topic, 2);
+      const { producer, cluster } = await connected(idempotent);
+      const inFlight = new Map<number, number>();
+      let mostInFlight = 0;
+      intercept(await leaderConnection(cluster), async (original, api, body, options) => {
+        if (api.apiKey !== Apis.Produce.apiKey) return original(api, body, options);
+        const partitions = (body as ProduceRequest).topicData.flatMap((t) => t.partitionData.map((p) => p.index));
+        for (const p of partitions) {
+          inFlight.set(p, (inFlight.get(p) ?? 0) + 1);
+          mostInFlight = Math.max(mostInFlight, inFlight.get(p)!);
+        }
+        try {
+          return await original(api, body, options);
+        } finally {
+          for (const p of partitions) inFlight.set(p, inFlight.get(p)! - 1);
+        }
+      });
+      const sends: Promise<RecordMetadata[]>[] = [];
+      for (let i = 0; i < 300; i++) {
+        sends.push(producer.send({ topic, messages: [{ key: `k${i % 10}`, value: String(i) }] }));
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      await Promise.all(sends);
+      if (idempotent) assert.equal(mostInFlight, 1);
+      else assert.ok(mostInFlight > 1, `pipelined requests overlap (most in flight: ${mostInFlight})`);
+      const stored = await readTopic(broker.address, topic, 2);
+      assert.equal(stored.flat().length, 300);
+      // Per key, the order of the sends is kept.
+      for (const records of stored) {
+        const byKey = new Map<string, number[]>();
+        for (const r of records) {
+          const key = r.key!.toString();
+          byKey.set(key, [...(byKey.get(key) ?? []), Number(r.value!.toString())]);
+        }
+        for (const [key, values] of byKey) assert.deepEqual(values, [...values].sort((a, b) => a - b), `order of ${key}`);
+      }
+    });
+  }
+});
