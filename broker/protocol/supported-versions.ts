@@ -1,5 +1,9 @@
 // The advertised API set: one coherent range per key, chosen for what real clients negotiate
 // (see kafka-compat.md). The code generator restricts the message schemas to these ranges.
+// Produce starts at v0 although records are magic 2 only: librdkafka (≤ 2.x) compresses a batch
+// only if the broker's Produce range contains the codec's minimum version, 0 for gzip and snappy,
+// and otherwise silently sends it uncompressed; it still uses the newest version. A v0–v2 client's
+// older message formats are answered UNSUPPORTED_FOR_MESSAGE_FORMAT: stored batches are never converted.
 
 export interface SupportedApi {
   apiKey: number;
@@ -10,7 +14,7 @@ export interface SupportedApi {
 }
 
 export const SUPPORTED_APIS: readonly SupportedApi[] = [
-  { apiKey: 0, name: "Produce", minVersion: 3, maxVersion: 7 },
+  { apiKey: 0, name: "Produce", minVersion: 0, maxVersion: 7 },
   { apiKey: 1, name: "Fetch", minVersion: 4, maxVersion: 11 },
   { apiKey: 2, name: "ListOffsets", minVersion: 1, maxVersion: 3 },
   { apiKey: 3, name: "Metadata", minVersion: 0, maxVersion: 6 },

@@ -6,6 +6,9 @@ import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 import type { Admin, Kafka, Producer } from "kafkajs";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { CompressionCodec, compressionCodecOf, splitBatches } from "../../broker/protocol/records.ts";
 import { startBroker, type BrokerProcess } from "../helpers/broker-process.ts";
 import {
   cleanupAll,
@@ -204,6 +207,21 @@ describe("kcat (librdkafka)", () => {
       assert.deepEqual(lines.map((l) => `${l.key}:${l.value}`).sort(), [...input].sort());
       const offsets = await admin!.fetchTopicOffsets(topic);
       assert.equal(offsets.reduce((sum, o) => sum + Number(o.high), 0), 50, "the log holds each message once");
+    });
+  });
+
+  it("when kcat produces with gzip, then the stored batches are gzip-compressed and read back intact", async () => {
+    await withBrokerLog(() => broker, async () => {
+      const topic = "kcat-gzip";
+      await createTopic(topic, 1);
+      const input = range(20).map((i) => `gz${i}:${"compressible-".repeat(20)}${i}`);
+      await kcat(["-P", "-K:", "-z", "gzip", "-t", topic], `${input.join("\n")}\n`);
+      const lines = await consumeToEnd(topic);
+      assert.deepEqual(lines.map((l) => `${l.key}:${l.value}`).sort(), [...input].sort());
+      // librdkafka silently sends uncompressed batches when it thinks the broker cannot take gzip.
+      const stored = readFileSync(join(broker!.dataDir, `${topic}-0`, "00000000000000000000.log"));
+      const codecs = splitBatches(stored).batches.map((b) => compressionCodecOf(b.header.attributes));
+      assert.ok(codecs.length > 0 && codecs.every((codec) => codec === CompressionCodec.Gzip), `codecs stored: ${codecs.join(",")}`);
     });
   });
 

@@ -16,7 +16,7 @@ import type { MessageSchema } from "../../../broker/protocol/schema.ts";
 import { sampleMessage } from "./sample-values.ts";
 
 const EXPECTED_RANGES: Record<number, [number, number]> = {
-  0: [3, 7],
+  0: [0, 7],
   1: [4, 11],
   2: [1, 3],
   3: [0, 6],
@@ -68,7 +68,8 @@ describe("API table", () => {
     assert.equal(apiByKey(60), undefined);
     assert.equal(isSupportedVersion(ApiKeys.Fetch, 11), true);
     assert.equal(isSupportedVersion(ApiKeys.Fetch, 12), false);
-    assert.equal(isSupportedVersion(ApiKeys.Produce, 2), false);
+    assert.equal(isSupportedVersion(ApiKeys.Produce, 0), true);
+    assert.equal(isSupportedVersion(ApiKeys.Produce, 8), false);
   });
 
   it("when only ApiVersions v3 is flexible, then header versions follow and ApiVersions answers with header v0", () => {

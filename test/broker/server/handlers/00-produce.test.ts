@@ -94,3 +94,24 @@ describe("Produce", () => {
     assert.notEqual(a.producerId, b.producerId);
   });
 });
+
+describe("Produce with an old message format", () => {
+  it("when a v0 request carries a magic-0 message set, then UNSUPPORTED_FOR_MESSAGE_FORMAT and nothing is stored", async () => {
+    const broker = await startBroker();
+    const client = await WireClient.connect(broker.address);
+    try {
+      // offset int64, message size int32, then crc int32, magic 0, attributes, key -1, value "v".
+      const message = Buffer.from("00000000000000000000000f" + "00000000" + "00" + "00" + "ffffffff" + "00000001" + "76", "hex");
+      const response = await client.request(Apis.Produce, 0, {
+        transactionalId: null, acks: 1, timeoutMs: 1000,
+        topicData: [{ name: "legacy", partitionData: [{ index: 0, records: message }] }],
+      });
+      assert.equal(response.responses[0]!.partitionResponses[0]!.errorCode, ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT);
+      const offsets = await client.request(Apis.ListOffsets, 1, { replicaId: -1, isolationLevel: 0, topics: [{ name: "legacy", partitions: [{ partitionIndex: 0, timestamp: -1n }] }] });
+      assert.equal(offsets.topics[0]!.partitions[0]!.offset, 0n);
+    } finally {
+      client.close();
+      await broker.cleanup();
+    }
+  });
+});

@@ -24,7 +24,7 @@ describe("ApiVersions", () => {
         response.apiKeys.map((k) => [k.apiKey, k.minVersion, k.maxVersion]),
         API_LIST.map((api) => [api.apiKey, api.minVersion, api.maxVersion]),
       );
-      assert.deepEqual(response.apiKeys.find((k) => k.apiKey === 0), { apiKey: 0, minVersion: 3, maxVersion: 7 });
+      assert.deepEqual(response.apiKeys.find((k) => k.apiKey === 0), { apiKey: 0, minVersion: 0, maxVersion: 7 });
     } finally {
       client.close();
     }
