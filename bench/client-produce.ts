@@ -1,95 +1,56 @@
-// Produce throughput of our client against kafkajs on the same broker: keyless 100-byte records,
-// sends of `batchSize` messages, `inFlight` sends outstanding at a time (each worker sends again
-// as soon as its last send resolves), acks -1. The topic is created (by kafkajs's admin) first, and
-// a short warm-up runs before the clock starts.
-import { Kafka, logLevel as kafkajsLogLevel, Partitioners as KafkajsPartitioners } from "kafkajs";
-import { Cluster } from "../broker/client/cluster.ts";
-import { createLogger, logLevel } from "../broker/client/logger.ts";
-import { createProducer } from "../broker/client/producer/index.ts";
+// Produce throughput of one client on a running broker: keyless records to a new topic, sends of
+// `batchSize` messages, `inFlight` sends outstanding at a time (each loop sends again as soon as
+// its last send resolves), acks -1 by default. The topic is created (by kafkajs's admin) first; a
+// warm-up of `warmUpMs` on the same producer and topic runs before the clock starts, and the
+// broker's count of stored records is checked against what was sent afterwards.
+import { createProducer, createTopic, rate, secondsSince, sendLoop, topicRecords, type ClientName, type Rate } from "./lib.ts";
 
 export interface BenchProduceOptions {
   /** "host:port" of a running broker. */
   address: string;
-  client: "ours" | "kafkajs";
+  client: ClientName;
   partitions: number;
   /** Messages per send() call. */
   batchSize: number;
+  /** Records in the timed run (at least; see `minSeconds`). */
   records: number;
   /** Sends outstanding at a time; 8 by default. */
   inFlight?: number;
   recordBytes?: number;
+  acks?: number;
+  /** 500 by default. */
+  warmUpMs?: number;
+  /** Raise `records` so the timed run lasts about this long at the warm-up's rate (×1.5 for headroom). */
+  minSeconds?: number;
 }
 
-export interface BenchProduceResult {
-  recordsPerSec: number;
-  mbPerSec: number;
-  seconds: number;
-}
-
-interface SendOnly {
-  send(record: { topic: string; messages: { value: Buffer }[]; acks?: number }): Promise<unknown>;
-  disconnect(): Promise<void>;
-}
-
-async function createTopic(address: string, topic: string, partitions: number): Promise<void> {
-  const kafka = new Kafka({ brokers: [address], clientId: "bench-admin", logLevel: kafkajsLogLevel.NOTHING });
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-async function connectProducer(address: string, client: "ours" | "kafkajs"): Promise<SendOnly> {
-  if (client === "kafkajs") {
-    const kafka = new Kafka({ brokers: [address], clientId: "bench-kafkajs", logLevel: kafkajsLogLevel.NOTHING });
-    const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: KafkajsPartitioners.DefaultPartitioner });
-    await producer.connect();
-    return producer;
-  }
-  const logger = createLogger(logLevel.NOTHING);
-  const cluster = new Cluster({ brokers: [address], clientId: "bench-ours", connectionTimeout: 3000, requestTimeout: 30_000, logger, allowAutoTopicCreation: false });
-  const producer = createProducer({ cluster, logger: logger.namespace("Producer") });
-  await producer.connect();
-  return producer;
-}
-
-/** Runs `total` records through `inFlight` concurrent send loops of `batchSize` messages each. */
-async function produceAll(producer: SendOnly, topic: string, messages: { value: Buffer }[], total: number, inFlight: number): Promise<void> {
-  const batchSize = messages.length;
-  let remaining = total;
-  const worker = async (): Promise<void> => {
-    while (remaining > 0) {
-      const count = Math.min(batchSize, remaining);
-      remaining -= count;
-      await producer.send({ topic, acks: -1, messages: count === batchSize ? messages : messages.slice(0, count) });
-    }
-  };
-  await Promise.all(Array.from({ length: inFlight }, worker));
+export interface BenchProduceResult extends Rate {
+  records: number;
+  warmUp: { records: number; recordsPerSec: number };
 }
 
 export async function benchProduce(options: BenchProduceOptions): Promise<BenchProduceResult> {
-  const { address, client, partitions, batchSize, records, inFlight = 8, recordBytes = 100 } = options;
+  const { address, client, partitions, batchSize, inFlight = 8, recordBytes = 100, acks = -1, warmUpMs = 500, minSeconds = 0 } = options;
   const topic = `bench-produce-${client}-${partitions}p-${batchSize}b-${Date.now()}`;
   await createTopic(address, topic, partitions);
+  const loop = { topic, batchSize, recordBytes, inFlight, acks };
 
-  const value = Buffer.alloc(recordBytes);
-  for (let i = 0; i < recordBytes; i++) value[i] = 97 + (i % 26);
-  const messages = Array.from({ length: batchSize }, () => ({ value }));
-
-  const producer = await connectProducer(address, client);
+  const producer = createProducer(client, address);
+  await producer.connect();
   try {
-    await produceAll(producer, topic, messages, Math.min(records, Math.max(1000, batchSize * inFlight)), inFlight);
-    const start = process.hrtime.bigint();
-    await produceAll(producer, topic, messages, records, inFlight);
-    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-    return {
-      recordsPerSec: Math.round(records / seconds),
-      mbPerSec: Math.round(((records * recordBytes) / 1e6 / seconds) * 100) / 100,
-      seconds: Math.round(seconds * 1000) / 1000,
-    };
+    const warmUpStart = performance.now();
+    const warmedUp = await sendLoop(producer, { ...loop, forMs: warmUpMs });
+    const warmUpRate = warmedUp / secondsSince(warmUpStart);
+    const wanted = Math.max(options.records, warmUpRate * minSeconds * 1.5);
+    const records = Math.ceil(wanted / (batchSize * inFlight)) * batchSize * inFlight;
+
+    const start = performance.now();
+    const sent = await sendLoop(producer, { ...loop, records });
+    const seconds = secondsSince(start);
+
+    const stored = await topicRecords(address, topic);
+    if (stored !== warmedUp + sent) throw new Error(`benchProduce(${client}): the topic holds ${stored} records, ${warmedUp + sent} were sent`);
+    return { ...rate(sent, sent * recordBytes, seconds), records: sent, warmUp: { records: warmedUp, recordsPerSec: Math.round(warmUpRate) } };
   } finally {
     await producer.disconnect();
   }

@@ -1,0 +1,165 @@
+// The latency suite: end-to-end latency at a fixed rate, per client, on one broker. A producer paced
+// by a timer sends every `tickMs` the messages due by then (ratePerSec × elapsed, so a late tick
+// catches up), in one send() per tick, not waiting for earlier sends; each 100-byte value starts
+// with the send time (performance.now(), float64). A consumer in a new group on the same topic
+// (eachMessage, default settings) takes latency = receive time − that send time. Messages sent in
+// the first `warmUpSeconds` are left out; after `seconds` the producer stops and the consumer gets
+// up to `drainMs` to receive the rest. Writes latency.json.
+import { CLIENTS, createConsumer, createProducer, createTopic, int, percentile, printTable, recordValue, round, sleep, step, uniqueGroupId, withBroker, withTimeout, writeResults, type ClientName } from "./lib.ts";
+
+export interface LatencyOptions {
+  /** Shorter run (--quick); recorded in the results. */
+  quick: boolean;
+  partitions: number;
+  ratePerSec: number;
+  tickMs: number;
+  seconds: number;
+  warmUpSeconds: number;
+  drainMs: number;
+}
+
+export const latencyDefaults = (quick: boolean): LatencyOptions => ({
+  quick,
+  partitions: 6,
+  ratePerSec: 10_000,
+  tickMs: 10,
+  seconds: quick ? 3 : 8,
+  warmUpSeconds: 1,
+  drainMs: 5000,
+});
+
+interface LatencyResult {
+  client: ClientName;
+  /** Over the whole run, warm-up included. */
+  sent: number;
+  received: number;
+  sendErrors: number;
+  /** Messages sent per second over the measured window (after the warm-up). */
+  achievedRatePerSec: number;
+  /** How late the latest producer tick ran against its schedule. */
+  maxTickLateMs: number;
+  /** Latencies taken: messages sent in the measured window and received. */
+  count: number;
+  ms: { p50: number; p95: number; p99: number; max: number; mean: number };
+}
+
+const SUITE = "latency";
+const RECORD_BYTES = 100;
+
+async function measure(address: string, client: ClientName, options: LatencyOptions): Promise<LatencyResult> {
+  const { partitions, ratePerSec, tickMs, seconds, warmUpSeconds, drainMs } = options;
+  const topic = `bench-latency-${client}-${Date.now()}`;
+  await createTopic(address, topic, partitions);
+
+  const latencies = new Float64Array(Math.ceil(ratePerSec * (seconds + 1)));
+  let count = 0;
+  let received = 0;
+  let windowStart = Infinity;
+  const consumer = createConsumer(client, address, { groupId: uniqueGroupId(`bench-latency-${client}`) });
+  let failure: Error | undefined;
+  const joined = new Promise<void>((resolve) => consumer.on("consumer.group_join", () => resolve()));
+  consumer.on("consumer.crash", (event) => { failure = event.payload.error; });
+  const producer = createProducer(client, address);
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        const now = performance.now();
+        received++;
+        const sentAt = message.value!.readDoubleLE(0);
+        if (sentAt >= windowStart && count < latencies.length) latencies[count++] = now - sentAt;
+      },
+    });
+    await withTimeout(joined, 30_000, `${client}: no group join within 30 s`);
+    await producer.connect();
+
+    // The producer: one send per tick of the messages due by then. The achieved rate is taken
+    // between the last tick before the window and the last tick, from the messages due at each.
+    const template = recordValue(RECORD_BYTES);
+    const pending = new Set<Promise<unknown>>();
+    let sent = 0;
+    let sendErrors = 0;
+    let maxTickLateMs = 0;
+    const start = performance.now();
+    windowStart = start + warmUpSeconds * 1000;
+    const end = start + seconds * 1000;
+    const window = { fromAt: start, fromSent: 0, toAt: start, toSent: 0 };
+    for (let tick = 0; ; tick++) {
+      const target = start + tick * tickMs;
+      await sleep(Math.max(0, target - performance.now()));
+      const now = performance.now();
+      if (now >= end) break;
+      maxTickLateMs = Math.max(maxTickLateMs, now - target);
+      const due = Math.floor(((now - start) / 1000) * ratePerSec) - sent;
+      if (due > 0) {
+        const values = Buffer.allocUnsafe(due * RECORD_BYTES);
+        const messages = Array.from({ length: due }, (_, i) => {
+          const value = values.subarray(i * RECORD_BYTES, (i + 1) * RECORD_BYTES);
+          template.copy(value);
+          return { value };
+        });
+        const sentAt = performance.now();
+        for (const { value } of messages) value.writeDoubleLE(sentAt, 0);
+        const send = producer.send({ topic, messages }).catch(() => { sendErrors++; });
+        pending.add(send);
+        void send.finally(() => pending.delete(send));
+        sent += due;
+      }
+      if (now < windowStart) Object.assign(window, { fromAt: now, fromSent: sent });
+      else Object.assign(window, { toAt: now, toSent: sent });
+    }
+    await Promise.all(pending);
+    const drainUntil = performance.now() + drainMs;
+    while (received < sent && performance.now() < drainUntil && !failure) await sleep(10);
+    if (failure) throw failure;
+
+    const sorted = latencies.subarray(0, count).sort();
+    const mean = sorted.reduce((sum, v) => sum + v, 0) / count;
+    return {
+      client,
+      sent,
+      received,
+      sendErrors,
+      achievedRatePerSec: Math.round((window.toSent - window.fromSent) / ((window.toAt - window.fromAt) / 1000)),
+      maxTickLateMs: round(maxTickLateMs, 2),
+      count,
+      ms: {
+        p50: round(percentile(sorted, 50), 2),
+        p95: round(percentile(sorted, 95), 2),
+        p99: round(percentile(sorted, 99), 2),
+        max: round(sorted[count - 1] ?? NaN, 2),
+        mean: round(mean, 2),
+      },
+    };
+  } finally {
+    await producer.disconnect().catch(() => undefined);
+    await consumer.disconnect().catch(() => undefined);
+  }
+}
+
+export async function runLatencySuite(options: LatencyOptions): Promise<void> {
+  const { partitions, ratePerSec, tickMs, seconds } = options;
+  const results: LatencyResult[] = [];
+  await withBroker(SUITE, async (address) => {
+    for (const client of CLIENTS) {
+      results.push(await step(SUITE, `${client} ${partitions}p ${int(ratePerSec)} msg/s for ${seconds} s`, () => measure(address, client, options),
+        (r) => `p50 ${r.ms.p50} ms, p99 ${r.ms.p99} ms (${int(r.achievedRatePerSec)} msg/s, ${int(r.count)} measured, ${int(r.received)}/${int(r.sent)} received)`));
+    }
+  });
+  const file = writeResults("latency.json", {
+    note: [
+      `End-to-end latency, ms: receive time (eachMessage) minus the send time carried in each ${RECORD_BYTES}-byte value; producer and consumer in one process, both clients with default settings (acks -1; consumer minBytes 1, maxWaitTimeInMs 5000), ${partitions} partitions.`,
+      `The producer sends every ${tickMs} ms the messages due at ${int(ratePerSec)}/s, one send() per tick, without waiting for earlier sends. Messages sent in the first ${options.warmUpSeconds} s are left out (warm-up); count = latencies taken; achievedRatePerSec = sent per second after the warm-up.`,
+      "The broker and the benchmark share the machine's cores.",
+    ],
+    options,
+    results,
+  });
+  console.log();
+  printTable(
+    ["client", "msg/s", "measured", "p50 ms", "p95 ms", "p99 ms", "max ms"],
+    results.map((r) => [r.client, int(r.achievedRatePerSec), int(r.count), r.ms.p50.toFixed(2), r.ms.p95.toFixed(2), r.ms.p99.toFixed(2), r.ms.max.toFixed(2)]),
+  );
+  console.log(`written to ${file}\n`);
+}
