@@ -16,8 +16,9 @@ import {
   KafkaJSTopicMetadataNotLoaded,
 } from "./errors.ts";
 import type { Logger } from "./logger.ts";
-import { BrokerConnection } from "./network/broker-connection.ts";
+import { BrokerConnection, type NetworkInstrumentation } from "./network/broker-connection.ts";
 import { createRetrier, type Retrier, type RetryOptions } from "./retry.ts";
+import type { PartitionMetadata } from "./types.ts";
 
 export interface ClusterOptions {
   brokers: string[] | (() => string[] | Promise<string[]>);
@@ -27,16 +28,6 @@ export interface ClusterOptions {
   retry?: RetryOptions;
   logger: Logger;
   allowAutoTopicCreation?: boolean;
-}
-
-/** Partition metadata in kafkajs's shape. */
-export interface PartitionMetadata {
-  partitionErrorCode: number;
-  partitionId: number;
-  leader: number;
-  replicas: number[];
-  isr: number[];
-  offlineReplicas?: number[];
 }
 
 export interface TopicMetadata {
@@ -63,9 +54,22 @@ export class Cluster {
   private readonly connections = new Map<string, BrokerConnection>();
   private snapshot: MetadataSnapshot | undefined;
   private refreshing: Promise<void> | undefined;
+  private instrumentation: NetworkInstrumentation | undefined;
+  /** What every connection reports to: whichever instrumentation the cluster has at the time. */
+  private readonly connectionInstrumentation: NetworkInstrumentation = {
+    listens: (kind) => this.instrumentation?.listens(kind) ?? false,
+    request: (payload) => this.instrumentation?.request(payload),
+    requestTimeout: (payload) => this.instrumentation?.requestTimeout(payload),
+    requestQueueSize: (payload) => this.instrumentation?.requestQueueSize(payload),
+  };
 
   constructor(private readonly options: ClusterOptions) {
     this.retrier = createRetrier(options.retry);
+  }
+
+  /** The client that owns this cluster hears about every request of its connections, existing and future. */
+  instrument(instrumentation: NetworkInstrumentation): void {
+    this.instrumentation = instrumentation;
   }
 
   get logger(): Logger {
@@ -143,7 +147,7 @@ export class Cluster {
    */
   createConnection(host: string, port: number): BrokerConnection {
     const { clientId, connectionTimeout, requestTimeout, logger } = this.options;
-    return new BrokerConnection({ host, port, clientId, connectionTimeout, requestTimeout, logger });
+    return new BrokerConnection({ host, port, clientId, connectionTimeout, requestTimeout, logger, instrumentation: this.connectionInstrumentation });
   }
 
   get clusterId(): string | null {
@@ -211,8 +215,7 @@ export class Cluster {
     const key = `${host}:${port}`;
     let connection = this.connections.get(key);
     if (!connection) {
-      const { clientId, connectionTimeout, requestTimeout, logger } = this.options;
-      connection = new BrokerConnection({ host, port, clientId, connectionTimeout, requestTimeout, logger });
+      connection = this.createConnection(host, port);
       this.connections.set(key, connection);
     }
     return connection;

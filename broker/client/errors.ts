@@ -87,9 +87,20 @@ export class KafkaJSConnectionClosedError extends KafkaJSConnectionError {
 }
 
 export class KafkaJSRequestTimeoutError extends KafkaJSError {
-  constructor(e: ErrorInput, readonly broker: string, readonly correlationId: number) {
+  readonly broker: string;
+  readonly correlationId: number;
+  readonly createdAt: number;
+  readonly sentAt: number;
+  readonly pendingDuration: number;
+
+  constructor(e: ErrorInput, { broker, correlationId, createdAt, sentAt, pendingDuration }: { broker: string; correlationId: number; createdAt: number; sentAt: number; pendingDuration: number }) {
     super(e);
     this.name = "KafkaJSRequestTimeoutError";
+    this.broker = broker;
+    this.correlationId = correlationId;
+    this.createdAt = createdAt;
+    this.sentAt = sentAt;
+    this.pendingDuration = pendingDuration;
   }
 }
 
@@ -162,6 +173,91 @@ export class KafkaJSDeleteGroupsError extends KafkaJSError {
     this.name = "KafkaJSDeleteGroupsError";
   }
 }
+
+// Raised by kafkajs features this client does not have (SASL, DeleteRecords, reassignments);
+// declared so that code catching them compiles and its instanceof checks work unchanged.
+
+export class KafkaJSStaleTopicMetadataAssignment extends KafkaJSError {
+  readonly topic?: string;
+  readonly unknownPartitions?: number;
+
+  constructor(e: ErrorInput, { topic, unknownPartitions }: { topic?: string; unknownPartitions?: number } = {}) {
+    super(e);
+    this.name = "KafkaJSStaleTopicMetadataAssignment";
+    this.topic = topic;
+    this.unknownPartitions = unknownPartitions;
+  }
+}
+
+export class KafkaJSPartialMessageError extends KafkaJSNonRetriableError {
+  constructor(e: ErrorInput) {
+    super(e);
+    this.name = "KafkaJSPartialMessageError";
+  }
+}
+
+export class KafkaJSSASLAuthenticationError extends KafkaJSNonRetriableError {
+  constructor(e: ErrorInput) {
+    super(e);
+    this.name = "KafkaJSSASLAuthenticationError";
+  }
+}
+
+export class KafkaJSLockTimeout extends KafkaJSTimeout {
+  constructor(e: ErrorInput) {
+    super(e);
+    this.name = "KafkaJSLockTimeout";
+  }
+}
+
+export class KafkaJSUnsupportedMagicByteInMessageSet extends KafkaJSNonRetriableError {
+  constructor(e: ErrorInput) {
+    super(e);
+    this.name = "KafkaJSUnsupportedMagicByteInMessageSet";
+  }
+}
+
+export class KafkaJSDeleteTopicRecordsError extends KafkaJSError {
+  readonly partitions: { partition: number; offset: string; error: KafkaJSError }[];
+
+  /** Retriable when every partition's error is. */
+  constructor({ partitions }: { topic?: string; partitions: { partition: number; offset: string; error: KafkaJSError }[] }) {
+    super("Error while deleting records", { retriable: partitions.every(({ error }) => error == null || error.retriable) });
+    this.name = "KafkaJSDeleteTopicRecordsError";
+    this.partitions = partitions;
+  }
+}
+
+export class KafkaJSAlterPartitionReassignmentsError extends KafkaJSProtocolError {
+  constructor(code: number, readonly topic?: string, readonly partition?: number) {
+    super(code);
+    this.name = "KafkaJSAlterPartitionReassignmentsError";
+  }
+}
+
+export class KafkaJSInvariantViolation extends KafkaJSNonRetriableError {
+  constructor(e: ErrorInput) {
+    super(`Invariant violated: ${messageOf(e)}. This is likely a bug and should be reported.`);
+    this.name = "KafkaJSInvariantViolation";
+  }
+}
+
+export class KafkaJSInvalidVarIntError extends KafkaJSNonRetriableError {
+  constructor(e: ErrorInput) {
+    super(e);
+    this.name = "KafkaJSInvalidVarIntError";
+  }
+}
+
+export class KafkaJSInvalidLongError extends KafkaJSNonRetriableError {
+  constructor(e: ErrorInput) {
+    super(e);
+    this.name = "KafkaJSInvalidLongError";
+  }
+}
+
+/** Internal to kafkajs's fetch loop; exported there, so here too. */
+export class KafkaJSFetcherRebalanceError extends Error {}
 
 export class KafkaJSAggregateError extends Error {
   constructor(message: string, readonly errors: Error[]) {

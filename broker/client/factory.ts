@@ -9,8 +9,14 @@ import { Kafka, type KafkaConfig } from "./kafka.ts";
 import type { Logger } from "./logger.ts";
 import type { Producer, ProducerConfig } from "./producer/index.ts";
 
-/** The members both clients have (our extensions left out), with our types. */
+/** The members both clients have, with our types. */
 type Shared<Ours, Theirs> = Pick<Ours, keyof Ours & keyof Theirs>;
+
+/**
+ * A consumer from either client: what both have, plus our `assign` extension as optional (present
+ * on ours only, so an app checks for it, e.g. `consumer.assign?.(...)`, or keeps to subscribe).
+ */
+export type KafkaClientConsumer = Shared<Consumer, KafkajsConsumer> & Partial<Pick<Consumer, "assign">>;
 
 /**
  * What both clients offer apps; app code typed against it runs on either. The compiler checks
@@ -18,7 +24,7 @@ type Shared<Ours, Theirs> = Pick<Ours, keyof Ours & keyof Theirs>;
  */
 export interface KafkaClient {
   producer(config?: ProducerConfig): Shared<Producer, KafkajsProducer>;
-  consumer(config: ConsumerConfig): Shared<Consumer, KafkajsConsumer>;
+  consumer(config: ConsumerConfig): KafkaClientConsumer;
   admin(config?: AdminConfig): Shared<Admin, KafkajsAdmin>;
   logger(): Logger;
 }

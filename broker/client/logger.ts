@@ -2,6 +2,8 @@
 // receiving every entry, so an app's existing logCreator works unchanged.
 export const logLevel = { NOTHING: 0, ERROR: 1, WARN: 2, INFO: 4, DEBUG: 5 } as const;
 export type LogLevel = (typeof logLevel)[keyof typeof logLevel];
+/** kafkajs's `logLevel` is an enum, usable as a type too. */
+export type logLevel = LogLevel;
 
 export interface LogEntry {
   namespace: string;

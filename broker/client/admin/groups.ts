@@ -6,7 +6,8 @@ import type { DescribeGroupsResponseDescribedGroup } from "../../protocol/messag
 import { KafkaJSDeleteGroupsError, KafkaJSNonRetriableError, KafkaJSProtocolError } from "../errors.ts";
 import type { BrokerConnection } from "../network/broker-connection.ts";
 import { attempt, nodeConnection, type AdminContext } from "./context.ts";
-import type { ConsumerGroupState, DeleteGroupsResult, GroupDescription, GroupDescriptions, GroupOverview } from "./types.ts";
+import type { ConsumerGroupState, GroupDescription } from "../types.ts";
+import type { DeleteGroupsResult, GroupDescriptions, GroupOverview } from "./types.ts";
 
 export async function listGroups(ctx: AdminContext): Promise<{ groups: GroupOverview[] }> {
   return attempt(ctx, async () => {
@@ -35,7 +36,8 @@ async function byCoordinator(ctx: AdminContext, groupIds: string[]): Promise<Map
   return grouped;
 }
 
-function toGroupDescription(group: DescribeGroupsResponseDescribedGroup): GroupDescription {
+/** A DescribeGroups answer for one group, as kafkajs's admin and consumer describe it. */
+export function toGroupDescription(group: DescribeGroupsResponseDescribedGroup): GroupDescription {
   return {
     errorCode: group.errorCode,
     groupId: group.groupId,

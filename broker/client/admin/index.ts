@@ -2,18 +2,20 @@
 // Each operation routes its requests as Kafka requires (controller, partition leaders, group
 // coordinators, every broker for ListGroups) and retries retriable errors with the retrier.
 import type { Cluster } from "../cluster.ts";
+import { KafkaJSNotImplemented } from "../errors.ts";
+import { adminEvents } from "../events.ts";
+import { InstrumentationEmitter } from "../instrumentation.ts";
 import type { Logger } from "../logger.ts";
 import { createRetrier, type RetryOptions } from "../retry.ts";
 import { describeConfigs } from "./configs.ts";
 import type { AdminContext } from "./context.ts";
 import { deleteGroups, describeGroups, listGroups } from "./groups.ts";
-import { AdminInstrumentation, adminEvents } from "./instrumentation.ts";
 import { fetchOffsets, fetchTopicOffsets, fetchTopicOffsetsByTimestamp, resetOffsets, setOffsets } from "./offsets.ts";
 import { createPartitions, createTopics, deleteTopics, describeCluster, fetchTopicMetadata, listTopics } from "./topics.ts";
 import type { Admin } from "./types.ts";
 
 export type * from "./types.ts";
-export { ConfigResourceTypes, ConfigSource } from "./types.ts";
+export { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ConfigResourceTypes, ConfigSource, ResourcePatternTypes } from "./types.ts";
 
 export interface CreateAdminOptions {
   cluster: Cluster;
@@ -22,9 +24,14 @@ export interface CreateAdminOptions {
   retry?: RetryOptions;
 }
 
+/** kafkajs's admin methods whose Kafka API the bundled broker does not offer. */
+const notImplemented = (method: string, missingApi: string) => (): Promise<never> =>
+  Promise.reject(new KafkaJSNotImplemented(`admin.${method}() is not implemented by this client: it needs Kafka's ${missingApi} API, which the bundled broker does not offer`));
+
 export function createAdmin({ cluster, logger, retry }: CreateAdminOptions): Admin {
   const ctx: AdminContext = { cluster, logger, retrier: retry ? createRetrier(retry) : cluster.retrier };
-  const instrumentation = new AdminInstrumentation(logger);
+  const instrumentation = new InstrumentationEmitter(adminEvents, "admin", logger);
+  cluster.instrument(instrumentation.network);
 
   return {
     connect: async () => {
@@ -50,8 +57,15 @@ export function createAdmin({ cluster, logger, retry }: CreateAdminOptions): Adm
     listGroups: () => listGroups(ctx),
     describeGroups: (groupIds) => describeGroups(ctx, groupIds),
     deleteGroups: (groupIds) => deleteGroups(ctx, groupIds),
+    alterConfigs: notImplemented("alterConfigs", "AlterConfigs"),
+    describeAcls: notImplemented("describeAcls", "DescribeAcls"),
+    createAcls: notImplemented("createAcls", "CreateAcls"),
+    deleteAcls: notImplemented("deleteAcls", "DeleteAcls"),
+    deleteTopicRecords: notImplemented("deleteTopicRecords", "DeleteRecords"),
+    alterPartitionReassignments: notImplemented("alterPartitionReassignments", "AlterPartitionReassignments"),
+    listPartitionReassignments: notImplemented("listPartitionReassignments", "ListPartitionReassignments"),
     logger: () => logger,
-    on: (eventName: Parameters<AdminInstrumentation["on"]>[0], listener: Parameters<AdminInstrumentation["on"]>[1]) => instrumentation.on(eventName, listener),
+    on: (eventName: string, listener: (event: any) => void) => instrumentation.on(eventName, listener),
     events: adminEvents,
   };
 }

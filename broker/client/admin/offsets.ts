@@ -2,9 +2,11 @@
 // (OffsetFetch/OffsetCommit, at the group's coordinator). Offsets are bigint on the wire and
 // strings in kafkajs's API.
 import { Apis } from "../../protocol/apis.ts";
-import { ErrorCode } from "../../protocol/errors.ts";
-import type { OffsetFetchRequestTopic } from "../../protocol/messages/index.ts";
+import { ErrorCode, errorCodeName } from "../../protocol/errors.ts";
+import type { OffsetCommitRequestPartition, OffsetFetchRequestTopic } from "../../protocol/messages/index.ts";
+import { MemberMetadata } from "../consumer/assigner-protocol.ts";
 import { KafkaJSError, KafkaJSNonRetriableError, KafkaJSProtocolError } from "../errors.ts";
+import type { BrokerConnection } from "../network/broker-connection.ts";
 import { attempt, EARLIEST_OFFSET, LATEST_OFFSET, listOffsets, topicPartitions, type AdminContext } from "./context.ts";
 import { groupState } from "./groups.ts";
 import type { FetchOffsetsPartition, SeekEntry } from "./types.ts";
@@ -97,8 +99,10 @@ function parseOffset(offset: unknown): bigint {
 }
 
 /**
- * Commits offsets for a group that has no running members, from outside the group (generation
- * -1, no member id), as Kafka allows only for an empty group.
+ * Commits offsets for a group that has no running members. As kafkajs does, the commit is made by
+ * a member of the group, so a group that did not exist yet becomes a "consumer" group (which is
+ * what listGroups and describeGroups report afterwards); unlike kafkajs, that member is no full
+ * consumer: it joins, syncs an empty assignment, commits and leaves, with no fetch in between.
  */
 export async function setOffsets(ctx: AdminContext, { groupId, topic, partitions }: { groupId: string; topic: string; partitions: SeekEntry[] }): Promise<void> {
   if (!groupId) throw new KafkaJSNonRetriableError(`Invalid groupId ${groupId}`);
@@ -117,20 +121,69 @@ export async function setOffsets(ctx: AdminContext, { groupId, topic, partitions
     if (state !== "Empty" && state !== "Dead") {
       throw new KafkaJSNonRetriableError(`The consumer group must have no running instances, current state: ${state}`);
     }
-    const response = await coordinator.request(Apis.OffsetCommit, {
+    // A connection of its own: a JoinGroup may be held for the broker's initial rebalance delay,
+    // and the admin's other requests to the coordinator must not wait behind it.
+    const connection = ctx.cluster.createConnection(coordinator.host, coordinator.port);
+    try {
+      await commitAsLoneMember(connection, groupId, topic, offsets);
+    } finally {
+      connection.disconnect();
+    }
+  });
+}
+
+const LONE_MEMBER_SESSION_TIMEOUT = 10_000;
+const LONE_MEMBER_REBALANCE_TIMEOUT = 10_000;
+/** Answers meaning the group changed under us: look at it again (and refuse if it now has members). */
+const GROUP_CHANGED = new Set<number>([ErrorCode.REBALANCE_IN_PROGRESS, ErrorCode.ILLEGAL_GENERATION, ErrorCode.UNKNOWN_MEMBER_ID]);
+
+function throwForGroupAnswer(errorCode: number): void {
+  if (errorCode === ErrorCode.NONE) return;
+  if (GROUP_CHANGED.has(errorCode)) throw new KafkaJSError(`The consumer group changed while its offsets were being set (${errorCodeName(errorCode)})`);
+  throw new KafkaJSProtocolError(errorCode);
+}
+
+/** JoinGroup (with the MEMBER_ID_REQUIRED handshake), SyncGroup as leader of nobody else, OffsetCommit in that generation, LeaveGroup. */
+async function commitAsLoneMember(connection: BrokerConnection, groupId: string, topic: string, partitions: OffsetCommitRequestPartition[]): Promise<void> {
+  const protocol = { name: "RoundRobinAssigner", metadata: MemberMetadata.encode({ version: 0, topics: [topic], userData: Buffer.alloc(0) }) };
+  const join = (memberId: string) =>
+    connection.request(Apis.JoinGroup, {
       groupId,
-      generationIdOrMemberEpoch: -1,
-      memberId: "",
+      sessionTimeoutMs: LONE_MEMBER_SESSION_TIMEOUT,
+      rebalanceTimeoutMs: LONE_MEMBER_REBALANCE_TIMEOUT,
+      memberId,
+      groupInstanceId: null,
+      protocolType: "consumer",
+      protocols: [protocol],
+    }, { extraTimeout: LONE_MEMBER_REBALANCE_TIMEOUT });
+  let joined = await join("");
+  // From the member id the broker hands out on, it expects us: leave under it whatever happens.
+  let memberId = joined.memberId;
+  try {
+    if (joined.errorCode === ErrorCode.MEMBER_ID_REQUIRED) {
+      joined = await join(memberId);
+      memberId = joined.memberId || memberId;
+    }
+    throwForGroupAnswer(joined.errorCode);
+    const generationId = joined.generationId ?? -1;
+    if (joined.leader !== memberId || joined.members.length > 1) {
+      throw new KafkaJSNonRetriableError("The consumer group must have no running instances: another member joined while its offsets were being set");
+    }
+    const synced = await connection.request(Apis.SyncGroup, { groupId, generationId, memberId, groupInstanceId: null, assignments: [] }, { extraTimeout: LONE_MEMBER_REBALANCE_TIMEOUT });
+    throwForGroupAnswer(synced.errorCode);
+    const committed = await connection.request(Apis.OffsetCommit, {
+      groupId,
+      generationIdOrMemberEpoch: generationId,
+      memberId,
       groupInstanceId: null,
       retentionTimeMs: -1n,
-      topics: [{ name: topic, partitions: offsets }],
+      topics: [{ name: topic, partitions }],
     });
-    const failed = response.topics.flatMap((t) => t.partitions).find((p) => p.errorCode !== ErrorCode.NONE);
-    if (!failed) return;
-    // Someone joined between our look at the group and the commit: look again (and refuse then).
-    if (failed.errorCode === ErrorCode.UNKNOWN_MEMBER_ID) throw new KafkaJSError("The consumer group gained members while its offsets were being set");
-    throw new KafkaJSProtocolError(failed.errorCode);
-  });
+    for (const partition of committed.topics.flatMap((t) => t.partitions)) throwForGroupAnswer(partition.errorCode);
+  } finally {
+    // Leaving at once empties the group again, instead of after a session timeout.
+    if (memberId) await connection.request(Apis.LeaveGroup, { groupId, memberId, members: [{ memberId, groupInstanceId: null }] }).catch(() => undefined);
+  }
 }
 
 export async function resetOffsets(ctx: AdminContext, { groupId, topic, earliest = false }: { groupId: string; topic: string; earliest?: boolean }): Promise<void> {

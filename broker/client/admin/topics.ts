@@ -11,7 +11,8 @@ import {
   KafkaJSTimeout,
 } from "../errors.ts";
 import { attempt, controllerConnection, hasType, requestMetadata, throwIfMetadataErrors, type AdminContext } from "./context.ts";
-import type { ITopicConfig, ITopicMetadata, ITopicPartitionConfig, PartitionMetadata } from "./types.ts";
+import type { PartitionMetadata } from "../types.ts";
+import type { ITopicConfig, ITopicMetadata, ITopicPartitionConfig } from "./types.ts";
 
 const DEFAULT_TIMEOUT = 5000;
 const LEADER_POLL_INTERVAL = 100;

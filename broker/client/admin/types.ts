@@ -6,6 +6,19 @@
 import type { KafkaJSProtocolError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { RetryOptions } from "../retry.ts";
+import type {
+  ConnectEvent,
+  DisconnectEvent,
+  GroupDescription,
+  InstrumentationEvent,
+  PartitionMetadata,
+  PartitionOffset,
+  RemoveInstrumentationEventListener,
+  RequestEvent,
+  RequestQueueSizeEvent,
+  RequestTimeoutEvent,
+  TopicPartitions,
+} from "../types.ts";
 
 export interface AdminConfig {
   retry?: RetryOptions;
@@ -35,31 +48,21 @@ export interface ITopicPartitionConfig {
   assignments?: number[][];
 }
 
-export interface PartitionMetadata {
-  partitionErrorCode: number;
-  partitionId: number;
-  leader: number;
-  replicas: number[];
-  isr: number[];
-  offlineReplicas?: number[];
-}
-
 export interface ITopicMetadata {
   name: string;
   partitions: PartitionMetadata[];
-}
-
-export interface PartitionOffset {
-  partition: number;
-  offset: string;
 }
 
 export type SeekEntry = PartitionOffset;
 
 export type FetchOffsetsPartition = PartitionOffset & { metadata: string | null };
 
+// kafkajs's enums, as objects of constants with a type of the same name (the union of their
+// values), so `ConfigResourceTypes.TOPIC` and `type: ConfigResourceTypes` both read as in kafkajs.
+
 export const ConfigResourceTypes = { UNKNOWN: 0, TOPIC: 2, BROKER: 4, BROKER_LOGGER: 8 } as const;
 export type ConfigResourceType = (typeof ConfigResourceTypes)[keyof typeof ConfigResourceTypes];
+export type ConfigResourceTypes = ConfigResourceType;
 
 export const ConfigSource = {
   UNKNOWN: 0,
@@ -71,6 +74,117 @@ export const ConfigSource = {
   DYNAMIC_BROKER_LOGGER_CONFIG: 6,
 } as const;
 export type ConfigSourceValue = (typeof ConfigSource)[keyof typeof ConfigSource];
+export type ConfigSource = ConfigSourceValue;
+
+export const AclResourceTypes = { UNKNOWN: 0, ANY: 1, TOPIC: 2, GROUP: 3, CLUSTER: 4, TRANSACTIONAL_ID: 5, DELEGATION_TOKEN: 6 } as const;
+export type AclResourceTypes = (typeof AclResourceTypes)[keyof typeof AclResourceTypes];
+
+export const AclPermissionTypes = { UNKNOWN: 0, ANY: 1, DENY: 2, ALLOW: 3 } as const;
+export type AclPermissionTypes = (typeof AclPermissionTypes)[keyof typeof AclPermissionTypes];
+
+export const AclOperationTypes = {
+  UNKNOWN: 0,
+  ANY: 1,
+  ALL: 2,
+  READ: 3,
+  WRITE: 4,
+  CREATE: 5,
+  DELETE: 6,
+  ALTER: 7,
+  DESCRIBE: 8,
+  CLUSTER_ACTION: 9,
+  DESCRIBE_CONFIGS: 10,
+  ALTER_CONFIGS: 11,
+  IDEMPOTENT_WRITE: 12,
+} as const;
+export type AclOperationTypes = (typeof AclOperationTypes)[keyof typeof AclOperationTypes];
+
+export const ResourcePatternTypes = { UNKNOWN: 0, ANY: 1, MATCH: 2, LITERAL: 3, PREFIXED: 4 } as const;
+export type ResourcePatternTypes = (typeof ResourcePatternTypes)[keyof typeof ResourcePatternTypes];
+
+export interface IResourceConfig {
+  type: ConfigResourceType;
+  name: string;
+  configEntries: IResourceConfigEntry[];
+}
+
+export interface Acl {
+  principal: string;
+  host: string;
+  operation: AclOperationTypes;
+  permissionType: AclPermissionTypes;
+}
+
+export interface AclResource {
+  resourceType: AclResourceTypes;
+  resourceName: string;
+  resourcePatternType: ResourcePatternTypes;
+}
+
+export type AclEntry = Acl & AclResource;
+
+export type DescribeAclResource = AclResource & { acls: Acl[] };
+
+export interface DescribeAclResponse {
+  throttleTime: number;
+  errorCode: number;
+  errorMessage?: string;
+  resources: DescribeAclResource[];
+}
+
+export interface AclFilter {
+  resourceType: AclResourceTypes;
+  resourceName?: string;
+  resourcePatternType: ResourcePatternTypes;
+  principal?: string;
+  host?: string;
+  operation: AclOperationTypes;
+  permissionType: AclPermissionTypes;
+}
+
+export interface MatchingAcl {
+  errorCode: number;
+  errorMessage?: string;
+  resourceType: AclResourceTypes;
+  resourceName: string;
+  resourcePatternType: ResourcePatternTypes;
+  principal: string;
+  host: string;
+  operation: AclOperationTypes;
+  permissionType: AclPermissionTypes;
+}
+
+export interface DeleteAclFilterResponses {
+  errorCode: number;
+  errorMessage?: string;
+  matchingAcls: MatchingAcl[];
+}
+
+export interface DeleteAclResponse {
+  throttleTime: number;
+  filterResponses: DeleteAclFilterResponses[];
+}
+
+export interface PartitionReassignment {
+  topic: string;
+  partitionAssignment: ReplicaAssignment[];
+}
+
+export interface OngoingPartitionReassignment {
+  partitionIndex: number;
+  replicas: number[];
+  addingReplicas?: number[];
+  removingReplicas?: number[];
+}
+
+export interface OngoingTopicReassignment {
+  topic: string;
+  partitions: OngoingPartitionReassignment[];
+}
+
+export interface ListPartitionReassignmentsResponse {
+  topics: OngoingTopicReassignment[];
+}
 
 export interface ResourceConfigQuery {
   type: ConfigResourceType;
@@ -110,26 +224,6 @@ export interface GroupOverview {
   protocolType: string;
 }
 
-export interface MemberDescription {
-  memberId: string;
-  clientId: string;
-  clientHost: string;
-  memberMetadata: Buffer;
-  memberAssignment: Buffer;
-}
-
-export type ConsumerGroupState = "Unknown" | "PreparingRebalance" | "CompletingRebalance" | "Stable" | "Dead" | "Empty";
-
-export interface GroupDescription {
-  /** Always present (kafkajs returns it too), though kafkajs's declarations omit it. */
-  errorCode?: number;
-  groupId: string;
-  state: ConsumerGroupState;
-  protocolType: string;
-  protocol: string;
-  members: MemberDescription[];
-}
-
 export interface GroupDescriptions {
   groups: GroupDescription[];
 }
@@ -150,18 +244,6 @@ export type AdminEvents = {
 
 export type AdminEventName = AdminEvents[keyof AdminEvents];
 
-export interface InstrumentationEvent<T> {
-  id: string;
-  type: string;
-  timestamp: number;
-  payload: T;
-}
-
-export type RemoveInstrumentationEventListener<T> = () => void;
-
-export type ConnectEvent = InstrumentationEvent<null>;
-export type DisconnectEvent = InstrumentationEvent<null>;
-
 export interface Admin {
   connect(): Promise<void>;
   disconnect(): Promise<void>;
@@ -177,12 +259,29 @@ export interface Admin {
   setOffsets(options: { groupId: string; topic: string; partitions: SeekEntry[] }): Promise<void>;
   resetOffsets(options: { groupId: string; topic: string; earliest: boolean }): Promise<void>;
   describeConfigs(configs: { resources: ResourceConfigQuery[]; includeSynonyms: boolean }): Promise<DescribeConfigResponse>;
+  /** Not implemented (rejects with KafkaJSNotImplemented): the bundled broker has no AlterConfigs API. */
+  alterConfigs(configs: { validateOnly: boolean; resources: IResourceConfig[] }): Promise<any>;
   listGroups(): Promise<{ groups: GroupOverview[] }>;
   deleteGroups(groupIds: string[]): Promise<DeleteGroupsResult[]>;
   describeGroups(groupIds: string[]): Promise<GroupDescriptions>;
+  /** Not implemented (rejects with KafkaJSNotImplemented): the bundled broker has no ACL APIs. */
+  describeAcls(options: AclFilter): Promise<DescribeAclResponse>;
+  /** Not implemented (rejects with KafkaJSNotImplemented): the bundled broker has no ACL APIs. */
+  deleteAcls(options: { filters: AclFilter[] }): Promise<DeleteAclResponse>;
+  /** Not implemented (rejects with KafkaJSNotImplemented): the bundled broker has no ACL APIs. */
+  createAcls(options: { acl: AclEntry[] }): Promise<boolean>;
+  /** Not implemented (rejects with KafkaJSNotImplemented): the bundled broker has no DeleteRecords API. */
+  deleteTopicRecords(options: { topic: string; partitions: SeekEntry[] }): Promise<void>;
+  /** Not implemented (rejects with KafkaJSNotImplemented): the bundled broker has no AlterPartitionReassignments API. */
+  alterPartitionReassignments(request: { topics: PartitionReassignment[]; timeout?: number }): Promise<void>;
+  /** Not implemented (rejects with KafkaJSNotImplemented): the bundled broker has no ListPartitionReassignments API. */
+  listPartitionReassignments(request: { topics?: TopicPartitions[]; timeout?: number }): Promise<ListPartitionReassignmentsResponse>;
   logger(): Logger;
   on(eventName: AdminEvents["CONNECT"], listener: (event: ConnectEvent) => void): RemoveInstrumentationEventListener<typeof eventName>;
   on(eventName: AdminEvents["DISCONNECT"], listener: (event: DisconnectEvent) => void): RemoveInstrumentationEventListener<typeof eventName>;
+  on(eventName: AdminEvents["REQUEST"], listener: (event: RequestEvent) => void): RemoveInstrumentationEventListener<typeof eventName>;
+  on(eventName: AdminEvents["REQUEST_QUEUE_SIZE"], listener: (event: RequestQueueSizeEvent) => void): RemoveInstrumentationEventListener<typeof eventName>;
+  on(eventName: AdminEvents["REQUEST_TIMEOUT"], listener: (event: RequestTimeoutEvent) => void): RemoveInstrumentationEventListener<typeof eventName>;
   on(eventName: AdminEventName, listener: (event: InstrumentationEvent<any>) => void): RemoveInstrumentationEventListener<typeof eventName>;
   readonly events: AdminEvents;
 }

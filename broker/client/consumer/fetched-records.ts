@@ -8,7 +8,8 @@
 // when reading committed, and a batch cut off at the end of the response (it comes whole next time).
 import { gunzipSync } from "node:zlib";
 import { KafkaJSError, KafkaJSNotImplemented } from "../errors.ts";
-import type { IHeaders, KafkaMessage } from "./types.ts";
+import type { IHeaders } from "../types.ts";
+import type { KafkaMessage } from "./types.ts";
 
 const HEADER_SIZE = 61;
 const LOG_OVERHEAD = 12;

@@ -9,12 +9,14 @@ import { Apis } from "../../protocol/apis.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { Cluster } from "../cluster.ts";
 import { KafkaJSError, KafkaJSNonRetriableError, KafkaJSProtocolError } from "../errors.ts";
+import { consumerEvents } from "../events.ts";
+import type { InstrumentationEmitter } from "../instrumentation.ts";
 import type { Logger } from "../logger.ts";
 import type { BrokerConnection } from "../network/broker-connection.ts";
 import type { Retrier } from "../retry.ts";
+import type { TopicOffsets } from "../types.ts";
 import { MemberAssignment } from "./assigner-protocol.ts";
-import { consumerEvents, type ConsumerEventEmitter } from "./events.ts";
-import type { Assigner, IMemberAssignment, TopicOffsets } from "./types.ts";
+import type { Assigner, ConsumerEvents, IMemberAssignment } from "./types.ts";
 
 /** Errors after which the member must join the group again before it may fetch or commit. */
 const REJOIN_ERRORS = new Set<number>([
@@ -44,7 +46,7 @@ export interface GroupJoinResult {
 export interface GroupMembershipOptions {
   cluster: Cluster;
   logger: Logger;
-  emitter: ConsumerEventEmitter;
+  emitter: InstrumentationEmitter<ConsumerEvents>;
   retrier: Retrier;
   groupId: string;
   assigners: Assigner[];
@@ -70,14 +72,13 @@ export interface CommitIdentity {
 export class GroupOffsets {
   private coordinator: BrokerConnection | undefined;
 
-  constructor(protected readonly cluster: Cluster, readonly groupId: string, protected readonly emitter: ConsumerEventEmitter) {}
+  constructor(protected readonly cluster: Cluster, readonly groupId: string, protected readonly emitter: InstrumentationEmitter<ConsumerEvents>) {}
 
   /** The coordinator, on a connection of our own (see the file comment). */
   async coordinatorConnection(): Promise<BrokerConnection> {
     if (this.coordinator) return this.coordinator;
     const shared = await this.cluster.findGroupCoordinator(this.groupId);
-    const colon = shared.address.lastIndexOf(":");
-    const connection = this.cluster.createConnection(shared.address.slice(0, colon), Number(shared.address.slice(colon + 1)));
+    const connection = this.cluster.createConnection(shared.host, shared.port);
     await connection.connect();
     this.coordinator = connection;
     return connection;
@@ -99,7 +100,7 @@ export class GroupOffsets {
     }
     const topics = [...byTopic].map(([name, partitions]) => ({ name, partitions }));
     const coordinator = await this.coordinatorConnection();
-    const response = await this.guard(this.emitter.request(coordinator, Apis.OffsetCommit, {
+    const response = await this.guard(coordinator.request(Apis.OffsetCommit, {
       groupId: this.groupId,
       generationIdOrMemberEpoch: identity.generationId,
       memberId: identity.memberId,
@@ -136,7 +137,7 @@ export class GroupOffsets {
       list.push(partition);
     }
     const coordinator = await this.coordinatorConnection();
-    const response = await this.guard(this.emitter.request(coordinator, Apis.OffsetFetch, {
+    const response = await this.guard(coordinator.request(Apis.OffsetFetch, {
       groupId: this.groupId,
       topics: [...byTopic].map(([name, partitionIndexes]) => ({ name, partitionIndexes })),
     }));
@@ -222,7 +223,7 @@ export class GroupMembership extends GroupOffsets {
   private async joinOnce(topics: string[]): Promise<GroupJoinResult> {
     const { groupId, assigners, sessionTimeout, rebalanceTimeout } = this.options;
     const coordinator = await this.coordinatorConnection();
-    const joined = await this.guard(this.emitter.request(coordinator, Apis.JoinGroup, {
+    const joined = await this.guard(coordinator.request(Apis.JoinGroup, {
       groupId,
       sessionTimeoutMs: sessionTimeout,
       rebalanceTimeoutMs: rebalanceTimeout,
@@ -253,7 +254,7 @@ export class GroupMembership extends GroupOffsets {
       this.logger.debug("Group assignment", { groupId, generationId: this.generationId, groupProtocol: joined.protocolName, members: members.length });
     }
 
-    const synced = await this.guard(this.emitter.request(coordinator, Apis.SyncGroup, {
+    const synced = await this.guard(coordinator.request(Apis.SyncGroup, {
       groupId,
       generationId: this.generationId,
       memberId: this.memberId,
@@ -299,7 +300,7 @@ export class GroupMembership extends GroupOffsets {
     const identity = this.identity;
     try {
       const coordinator = await this.coordinatorConnection();
-      const response = await this.guard(this.emitter.request(coordinator, Apis.Heartbeat, { groupId, generationId: identity.generationId, memberId: identity.memberId, groupInstanceId: null }));
+      const response = await this.guard(coordinator.request(Apis.Heartbeat, { groupId, generationId: identity.generationId, memberId: identity.memberId, groupInstanceId: null }));
       if (response.errorCode === ErrorCode.NONE) {
         this.options.emitter.emit(consumerEvents.HEARTBEAT, { groupId, memberId: identity.memberId, groupGenerationId: identity.generationId });
         return;
@@ -326,6 +327,6 @@ export class GroupMembership extends GroupOffsets {
     const memberId = this.memberId;
     this.memberId = "";
     const coordinator = await this.coordinatorConnection();
-    await this.emitter.request(coordinator, Apis.LeaveGroup, { groupId: this.options.groupId, memberId, members: [{ memberId, groupInstanceId: null }] });
+    await coordinator.request(Apis.LeaveGroup, { groupId: this.options.groupId, memberId, members: [{ memberId, groupInstanceId: null }] });
   }
 }

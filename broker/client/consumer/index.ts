@@ -3,11 +3,14 @@
 // and a crash that restarts the consumer as kafkajs's does. One extension: `assign()` for a
 // standalone consumer that reads chosen partitions without joining a group.
 import { Apis } from "../../protocol/apis.ts";
+import { toGroupDescription } from "../admin/groups.ts";
 import type { Cluster } from "../cluster.ts";
 import { KafkaJSError, KafkaJSNonRetriableError } from "../errors.ts";
+import { consumerEvents } from "../events.ts";
+import { InstrumentationEmitter } from "../instrumentation.ts";
 import type { Logger } from "../logger.ts";
 import { createRetrier, defaultRetry } from "../retry.ts";
-import { consumerEvents, ConsumerEventEmitter, isConsumerEventName } from "./events.ts";
+import type { GroupDescription, InstrumentationEvent, TopicOffsets, TopicPartitions } from "../types.ts";
 import { GroupMembership, GroupOffsets, isRejoinError } from "./group.ts";
 import { partitionKey, PauseState } from "./partition-state.ts";
 import { roundRobin } from "./round-robin-assigner.ts";
@@ -19,17 +22,12 @@ import type {
   ConsumerRunConfig,
   ConsumerSubscribeTopic,
   ConsumerSubscribeTopics,
-  GroupDescription,
-  InstrumentationEvent,
   StandaloneAssignment,
   TopicPartitionOffsetAndMetadata,
-  TopicPartitions,
-  TopicOffsets,
 } from "./types.ts";
 
 export type * from "./types.ts";
 export { AssignerProtocol } from "./assigner-protocol.ts";
-export { consumerEvents } from "./events.ts";
 export const PartitionAssigners = { roundRobin };
 
 export interface CreateConsumerOptions extends ConsumerConfig {
@@ -38,8 +36,6 @@ export interface CreateConsumerOptions extends ConsumerConfig {
 }
 
 type TopicPartitionsInput = Array<{ topic: string; partitions?: number[] }>;
-
-const EVENT_KEYS = Object.keys(consumerEvents).map((key) => `consumer.events.${key}`).join(", ");
 
 export function createConsumer({
   cluster,
@@ -63,7 +59,8 @@ export function createConsumer({
       `Consumer heartbeatInterval (${heartbeatInterval}) must be lower than sessionTimeout (${sessionTimeout}). It is recommended to set heartbeatInterval to approximately a third of the sessionTimeout.`,
     );
   }
-  const emitter = new ConsumerEventEmitter(cluster.clientId);
+  const emitter = new InstrumentationEmitter(consumerEvents, "consumer", logger);
+  cluster.instrument(emitter.network);
   const assignerCluster: AssignerCluster = {
     // As kafkajs's: a topic without metadata (say, a subscription to a topic that does not exist) has no partitions.
     findTopicPartitionMetadata: (topic) => (cluster.hasTopic(topic) ? cluster.topicMetadata(topic).partitions : []),
@@ -125,7 +122,7 @@ export function createConsumer({
   const allTopicNames = async (): Promise<string[]> =>
     cluster.retrier(async () => {
       const connection = await cluster.anyConnection();
-      const response = await emitter.request(connection, Apis.Metadata, { topics: null, allowAutoTopicCreation: false });
+      const response = await connection.request(Apis.Metadata, { topics: null, allowAutoTopicCreation: false });
       return response.topics.map(({ name }) => name);
     });
 
@@ -295,23 +292,10 @@ export function createConsumer({
   const describeGroup = async (): Promise<GroupDescription> =>
     createRetrier(retry)(async () => {
       const coordinator = await cluster.findGroupCoordinator(groupId);
-      const { groups } = await emitter.request(coordinator, Apis.DescribeGroups, { groups: [groupId], includeAuthorizedOperations: false });
+      const { groups } = await coordinator.request(Apis.DescribeGroups, { groups: [groupId], includeAuthorizedOperations: false });
       const group = groups.find((g) => g.groupId === groupId);
       if (!group) throw new KafkaJSError(`Group ${groupId} was not described`);
-      return {
-        errorCode: group.errorCode,
-        groupId: group.groupId,
-        state: group.groupState as GroupDescription["state"],
-        protocolType: group.protocolType,
-        protocol: group.protocolData,
-        members: group.members.map((m) => ({
-          memberId: m.memberId,
-          clientId: m.clientId,
-          clientHost: m.clientHost,
-          memberMetadata: m.memberMetadata,
-          memberAssignment: m.memberAssignment,
-        })),
-      };
+      return toGroupDescription(group);
     });
 
   const validateTopicPartitions = (topicPartitions: TopicPartitionsInput, verb: string): void => {
@@ -350,20 +334,6 @@ export function createConsumer({
     return [...byTopic].map(([topic, partitions]) => ({ topic, partitions: partitions.sort((a, b) => a - b) }));
   };
 
-  const on = (eventName: string, listener: (event: InstrumentationEvent<any>) => unknown): (() => void) => {
-    if (!isConsumerEventName(eventName)) throw new KafkaJSNonRetriableError(`Event name should be one of ${EVENT_KEYS}`);
-    const report = (error: unknown): void => {
-      logger.error(`Failed to execute listener: ${(error as Error)?.message}`, { eventName });
-    };
-    return emitter.addListener(eventName, (event) => {
-      try {
-        Promise.resolve(listener(event)).catch(report);
-      } catch (error) {
-        report(error);
-      }
-    });
-  };
-
   const consumer: Consumer = {
     connect,
     disconnect,
@@ -377,7 +347,7 @@ export function createConsumer({
     pause,
     paused,
     resume,
-    on: on as Consumer["on"],
+    on: ((eventName: string, listener: (event: InstrumentationEvent<any>) => unknown) => emitter.on(eventName, listener)) as Consumer["on"],
     logger: () => logger,
     events: consumerEvents,
   };

@@ -21,21 +21,22 @@ import {
   KafkaJSNumberOfRetriesExceeded,
   KafkaJSProtocolError,
 } from "../errors.ts";
+import { consumerEvents } from "../events.ts";
+import type { InstrumentationEmitter } from "../instrumentation.ts";
 import type { Logger } from "../logger.ts";
 import { createRetrier, defaultRetry, type RetryOptions } from "../retry.ts";
 import { Batch } from "./batch.ts";
-import { consumerEvents, type ConsumerEventEmitter } from "./events.ts";
 import { decodeFetchedRecords } from "./fetched-records.ts";
 import { isRejoinError, type CommitIdentity, type CommittedOffset, type GroupMembership, type GroupOffsets } from "./group.ts";
 import { createPartitionState, EARLIEST, partitionKey, type PauseState, type PartitionState } from "./partition-state.ts";
+import type { Offsets, TopicOffsets } from "../types.ts";
 import type {
+  ConsumerEvents,
   EachBatchHandler,
   EachMessageHandler,
   IBatchProcessEvent,
-  Offsets,
   OffsetsByTopicPartition,
   StandaloneAssignment,
-  TopicOffsets,
 } from "./types.ts";
 
 /** Partition errors that mean our metadata is out of date: refresh and regroup by leader. */
@@ -151,7 +152,7 @@ interface PendingBatch {
 export interface RunnerOptions {
   cluster: Cluster;
   logger: Logger;
-  emitter: ConsumerEventEmitter;
+  emitter: InstrumentationEmitter<ConsumerEvents>;
   groupId: string;
   /** null for a standalone consumer. */
   group: GroupMembership | null;
@@ -576,7 +577,7 @@ export class Runner {
     }
     const connection = await this.options.cluster.connectionTo(nodeId);
     this.options.emitter.emit(consumerEvents.FETCH_START, { nodeId });
-    const response = this.options.emitter.request(connection, Apis.Fetch, {
+    const response = connection.request(Apis.Fetch, {
       replicaId: -1,
       maxWaitMs,
       minBytes,
@@ -639,7 +640,7 @@ export class Runner {
       list.push({ partitionIndex: state.partition, timestamp: state.reset });
     }
     const connection = await this.options.cluster.connectionTo(nodeId);
-    const response = await this.options.emitter.request(connection, Apis.ListOffsets, {
+    const response = await connection.request(Apis.ListOffsets, {
       replicaId: -1,
       isolationLevel: this.options.fetch.readUncommitted ? 0 : 1,
       topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })),

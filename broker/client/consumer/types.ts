@@ -2,12 +2,22 @@
 // kafkajs compiles against this client unchanged. Declared here rather than imported, because
 // kafkajs is only a development dependency.
 import type { Logger } from "../logger.ts";
-import type { PartitionMetadata } from "../cluster.ts";
 import type { RetryOptions } from "../retry.ts";
-
-export interface IHeaders {
-  [key: string]: Buffer | string | (Buffer | string)[] | undefined;
-}
+import type {
+  ConnectEvent,
+  DisconnectEvent,
+  GroupDescription,
+  IHeaders,
+  InstrumentationEvent,
+  Offsets,
+  PartitionMetadata,
+  RemoveInstrumentationEventListener,
+  RequestEvent,
+  RequestQueueSizeEvent,
+  RequestTimeoutEvent,
+  TopicOffsets,
+  TopicPartitions,
+} from "../types.ts";
 
 /** A record from a record batch (magic 2), the only format this client reads. */
 export interface KafkaMessage {
@@ -69,16 +79,10 @@ export interface ConsumerConfig {
   rackId?: string;
 }
 
-export type TopicPartitions = { topic: string; partitions: number[] };
 export type TopicPartition = { topic: string; partition: number };
 export type TopicPartitionOffset = TopicPartition & { offset: string };
 export type TopicPartitionOffsetAndMetadata = TopicPartitionOffset & { metadata?: string | null };
 
-export type PartitionOffset = { partition: number; offset: string };
-export type TopicOffsets = { topic: string; partitions: PartitionOffset[] };
-export interface Offsets {
-  topics: TopicOffsets[];
-}
 export interface OffsetsByTopicPartition {
   topics: TopicOffsets[];
 }
@@ -133,34 +137,6 @@ export type ConsumerSubscribeTopics = { topics: (string | RegExp)[]; fromBeginni
 /** Our extension: the partitions a standalone consumer reads (see Consumer.assign). */
 export type StandaloneAssignment = { topic: string; partitions: number[]; fromBeginning?: boolean };
 
-export type MemberDescription = {
-  clientHost: string;
-  clientId: string;
-  memberId: string;
-  memberAssignment: Buffer;
-  memberMetadata: Buffer;
-};
-
-export type ConsumerGroupState = "Unknown" | "PreparingRebalance" | "CompletingRebalance" | "Stable" | "Dead" | "Empty";
-
-export type GroupDescription = {
-  groupId: string;
-  members: MemberDescription[];
-  protocol: string;
-  protocolType: string;
-  state: ConsumerGroupState;
-  errorCode?: number;
-};
-
-export interface InstrumentationEvent<T> {
-  id: string;
-  type: string;
-  timestamp: number;
-  payload: T;
-}
-
-export type RemoveInstrumentationEventListener<T> = () => void;
-
 export type ConsumerEvents = {
   HEARTBEAT: "consumer.heartbeat";
   COMMIT_OFFSETS: "consumer.commit_offsets";
@@ -179,34 +155,6 @@ export type ConsumerEvents = {
   REQUEST_TIMEOUT: "consumer.network.request_timeout";
   REQUEST_QUEUE_SIZE: "consumer.network.request_queue_size";
 };
-
-export type ConnectEvent = InstrumentationEvent<null>;
-export type DisconnectEvent = InstrumentationEvent<null>;
-export type RequestEvent = InstrumentationEvent<{
-  apiKey: number;
-  apiName: string;
-  apiVersion: number;
-  broker: string;
-  clientId: string;
-  correlationId: number;
-  createdAt: number;
-  duration: number;
-  pendingDuration: number;
-  sentAt: number;
-  size: number;
-}>;
-export type RequestTimeoutEvent = InstrumentationEvent<{
-  apiKey: number;
-  apiName: string;
-  apiVersion: number;
-  broker: string;
-  clientId: string;
-  correlationId: number;
-  createdAt: number;
-  pendingDuration: number;
-  sentAt: number;
-}>;
-export type RequestQueueSizeEvent = InstrumentationEvent<{ broker: string; clientId: string; queueSize: number }>;
 
 export type ConsumerHeartbeatEvent = InstrumentationEvent<{ groupId: string; memberId: string; groupGenerationId: number }>;
 export type ConsumerCommitOffsetsEvent = InstrumentationEvent<{
@@ -252,8 +200,6 @@ export type ConsumerReceivedUnsubcribedTopicsEvent = InstrumentationEvent<{
   topicsNotSubscribed: string[];
 }>;
 
-type ValueOf<T> = T[keyof T];
-
 export type Consumer = {
   connect(): Promise<void>;
   disconnect(): Promise<void>;
@@ -289,7 +235,7 @@ export type Consumer = {
   on(eventName: ConsumerEvents["REQUEST"], listener: (event: RequestEvent) => void): RemoveInstrumentationEventListener<typeof eventName>;
   on(eventName: ConsumerEvents["REQUEST_TIMEOUT"], listener: (event: RequestTimeoutEvent) => void): RemoveInstrumentationEventListener<typeof eventName>;
   on(eventName: ConsumerEvents["REQUEST_QUEUE_SIZE"], listener: (event: RequestQueueSizeEvent) => void): RemoveInstrumentationEventListener<typeof eventName>;
-  on(eventName: ValueOf<ConsumerEvents>, listener: (event: InstrumentationEvent<any>) => void): RemoveInstrumentationEventListener<typeof eventName>;
+  on(eventName: ConsumerEvents[keyof ConsumerEvents], listener: (event: InstrumentationEvent<any>) => void): RemoveInstrumentationEventListener<typeof eventName>;
   logger(): Logger;
   readonly events: ConsumerEvents;
 };

@@ -1,8 +1,10 @@
 // One TCP connection to one broker: frames requests with broker/protocol, pipelines them with
 // correlation ids, negotiates each API's version from the broker's ApiVersions answer, and turns
-// socket trouble into retriable KafkaJSConnectionError.
+// socket trouble into retriable KafkaJSConnectionError. Every request, ApiVersions included, is
+// reported to the optional instrumentation as kafkajs's network events report it.
 //
-// Ownership: a BrokerConnection owns its socket, read buffer and table of in-flight requests.
+// Ownership: a BrokerConnection owns its socket, its frame reader and the table of in-flight
+// requests.
 import { connect as tcpConnect, type Socket } from "node:net";
 import { Apis, type ApiDefinition } from "../../protocol/apis.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
@@ -17,6 +19,21 @@ import {
   KafkaJSServerDoesNotSupportApiKey,
 } from "../errors.ts";
 import type { Logger } from "../logger.ts";
+import { FrameReader } from "./frame-reader.ts";
+import type { RequestDescription, RequestEvent, RequestQueueSizeEvent } from "../types.ts";
+
+export type NetworkEventKind = "request" | "request_timeout" | "request_queue_size";
+
+/**
+ * Where a connection reports its requests: kafkajs's REQUEST, REQUEST_TIMEOUT and
+ * REQUEST_QUEUE_SIZE payloads. `listens` is asked first, so nobody listening costs no payload.
+ */
+export interface NetworkInstrumentation {
+  listens(kind: NetworkEventKind): boolean;
+  request(payload: RequestEvent["payload"]): void;
+  requestTimeout(payload: RequestDescription): void;
+  requestQueueSize(payload: RequestQueueSizeEvent["payload"]): void;
+}
 
 export interface BrokerConnectionOptions {
   host: string;
@@ -25,6 +42,7 @@ export interface BrokerConnectionOptions {
   connectionTimeout: number;
   requestTimeout: number;
   logger: Logger;
+  instrumentation?: NetworkInstrumentation;
 }
 
 export interface RequestOptions {
@@ -37,6 +55,11 @@ export interface RequestOptions {
 }
 
 interface InFlight {
+  api: ApiDefinition<any, any>;
+  version: number;
+  correlationId: number;
+  createdAt: number;
+  sentAt: number;
   decodeBody(payload: Buffer): unknown;
   resolve(body: unknown): void;
   reject(error: Error): void;
@@ -53,11 +76,23 @@ export class BrokerConnection {
   private connecting: Promise<void> | undefined;
   private readonly inFlight = new Map<number, InFlight>();
   private nextCorrelationId = 0;
-  private chunks: Buffer[] = [];
-  private buffered = 0;
+  /** Requests waiting for the connection to open before they can be written. */
+  private waitingToSend = 0;
+  private readonly frames = new FrameReader(
+    (frame) => this.deliver(frame),
+    (size) => this.failCorrupt(size),
+  );
   private versions = new Map<number, VersionRange>();
 
   constructor(private readonly options: BrokerConnectionOptions) {}
+
+  get host(): string {
+    return this.options.host;
+  }
+
+  get port(): number {
+    return this.options.port;
+  }
 
   get address(): string {
     return `${this.options.host}:${this.options.port}`;
@@ -85,8 +120,15 @@ export class BrokerConnection {
   }
 
   async request<Req, Res>(api: ApiDefinition<Req, Res>, body: Req, options: RequestOptions = {}): Promise<Res> {
-    await this.connect();
-    return this.send(api, options.version ?? this.versionFor(api), body, options);
+    if (this.isConnected) return this.send(api, options.version ?? this.versionFor(api), body, options);
+    const createdAt = Date.now();
+    this.changeWaitingToSend(+1);
+    try {
+      await this.connect();
+    } finally {
+      this.changeWaitingToSend(-1);
+    }
+    return this.send(api, options.version ?? this.versionFor(api), body, options, undefined, createdAt);
   }
 
   disconnect(): void {
@@ -111,16 +153,24 @@ export class BrokerConnection {
       });
     });
     socket.setNoDelay(true);
-    socket.on("data", (chunk: Buffer) => this.onData(chunk));
+    socket.on("data", (chunk: Buffer) => this.frames.push(chunk));
     socket.on("error", (err) => this.options.logger.debug("connection error", { broker: this.address, error: err.message }));
     socket.on("close", () => {
-      if (this.socket === socket) this.socket = undefined;
-      this.chunks = [];
-      this.buffered = 0;
+      // A socket replaced already (disconnect, then a reconnect) has nothing left here to fail.
+      if (this.socket !== socket) return;
+      this.socket = undefined;
       this.failAll(new KafkaJSConnectionClosedError(`Connection to ${this.address} closed`, host, port));
     });
+    this.frames.reset();
     this.socket = socket;
-    await this.negotiateVersions();
+    try {
+      await this.negotiateVersions();
+    } catch (error) {
+      // Without versions the connection is of no use: the next request starts over.
+      if (this.socket === socket) this.socket = undefined;
+      socket.destroy();
+      throw error;
+    }
   }
 
   /** Asks with ApiVersions v3 and steps down on UNSUPPORTED_VERSION, reading the v0 layout it then gets. */
@@ -146,6 +196,7 @@ export class BrokerConnection {
     body: Req,
     options: RequestOptions,
     decodeBody: (payload: Buffer) => unknown = (payload) => decodeResponse(api, version, payload).body,
+    createdAt?: number,
   ): Promise<Res> {
     const socket = this.socket;
     if (!socket || socket.destroyed) {
@@ -154,19 +205,58 @@ export class BrokerConnection {
     const correlationId = this.nextCorrelationId;
     this.nextCorrelationId = (this.nextCorrelationId + 1) & 0x7fffffff;
     const frame = encodeRequest(api, version, correlationId, this.options.clientId, body);
+    const sentAt = Date.now();
     if (options.expectResponse === false) {
       this.write(socket, frame);
+      // As kafkajs: a request without a response counts as answered once written, with size 0.
+      if (this.options.instrumentation?.listens("request")) {
+        this.options.instrumentation.request({ ...this.describe({ api, version, correlationId, createdAt: createdAt ?? sentAt, sentAt }), duration: 0, size: 0 });
+      }
       return Promise.resolve(undefined as Res);
     }
     return new Promise<Res>((resolve, reject) => {
       const timeoutMs = this.options.requestTimeout + (options.extraTimeout ?? 0);
       const timer = setTimeout(() => {
         this.inFlight.delete(correlationId);
-        reject(new KafkaJSRequestTimeoutError(`Request ${api.name}(version: ${version}) timed out`, this.address, correlationId));
+        const description = this.describe(waiting);
+        reject(new KafkaJSRequestTimeoutError(`Request ${api.name}(key: ${api.apiKey}, version: ${version}) timed out`, description));
+        if (this.options.instrumentation?.listens("request_timeout")) this.options.instrumentation.requestTimeout(description);
       }, timeoutMs);
-      this.inFlight.set(correlationId, { decodeBody, resolve: resolve as (body: unknown) => void, reject, timer });
+      const waiting: InFlight = {
+        api,
+        version,
+        correlationId,
+        createdAt: createdAt ?? sentAt,
+        sentAt,
+        decodeBody,
+        resolve: resolve as (body: unknown) => void,
+        reject,
+        timer,
+      };
+      this.inFlight.set(correlationId, waiting);
       this.write(socket, frame);
     });
+  }
+
+  private describe({ api, version, correlationId, createdAt, sentAt }: Pick<InFlight, "api" | "version" | "correlationId" | "createdAt" | "sentAt">): RequestDescription {
+    return {
+      apiKey: api.apiKey,
+      apiName: api.name,
+      apiVersion: version,
+      broker: this.address,
+      clientId: this.options.clientId,
+      correlationId,
+      createdAt,
+      sentAt,
+      pendingDuration: sentAt - createdAt,
+    };
+  }
+
+  private changeWaitingToSend(delta: number): void {
+    this.waitingToSend += delta;
+    if (this.options.instrumentation?.listens("request_queue_size")) {
+      this.options.instrumentation.requestQueueSize({ broker: this.address, clientId: this.options.clientId, queueSize: this.waitingToSend });
+    }
   }
 
   private write(socket: Socket, frame: Buffer[]): void {
@@ -179,22 +269,7 @@ export class BrokerConnection {
     socket.uncork();
   }
 
-  private onData(chunk: Buffer): void {
-    this.chunks.push(chunk);
-    this.buffered += chunk.length;
-    while (this.buffered >= 4) {
-      const head = this.chunks[0]!.length >= 4 ? this.chunks[0]! : Buffer.concat(this.chunks);
-      const size = head.readInt32BE(0);
-      if (this.buffered < 4 + size) return;
-      const all = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.buffered);
-      const payload = all.subarray(4, 4 + size);
-      const rest = all.subarray(4 + size);
-      this.chunks = rest.length > 0 ? [rest] : [];
-      this.buffered = rest.length;
-      this.deliver(payload);
-    }
-  }
-
+  /** `payload` is the frame after its length prefix: correlation id, then header and body. */
   private deliver(payload: Buffer): void {
     const correlationId = payload.readInt32BE(0);
     const waiting = this.inFlight.get(correlationId);
@@ -206,6 +281,17 @@ export class BrokerConnection {
     } catch (err) {
       waiting.reject(new KafkaJSConnectionError(`Malformed response from ${this.address}: ${(err as Error).message}`, { broker: this.address, cause: err }));
     }
+    if (this.options.instrumentation?.listens("request")) {
+      this.options.instrumentation.request({ ...this.describe(waiting), duration: Date.now() - waiting.sentAt, size: payload.length });
+    }
+  }
+
+  /** A length prefix no broker sends: the stream cannot be followed any further. */
+  private failCorrupt(size: number): void {
+    const socket = this.socket;
+    this.socket = undefined;
+    socket?.destroy();
+    this.failAll(new KafkaJSConnectionError(`Response from ${this.address} announces an impossible size of ${size} bytes`, { broker: this.address }));
   }
 
   private failAll(error: Error): void {

@@ -21,12 +21,12 @@ import {
   KafkaJSNonRetriableError,
   KafkaJSNumberOfRetriesExceeded,
   KafkaJSProtocolError,
-  KafkaJSRequestTimeoutError,
 } from "../errors.ts";
+import { producerEvents } from "../events.ts";
+import type { InstrumentationEmitter } from "../instrumentation.ts";
 import type { Logger } from "../logger.ts";
 import type { BrokerConnection } from "../network/broker-connection.ts";
 import { codecFor } from "./compression.ts";
-import { events, type Instrumentation } from "./instrumentation.ts";
 import {
   encodeRecordsSection,
   encodeUncompressedBatch,
@@ -36,7 +36,7 @@ import {
   type RecordSource,
   type RecordsLayout,
 } from "./record-batch-encoder.ts";
-import type { Message, PartitionerArgs, RecordMetadata, TopicMessages } from "./types.ts";
+import type { Message, PartitionerArgs, ProducerEvents, RecordMetadata, TopicMessages } from "./types.ts";
 
 export interface RetrySchedule {
   retries: number;
@@ -54,7 +54,7 @@ export interface ProducerIdentity {
 export interface BatchSenderOptions {
   cluster: Cluster;
   logger: Logger;
-  instrumentation: Instrumentation;
+  instrumentation: InstrumentationEmitter<ProducerEvents>;
   clientId: string;
   partitioner: (args: PartitionerArgs) => number;
   retry: RetrySchedule;
@@ -206,7 +206,6 @@ export class BatchSender {
   private metadataLoadedAt = Date.now();
   private refreshing: Promise<void> | undefined;
   private closed = false;
-  private requestCounter = 0;
 
   constructor(private readonly options: BatchSenderOptions) {}
 
@@ -334,7 +333,7 @@ export class BatchSender {
     }
 
     for (const [nodeId, queueSize] of deferred) {
-      this.options.instrumentation.emit(events.REQUEST_QUEUE_SIZE, { broker: this.brokerAddress(nodeId), clientId: this.options.clientId, queueSize });
+      this.options.instrumentation.emit(producerEvents.REQUEST_QUEUE_SIZE, { broker: this.brokerAddress(nodeId), clientId: this.options.clientId, queueSize });
     }
     for (const request of requests.values()) {
       if (request.batches.length > 0) {
@@ -454,14 +453,11 @@ export class BatchSender {
 
   private async sendRequest(request: OutgoingRequest): Promise<void> {
     const { nodeId, options, batches } = request;
-    const { cluster, instrumentation } = this.options;
+    const { cluster } = this.options;
     this.requestsInFlight.set(nodeId, (this.requestsInFlight.get(nodeId) ?? 0) + 1);
-    const createdAt = Date.now();
-    let sentAt = createdAt;
     let connection: BrokerConnection | undefined;
     let response: ProduceResponse | undefined;
     let failure: Error | undefined;
-    const correlationId = this.requestCounter++;
     try {
       const encoded = await Promise.all(batches.map((batch) => batch.records));
       if (this.closed) throw new KafkaJSNonRetriableError("The producer disconnected before these messages were sent");
@@ -477,24 +473,13 @@ export class BatchSender {
         if (!partitionData) topicData.set(batch.queue.topic, (partitionData = []));
         partitionData.push({ index: batch.queue.partition, records: encoded[i]! });
       });
-      sentAt = Date.now();
       response = await connection.request(
         Apis.Produce,
         { transactionalId: null, acks: options.acks, timeoutMs: options.timeout, topicData: [...topicData].map(([name, partitionData]) => ({ name, partitionData })) },
         { expectResponse: options.acks !== 0 },
       );
-      if (instrumentation.listens(events.REQUEST)) {
-        instrumentation.emit(events.REQUEST, {
-          ...this.requestDescription(connection, correlationId, createdAt, sentAt),
-          duration: Date.now() - sentAt,
-          size: requestSize(this.options.clientId, topicData, encoded),
-        });
-      }
     } catch (error) {
       failure = error instanceof Error ? error : new Error(String(error));
-      if (error instanceof KafkaJSRequestTimeoutError && connection) {
-        instrumentation.emit(events.REQUEST_TIMEOUT, this.requestDescription(connection, correlationId, createdAt, sentAt));
-      }
     } finally {
       this.requestsInFlight.set(nodeId, this.requestsInFlight.get(nodeId)! - 1);
     }
@@ -611,30 +596,8 @@ export class BatchSender {
     const broker = this.options.cluster.brokers.find((b) => b.nodeId === nodeId);
     return broker ? `${broker.host}:${broker.port}` : `node ${nodeId}`;
   }
-
-  private requestDescription(connection: BrokerConnection, correlationId: number, createdAt: number, sentAt: number) {
-    return {
-      apiKey: Apis.Produce.apiKey,
-      apiName: Apis.Produce.name,
-      apiVersion: connection.versionFor(Apis.Produce),
-      broker: connection.address,
-      clientId: this.options.clientId,
-      correlationId,
-      createdAt,
-      sentAt,
-      pendingDuration: sentAt - createdAt,
-    };
-  }
 }
 
 function sameOptions(a: SendOptions, b: SendOptions): boolean {
   return a === b || (a.acks === b.acks && a.timeout === b.timeout && a.compression === b.compression);
-}
-
-/** Bytes of the Produce request on the wire (v3–v8 layout: no tagged fields). */
-function requestSize(clientId: string, topicData: Map<string, { index: number; records: Buffer }[]>, encoded: Buffer[]): number {
-  let size = 4 + 2 + 2 + 4 + 2 + Buffer.byteLength(clientId) + 2 + 2 + 4 + 4;
-  for (const [name, partitions] of topicData) size += 2 + Buffer.byteLength(name) + 4 + partitions.length * 8;
-  for (const batch of encoded) size += batch.length;
-  return size;
 }

@@ -7,11 +7,12 @@ import { Apis } from "../../protocol/apis.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { Cluster } from "../cluster.ts";
 import { KafkaJSError, KafkaJSNonRetriableError, KafkaJSNotImplemented, KafkaJSProtocolError } from "../errors.ts";
+import { producerEvents } from "../events.ts";
+import { InstrumentationEmitter } from "../instrumentation.ts";
 import type { Logger } from "../logger.ts";
 import { createRetrier, defaultRetry } from "../retry.ts";
 import { BatchSender, type ProducerIdentity } from "./batch-sender.ts";
 import { codecFor, CompressionTypes } from "./compression.ts";
-import { events, Instrumentation } from "./instrumentation.ts";
 import { DefaultPartitioner } from "./partitioners.ts";
 import type { Producer, ProducerBatch, ProducerConfig, ProducerRecord, RecordMetadata, TopicMessages, Transaction } from "./types.ts";
 
@@ -55,7 +56,8 @@ export function createProducer(options: CreateProducerOptions): Producer {
 
   let status: ConnectionStatus = "disconnected";
   const retrier = createRetrier(retryOptions);
-  const instrumentation = new Instrumentation(logger);
+  const instrumentation = new InstrumentationEmitter(producerEvents, "producer", logger);
+  cluster.instrument(instrumentation.network);
   const identity: ProducerIdentity = { producerId: -1n, producerEpoch: -1 };
   let identityInitialized = false;
   const sender = new BatchSender({
@@ -122,17 +124,17 @@ export function createProducer(options: CreateProducerOptions): Producer {
       if (idempotent && !identityInitialized) await initProducerId();
       sender.open();
       status = "connected";
-      instrumentation.emit(events.CONNECT);
+      instrumentation.emit(producerEvents.CONNECT);
     },
     async disconnect() {
       status = "disconnecting";
       sender.close(new KafkaJSNonRetriableError("The producer disconnected before these messages were sent"));
       await cluster.disconnect();
       status = "disconnected";
-      instrumentation.emit(events.DISCONNECT);
+      instrumentation.emit(producerEvents.DISCONNECT);
     },
     isIdempotent: () => idempotent,
-    events,
+    events: producerEvents,
     on: (eventName: string, listener: (event: any) => void) => instrumentation.on(eventName, listener),
     send,
     sendBatch,

@@ -4,7 +4,8 @@
 // The legacy one reproduces kafkajs 1.x's hash, floating-point quirks included, for apps that
 // must keep their old key placement.
 import { randomInt } from "node:crypto";
-import type { ICustomPartitioner, PartitionerArgs, PartitionMetadata } from "./types.ts";
+import type { PartitionMetadata } from "../types.ts";
+import type { ICustomPartitioner, PartitionerArgs } from "./types.ts";
 
 type KeyHash = (key: Buffer, length: number) => number;
 

@@ -8,7 +8,8 @@
 // back to back).
 import { crc32c } from "@node-rs/crc32";
 import { BATCH_HEADER_SIZE, BATCH_LOG_OVERHEAD, BatchField, CURRENT_MAGIC, makeAttributes } from "../../protocol/records.ts";
-import type { IHeaders, Message } from "./types.ts";
+import type { IHeaders } from "../types.ts";
+import type { Message } from "./types.ts";
 
 /** One send's messages for the partition, and the timestamp of those that carry none. */
 export interface RecordSource {

@@ -1,15 +1,20 @@
 // The producer's public shapes, as kafkajs declares them, so an app's types compile unchanged
 // against either client.
-import type { PartitionMetadata } from "../cluster.ts";
 import type { Logger } from "../logger.ts";
 import type { RetryOptions } from "../retry.ts";
+import type {
+  ConnectEvent,
+  DisconnectEvent,
+  IHeaders,
+  InstrumentationEvent,
+  Offsets,
+  PartitionMetadata,
+  RemoveInstrumentationEventListener,
+  RequestEvent,
+  RequestQueueSizeEvent,
+  RequestTimeoutEvent,
+} from "../types.ts";
 import type { CompressionTypes } from "./compression.ts";
-
-export type { PartitionMetadata };
-
-export interface IHeaders {
-  [key: string]: Buffer | string | (Buffer | string)[] | undefined;
-}
 
 export interface Message {
   key?: Buffer | string | null;
@@ -83,47 +88,6 @@ export type RecordMetadata = {
   logStartOffset?: string;
 };
 
-export interface InstrumentationEvent<T> {
-  id: string;
-  type: string;
-  timestamp: number;
-  payload: T;
-}
-
-export type RemoveInstrumentationEventListener<T> = () => void;
-
-export type ConnectEvent = InstrumentationEvent<null>;
-export type DisconnectEvent = InstrumentationEvent<null>;
-export type RequestEvent = InstrumentationEvent<{
-  apiKey: number;
-  apiName: string;
-  apiVersion: number;
-  broker: string;
-  clientId: string;
-  correlationId: number;
-  createdAt: number;
-  duration: number;
-  pendingDuration: number;
-  sentAt: number;
-  size: number;
-}>;
-export type RequestTimeoutEvent = InstrumentationEvent<{
-  apiKey: number;
-  apiName: string;
-  apiVersion: number;
-  broker: string;
-  clientId: string;
-  correlationId: number;
-  createdAt: number;
-  pendingDuration: number;
-  sentAt: number;
-}>;
-export type RequestQueueSizeEvent = InstrumentationEvent<{
-  broker: string;
-  clientId: string;
-  queueSize: number;
-}>;
-
 export type ProducerEvents = {
   CONNECT: "producer.connect";
   DISCONNECT: "producer.disconnect";
@@ -131,10 +95,6 @@ export type ProducerEvents = {
   REQUEST_TIMEOUT: "producer.network.request_timeout";
   REQUEST_QUEUE_SIZE: "producer.network.request_queue_size";
 };
-
-type ValueOf<T> = T[keyof T];
-
-export type Offsets = { topics: { topic: string; partitions: { partition: number; offset: string }[] }[] };
 
 type Sender = {
   send(record: ProducerRecord): Promise<RecordMetadata[]>;
@@ -158,7 +118,7 @@ export type Producer = Sender & {
   on(eventName: ProducerEvents["REQUEST"], listener: (event: RequestEvent) => void): RemoveInstrumentationEventListener<typeof eventName>;
   on(eventName: ProducerEvents["REQUEST_QUEUE_SIZE"], listener: (event: RequestQueueSizeEvent) => void): RemoveInstrumentationEventListener<typeof eventName>;
   on(eventName: ProducerEvents["REQUEST_TIMEOUT"], listener: (event: RequestTimeoutEvent) => void): RemoveInstrumentationEventListener<typeof eventName>;
-  on(eventName: ValueOf<ProducerEvents>, listener: (event: InstrumentationEvent<any>) => void): RemoveInstrumentationEventListener<typeof eventName>;
+  on(eventName: ProducerEvents[keyof ProducerEvents], listener: (event: InstrumentationEvent<any>) => void): RemoveInstrumentationEventListener<typeof eventName>;
   /** Transactions are not supported: always rejects with KafkaJSNotImplemented. */
   transaction(): Promise<Transaction>;
   logger(): Logger;

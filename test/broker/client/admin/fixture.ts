@@ -2,15 +2,14 @@
 // call on both and compare what comes back.
 import { Kafka as KafkajsKafka, logLevel as kafkajsLogLevel, type Admin as KafkajsAdmin } from "kafkajs";
 import { createAdmin, type Admin } from "../../../../broker/client/admin/index.ts";
-import { Cluster } from "../../../../broker/client/cluster.ts";
-import { createLogger, logLevel } from "../../../../broker/client/logger.ts";
 import type { RetryOptions } from "../../../../broker/client/retry.ts";
 import { startBroker, type BrokerProcess } from "../../../helpers/broker-process.ts";
+import { ourCluster, quickGroupBrokerConfig, silentLogger } from "../helpers.ts";
+
+export { rejectionOf } from "../helpers.ts";
 
 /** Few, quick retries: errors that kafkajs reports after retrying arrive within a second. */
 export const quickRetry: RetryOptions = { retries: 2, initialRetryTime: 50, maxRetryTime: 200 };
-
-export const groupBrokerConfig = { "group.min.session.timeout.ms": 1000, "group.initial.rebalance.delay.ms": 0 };
 
 export interface AdminFixture {
   broker: BrokerProcess;
@@ -21,13 +20,12 @@ export interface AdminFixture {
 }
 
 export function createOurAdmin(address: string, retry: RetryOptions = quickRetry): Admin {
-  const logger = createLogger(logLevel.NOTHING);
-  const cluster = new Cluster({ brokers: [address], clientId: "admin-test", connectionTimeout: 1000, requestTimeout: 10_000, retry, logger, allowAutoTopicCreation: false });
-  return createAdmin({ cluster, logger: logger.namespace("Admin") });
+  const cluster = ourCluster(address, { clientId: "admin-test", requestTimeout: 10_000, retry, allowAutoTopicCreation: false });
+  return createAdmin({ cluster, logger: silentLogger.namespace("Admin") });
 }
 
 export async function startAdmins(): Promise<AdminFixture> {
-  const broker = await startBroker({ config: groupBrokerConfig });
+  const broker = await startBroker({ config: quickGroupBrokerConfig });
   const kafka = new KafkajsKafka({ clientId: "kafkajs-admin-test", brokers: [broker.address], logLevel: kafkajsLogLevel.NOTHING, retry: quickRetry });
   const ours = createOurAdmin(broker.address);
   const kafkajs = kafka.admin();
@@ -55,14 +53,4 @@ export function errorShape(error: unknown): Record<string, unknown> {
   if (e.errors !== undefined) shape.errors = e.errors.map(errorShape);
   if (e.groups !== undefined) shape.groups = e.groups.map((g) => ({ groupId: g.groupId, errorCode: g.errorCode, error: g.error && errorShape(g.error) }));
   return shape;
-}
-
-/** The rejection of `promise`; fails if it resolves. */
-export async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error("expected a rejection, but the call succeeded");
 }

@@ -101,6 +101,22 @@ describe("admin: consumer groups, events and logger", () => {
     assert.ok(seen.every((e) => typeof e.timestamp === "number" && e.id !== undefined));
   });
 
+  it("when listening to REQUEST, then every request of the admin is reported, with each connection's own correlation ids", async () => {
+    const admin = createOurAdmin(fx.broker.address);
+    const requests: Array<{ apiName: string; correlationId: number; broker: string; clientId: string }> = [];
+    admin.on(admin.events.REQUEST, (event) => { requests.push(event.payload); });
+    try {
+      await admin.connect();
+      await admin.listTopics();
+      await admin.describeGroups(["no-such-group"]);
+    } finally {
+      await admin.disconnect();
+    }
+    for (const apiName of ["ApiVersions", "Metadata", "FindCoordinator", "DescribeGroups"]) assert.ok(requests.some((r) => r.apiName === apiName), apiName);
+    assert.ok(requests.every((r) => r.broker === fx.broker.address && r.clientId === "admin-test"));
+    assert.equal(new Set(requests.map((r) => `${r.broker} ${r.correlationId}`)).size, requests.length);
+  });
+
   it("when listening to an unknown event, then the same KafkaJSNonRetriableError as kafkajs", () => {
     const attempt = (admin: { on(name: never, listener: () => void): unknown }) => {
       try {

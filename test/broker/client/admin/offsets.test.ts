@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { KafkaJSNonRetriableError } from "../../../../broker/client/errors.ts";
 import { errorShape, rejectionOf, startAdmins, type AdminFixture } from "./fixture.ts";
+import { waitFor } from "../helpers.ts";
 
 const TOPIC = "offsets-topic";
 
@@ -88,6 +89,43 @@ describe("admin: topic offsets and committed offsets", () => {
     ]);
     // Each client reads what the other wrote.
     assert.deepEqual(await fx.kafkajs.fetchOffsets({ groupId: "set-ours", topics: [TOPIC] }), await fx.ours.fetchOffsets({ groupId: "set-ours", topics: [TOPIC] }));
+  });
+
+  it("when offsets are set for a group that did not exist, then it is an Empty \"consumer\" group afterwards, as after kafkajs's setOffsets", async () => {
+    const partitions = [{ partition: 0, offset: "1" }];
+    await Promise.all([
+      fx.ours.setOffsets({ groupId: "new-ours", topic: TOPIC, partitions }),
+      fx.kafkajs.setOffsets({ groupId: "new-kafkajs", topic: TOPIC, partitions }),
+    ]);
+    const { groups } = await fx.ours.describeGroups(["new-ours", "new-kafkajs"]);
+    const shape = ({ state, protocolType, members }: { state: string; protocolType: string; members: unknown[] }) => ({ state, protocolType, members });
+    assert.deepEqual(shape(groups[0]!), shape(groups[1]!));
+    assert.deepEqual(shape(groups[0]!), { state: "Empty", protocolType: "consumer", members: [] });
+    const listed = (await fx.ours.listGroups()).groups.filter((g) => g.groupId.startsWith("new-")).sort((a, b) => a.groupId.localeCompare(b.groupId));
+    assert.deepEqual(listed, [{ groupId: "new-kafkajs", protocolType: "consumer" }, { groupId: "new-ours", protocolType: "consumer" }]);
+    assert.deepEqual((await fx.ours.fetchOffsets({ groupId: "new-ours", topics: [TOPIC] }))[0]!.partitions[0], { partition: 0, offset: "1", metadata: null });
+  });
+
+  it("when the group has running members, then setOffsets refuses with kafkajs's error and leaves the group as it was", async () => {
+    const consumer = fx.kafka.consumer({ groupId: "busy-group", sessionTimeout: 6000, heartbeatInterval: 500 });
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: [TOPIC] });
+      let joined = false;
+      consumer.on(consumer.events.GROUP_JOIN, () => { joined = true; });
+      await consumer.run({ eachMessage: async () => undefined });
+      await waitFor(() => joined, "the kafkajs member joining");
+      const partitions = [{ partition: 0, offset: "1" }];
+      const ours = await rejectionOf(fx.ours.setOffsets({ groupId: "busy-group", topic: TOPIC, partitions }));
+      const theirs = await rejectionOf(fx.kafkajs.setOffsets({ groupId: "busy-group", topic: TOPIC, partitions }));
+      assert.ok(ours instanceof KafkaJSNonRetriableError);
+      assert.deepEqual([ours.name, ours.message], [theirs.name, theirs.message]);
+      assert.equal(ours.message, "The consumer group must have no running instances, current state: Stable");
+      const [group] = (await fx.ours.describeGroups(["busy-group"])).groups;
+      assert.deepEqual([group!.state, group!.members.length], ["Stable", 1]);
+    } finally {
+      await consumer.disconnect();
+    }
   });
 
   it("when offsets are reset, then -2/-1 are stored, and resolveOffsets turns them into real offsets and commits those, as kafkajs", async () => {

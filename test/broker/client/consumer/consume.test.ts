@@ -1,48 +1,28 @@
 // Our consumer against the real broker, with test data produced by the real kafkajs producer:
 // what arrives, in which order, what is committed, and the controls an app has over it.
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { CompressionTypes } from "kafkajs";
 import { Apis } from "../../../../broker/protocol/apis.ts";
-import { startBroker, type BrokerProcess } from "../../../helpers/broker-process.ts";
 import { WireClient } from "../../../helpers/wire-client.ts";
-import type { Consumer, EachBatchPayload, InstrumentationEvent } from "../../../../broker/client/consumer/index.ts";
+import type { Consumer, EachBatchPayload, InstrumentationEvent } from "../../../../broker/client/index.ts";
 import {
-  cleanupAll,
-  connectRig,
   inOrderPerPartition,
   ourConsumer,
   quickConsumerConfig,
-  quickGroupBrokerConfig,
   range,
   sleep,
+  useConsumerSuite,
   waitFor,
   type Received,
-  type TestRig,
 } from "./helpers.ts";
 
 describe("consumer", () => {
-  let broker: BrokerProcess | undefined;
-  let rig: TestRig | undefined;
-  const consumers: Consumer[] = [];
-
-  before(async () => {
-    broker = await startBroker({ config: quickGroupBrokerConfig });
-    rig = await connectRig(broker);
-  });
-
-  after(async () => {
-    await cleanupAll(
-      ...consumers.map((c) => () => c.disconnect()),
-      () => rig?.producer.disconnect(),
-      () => rig?.admin.disconnect(),
-      () => broker?.cleanup(),
-    );
-  });
+  const suite = useConsumerSuite();
 
   const consumer = (groupId: string, extra: Parameters<typeof quickConsumerConfig>[1] = {}): Consumer => {
-    const created = ourConsumer(broker!.address, quickConsumerConfig(groupId, extra));
-    consumers.push(created);
+    const created = ourConsumer(suite.broker().address, quickConsumerConfig(groupId, extra));
+    suite.track(created);
     return created;
   };
 
@@ -58,20 +38,20 @@ describe("consumer", () => {
   };
 
   const committed = async (groupId: string, topic: string): Promise<Record<number, string>> => {
-    const [entry] = await rig!.admin.fetchOffsets({ groupId, topics: [topic] });
+    const [entry] = await suite.rig().admin.fetchOffsets({ groupId, topics: [topic] });
     return Object.fromEntries(entry!.partitions.map((p) => [p.partition, p.offset]));
   };
 
   it("when a topic is consumed, then every message arrives once, in order per key, with key, value, headers and timestamp intact", async () => {
     const topic = "all-messages";
-    await rig!.createTopic(topic, 4);
+    await suite.rig().createTopic(topic, 4);
     const sent = range(400).map((i) => ({
       key: `key-${i % 10}`,
       value: `value-${i}`,
       timestamp: String(1_700_000_000_000 + i),
       headers: { seq: String(i), multi: ["first", "second"] },
     }));
-    for (let i = 0; i < sent.length; i += 50) await rig!.producer.send({ topic, messages: sent.slice(i, i + 50) });
+    for (let i = 0; i < sent.length; i += 50) await suite.rig().producer.send({ topic, messages: sent.slice(i, i + 50) });
 
     const c = consumer("all-messages-group");
     const seen: Array<{ partition: number; offset: string; key: string; value: string; timestamp: string; seq: string; multi: string[] }> = [];
@@ -115,9 +95,9 @@ describe("consumer", () => {
 
   it("when kafkajs produces gzip batches, then eachBatch reads them with kafkajs's batch API", async () => {
     const topic = "gzip-batches";
-    await rig!.createTopic(topic, 1);
-    await rig!.producer.send({ topic, compression: CompressionTypes.GZIP, messages: range(300).map((i) => ({ key: `k${i}`, value: `gzip-${i}`.repeat(5) })) });
-    await rig!.producer.send({ topic, compression: CompressionTypes.GZIP, messages: range(300).map((i) => ({ key: `k${300 + i}`, value: `gzip-${300 + i}`.repeat(5) })) });
+    await suite.rig().createTopic(topic, 1);
+    await suite.rig().producer.send({ topic, compression: CompressionTypes.GZIP, messages: range(300).map((i) => ({ key: `k${i}`, value: `gzip-${i}`.repeat(5) })) });
+    await suite.rig().producer.send({ topic, compression: CompressionTypes.GZIP, messages: range(300).map((i) => ({ key: `k${300 + i}`, value: `gzip-${300 + i}`.repeat(5) })) });
 
     const c = consumer("gzip-group");
     const values: string[] = [];
@@ -146,8 +126,8 @@ describe("consumer", () => {
 
   it("when two groups read a topic, then each keeps its own offsets and resumes after a disconnect from its commit", async () => {
     const topic = "two-groups";
-    await rig!.createTopic(topic, 2);
-    await rig!.producer.send({ topic, messages: range(100).map((i) => ({ value: `first-${i}`, partition: i % 2 })) });
+    await suite.rig().createTopic(topic, 2);
+    await suite.rig().producer.send({ topic, messages: range(100).map((i) => ({ value: `first-${i}`, partition: i % 2 })) });
 
     const a1 = consumer("two-groups-a");
     const b1 = consumer("two-groups-b");
@@ -161,7 +141,7 @@ describe("consumer", () => {
     assert.deepEqual(await committed("two-groups-a", topic), { 0: "50", 1: "50" });
     assert.deepEqual(await committed("two-groups-b", topic), { 0: "50", 1: "50" });
 
-    await rig!.producer.send({ topic, messages: range(20).map((i) => ({ value: `second-${i}`, partition: i % 2 })) });
+    await suite.rig().producer.send({ topic, messages: range(20).map((i) => ({ value: `second-${i}`, partition: i % 2 })) });
     const a2 = consumer("two-groups-a");
     const moreA: Received[] = [];
     await collect(a2, topic, moreA);
@@ -175,8 +155,8 @@ describe("consumer", () => {
 
   it("when the consumer seeks, then consumption continues from the sought offset", async () => {
     const topic = "seek";
-    await rig!.createTopic(topic, 1);
-    await rig!.producer.send({ topic, messages: range(100).map((i) => ({ value: `m-${i}` })) });
+    await suite.rig().createTopic(topic, 1);
+    await suite.rig().producer.send({ topic, messages: range(100).map((i) => ({ value: `m-${i}` })) });
     const c = consumer("seek-group");
     const received: Received[] = [];
     await collect(c, topic, received);
@@ -192,7 +172,7 @@ describe("consumer", () => {
 
   it("when a partition is paused, then nothing more of it is handed over until it is resumed", async () => {
     const topic = "pause-resume";
-    await rig!.createTopic(topic, 2);
+    await suite.rig().createTopic(topic, 2);
     const c = consumer("pause-group");
     const received: Received[] = [];
     let pauseNext = true;
@@ -207,9 +187,9 @@ describe("consumer", () => {
         }
       },
     });
-    await rig!.producer.send({ topic, messages: range(10).map((i) => ({ value: `p0-${i}`, partition: 0 })) });
+    await suite.rig().producer.send({ topic, messages: range(10).map((i) => ({ value: `p0-${i}`, partition: 0 })) });
     await waitFor(() => received.length >= 1, "the first message of partition 0");
-    await rig!.producer.send({ topic, messages: range(10).map((i) => ({ value: `p1-${i}`, partition: 1 })) });
+    await suite.rig().producer.send({ topic, messages: range(10).map((i) => ({ value: `p1-${i}`, partition: 1 })) });
     await waitFor(() => received.filter((m) => m.partition === 1).length >= 10, "partition 1 flows while 0 is paused");
     await sleep(500);
     assert.equal(received.filter((m) => m.partition === 0).length, 1, "partition 0 paused after its first message");
@@ -228,9 +208,9 @@ describe("consumer", () => {
 
   it("when partitionsConsumedConcurrently is 3, then up to 3 partitions are handled at once, each strictly in order", async () => {
     const topic = "concurrent";
-    await rig!.createTopic(topic, 6);
+    await suite.rig().createTopic(topic, 6);
     for (let round = 0; round < 5; round++) {
-      await rig!.producer.send({ topic, messages: range(120).map((i) => ({ value: `r${round}-${i}`, partition: i % 6 })) });
+      await suite.rig().producer.send({ topic, messages: range(120).map((i) => ({ value: `r${round}-${i}`, partition: i % 6 })) });
     }
     const c = consumer("concurrent-group");
     const received: Received[] = [];
@@ -260,10 +240,10 @@ describe("consumer", () => {
   });
 
   it("when subscribing with a RegExp, then the matching topics that exist are consumed", async () => {
-    await rig!.createTopic("regex-orders", 1);
-    await rig!.createTopic("regex-payments", 1);
-    await rig!.createTopic("not-regex", 1);
-    for (const topic of ["regex-orders", "regex-payments", "not-regex"]) await rig!.producer.send({ topic, messages: [{ value: topic }] });
+    await suite.rig().createTopic("regex-orders", 1);
+    await suite.rig().createTopic("regex-payments", 1);
+    await suite.rig().createTopic("not-regex", 1);
+    for (const topic of ["regex-orders", "regex-payments", "not-regex"]) await suite.rig().producer.send({ topic, messages: [{ value: topic }] });
     const c = consumer("regex-group");
     const received: Received[] = [];
     await collect(c, /^regex-/, received);
@@ -274,8 +254,8 @@ describe("consumer", () => {
 
   it("when eachMessage keeps failing, then it is retried, the consumer crashes, and restarts as restartOnFailure says", async () => {
     const topic = "crash";
-    await rig!.createTopic(topic, 1);
-    await rig!.producer.send({ topic, messages: range(5).map((i) => ({ value: `m-${i}` })) });
+    await suite.rig().createTopic(topic, 1);
+    await suite.rig().producer.send({ topic, messages: range(5).map((i) => ({ value: `m-${i}` })) });
 
     // Without restart: retries, then CRASH with restart false.
     const stopped = consumer("crash-group-a", { retry: { retries: 2, initialRetryTime: 50, maxRetryTime: 200, restartOnFailure: async () => false } });
@@ -318,8 +298,8 @@ describe("consumer", () => {
 
   it("when listening to events, then kafkajs's events arrive with kafkajs's payloads and listeners can be removed", async () => {
     const topic = "events";
-    await rig!.createTopic(topic, 2);
-    await rig!.producer.send({ topic, messages: range(10).map((i) => ({ value: `e-${i}`, partition: i % 2 })) });
+    await suite.rig().createTopic(topic, 2);
+    await suite.rig().producer.send({ topic, messages: range(10).map((i) => ({ value: `e-${i}`, partition: i % 2 })) });
     const c = consumer("events-group");
     const events: InstrumentationEvent<any>[] = [];
     const removers = Object.values(c.events).map((name) => c.on(name, (event) => events.push(event)));
@@ -366,8 +346,8 @@ describe("consumer", () => {
 
   it("when commits are left to the app, then commitOffsets, resolveOffset and autoCommitThreshold commit what they say", async () => {
     const topic = "commit-control";
-    await rig!.createTopic(topic, 1);
-    await rig!.producer.send({ topic, messages: range(20).map((i) => ({ value: `m-${i}` })) });
+    await suite.rig().createTopic(topic, 1);
+    await suite.rig().producer.send({ topic, messages: range(20).map((i) => ({ value: `m-${i}` })) });
 
     // autoCommit off: only commitOffsets moves the group's offset.
     const manual = consumer("manual-commit-group");
@@ -425,8 +405,8 @@ describe("consumer", () => {
 
   it("when starting without a commit, then fromBeginning picks earliest or latest, and an out-of-range commit is reset", async () => {
     const topic = "start-positions";
-    await rig!.createTopic(topic, 1);
-    await rig!.producer.send({ topic, messages: range(5).map((i) => ({ value: `old-${i}` })) });
+    await suite.rig().createTopic(topic, 1);
+    await suite.rig().producer.send({ topic, messages: range(5).map((i) => ({ value: `old-${i}` })) });
 
     const latest = consumer("latest-group");
     const fromLatest: Received[] = [];
@@ -434,13 +414,13 @@ describe("consumer", () => {
     await collect(latest, topic, fromLatest, { fromBeginning: false });
     await joined;
     await sleep(300);
-    await rig!.producer.send({ topic, messages: [{ value: "new-0" }] });
+    await suite.rig().producer.send({ topic, messages: [{ value: "new-0" }] });
     await waitFor(() => fromLatest.length >= 1, "the new message");
     await sleep(200);
     assert.deepEqual(fromLatest.map((m) => m.value), ["new-0"]);
 
     // A commit past the end, straight on the wire (the only broker is the coordinator).
-    const wire = await WireClient.connect(broker!.address);
+    const wire = await WireClient.connect(suite.broker().address);
     try {
       const response = await wire.request(Apis.OffsetCommit, 2, {
         groupId: "out-of-range-group",
@@ -463,7 +443,7 @@ describe("consumer", () => {
 
   it("when describing the group, then its state, protocol and members are reported", async () => {
     const topic = "describe";
-    await rig!.createTopic(topic, 1);
+    await suite.rig().createTopic(topic, 1);
     const c = consumer("describe-group");
     await collect(c, topic, []);
     const description = await c.describeGroup();

@@ -1,28 +1,18 @@
 // Group membership of our consumer against the real broker: rebalancing as members join, leave
 // and crash, a handler that outlasts the rebalance timeout, and a group shared with kafkajs.
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
-import type { Consumer as KafkaJSConsumer } from "kafkajs";
-import { startBroker, type BrokerProcess } from "../../../helpers/broker-process.ts";
+import { spawnChildMember, splitsExactly, type ChildMember } from "../../../conformance/helpers.ts";
 import type { Consumer } from "../../../../broker/client/consumer/index.ts";
 import {
-  cleanupAll,
-  connectRig,
   kafkajsClient,
   ourConsumer,
   quickConsumerConfig,
-  quickGroupBrokerConfig,
   range,
   sleep,
+  useConsumerSuite,
   waitFor,
-  type TestRig,
 } from "./helpers.ts";
-
-const repoRoot = fileURLToPath(new URL("../../../..", import.meta.url));
-const memberFixture = fileURLToPath(new URL("./fixtures/group-member.ts", import.meta.url));
 
 interface Member {
   /** Partitions of the topic in the latest GROUP_JOIN; undefined before the first. */
@@ -32,37 +22,12 @@ interface Member {
   received: string[];
 }
 
-/** True when the lists are disjoint and together hold exactly 0..count-1. */
-function splitsExactly(lists: Array<number[] | undefined>, count: number): boolean {
-  if (lists.some((list) => list === undefined)) return false;
-  const all = lists.flatMap((list) => list!);
-  return all.length === count && new Set(all).size === count;
-}
-
 describe("consumer groups", () => {
-  let broker: BrokerProcess | undefined;
-  let rig: TestRig | undefined;
-  const consumers: Array<Consumer | KafkaJSConsumer> = [];
-  const children: ChildProcess[] = [];
-
-  before(async () => {
-    broker = await startBroker({ config: quickGroupBrokerConfig });
-    rig = await connectRig(broker);
-  });
-
-  after(async () => {
-    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-    await cleanupAll(
-      ...consumers.map((c) => () => c.disconnect()),
-      () => rig?.producer.disconnect(),
-      () => rig?.admin.disconnect(),
-      () => broker?.cleanup(),
-    );
-  });
+  const suite = useConsumerSuite();
 
   const startMember = async (groupId: string, topic: string, extra: Parameters<typeof quickConsumerConfig>[1] = {}): Promise<Member & { consumer: Consumer }> => {
-    const consumer = ourConsumer(broker!.address, quickConsumerConfig(groupId, extra));
-    consumers.push(consumer);
+    const consumer = ourConsumer(suite.broker().address, quickConsumerConfig(groupId, extra));
+    suite.track(consumer);
     let latest: number[] | undefined;
     const member = { consumer, partitions: () => latest, memberIds: [] as string[], received: [] as string[] };
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
@@ -79,34 +44,26 @@ describe("consumer groups", () => {
     return member;
   };
 
-  const startChildMember = (groupId: string, topic: string): Member & { child: ChildProcess } => {
-    // node with tsx's loader in one process: SIGKILL must reach the consumer itself.
-    const child = spawn(process.execPath, ["--import", "tsx", memberFixture, broker!.address, groupId, topic], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
-    children.push(child);
-    let latest: number[] | undefined;
-    const member = { child, partitions: () => latest, memberIds: [] as string[], received: [] as string[] };
-    createInterface({ input: child.stdout! }).on("line", (line) => {
-      try {
-        const event = JSON.parse(line) as { event: string; partitions?: number[]; memberId?: string; partition?: number; offset?: string };
-        if (event.event === "assignment") {
-          latest = event.partitions;
-          member.memberIds.push(event.memberId!);
-        }
-        if (event.event === "message") member.received.push(`${event.partition}/${event.offset}`);
-      } catch {
-        // not one of ours
-      }
-    });
-    child.stderr!.resume();
-    return member;
+  /** One of our consumers in a process of its own, so that it can crash (SIGKILL). */
+  const startChildMember = (groupId: string, topic: string): Member & { child: ChildMember } => {
+    const child = spawnChildMember("ours", suite.broker().address, groupId, topic, quickConsumerConfig(groupId).sessionTimeout!);
+    suite.track({ disconnect: () => child.kill() });
+    return {
+      child,
+      partitions: child.partitions,
+      memberIds: [],
+      get received() {
+        return child.received().map(({ partition, offset }) => `${partition}/${offset}`);
+      },
+    };
   };
 
   it("when members join, leave and crash, then the partitions are rebalanced among the live members", async () => {
     const topic = "rebalance";
     const groupId = "rebalance-group";
-    await rig!.createTopic(topic, 6);
+    await suite.rig().createTopic(topic, 6);
     const produce = async (round: number): Promise<void> => {
-      await rig!.producer.send({ topic, messages: range(30).map((i) => ({ value: `r${round}-${i}`, partition: i % 6 })) });
+      await suite.rig().producer.send({ topic, messages: range(30).map((i) => ({ value: `r${round}-${i}`, partition: i % 6 })) });
     };
     await produce(0);
 
@@ -130,7 +87,7 @@ describe("consumer groups", () => {
       () => crashing.partitions()?.length === 2 && splitsExactly([first.partitions(), second.partitions(), crashing.partitions()], 6),
       () => `join of the child member: ${first.partitions()} / ${second.partitions()} / ${crashing.partitions()}`,
     );
-    crashing.child.kill("SIGKILL");
+    await crashing.child.kill();
     const lost = crashing.partitions()!;
     await waitFor(
       () => splitsExactly([first.partitions(), second.partitions()], 6),
@@ -153,14 +110,14 @@ describe("consumer groups", () => {
   it("when a handler runs past the rebalance timeout, then its member loses its partitions, drops the stale batch and rejoins as a new member", async () => {
     const topic = "slow-handler";
     const groupId = "slow-handler-group";
-    await rig!.createTopic(topic, 2);
-    await rig!.producer.send({ topic, messages: ["slow", "after-1", "after-2"].map((value) => ({ value, partition: 0 })) });
-    await rig!.producer.send({ topic, messages: ["p1-a", "p1-b"].map((value) => ({ value, partition: 1 })) });
+    await suite.rig().createTopic(topic, 2);
+    await suite.rig().producer.send({ topic, messages: ["slow", "after-1", "after-2"].map((value) => ({ value, partition: 0 })) });
+    await suite.rig().producer.send({ topic, messages: ["p1-a", "p1-b"].map((value) => ({ value, partition: 1 })) });
 
     const settings = { sessionTimeout: 3000, rebalanceTimeout: 1500, heartbeatInterval: 200 };
     const log: string[] = [];
-    const slow = ourConsumer(broker!.address, quickConsumerConfig(groupId, settings));
-    consumers.push(slow);
+    const slow = ourConsumer(suite.broker().address, quickConsumerConfig(groupId, settings));
+    suite.track(slow);
     const slowMemberIds: string[] = [];
     let slowPartitions: number[] | undefined;
     slow.on(slow.events.GROUP_JOIN, (event) => {
@@ -202,10 +159,10 @@ describe("consumer groups", () => {
 
   it("when a handler runs longer than the session timeout, then heartbeats keep the member in the group", async () => {
     const topic = "long-handler";
-    await rig!.createTopic(topic, 1);
-    await rig!.producer.send({ topic, messages: [{ value: "long" }, { value: "next" }] });
-    const c = ourConsumer(broker!.address, quickConsumerConfig("long-handler-group", { sessionTimeout: 1500, heartbeatInterval: 200 }));
-    consumers.push(c);
+    await suite.rig().createTopic(topic, 1);
+    await suite.rig().producer.send({ topic, messages: [{ value: "long" }, { value: "next" }] });
+    const c = ourConsumer(suite.broker().address, quickConsumerConfig("long-handler-group", { sessionTimeout: 1500, heartbeatInterval: 200 }));
+    suite.track(c);
     const log: string[] = [];
     c.on(c.events.GROUP_JOIN, () => log.push("join"));
     c.on(c.events.REBALANCING, () => log.push("rebalancing"));
@@ -223,20 +180,13 @@ describe("consumer groups", () => {
 
   it("when kafkajs and our consumer share a group, then they split the partitions whichever leads", async () => {
     const topic = "mixed";
-    await rig!.createTopic(topic, 4);
-    await rig!.producer.send({ topic, messages: range(80).map((i) => ({ value: `m-${i}`, partition: i % 4 })) });
+    await suite.rig().createTopic(topic, 4);
+    await suite.rig().producer.send({ topic, messages: range(80).map((i) => ({ value: `m-${i}`, partition: i % 4 })) });
 
     for (const leader of ["kafkajs", "ours"] as const) {
       const groupId = `mixed-group-led-by-${leader}`;
-      const kafkajs = kafkajsClient(broker!.address, "mixed-kafkajs").consumer({
-        groupId,
-        sessionTimeout: 6000,
-        rebalanceTimeout: 10_000,
-        heartbeatInterval: 300,
-        maxWaitTimeInMs: 250,
-        retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 1000, restartOnFailure: async () => false },
-      });
-      consumers.push(kafkajs);
+      const kafkajs = kafkajsClient(suite.broker().address, "mixed-kafkajs").consumer(quickConsumerConfig(groupId));
+      suite.track(kafkajs);
       let kafkajsPartitions: number[] | undefined;
       const kafkajsReceived: string[] = [];
       kafkajs.on(kafkajs.events.GROUP_JOIN, (event) => {

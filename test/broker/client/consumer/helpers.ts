@@ -1,16 +1,14 @@
 // Shared pieces of the consumer tests: our consumer built on its own Cluster (the tests do not
-// depend on the rest of the client being finished), kafkajs clients to produce test data and to
-// mix into groups, and waiting for conditions with a deadline.
-import { Kafka as KafkaJS, logLevel as kafkajsLogLevel, type Admin, type Producer } from "kafkajs";
-import { Cluster } from "../../../../broker/client/cluster.ts";
+// depend on the rest of the client), group settings that keep rebalances quick, and kafkajs
+// clients to produce test data.
+import type { Admin, Producer } from "kafkajs";
 import { createConsumer, type Consumer, type ConsumerConfig } from "../../../../broker/client/consumer/index.ts";
 import { createLogger, logLevel } from "../../../../broker/client/logger.ts";
-import type { BrokerProcess } from "../../../helpers/broker-process.ts";
+import { after, before } from "node:test";
+import { startBroker, type BrokerProcess } from "../../../helpers/broker-process.ts";
+import { cleanupAll, kafkajsClient, ourCluster, quickGroupBrokerConfig } from "../helpers.ts";
 
-export const quickGroupBrokerConfig = {
-  "group.min.session.timeout.ms": 1000,
-  "group.initial.rebalance.delay.ms": 0,
-} as const;
+export { cleanupAll, kafkajsClient, quickGroupBrokerConfig, range, sleep, waitFor } from "../helpers.ts";
 
 /** Group settings that keep tests quick (the broker must accept 1 s session timeouts). */
 export function quickConsumerConfig(groupId: string, extra: Partial<ConsumerConfig> = {}): ConsumerConfig {
@@ -27,54 +25,13 @@ export function quickConsumerConfig(groupId: string, extra: Partial<ConsumerConf
 
 export function ourConsumer(address: string, config: ConsumerConfig, clientId = "consumer-test"): Consumer {
   const logger = createLogger(process.env.CONSUMER_TEST_LOG ? logLevel.DEBUG : logLevel.NOTHING);
-  const cluster = new Cluster({
-    brokers: [address],
+  const cluster = ourCluster(address, {
     clientId,
-    connectionTimeout: 3000,
-    requestTimeout: 15_000,
     retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 1000 },
     logger,
     allowAutoTopicCreation: config.allowAutoTopicCreation ?? true,
   });
   return createConsumer({ ...config, cluster, logger: logger.namespace("Consumer") });
-}
-
-export function kafkajsClient(address: string, clientId = "consumer-test-kafkajs"): KafkaJS {
-  return new KafkaJS({
-    clientId,
-    brokers: [address],
-    logLevel: kafkajsLogLevel.NOTHING,
-    connectionTimeout: 3000,
-    requestTimeout: 15_000,
-    retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 1000 },
-  });
-}
-
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls `condition` until it holds; fails with `message` after the deadline. */
-export async function waitFor(condition: () => boolean | Promise<boolean>, message: string | (() => string), timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await condition()) return;
-    if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${typeof message === "function" ? message() : message}`);
-    await sleep(25);
-  }
-}
-
-/** Runs every step even when one fails; for `after` hooks. */
-export async function cleanupAll(...steps: Array<(() => unknown) | undefined>): Promise<void> {
-  for (const step of steps) {
-    if (!step) continue;
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([step(), new Promise((resolve) => (timer = setTimeout(resolve, 10_000)))]);
-    } catch {
-      // keep cleaning up
-    } finally {
-      clearTimeout(timer);
-    }
-  }
 }
 
 export interface TestRig {
@@ -84,7 +41,7 @@ export interface TestRig {
 }
 
 export async function connectRig(broker: BrokerProcess): Promise<TestRig> {
-  const kafka = kafkajsClient(broker.address);
+  const kafka = kafkajsClient(broker.address, "consumer-test-kafkajs");
   const admin = kafka.admin();
   await admin.connect();
   const producer = kafka.producer();
@@ -98,6 +55,47 @@ export async function connectRig(broker: BrokerProcess): Promise<TestRig> {
   };
 }
 
+export interface ConsumerSuite {
+  broker(): BrokerProcess;
+  rig(): TestRig;
+  /** A client to disconnect after the suite's tests. */
+  track<T extends { disconnect(): Promise<void> }>(client: T): T;
+}
+
+/**
+ * For a describe block: a broker with quick group settings and a kafkajs rig, ready before its
+ * tests; after them every tracked client is disconnected, the rig closed and the broker removed.
+ */
+export function useConsumerSuite(): ConsumerSuite {
+  let broker: BrokerProcess | undefined;
+  let rig: TestRig | undefined;
+  const clients: Array<{ disconnect(): Promise<void> }> = [];
+  before(async () => {
+    broker = await startBroker({ config: quickGroupBrokerConfig });
+    rig = await connectRig(broker);
+  });
+  after(async () => {
+    await cleanupAll(
+      ...clients.map((client) => () => client.disconnect()),
+      () => rig?.producer.disconnect(),
+      () => rig?.admin.disconnect(),
+      () => broker?.cleanup(),
+    );
+  });
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error("the suite has not started");
+    return value;
+  };
+  return {
+    broker: () => started(broker),
+    rig: () => started(rig),
+    track: (client) => {
+      clients.push(client);
+      return client;
+    },
+  };
+}
+
 export interface Received {
   topic: string;
   partition: number;
@@ -106,7 +104,6 @@ export interface Received {
   value: string;
 }
 
-export const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 
 /** For each partition, whether the offsets seen are strictly increasing. */
 export function inOrderPerPartition(received: Received[]): boolean {

@@ -1,33 +1,16 @@
 // Standalone consumption (our extension): assign() names the partitions, no group membership is
 // taken, and with a groupId the group's committed offsets are used and advanced.
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { startBroker, type BrokerProcess } from "../../../helpers/broker-process.ts";
 import type { Consumer } from "../../../../broker/client/consumer/index.ts";
-import { cleanupAll, connectRig, ourConsumer, quickConsumerConfig, quickGroupBrokerConfig, range, sleep, waitFor, type TestRig } from "./helpers.ts";
+import { ourConsumer, quickConsumerConfig, range, sleep, useConsumerSuite, waitFor } from "./helpers.ts";
 
 describe("standalone consumer", () => {
-  let broker: BrokerProcess | undefined;
-  let rig: TestRig | undefined;
-  const consumers: Consumer[] = [];
-
-  before(async () => {
-    broker = await startBroker({ config: quickGroupBrokerConfig });
-    rig = await connectRig(broker);
-  });
-
-  after(async () => {
-    await cleanupAll(
-      ...consumers.map((c) => () => c.disconnect()),
-      () => rig?.producer.disconnect(),
-      () => rig?.admin.disconnect(),
-      () => broker?.cleanup(),
-    );
-  });
+  const suite = useConsumerSuite();
 
   const consumer = (groupId: string): Consumer => {
-    const created = ourConsumer(broker!.address, quickConsumerConfig(groupId));
-    consumers.push(created);
+    const created = ourConsumer(suite.broker().address, quickConsumerConfig(groupId));
+    suite.track(created);
     return created;
   };
 
@@ -42,8 +25,8 @@ describe("standalone consumer", () => {
   it("when partitions are assigned with a groupId, then only they are read, without joining, and commits resume the next run", async () => {
     const topic = "standalone";
     const groupId = "standalone-group";
-    await rig!.createTopic(topic, 3);
-    await rig!.producer.send({ topic, messages: range(30).map((i) => ({ value: `a${i}`, partition: i % 3 })) });
+    await suite.rig().createTopic(topic, 3);
+    await suite.rig().producer.send({ topic, messages: range(30).map((i) => ({ value: `a${i}`, partition: i % 3 })) });
 
     const first = consumer(groupId);
     const joins: unknown[] = [];
@@ -62,10 +45,10 @@ describe("standalone consumer", () => {
     assert.notEqual(description.state, "Stable");
 
     await first.disconnect();
-    const [offsets] = await rig!.admin.fetchOffsets({ groupId, topics: [topic] });
+    const [offsets] = await suite.rig().admin.fetchOffsets({ groupId, topics: [topic] });
     assert.deepEqual(Object.fromEntries(offsets!.partitions.map((p) => [p.partition, p.offset])), { 0: "10", 1: "-1", 2: "10" });
 
-    await rig!.producer.send({ topic, messages: range(6).map((i) => ({ value: `b${i}`, partition: i % 3 })) });
+    await suite.rig().producer.send({ topic, messages: range(6).map((i) => ({ value: `b${i}`, partition: i % 3 })) });
     const second = consumer(groupId);
     const more: string[] = [];
     await second.connect();
@@ -78,8 +61,8 @@ describe("standalone consumer", () => {
 
   it("when partitions are assigned without a groupId, then they are read from where asked and nothing is committed", async () => {
     const topic = "standalone-no-group";
-    await rig!.createTopic(topic, 2);
-    await rig!.producer.send({ topic, messages: range(10).map((i) => ({ value: `m${i}`, partition: i % 2 })) });
+    await suite.rig().createTopic(topic, 2);
+    await suite.rig().producer.send({ topic, messages: range(10).map((i) => ({ value: `m${i}`, partition: i % 2 })) });
 
     const fromStart = consumer("");
     const received: string[] = [];
@@ -95,7 +78,7 @@ describe("standalone consumer", () => {
     await run(fromEnd, latest);
     fromEnd.seek({ topic, partition: 0, offset: "3" });
     await waitFor(() => latest.length >= 2, () => `partition 0 from the sought offset 3, got ${latest}`);
-    await rig!.producer.send({ topic, messages: [{ value: "new", partition: 1 }] });
+    await suite.rig().producer.send({ topic, messages: [{ value: "new", partition: 1 }] });
     await waitFor(() => latest.includes("1:new") && received.includes("1:new"), () => `the new message: ${latest} / ${received}`);
     assert.deepEqual(latest.sort(), ["0:m6", "0:m8", "1:new"]);
     await assert.rejects(fromEnd.commitOffsets([{ topic, partition: 0, offset: "1" }]), /without a groupId/);

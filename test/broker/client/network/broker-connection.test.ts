@@ -1,17 +1,37 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { KafkaJSConnectionError, KafkaJSServerDoesNotSupportApiKey } from "../../../../broker/client/errors.ts";
+import { KafkaJSConnectionError, KafkaJSRequestTimeoutError, KafkaJSServerDoesNotSupportApiKey } from "../../../../broker/client/errors.ts";
 import { createLogger, logLevel } from "../../../../broker/client/logger.ts";
-import { BrokerConnection } from "../../../../broker/client/network/broker-connection.ts";
+import { BrokerConnection, type NetworkEventKind, type NetworkInstrumentation } from "../../../../broker/client/network/broker-connection.ts";
 import { Apis } from "../../../../broker/protocol/apis.ts";
+import type { FetchRequest } from "../../../../broker/protocol/messages/index.ts";
+import { decodeRecordBatch, encodeRecordBatch, splitBatches } from "../../../../broker/protocol/records.ts";
 import { startBroker, type BrokerProcess } from "../../../helpers/broker-process.ts";
 
 const logger = createLogger(logLevel.NOTHING);
 
 describe("BrokerConnection", () => {
   let broker: BrokerProcess;
-  const connectionTo = (port: number) =>
-    new BrokerConnection({ host: "127.0.0.1", port, clientId: "test", connectionTimeout: 1000, requestTimeout: 5000, logger });
+  const connectionTo = (port: number, { requestTimeout = 5000, instrumentation }: { requestTimeout?: number; instrumentation?: NetworkInstrumentation } = {}) =>
+    new BrokerConnection({ host: "127.0.0.1", port, clientId: "test", connectionTimeout: 1000, requestTimeout, logger, instrumentation });
+
+  /** Records what the connection reports, every kind listened to. */
+  const recorder = () => {
+    const reports: Array<{ kind: NetworkEventKind; payload: any }> = [];
+    const instrumentation: NetworkInstrumentation = {
+      listens: () => true,
+      request: (payload) => reports.push({ kind: "request", payload }),
+      requestTimeout: (payload) => reports.push({ kind: "request_timeout", payload }),
+      requestQueueSize: (payload) => reports.push({ kind: "request_queue_size", payload }),
+    };
+    return { reports, instrumentation };
+  };
+
+  const fetchRequest = (topic: string, maxWaitMs: number, maxBytes = 1024): FetchRequest => ({
+    replicaId: -1, maxWaitMs, minBytes: 1, maxBytes, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
+    topics: [{ topic, partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0n, logStartOffset: -1n, partitionMaxBytes: maxBytes }] }],
+    forgottenTopicsData: [], rackId: "",
+  });
 
   before(async () => { broker = await startBroker(); });
   after(async () => { await broker?.cleanup(); });
@@ -50,13 +70,7 @@ describe("BrokerConnection", () => {
     const connection = connectionTo(broker.port);
     try {
       await connection.connect();
-      const parked = connection.request(
-        Apis.Fetch,
-        { replicaId: -1, maxWaitMs: 20000, minBytes: 1, maxBytes: 1024, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
-          topics: [{ topic: "pipe-a", partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0n, logStartOffset: -1n, partitionMaxBytes: 1024 }] }],
-          forgottenTopicsData: [], rackId: "" },
-        { extraTimeout: 20000 },
-      );
+      const parked = connection.request(Apis.Fetch, fetchRequest("pipe-a", 20000), { extraTimeout: 20000 });
       const outcome = parked.then(() => null, (err: unknown) => err);
       await broker.kill();
       const err = await outcome;
@@ -64,6 +78,66 @@ describe("BrokerConnection", () => {
       await broker.restart();
       const metadata = await connection.request(Apis.Metadata, { topics: null, allowAutoTopicCreation: false });
       assert.equal(metadata.brokers[0]!.port, broker.port);
+    } finally {
+      connection.disconnect();
+    }
+  });
+
+  it("when instrumented, then every request, ApiVersions first, is reported with its correlation id, api, version, broker, durations and response size", async () => {
+    const { reports, instrumentation } = recorder();
+    const connection = connectionTo(broker.port, { instrumentation });
+    try {
+      await Promise.all([1, 2].map(() => connection.request(Apis.Metadata, { topics: null, allowAutoTopicCreation: false })));
+    } finally {
+      connection.disconnect();
+    }
+    // Both requests waited for the connection to open: the queue grew to 2, then emptied.
+    assert.deepEqual(reports.filter((r) => r.kind === "request_queue_size").map((r) => r.payload.queueSize), [1, 2, 1, 0]);
+    const requests = reports.filter((r) => r.kind === "request").map((r) => r.payload);
+    assert.deepEqual(requests.map((r) => [r.apiName, r.apiKey, r.apiVersion, r.correlationId]), [["ApiVersions", 18, 3, 0], ["Metadata", 3, 6, 1], ["Metadata", 3, 6, 2]]);
+    for (const request of requests) {
+      assert.deepEqual([request.broker, request.clientId], [broker.address, "test"]);
+      assert.ok(request.size > 0 && request.duration >= 0 && request.sentAt >= request.createdAt);
+      assert.equal(request.pendingDuration, request.sentAt - request.createdAt);
+    }
+  });
+
+  it("when a request outlasts the request timeout, then it rejects with KafkaJSRequestTimeoutError, REQUEST_TIMEOUT reports it, and the connection carries on", async () => {
+    const { reports, instrumentation } = recorder();
+    const connection = connectionTo(broker.port, { requestTimeout: 300, instrumentation });
+    try {
+      await connection.request(Apis.Metadata, { topics: [{ name: "idle-topic" }], allowAutoTopicCreation: true });
+      const error = await connection.request(Apis.Fetch, fetchRequest("idle-topic", 3000)).then(() => null, (err: unknown) => err);
+      assert.ok(error instanceof KafkaJSRequestTimeoutError && error.retriable, `expected a request timeout, got ${String(error)}`);
+      assert.match(error.message, /^Request Fetch\(key: 1, version: 11\) timed out$/);
+      const [timeout] = reports.filter((r) => r.kind === "request_timeout").map((r) => r.payload);
+      assert.deepEqual([timeout.apiName, timeout.apiKey, timeout.apiVersion, timeout.correlationId, timeout.broker], ["Fetch", 1, 11, error.correlationId, broker.address]);
+      assert.equal("duration" in timeout || "size" in timeout, false);
+      assert.deepEqual([error.broker, error.createdAt, error.sentAt, error.pendingDuration], [timeout.broker, timeout.createdAt, timeout.sentAt, timeout.pendingDuration]);
+      // Answered once the broker has answered the Fetch before it (the late answer is dropped).
+      const metadata = await connection.request(Apis.Metadata, { topics: null, allowAutoTopicCreation: false }, { extraTimeout: 10_000 });
+      assert.equal(metadata.brokers.length, 1);
+    } finally {
+      connection.disconnect();
+    }
+  });
+
+  it("when a response spans many TCP chunks, then it arrives whole", async () => {
+    const connection = connectionTo(broker.port);
+    try {
+      const topic = "large-responses";
+      await connection.request(Apis.Metadata, { topics: [{ name: topic }], allowAutoTopicCreation: true });
+      // Under the broker's default 1 MB batch limit, and still many times a socket read.
+      const values = Array.from({ length: 6 }, (_, i) => Buffer.alloc(150 * 1024, i + 1));
+      const records = encodeRecordBatch({ records: values.map((value) => ({ key: null, value })) });
+      const produced = await connection.request(Apis.Produce, { transactionalId: null, acks: -1, timeoutMs: 5000, topicData: [{ name: topic, partitionData: [{ index: 0, records }] }] });
+      assert.equal(produced.responses[0]!.partitionResponses[0]!.errorCode, 0);
+      const fetched = await connection.request(Apis.Fetch, fetchRequest(topic, 0, 8 << 20));
+      const data = fetched.responses[0]!.partitions[0]!;
+      const raw = data.records === null ? Buffer.alloc(0) : Array.isArray(data.records) ? Buffer.concat(data.records) : data.records;
+      assert.ok(raw.length > 900 * 1024);
+      const [batch] = splitBatches(raw).batches;
+      assert.deepEqual(decodeRecordBatch(raw, batch!.position).records.map((r) => r.value), values);
     } finally {
       connection.disconnect();
     }

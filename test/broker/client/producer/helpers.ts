@@ -1,16 +1,15 @@
 // Shared pieces of the producer tests: our producer on a Cluster of its own (as Kafka.producer
-// builds it), kafkajs clients as an independent oracle, and reading a partition back with raw
-// Fetch requests so the checks see exactly what the broker stored.
-import { Kafka, logLevel as kafkajsLogLevel } from "kafkajs";
-import { Cluster } from "../../../../broker/client/cluster.ts";
-import { createLogger, logLevel } from "../../../../broker/client/logger.ts";
+// builds it), and reading a partition back with raw Fetch requests so the checks see exactly what
+// the broker stored.
+import type { Cluster } from "../../../../broker/client/cluster.ts";
 import { BrokerConnection } from "../../../../broker/client/network/broker-connection.ts";
 import { createProducer, type Producer, type ProducerConfig } from "../../../../broker/client/producer/index.ts";
 import type { RetryOptions } from "../../../../broker/client/retry.ts";
 import { Apis } from "../../../../broker/protocol/apis.ts";
 import { decodeRecordBatch, splitBatches, type DecodedRecord, type RecordBatchHeader } from "../../../../broker/protocol/records.ts";
+import { kafkajsClient, ourCluster, silentLogger } from "../helpers.ts";
 
-export const silentLogger = createLogger(logLevel.NOTHING);
+export { kafkajsClient, silentLogger, waitFor } from "../helpers.ts";
 
 /** Quick retries so failure paths finish in seconds. */
 export const quickRetry: RetryOptions = { retries: 5, initialRetryTime: 100, maxRetryTime: 1000 };
@@ -20,27 +19,14 @@ export interface TestProducer {
   cluster: Cluster;
 }
 
-export function ourProducer(address: string, config: ProducerConfig = {}, clusterRetry: RetryOptions = quickRetry): TestProducer {
-  const cluster = new Cluster({
-    brokers: [address],
+export function ourProducer(address: string, config: ProducerConfig = {}, { requestTimeout = 10_000 }: { requestTimeout?: number } = {}): TestProducer {
+  const cluster = ourCluster(address, {
     clientId: "producer-test",
-    connectionTimeout: 3000,
-    requestTimeout: 10_000,
-    retry: { ...clusterRetry, ...config.retry },
-    logger: silentLogger,
+    requestTimeout,
+    retry: { ...quickRetry, ...config.retry },
     allowAutoTopicCreation: config.allowAutoTopicCreation ?? true,
   });
   return { producer: createProducer({ ...config, cluster, logger: silentLogger.namespace("Producer") }), cluster };
-}
-
-export function kafkajsClient(address: string, clientId = "producer-test-oracle"): Kafka {
-  return new Kafka({
-    clientId,
-    brokers: [address],
-    logLevel: kafkajsLogLevel.NOTHING,
-    connectionTimeout: 3000,
-    retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 1000 },
-  });
 }
 
 export async function createTopic(address: string, topic: string, numPartitions: number): Promise<void> {
@@ -102,14 +88,6 @@ type RequestFn = BrokerConnection["request"];
 export function intercept(connection: BrokerConnection, around: (original: RequestFn, ...args: Parameters<RequestFn>) => Promise<unknown>): void {
   const original = connection.request.bind(connection) as RequestFn;
   connection.request = ((...args: Parameters<RequestFn>) => around(original, ...args)) as RequestFn;
-}
-
-export async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 /** Every `type` along the error's cause chain (kafkajs nests the protocol error as the cause). */

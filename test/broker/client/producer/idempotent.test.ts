@@ -5,7 +5,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { Cluster } from "../../../../broker/client/cluster.ts";
-import { KafkaJSConnectionClosedError, KafkaJSRequestTimeoutError } from "../../../../broker/client/errors.ts";
+import { KafkaJSConnectionClosedError } from "../../../../broker/client/errors.ts";
 import type { BrokerConnection } from "../../../../broker/client/network/broker-connection.ts";
 import type { Producer, RecordMetadata } from "../../../../broker/client/producer/index.ts";
 import { Apis } from "../../../../broker/protocol/apis.ts";
@@ -105,25 +105,32 @@ describe("idempotent producer", () => {
   });
 
   it("when a Produce request times out after the broker stored it, then REQUEST_TIMEOUT fires and the resend is stored once", async () => {
-    const topic = "timed-out";
+    const [topic, idleTopic] = ["timed-out", "timed-out-idle"];
     await createTopic(broker.address, topic, 1);
-    const { producer, cluster } = await connected(true);
-    const timeouts: { apiName: string; broker: string }[] = [];
+    await createTopic(broker.address, idleTopic, 1);
+    const made = ourProducer(broker.address, { idempotent: true }, { requestTimeout: 800 });
+    openClients.push(made.producer);
+    const { producer, cluster } = made;
+    await producer.connect();
+    await producer.send({ topic, messages: [{ value: "warm-up" }] });
+    const timeouts: { apiName: string; broker: string; correlationId: number }[] = [];
     producer.on(producer.events.REQUEST_TIMEOUT, (e) => { timeouts.push(e.payload); });
     const connection = await leaderConnection(cluster);
-    let timedOut = false;
-    intercept(connection, async (original, api, body, options) => {
-      const response = await original(api, body, options);
-      if (api.apiKey === Apis.Produce.apiKey && !timedOut) {
-        timedOut = true;
-        throw new KafkaJSRequestTimeoutError("Request Produce(version: 7) timed out", connection.address, 0);
-      }
-      return response;
-    });
+    // A broker answers one connection's requests in order: a Fetch long-polling an idle topic holds
+    // back the answer to the Produce sent after it, which the broker stores meanwhile.
+    const heldBack = connection.request(Apis.Fetch, {
+      replicaId: -1, maxWaitMs: 2000, minBytes: 1, maxBytes: 1024, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
+      topics: [{ topic: idleTopic, partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0n, logStartOffset: -1n, partitionMaxBytes: 1024 }] }],
+      forgottenTopicsData: [], rackId: "",
+    }, { extraTimeout: 10_000 });
     const [result] = await producer.send({ topic, messages: [{ value: "once" }] });
-    assert.equal(result!.baseOffset, "0");
-    assert.deepEqual(timeouts.map((t) => [t.apiName, t.broker]), [["Produce", connection.address]]);
-    assert.deepEqual((await readPartition(broker.address, topic, 0)).map((r) => r.value!.toString()), ["once"]);
+    await heldBack;
+    assert.equal(result!.baseOffset, "1");
+    const produceTimeouts = timeouts.filter((t) => t.apiName === "Produce");
+    assert.ok(produceTimeouts.length >= 1, `expected a Produce timeout, got ${JSON.stringify(timeouts)}`);
+    assert.ok(timeouts.every((t) => t.broker === connection.address && Number.isInteger(t.correlationId)));
+    assert.equal(new Set(produceTimeouts.map((t) => t.correlationId)).size, produceTimeouts.length, "each resend is a request of its own");
+    assert.deepEqual((await readPartition(broker.address, topic, 0)).map((r) => r.value!.toString()), ["warm-up", "once"]);
   });
 
   for (const idempotent of [true, false]) {

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
 import { Partitioners, murmur2 } from "../../../../broker/client/producer/index.ts";
-import type { Message, PartitionMetadata } from "../../../../broker/client/producer/index.ts";
+import type { Message, PartitionMetadata } from "../../../../broker/client/index.ts";
 
 const require = createRequire(import.meta.url);
 const kafkajs = require("kafkajs") as typeof import("kafkajs");

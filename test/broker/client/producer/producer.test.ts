@@ -69,7 +69,7 @@ describe("producer send and read back", () => {
     assert.equal(plainResult!.baseOffset, "0");
     assert.equal(gzipResult!.baseOffset, "4");
 
-    const consumer: Consumer = kafkajsClient(broker.address).consumer({ groupId: "readback-group", sessionTimeout: 6000, heartbeatInterval: 500, maxWaitTimeInMs: 100 });
+    const consumer: Consumer = kafkajsClient(broker.address, "producer-test-oracle").consumer({ groupId: "readback-group", sessionTimeout: 6000, heartbeatInterval: 500, maxWaitTimeInMs: 100 });
     openClients.push(consumer);
     const received: KafkaMessage[] = [];
     await consumer.connect();
@@ -175,7 +175,7 @@ describe("producer batching", () => {
       { topic: `multi-a${suffix}`, messages: [{ key: "q", value: "6" }] },
     ];
     const ours = await producer.sendBatch({ topicMessages: topicMessages("") });
-    const kafkajsProducer = kafkajsClient(broker.address).producer({ createPartitioner: kafkajs.Partitioners.DefaultPartitioner });
+    const kafkajsProducer = kafkajsClient(broker.address, "producer-test-oracle").producer({ createPartitioner: kafkajs.Partitioners.DefaultPartitioner });
     openClients.push(kafkajsProducer);
     await kafkajsProducer.connect();
     const theirs = await kafkajsProducer.sendBatch({ topicMessages: topicMessages("-kafkajs") });
@@ -280,7 +280,7 @@ describe("producer errors", () => {
   for (const idempotent of [false, true]) {
     it(`when sends merged into one batch exceed the topic's max.message.bytes${idempotent ? " (idempotent)" : ""}, then each goes again alone and only the one too large by itself fails`, async () => {
       const topic = `small-messages-${idempotent}`;
-      const admin = kafkajsClient(broker.address).admin();
+      const admin = kafkajsClient(broker.address, "producer-test-oracle").admin();
       await admin.connect();
       await admin.createTopics({ topics: [{ topic, numPartitions: 1, configEntries: [{ name: "max.message.bytes", value: "2000" }] }], waitForLeaders: true });
       await admin.disconnect();
@@ -366,10 +366,10 @@ describe("producer lifecycle and events", () => {
     assert.equal(await outcome, "KafkaJSNonRetriableError");
   });
 
-  it("when listeners are registered, then CONNECT, DISCONNECT and REQUEST events arrive in kafkajs's shape and removal stops them", async () => {
+  it("when listeners are registered, then CONNECT, DISCONNECT and a REQUEST per request (ApiVersions and Metadata too) arrive in kafkajs's shape, and removal stops them", async () => {
     const { producer } = ourProducer(broker.address);
     openClients.push(producer);
-    const seen: { type: string; payload: unknown }[] = [];
+    const seen: { type: string; payload: any }[] = [];
     producer.on(producer.events.CONNECT, (e) => { seen.push(e); });
     producer.on(producer.events.DISCONNECT, (e) => { seen.push(e); });
     const removeRequest = producer.on(producer.events.REQUEST, (e) => { seen.push(e); });
@@ -379,15 +379,21 @@ describe("producer lifecycle and events", () => {
     removeRequest();
     await producer.send({ topic: "readback", messages: [{ value: "unheard" }] });
     await producer.disconnect();
-    assert.deepEqual(seen.map((e) => e.type), ["producer.connect", "producer.network.request", "producer.disconnect"]);
-    const request = seen[1]!.payload as Record<string, unknown>;
-    assert.equal(request.apiName, "Produce");
-    assert.equal(request.apiKey, 0);
-    assert.equal(request.broker, broker.address);
-    assert.equal(request.clientId, "producer-test");
-    for (const field of ["apiVersion", "correlationId", "createdAt", "sentAt", "duration", "pendingDuration", "size"]) {
-      assert.equal(typeof request[field], "number", field);
+
+    assert.deepEqual(seen.filter((e) => e.type !== "producer.network.request").map((e) => e.type), ["producer.connect", "producer.disconnect"]);
+    const produceAt = seen.findIndex((e) => e.payload?.apiName === "Produce");
+    assert.ok(seen.findIndex((e) => e.type === "producer.connect") < produceAt && produceAt < seen.length - 1);
+    const requests = seen.filter((e) => e.type === "producer.network.request").map((e) => e.payload);
+    assert.deepEqual([...new Set(requests.map((r) => r.apiName))], ["ApiVersions", "Metadata", "Produce"]);
+    assert.equal(requests.filter((r) => r.apiName === "Produce").length, 1, "only the send made while listening");
+    assert.equal(new Set(requests.map((r) => `${r.broker} ${r.correlationId}`)).size, requests.length, "each request its own correlation id");
+    assert.equal(requests[0].correlationId, 0, "ApiVersions opens the connection");
+    const produce = requests.find((r) => r.apiName === "Produce");
+    assert.deepEqual(Object.keys(produce).sort(), ["apiKey", "apiName", "apiVersion", "broker", "clientId", "correlationId", "createdAt", "duration", "pendingDuration", "sentAt", "size"]);
+    assert.deepEqual([produce.apiKey, produce.apiVersion, produce.broker, produce.clientId], [0, 7, broker.address, "producer-test"]);
+    for (const field of ["correlationId", "createdAt", "sentAt", "duration", "pendingDuration", "size"]) {
+      assert.ok(Number.isInteger(produce[field]) && produce[field] >= 0, field);
     }
-    assert.ok((request.size as number) > 61);
+    assert.ok(produce.size > 0, "the response's size");
   });
 });

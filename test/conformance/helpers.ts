@@ -1,0 +1,369 @@
+// Shared pieces of the conformance suite: every scenario runs once with the real kafkajs and once
+// with our client, both obtained through the app-facing factory, so the suite checks exactly what
+// apps get when they flip KAFKA_CLIENT.
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { createInterface } from "node:readline";
+import { after, before } from "node:test";
+import { fileURLToPath } from "node:url";
+import * as kafkajs from "kafkajs";
+// kafkajs is CommonJS: Node's ESM named exports miss its error classes, module.exports has them all.
+import kafkajsExports from "kafkajs";
+import type { Admin, Consumer, ConsumerConfig, Kafka, KafkaConfig, Producer } from "kafkajs";
+import { createKafka } from "../../broker/client/factory.ts";
+import * as ours from "../../broker/client/index.ts";
+import { Apis } from "../../broker/protocol/apis.ts";
+import { splitBatches } from "../../broker/protocol/records.ts";
+import { startBroker, type BrokerProcess } from "../helpers/broker-process.ts";
+import { WireClient } from "../helpers/wire-client.ts";
+import { quickGroupBrokerConfig as sharedQuickGroupBrokerConfig, sleep } from "../broker/client/helpers.ts";
+
+export { describeError, range, rejectionOf, sleep, waitFor } from "../broker/client/helpers.ts";
+
+export const clientKinds = ["kafkajs", "ours"] as const;
+export type ClientKind = (typeof clientKinds)[number];
+
+const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
+
+/**
+ * A Kafka instance of the given kind, typed with kafkajs's API since that is the contract both
+ * honour. KAFKA_CLIENT and KAFKA_BROKERS are set only around the factory call (it reads them at
+ * call time), so a developer's environment cannot point the suite at another cluster.
+ */
+export async function kafkaFor(kind: ClientKind, address: string, clientId: string, extra: Partial<KafkaConfig> = {}): Promise<Kafka> {
+  const saved = { client: process.env.KAFKA_CLIENT, brokers: process.env.KAFKA_BROKERS };
+  process.env.KAFKA_CLIENT = kind;
+  delete process.env.KAFKA_BROKERS;
+  try {
+    const kafka = await createKafka({
+      clientId,
+      brokers: [address],
+      logLevel: kafkajs.logLevel.NOTHING,
+      connectionTimeout: 3000,
+      requestTimeout: 15_000,
+      retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 1000 },
+      ...extra,
+    } as Parameters<typeof createKafka>[0]);
+    const isOurs = kafka instanceof ours.Kafka;
+    const isKafkajs = kafka instanceof kafkajs.Kafka;
+    if (kind === "ours" ? !isOurs || isKafkajs : !isKafkajs) throw new Error(`the factory did not return a ${kind} client for KAFKA_CLIENT=${kind}`);
+    return kafka as unknown as Kafka;
+  } finally {
+    restoreEnv("KAFKA_CLIENT", saved.client);
+    restoreEnv("KAFKA_BROKERS", saved.brokers);
+  }
+}
+
+function restoreEnv(name: string, value: string | undefined): void {
+  if (value === undefined) delete process.env[name];
+  else process.env[name] = value;
+}
+
+type ErrorClass = abstract new (...args: never[]) => Error;
+
+export interface ErrorClasses {
+  KafkaJSError: ErrorClass;
+  KafkaJSProtocolError: ErrorClass;
+  KafkaJSNonRetriableError: ErrorClass;
+  KafkaJSNumberOfRetriesExceeded: ErrorClass;
+  KafkaJSConnectionError: ErrorClass;
+  KafkaJSDeleteGroupsError: ErrorClass;
+  KafkaJSCreateTopicError: ErrorClass;
+  KafkaJSAggregateError: ErrorClass;
+}
+
+/** The error classes a client's users test with `instanceof`: each package's own. */
+export function errorClassesOf(kind: ClientKind): ErrorClasses {
+  // KafkaJSCreateTopicError is exported at runtime but missing from kafkajs's declarations.
+  return kind === "kafkajs" ? (kafkajsExports as unknown as ErrorClasses) : ours;
+}
+
+/** Kafka's error name on the error or on its cause, as kafkajs nests it under retries-exceeded. */
+export function errorType(error: unknown): string | undefined {
+  const e = error as { type?: string; cause?: { type?: string } } | undefined;
+  return e?.type ?? e?.cause?.type;
+}
+
+/** Unique per client and scenario, so one broker serves every scenario of a file. */
+export function topicName(kind: ClientKind | "cross", scenario: string): string {
+  return `${scenario}-${kind}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** Group settings that keep rebalances quick; the broker must run with quickGroupBrokerConfig. */
+export function quickConsumerConfig(groupId: string, extra: Partial<ConsumerConfig> = {}): ConsumerConfig {
+  return {
+    groupId,
+    sessionTimeout: 4000,
+    rebalanceTimeout: 8000,
+    heartbeatInterval: 400,
+    maxWaitTimeInMs: 200,
+    // A consumer that gives up stays down instead of restarting forever and keeping the test alive.
+    retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 1000, restartOnFailure: async () => false },
+    ...extra,
+  };
+}
+
+export const quickGroupBrokerConfig = { ...sharedQuickGroupBrokerConfig, "offsets.topic.num.partitions": 3 } as const;
+
+/** Disconnects without waiting forever on a wedged client. */
+export async function disconnectQuietly(client: { disconnect(): Promise<void> } | undefined): Promise<void> {
+  if (client === undefined) return;
+  await Promise.race([client.disconnect().catch(() => undefined), sleep(5000)]);
+}
+
+/** Adds the broker's log tail to a failure, which is where broker-side causes show. */
+export async function withBrokerLog<T>(broker: BrokerProcess | undefined, body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (error) {
+    const tail = (broker?.output() ?? "").split("\n").slice(-25).join("\n");
+    if (error instanceof Error && tail.trim() !== "") error.message += `\n--- broker log (tail) ---\n${tail}`;
+    throw error;
+  }
+}
+
+/** Clients a test creates, disconnected by `closeAll` whatever happened. */
+export class ClientPool {
+  private readonly clients: Array<{ disconnect(): Promise<void> }> = [];
+
+  track<T extends { disconnect(): Promise<void> }>(client: T): T {
+    this.clients.push(client);
+    return client;
+  }
+
+  async closeAll(): Promise<void> {
+    const clients = this.clients.splice(0).reverse();
+    await Promise.all(clients.map((c) => disconnectQuietly(c)));
+  }
+}
+
+/**
+ * The one broker all scenarios of a file share: started before them, cleaned up after them.
+ * Call it in the file's outer describe; the returned function gives the broker once started.
+ */
+export function useSuiteBroker(config: Record<string, string | number | boolean>): () => BrokerProcess {
+  let broker: BrokerProcess | undefined;
+  before(async () => {
+    broker = await startBroker({ config });
+  });
+  after(async () => {
+    await broker?.cleanup();
+  });
+  return () => {
+    if (broker === undefined) throw new Error("the suite's broker has not started");
+    return broker;
+  };
+}
+
+/** A Kafka of `kind` with a connected admin and producer, all closed with `pool`. */
+export async function connectClients(kind: ClientKind, address: string, clientId: string, pool: ClientPool): Promise<{ kafka: Kafka; admin: Admin; producer: Producer }> {
+  const kafka = await kafkaFor(kind, address, clientId);
+  return { kafka, admin: await connectedAdmin(kafka, pool), producer: await connectedProducer(kafka, pool) };
+}
+
+/** A topic of its own for a scenario, created with its leaders elected. */
+export async function createScenarioTopic(admin: Admin, kind: ClientKind | "cross", scenario: string, numPartitions: number): Promise<string> {
+  const topic = topicName(kind, scenario);
+  assert.equal(await admin.createTopics({ topics: [{ topic, numPartitions }], waitForLeaders: true }), true);
+  return topic;
+}
+
+export async function connectedAdmin(kafka: Kafka, pool: ClientPool): Promise<Admin> {
+  const admin = pool.track(kafka.admin());
+  await admin.connect();
+  return admin;
+}
+
+export async function connectedProducer(kafka: Kafka, pool: ClientPool, config: Parameters<Kafka["producer"]>[0] = {}): Promise<Producer> {
+  const producer = pool.track(kafka.producer(config));
+  await producer.connect();
+  return producer;
+}
+
+export interface Received {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: string | null;
+  timestamp: string;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+/** A delivered message as plain data (headers decoded; repeated header names stay arrays). */
+export function toReceived(topic: string, partition: number, message: kafkajs.KafkaMessage): Received {
+  const headers: Received["headers"] = {};
+  for (const [name, value] of Object.entries(message.headers ?? {})) {
+    headers[name] = Array.isArray(value) ? value.map((v) => v.toString()) : value?.toString();
+  }
+  return {
+    topic,
+    partition,
+    offset: message.offset,
+    key: message.key === null ? null : message.key.toString(),
+    value: message.value === null ? null : message.value.toString(),
+    timestamp: message.timestamp,
+    headers,
+  };
+}
+
+/** Starts `consumer` delivering every message into `sink`. */
+export async function runCollecting(consumer: Consumer, sink: Received[], extra: Partial<kafkajs.ConsumerRunConfig> = {}): Promise<void> {
+  await consumer.run({
+    ...extra,
+    eachMessage: async ({ topic, partition, message }) => {
+      sink.push(toReceived(topic, partition, message));
+    },
+  });
+}
+
+export interface AssignmentTracker {
+  /** Partitions of the topic in the latest GROUP_JOIN, sorted; undefined before the first. */
+  partitions(): number[] | undefined;
+  joins(): number;
+  memberId(): string | undefined;
+}
+
+export function trackAssignment(consumer: Consumer, topic: string): AssignmentTracker {
+  let latest: number[] | undefined;
+  let memberId: string | undefined;
+  let joins = 0;
+  consumer.on(consumer.events.GROUP_JOIN, (event) => {
+    joins++;
+    memberId = event.payload.memberId;
+    latest = [...(event.payload.memberAssignment[topic] ?? [])].sort((a, b) => a - b);
+  });
+  return { partitions: () => latest, joins: () => joins, memberId: () => memberId };
+}
+
+/** True when the lists are pairwise disjoint and together hold exactly 0..count-1. */
+export function splitsExactly(lists: Array<number[] | undefined>, count: number): boolean {
+  if (lists.some((l) => l === undefined)) return false;
+  const all = lists.flatMap((l) => l!);
+  return all.length === count && new Set(all).size === count && all.every((p) => p >= 0 && p < count);
+}
+
+/** Committed offsets of a group on a topic as { partition: offset }. */
+export async function committedOffsets(admin: Admin, groupId: string, topic: string): Promise<Record<number, string>> {
+  const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] });
+  return Object.fromEntries((entry?.partitions ?? []).map((p) => [p.partition, p.offset]));
+}
+
+/** End offsets (high watermarks) of a topic as { partition: offset }. */
+export async function highWatermarks(admin: Admin, topic: string): Promise<Record<number, string>> {
+  const offsets = await admin.fetchTopicOffsets(topic);
+  return Object.fromEntries(offsets.map((p) => [p.partition, p.high]));
+}
+
+// ---------------------------------------------------------------------------------------------
+// A group member in a child process, so a test can SIGKILL it like a crashed consumer.
+
+export interface ChildMember {
+  process: ChildProcess;
+  /** Latest assignment the child reported; undefined before its first join. */
+  partitions(): number[] | undefined;
+  received(): Array<{ partition: number; offset: string; value: string }>;
+  output(): string;
+  kill(): Promise<void>;
+}
+
+const memberFixture = fileURLToPath(new URL("./fixtures/group-member.ts", import.meta.url));
+
+export function spawnChildMember(kind: ClientKind, address: string, groupId: string, topic: string, sessionTimeout: number): ChildMember {
+  // node with tsx's loader, not tsx's CLI: the CLI's SIGKILL would not reach the grandchild.
+  const child = spawn(process.execPath, ["--import", "tsx", memberFixture, kind, address, groupId, topic, String(sessionTimeout)], {
+    cwd: repoRoot,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, KAFKA_BROKERS: "" },
+  });
+  let partitions: number[] | undefined;
+  const received: Array<{ partition: number; offset: string; value: string }> = [];
+  let log = "";
+  child.stderr!.on("data", (chunk: Buffer) => { log += chunk.toString(); });
+  createInterface({ input: child.stdout! }).on("line", (line) => {
+    log += `${line}\n`;
+    let event: { event?: string; partitions?: number[]; partition?: number; offset?: string; value?: string };
+    try {
+      event = JSON.parse(line);
+    } catch {
+      return;
+    }
+    if (event.event === "assignment") partitions = event.partitions;
+    if (event.event === "message") received.push({ partition: event.partition!, offset: event.offset!, value: event.value! });
+  });
+  return {
+    process: child,
+    partitions: () => partitions,
+    received: () => received,
+    output: () => log,
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGKILL");
+      await exited;
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// kcat
+
+export interface KcatResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function runKcat(args: string[], input = "", timeoutMs = 20_000): Promise<KcatResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("/usr/bin/kcat", args, { stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => { stdout += chunk.toString(); });
+    child.stderr.on("data", (chunk: Buffer) => { stderr += chunk.toString(); });
+    const timer = setTimeout(() => {
+      stderr += `\n[test] kcat killed after ${timeoutMs} ms`;
+      child.kill("SIGKILL");
+    }, timeoutMs);
+    child.once("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.once("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.on("error", () => undefined);
+    child.stdin.end(input);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// What is stored, seen through a raw Fetch: proves a producer really compressed its batches.
+
+/** The compression codec (0 none, 1 gzip, ...) of every record batch in a partition, in order. */
+export async function storedBatchCodecs(address: string, topic: string, partition: number): Promise<number[]> {
+  const wire = await WireClient.connect(address);
+  try {
+    const response = await wire.request(Apis.Fetch, 11, {
+      replicaId: -1,
+      maxWaitMs: 0,
+      minBytes: 0,
+      maxBytes: 64 * 1024 * 1024,
+      isolationLevel: 0,
+      sessionId: 0,
+      sessionEpoch: -1,
+      topics: [{ topic, partitions: [{ partition, currentLeaderEpoch: -1, fetchOffset: 0n, logStartOffset: -1n, partitionMaxBytes: 64 * 1024 * 1024 }] }],
+      forgottenTopicsData: [],
+      rackId: "",
+    });
+    const data = response.responses[0]!.partitions[0]!;
+    if (data.errorCode !== 0) throw new Error(`raw fetch of ${topic}/${partition}: error code ${data.errorCode}`);
+    const records = data.records === null ? Buffer.alloc(0) : Buffer.isBuffer(data.records) ? data.records : Buffer.concat(data.records);
+    const layout = splitBatches(records);
+    if (layout.problem) throw new Error(`raw fetch of ${topic}/${partition}: ${layout.problem.message}`);
+    return layout.batches.map((b) => b.header.attributes & 0x07);
+  } finally {
+    wire.close();
+  }
+}
