@@ -1,46 +1,13 @@
-// Shared pieces of the acceptance tests: waiting for conditions, kafkajs clients with short
-// timeouts, a raw wire connection for requests real clients will not send, and kcat runs.
-import { spawn } from "node:child_process";
+// Shared pieces of the acceptance tests: kafkajs clients with short timeouts, broker shutdown,
+// and a raw wire connection for requests real clients will not send. Generic waiting, cleanup,
+// assignment tracking and kcat runs are in ../helpers/.
 import { readFileSync, readdirSync } from "node:fs";
 import { connect, type Socket } from "node:net";
-import { Kafka, logLevel, type Consumer, type ConsumerConfig, type KafkaConfig } from "kafkajs";
+import { Kafka, logLevel, type Admin, type Consumer, type ConsumerConfig, type KafkaConfig, type Producer } from "kafkajs";
 import { decodeResponse, encodeRequest } from "../../broker/protocol/headers.ts";
 import type { ApiDefinition } from "../../broker/protocol/apis.ts";
 import type { BrokerProcess } from "../helpers/broker-process.ts";
-
-export interface WaitOptions {
-  timeoutMs?: number;
-  intervalMs?: number;
-  /** Says what was awaited; may be a function so the failure shows the state at the deadline. */
-  message?: string | (() => string);
-}
-
-/** Polls `condition` until it holds; fails with `message` after a generous deadline. */
-export async function waitFor(condition: () => boolean | Promise<boolean>, options: WaitOptions = {}): Promise<void> {
-  const { timeoutMs = 30_000, intervalMs = 50 } = options;
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      if (await condition()) return;
-      lastError = undefined;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() >= deadline) {
-      const text = typeof options.message === "function" ? options.message() : (options.message ?? "condition");
-      const suffix = lastError === undefined ? "" : ` (last error: ${errorText(lastError)})`;
-      throw new Error(`timed out after ${timeoutMs} ms waiting for: ${text}${suffix}`);
-    }
-    await sleep(intervalMs);
-  }
-}
-
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-export function errorText(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-}
+import { cleanupAll, sleep } from "../helpers/wait.ts";
 
 /** Every `type` (Kafka error name) and message along an error's cause chain, as kafkajs nests them. */
 export function errorChain(error: unknown): { types: string[]; messages: string[] } {
@@ -92,18 +59,6 @@ export const quickGroupBrokerConfig = {
   "offsets.topic.num.partitions": 5,
 } as const;
 
-/** Runs cleanup steps in order, each one even when an earlier one fails; never throws. */
-export async function cleanupAll(...steps: Array<(() => unknown) | undefined>): Promise<void> {
-  for (const step of steps) {
-    if (step === undefined) continue;
-    try {
-      await step();
-    } catch {
-      // cleanup must go on; the test itself reports what failed
-    }
-  }
-}
-
 /** Pids of the broker processes serving `dataDir` (found through /proc, by their --data-dir argument). */
 function brokerPids(dataDir: string): number[] {
   const pids: number[] = [];
@@ -143,6 +98,25 @@ export async function shutdownBroker(broker: BrokerProcess | undefined): Promise
 export async function disconnectQuietly(client: { disconnect(): Promise<void> } | undefined): Promise<void> {
   if (client === undefined) return;
   await Promise.race([client.disconnect().catch(() => undefined), sleep(5000)]);
+}
+
+/** A connected admin and producer of `kafka`, as most acceptance suites set up; both are let go if either fails. */
+export async function connectAdminAndProducer(kafka: Kafka): Promise<{ admin: Admin; producer: Producer }> {
+  const admin = kafka.admin();
+  const producer = kafka.producer();
+  try {
+    await admin.connect();
+    await producer.connect();
+  } catch (error) {
+    await cleanupAll(() => disconnectQuietly(producer), () => disconnectQuietly(admin));
+    throw error;
+  }
+  return { admin, producer };
+}
+
+/** For `after` hooks: disconnects the clients in order (each bounded), then shuts the broker down; never throws. */
+export async function closeClientsAndBroker(broker: BrokerProcess | undefined, ...clients: Array<{ disconnect(): Promise<void> } | undefined>): Promise<void> {
+  await cleanupAll(...clients.map((c) => () => disconnectQuietly(c)), () => shutdownBroker(broker));
 }
 
 /** Adds the broker's log tail to a failing test's error, which is where broker bugs show. */
@@ -187,35 +161,6 @@ export async function collectInto(consumer: Consumer, sink: ReceivedMessage[]): 
     },
   });
 }
-
-export interface AssignmentTracker {
-  /** Partitions of `topic` in the latest GROUP_JOIN, sorted; undefined before the first join. */
-  partitions(): number[] | undefined;
-  memberId(): string | undefined;
-  joins(): number;
-}
-
-/** Latest assignment a consumer was given, as reported by its GROUP_JOIN events. */
-export function trackAssignment(consumer: Consumer, topic: string): AssignmentTracker {
-  let latest: number[] | undefined;
-  let memberId: string | undefined;
-  let joins = 0;
-  consumer.on(consumer.events.GROUP_JOIN, (event) => {
-    joins++;
-    memberId = event.payload.memberId;
-    latest = [...(event.payload.memberAssignment[topic] ?? [])].sort((a, b) => a - b);
-  });
-  return { partitions: () => latest, memberId: () => memberId, joins: () => joins };
-}
-
-/** True when the lists are pairwise disjoint and together hold exactly 0..count-1. */
-export function splitsExactly(lists: Array<number[] | undefined>, count: number): boolean {
-  if (lists.some((l) => l === undefined)) return false;
-  const all = lists.flatMap((l) => l!);
-  return all.length === count && new Set(all).size === count && all.every((p) => p >= 0 && p < count);
-}
-
-export const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 
 // ---------------------------------------------------------------------------------------------
 // Raw wire connection, for requests that kafkajs and kcat check (or drop) on the client side.
@@ -278,40 +223,4 @@ export class RawConnection {
 export function splitAddress(address: string): [string, number] {
   const colon = address.lastIndexOf(":");
   return [address.slice(0, colon), Number(address.slice(colon + 1))];
-}
-
-// ---------------------------------------------------------------------------------------------
-// kcat
-
-export interface KcatResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs kcat to completion (killed after `timeoutMs`, which then shows in the result). */
-export function runKcat(args: string[], options: { input?: string; timeoutMs?: number } = {}): Promise<KcatResult> {
-  const { input, timeoutMs = 30_000 } = options;
-  return new Promise((resolve, reject) => {
-    const child = spawn("kcat", args, { stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => { stdout += chunk.toString(); });
-    child.stderr.on("data", (chunk: Buffer) => { stderr += chunk.toString(); });
-    const timer = setTimeout(() => {
-      stderr += `\n[test] kcat killed after ${timeoutMs} ms`;
-      child.kill("SIGKILL");
-    }, timeoutMs);
-    child.once("error", (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.once("close", (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-    child.stdin.on("error", () => undefined);
-    child.stdin.end(input ?? "");
-  });
 }

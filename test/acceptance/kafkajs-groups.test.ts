@@ -8,24 +8,20 @@ import { fileURLToPath } from "node:url";
 import { AssignerProtocol, type Admin, type Consumer, type Kafka, type Producer } from "kafkajs";
 import { startBroker, type BrokerProcess } from "../helpers/broker-process.ts";
 import {
-  cleanupAll,
+  closeClientsAndBroker,
   collectInto,
-  disconnectQuietly,
-  shutdownBroker,
+  connectAdminAndProducer,
   kafkaClient,
   quickConsumerConfig,
   quickGroupBrokerConfig,
-  range,
-  splitsExactly,
-  trackAssignment,
-  waitFor,
   withBrokerLog,
-  type AssignmentTracker,
   type ReceivedMessage,
 } from "./helpers.ts";
+import { splitsExactly, trackAssignment, type AssignmentTracker } from "../helpers/group-assignment.ts";
+import { range, waitFor } from "../helpers/wait.ts";
 
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
-const memberFixture = fileURLToPath(new URL("./fixtures/group-member.ts", import.meta.url));
+const memberFixture = fileURLToPath(new URL("../helpers/group-member.ts", import.meta.url));
 
 interface Member {
   consumer: Consumer;
@@ -44,20 +40,12 @@ describe("kafkajs consumer groups", () => {
   before(async () => {
     broker = await startBroker({ config: quickGroupBrokerConfig });
     kafka = kafkaClient(broker.address, "acceptance-groups");
-    admin = kafka.admin();
-    await admin.connect();
-    producer = kafka.producer();
-    await producer.connect();
+    ({ admin, producer } = await connectAdminAndProducer(kafka));
   });
 
   after(async () => {
     for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-    await cleanupAll(
-      ...consumers.map((c) => () => disconnectQuietly(c)),
-      () => disconnectQuietly(producer),
-      () => disconnectQuietly(admin),
-      () => shutdownBroker(broker),
-    );
+    await closeClientsAndBroker(broker, ...consumers, producer, admin);
   });
 
   const createTopic = async (topic: string, numPartitions: number): Promise<void> => {

@@ -7,20 +7,18 @@ import { startBroker, type BrokerProcess } from "../helpers/broker-process.ts";
 import { Apis } from "../../broker/protocol/apis.ts";
 import { encodeRecordBatch } from "../../broker/protocol/records.ts";
 import {
-  RawConnection,
-  cleanupAll,
+  closeClientsAndBroker,
   collectInto,
-  disconnectQuietly,
-  shutdownBroker,
+  connectAdminAndProducer,
   errorChain,
   kafkaClient,
   quickConsumerConfig,
   quickGroupBrokerConfig,
-  range,
-  waitFor,
+  RawConnection,
   withBrokerLog,
   type ReceivedMessage,
 } from "./helpers.ts";
+import { range, waitFor } from "../helpers/wait.ts";
 
 const TOPIC = "orders";
 const PARTITIONS = 6;
@@ -98,19 +96,11 @@ describe("kafkajs produce and consume", () => {
   before(async () => {
     broker = await startBroker({ config: { ...quickGroupBrokerConfig, "num.partitions": 1 } });
     kafka = kafkaClient(broker.address, "acceptance-produce-consume");
-    admin = kafka.admin();
-    await admin.connect();
-    producer = kafka.producer();
-    await producer.connect();
+    ({ admin, producer } = await connectAdminAndProducer(kafka));
   });
 
   after(async () => {
-    await cleanupAll(
-      ...consumers.map((c) => () => disconnectQuietly(c)),
-      () => disconnectQuietly(producer),
-      () => disconnectQuietly(admin),
-      () => shutdownBroker(broker),
-    );
+    await closeClientsAndBroker(broker, ...consumers, producer, admin);
   });
 
   const groupOffsets = async (groupId: string): Promise<Map<number, string>> => {

@@ -9,19 +9,17 @@ import type { Admin, Consumer, Kafka, Producer } from "kafkajs";
 import { startBroker, type BrokerProcess } from "../helpers/broker-process.ts";
 import { Apis } from "../../broker/protocol/apis.ts";
 import {
-  RawConnection,
-  cleanupAll,
+  closeClientsAndBroker,
   collectInto,
   disconnectQuietly,
-  shutdownBroker,
   kafkaClient,
   quickConsumerConfig,
   quickGroupBrokerConfig,
-  range,
-  waitFor,
+  RawConnection,
   withBrokerLog,
   type ReceivedMessage,
 } from "./helpers.ts";
+import { range, waitFor } from "../helpers/wait.ts";
 
 const offsetsOf = (received: ReceivedMessage[], partition: number): bigint[] =>
   received.filter((m) => m.partition === partition).map((m) => m.offset);
@@ -40,7 +38,7 @@ describe("kafkajs: committed offsets and acknowledged records survive kill -9", 
   });
 
   after(async () => {
-    await cleanupAll(...clients.map((c) => () => disconnectQuietly(c)), () => shutdownBroker(broker));
+    await closeClientsAndBroker(broker, ...clients);
   });
 
   const value = (partition: number, index: number): string => `p${partition}-m${index}`;
@@ -166,7 +164,7 @@ describe("kafkajs: a torn batch at the end of the log is cut off on restart", ()
   });
 
   after(async () => {
-    await cleanupAll(...clients.map((c) => () => disconnectQuietly(c)), () => shutdownBroker(broker));
+    await closeClientsAndBroker(broker, ...clients);
   });
 
   it("when the last 7 bytes of the active segment are cut off while the broker is down, then the log ends at the last whole batch and new records continue from there", { timeout: 90_000 }, async () => {
@@ -260,7 +258,7 @@ describe("kafkajs: garbage on one connection only closes that connection", () =>
 
   after(async () => {
     for (const raw of raws) raw.close();
-    await cleanupAll(() => disconnectQuietly(consumer), () => disconnectQuietly(producer), () => shutdownBroker(broker));
+    await closeClientsAndBroker(broker, consumer, producer);
   });
 
   let produced = 0;

@@ -11,20 +11,17 @@ import { join } from "node:path";
 import { CompressionCodec, compressionCodecOf, splitBatches } from "../../broker/protocol/records.ts";
 import { startBroker, type BrokerProcess } from "../helpers/broker-process.ts";
 import {
-  cleanupAll,
+  closeClientsAndBroker,
   collectInto,
-  disconnectQuietly,
+  connectAdminAndProducer,
   kafkaClient,
   quickConsumerConfig,
   quickGroupBrokerConfig,
-  range,
-  runKcat,
-  shutdownBroker,
-  waitFor,
   withBrokerLog,
-  type KcatResult,
   type ReceivedMessage,
 } from "./helpers.ts";
+import { runKcat, type KcatResult } from "../helpers/kcat.ts";
+import { range, waitFor } from "../helpers/wait.ts";
 
 const showRun = (result: KcatResult): string => `exit ${result.code ?? result.signal}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`;
 
@@ -80,20 +77,12 @@ describe("kcat (librdkafka)", () => {
   before(async () => {
     broker = await startBroker({ config: quickGroupBrokerConfig });
     kafka = kafkaClient(broker.address, "acceptance-kcat");
-    admin = kafka.admin();
-    await admin.connect();
-    producer = kafka.producer();
-    await producer.connect();
+    ({ admin, producer } = await connectAdminAndProducer(kafka));
   });
 
   after(async () => {
     for (const run of groupRuns) run.kill();
-    await cleanupAll(
-      ...clients.map((c) => () => disconnectQuietly(c)),
-      () => disconnectQuietly(producer),
-      () => disconnectQuietly(admin),
-      () => shutdownBroker(broker),
-    );
+    await closeClientsAndBroker(broker, ...clients, producer, admin);
   });
 
   const createTopic = async (topic: string, numPartitions: number): Promise<void> => {

@@ -12,12 +12,12 @@ import {
   quickConsumerConfig,
   quickGroupBrokerConfig,
   topicName,
-  trackAssignment,
   useSuiteBroker,
   waitFor,
   withBrokerLog,
   type ClientKind,
 } from "./helpers.ts";
+import { trackAssignment } from "../helpers/group-assignment.ts";
 
 type Snapshot = Record<string, unknown>;
 

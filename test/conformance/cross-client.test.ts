@@ -12,20 +12,20 @@ import {
   kafkaFor,
   quickConsumerConfig,
   quickGroupBrokerConfig,
-  range,
   runCollecting,
-  runKcat,
-  sleep,
-  splitsExactly,
   storedBatchCodecs,
   topicName,
-  trackAssignment,
   waitFor,
   withBrokerLog,
-  type AssignmentTracker,
   type ClientKind,
   type Received,
 } from "./helpers.ts";
+import { splitsExactly, trackAssignment, type AssignmentTracker } from "../helpers/group-assignment.ts";
+import { runKcat } from "../helpers/kcat.ts";
+import { range, sleep } from "../helpers/wait.ts";
+
+/** kcat as this suite has always run it: /usr/bin/kcat, killed after 20 s. */
+const KCAT = { command: "/usr/bin/kcat", timeoutMs: 20_000 } as const;
 
 const GZIP_CODEC = 1;
 
@@ -91,7 +91,7 @@ describe("conformance: across clients", () => {
   };
 
   const readWithKcat = async (topic: string): Promise<Array<{ partition: number; key: string; value: string; headers: Record<string, string> }>> => {
-    const result = await runKcat(["-b", broker!.address, "-C", "-e", "-q", "-t", topic, "-f", "%p|%k|%s|%h\\n"]);
+    const result = await runKcat(["-b", broker!.address, "-C", "-e", "-q", "-t", topic, "-f", "%p|%k|%s|%h\\n"], KCAT);
     assert.equal(result.code, 0, `kcat failed: ${result.stderr}`);
     return result.stdout.split("\n").filter((line) => line !== "").map((line) => {
       const [partition, key, value, headers] = line.split("|");
@@ -145,7 +145,7 @@ describe("conformance: across clients", () => {
       const lines = (prefix: string, keyed: boolean): string =>
         range(15).map((i) => (keyed ? `key-${i % 4}:${prefix}-${i}-${padding}` : `${prefix}-${i}-${padding}`)).join("\n") + "\n";
       const produce = async (args: string[], input: string): Promise<void> => {
-        const result = await runKcat(["-b", broker!.address, "-P", "-t", topic, "-H", "source=kcat", ...args], input);
+        const result = await runKcat(["-b", broker!.address, "-P", "-t", topic, "-H", "source=kcat", ...args], { ...KCAT, input });
         assert.equal(result.code, 0, `kcat failed: ${result.stderr}`);
       };
       await produce(["-K", ":"], lines("plain", true));
@@ -172,7 +172,7 @@ describe("conformance: across clients", () => {
     withBrokerLog(broker, async () => {
       const topic = await createTopic("kcat-gzip", 1);
       const values = range(20).map((i) => `gzip-${i}-${"x".repeat(300)}`);
-      const result = await runKcat(["-b", broker!.address, "-P", "-t", topic, "-z", "gzip"], values.join("\n") + "\n");
+      const result = await runKcat(["-b", broker!.address, "-P", "-t", topic, "-z", "gzip"], { ...KCAT, input: values.join("\n") + "\n" });
       assert.equal(result.code, 0, `kcat failed: ${result.stderr}`);
       await assertGzipStored(topic, 1);
       const byOurs = await consumeWith("ours", topic, values.length);

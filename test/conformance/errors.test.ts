@@ -18,13 +18,13 @@ import {
   rejectionOf,
   runCollecting,
   topicName,
-  trackAssignment,
   useSuiteBroker,
   waitFor,
   withBrokerLog,
   type ErrorClasses,
   type Received,
 } from "./helpers.ts";
+import { trackAssignment } from "../helpers/group-assignment.ts";
 
 /** The protocol error itself: the error, or the cause kafkajs wraps it in after retrying. */
 const protocolErrorOf = (error: Error & Record<string, any>): unknown => (typeof error.type === "string" ? error : error.cause);

@@ -9,19 +9,17 @@ import {
   connectClients,
   quickConsumerConfig,
   quickGroupBrokerConfig,
-  range,
   runCollecting,
   spawnChildMember,
-  splitsExactly,
   topicName,
-  trackAssignment,
   useSuiteBroker,
   waitFor,
   withBrokerLog,
-  type AssignmentTracker,
   type ChildMember,
   type Received,
 } from "./helpers.ts";
+import { splitsExactly, trackAssignment, type AssignmentTracker } from "../helpers/group-assignment.ts";
+import { range } from "../helpers/wait.ts";
 
 const PARTITIONS = 6;
 const CHILD_SESSION_TIMEOUT = 3000;

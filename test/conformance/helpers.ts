@@ -16,9 +16,10 @@ import { Apis } from "../../broker/protocol/apis.ts";
 import { splitBatches } from "../../broker/protocol/records.ts";
 import { startBroker, type BrokerProcess } from "../helpers/broker-process.ts";
 import { WireClient } from "../helpers/wire-client.ts";
-import { quickGroupBrokerConfig as sharedQuickGroupBrokerConfig, sleep } from "../broker/client/helpers.ts";
+import { sleep } from "../helpers/wait.ts";
+import { quickGroupBrokerConfig as sharedQuickGroupBrokerConfig } from "../broker/client/helpers.ts";
 
-export { describeError, range, rejectionOf, sleep, waitFor } from "../broker/client/helpers.ts";
+export { describeError, rejectionOf, waitFor } from "../broker/client/helpers.ts";
 
 export const clientKinds = ["kafkajs", "ours"] as const;
 export type ClientKind = (typeof clientKinds)[number];
@@ -217,32 +218,6 @@ export async function runCollecting(consumer: Consumer, sink: Received[], extra:
   });
 }
 
-export interface AssignmentTracker {
-  /** Partitions of the topic in the latest GROUP_JOIN, sorted; undefined before the first. */
-  partitions(): number[] | undefined;
-  joins(): number;
-  memberId(): string | undefined;
-}
-
-export function trackAssignment(consumer: Consumer, topic: string): AssignmentTracker {
-  let latest: number[] | undefined;
-  let memberId: string | undefined;
-  let joins = 0;
-  consumer.on(consumer.events.GROUP_JOIN, (event) => {
-    joins++;
-    memberId = event.payload.memberId;
-    latest = [...(event.payload.memberAssignment[topic] ?? [])].sort((a, b) => a - b);
-  });
-  return { partitions: () => latest, joins: () => joins, memberId: () => memberId };
-}
-
-/** True when the lists are pairwise disjoint and together hold exactly 0..count-1. */
-export function splitsExactly(lists: Array<number[] | undefined>, count: number): boolean {
-  if (lists.some((l) => l === undefined)) return false;
-  const all = lists.flatMap((l) => l!);
-  return all.length === count && new Set(all).size === count && all.every((p) => p >= 0 && p < count);
-}
-
 /** Committed offsets of a group on a topic as { partition: offset }. */
 export async function committedOffsets(admin: Admin, groupId: string, topic: string): Promise<Record<number, string>> {
   const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] });
@@ -267,11 +242,11 @@ export interface ChildMember {
   kill(): Promise<void>;
 }
 
-const memberFixture = fileURLToPath(new URL("./fixtures/group-member.ts", import.meta.url));
+const memberFixture = fileURLToPath(new URL("../helpers/group-member.ts", import.meta.url));
 
 export function spawnChildMember(kind: ClientKind, address: string, groupId: string, topic: string, sessionTimeout: number): ChildMember {
   // node with tsx's loader, not tsx's CLI: the CLI's SIGKILL would not reach the grandchild.
-  const child = spawn(process.execPath, ["--import", "tsx", memberFixture, kind, address, groupId, topic, String(sessionTimeout)], {
+  const child = spawn(process.execPath, ["--import", "tsx", memberFixture, address, groupId, topic, String(sessionTimeout), kind], {
     cwd: repoRoot,
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, KAFKA_BROKERS: "" },
@@ -303,39 +278,6 @@ export function spawnChildMember(kind: ClientKind, address: string, groupId: str
       await exited;
     },
   };
-}
-
-// ---------------------------------------------------------------------------------------------
-// kcat
-
-export interface KcatResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-export function runKcat(args: string[], input = "", timeoutMs = 20_000): Promise<KcatResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("/usr/bin/kcat", args, { stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => { stdout += chunk.toString(); });
-    child.stderr.on("data", (chunk: Buffer) => { stderr += chunk.toString(); });
-    const timer = setTimeout(() => {
-      stderr += `\n[test] kcat killed after ${timeoutMs} ms`;
-      child.kill("SIGKILL");
-    }, timeoutMs);
-    child.once("error", (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.once("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.on("error", () => undefined);
-    child.stdin.end(input);
-  });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -12,15 +12,14 @@ import {
   highWatermarks,
   quickConsumerConfig,
   quickGroupBrokerConfig,
-  range,
   runCollecting,
-  sleep,
   topicName,
   useSuiteBroker,
   waitFor,
   withBrokerLog,
   type Received,
 } from "./helpers.ts";
+import { range, sleep } from "../helpers/wait.ts";
 
 describe("conformance: committed offsets", () => {
   const broker = useSuiteBroker(quickGroupBrokerConfig);

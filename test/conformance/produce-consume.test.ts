@@ -11,17 +11,16 @@ import {
   createScenarioTopic,
   quickConsumerConfig,
   quickGroupBrokerConfig,
-  range,
   runCollecting,
-  sleep,
   topicName,
-  trackAssignment,
   useSuiteBroker,
   waitFor,
   withBrokerLog,
   type ClientKind,
   type Received,
 } from "./helpers.ts";
+import { trackAssignment } from "../helpers/group-assignment.ts";
+import { range, sleep } from "../helpers/wait.ts";
 
 interface Observed {
   keyPartitions?: Record<string, number>;

@@ -12,15 +12,15 @@ import {
   highWatermarks,
   quickConsumerConfig,
   quickGroupBrokerConfig,
-  range,
   runCollecting,
   topicName,
-  trackAssignment,
   useSuiteBroker,
   waitFor,
   withBrokerLog,
   type Received,
 } from "./helpers.ts";
+import { trackAssignment } from "../helpers/group-assignment.ts";
+import { range } from "../helpers/wait.ts";
 
 const PARTITIONS = 3;
 const PER_PARTITION = 10;

@@ -5,6 +5,7 @@ import { Kafka as KafkajsKafka, logLevel as kafkajsLogLevel } from "kafkajs";
 import { Cluster } from "../../../broker/client/cluster.ts";
 import { createLogger, logLevel, type Logger } from "../../../broker/client/logger.ts";
 import type { RetryOptions } from "../../../broker/client/retry.ts";
+import { cleanupAllWithin, waitFor as sharedWaitFor } from "../../helpers/wait.ts";
 
 export const silentLogger = createLogger(logLevel.NOTHING);
 
@@ -14,31 +15,12 @@ export const quickGroupBrokerConfig = {
   "group.initial.rebalance.delay.ms": 0,
 } as const;
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-export const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
-
 /**
  * Polls `condition` until it holds; fails with `message` (a function, to show the state at the
  * deadline) after `timeoutMs`. A condition that throws counts as not holding yet.
  */
-export async function waitFor(condition: () => boolean | Promise<boolean>, message: string | (() => string), timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      if (await condition()) return;
-      lastError = undefined;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() >= deadline) {
-      const what = typeof message === "function" ? message() : message;
-      const suffix = lastError === undefined ? "" : ` (last error: ${describeError(lastError)})`;
-      throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}${suffix}`);
-    }
-    await sleep(25);
-  }
+export function waitFor(condition: () => boolean | Promise<boolean>, message: string | (() => string), timeoutMs = 20_000): Promise<void> {
+  return sharedWaitFor(condition, { message, timeoutMs, intervalMs: 25, describeError });
 }
 
 export function describeError(error: unknown): string {
@@ -49,18 +31,8 @@ export function describeError(error: unknown): string {
 }
 
 /** Runs every step, each given at most 10 s, even when earlier ones fail; never throws. For `after` hooks. */
-export async function cleanupAll(...steps: Array<(() => unknown) | undefined>): Promise<void> {
-  for (const step of steps) {
-    if (!step) continue;
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([step(), new Promise((resolve) => (timer = setTimeout(resolve, 10_000)))]);
-    } catch {
-      // keep cleaning up
-    } finally {
-      clearTimeout(timer);
-    }
-  }
+export function cleanupAll(...steps: Array<(() => unknown) | undefined>): Promise<void> {
+  return cleanupAllWithin(10_000, ...steps);
 }
 
 /** The rejection of `promise` (or of calling it); fails the test when it resolves. */

@@ -3,7 +3,15 @@
 // after the restart reaches the app.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { inOrderPerPartition, ourConsumer, quickConsumerConfig, range, sleep, useConsumerSuite, waitFor, type Received } from "./helpers.ts";
+import {
+  inOrderPerPartition,
+  ourConsumer,
+  quickConsumerConfig,
+  useConsumerSuite,
+  waitFor,
+  type Received,
+} from "./helpers.ts";
+import { range, sleep } from "../../../helpers/wait.ts";
 
 describe("consumer across a broker restart", () => {
   const suite = useConsumerSuite();

@@ -10,12 +10,11 @@ import {
   inOrderPerPartition,
   ourConsumer,
   quickConsumerConfig,
-  range,
-  sleep,
   useConsumerSuite,
   waitFor,
   type Received,
 } from "./helpers.ts";
+import { range, sleep } from "../../../helpers/wait.ts";
 
 describe("consumer", () => {
   const suite = useConsumerSuite();

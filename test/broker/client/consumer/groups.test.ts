@@ -2,17 +2,17 @@
 // and crash, a handler that outlasts the rebalance timeout, and a group shared with kafkajs.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawnChildMember, splitsExactly, type ChildMember } from "../../../conformance/helpers.ts";
+import { spawnChildMember, type ChildMember } from "../../../conformance/helpers.ts";
+import { splitsExactly } from "../../../helpers/group-assignment.ts";
 import type { Consumer } from "../../../../broker/client/consumer/index.ts";
 import {
   kafkajsClient,
   ourConsumer,
   quickConsumerConfig,
-  range,
-  sleep,
   useConsumerSuite,
   waitFor,
 } from "./helpers.ts";
+import { range, sleep } from "../../../helpers/wait.ts";
 
 interface Member {
   /** Partitions of the topic in the latest GROUP_JOIN; undefined before the first. */

@@ -8,7 +8,7 @@ import { after, before } from "node:test";
 import { startBroker, type BrokerProcess } from "../../../helpers/broker-process.ts";
 import { cleanupAll, kafkajsClient, ourCluster, quickGroupBrokerConfig } from "../helpers.ts";
 
-export { cleanupAll, kafkajsClient, quickGroupBrokerConfig, range, sleep, waitFor } from "../helpers.ts";
+export { cleanupAll, kafkajsClient, quickGroupBrokerConfig, waitFor } from "../helpers.ts";
 
 /** Group settings that keep tests quick (the broker must accept 1 s session timeouts). */
 export function quickConsumerConfig(groupId: string, extra: Partial<ConsumerConfig> = {}): ConsumerConfig {

@@ -3,7 +3,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { Consumer } from "../../../../broker/client/consumer/index.ts";
-import { ourConsumer, quickConsumerConfig, range, sleep, useConsumerSuite, waitFor } from "./helpers.ts";
+import { ourConsumer, quickConsumerConfig, useConsumerSuite, waitFor } from "./helpers.ts";
+import { range, sleep } from "../../../helpers/wait.ts";
 
 describe("standalone consumer", () => {
   const suite = useConsumerSuite();
