@@ -60,7 +60,7 @@ export class Partition {
 
     const idempotent = layout.batches.some((b) => b.header.producerId >= 0n);
     if (!idempotent) {
-      const result = this.log.append(records);
+      const result = this.log.append(records, layout.batches);
       this.notifyAppend();
       return { errorCode: ErrorCode.NONE, errorMessage: null, baseOffset: result.baseOffset, logAppendTime: -1n };
     }

@@ -208,9 +208,11 @@ export class PartitionLog {
    * assigned by rewriting each batch's baseOffset in place, consecutively from the log end, and
    * the leader epoch is stamped; both fields lie outside the CRC. The bytes are stored as received.
    */
-  append(records: Buffer): AppendResult {
+  append(records: Buffer, split?: readonly BatchLocation[]): AppendResult {
     this.#assertWritable();
-    const batches = parseBatchesForAppend(records);
+    // A caller that already split the batches (the broker validates them first) passes them in,
+    // so the produce path reads each header once.
+    const batches = split ? checkAppendable(split) : checkAppendable(parseBatches(records));
     const baseOffset = this.logEndOffset;
     let nextOffset = baseOffset;
     let maxTimestamp = NO_TIMESTAMP;
@@ -529,9 +531,13 @@ function discardLeftovers(fs: FileSystem, dir: string): bigint[] {
 }
 
 /** Checks that `records` is a sequence of whole magic-2 batches and collects what append needs. */
-function parseBatchesForAppend(records: Buffer): BatchLocation[] {
+function parseBatches(records: Buffer): BatchLocation[] {
   const { batches, problem } = splitBatches(records);
   if (problem !== null) throw new MalformedRecordsError(problem.message);
+  return batches;
+}
+
+function checkAppendable(batches: readonly BatchLocation[]): readonly BatchLocation[] {
   if (batches.length === 0) throw new MalformedRecordsError("no batch to append");
   for (const { position, header } of batches) {
     if (header.lastOffsetDelta < 0) throw new MalformedRecordsError(`batch at byte ${position} has lastOffsetDelta ${header.lastOffsetDelta}`);
