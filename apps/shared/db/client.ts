@@ -33,7 +33,9 @@ export function databaseFilePath(databaseUrl: string): string {
 
 /** A PrismaClient on the better-sqlite3 adapter. Call `$disconnect()` when done. */
 export function createDb(databaseUrl: string): PrismaClient {
-  const adapter = new PrismaBetterSQLite3({ url: toDatabaseUrl(databaseUrl) });
+  // Several services share the file (each writing only its own tables): wait for the write lock
+  // instead of failing with SQLITE_BUSY.
+  const adapter = new PrismaBetterSQLite3({ url: toDatabaseUrl(databaseUrl), timeout: 15_000 });
   return new PrismaClient({ adapter });
 }
 

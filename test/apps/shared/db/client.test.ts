@@ -58,7 +58,7 @@ describe("shared db client (Prisma on SQLite)", () => {
         assert.equal(r.applied_steps_count, 1);
       }
       const tables = (raw.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all() as { name: string }[]).map((t) => t.name);
-      for (const t of ["Store", "Terminal", "User", "Account", "LedgerEntry", "Notification", "AnalyticsStoreTotal", "AnalyticsHourly", "AnalyticsCounter", "AnalyticsOffset"]) {
+      for (const t of ["Store", "Terminal", "User", "Account", "LedgerEntry", "Notification", "AnalyticsStoreTotal", "AnalyticsHourly", "AnalyticsCounter", "AnalyticsEvent", "AnalyticsUserTotal"]) {
         assert.ok(tables.includes(t), `table ${t} exists`);
       }
     } finally {

@@ -1,0 +1,46 @@
+// Every service reads its settings from the environment through this one module, so `npm start`
+// (which spawns them) and a service started alone (`npm run svc -- ledger`) agree on defaults.
+import path from "node:path";
+
+export interface AppConfig {
+  /** All state: broker logs under broker/, the SQLite file points.db. */
+  dataDir: string;
+  databaseUrl: string;
+  /** Bootstrap brokers for the Kafka client. */
+  brokers: string[];
+  /** The bundled broker's port, when `npm start` runs it. */
+  brokerPort: number;
+  /** points-api's HTTP port; 0 picks a free one. */
+  httpPort: number;
+  httpHost: string;
+  /** Partitions of points.commands and points.events when they are created. */
+  partitions: number;
+  /** The largest amount one command may carry. */
+  maxAmount: number;
+}
+
+export class ConfigError extends Error {}
+
+function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) throw new ConfigError(`${name} must be an integer >= ${min} (got "${raw}")`);
+  return value;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const dataDir = path.resolve(env.DATA_DIR || "./data");
+  const brokerPort = intFrom(env, "BROKER_PORT", 9092, 0);
+  const brokers = (env.KAFKA_BROKERS ?? "").split(",").map((b) => b.trim()).filter((b) => b !== "");
+  return {
+    dataDir,
+    databaseUrl: env.DATABASE_URL || `file:${path.join(dataDir, "points.db")}`,
+    brokers: brokers.length > 0 ? brokers : [`127.0.0.1:${brokerPort}`],
+    brokerPort,
+    httpPort: intFrom(env, "PORT", 3000, 0),
+    httpHost: env.HOST || "127.0.0.1",
+    partitions: intFrom(env, "POINTS_PARTITIONS", 6, 1),
+    maxAmount: intFrom(env, "POINTS_MAX_AMOUNT", 1_000_000, 1),
+  };
+}

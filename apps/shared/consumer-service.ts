@@ -1,0 +1,94 @@
+// The frame every consumer service runs in: one consumer group on one topic, one call of the
+// service's `handleBatch` per fetched batch (so a service can write one SQLite transaction per
+// batch), offsets committed after the batch is handled. Handlers must be idempotent: after a crash
+// between their database commit and the offset commit, the batch is delivered again.
+import { createKafka, type KafkaClient } from "../../broker/client/factory.ts";
+import { logLevel } from "../../broker/client/index.ts";
+import type { Batch, KafkaMessage } from "../../broker/client/consumer/types.ts";
+import type { AppConfig } from "./config.ts";
+import { createDb, type Db } from "./db/client.ts";
+import type { AppLog } from "./log.ts";
+import { createLog } from "./log.ts";
+
+export interface ServiceContext {
+  config: AppConfig;
+  db: Db;
+  kafka: KafkaClient;
+  log: AppLog;
+}
+
+export interface BatchOf {
+  topic: string;
+  partition: number;
+  messages: KafkaMessage[];
+}
+
+export interface ConsumerServiceDefinition {
+  /** Service name, used in logs and as the Kafka clientId. */
+  name: string;
+  groupId: string;
+  topic: string;
+  /** Prepare anything the handler needs (e.g. a producer); called once before consuming. */
+  setup?(ctx: ServiceContext): Promise<void>;
+  /** Handle one fetched batch of one partition, in offset order. Must be idempotent. */
+  handleBatch(batch: BatchOf, ctx: ServiceContext): Promise<void>;
+  teardown?(ctx: ServiceContext): Promise<void>;
+}
+
+export interface RunningService {
+  ctx: ServiceContext;
+  /** Partitions currently owned by this member. */
+  assignment(): number[];
+  stop(): Promise<void>;
+}
+
+/** Creates the topic with the configured partition count if it does not exist yet. */
+export async function ensureTopics(kafka: KafkaClient, topics: string[], partitions: number): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions: partitions })), waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export async function startConsumerService(definition: ConsumerServiceDefinition, config: AppConfig, log: AppLog = createLog(definition.name)): Promise<RunningService> {
+  const kafka = await createKafka({ clientId: definition.name, brokers: config.brokers, logLevel: logLevel.NOTHING });
+  const db = createDb(config.databaseUrl);
+  const ctx: ServiceContext = { config, db, kafka, log };
+  await ensureTopics(kafka, [definition.topic], config.partitions);
+  await definition.setup?.(ctx);
+
+  const consumer = kafka.consumer({ groupId: definition.groupId, sessionTimeout: 10_000, rebalanceTimeout: 20_000, heartbeatInterval: 1_000 });
+  let owned: number[] = [];
+  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    owned = [...(payload.memberAssignment[definition.topic] ?? [])].sort((a, b) => a - b);
+    log.info(`joined group ${definition.groupId} as ${payload.memberId}${payload.isLeader ? " (leader)" : ""}: partitions [${owned.join(", ")}] of ${definition.topic}`);
+  });
+  consumer.on(consumer.events.CRASH, ({ payload }) => log.error(`consumer crashed${payload.restart ? ", restarting" : ""}`, payload.error));
+
+  await consumer.connect();
+  await consumer.subscribe({ topics: [definition.topic], fromBeginning: true });
+  await consumer.run({
+    partitionsConsumedConcurrently: config.partitions,
+    eachBatch: async ({ batch }: { batch: Batch }) => {
+      if (batch.messages.length === 0) return;
+      await definition.handleBatch({ topic: batch.topic, partition: batch.partition, messages: batch.messages }, ctx);
+    },
+  });
+  log.info(`consuming ${definition.topic} as group ${definition.groupId}`);
+
+  let stopped: Promise<void> | undefined;
+  return {
+    ctx,
+    assignment: () => owned,
+    stop: () =>
+      (stopped ??= (async () => {
+        await consumer.disconnect();
+        await definition.teardown?.(ctx);
+        await db.$disconnect();
+        log.info("stopped");
+      })()),
+  };
+}

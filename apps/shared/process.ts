@@ -1,0 +1,28 @@
+// Running a service as its own process: start it, stop it cleanly on SIGINT/SIGTERM, and turn a
+// startup failure into one line on stderr and exit code 1.
+import type { AppLog } from "./log.ts";
+
+export async function runUntilSignalled(log: AppLog, start: () => Promise<{ stop(): Promise<void> }>): Promise<void> {
+  let service: { stop(): Promise<void> };
+  try {
+    service = await start();
+  } catch (error) {
+    log.error("failed to start", error);
+    process.exit(1);
+  }
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`${signal}: stopping`);
+    service.stop().then(
+      () => process.exit(0),
+      (error) => {
+        log.error("stop failed", error);
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+}

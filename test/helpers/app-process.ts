@@ -1,0 +1,91 @@
+// Starts the points demo's services as real child processes (node with tsx's loader, so SIGKILL
+// hits the service itself), against a broker from broker-process.ts and a SQLite file in a temp
+// data directory. A service counts as ready when it prints its ready line.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { migrate } from "../../apps/shared/db/client.ts";
+
+const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
+
+/** What a service prints once it is ready; points-api also tells its URL. */
+const readyLine = /points-api listening on (http:\/\/\S+)|consuming \S+ as group \S+/;
+
+export interface AppEnv {
+  dataDir: string;
+  databaseUrl: string;
+  /** Environment for a service: DATA_DIR, DATABASE_URL, KAFKA_BROKERS, PORT=0, and the overrides. */
+  env(overrides?: Record<string, string>): Record<string, string>;
+  cleanup(): void;
+}
+
+/** A fresh data directory with a migrated SQLite file, pointing at `brokerAddress`. */
+export function createAppEnv(brokerAddress: string, base: Record<string, string> = {}): AppEnv {
+  const dataDir = mkdtempSync(join(tmpdir(), "points-app-"));
+  const databaseUrl = `file:${join(dataDir, "points.db")}`;
+  migrate(databaseUrl);
+  return {
+    dataDir,
+    databaseUrl,
+    env: (overrides = {}) => ({ DATA_DIR: dataDir, DATABASE_URL: databaseUrl, KAFKA_BROKERS: brokerAddress, PORT: "0", ...base, ...overrides }),
+    cleanup: () => rmSync(dataDir, { recursive: true, force: true }),
+  };
+}
+
+export interface ServiceProcess {
+  name: string;
+  /** points-api only: its base URL. */
+  url: string;
+  output(): string;
+  /** SIGTERM and wait for the exit code. */
+  stop(): Promise<number | null>;
+  /** SIGKILL, as in a crash. */
+  kill(): Promise<void>;
+}
+
+/** Runs `apps/<name>/main.ts` (or the given script) and waits for its ready line. */
+export async function startService(name: string, env: Record<string, string>, options: { script?: string; timeoutMs?: number } = {}): Promise<ServiceProcess> {
+  const script = options.script ?? join(repoRoot, "apps", name, "main.ts");
+  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", script], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let log = "";
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} not ready after ${options.timeoutMs ?? 30_000} ms:\n${log}`)), options.timeoutMs ?? 30_000);
+    const onData = (chunk: Buffer) => {
+      log += chunk.toString();
+      const match = readyLine.exec(log);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1] ?? "");
+      }
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", onData);
+    child.once("exit", (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited (${code ?? signal}) before it was ready:\n${log}`));
+    });
+  });
+  const exited = new Promise<number | null>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode);
+    else child.once("exit", (code) => resolve(code));
+  });
+  return {
+    name,
+    url,
+    output: () => log,
+    stop: async () => {
+      child.kill("SIGTERM");
+      return exited;
+    },
+    kill: async () => {
+      child.kill("SIGKILL");
+      await exited;
+    },
+  };
+}
