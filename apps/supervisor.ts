@@ -1,0 +1,113 @@
+// Runs the demo's processes as children of one parent (`npm start`, `npm run svc -- x --instances
+// n`): their output is passed through line by line with a prefix, a child that dies unexpectedly is
+// restarted (up to a limit), and stopAll() sends SIGTERM in reverse start order and waits.
+import { spawn, type ChildProcess } from "node:child_process";
+import { createInterface } from "node:readline";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const repoRoot = fileURLToPath(new URL("..", import.meta.url));
+
+export interface ChildSpec {
+  /** Shown in the prefix and messages. */
+  label: string;
+  script: string;
+  args?: string[];
+  env?: Record<string, string>;
+  /** Resolves the start when a line matches; its match is returned. */
+  readyLine: RegExp;
+  /** Lines to pass through (default all). */
+  show?(line: string): boolean;
+  /** Rewrites a passed-through line (default: prefix with the label). */
+  format?(line: string): string;
+  /** Restart when it dies on its own (default true). */
+  restart?: boolean;
+}
+
+/** Services prefix their own lines with `[name]`; keep one prefix, the label's (e.g. `ledger#2`). */
+function withLabel(label: string, line: string): string {
+  const own = /^\[([^\]]+)\] /.exec(line);
+  return own && label.startsWith(own[1]!) ? `[${label}] ${line.slice(own[0].length)}` : `[${label}] ${line}`;
+}
+
+interface Running {
+  spec: ChildSpec;
+  child: ChildProcess;
+  exited: Promise<void>;
+}
+
+export class Supervisor {
+  private readonly running: Running[] = [];
+  private stopping = false;
+  private readonly crashes = new Map<string, number[]>();
+
+  constructor(private readonly out: (line: string) => void = (line) => process.stdout.write(`${line}\n`), private readonly onGiveUp: (label: string) => void = () => {}) {}
+
+  /** Starts the child and waits for its ready line; rejects with its output if it exits first. */
+  start(spec: ChildSpec): Promise<RegExpExecArray> {
+    const child = spawn(process.execPath, ["--import", "tsx", path.resolve(repoRoot, spec.script), ...(spec.args ?? [])], {
+      cwd: repoRoot,
+      env: { ...process.env, ...spec.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let entry!: Running;
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    entry = { spec, child, exited };
+    this.running.push(entry);
+
+    return new Promise<RegExpExecArray>((resolve, reject) => {
+      let ready = false;
+      const early: string[] = [];
+      const onLine = (line: string) => {
+        if (!ready) {
+          early.push(line);
+          const match = spec.readyLine.exec(line);
+          if (match) {
+            ready = true;
+            resolve(match);
+          }
+        }
+        if (spec.show?.(line) ?? true) this.out(spec.format ? spec.format(line) : withLabel(spec.label, line));
+      };
+      createInterface({ input: child.stdout! }).on("line", onLine);
+      createInterface({ input: child.stderr! }).on("line", onLine);
+      child.once("exit", (code, signal) => {
+        this.running.splice(this.running.indexOf(entry), 1);
+        if (!ready) {
+          reject(new Error(`${spec.label} exited (${signal ?? code}) before it was ready${early.length ? `:\n${early.slice(-20).join("\n")}` : ""}`));
+          return;
+        }
+        if (this.stopping || spec.restart === false) return;
+        this.restartAfterCrash(spec, signal ?? String(code));
+      });
+    });
+  }
+
+  private restartAfterCrash(spec: ChildSpec, how: string): void {
+    const now = Date.now();
+    const recent = (this.crashes.get(spec.label) ?? []).filter((t) => now - t < 60_000);
+    recent.push(now);
+    this.crashes.set(spec.label, recent);
+    if (recent.length > 5) {
+      this.out(`[${spec.label}] exited (${how}) ${recent.length} times within a minute; giving up`);
+      this.onGiveUp(spec.label);
+      return;
+    }
+    this.out(`[${spec.label}] exited (${how}); restarting in 1 s`);
+    setTimeout(() => {
+      if (this.stopping) return;
+      this.start(spec).catch((error: Error) => this.out(`[${spec.label}] restart failed: ${error.message}`));
+    }, 1_000).unref();
+  }
+
+  /** SIGTERM to every child, last started first, each awaited (SIGKILL after `graceMs`). */
+  async stopAll(graceMs = 10_000): Promise<void> {
+    this.stopping = true;
+    for (const entry of [...this.running].reverse()) {
+      entry.child.kill("SIGTERM");
+      const timer = setTimeout(() => entry.child.kill("SIGKILL"), graceMs);
+      await entry.exited;
+      clearTimeout(timer);
+    }
+  }
+}

@@ -1,0 +1,110 @@
+// `npm start` (apps/start.ts) on a fresh data directory: it migrates, starts the bundled broker and
+// every service, seeds, prints where to look, serves the demo page, and stops cleanly on SIGTERM.
+// `npm run svc` errors are one line each.
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { demoUsers } from "../../seed/demo-data.ts";
+import { createAppEnv } from "../helpers/app-process.ts";
+import { startBroker } from "../helpers/broker-process.ts";
+import { waitFor } from "../helpers/wait.ts";
+
+const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
+
+describe("npm start", { timeout: 120_000 }, () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "points-start-"));
+  after(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it("when started on a fresh data directory, then everything runs, the demo is seeded and SIGTERM stops it all", async () => {
+    const child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "apps", "start.ts")], {
+      cwd: repoRoot,
+      env: { ...process.env, DATA_DIR: dataDir, BROKER_PORT: "0", PORT: "0", KAFKA_BROKERS: "", KAFKA_CLIENT: "" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    try {
+      await waitFor(() => /Ctrl-C stops everything/.test(output) || child.exitCode !== null, { timeoutMs: 90_000, message: () => output });
+      const listening = output.match(/^ *points-api listening on (http:\/\/\S+)$/gm) ?? [];
+      assert.equal(listening.length, 1, output);
+      const api = /listening on (http:\/\/\S+)/.exec(listening[0]!)![1]!;
+
+      const page = await fetch(`${api}/`);
+      assert.equal(page.status, 200);
+      assert.match(await page.text(), /<title>Points ledger/);
+
+      const seeded = demoUsers();
+      await waitFor(async () => {
+        const { users } = (await (await fetch(`${api}/api/users?limit=100`)).json()) as { users: { id: string; balance: number }[] };
+        return users.length === seeded.length && seeded.every((u) => users.find((x) => x.id === u.id)?.balance === u.openingBalance);
+      }, { message: "seeded users reach their opening balances through the ledger" });
+
+      const { groups } = (await (await fetch(`${api}/api/groups`)).json()) as { groups: { groupId: string; members: unknown[] }[] };
+      for (const id of ["ledger", "notification", "analytics"]) {
+        assert.equal(groups.find((g) => g.groupId === id)?.members.length, 1, `group ${id} has its member`);
+      }
+    } finally {
+      child.kill("SIGTERM");
+    }
+    assert.equal(await exited, 0, output);
+    assert.match(output, /stopped/);
+  });
+});
+
+describe("npm run svc", () => {
+  const svc = (...args: string[]) => spawnSync(process.execPath, ["--import", "tsx", join(repoRoot, "apps", "svc.ts"), ...args], { cwd: repoRoot, encoding: "utf8" });
+
+  it("when the service is unknown, then it says which exist in one line and exits 2", () => {
+    const result = svc("nope");
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /^svc: unknown service "nope"; one of: .*ledger.*\n$/);
+  });
+
+  it("when --instances is not a positive integer, then it says so and exits 2", () => {
+    const result = svc("ledger", "--instances", "0");
+    assert.equal(result.status, 2);
+    assert.equal(result.stderr, 'svc: --instances must be a positive integer (got "0")\n');
+  });
+});
+
+describe("npm run svc -- ledger --instances 2", { timeout: 90_000 }, () => {
+  it("when two instances run, then they split the partitions, and SIGTERM stops both", async () => {
+    const broker = await startBroker();
+    const app = createAppEnv(broker.address);
+    const child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "apps", "svc.ts"), "ledger", "--instances", "2"], {
+      cwd: repoRoot,
+      env: { ...process.env, ...app.env() },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    /** The partitions each instance announced last. */
+    const owned = () => {
+      const last = new Map<string, number[]>();
+      for (const [, who, list] of output.matchAll(/^\[(ledger#\d)\] joined group ledger .*partitions \[([\d, ]*)\]/gm)) {
+        last.set(who!, list!.split(",").filter((p) => p.trim() !== "").map(Number));
+      }
+      return last;
+    };
+    try {
+      await waitFor(() => {
+        const last = owned();
+        const all = [...last.values()].flat().sort((a, b) => a - b);
+        return last.size === 2 && [...last.values()].every((ps) => ps.length > 0) && all.join() === "0,1,2,3,4,5";
+      }, { timeoutMs: 60_000, message: () => output });
+    } finally {
+      child.kill("SIGTERM");
+      assert.equal(await exited, 0, output);
+      await broker.cleanup();
+      app.cleanup();
+    }
+  });
+});
