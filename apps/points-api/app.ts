@@ -1,0 +1,78 @@
+// The points-api HTTP app, built from what it needs so tests (and server.ts) choose the parts:
+// the database, where commands go, and how consumer groups are inspected.
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import express, { type Express } from "express";
+import type { AppConfig } from "../shared/config.ts";
+import type { Db } from "../shared/db/client.ts";
+import { createLog, type AppLog } from "../shared/log.ts";
+import type { CommandPublisher } from "./command-publisher.ts";
+import type { GroupInspector } from "./group-inspector.ts";
+import { errorHandler, unknownRoute } from "./http.ts";
+import { IdempotencyCache } from "./idempotency-cache.ts";
+import { openApiDocument } from "./openapi.ts";
+import { createAnalyticsRepository } from "./repositories/analytics.ts";
+import { createLedgerRepository } from "./repositories/ledger.ts";
+import { createNotificationsRepository } from "./repositories/notifications.ts";
+import { createStoresRepository } from "./repositories/stores.ts";
+import { createUsersRepository } from "./repositories/users.ts";
+import { pointsRoutes } from "./routes/points.ts";
+import { reportRoutes } from "./routes/reports.ts";
+import { userRoutes } from "./routes/users.ts";
+import { createAnalyticsUseCases } from "./use-cases/analytics.ts";
+import { createGroupUseCases } from "./use-cases/groups.ts";
+import { createHistoryUseCases } from "./use-cases/history.ts";
+import { createStoreUseCases } from "./use-cases/stores.ts";
+import { createSubmitCommand } from "./use-cases/submit-command.ts";
+import { createUserUseCases } from "./use-cases/users.ts";
+
+/** The demo page (index.html and friends); the API works without it. */
+export const PUBLIC_DIR = fileURLToPath(new URL("./public/", import.meta.url));
+
+export interface AppDeps {
+  db: Db;
+  publisher: CommandPublisher;
+  groups: GroupInspector;
+  config: Pick<AppConfig, "maxAmount">;
+  log?: AppLog;
+  /** Defaults to one of DEFAULT_IDEMPOTENCY_CAPACITY keys. */
+  idempotency?: IdempotencyCache;
+  now?: () => Date;
+}
+
+export function createApp({ db, publisher, groups, config, log = createLog("points-api"), idempotency = new IdempotencyCache(), now = () => new Date() }: AppDeps): Express {
+  const users = createUsersRepository(db);
+  const stores = createStoresRepository(db);
+  const ledger = createLedgerRepository(db);
+  const notifications = createNotificationsRepository(db);
+  const analytics = createAnalyticsRepository(db);
+
+  const submitCommand = createSubmitCommand({ users, stores, ledger, publisher, idempotency, now });
+  const history = createHistoryUseCases({ users, ledger, notifications });
+  const openApi = openApiDocument(config);
+
+  const api = express.Router();
+  api.use(pointsRoutes(submitCommand, config.maxAmount));
+  api.use(userRoutes(createUserUseCases(users), history));
+  api.use(
+    reportRoutes({
+      stores: createStoreUseCases(stores),
+      history,
+      analytics: createAnalyticsUseCases({ analytics, stores, users, now }),
+      groups: createGroupUseCases(groups),
+    }),
+  );
+  api.get("/openapi.json", (_req, res) => {
+    res.json(openApi);
+  });
+  api.use(unknownRoute);
+
+  const app = express();
+  app.disable("x-powered-by");
+  app.use("/api", api);
+  // A missing folder is just nothing to serve: requests fall through to the 404 below.
+  app.use(express.static(path.resolve(PUBLIC_DIR)));
+  app.use(unknownRoute);
+  app.use(errorHandler(log));
+  return app;
+}

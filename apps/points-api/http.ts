@@ -1,0 +1,74 @@
+// The HTTP edge shared by every route: input validation into AppErrors, the JSON body parser with
+// its limits, and the one error handler that turns anything thrown into the API's error shape:
+//   { "error": { "code", "message", "issues"?: [{ "path", "message" }] } }
+import express, { type ErrorRequestHandler, type RequestHandler } from "express";
+import type { z } from "zod";
+import { AppError } from "../shared/errors.ts";
+import type { AppLog } from "../shared/log.ts";
+
+export const MAX_BODY_BYTES = 16 * 1024;
+
+export interface Issue {
+  path: string;
+  message: string;
+}
+
+/** Parses `value` with `schema`, or throws a 400 whose message lists every field's problem ("amount: Too small: ..."). */
+export function parseInput<Schema extends z.ZodType>(schema: Schema, value: unknown): z.output<Schema> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issues: Issue[] = result.error.issues.map((issue) => ({ path: issue.path.map(String).join("."), message: issue.message }));
+  const message = issues.map((i) => (i.path === "" ? i.message : `${i.path}: ${i.message}`)).join("; ");
+  throw AppError.badRequest(message, issues);
+}
+
+// By the header alone: req.is() says null for an empty body, which deserves a 400, not a 415.
+const jsonContentType = /^application\/json\s*(;|$)/i;
+
+const requireJsonContentType: RequestHandler = (req, _res, next) => {
+  if (!jsonContentType.test(req.get("content-type") ?? "")) throw new AppError(415, "unsupported_media_type", "Content-Type must be application/json");
+  next();
+};
+
+/** For routes that take a body: JSON only, at most MAX_BODY_BYTES. */
+export const jsonBody: RequestHandler[] = [requireJsonContentType, express.json({ limit: MAX_BODY_BYTES })];
+
+export const unknownRoute: RequestHandler = (req) => {
+  throw AppError.notFound(`no route for ${req.method} ${req.originalUrl.split("?")[0]}`);
+};
+
+/** body-parser's errors carry `type` and a 4xx `status`. */
+function bodyParserError(error: unknown): AppError | undefined {
+  if (typeof error !== "object" || error === null || !("type" in error) || typeof error.type !== "string") return undefined;
+  switch (error.type) {
+    case "entity.parse.failed":
+      return AppError.badRequest("invalid JSON body");
+    case "entity.too.large":
+      return new AppError(413, "payload_too_large", `request body larger than ${MAX_BODY_BYTES / 1024} kB`);
+    case "charset.unsupported":
+    case "encoding.unsupported":
+      return new AppError(415, "unsupported_media_type", error instanceof Error ? error.message : "unsupported body encoding");
+    default: {
+      const status = "status" in error && typeof error.status === "number" && error.status >= 400 && error.status < 500 ? error.status : 400;
+      return new AppError(status, "bad_request", error instanceof Error ? error.message : "bad request body");
+    }
+  }
+}
+
+export function errorHandler(log: AppLog): ErrorRequestHandler {
+  return (error, req, res, next) => {
+    if (res.headersSent) {
+      next(error);
+      return;
+    }
+    const appError = error instanceof AppError ? error : bodyParserError(error);
+    if (appError === undefined) {
+      log.error(`${req.method} ${req.originalUrl} failed`, error);
+      res.status(500).json({ error: { code: "internal", message: "internal error" } });
+      return;
+    }
+    if (appError.status >= 500) log.error(`${req.method} ${req.originalUrl} answered ${appError.status}`, appError.cause ?? appError);
+    const issues = Array.isArray(appError.details) ? { issues: appError.details as Issue[] } : {};
+    res.status(appError.status).json({ error: { code: appError.code, message: appError.message, ...issues } });
+  };
+}
