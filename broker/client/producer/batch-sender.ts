@@ -61,6 +61,8 @@ export interface BatchSenderOptions {
   /** Idempotent: at most one batch per partition in flight, sequence numbers from `identity`. */
   idempotent: boolean;
   identity: ProducerIdentity;
+  /** Idempotent: fetches a new producer id into `identity` (see `identityInDoubt`). */
+  renewIdentity?: () => Promise<void>;
   maxInFlightRequests: number;
   linger: number;
   maxBatchBytes: number;
@@ -178,6 +180,8 @@ class ProduceBatch {
     readonly recordCount: number,
     readonly options: SendOptions,
     readonly baseSequence: number,
+    /** The sender's identity generation the batch was encoded under. */
+    readonly generation: number,
     /** The encoded batch; compressed ones are still being compressed. */
     readonly records: Buffer | Promise<Buffer>,
     public retryTime: number,
@@ -207,6 +211,16 @@ export class BatchSender {
   private refreshing: Promise<void> | undefined;
   private closed = false;
 
+  /**
+   * Idempotent only. A batch given up after a retriable failure may have been written (the
+   * request timed out or the connection broke after the broker appended it). Reusing its sequence
+   * numbers would make the broker take the next, different records for a duplicate of it and drop
+   * them while acknowledging: so instead the producer gets a new id and every partition's
+   * sequence starts again at 0 (what the Java producer does before epoch bumps existed).
+   */
+  private identityInDoubt = false;
+  private generation = 0;
+
   constructor(private readonly options: BatchSenderOptions) {}
 
   /** Accepts sends again after close(). */
@@ -225,12 +239,12 @@ export class BatchSender {
     }
     for (const [timer, batch] of this.retryTimers) {
       clearTimeout(timer);
-      this.abandonBatch(batch, error);
+      this.abandonBatch(batch, error, { written: "maybe" });
     }
     this.retryTimers.clear();
     for (const partitions of this.queues.values()) {
       for (const queue of partitions.values()) {
-        for (const batch of queue.retries.splice(0)) this.abandonBatch(batch, error);
+        for (const batch of queue.retries.splice(0)) this.abandonBatch(batch, error, { written: "maybe" });
         for (let i = queue.head; i < queue.slices.length; i++) queue.slices[i]!.send.fail(error);
         queue.slices = [];
         queue.head = 0;
@@ -293,6 +307,7 @@ export class BatchSender {
   private async flush(): Promise<void> {
     await this.freshMetadata();
     if (this.closed) return;
+    if (this.identityInDoubt && !(await this.renewIdentity())) return;
     const { maxInFlightRequests, idempotent } = this.options;
     const requests = new Map<string, OutgoingRequest>();
     const newRequests = new Map<number, number>();
@@ -342,6 +357,21 @@ export class BatchSender {
     }
     // Partitions with more than one batch's worth go on in the next request, pipelined.
     if (moreWork) this.scheduleFlush();
+  }
+
+  /** True when a new producer id is in place; on failure, tries again at the next flush. */
+  private async renewIdentity(): Promise<boolean> {
+    try {
+      await this.options.renewIdentity!();
+    } catch (error) {
+      this.options.logger.warn(`Failed to renew the producer id: ${(error as Error).message}`);
+      setTimeout(() => this.scheduleFlush(), this.options.retry.initialRetryTime);
+      return false;
+    }
+    this.identityInDoubt = false;
+    this.generation++;
+    for (const partitions of this.queues.values()) for (const queue of partitions.values()) queue.nextSequence = 0;
+    return true;
   }
 
   /** Refreshes metadata after a retriable failure or when older than metadataMaxAge; never throws. */
@@ -432,7 +462,7 @@ export class BatchSender {
     // The batch may wait (a backoff) before anyone awaits it: its failure is not unhandled meanwhile.
     if (!Buffer.isBuffer(records)) records.catch(() => undefined);
     queue.inFlight++;
-    return new ProduceBatch(queue, slices, firstOffsets, layout.recordCount, options, baseSequence, records, jitter(retry.initialRetryTime, retry.factor));
+    return new ProduceBatch(queue, slices, firstOffsets, layout.recordCount, options, baseSequence, this.generation, records, jitter(retry.initialRetryTime, retry.factor));
   }
 
   /** Fails the sends among slices[head..end) whose messages cannot be encoded (all of them if none alone fails), and drops them. */
@@ -536,11 +566,12 @@ export class BatchSender {
       return;
     }
     if (this.closed || !isRetriable(error)) {
-      this.abandonBatch(batch, error);
+      // A non-retriable answer is the broker's refusal: nothing of the batch was written.
+      this.abandonBatch(batch, error, { written: this.closed ? "maybe" : "no" });
       return;
     }
     if (batch.retryCount >= retry.retries) {
-      this.abandonBatch(batch, new KafkaJSNumberOfRetriesExceeded(error, { retryCount: batch.retryCount, retryTime: batch.retryTime }));
+      this.abandonBatch(batch, new KafkaJSNumberOfRetriesExceeded(error, { retryCount: batch.retryCount, retryTime: batch.retryTime }), { written: "maybe" });
       return;
     }
     const { queue } = batch;
@@ -574,20 +605,25 @@ export class BatchSender {
   }
 
   /** The batch is done with (its records will not be sent as this batch again). */
-  private releaseBatch(batch: ProduceBatch): void {
+  private releaseBatch(batch: ProduceBatch, written: "no" | "maybe" = "no"): void {
     const { queue } = batch;
     queue.inFlight--;
+    if (!this.options.idempotent || batch.generation !== this.generation) return;
+    if (written === "maybe" && this.options.renewIdentity) {
+      this.identityInDoubt = true;
+      return;
+    }
     // The sequence numbers were never acknowledged: the next batch reuses them, or the broker
     // would see a gap. (Nothing after this batch has sequences yet: one batch in flight.)
-    if (this.options.idempotent && queue.nextSequence === (batch.baseSequence + batch.recordCount) % SEQUENCE_LIMIT) {
+    if (queue.nextSequence === (batch.baseSequence + batch.recordCount) % SEQUENCE_LIMIT) {
       queue.nextSequence = batch.baseSequence;
     }
   }
 
   /** The batch will not be sent again: its sends fail with `error`. */
-  private abandonBatch(batch: ProduceBatch, error: Error): void {
+  private abandonBatch(batch: ProduceBatch, error: Error, { written }: { written: "no" | "maybe" }): void {
     const { queue } = batch;
-    this.releaseBatch(batch);
+    this.releaseBatch(batch, written);
     for (const slice of batch.slices) slice.send.fail(error);
     if (queue.hasWork) this.markReady(queue);
   }

@@ -69,6 +69,7 @@ export function createProducer(options: CreateProducerOptions): Producer {
     retry: retryOptions,
     idempotent,
     identity,
+    renewIdentity: () => initProducerId(),
     maxInFlightRequests: maxInFlightRequests != null && maxInFlightRequests > 0 ? maxInFlightRequests : Infinity,
     linger,
     maxBatchBytes,

@@ -92,6 +92,35 @@ describe("idempotent producer", () => {
     assert.deepEqual(stored.map((r) => r.value!.toString()), ["a", "b", "c", "d"]);
   });
 
+  it("when a send is given up after the broker stored it, then the next send gets a new producer id and is stored, not taken for a duplicate", async () => {
+    const topic = "given-up";
+    await createTopic(broker.address, topic, 1);
+    const made = ourProducer(broker.address, { idempotent: true, retry: { retries: 1 } });
+    openClients.push(made.producer);
+    await made.producer.connect();
+    // Every answer to the first send (the attempt and its one retry) is lost after the broker
+    // stored the batch; the connection stays up, as after a request timeout.
+    const connection = await leaderConnection(made.cluster);
+    let lost = 0;
+    intercept(connection, async (original, api, body, options) => {
+      const response = await original(api, body, options);
+      if (api.apiKey === Apis.Produce.apiKey && lost < 2) {
+        lost++;
+        const [host, port] = connection.address.split(":");
+        throw new KafkaJSConnectionClosedError("the Produce response was lost", host!, Number(port));
+      }
+      return response;
+    });
+    await assert.rejects(made.producer.send({ topic, messages: [{ value: "a" }] }));
+    assert.equal(lost, 2, "both answers were lost after the broker stored the batch");
+    const [second] = await made.producer.send({ topic, messages: [{ value: "b" }] });
+    assert.equal(second!.baseOffset, "1");
+    const stored = await readPartition(broker.address, topic, 0);
+    assert.deepEqual(stored.map((r) => r.value!.toString()), ["a", "b"]);
+    assert.notEqual(stored[0]!.batch.producerId, stored[1]!.batch.producerId);
+    assert.equal(stored[1]!.batch.baseSequence, 0);
+  });
+
   it("when the same loss happens to a producer that is not idempotent, then the resent batch is stored twice (the case idempotence exists for)", async () => {
     const topic = "duplicated";
     await createTopic(broker.address, topic, 1);
