@@ -1,0 +1,9 @@
+// `npm run svc -- analytics`: the analytics service as its own process.
+import { startConsumerService } from "../shared/consumer-service.ts";
+import { loadConfig } from "../shared/config.ts";
+import { createLog } from "../shared/log.ts";
+import { runUntilSignalled } from "../shared/process.ts";
+import { definition } from "./service.ts";
+
+const log = createLog(definition.name);
+await runUntilSignalled(log, () => startConsumerService(definition, loadConfig(), log));

@@ -1,0 +1,78 @@
+// `npm run new:service -- <name> [--root <dir>]`: a new consumer service from
+// apps/templates/consumer-service/ — a consumer group <name> on points.events whose per-event
+// logic is the user's, its main.ts for `npm run svc`, and a process test that proves it receives
+// events. --root writes into another checkout (the tests generate into a temporary one).
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+
+const templatesDir = fileURLToPath(new URL("./templates/consumer-service/", import.meta.url));
+const defaultRoot = fileURLToPath(new URL("..", import.meta.url));
+const nameToken = /__SERVICE_NAME__/g;
+/** Folders under apps/ that are not services. */
+const reservedNames = ["shared", "templates"];
+const usage = "usage: npm run new:service -- <name> [--root <dir>]";
+
+/** Template file → where its copy goes, relative to the root. */
+const filesFor = (name: string) => [
+  { template: "service.ts.tmpl", target: path.join("apps", name, "service.ts") },
+  { template: "main.ts.tmpl", target: path.join("apps", name, "main.ts") },
+  { template: "service.test.ts.tmpl", target: path.join("test", "apps", name, "service.test.ts") },
+];
+
+function fail(message: string): never {
+  process.stderr.write(`new:service: ${message}\n`);
+  process.exit(1);
+}
+
+function parseCommandLine(): { name: string; root: string } {
+  let parsed;
+  try {
+    parsed = parseArgs({ options: { root: { type: "string" } }, allowPositionals: true, strict: true });
+  } catch (error) {
+    fail(`${(error as Error).message} (${usage})`);
+  }
+  const [name, ...extra] = parsed.positionals;
+  if (name === undefined) fail(`which name? ${usage}`);
+  if (extra.length > 0) fail(`unexpected arguments: ${extra.join(" ")} (${usage})`);
+  return { name, root: path.resolve(parsed.values.root ?? defaultRoot) };
+}
+
+/** Why `name` cannot be a new service under `root`, or undefined when it can. */
+function nameProblem(name: string, root: string): string | undefined {
+  if (!/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/.test(name)) return `"${name}" is not a service name: use lowercase kebab-case, e.g. "loyalty-mailer"`;
+  if (reservedNames.includes(name)) return `"${name}" is reserved (apps/${name} is not a service)`;
+  if (existsSync(path.join(root, "apps", name))) return `apps/${name} already exists`;
+  const test = filesFor(name).find((file) => existsSync(path.join(root, file.target)));
+  if (test) return `${test.target} already exists`;
+  return undefined;
+}
+
+const { name, root } = parseCommandLine();
+if (!existsSync(path.join(root, "apps")) || !statSync(path.join(root, "apps")).isDirectory()) fail(`${root} has no apps/ folder (is --root the repository?)`);
+const problem = nameProblem(name, root);
+if (problem) fail(problem);
+
+// Everything is rendered before anything is written, so a bad template leaves no half a service.
+const files = filesFor(name).map(({ template, target }) => {
+  const text = readFileSync(path.join(templatesDir, template), "utf8").replace(nameToken, name);
+  return { target, text };
+});
+for (const { target, text } of files) {
+  mkdirSync(path.dirname(path.join(root, target)), { recursive: true });
+  writeFileSync(path.join(root, target), text, { flag: "wx" });
+}
+
+const say = (line = "") => process.stdout.write(`${line}\n`);
+say(`created the ${name} service (consumer group "${name}" on points.events):`);
+for (const { target } of files) say(`  ${target}`);
+say();
+say("next steps:");
+const steps = [
+  [`edit handleEvent in apps/${name}/service.ts`, "your logic (it logs each event for now)"],
+  [`npm run svc -- ${name}`, "run it (next to `npm start`, or a running broker)"],
+  [`npx tsx --test test/apps/${name}/service.test.ts`, "its test: a broker, the service, one event"],
+];
+const width = Math.max(...steps.map(([command]) => command!.length));
+for (const [command, why] of steps) say(`  ${command!.padEnd(width)}   ${why}`);
