@@ -8,7 +8,7 @@ import type { AppConfig } from "../apps/shared/config.ts";
 import { ensureTopics } from "../apps/shared/consumer-service.ts";
 import { createDb, migrate } from "../apps/shared/db/client.ts";
 import { COMMANDS_TOPIC, EVENTS_TOPIC, type PointsCommand } from "../apps/shared/topics.ts";
-import { demoStores, demoUsers } from "./demo-data.ts";
+import { demoStores, demoUsers, type DemoStore } from "./demo-data.ts";
 
 export interface SeedOptions {
   users?: number;
@@ -37,10 +37,9 @@ export async function needsSeed(config: AppConfig): Promise<boolean> {
   }
 }
 
-export async function seedDemo(config: AppConfig, options: SeedOptions = {}): Promise<SeedResult> {
+/** Stores, terminals and users (points-api's tables), written or updated in one transaction. */
+export async function writeDirectory(config: AppConfig, stores: DemoStore[], users: { id: string; name: string }[]): Promise<void> {
   migrate(config.databaseUrl);
-  const stores = demoStores(options.stores);
-  const users = demoUsers(options.users);
   const db = createDb(config.databaseUrl);
   try {
     await db.$transaction(async (tx) => {
@@ -61,6 +60,12 @@ export async function seedDemo(config: AppConfig, options: SeedOptions = {}): Pr
   } finally {
     await db.$disconnect();
   }
+}
+
+export async function seedDemo(config: AppConfig, options: SeedOptions = {}): Promise<SeedResult> {
+  const stores = demoStores(options.stores);
+  const users = demoUsers(options.users);
+  await writeDirectory(config, stores, users);
 
   const kafka = await createKafka({ clientId: "seed", brokers: config.brokers, logLevel: logLevel.NOTHING, retry: { retries: 3 } });
   await ensureTopics(kafka, [COMMANDS_TOPIC, EVENTS_TOPIC], config.partitions);

@@ -16,14 +16,14 @@ export interface CommandPublisher {
 
 type Producer = ReturnType<KafkaClient["producer"]>;
 
-export function createKafkaCommandPublisher(producer: Producer): CommandPublisher {
+export function createKafkaCommandPublisher(producer: Producer, keyBy: "userId" | "none" = "userId"): CommandPublisher {
   return {
     async publish(command) {
       // The value is the contract with the ledger: never send one it would refuse.
       const value = JSON.stringify(pointsCommandSchema.parse(command));
       let metadata;
       try {
-        metadata = await producer.send({ topic: COMMANDS_TOPIC, acks: -1, messages: [{ key: command.userId, value }] });
+        metadata = await producer.send({ topic: COMMANDS_TOPIC, acks: -1, messages: [{ key: keyBy === "userId" ? command.userId : null, value }] });
       } catch (error) {
         throw AppError.unavailable(`broker unavailable: the command was not written to ${COMMANDS_TOPIC}, try again (${error instanceof Error ? error.message : String(error)})`, error);
       }

@@ -20,8 +20,8 @@ export interface PointsApi {
 
 /**
  * Requests give up on the broker after a few quick retries so a POS gets a 503 within seconds
- * instead of hanging. An abandoned idempotent send releases its sequence numbers, so the
- * producer stays usable once the broker is back.
+ * instead of hanging. After an abandoned idempotent send our producer takes a new producer id,
+ * so it stays usable (and loses nothing) once the broker is back.
  */
 const REQUEST_RETRY = { retries: 2, initialRetryTime: 200, maxRetryTime: 1000 };
 const CONNECTION_TIMEOUT_MS = 1000;
@@ -46,7 +46,7 @@ export async function startPointsApi(config: AppConfig, log: AppLog = createLog(
   try {
     await producer.connect();
     await admin.connect();
-    const app = createApp({ db, publisher: createKafkaCommandPublisher(producer), groups: createKafkaGroupInspector(admin), config, log });
+    const app = createApp({ db, publisher: createKafkaCommandPublisher(producer, config.commandKey), groups: createKafkaGroupInspector(admin), config, log });
     server = createServer(app);
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);

@@ -17,6 +17,11 @@ export interface AppConfig {
   partitions: number;
   /** The largest amount one command may carry. */
   maxAmount: number;
+  /**
+   * How points-api keys commands: by userId (the design), or "none" — only for the ordering lab,
+   * to show what breaks when one user's commands spread over partitions.
+   */
+  commandKey: "userId" | "none";
 }
 
 export class ConfigError extends Error {}
@@ -27,6 +32,12 @@ function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
   const value = Number(raw);
   if (!Number.isInteger(value) || value < min) throw new ConfigError(`${name} must be an integer >= ${min} (got "${raw}")`);
   return value;
+}
+
+function commandKeyFrom(raw: string | undefined): AppConfig["commandKey"] {
+  if (raw === undefined || raw === "" || raw === "userId") return "userId";
+  if (raw === "none") return "none";
+  throw new ConfigError(`POINTS_COMMAND_KEY must be "userId" or "none" (got "${raw}")`);
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
@@ -42,5 +53,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     httpHost: env.HOST || "127.0.0.1",
     partitions: intFrom(env, "POINTS_PARTITIONS", 6, 1),
     maxAmount: intFrom(env, "POINTS_MAX_AMOUNT", 1_000_000, 1),
+    commandKey: commandKeyFrom(env.POINTS_COMMAND_KEY),
   };
 }

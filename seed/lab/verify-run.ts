@@ -1,0 +1,93 @@
+// Verifying a load run against the ledger's table: waits until every issued command has an entry
+// (or nothing changes for a while), then compares per user. Shared by `npm run load` and
+// `npm run verify`.
+import { createDb } from "../../apps/shared/db/client.ts";
+import type { IssueRecord } from "../load/drivers.ts";
+import type { IssuedCommand } from "../load/workload.ts";
+import { verify, type AppliedEntry, type Verification } from "./verify.ts";
+
+export interface LoadRun {
+  seed: number;
+  users: number;
+  commands: IssuedCommand[];
+  issued: IssueRecord[];
+  /** Balances of the workload's users before the run: the replay starts there. */
+  openingBalances: Record<string, number>;
+}
+
+export interface RunVerification extends Verification {
+  latencyMs: { p50: number; p95: number; p99: number };
+  throughputPerSec: number;
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[index]!;
+}
+
+export async function verifyAgainstLedger(databaseUrl: string, run: LoadRun, { quietMs = 30_000 } = {}): Promise<RunVerification> {
+  const db = createDb(databaseUrl);
+  try {
+    const ids = run.commands.map((c) => c.commandId);
+    const countApplied = async () => {
+      let n = 0;
+      for (let i = 0; i < ids.length; i += 10_000) n += await db.ledgerEntry.count({ where: { commandId: { in: ids.slice(i, i + 10_000) } } });
+      return n;
+    };
+    let count = -1;
+    let lastChange = Date.now();
+    while (Date.now() - lastChange < quietMs) {
+      const now = await countApplied();
+      if (now !== count) lastChange = Date.now();
+      count = now;
+      if (count >= ids.length) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const users = [...new Set(run.commands.map((c) => c.userId))];
+    const rows = await db.ledgerEntry.findMany({
+      where: { userId: { in: users } },
+      orderBy: { id: "asc" },
+      select: { commandId: true, userId: true, status: true, balanceAfter: true, appliedAt: true },
+    });
+    // Entries from before the run (other seeds) are history, not this run's doing.
+    const issuedIds = new Set(ids);
+    const ours = rows.filter((r) => issuedIds.has(r.commandId));
+    const applied: AppliedEntry[] = ours.map((r) => ({ commandId: r.commandId, userId: r.userId, status: r.status as AppliedEntry["status"], balanceAfter: r.balanceAfter }));
+    const verification = verify(run.commands, applied, new Map(Object.entries(run.openingBalances)));
+
+    const issuedAt = new Map(run.issued.map((r) => [r.commandId, r.issuedAt]));
+    const latencies: number[] = [];
+    let last = 0;
+    for (const row of ours) {
+      const start = issuedAt.get(row.commandId);
+      if (start === undefined) continue;
+      latencies.push(Math.max(0, row.appliedAt.getTime() - start));
+      last = Math.max(last, row.appliedAt.getTime());
+    }
+    latencies.sort((a, b) => a - b);
+    const first = run.issued.reduce((min, r) => Math.min(min, r.issuedAt), Infinity);
+    return {
+      ...verification,
+      latencyMs: { p50: percentile(latencies, 50), p95: percentile(latencies, 95), p99: percentile(latencies, 99) },
+      throughputPerSec: Number.isFinite(first) && last > first ? Math.round((ours.length * 1000) / (last - first)) : 0,
+    };
+  } finally {
+    await db.$disconnect();
+  }
+}
+
+export function printVerification(result: RunVerification, write: (line: string) => void = console.log): void {
+  const a = result.anomalies;
+  write(`verified ${result.applied} entries for ${result.commands} commands of ${result.users} users: ${result.throughputPerSec} commands/s, latency p50 ${result.latencyMs.p50} / p95 ${result.latencyMs.p95} / p99 ${result.latencyMs.p99} ms`);
+  const rows: [string, number][] = [
+    ["out of order", a.outOfOrder],
+    ["wrong rejections", a.wrongRejections],
+    ["wrong acceptances", a.wrongAcceptances],
+    ["balance drift (users)", a.balanceDrift],
+    ["duplicates", a.duplicates],
+    ["lost", a.lost],
+  ];
+  for (const [label, value] of rows) write(`  ${label.padEnd(22)} ${String(value).padStart(8)}`);
+  for (const [kind, examples] of Object.entries(result.examples)) for (const example of examples ?? []) write(`  e.g. ${kind}: ${example}`);
+}

@@ -1,0 +1,152 @@
+// Drives a workload into the system: through the HTTP API as POS terminals would (the default), or
+// straight to points.commands with a producer (--direct) for rates HTTP cannot reach. Either way a
+// user's commands are issued one after another in seq order: the next one only once the previous
+// one was accepted, which is what "the order the user means" is.
+import { Agent, request } from "node:http";
+import { createKafka } from "../../broker/client/factory.ts";
+import { logLevel } from "../../broker/client/index.ts";
+import { COMMANDS_TOPIC, type PointsCommand } from "../../apps/shared/topics.ts";
+import type { IssuedCommand } from "./workload.ts";
+
+/** When the generator issued a command and when the system accepted it (ms since the epoch). */
+export interface IssueRecord {
+  commandId: string;
+  issuedAt: number;
+  acceptedAt: number;
+  /** HTTP status, or 0 for a direct produce. */
+  status: number;
+}
+
+export interface DriveOptions {
+  /** Commands per second across all workers; 0 or undefined = as fast as it goes. */
+  rate?: number;
+  /** Concurrent requests (HTTP) or sends in flight (direct). */
+  concurrency: number;
+  onProgress?: (done: number) => void;
+}
+
+/** Hands out permission to issue at `rate` per second (a token bucket refilled continuously). */
+function createPacer(rate: number | undefined): () => Promise<void> {
+  if (!rate || rate <= 0) return async () => {};
+  const interval = 1000 / rate;
+  let next = performance.now();
+  return async () => {
+    const now = performance.now();
+    next = Math.max(next + interval, now - 50);
+    const wait = next - now;
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+  };
+}
+
+/** Splits commands into `n` lanes by user, keeping the global order within each lane. */
+function lanesByUser(commands: IssuedCommand[], n: number): IssuedCommand[][] {
+  const lanes: IssuedCommand[][] = Array.from({ length: n }, () => []);
+  const laneOf = new Map<string, number>();
+  for (const command of commands) {
+    let lane = laneOf.get(command.userId);
+    if (lane === undefined) laneOf.set(command.userId, (lane = laneOf.size % n));
+    lanes[lane]!.push(command);
+  }
+  return lanes;
+}
+
+function postJson(agent: Agent, url: URL, body: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...headers } }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => (text += chunk));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+export class DriveError extends Error {}
+
+/** POST /api/points/{charge|deduct} with Idempotency-Key = commandId; a 5xx or network error is retried with the same key. */
+export async function driveHttp(baseUrl: string, commands: IssuedCommand[], options: DriveOptions): Promise<IssueRecord[]> {
+  const agent = new Agent({ keepAlive: true, maxSockets: options.concurrency });
+  const pace = createPacer(options.rate);
+  const records: IssueRecord[] = [];
+  let done = 0;
+  const lane = async (own: IssuedCommand[]) => {
+    for (const command of own) {
+      await pace();
+      const issuedAt = Date.now();
+      const url = new URL(`/api/points/${command.type}`, baseUrl);
+      const body = JSON.stringify({ userId: command.userId, amount: command.amount, storeId: command.storeId, terminalId: command.terminalId });
+      for (let attempt = 1; ; attempt++) {
+        let response: { status: number; body: string } | undefined;
+        try {
+          response = await postJson(agent, url, body, { "idempotency-key": command.commandId });
+        } catch (error) {
+          if (attempt >= 5) throw new DriveError(`${command.commandId}: ${(error as Error).message}`);
+        }
+        if (response && response.status < 500) {
+          if (response.status !== 202 && response.status !== 200) throw new DriveError(`${command.commandId}: HTTP ${response.status} ${response.body}`);
+          records.push({ commandId: command.commandId, issuedAt, acceptedAt: Date.now(), status: response.status });
+          break;
+        }
+        if (attempt >= 5) throw new DriveError(`${command.commandId}: HTTP ${response?.status} after ${attempt} attempts`);
+        await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+      }
+      options.onProgress?.(++done);
+    }
+  };
+  try {
+    await Promise.all(lanesByUser(commands, options.concurrency).map(lane));
+  } finally {
+    agent.destroy();
+  }
+  return records;
+}
+
+/** Produces the commands to points.commands, keyed by userId or (keyed false) without a key. */
+export async function driveDirect(brokers: string[], commands: IssuedCommand[], options: DriveOptions & { keyed: boolean; chunk?: number }): Promise<IssueRecord[]> {
+  const kafka = await createKafka({ clientId: "load-generator", brokers, logLevel: logLevel.NOTHING });
+  const producer = kafka.producer({ idempotent: true });
+  await producer.connect();
+  const chunk = options.chunk ?? 500;
+  const pace = createPacer(options.rate ? options.rate / chunk : undefined);
+  const records: IssueRecord[] = [];
+  let done = 0;
+  let next = 0;
+  try {
+    // Chunks go out in order from one idempotent producer: within a partition, order is kept.
+    const inFlight = new Set<Promise<void>>();
+    while (next < commands.length) {
+      await pace();
+      const slice = commands.slice(next, next + chunk);
+      next += slice.length;
+      const issuedAt = Date.now();
+      const messages = slice.map((command) => {
+        const value: PointsCommand = {
+          commandId: command.commandId,
+          type: command.type,
+          userId: command.userId,
+          amount: command.amount,
+          storeId: command.storeId,
+          terminalId: command.terminalId,
+          issuedAt: new Date(issuedAt).toISOString(),
+        };
+        return { key: options.keyed ? command.userId : null, value: JSON.stringify(value) };
+      });
+      const sent: Promise<void> = producer.send({ topic: COMMANDS_TOPIC, acks: -1, messages }).then(() => {
+        const acceptedAt = Date.now();
+        for (const command of slice) records.push({ commandId: command.commandId, issuedAt, acceptedAt, status: 0 });
+        done += slice.length;
+        options.onProgress?.(done);
+      });
+      inFlight.add(sent);
+      void sent.finally(() => inFlight.delete(sent)).catch(() => {});
+      if (inFlight.size >= options.concurrency) await Promise.race(inFlight);
+    }
+    await Promise.all(inFlight);
+  } finally {
+    await producer.disconnect();
+  }
+  return records;
+}

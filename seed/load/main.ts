@@ -1,0 +1,101 @@
+// `npm run load -- [--users N] [--commands M] [--rate R] [--concurrency C] [--mode keyed|unkeyed]
+//   [--seed S] [--out FILE] [--direct] [--url http://127.0.0.1:3000]`
+// Drives a running system (`npm start`) with a seeded workload, then verifies what the ledger
+// applied against a sequential replay. --out keeps the issued commands for `npm run verify`.
+import { writeFileSync } from "node:fs";
+import { Agent, request } from "node:http";
+import { parseArgs } from "node:util";
+import { loadConfig } from "../../apps/shared/config.ts";
+import { driveDirect, driveHttp } from "./drivers.ts";
+import { createProgress } from "./progress.ts";
+import { generateWorkload } from "./workload.ts";
+import { verifyAgainstLedger, printVerification, type LoadRun } from "../lab/verify-run.ts";
+
+function fail(message: string): never {
+  console.error(`load: ${message}`);
+  process.exit(2);
+}
+
+function integer(name: string, raw: string | undefined, fallback: number, min: number): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) fail(`--${name} must be an integer >= ${min} (got "${raw}")`);
+  return value;
+}
+
+let values;
+try {
+  ({ values } = parseArgs({
+    options: {
+      users: { type: "string" },
+      commands: { type: "string" },
+      rate: { type: "string" },
+      concurrency: { type: "string" },
+      mode: { type: "string", default: "keyed" },
+      seed: { type: "string" },
+      out: { type: "string" },
+      direct: { type: "boolean", default: false },
+      url: { type: "string" },
+    },
+    strict: true,
+  }));
+} catch (error) {
+  fail((error as Error).message);
+}
+
+const config = loadConfig();
+const mode = values.mode;
+if (mode !== "keyed" && mode !== "unkeyed") fail(`--mode must be keyed or unkeyed (got "${mode}"); the lab (npm run lab) runs every mode`);
+if (mode === "unkeyed" && !values.direct) fail("--mode unkeyed drives the producer: add --direct (over HTTP, points-api decides the key: POINTS_COMMAND_KEY=none)");
+const users = integer("users", values.users, 100, 1);
+const commands = integer("commands", values.commands, 5_000, 1);
+const rate = values.rate === undefined ? undefined : integer("rate", values.rate, 0, 1);
+const concurrency = integer("concurrency", values.concurrency, values.direct ? 8 : 32, 1);
+const seed = integer("seed", values.seed, Date.now() % 1_000_000, 0);
+const baseUrl = values.url ?? `http://127.0.0.1:${config.httpPort}`;
+
+function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const req = request(new URL(path, baseUrl), { method, agent, headers: payload ? { "content-type": "application/json" } : {} }, (res) => {
+      let text = "";
+      res.on("data", (chunk) => (text += chunk));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, json: text ? JSON.parse(text) : undefined }));
+    });
+    req.on("error", reject);
+    req.end(payload);
+  });
+}
+const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+
+try {
+  const workload = generateWorkload({ users, commands, seed });
+  console.log(`load: ${users} users, ${commands} commands, seed ${seed}, ${mode}, via ${values.direct ? `the producer (${config.brokers.join(",")})` : baseUrl}`);
+  // The users must exist (the API checks); their balances now are where the replay starts.
+  const openingBalances: Record<string, number> = {};
+  for (const userId of workload.users) {
+    const created = await call("POST", "/api/users", { id: userId, name: userId });
+    if (created.status !== 201 && created.status !== 409) throw new Error(`creating ${userId}: HTTP ${created.status} ${JSON.stringify(created.json)}`);
+    const balance = await call("GET", `/api/users/${userId}/balance`);
+    openingBalances[userId] = balance.json.balance;
+  }
+  agent.destroy();
+
+  const progress = createProgress({ label: "issue", total: commands });
+  const options = { rate, concurrency, onProgress: (n: number) => progress.tick(n) };
+  const started = Date.now();
+  const issued = values.direct ? await driveDirect(config.brokers, workload.commands, { ...options, keyed: mode === "keyed" }) : await driveHttp(baseUrl, workload.commands, options);
+  progress.finish();
+  console.log(`issued ${issued.length} commands in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+
+  const run: LoadRun = { seed, users, commands: workload.commands, issued, openingBalances };
+  if (values.out) {
+    writeFileSync(values.out, JSON.stringify(run));
+    console.log(`issued commands written to ${values.out} (npm run verify -- ${values.out})`);
+  }
+  printVerification(await verifyAgainstLedger(config.databaseUrl, run));
+  process.exit(0);
+} catch (error) {
+  console.error(`load: ${(error as Error).message}`);
+  process.exit(1);
+}
