@@ -4,7 +4,7 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { ConfigError, loadConfig, type AppConfig } from "./shared/config.ts";
-import { migrate } from "./shared/db/client.ts";
+import { databaseFilePath, migrate } from "./shared/db/client.ts";
 import { needsSeed, seedDemo } from "../seed/seed-demo.ts";
 import { demoServices, serviceReadyLine, serviceScript } from "./services.ts";
 import { Supervisor } from "./supervisor.ts";
@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   }
   mkdirSync(config.dataDir, { recursive: true });
   const migration = migrate(config.databaseUrl);
-  if (migration.applied.length > 0) say(`database ${path.relative(process.cwd(), config.dataDir) || "."}/points.db: applied ${migration.applied.join(", ")}`);
+  if (migration.applied.length > 0) say(`database ${databaseFilePath(config.databaseUrl)}: applied ${migration.applied.join(", ")}`);
 
   let shuttingDown = false;
   const supervisor = new Supervisor(say, (label) => void shutdown(`${label} keeps crashing`, 1));
