@@ -1,0 +1,119 @@
+// The ledger's tables (Account, LedgerEntry; the ledger is their only writer) through Prisma on
+// SQLite. Owner of mutable state: the database; this module keeps none of its own.
+//
+// A batch is one transaction of five statements, whatever its size: take the write lock, read the
+// stored entries of its commandIds, read its accounts, insert the new entries, upsert the accounts.
+// Each statement takes the batch's rows as one JSON parameter (read with json_each): no chunking
+// for SQLite's limit on bound parameters, and fast — Prisma's createMany costs about 0.2 ms per row
+// here, a JSON array of rows about 0.01 ms.
+import type { Db, Prisma } from "../shared/db/client.ts";
+import type { CommandType, OutcomeStatus } from "../shared/topics.ts";
+import { planBatch, type AccountWrite, type BatchPlan, type LedgerEntryRecord, type SourcedCommand } from "./apply.ts";
+
+type Tx = Prisma.TransactionClient;
+
+export interface LedgerRepository {
+  /**
+   * Applies one partition's batch (commands in offset order) in one transaction and returns what
+   * was decided. Commands whose commandId is already stored are not applied again; their stored
+   * outcome is part of the returned outcomes, so it can be emitted again.
+   */
+  applyBatch(commands: readonly SourcedCommand[], appliedAt: Date): Promise<BatchPlan>;
+}
+
+export function createLedgerRepository(db: Db): LedgerRepository {
+  return {
+    applyBatch: (commands, appliedAt) =>
+      db.$transaction(
+        async (tx) => {
+          await takeWriteLock(tx);
+          const processed = await findEntries(tx, distinct(commands.map((c) => c.command.commandId)));
+          const balances = await findBalances(tx, distinct(commands.map((c) => c.command.userId)));
+          const plan = planBatch(commands, { processed, balances }, appliedAt);
+          await insertEntries(tx, plan.newEntries);
+          await writeAccounts(tx, plan.accountWrites, appliedAt);
+          return plan;
+        },
+        // Other services write the same file: waiting for SQLite's lock (up to the driver's 15 s
+        // busy timeout) must fit in the transaction's time.
+        { maxWait: 30_000, timeout: 60_000 },
+      ),
+  };
+}
+
+/**
+ * Prisma opens SQLite transactions DEFERRED. Reading first and writing later would fail with
+ * SQLITE_BUSY (no waiting) when another process wrote in between; taking the write lock with the
+ * first statement makes SQLite wait for it instead, and makes the reads below the state we write on.
+ */
+async function takeWriteLock(tx: Tx): Promise<void> {
+  await tx.$executeRawUnsafe(`UPDATE "Account" SET "balance" = "balance" WHERE 0`);
+}
+
+const entryColumns = ["commandId", "userId", "type", "amount", "status", "balanceAfter", "reason", "storeId", "terminalId", "orderId", "topic", "partition", "offset", "issuedAt", "appliedAt"] as const;
+
+/** A LedgerEntry as a raw query returns it (DATETIME columns come back as Date, BIGINT as bigint). */
+type EntryRow = Omit<LedgerEntryRecord, "type" | "status" | "offset"> & { type: string; status: string; offset: bigint | number };
+
+async function findEntries(tx: Tx, commandIds: string[]): Promise<Map<string, LedgerEntryRecord>> {
+  const rows = await tx.$queryRawUnsafe<EntryRow[]>(
+    `SELECT ${entryColumns.map((c) => `"${c}"`).join(", ")} FROM "LedgerEntry" WHERE "commandId" IN (SELECT value FROM json_each(?))`,
+    JSON.stringify(commandIds),
+  );
+  return new Map(rows.map((row) => [row.commandId, { ...row, type: row.type as CommandType, status: row.status as OutcomeStatus, offset: BigInt(row.offset) }]));
+}
+
+async function findBalances(tx: Tx, userIds: string[]): Promise<Map<string, number>> {
+  const rows = await tx.$queryRawUnsafe<{ userId: string; balance: number | bigint }[]>(
+    `SELECT "userId", "balance" FROM "Account" WHERE "userId" IN (SELECT value FROM json_each(?))`,
+    JSON.stringify(userIds),
+  );
+  return new Map(rows.map((row) => [row.userId, Number(row.balance)]));
+}
+
+/**
+ * Rows travel as JSON arrays, without key names (the parameter's size is most of the statement's
+ * cost); topic, partition and applied time are the same for a partition's batch and go once.
+ */
+const perRowColumns = ["commandId", "userId", "type", "amount", "status", "balanceAfter", "reason", "storeId", "terminalId", "orderId", "offset", "issuedAt"] as const;
+const insertEntriesSql =
+  `INSERT INTO "LedgerEntry" (${[...perRowColumns, "topic", "partition", "appliedAt"].map((c) => `"${c}"`).join(", ")}) ` +
+  `SELECT ${perRowColumns.map((c, i) => (c === "offset" ? `CAST(e.value->>${i} AS INTEGER)` : `e.value->>${i}`)).join(", ")}, ?, ?, ? FROM json_each(?) AS e`;
+
+async function insertEntries(tx: Tx, entries: LedgerEntryRecord[]): Promise<void> {
+  const byPartition = new Map<string, LedgerEntryRecord[]>();
+  for (const entry of entries) {
+    const key = `${entry.partition}:${entry.topic}`;
+    const group = byPartition.get(key);
+    if (group) group.push(entry);
+    else byPartition.set(key, [entry]);
+  }
+  for (const group of byPartition.values()) {
+    const { topic, partition, appliedAt } = group[0]!;
+    // offset as a string: JSON numbers lose precision beyond 2^53
+    const rows = group.map((e) => [e.commandId, e.userId, e.type, e.amount, e.status, e.balanceAfter, e.reason, e.storeId, e.terminalId, e.orderId, e.offset.toString(), sqliteTimestamp(e.issuedAt)]);
+    await tx.$executeRawUnsafe(insertEntriesSql, topic, partition, sqliteTimestamp(appliedAt), JSON.stringify(rows));
+  }
+}
+
+/** Creates missing accounts and sets the others' balance; version counts applied commands. */
+async function writeAccounts(tx: Tx, writes: AccountWrite[], updatedAt: Date): Promise<void> {
+  if (writes.length === 0) return;
+  await tx.$executeRawUnsafe(
+    `INSERT INTO "Account" ("userId", "balance", "version", "updatedAt") ` +
+      // "WHERE true": without it SQLite reads ON CONFLICT as part of the SELECT's join
+      `SELECT w.value->>0, w.value->>1, w.value->>2, ? FROM json_each(?) AS w WHERE true ` +
+      `ON CONFLICT ("userId") DO UPDATE SET "balance" = excluded."balance", "version" = "Account"."version" + excluded."version", "updatedAt" = excluded."updatedAt"`,
+    sqliteTimestamp(updatedAt),
+    JSON.stringify(writes.map((w) => [w.userId, w.balance, w.appliedCount])),
+  );
+}
+
+/** How Prisma's SQLite adapter stores a DateTime (ISO 8601 with "+00:00"), so raw writes read back alike. */
+export function sqliteTimestamp(date: Date): string {
+  return date.toISOString().replace("Z", "+00:00");
+}
+
+function distinct(values: string[]): string[] {
+  return [...new Set(values)];
+}

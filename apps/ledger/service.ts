@@ -1,0 +1,127 @@
+// The ledger consumer: applies points.commands (keyed by userId, so one user's commands are applied
+// in order) to Account and LedgerEntry, and emits one outcome event per command on points.events.
+//
+// Per fetched batch: one database transaction, then the batch's outcome events are produced and
+// awaited, then the frame commits the offsets. A crash between any two of these steps redelivers
+// the batch; its commands are then found already processed and their stored outcomes are emitted
+// again (consumers of points.events dedupe by eventId), so nothing is applied twice or left unsaid.
+//
+// Owner of mutable state: the definition returned by createLedgerService (its producer and its
+// counters); one definition serves one running service.
+import type { ConsumerServiceDefinition, ServiceContext } from "../shared/consumer-service.ts";
+import { ensureTopics } from "../shared/consumer-service.ts";
+import { COMMANDS_TOPIC, EVENTS_TOPIC } from "../shared/topics.ts";
+import type { SourcedCommand } from "./apply.ts";
+import { parseCommandMessage } from "./commands.ts";
+import { createLedgerRepository, type LedgerRepository } from "./repository.ts";
+
+export interface LedgerOptions {
+  /**
+   * Fault injection for tests of crash recovery: SIGKILL this process right after its n-th database
+   * commit, before that batch's events are produced and its offsets committed.
+   * From LEDGER_FAULT_EXIT_AFTER_DB_COMMIT; unset in normal runs.
+   */
+  exitAfterDbCommit?: number;
+}
+
+export function ledgerOptionsFrom(env: NodeJS.ProcessEnv): LedgerOptions {
+  const raw = env.LEDGER_FAULT_EXIT_AFTER_DB_COMMIT;
+  if (raw === undefined || raw === "") return {};
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`LEDGER_FAULT_EXIT_AFTER_DB_COMMIT must be an integer >= 1 (got "${raw}")`);
+  return { exitAfterDbCommit: n };
+}
+
+interface LedgerCounters {
+  applied: number;
+  rejected: number;
+  /** Outcomes emitted again because their command was already processed (a redelivery). */
+  reemitted: number;
+  /** Messages that were not a valid command, skipped. */
+  invalid: number;
+  dbCommits: number;
+}
+
+type Producer = ReturnType<ServiceContext["kafka"]["producer"]>;
+
+/**
+ * Bytes of keys and values per send. A send becomes one record batch per partition, and a batch
+ * over the topic's max.message.bytes (1 MiB by default) is refused as a whole; a fetched batch of
+ * commands (up to 1 MiB) has outcome events about twice its size.
+ */
+export const MAX_SEND_BYTES = 512 * 1024;
+
+export function* sendSizedGroups<M extends { key: string; value: string }>(messages: M[], maxBytes = MAX_SEND_BYTES): Generator<M[]> {
+  let group: M[] = [];
+  let bytes = 0;
+  for (const message of messages) {
+    const size = Buffer.byteLength(message.key) + Buffer.byteLength(message.value);
+    if (group.length > 0 && bytes + size > maxBytes) {
+      yield group;
+      group = [];
+      bytes = 0;
+    }
+    group.push(message);
+    bytes += size;
+  }
+  if (group.length > 0) yield group;
+}
+
+export function createLedgerService(options: LedgerOptions = {}): ConsumerServiceDefinition {
+  let producer: Producer | undefined;
+  let repository: LedgerRepository | undefined;
+  const counters: LedgerCounters = { applied: 0, rejected: 0, reemitted: 0, invalid: 0, dbCommits: 0 };
+
+  return {
+    name: "ledger",
+    groupId: "ledger",
+    topic: COMMANDS_TOPIC,
+
+    async setup(ctx) {
+      await ensureTopics(ctx.kafka, [EVENTS_TOPIC], ctx.config.partitions);
+      // Both clients keep an idempotent producer's sequence numbers in order themselves (kafkajs by
+      // one request in flight per broker), so concurrent partitions may send at once.
+      producer = ctx.kafka.producer({ idempotent: true });
+      await producer.connect();
+      repository = createLedgerRepository(ctx.db);
+    },
+
+    async handleBatch(batch, ctx) {
+      const commands: SourcedCommand[] = [];
+      for (const message of batch.messages) {
+        const parsed = parseCommandMessage(message, batch.topic, batch.partition, ctx.config.maxAmount);
+        if (parsed.ok) {
+          commands.push(parsed.command);
+          continue;
+        }
+        counters.invalid++;
+        ctx.log.info(`skipped invalid command at ${batch.topic}/${batch.partition}@${message.offset}: ${parsed.why} (${counters.invalid} skipped so far)`);
+      }
+      if (commands.length === 0) return;
+
+      const plan = await repository!.applyBatch(commands, new Date());
+      counters.dbCommits++;
+      if (options.exitAfterDbCommit === counters.dbCommits) {
+        ctx.log.info(`fault injection: SIGKILL after database commit ${counters.dbCommits}`);
+        process.kill(process.pid, "SIGKILL");
+        await new Promise(() => {}); // the signal may land a moment later: produce nothing meanwhile
+      }
+      for (const entry of plan.newEntries) {
+        if (entry.status === "applied") counters.applied++;
+        else counters.rejected++;
+      }
+      counters.reemitted += plan.alreadyProcessed;
+
+      // One send after another: a user's outcomes stay in order across sends.
+      for (const messages of sendSizedGroups(plan.outcomes.map((event) => ({ key: event.userId, value: JSON.stringify(event) })))) {
+        await producer!.send({ topic: EVENTS_TOPIC, acks: -1, messages });
+      }
+    },
+
+    async teardown(ctx) {
+      await producer?.disconnect();
+      const { applied, rejected, reemitted, invalid } = counters;
+      ctx.log.info(`applied ${applied}, rejected ${rejected}, re-emitted ${reemitted}, skipped ${invalid} invalid`);
+    },
+  };
+}
