@@ -11,7 +11,7 @@
 import type { ConsumerServiceDefinition, ServiceContext } from "../shared/consumer-service.ts";
 import { ensureTopics } from "../shared/consumer-service.ts";
 import { COMMANDS_TOPIC, EVENTS_TOPIC } from "../shared/topics.ts";
-import type { SourcedCommand } from "./apply.ts";
+import type { BatchPlan, SourcedCommand } from "./apply.ts";
 import { parseCommandMessage } from "./commands.ts";
 import { createLedgerRepository, type LedgerRepository } from "./repository.ts";
 
@@ -22,14 +22,37 @@ export interface LedgerOptions {
    * From LEDGER_FAULT_EXIT_AFTER_DB_COMMIT; unset in normal runs.
    */
   exitAfterDbCommit?: number;
+  /**
+   * The ordering lab's "parallel-unsafe" mode, a deliberate bug: each fetched batch is dealt out
+   * round-robin to this many concurrent workers, each applying its share in a transaction of its
+   * own, so one partition's (one user's) commands are no longer applied in offset order.
+   * From LEDGER_UNSAFE_WORKERS; unset (or 1) in normal runs.
+   */
+  unsafeWorkers?: number;
+}
+
+function positiveIntFrom(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be an integer >= 1 (got "${raw}")`);
+  return n;
 }
 
 export function ledgerOptionsFrom(env: NodeJS.ProcessEnv): LedgerOptions {
-  const raw = env.LEDGER_FAULT_EXIT_AFTER_DB_COMMIT;
-  if (raw === undefined || raw === "") return {};
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`LEDGER_FAULT_EXIT_AFTER_DB_COMMIT must be an integer >= 1 (got "${raw}")`);
-  return { exitAfterDbCommit: n };
+  const options: LedgerOptions = {};
+  const exitAfterDbCommit = positiveIntFrom(env, "LEDGER_FAULT_EXIT_AFTER_DB_COMMIT");
+  if (exitAfterDbCommit !== undefined) options.exitAfterDbCommit = exitAfterDbCommit;
+  const unsafeWorkers = positiveIntFrom(env, "LEDGER_UNSAFE_WORKERS");
+  if (unsafeWorkers !== undefined && unsafeWorkers > 1) options.unsafeWorkers = unsafeWorkers;
+  return options;
+}
+
+/** The unsafe mode's dealing: command i goes to worker i % workers. */
+export function dealRoundRobin<T>(items: readonly T[], workers: number): T[][] {
+  const hands: T[][] = Array.from({ length: Math.min(workers, items.length) }, () => []);
+  items.forEach((item, i) => hands[i % hands.length]!.push(item));
+  return hands;
 }
 
 interface LedgerCounters {
@@ -67,6 +90,16 @@ export function* sendSizedGroups<M extends { key: string; value: string }>(messa
   if (group.length > 0) yield group;
 }
 
+function mergePlans(plans: BatchPlan[]): BatchPlan {
+  return {
+    newEntries: plans.flatMap((p) => p.newEntries),
+    accountWrites: plans.flatMap((p) => p.accountWrites),
+    outcomes: plans.flatMap((p) => p.outcomes),
+    alreadyProcessed: plans.reduce((n, p) => n + p.alreadyProcessed, 0),
+    repeatedInBatch: plans.reduce((n, p) => n + p.repeatedInBatch, 0),
+  };
+}
+
 export function createLedgerService(options: LedgerOptions = {}): ConsumerServiceDefinition {
   let producer: Producer | undefined;
   let repository: LedgerRepository | undefined;
@@ -99,7 +132,9 @@ export function createLedgerService(options: LedgerOptions = {}): ConsumerServic
       }
       if (commands.length === 0) return;
 
-      const plan = await repository!.applyBatch(commands, new Date());
+      const plan = options.unsafeWorkers
+        ? mergePlans(await Promise.all(dealRoundRobin(commands, options.unsafeWorkers).map((share) => repository!.applyBatch(share, new Date()))))
+        : await repository!.applyBatch(commands, new Date());
       counters.dbCommits++;
       if (options.exitAfterDbCommit === counters.dbCommits) {
         ctx.log.info(`fault injection: SIGKILL after database commit ${counters.dbCommits}`);

@@ -24,6 +24,7 @@ import { createGroupUseCases } from "./use-cases/groups.ts";
 import { createHistoryUseCases } from "./use-cases/history.ts";
 import { createStoreUseCases } from "./use-cases/stores.ts";
 import { createSubmitCommand } from "./use-cases/submit-command.ts";
+import { rememberFound } from "./remember-found.ts";
 import { createUserUseCases } from "./use-cases/users.ts";
 
 /** The demo page (index.html and friends); the API works without it. */
@@ -47,7 +48,14 @@ export function createApp({ db, publisher, groups, config, log = createLog("poin
   const notifications = createNotificationsRepository(db);
   const analytics = createAnalyticsRepository(db);
 
-  const submitCommand = createSubmitCommand({ users, stores, ledger, publisher, idempotency, now });
+  const submitCommand = createSubmitCommand({
+    users: { ...users, exists: rememberFound(users.exists, Boolean) },
+    stores: { ...stores, exists: rememberFound(stores.exists, Boolean), storeOfTerminal: rememberFound(stores.storeOfTerminal, (storeId) => storeId !== null) },
+    ledger,
+    publisher,
+    idempotency,
+    now,
+  });
   const history = createHistoryUseCases({ users, ledger, notifications });
   const openApi = openApiDocument(config);
 

@@ -66,7 +66,12 @@ export async function startConsumerService(definition: ConsumerServiceDefinition
     owned = [...(payload.memberAssignment[definition.topic] ?? [])].sort((a, b) => a - b);
     log.info(`joined group ${definition.groupId} as ${payload.memberId}${payload.isLeader ? " (leader)" : ""}: partitions [${owned.join(", ")}] of ${definition.topic}`);
   });
-  consumer.on(consumer.events.CRASH, ({ payload }) => log.error(`consumer crashed${payload.restart ? ", restarting" : ""}`, payload.error));
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    log.error(`consumer crashed${payload.restart ? ", restarting" : ""}`, payload.error);
+    // A consumer that will not restart consumes nothing more: end the process, so whoever runs it
+    // (npm start, a supervisor) sees it and starts a fresh one, which resumes at committed offsets.
+    if (!payload.restart) process.exit(1);
+  });
 
   await consumer.connect();
   await consumer.subscribe({ topics: [definition.topic], fromBeginning: true });

@@ -30,10 +30,11 @@ export async function verifyAgainstLedger(databaseUrl: string, run: LoadRun, { q
   const db = createDb(databaseUrl);
   try {
     const ids = run.commands.map((c) => c.commandId);
+    // The id lists go in as one JSON parameter: SQLite limits bound parameters, not JSON's length.
+    const idsJson = JSON.stringify(ids);
     const countApplied = async () => {
-      let n = 0;
-      for (let i = 0; i < ids.length; i += 10_000) n += await db.ledgerEntry.count({ where: { commandId: { in: ids.slice(i, i + 10_000) } } });
-      return n;
+      const [row] = await db.$queryRawUnsafe<{ n: bigint | number }[]>(`SELECT count(*) AS n FROM "LedgerEntry" WHERE "commandId" IN (SELECT value FROM json_each(?))`, idsJson);
+      return Number(row?.n ?? 0);
     };
     let count = -1;
     let lastChange = Date.now();
@@ -45,11 +46,12 @@ export async function verifyAgainstLedger(databaseUrl: string, run: LoadRun, { q
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     const users = [...new Set(run.commands.map((c) => c.userId))];
-    const rows = await db.ledgerEntry.findMany({
-      where: { userId: { in: users } },
-      orderBy: { id: "asc" },
-      select: { commandId: true, userId: true, status: true, balanceAfter: true, appliedAt: true },
-    });
+    const rows = (
+      await db.$queryRawUnsafe<{ commandId: string; userId: string; status: string; balanceAfter: number | bigint; appliedAt: Date | string }[]>(
+        `SELECT "commandId", "userId", "status", "balanceAfter", "appliedAt" FROM "LedgerEntry" WHERE "userId" IN (SELECT value FROM json_each(?)) ORDER BY "id"`,
+        JSON.stringify(users),
+      )
+    ).map((r) => ({ ...r, balanceAfter: Number(r.balanceAfter), appliedAt: new Date(r.appliedAt) }));
     // Entries from before the run (other seeds) are history, not this run's doing.
     const issuedIds = new Set(ids);
     const ours = rows.filter((r) => issuedIds.has(r.commandId));
