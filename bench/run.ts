@@ -3,8 +3,10 @@
 //   clients  our client vs kafkajs: produce (1/16 partitions, sends of 1 and
 //            of 1,000 messages) and consume (1/16 partitions), ours/kafkajs  → clients.json
 //   latency  end-to-end p50/p95/p99 at 10,000 msg/s, 6 partitions, per client → latency.json
+//   points   the points pipeline, issued → applied by the ledger, through HTTP and
+//            produced directly, 6/24 partitions, 1/3 ledger instances      → points.json
 // Options (after `--`, e.g. `npm run bench -- --only clients --quick`):
-//   --only broker|clients|latency   run one suite (repeat or comma-separate for several)
+//   --only broker|clients|latency|points   run one suite (repeat or comma-separate for several)
 //   --quick                         smaller counts and shorter runs, for a smoke test
 //   broker suite only: --records N (200000) --partitions 1,6 --record-bytes N (100)
 //                      --send-size N (1000) --in-flight N (8)
@@ -12,9 +14,10 @@
 import { runBrokerSuite, type BrokerSuiteOptions } from "./broker-suite.ts";
 import { clientSuiteDefaults, runClientSuite } from "./client-suite.ts";
 import { latencyDefaults, runLatencySuite } from "./latency.ts";
+import { runPointsSuite } from "./points.ts";
 import { secondsSince } from "./lib.ts";
 
-const SUITES = ["broker", "clients", "latency"] as const;
+const SUITES = ["broker", "clients", "latency", "points"] as const;
 type Suite = (typeof SUITES)[number];
 
 interface Options {
@@ -66,4 +69,5 @@ const start = performance.now();
 if (options.suites.has("broker")) await runBrokerSuite(options.broker);
 if (options.suites.has("clients")) await runClientSuite(clientSuiteDefaults(options.quick));
 if (options.suites.has("latency")) await runLatencySuite(latencyDefaults(options.quick));
+if (options.suites.has("points")) await runPointsSuite({ quick: options.quick });
 console.log(`done in ${secondsSince(start).toFixed(0)} s${options.quick ? " (--quick: smaller counts, not for comparison)" : ""}`);

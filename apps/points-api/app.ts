@@ -31,6 +31,8 @@ import { createUserUseCases } from "./use-cases/users.ts";
 export const PUBLIC_DIR = fileURLToPath(new URL("./public/", import.meta.url));
 
 export interface AppDeps {
+  /** Where `npm run lab` writes its report, served at /lab. */
+  labDir?: string;
   db: Db;
   publisher: CommandPublisher;
   groups: GroupInspector;
@@ -41,7 +43,7 @@ export interface AppDeps {
   now?: () => Date;
 }
 
-export function createApp({ db, publisher, groups, config, log = createLog("points-api"), idempotency = new IdempotencyCache(), now = () => new Date() }: AppDeps): Express {
+export function createApp({ labDir, db, publisher, groups, config, log = createLog("points-api"), idempotency = new IdempotencyCache(), now = () => new Date() }: AppDeps): Express {
   const users = createUsersRepository(db);
   const stores = createStoresRepository(db);
   const ledger = createLedgerRepository(db);
@@ -80,6 +82,8 @@ export function createApp({ db, publisher, groups, config, log = createLog("poin
   app.use("/api", api);
   // A missing folder is just nothing to serve: requests fall through to the 404 below.
   app.use(express.static(path.resolve(PUBLIC_DIR)));
+  // The ordering lab's latest report (npm run lab writes DATA_DIR/lab/report.html).
+  if (labDir) app.use("/lab", express.static(labDir));
   app.use(unknownRoute);
   app.use(errorHandler(log));
   return app;

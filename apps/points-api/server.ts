@@ -1,6 +1,7 @@
 // points-api wired to the real world: a Kafka client (ours, or kafkajs with KAFKA_CLIENT=kafkajs),
 // the topics it writes and reports on, an idempotent producer, the SQLite file, an HTTP server.
 import { createServer, type Server } from "node:http";
+import path from "node:path";
 import type { AddressInfo } from "node:net";
 import { createKafka } from "../../broker/client/factory.ts";
 import { logLevel } from "../../broker/client/index.ts";
@@ -46,7 +47,7 @@ export async function startPointsApi(config: AppConfig, log: AppLog = createLog(
   try {
     await producer.connect();
     await admin.connect();
-    const app = createApp({ db, publisher: createKafkaCommandPublisher(producer, config.commandKey), groups: createKafkaGroupInspector(admin), config, log });
+    const app = createApp({ labDir: path.join(config.dataDir, "lab"), db, publisher: createKafkaCommandPublisher(producer, config.commandKey), groups: createKafkaGroupInspector(admin), config, log });
     server = createServer(app);
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);

@@ -16,17 +16,23 @@ import { driveDirect, driveHttp, type IssueRecord } from "../load/drivers.ts";
 import { createProgress } from "../load/progress.ts";
 import { generateWorkload, type Workload } from "../load/workload.ts";
 import { renderReportHtml, type LabReport, type ModeResult } from "./report.ts";
-import { verifyAgainstLedger } from "./verify-run.ts";
+import { verifyAgainstLedger, type RunVerification } from "./verify-run.ts";
 
 export const labModes = ["keyed", "unkeyed", "parallel-unsafe", "single-partition"] as const;
 export type LabMode = (typeof labModes)[number];
 
-interface ModeSetup {
-  description: string;
+/** A system under test: how commands are keyed and partitioned, and how the ledger runs. */
+export interface SystemSetup {
   partitions: number;
   keyed: boolean;
-  /** Environment for the ledger process. */
+  /** Environment for the ledger processes. */
   ledgerEnv: Record<string, string>;
+  /** Members of the ledger group (default 1). */
+  ledgerInstances?: number;
+}
+
+interface ModeSetup extends SystemSetup {
+  description: string;
 }
 
 export const modeSetups: Record<LabMode, ModeSetup> = {
@@ -41,23 +47,27 @@ export const modeSetups: Record<LabMode, ModeSetup> = {
   "single-partition": { description: "Keyed, one partition: ordered like keyed, with no parallelism across users (the throughput comparison).", partitions: 1, keyed: true, ledgerEnv: {} },
 };
 
-export interface LabOptions {
+export interface LabOptions extends DriveSettings {
   users: number;
   commands: number;
   seed: number;
+  modes: LabMode[];
+  outDir: string;
+}
+
+export interface DriveSettings {
   driver: "http" | "direct";
   rate?: number;
   concurrency: number;
-  modes: LabMode[];
-  outDir: string;
   log: (line: string) => void;
-  /** Where progress bars go (default stderr). */
   progressStream?: NodeJS.WriteStream;
 }
 
-/** One mode on a fresh system in `workDir`; the system is stopped and removed afterwards. */
-async function runMode(mode: LabMode, workload: Workload, options: LabOptions, workDir: string): Promise<ModeResult> {
-  const setup = modeSetups[mode];
+/**
+ * The workload through a fresh system in `workDir` (a broker, the ledger instances and, over HTTP,
+ * the points-api), verified against the ledger; the system is stopped and removed afterwards.
+ */
+export async function runOnFreshSystem(label: string, setup: SystemSetup, workload: Workload, options: DriveSettings, workDir: string): Promise<RunVerification> {
   rmSync(workDir, { recursive: true, force: true });
   mkdirSync(workDir, { recursive: true });
   // The systems under test stay quiet unless something goes wrong.
@@ -65,7 +75,7 @@ async function runMode(mode: LabMode, workload: Workload, options: LabOptions, w
   const supervisor = new Supervisor(options.log);
   try {
     const brokerMatch = await supervisor.start({
-      label: `${mode}/broker`,
+      label: `${label}/broker`,
       script: "broker/server/main.ts",
       args: ["--host", "127.0.0.1", "--port", "0", "--data-dir", path.join(workDir, "broker"), "--config", `num.partitions=${setup.partitions}`],
       readyLine: /listening on (\S+)/,
@@ -79,11 +89,13 @@ async function runMode(mode: LabMode, workload: Workload, options: LabOptions, w
     await ensureTopics(kafka, [COMMANDS_TOPIC, EVENTS_TOPIC], setup.partitions);
 
     const env = { DATA_DIR: workDir, DATABASE_URL: config.databaseUrl, KAFKA_BROKERS: brokers.join(","), POINTS_PARTITIONS: String(setup.partitions), PORT: "0" };
-    await supervisor.start({ label: `${mode}/ledger`, script: serviceScript("ledger"), env: { ...env, ...setup.ledgerEnv }, readyLine: serviceReadyLine, show: quiet, restart: false });
+    for (let i = 1; i <= (setup.ledgerInstances ?? 1); i++) {
+      await supervisor.start({ label: `${label}/ledger#${i}`, script: serviceScript("ledger"), env: { ...env, ...setup.ledgerEnv }, readyLine: serviceReadyLine, show: quiet, restart: false });
+    }
     let apiUrl = "";
     if (options.driver === "http") {
       const match = await supervisor.start({
-        label: `${mode}/points-api`,
+        label: `${label}/points-api`,
         script: serviceScript("points-api"),
         env: { ...env, POINTS_COMMAND_KEY: setup.keyed ? "userId" : "none" },
         readyLine: serviceReadyLine,
@@ -93,7 +105,7 @@ async function runMode(mode: LabMode, workload: Workload, options: LabOptions, w
       apiUrl = match[1]!;
     }
 
-    const progress = createProgress({ label: `${mode.padEnd(16)} issue`, total: workload.commands.length, stream: options.progressStream });
+    const progress = createProgress({ label: `${label.padEnd(20)} issue`, total: workload.commands.length, stream: options.progressStream });
     const driveOptions = { rate: options.rate, concurrency: options.concurrency, onProgress: (n: number) => progress.tick(n) };
     const issued: IssueRecord[] =
       options.driver === "http" ? await driveHttp(apiUrl, workload.commands, driveOptions) : await driveDirect(brokers, workload.commands, { ...driveOptions, keyed: setup.keyed });
@@ -101,17 +113,7 @@ async function runMode(mode: LabMode, workload: Workload, options: LabOptions, w
 
     // Everything accepted is applied sooner or later; what is still missing after a quiet spell
     // counts as lost.
-    const result = await verifyAgainstLedger(config.databaseUrl, { seed: workload.seed, users: workload.users.length, commands: workload.commands, issued, openingBalances: {} });
-    return {
-      mode,
-      description: setup.description,
-      partitions: setup.partitions,
-      commands: workload.commands.length,
-      throughputPerSec: result.throughputPerSec,
-      latencyMs: result.latencyMs,
-      anomalies: result.anomalies,
-      examples: result.examples,
-    };
+    return await verifyAgainstLedger(config.databaseUrl, { seed: workload.seed, users: workload.users.length, commands: workload.commands, issued, openingBalances: {} });
   } finally {
     await supervisor.stopAll();
     rmSync(workDir, { recursive: true, force: true });
@@ -123,7 +125,18 @@ export async function runLab(options: LabOptions): Promise<LabReport> {
   mkdirSync(options.outDir, { recursive: true });
   const modes: ModeResult[] = [];
   for (const mode of options.modes) {
-    const result = await runMode(mode, workload, options, path.join(options.outDir, `work-${mode}`));
+    const setup = modeSetups[mode];
+    const verified = await runOnFreshSystem(mode, setup, workload, options, path.join(options.outDir, `work-${mode}`));
+    const result: ModeResult = {
+      mode,
+      description: setup.description,
+      partitions: setup.partitions,
+      commands: workload.commands.length,
+      throughputPerSec: verified.throughputPerSec,
+      latencyMs: verified.latencyMs,
+      anomalies: verified.anomalies,
+      examples: verified.examples,
+    };
     modes.push(result);
     options.log(formatModeLine(result));
   }

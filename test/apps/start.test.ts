@@ -3,7 +3,7 @@
 // `npm run svc` errors are one line each.
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -38,6 +38,13 @@ describe("npm start", { timeout: 120_000 }, () => {
       const page = await fetch(`${api}/`);
       assert.equal(page.status, 200);
       assert.match(await page.text(), /<title>Points ledger/);
+
+      // The demo page links to the ordering lab's latest report, which `npm run lab` writes to DATA_DIR/lab.
+      mkdirSync(join(dataDir, "lab"), { recursive: true });
+      writeFileSync(join(dataDir, "lab", "report.html"), "<title>Ordering lab report</title>");
+      const report = await fetch(`${api}/lab/report.html`);
+      assert.equal(report.status, 200);
+      assert.match(await report.text(), /Ordering lab report/);
 
       const seeded = demoUsers();
       await waitFor(async () => {

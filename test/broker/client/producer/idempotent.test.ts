@@ -177,7 +177,12 @@ describe("idempotent producer", () => {
           mostInFlight = Math.max(mostInFlight, inFlight.get(p)!);
         }
         try {
-          return await original(api, body, options);
+          const response = await original(api, body, options);
+          // Each answer is held back a moment, so a busy machine cannot hide overlap by answering
+          // each request before the next is sent; an idempotent producer must not send meanwhile.
+          const held = Date.now();
+          while (mostInFlight < 2 && Date.now() - held < 50) await new Promise((resolve) => setTimeout(resolve, 2));
+          return response;
         } finally {
           for (const p of partitions) inFlight.set(p, inFlight.get(p)! - 1);
         }
