@@ -13,6 +13,7 @@ import { ensureTopics } from "../shared/consumer-service.ts";
 import { COMMANDS_TOPIC, EVENTS_TOPIC } from "../shared/topics.ts";
 import type { BatchPlan, SourcedCommand } from "./apply.ts";
 import { parseCommandMessage } from "./commands.ts";
+import { groupCommit } from "./group-commit.ts";
 import { createLedgerRepository, type LedgerRepository } from "./repository.ts";
 
 export interface LedgerOptions {
@@ -105,6 +106,36 @@ export function createLedgerService(options: LedgerOptions = {}): ConsumerServic
   let repository: LedgerRepository | undefined;
   const counters: LedgerCounters = { applied: 0, rejected: 0, reemitted: 0, invalid: 0, dbCommits: 0 };
 
+  /** Applies the commands in one transaction, then emits their outcomes (the fault hook sits in between). */
+  async function applyAndEmit(commands: SourcedCommand[], ctx: ServiceContext): Promise<void> {
+    const plan = options.unsafeWorkers
+      ? mergePlans(await Promise.all(dealRoundRobin(commands, options.unsafeWorkers).map((share) => repository!.applyBatch(share, new Date()))))
+      : await repository!.applyBatch(commands, new Date());
+    counters.dbCommits++;
+    if (options.exitAfterDbCommit === counters.dbCommits) {
+      ctx.log.info(`fault injection: SIGKILL after database commit ${counters.dbCommits}`);
+      process.kill(process.pid, "SIGKILL");
+      await new Promise(() => {}); // the signal may land a moment later: produce nothing meanwhile
+    }
+    for (const entry of plan.newEntries) {
+      if (entry.status === "applied") counters.applied++;
+      else counters.rejected++;
+    }
+    counters.reemitted += plan.alreadyProcessed;
+
+    // One send after another: a user's outcomes stay in order across sends.
+    for (const messages of sendSizedGroups(plan.outcomes.map((event) => ({ key: event.userId, value: JSON.stringify(event) })))) {
+      await producer!.send({ topic: EVENTS_TOPIC, acks: -1, messages });
+    }
+  }
+  // The unsafe mode keeps its own (broken) dealing; normal runs group concurrent partitions' batches.
+  let grouped: ((commands: SourcedCommand[]) => Promise<void>) | undefined;
+  const apply = (commands: SourcedCommand[], ctx: ServiceContext): Promise<void> => {
+    if (options.unsafeWorkers) return applyAndEmit(commands, ctx);
+    grouped ??= groupCommit((all) => applyAndEmit(all, ctx));
+    return grouped(commands);
+  };
+
   return {
     name: "ledger",
     groupId: "ledger",
@@ -132,25 +163,7 @@ export function createLedgerService(options: LedgerOptions = {}): ConsumerServic
       }
       if (commands.length === 0) return;
 
-      const plan = options.unsafeWorkers
-        ? mergePlans(await Promise.all(dealRoundRobin(commands, options.unsafeWorkers).map((share) => repository!.applyBatch(share, new Date()))))
-        : await repository!.applyBatch(commands, new Date());
-      counters.dbCommits++;
-      if (options.exitAfterDbCommit === counters.dbCommits) {
-        ctx.log.info(`fault injection: SIGKILL after database commit ${counters.dbCommits}`);
-        process.kill(process.pid, "SIGKILL");
-        await new Promise(() => {}); // the signal may land a moment later: produce nothing meanwhile
-      }
-      for (const entry of plan.newEntries) {
-        if (entry.status === "applied") counters.applied++;
-        else counters.rejected++;
-      }
-      counters.reemitted += plan.alreadyProcessed;
-
-      // One send after another: a user's outcomes stay in order across sends.
-      for (const messages of sendSizedGroups(plan.outcomes.map((event) => ({ key: event.userId, value: JSON.stringify(event) })))) {
-        await producer!.send({ topic: EVENTS_TOPIC, acks: -1, messages });
-      }
+      await apply(commands, ctx);
     },
 
     async teardown(ctx) {
