@@ -1,34 +1,62 @@
 // Group commit: the ledger consumes its partitions concurrently, and a batch that arrives while a
-// transaction is running waits and is applied with the others that arrived meanwhile, in one
-// transaction and one round of event sends. Under a steady stream of small batches, per-transaction
-// costs (Prisma's round trips, SQLite's commit and fsync) were most of the ledger's work.
+// transaction is running waits and is committed with the others that arrived meanwhile, in one
+// transaction. Under a steady stream of small batches, per-transaction costs (Prisma's round trips,
+// SQLite's commit and fsync) were most of the ledger's work.
+//
+// Each group's outcome events are emitted after its commit, while the next group already commits
+// (the database would otherwise sit idle through every produce round trip); emits run one after
+// another in commit order, and a batch settles once its own group's events are out. If an emit
+// fails, the groups queued behind it fail too (their events are not sent out of order); they are
+// all redelivered, found applied, and their stored outcomes emitted again.
 //
 // Order is unaffected: a partition's next batch is fetched only after its previous one settled, so
 // a group holds at most one batch per partition, each in offset order.
 //
-// Owner of mutable state: the returned function's closure (the waiting batches, the running flag).
-export function groupCommit<T>(apply: (items: T[]) => Promise<void>): (items: T[]) => Promise<void> {
+// Owner of mutable state: the returned function's closure (the waiting batches, the pipeline).
+export function groupCommit<T, C>(commit: (items: T[]) => Promise<C>, emit: (committed: C) => Promise<void>): (items: T[]) => Promise<void> {
   let waiting: { items: T[]; settle: (error?: unknown) => void }[] = [];
-  let running = false;
+  let committing = false;
+  let emits: Promise<void> = Promise.resolve();
+  let groupsEmitting = 0;
+  let emitFailure: { error: unknown } | undefined;
+
+  const settleAll = (group: typeof waiting, error?: unknown) => {
+    for (const g of group) g.settle(error);
+  };
 
   const drain = async () => {
-    running = true;
+    committing = true;
     while (waiting.length > 0) {
       const group = waiting;
       waiting = [];
+      let committed: C;
       try {
-        await apply(group.flatMap((g) => g.items));
-        for (const g of group) g.settle();
+        committed = await commit(group.flatMap((g) => g.items));
       } catch (error) {
-        for (const g of group) g.settle(error);
+        settleAll(group, error);
+        continue;
       }
+      groupsEmitting++;
+      emits = emits.then(async () => {
+        try {
+          if (emitFailure) throw emitFailure.error;
+          await emit(committed);
+          settleAll(group);
+        } catch (error) {
+          emitFailure ??= { error };
+          settleAll(group, error);
+        } finally {
+          // Once nothing queued behind a failure is left, the next group starts afresh.
+          if (--groupsEmitting === 0) emitFailure = undefined;
+        }
+      });
     }
-    running = false;
+    committing = false;
   };
 
   return (items) =>
     new Promise<void>((resolve, reject) => {
       waiting.push({ items, settle: (error) => (error === undefined ? resolve() : reject(error)) });
-      if (!running) void drain();
+      if (!committing) void drain();
     });
 }

@@ -106,8 +106,8 @@ export function createLedgerService(options: LedgerOptions = {}): ConsumerServic
   let repository: LedgerRepository | undefined;
   const counters: LedgerCounters = { applied: 0, rejected: 0, reemitted: 0, invalid: 0, dbCommits: 0 };
 
-  /** Applies the commands in one transaction, then emits their outcomes (the fault hook sits in between). */
-  async function applyAndEmit(commands: SourcedCommand[], ctx: ServiceContext): Promise<void> {
+  /** One transaction for the commands; the fault hook fires right after it. */
+  async function commit(commands: SourcedCommand[], ctx: ServiceContext): Promise<BatchPlan> {
     const plan = options.unsafeWorkers
       ? mergePlans(await Promise.all(dealRoundRobin(commands, options.unsafeWorkers).map((share) => repository!.applyBatch(share, new Date()))))
       : await repository!.applyBatch(commands, new Date());
@@ -122,17 +122,21 @@ export function createLedgerService(options: LedgerOptions = {}): ConsumerServic
       else counters.rejected++;
     }
     counters.reemitted += plan.alreadyProcessed;
+    return plan;
+  }
 
-    // One send after another: a user's outcomes stay in order across sends.
+  /** The outcome events of a committed plan, one send after another so a user's stay in order. */
+  async function emit(plan: BatchPlan): Promise<void> {
     for (const messages of sendSizedGroups(plan.outcomes.map((event) => ({ key: event.userId, value: JSON.stringify(event) })))) {
       await producer!.send({ topic: EVENTS_TOPIC, acks: -1, messages });
     }
   }
+
   // The unsafe mode keeps its own (broken) dealing; normal runs group concurrent partitions' batches.
   let grouped: ((commands: SourcedCommand[]) => Promise<void>) | undefined;
-  const apply = (commands: SourcedCommand[], ctx: ServiceContext): Promise<void> => {
-    if (options.unsafeWorkers) return applyAndEmit(commands, ctx);
-    grouped ??= groupCommit((all) => applyAndEmit(all, ctx));
+  const apply = async (commands: SourcedCommand[], ctx: ServiceContext): Promise<void> => {
+    if (options.unsafeWorkers) return emit(await commit(commands, ctx));
+    grouped ??= groupCommit((all: SourcedCommand[]) => commit(all, ctx), emit);
     return grouped(commands);
   };
 

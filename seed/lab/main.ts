@@ -3,19 +3,12 @@
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { loadConfig } from "../../apps/shared/config.ts";
+import { cli, type Cli } from "../cli.ts";
 import { labModes, runLab, type LabMode } from "./lab.ts";
 
-function fail(message: string): never {
-  console.error(`lab: ${message}`);
-  process.exit(2);
-}
-
-function count(name: string, raw: string | undefined, fallback: number, min = 1): number {
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) fail(`--${name} must be an integer >= ${min} (got "${raw}")`);
-  return value;
-}
+const usage: Cli = cli("lab");
+const fail: Cli["fail"] = usage.fail;
+const count: Cli["integer"] = usage.integer;
 
 let values;
 try {

@@ -6,22 +6,15 @@ import { writeFileSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { parseArgs } from "node:util";
 import { loadConfig } from "../../apps/shared/config.ts";
+import { cli, type Cli } from "../cli.ts";
 import { driveDirect, driveHttp } from "./drivers.ts";
 import { createProgress } from "./progress.ts";
 import { generateWorkload } from "./workload.ts";
 import { verifyAgainstLedger, printVerification, type LoadRun } from "../lab/verify-run.ts";
 
-function fail(message: string): never {
-  console.error(`load: ${message}`);
-  process.exit(2);
-}
-
-function integer(name: string, raw: string | undefined, fallback: number, min: number): number {
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) fail(`--${name} must be an integer >= ${min} (got "${raw}")`);
-  return value;
-}
+const usage: Cli = cli("load");
+const fail: Cli["fail"] = usage.fail;
+const integer: Cli["integer"] = usage.integer;
 
 let values;
 try {

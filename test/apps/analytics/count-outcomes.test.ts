@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { aggregateOutcomes, firstOfEachEventId, hourOf } from "../../../apps/analytics/count-outcomes.ts";
-import { outcomeEvent } from "../notification/outcome-events.ts";
+import { outcomeEvent } from "../../helpers/outcome-events.ts";
 
 describe("analytics aggregates of a batch", () => {
   const charge = (eventId: string, amount: number, more = {}) => outcomeEvent({ eventId, type: "charge", amount, ...more });

@@ -8,7 +8,7 @@ import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
 import { PrismaClient, migrate } from "../../../apps/shared/db/client.ts";
 import { countOutcomes } from "../../../apps/analytics/count-outcomes.ts";
 import { createAnalyticsRepository } from "../../../apps/analytics/repository.ts";
-import { outcomeEvent } from "../notification/outcome-events.ts";
+import { outcomeEvent } from "../../helpers/outcome-events.ts";
 
 describe("analytics repository on SQLite", () => {
   let dir: string;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { firstOfEachEventId, notificationMessage } from "../../../apps/notification/notify-outcomes.ts";
-import { outcomeEvent } from "./outcome-events.ts";
+import { outcomeEvent } from "../../helpers/outcome-events.ts";
 
 describe("notification messages", () => {
   it("when a charge is applied, then the user earned its points at the named store", () => {

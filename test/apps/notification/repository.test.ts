@@ -8,7 +8,7 @@ import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
 import { PrismaClient, migrate } from "../../../apps/shared/db/client.ts";
 import { notifyOutcomes } from "../../../apps/notification/notify-outcomes.ts";
 import { createNotificationRepository } from "../../../apps/notification/repository.ts";
-import { outcomeEvent } from "./outcome-events.ts";
+import { outcomeEvent } from "../../helpers/outcome-events.ts";
 
 describe("notification repository on SQLite", () => {
   let dir: string;

@@ -8,7 +8,7 @@ import { createAppEnv, startService, type AppEnv, type ServiceProcess } from "..
 import { startBroker, type BrokerProcess } from "../../helpers/broker-process.ts";
 import { cleanupAll, waitFor } from "../../helpers/wait.ts";
 import { quickGroupBrokerConfig } from "../../broker/client/helpers.ts";
-import { connectEventsProducer, outcomeEvent, type EventsProducer } from "./outcome-events.ts";
+import { connectEventsProducer, outcomeEvent, type EventsProducer } from "../../helpers/outcome-events.ts";
 
 const PARTITIONS = 3;
 

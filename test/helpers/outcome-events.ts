@@ -1,8 +1,8 @@
 // Outcome events as the ledger writes them to points.events, for the notification and analytics
 // tests: a builder with plausible defaults, and a producer that keys them by userId like the ledger.
-import { createKafka } from "../../../broker/client/factory.ts";
-import { logLevel } from "../../../broker/client/index.ts";
-import { EVENTS_TOPIC, pointsEventSchema, type PointsEvent } from "../../../apps/shared/topics.ts";
+import { createKafka } from "../../broker/client/factory.ts";
+import { logLevel } from "../../broker/client/index.ts";
+import { EVENTS_TOPIC, pointsEventSchema, type PointsEvent } from "../../apps/shared/topics.ts";
 
 export function outcomeEvent(fields: Partial<PointsEvent> & Pick<PointsEvent, "eventId">): PointsEvent {
   const event: PointsEvent = {
