@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
 import { demoUsers } from "../../seed/demo-data.ts";
 import { createAppEnv } from "../helpers/app-process.ts";
 import { startBroker } from "../helpers/broker-process.ts";
@@ -55,6 +56,29 @@ describe("npm start", { timeout: 120_000 }, () => {
       const { groups } = (await (await fetch(`${api}/api/groups`)).json()) as { groups: { groupId: string; members: unknown[] }[] };
       for (const id of ["ledger", "notification", "analytics"]) {
         assert.equal(groups.find((g) => g.groupId === id)?.members.length, 1, `group ${id} has its member`);
+      }
+
+      // The demo page, in a real browser: every panel fills from the API, and a charge from its
+      // POS form comes back applied.
+      const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"] });
+      try {
+        const page = await browser.newPage();
+        const errors: string[] = [];
+        page.on("pageerror", (error) => errors.push(error.message));
+        await page.goto(`${api}/`);
+        await page.locator("#balances tr").nth(seeded.length - 1).waitFor();
+        await page.locator("#groups .group").nth(2).waitFor();
+        assert.match(await page.locator("#groups").innerText(), /ledger[\s\S]*notification[\s\S]*analytics/);
+        await page.locator("#ledger tr").first().waitFor();
+        await page.locator("#stores tr").first().waitFor();
+        await page.fill("#pos-amount", "250");
+        await page.click("button[data-type=charge]");
+        await page.locator("#pos-result", { hasText: '"status": "applied"' }).waitFor();
+        assert.match(await page.locator("#pos-result").innerText(), /HTTP 200/);
+        await page.locator("#notifications tr").first().waitFor();
+        assert.deepEqual(errors, []);
+      } finally {
+        await browser.close();
       }
     } finally {
       child.kill("SIGTERM");

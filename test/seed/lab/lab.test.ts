@@ -85,3 +85,18 @@ describe("npm run lab (small seeded run)", { timeout: 240_000 }, () => {
     }
   });
 });
+
+describe("npm run lab over HTTP (the default driver)", { timeout: 120_000 }, () => {
+  it("when a keyed workload is driven through the points-api, then every command is applied once, in order, with the replay's outcomes", async () => {
+    const outDir = mkdtempSync(join(tmpdir(), "lab-http-test-"));
+    try {
+      const report = await runLab({ users: 30, commands: 600, seed: 11, driver: "http", concurrency: 8, modes: ["keyed"], outDir, log: () => {} });
+      const [keyed] = report.modes;
+      assert.equal(keyed!.commands, 600);
+      for (const [kind, count] of Object.entries(keyed!.anomalies)) assert.equal(count, 0, kind);
+      assert.ok(keyed!.latencyMs.p99 > 0);
+    } finally {
+      rmSync(outDir, { recursive: true, force: true });
+    }
+  });
+});
