@@ -19,9 +19,13 @@ export function pointsRoutes(submitCommand: SubmitCommand, maxAmount: number): R
       const body = parseInput(bodySchema, req.body);
       const { wait } = parseInput(commandQuerySchema, req.query);
       const headers = parseInput(headersSchema, { [IDEMPOTENCY_KEY_HEADER]: req.get(IDEMPOTENCY_KEY_HEADER) });
-      const clientGone = new AbortController();
-      res.on("close", () => clientGone.abort());
-      const { result, replayed } = await submitCommand({ type, body, idempotencyKey: headers[IDEMPOTENCY_KEY_HEADER], waitMs: wait, signal: clientGone.signal });
+      // Only a waiting request needs to know that its client went away (and the signal costs).
+      let clientGone: AbortController | undefined;
+      if (wait) {
+        clientGone = new AbortController();
+        res.on("close", () => clientGone!.abort());
+      }
+      const { result, replayed } = await submitCommand({ type, body, idempotencyKey: headers[IDEMPOTENCY_KEY_HEADER], waitMs: wait, signal: clientGone?.signal });
       if (replayed) res.set(REPLAYED_HEADER, "true");
       res.status(result.status === "accepted" ? 202 : 200).json(result);
     });
