@@ -7,11 +7,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { migrate } from "../../apps/shared/db/client.ts";
+import { serviceReadyLine } from "../../apps/services.ts";
 
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 
-/** What a service prints once it is ready; points-api also tells its URL. */
-const readyLine = /points-api listening on (http:\/\/\S+)|consuming \S+ as group \S+/;
 
 export interface AppEnv {
   dataDir: string;
@@ -58,7 +57,7 @@ export async function startService(name: string, env: Record<string, string>, op
     const timer = setTimeout(() => reject(new Error(`${name} not ready after ${options.timeoutMs ?? 30_000} ms:\n${log}`)), options.timeoutMs ?? 30_000);
     const onData = (chunk: Buffer) => {
       log += chunk.toString();
-      const match = readyLine.exec(log);
+      const match = serviceReadyLine.exec(log);
       if (match) {
         clearTimeout(timer);
         resolve(match[1] ?? "");

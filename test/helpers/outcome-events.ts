@@ -3,6 +3,12 @@
 import { createKafka } from "../../broker/client/factory.ts";
 import { logLevel } from "../../broker/client/index.ts";
 import { EVENTS_TOPIC, pointsEventSchema, type PointsEvent } from "../../apps/shared/topics.ts";
+import { after, before } from "node:test";
+import { createDb, type Db } from "../../apps/shared/db/client.ts";
+import { quickGroupBrokerConfig } from "../broker/client/helpers.ts";
+import { createAppEnv, startService, type AppEnv, type ServiceProcess } from "./app-process.ts";
+import { startBroker, type BrokerProcess } from "./broker-process.ts";
+import { cleanupAll } from "./wait.ts";
 
 export function outcomeEvent(fields: Partial<PointsEvent> & Pick<PointsEvent, "eventId">): PointsEvent {
   const event: PointsEvent = {
@@ -49,5 +55,54 @@ export async function connectEventsProducer(brokerAddress: string, partitions: n
       await producer.send({ topic: EVENTS_TOPIC, acks: -1, messages: [{ key, value }] });
     },
     disconnect: () => producer.disconnect(),
+  };
+}
+
+/** An events consumer service under test: a broker, a migrated SQLite file, a producer of events. */
+export interface EventsServiceRig {
+  readonly db: Db;
+  readonly producer: EventsProducer;
+  /** Starts (another) process of the service. */
+  start(): Promise<ServiceProcess>;
+}
+
+/**
+ * Registers before/after hooks in the calling suite: a broker, app environment, Prisma client and
+ * points.events producer before; every started process killed and everything removed after.
+ */
+export function eventsServiceRig(service: string, { partitions, prepare }: { partitions: number; prepare?: (db: Db) => Promise<unknown> }): EventsServiceRig {
+  let broker: BrokerProcess | undefined;
+  let app: AppEnv | undefined;
+  let db: Db | undefined;
+  let producer: EventsProducer | undefined;
+  const services: ServiceProcess[] = [];
+  before(async () => {
+    broker = await startBroker({ config: quickGroupBrokerConfig });
+    app = createAppEnv(broker.address);
+    db = createDb(app.databaseUrl);
+    await prepare?.(db);
+    producer = await connectEventsProducer(broker.address, partitions);
+  });
+  after(async () => {
+    await cleanupAll(
+      ...services.map((s) => () => s.kill()),
+      () => producer?.disconnect(),
+      () => db?.$disconnect(),
+      () => broker?.cleanup(),
+      () => app?.cleanup(),
+    );
+  });
+  return {
+    get db() {
+      return db!;
+    },
+    get producer() {
+      return producer!;
+    },
+    async start() {
+      const process = await startService(service, app!.env({ POINTS_PARTITIONS: String(partitions) }));
+      services.push(process);
+      return process;
+    },
   };
 }

@@ -1,14 +1,11 @@
 // The analytics service as a real process on a real broker and SQLite file: its totals equal the
 // sums of the produced outcome events, each counted once, across duplicates and a crash.
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import { createDb, type Db } from "../../../apps/shared/db/client.ts";
+import { describe, it } from "node:test";
 import type { PointsEvent } from "../../../apps/shared/topics.ts";
-import { createAppEnv, startService, type AppEnv, type ServiceProcess } from "../../helpers/app-process.ts";
-import { startBroker, type BrokerProcess } from "../../helpers/broker-process.ts";
-import { cleanupAll, waitFor } from "../../helpers/wait.ts";
-import { quickGroupBrokerConfig } from "../../broker/client/helpers.ts";
-import { connectEventsProducer, outcomeEvent, type EventsProducer } from "../../helpers/outcome-events.ts";
+import type { ServiceProcess } from "../../helpers/app-process.ts";
+import { waitFor } from "../../helpers/wait.ts";
+import { eventsServiceRig, outcomeEvent } from "../../helpers/outcome-events.ts";
 
 const PARTITIONS = 3;
 
@@ -38,35 +35,12 @@ const sum = (events: PointsEvent[], keep: (e: PointsEvent) => boolean) => events
 const applied = (type: PointsEvent["type"]) => (e: PointsEvent) => e.status === "applied" && e.type === type;
 
 describe("analytics service process", () => {
-  let broker: BrokerProcess;
-  let app: AppEnv;
-  let db: Db;
-  let producer: EventsProducer;
-  const services: ServiceProcess[] = [];
-
-  before(async () => {
-    broker = await startBroker({ config: quickGroupBrokerConfig });
-    app = createAppEnv(broker.address);
-    db = createDb(app.databaseUrl);
-    producer = await connectEventsProducer(broker.address, PARTITIONS);
+  const rig = eventsServiceRig("analytics", {
+    partitions: PARTITIONS,
   });
-  after(async () => {
-    await cleanupAll(
-      ...services.map((s) => () => s.kill()),
-      () => producer?.disconnect(),
-      () => db?.$disconnect(),
-      () => broker?.cleanup(),
-      () => app?.cleanup(),
-    );
-  });
-
-  const start = async () => {
-    const service = await startService("analytics", app.env({ POINTS_PARTITIONS: String(PARTITIONS) }));
-    services.push(service);
-    return service;
-  };
-  const countedEvents = () => db.analyticsEvent.count();
-  const counters = async () => Object.fromEntries((await db.analyticsCounter.findMany()).map((c) => [c.name, Number(c.value)]));
+  const start = () => rig.start();
+  const countedEvents = () => rig.db.analyticsEvent.count();
+  const counters = async () => Object.fromEntries((await rig.db.analyticsCounter.findMany()).map((c) => [c.name, Number(c.value)]));
 
   /** Waits until at least `expected` events are counted. */
   async function waitUntilCounted(service: ServiceProcess, expected: number): Promise<void> {
@@ -88,7 +62,7 @@ describe("analytics service process", () => {
     });
     for (const storeId of new Set(events.map((e) => e.storeId))) {
       const ofStore = events.filter((e) => e.storeId === storeId);
-      const total = await db.analyticsStoreTotal.findUniqueOrThrow({ where: { storeId } });
+      const total = await rig.db.analyticsStoreTotal.findUniqueOrThrow({ where: { storeId } });
       assert.deepEqual(
         { chargedPoints: total.chargedPoints, deductedPoints: total.deductedPoints, chargeCount: total.chargeCount, deductCount: total.deductCount, rejectedCount: total.rejectedCount },
         {
@@ -103,14 +77,14 @@ describe("analytics service process", () => {
     }
     for (const userId of new Set(events.map((e) => e.userId))) {
       const ofUser = events.filter((e) => e.userId === userId);
-      const total = await db.analyticsUserTotal.findUniqueOrThrow({ where: { userId } });
+      const total = await rig.db.analyticsUserTotal.findUniqueOrThrow({ where: { userId } });
       assert.deepEqual(
         [total.chargedPoints, total.deductedPoints, total.eventCount],
         [sum(ofUser, applied("charge")), sum(ofUser, applied("deduct")), ofUser.length],
         `totals of ${userId}`,
       );
     }
-    const hourly = await db.analyticsHourly.findMany();
+    const hourly = await rig.db.analyticsHourly.findMany();
     const buckets = new Map<string, PointsEvent[]>();
     for (const e of events) {
       const hour = new Date(e.appliedAt);
@@ -129,15 +103,15 @@ describe("analytics service process", () => {
 
   it("when outcome events are produced, some twice, then the totals are the sums of the distinct events", { timeout: 120_000 }, async () => {
     const events = firstEvents;
-    await producer.send(events);
-    await producer.sendRaw("user-1", "{\"not\": \"an outcome event\"}");
+    await rig.producer.send(events);
+    await rig.producer.sendRaw("user-1", "{\"not\": \"an outcome event\"}");
     // The ledger re-emitting outcomes after a crash: the same eventIds at later offsets.
-    await producer.send(events.slice(20, 60));
+    await rig.producer.send(events.slice(20, 60));
 
     const service = await start();
     await waitUntilCounted(service, events.length);
     const markers = firstMarkers;
-    await producer.send(markers);
+    await rig.producer.send(markers);
     await waitUntilCounted(service, events.length + markers.length);
 
     assert.equal(await countedEvents(), events.length + markers.length);
@@ -156,17 +130,17 @@ describe("analytics service process", () => {
     const first = await start();
     // Killed while events are still being produced and counted.
     const producing = (async () => {
-      for (let i = 0; i < events.length; i += 100) await producer.send(events.slice(i, i + 100));
+      for (let i = 0; i < events.length; i += 100) await rig.producer.send(events.slice(i, i + 100));
     })();
     await waitFor(async () => (await countedEvents()) > previous.length, { message: () => `some events counted; output:\n${first.output()}` });
     await first.kill();
     await producing;
     // While it is down: part of the stream again, as the ledger re-emits outcomes after its own crash.
-    await producer.send(events.slice(500, 700));
+    await rig.producer.send(events.slice(500, 700));
     const second = await start();
     await waitUntilCounted(second, previous.length + events.length);
     const markers = markersAfter("k", events);
-    await producer.send(markers);
+    await rig.producer.send(markers);
     await waitUntilCounted(second, previous.length + events.length + markers.length);
 
     assert.equal(await countedEvents(), previous.length + events.length + markers.length);
