@@ -18,5 +18,4 @@ export function serviceScript(name: string): string {
   return path.join("apps", name, "main.ts");
 }
 
-/** The line a service prints when it is ready (see shared/consumer-service.ts and points-api). */
-export const serviceReadyLine = /points-api listening on (http:\/\/\S+)|consuming \S+ as group \S+/;
+export { serviceReadyLine } from "./shared/process.ts";

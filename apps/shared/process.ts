@@ -2,6 +2,9 @@
 // startup failure into one line on stderr and exit code 1.
 import type { AppLog } from "./log.ts";
 
+/** The line a service prints when it is ready (see consumer-service.ts and points-api's main). */
+export const serviceReadyLine = /points-api listening on (http:\/\/\S+)|consuming \S+ as group \S+/;
+
 export async function runUntilSignalled(log: AppLog, start: () => Promise<{ stop(): Promise<void> }>): Promise<void> {
   let service: { stop(): Promise<void> };
   try {

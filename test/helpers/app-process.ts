@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { migrate } from "../../apps/shared/db/client.ts";
-import { serviceReadyLine } from "../../apps/services.ts";
+import { serviceReadyLine } from "../../apps/shared/process.ts";
 
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 
