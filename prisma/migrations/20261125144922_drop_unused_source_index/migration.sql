@@ -1,0 +1,3 @@
+-- DropIndex
+DROP INDEX "LedgerEntry_topic_partition_offset_idx";
+
