@@ -207,12 +207,7 @@ export async function withTimeout<T>(promise: Promise<T>, ms: number, message: s
   }
 }
 
-/** The nearest-rank percentile `p` (0-100) of ascending `sorted`. */
-export function percentile(sorted: ArrayLike<number>, p: number): number {
-  if (sorted.length === 0) return NaN;
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
-}
+export { percentile } from "../seed/lab/verify-run.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Output

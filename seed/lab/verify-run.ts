@@ -20,10 +20,11 @@ export interface RunVerification extends Verification {
   throughputPerSec: number;
 }
 
-export function percentile(sorted: number[], p: number): number {
+/** The nearest-rank percentile `p` (0-100) of ascending `sorted`; 0 when there is none. */
+export function percentile(sorted: ArrayLike<number>, p: number): number {
   if (sorted.length === 0) return 0;
-  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[index]!;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
 }
 
 export async function verifyAgainstLedger(databaseUrl: string, run: LoadRun, { quietMs = 30_000 } = {}): Promise<RunVerification> {
