@@ -2,7 +2,7 @@
 // every service, seeds, prints where to look, serves the demo page, and stops cleanly on SIGTERM.
 // `npm run svc` errors are one line each.
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -80,6 +80,25 @@ describe("npm start", { timeout: 120_000 }, () => {
       } finally {
         await browser.close();
       }
+
+      // A service that dies (kill -9 the ledger) is started again, and commands keep being applied.
+      const ledgerPid = Number(
+        execFileSync("ps", ["-o", "pid=,args=", "--ppid", String(child.pid)], { encoding: "utf8" })
+          .split("\n")
+          .find((line) => line.includes("apps/ledger/main.ts"))
+          ?.trim()
+          .split(/\s+/)[0],
+      );
+      assert.ok(ledgerPid > 0, "the ledger runs as a child of npm start");
+      process.kill(ledgerPid, "SIGKILL");
+      await waitFor(() => /\[ledger\] exited \(SIGKILL\); restarting in 1 s/.test(output), { message: () => output });
+      await waitFor(() => (output.match(/\[ledger\] consuming points\.commands as group ledger/g) ?? []).length === 2, { message: () => output });
+      const response = await fetch(`${api}/api/points/charge?wait=20000`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ userId: seeded[1]!.id, amount: 10, storeId: "store-1", terminalId: "store-1-pos-1" }),
+      });
+      assert.equal(((await response.json()) as { status: string }).status, "applied");
     } finally {
       child.kill("SIGTERM");
     }
