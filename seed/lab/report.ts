@@ -1,6 +1,7 @@
 // The lab's report: JSON for machines, and one self-contained HTML page (inline CSS and SVG, no
 // scripts or external files) that puts each mode's throughput and latency next to its anomalies.
 import type { Anomalies } from "./verify.ts";
+import { WARMUP_FRACTION } from "./verify-run.ts";
 
 export interface ModeResult {
   mode: string;
@@ -101,7 +102,7 @@ section{border-top:1px solid #e5e7eb;margin-top:1rem}
 </style></head>
 <body>
 <h1>Ordering lab</h1>
-<p>The same seeded workload (${formatNumber(w.users)} users, ${formatNumber(w.commands)} commands, seed ${w.seed}, driven through ${w.driver === "http" ? "the HTTP API" : "the producer directly"}, concurrency ${w.concurrency}${w.rate ? `, ${formatNumber(w.rate)} commands/s` : ", as fast as it goes"}) run in each mode; the ledger's result compared per user with a sequential replay of the user's commands. Generated ${escape(report.generatedAt)}.</p>
+<p>The same seeded workload (${formatNumber(w.users)} users, ${formatNumber(w.commands)} commands, seed ${w.seed}, driven through ${w.driver === "http" ? "the HTTP API" : "the producer directly"}, concurrency ${w.concurrency}${w.rate ? `, ${formatNumber(w.rate)} commands/s` : ", as fast as it goes"}) run in each mode; the ledger's result compared per user with a sequential replay of the user's commands. Commands/s and latency leave out the first ${WARMUP_FRACTION * 100} % of the commands (warm-up). Generated ${escape(report.generatedAt)}.</p>
 <table id="summary"><thead>${header}</thead><tbody>${rows}</tbody></table>
 ${throughput}
 ${latency}

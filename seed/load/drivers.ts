@@ -2,7 +2,7 @@
 // straight to points.commands with a producer (--direct) for rates HTTP cannot reach. Either way a
 // user's commands are issued one after another in seq order: the next one only once the previous
 // one was accepted, which is what "the order the user means" is.
-import { Agent, request } from "node:http";
+import { Pool } from "undici";
 import { createKafka } from "../../broker/client/factory.ts";
 import { logLevel } from "../../broker/client/index.ts";
 import { COMMANDS_TOPIC, type PointsCommand } from "../../apps/shared/topics.ts";
@@ -50,25 +50,18 @@ function lanesByUser(commands: IssuedCommand[], n: number): IssuedCommand[][] {
   return lanes;
 }
 
-function postJson(agent: Agent, url: URL, body: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...headers } }, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (chunk: string) => (text += chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
-      res.on("error", reject);
-    });
-    req.on("error", reject);
-    req.end(body);
-  });
+async function postJson(pool: Pool, path: string, body: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  const response = await pool.request({ method: "POST", path, headers: { "content-type": "application/json", ...headers }, body });
+  return { status: response.statusCode, body: await response.body.text() };
 }
 
 export class DriveError extends Error {}
 
 /** POST /api/points/{charge|deduct} with Idempotency-Key = commandId; a 5xx or network error is retried with the same key. */
 export async function driveHttp(baseUrl: string, commands: IssuedCommand[], options: DriveOptions): Promise<IssueRecord[]> {
-  const agent = new Agent({ keepAlive: true, maxSockets: options.concurrency });
+  // undici's pool: keep-alive connections, one per lane, and less CPU per request than node:http's
+  // client (the generator shares the machine with what it measures).
+  const pool = new Pool(baseUrl, { connections: options.concurrency });
   const pace = createPacer(options.rate);
   const records: IssueRecord[] = [];
   let done = 0;
@@ -76,12 +69,12 @@ export async function driveHttp(baseUrl: string, commands: IssuedCommand[], opti
     for (const command of own) {
       await pace();
       const issuedAt = Date.now();
-      const url = new URL(`/api/points/${command.type}`, baseUrl);
+      const path = `/api/points/${command.type}`;
       const body = JSON.stringify({ userId: command.userId, amount: command.amount, storeId: command.storeId, terminalId: command.terminalId });
       for (let attempt = 1; ; attempt++) {
         let response: { status: number; body: string } | undefined;
         try {
-          response = await postJson(agent, url, body, { "idempotency-key": command.commandId });
+          response = await postJson(pool, path, body, { "idempotency-key": command.commandId });
         } catch (error) {
           if (attempt >= 5) throw new DriveError(`${command.commandId}: ${(error as Error).message}`);
         }
@@ -99,7 +92,7 @@ export async function driveHttp(baseUrl: string, commands: IssuedCommand[], opti
   try {
     await Promise.all(lanesByUser(commands, options.concurrency).map(lane));
   } finally {
-    agent.destroy();
+    await pool.close();
   }
   return records;
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { percentile } from "../../../seed/lab/verify-run.ts";
+import { percentile, timing } from "../../../seed/lab/verify-run.ts";
 
 describe("percentile", () => {
   it("when given 1..100, then it is the nearest rank: p50 50, p95 95, p99 99, p100 100", () => {
@@ -16,5 +16,23 @@ describe("percentile", () => {
 
   it("when there are none, then it is 0 (a report stays valid JSON)", () => {
     assert.equal(percentile([], 99), 0);
+  });
+});
+
+describe("timing", () => {
+  // Ten commands issued 100 ms apart; each applied 20 ms after it was issued, but the first one
+  // (the warm-up) only after 500 ms.
+  const issued = Array.from({ length: 10 }, (_, i) => ({ commandId: `c${i}`, issuedAt: 1_000 + i * 100, acceptedAt: 1_000 + i * 100, status: 202 }));
+  const applied = issued.map((r, i) => ({ commandId: r.commandId, appliedAt: new Date(r.issuedAt + (i === 0 ? 500 : 20)) }));
+
+  it("when the first tenth is the warm-up, then throughput and latency count only the rest", () => {
+    // Nine commands from 1,100 (first issued after warm-up) to 1,920 (last applied): 820 ms.
+    assert.deepEqual(timing(issued, applied, 0.1), { latencyMs: { p50: 20, p95: 20, p99: 20 }, throughputPerSec: Math.round((9 * 1000) / 820) });
+  });
+
+  it("when there is no warm-up, then the slow first command counts", () => {
+    const result = timing(issued, applied, 0);
+    assert.equal(result.latencyMs.p99, 500);
+    assert.equal(result.throughputPerSec, Math.round((10 * 1000) / 920));
   });
 });
