@@ -1,13 +1,12 @@
 // `npm run svc -- <name> [--instances N]`: one service on its own (or N members of its group), for
 // watching partition assignment and rebalancing while `npm start` (or just a broker) runs.
 import { parseArgs } from "node:util";
+import { cli, type Cli } from "./shared/cli.ts";
 import { availableServices, serviceReadyLine, serviceScript } from "./services.ts";
 import { Supervisor } from "./supervisor.ts";
 
-function fail(message: string): never {
-  console.error(`svc: ${message}`);
-  process.exit(2);
-}
+const usage: Cli = cli("svc");
+const fail: Cli["fail"] = usage.fail;
 
 let parsed;
 try {
@@ -20,8 +19,7 @@ const services = availableServices();
 if (!name) fail(`which service? one of: ${services.join(", ")}`);
 if (extra.length > 0) fail(`unexpected arguments: ${extra.join(" ")}`);
 if (!services.includes(name)) fail(`unknown service "${name}"; one of: ${services.join(", ")}`);
-const instances = Number(parsed.values.instances);
-if (!Number.isInteger(instances) || instances < 1) fail(`--instances must be a positive integer (got "${parsed.values.instances}")`);
+const instances = usage.integer("instances", parsed.values.instances, 1);
 
 const supervisor = new Supervisor();
 let stopping = false;

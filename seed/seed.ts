@@ -2,19 +2,17 @@
 // sent to the ledger as charge commands. Needs the broker running (`npm start` runs one).
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "../apps/shared/config.ts";
+import { cli, type Cli } from "../apps/shared/cli.ts";
 import { seedDemo } from "./seed-demo.ts";
 
-function positiveInt(name: string, raw: string | undefined): number | undefined {
-  if (raw === undefined) return undefined;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new ConfigError(`--${name} must be a positive integer (got "${raw}")`);
-  return value;
-}
+const usage: Cli = cli("seed");
+const integer: Cli["integer"] = usage.integer;
+const optional = (name: string, raw: string | undefined) => (raw === undefined ? undefined : integer(name, raw, 0));
 
 try {
   const { values } = parseArgs({ options: { users: { type: "string" }, stores: { type: "string" } }, strict: true });
   const config = loadConfig();
-  const result = await seedDemo(config, { users: positiveInt("users", values.users), stores: positiveInt("stores", values.stores) });
+  const result = await seedDemo(config, { users: optional("users", values.users), stores: optional("stores", values.stores) });
   console.log(
     `seeded ${result.stores} stores, ${result.terminals} terminals, ${result.users} users; ${result.openingCommands} opening-balance commands sent to ${config.brokers.join(",")}`,
   );

@@ -10,6 +10,7 @@
 // counters); one definition serves one running service.
 import type { ConsumerServiceDefinition, ServiceContext } from "../shared/consumer-service.ts";
 import { ensureTopics } from "../shared/consumer-service.ts";
+import { optionalIntFrom } from "../shared/config.ts";
 import { COMMANDS_TOPIC, EVENTS_TOPIC } from "../shared/topics.ts";
 import type { BatchPlan, SourcedCommand } from "./apply.ts";
 import { parseCommandMessage } from "./commands.ts";
@@ -32,19 +33,11 @@ export interface LedgerOptions {
   unsafeWorkers?: number;
 }
 
-function positiveIntFrom(env: NodeJS.ProcessEnv, name: string): number | undefined {
-  const raw = env[name];
-  if (raw === undefined || raw === "") return undefined;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be an integer >= 1 (got "${raw}")`);
-  return n;
-}
-
 export function ledgerOptionsFrom(env: NodeJS.ProcessEnv): LedgerOptions {
   const options: LedgerOptions = {};
-  const exitAfterDbCommit = positiveIntFrom(env, "LEDGER_FAULT_EXIT_AFTER_DB_COMMIT");
+  const exitAfterDbCommit = optionalIntFrom(env, "LEDGER_FAULT_EXIT_AFTER_DB_COMMIT", 1);
   if (exitAfterDbCommit !== undefined) options.exitAfterDbCommit = exitAfterDbCommit;
-  const unsafeWorkers = positiveIntFrom(env, "LEDGER_UNSAFE_WORKERS");
+  const unsafeWorkers = optionalIntFrom(env, "LEDGER_UNSAFE_WORKERS", 1);
   if (unsafeWorkers !== undefined && unsafeWorkers > 1) options.unsafeWorkers = unsafeWorkers;
   return options;
 }

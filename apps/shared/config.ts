@@ -26,12 +26,17 @@ export interface AppConfig {
 
 export class ConfigError extends Error {}
 
-function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
+/** An integer setting >= min, or undefined when unset (or empty). */
+export function optionalIntFrom(env: NodeJS.ProcessEnv, name: string, min: number): number | undefined {
   const raw = env[name];
-  if (raw === undefined || raw === "") return fallback;
+  if (raw === undefined || raw === "") return undefined;
   const value = Number(raw);
   if (!Number.isInteger(value) || value < min) throw new ConfigError(`${name} must be an integer >= ${min} (got "${raw}")`);
   return value;
+}
+
+function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
+  return optionalIntFrom(env, name, min) ?? fallback;
 }
 
 function commandKeyFrom(raw: string | undefined): AppConfig["commandKey"] {

@@ -3,7 +3,7 @@
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { loadConfig } from "../../apps/shared/config.ts";
-import { cli, type Cli } from "../cli.ts";
+import { cli, type Cli } from "../../apps/shared/cli.ts";
 import { labModes, runLab, type LabMode } from "./lab.ts";
 
 const usage: Cli = cli("lab");

@@ -6,7 +6,7 @@ import { writeFileSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { parseArgs } from "node:util";
 import { loadConfig } from "../../apps/shared/config.ts";
-import { cli, type Cli } from "../cli.ts";
+import { cli, type Cli } from "../../apps/shared/cli.ts";
 import { driveDirect, driveHttp } from "./drivers.ts";
 import { createProgress } from "./progress.ts";
 import { generateWorkload } from "./workload.ts";

@@ -103,7 +103,8 @@ describe("npm start", { timeout: 120_000 }, () => {
       child.kill("SIGTERM");
     }
     assert.equal(await exited, 0, output);
-    assert.match(output, /stopped/);
+    // start.ts's own last line, after every service's "[name] stopped".
+    assert.match(output, /^stopped$/m);
   });
 });
 
@@ -119,7 +120,7 @@ describe("npm run svc", () => {
   it("when --instances is not a positive integer, then it says so and exits 2", () => {
     const result = svc("ledger", "--instances", "0");
     assert.equal(result.status, 2);
-    assert.equal(result.stderr, 'svc: --instances must be a positive integer (got "0")\n');
+    assert.equal(result.stderr, 'svc: --instances must be an integer >= 1 (got "0")\n');
   });
 });
 

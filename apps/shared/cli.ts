@@ -1,4 +1,4 @@
-// The command-line tools' shared edges: a one-line error and exit code 2 for bad usage, and
+// The command-line tools (svc, seed, load, lab)' shared edges: a one-line error and exit code 2 for bad usage, and
 // integer options checked with the option's name in the message.
 export interface Cli {
   fail(message: string): never;
