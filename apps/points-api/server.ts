@@ -1,6 +1,6 @@
 // points-api wired to the real world: a Kafka client (ours, or kafkajs with KAFKA_CLIENT=kafkajs),
 // the topics it writes and reports on, an idempotent producer, the SQLite file, an HTTP server.
-import { createServer, type Server } from "node:http";
+import type { Server } from "node:http";
 import path from "node:path";
 import type { AddressInfo } from "node:net";
 import { createKafka } from "../../broker/client/factory.ts";
@@ -11,6 +11,7 @@ import { createDb } from "../shared/db/client.ts";
 import { createLog, type AppLog } from "../shared/log.ts";
 import { COMMANDS_TOPIC, EVENTS_TOPIC } from "../shared/topics.ts";
 import { createApp } from "./app.ts";
+import { createAppServer } from "./http.ts";
 import { createKafkaCommandPublisher } from "./command-publisher.ts";
 import { createKafkaGroupInspector } from "./group-inspector.ts";
 
@@ -48,7 +49,7 @@ export async function startPointsApi(config: AppConfig, log: AppLog = createLog(
     await producer.connect();
     await admin.connect();
     const app = createApp({ labDir: path.join(config.dataDir, "lab"), db, publisher: createKafkaCommandPublisher(producer, config.commandKey), groups: createKafkaGroupInspector(admin), config, log });
-    server = createServer(app);
+    server = createAppServer(app);
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen(config.httpPort, config.httpHost, () => {

@@ -2,7 +2,7 @@
 // way nobody planned for.
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import { createServer, type Server } from "node:http";
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -10,6 +10,7 @@ import { after, before, describe, it } from "node:test";
 import { createDb, type Db } from "../../../apps/shared/db/client.ts";
 import { createLog } from "../../../apps/shared/log.ts";
 import { createApp } from "../../../apps/points-api/app.ts";
+import { createAppServer } from "../../../apps/points-api/http.ts";
 import { get } from "./helpers.ts";
 
 describe("points-api app", () => {
@@ -30,7 +31,7 @@ describe("points-api app", () => {
       config: { maxAmount: 100 },
       log: createLog("points-api", (line) => logged.push(line)),
     });
-    server = createServer(app);
+    server = createAppServer(app);
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
