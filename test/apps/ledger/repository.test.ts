@@ -92,6 +92,24 @@ describe("ledger repository (SQLite)", () => {
     });
   });
 
+  it("when one transaction holds several partitions' batches (a group commit), then each entry keeps its own partition and offset", async () => {
+    await repository.applyBatch(
+      [
+        ...asBatch([command({ commandId: "p3-a", userId: "alice", amount: 5 }), command({ commandId: "p3-b", userId: "alice", amount: 6 })], 3, 40n),
+        ...asBatch([command({ commandId: "p0-a", userId: "bob", amount: 7 })], 0, 9n),
+      ],
+      appliedAt,
+    );
+    const entries = await db.ledgerEntry.findMany({ orderBy: { id: "asc" } });
+    assert.deepEqual(entries.map((e) => [e.commandId, e.partition, e.offset]), [
+      ["p3-a", 3, 40n],
+      ["p3-b", 3, 41n],
+      ["p0-a", 0, 9n],
+    ]);
+    const partitionTypes = rawDb((raw) => raw.prepare(`SELECT DISTINCT typeof("partition") AS t FROM "LedgerEntry"`).all());
+    assert.deepEqual(partitionTypes, [{ t: "integer" }]);
+  });
+
   it("when the same batch is applied again, then nothing changes and the stored outcomes are returned as they were", async () => {
     const batch = asBatch([command({ commandId: "c1", userId: "alice", amount: 40 }), command({ commandId: "c2", userId: "alice", type: "deduct", amount: 50 })], 1, 100n);
     const first = await repository.applyBatch(batch, appliedAt);
