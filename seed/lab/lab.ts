@@ -16,7 +16,8 @@ import { driveDirect, driveHttp, type IssueRecord } from "../load/drivers.ts";
 import { createProgress } from "../load/progress.ts";
 import { generateWorkload, type Workload } from "../load/workload.ts";
 import { renderReportHtml, type LabReport, type ModeResult } from "./report.ts";
-import { verifyAgainstLedger, type RunVerification } from "./verify-run.ts";
+import { readCommitTimes } from "./commit-times.ts";
+import { timing, verifyAgainstLedger, WARMUP_FRACTION, type RunVerification, type Timing } from "./verify-run.ts";
 
 export const labModes = ["keyed", "unkeyed", "parallel-unsafe", "single-partition"] as const;
 export type LabMode = (typeof labModes)[number];
@@ -57,6 +58,11 @@ export interface LabOptions extends DriveSettings {
 
 export interface DriveSettings {
   driver: "http" | "direct";
+  /**
+   * Also time each command from its acceptance (the API's 202, or the producer's ack) to the
+   * ledger's commit, read from the outcome events (see commit-times.ts): what the benchmark reports.
+   */
+  measureCommits?: boolean;
   rate?: number;
   concurrency: number;
   log: (line: string) => void;
@@ -67,7 +73,12 @@ export interface DriveSettings {
  * The workload through a fresh system in `workDir` (a broker, the ledger instances and, over HTTP,
  * the points-api), verified against the ledger; the system is stopped and removed afterwards.
  */
-export async function runOnFreshSystem(label: string, setup: SystemSetup, workload: Workload, options: DriveSettings, workDir: string): Promise<RunVerification> {
+export interface SystemRun extends RunVerification {
+  /** Accepted → committed, with `measureCommits`. */
+  committed?: Timing;
+}
+
+export async function runOnFreshSystem(label: string, setup: SystemSetup, workload: Workload, options: DriveSettings, workDir: string): Promise<SystemRun> {
   rmSync(workDir, { recursive: true, force: true });
   mkdirSync(workDir, { recursive: true });
   // The systems under test stay quiet unless something goes wrong.
@@ -113,7 +124,12 @@ export async function runOnFreshSystem(label: string, setup: SystemSetup, worklo
 
     // Everything accepted is applied sooner or later; what is still missing after a quiet spell
     // counts as lost.
-    return await verifyAgainstLedger(config.databaseUrl, { seed: workload.seed, users: workload.users.length, commands: workload.commands, issued, openingBalances: {} });
+    const verified: SystemRun = await verifyAgainstLedger(config.databaseUrl, { seed: workload.seed, users: workload.users.length, commands: workload.commands, issued, openingBalances: {} });
+    if (options.measureCommits) {
+      const committedAt = await readCommitTimes(brokers, new Set(issued.map((r) => r.commandId)));
+      verified.committed = timing(issued, committedAt, WARMUP_FRACTION, (record) => record.acceptedAt);
+    }
+    return verified;
   } finally {
     await supervisor.stopAll();
     rmSync(workDir, { recursive: true, force: true });

@@ -27,25 +27,29 @@ export function percentile(sorted: ArrayLike<number>, p: number): number {
   return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
 }
 
+export type Timing = Pick<RunVerification, "latencyMs" | "throughputPerSec">;
+
 /**
- * Throughput and latency (issued → applied) of the commands issued after the first `warmup`
- * fraction: a cold start (JIT, connections, the API's first lookup of each user) is not the rate
- * the system sustains.
+ * Throughput and latency of the commands issued after the first `warmup` fraction (a cold start —
+ * JIT, connections, the API's first lookup of each user — is not the rate the system sustains):
+ * from each command's start (by default when it was issued) to when it ended (`endedAt`, by
+ * commandId: applied, say, or committed); commands that never ended are left out.
  */
-export function timing(issued: IssueRecord[], applied: { commandId: string; appliedAt: Date }[], warmup: number): Pick<RunVerification, "latencyMs" | "throughputPerSec"> {
+export function timing(issued: IssueRecord[], endedAt: ReadonlyMap<string, number>, warmup: number, startOf: (record: IssueRecord) => number = (record) => record.issuedAt): Timing {
   const byIssue = [...issued].sort((a, b) => a.issuedAt - b.issuedAt);
   const measured = byIssue.slice(Math.min(byIssue.length - 1, Math.floor(byIssue.length * warmup)));
-  const issuedAt = new Map(measured.map((r) => [r.commandId, r.issuedAt]));
   const latencies: number[] = [];
+  let first = Infinity;
   let last = 0;
-  for (const row of applied) {
-    const start = issuedAt.get(row.commandId);
-    if (start === undefined) continue;
-    latencies.push(Math.max(0, row.appliedAt.getTime() - start));
-    last = Math.max(last, row.appliedAt.getTime());
+  for (const record of measured) {
+    const end = endedAt.get(record.commandId);
+    if (end === undefined) continue;
+    const start = startOf(record);
+    latencies.push(Math.max(0, end - start));
+    first = Math.min(first, start);
+    last = Math.max(last, end);
   }
   latencies.sort((a, b) => a - b);
-  const first = measured[0]?.issuedAt ?? 0;
   return {
     latencyMs: { p50: percentile(latencies, 50), p95: percentile(latencies, 95), p99: percentile(latencies, 99) },
     throughputPerSec: last > first ? Math.round((latencies.length * 1000) / (last - first)) : 0,
@@ -87,7 +91,7 @@ export async function verifyAgainstLedger(databaseUrl: string, run: LoadRun, { q
     const applied: AppliedEntry[] = ours.map((r) => ({ commandId: r.commandId, userId: r.userId, status: r.status as AppliedEntry["status"], balanceAfter: r.balanceAfter }));
     const verification = verify(run.commands, applied, new Map(Object.entries(run.openingBalances)));
 
-    return { ...verification, ...timing(run.issued, ours, warmup) };
+    return { ...verification, ...timing(run.issued, new Map(ours.map((r) => [r.commandId, r.appliedAt.getTime()])), warmup) };
   } finally {
     await db.$disconnect();
   }

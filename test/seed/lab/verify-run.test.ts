@@ -23,7 +23,7 @@ describe("timing", () => {
   // Ten commands issued 100 ms apart; each applied 20 ms after it was issued, but the first one
   // (the warm-up) only after 500 ms.
   const issued = Array.from({ length: 10 }, (_, i) => ({ commandId: `c${i}`, issuedAt: 1_000 + i * 100, acceptedAt: 1_000 + i * 100, status: 202 }));
-  const applied = issued.map((r, i) => ({ commandId: r.commandId, appliedAt: new Date(r.issuedAt + (i === 0 ? 500 : 20)) }));
+  const applied = new Map(issued.map((r, i) => [r.commandId, r.issuedAt + (i === 0 ? 500 : 20)]));
 
   it("when the first tenth is the warm-up, then throughput and latency count only the rest", () => {
     // Nine commands from 1,100 (first issued after warm-up) to 1,920 (last applied): 820 ms.
@@ -34,5 +34,14 @@ describe("timing", () => {
     const result = timing(issued, applied, 0);
     assert.equal(result.latencyMs.p99, 500);
     assert.equal(result.throughputPerSec, Math.round((10 * 1000) / 920));
+  });
+
+  it("when timed from acceptance, then each latency starts at its own acceptance and commands that never ended are left out", () => {
+    // Accepted 5 ms after issue; c9 never ended.
+    const accepted = issued.map((r) => ({ ...r, acceptedAt: r.issuedAt + 5 }));
+    const ended = new Map([...applied].filter(([id]) => id !== "c9"));
+    const result = timing(accepted, ended, 0.1, (r) => r.acceptedAt);
+    // c1..c8: 15 ms each; from 1,105 (c1 accepted) to 1,820 (c8 ended).
+    assert.deepEqual(result, { latencyMs: { p50: 15, p95: 15, p99: 15 }, throughputPerSec: Math.round((8 * 1000) / 715) });
   });
 });
