@@ -3,6 +3,7 @@
 // points.commands. It is bounded and in memory only: across restarts (or once a key is evicted)
 // the ledger's dedupe by commandId is what keeps a command from being applied twice.
 import { AppError } from "../shared/errors.ts";
+import { oldestFirst } from "../shared/oldest-first.ts";
 import type { PublishedAt } from "./command-publisher.ts";
 
 export const DEFAULT_IDEMPOTENCY_CAPACITY = 10_000;
@@ -16,6 +17,7 @@ interface Entry {
 
 export class IdempotencyCache {
   private readonly entries = new Map<string, Entry>();
+  private readonly leastRecentlyUsed = oldestFirst(this.entries);
 
   constructor(private readonly capacity = DEFAULT_IDEMPOTENCY_CAPACITY) {}
 
@@ -39,7 +41,7 @@ export class IdempotencyCache {
     }
     const entry: Entry = { fingerprint, accepted: accept() };
     this.entries.set(key, entry);
-    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
+    if (this.entries.size > this.capacity) this.entries.delete(this.leastRecentlyUsed()!);
     try {
       return { at: await entry.accepted, replayed: false };
     } catch (error) {
