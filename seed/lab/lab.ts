@@ -69,15 +69,15 @@ export interface DriveSettings {
   progressStream?: NodeJS.WriteStream;
 }
 
-/**
- * The workload through a fresh system in `workDir` (a broker, the ledger instances and, over HTTP,
- * the points-api), verified against the ledger; the system is stopped and removed afterwards.
- */
 export interface SystemRun extends RunVerification {
   /** Accepted → committed, with `measureCommits`. */
   committed?: Timing;
 }
 
+/**
+ * The workload through a fresh system in `workDir` (a broker, the ledger instances and, over HTTP,
+ * the points-api), verified against the ledger; the system is stopped and removed afterwards.
+ */
 export async function runOnFreshSystem(label: string, setup: SystemSetup, workload: Workload, options: DriveSettings, workDir: string): Promise<SystemRun> {
   rmSync(workDir, { recursive: true, force: true });
   mkdirSync(workDir, { recursive: true });
