@@ -4,8 +4,8 @@
 // PRISMA_*_ENGINE env vars that stop Prisma from looking for/downloading them.
 import fs from "node:fs";
 import path from "node:path";
-import { defineConfig } from "prisma/config";
 import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
+import { defineConfig } from "prisma/config";
 
 const url = process.env.DATABASE_URL ?? "file:./data/points.db";
 process.env.DATABASE_URL = url;

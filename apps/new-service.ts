@@ -41,7 +41,8 @@ function parseCommandLine(): { name: string; root: string } {
 
 /** Why `name` cannot be a new service under `root`, or undefined when it can. */
 function nameProblem(name: string, root: string): string | undefined {
-  if (!/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/.test(name)) return `"${name}" is not a service name: use lowercase kebab-case, e.g. "loyalty-mailer"`;
+  if (!/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/.test(name))
+    return `"${name}" is not a service name: use lowercase kebab-case, e.g. "loyalty-mailer"`;
   if (reservedNames.includes(name)) return `"${name}" is reserved (apps/${name} is not a service)`;
   if (existsSync(path.join(root, "apps", name))) return `apps/${name} already exists`;
   const test = filesFor(name).find((file) => existsSync(path.join(root, file.target)));
@@ -50,7 +51,8 @@ function nameProblem(name: string, root: string): string | undefined {
 }
 
 const { name, root } = parseCommandLine();
-if (!existsSync(path.join(root, "apps")) || !statSync(path.join(root, "apps")).isDirectory()) fail(`${root} has no apps/ folder (is --root the repository?)`);
+if (!existsSync(path.join(root, "apps")) || !statSync(path.join(root, "apps")).isDirectory())
+  fail(`${root} has no apps/ folder (is --root the repository?)`);
 const problem = nameProblem(name, root);
 if (problem) fail(problem);
 

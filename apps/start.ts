@@ -3,10 +3,10 @@
 // and tells where to look. Ctrl-C / SIGTERM stops the services, then the broker.
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { ConfigError, loadConfig, type AppConfig } from "./shared/config.ts";
-import { databaseFilePath, migrate } from "./shared/db/client.ts";
 import { needsSeed, seedDemo } from "../seed/seed-demo.ts";
 import { demoServices, serviceReadyLine, serviceScript } from "./services.ts";
+import { type AppConfig, ConfigError, loadConfig } from "./shared/config.ts";
+import { databaseFilePath, migrate } from "./shared/db/client.ts";
 import { Supervisor } from "./supervisor.ts";
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -35,7 +35,8 @@ async function main(): Promise<void> {
   }
   mkdirSync(config.dataDir, { recursive: true });
   const migration = migrate(config.databaseUrl);
-  if (migration.applied.length > 0) say(`database ${databaseFilePath(config.databaseUrl)}: applied ${migration.applied.join(", ")}`);
+  if (migration.applied.length > 0)
+    say(`database ${databaseFilePath(config.databaseUrl)}: applied ${migration.applied.join(", ")}`);
 
   let shuttingDown = false;
   const supervisor = new Supervisor(say, (label) => void shutdown(`${label} keeps crashing`, 1));
@@ -57,18 +58,34 @@ async function main(): Promise<void> {
       const match = await supervisor.start({
         label: "broker",
         script: "broker/server/main.ts",
-        args: ["--host", "127.0.0.1", "--port", String(config.brokerPort), "--data-dir", path.join(config.dataDir, "broker"), "--config", `num.partitions=${config.partitions}`],
+        args: [
+          "--host",
+          "127.0.0.1",
+          "--port",
+          String(config.brokerPort),
+          "--data-dir",
+          path.join(config.dataDir, "broker"),
+          "--config",
+          `num.partitions=${config.partitions}`,
+        ],
         readyLine: /listening on (\S+)/,
         show: brokerLineWorthShowing,
       });
       brokers = [match[1]!];
     }
-    const serviceEnv = { DATA_DIR: config.dataDir, DATABASE_URL: config.databaseUrl, KAFKA_BROKERS: brokers.join(","), PORT: String(config.httpPort) };
+    const serviceEnv = {
+      DATA_DIR: config.dataDir,
+      DATABASE_URL: config.databaseUrl,
+      KAFKA_BROKERS: brokers.join(","),
+      PORT: String(config.httpPort),
+    };
     const serviceConfig = { ...config, brokers };
 
     if (await needsSeed(serviceConfig)) {
       const seeded = await seedDemo(serviceConfig);
-      say(`seeded ${seeded.stores} stores, ${seeded.terminals} terminals and ${seeded.users} users with opening balances`);
+      say(
+        `seeded ${seeded.stores} stores, ${seeded.terminals} terminals and ${seeded.users} users with opening balances`,
+      );
     }
 
     let apiUrl = "";
@@ -90,7 +107,9 @@ async function main(): Promise<void> {
     say(`  points-api listening on ${apiUrl}`);
     say(`  demo page: ${apiUrl}/   OpenAPI: ${apiUrl}/api/openapi.json`);
     say(`  consumer groups: ledger, notification, analytics (more instances: npm run svc -- ledger)`);
-    say(`  try: curl -s -X POST ${apiUrl}/api/points/charge -H 'content-type: application/json' -d '{"userId":"user-0001","amount":500,"storeId":"store-1","terminalId":"store-1-pos-1"}'`);
+    say(
+      `  try: curl -s -X POST ${apiUrl}/api/points/charge -H 'content-type: application/json' -d '{"userId":"user-0001","amount":500,"storeId":"store-1","terminalId":"store-1-pos-1"}'`,
+    );
     say("Ctrl-C stops everything.");
   } catch (error) {
     say(`start: ${error instanceof Error ? error.message : String(error)}`);

@@ -1,9 +1,9 @@
 // Runs the demo's processes as children of one parent (`npm start`, `npm run svc -- x --instances
 // n`): their output is passed through line by line with a prefix, a child that dies unexpectedly is
 // restarted (up to a limit), and stopAll() sends SIGTERM in reverse start order and waits.
-import { spawn, type ChildProcess } from "node:child_process";
-import { createInterface } from "node:readline";
+import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
+import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 
 export const repoRoot = fileURLToPath(new URL("..", import.meta.url));
@@ -41,15 +41,22 @@ export class Supervisor {
   private stopping = false;
   private readonly crashes = new Map<string, number[]>();
 
-  constructor(private readonly out: (line: string) => void = (line) => process.stdout.write(`${line}\n`), private readonly onGiveUp: (label: string) => void = () => {}) {}
+  constructor(
+    private readonly out: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
+    private readonly onGiveUp: (label: string) => void = () => {},
+  ) {}
 
   /** Starts the child and waits for its ready line; rejects with its output if it exits first. */
   start(spec: ChildSpec): Promise<RegExpExecArray> {
-    const child = spawn(process.execPath, ["--import", "tsx", path.resolve(repoRoot, spec.script), ...(spec.args ?? [])], {
-      cwd: repoRoot,
-      env: { ...process.env, ...spec.env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", path.resolve(repoRoot, spec.script), ...(spec.args ?? [])],
+      {
+        cwd: repoRoot,
+        env: { ...process.env, ...spec.env },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     let entry!: Running;
     const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
     entry = { spec, child, exited };
@@ -74,7 +81,11 @@ export class Supervisor {
       child.once("exit", (code, signal) => {
         this.running.splice(this.running.indexOf(entry), 1);
         if (!ready) {
-          reject(new Error(`${spec.label} exited (${signal ?? code}) before it was ready${early.length ? `:\n${early.slice(-20).join("\n")}` : ""}`));
+          reject(
+            new Error(
+              `${spec.label} exited (${signal ?? code}) before it was ready${early.length ? `:\n${early.slice(-20).join("\n")}` : ""}`,
+            ),
+          );
           return;
         }
         if (this.stopping || spec.restart === false) return;

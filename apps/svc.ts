@@ -1,8 +1,8 @@
 // `npm run svc -- <name> [--instances N]`: one service on its own (or N members of its group), for
 // watching partition assignment and rebalancing while `npm start` (or just a broker) runs.
 import { parseArgs } from "node:util";
-import { cli, type Cli } from "./shared/cli.ts";
 import { availableServices, serviceReadyLine, serviceScript } from "./services.ts";
+import { type Cli, cli } from "./shared/cli.ts";
 import { Supervisor } from "./supervisor.ts";
 
 const usage: Cli = cli("svc");
@@ -10,7 +10,11 @@ const fail: Cli["fail"] = usage.fail;
 
 let parsed;
 try {
-  parsed = parseArgs({ options: { instances: { type: "string", short: "n", default: "1" } }, allowPositionals: true, strict: true });
+  parsed = parseArgs({
+    options: { instances: { type: "string", short: "n", default: "1" } },
+    allowPositionals: true,
+    strict: true,
+  });
 } catch (error) {
   fail((error as Error).message);
 }
@@ -36,7 +40,12 @@ try {
   for (let i = 1; i <= instances; i++) {
     // Several API instances cannot share one port: the extra ones take a free port.
     const env: Record<string, string> = name === "points-api" && i > 1 ? { PORT: "0" } : {};
-    await supervisor.start({ label: instances > 1 ? `${name}#${i}` : name, script: serviceScript(name), env, readyLine: serviceReadyLine });
+    await supervisor.start({
+      label: instances > 1 ? `${name}#${i}` : name,
+      script: serviceScript(name),
+      env,
+      readyLine: serviceReadyLine,
+    });
   }
 } catch (error) {
   console.error(`svc: ${(error as Error).message}`);

@@ -3,7 +3,20 @@
 // starts when the consumer has joined its group (GROUP_JOIN), so group settings such as the
 // initial rebalance delay do not count; the time from run() and to the first record are reported
 // too. A warm-up read of the topic's first `warmUpRecords` (its own group) comes first.
-import { createConsumer, createProducer, createTopic, rate, round, sendLoop, topicRecords, uniqueGroupId, withTimeout, type BenchConsumerConfig, type ClientName, type Rate } from "./lib.ts";
+import {
+  type BenchConsumerConfig,
+  type ClientName,
+  createConsumer,
+  createProducer,
+  createTopic,
+  type Rate,
+  rate,
+  round,
+  sendLoop,
+  topicRecords,
+  uniqueGroupId,
+  withTimeout,
+} from "./lib.ts";
 
 export interface ConsumeBenchOptions {
   address: string;
@@ -36,7 +49,10 @@ interface ConsumeRun {
 
 async function consumeOnce(options: ConsumeBenchOptions, records: number): Promise<ConsumeRun> {
   const { address, client, topic, consumerConfig, timeoutMs = 300_000 } = options;
-  const consumer = createConsumer(client, address, { ...consumerConfig, groupId: uniqueGroupId(`bench-consume-${client}`) });
+  const consumer = createConsumer(client, address, {
+    ...consumerConfig,
+    groupId: uniqueGroupId(`bench-consume-${client}`),
+  });
   const run: ConsumeRun = { received: 0, bytes: 0, runAt: 0, joinedAt: 0, firstAt: 0, endAt: 0 };
   let finish!: () => void;
   let fail!: (error: Error) => void;
@@ -64,7 +80,11 @@ async function consumeOnce(options: ConsumeBenchOptions, records: number): Promi
         }
       },
     });
-    await withTimeout(done, timeoutMs, () => `benchConsume(${client}): only ${run.received} of ${records} records after ${timeoutMs} ms`);
+    await withTimeout(
+      done,
+      timeoutMs,
+      () => `benchConsume(${client}): only ${run.received} of ${records} records after ${timeoutMs} ms`,
+    );
     return run;
   } finally {
     await consumer.disconnect().catch(() => undefined);
@@ -89,12 +109,26 @@ export async function benchConsume(options: ConsumeBenchOptions): Promise<Consum
  * of 1,000 messages, each to one partition in turn (so every record batch holds 1,000 records
  * whatever the partition count), 8 sends in flight; checks the count stored.
  */
-export async function fillTopic(address: string, topic: string, partitions: number, records: number, recordBytes = 100): Promise<void> {
+export async function fillTopic(
+  address: string,
+  topic: string,
+  partitions: number,
+  records: number,
+  recordBytes = 100,
+): Promise<void> {
   await createTopic(address, topic, partitions);
   const producer = createProducer("kafkajs", address, "bench-fill");
   await producer.connect();
   try {
-    await sendLoop(producer, { topic, batchSize: 1000, recordBytes, inFlight: 8, acks: -1, records, partitionPerSend: partitions });
+    await sendLoop(producer, {
+      topic,
+      batchSize: 1000,
+      recordBytes,
+      inFlight: 8,
+      acks: -1,
+      records,
+      partitionPerSend: partitions,
+    });
   } finally {
     await producer.disconnect();
   }

@@ -3,7 +3,16 @@
 // its last send resolves), acks -1 by default. The topic is created (by kafkajs's admin) first; a
 // warm-up of `warmUpMs` on the same producer and topic runs before the clock starts, and the
 // broker's count of stored records is checked against what was sent afterwards.
-import { createProducer, createTopic, rate, secondsSince, sendLoop, topicRecords, type ClientName, type Rate } from "./lib.ts";
+import {
+  type ClientName,
+  createProducer,
+  createTopic,
+  type Rate,
+  rate,
+  secondsSince,
+  sendLoop,
+  topicRecords,
+} from "./lib.ts";
 
 export interface BenchProduceOptions {
   /** "host:port" of a running broker. */
@@ -30,7 +39,17 @@ export interface BenchProduceResult extends Rate {
 }
 
 export async function benchProduce(options: BenchProduceOptions): Promise<BenchProduceResult> {
-  const { address, client, partitions, batchSize, inFlight = 8, recordBytes = 100, acks = -1, warmUpMs = 500, minSeconds = 0 } = options;
+  const {
+    address,
+    client,
+    partitions,
+    batchSize,
+    inFlight = 8,
+    recordBytes = 100,
+    acks = -1,
+    warmUpMs = 500,
+    minSeconds = 0,
+  } = options;
   const topic = `bench-produce-${client}-${partitions}p-${batchSize}b-${Date.now()}`;
   await createTopic(address, topic, partitions);
   const loop = { topic, batchSize, recordBytes, inFlight, acks };
@@ -49,8 +68,13 @@ export async function benchProduce(options: BenchProduceOptions): Promise<BenchP
     const seconds = secondsSince(start);
 
     const stored = await topicRecords(address, topic);
-    if (stored !== warmedUp + sent) throw new Error(`benchProduce(${client}): the topic holds ${stored} records, ${warmedUp + sent} were sent`);
-    return { ...rate(sent, sent * recordBytes, seconds), records: sent, warmUp: { records: warmedUp, recordsPerSec: Math.round(warmUpRate) } };
+    if (stored !== warmedUp + sent)
+      throw new Error(`benchProduce(${client}): the topic holds ${stored} records, ${warmedUp + sent} were sent`);
+    return {
+      ...rate(sent, sent * recordBytes, seconds),
+      records: sent,
+      warmUp: { records: warmedUp, recordsPerSec: Math.round(warmUpRate) },
+    };
   } finally {
     await producer.disconnect();
   }

@@ -6,7 +6,19 @@
 // group reads the whole topic, timed from its group join. Writes clients.json.
 import { benchConsume, fillTopic } from "./client-consume.ts";
 import { benchProduce } from "./client-produce.ts";
-import { CLIENTS, int, printTable, round, secondsSince, short, step, withBroker, writeResults, type ClientName, type Rate } from "./lib.ts";
+import {
+  CLIENTS,
+  type ClientName,
+  int,
+  printTable,
+  type Rate,
+  round,
+  secondsSince,
+  short,
+  step,
+  withBroker,
+  writeResults,
+} from "./lib.ts";
 
 export interface ClientSuiteOptions {
   /** Smaller counts (--quick); recorded in the results. */
@@ -50,12 +62,20 @@ interface Row {
 }
 
 const rowLabel = (row: Pick<Row, "operation" | "partitions" | "batchSize" | "inFlight">): string =>
-  row.operation === "produce" ? `produce ${row.partitions}p batch ${row.batchSize} (${row.inFlight} in flight)` : `consume ${row.partitions}p`;
+  row.operation === "produce"
+    ? `produce ${row.partitions}p batch ${row.batchSize} (${row.inFlight} in flight)`
+    : `consume ${row.partitions}p`;
 
-const summary = (r: Measured): string => `${short(r.recordsPerSec)} rec/s (${int(r.records)} records, ${r.seconds.toFixed(2)} s)`;
+const summary = (r: Measured): string =>
+  `${short(r.recordsPerSec)} rec/s (${int(r.records)} records, ${r.seconds.toFixed(2)} s)`;
 
 function toRow(base: Omit<Row, "kafkajs" | "ours" | "ratio">, results: Record<ClientName, Measured>): Row {
-  return { ...base, kafkajs: results.kafkajs, ours: results.ours, ratio: round(results.ours.recordsPerSec / results.kafkajs.recordsPerSec, 2) };
+  return {
+    ...base,
+    kafkajs: results.kafkajs,
+    ours: results.ours,
+    ratio: round(results.ours.recordsPerSec / results.kafkajs.recordsPerSec, 2),
+  };
 }
 
 async function produceRows(address: string, options: ClientSuiteOptions): Promise<Row[]> {
@@ -64,9 +84,23 @@ async function produceRows(address: string, options: ClientSuiteOptions): Promis
     for (const { batchSize, inFlight, minRecords } of options.sends) {
       const results = {} as Record<ClientName, Measured>;
       for (const client of CLIENTS) {
-        results[client] = await step(SUITE, `produce ${client} ${partitions}p batch ${batchSize}`, () => benchProduce({
-          address, client, partitions, batchSize, inFlight, records: minRecords, recordBytes: RECORD_BYTES, warmUpMs: options.produceWarmUpMs, minSeconds: options.minSeconds,
-        }), summary);
+        results[client] = await step(
+          SUITE,
+          `produce ${client} ${partitions}p batch ${batchSize}`,
+          () =>
+            benchProduce({
+              address,
+              client,
+              partitions,
+              batchSize,
+              inFlight,
+              records: minRecords,
+              recordBytes: RECORD_BYTES,
+              warmUpMs: options.produceWarmUpMs,
+              minSeconds: options.minSeconds,
+            }),
+          summary,
+        );
       }
       rows.push(toRow({ operation: "produce", partitions, batchSize, inFlight }, results));
     }
@@ -79,16 +113,31 @@ async function consumeRows(address: string, options: ClientSuiteOptions): Promis
   for (const partitions of options.partitionCounts) {
     const topic = `bench-consume-${partitions}p-${Date.now()}`;
     const records = options.consumeRecords;
-    await step(SUITE, `fill ${partitions}p topic with ${int(records)} records (kafkajs)`, async () => {
-      const start = performance.now();
-      await fillTopic(address, topic, partitions, records, RECORD_BYTES);
-      return secondsSince(start);
-    }, (seconds) => `${seconds.toFixed(1)} s`);
+    await step(
+      SUITE,
+      `fill ${partitions}p topic with ${int(records)} records (kafkajs)`,
+      async () => {
+        const start = performance.now();
+        await fillTopic(address, topic, partitions, records, RECORD_BYTES);
+        return secondsSince(start);
+      },
+      (seconds) => `${seconds.toFixed(1)} s`,
+    );
     const results = {} as Record<ClientName, Measured>;
     for (const client of CLIENTS) {
-      results[client] = await step(SUITE, `consume ${client} ${partitions}p`, () => benchConsume({
-        address, client, topic, records, warmUpRecords: options.consumeWarmUpRecords,
-      }), summary);
+      results[client] = await step(
+        SUITE,
+        `consume ${client} ${partitions}p`,
+        () =>
+          benchConsume({
+            address,
+            client,
+            topic,
+            records,
+            warmUpRecords: options.consumeWarmUpRecords,
+          }),
+        summary,
+      );
     }
     rows.push(toRow({ operation: "consume", partitions }, results));
   }
@@ -96,7 +145,10 @@ async function consumeRows(address: string, options: ClientSuiteOptions): Promis
 }
 
 export async function runClientSuite(options: ClientSuiteOptions): Promise<void> {
-  const rows = await withBroker(SUITE, async (address) => [...(await produceRows(address, options)), ...(await consumeRows(address, options))]);
+  const rows = await withBroker(SUITE, async (address) => [
+    ...(await produceRows(address, options)),
+    ...(await consumeRows(address, options)),
+  ]);
   const file = writeResults("clients.json", {
     note: [
       `Our client (broker/client/kafka.ts) against kafkajs, both with default settings, on one broker process; ${RECORD_BYTES}-byte keyless records; MB = 10^6 bytes.`,
@@ -110,7 +162,14 @@ export async function runClientSuite(options: ClientSuiteOptions): Promise<void>
   console.log();
   printTable(
     ["test", "kafkajs rec/s", "kafkajs MB/s", "ours rec/s", "ours MB/s", "ours/kafkajs"],
-    rows.map((row) => [rowLabel(row), int(row.kafkajs.recordsPerSec), row.kafkajs.mbPerSec.toFixed(2), int(row.ours.recordsPerSec), row.ours.mbPerSec.toFixed(2), `${row.ratio.toFixed(2)}x`]),
+    rows.map((row) => [
+      rowLabel(row),
+      int(row.kafkajs.recordsPerSec),
+      row.kafkajs.mbPerSec.toFixed(2),
+      int(row.ours.recordsPerSec),
+      row.ours.mbPerSec.toFixed(2),
+      `${row.ratio.toFixed(2)}x`,
+    ]),
   );
   console.log(`written to ${file}\n`);
 }

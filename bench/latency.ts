@@ -5,7 +5,24 @@
 // (eachMessage, default settings) takes latency = receive time − that send time. Messages sent in
 // the first `warmUpSeconds` are left out; after `seconds` the producer stops and the consumer gets
 // up to `drainMs` to receive the rest. Writes latency.json.
-import { CLIENTS, createConsumer, createProducer, createTopic, int, percentile, printTable, recordValue, round, sleep, step, uniqueGroupId, withBroker, withTimeout, writeResults, type ClientName } from "./lib.ts";
+import {
+  CLIENTS,
+  type ClientName,
+  createConsumer,
+  createProducer,
+  createTopic,
+  int,
+  percentile,
+  printTable,
+  recordValue,
+  round,
+  sleep,
+  step,
+  uniqueGroupId,
+  withBroker,
+  withTimeout,
+  writeResults,
+} from "./lib.ts";
 
 export interface LatencyOptions {
   /** Shorter run (--quick); recorded in the results. */
@@ -58,7 +75,9 @@ async function measure(address: string, client: ClientName, options: LatencyOpti
   const consumer = createConsumer(client, address, { groupId: uniqueGroupId(`bench-latency-${client}`) });
   let failure: Error | undefined;
   const joined = new Promise<void>((resolve) => consumer.on("consumer.group_join", () => resolve()));
-  consumer.on("consumer.crash", (event) => { failure = event.payload.error; });
+  consumer.on("consumer.crash", (event) => {
+    failure = event.payload.error;
+  });
   const producer = createProducer(client, address);
   try {
     await consumer.connect();
@@ -101,7 +120,9 @@ async function measure(address: string, client: ClientName, options: LatencyOpti
         });
         const sentAt = performance.now();
         for (const { value } of messages) value.writeDoubleLE(sentAt, 0);
-        const send = producer.send({ topic, messages }).catch(() => { sendErrors++; });
+        const send = producer.send({ topic, messages }).catch(() => {
+          sendErrors++;
+        });
         pending.add(send);
         void send.finally(() => pending.delete(send));
         sent += due;
@@ -143,8 +164,15 @@ export async function runLatencySuite(options: LatencyOptions): Promise<void> {
   const results: LatencyResult[] = [];
   await withBroker(SUITE, async (address) => {
     for (const client of CLIENTS) {
-      results.push(await step(SUITE, `${client} ${partitions}p ${int(ratePerSec)} msg/s for ${seconds} s`, () => measure(address, client, options),
-        (r) => `p50 ${r.ms.p50} ms, p99 ${r.ms.p99} ms (${int(r.achievedRatePerSec)} msg/s, ${int(r.count)} measured, ${int(r.received)}/${int(r.sent)} received)`));
+      results.push(
+        await step(
+          SUITE,
+          `${client} ${partitions}p ${int(ratePerSec)} msg/s for ${seconds} s`,
+          () => measure(address, client, options),
+          (r) =>
+            `p50 ${r.ms.p50} ms, p99 ${r.ms.p99} ms (${int(r.achievedRatePerSec)} msg/s, ${int(r.count)} measured, ${int(r.received)}/${int(r.sent)} received)`,
+        ),
+      );
     }
   });
   const file = writeResults("latency.json", {
@@ -159,7 +187,15 @@ export async function runLatencySuite(options: LatencyOptions): Promise<void> {
   console.log();
   printTable(
     ["client", "msg/s", "measured", "p50 ms", "p95 ms", "p99 ms", "max ms"],
-    results.map((r) => [r.client, int(r.achievedRatePerSec), int(r.count), r.ms.p50.toFixed(2), r.ms.p95.toFixed(2), r.ms.p99.toFixed(2), r.ms.max.toFixed(2)]),
+    results.map((r) => [
+      r.client,
+      int(r.achievedRatePerSec),
+      int(r.count),
+      r.ms.p50.toFixed(2),
+      r.ms.p95.toFixed(2),
+      r.ms.p99.toFixed(2),
+      r.ms.max.toFixed(2),
+    ]),
   );
   console.log(`written to ${file}\n`);
 }

@@ -4,7 +4,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { fileURLToPath } from "node:url";
-import { Kafka as KafkaJS, logLevel as kafkajsLogLevel, Partitioners as KafkajsPartitioners } from "kafkajs";
+import { Kafka as KafkaJS, Partitioners as KafkajsPartitioners, logLevel as kafkajsLogLevel } from "kafkajs";
 import { Kafka as OurKafka } from "../broker/client/kafka.ts";
 import { startBroker } from "../test/helpers/broker-process.ts";
 
@@ -85,19 +85,26 @@ function kafkaOf(client: ClientName, address: string, clientId: string): OurKafk
 /** A producer (not yet connected); keyless messages go round-robin in both clients. */
 export function createProducer(client: ClientName, address: string, clientId = `bench-${client}`): BenchProducer {
   const kafka = kafkaOf(client, address, clientId);
-  const producer = kafka instanceof KafkaJS
-    ? kafka.producer({ allowAutoTopicCreation: false, createPartitioner: KafkajsPartitioners.DefaultPartitioner })
-    : kafka.producer({ allowAutoTopicCreation: false });
+  const producer =
+    kafka instanceof KafkaJS
+      ? kafka.producer({ allowAutoTopicCreation: false, createPartitioner: KafkajsPartitioners.DefaultPartitioner })
+      : kafka.producer({ allowAutoTopicCreation: false });
   return producer as unknown as BenchProducer;
 }
 
 /** A consumer (not yet connected). */
-export function createConsumer(client: ClientName, address: string, config: BenchConsumerConfig, clientId = `bench-${client}`): BenchConsumer {
+export function createConsumer(
+  client: ClientName,
+  address: string,
+  config: BenchConsumerConfig,
+  clientId = `bench-${client}`,
+): BenchConsumer {
   return kafkaOf(client, address, clientId).consumer(config) as unknown as BenchConsumer;
 }
 
 /** A new group id, unique within the run. */
-export const uniqueGroupId = (prefix: string): string => `${prefix}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
+export const uniqueGroupId = (prefix: string): string =>
+  `${prefix}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
 
 // ---------------------------------------------------------------------------------------------
 // Topics (set up and checked through kafkajs's admin, the reference, whichever client is measured)
@@ -113,12 +120,16 @@ async function withAdmin<T>(address: string, fn: (admin: ReturnType<KafkaJS["adm
 }
 
 export async function createTopic(address: string, topic: string, partitions: number): Promise<void> {
-  await withAdmin(address, (admin) => admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true }));
+  await withAdmin(address, (admin) =>
+    admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true }),
+  );
 }
 
 /** How many records the topic holds (the sum of its partitions' high watermarks). */
 export async function topicRecords(address: string, topic: string): Promise<number> {
-  return withAdmin(address, async (admin) => (await admin.fetchTopicOffsets(topic)).reduce((sum, o) => sum + Number(o.high), 0));
+  return withAdmin(address, async (admin) =>
+    (await admin.fetchTopicOffsets(topic)).reduce((sum, o) => sum + Number(o.high), 0),
+  );
 }
 
 /** A record value of `bytes` bytes, a-z repeated. */
@@ -160,7 +171,12 @@ export async function sendLoop(producer: BenchProducer, loop: SendLoop): Promise
       const count = Math.min(batchSize, remaining);
       remaining -= count;
       const partition = partitionPerSend === undefined ? undefined : sends++ % partitionPerSend;
-      const messages = partition === undefined ? (count === batchSize ? full : full.slice(0, count)) : Array.from({ length: count }, () => ({ value, partition }));
+      const messages =
+        partition === undefined
+          ? count === batchSize
+            ? full
+            : full.slice(0, count)
+          : Array.from({ length: count }, () => ({ value, partition }));
       await producer.send({ topic, acks, messages });
       sent += count;
       onProgress?.(sent);
@@ -226,7 +242,12 @@ export function log(suite: string, text: string): void {
 }
 
 /** Prints "[suite] label ... " then, when `fn` settles, its summary (or "failed") on the same line. */
-export async function step<T>(suite: string, label: string, fn: () => Promise<T>, summary: (result: T) => string): Promise<T> {
+export async function step<T>(
+  suite: string,
+  label: string,
+  fn: () => Promise<T>,
+  summary: (result: T) => string,
+): Promise<T> {
   process.stdout.write(`[${suite}] ${label} ... `);
   try {
     const result = await fn();
@@ -242,21 +263,30 @@ export async function step<T>(suite: string, label: string, fn: () => Promise<T>
 export function printTable(header: string[], rows: string[][]): void {
   const all = [header, ...rows];
   const widths = header.map((_, c) => Math.max(...all.map((row) => (row[c] ?? "").length)));
-  const line = (row: string[]): string => row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("  ");
+  const line = (row: string[]): string =>
+    row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("  ");
   console.log(line(header));
   console.log(widths.map((w) => "-".repeat(w)).join("  "));
   for (const row of rows) console.log(line(row));
 }
 
 const kafkajsVersion = (): string =>
-  (JSON.parse(readFileSync(fileURLToPath(new URL("../node_modules/kafkajs/package.json", import.meta.url)), "utf8")) as { version: string }).version;
+  (
+    JSON.parse(
+      readFileSync(fileURLToPath(new URL("../node_modules/kafkajs/package.json", import.meta.url)), "utf8"),
+    ) as { version: string }
+  ).version;
 
 /** Writes bench/results/<name> with the run's environment ahead of `body`; returns the path. */
 export function writeResults(name: string, body: Record<string, unknown>): string {
   const report = {
     date: new Date().toISOString(),
     node: process.version,
-    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", memoryGiB: Math.round(totalmem() / 2 ** 30) },
+    machine: {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? "unknown",
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+    },
     kafkajs: kafkajsVersion(),
     ...body,
   };

@@ -52,13 +52,23 @@ export async function runPointsSuite({ quick }: PointsSuiteOptions): Promise<Poi
               `${label}${suffix}`,
               { partitions, keyed: true, ledgerEnv: {}, ledgerInstances: ledgers },
               commandsOf,
-              { driver, rate, concurrency: driver === "http" ? 64 : 8, measureCommits: true, log: (line) => console.log(`[points] ${line}`) },
+              {
+                driver,
+                rate,
+                concurrency: driver === "http" ? 64 : 8,
+                measureCommits: true,
+                log: (line) => console.log(`[points] ${line}`),
+              },
               path.join(workDir, `${label}${suffix}`.replaceAll(" ", "-")),
             );
           const max = await run(workload, undefined, "");
           const maxCommitted = max.committed!;
           const pacedRate = Math.max(1, Math.round(maxCommitted.throughputPerSec * 0.7));
-          const pacedWorkload = generateWorkload({ users: workload.users.length, commands: Math.min(commands, pacedRate * PACED_SECONDS), seed: 2 });
+          const pacedWorkload = generateWorkload({
+            users: workload.users.length,
+            commands: Math.min(commands, pacedRate * PACED_SECONDS),
+            seed: 2,
+          });
           const paced = await run(pacedWorkload, pacedRate, " paced");
           const anomalies = [max, paced].flatMap((r) => Object.values(r.anomalies)).reduce((n, v) => n + v, 0);
           const row: PointsRow = {
@@ -71,11 +81,17 @@ export async function runPointsSuite({ quick }: PointsSuiteOptions): Promise<Poi
             pacedRate,
             pacedCommandsPerSec: paced.committed!.throughputPerSec,
             latencyMs: paced.committed!.latencyMs,
-            issuedToApplied: { commandsPerSec: max.throughputPerSec, latencyAtMaxMs: max.latencyMs, latencyMs: paced.latencyMs },
+            issuedToApplied: {
+              commandsPerSec: max.throughputPerSec,
+              latencyAtMaxMs: max.latencyMs,
+              latencyMs: paced.latencyMs,
+            },
             anomalies,
           };
           rows.push(row);
-          console.log(`[points] ${label}: at most ${row.commandsPerSec} commands/s (accepted → committed); paced at ${pacedRate}/s: p50 ${row.latencyMs.p50} / p95 ${row.latencyMs.p95} / p99 ${row.latencyMs.p99} ms; anomalies ${anomalies}`);
+          console.log(
+            `[points] ${label}: at most ${row.commandsPerSec} commands/s (accepted → committed); paced at ${pacedRate}/s: p50 ${row.latencyMs.p50} / p95 ${row.latencyMs.p95} / p99 ${row.latencyMs.p99} ms; anomalies ${anomalies}`,
+          );
         }
       }
     }
@@ -83,10 +99,14 @@ export async function runPointsSuite({ quick }: PointsSuiteOptions): Promise<Poi
     rmSync(workDir, { recursive: true, force: true });
   }
   console.log("\naccepted → committed; the paced run's latency, then the lab's issued → applied at the same pace");
-  console.log("| driver | partitions | ledgers | max commands/s | paced at /s | p50 ms | p95 ms | p99 ms | issued → applied p50/p95/p99 ms | anomalies |\n|---|---|---|---|---|---|---|---|---|---|");
+  console.log(
+    "| driver | partitions | ledgers | max commands/s | paced at /s | p50 ms | p95 ms | p99 ms | issued → applied p50/p95/p99 ms | anomalies |\n|---|---|---|---|---|---|---|---|---|---|",
+  );
   for (const r of rows) {
     const lab = r.issuedToApplied.latencyMs;
-    console.log(`| ${r.driver} | ${r.partitions} | ${r.ledgers} | ${r.commandsPerSec} | ${r.pacedRate} | ${r.latencyMs.p50} | ${r.latencyMs.p95} | ${r.latencyMs.p99} | ${lab.p50}/${lab.p95}/${lab.p99} | ${r.anomalies} |`);
+    console.log(
+      `| ${r.driver} | ${r.partitions} | ${r.ledgers} | ${r.commandsPerSec} | ${r.pacedRate} | ${r.latencyMs.p50} | ${r.latencyMs.p95} | ${r.latencyMs.p99} | ${lab.p50}/${lab.p95}/${lab.p99} | ${r.anomalies} |`,
+    );
   }
   writeResults("points.json", { suite: "points", quick, measuredAt: new Date().toISOString(), rows });
   return rows;

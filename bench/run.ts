@@ -11,11 +11,11 @@
 //   broker suite only: --records N (200000) --partitions 1,6 --record-bytes N (100)
 //                      --send-size N (1000) --in-flight N (8)
 // Progress goes to stdout as "[suite] step ... result"; each suite ends with a table.
-import { runBrokerSuite, type BrokerSuiteOptions } from "./broker-suite.ts";
+import { type BrokerSuiteOptions, runBrokerSuite } from "./broker-suite.ts";
 import { clientSuiteDefaults, runClientSuite } from "./client-suite.ts";
 import { latencyDefaults, runLatencySuite } from "./latency.ts";
-import { runPointsSuite } from "./points.ts";
 import { secondsSince } from "./lib.ts";
+import { runPointsSuite } from "./points.ts";
 
 const SUITES = ["broker", "clients", "latency", "points"] as const;
 type Suite = (typeof SUITES)[number];
@@ -29,7 +29,14 @@ interface Options {
 function parseOptions(argv: string[]): Options {
   const only: Suite[] = [];
   let quick = false;
-  const broker: BrokerSuiteOptions = { quick: false, records: 200_000, partitionCounts: [1, 6], recordBytes: 100, sendSize: 1000, inFlight: 8 };
+  const broker: BrokerSuiteOptions = {
+    quick: false,
+    records: 200_000,
+    partitionCounts: [1, 6],
+    recordBytes: 100,
+    sendSize: 1000,
+    inFlight: 8,
+  };
   let brokerRecordsSet = false;
   const positive = (flag: string, value: string): number => {
     const n = Number(value);
@@ -47,16 +54,31 @@ function parseOptions(argv: string[]): Options {
     switch (flag) {
       case "--only":
         for (const name of value.split(",")) {
-          if (!(SUITES as readonly string[]).includes(name)) throw new Error(`--only takes ${SUITES.join("|")}, not ${name}`);
+          if (!(SUITES as readonly string[]).includes(name))
+            throw new Error(`--only takes ${SUITES.join("|")}, not ${name}`);
           only.push(name as Suite);
         }
         break;
-      case "--records": broker.records = positive(flag, value); brokerRecordsSet = true; break;
-      case "--partitions": broker.partitionCounts = value.split(",").map((n) => positive(flag, n)); break;
-      case "--record-bytes": broker.recordBytes = positive(flag, value); break;
-      case "--send-size": broker.sendSize = positive(flag, value); break;
-      case "--in-flight": broker.inFlight = positive(flag, value); break;
-      default: throw new Error(`unknown option ${flag} (--only, --quick, --records, --partitions, --record-bytes, --send-size, --in-flight)`);
+      case "--records":
+        broker.records = positive(flag, value);
+        brokerRecordsSet = true;
+        break;
+      case "--partitions":
+        broker.partitionCounts = value.split(",").map((n) => positive(flag, n));
+        break;
+      case "--record-bytes":
+        broker.recordBytes = positive(flag, value);
+        break;
+      case "--send-size":
+        broker.sendSize = positive(flag, value);
+        break;
+      case "--in-flight":
+        broker.inFlight = positive(flag, value);
+        break;
+      default:
+        throw new Error(
+          `unknown option ${flag} (--only, --quick, --records, --partitions, --record-bytes, --send-size, --in-flight)`,
+        );
     }
   }
   broker.quick = quick;
@@ -70,4 +92,6 @@ if (options.suites.has("broker")) await runBrokerSuite(options.broker);
 if (options.suites.has("clients")) await runClientSuite(clientSuiteDefaults(options.quick));
 if (options.suites.has("latency")) await runLatencySuite(latencyDefaults(options.quick));
 if (options.suites.has("points")) await runPointsSuite({ quick: options.quick });
-console.log(`done in ${secondsSince(start).toFixed(0)} s${options.quick ? " (--quick: smaller counts, not for comparison)" : ""}`);
+console.log(
+  `done in ${secondsSince(start).toFixed(0)} s${options.quick ? " (--quick: smaller counts, not for comparison)" : ""}`,
+);

@@ -13,7 +13,28 @@ export interface DemoUser {
 }
 
 const storeNames = ["Shibuya", "Shinjuku", "Ikebukuro", "Ueno", "Akihabara"];
-const firstNames = ["Aiko", "Ben", "Chloe", "Daichi", "Emma", "Farid", "Greta", "Hiro", "Ines", "Jun", "Kofi", "Lena", "Mateo", "Nora", "Omar", "Priya", "Quinn", "Rin", "Sven", "Tomoko"];
+const firstNames = [
+  "Aiko",
+  "Ben",
+  "Chloe",
+  "Daichi",
+  "Emma",
+  "Farid",
+  "Greta",
+  "Hiro",
+  "Ines",
+  "Jun",
+  "Kofi",
+  "Lena",
+  "Mateo",
+  "Nora",
+  "Omar",
+  "Priya",
+  "Quinn",
+  "Rin",
+  "Sven",
+  "Tomoko",
+];
 
 export function demoStores(count = storeNames.length, terminalsPerStore = 2): DemoStore[] {
   return Array.from({ length: count }, (_, i) => {
@@ -21,7 +42,10 @@ export function demoStores(count = storeNames.length, terminalsPerStore = 2): De
     return {
       id,
       name: `Store ${i + 1} ${storeNames[i % storeNames.length]}`,
-      terminals: Array.from({ length: terminalsPerStore }, (_, t) => ({ id: `${id}-pos-${t + 1}`, name: `POS ${t + 1}` })),
+      terminals: Array.from({ length: terminalsPerStore }, (_, t) => ({
+        id: `${id}-pos-${t + 1}`,
+        name: `POS ${t + 1}`,
+      })),
     };
   });
 }
@@ -32,6 +56,6 @@ export function demoUsers(count = firstNames.length): DemoUser[] {
   return Array.from({ length: count }, (_, i) => ({
     id: `user-${String(i + 1).padStart(width, "0")}`,
     name: `${firstNames[i % firstNames.length]}${i >= firstNames.length ? ` ${Math.floor(i / firstNames.length) + 1}` : ""}`,
-    openingBalance: ((i * 37) % 50 + 1) * 100,
+    openingBalance: (((i * 37) % 50) + 1) * 100,
   }));
 }

@@ -2,13 +2,14 @@
 // not written to the ledger's tables but sent as ordinary charge commands, so every balance is
 // explained by commands on points.commands (and a sequential replay of them gives it back). The
 // opening commands have fixed ids, so seeding again is harmless: the ledger applies each id once.
-import { createKafka } from "../broker/client/factory.ts";
-import { logLevel } from "../broker/client/index.ts";
+
 import type { AppConfig } from "../apps/shared/config.ts";
 import { ensureTopics } from "../apps/shared/consumer-service.ts";
 import { createDb, migrate } from "../apps/shared/db/client.ts";
 import { COMMANDS_TOPIC, EVENTS_TOPIC, type PointsCommand } from "../apps/shared/topics.ts";
-import { demoStores, demoUsers, type DemoStore } from "./demo-data.ts";
+import { createKafka } from "../broker/client/factory.ts";
+import { logLevel } from "../broker/client/index.ts";
+import { type DemoStore, demoStores, demoUsers } from "./demo-data.ts";
 
 export interface SeedOptions {
   users?: number;
@@ -38,13 +39,21 @@ export async function needsSeed(config: AppConfig): Promise<boolean> {
 }
 
 /** Stores, terminals and users (points-api's tables), written or updated in one transaction. */
-export async function writeDirectory(config: AppConfig, stores: DemoStore[], users: { id: string; name: string }[]): Promise<void> {
+export async function writeDirectory(
+  config: AppConfig,
+  stores: DemoStore[],
+  users: { id: string; name: string }[],
+): Promise<void> {
   migrate(config.databaseUrl);
   const db = createDb(config.databaseUrl);
   try {
     await db.$transaction(async (tx) => {
       for (const store of stores) {
-        await tx.store.upsert({ where: { id: store.id }, create: { id: store.id, name: store.name }, update: { name: store.name } });
+        await tx.store.upsert({
+          where: { id: store.id },
+          create: { id: store.id, name: store.name },
+          update: { name: store.name },
+        });
         for (const terminal of store.terminals) {
           await tx.terminal.upsert({
             where: { id: terminal.id },
@@ -54,7 +63,11 @@ export async function writeDirectory(config: AppConfig, stores: DemoStore[], use
         }
       }
       for (const user of users) {
-        await tx.user.upsert({ where: { id: user.id }, create: { id: user.id, name: user.name }, update: { name: user.name } });
+        await tx.user.upsert({
+          where: { id: user.id },
+          create: { id: user.id, name: user.name },
+          update: { name: user.name },
+        });
       }
     });
   } finally {
@@ -67,7 +80,12 @@ export async function seedDemo(config: AppConfig, options: SeedOptions = {}): Pr
   const users = demoUsers(options.users);
   await writeDirectory(config, stores, users);
 
-  const kafka = await createKafka({ clientId: "seed", brokers: config.brokers, logLevel: logLevel.NOTHING, retry: { retries: 3 } });
+  const kafka = await createKafka({
+    clientId: "seed",
+    brokers: config.brokers,
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 3 },
+  });
   await ensureTopics(kafka, [COMMANDS_TOPIC, EVENTS_TOPIC], config.partitions);
   const producer = kafka.producer({ idempotent: true });
   await producer.connect();

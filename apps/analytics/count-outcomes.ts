@@ -73,13 +73,37 @@ export function aggregateOutcomes(events: PointsEvent[]): OutcomeAggregates {
   const stores = new Map<string, StoreTotalsDelta>();
   const hourly = new Map<string, HourlyDelta>();
   const users = new Map<string, UserTotalsDelta>();
-  const counters: Record<CounterName, number> = { charges: 0, deductions: 0, rejections: 0, chargedPoints: 0, deductedPoints: 0 };
+  const counters: Record<CounterName, number> = {
+    charges: 0,
+    deductions: 0,
+    rejections: 0,
+    chargedPoints: 0,
+    deductedPoints: 0,
+  };
 
   for (const event of events) {
-    const store = entryOf(stores, event.storeId, () => ({ storeId: event.storeId, chargedPoints: 0, deductedPoints: 0, chargeCount: 0, deductCount: 0, rejectedCount: 0 }));
+    const store = entryOf(stores, event.storeId, () => ({
+      storeId: event.storeId,
+      chargedPoints: 0,
+      deductedPoints: 0,
+      chargeCount: 0,
+      deductCount: 0,
+      rejectedCount: 0,
+    }));
     const hour = hourOf(event.appliedAt);
-    const bucket = entryOf(hourly, `${event.storeId}\u0000${hour.toISOString()}`, () => ({ storeId: event.storeId, hour, chargedPoints: 0, deductedPoints: 0, eventCount: 0 }));
-    const user = entryOf(users, event.userId, () => ({ userId: event.userId, chargedPoints: 0, deductedPoints: 0, eventCount: 0 }));
+    const bucket = entryOf(hourly, `${event.storeId}\u0000${hour.toISOString()}`, () => ({
+      storeId: event.storeId,
+      hour,
+      chargedPoints: 0,
+      deductedPoints: 0,
+      eventCount: 0,
+    }));
+    const user = entryOf(users, event.userId, () => ({
+      userId: event.userId,
+      chargedPoints: 0,
+      deductedPoints: 0,
+      eventCount: 0,
+    }));
     bucket.eventCount += 1;
     user.eventCount += 1;
 

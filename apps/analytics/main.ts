@@ -1,6 +1,7 @@
 // `npm run svc -- analytics`: the analytics service as its own process.
-import { startConsumerService } from "../shared/consumer-service.ts";
+
 import { loadConfig } from "../shared/config.ts";
+import { startConsumerService } from "../shared/consumer-service.ts";
 import { createLog } from "../shared/log.ts";
 import { runUntilSignalled } from "../shared/process.ts";
 import { definition } from "./service.ts";

@@ -15,6 +15,8 @@ export const definition: ConsumerServiceDefinition = {
     const { counted, skipped } = await countOutcomes(readOutcomeEvents(batch, log), createAnalyticsRepository(db));
     const first = batch.messages[0]!.offset;
     const last = batch.messages[batch.messages.length - 1]!.offset;
-    log.info(`partition ${batch.partition} offsets ${first}-${last}: counted ${counted} events${skipped > 0 ? `, skipped ${skipped} already counted` : ""}`);
+    log.info(
+      `partition ${batch.partition} offsets ${first}-${last}: counted ${counted} events${skipped > 0 ? `, skipped ${skipped} already counted` : ""}`,
+    );
   },
 };

@@ -2,7 +2,13 @@
 // balances of the accounts they touch and the entries already stored for their commandIds, decide
 // every command's outcome. Holds no state; the caller reads the inputs and writes the plan in one
 // transaction, so the plan is exactly what the database will say afterwards.
-import { rejectionReasons, type CommandType, type OutcomeStatus, type PointsCommand, type PointsEvent } from "../shared/topics.ts";
+import {
+  type CommandType,
+  type OutcomeStatus,
+  type PointsCommand,
+  type PointsEvent,
+  rejectionReasons,
+} from "../shared/topics.ts";
 
 export interface CommandSource {
   topic: string;
@@ -84,7 +90,11 @@ export function planBatch(commands: readonly SourcedCommand[], state: BatchState
 
     const balance = balances.get(command.userId) ?? state.balances.get(command.userId) ?? 0;
     const rejected = command.type === "deduct" && command.amount > balance;
-    const balanceAfter = rejected ? balance : command.type === "charge" ? balance + command.amount : balance - command.amount;
+    const balanceAfter = rejected
+      ? balance
+      : command.type === "charge"
+        ? balance + command.amount
+        : balance - command.amount;
     if (!rejected) {
       balances.set(command.userId, balanceAfter);
       appliedCounts.set(command.userId, (appliedCounts.get(command.userId) ?? 0) + 1);
@@ -110,7 +120,8 @@ export function planBatch(commands: readonly SourcedCommand[], state: BatchState
     plan.outcomes.push(outcomeEventOf(entry));
   }
 
-  for (const [userId, balance] of balances) plan.accountWrites.push({ userId, balance, appliedCount: appliedCounts.get(userId)! });
+  for (const [userId, balance] of balances)
+    plan.accountWrites.push({ userId, balance, appliedCount: appliedCounts.get(userId)! });
   return plan;
 }
 

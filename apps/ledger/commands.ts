@@ -7,7 +7,12 @@ import type { SourcedCommand } from "./apply.ts";
 
 export type ParsedMessage = { ok: true; command: SourcedCommand } | { ok: false; why: string };
 
-export function parseCommandMessage(message: KafkaMessage, topic: string, partition: number, maxAmount: number): ParsedMessage {
+export function parseCommandMessage(
+  message: KafkaMessage,
+  topic: string,
+  partition: number,
+  maxAmount: number,
+): ParsedMessage {
   const source = { topic, partition, offset: BigInt(message.offset) };
   if (message.value === null) return { ok: false, why: "no value" };
   let json: unknown;
@@ -22,7 +27,9 @@ export function parseCommandMessage(message: KafkaMessage, topic: string, partit
     return { ok: false, why: `${issue.path.join(".") || "value"}: ${issue.message}` };
   }
   const command = parsed.data;
-  if (Number.isNaN(Date.parse(command.issuedAt))) return { ok: false, why: `issuedAt: not a time ("${command.issuedAt}")` };
-  if (command.amount > maxAmount) return { ok: false, why: `amount: ${command.amount} is above the maximum ${maxAmount}` };
+  if (Number.isNaN(Date.parse(command.issuedAt)))
+    return { ok: false, why: `issuedAt: not a time ("${command.issuedAt}")` };
+  if (command.amount > maxAmount)
+    return { ok: false, why: `amount: ${command.amount} is above the maximum ${maxAmount}` };
   return { ok: true, command: { command, source } };
 }

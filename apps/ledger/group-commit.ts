@@ -13,7 +13,10 @@
 // a group holds at most one batch per partition, each in offset order.
 //
 // Owner of mutable state: the returned function's closure (the waiting batches, the pipeline).
-export function groupCommit<T, C>(commit: (items: T[]) => Promise<C>, emit: (committed: C) => Promise<void>): (items: T[]) => Promise<void> {
+export function groupCommit<T, C>(
+  commit: (items: T[]) => Promise<C>,
+  emit: (committed: C) => Promise<void>,
+): (items: T[]) => Promise<void> {
   let waiting: { items: T[]; settle: (error?: unknown) => void }[] = [];
   let committing = false;
   let emits: Promise<void> = Promise.resolve();

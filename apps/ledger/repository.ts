@@ -8,7 +8,7 @@
 // here, a JSON array of rows about 0.01 ms.
 import type { Db, Prisma } from "../shared/db/client.ts";
 import type { CommandType, OutcomeStatus } from "../shared/topics.ts";
-import { planBatch, type AccountWrite, type BatchPlan, type LedgerEntryRecord, type SourcedCommand } from "./apply.ts";
+import { type AccountWrite, type BatchPlan, type LedgerEntryRecord, planBatch, type SourcedCommand } from "./apply.ts";
 
 type Tx = Prisma.TransactionClient;
 
@@ -50,17 +50,42 @@ async function takeWriteLock(tx: Tx): Promise<void> {
   await tx.$executeRawUnsafe(`UPDATE "Account" SET "balance" = "balance" WHERE 0`);
 }
 
-const entryColumns = ["commandId", "userId", "type", "amount", "status", "balanceAfter", "reason", "storeId", "terminalId", "orderId", "topic", "partition", "offset", "issuedAt", "appliedAt"] as const;
+const entryColumns = [
+  "commandId",
+  "userId",
+  "type",
+  "amount",
+  "status",
+  "balanceAfter",
+  "reason",
+  "storeId",
+  "terminalId",
+  "orderId",
+  "topic",
+  "partition",
+  "offset",
+  "issuedAt",
+  "appliedAt",
+] as const;
 
 /** A LedgerEntry as a raw query returns it (DATETIME columns come back as Date, BIGINT as bigint). */
-type EntryRow = Omit<LedgerEntryRecord, "type" | "status" | "offset"> & { type: string; status: string; offset: bigint | number };
+type EntryRow = Omit<LedgerEntryRecord, "type" | "status" | "offset"> & {
+  type: string;
+  status: string;
+  offset: bigint | number;
+};
 
 async function findEntries(tx: Tx, commandIds: string[]): Promise<Map<string, LedgerEntryRecord>> {
   const rows = await tx.$queryRawUnsafe<EntryRow[]>(
     `SELECT ${entryColumns.map((c) => `"${c}"`).join(", ")} FROM "LedgerEntry" WHERE "commandId" IN (SELECT value FROM json_each(?))`,
     JSON.stringify(commandIds),
   );
-  return new Map(rows.map((row) => [row.commandId, { ...row, type: row.type as CommandType, status: row.status as OutcomeStatus, offset: BigInt(row.offset) }]));
+  return new Map(
+    rows.map((row) => [
+      row.commandId,
+      { ...row, type: row.type as CommandType, status: row.status as OutcomeStatus, offset: BigInt(row.offset) },
+    ]),
+  );
 }
 
 async function findBalances(tx: Tx, userIds: string[]): Promise<Map<string, number>> {
@@ -77,7 +102,21 @@ async function findBalances(tx: Tx, userIds: string[]): Promise<Map<string, numb
  * (in practice one): a group of several partitions' batches is one INSERT, as every statement
  * costs about 0.15 ms of Prisma's time on top of SQLite's.
  */
-const perRowColumns = ["commandId", "userId", "type", "amount", "status", "balanceAfter", "reason", "storeId", "terminalId", "orderId", "partition", "offset", "issuedAt"] as const;
+const perRowColumns = [
+  "commandId",
+  "userId",
+  "type",
+  "amount",
+  "status",
+  "balanceAfter",
+  "reason",
+  "storeId",
+  "terminalId",
+  "orderId",
+  "partition",
+  "offset",
+  "issuedAt",
+] as const;
 const integerColumns = new Set<string>(["partition", "offset"]);
 const insertEntriesSql =
   `INSERT INTO "LedgerEntry" (${[...perRowColumns, "topic", "appliedAt"].map((c) => `"${c}"`).join(", ")}) ` +
@@ -92,7 +131,21 @@ async function insertEntries(tx: Tx, entries: LedgerEntryRecord[], appliedAt: Da
   }
   for (const [topic, group] of byTopic) {
     // offset as a string: JSON numbers lose precision beyond 2^53
-    const rows = group.map((e) => [e.commandId, e.userId, e.type, e.amount, e.status, e.balanceAfter, e.reason, e.storeId, e.terminalId, e.orderId, e.partition, e.offset.toString(), sqliteTimestamp(e.issuedAt)]);
+    const rows = group.map((e) => [
+      e.commandId,
+      e.userId,
+      e.type,
+      e.amount,
+      e.status,
+      e.balanceAfter,
+      e.reason,
+      e.storeId,
+      e.terminalId,
+      e.orderId,
+      e.partition,
+      e.offset.toString(),
+      sqliteTimestamp(e.issuedAt),
+    ]);
     await tx.$executeRawUnsafe(insertEntriesSql, topic, sqliteTimestamp(appliedAt), JSON.stringify(rows));
   }
 }

@@ -8,9 +8,10 @@
 //
 // Owner of mutable state: the definition returned by createLedgerService (its producer and its
 // counters); one definition serves one running service.
+
+import { optionalIntFrom } from "../shared/config.ts";
 import type { ConsumerServiceDefinition, ServiceContext } from "../shared/consumer-service.ts";
 import { ensureTopics } from "../shared/consumer-service.ts";
-import { optionalIntFrom } from "../shared/config.ts";
 import { COMMANDS_TOPIC, EVENTS_TOPIC } from "../shared/topics.ts";
 import type { BatchPlan, SourcedCommand } from "./apply.ts";
 import { parseCommandMessage } from "./commands.ts";
@@ -45,7 +46,7 @@ export function ledgerOptionsFrom(env: NodeJS.ProcessEnv): LedgerOptions {
 /** The unsafe mode's dealing: command i goes to worker i % workers. */
 export function dealRoundRobin<T>(items: readonly T[], workers: number): T[][] {
   const hands: T[][] = Array.from({ length: Math.min(workers, items.length) }, () => []);
-  items.forEach((item, i) => hands[i % hands.length]!.push(item));
+  for (let i = 0; i < items.length; i++) hands[i % hands.length]!.push(items[i]!);
   return hands;
 }
 
@@ -68,7 +69,10 @@ type Producer = ReturnType<ServiceContext["kafka"]["producer"]>;
  */
 export const MAX_SEND_BYTES = 512 * 1024;
 
-export function* sendSizedGroups<M extends { key: string; value: string }>(messages: M[], maxBytes = MAX_SEND_BYTES): Generator<M[]> {
+export function* sendSizedGroups<M extends { key: string; value: string }>(
+  messages: M[],
+  maxBytes = MAX_SEND_BYTES,
+): Generator<M[]> {
   let group: M[] = [];
   let bytes = 0;
   for (const message of messages) {
@@ -102,7 +106,11 @@ export function createLedgerService(options: LedgerOptions = {}): ConsumerServic
   /** One transaction for the commands; the fault hook fires right after it. */
   async function commit(commands: SourcedCommand[], ctx: ServiceContext): Promise<BatchPlan> {
     const plan = options.unsafeWorkers
-      ? mergePlans(await Promise.all(dealRoundRobin(commands, options.unsafeWorkers).map((share) => repository!.applyBatch(share, new Date()))))
+      ? mergePlans(
+          await Promise.all(
+            dealRoundRobin(commands, options.unsafeWorkers).map((share) => repository!.applyBatch(share, new Date())),
+          ),
+        )
       : await repository!.applyBatch(commands, new Date());
     counters.dbCommits++;
     if (options.exitAfterDbCommit === counters.dbCommits) {
@@ -120,7 +128,9 @@ export function createLedgerService(options: LedgerOptions = {}): ConsumerServic
 
   /** The outcome events of a committed plan, one send after another so a user's stay in order. */
   async function emit(plan: BatchPlan): Promise<void> {
-    for (const messages of sendSizedGroups(plan.outcomes.map((event) => ({ key: event.userId, value: JSON.stringify(event) })))) {
+    for (const messages of sendSizedGroups(
+      plan.outcomes.map((event) => ({ key: event.userId, value: JSON.stringify(event) })),
+    )) {
       await producer!.send({ topic: EVENTS_TOPIC, acks: -1, messages });
     }
   }
@@ -156,7 +166,9 @@ export function createLedgerService(options: LedgerOptions = {}): ConsumerServic
           continue;
         }
         counters.invalid++;
-        ctx.log.info(`skipped invalid command at ${batch.topic}/${batch.partition}@${message.offset}: ${parsed.why} (${counters.invalid} skipped so far)`);
+        ctx.log.info(
+          `skipped invalid command at ${batch.topic}/${batch.partition}@${message.offset}: ${parsed.why} (${counters.invalid} skipped so far)`,
+        );
       }
       if (commands.length === 0) return;
 

@@ -20,7 +20,9 @@ export function notificationMessage(event: PointsEvent, storeName: string = even
     const what = event.type === "charge" ? "charge" : "deduction";
     return `${what} of ${event.amount} rejected: balance ${event.balanceAfter}`;
   }
-  return event.type === "charge" ? `${event.amount} points earned at ${storeName}` : `${event.amount} points redeemed at ${storeName}`;
+  return event.type === "charge"
+    ? `${event.amount} points earned at ${storeName}`
+    : `${event.amount} points redeemed at ${storeName}`;
 }
 
 /** The first event of each eventId, in order: a re-emitted outcome may sit in the same batch. */
@@ -30,11 +32,18 @@ export function firstOfEachEventId(events: PointsEvent[]): PointsEvent[] {
 }
 
 /** Builds and stores the notifications of one batch; returns the ones that are new. */
-export async function notifyOutcomes(events: PointsEvent[], repository: NotificationRepository): Promise<NewNotification[]> {
+export async function notifyOutcomes(
+  events: PointsEvent[],
+  repository: NotificationRepository,
+): Promise<NewNotification[]> {
   const unique = firstOfEachEventId(events);
   if (unique.length === 0) return [];
   const names = await repository.storeNames([...new Set(unique.map((event) => event.storeId))]);
   return repository.saveNew(
-    unique.map((event) => ({ eventId: event.eventId, userId: event.userId, message: notificationMessage(event, names.get(event.storeId)) })),
+    unique.map((event) => ({
+      eventId: event.eventId,
+      userId: event.userId,
+      message: notificationMessage(event, names.get(event.storeId)),
+    })),
   );
 }

@@ -5,12 +5,13 @@ import { fileURLToPath } from "node:url";
 import express, { type Express } from "express";
 import type { AppConfig } from "../shared/config.ts";
 import type { Db } from "../shared/db/client.ts";
-import { createLog, type AppLog } from "../shared/log.ts";
+import { type AppLog, createLog } from "../shared/log.ts";
 import type { CommandPublisher } from "./command-publisher.ts";
 import type { GroupInspector } from "./group-inspector.ts";
 import { errorHandler, unknownRoute } from "./http.ts";
 import { IdempotencyCache } from "./idempotency-cache.ts";
 import { openApiDocument } from "./openapi.ts";
+import { rememberFound } from "./remember-found.ts";
 import { createAnalyticsRepository } from "./repositories/analytics.ts";
 import { createLedgerRepository } from "./repositories/ledger.ts";
 import { createNotificationsRepository } from "./repositories/notifications.ts";
@@ -24,7 +25,6 @@ import { createGroupUseCases } from "./use-cases/groups.ts";
 import { createHistoryUseCases } from "./use-cases/history.ts";
 import { createStoreUseCases } from "./use-cases/stores.ts";
 import { createSubmitCommand } from "./use-cases/submit-command.ts";
-import { rememberFound } from "./remember-found.ts";
 import { createUserUseCases } from "./use-cases/users.ts";
 
 /** The demo page (index.html and friends); the API works without it. */
@@ -43,7 +43,16 @@ export interface AppDeps {
   now?: () => Date;
 }
 
-export function createApp({ labDir, db, publisher, groups, config, log = createLog("points-api"), idempotency = new IdempotencyCache(), now = () => new Date() }: AppDeps): Express {
+export function createApp({
+  labDir,
+  db,
+  publisher,
+  groups,
+  config,
+  log = createLog("points-api"),
+  idempotency = new IdempotencyCache(),
+  now = () => new Date(),
+}: AppDeps): Express {
   const users = createUsersRepository(db);
   const stores = createStoresRepository(db);
   const ledger = createLedgerRepository(db);
@@ -52,7 +61,11 @@ export function createApp({ labDir, db, publisher, groups, config, log = createL
 
   const submitCommand = createSubmitCommand({
     users: { ...users, exists: rememberFound(users.exists, Boolean) },
-    stores: { ...stores, exists: rememberFound(stores.exists, Boolean), storeOfTerminal: rememberFound(stores.storeOfTerminal, (storeId) => storeId !== null) },
+    stores: {
+      ...stores,
+      exists: rememberFound(stores.exists, Boolean),
+      storeOfTerminal: rememberFound(stores.storeOfTerminal, (storeId) => storeId !== null),
+    },
     ledger,
     publisher,
     idempotency,

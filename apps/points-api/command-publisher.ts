@@ -2,7 +2,7 @@
 // partition and are applied in order. The app depends on the interface; server.ts wires a producer.
 import type { KafkaClient } from "../../broker/client/factory.ts";
 import { AppError } from "../shared/errors.ts";
-import { COMMANDS_TOPIC, pointsCommandSchema, type PointsCommand } from "../shared/topics.ts";
+import { COMMANDS_TOPIC, type PointsCommand, pointsCommandSchema } from "../shared/topics.ts";
 
 export interface PublishedAt {
   partition: number;
@@ -21,15 +21,23 @@ export function createKafkaCommandPublisher(producer: Producer, keyBy: "userId" 
     async publish(command) {
       // The value is the contract with the ledger: never send one it would refuse.
       const value = JSON.stringify(pointsCommandSchema.parse(command));
-      let metadata;
+      let metadata: Awaited<ReturnType<typeof producer.send>>;
       try {
-        metadata = await producer.send({ topic: COMMANDS_TOPIC, acks: -1, messages: [{ key: keyBy === "userId" ? command.userId : null, value }] });
+        metadata = await producer.send({
+          topic: COMMANDS_TOPIC,
+          acks: -1,
+          messages: [{ key: keyBy === "userId" ? command.userId : null, value }],
+        });
       } catch (error) {
-        throw AppError.unavailable(`broker unavailable: the command was not written to ${COMMANDS_TOPIC}, try again (${error instanceof Error ? error.message : String(error)})`, error);
+        throw AppError.unavailable(
+          `broker unavailable: the command was not written to ${COMMANDS_TOPIC}, try again (${error instanceof Error ? error.message : String(error)})`,
+          error,
+        );
       }
       const [written] = metadata;
       const offset = written?.baseOffset ?? written?.offset;
-      if (written === undefined || offset === undefined) throw new Error(`the broker's answer for ${COMMANDS_TOPIC} carries no offset`);
+      if (written === undefined || offset === undefined)
+        throw new Error(`the broker's answer for ${COMMANDS_TOPIC} carries no offset`);
       return { partition: written.partition, offset };
     },
   };

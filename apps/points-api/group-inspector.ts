@@ -43,13 +43,22 @@ export function createKafkaGroupInspector(admin: Admin): GroupInspector {
             memberId: m.memberId,
             clientId: m.clientId,
             clientHost: m.clientHost,
-            assignment: (m.memberAssignment.length > 0 ? AssignerProtocol.MemberAssignment.decode(m.memberAssignment)?.assignment : undefined) ?? {},
+            assignment:
+              (m.memberAssignment.length > 0
+                ? AssignerProtocol.MemberAssignment.decode(m.memberAssignment)?.assignment
+                : undefined) ?? {},
           })),
-          committed: committed.find((t) => t.topic === topic)?.partitions.map(({ partition, offset }) => ({ partition, offset })) ?? [],
+          committed:
+            committed
+              .find((t) => t.topic === topic)
+              ?.partitions.map(({ partition, offset }) => ({ partition, offset })) ?? [],
           ends: ends.map(({ partition, high, low }) => ({ partition, high, low })),
         };
       } catch (error) {
-        throw AppError.unavailable(`broker unavailable: could not describe group ${groupId} (${error instanceof Error ? error.message : String(error)})`, error);
+        throw AppError.unavailable(
+          `broker unavailable: could not describe group ${groupId} (${error instanceof Error ? error.message : String(error)})`,
+          error,
+        );
       }
     },
   };

@@ -1,7 +1,7 @@
 // The HTTP edge shared by every route: input validation into AppErrors, the JSON body parser with
 // its limits, and the one error handler that turns anything thrown into the API's error shape:
 //   { "error": { "code", "message", "issues"?: [{ "path", "message" }] } }
-import { IncomingMessage, ServerResponse, createServer, type Server } from "node:http";
+import { createServer, IncomingMessage, type Server, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from "express";
 import type { z } from "zod";
@@ -23,10 +23,20 @@ export function createAppServer(app: Express): Server {
   }
   AppRequest.prototype = app.request;
   function AppResponse(this: ServerResponse, req: IncomingMessage, options: unknown) {
-    (ServerResponse as unknown as (this: ServerResponse, req: IncomingMessage, options: unknown) => void).call(this, req, options);
+    (ServerResponse as unknown as (this: ServerResponse, req: IncomingMessage, options: unknown) => void).call(
+      this,
+      req,
+      options,
+    );
   }
   AppResponse.prototype = app.response;
-  return createServer({ IncomingMessage: AppRequest as unknown as typeof IncomingMessage, ServerResponse: AppResponse as unknown as typeof ServerResponse }, app);
+  return createServer(
+    {
+      IncomingMessage: AppRequest as unknown as typeof IncomingMessage,
+      ServerResponse: AppResponse as unknown as typeof ServerResponse,
+    },
+    app,
+  );
 }
 
 export interface Issue {
@@ -38,7 +48,10 @@ export interface Issue {
 export function parseInput<Schema extends z.ZodType>(schema: Schema, value: unknown): z.output<Schema> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const issues: Issue[] = result.error.issues.map((issue) => ({ path: issue.path.map(String).join("."), message: issue.message }));
+  const issues: Issue[] = result.error.issues.map((issue) => ({
+    path: issue.path.map(String).join("."),
+    message: issue.message,
+  }));
   const message = issues.map((i) => (i.path === "" ? i.message : `${i.path}: ${i.message}`)).join("; ");
   throw AppError.badRequest(message, issues);
 }
@@ -47,7 +60,8 @@ export function parseInput<Schema extends z.ZodType>(schema: Schema, value: unkn
 const jsonContentType = /^application\/json\s*(;|$)/i;
 
 const requireJsonContentType: RequestHandler = (req, _res, next) => {
-  if (!jsonContentType.test(req.get("content-type") ?? "")) throw new AppError(415, "unsupported_media_type", "Content-Type must be application/json");
+  if (!jsonContentType.test(req.get("content-type") ?? ""))
+    throw new AppError(415, "unsupported_media_type", "Content-Type must be application/json");
   next();
 };
 
@@ -60,7 +74,8 @@ export const unknownRoute: RequestHandler = (req) => {
 
 /** body-parser's errors carry `type` and a 4xx `status`. */
 function bodyParserError(error: unknown): AppError | undefined {
-  if (typeof error !== "object" || error === null || !("type" in error) || typeof error.type !== "string") return undefined;
+  if (typeof error !== "object" || error === null || !("type" in error) || typeof error.type !== "string")
+    return undefined;
   switch (error.type) {
     case "entity.parse.failed":
       return AppError.badRequest("invalid JSON body");
@@ -68,9 +83,16 @@ function bodyParserError(error: unknown): AppError | undefined {
       return new AppError(413, "payload_too_large", `request body larger than ${MAX_BODY_BYTES / 1024} kB`);
     case "charset.unsupported":
     case "encoding.unsupported":
-      return new AppError(415, "unsupported_media_type", error instanceof Error ? error.message : "unsupported body encoding");
+      return new AppError(
+        415,
+        "unsupported_media_type",
+        error instanceof Error ? error.message : "unsupported body encoding",
+      );
     default: {
-      const status = "status" in error && typeof error.status === "number" && error.status >= 400 && error.status < 500 ? error.status : 400;
+      const status =
+        "status" in error && typeof error.status === "number" && error.status >= 400 && error.status < 500
+          ? error.status
+          : 400;
       return new AppError(status, "bad_request", error instanceof Error ? error.message : "bad request body");
     }
   }
@@ -88,7 +110,8 @@ export function errorHandler(log: AppLog): ErrorRequestHandler {
       res.status(500).json({ error: { code: "internal", message: "internal error" } });
       return;
     }
-    if (appError.status >= 500) log.error(`${req.method} ${req.originalUrl} answered ${appError.status}`, appError.cause ?? appError);
+    if (appError.status >= 500)
+      log.error(`${req.method} ${req.originalUrl} answered ${appError.status}`, appError.cause ?? appError);
     const issues = Array.isArray(appError.details) ? { issues: appError.details as Issue[] } : {};
     res.status(appError.status).json({ error: { code: appError.code, message: appError.message, ...issues } });
   };

@@ -30,10 +30,15 @@ export class IdempotencyCache {
    * forgotten, so the client's retry tries again. Throws a 409 AppError when the key was used
    * with a different fingerprint.
    */
-  async acceptOnce(key: string, fingerprint: string, accept: () => Promise<PublishedAt>): Promise<{ at: PublishedAt; replayed: boolean }> {
+  async acceptOnce(
+    key: string,
+    fingerprint: string,
+    accept: () => Promise<PublishedAt>,
+  ): Promise<{ at: PublishedAt; replayed: boolean }> {
     const existing = this.entries.get(key);
     if (existing !== undefined) {
-      if (existing.fingerprint !== fingerprint) throw AppError.conflict(`Idempotency-Key ${key} was already used for a different command`);
+      if (existing.fingerprint !== fingerprint)
+        throw AppError.conflict(`Idempotency-Key ${key} was already used for a different command`);
       // Recently used keys stay longest.
       this.entries.delete(key);
       this.entries.set(key, existing);

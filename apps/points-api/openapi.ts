@@ -28,9 +28,14 @@ function queryParameters(schema: z.ZodObject): JsonSchema[] {
 
 const userIdParameter = { name: "id", in: "path", required: true, schema: { type: "string" }, description: "user id" };
 
-const jsonContent = (schema: z.ZodType, io: "input" | "output" = "output") => ({ "application/json": { schema: jsonSchema(schema, io) } });
+const jsonContent = (schema: z.ZodType, io: "input" | "output" = "output") => ({
+  "application/json": { schema: jsonSchema(schema, io) },
+});
 const ok = (description: string, schema: z.ZodType) => ({ description, content: jsonContent(schema) });
-const failure = (description: string) => ({ description, content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } });
+const failure = (description: string) => ({
+  description,
+  content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
+});
 
 const badRequest = failure("invalid input: `message` names each field's problem, `issues` lists them");
 const userNotFound = failure("unknown user");
@@ -38,21 +43,38 @@ const userNotFound = failure("unknown user");
 function commandOperation(type: "charge" | "deduct", maxAmount: number) {
   return {
     operationId: `${type}Points`,
-    summary: type === "charge" ? "Add points to a user's balance" : "Take points from a user's balance (rejected by the ledger if the balance is short)",
+    summary:
+      type === "charge"
+        ? "Add points to a user's balance"
+        : "Take points from a user's balance (rejected by the ledger if the balance is short)",
     description:
       `Checks the user, store and terminal, then writes the command to points.commands keyed by userId (acks=all). ` +
       `The ${IDEMPOTENCY_KEY_HEADER} header (or commandId in the body) is the command's id: a retry with the same key and payload returns the first answer ` +
       `without writing again. With ?wait the request waits for the ledger's outcome.`,
     parameters: [
       ...queryParameters(schemas.commandQuerySchema),
-      { name: IDEMPOTENCY_KEY_HEADER, in: "header", required: false, schema: jsonSchema(schemas.commandIdSchema, "input"), description: schemas.commandIdSchema.description },
+      {
+        name: IDEMPOTENCY_KEY_HEADER,
+        in: "header",
+        required: false,
+        schema: jsonSchema(schemas.commandIdSchema, "input"),
+        description: schemas.commandIdSchema.description,
+      },
     ],
     requestBody: { required: true, content: jsonContent(schemas.commandBodySchema(maxAmount), "input") },
     responses: {
       "200": ok("the ledger's outcome, with ?wait", schemas.commandOutcomeSchema),
       "202": {
-        ...ok("accepted: on points.commands at this partition and offset (also when ?wait ran out)", schemas.commandAcceptedSchema),
-        headers: { [REPLAYED_HEADER]: { description: '"true" when this is the answer to an earlier request with the same key', schema: { type: "string" } } },
+        ...ok(
+          "accepted: on points.commands at this partition and offset (also when ?wait ran out)",
+          schemas.commandAcceptedSchema,
+        ),
+        headers: {
+          [REPLAYED_HEADER]: {
+            description: '"true" when this is the answer to an earlier request with the same key',
+            schema: { type: "string" },
+          },
+        },
       },
       "400": badRequest,
       "404": failure("unknown user, store, or a terminal not at that store"),
@@ -67,7 +89,11 @@ function commandOperation(type: "charge" | "deduct", maxAmount: number) {
 export function openApiDocument({ maxAmount }: { maxAmount: number }) {
   return {
     openapi: "3.1.0",
-    info: { title: "points-api", version: "1.0.0", description: "Point-of-sale points ledger: commands go to points.commands, reads come from the services' tables." },
+    info: {
+      title: "points-api",
+      version: "1.0.0",
+      description: "Point-of-sale points ledger: commands go to points.commands, reads come from the services' tables.",
+    },
     components: { schemas: { Error: jsonSchema(schemas.errorSchema, "output") } },
     paths: {
       "/api/points/charge": { post: commandOperation("charge", maxAmount) },
@@ -105,7 +131,11 @@ export function openApiDocument({ maxAmount }: { maxAmount: number }) {
           operationId: "getUserLedger",
           summary: "A user's latest ledger entries, in the order the ledger applied them",
           parameters: [userIdParameter, ...queryParameters(schemas.ledgerQuerySchema)],
-          responses: { "200": ok("ledger entries, oldest first", schemas.userLedgerSchema), "400": badRequest, "404": userNotFound },
+          responses: {
+            "200": ok("ledger entries, oldest first", schemas.userLedgerSchema),
+            "400": badRequest,
+            "404": userNotFound,
+          },
         },
       },
       "/api/users/{id}/notifications": {
@@ -113,11 +143,19 @@ export function openApiDocument({ maxAmount }: { maxAmount: number }) {
           operationId: "getUserNotifications",
           summary: "A user's notifications, newest first",
           parameters: [userIdParameter, ...queryParameters(schemas.notificationsQuerySchema)],
-          responses: { "200": ok("notifications", schemas.notificationsSchema), "400": badRequest, "404": userNotFound },
+          responses: {
+            "200": ok("notifications", schemas.notificationsSchema),
+            "400": badRequest,
+            "404": userNotFound,
+          },
         },
       },
       "/api/stores": {
-        get: { operationId: "listStores", summary: "Stores with their terminals", responses: { "200": ok("stores", schemas.storesSchema) } },
+        get: {
+          operationId: "listStores",
+          summary: "Stores with their terminals",
+          responses: { "200": ok("stores", schemas.storesSchema) },
+        },
       },
       "/api/ledger/recent": {
         get: {
@@ -138,12 +176,25 @@ export function openApiDocument({ maxAmount }: { maxAmount: number }) {
       "/api/groups": {
         get: {
           operationId: "getConsumerGroups",
-          summary: "The ledger, notification and analytics consumer groups: members, owned partitions, committed offsets and lag",
-          responses: { "200": ok("consumer groups", schemas.groupsSchema), "503": failure("the broker is unavailable") },
+          summary:
+            "The ledger, notification and analytics consumer groups: members, owned partitions, committed offsets and lag",
+          responses: {
+            "200": ok("consumer groups", schemas.groupsSchema),
+            "503": failure("the broker is unavailable"),
+          },
         },
       },
       "/api/openapi.json": {
-        get: { operationId: "getOpenApi", summary: "This document", responses: { "200": { description: "OpenAPI 3.1 document", content: { "application/json": { schema: { type: "object" } } } } } },
+        get: {
+          operationId: "getOpenApi",
+          summary: "This document",
+          responses: {
+            "200": {
+              description: "OpenAPI 3.1 document",
+              content: { "application/json": { schema: { type: "object" } } },
+            },
+          },
+        },
       },
     },
   };

@@ -4,7 +4,11 @@
 // just created the row. Without this, three queries per command were most of the API's CPU.
 import { oldestFirst } from "../shared/oldest-first.ts";
 
-export function rememberFound<V>(lookup: (key: string) => Promise<V>, found: (value: V) => boolean, maxEntries = 200_000): (key: string) => Promise<V> {
+export function rememberFound<V>(
+  lookup: (key: string) => Promise<V>,
+  found: (value: V) => boolean,
+  maxEntries = 200_000,
+): (key: string) => Promise<V> {
   const known = new Map<string, V>();
   const oldest = oldestFirst(known);
   return async (key) => {

@@ -10,10 +10,17 @@ const newUserId = z
   .string()
   .min(1)
   .max(64)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, "must start with a letter or digit and contain only letters, digits and . _ : -");
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._:-]*$/,
+    "must start with a letter or digit and contain only letters, digits and . _ : -",
+  );
 
 /** Also the value of the Idempotency-Key header. */
-export const commandIdSchema = z.string().min(1).max(128).describe("Idempotency key; the command's id on points.commands");
+export const commandIdSchema = z
+  .string()
+  .min(1)
+  .max(128)
+  .describe("Idempotency key; the command's id on points.commands");
 
 export function commandBodySchema(maxAmount: number) {
   return z.strictObject({
@@ -30,10 +37,23 @@ export type CommandBody = z.infer<ReturnType<typeof commandBodySchema>>;
 
 export const MAX_WAIT_MS = 30_000;
 export const commandQuerySchema = z.object({
-  wait: z.coerce.number().int().min(0).max(MAX_WAIT_MS).optional().describe("ms to wait for the ledger's outcome before answering 202"),
+  wait: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_WAIT_MS)
+    .optional()
+    .describe("ms to wait for the ledger's outcome before answering 202"),
 });
 
-const limit = (fallback: number, max: number) => z.coerce.number().int().min(1).max(max).default(fallback).describe(`at most this many (1..${max}, default ${fallback})`);
+const limit = (fallback: number, max: number) =>
+  z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(max)
+    .default(fallback)
+    .describe(`at most this many (1..${max}, default ${fallback})`);
 
 export const usersQuerySchema = z.object({
   limit: limit(50, 500),
@@ -47,7 +67,13 @@ export const ledgerQuerySchema = z.object({ limit: limit(100, 1000) });
 export const notificationsQuerySchema = z.object({ limit: limit(50, 500) });
 export const recentLedgerQuerySchema = z.object({ limit: limit(20, 200) });
 export const analyticsQuerySchema = z.object({
-  hours: z.coerce.number().int().min(1).max(168).default(24).describe("hourly buckets of the last this many hours (1..168, default 24)"),
+  hours: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(168)
+    .default(24)
+    .describe("hourly buckets of the last this many hours (1..168, default 24)"),
 });
 
 // Responses: documented here, and tests parse real responses with them.
@@ -75,7 +101,9 @@ export const usersPageSchema = z.object({
   nextCursor: z.string().nullable(),
 });
 export const storesSchema = z.object({
-  stores: z.array(z.object({ id: z.string(), name: z.string(), terminals: z.array(z.object({ id: z.string(), name: z.string() })) })),
+  stores: z.array(
+    z.object({ id: z.string(), name: z.string(), terminals: z.array(z.object({ id: z.string(), name: z.string() })) }),
+  ),
 });
 export const balanceSchema = z.object({ userId: z.string(), balance: z.number().int() });
 
@@ -97,11 +125,19 @@ const ledgerEntrySchema = z.object({
 export const userLedgerSchema = z.object({ entries: z.array(ledgerEntrySchema) });
 export const recentLedgerSchema = z.object({ entries: z.array(ledgerEntrySchema.extend({ userId: z.string() })) });
 export const notificationsSchema = z.object({
-  notifications: z.array(z.object({ id: z.number().int(), eventId: z.string(), message: z.string(), createdAt: z.string() })),
+  notifications: z.array(
+    z.object({ id: z.number().int(), eventId: z.string(), message: z.string(), createdAt: z.string() }),
+  ),
 });
 
 export const analyticsSchema = z.object({
-  totals: z.object({ charges: z.number(), deductions: z.number(), rejections: z.number(), chargedPoints: z.number(), deductedPoints: z.number() }),
+  totals: z.object({
+    charges: z.number(),
+    deductions: z.number(),
+    rejections: z.number(),
+    chargedPoints: z.number(),
+    deductedPoints: z.number(),
+  }),
   stores: z.array(
     z.object({
       storeId: z.string(),
@@ -114,8 +150,24 @@ export const analyticsSchema = z.object({
       updatedAt: z.string(),
     }),
   ),
-  hourly: z.array(z.object({ storeId: z.string(), hour: z.string(), chargedPoints: z.number(), deductedPoints: z.number(), eventCount: z.number() })),
-  topUsers: z.array(z.object({ userId: z.string(), name: z.string().nullable(), chargedPoints: z.number(), deductedPoints: z.number(), eventCount: z.number() })),
+  hourly: z.array(
+    z.object({
+      storeId: z.string(),
+      hour: z.string(),
+      chargedPoints: z.number(),
+      deductedPoints: z.number(),
+      eventCount: z.number(),
+    }),
+  ),
+  topUsers: z.array(
+    z.object({
+      userId: z.string(),
+      name: z.string().nullable(),
+      chargedPoints: z.number(),
+      deductedPoints: z.number(),
+      eventCount: z.number(),
+    }),
+  ),
 });
 
 export const groupsSchema = z.object({
@@ -123,8 +175,17 @@ export const groupsSchema = z.object({
     z.object({
       groupId: z.string(),
       topic: z.string(),
-      state: z.string().describe('the coordinator\'s view: "Stable", "PreparingRebalance", "Empty", "Dead" (unknown group), ...'),
-      members: z.array(z.object({ memberId: z.string(), clientId: z.string(), clientHost: z.string(), partitions: z.array(z.number().int()) })),
+      state: z
+        .string()
+        .describe('the coordinator\'s view: "Stable", "PreparingRebalance", "Empty", "Dead" (unknown group), ...'),
+      members: z.array(
+        z.object({
+          memberId: z.string(),
+          clientId: z.string(),
+          clientHost: z.string(),
+          partitions: z.array(z.number().int()),
+        }),
+      ),
       partitions: z.array(
         z.object({
           partition: z.number().int(),

@@ -1,19 +1,19 @@
 // points-api wired to the real world: a Kafka client (ours, or kafkajs with KAFKA_CLIENT=kafkajs),
 // the topics it writes and reports on, an idempotent producer, the SQLite file, an HTTP server.
 import type { Server } from "node:http";
-import path from "node:path";
 import type { AddressInfo } from "node:net";
+import path from "node:path";
 import { createKafka } from "../../broker/client/factory.ts";
 import { logLevel } from "../../broker/client/index.ts";
 import type { AppConfig } from "../shared/config.ts";
 import { ensureTopics } from "../shared/consumer-service.ts";
 import { createDb } from "../shared/db/client.ts";
-import { createLog, type AppLog } from "../shared/log.ts";
+import { type AppLog, createLog } from "../shared/log.ts";
 import { COMMANDS_TOPIC, EVENTS_TOPIC } from "../shared/topics.ts";
 import { createApp } from "./app.ts";
-import { createAppServer } from "./http.ts";
 import { createKafkaCommandPublisher } from "./command-publisher.ts";
 import { createKafkaGroupInspector } from "./group-inspector.ts";
+import { createAppServer } from "./http.ts";
 
 export interface PointsApi {
   url: string;
@@ -33,7 +33,13 @@ const DRAIN_MS = 2000;
 
 export async function startPointsApi(config: AppConfig, log: AppLog = createLog("points-api")): Promise<PointsApi> {
   // Startup keeps the client's default, patient retries: the broker may still be starting.
-  const kafka = await createKafka({ clientId: "points-api", brokers: config.brokers, logLevel: logLevel.NOTHING, connectionTimeout: CONNECTION_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS });
+  const kafka = await createKafka({
+    clientId: "points-api",
+    brokers: config.brokers,
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: CONNECTION_TIMEOUT_MS,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+  });
   await ensureTopics(kafka, [COMMANDS_TOPIC, EVENTS_TOPIC], config.partitions);
 
   const producer = kafka.producer({ idempotent: true, retry: REQUEST_RETRY });
@@ -48,7 +54,14 @@ export async function startPointsApi(config: AppConfig, log: AppLog = createLog(
   try {
     await producer.connect();
     await admin.connect();
-    const app = createApp({ labDir: path.join(config.dataDir, "lab"), db, publisher: createKafkaCommandPublisher(producer, config.commandKey), groups: createKafkaGroupInspector(admin), config, log });
+    const app = createApp({
+      labDir: path.join(config.dataDir, "lab"),
+      db,
+      publisher: createKafkaCommandPublisher(producer, config.commandKey),
+      groups: createKafkaGroupInspector(admin),
+      config,
+      log,
+    });
     server = createAppServer(app);
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);

@@ -31,7 +31,8 @@ export function optionalIntFrom(env: NodeJS.ProcessEnv, name: string, min: numbe
   const raw = env[name];
   if (raw === undefined || raw === "") return undefined;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) throw new ConfigError(`${name} must be an integer >= ${min} (got "${raw}")`);
+  if (!Number.isInteger(value) || value < min)
+    throw new ConfigError(`${name} must be an integer >= ${min} (got "${raw}")`);
   return value;
 }
 
@@ -48,7 +49,10 @@ function commandKeyFrom(raw: string | undefined): AppConfig["commandKey"] {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const dataDir = path.resolve(env.DATA_DIR || "./data");
   const brokerPort = intFrom(env, "BROKER_PORT", 9092, 0);
-  const brokers = (env.KAFKA_BROKERS ?? "").split(",").map((b) => b.trim()).filter((b) => b !== "");
+  const brokers = (env.KAFKA_BROKERS ?? "")
+    .split(",")
+    .map((b) => b.trim())
+    .filter((b) => b !== "");
   return {
     dataDir,
     databaseUrl: env.DATABASE_URL || `file:${path.join(dataDir, "points.db")}`,

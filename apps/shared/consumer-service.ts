@@ -2,9 +2,10 @@
 // service's `handleBatch` per fetched batch (so a service can write one SQLite transaction per
 // batch), offsets committed after the batch is handled. Handlers must be idempotent: after a crash
 // between their database commit and the offset commit, the batch is delivered again.
+
+import type { Batch, KafkaMessage } from "../../broker/client/consumer/types.ts";
 import { createKafka, type KafkaClient } from "../../broker/client/factory.ts";
 import { logLevel } from "../../broker/client/index.ts";
-import type { Batch, KafkaMessage } from "../../broker/client/consumer/types.ts";
 import type { AppConfig } from "./config.ts";
 import { createDb, type Db } from "./db/client.ts";
 import type { AppLog } from "./log.ts";
@@ -47,13 +48,20 @@ export async function ensureTopics(kafka: KafkaClient, topics: string[], partiti
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await admin.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions: partitions })), waitForLeaders: true });
+    await admin.createTopics({
+      topics: topics.map((topic) => ({ topic, numPartitions: partitions })),
+      waitForLeaders: true,
+    });
   } finally {
     await admin.disconnect();
   }
 }
 
-export async function startConsumerService(definition: ConsumerServiceDefinition, config: AppConfig, log: AppLog = createLog(definition.name)): Promise<RunningService> {
+export async function startConsumerService(
+  definition: ConsumerServiceDefinition,
+  config: AppConfig,
+  log: AppLog = createLog(definition.name),
+): Promise<RunningService> {
   const kafka = await createKafka({ clientId: definition.name, brokers: config.brokers, logLevel: logLevel.NOTHING });
   const db = createDb(config.databaseUrl);
   const ctx: ServiceContext = { config, db, kafka, log };
@@ -73,7 +81,9 @@ export async function startConsumerService(definition: ConsumerServiceDefinition
   let owned: number[] = [];
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
     owned = [...(payload.memberAssignment[definition.topic] ?? [])].sort((a, b) => a - b);
-    log.info(`joined group ${definition.groupId} as ${payload.memberId}${payload.isLeader ? " (leader)" : ""}: partitions [${owned.join(", ")}] of ${definition.topic}`);
+    log.info(
+      `joined group ${definition.groupId} as ${payload.memberId}${payload.isLeader ? " (leader)" : ""}: partitions [${owned.join(", ")}] of ${definition.topic}`,
+    );
   });
   consumer.on(consumer.events.CRASH, ({ payload }) => {
     log.error(`consumer crashed${payload.restart ? ", restarting" : ""}`, payload.error);

@@ -5,10 +5,14 @@ export interface AppLog {
   error(message: string, error?: unknown): void;
 }
 
-export function createLog(service: string, write: (line: string) => void = (line) => process.stdout.write(line)): AppLog {
+export function createLog(
+  service: string,
+  write: (line: string) => void = (line) => process.stdout.write(line),
+): AppLog {
   const line = (message: string) => write(`[${service}] ${message}\n`);
   return {
     info: line,
-    error: (message, error) => line(error === undefined ? message : `${message}: ${error instanceof Error ? error.message : String(error)}`),
+    error: (message, error) =>
+      line(error === undefined ? message : `${message}: ${error instanceof Error ? error.message : String(error)}`),
   };
 }

@@ -1,7 +1,7 @@
 // Reading the ledger's outcome events off points.events, for every consumer service of them.
 import type { BatchOf } from "./consumer-service.ts";
 import type { AppLog } from "./log.ts";
-import { pointsEventSchema, type PointsEvent } from "./topics.ts";
+import { type PointsEvent, pointsEventSchema } from "./topics.ts";
 
 /** The outcome event in a message value, or undefined when it is none (or its appliedAt is no time). */
 export function readOutcomeEvent(value: Buffer | null): PointsEvent | undefined {

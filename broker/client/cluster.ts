@@ -114,7 +114,9 @@ export class Cluster {
 
   /** Concurrent callers share one refresh. */
   refreshMetadata(): Promise<void> {
-    this.refreshing ??= this.loadMetadata().finally(() => { this.refreshing = undefined; });
+    this.refreshing ??= this.loadMetadata().finally(() => {
+      this.refreshing = undefined;
+    });
     return this.refreshing;
   }
 
@@ -147,7 +149,15 @@ export class Cluster {
    */
   createConnection(host: string, port: number): BrokerConnection {
     const { clientId, connectionTimeout, requestTimeout, logger } = this.options;
-    return new BrokerConnection({ host, port, clientId, connectionTimeout, requestTimeout, logger, instrumentation: this.connectionInstrumentation });
+    return new BrokerConnection({
+      host,
+      port,
+      clientId,
+      connectionTimeout,
+      requestTimeout,
+      logger,
+      instrumentation: this.connectionInstrumentation,
+    });
   }
 
   get clusterId(): string | null {
@@ -168,7 +178,8 @@ export class Cluster {
 
   async leaderFor(topic: string, partition: number): Promise<{ nodeId: number; connection: BrokerConnection }> {
     const metadata = this.topicMetadata(topic).partitions.find((p) => p.partitionId === partition);
-    if (!metadata || metadata.leader < 0) throw new KafkaJSProtocolError(ErrorCode.LEADER_NOT_AVAILABLE, `no leader for ${topic}-${partition}`);
+    if (!metadata || metadata.leader < 0)
+      throw new KafkaJSProtocolError(ErrorCode.LEADER_NOT_AVAILABLE, `no leader for ${topic}-${partition}`);
     return { nodeId: metadata.leader, connection: await this.connectionTo(metadata.leader) };
   }
 
@@ -203,8 +214,14 @@ export class Cluster {
     return this.retrier(async (bail) => {
       const connection = await this.anyConnection();
       const response = await connection.request(Apis.FindCoordinator, { key: groupId, keyType: 0 });
-      if (response.errorCode === ErrorCode.COORDINATOR_NOT_AVAILABLE) throw new KafkaJSProtocolError(response.errorCode, response.errorMessage);
-      if (response.errorCode !== ErrorCode.NONE) bail(new KafkaJSGroupCoordinatorNotFound(`Failed to find group coordinator: ${new KafkaJSProtocolError(response.errorCode).message}`));
+      if (response.errorCode === ErrorCode.COORDINATOR_NOT_AVAILABLE)
+        throw new KafkaJSProtocolError(response.errorCode, response.errorMessage);
+      if (response.errorCode !== ErrorCode.NONE)
+        bail(
+          new KafkaJSGroupCoordinatorNotFound(
+            `Failed to find group coordinator: ${new KafkaJSProtocolError(response.errorCode).message}`,
+          ),
+        );
       const coordinator = this.connectionFor(response.host, response.port);
       await coordinator.connect();
       return coordinator;
@@ -236,7 +253,9 @@ export class Cluster {
         topics,
         allowAutoTopicCreation: this.options.allowAutoTopicCreation ?? true,
       });
-      const missing = response.topics.find((t) => t.errorCode === ErrorCode.LEADER_NOT_AVAILABLE || t.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+      const missing = response.topics.find(
+        (t) => t.errorCode === ErrorCode.LEADER_NOT_AVAILABLE || t.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+      );
       const snapshot: MetadataSnapshot = {
         clusterId: response.clusterId ?? null,
         controllerId: response.controllerId ?? -1,
@@ -244,13 +263,23 @@ export class Cluster {
         topics: new Map(
           response.topics
             .filter((t) => t.errorCode === ErrorCode.NONE)
-            .map((t) => [t.name, {
-              name: t.name,
-              isInternal: t.isInternal ?? false,
-              partitions: t.partitions
-                .map((p) => ({ partitionErrorCode: p.errorCode, partitionId: p.partitionIndex, leader: p.leaderId, replicas: p.replicaNodes, isr: p.isrNodes, offlineReplicas: p.offlineReplicas ?? [] }))
-                .sort((a, b) => a.partitionId - b.partitionId),
-            }]),
+            .map((t) => [
+              t.name,
+              {
+                name: t.name,
+                isInternal: t.isInternal ?? false,
+                partitions: t.partitions
+                  .map((p) => ({
+                    partitionErrorCode: p.errorCode,
+                    partitionId: p.partitionIndex,
+                    leader: p.leaderId,
+                    replicas: p.replicaNodes,
+                    isr: p.isrNodes,
+                    offlineReplicas: p.offlineReplicas ?? [],
+                  }))
+                  .sort((a, b) => a.partitionId - b.partitionId),
+              },
+            ]),
         ),
       };
       this.snapshot = snapshot;
@@ -260,7 +289,11 @@ export class Cluster {
   }
 }
 
-const absentTopicErrors = new Set(["UNKNOWN_TOPIC_OR_PARTITION", "INVALID_TOPIC_EXCEPTION", "TOPIC_AUTHORIZATION_FAILED"]);
+const absentTopicErrors = new Set([
+  "UNKNOWN_TOPIC_OR_PARTITION",
+  "INVALID_TOPIC_EXCEPTION",
+  "TOPIC_AUTHORIZATION_FAILED",
+]);
 
 /** Whether the error, or one it wraps (retries exhausted), says a topic does not exist or may not be used. */
 function hasAbsentTopicCause(error: unknown): boolean {

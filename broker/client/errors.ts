@@ -42,14 +42,21 @@ export class KafkaJSProtocolError extends KafkaJSError {
 }
 
 export class KafkaJSOffsetOutOfRange extends KafkaJSProtocolError {
-  constructor(code: number, readonly topic: string, readonly partition: number) {
+  constructor(
+    code: number,
+    readonly topic: string,
+    readonly partition: number,
+  ) {
     super(code);
     this.name = "KafkaJSOffsetOutOfRange";
   }
 }
 
 export class KafkaJSMemberIdRequired extends KafkaJSProtocolError {
-  constructor(code: number, readonly memberId: string) {
+  constructor(
+    code: number,
+    readonly memberId: string,
+  ) {
     super(code);
     this.name = "KafkaJSMemberIdRequired";
   }
@@ -80,7 +87,11 @@ export class KafkaJSConnectionError extends KafkaJSError {
 }
 
 export class KafkaJSConnectionClosedError extends KafkaJSConnectionError {
-  constructor(e: ErrorInput, readonly host: string, readonly port: number) {
+  constructor(
+    e: ErrorInput,
+    readonly host: string,
+    readonly port: number,
+  ) {
     super(e, { broker: `${host}:${port}` });
     this.name = "KafkaJSConnectionClosedError";
   }
@@ -93,7 +104,16 @@ export class KafkaJSRequestTimeoutError extends KafkaJSError {
   readonly sentAt: number;
   readonly pendingDuration: number;
 
-  constructor(e: ErrorInput, { broker, correlationId, createdAt, sentAt, pendingDuration }: { broker: string; correlationId: number; createdAt: number; sentAt: number; pendingDuration: number }) {
+  constructor(
+    e: ErrorInput,
+    {
+      broker,
+      correlationId,
+      createdAt,
+      sentAt,
+      pendingDuration,
+    }: { broker: string; correlationId: number; createdAt: number; sentAt: number; pendingDuration: number },
+  ) {
     super(e);
     this.name = "KafkaJSRequestTimeoutError";
     this.broker = broker;
@@ -112,7 +132,10 @@ export class KafkaJSMetadataNotLoaded extends KafkaJSError {
 }
 
 export class KafkaJSTopicMetadataNotLoaded extends KafkaJSMetadataNotLoaded {
-  constructor(e: ErrorInput, readonly topic: string) {
+  constructor(
+    e: ErrorInput,
+    readonly topic: string,
+  ) {
     super(e);
     this.name = "KafkaJSTopicMetadataNotLoaded";
   }
@@ -126,7 +149,11 @@ export class KafkaJSBrokerNotFound extends KafkaJSError {
 }
 
 export class KafkaJSServerDoesNotSupportApiKey extends KafkaJSNonRetriableError {
-  constructor(e: ErrorInput, readonly apiKey: number, readonly apiName: string) {
+  constructor(
+    e: ErrorInput,
+    readonly apiKey: number,
+    readonly apiName: string,
+  ) {
     super(e);
     this.name = "KafkaJSServerDoesNotSupportApiKey";
   }
@@ -161,14 +188,21 @@ export class KafkaJSNoBrokerAvailableError extends KafkaJSError {
 }
 
 export class KafkaJSCreateTopicError extends KafkaJSProtocolError {
-  constructor(code: number, message: string | null, readonly topic: string) {
+  constructor(
+    code: number,
+    message: string | null,
+    readonly topic: string,
+  ) {
     super(code, message);
     this.name = "KafkaJSCreateTopicError";
   }
 }
 
 export class KafkaJSDeleteGroupsError extends KafkaJSError {
-  constructor(e: ErrorInput, readonly groups: { groupId: string; errorCode: number; error: KafkaJSProtocolError }[] = []) {
+  constructor(
+    e: ErrorInput,
+    readonly groups: { groupId: string; errorCode: number; error: KafkaJSProtocolError }[] = [],
+  ) {
     super(e);
     this.name = "KafkaJSDeleteGroupsError";
   }
@@ -221,15 +255,23 @@ export class KafkaJSDeleteTopicRecordsError extends KafkaJSError {
   readonly partitions: { partition: number; offset: string; error: KafkaJSError }[];
 
   /** Retriable when every partition's error is. */
-  constructor({ partitions }: { topic?: string; partitions: { partition: number; offset: string; error: KafkaJSError }[] }) {
-    super("Error while deleting records", { retriable: partitions.every(({ error }) => error == null || error.retriable) });
+  constructor({
+    partitions,
+  }: { topic?: string; partitions: { partition: number; offset: string; error: KafkaJSError }[] }) {
+    super("Error while deleting records", {
+      retriable: partitions.every(({ error }) => error == null || error.retriable),
+    });
     this.name = "KafkaJSDeleteTopicRecordsError";
     this.partitions = partitions;
   }
 }
 
 export class KafkaJSAlterPartitionReassignmentsError extends KafkaJSProtocolError {
-  constructor(code: number, readonly topic?: string, readonly partition?: number) {
+  constructor(
+    code: number,
+    readonly topic?: string,
+    readonly partition?: number,
+  ) {
     super(code);
     this.name = "KafkaJSAlterPartitionReassignmentsError";
   }
@@ -260,14 +302,20 @@ export class KafkaJSInvalidLongError extends KafkaJSNonRetriableError {
 export class KafkaJSFetcherRebalanceError extends Error {}
 
 export class KafkaJSAggregateError extends Error {
-  constructor(message: string, readonly errors: Error[]) {
+  constructor(
+    message: string,
+    readonly errors: Error[],
+  ) {
     super(message);
     this.name = "KafkaJSAggregateError";
   }
 }
 
 function describeCode(type: string): string {
-  return type.toLowerCase().replace(/_/g, " ").replace(/^./, (c) => c.toUpperCase());
+  return type
+    .toLowerCase()
+    .replace(/_/g, " ")
+    .replace(/^./, (c) => c.toUpperCase());
 }
 
 /** Throws the protocol error for a non-zero code; for use right after reading a response. */

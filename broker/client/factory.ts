@@ -2,7 +2,12 @@
 // compare the two, or to fall back). kafkajs is imported only when asked for, so apps that use
 // ours never load it. Brokers come from KAFKA_BROKERS, so one deployment setting points every
 // app at the cluster.
-import type { Admin as KafkajsAdmin, Consumer as KafkajsConsumer, KafkaConfig as KafkajsConfig, Producer as KafkajsProducer } from "kafkajs";
+import type {
+  Admin as KafkajsAdmin,
+  KafkaConfig as KafkajsConfig,
+  Consumer as KafkajsConsumer,
+  Producer as KafkajsProducer,
+} from "kafkajs";
 import type { Admin, AdminConfig } from "./admin/index.ts";
 import type { Consumer, ConsumerConfig } from "./consumer/index.ts";
 import { Kafka, type KafkaConfig } from "./kafka.ts";
@@ -43,8 +48,14 @@ export function clientKindFrom(value: string | undefined): ClientKind {
 }
 
 /** KAFKA_BROKERS (comma-separated) wins over the app's `brokers`, which wins over the bundled broker's default. */
-export function brokersFrom(envValue: string | undefined, option: KafkaConfig["brokers"] | undefined): KafkaConfig["brokers"] {
-  const fromEnv = (envValue ?? "").split(",").map((b) => b.trim()).filter((b) => b !== "");
+export function brokersFrom(
+  envValue: string | undefined,
+  option: KafkaConfig["brokers"] | undefined,
+): KafkaConfig["brokers"] {
+  const fromEnv = (envValue ?? "")
+    .split(",")
+    .map((b) => b.trim())
+    .filter((b) => b !== "");
   if (fromEnv.length > 0) return fromEnv;
   return option ?? DEFAULT_BROKERS;
 }

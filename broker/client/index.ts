@@ -1,13 +1,7 @@
 // The client's public surface, with kafkajs's names: swap `from "kafkajs"` for this module (or
 // use createKafka, which picks either at run time).
-export { Kafka, type KafkaConfig } from "./kafka.ts";
-export { createKafka, type KafkaClient, type KafkaClientConsumer } from "./factory.ts";
-export { logLevel, type LogEntry, type Logger, type logCreator } from "./logger.ts";
-export type * from "./types.ts";
-export { Partitioners, CompressionTypes, CompressionCodecs } from "./producer/index.ts";
-export type * from "./producer/index.ts";
-export { AssignerProtocol, PartitionAssigners } from "./consumer/index.ts";
-export type * from "./consumer/index.ts";
+
+export type * from "./admin/index.ts";
 export {
   AclOperationTypes,
   AclPermissionTypes,
@@ -16,39 +10,46 @@ export {
   ConfigSource,
   ResourcePatternTypes,
 } from "./admin/index.ts";
-export type * from "./admin/index.ts";
-export type { RetryOptions } from "./retry.ts";
+export type * from "./consumer/index.ts";
+export { AssignerProtocol, PartitionAssigners } from "./consumer/index.ts";
 // The error classes, not the helpers beside them.
 export {
-  KafkaJSError,
-  KafkaJSNonRetriableError,
-  KafkaJSProtocolError,
-  KafkaJSOffsetOutOfRange,
-  KafkaJSMemberIdRequired,
-  KafkaJSNumberOfRetriesExceeded,
-  KafkaJSConnectionError,
-  KafkaJSConnectionClosedError,
-  KafkaJSRequestTimeoutError,
-  KafkaJSMetadataNotLoaded,
-  KafkaJSTopicMetadataNotLoaded,
+  KafkaJSAggregateError,
+  KafkaJSAlterPartitionReassignmentsError,
   KafkaJSBrokerNotFound,
-  KafkaJSServerDoesNotSupportApiKey,
-  KafkaJSGroupCoordinatorNotFound,
-  KafkaJSNotImplemented,
-  KafkaJSTimeout,
-  KafkaJSNoBrokerAvailableError,
+  KafkaJSConnectionClosedError,
+  KafkaJSConnectionError,
   KafkaJSCreateTopicError,
   KafkaJSDeleteGroupsError,
-  KafkaJSStaleTopicMetadataAssignment,
-  KafkaJSPartialMessageError,
-  KafkaJSSASLAuthenticationError,
-  KafkaJSLockTimeout,
-  KafkaJSUnsupportedMagicByteInMessageSet,
   KafkaJSDeleteTopicRecordsError,
-  KafkaJSAlterPartitionReassignmentsError,
-  KafkaJSInvariantViolation,
-  KafkaJSInvalidVarIntError,
-  KafkaJSInvalidLongError,
+  KafkaJSError,
   KafkaJSFetcherRebalanceError,
-  KafkaJSAggregateError,
+  KafkaJSGroupCoordinatorNotFound,
+  KafkaJSInvalidLongError,
+  KafkaJSInvalidVarIntError,
+  KafkaJSInvariantViolation,
+  KafkaJSLockTimeout,
+  KafkaJSMemberIdRequired,
+  KafkaJSMetadataNotLoaded,
+  KafkaJSNoBrokerAvailableError,
+  KafkaJSNonRetriableError,
+  KafkaJSNotImplemented,
+  KafkaJSNumberOfRetriesExceeded,
+  KafkaJSOffsetOutOfRange,
+  KafkaJSPartialMessageError,
+  KafkaJSProtocolError,
+  KafkaJSRequestTimeoutError,
+  KafkaJSSASLAuthenticationError,
+  KafkaJSServerDoesNotSupportApiKey,
+  KafkaJSStaleTopicMetadataAssignment,
+  KafkaJSTimeout,
+  KafkaJSTopicMetadataNotLoaded,
+  KafkaJSUnsupportedMagicByteInMessageSet,
 } from "./errors.ts";
+export { createKafka, type KafkaClient, type KafkaClientConsumer } from "./factory.ts";
+export { Kafka, type KafkaConfig } from "./kafka.ts";
+export { type LogEntry, type Logger, type logCreator, logLevel } from "./logger.ts";
+export type * from "./producer/index.ts";
+export { CompressionCodecs, CompressionTypes, Partitioners } from "./producer/index.ts";
+export type { RetryOptions } from "./retry.ts";
+export type * from "./types.ts";

@@ -27,10 +27,16 @@ export class InstrumentationEmitter<Events extends NetworkEvents> {
   readonly network: NetworkInstrumentation;
 
   /** `clientKind` ("producer", "consumer", "admin") words the error for an unknown event name. */
-  constructor(readonly events: Events, clientKind: string, private readonly logger: Logger) {
+  constructor(
+    readonly events: Events,
+    clientKind: string,
+    private readonly logger: Logger,
+  ) {
     this.emitter.setMaxListeners(0);
     this.names = new Set(Object.values(events));
-    this.allowedNames = Object.keys(events).map((key) => `${clientKind}.events.${key}`).join(", ");
+    this.allowedNames = Object.keys(events)
+      .map((key) => `${clientKind}.events.${key}`)
+      .join(", ");
     const networkEventName: Record<NetworkEventKind, string> = {
       request: events.REQUEST,
       request_timeout: events.REQUEST_TIMEOUT,
@@ -60,8 +66,10 @@ export class InstrumentationEmitter<Events extends NetworkEvents> {
     this.emitter.emit(eventName, event);
   }
 
+  // biome-ignore lint/suspicious/noExplicitAny: listeners of every event kind share one registry; kafkajs types them per event name
   on(eventName: string, listener: (event: InstrumentationEvent<any>) => unknown): () => void {
-    if (!this.names.has(eventName)) throw new KafkaJSNonRetriableError(`Event name should be one of ${this.allowedNames}`);
+    if (!this.names.has(eventName))
+      throw new KafkaJSNonRetriableError(`Event name should be one of ${this.allowedNames}`);
     const report = (error: unknown): void => {
       const { message, stack } = error instanceof Error ? error : { message: String(error), stack: undefined };
       this.logger.error(`Failed to execute listener: ${message}`, { eventName, stack });

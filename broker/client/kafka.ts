@@ -1,10 +1,10 @@
 // The entry point, shaped like kafkajs's `new Kafka(config)`: each producer, consumer and admin
 // gets a Cluster of its own (its own connections and metadata), as in kafkajs.
-import { createAdmin, type Admin, type AdminConfig } from "./admin/index.ts";
+import { type Admin, type AdminConfig, createAdmin } from "./admin/index.ts";
 import { Cluster } from "./cluster.ts";
-import { createConsumer, type Consumer, type ConsumerConfig } from "./consumer/index.ts";
+import { type Consumer, type ConsumerConfig, createConsumer } from "./consumer/index.ts";
 import { KafkaJSNonRetriableError } from "./errors.ts";
-import { createLogger, logLevel, type Logger, type LogLevel, type logCreator } from "./logger.ts";
+import { createLogger, type Logger, type LogLevel, type logCreator, logLevel } from "./logger.ts";
 import { createProducer, type Producer, type ProducerConfig } from "./producer/index.ts";
 import type { RetryOptions } from "./retry.ts";
 
@@ -27,20 +27,36 @@ export class Kafka {
   private readonly rootLogger: Logger;
 
   constructor(private readonly config: KafkaConfig) {
-    if (config.ssl || config.sasl) throw new KafkaJSNonRetriableError("ssl and sasl are not supported by this client yet");
+    if (config.ssl || config.sasl)
+      throw new KafkaJSNonRetriableError("ssl and sasl are not supported by this client yet");
     this.rootLogger = createLogger(config.logLevel ?? logLevel.INFO, config.logCreator);
   }
 
   producer(config: ProducerConfig = {}): Producer {
-    return createProducer({ ...config, retry: { ...this.config.retry, ...config.retry }, cluster: this.cluster(config.retry, config.allowAutoTopicCreation), logger: this.rootLogger.namespace("Producer") });
+    return createProducer({
+      ...config,
+      retry: { ...this.config.retry, ...config.retry },
+      cluster: this.cluster(config.retry, config.allowAutoTopicCreation),
+      logger: this.rootLogger.namespace("Producer"),
+    });
   }
 
   consumer(config: ConsumerConfig): Consumer {
-    return createConsumer({ ...config, retry: { ...this.config.retry, ...config.retry }, cluster: this.cluster(config.retry, config.allowAutoTopicCreation), logger: this.rootLogger.namespace("Consumer") });
+    return createConsumer({
+      ...config,
+      retry: { ...this.config.retry, ...config.retry },
+      cluster: this.cluster(config.retry, config.allowAutoTopicCreation),
+      logger: this.rootLogger.namespace("Consumer"),
+    });
   }
 
   admin(config: AdminConfig = {}): Admin {
-    return createAdmin({ ...config, retry: { ...this.config.retry, ...config.retry }, cluster: this.cluster(config.retry, false), logger: this.rootLogger.namespace("Admin") });
+    return createAdmin({
+      ...config,
+      retry: { ...this.config.retry, ...config.retry },
+      cluster: this.cluster(config.retry, false),
+      logger: this.rootLogger.namespace("Admin"),
+    });
   }
 
   logger(): Logger {

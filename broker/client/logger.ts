@@ -25,27 +25,40 @@ export interface Logger {
 
 const labels: Record<number, string> = { 1: "ERROR", 2: "WARN", 4: "INFO", 5: "DEBUG" };
 
-export const defaultLogCreator: logCreator = () => ({ namespace, level, label, log }) => {
-  const line = JSON.stringify({ level: label, ...log, logger: "kafka-client", namespace }, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
-  if (level <= logLevel.WARN) console.error(line);
-  else console.log(line);
-};
+export const defaultLogCreator: logCreator =
+  () =>
+  ({ namespace, level, label, log }) => {
+    const line = JSON.stringify({ level: label, ...log, logger: "kafka-client", namespace }, (_k, v: unknown) =>
+      typeof v === "bigint" ? v.toString() : v,
+    );
+    if (level <= logLevel.WARN) console.error(line);
+    else console.log(line);
+  };
 
 export function createLogger(level: LogLevel = logLevel.INFO, creator: logCreator = defaultLogCreator): Logger {
   const state = { level };
   const write = creator(level);
   const build = (namespace: string, ownLevel?: LogLevel): Logger => {
-    const emit = (entryLevel: LogLevel) => (message: string, extra: object = {}): void => {
-      if (entryLevel > (ownLevel ?? state.level)) return;
-      write({ namespace, level: entryLevel, label: labels[entryLevel]!, log: { timestamp: new Date().toISOString(), message, ...extra } });
-    };
+    const emit =
+      (entryLevel: LogLevel) =>
+      (message: string, extra: object = {}): void => {
+        if (entryLevel > (ownLevel ?? state.level)) return;
+        write({
+          namespace,
+          level: entryLevel,
+          label: labels[entryLevel]!,
+          log: { timestamp: new Date().toISOString(), message, ...extra },
+        });
+      };
     return {
       error: emit(logLevel.ERROR),
       warn: emit(logLevel.WARN),
       info: emit(logLevel.INFO),
       debug: emit(logLevel.DEBUG),
       namespace: (child, childLevel) => build(namespace ? `${namespace}:${child}` : child, childLevel ?? ownLevel),
-      setLogLevel: (newLevel) => { state.level = newLevel; },
+      setLogLevel: (newLevel) => {
+        state.level = newLevel;
+      },
     };
   };
   return build("");

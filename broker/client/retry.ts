@@ -22,7 +22,9 @@ export const defaultRetry: Required<Omit<RetryOptions, "restartOnFailure">> = {
 
 const jitter = (time: number, factor: number): number => Math.ceil(time * (1 - factor + Math.random() * 2 * factor));
 
-export type Retrier = <T>(attempt: (bail: (error: Error) => never, retryCount: number, retryTime: number) => Promise<T>) => Promise<T>;
+export type Retrier = <T>(
+  attempt: (bail: (error: Error) => never, retryCount: number, retryTime: number) => Promise<T>,
+) => Promise<T>;
 
 class Bail extends Error {
   constructor(readonly error: Error) {
@@ -36,11 +38,20 @@ export function createRetrier(options: RetryOptions = {}): Retrier {
     let retryTime = jitter(config.initialRetryTime, config.factor);
     for (let retryCount = 0; ; retryCount++) {
       try {
-        return await attempt((error) => { throw new Bail(error); }, retryCount, retryTime);
+        return await attempt(
+          (error) => {
+            throw new Bail(error);
+          },
+          retryCount,
+          retryTime,
+        );
       } catch (err) {
         if (err instanceof Bail) throw err.error;
         const error = err instanceof Error ? err : new Error(String(err));
-        if (!isRetriable(error)) throw error instanceof KafkaJSNonRetriableError || !(error instanceof KafkaJSError) ? error : new KafkaJSNonRetriableError(error, { cause: error });
+        if (!isRetriable(error))
+          throw error instanceof KafkaJSNonRetriableError || !(error instanceof KafkaJSError)
+            ? error
+            : new KafkaJSNonRetriableError(error, { cause: error });
         if (retryCount >= config.retries) throw new KafkaJSNumberOfRetriesExceeded(error, { retryCount, retryTime });
         await new Promise((resolve) => setTimeout(resolve, retryTime));
         retryTime = Math.min(jitter(retryTime, config.factor) * config.multiplier, config.maxRetryTime);

@@ -60,7 +60,8 @@ export interface InstrumentationEvent<T> {
   payload: T;
 }
 
-export type RemoveInstrumentationEventListener<T> = () => void;
+/** kafkajs names the event in the type parameter; the remover itself takes nothing. */
+export type RemoveInstrumentationEventListener<_EventName> = () => void;
 
 export type ConnectEvent = InstrumentationEvent<null>;
 export type DisconnectEvent = InstrumentationEvent<null>;

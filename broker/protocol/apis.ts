@@ -1,9 +1,9 @@
 // The API table: which request/response schemas serve each key, and the advertised ranges.
 
-import { versionInRange } from "./schema.ts";
-import type { MessageSchema } from "./schema.ts";
-import { SUPPORTED_APIS } from "./supported-versions.ts";
 import * as messages from "./messages/index.ts";
+import type { MessageSchema } from "./schema.ts";
+import { versionInRange } from "./schema.ts";
+import { SUPPORTED_APIS } from "./supported-versions.ts";
 
 export const ApiKeys = {
   Produce: 0,
@@ -48,7 +48,14 @@ function defineApi<Request, Response>(
   const apiKey = ApiKeys[name];
   const supported = SUPPORTED_APIS.find((api) => api.apiKey === apiKey);
   if (supported === undefined || supported.name !== name) throw new Error(`no supported version range for ${name}`);
-  return { apiKey, name, requestSchema, responseSchema, minVersion: supported.minVersion, maxVersion: supported.maxVersion };
+  return {
+    apiKey,
+    name,
+    requestSchema,
+    responseSchema,
+    minVersion: supported.minVersion,
+    maxVersion: supported.maxVersion,
+  };
 }
 
 /** Typed per API, e.g. `Apis.Produce.requestSchema` is a `MessageSchema<ProduceRequest>`. */
@@ -68,12 +75,20 @@ export const Apis = {
   Heartbeat: defineApi("Heartbeat", messages.HeartbeatRequestSchema, messages.HeartbeatResponseSchema),
   LeaveGroup: defineApi("LeaveGroup", messages.LeaveGroupRequestSchema, messages.LeaveGroupResponseSchema),
   SyncGroup: defineApi("SyncGroup", messages.SyncGroupRequestSchema, messages.SyncGroupResponseSchema),
-  DescribeGroups: defineApi("DescribeGroups", messages.DescribeGroupsRequestSchema, messages.DescribeGroupsResponseSchema),
+  DescribeGroups: defineApi(
+    "DescribeGroups",
+    messages.DescribeGroupsRequestSchema,
+    messages.DescribeGroupsResponseSchema,
+  ),
   ListGroups: defineApi("ListGroups", messages.ListGroupsRequestSchema, messages.ListGroupsResponseSchema),
   ApiVersions: defineApi("ApiVersions", messages.ApiVersionsRequestSchema, messages.ApiVersionsResponseSchema),
   CreateTopics: defineApi("CreateTopics", messages.CreateTopicsRequestSchema, messages.CreateTopicsResponseSchema),
   DeleteTopics: defineApi("DeleteTopics", messages.DeleteTopicsRequestSchema, messages.DeleteTopicsResponseSchema),
-  InitProducerId: defineApi("InitProducerId", messages.InitProducerIdRequestSchema, messages.InitProducerIdResponseSchema),
+  InitProducerId: defineApi(
+    "InitProducerId",
+    messages.InitProducerIdRequestSchema,
+    messages.InitProducerIdResponseSchema,
+  ),
   DescribeConfigs: defineApi(
     "DescribeConfigs",
     messages.DescribeConfigsRequestSchema,
@@ -85,6 +100,7 @@ export const Apis = {
     messages.CreatePartitionsResponseSchema,
   ),
   DeleteGroups: defineApi("DeleteGroups", messages.DeleteGroupsRequestSchema, messages.DeleteGroupsResponseSchema),
+// biome-ignore lint/suspicious/noExplicitAny: each entry has its own request and response types
 } as const satisfies Record<ApiName, ApiDefinition<any, any>>;
 
 /** All supported APIs, ordered by key (the order ApiVersions advertises them in). */

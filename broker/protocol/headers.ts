@@ -1,9 +1,9 @@
 // Request/response headers and whole frames (int32 size + header + body).
 
-import { ProtocolDecodeError, Reader, Writer, readTaggedFields, writeTaggedFields } from "./primitives.ts";
-import { decode, encode } from "./schema.ts";
-import { requestHeaderVersion, responseHeaderVersion } from "./apis.ts";
 import type { ApiDefinition } from "./apis.ts";
+import { requestHeaderVersion, responseHeaderVersion } from "./apis.ts";
+import { ProtocolDecodeError, Reader, readTaggedFields, Writer, writeTaggedFields } from "./primitives.ts";
+import { decode, encode } from "./schema.ts";
 
 export interface RequestHeader {
   apiKey: number;

@@ -473,10 +473,7 @@ export function writeTaggedFields(writer: Writer, fields: readonly TaggedField[]
  * Reads a tagged fields section. `readKnown` gets a Reader limited to the field's bytes and
  * returns false for tags it does not know; those are skipped.
  */
-export function readTaggedFields(
-  reader: Reader,
-  readKnown?: (tag: number, fieldReader: Reader) => boolean,
-): void {
+export function readTaggedFields(reader: Reader, readKnown?: (tag: number, fieldReader: Reader) => boolean): void {
   const count = reader.uvarint();
   for (let i = 0; i < count; i++) {
     const tag = reader.uvarint();

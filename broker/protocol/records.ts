@@ -4,8 +4,8 @@
 //   23 lastOffsetDelta int32 | 27 baseTimestamp int64 | 35 maxTimestamp int64 | 43 producerId int64
 //   51 producerEpoch int16 | 53 baseSequence int32 | 57 recordCount int32 | 61 records...
 
-import { crc32c } from "@node-rs/crc32";
 import { gunzipSync, gzipSync } from "node:zlib";
+import { crc32c } from "@node-rs/crc32";
 import { ProtocolDecodeError, Reader, Writer } from "./primitives.ts";
 
 export const BATCH_HEADER_SIZE = 61;
@@ -165,7 +165,11 @@ export function splitBatches(buf: Buffer): BatchLayout {
       }
       return {
         batches,
-        problem: { position, kind: "truncated", message: `only ${remaining} bytes left for a batch header at ${position}` },
+        problem: {
+          position,
+          kind: "truncated",
+          message: `only ${remaining} bytes left for a batch header at ${position}`,
+        },
       };
     }
     const header = readBatchHeader(buf, position);
@@ -173,14 +177,22 @@ export function splitBatches(buf: Buffer): BatchLayout {
     if (header.batchLength < BATCH_HEADER_SIZE - BATCH_LOG_OVERHEAD) {
       return {
         batches,
-        problem: { position, kind: "invalid-length", message: `batch length ${header.batchLength} at ${position} is below the header size` },
+        problem: {
+          position,
+          kind: "invalid-length",
+          message: `batch length ${header.batchLength} at ${position} is below the header size`,
+        },
       };
     }
     const size = batchSize(header);
     if (size > remaining) {
       return {
         batches,
-        problem: { position, kind: "truncated", message: `batch at ${position} needs ${size} bytes, ${remaining} left` },
+        problem: {
+          position,
+          kind: "truncated",
+          message: `batch at ${position} needs ${size} bytes, ${remaining} left`,
+        },
       };
     }
     batches.push({ position, size, header });
@@ -190,7 +202,11 @@ export function splitBatches(buf: Buffer): BatchLayout {
 }
 
 function invalidMagic(position: number, magic: number): BatchLayoutProblem {
-  return { position, kind: "invalid-magic", message: `batch at ${position} has magic ${magic}, only ${CURRENT_MAGIC} is supported` };
+  return {
+    position,
+    kind: "invalid-magic",
+    message: `batch at ${position} has magic ${magic}, only ${CURRENT_MAGIC} is supported`,
+  };
 }
 
 /** Expects a complete batch at `position` (see splitBatches). */
@@ -207,7 +223,10 @@ export function crcIsValid(buf: Buffer, position: number): boolean {
  */
 export function computeBatchCrc(buf: Buffer, position = 0): number {
   const end = position + batchSize(readBatchHeader(buf, position));
-  if (end > buf.length) throw new ProtocolDecodeError(`record batch at ${position} needs ${end - position} bytes, ${buf.length - position} left`);
+  if (end > buf.length)
+    throw new ProtocolDecodeError(
+      `record batch at ${position} needs ${end - position} bytes, ${buf.length - position} left`,
+    );
   return crcOfRange(buf, position, end);
 }
 
@@ -300,14 +319,22 @@ function writeRecord(writer: Writer, record: RecordInput, timestampDelta: bigint
   const valueLength = record.value === null ? -1 : record.value.length;
   const headers = record.headers ?? [];
   let bodySize =
-    1 + varlongSize(timestampDelta) + varintSize(offsetDelta) +
-    varintSize(keyLength) + Math.max(keyLength, 0) +
-    varintSize(valueLength) + Math.max(valueLength, 0) +
+    1 +
+    varlongSize(timestampDelta) +
+    varintSize(offsetDelta) +
+    varintSize(keyLength) +
+    Math.max(keyLength, 0) +
+    varintSize(valueLength) +
+    Math.max(valueLength, 0) +
     varintSize(headers.length);
   const headerKeyLengths = headers.map((header) => Buffer.byteLength(header.key, "utf8"));
   headers.forEach((header, i) => {
     const headerValueLength = header.value === null ? -1 : header.value.length;
-    bodySize += varintSize(headerKeyLengths[i]!) + headerKeyLengths[i]! + varintSize(headerValueLength) + Math.max(headerValueLength, 0);
+    bodySize +=
+      varintSize(headerKeyLengths[i]!) +
+      headerKeyLengths[i]! +
+      varintSize(headerValueLength) +
+      Math.max(headerValueLength, 0);
   });
 
   writer.varint(bodySize).int8(0).varlong(timestampDelta).varint(offsetDelta);
@@ -369,7 +396,9 @@ export function decodeRecordBatch(buf: Buffer, position: number): DecodedRecordB
     try {
       recordsSection = gunzipSync(recordsSection);
     } catch (error) {
-      throw new ProtocolDecodeError(`gzip record batch at ${position} does not decompress: ${(error as Error).message}`);
+      throw new ProtocolDecodeError(
+        `gzip record batch at ${position} does not decompress: ${(error as Error).message}`,
+      );
     }
   } else if (codec !== CompressionCodec.None) {
     throw new Error(`record batch compression ${compressionName(codec)} is not supported (only none and gzip)`);
@@ -389,11 +418,16 @@ export interface RecordWithRange extends DecodedRecord {
  * Stricter than decodeRecordBatch: every record must be exactly as long as its length prefix
  * says, no byte may follow the last record, and a length below −1 is an error, not a null.
  */
-export function decodeRecordsWithRanges(buf: Buffer, position: number): { header: RecordBatchHeader; records: RecordWithRange[] } {
+export function decodeRecordsWithRanges(
+  buf: Buffer,
+  position: number,
+): { header: RecordBatchHeader; records: RecordWithRange[] } {
   const header = readCompleteBatchHeader(buf, position);
   const codec = compressionCodecOf(header.attributes);
   if (codec !== CompressionCodec.None) {
-    throw new ProtocolDecodeError(`record batch at ${position} is ${compressionName(codec)}-compressed: its records have no byte ranges`);
+    throw new ProtocolDecodeError(
+      `record batch at ${position} is ${compressionName(codec)}-compressed: its records have no byte ranges`,
+    );
   }
   const sectionStart = position + BATCH_HEADER_SIZE;
   const recordsSection = buf.subarray(sectionStart, position + batchSize(header));
@@ -449,7 +483,9 @@ function readRecords<T>(
       headers.push({ key: headerKey.toString("utf8"), value: readVarintBytes(recordReader, strict) });
     }
     if (strict && recordReader.remaining !== 0) {
-      throw new ProtocolDecodeError(`record ${i} is ${length} bytes long but its fields take ${length - recordReader.remaining}`);
+      throw new ProtocolDecodeError(
+        `record ${i} is ${length} bytes long but its fields take ${length - recordReader.remaining}`,
+      );
     }
     const record: DecodedRecord = {
       offset: header.baseOffset + BigInt(offsetDelta),
@@ -463,7 +499,9 @@ function readRecords<T>(
     records.push(build(record, start, reader.offset));
   }
   if (strict && reader.remaining !== 0) {
-    throw new ProtocolDecodeError(`${reader.remaining} bytes follow the last of the batch's ${header.recordCount} records`);
+    throw new ProtocolDecodeError(
+      `${reader.remaining} bytes follow the last of the batch's ${header.recordCount} records`,
+    );
   }
   return records;
 }

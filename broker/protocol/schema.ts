@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: compiled codecs read and write values of every message shape
 // Schema-driven codec: one schema per message (mirroring Kafka's JSON message specs) from
 // which the encoder and decoder of every version derive. A schema+version pair is compiled
 // once into closures and cached, because Produce and Fetch go through here on every request.
@@ -155,7 +156,9 @@ function compileStruct(fields: readonly FieldSchema[], context: CompileContext):
     const present = versionInRange(field.versions, context.version);
     const fieldContext: CompileContext = {
       version: context.version,
-      flexible: context.flexible && (field.flexibleVersions === undefined || versionInRange(field.flexibleVersions, context.version)),
+      flexible:
+        context.flexible &&
+        (field.flexibleVersions === undefined || versionInRange(field.flexibleVersions, context.version)),
       path: `${context.path}.${field.name}`,
     };
     const compiled = compileField(field, fieldContext);

@@ -2,11 +2,11 @@
 // the committed offsets from __consumer_offsets, then serves the Kafka protocol on TCP. Also runs
 // the periodic log work: retention, compaction and time-based flushing.
 import { createServer, type Server, type Socket } from "node:net";
-import { nodeFileSystem, type FileSystem } from "../storage/file-system.ts";
 import { compactLog } from "../storage/cleaner.ts";
+import { type FileSystem, nodeFileSystem } from "../storage/file-system.ts";
 import type { BrokerState } from "./broker-state.ts";
 import { ClusterMetadata } from "./cluster.ts";
-import { brokerNumber, type BrokerConfig } from "./config.ts";
+import { type BrokerConfig, brokerNumber } from "./config.ts";
 import { Connection } from "./connection.ts";
 import { GroupCoordinator } from "./groups/coordinator.ts";
 import { CONSUMER_OFFSETS_TOPIC } from "./groups/offsets.ts";
@@ -43,12 +43,22 @@ export class Broker {
     });
 
     // The advertised address must be the bound one, so --port 0 works for clients too.
-    const cluster = ClusterMetadata.open(this.config.dataDir, { nodeId: this.config.nodeId, host: address.host, port: address.port, rack: null });
+    const cluster = ClusterMetadata.open(this.config.dataDir, {
+      nodeId: this.config.nodeId,
+      host: address.host,
+      port: address.port,
+      rack: null,
+    });
     const topics = new TopicManager(this.config, cluster, this.fs, this.log);
     topics.openAll();
     const offsetsPartitions = brokerNumber(this.config, "offsets.topic.num.partitions");
     if (!cluster.topic(CONSUMER_OFFSETS_TOPIC)) {
-      topics.create(CONSUMER_OFFSETS_TOPIC, offsetsPartitions, { "cleanup.policy": "compact", "segment.bytes": String(100 * 1024 * 1024) }, true);
+      topics.create(
+        CONSUMER_OFFSETS_TOPIC,
+        offsetsPartitions,
+        { "cleanup.policy": "compact", "segment.bytes": String(100 * 1024 * 1024) },
+        true,
+      );
     }
     const groups = new GroupCoordinator({
       offsetsLog: new ConsumerOffsetsLog(topics),
@@ -75,7 +85,11 @@ export class Broker {
       socket.on("close", () => this.connections.delete(connection));
     });
     this.schedulePeriodicWork(state);
-    this.log.info("broker started", { nodeId: this.config.nodeId, dataDir: this.config.dataDir, topics: cluster.topicNames().length });
+    this.log.info("broker started", {
+      nodeId: this.config.nodeId,
+      dataDir: this.config.dataDir,
+      topics: cluster.topicNames().length,
+    });
     return address;
   }
 
@@ -109,7 +123,12 @@ export class Broker {
     every(brokerNumber(this.config, "log.retention.check.interval.ms"), () => {
       for (const partition of state.topics.allPartitions()) {
         const { deletedSegments } = partition.log.applyRetention();
-        if (deletedSegments > 0) this.log.info("retention deleted segments", { topic: partition.topic, partition: partition.index, deletedSegments });
+        if (deletedSegments > 0)
+          this.log.info("retention deleted segments", {
+            topic: partition.topic,
+            partition: partition.index,
+            deletedSegments,
+          });
       }
     });
     every(brokerNumber(this.config, "log.cleaner.backoff.ms"), () => {

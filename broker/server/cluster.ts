@@ -38,7 +38,13 @@ export interface TopicState {
 interface PersistedMetadata {
   clusterId: string;
   nextProducerId: string;
-  topics: { name: string; topicId: string; isInternal: boolean; partitions: PartitionState[]; configs: Record<string, string> }[];
+  topics: {
+    name: string;
+    topicId: string;
+    isInternal: boolean;
+    partitions: PartitionState[];
+    configs: Record<string, string>;
+  }[];
 }
 
 const producerIdBlock = 1000n;
@@ -52,7 +58,11 @@ export class ClusterMetadata {
   private nextProducerId: bigint;
   private producerIdBlockEnd: bigint;
 
-  private constructor(private readonly file: string, self: BrokerNode, persisted: PersistedMetadata | null) {
+  private constructor(
+    private readonly file: string,
+    self: BrokerNode,
+    persisted: PersistedMetadata | null,
+  ) {
     this.brokers = [self];
     this.controllerId = self.nodeId;
     this.clusterId = persisted?.clusterId ?? randomBytes(16).toString("base64url").slice(0, 22);
@@ -120,7 +130,13 @@ export class ClusterMetadata {
   private appendPartitions(topic: TopicState, count: number): void {
     const self = this.self.nodeId;
     for (let i = 0; i < count; i++) {
-      topic.partitions.push({ partition: topic.partitions.length, leader: self, leaderEpoch: 0, replicas: [self], isr: [self] });
+      topic.partitions.push({
+        partition: topic.partitions.length,
+        leader: self,
+        leaderEpoch: 0,
+        replicas: [self],
+        isr: [self],
+      });
     }
   }
 

@@ -64,7 +64,12 @@ export function brokerNumber(config: BrokerConfig, key: string): number {
 export function validateProps(props: Map<string, string>): void {
   for (const [key, value] of props) {
     if (!(key in brokerDefaults)) throw new ConfigError(`unknown config ${key}`);
-    if (brokerDefaults[key] !== "true" && brokerDefaults[key] !== "false" && /^-?\d+$/.test(brokerDefaults[key]!) && !/^-?\d+$/.test(value)) {
+    if (
+      brokerDefaults[key] !== "true" &&
+      brokerDefaults[key] !== "false" &&
+      /^-?\d+$/.test(brokerDefaults[key]!) &&
+      !/^-?\d+$/.test(value)
+    ) {
       throw new ConfigError(`config ${key} must be an integer, got "${value}"`);
     }
   }
@@ -83,14 +88,23 @@ export function parseArgs(argv: string[]): BrokerConfig {
     const integer = (min: number, max: number): number => {
       const raw = value();
       const n = Number(raw);
-      if (!/^\d+$/.test(raw) || n < min || n > max) throw new ConfigError(`${flag} must be an integer from ${min} to ${max}, got "${raw}"`);
+      if (!/^\d+$/.test(raw) || n < min || n > max)
+        throw new ConfigError(`${flag} must be an integer from ${min} to ${max}, got "${raw}"`);
       return n;
     };
     switch (flag) {
-      case "--port": config.port = integer(0, 65535); break;
-      case "--host": config.host = value(); break;
-      case "--node-id": config.nodeId = integer(0, 2 ** 31 - 1); break;
-      case "--data-dir": config.dataDir = value(); break;
+      case "--port":
+        config.port = integer(0, 65535);
+        break;
+      case "--host":
+        config.host = value();
+        break;
+      case "--node-id":
+        config.nodeId = integer(0, 2 ** 31 - 1);
+        break;
+      case "--data-dir":
+        config.dataDir = value();
+        break;
       case "--config": {
         const pair = value();
         const eq = pair.indexOf("=");
@@ -98,7 +112,10 @@ export function parseArgs(argv: string[]): BrokerConfig {
         config.props.set(pair.slice(0, eq).trim(), pair.slice(eq + 1).trim());
         break;
       }
-      default: throw new ConfigError(`unknown option ${flag} (options: --port, --host, --node-id, --data-dir, --config key=value)`);
+      default:
+        throw new ConfigError(
+          `unknown option ${flag} (options: --port, --host, --node-id, --data-dir, --config key=value)`,
+        );
     }
   }
   validateProps(config.props);

@@ -40,7 +40,9 @@ export class Connection {
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
     socket.on("drain", () => socket.resume());
     socket.on("error", () => this.close());
-    socket.on("close", () => { this.closed = true; });
+    socket.on("close", () => {
+      this.closed = true;
+    });
   }
 
   get isClosed(): boolean {
@@ -63,7 +65,11 @@ export class Connection {
     while (!this.closed && this.bufferedBytes >= 4) {
       const size = this.peekInt32();
       if (size < 0 || size > this.maxRequestBytes) {
-        this.log.warn("closing connection: frame size out of bounds", { remote: this.remote, size, max: this.maxRequestBytes });
+        this.log.warn("closing connection: frame size out of bounds", {
+          remote: this.remote,
+          size,
+          max: this.maxRequestBytes,
+        });
         this.close();
         return;
       }
@@ -84,7 +90,10 @@ export class Connection {
       return;
     }
     if (result instanceof Promise) {
-      result.then((frameOut) => this.complete(slot, frameOut), (err) => this.fail(err));
+      result.then(
+        (frameOut) => this.complete(slot, frameOut),
+        (err) => this.fail(err),
+      );
     } else {
       this.complete(slot, result);
     }

@@ -12,12 +12,17 @@ export interface Logger {
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
-export function createLogger(minLevel: LogLevel = "info", write: (line: string) => void = (l) => process.stderr.write(l)): Logger {
-  const emit = (level: LogLevel) => (message: string, fields?: Record<string, unknown>): void => {
-    if (rank[level] < rank[minLevel]) return;
-    const entry = { time: new Date().toISOString(), level, message, ...fields };
-    write(JSON.stringify(entry, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v)) + "\n");
-  };
+export function createLogger(
+  minLevel: LogLevel = "info",
+  write: (line: string) => void = (l) => process.stderr.write(l),
+): Logger {
+  const emit =
+    (level: LogLevel) =>
+    (message: string, fields?: Record<string, unknown>): void => {
+      if (rank[level] < rank[minLevel]) return;
+      const entry = { time: new Date().toISOString(), level, message, ...fields };
+      write(`${JSON.stringify(entry, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v))}\n`);
+    };
   return { debug: emit("debug"), info: emit("info"), warn: emit("warn"), error: emit("error") };
 }
 

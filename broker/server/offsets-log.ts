@@ -3,8 +3,8 @@
 // back from the files in offset order.
 import { decodeRecordBatch, encodeRecordBatch } from "../protocol/records.ts";
 import type { OffsetsLog, OffsetsLogRecord } from "./groups/offsets.ts";
-import type { TopicManager } from "./topics.ts";
 import { CONSUMER_OFFSETS_TOPIC } from "./groups/offsets.ts";
+import type { TopicManager } from "./topics.ts";
 
 export class ConsumerOffsetsLog implements OffsetsLog {
   constructor(private readonly topics: TopicManager) {}

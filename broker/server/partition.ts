@@ -5,7 +5,7 @@
 // is synchronous (validate → check sequence → append → notify), so one produce can never
 // interleave with another on the same partition: the event loop is the serial queue.
 import { ErrorCode } from "../protocol/errors.ts";
-import { crcIsValid, CURRENT_MAGIC, decodeRecordBatch, splitBatches } from "../protocol/records.ts";
+import { CURRENT_MAGIC, crcIsValid, decodeRecordBatch, splitBatches } from "../protocol/records.ts";
 import type { PartitionLog } from "../storage/partition-log.ts";
 import { ProducerStateTable } from "./producer-state.ts";
 
@@ -16,7 +16,12 @@ export interface ProduceOutcome {
   logAppendTime: bigint;
 }
 
-const rejected = (errorCode: number, errorMessage: string): ProduceOutcome => ({ errorCode, errorMessage, baseOffset: -1n, logAppendTime: -1n });
+const rejected = (errorCode: number, errorMessage: string): ProduceOutcome => ({
+  errorCode,
+  errorMessage,
+  baseOffset: -1n,
+  logAppendTime: -1n,
+});
 
 export class Partition {
   readonly producers = new ProducerStateTable();
@@ -47,13 +52,18 @@ export class Partition {
     if (!records || records.length === 0) return rejected(ErrorCode.CORRUPT_MESSAGE, "no record batch in the request");
     const layout = splitBatches(records);
     if (layout.problem) {
-      const code = layout.problem.kind === "invalid-magic" ? ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT : ErrorCode.CORRUPT_MESSAGE;
+      const code =
+        layout.problem.kind === "invalid-magic" ? ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT : ErrorCode.CORRUPT_MESSAGE;
       return rejected(code, layout.problem.message);
     }
     for (const batch of layout.batches) {
-      if (batch.header.magic !== CURRENT_MAGIC) return rejected(ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT, "only record batches of magic 2 are accepted");
+      if (batch.header.magic !== CURRENT_MAGIC)
+        return rejected(ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT, "only record batches of magic 2 are accepted");
       if (batch.size > this.maxMessageBytes) {
-        return rejected(ErrorCode.MESSAGE_TOO_LARGE, `batch of ${batch.size} bytes exceeds max.message.bytes ${this.maxMessageBytes}`);
+        return rejected(
+          ErrorCode.MESSAGE_TOO_LARGE,
+          `batch of ${batch.size} bytes exceeds max.message.bytes ${this.maxMessageBytes}`,
+        );
       }
       if (!crcIsValid(records, batch.position)) return rejected(ErrorCode.CORRUPT_MESSAGE, "record batch CRC mismatch");
     }
@@ -69,7 +79,8 @@ export class Partition {
     let first: bigint | null = null;
     for (const batch of layout.batches) {
       const check = this.producers.check(batch.header);
-      if (check.kind === "error") return rejected(ErrorCode[check.errorCode], `${check.errorCode} for producer ${batch.header.producerId}`);
+      if (check.kind === "error")
+        return rejected(ErrorCode[check.errorCode], `${check.errorCode} for producer ${batch.header.producerId}`);
       if (check.kind === "duplicate") {
         first ??= check.baseOffset;
         continue;
@@ -93,7 +104,8 @@ export class Partition {
     if (read.kind !== "records" || read.size === 0) return null;
     const stored = read.chunks.length === 1 ? read.chunks[0]! : Buffer.concat(read.chunks);
     for (const record of decodeRecordBatch(stored, 0).records) {
-      if (record.timestamp >= timestamp && record.offset >= found.offset) return { offset: record.offset, timestamp: record.timestamp };
+      if (record.timestamp >= timestamp && record.offset >= found.offset)
+        return { offset: record.offset, timestamp: record.timestamp };
     }
     return null;
   }

@@ -50,11 +50,15 @@ export class ProducerStateTable {
     if (batch.producerId === noProducerId) return { kind: "append" };
     const entry = this.producers.get(batch.producerId);
     if (!entry) {
-      return batch.baseSequence === 0 ? { kind: "append" } : { kind: "error", errorCode: "OUT_OF_ORDER_SEQUENCE_NUMBER" };
+      return batch.baseSequence === 0
+        ? { kind: "append" }
+        : { kind: "error", errorCode: "OUT_OF_ORDER_SEQUENCE_NUMBER" };
     }
     if (batch.producerEpoch < entry.epoch) return { kind: "error", errorCode: "INVALID_PRODUCER_EPOCH" };
     if (batch.producerEpoch > entry.epoch) {
-      return batch.baseSequence === 0 ? { kind: "append" } : { kind: "error", errorCode: "OUT_OF_ORDER_SEQUENCE_NUMBER" };
+      return batch.baseSequence === 0
+        ? { kind: "append" }
+        : { kind: "error", errorCode: "OUT_OF_ORDER_SEQUENCE_NUMBER" };
     }
     const lastSequence = lastSequenceOf(batch);
     const seen = entry.batches.find((b) => b.firstSequence === batch.baseSequence && b.lastSequence === lastSequence);

@@ -1,12 +1,12 @@
 // Turns one request frame into one response frame: reads the header, checks the API and version,
 // decodes the body with the API's schema for that version, runs its handler, and encodes the
 // answer with the matching response header.
-import { apiByKey, ApiKeys, Apis, isSupportedVersion } from "../protocol/apis.ts";
+import { ApiKeys, Apis, apiByKey, isSupportedVersion } from "../protocol/apis.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { encodeResponse, peekApiKeyAndVersion, readRequestHeader } from "../protocol/headers.ts";
 import { decode } from "../protocol/schema.ts";
 import type { BrokerState } from "./broker-state.ts";
-import { DropConnection, type Connection, type FrameHandler, type ResponseFrame } from "./connection.ts";
+import { type Connection, DropConnection, type FrameHandler, type ResponseFrame } from "./connection.ts";
 import { supportedApiVersions } from "./handlers/18-api-versions.ts";
 import { handlersByKey } from "./handlers/index.ts";
 
@@ -22,13 +22,20 @@ export function createRequestRouter(broker: BrokerState): FrameHandler {
     if (!isSupportedVersion(apiKey, apiVersion)) {
       // Clients probe ApiVersions with their newest version and step down on error 35, reading
       // the answer in the v0 layout; any other unsupported version is a client bug.
-      if (apiKey !== ApiKeys.ApiVersions) throw new DropConnection(`unsupported version ${apiVersion} of api ${api.name}`);
-      return encodeResponse(Apis.ApiVersions, 0, header.correlationId, supportedApiVersions(ErrorCode.UNSUPPORTED_VERSION));
+      if (apiKey !== ApiKeys.ApiVersions)
+        throw new DropConnection(`unsupported version ${apiVersion} of api ${api.name}`);
+      return encodeResponse(
+        Apis.ApiVersions,
+        0,
+        header.correlationId,
+        supportedApiVersions(ErrorCode.UNSUPPORTED_VERSION),
+      );
     }
 
     const request = decode(api.requestSchema, apiVersion, bodyReader);
     const context = { broker, apiVersion, clientId: header.clientId ?? "", clientHost: connection.clientHost };
-    const respond = (body: unknown): ResponseFrame => (body === null ? null : encodeResponse(api, apiVersion, header.correlationId, body));
+    const respond = (body: unknown): ResponseFrame =>
+      body === null ? null : encodeResponse(api, apiVersion, header.correlationId, body);
     const result = handler.handle(request, context);
     return result instanceof Promise ? result.then(respond) : respond(result);
   };

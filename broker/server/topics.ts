@@ -7,9 +7,9 @@
 import { join } from "node:path";
 import { ErrorCode } from "../protocol/errors.ts";
 import type { FileSystem } from "../storage/file-system.ts";
-import { NEVER, PartitionLog, type LogConfig } from "../storage/partition-log.ts";
+import { type LogConfig, NEVER, PartitionLog } from "../storage/partition-log.ts";
 import type { ClusterMetadata, TopicState } from "./cluster.ts";
-import { brokerProp, topicConfigDefaults, type BrokerConfig } from "./config.ts";
+import { type BrokerConfig, brokerProp, topicConfigDefaults } from "./config.ts";
 import type { Logger } from "./logger.ts";
 import { Partition } from "./partition.ts";
 
@@ -22,16 +22,25 @@ const legalTopicName = /^[a-zA-Z0-9._-]+$/;
 const maxTopicNameLength = 249;
 
 export function validateTopicName(name: string): TopicError | null {
-  if (name.length === 0 || name === "." || name === "..") return { errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, errorMessage: `topic name "${name}" is illegal` };
-  if (name.length > maxTopicNameLength) return { errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, errorMessage: `topic name is longer than ${maxTopicNameLength} characters` };
-  if (!legalTopicName.test(name)) return { errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, errorMessage: `topic name "${name}" may contain only ASCII letters, digits, '.', '_' and '-'` };
+  if (name.length === 0 || name === "." || name === "..")
+    return { errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, errorMessage: `topic name "${name}" is illegal` };
+  if (name.length > maxTopicNameLength)
+    return {
+      errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION,
+      errorMessage: `topic name is longer than ${maxTopicNameLength} characters`,
+    };
+  if (!legalTopicName.test(name))
+    return {
+      errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION,
+      errorMessage: `topic name "${name}" may contain only ASCII letters, digits, '.', '_' and '-'`,
+    };
   return null;
 }
 
 /** Kafka writes "never" as Long.MAX_VALUE; the log takes anything past NEVER as never. */
 function msOrNever(value: string): number {
   const n = Number(value);
-  return n >= NEVER ? NEVER : n;
+  return Math.min(n , NEVER);
 }
 
 export class TopicManager {
@@ -47,7 +56,10 @@ export class TopicManager {
   /** Opens (and recovers) the logs of every known topic. */
   openAll(): void {
     for (const topic of this.cluster.allTopics()) {
-      this.partitions.set(topic.name, topic.partitions.map((p) => this.openPartition(topic, p.partition)));
+      this.partitions.set(
+        topic.name,
+        topic.partitions.map((p) => this.openPartition(topic, p.partition)),
+      );
     }
   }
 
@@ -70,11 +82,19 @@ export class TopicManager {
 
   validateConfigs(configs: Record<string, string | null>): TopicError | null {
     for (const [name, value] of Object.entries(configs)) {
-      if (!(name in topicConfigDefaults)) return { errorCode: ErrorCode.INVALID_CONFIG, errorMessage: `unknown topic config ${name}` };
+      if (!(name in topicConfigDefaults))
+        return { errorCode: ErrorCode.INVALID_CONFIG, errorMessage: `unknown topic config ${name}` };
       if (name === "cleanup.policy") {
-        if (value !== "delete" && value !== "compact") return { errorCode: ErrorCode.INVALID_CONFIG, errorMessage: `cleanup.policy must be delete or compact, got ${value}` };
+        if (value !== "delete" && value !== "compact")
+          return {
+            errorCode: ErrorCode.INVALID_CONFIG,
+            errorMessage: `cleanup.policy must be delete or compact, got ${value}`,
+          };
       } else if (value === null || !/^-?\d+$/.test(value)) {
-        return { errorCode: ErrorCode.INVALID_CONFIG, errorMessage: `topic config ${name} must be an integer, got ${value}` };
+        return {
+          errorCode: ErrorCode.INVALID_CONFIG,
+          errorMessage: `topic config ${name} must be an integer, got ${value}`,
+        };
       }
     }
     return null;
@@ -84,16 +104,23 @@ export class TopicManager {
   checkCreate(name: string, partitionCount: number, configs: Record<string, string | null>): TopicError | null {
     const invalidName = validateTopicName(name);
     if (invalidName) return invalidName;
-    if (this.cluster.topic(name)) return { errorCode: ErrorCode.TOPIC_ALREADY_EXISTS, errorMessage: `topic ${name} already exists` };
+    if (this.cluster.topic(name))
+      return { errorCode: ErrorCode.TOPIC_ALREADY_EXISTS, errorMessage: `topic ${name} already exists` };
     if (!Number.isInteger(partitionCount) || partitionCount < 1) {
-      return { errorCode: ErrorCode.INVALID_PARTITIONS, errorMessage: `number of partitions must be at least 1, got ${partitionCount}` };
+      return {
+        errorCode: ErrorCode.INVALID_PARTITIONS,
+        errorMessage: `number of partitions must be at least 1, got ${partitionCount}`,
+      };
     }
     return this.validateConfigs(configs);
   }
 
   create(name: string, partitionCount: number, configs: Record<string, string>, isInternal = false): TopicState {
     const topic = this.cluster.addTopic(name, partitionCount, configs, isInternal);
-    this.partitions.set(name, topic.partitions.map((p) => this.openPartition(topic, p.partition)));
+    this.partitions.set(
+      name,
+      topic.partitions.map((p) => this.openPartition(topic, p.partition)),
+    );
     this.log.info("topic created", { topic: name, partitions: partitionCount, configs });
     return topic;
   }
@@ -112,7 +139,8 @@ export class TopicManager {
 
   checkGrow(name: string, count: number): TopicError | null {
     const topic = this.cluster.topic(name);
-    if (!topic) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `topic ${name} does not exist` };
+    if (!topic)
+      return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `topic ${name} does not exist` };
     const current = topic.partitions.length;
     if (count < current) {
       return {
@@ -120,7 +148,11 @@ export class TopicManager {
         errorMessage: `topic ${name} has ${current} partitions; it cannot shrink to ${count}: partitions can only be added, never removed`,
       };
     }
-    if (count === current) return { errorCode: ErrorCode.INVALID_PARTITIONS, errorMessage: `topic ${name} already has ${current} partitions` };
+    if (count === current)
+      return {
+        errorCode: ErrorCode.INVALID_PARTITIONS,
+        errorMessage: `topic ${name} already has ${current} partitions`,
+      };
     return null;
   }
 
@@ -163,7 +195,12 @@ export class TopicManager {
     const log = PartitionLog.open(this.fs, dir, this.logConfigOf(topic));
     for (const recovery of log.recoveries) {
       if (recovery.truncatedBytes > 0) {
-        this.log.warn("recovered a torn log tail", { topic: topic.name, partition: index, segment: recovery.baseOffset, truncatedBytes: recovery.truncatedBytes });
+        this.log.warn("recovered a torn log tail", {
+          topic: topic.name,
+          partition: index,
+          segment: recovery.baseOffset,
+          truncatedBytes: recovery.truncatedBytes,
+        });
       }
     }
     return new Partition(topic.name, index, log, Number(this.topicConfig(topic, "max.message.bytes")));

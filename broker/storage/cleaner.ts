@@ -10,6 +10,7 @@
 // Segment.replace).
 
 import { ProtocolDecodeError } from "../protocol/primitives.ts";
+import type { RecordWithRange } from "../protocol/records.ts";
 import {
   BATCH_HEADER_SIZE,
   BATCH_LOG_OVERHEAD,
@@ -21,7 +22,6 @@ import {
   isControlBatch,
   isTransactionalBatch,
 } from "../protocol/records.ts";
-import type { RecordWithRange } from "../protocol/records.ts";
 import type { PartitionLog } from "./partition-log.ts";
 import type { Segment, StoredBatch } from "./segment.ts";
 
@@ -40,7 +40,8 @@ export interface CleanerResult {
 
 /** Compacts the sealed segments of `log`; see the top of this file. */
 export function compactLog(log: PartitionLog, options: CleanerOptions = {}): CleanerResult {
-  if (log.config.cleanupPolicy !== "compact") throw new Error(`log ${log.dir} is not compacted (cleanupPolicy ${log.config.cleanupPolicy})`);
+  if (log.config.cleanupPolicy !== "compact")
+    throw new Error(`log ${log.dir} is not compacted (cleanupPolicy ${log.config.cleanupPolicy})`);
   const now = options.now ?? Date.now();
   const deleteRetentionMs = options.deleteRetentionMs ?? 0;
   const sealed = log.sealedSegments();
@@ -61,7 +62,10 @@ export function compactLog(log: PartitionLog, options: CleanerOptions = {}): Cle
   return result;
 }
 
-type BatchVerdict = { kind: "keep" } | { kind: "drop"; removedRecords: number } | { kind: "rewrite"; bytes: Buffer; removedRecords: number };
+type BatchVerdict =
+  | { kind: "keep" }
+  | { kind: "drop"; removedRecords: number }
+  | { kind: "rewrite"; bytes: Buffer; removedRecords: number };
 
 /**
  * The records the cleaner may filter, or null for a batch it must copy unchanged: compressed,
@@ -84,7 +88,10 @@ function filterableRecords(batch: StoredBatch): RecordWithRange[] | null {
   }
 }
 
-function buildLatestOffsetMap(segments: readonly Segment[]): { latestOffsetByKey: Map<string, bigint>; sawOpaqueBatch: boolean } {
+function buildLatestOffsetMap(segments: readonly Segment[]): {
+  latestOffsetByKey: Map<string, bigint>;
+  sawOpaqueBatch: boolean;
+} {
   const latestOffsetByKey = new Map<string, bigint>();
   let sawOpaqueBatch = false;
   for (const segment of segments) {
@@ -107,7 +114,11 @@ function keyOf(key: Buffer): string {
   return key.toString("latin1");
 }
 
-function filterBatch(batch: StoredBatch, latestOffsetByKey: Map<string, bigint>, dropTombstones: boolean): BatchVerdict {
+function filterBatch(
+  batch: StoredBatch,
+  latestOffsetByKey: Map<string, bigint>,
+  dropTombstones: boolean,
+): BatchVerdict {
   const records = filterableRecords(batch);
   if (records === null) return { kind: "keep" };
   // Records without a key cannot be superseded, so they are kept.

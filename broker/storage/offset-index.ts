@@ -4,8 +4,8 @@
 // the batch holding any offset ≥ o is at p or after it.
 
 import type { FileHandle } from "./file-system.ts";
-import { SegmentIndex } from "./index-file.ts";
 import type { EntryCodec, RelativeOffsetEntry } from "./index-file.ts";
+import { SegmentIndex } from "./index-file.ts";
 
 export const OFFSET_INDEX_ENTRY_SIZE = 8;
 

@@ -6,21 +6,21 @@
 // their 20-digit zero-padded base offset. Only the last (active) segment is appended to.
 
 import { join } from "node:path";
-import { BATCH_HEADER_SIZE, splitBatches, writeBaseOffset, writePartitionLeaderEpoch } from "../protocol/records.ts";
 import type { BatchLocation } from "../protocol/records.ts";
+import { BATCH_HEADER_SIZE, splitBatches, writeBaseOffset, writePartitionLeaderEpoch } from "../protocol/records.ts";
 import type { FileSystem } from "./file-system.ts";
+import type { RecoveryResult, SegmentOptions, StoredBatch } from "./segment.ts";
 import {
   CLEANED_FILE_SUFFIX,
   INDEX_FILE_SUFFIX,
   LOG_FILE_SUFFIX,
   MAX_RELATIVE_OFFSET,
   NO_TIMESTAMP,
-  Segment,
-  TIME_INDEX_FILE_SUFFIX,
   parseLogFileName,
+  Segment,
   segmentFileName,
+  TIME_INDEX_FILE_SUFFIX,
 } from "./segment.ts";
-import type { RecoveryResult, SegmentOptions, StoredBatch } from "./segment.ts";
 
 export type CleanupPolicy = "delete" | "compact";
 
@@ -130,7 +130,12 @@ export class PartitionLog {
    * the active segment, and any segment whose indexes are missing or inconsistent, is scanned
    * and cut at its last whole valid batch, so after a crash writes continue from there.
    */
-  static open(fs: FileSystem, dir: string, config: Partial<LogConfig> = {}, clock: () => number = Date.now): PartitionLog {
+  static open(
+    fs: FileSystem,
+    dir: string,
+    config: Partial<LogConfig> = {},
+    clock: () => number = Date.now,
+  ): PartitionLog {
     const resolved = Object.freeze({ ...defaultLogConfig, ...config });
     validateConfig(resolved);
     fs.mkdirp(dir);
@@ -231,7 +236,10 @@ export class PartitionLog {
       this.#active.append(records, baseOffset, lastOffset, maxTimestamp);
       this.#unflushedMessages += recordCount;
       this.#hasUnflushedData = true;
-      if (this.#unflushedMessages >= this.config.flushIntervalMessages || now - this.#lastFlushTimeMs >= this.config.flushIntervalMs) {
+      if (
+        this.#unflushedMessages >= this.config.flushIntervalMessages ||
+        now - this.#lastFlushTimeMs >= this.config.flushIntervalMs
+      ) {
         this.#flushActive(now);
       }
     });
@@ -246,7 +254,12 @@ export class PartitionLog {
    * larger than `maxBytes`. Batches holding offsets ≥ `upperBoundOffset` (default: the log end;
    * pass the high watermark for consumers) are left out.
    */
-  read(fetchOffset: bigint, maxBytes: number, minOneBatch = true, upperBoundOffset: bigint = this.logEndOffset): ReadResult {
+  read(
+    fetchOffset: bigint,
+    maxBytes: number,
+    minOneBatch = true,
+    upperBoundOffset: bigint = this.logEndOffset,
+  ): ReadResult {
     if (fetchOffset < this.#logStartOffset || fetchOffset > this.logEndOffset) {
       return { kind: "offset-out-of-range", logStartOffset: this.#logStartOffset, logEndOffset: this.logEndOffset };
     }
@@ -256,7 +269,12 @@ export class PartitionLog {
     for (let i = this.#segmentIndexFor(fetchOffset); i < this.#segments.length; i++) {
       const segment = this.#segments[i]!;
       if (segment.baseOffset > startOffset) startOffset = segment.baseOffset;
-      const { data, stoppedBy } = segment.read(startOffset, maxBytes - size, minOneBatch && size === 0, upperBoundOffset);
+      const { data, stoppedBy } = segment.read(
+        startOffset,
+        maxBytes - size,
+        minOneBatch && size === 0,
+        upperBoundOffset,
+      );
       if (data.length > 0) {
         chunks.push(data);
         size += data.length;
@@ -397,14 +415,17 @@ export class PartitionLog {
   /** An empty `.cleaned` segment for the cleaner to fill before replaceSegment. */
   createCleanedSegment(baseOffset: bigint): Segment {
     this.#assertWritable();
-    return this.#whileOnline(() => Segment.create(this.#fs, this.dir, baseOffset, this.#segmentOptions, CLEANED_FILE_SUFFIX));
+    return this.#whileOnline(() =>
+      Segment.create(this.#fs, this.dir, baseOffset, this.#segmentOptions, CLEANED_FILE_SUFFIX),
+    );
   }
 
   /** Swaps a flushed cleaned segment in for the sealed segment with the same base offset. */
   replaceSegment(original: Segment, cleaned: Segment): void {
     this.#assertWritable();
     const slot = this.#segments.indexOf(original);
-    if (slot < 0 || slot === this.#segments.length - 1) throw new Error("only a sealed segment of this log can be replaced");
+    if (slot < 0 || slot === this.#segments.length - 1)
+      throw new Error("only a sealed segment of this log can be replaced");
     this.#whileOnline(() => cleaned.replace(original));
     this.#segments[slot] = cleaned;
   }
@@ -458,7 +479,9 @@ export class PartitionLog {
   #assertWritable(): void {
     if (this.#closed) throw new Error(`log ${this.dir} is closed`);
     if (this.#offlineCause !== null) {
-      throw new LogOfflineError(`log ${this.dir} is offline after an I/O failure; reopen it to recover`, { cause: this.#offlineCause });
+      throw new LogOfflineError(`log ${this.dir} is offline after an I/O failure; reopen it to recover`, {
+        cause: this.#offlineCause,
+      });
     }
   }
 
@@ -540,7 +563,8 @@ function parseBatches(records: Buffer): BatchLocation[] {
 function checkAppendable(batches: readonly BatchLocation[]): readonly BatchLocation[] {
   if (batches.length === 0) throw new MalformedRecordsError("no batch to append");
   for (const { position, header } of batches) {
-    if (header.lastOffsetDelta < 0) throw new MalformedRecordsError(`batch at byte ${position} has lastOffsetDelta ${header.lastOffsetDelta}`);
+    if (header.lastOffsetDelta < 0)
+      throw new MalformedRecordsError(`batch at byte ${position} has lastOffsetDelta ${header.lastOffsetDelta}`);
   }
   return batches;
 }

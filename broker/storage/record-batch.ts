@@ -2,8 +2,16 @@
 // the batch's extent in the log, framing checks of batches in a file, and a buffered scanner that
 // walks the batches of a segment file without one syscall per batch. The records stay opaque here.
 
-import { BATCH_HEADER_SIZE, BATCH_LOG_OVERHEAD, BatchField, CURRENT_MAGIC, batchSize, lastOffsetOf, readBatchHeader } from "../protocol/records.ts";
 import type { RecordBatchHeader } from "../protocol/records.ts";
+import {
+  BATCH_HEADER_SIZE,
+  BATCH_LOG_OVERHEAD,
+  BatchField,
+  batchSize,
+  CURRENT_MAGIC,
+  lastOffsetOf,
+  readBatchHeader,
+} from "../protocol/records.ts";
 import type { FileHandle } from "./file-system.ts";
 
 export interface StoredBatchHeader extends RecordBatchHeader {
@@ -20,11 +28,7 @@ export function readStoredBatchHeader(bytes: Buffer, at = 0): StoredBatchHeader 
 }
 
 /** Why the bytes at a position are not a usable batch; recovery truncates the log there. */
-export type FramingProblem =
-  | "torn-header"
-  | "torn-batch"
-  | "batch-length-too-small"
-  | "unsupported-magic";
+export type FramingProblem = "torn-header" | "torn-batch" | "batch-length-too-small" | "unsupported-magic";
 
 /** Checks the framing of the batch at `at` given `available` bytes from there to the end of the data. */
 export function framingProblemAt(bytes: Buffer, at: number, available: number): FramingProblem | null {
@@ -59,7 +63,9 @@ export class BatchFileScanner {
     this.#position = startPosition;
     this.#end = endPosition;
     // No larger than the region: scans of small segments should not each allocate the full buffer.
-    this.#window = Buffer.allocUnsafeSlow(Math.max(Math.min(bufferBytes, endPosition - startPosition), BATCH_HEADER_SIZE));
+    this.#window = Buffer.allocUnsafeSlow(
+      Math.max(Math.min(bufferBytes, endPosition - startPosition), BATCH_HEADER_SIZE),
+    );
   }
 
   /** Position of the next batch to be returned (the end of the valid region once the scan stops). */

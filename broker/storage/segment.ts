@@ -7,8 +7,8 @@ import { BATCH_HEADER_SIZE, crcIsValid } from "../protocol/records.ts";
 import type { FileHandle, FileSystem } from "./file-system.ts";
 import { MAX_RELATIVE_OFFSET } from "./index-file.ts";
 import { OffsetIndex } from "./offset-index.ts";
-import { BatchFileScanner, readExactly, readStoredBatchHeader } from "./record-batch.ts";
 import type { ScanStep, StoredBatchHeader } from "./record-batch.ts";
+import { BatchFileScanner, readExactly, readStoredBatchHeader } from "./record-batch.ts";
 import { TimeIndex } from "./time-index.ts";
 
 export const LOG_FILE_SUFFIX = ".log";
@@ -203,7 +203,9 @@ export class Segment {
    */
   append(batches: Buffer, baseOffset: bigint, lastOffset: bigint, maxTimestamp: bigint): void {
     if (baseOffset < this.#nextOffset) {
-      throw new RangeError(`offset ${baseOffset} is below segment ${this.baseOffset}'s next offset ${this.#nextOffset}`);
+      throw new RangeError(
+        `offset ${baseOffset} is below segment ${this.baseOffset}'s next offset ${this.#nextOffset}`,
+      );
     }
     if (lastOffset - this.baseOffset > MAX_RELATIVE_OFFSET) {
       throw new RangeError(`offset ${lastOffset} is too far from segment base ${this.baseOffset}`);
@@ -254,7 +256,12 @@ export class Segment {
     const { scanner } = found;
     let step: ScanStep = found.first;
     while (step.kind === "batch") {
-      yield { ...step.header, position: step.position, segmentBaseOffset: this.baseOffset, bytes: scanner.copyCurrentBatchBytes() };
+      yield {
+        ...step.header,
+        position: step.position,
+        segmentBaseOffset: this.baseOffset,
+        bytes: scanner.copyCurrentBatchBytes(),
+      };
       step = scanner.next();
     }
     if (step.kind === "invalid") this.#throwCorrupt(step.position, step.problem);
@@ -326,7 +333,8 @@ export class Segment {
     const found = this.#firstBatchEndingAtOrAfter(offset, READ_SCAN_BUFFER_BYTES);
     const cutPosition = found?.first.position ?? this.#log.size();
     // Index entries pointing at the first removed batch go too, even if that batch starts below `offset`.
-    const firstRemovedOffset = found !== null && found.first.header.baseOffset < offset ? found.first.header.baseOffset : offset;
+    const firstRemovedOffset =
+      found !== null && found.first.header.baseOffset < offset ? found.first.header.baseOffset : offset;
     const removedBytes = this.#log.size() - cutPosition;
     this.#offsetIndex.truncateTo(firstRemovedOffset);
     this.#timeIndex.truncateTo(firstRemovedOffset);
@@ -374,7 +382,8 @@ export class Segment {
    * either is recovered by rebuilding its indexes; `.cleaned` leftovers are discarded at startup.
    */
   replace(original: Segment): void {
-    if (original.baseOffset !== this.baseOffset) throw new Error("a cleaned segment replaces a segment with its own base offset");
+    if (original.baseOffset !== this.baseOffset)
+      throw new Error("a cleaned segment replaces a segment with its own base offset");
     original.close();
     this.#fs.remove(original.indexPath);
     this.#fs.remove(original.timeIndexPath);
@@ -451,7 +460,9 @@ export class Segment {
 
   #rollingBaseTimeAfterRestart(firstBatch: StoredBatchHeader): number {
     const now = this.#options.clock();
-    return firstBatch.maxTimestamp >= 0n && Number(firstBatch.maxTimestamp) < now ? Number(firstBatch.maxTimestamp) : now;
+    return firstBatch.maxTimestamp >= 0n && Number(firstBatch.maxTimestamp) < now
+      ? Number(firstBatch.maxTimestamp)
+      : now;
   }
 
   #offsetProblem(header: StoredBatchHeader): string | null {
@@ -481,7 +492,12 @@ export class Segment {
   }
 }
 
-function openAll(fs: FileSystem, paths: string[], create: boolean, alsoCloseOnFailure: FileHandle[] = []): FileHandle[] {
+function openAll(
+  fs: FileSystem,
+  paths: string[],
+  create: boolean,
+  alsoCloseOnFailure: FileHandle[] = [],
+): FileHandle[] {
   const opened: FileHandle[] = [];
   try {
     for (const path of paths) opened.push(fs.open(path, { create }));

@@ -5,8 +5,8 @@
 // entry with t < T and scan the log from its offset.
 
 import type { FileHandle } from "./file-system.ts";
-import { SegmentIndex } from "./index-file.ts";
 import type { EntryCodec, RelativeOffsetEntry } from "./index-file.ts";
+import { SegmentIndex } from "./index-file.ts";
 
 export const TIME_INDEX_ENTRY_SIZE = 12;
 

@@ -3,17 +3,25 @@
 // producer stamps the record when it is sent. A record's timestamp is therefore the commit plus
 // at most the wait for the previous group's events — a slight overestimate, never an
 // underestimate. (A LedgerEntry's appliedAt is stamped before its transaction, so it cannot say.)
+
+import { EVENTS_TOPIC } from "../../apps/shared/topics.ts";
 import { createKafka } from "../../broker/client/factory.ts";
 import { logLevel } from "../../broker/client/index.ts";
-import { EVENTS_TOPIC } from "../../apps/shared/topics.ts";
 
 /**
  * The first outcome event's timestamp (ms) of each of `commandIds`, read from points.events from
  * the beginning; gives up on the missing ones once no new one arrived for `quietMs`.
  */
-export async function readCommitTimes(brokers: string[], commandIds: ReadonlySet<string>, { quietMs = 10_000 } = {}): Promise<Map<string, number>> {
+export async function readCommitTimes(
+  brokers: string[],
+  commandIds: ReadonlySet<string>,
+  { quietMs = 10_000 } = {},
+): Promise<Map<string, number>> {
   const kafka = await createKafka({ clientId: "lab-commit-times", brokers, logLevel: logLevel.NOTHING });
-  const consumer = kafka.consumer({ groupId: `lab-commit-times-${process.pid}-${Date.now()}`, maxBytesPerPartition: 4 << 20 });
+  const consumer = kafka.consumer({
+    groupId: `lab-commit-times-${process.pid}-${Date.now()}`,
+    maxBytesPerPartition: 4 << 20,
+  });
   const committedAt = new Map<string, number>();
   let lastNew = Date.now();
   try {
@@ -32,7 +40,8 @@ export async function readCommitTimes(brokers: string[], commandIds: ReadonlySet
         }
       },
     });
-    while (committedAt.size < commandIds.size && Date.now() - lastNew < quietMs) await new Promise((resolve) => setTimeout(resolve, 50));
+    while (committedAt.size < commandIds.size && Date.now() - lastNew < quietMs)
+      await new Promise((resolve) => setTimeout(resolve, 50));
   } finally {
     await consumer.disconnect();
   }

@@ -3,21 +3,21 @@
 // verified against a sequential replay, with throughput and latency measured alongside.
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { loadConfig, type AppConfig } from "../../apps/shared/config.ts";
+import { serviceReadyLine, serviceScript } from "../../apps/services.ts";
+import { type AppConfig, loadConfig } from "../../apps/shared/config.ts";
 import { ensureTopics } from "../../apps/shared/consumer-service.ts";
 import { COMMANDS_TOPIC, EVENTS_TOPIC } from "../../apps/shared/topics.ts";
-import { serviceReadyLine, serviceScript } from "../../apps/services.ts";
 import { Supervisor } from "../../apps/supervisor.ts";
 import { createKafka } from "../../broker/client/factory.ts";
 import { logLevel } from "../../broker/client/index.ts";
 import { demoStores } from "../demo-data.ts";
-import { writeDirectory } from "../seed-demo.ts";
 import { driveDirect, driveHttp, type IssueRecord } from "../load/drivers.ts";
 import { createProgress } from "../load/progress.ts";
 import { generateWorkload, type Workload } from "../load/workload.ts";
-import { renderReportHtml, type LabReport, type ModeResult } from "./report.ts";
+import { writeDirectory } from "../seed-demo.ts";
 import { readCommitTimes } from "./commit-times.ts";
-import { timing, verifyAgainstLedger, WARMUP_FRACTION, type RunVerification, type Timing } from "./verify-run.ts";
+import { type LabReport, type ModeResult, renderReportHtml } from "./report.ts";
+import { type RunVerification, type Timing, timing, verifyAgainstLedger, WARMUP_FRACTION } from "./verify-run.ts";
 
 export const labModes = ["keyed", "unkeyed", "parallel-unsafe", "single-partition"] as const;
 export type LabMode = (typeof labModes)[number];
@@ -37,15 +37,34 @@ interface ModeSetup extends SystemSetup {
 }
 
 export const modeSetups: Record<LabMode, ModeSetup> = {
-  keyed: { description: "Commands keyed by userId (the demo's design): one user's commands share a partition, whose order the ledger keeps.", partitions: 6, keyed: true, ledgerEnv: {} },
-  unkeyed: { description: "No key: commands spread over the partitions, so one user's commands are applied in whatever order the partitions happen to be consumed.", partitions: 6, keyed: false, ledgerEnv: {} },
+  keyed: {
+    description:
+      "Commands keyed by userId (the demo's design): one user's commands share a partition, whose order the ledger keeps.",
+    partitions: 6,
+    keyed: true,
+    ledgerEnv: {},
+  },
+  unkeyed: {
+    description:
+      "No key: commands spread over the partitions, so one user's commands are applied in whatever order the partitions happen to be consumed.",
+    partitions: 6,
+    keyed: false,
+    ledgerEnv: {},
+  },
   "parallel-unsafe": {
-    description: "Keyed by userId, but the ledger hands the messages of one partition to concurrent workers: partition order is broken inside the consumer.",
+    description:
+      "Keyed by userId, but the ledger hands the messages of one partition to concurrent workers: partition order is broken inside the consumer.",
     partitions: 6,
     keyed: true,
     ledgerEnv: { LEDGER_UNSAFE_WORKERS: "4" },
   },
-  "single-partition": { description: "Keyed, one partition: ordered like keyed, with no parallelism across users (the throughput comparison).", partitions: 1, keyed: true, ledgerEnv: {} },
+  "single-partition": {
+    description:
+      "Keyed, one partition: ordered like keyed, with no parallelism across users (the throughput comparison).",
+    partitions: 1,
+    keyed: true,
+    ledgerEnv: {},
+  },
 };
 
 export interface LabOptions extends DriveSettings {
@@ -78,7 +97,13 @@ export interface SystemRun extends RunVerification {
  * The workload through a fresh system in `workDir` (a broker, the ledger instances and, over HTTP,
  * the points-api), verified against the ledger; the system is stopped and removed afterwards.
  */
-export async function runOnFreshSystem(label: string, setup: SystemSetup, workload: Workload, options: DriveSettings, workDir: string): Promise<SystemRun> {
+export async function runOnFreshSystem(
+  label: string,
+  setup: SystemSetup,
+  workload: Workload,
+  options: DriveSettings,
+  workDir: string,
+): Promise<SystemRun> {
   rmSync(workDir, { recursive: true, force: true });
   mkdirSync(workDir, { recursive: true });
   // The systems under test stay quiet unless something goes wrong.
@@ -88,20 +113,49 @@ export async function runOnFreshSystem(label: string, setup: SystemSetup, worklo
     const brokerMatch = await supervisor.start({
       label: `${label}/broker`,
       script: "broker/server/main.ts",
-      args: ["--host", "127.0.0.1", "--port", "0", "--data-dir", path.join(workDir, "broker"), "--config", `num.partitions=${setup.partitions}`],
+      args: [
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--data-dir",
+        path.join(workDir, "broker"),
+        "--config",
+        `num.partitions=${setup.partitions}`,
+      ],
       readyLine: /listening on (\S+)/,
       show: quiet,
       restart: false,
     });
     const brokers = [brokerMatch[1]!];
-    const config: AppConfig = { ...loadConfig({ DATA_DIR: workDir, POINTS_PARTITIONS: String(setup.partitions) }), brokers };
-    await writeDirectory(config, demoStores(), workload.users.map((id) => ({ id, name: id })));
+    const config: AppConfig = {
+      ...loadConfig({ DATA_DIR: workDir, POINTS_PARTITIONS: String(setup.partitions) }),
+      brokers,
+    };
+    await writeDirectory(
+      config,
+      demoStores(),
+      workload.users.map((id) => ({ id, name: id })),
+    );
     const kafka = await createKafka({ clientId: "lab", brokers, logLevel: logLevel.NOTHING });
     await ensureTopics(kafka, [COMMANDS_TOPIC, EVENTS_TOPIC], setup.partitions);
 
-    const env = { DATA_DIR: workDir, DATABASE_URL: config.databaseUrl, KAFKA_BROKERS: brokers.join(","), POINTS_PARTITIONS: String(setup.partitions), PORT: "0" };
+    const env = {
+      DATA_DIR: workDir,
+      DATABASE_URL: config.databaseUrl,
+      KAFKA_BROKERS: brokers.join(","),
+      POINTS_PARTITIONS: String(setup.partitions),
+      PORT: "0",
+    };
     for (let i = 1; i <= (setup.ledgerInstances ?? 1); i++) {
-      await supervisor.start({ label: `${label}/ledger#${i}`, script: serviceScript("ledger"), env: { ...env, ...setup.ledgerEnv }, readyLine: serviceReadyLine, show: quiet, restart: false });
+      await supervisor.start({
+        label: `${label}/ledger#${i}`,
+        script: serviceScript("ledger"),
+        env: { ...env, ...setup.ledgerEnv },
+        readyLine: serviceReadyLine,
+        show: quiet,
+        restart: false,
+      });
     }
     let apiUrl = "";
     if (options.driver === "http") {
@@ -116,15 +170,31 @@ export async function runOnFreshSystem(label: string, setup: SystemSetup, worklo
       apiUrl = match[1]!;
     }
 
-    const progress = createProgress({ label: `${label.padEnd(20)} issue`, total: workload.commands.length, stream: options.progressStream });
-    const driveOptions = { rate: options.rate, concurrency: options.concurrency, onProgress: (n: number) => progress.tick(n) };
+    const progress = createProgress({
+      label: `${label.padEnd(20)} issue`,
+      total: workload.commands.length,
+      stream: options.progressStream,
+    });
+    const driveOptions = {
+      rate: options.rate,
+      concurrency: options.concurrency,
+      onProgress: (n: number) => progress.tick(n),
+    };
     const issued: IssueRecord[] =
-      options.driver === "http" ? await driveHttp(apiUrl, workload.commands, driveOptions) : await driveDirect(brokers, workload.commands, { ...driveOptions, keyed: setup.keyed });
+      options.driver === "http"
+        ? await driveHttp(apiUrl, workload.commands, driveOptions)
+        : await driveDirect(brokers, workload.commands, { ...driveOptions, keyed: setup.keyed });
     progress.finish();
 
     // Everything accepted is applied sooner or later; what is still missing after a quiet spell
     // counts as lost.
-    const verified: SystemRun = await verifyAgainstLedger(config.databaseUrl, { seed: workload.seed, users: workload.users.length, commands: workload.commands, issued, openingBalances: {} });
+    const verified: SystemRun = await verifyAgainstLedger(config.databaseUrl, {
+      seed: workload.seed,
+      users: workload.users.length,
+      commands: workload.commands,
+      issued,
+      openingBalances: {},
+    });
     if (options.measureCommits) {
       const committedAt = await readCommitTimes(brokers, new Set(issued.map((r) => r.commandId)));
       verified.committed = timing(issued, committedAt, WARMUP_FRACTION, (record) => record.acceptedAt);
@@ -158,7 +228,14 @@ export async function runLab(options: LabOptions): Promise<LabReport> {
   }
   const report: LabReport = {
     generatedAt: new Date().toISOString(),
-    workload: { users: options.users, commands: options.commands, seed: options.seed, driver: options.driver, rate: options.rate ?? null, concurrency: options.concurrency },
+    workload: {
+      users: options.users,
+      commands: options.commands,
+      seed: options.seed,
+      driver: options.driver,
+      rate: options.rate ?? null,
+      concurrency: options.concurrency,
+    },
     modes,
   };
   writeFileSync(path.join(options.outDir, "report.json"), `${JSON.stringify(report, null, 2)}\n`);

@@ -2,9 +2,9 @@
 //  [--rate R] [--concurrency C] [--modes keyed,unkeyed,...]`
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { type Cli, cli } from "../../apps/shared/cli.ts";
 import { loadConfig } from "../../apps/shared/config.ts";
-import { cli, type Cli } from "../../apps/shared/cli.ts";
-import { labModes, runLab, type LabMode } from "./lab.ts";
+import { type LabMode, labModes, runLab } from "./lab.ts";
 
 const usage: Cli = cli("lab");
 const fail: Cli["fail"] = usage.fail;
@@ -31,7 +31,8 @@ try {
 }
 
 const modes = (values.modes ?? labModes.join(",")).split(",").map((m) => m.trim()) as LabMode[];
-for (const mode of modes) if (!labModes.includes(mode)) fail(`unknown mode "${mode}"; modes are ${labModes.join(", ")}`);
+for (const mode of modes)
+  if (!labModes.includes(mode)) fail(`unknown mode "${mode}"; modes are ${labModes.join(", ")}`);
 const outDir = path.resolve(values.out ?? path.join(loadConfig().dataDir, "lab"));
 const options = {
   users: count("users", values.users, values.quick ? 100 : 1_000),
@@ -45,11 +46,15 @@ const options = {
   log: (line: string) => console.log(line),
 };
 
-console.log(`ordering lab: ${options.users} users, ${options.commands} commands, seed ${options.seed}, via ${options.driver === "http" ? "HTTP" : "the producer"}; modes ${modes.join(", ")}`);
+console.log(
+  `ordering lab: ${options.users} users, ${options.commands} commands, seed ${options.seed}, via ${options.driver === "http" ? "HTTP" : "the producer"}; modes ${modes.join(", ")}`,
+);
 try {
   const started = Date.now();
   await runLab(options);
-  console.log(`report: ${path.join(outDir, "report.json")} and ${path.join(outDir, "report.html")} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  console.log(
+    `report: ${path.join(outDir, "report.json")} and ${path.join(outDir, "report.html")} (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+  );
   process.exit(0);
 } catch (error) {
   console.error(`lab: ${(error as Error).message}`);

@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { loadConfig } from "../../apps/shared/config.ts";
-import { printVerification, verifyAgainstLedger, type LoadRun } from "./verify-run.ts";
+import { type LoadRun, printVerification, verifyAgainstLedger } from "./verify-run.ts";
 
 let parsed;
 try {

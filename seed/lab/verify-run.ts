@@ -4,7 +4,7 @@
 import { createDb } from "../../apps/shared/db/client.ts";
 import type { IssueRecord } from "../load/drivers.ts";
 import type { IssuedCommand } from "../load/workload.ts";
-import { verify, type AppliedEntry, type Verification } from "./verify.ts";
+import { type AppliedEntry, type Verification, verify } from "./verify.ts";
 
 export interface LoadRun {
   seed: number;
@@ -35,7 +35,12 @@ export type Timing = Pick<RunVerification, "latencyMs" | "throughputPerSec">;
  * from each command's start (by default when it was issued) to when it ended (`endedAt`, by
  * commandId: applied, say, or committed); commands that never ended are left out.
  */
-export function timing(issued: IssueRecord[], endedAt: ReadonlyMap<string, number>, warmup: number, startOf: (record: IssueRecord) => number = (record) => record.issuedAt): Timing {
+export function timing(
+  issued: IssueRecord[],
+  endedAt: ReadonlyMap<string, number>,
+  warmup: number,
+  startOf: (record: IssueRecord) => number = (record) => record.issuedAt,
+): Timing {
   const byIssue = [...issued].sort((a, b) => a.issuedAt - b.issuedAt);
   const measured = byIssue.slice(Math.min(byIssue.length - 1, Math.floor(byIssue.length * warmup)));
   const latencies: number[] = [];
@@ -59,14 +64,21 @@ export function timing(issued: IssueRecord[], endedAt: ReadonlyMap<string, numbe
 /** The first tenth of a run's commands is its warm-up, left out of throughput and latency. */
 export const WARMUP_FRACTION = 0.1;
 
-export async function verifyAgainstLedger(databaseUrl: string, run: LoadRun, { quietMs = 30_000, warmup = WARMUP_FRACTION } = {}): Promise<RunVerification> {
+export async function verifyAgainstLedger(
+  databaseUrl: string,
+  run: LoadRun,
+  { quietMs = 30_000, warmup = WARMUP_FRACTION } = {},
+): Promise<RunVerification> {
   const db = createDb(databaseUrl);
   try {
     const ids = run.commands.map((c) => c.commandId);
     // The id lists go in as one JSON parameter: SQLite limits bound parameters, not JSON's length.
     const idsJson = JSON.stringify(ids);
     const countApplied = async () => {
-      const [row] = await db.$queryRawUnsafe<{ n: bigint | number }[]>(`SELECT count(*) AS n FROM "LedgerEntry" WHERE "commandId" IN (SELECT value FROM json_each(?))`, idsJson);
+      const [row] = await db.$queryRawUnsafe<{ n: bigint | number }[]>(
+        `SELECT count(*) AS n FROM "LedgerEntry" WHERE "commandId" IN (SELECT value FROM json_each(?))`,
+        idsJson,
+      );
       return Number(row?.n ?? 0);
     };
     let count = -1;
@@ -80,7 +92,9 @@ export async function verifyAgainstLedger(databaseUrl: string, run: LoadRun, { q
     }
     const users = [...new Set(run.commands.map((c) => c.userId))];
     const rows = (
-      await db.$queryRawUnsafe<{ commandId: string; userId: string; status: string; balanceAfter: number | bigint; appliedAt: Date | string }[]>(
+      await db.$queryRawUnsafe<
+        { commandId: string; userId: string; status: string; balanceAfter: number | bigint; appliedAt: Date | string }[]
+      >(
         `SELECT "commandId", "userId", "status", "balanceAfter", "appliedAt" FROM "LedgerEntry" WHERE "userId" IN (SELECT value FROM json_each(?)) ORDER BY "id"`,
         JSON.stringify(users),
       )
@@ -88,10 +102,18 @@ export async function verifyAgainstLedger(databaseUrl: string, run: LoadRun, { q
     // Entries from before the run (other seeds) are history, not this run's doing.
     const issuedIds = new Set(ids);
     const ours = rows.filter((r) => issuedIds.has(r.commandId));
-    const applied: AppliedEntry[] = ours.map((r) => ({ commandId: r.commandId, userId: r.userId, status: r.status as AppliedEntry["status"], balanceAfter: r.balanceAfter }));
+    const applied: AppliedEntry[] = ours.map((r) => ({
+      commandId: r.commandId,
+      userId: r.userId,
+      status: r.status as AppliedEntry["status"],
+      balanceAfter: r.balanceAfter,
+    }));
     const verification = verify(run.commands, applied, new Map(Object.entries(run.openingBalances)));
 
-    return { ...verification, ...timing(run.issued, new Map(ours.map((r) => [r.commandId, r.appliedAt.getTime()])), warmup) };
+    return {
+      ...verification,
+      ...timing(run.issued, new Map(ours.map((r) => [r.commandId, r.appliedAt.getTime()])), warmup),
+    };
   } finally {
     await db.$disconnect();
   }
@@ -100,7 +122,9 @@ export async function verifyAgainstLedger(databaseUrl: string, run: LoadRun, { q
 export function printVerification(result: RunVerification, write: (line: string) => void = console.log): void {
   const a = result.anomalies;
   write(`verified ${result.applied} entries for ${result.commands} commands of ${result.users} users`);
-  write(`  after the first ${WARMUP_FRACTION * 100} % (warm-up): ${result.throughputPerSec} commands/s, latency p50 ${result.latencyMs.p50} / p95 ${result.latencyMs.p95} / p99 ${result.latencyMs.p99} ms`);
+  write(
+    `  after the first ${WARMUP_FRACTION * 100} % (warm-up): ${result.throughputPerSec} commands/s, latency p50 ${result.latencyMs.p50} / p95 ${result.latencyMs.p95} / p99 ${result.latencyMs.p99} ms`,
+  );
   const rows: [string, number][] = [
     ["out of order", a.outOfOrder],
     ["wrong rejections", a.wrongRejections],
@@ -110,5 +134,6 @@ export function printVerification(result: RunVerification, write: (line: string)
     ["lost", a.lost],
   ];
   for (const [label, value] of rows) write(`  ${label.padEnd(22)} ${String(value).padStart(8)}`);
-  for (const [kind, examples] of Object.entries(result.examples)) for (const example of examples ?? []) write(`  e.g. ${kind}: ${example}`);
+  for (const [kind, examples] of Object.entries(result.examples))
+    for (const example of examples ?? []) write(`  e.g. ${kind}: ${example}`);
 }

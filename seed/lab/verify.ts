@@ -40,7 +40,10 @@ export interface Verification {
 
 const MAX_EXAMPLES = 5;
 
-export function sequentialReplay(commands: IssuedCommand[], opening = 0): { outcomes: Map<string, "applied" | "rejected">; balance: number } {
+export function sequentialReplay(
+  commands: IssuedCommand[],
+  opening = 0,
+): { outcomes: Map<string, "applied" | "rejected">; balance: number } {
   const outcomes = new Map<string, "applied" | "rejected">();
   let balance = opening;
   for (const command of [...commands].sort((a, b) => a.seq - b.seq)) {
@@ -57,8 +60,21 @@ export function sequentialReplay(commands: IssuedCommand[], opening = 0): { outc
   return { outcomes, balance };
 }
 
-export function verify(issued: IssuedCommand[], applied: AppliedEntry[], openingBalances: ReadonlyMap<string, number> = new Map()): Verification {
-  const anomalies: Anomalies = { outOfOrder: 0, wrongRejections: 0, wrongAcceptances: 0, balanceDrift: 0, balanceDriftPoints: 0, duplicates: 0, lost: 0, unknown: 0 };
+export function verify(
+  issued: IssuedCommand[],
+  applied: AppliedEntry[],
+  openingBalances: ReadonlyMap<string, number> = new Map(),
+): Verification {
+  const anomalies: Anomalies = {
+    outOfOrder: 0,
+    wrongRejections: 0,
+    wrongAcceptances: 0,
+    balanceDrift: 0,
+    balanceDriftPoints: 0,
+    duplicates: 0,
+    lost: 0,
+    unknown: 0,
+  };
   const examples: Verification["examples"] = {};
   const note = (kind: keyof Anomalies, text: string) => {
     const list = (examples[kind] ??= []);
@@ -99,10 +115,16 @@ export function verify(issued: IssuedCommand[], applied: AppliedEntry[], opening
       if (command.type === "deduct" && expected !== entry.status) {
         if (entry.status === "rejected") {
           anomalies.wrongRejections++;
-          note("wrongRejections", `${userId}: deduction #${command.seq} of ${command.amount} rejected; in order it fits`);
+          note(
+            "wrongRejections",
+            `${userId}: deduction #${command.seq} of ${command.amount} rejected; in order it fits`,
+          );
         } else {
           anomalies.wrongAcceptances++;
-          note("wrongAcceptances", `${userId}: deduction #${command.seq} of ${command.amount} applied; in order it does not fit`);
+          note(
+            "wrongAcceptances",
+            `${userId}: deduction #${command.seq} of ${command.amount} applied; in order it does not fit`,
+          );
         }
       }
     }

@@ -3,9 +3,9 @@
 // user's commands are issued one after another in seq order: the next one only once the previous
 // one was accepted, which is what "the order the user means" is.
 import { Pool } from "undici";
+import { COMMANDS_TOPIC, type PointsCommand } from "../../apps/shared/topics.ts";
 import { createKafka } from "../../broker/client/factory.ts";
 import { logLevel } from "../../broker/client/index.ts";
-import { COMMANDS_TOPIC, type PointsCommand } from "../../apps/shared/topics.ts";
 import type { IssuedCommand } from "./workload.ts";
 
 /** When the generator issued a command and when the system accepted it (ms since the epoch). */
@@ -50,15 +50,29 @@ function lanesByUser(commands: IssuedCommand[], n: number): IssuedCommand[][] {
   return lanes;
 }
 
-async function postJson(pool: Pool, path: string, body: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
-  const response = await pool.request({ method: "POST", path, headers: { "content-type": "application/json", ...headers }, body });
+async function postJson(
+  pool: Pool,
+  path: string,
+  body: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; body: string }> {
+  const response = await pool.request({
+    method: "POST",
+    path,
+    headers: { "content-type": "application/json", ...headers },
+    body,
+  });
   return { status: response.statusCode, body: await response.body.text() };
 }
 
 export class DriveError extends Error {}
 
 /** POST /api/points/{charge|deduct} with Idempotency-Key = commandId; a 5xx or network error is retried with the same key. */
-export async function driveHttp(baseUrl: string, commands: IssuedCommand[], options: DriveOptions): Promise<IssueRecord[]> {
+export async function driveHttp(
+  baseUrl: string,
+  commands: IssuedCommand[],
+  options: DriveOptions,
+): Promise<IssueRecord[]> {
   // undici's pool: keep-alive connections, one per lane, and less CPU per request than node:http's
   // client (the generator shares the machine with what it measures).
   const pool = new Pool(baseUrl, { connections: options.concurrency });
@@ -70,7 +84,12 @@ export async function driveHttp(baseUrl: string, commands: IssuedCommand[], opti
       await pace();
       const issuedAt = Date.now();
       const path = `/api/points/${command.type}`;
-      const body = JSON.stringify({ userId: command.userId, amount: command.amount, storeId: command.storeId, terminalId: command.terminalId });
+      const body = JSON.stringify({
+        userId: command.userId,
+        amount: command.amount,
+        storeId: command.storeId,
+        terminalId: command.terminalId,
+      });
       for (let attempt = 1; ; attempt++) {
         let response: { status: number; body: string } | undefined;
         try {
@@ -79,11 +98,13 @@ export async function driveHttp(baseUrl: string, commands: IssuedCommand[], opti
           if (attempt >= 5) throw new DriveError(`${command.commandId}: ${(error as Error).message}`);
         }
         if (response && response.status < 500) {
-          if (response.status !== 202 && response.status !== 200) throw new DriveError(`${command.commandId}: HTTP ${response.status} ${response.body}`);
+          if (response.status !== 202 && response.status !== 200)
+            throw new DriveError(`${command.commandId}: HTTP ${response.status} ${response.body}`);
           records.push({ commandId: command.commandId, issuedAt, acceptedAt: Date.now(), status: response.status });
           break;
         }
-        if (attempt >= 5) throw new DriveError(`${command.commandId}: HTTP ${response?.status} after ${attempt} attempts`);
+        if (attempt >= 5)
+          throw new DriveError(`${command.commandId}: HTTP ${response?.status} after ${attempt} attempts`);
         await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
       }
       options.onProgress?.(++done);
@@ -98,7 +119,11 @@ export async function driveHttp(baseUrl: string, commands: IssuedCommand[], opti
 }
 
 /** Produces the commands to points.commands, keyed by userId or (keyed false) without a key. */
-export async function driveDirect(brokers: string[], commands: IssuedCommand[], options: DriveOptions & { keyed: boolean; chunk?: number }): Promise<IssueRecord[]> {
+export async function driveDirect(
+  brokers: string[],
+  commands: IssuedCommand[],
+  options: DriveOptions & { keyed: boolean; chunk?: number },
+): Promise<IssueRecord[]> {
   const kafka = await createKafka({ clientId: "load-generator", brokers, logLevel: logLevel.NOTHING });
   const producer = kafka.producer({ idempotent: true });
   await producer.connect();

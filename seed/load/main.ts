@@ -5,12 +5,12 @@
 import { writeFileSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { parseArgs } from "node:util";
+import { type Cli, cli } from "../../apps/shared/cli.ts";
 import { loadConfig } from "../../apps/shared/config.ts";
-import { cli, type Cli } from "../../apps/shared/cli.ts";
+import { type LoadRun, printVerification, verifyAgainstLedger } from "../lab/verify-run.ts";
 import { driveDirect, driveHttp } from "./drivers.ts";
 import { createProgress } from "./progress.ts";
 import { generateWorkload } from "./workload.ts";
-import { verifyAgainstLedger, printVerification, type LoadRun } from "../lab/verify-run.ts";
 
 const usage: Cli = cli("load");
 const fail: Cli["fail"] = usage.fail;
@@ -38,8 +38,12 @@ try {
 
 const config = loadConfig();
 const mode = values.mode;
-if (mode !== "keyed" && mode !== "unkeyed") fail(`--mode must be keyed or unkeyed (got "${mode}"); the lab (npm run lab) runs every mode`);
-if (mode === "unkeyed" && !values.direct) fail("--mode unkeyed drives the producer: add --direct (over HTTP, points-api decides the key: POINTS_COMMAND_KEY=none)");
+if (mode !== "keyed" && mode !== "unkeyed")
+  fail(`--mode must be keyed or unkeyed (got "${mode}"); the lab (npm run lab) runs every mode`);
+if (mode === "unkeyed" && !values.direct)
+  fail(
+    "--mode unkeyed drives the producer: add --direct (over HTTP, points-api decides the key: POINTS_COMMAND_KEY=none)",
+  );
 const users = integer("users", values.users, 100, 1);
 const commands = integer("commands", values.commands, 5_000, 1);
 const rate = values.rate === undefined ? undefined : integer("rate", values.rate, 0, 1);
@@ -47,14 +51,18 @@ const concurrency = integer("concurrency", values.concurrency, values.direct ? 8
 const seed = integer("seed", values.seed, Date.now() % 1_000_000, 0);
 const baseUrl = values.url ?? `http://127.0.0.1:${config.httpPort}`;
 
-function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = request(new URL(path, baseUrl), { method, agent, headers: payload ? { "content-type": "application/json" } : {} }, (res) => {
-      let text = "";
-      res.on("data", (chunk) => (text += chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, json: text ? JSON.parse(text) : undefined }));
-    });
+    const req = request(
+      new URL(path, baseUrl),
+      { method, agent, headers: payload ? { "content-type": "application/json" } : {} },
+      (res) => {
+        let text = "";
+        res.on("data", (chunk) => (text += chunk));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, json: text ? JSON.parse(text) : undefined }));
+      },
+    );
     req.on("error", reject);
     req.end(payload);
   });
@@ -63,21 +71,26 @@ const agent = new Agent({ keepAlive: true, maxSockets: 16 });
 
 try {
   const workload = generateWorkload({ users, commands, seed });
-  console.log(`load: ${users} users, ${commands} commands, seed ${seed}, ${mode}, via ${values.direct ? `the producer (${config.brokers.join(",")})` : baseUrl}`);
+  console.log(
+    `load: ${users} users, ${commands} commands, seed ${seed}, ${mode}, via ${values.direct ? `the producer (${config.brokers.join(",")})` : baseUrl}`,
+  );
   // The users must exist (the API checks); their balances now are where the replay starts.
   const openingBalances: Record<string, number> = {};
   for (const userId of workload.users) {
     const created = await call("POST", "/api/users", { id: userId, name: userId });
-    if (created.status !== 201 && created.status !== 409) throw new Error(`creating ${userId}: HTTP ${created.status} ${JSON.stringify(created.json)}`);
+    if (created.status !== 201 && created.status !== 409)
+      throw new Error(`creating ${userId}: HTTP ${created.status} ${JSON.stringify(created.json)}`);
     const balance = await call("GET", `/api/users/${userId}/balance`);
-    openingBalances[userId] = balance.json.balance;
+    openingBalances[userId] = (balance.json as { balance: number }).balance;
   }
   agent.destroy();
 
   const progress = createProgress({ label: "issue", total: commands });
   const options = { rate, concurrency, onProgress: (n: number) => progress.tick(n) };
   const started = Date.now();
-  const issued = values.direct ? await driveDirect(config.brokers, workload.commands, { ...options, keyed: mode === "keyed" }) : await driveHttp(baseUrl, workload.commands, options);
+  const issued = values.direct
+    ? await driveDirect(config.brokers, workload.commands, { ...options, keyed: mode === "keyed" })
+    : await driveHttp(baseUrl, workload.commands, options);
   progress.finish();
   console.log(`issued ${issued.length} commands in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 

@@ -94,7 +94,15 @@ export function generateWorkload(options: WorkloadOptions): Workload {
     }
     if (type === "charge") balance[user]! += amount;
     else if (amount <= balance[user]!) balance[user]! -= amount;
-    commands.push({ commandId: `s${seed}-${userId}-${n}`, userId, seq: n, type, amount, storeId, terminalId: `${storeId}-pos-1` });
+    commands.push({
+      commandId: `s${seed}-${userId}-${n}`,
+      userId,
+      seq: n,
+      type,
+      amount,
+      storeId,
+      terminalId: `${storeId}-pos-1`,
+    });
   }
   return { seed, users, commands };
 }

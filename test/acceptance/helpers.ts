@@ -1,11 +1,19 @@
 // Shared pieces of the acceptance tests: kafkajs clients with short timeouts, broker shutdown,
 // and a raw wire connection for requests real clients will not send. Generic waiting, cleanup,
 // assignment tracking and kcat runs are in ../helpers/.
-import { readFileSync, readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
-import { Kafka, logLevel, type Admin, type Consumer, type ConsumerConfig, type KafkaConfig, type Producer } from "kafkajs";
-import { decodeResponse, encodeRequest } from "../../broker/protocol/headers.ts";
+import {
+  type Admin,
+  type Consumer,
+  type ConsumerConfig,
+  Kafka,
+  type KafkaConfig,
+  logLevel,
+  type Producer,
+} from "kafkajs";
 import type { ApiDefinition } from "../../broker/protocol/apis.ts";
+import { decodeResponse, encodeRequest } from "../../broker/protocol/headers.ts";
 import type { BrokerProcess } from "../helpers/broker-process.ts";
 import { cleanupAll, sleep } from "../helpers/wait.ts";
 
@@ -67,7 +75,8 @@ function brokerPids(dataDir: string): number[] {
     try {
       const args = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
       const at = args.indexOf("--data-dir");
-      if (at >= 0 && args[at + 1] === dataDir && args.some((a) => a.endsWith("broker/server/main.ts"))) pids.push(Number(entry));
+      if (at >= 0 && args[at + 1] === dataDir && args.some((a) => a.endsWith("broker/server/main.ts")))
+        pids.push(Number(entry));
     } catch {
       // the process is gone
     }
@@ -108,14 +117,20 @@ export async function connectAdminAndProducer(kafka: Kafka): Promise<{ admin: Ad
     await admin.connect();
     await producer.connect();
   } catch (error) {
-    await cleanupAll(() => disconnectQuietly(producer), () => disconnectQuietly(admin));
+    await cleanupAll(
+      () => disconnectQuietly(producer),
+      () => disconnectQuietly(admin),
+    );
     throw error;
   }
   return { admin, producer };
 }
 
 /** For `after` hooks: disconnects the clients in order (each bounded), then shuts the broker down; never throws. */
-export async function closeClientsAndBroker(broker: BrokerProcess | undefined, ...clients: Array<{ disconnect(): Promise<void> } | undefined>): Promise<void> {
+export async function closeClientsAndBroker(
+  broker: BrokerProcess | undefined,
+  ...clients: Array<{ disconnect(): Promise<void> } | undefined>
+): Promise<void> {
   await cleanupAll(...clients.map((c) => () => disconnectQuietly(c)), () => shutdownBroker(broker));
 }
 
@@ -173,10 +188,12 @@ export class RawConnection {
   readonly closedPromise: Promise<void>;
 
   private constructor(readonly socket: Socket) {
-    this.closedPromise = new Promise((resolve) => socket.once("close", () => {
-      this.closed = true;
-      resolve();
-    }));
+    this.closedPromise = new Promise((resolve) =>
+      socket.once("close", () => {
+        this.closed = true;
+        resolve();
+      }),
+    );
     socket.on("error", () => undefined);
     socket.on("data", (chunk: Buffer) => {
       this.buffered = Buffer.concat([this.buffered, chunk]);
@@ -207,11 +224,14 @@ export class RawConnection {
     const correlationId = this.correlationId++;
     const frame = new Promise<Buffer>((resolve, reject) => {
       this.waiting.push(resolve);
-      void this.closedPromise.then(() => reject(new Error(`connection closed before the ${api.name} v${version} response`)));
+      void this.closedPromise.then(() =>
+        reject(new Error(`connection closed before the ${api.name} v${version} response`)),
+      );
     });
     for (const chunk of encodeRequest(api, version, correlationId, "acceptance-raw", body)) this.socket.write(chunk);
     const decoded = decodeResponse(api, version, await frame);
-    if (decoded.correlationId !== correlationId) throw new Error(`correlation id ${decoded.correlationId}, expected ${correlationId}`);
+    if (decoded.correlationId !== correlationId)
+      throw new Error(`correlation id ${decoded.correlationId}, expected ${correlationId}`);
     return decoded.body;
   }
 

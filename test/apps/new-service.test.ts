@@ -4,11 +4,20 @@
 // refused with one line and nothing written.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
 
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 const generator = join(repoRoot, "apps", "new-service.ts");
@@ -80,10 +89,18 @@ describe("npm run new:service", () => {
 
     it("then it writes service.ts, main.ts and a test, and prints them with the next steps", () => {
       assert.equal(generated.code, 0, generated.stderr);
-      assert.deepEqual(filesUnder(root).sort(), ["apps/loyalty-mailer/main.ts", "apps/loyalty-mailer/service.ts", "test/apps/loyalty-mailer/service.test.ts"]);
+      assert.deepEqual(filesUnder(root).sort(), [
+        "apps/loyalty-mailer/main.ts",
+        "apps/loyalty-mailer/service.ts",
+        "test/apps/loyalty-mailer/service.test.ts",
+      ]);
       for (const file of filesUnder(root)) {
         assert.match(generated.stdout, new RegExp(`^  ${file}$`, "m"));
-        assert.doesNotMatch(readFileSync(join(root, file), "utf8"), /__SERVICE_NAME__/, `${file} has no placeholder left`);
+        assert.doesNotMatch(
+          readFileSync(join(root, file), "utf8"),
+          /__SERVICE_NAME__/,
+          `${file} has no placeholder left`,
+        );
       }
       assert.match(generated.stdout, /npm run svc -- loyalty-mailer/);
       assert.match(generated.stdout, /npx tsx --test test\/apps\/loyalty-mailer\/service\.test\.ts/);
@@ -93,13 +110,29 @@ describe("npm run new:service", () => {
     });
 
     it("then the generated files typecheck against the repository's code", { timeout: 60_000 }, async () => {
-      writeFileSync(join(root, "tsconfig.json"), JSON.stringify({ extends: join(repoRoot, "tsconfig.json"), include: ["apps/loyalty-mailer", "test/apps/loyalty-mailer"] }));
-      const typecheck = await run(process.execPath, [join(repoRoot, "node_modules", "typescript", "bin", "tsc"), "--noEmit", "-p", root], root);
+      writeFileSync(
+        join(root, "tsconfig.json"),
+        JSON.stringify({
+          extends: join(repoRoot, "tsconfig.json"),
+          include: ["apps/loyalty-mailer", "test/apps/loyalty-mailer"],
+        }),
+      );
+      const typecheck = await run(
+        process.execPath,
+        [join(repoRoot, "node_modules", "typescript", "bin", "tsc"), "--noEmit", "-p", root],
+        root,
+      );
       assert.equal(typecheck.code, 0, typecheck.stdout + typecheck.stderr);
     });
 
-    it("then its generated test starts a broker and the service, produces an event, and passes", { timeout: 120_000 }, async () => {
-      const test = await run(process.execPath, ["--import", "tsx", "--test", "test/apps/loyalty-mailer/service.test.ts"], root);
+    it("then its generated test starts a broker and the service, produces an event, and passes", {
+      timeout: 120_000,
+    }, async () => {
+      const test = await run(
+        process.execPath,
+        ["--import", "tsx", "--test", "test/apps/loyalty-mailer/service.test.ts"],
+        root,
+      );
       assert.equal(test.code, 0, test.stdout + test.stderr);
       assert.match(test.stdout, /^# pass 1$/m);
       assert.match(test.stdout, /^# fail 0$/m);

@@ -3,12 +3,12 @@
 // client and once with the real kafkajs (KAFKA_CLIENT=kafkajs in every service).
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { createDb, type Db } from "../../apps/shared/db/client.ts";
 import { loadConfig } from "../../apps/shared/config.ts";
-import { seedDemo } from "../../seed/seed-demo.ts";
+import { createDb, type Db } from "../../apps/shared/db/client.ts";
 import { demoUsers } from "../../seed/demo-data.ts";
-import { startBroker, type BrokerProcess } from "../helpers/broker-process.ts";
-import { createAppEnv, startService, type AppEnv, type ServiceProcess } from "../helpers/app-process.ts";
+import { seedDemo } from "../../seed/seed-demo.ts";
+import { type AppEnv, createAppEnv, type ServiceProcess, startService } from "../helpers/app-process.ts";
+import { type BrokerProcess, startBroker } from "../helpers/broker-process.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 interface Posted {
@@ -17,7 +17,11 @@ interface Posted {
 }
 
 async function post(base: string, path: string, body: unknown, headers: Record<string, string> = {}): Promise<Posted> {
-  const response = await fetch(`${base}${path}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+  const response = await fetch(`${base}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  });
   return { status: response.status, body: await response.json() };
 }
 
@@ -57,7 +61,9 @@ for (const client of ["ours", "kafkajs"] as const) {
     });
 
     it("when users charge and deduct over HTTP, then balances, rejections, notifications and analytics agree with a sequential replay", async () => {
-      await waitFor(async () => (await db.ledgerEntry.count()) === users.length, { message: "opening balances applied" });
+      await waitFor(async () => (await db.ledgerEntry.count()) === users.length, {
+        message: "opening balances applied",
+      });
       const expected = new Map(users.map((u) => [u.id, u.openingBalance]));
       const commands: { type: "charge" | "deduct"; userId: string; amount: number }[] = [];
       for (const [i, user] of users.entries()) {
@@ -70,11 +76,17 @@ for (const client of ["ours", "kafkajs"] as const) {
 
       let rejected = 0;
       for (const command of commands) {
-        const { status, body } = await post(api, `/api/points/${command.type}?wait=10000`, { userId: command.userId, amount: command.amount, storeId: store, terminalId: terminal });
+        const { status, body } = await post(api, `/api/points/${command.type}?wait=10000`, {
+          userId: command.userId,
+          amount: command.amount,
+          storeId: store,
+          terminalId: terminal,
+        });
         assert.equal(status, 200, JSON.stringify(body));
         const balance = expected.get(command.userId)!;
         const accepted = command.type === "charge" || command.amount <= balance;
-        const after = command.type === "charge" ? balance + command.amount : accepted ? balance - command.amount : balance;
+        const after =
+          command.type === "charge" ? balance + command.amount : accepted ? balance - command.amount : balance;
         expected.set(command.userId, after);
         assert.equal(body.status, accepted ? "applied" : "rejected");
         assert.equal(body.balanceAfter, after);
@@ -83,7 +95,10 @@ for (const client of ["ours", "kafkajs"] as const) {
       assert.equal(rejected, 1);
 
       for (const user of users) {
-        assert.deepEqual(await get(api, `/api/users/${user.id}/balance`), { userId: user.id, balance: expected.get(user.id) });
+        assert.deepEqual(await get(api, `/api/users/${user.id}/balance`), {
+          userId: user.id,
+          balance: expected.get(user.id),
+        });
       }
       const ledger = await get(api, `/api/users/${users[0]!.id}/ledger`);
       assert.deepEqual(
@@ -96,20 +111,33 @@ for (const client of ["ours", "kafkajs"] as const) {
         ],
       );
 
-      await waitFor(async () => {
-        const { notifications } = await get(api, `/api/users/${users[0]!.id}/notifications`);
-        return notifications.some((n: any) => n.message === `deduction of ${overdraft} rejected: balance ${users[0]!.openingBalance + 50}`);
-      }, { message: "the rejected user is notified" });
+      await waitFor(
+        async () => {
+          const { notifications } = await get(api, `/api/users/${users[0]!.id}/notifications`);
+          return notifications.some(
+            (n: any) => n.message === `deduction of ${overdraft} rejected: balance ${users[0]!.openingBalance + 50}`,
+          );
+        },
+        { message: "the rejected user is notified" },
+      );
 
       const applied = await db.ledgerEntry.findMany({ where: { status: "applied" } });
       const sum = (type: string) => applied.filter((e) => e.type === type).reduce((n, e) => n + e.amount, 0);
-      await waitFor(async () => {
-        const { totals } = await get(api, "/api/analytics");
-        return totals.chargedPoints === sum("charge") && totals.deductedPoints === sum("deduct") && totals.rejections === 1;
-      }, { message: "analytics totals match the ledger" });
+      await waitFor(
+        async () => {
+          const { totals } = await get(api, "/api/analytics");
+          return (
+            totals.chargedPoints === sum("charge") && totals.deductedPoints === sum("deduct") && totals.rejections === 1
+          );
+        },
+        { message: "analytics totals match the ledger" },
+      );
       const { stores } = await get(api, "/api/analytics");
       const store2 = stores.find((s: any) => s.storeId === store);
-      assert.equal(store2.chargedPoints, applied.filter((e) => e.type === "charge" && e.storeId === store).reduce((n, e) => n + e.amount, 0));
+      assert.equal(
+        store2.chargedPoints,
+        applied.filter((e) => e.type === "charge" && e.storeId === store).reduce((n, e) => n + e.amount, 0),
+      );
     });
 
     it("when a POS sends the same Idempotency-Key twice, then the command is applied once", async () => {

@@ -31,7 +31,10 @@ describe("npm start", { timeout: 120_000 }, () => {
     child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
     try {
-      await waitFor(() => /Ctrl-C stops everything/.test(output) || child.exitCode !== null, { timeoutMs: 90_000, message: () => output });
+      await waitFor(() => /Ctrl-C stops everything/.test(output) || child.exitCode !== null, {
+        timeoutMs: 90_000,
+        message: () => output,
+      });
       const listening = output.match(/^ *points-api listening on (http:\/\/\S+)$/gm) ?? [];
       assert.equal(listening.length, 1, output);
       const api = /listening on (http:\/\/\S+)/.exec(listening[0]!)![1]!;
@@ -48,25 +51,41 @@ describe("npm start", { timeout: 120_000 }, () => {
       assert.match(await report.text(), /Ordering lab report/);
 
       const seeded = demoUsers();
-      await waitFor(async () => {
-        const { users } = (await (await fetch(`${api}/api/users?limit=100`)).json()) as { users: { id: string; balance: number }[] };
-        return users.length === seeded.length && seeded.every((u) => users.find((x) => x.id === u.id)?.balance === u.openingBalance);
-      }, { message: "seeded users reach their opening balances through the ledger" });
+      await waitFor(
+        async () => {
+          const { users } = (await (await fetch(`${api}/api/users?limit=100`)).json()) as {
+            users: { id: string; balance: number }[];
+          };
+          return (
+            users.length === seeded.length &&
+            seeded.every((u) => users.find((x) => x.id === u.id)?.balance === u.openingBalance)
+          );
+        },
+        { message: "seeded users reach their opening balances through the ledger" },
+      );
 
-      const { groups } = (await (await fetch(`${api}/api/groups`)).json()) as { groups: { groupId: string; members: unknown[] }[] };
+      const { groups } = (await (await fetch(`${api}/api/groups`)).json()) as {
+        groups: { groupId: string; members: unknown[] }[];
+      };
       for (const id of ["ledger", "notification", "analytics"]) {
         assert.equal(groups.find((g) => g.groupId === id)?.members.length, 1, `group ${id} has its member`);
       }
 
       // The demo page, in a real browser: every panel fills from the API, and a charge from its
       // POS form comes back applied.
-      const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"] });
+      const browser = await chromium.launch({
+        executablePath: "/usr/bin/chromium",
+        args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+      });
       try {
         const page = await browser.newPage();
         const errors: string[] = [];
         page.on("pageerror", (error) => errors.push(error.message));
         await page.goto(`${api}/`);
-        await page.locator("#balances tr").nth(seeded.length - 1).waitFor();
+        await page
+          .locator("#balances tr")
+          .nth(seeded.length - 1)
+          .waitFor();
         await page.locator("#groups .group").nth(2).waitFor();
         assert.match(await page.locator("#groups").innerText(), /ledger[\s\S]*notification[\s\S]*analytics/);
         await page.locator("#ledger tr").first().waitFor();
@@ -92,7 +111,9 @@ describe("npm start", { timeout: 120_000 }, () => {
       assert.ok(ledgerPid > 0, "the ledger runs as a child of npm start");
       process.kill(ledgerPid, "SIGKILL");
       await waitFor(() => /\[ledger\] exited \(SIGKILL\); restarting in 1 s/.test(output), { message: () => output });
-      await waitFor(() => (output.match(/\[ledger\] consuming points\.commands as group ledger/g) ?? []).length === 2, { message: () => output });
+      await waitFor(() => (output.match(/\[ledger\] consuming points\.commands as group ledger/g) ?? []).length === 2, {
+        message: () => output,
+      });
       const response = await fetch(`${api}/api/points/charge?wait=20000`, {
         method: "POST",
         headers: { "content-type": "application/json" },
@@ -109,7 +130,11 @@ describe("npm start", { timeout: 120_000 }, () => {
 });
 
 describe("npm run svc", () => {
-  const svc = (...args: string[]) => spawnSync(process.execPath, ["--import", "tsx", join(repoRoot, "apps", "svc.ts"), ...args], { cwd: repoRoot, encoding: "utf8" });
+  const svc = (...args: string[]) =>
+    spawnSync(process.execPath, ["--import", "tsx", join(repoRoot, "apps", "svc.ts"), ...args], {
+      cwd: repoRoot,
+      encoding: "utf8",
+    });
 
   it("when the service is unknown, then it says which exist in one line and exits 2", () => {
     const result = svc("nope");
@@ -128,11 +153,15 @@ describe("npm run svc -- ledger --instances 2", { timeout: 90_000 }, () => {
   it("when two instances run, then they split the partitions, and SIGTERM stops both", async () => {
     const broker = await startBroker();
     const app = createAppEnv(broker.address);
-    const child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "apps", "svc.ts"), "ledger", "--instances", "2"], {
-      cwd: repoRoot,
-      env: { ...process.env, ...app.env() },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", join(repoRoot, "apps", "svc.ts"), "ledger", "--instances", "2"],
+      {
+        cwd: repoRoot,
+        env: { ...process.env, ...app.env() },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     let output = "";
     child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
@@ -140,17 +169,28 @@ describe("npm run svc -- ledger --instances 2", { timeout: 90_000 }, () => {
     /** The partitions each instance announced last. */
     const owned = () => {
       const last = new Map<string, number[]>();
-      for (const [, who, list] of output.matchAll(/^\[(ledger#\d)\] joined group ledger .*partitions \[([\d, ]*)\]/gm)) {
-        last.set(who!, list!.split(",").filter((p) => p.trim() !== "").map(Number));
+      for (const [, who, list] of output.matchAll(
+        /^\[(ledger#\d)\] joined group ledger .*partitions \[([\d, ]*)\]/gm,
+      )) {
+        last.set(
+          who!,
+          list!
+            .split(",")
+            .filter((p) => p.trim() !== "")
+            .map(Number),
+        );
       }
       return last;
     };
     try {
-      await waitFor(() => {
-        const last = owned();
-        const all = [...last.values()].flat().sort((a, b) => a - b);
-        return last.size === 2 && [...last.values()].every((ps) => ps.length > 0) && all.join() === "0,1,2,3,4,5";
-      }, { timeoutMs: 60_000, message: () => output });
+      await waitFor(
+        () => {
+          const last = owned();
+          const all = [...last.values()].flat().sort((a, b) => a - b);
+          return last.size === 2 && [...last.values()].every((ps) => ps.length > 0) && all.join() === "0,1,2,3,4,5";
+        },
+        { timeoutMs: 60_000, message: () => output },
+      );
     } finally {
       child.kill("SIGTERM");
       assert.equal(await exited, 0, output);

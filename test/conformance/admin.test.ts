@@ -1,12 +1,15 @@
 // Conformance: the admin API — topics, partitions, offsets, groups and the cluster — checked
 // against kafkajs's results for each client, then the two clients' results compared after
 // replacing the names that differ between runs (topics, groups, member ids).
-import { after, before, describe, it } from "node:test";
+
 import assert from "node:assert/strict";
-import { AssignerProtocol, type Admin, type Kafka, type Producer } from "kafkajs";
+import { after, before, describe, it } from "node:test";
+import { type Admin, AssignerProtocol, type Kafka, type Producer } from "kafkajs";
+import { trackAssignment } from "../helpers/group-assignment.ts";
 import {
-  clientKinds,
+  type ClientKind,
   ClientPool,
+  clientKinds,
   committedOffsets,
   connectClients,
   quickConsumerConfig,
@@ -15,16 +18,15 @@ import {
   useSuiteBroker,
   waitFor,
   withBrokerLog,
-  type ClientKind,
 } from "./helpers.ts";
-import { trackAssignment } from "../helpers/group-assignment.ts";
 
 type Snapshot = Record<string, unknown>;
 
 /** Plain data with run-specific names replaced by placeholders; undefined kept visible. */
 function normalize(value: unknown, names: Record<string, string>): unknown {
   let text = JSON.stringify(value, (_key, v: unknown) => (v === undefined ? "<undefined>" : v)) ?? "<undefined>";
-  for (const [name, placeholder] of Object.entries(names).sort((a, b) => b[0].length - a[0].length)) text = text.split(name).join(placeholder);
+  for (const [name, placeholder] of Object.entries(names).sort((a, b) => b[0].length - a[0].length))
+    text = text.split(name).join(placeholder);
   return JSON.parse(text);
 }
 
@@ -56,49 +58,61 @@ describe("conformance: admin", () => {
         snapshots[kind][scenario] = normalize(snapshot, names) as Snapshot;
       };
 
-      it("when topics are created, listed, described, grown and deleted, then each call answers as kafkajs's does", { timeout: 30_000 }, () =>
-        withBrokerLog(broker(), async () => {
-          const topic = named("topic");
-          const created = await admin.createTopics({
-            topics: [{ topic, numPartitions: 2, configEntries: [{ name: "retention.ms", value: "3600000" }] }],
-            waitForLeaders: true,
-          });
-          assert.equal(created, true);
-          const createdAgain = await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
-          assert.equal(createdAgain, false, "createTopics for an existing topic resolves false");
+      it(
+        "when topics are created, listed, described, grown and deleted, then each call answers as kafkajs's does",
+        { timeout: 30_000 },
+        () =>
+          withBrokerLog(broker(), async () => {
+            const topic = named("topic");
+            const created = await admin.createTopics({
+              topics: [{ topic, numPartitions: 2, configEntries: [{ name: "retention.ms", value: "3600000" }] }],
+              waitForLeaders: true,
+            });
+            assert.equal(created, true);
+            const createdAgain = await admin.createTopics({
+              topics: [{ topic, numPartitions: 2 }],
+              waitForLeaders: true,
+            });
+            assert.equal(createdAgain, false, "createTopics for an existing topic resolves false");
 
-          const listed = await admin.listTopics();
-          assert.ok(listed.includes(topic), `listTopics ${JSON.stringify(listed)} lacks ${topic}`);
+            const listed = await admin.listTopics();
+            assert.ok(listed.includes(topic), `listTopics ${JSON.stringify(listed)} lacks ${topic}`);
 
-          const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
-          assert.deepEqual(metadata.topics.map((t) => t.name), [topic]);
-          assert.deepEqual(metadata.topics[0]!.partitions.map((p) => p.partitionId).sort(), [0, 1]);
-          for (const partition of metadata.topics[0]!.partitions) {
-            assert.equal(partition.partitionErrorCode, 0);
-            assert.equal(partition.leader, 0);
-            assert.deepEqual(partition.replicas, [0]);
-            assert.deepEqual(partition.isr, [0]);
-          }
+            const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
+            assert.deepEqual(
+              metadata.topics.map((t) => t.name),
+              [topic],
+            );
+            assert.deepEqual(metadata.topics[0]!.partitions.map((p) => p.partitionId).sort(), [0, 1]);
+            for (const partition of metadata.topics[0]!.partitions) {
+              assert.equal(partition.partitionErrorCode, 0);
+              assert.equal(partition.leader, 0);
+              assert.deepEqual(partition.replicas, [0]);
+              assert.deepEqual(partition.isr, [0]);
+            }
 
-          const grown = await admin.createPartitions({ topicPartitions: [{ topic, count: 4 }] });
-          const afterGrowth = await admin.fetchTopicMetadata({ topics: [topic] });
-          assert.deepEqual(afterGrowth.topics[0]!.partitions.map((p) => p.partitionId).sort(), [0, 1, 2, 3]);
-          const everything = await admin.fetchTopicMetadata();
-          const inFullListing = everything.topics.find((t) => t.name === topic);
-          assert.ok(inFullListing, "fetchTopicMetadata() without topics lists every topic");
+            const grown = await admin.createPartitions({ topicPartitions: [{ topic, count: 4 }] });
+            const afterGrowth = await admin.fetchTopicMetadata({ topics: [topic] });
+            assert.deepEqual(afterGrowth.topics[0]!.partitions.map((p) => p.partitionId).sort(), [0, 1, 2, 3]);
+            const everything = await admin.fetchTopicMetadata();
+            const inFullListing = everything.topics.find((t) => t.name === topic);
+            assert.ok(inFullListing, "fetchTopicMetadata() without topics lists every topic");
 
-          await admin.deleteTopics({ topics: [topic] });
-          await waitFor(async () => !(await admin.listTopics()).includes(topic), "the deleted topic leaving listTopics");
+            await admin.deleteTopics({ topics: [topic] });
+            await waitFor(
+              async () => !(await admin.listTopics()).includes(topic),
+              "the deleted topic leaving listTopics",
+            );
 
-          record("topics", {
-            created,
-            createdAgain,
-            metadata: sortPartitions(metadata),
-            grown,
-            afterGrowth: sortPartitions(afterGrowth),
-            inFullListing: sortPartitions({ topics: [inFullListing] }),
-          });
-        }),
+            record("topics", {
+              created,
+              createdAgain,
+              metadata: sortPartitions(metadata),
+              grown,
+              afterGrowth: sortPartitions(afterGrowth),
+              inFullListing: sortPartitions({ topics: [inFullListing] }),
+            });
+          }),
       );
 
       it("when offsets are queried, set and reset, then each call answers as kafkajs's does", { timeout: 30_000 }, () =>
@@ -122,16 +136,29 @@ describe("conformance: admin", () => {
             { partition: 1, offset: "1", high: "1", low: "0" },
           ]);
           const atMiddle = byPartition(await admin.fetchTopicOffsetsByTimestamp(topic, 1_500_000));
-          assert.deepEqual(atMiddle, [{ partition: 0, offset: "1" }, { partition: 1, offset: "0" }]);
+          assert.deepEqual(atMiddle, [
+            { partition: 0, offset: "1" },
+            { partition: 1, offset: "0" },
+          ]);
           // Past the last record Kafka answers -1; kafkajs reports the high watermark instead.
           const pastEnd = byPartition(await admin.fetchTopicOffsetsByTimestamp(topic, 4_000_000));
-          assert.deepEqual(pastEnd, [{ partition: 0, offset: "3" }, { partition: 1, offset: "0" }]);
+          assert.deepEqual(pastEnd, [
+            { partition: 0, offset: "3" },
+            { partition: 1, offset: "0" },
+          ]);
           const withoutTimestamp = byPartition(await admin.fetchTopicOffsetsByTimestamp(topic));
 
           const beforeAnyCommit = await admin.fetchOffsets({ groupId, topics: [topic] });
           assert.deepEqual(offsetsOf(beforeAnyCommit), { 0: "-1", 1: "-1" });
 
-          await admin.setOffsets({ groupId, topic, partitions: [{ partition: 0, offset: "2" }, { partition: 1, offset: "1" }] });
+          await admin.setOffsets({
+            groupId,
+            topic,
+            partitions: [
+              { partition: 0, offset: "2" },
+              { partition: 1, offset: "1" },
+            ],
+          });
           const afterSet = await admin.fetchOffsets({ groupId, topics: [topic] });
           assert.deepEqual(offsetsOf(afterSet), { 0: "2", 1: "1" });
           const allTopics = await admin.fetchOffsets({ groupId });
@@ -155,89 +182,112 @@ describe("conformance: admin", () => {
         }),
       );
 
-      it("when groups are listed, described and deleted, then each call answers as kafkajs's does", { timeout: 30_000 }, () =>
-        withBrokerLog(broker(), async () => {
-          const topic = named("groups");
-          const activeGroup = named("active-group");
-          const committedGroup = named("committed-group");
-          const unknownGroup = named("unknown-group");
-          assert.equal(await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true }), true);
-          await admin.setOffsets({ groupId: committedGroup, topic, partitions: [{ partition: 0, offset: "0" }] });
+      it(
+        "when groups are listed, described and deleted, then each call answers as kafkajs's does",
+        { timeout: 30_000 },
+        () =>
+          withBrokerLog(broker(), async () => {
+            const topic = named("groups");
+            const activeGroup = named("active-group");
+            const committedGroup = named("committed-group");
+            const unknownGroup = named("unknown-group");
+            assert.equal(
+              await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true }),
+              true,
+            );
+            await admin.setOffsets({ groupId: committedGroup, topic, partitions: [{ partition: 0, offset: "0" }] });
 
-          const consumer = pool.track(kafka.consumer(quickConsumerConfig(activeGroup)));
-          const assignment = trackAssignment(consumer, topic);
-          await consumer.connect();
-          await consumer.subscribe({ topics: [topic] });
-          await consumer.run({ eachMessage: async () => undefined });
-          await waitFor(() => assignment.partitions()?.length === 2, "the active member's assignment");
-          names[assignment.memberId()!] = "<member-id>";
+            const consumer = pool.track(kafka.consumer(quickConsumerConfig(activeGroup)));
+            const assignment = trackAssignment(consumer, topic);
+            await consumer.connect();
+            await consumer.subscribe({ topics: [topic] });
+            await consumer.run({ eachMessage: async () => undefined });
+            await waitFor(() => assignment.partitions()?.length === 2, "the active member's assignment");
+            names[assignment.memberId()!] = "<member-id>";
 
-          const ownGroups = [activeGroup, committedGroup, unknownGroup];
-          const listed = (await admin.listGroups()).groups.filter((g) => ownGroups.includes(g.groupId)).sort((a, b) => a.groupId.localeCompare(b.groupId));
-          assert.deepEqual(listed.map((g) => g.groupId).sort(), [activeGroup, committedGroup].sort());
-          assert.equal(listed.find((g) => g.groupId === activeGroup)!.protocolType, "consumer");
+            const ownGroups = [activeGroup, committedGroup, unknownGroup];
+            const listed = (await admin.listGroups()).groups
+              .filter((g) => ownGroups.includes(g.groupId))
+              .sort((a, b) => a.groupId.localeCompare(b.groupId));
+            assert.deepEqual(listed.map((g) => g.groupId).sort(), [activeGroup, committedGroup].sort());
+            assert.equal(listed.find((g) => g.groupId === activeGroup)!.protocolType, "consumer");
 
-          const described = await admin.describeGroups([activeGroup, unknownGroup]);
-          const [active, unknown] = described.groups;
-          assert.equal(active!.groupId, activeGroup);
-          assert.equal(active!.state, "Stable");
-          assert.equal(active!.protocolType, "consumer");
-          assert.equal(active!.members.length, 1);
-          assert.equal(active!.members[0]!.memberId, assignment.memberId());
-          const memberMetadata = AssignerProtocol.MemberMetadata.decode(active!.members[0]!.memberMetadata);
-          const memberAssignment = AssignerProtocol.MemberAssignment.decode(active!.members[0]!.memberAssignment);
-          assert.deepEqual(memberMetadata?.topics, [topic]);
-          assert.deepEqual(memberAssignment?.assignment, { [topic]: [0, 1] });
-          assert.deepEqual([unknown!.groupId, unknown!.state, unknown!.members], [unknownGroup, "Dead", []]);
+            const described = await admin.describeGroups([activeGroup, unknownGroup]);
+            const [active, unknown] = described.groups;
+            assert.equal(active!.groupId, activeGroup);
+            assert.equal(active!.state, "Stable");
+            assert.equal(active!.protocolType, "consumer");
+            assert.equal(active!.members.length, 1);
+            assert.equal(active!.members[0]!.memberId, assignment.memberId());
+            const memberMetadata = AssignerProtocol.MemberMetadata.decode(active!.members[0]!.memberMetadata);
+            const memberAssignment = AssignerProtocol.MemberAssignment.decode(active!.members[0]!.memberAssignment);
+            assert.deepEqual(memberMetadata?.topics, [topic]);
+            assert.deepEqual(memberAssignment?.assignment, { [topic]: [0, 1] });
+            assert.deepEqual([unknown!.groupId, unknown!.state, unknown!.members], [unknownGroup, "Dead", []]);
 
-          const deletingActive = await admin.deleteGroups([activeGroup]).then(
-            (result) => ({ result }),
-            (error: { name: string; groups?: Array<{ groupId: string; errorCode: number; error?: { type?: string } }> }) => ({
-              error: error.name,
-              groups: error.groups?.map((g) => ({ groupId: g.groupId, errorCode: g.errorCode, type: g.error?.type })),
-            }),
-          );
-          assert.deepEqual(deletingActive, {
-            error: "KafkaJSDeleteGroupsError",
-            groups: [{ groupId: activeGroup, errorCode: 68, type: "NON_EMPTY_GROUP" }],
-          });
+            const deletingActive = await admin.deleteGroups([activeGroup]).then(
+              (result) => ({ result }),
+              (error: {
+                name: string;
+                groups?: Array<{ groupId: string; errorCode: number; error?: { type?: string } }>;
+              }) => ({
+                error: error.name,
+                groups: error.groups?.map((g) => ({ groupId: g.groupId, errorCode: g.errorCode, type: g.error?.type })),
+              }),
+            );
+            assert.deepEqual(deletingActive, {
+              error: "KafkaJSDeleteGroupsError",
+              groups: [{ groupId: activeGroup, errorCode: 68, type: "NON_EMPTY_GROUP" }],
+            });
 
-          await consumer.disconnect();
-          await waitFor(async () => (await admin.describeGroups([activeGroup])).groups[0]!.state === "Empty", "the group emptying");
-          const deleted = await admin.deleteGroups([activeGroup, committedGroup]);
-          assert.deepEqual(
-            deleted.map((g) => [g.groupId, g.errorCode]).sort(),
-            [[activeGroup, 0], [committedGroup, 0]].sort(),
-          );
-          const afterDelete = await admin.describeGroups([activeGroup]);
-          assert.equal(afterDelete.groups[0]!.state, "Dead");
-          const listedAfter = (await admin.listGroups()).groups.filter((g) => ownGroups.includes(g.groupId));
-          assert.deepEqual(listedAfter, []);
-          assert.deepEqual(await committedOffsets(admin, committedGroup, topic), { 0: "-1", 1: "-1" });
+            await consumer.disconnect();
+            await waitFor(
+              async () => (await admin.describeGroups([activeGroup])).groups[0]!.state === "Empty",
+              "the group emptying",
+            );
+            const deleted = await admin.deleteGroups([activeGroup, committedGroup]);
+            assert.deepEqual(
+              deleted.map((g) => [g.groupId, g.errorCode]).sort(),
+              [
+                [activeGroup, 0],
+                [committedGroup, 0],
+              ].sort(),
+            );
+            const afterDelete = await admin.describeGroups([activeGroup]);
+            assert.equal(afterDelete.groups[0]!.state, "Dead");
+            const listedAfter = (await admin.listGroups()).groups.filter((g) => ownGroups.includes(g.groupId));
+            assert.deepEqual(listedAfter, []);
+            assert.deepEqual(await committedOffsets(admin, committedGroup, topic), { 0: "-1", 1: "-1" });
 
-          record("groups", {
-            listed,
-            described: {
-              groups: described.groups.map((g) => ({
-                ...g,
-                members: g.members.map((m) => ({
-                  ...m,
-                  memberMetadata: AssignerProtocol.MemberMetadata.decode(m.memberMetadata),
-                  memberAssignment: AssignerProtocol.MemberAssignment.decode(m.memberAssignment),
+            record("groups", {
+              listed,
+              described: {
+                groups: described.groups.map((g) => ({
+                  ...g,
+                  members: g.members.map((m) => ({
+                    ...m,
+                    memberMetadata: AssignerProtocol.MemberMetadata.decode(m.memberMetadata),
+                    memberAssignment: AssignerProtocol.MemberAssignment.decode(m.memberAssignment),
+                  })),
                 })),
-              })),
-            },
-            deletingActive,
-            deleted: [...deleted].sort((a, b) => a.groupId.localeCompare(b.groupId)),
-            afterDelete,
-          });
-          // Last, so the checks above run whatever this says: kafkajs's setOffsets joins the group
-          // as a consumer, so the group it creates lists with protocolType "consumer".
-          assert.equal(listed.find((g) => g.groupId === committedGroup)?.protocolType, "consumer", "protocolType of a group created by admin.setOffsets");
-        }),
+              },
+              deletingActive,
+              deleted: [...deleted].sort((a, b) => a.groupId.localeCompare(b.groupId)),
+              afterDelete,
+            });
+            // Last, so the checks above run whatever this says: kafkajs's setOffsets joins the group
+            // as a consumer, so the group it creates lists with protocolType "consumer".
+            assert.equal(
+              listed.find((g) => g.groupId === committedGroup)?.protocolType,
+              "consumer",
+              "protocolType of a group created by admin.setOffsets",
+            );
+          }),
       );
 
-      it("when the cluster is described, then it lists the broker, the controller and the cluster id", { timeout: 15_000 }, async () => {
+      it("when the cluster is described, then it lists the broker, the controller and the cluster id", {
+        timeout: 15_000,
+      }, async () => {
         const cluster = await admin.describeCluster();
         assert.deepEqual(cluster.brokers, [{ nodeId: 0, host: broker().host, port: broker().port }]);
         assert.equal(cluster.controller, 0);
@@ -258,14 +308,23 @@ describe("conformance: admin", () => {
   });
 });
 
-function sortPartitions<T extends { topics: Array<{ partitions: Array<{ partitionId: number }> } | undefined> }>(metadata: T): T {
-  return { ...metadata, topics: metadata.topics.map((t) => t && { ...t, partitions: [...t.partitions].sort((a, b) => a.partitionId - b.partitionId) }) };
+function sortPartitions<T extends { topics: Array<{ partitions: Array<{ partitionId: number }> } | undefined> }>(
+  metadata: T,
+): T {
+  return {
+    ...metadata,
+    topics: metadata.topics.map(
+      (t) => t && { ...t, partitions: [...t.partitions].sort((a, b) => a.partitionId - b.partitionId) },
+    ),
+  };
 }
 
 function byPartition<T extends { partition: number }>(entries: T[]): T[] {
   return [...entries].sort((a, b) => a.partition - b.partition);
 }
 
-function offsetsOf(result: Array<{ partitions: Array<{ partition: number; offset: string }> }>): Record<number, string> {
+function offsetsOf(
+  result: Array<{ partitions: Array<{ partition: number; offset: string }> }>,
+): Record<number, string> {
   return Object.fromEntries((result[0]?.partitions ?? []).map((p) => [p.partition, p.offset]));
 }

@@ -1,25 +1,26 @@
 // Conformance: a group of 3 members rebalancing when members join, when one leaves cleanly and
 // when one crashes (a child process SIGKILLed, so only its session timeout reveals it).
-import { after, before, describe, it } from "node:test";
+
 import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
 import type { Admin, Consumer, Kafka, Producer } from "kafkajs";
+import { type AssignmentTracker, splitsExactly, trackAssignment } from "../helpers/group-assignment.ts";
+import { range } from "../helpers/wait.ts";
 import {
-  clientKinds,
+  type ChildMember,
   ClientPool,
+  clientKinds,
   connectClients,
   quickConsumerConfig,
   quickGroupBrokerConfig,
+  type Received,
   runCollecting,
   spawnChildMember,
   topicName,
   useSuiteBroker,
   waitFor,
   withBrokerLog,
-  type ChildMember,
-  type Received,
 } from "./helpers.ts";
-import { splitsExactly, trackAssignment, type AssignmentTracker } from "../helpers/group-assignment.ts";
-import { range } from "../helpers/wait.ts";
 
 const PARTITIONS = 6;
 const CHILD_SESSION_TIMEOUT = 3000;
@@ -48,7 +49,10 @@ describe("conformance: group membership", () => {
 
       before(async () => {
         ({ kafka, admin, producer } = await connectClients(kind, broker().address, `conformance-groups-${kind}`, pool));
-        assert.equal(await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS }], waitForLeaders: true }), true);
+        assert.equal(
+          await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS }], waitForLeaders: true }),
+          true,
+        );
       });
 
       after(async () => {
@@ -56,14 +60,22 @@ describe("conformance: group membership", () => {
         await pool.closeAll();
       });
 
-      const startMember = async (name: string): Promise<Member & { consumer: Consumer; assignment: AssignmentTracker }> => {
+      const startMember = async (
+        name: string,
+      ): Promise<Member & { consumer: Consumer; assignment: AssignmentTracker }> => {
         const consumer = pool.track(kafka.consumer(quickConsumerConfig(groupId)));
         const assignment = trackAssignment(consumer, topic);
         const received: Received[] = [];
         await consumer.connect();
         await consumer.subscribe({ topics: [topic], fromBeginning: true });
         await runCollecting(consumer, received);
-        return { name, consumer, assignment, partitions: assignment.partitions, values: () => received.map((m) => m.value!) };
+        return {
+          name,
+          consumer,
+          assignment,
+          partitions: assignment.partitions,
+          values: () => received.map((m) => m.value!),
+        };
       };
 
       const assignments = (members: Member[]): string =>
@@ -71,7 +83,11 @@ describe("conformance: group membership", () => {
 
       const waitForSplit = async (members: Member[], what: string): Promise<void> => {
         await waitFor(
-          () => splitsExactly(members.map((m) => m.partitions()), PARTITIONS) && members.every((m) => m.partitions()!.length > 0),
+          () =>
+            splitsExactly(
+              members.map((m) => m.partitions()),
+              PARTITIONS,
+            ) && members.every((m) => m.partitions()!.length > 0),
           () => `${what}: ${assignments(members)}`,
         );
       };
@@ -83,30 +99,42 @@ describe("conformance: group membership", () => {
 
       /** One message per partition; each must reach the member that owns that partition. */
       const assertOwnersReceive = async (members: Member[], tag: string): Promise<void> => {
-        for (const partition of range(PARTITIONS)) await producer.send({ topic, messages: [{ value: `${tag}-${partition}`, partition }] });
+        for (const partition of range(PARTITIONS))
+          await producer.send({ topic, messages: [{ value: `${tag}-${partition}`, partition }] });
         for (const partition of range(PARTITIONS)) {
           const owner = members.find((m) => m.partitions()!.includes(partition))!;
-          await waitFor(() => owner.values().includes(`${tag}-${partition}`), () => `${tag}-${partition} at its owner ${owner.name} (${assignments(members)})`);
+          await waitFor(
+            () => owner.values().includes(`${tag}-${partition}`),
+            () => `${tag}-${partition} at its owner ${owner.name} (${assignments(members)})`,
+          );
         }
       };
 
-      it("when three members join one by one, then the assignment grows from 1 to 3 members, disjoint and complete", { timeout: 45_000 }, () =>
-        withBrokerLog(broker(), async () => {
-          first = await startMember("first");
-          await waitForSplit([first], "the first member owning every partition");
-          assert.deepEqual(first.partitions(), range(PARTITIONS));
+      it(
+        "when three members join one by one, then the assignment grows from 1 to 3 members, disjoint and complete",
+        { timeout: 45_000 },
+        () =>
+          withBrokerLog(broker(), async () => {
+            first = await startMember("first");
+            await waitForSplit([first], "the first member owning every partition");
+            assert.deepEqual(first.partitions(), range(PARTITIONS));
 
-          second = await startMember("second");
-          await waitForSplit([first, second], "two members splitting");
+            second = await startMember("second");
+            await waitForSplit([first, second], "two members splitting");
 
-          child = spawnChildMember(kind, broker().address, groupId, topic, CHILD_SESSION_TIMEOUT);
-          childMember = { name: "child", partitions: child.partitions, values: () => child!.received().map((m) => m.value) };
-          await waitForSplit([first, second, childMember], "three members splitting");
-          for (const member of [first, second, childMember]) assert.equal(member.partitions()!.length, 2, assignments([first, second, childMember]));
-          await waitFor(async () => (await groupMemberCount()) === 3, "describeGroups showing 3 members, Stable");
+            child = spawnChildMember(kind, broker().address, groupId, topic, CHILD_SESSION_TIMEOUT);
+            childMember = {
+              name: "child",
+              partitions: child.partitions,
+              values: () => child!.received().map((m) => m.value),
+            };
+            await waitForSplit([first, second, childMember], "three members splitting");
+            for (const member of [first, second, childMember])
+              assert.equal(member.partitions()!.length, 2, assignments([first, second, childMember]));
+            await waitFor(async () => (await groupMemberCount()) === 3, "describeGroups showing 3 members, Stable");
 
-          await assertOwnersReceive([first, second, childMember], "joined");
-        }),
+            await assertOwnersReceive([first, second, childMember], "joined");
+          }),
       );
 
       it("when a member disconnects, then the others take over its partitions", { timeout: 30_000 }, () =>
@@ -114,7 +142,10 @@ describe("conformance: group membership", () => {
           assert.ok(second, "needs the members of the join scenario");
           const before = { first: first.partitions()!, child: childMember.partitions()! };
           await second.consumer.disconnect();
-          await waitFor(() => first.partitions()!.length + childMember.partitions()!.length === PARTITIONS, () => `the survivors taking over: ${assignments([first, childMember])}`);
+          await waitFor(
+            () => first.partitions()!.length + childMember.partitions()!.length === PARTITIONS,
+            () => `the survivors taking over: ${assignments([first, childMember])}`,
+          );
           await waitForSplit([first, childMember], "two members splitting after the leave");
           assert.ok(
             first.partitions()!.length > before.first.length || childMember.partitions()!.length > before.child.length,
@@ -125,14 +156,22 @@ describe("conformance: group membership", () => {
         }),
       );
 
-      it("when a member crashes, then the survivor takes over its partitions after the session timeout", { timeout: 30_000 }, () =>
-        withBrokerLog(broker(), async () => {
-          assert.ok(child, "needs the child member of the join scenario");
-          await child.kill();
-          await waitFor(() => first.partitions()!.length === PARTITIONS, () => `the survivor owning every partition: ${assignments([first])}\n--- child output ---\n${child!.output()}`, CHILD_SESSION_TIMEOUT + 15_000);
-          await waitFor(async () => (await groupMemberCount()) === 1, "describeGroups showing 1 member, Stable");
-          await assertOwnersReceive([first], "after-crash");
-        }),
+      it(
+        "when a member crashes, then the survivor takes over its partitions after the session timeout",
+        { timeout: 30_000 },
+        () =>
+          withBrokerLog(broker(), async () => {
+            assert.ok(child, "needs the child member of the join scenario");
+            await child.kill();
+            await waitFor(
+              () => first.partitions()!.length === PARTITIONS,
+              () =>
+                `the survivor owning every partition: ${assignments([first])}\n--- child output ---\n${child!.output()}`,
+              CHILD_SESSION_TIMEOUT + 15_000,
+            );
+            await waitFor(async () => (await groupMemberCount()) === 1, "describeGroups showing 1 member, Stable");
+            await assertOwnersReceive([first], "after-crash");
+          }),
       );
     });
   }

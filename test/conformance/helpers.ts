@@ -2,22 +2,21 @@
 // with our client, both obtained through the app-facing factory, so the suite checks exactly what
 // apps get when they flip KAFKA_CLIENT.
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { after, before } from "node:test";
 import { fileURLToPath } from "node:url";
-import * as kafkajs from "kafkajs";
-// kafkajs is CommonJS: Node's ESM named exports miss its error classes, module.exports has them all.
-import kafkajsExports from "kafkajs";
 import type { Admin, Consumer, ConsumerConfig, Kafka, KafkaConfig, Producer } from "kafkajs";
+// kafkajs is CommonJS: Node's ESM named exports miss its error classes, module.exports has them all.
+import kafkajsExports, * as kafkajs from "kafkajs";
 import { createKafka } from "../../broker/client/factory.ts";
 import * as ours from "../../broker/client/index.ts";
 import { Apis } from "../../broker/protocol/apis.ts";
 import { splitBatches } from "../../broker/protocol/records.ts";
-import { startBroker, type BrokerProcess } from "../helpers/broker-process.ts";
-import { WireClient } from "../helpers/wire-client.ts";
-import { sleep } from "../helpers/wait.ts";
 import { quickGroupBrokerConfig as sharedQuickGroupBrokerConfig } from "../broker/client/helpers.ts";
+import { type BrokerProcess, startBroker } from "../helpers/broker-process.ts";
+import { sleep } from "../helpers/wait.ts";
+import { WireClient } from "../helpers/wire-client.ts";
 
 export { describeError, rejectionOf, waitFor } from "../broker/client/helpers.ts";
 
@@ -31,7 +30,12 @@ const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
  * honour. KAFKA_CLIENT and KAFKA_BROKERS are set only around the factory call (it reads them at
  * call time), so a developer's environment cannot point the suite at another cluster.
  */
-export async function kafkaFor(kind: ClientKind, address: string, clientId: string, extra: Partial<KafkaConfig> = {}): Promise<Kafka> {
+export async function kafkaFor(
+  kind: ClientKind,
+  address: string,
+  clientId: string,
+  extra: Partial<KafkaConfig> = {},
+): Promise<Kafka> {
   const saved = { client: process.env.KAFKA_CLIENT, brokers: process.env.KAFKA_BROKERS };
   process.env.KAFKA_CLIENT = kind;
   delete process.env.KAFKA_BROKERS;
@@ -47,7 +51,8 @@ export async function kafkaFor(kind: ClientKind, address: string, clientId: stri
     } as Parameters<typeof createKafka>[0]);
     const isOurs = kafka instanceof ours.Kafka;
     const isKafkajs = kafka instanceof kafkajs.Kafka;
-    if (kind === "ours" ? !isOurs || isKafkajs : !isKafkajs) throw new Error(`the factory did not return a ${kind} client for KAFKA_CLIENT=${kind}`);
+    if (kind === "ours" ? !isOurs || isKafkajs : !isKafkajs)
+      throw new Error(`the factory did not return a ${kind} client for KAFKA_CLIENT=${kind}`);
     return kafka as unknown as Kafka;
   } finally {
     restoreEnv("KAFKA_CLIENT", saved.client);
@@ -157,13 +162,23 @@ export function useSuiteBroker(config: Record<string, string | number | boolean>
 }
 
 /** A Kafka of `kind` with a connected admin and producer, all closed with `pool`. */
-export async function connectClients(kind: ClientKind, address: string, clientId: string, pool: ClientPool): Promise<{ kafka: Kafka; admin: Admin; producer: Producer }> {
+export async function connectClients(
+  kind: ClientKind,
+  address: string,
+  clientId: string,
+  pool: ClientPool,
+): Promise<{ kafka: Kafka; admin: Admin; producer: Producer }> {
   const kafka = await kafkaFor(kind, address, clientId);
   return { kafka, admin: await connectedAdmin(kafka, pool), producer: await connectedProducer(kafka, pool) };
 }
 
 /** A topic of its own for a scenario, created with its leaders elected. */
-export async function createScenarioTopic(admin: Admin, kind: ClientKind | "cross", scenario: string, numPartitions: number): Promise<string> {
+export async function createScenarioTopic(
+  admin: Admin,
+  kind: ClientKind | "cross",
+  scenario: string,
+  numPartitions: number,
+): Promise<string> {
   const topic = topicName(kind, scenario);
   assert.equal(await admin.createTopics({ topics: [{ topic, numPartitions }], waitForLeaders: true }), true);
   return topic;
@@ -175,7 +190,11 @@ export async function connectedAdmin(kafka: Kafka, pool: ClientPool): Promise<Ad
   return admin;
 }
 
-export async function connectedProducer(kafka: Kafka, pool: ClientPool, config: Parameters<Kafka["producer"]>[0] = {}): Promise<Producer> {
+export async function connectedProducer(
+  kafka: Kafka,
+  pool: ClientPool,
+  config: Parameters<Kafka["producer"]>[0] = {},
+): Promise<Producer> {
   const producer = pool.track(kafka.producer(config));
   await producer.connect();
   return producer;
@@ -209,7 +228,11 @@ export function toReceived(topic: string, partition: number, message: kafkajs.Ka
 }
 
 /** Starts `consumer` delivering every message into `sink`. */
-export async function runCollecting(consumer: Consumer, sink: Received[], extra: Partial<kafkajs.ConsumerRunConfig> = {}): Promise<void> {
+export async function runCollecting(
+  consumer: Consumer,
+  sink: Received[],
+  extra: Partial<kafkajs.ConsumerRunConfig> = {},
+): Promise<void> {
   await consumer.run({
     ...extra,
     eachMessage: async ({ topic, partition, message }) => {
@@ -244,17 +267,29 @@ export interface ChildMember {
 
 const memberFixture = fileURLToPath(new URL("../helpers/group-member.ts", import.meta.url));
 
-export function spawnChildMember(kind: ClientKind, address: string, groupId: string, topic: string, sessionTimeout: number): ChildMember {
+export function spawnChildMember(
+  kind: ClientKind,
+  address: string,
+  groupId: string,
+  topic: string,
+  sessionTimeout: number,
+): ChildMember {
   // node with tsx's loader, not tsx's CLI: the CLI's SIGKILL would not reach the grandchild.
-  const child = spawn(process.execPath, ["--import", "tsx", memberFixture, address, groupId, topic, String(sessionTimeout), kind], {
-    cwd: repoRoot,
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, KAFKA_BROKERS: "" },
-  });
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", memberFixture, address, groupId, topic, String(sessionTimeout), kind],
+    {
+      cwd: repoRoot,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, KAFKA_BROKERS: "" },
+    },
+  );
   let partitions: number[] | undefined;
   const received: Array<{ partition: number; offset: string; value: string }> = [];
   let log = "";
-  child.stderr!.on("data", (chunk: Buffer) => { log += chunk.toString(); });
+  child.stderr!.on("data", (chunk: Buffer) => {
+    log += chunk.toString();
+  });
   createInterface({ input: child.stdout! }).on("line", (line) => {
     log += `${line}\n`;
     let event: { event?: string; partitions?: number[]; partition?: number; offset?: string; value?: string };
@@ -264,7 +299,8 @@ export function spawnChildMember(kind: ClientKind, address: string, groupId: str
       return;
     }
     if (event.event === "assignment") partitions = event.partitions;
-    if (event.event === "message") received.push({ partition: event.partition!, offset: event.offset!, value: event.value! });
+    if (event.event === "message")
+      received.push({ partition: event.partition!, offset: event.offset!, value: event.value! });
   });
   return {
     process: child,
@@ -295,13 +331,31 @@ export async function storedBatchCodecs(address: string, topic: string, partitio
       isolationLevel: 0,
       sessionId: 0,
       sessionEpoch: -1,
-      topics: [{ topic, partitions: [{ partition, currentLeaderEpoch: -1, fetchOffset: 0n, logStartOffset: -1n, partitionMaxBytes: 64 * 1024 * 1024 }] }],
+      topics: [
+        {
+          topic,
+          partitions: [
+            {
+              partition,
+              currentLeaderEpoch: -1,
+              fetchOffset: 0n,
+              logStartOffset: -1n,
+              partitionMaxBytes: 64 * 1024 * 1024,
+            },
+          ],
+        },
+      ],
       forgottenTopicsData: [],
       rackId: "",
     });
     const data = response.responses[0]!.partitions[0]!;
     if (data.errorCode !== 0) throw new Error(`raw fetch of ${topic}/${partition}: error code ${data.errorCode}`);
-    const records = data.records === null ? Buffer.alloc(0) : Buffer.isBuffer(data.records) ? data.records : Buffer.concat(data.records);
+    const records =
+      data.records === null
+        ? Buffer.alloc(0)
+        : Buffer.isBuffer(data.records)
+          ? data.records
+          : Buffer.concat(data.records);
     const layout = splitBatches(records);
     if (layout.problem) throw new Error(`raw fetch of ${topic}/${partition}: ${layout.problem.message}`);
     return layout.batches.map((b) => b.header.attributes & 0x07);

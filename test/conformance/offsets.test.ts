@@ -1,25 +1,26 @@
 // Conformance: committed offsets — two groups keep independent offsets on one topic, and a group
 // that disconnects resumes exactly after what it committed (auto-commit and manual commit).
-import { after, before, describe, it } from "node:test";
+
 import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
 import type { Admin, Kafka, Producer } from "kafkajs";
+import { range, sleep } from "../helpers/wait.ts";
 import {
-  clientKinds,
   ClientPool,
+  clientKinds,
   committedOffsets,
   connectClients,
   createScenarioTopic,
   highWatermarks,
   quickConsumerConfig,
   quickGroupBrokerConfig,
+  type Received,
   runCollecting,
   topicName,
   useSuiteBroker,
   waitFor,
   withBrokerLog,
-  type Received,
 } from "./helpers.ts";
-import { range, sleep } from "../helpers/wait.ts";
 
 describe("conformance: committed offsets", () => {
   const broker = useSuiteBroker(quickGroupBrokerConfig);
@@ -32,16 +33,25 @@ describe("conformance: committed offsets", () => {
       let producer: Producer;
 
       before(async () => {
-        ({ kafka, admin, producer } = await connectClients(kind, broker().address, `conformance-offsets-${kind}`, pool));
+        ({ kafka, admin, producer } = await connectClients(
+          kind,
+          broker().address,
+          `conformance-offsets-${kind}`,
+          pool,
+        ));
       });
 
       after(() => pool.closeAll());
 
-      const createTopic = (scenario: string, numPartitions: number): Promise<string> => createScenarioTopic(admin, kind, scenario, numPartitions);
+      const createTopic = (scenario: string, numPartitions: number): Promise<string> =>
+        createScenarioTopic(admin, kind, scenario, numPartitions);
 
       const produceTo = async (topic: string, partitions: number, count: number, tag: string): Promise<void> => {
         for (const partition of range(partitions)) {
-          await producer.send({ topic, messages: range(count).map((i) => ({ value: `${tag}-${partition}-${i}`, partition })) });
+          await producer.send({
+            topic,
+            messages: range(count).map((i) => ({ value: `${tag}-${partition}-${i}`, partition })),
+          });
         }
       };
 
@@ -55,7 +65,8 @@ describe("conformance: committed offsets", () => {
         return { consumer, received };
       };
 
-      const offsetsOn = (received: Received[], partition: number): string[] => received.filter((m) => m.partition === partition).map((m) => m.offset);
+      const offsetsOn = (received: Received[], partition: number): string[] =>
+        received.filter((m) => m.partition === partition).map((m) => m.offset);
 
       it("when two groups consume one topic, then each keeps its own committed offsets", { timeout: 30_000 }, () =>
         withBrokerLog(broker(), async () => {
@@ -64,13 +75,22 @@ describe("conformance: committed offsets", () => {
           await produceTo(topic, 2, 10, "first");
 
           const a = await consume(topic, groupA);
-          await waitFor(() => a.received.length === 20, () => `group A consuming 20 (got ${a.received.length})`);
+          await waitFor(
+            () => a.received.length === 20,
+            () => `group A consuming 20 (got ${a.received.length})`,
+          );
           const ends = await highWatermarks(admin, topic);
-          await waitFor(async () => JSON.stringify(await committedOffsets(admin, groupA, topic)) === JSON.stringify(ends), "group A's commits");
+          await waitFor(
+            async () => JSON.stringify(await committedOffsets(admin, groupA, topic)) === JSON.stringify(ends),
+            "group A's commits",
+          );
 
           // Group B starts from the beginning regardless of A, and commits only what it chooses.
           const b = await consume(topic, groupB, false);
-          await waitFor(() => b.received.length === 20, () => `group B consuming 20 (got ${b.received.length})`);
+          await waitFor(
+            () => b.received.length === 20,
+            () => `group B consuming 20 (got ${b.received.length})`,
+          );
           await b.consumer.commitOffsets([
             { topic, partition: 0, offset: "4" },
             { topic, partition: 1, offset: "7" },
@@ -79,59 +99,101 @@ describe("conformance: committed offsets", () => {
           assert.deepEqual(await committedOffsets(admin, groupA, topic), { 0: "10", 1: "10" });
 
           await produceTo(topic, 2, 3, "second");
-          await waitFor(() => a.received.length === 26 && b.received.length === 26, () => `both groups getting the new messages (A ${a.received.length}, B ${b.received.length})`);
-          await waitFor(async () => (await committedOffsets(admin, groupA, topic))[0] === "13", "group A committing the new messages");
-          assert.deepEqual(await committedOffsets(admin, groupB, topic), { 0: "4", 1: "7" }, "group B (autoCommit off) moved");
-        }),
-      );
-
-      it("when an auto-committing group disconnects and reconnects, then it resumes after its committed offsets", { timeout: 30_000 }, () =>
-        withBrokerLog(broker(), async () => {
-          const topic = await createTopic("resume-auto", 2);
-          const groupId = topicName(kind, "resume-auto-group");
-          await produceTo(topic, 2, 8, "before");
-
-          const firstRun = await consume(topic, groupId);
-          await waitFor(() => firstRun.received.length === 16, () => `16 messages (got ${firstRun.received.length})`);
-          await waitFor(async () => JSON.stringify(await committedOffsets(admin, groupId, topic)) === JSON.stringify({ 0: "8", 1: "8" }), "commits of the first run");
-          await firstRun.consumer.disconnect();
-
-          await produceTo(topic, 2, 5, "after");
-          const secondRun = await consume(topic, groupId);
-          await waitFor(() => secondRun.received.length >= 10, () => `10 new messages (got ${secondRun.received.length})`);
-          await sleep(300);
-          for (const partition of [0, 1]) {
-            assert.deepEqual(offsetsOn(secondRun.received, partition), ["8", "9", "10", "11", "12"], `partition ${partition} after reconnecting`);
-          }
-        }),
-      );
-
-      it("when a group commits part of what it read and reconnects, then it resumes at the committed offset with nothing skipped", { timeout: 30_000 }, () =>
-        withBrokerLog(broker(), async () => {
-          const topic = await createTopic("resume-manual", 2);
-          const groupId = topicName(kind, "resume-manual-group");
-          await produceTo(topic, 2, 10, "m");
-
-          const firstRun = await consume(topic, groupId, false);
-          await waitFor(() => firstRun.received.length === 20, () => `20 messages (got ${firstRun.received.length})`);
-          await firstRun.consumer.commitOffsets([
-            { topic, partition: 0, offset: "6" },
-            { topic, partition: 1, offset: "3" },
-          ]);
-          await firstRun.consumer.disconnect();
-          assert.deepEqual(await committedOffsets(admin, groupId, topic), { 0: "6", 1: "3" });
-
-          await produceTo(topic, 2, 2, "late");
-          const secondRun = await consume(topic, groupId, false);
-          await waitFor(() => secondRun.received.length >= 6 + 9, () => `15 messages (got ${secondRun.received.length})`);
-          await sleep(300);
-          assert.deepEqual(offsetsOn(secondRun.received, 0), range(6).map((i) => String(i + 6)));
-          assert.deepEqual(offsetsOn(secondRun.received, 1), range(9).map((i) => String(i + 3)));
+          await waitFor(
+            () => a.received.length === 26 && b.received.length === 26,
+            () => `both groups getting the new messages (A ${a.received.length}, B ${b.received.length})`,
+          );
+          await waitFor(
+            async () => (await committedOffsets(admin, groupA, topic))[0] === "13",
+            "group A committing the new messages",
+          );
           assert.deepEqual(
-            secondRun.received.filter((m) => m.partition === 0).map((m) => m.value),
-            [...range(4).map((i) => `m-0-${i + 6}`), "late-0-0", "late-0-1"],
+            await committedOffsets(admin, groupB, topic),
+            { 0: "4", 1: "7" },
+            "group B (autoCommit off) moved",
           );
         }),
+      );
+
+      it(
+        "when an auto-committing group disconnects and reconnects, then it resumes after its committed offsets",
+        { timeout: 30_000 },
+        () =>
+          withBrokerLog(broker(), async () => {
+            const topic = await createTopic("resume-auto", 2);
+            const groupId = topicName(kind, "resume-auto-group");
+            await produceTo(topic, 2, 8, "before");
+
+            const firstRun = await consume(topic, groupId);
+            await waitFor(
+              () => firstRun.received.length === 16,
+              () => `16 messages (got ${firstRun.received.length})`,
+            );
+            await waitFor(
+              async () =>
+                JSON.stringify(await committedOffsets(admin, groupId, topic)) === JSON.stringify({ 0: "8", 1: "8" }),
+              "commits of the first run",
+            );
+            await firstRun.consumer.disconnect();
+
+            await produceTo(topic, 2, 5, "after");
+            const secondRun = await consume(topic, groupId);
+            await waitFor(
+              () => secondRun.received.length >= 10,
+              () => `10 new messages (got ${secondRun.received.length})`,
+            );
+            await sleep(300);
+            for (const partition of [0, 1]) {
+              assert.deepEqual(
+                offsetsOn(secondRun.received, partition),
+                ["8", "9", "10", "11", "12"],
+                `partition ${partition} after reconnecting`,
+              );
+            }
+          }),
+      );
+
+      it(
+        "when a group commits part of what it read and reconnects, then it resumes at the committed offset with nothing skipped",
+        { timeout: 30_000 },
+        () =>
+          withBrokerLog(broker(), async () => {
+            const topic = await createTopic("resume-manual", 2);
+            const groupId = topicName(kind, "resume-manual-group");
+            await produceTo(topic, 2, 10, "m");
+
+            const firstRun = await consume(topic, groupId, false);
+            await waitFor(
+              () => firstRun.received.length === 20,
+              () => `20 messages (got ${firstRun.received.length})`,
+            );
+            await firstRun.consumer.commitOffsets([
+              { topic, partition: 0, offset: "6" },
+              { topic, partition: 1, offset: "3" },
+            ]);
+            await firstRun.consumer.disconnect();
+            assert.deepEqual(await committedOffsets(admin, groupId, topic), { 0: "6", 1: "3" });
+
+            await produceTo(topic, 2, 2, "late");
+            const secondRun = await consume(topic, groupId, false);
+            await waitFor(
+              () => secondRun.received.length >= 6 + 9,
+              () => `15 messages (got ${secondRun.received.length})`,
+            );
+            await sleep(300);
+            assert.deepEqual(
+              offsetsOn(secondRun.received, 0),
+              range(6).map((i) => String(i + 6)),
+            );
+            assert.deepEqual(
+              offsetsOn(secondRun.received, 1),
+              range(9).map((i) => String(i + 3)),
+            );
+            assert.deepEqual(
+              secondRun.received.filter((m) => m.partition === 0).map((m) => m.value),
+              [...range(4).map((i) => `m-0-${i + 6}`), "late-0-0", "late-0-1"],
+            );
+          }),
       );
     });
   }

@@ -1,26 +1,27 @@
 // Conformance: producing and consuming — per-key order, what a record carries (headers,
 // timestamps, null and empty keys and values), seek, pause/resume and concurrent partitions,
 // each checked with kafkajs and with our client, then the two compared.
-import { after, before, describe, it } from "node:test";
+
 import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
 import type { Admin, Kafka, Producer, RecordMetadata } from "kafkajs";
+import { trackAssignment } from "../helpers/group-assignment.ts";
+import { range, sleep } from "../helpers/wait.ts";
 import {
-  clientKinds,
+  type ClientKind,
   ClientPool,
+  clientKinds,
   connectClients,
   createScenarioTopic,
   quickConsumerConfig,
   quickGroupBrokerConfig,
+  type Received,
   runCollecting,
   topicName,
   useSuiteBroker,
   waitFor,
   withBrokerLog,
-  type ClientKind,
-  type Received,
 } from "./helpers.ts";
-import { trackAssignment } from "../helpers/group-assignment.ts";
-import { range, sleep } from "../helpers/wait.ts";
 
 interface Observed {
   keyPartitions?: Record<string, number>;
@@ -45,187 +46,279 @@ describe("conformance: produce and consume", () => {
 
       after(() => pool.closeAll());
 
-      const createTopic = (scenario: string, numPartitions: number): Promise<string> => createScenarioTopic(admin, kind, scenario, numPartitions);
+      const createTopic = (scenario: string, numPartitions: number): Promise<string> =>
+        createScenarioTopic(admin, kind, scenario, numPartitions);
 
-      it("when 50 keys × 40 messages go to 6 partitions, then every key arrives complete, in order, on one partition", { timeout: 60_000 }, () =>
-        withBrokerLog(broker(), async () => {
-          const topic = await createTopic("keyed", 6);
-          const keys = range(50).map((k) => `key-${k}`);
-          for (const round of range(40)) {
-            const result = await producer.send({ topic, messages: keys.map((key) => ({ key, value: `${key}:${round}` })) });
-            if (round === 0) observed[kind].sendResult = result;
-          }
+      it(
+        "when 50 keys × 40 messages go to 6 partitions, then every key arrives complete, in order, on one partition",
+        { timeout: 60_000 },
+        () =>
+          withBrokerLog(broker(), async () => {
+            const topic = await createTopic("keyed", 6);
+            const keys = range(50).map((k) => `key-${k}`);
+            for (const round of range(40)) {
+              const result = await producer.send({
+                topic,
+                messages: keys.map((key) => ({ key, value: `${key}:${round}` })),
+              });
+              if (round === 0) observed[kind].sendResult = result;
+            }
 
-          const received: Received[] = [];
-          const consumer = pool.track(kafka.consumer(quickConsumerConfig(topicName(kind, "keyed-group"))));
-          await consumer.connect();
-          await consumer.subscribe({ topics: [topic], fromBeginning: true });
-          await runCollecting(consumer, received);
-          await waitFor(() => received.length >= 2000, () => `2000 messages (got ${received.length})`);
-          await sleep(300); // a re-delivery would show up as an extra message
-          assert.equal(received.length, 2000);
+            const received: Received[] = [];
+            const consumer = pool.track(kafka.consumer(quickConsumerConfig(topicName(kind, "keyed-group"))));
+            await consumer.connect();
+            await consumer.subscribe({ topics: [topic], fromBeginning: true });
+            await runCollecting(consumer, received);
+            await waitFor(
+              () => received.length >= 2000,
+              () => `2000 messages (got ${received.length})`,
+            );
+            await sleep(300); // a re-delivery would show up as an extra message
+            assert.equal(received.length, 2000);
 
-          const keyPartitions: Record<string, number> = {};
-          const sequences = new Map<string, number[]>();
-          const lastOffset = new Map<number, bigint>();
-          for (const message of received) {
-            const [key, round] = message.value!.split(":");
-            assert.equal(message.key, key);
-            keyPartitions[key!] ??= message.partition;
-            assert.equal(message.partition, keyPartitions[key!], `key ${key} seen on two partitions`);
-            const seq = sequences.get(key!) ?? [];
-            seq.push(Number(round));
-            sequences.set(key!, seq);
-            const previous = lastOffset.get(message.partition);
-            assert.ok(previous === undefined || BigInt(message.offset) > previous, `partition ${message.partition} delivered offset ${message.offset} after ${previous}`);
-            lastOffset.set(message.partition, BigInt(message.offset));
-          }
-          for (const key of keys) assert.deepEqual(sequences.get(key), range(40), `order of ${key}`);
-          assert.ok(new Set(Object.values(keyPartitions)).size > 1, "keys should spread over partitions");
-          observed[kind].keyPartitions = keyPartitions;
-        }),
+            const keyPartitions: Record<string, number> = {};
+            const sequences = new Map<string, number[]>();
+            const lastOffset = new Map<number, bigint>();
+            for (const message of received) {
+              const [key, round] = message.value!.split(":");
+              assert.equal(message.key, key);
+              keyPartitions[key!] ??= message.partition;
+              assert.equal(message.partition, keyPartitions[key!], `key ${key} seen on two partitions`);
+              const seq = sequences.get(key!) ?? [];
+              seq.push(Number(round));
+              sequences.set(key!, seq);
+              const previous = lastOffset.get(message.partition);
+              assert.ok(
+                previous === undefined || BigInt(message.offset) > previous,
+                `partition ${message.partition} delivered offset ${message.offset} after ${previous}`,
+              );
+              lastOffset.set(message.partition, BigInt(message.offset));
+            }
+            for (const key of keys) assert.deepEqual(sequences.get(key), range(40), `order of ${key}`);
+            assert.ok(new Set(Object.values(keyPartitions)).size > 1, "keys should spread over partitions");
+            observed[kind].keyPartitions = keyPartitions;
+          }),
       );
 
-      it("when records carry headers, timestamps, null and empty keys and values, then they arrive unchanged", { timeout: 30_000 }, () =>
-        withBrokerLog(broker(), async () => {
-          const topic = await createTopic("round-trip", 1);
-          const fixedTimestamp = String(Date.UTC(2021, 5, 1, 12, 0, 0));
-          const sentAfter = Date.now();
-          await producer.send({
-            topic,
-            messages: [
-              { key: "k1", value: "with headers", headers: { plain: "a", unicode: "ünïcödé ✓", empty: "", buffer: Buffer.from("bytes"), multi: ["x", "y"] } },
-              { key: null, value: "null key" },
-              { key: "tombstone", value: null },
-              { key: null, value: null },
-              { key: "", value: "" },
-              { key: "dated", value: "fixed timestamp", timestamp: fixedTimestamp },
-            ],
-          });
-          const sentBefore = Date.now();
+      it(
+        "when records carry headers, timestamps, null and empty keys and values, then they arrive unchanged",
+        { timeout: 30_000 },
+        () =>
+          withBrokerLog(broker(), async () => {
+            const topic = await createTopic("round-trip", 1);
+            const fixedTimestamp = String(Date.UTC(2021, 5, 1, 12, 0, 0));
+            const sentAfter = Date.now();
+            await producer.send({
+              topic,
+              messages: [
+                {
+                  key: "k1",
+                  value: "with headers",
+                  headers: {
+                    plain: "a",
+                    unicode: "ünïcödé ✓",
+                    empty: "",
+                    buffer: Buffer.from("bytes"),
+                    multi: ["x", "y"],
+                  },
+                },
+                { key: null, value: "null key" },
+                { key: "tombstone", value: null },
+                { key: null, value: null },
+                { key: "", value: "" },
+                { key: "dated", value: "fixed timestamp", timestamp: fixedTimestamp },
+              ],
+            });
+            const sentBefore = Date.now();
 
-          const received: Received[] = [];
-          const consumer = pool.track(kafka.consumer(quickConsumerConfig(topicName(kind, "round-trip-group"))));
-          await consumer.connect();
-          await consumer.subscribe({ topics: [topic], fromBeginning: true });
-          await runCollecting(consumer, received);
-          await waitFor(() => received.length >= 6, () => `6 messages (got ${received.length})`);
+            const received: Received[] = [];
+            const consumer = pool.track(kafka.consumer(quickConsumerConfig(topicName(kind, "round-trip-group"))));
+            await consumer.connect();
+            await consumer.subscribe({ topics: [topic], fromBeginning: true });
+            await runCollecting(consumer, received);
+            await waitFor(
+              () => received.length >= 6,
+              () => `6 messages (got ${received.length})`,
+            );
 
-          const [withHeaders, nullKey, tombstone, bothNull, empty, dated] = received;
-          assert.deepEqual(
-            { key: withHeaders!.key, value: withHeaders!.value, headers: withHeaders!.headers },
-            { key: "k1", value: "with headers", headers: { plain: "a", unicode: "ünïcödé ✓", empty: "", buffer: "bytes", multi: ["x", "y"] } },
-          );
-          assert.deepEqual([nullKey!.key, nullKey!.value], [null, "null key"]);
-          assert.deepEqual([tombstone!.key, tombstone!.value], ["tombstone", null]);
-          assert.deepEqual([bothNull!.key, bothNull!.value], [null, null]);
-          assert.deepEqual([empty!.key, empty!.value], ["", ""]);
-          assert.deepEqual(empty!.headers, {});
-          assert.equal(dated!.timestamp, fixedTimestamp);
-          for (const message of received.slice(0, 5)) {
-            assert.equal(typeof message.timestamp, "string");
-            const ts = Number(message.timestamp);
-            assert.ok(ts >= sentAfter - 1000 && ts <= sentBefore + 1000, `timestamp ${message.timestamp} should be the send time`);
-          }
-          assert.deepEqual(received.map((m) => m.offset), ["0", "1", "2", "3", "4", "5"]);
-          observed[kind].roundTrip = received.map(({ topic: _topic, timestamp: _timestamp, ...rest }) => rest);
-        }),
+            const [withHeaders, nullKey, tombstone, bothNull, empty, dated] = received;
+            assert.deepEqual(
+              { key: withHeaders!.key, value: withHeaders!.value, headers: withHeaders!.headers },
+              {
+                key: "k1",
+                value: "with headers",
+                headers: { plain: "a", unicode: "ünïcödé ✓", empty: "", buffer: "bytes", multi: ["x", "y"] },
+              },
+            );
+            assert.deepEqual([nullKey!.key, nullKey!.value], [null, "null key"]);
+            assert.deepEqual([tombstone!.key, tombstone!.value], ["tombstone", null]);
+            assert.deepEqual([bothNull!.key, bothNull!.value], [null, null]);
+            assert.deepEqual([empty!.key, empty!.value], ["", ""]);
+            assert.deepEqual(empty!.headers, {});
+            assert.equal(dated!.timestamp, fixedTimestamp);
+            for (const message of received.slice(0, 5)) {
+              assert.equal(typeof message.timestamp, "string");
+              const ts = Number(message.timestamp);
+              assert.ok(
+                ts >= sentAfter - 1000 && ts <= sentBefore + 1000,
+                `timestamp ${message.timestamp} should be the send time`,
+              );
+            }
+            assert.deepEqual(
+              received.map((m) => m.offset),
+              ["0", "1", "2", "3", "4", "5"],
+            );
+            observed[kind].roundTrip = received.map(({ topic: _topic, timestamp: _timestamp, ...rest }) => rest);
+          }),
       );
 
-      it("when the consumer seeks to an earlier offset, then messages are re-delivered from there in order", { timeout: 30_000 }, () =>
-        withBrokerLog(broker(), async () => {
-          const topic = await createTopic("seek", 2);
-          await producer.send({ topic, messages: range(10).map((i) => ({ value: `p0-${i}`, partition: 0 })) });
-          await producer.send({ topic, messages: range(10).map((i) => ({ value: `p1-${i}`, partition: 1 })) });
+      it(
+        "when the consumer seeks to an earlier offset, then messages are re-delivered from there in order",
+        { timeout: 30_000 },
+        () =>
+          withBrokerLog(broker(), async () => {
+            const topic = await createTopic("seek", 2);
+            await producer.send({ topic, messages: range(10).map((i) => ({ value: `p0-${i}`, partition: 0 })) });
+            await producer.send({ topic, messages: range(10).map((i) => ({ value: `p1-${i}`, partition: 1 })) });
 
-          const received: Received[] = [];
-          const consumer = pool.track(kafka.consumer(quickConsumerConfig(topicName(kind, "seek-group"))));
-          await consumer.connect();
-          await consumer.subscribe({ topics: [topic], fromBeginning: true });
-          await runCollecting(consumer, received);
-          await waitFor(() => received.length >= 20, () => `20 messages (got ${received.length})`);
+            const received: Received[] = [];
+            const consumer = pool.track(kafka.consumer(quickConsumerConfig(topicName(kind, "seek-group"))));
+            await consumer.connect();
+            await consumer.subscribe({ topics: [topic], fromBeginning: true });
+            await runCollecting(consumer, received);
+            await waitFor(
+              () => received.length >= 20,
+              () => `20 messages (got ${received.length})`,
+            );
 
-          consumer.seek({ topic, partition: 0, offset: "3" });
-          await waitFor(() => received.length >= 27, () => `7 re-delivered messages (got ${received.length - 20})`);
-          await sleep(300);
-          const replayed = received.slice(20);
-          assert.deepEqual(replayed.map((m) => `${m.partition}@${m.offset}`), range(7).map((i) => `0@${i + 3}`));
-          assert.deepEqual(replayed.map((m) => m.value), range(7).map((i) => `p0-${i + 3}`));
-        }),
+            consumer.seek({ topic, partition: 0, offset: "3" });
+            await waitFor(
+              () => received.length >= 27,
+              () => `7 re-delivered messages (got ${received.length - 20})`,
+            );
+            await sleep(300);
+            const replayed = received.slice(20);
+            assert.deepEqual(
+              replayed.map((m) => `${m.partition}@${m.offset}`),
+              range(7).map((i) => `0@${i + 3}`),
+            );
+            assert.deepEqual(
+              replayed.map((m) => m.value),
+              range(7).map((i) => `p0-${i + 3}`),
+            );
+          }),
       );
 
-      it("when a partition is paused, then it delivers nothing until resumed while the others continue", { timeout: 30_000 }, () =>
-        withBrokerLog(broker(), async () => {
-          const topic = await createTopic("pause", 3);
-          const received: Received[] = [];
-          const consumer = pool.track(kafka.consumer(quickConsumerConfig(topicName(kind, "pause-group"))));
-          const assignment = trackAssignment(consumer, topic);
-          await consumer.connect();
-          await consumer.subscribe({ topics: [topic], fromBeginning: true });
-          await runCollecting(consumer, received);
-          await waitFor(() => assignment.partitions()?.length === 3, "the consumer's assignment");
+      it(
+        "when a partition is paused, then it delivers nothing until resumed while the others continue",
+        { timeout: 30_000 },
+        () =>
+          withBrokerLog(broker(), async () => {
+            const topic = await createTopic("pause", 3);
+            const received: Received[] = [];
+            const consumer = pool.track(kafka.consumer(quickConsumerConfig(topicName(kind, "pause-group"))));
+            const assignment = trackAssignment(consumer, topic);
+            await consumer.connect();
+            await consumer.subscribe({ topics: [topic], fromBeginning: true });
+            await runCollecting(consumer, received);
+            await waitFor(() => assignment.partitions()?.length === 3, "the consumer's assignment");
 
-          consumer.pause([{ topic, partitions: [0] }]);
-          assert.deepEqual(consumer.paused(), [{ topic, partitions: [0] }]);
-          const countOn = (partition: number): number => received.filter((m) => m.partition === partition).length;
-          for (const partition of [0, 1, 2]) {
-            await producer.send({ topic, messages: range(5).map((i) => ({ value: `first-${partition}-${i}`, partition })) });
-          }
-          await waitFor(() => countOn(1) === 5 && countOn(2) === 5, () => `partitions 1 and 2 (got ${countOn(1)}, ${countOn(2)})`);
-          // More traffic on the others: several fetches go by while partition 0 holds data.
-          for (const partition of [1, 2]) {
-            await producer.send({ topic, messages: range(5).map((i) => ({ value: `second-${partition}-${i}`, partition })) });
-          }
-          await waitFor(() => countOn(1) === 10 && countOn(2) === 10, () => `second round (got ${countOn(1)}, ${countOn(2)})`);
-          assert.equal(countOn(0), 0, "the paused partition delivered messages");
-          assert.equal(consumer.paused().length, 1);
+            consumer.pause([{ topic, partitions: [0] }]);
+            assert.deepEqual(consumer.paused(), [{ topic, partitions: [0] }]);
+            const countOn = (partition: number): number => received.filter((m) => m.partition === partition).length;
+            for (const partition of [0, 1, 2]) {
+              await producer.send({
+                topic,
+                messages: range(5).map((i) => ({ value: `first-${partition}-${i}`, partition })),
+              });
+            }
+            await waitFor(
+              () => countOn(1) === 5 && countOn(2) === 5,
+              () => `partitions 1 and 2 (got ${countOn(1)}, ${countOn(2)})`,
+            );
+            // More traffic on the others: several fetches go by while partition 0 holds data.
+            for (const partition of [1, 2]) {
+              await producer.send({
+                topic,
+                messages: range(5).map((i) => ({ value: `second-${partition}-${i}`, partition })),
+              });
+            }
+            await waitFor(
+              () => countOn(1) === 10 && countOn(2) === 10,
+              () => `second round (got ${countOn(1)}, ${countOn(2)})`,
+            );
+            assert.equal(countOn(0), 0, "the paused partition delivered messages");
+            assert.equal(consumer.paused().length, 1);
 
-          consumer.resume([{ topic, partitions: [0] }]);
-          assert.deepEqual(consumer.paused(), []);
-          await waitFor(() => countOn(0) === 5, () => `partition 0 after resume (got ${countOn(0)})`);
-          assert.deepEqual(received.filter((m) => m.partition === 0).map((m) => m.offset), ["0", "1", "2", "3", "4"]);
-        }),
+            consumer.resume([{ topic, partitions: [0] }]);
+            assert.deepEqual(consumer.paused(), []);
+            await waitFor(
+              () => countOn(0) === 5,
+              () => `partition 0 after resume (got ${countOn(0)})`,
+            );
+            assert.deepEqual(
+              received.filter((m) => m.partition === 0).map((m) => m.offset),
+              ["0", "1", "2", "3", "4"],
+            );
+          }),
       );
 
-      it("when partitionsConsumedConcurrently is 3, then partitions are processed in parallel and each stays in order", { timeout: 30_000 }, () =>
-        withBrokerLog(broker(), async () => {
-          const topic = await createTopic("concurrent", 6);
-          const perPartition = 30;
-          await producer.sendBatch({
-            topicMessages: [{ topic, messages: range(6).flatMap((partition) => range(perPartition).map((i) => ({ value: `${partition}-${i}`, partition }))) }],
-          });
+      it(
+        "when partitionsConsumedConcurrently is 3, then partitions are processed in parallel and each stays in order",
+        { timeout: 30_000 },
+        () =>
+          withBrokerLog(broker(), async () => {
+            const topic = await createTopic("concurrent", 6);
+            const perPartition = 30;
+            await producer.sendBatch({
+              topicMessages: [
+                {
+                  topic,
+                  messages: range(6).flatMap((partition) =>
+                    range(perPartition).map((i) => ({ value: `${partition}-${i}`, partition })),
+                  ),
+                },
+              ],
+            });
 
-          const inFlight = new Set<number>();
-          let mostInFlight = 0;
-          const overlaps: string[] = [];
-          const delivered = new Map<number, string[]>();
-          let total = 0;
-          const consumer = pool.track(kafka.consumer(quickConsumerConfig(topicName(kind, "concurrent-group"))));
-          await consumer.connect();
-          await consumer.subscribe({ topics: [topic], fromBeginning: true });
-          await consumer.run({
-            partitionsConsumedConcurrently: 3,
-            eachMessage: async ({ partition, message }) => {
-              if (inFlight.has(partition)) overlaps.push(`${partition}@${message.offset}`);
-              inFlight.add(partition);
-              mostInFlight = Math.max(mostInFlight, inFlight.size);
-              await sleep(3);
-              const list = delivered.get(partition) ?? [];
-              list.push(message.offset);
-              delivered.set(partition, list);
-              total++;
-              inFlight.delete(partition);
-            },
-          });
-          await waitFor(() => total >= 6 * perPartition, () => `${6 * perPartition} messages (got ${total})`);
+            const inFlight = new Set<number>();
+            let mostInFlight = 0;
+            const overlaps: string[] = [];
+            const delivered = new Map<number, string[]>();
+            let total = 0;
+            const consumer = pool.track(kafka.consumer(quickConsumerConfig(topicName(kind, "concurrent-group"))));
+            await consumer.connect();
+            await consumer.subscribe({ topics: [topic], fromBeginning: true });
+            await consumer.run({
+              partitionsConsumedConcurrently: 3,
+              eachMessage: async ({ partition, message }) => {
+                if (inFlight.has(partition)) overlaps.push(`${partition}@${message.offset}`);
+                inFlight.add(partition);
+                mostInFlight = Math.max(mostInFlight, inFlight.size);
+                await sleep(3);
+                const list = delivered.get(partition) ?? [];
+                list.push(message.offset);
+                delivered.set(partition, list);
+                total++;
+                inFlight.delete(partition);
+              },
+            });
+            await waitFor(
+              () => total >= 6 * perPartition,
+              () => `${6 * perPartition} messages (got ${total})`,
+            );
 
-          assert.deepEqual(overlaps, [], "two messages of one partition were in flight at once");
-          for (const partition of range(6)) {
-            assert.deepEqual(delivered.get(partition), range(perPartition).map(String), `order on partition ${partition}`);
-          }
-          assert.ok(mostInFlight > 1, `expected more than one partition in flight at once (max ${mostInFlight})`);
-          assert.ok(mostInFlight <= 3, `at most 3 partitions in flight (max ${mostInFlight})`);
-        }),
+            assert.deepEqual(overlaps, [], "two messages of one partition were in flight at once");
+            for (const partition of range(6)) {
+              assert.deepEqual(
+                delivered.get(partition),
+                range(perPartition).map(String),
+                `order on partition ${partition}`,
+              );
+            }
+            assert.ok(mostInFlight > 1, `expected more than one partition in flight at once (max ${mostInFlight})`);
+            assert.ok(mostInFlight <= 3, `at most 3 partitions in flight (max ${mostInFlight})`);
+          }),
       );
     });
   }
@@ -242,7 +335,13 @@ describe("conformance: produce and consume", () => {
       if (!reference.sendResult || !ours.sendResult) return t.skip("a keyed scenario failed");
       const shape = (result: RecordMetadata[]): unknown =>
         result
-          .map((r) => ({ ...r, topicName: "T", logAppendTime: typeof r.logAppendTime, logStartOffset: typeof r.logStartOffset, baseOffset: typeof r.baseOffset }))
+          .map((r) => ({
+            ...r,
+            topicName: "T",
+            logAppendTime: typeof r.logAppendTime,
+            logStartOffset: typeof r.logStartOffset,
+            baseOffset: typeof r.baseOffset,
+          }))
           .sort((a, b) => a.partition - b.partition);
       assert.deepEqual(shape(ours.sendResult), shape(reference.sendResult));
     });
@@ -254,4 +353,3 @@ describe("conformance: produce and consume", () => {
     });
   });
 });
-

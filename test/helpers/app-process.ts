@@ -1,7 +1,7 @@
 // Starts the points demo's services as real child processes (node with tsx's loader, so SIGKILL
 // hits the service itself), against a broker from broker-process.ts and a SQLite file in a temp
 // data directory. A service counts as ready when it prints its ready line.
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,7 +10,6 @@ import { migrate } from "../../apps/shared/db/client.ts";
 import { serviceReadyLine } from "../../apps/shared/process.ts";
 
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
-
 
 export interface AppEnv {
   dataDir: string;
@@ -28,7 +27,14 @@ export function createAppEnv(brokerAddress: string, base: Record<string, string>
   return {
     dataDir,
     databaseUrl,
-    env: (overrides = {}) => ({ DATA_DIR: dataDir, DATABASE_URL: databaseUrl, KAFKA_BROKERS: brokerAddress, PORT: "0", ...base, ...overrides }),
+    env: (overrides = {}) => ({
+      DATA_DIR: dataDir,
+      DATABASE_URL: databaseUrl,
+      KAFKA_BROKERS: brokerAddress,
+      PORT: "0",
+      ...base,
+      ...overrides,
+    }),
     cleanup: () => rmSync(dataDir, { recursive: true, force: true }),
   };
 }
@@ -45,7 +51,11 @@ export interface ServiceProcess {
 }
 
 /** Runs `apps/<name>/main.ts` (or the given script) and waits for its ready line. */
-export async function startService(name: string, env: Record<string, string>, options: { script?: string; timeoutMs?: number } = {}): Promise<ServiceProcess> {
+export async function startService(
+  name: string,
+  env: Record<string, string>,
+  options: { script?: string; timeoutMs?: number } = {},
+): Promise<ServiceProcess> {
   const script = options.script ?? join(repoRoot, "apps", name, "main.ts");
   const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", script], {
     cwd: repoRoot,
@@ -54,7 +64,10 @@ export async function startService(name: string, env: Record<string, string>, op
   });
   let log = "";
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} not ready after ${options.timeoutMs ?? 30_000} ms:\n${log}`)), options.timeoutMs ?? 30_000);
+    const timer = setTimeout(
+      () => reject(new Error(`${name} not ready after ${options.timeoutMs ?? 30_000} ms:\n${log}`)),
+      options.timeoutMs ?? 30_000,
+    );
     const onData = (chunk: Buffer) => {
       log += chunk.toString();
       const match = serviceReadyLine.exec(log);

@@ -1,6 +1,6 @@
 // Starts the real broker as a child process on a free loopback port, as the acceptance tests
 // require; the data directory survives kill/restart so recovery can be observed.
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -42,10 +42,14 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerPro
 
   const launch = async (): Promise<void> => {
     // One process (node with tsx's loader), not tsx's CLI wrapper: SIGKILL must hit the broker itself.
-    const proc = spawn(process.execPath, ["--import", "tsx", mainScript, "--port", String(port), "--data-dir", dataDir, ...configArgs], {
-      cwd: repoRoot,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const proc = spawn(
+      process.execPath,
+      ["--import", "tsx", mainScript, "--port", String(port), "--data-dir", dataDir, ...configArgs],
+      {
+        cwd: repoRoot,
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     child = proc;
     await new Promise<void>((resolve, reject) => {
       let lineBuffer = "";
@@ -61,8 +65,12 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerPro
         }
       };
       proc.stdout!.on("data", onData);
-      proc.stderr!.on("data", (chunk: Buffer) => { log += chunk.toString(); });
-      proc.once("exit", (code, signal) => reject(new Error(`broker exited (${code ?? signal}) before listening:\n${log}`)));
+      proc.stderr!.on("data", (chunk: Buffer) => {
+        log += chunk.toString();
+      });
+      proc.once("exit", (code, signal) =>
+        reject(new Error(`broker exited (${code ?? signal}) before listening:\n${log}`)),
+      );
     });
   };
 
@@ -73,9 +81,15 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerPro
 
   await launch();
   const handle: BrokerProcess = {
-    get host() { return host; },
-    get port() { return port; },
-    get address() { return `${host}:${port}`; },
+    get host() {
+      return host;
+    },
+    get port() {
+      return port;
+    },
+    get address() {
+      return `${host}:${port}`;
+    },
     dataDir,
     output: () => log,
     async stop() {

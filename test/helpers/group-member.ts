@@ -5,10 +5,16 @@
 //   suite's quick consumer settings.
 // Prints one JSON object per line: {"event":"assignment","partitions":[...]} after each join,
 // {"event":"message","partition":p,"offset":"o","value":"..."} per message, {"event":"crash"}.
-import { Kafka, logLevel, type Consumer } from "kafkajs";
+import { type Consumer, Kafka, logLevel } from "kafkajs";
 
 const [address, groupId, topic, sessionTimeout, kind] = process.argv.slice(2);
-if (!address || !groupId || !topic || !sessionTimeout || (kind !== undefined && kind !== "kafkajs" && kind !== "ours")) {
+if (
+  !address ||
+  !groupId ||
+  !topic ||
+  !sessionTimeout ||
+  (kind !== undefined && kind !== "kafkajs" && kind !== "ours")
+) {
   process.stderr.write("usage: group-member.ts ADDRESS GROUP TOPIC SESSION_TIMEOUT_MS [kafkajs|ours]\n");
   process.exit(2);
 }

@@ -1,13 +1,14 @@
 // Outcome events as the ledger writes them to points.events, for the notification and analytics
 // tests: a builder with plausible defaults, and a producer that keys them by userId like the ledger.
-import { createKafka } from "../../broker/client/factory.ts";
-import { logLevel } from "../../broker/client/index.ts";
-import { EVENTS_TOPIC, pointsEventSchema, type PointsEvent } from "../../apps/shared/topics.ts";
+
 import { after, before } from "node:test";
 import { createDb, type Db } from "../../apps/shared/db/client.ts";
+import { EVENTS_TOPIC, type PointsEvent, pointsEventSchema } from "../../apps/shared/topics.ts";
+import { createKafka } from "../../broker/client/factory.ts";
+import { logLevel } from "../../broker/client/index.ts";
 import { quickGroupBrokerConfig } from "../broker/client/helpers.ts";
-import { createAppEnv, startService, type AppEnv, type ServiceProcess } from "./app-process.ts";
-import { startBroker, type BrokerProcess } from "./broker-process.ts";
+import { type AppEnv, createAppEnv, type ServiceProcess, startService } from "./app-process.ts";
+import { type BrokerProcess, startBroker } from "./broker-process.ts";
 import { cleanupAll } from "./wait.ts";
 
 export function outcomeEvent(fields: Partial<PointsEvent> & Pick<PointsEvent, "eventId">): PointsEvent {
@@ -37,7 +38,11 @@ export interface EventsProducer {
 
 /** Creates points.events with `partitions` partitions and connects a producer to it. */
 export async function connectEventsProducer(brokerAddress: string, partitions: number): Promise<EventsProducer> {
-  const kafka = await createKafka({ clientId: "outcome-events-test", brokers: [brokerAddress], logLevel: logLevel.NOTHING });
+  const kafka = await createKafka({
+    clientId: "outcome-events-test",
+    brokers: [brokerAddress],
+    logLevel: logLevel.NOTHING,
+  });
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -49,7 +54,11 @@ export async function connectEventsProducer(brokerAddress: string, partitions: n
   await producer.connect();
   return {
     async send(events) {
-      await producer.send({ topic: EVENTS_TOPIC, acks: -1, messages: events.map((event) => ({ key: event.userId, value: JSON.stringify(event) })) });
+      await producer.send({
+        topic: EVENTS_TOPIC,
+        acks: -1,
+        messages: events.map((event) => ({ key: event.userId, value: JSON.stringify(event) })),
+      });
     },
     async sendRaw(key, value) {
       await producer.send({ topic: EVENTS_TOPIC, acks: -1, messages: [{ key, value }] });
@@ -70,7 +79,10 @@ export interface EventsServiceRig {
  * Registers before/after hooks in the calling suite: a broker, app environment, Prisma client and
  * points.events producer before; every started process killed and everything removed after.
  */
-export function eventsServiceRig(service: string, { partitions, prepare }: { partitions: number; prepare?: (db: Db) => Promise<unknown> }): EventsServiceRig {
+export function eventsServiceRig(
+  service: string,
+  { partitions, prepare }: { partitions: number; prepare?: (db: Db) => Promise<unknown> },
+): EventsServiceRig {
   let broker: BrokerProcess | undefined;
   let app: AppEnv | undefined;
   let db: Db | undefined;

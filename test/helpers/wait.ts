@@ -46,7 +46,10 @@ export async function cleanupAll(...steps: Array<(() => unknown) | undefined>): 
 }
 
 /** As cleanupAll, each step given at most `stepTimeoutMs` (none when undefined). */
-export async function cleanupAllWithin(stepTimeoutMs: number | undefined, ...steps: Array<(() => unknown) | undefined>): Promise<void> {
+export async function cleanupAllWithin(
+  stepTimeoutMs: number | undefined,
+  ...steps: Array<(() => unknown) | undefined>
+): Promise<void> {
   for (const step of steps) {
     if (!step) continue;
     let timer: NodeJS.Timeout | undefined;

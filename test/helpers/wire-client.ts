@@ -19,12 +19,14 @@ export class WireClient {
 
   constructor(readonly socket: Socket) {
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
-    this.closed = new Promise((resolve) => socket.once("close", () => {
-      this.closedError = new Error("connection closed by the broker");
-      for (const w of this.waiting.values()) w.reject(this.closedError);
-      this.waiting.clear();
-      resolve();
-    }));
+    this.closed = new Promise((resolve) =>
+      socket.once("close", () => {
+        this.closedError = new Error("connection closed by the broker");
+        for (const w of this.waiting.values()) w.reject(this.closedError);
+        this.waiting.clear();
+        resolve();
+      }),
+    );
     socket.on("error", () => {});
   }
 

@@ -40,13 +40,30 @@ export function createAnalyticsRepository(db: Db) {
     },
 
     async hourlySince(since: Date): Promise<HourlyRecord[]> {
-      const rows = await db.analyticsHourly.findMany({ where: { hour: { gte: since } }, orderBy: [{ hour: "asc" }, { storeId: "asc" }] });
-      return rows.map((r) => ({ storeId: r.storeId, hour: r.hour.toISOString(), chargedPoints: r.chargedPoints, deductedPoints: r.deductedPoints, eventCount: r.eventCount }));
+      const rows = await db.analyticsHourly.findMany({
+        where: { hour: { gte: since } },
+        orderBy: [{ hour: "asc" }, { storeId: "asc" }],
+      });
+      return rows.map((r) => ({
+        storeId: r.storeId,
+        hour: r.hour.toISOString(),
+        chargedPoints: r.chargedPoints,
+        deductedPoints: r.deductedPoints,
+        eventCount: r.eventCount,
+      }));
     },
 
     async topUsersByCharged(limit: number): Promise<UserTotalRecord[]> {
-      const rows = await db.analyticsUserTotal.findMany({ orderBy: [{ chargedPoints: "desc" }, { userId: "asc" }], take: limit });
-      return rows.map((r) => ({ userId: r.userId, chargedPoints: r.chargedPoints, deductedPoints: r.deductedPoints, eventCount: r.eventCount }));
+      const rows = await db.analyticsUserTotal.findMany({
+        orderBy: [{ chargedPoints: "desc" }, { userId: "asc" }],
+        take: limit,
+      });
+      return rows.map((r) => ({
+        userId: r.userId,
+        chargedPoints: r.chargedPoints,
+        deductedPoints: r.deductedPoints,
+        eventCount: r.eventCount,
+      }));
     },
   };
 }

@@ -12,8 +12,17 @@ export function createNotificationsRepository(db: Db) {
   return {
     /** Newest first; rows created in the same millisecond keep their insertion order (id). */
     async latestOfUser(userId: string, limit: number): Promise<NotificationRecord[]> {
-      const rows = await db.notification.findMany({ where: { userId }, orderBy: [{ createdAt: "desc" }, { id: "desc" }], take: limit });
-      return rows.map((n) => ({ id: n.id, eventId: n.eventId, message: n.message, createdAt: n.createdAt.toISOString() }));
+      const rows = await db.notification.findMany({
+        where: { userId },
+        orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+        take: limit,
+      });
+      return rows.map((n) => ({
+        id: n.id,
+        eventId: n.eventId,
+        message: n.message,
+        createdAt: n.createdAt.toISOString(),
+      }));
     },
   };
 }

@@ -15,8 +15,15 @@ export interface StoreRecord {
 export function createStoresRepository(db: Db) {
   return {
     async list(): Promise<StoreRecord[]> {
-      const stores = await db.store.findMany({ orderBy: { id: "asc" }, include: { terminals: { orderBy: { id: "asc" } } } });
-      return stores.map((s) => ({ id: s.id, name: s.name, terminals: s.terminals.map((t) => ({ id: t.id, name: t.name })) }));
+      const stores = await db.store.findMany({
+        orderBy: { id: "asc" },
+        include: { terminals: { orderBy: { id: "asc" } } },
+      });
+      return stores.map((s) => ({
+        id: s.id,
+        name: s.name,
+        terminals: s.terminals.map((t) => ({ id: t.id, name: t.name })),
+      }));
     },
 
     async exists(id: string): Promise<boolean> {

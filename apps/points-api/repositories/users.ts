@@ -1,6 +1,6 @@
 // Users are points-api's own table; balances live in the ledger's Account table and are read here
 // only (a user the ledger has not touched yet has no Account row, i.e. balance 0).
-import { Prisma, type Db } from "../../shared/db/client.ts";
+import { type Db, Prisma } from "../../shared/db/client.ts";
 
 export interface UserRecord {
   id: string;
@@ -17,7 +17,11 @@ export interface UserWithBalance {
 export class DuplicateUserError extends Error {}
 
 export function createUsersRepository(db: Db) {
-  const toRecord = (user: { id: string; name: string; createdAt: Date }): UserRecord => ({ id: user.id, name: user.name, createdAt: user.createdAt.toISOString() });
+  const toRecord = (user: { id: string; name: string; createdAt: Date }): UserRecord => ({
+    id: user.id,
+    name: user.name,
+    createdAt: user.createdAt.toISOString(),
+  });
 
   return {
     async find(id: string): Promise<UserRecord | null> {
@@ -36,7 +40,10 @@ export function createUsersRepository(db: Db) {
         orderBy: { id: "asc" },
         take: limit + 1,
       });
-      const accounts = await db.account.findMany({ where: { userId: { in: users.map((u) => u.id) } }, select: { userId: true, balance: true } });
+      const accounts = await db.account.findMany({
+        where: { userId: { in: users.map((u) => u.id) } },
+        select: { userId: true, balance: true },
+      });
       const balances = new Map(accounts.map((a) => [a.userId, a.balance]));
       return users.map((u) => ({ id: u.id, name: u.name, balance: balances.get(u.id) ?? 0 }));
     },
@@ -45,7 +52,8 @@ export function createUsersRepository(db: Db) {
       try {
         return toRecord(await db.user.create({ data: { id, name } }));
       } catch (error) {
-        if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002") throw new DuplicateUserError(`user ${id} already exists`, { cause: error });
+        if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002")
+          throw new DuplicateUserError(`user ${id} already exists`, { cause: error });
         throw error;
       }
     },

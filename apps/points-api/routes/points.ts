@@ -25,7 +25,13 @@ export function pointsRoutes(submitCommand: SubmitCommand, maxAmount: number): R
         clientGone = new AbortController();
         res.on("close", () => clientGone!.abort());
       }
-      const { result, replayed } = await submitCommand({ type, body, idempotencyKey: headers[IDEMPOTENCY_KEY_HEADER], waitMs: wait, signal: clientGone?.signal });
+      const { result, replayed } = await submitCommand({
+        type,
+        body,
+        idempotencyKey: headers[IDEMPOTENCY_KEY_HEADER],
+        waitMs: wait,
+        signal: clientGone?.signal,
+      });
       if (replayed) res.set(REPLAYED_HEADER, "true");
       res.status(result.status === "accepted" ? 202 : 200).json(result);
     });

@@ -7,7 +7,17 @@ import type { GroupUseCases } from "../use-cases/groups.ts";
 import type { HistoryUseCases } from "../use-cases/history.ts";
 import type { StoreUseCases } from "../use-cases/stores.ts";
 
-export function reportRoutes({ stores, history, analytics, groups }: { stores: StoreUseCases; history: HistoryUseCases; analytics: AnalyticsUseCases; groups: GroupUseCases }): Router {
+export function reportRoutes({
+  stores,
+  history,
+  analytics,
+  groups,
+}: {
+  stores: StoreUseCases;
+  history: HistoryUseCases;
+  analytics: AnalyticsUseCases;
+  groups: GroupUseCases;
+}): Router {
   const router = Router();
 
   router.get("/stores", async (_req, res) => {

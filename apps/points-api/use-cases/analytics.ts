@@ -1,5 +1,10 @@
 // The analytics service's aggregates, put together for the dashboard.
-import type { AnalyticsRepository, HourlyRecord, StoreTotalRecord, UserTotalRecord } from "../repositories/analytics.ts";
+import type {
+  AnalyticsRepository,
+  HourlyRecord,
+  StoreTotalRecord,
+  UserTotalRecord,
+} from "../repositories/analytics.ts";
 import type { StoresRepository } from "../repositories/stores.ts";
 import type { UsersRepository } from "../repositories/users.ts";
 
@@ -18,7 +23,17 @@ export interface AnalyticsReport {
 
 const HOUR_MS = 3_600_000;
 
-export function createAnalyticsUseCases({ analytics, stores, users, now }: { analytics: AnalyticsRepository; stores: StoresRepository; users: UsersRepository; now(): Date }) {
+export function createAnalyticsUseCases({
+  analytics,
+  stores,
+  users,
+  now,
+}: {
+  analytics: AnalyticsRepository;
+  stores: StoresRepository;
+  users: UsersRepository;
+  now(): Date;
+}) {
   return {
     /** Hourly buckets of the last `hours` hours, the current one included. */
     async report({ hours }: { hours: number }): Promise<AnalyticsReport> {
@@ -29,7 +44,10 @@ export function createAnalyticsUseCases({ analytics, stores, users, now }: { ana
         analytics.hourlySince(new Date(currentHour - (hours - 1) * HOUR_MS)),
         analytics.topUsersByCharged(TOP_USERS),
       ]);
-      const [storeNames, userNames] = await Promise.all([stores.namesOf(storeTotals.map((s) => s.storeId)), users.namesOf(topUsers.map((u) => u.userId))]);
+      const [storeNames, userNames] = await Promise.all([
+        stores.namesOf(storeTotals.map((s) => s.storeId)),
+        users.namesOf(topUsers.map((u) => u.userId)),
+      ]);
       return {
         totals: Object.fromEntries(totalCounters.map((name) => [name, counters.get(name) ?? 0])) as Totals,
         stores: storeTotals.map((s) => ({ ...s, storeName: storeNames.get(s.storeId) ?? null })),

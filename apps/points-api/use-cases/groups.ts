@@ -30,7 +30,12 @@ export function createGroupUseCases(inspector: GroupInspector) {
         // The services consume from the beginning: with nothing committed, all that is there is lag.
         const position = offset >= 0n ? offset : BigInt(low);
         const lag = BigInt(high) - position;
-        return { partition, committedOffset: offset >= 0n ? offset.toString() : null, endOffset: high, lag: Number(lag > 0n ? lag : 0n) };
+        return {
+          partition,
+          committedOffset: offset >= 0n ? offset.toString() : null,
+          endOffset: high,
+          lag: Number(lag > 0n ? lag : 0n),
+        };
       });
     return {
       groupId,

@@ -6,7 +6,15 @@ import type { UsersRepository } from "../repositories/users.ts";
 
 export type UserLedgerEntry = Omit<LedgerEntryRecord, "userId">;
 
-export function createHistoryUseCases({ users, ledger, notifications }: { users: UsersRepository; ledger: LedgerRepository; notifications: NotificationsRepository }) {
+export function createHistoryUseCases({
+  users,
+  ledger,
+  notifications,
+}: {
+  users: UsersRepository;
+  ledger: LedgerRepository;
+  notifications: NotificationsRepository;
+}) {
   async function requireUser(userId: string): Promise<void> {
     if (!(await users.exists(userId))) throw AppError.notFound(`user ${userId} not found`);
   }

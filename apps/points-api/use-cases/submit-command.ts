@@ -52,25 +52,44 @@ export interface SubmitCommandDeps {
 
 function commandIdOf(body: CommandBody, idempotencyKey: string | undefined): string {
   if (idempotencyKey !== undefined && body.commandId !== undefined && idempotencyKey !== body.commandId) {
-    throw AppError.badRequest(`Idempotency-Key header (${idempotencyKey}) and commandId (${body.commandId}) differ; give one, or the same in both`);
+    throw AppError.badRequest(
+      `Idempotency-Key header (${idempotencyKey}) and commandId (${body.commandId}) differ; give one, or the same in both`,
+    );
   }
   return idempotencyKey ?? body.commandId ?? randomUUID();
 }
 
 /** What the command asks for, to tell a retry from a different command under the same key. */
 function fingerprintOf(type: CommandType, body: CommandBody): string {
-  return JSON.stringify([type, body.userId, body.amount, body.storeId, body.terminalId, body.orderId ?? null, body.reason ?? null]);
+  return JSON.stringify([
+    type,
+    body.userId,
+    body.amount,
+    body.storeId,
+    body.terminalId,
+    body.orderId ?? null,
+    body.reason ?? null,
+  ]);
 }
 
 export function createSubmitCommand({ users, stores, ledger, publisher, idempotency, now }: SubmitCommandDeps) {
   async function checkReferences(body: CommandBody): Promise<void> {
-    const [userExists, storeExists, terminalStore] = await Promise.all([users.exists(body.userId), stores.exists(body.storeId), stores.storeOfTerminal(body.terminalId)]);
+    const [userExists, storeExists, terminalStore] = await Promise.all([
+      users.exists(body.userId),
+      stores.exists(body.storeId),
+      stores.storeOfTerminal(body.terminalId),
+    ]);
     if (!userExists) throw AppError.notFound(`user ${body.userId} not found`);
     if (!storeExists) throw AppError.notFound(`store ${body.storeId} not found`);
-    if (terminalStore !== body.storeId) throw AppError.notFound(`terminal ${body.terminalId} not found at store ${body.storeId}`);
+    if (terminalStore !== body.storeId)
+      throw AppError.notFound(`terminal ${body.terminalId} not found at store ${body.storeId}`);
   }
 
-  async function awaitOutcome(accepted: CommandAccepted, waitMs: number, signal: AbortSignal | undefined): Promise<CommandAccepted | CommandOutcome> {
+  async function awaitOutcome(
+    accepted: CommandAccepted,
+    waitMs: number,
+    signal: AbortSignal | undefined,
+  ): Promise<CommandAccepted | CommandOutcome> {
     const deadline = Date.now() + waitMs;
     for (;;) {
       const entry = await ledger.findByCommandId(accepted.commandId);
@@ -90,7 +109,13 @@ export function createSubmitCommand({ users, stores, ledger, publisher, idempote
     }
   }
 
-  return async function submitCommand({ type, body, idempotencyKey, waitMs = 0, signal }: SubmitCommandInput): Promise<{ result: CommandAccepted | CommandOutcome; replayed: boolean }> {
+  return async function submitCommand({
+    type,
+    body,
+    idempotencyKey,
+    waitMs = 0,
+    signal,
+  }: SubmitCommandInput): Promise<{ result: CommandAccepted | CommandOutcome; replayed: boolean }> {
     const commandId = commandIdOf(body, idempotencyKey);
     const { at, replayed } = await idempotency.acceptOnce(commandId, fingerprintOf(type, body), async () => {
       await checkReferences(body);

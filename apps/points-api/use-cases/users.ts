@@ -1,7 +1,12 @@
 // Users: paging through them with their balances, adding one, and one user's balance.
 import { randomUUID } from "node:crypto";
 import { AppError } from "../../shared/errors.ts";
-import { DuplicateUserError, type UserRecord, type UsersRepository, type UserWithBalance } from "../repositories/users.ts";
+import {
+  DuplicateUserError,
+  type UserRecord,
+  type UsersRepository,
+  type UserWithBalance,
+} from "../repositories/users.ts";
 
 export interface UsersPage {
   users: UserWithBalance[];

@@ -8,8 +8,8 @@ import { createHash, randomUUID } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import Database from "better-sqlite3";
 import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
+import Database from "better-sqlite3";
 import { PrismaClient } from "./generated/client.ts";
 
 export { Prisma, PrismaClient } from "./generated/client.ts";
@@ -117,7 +117,9 @@ export function migrate(databaseUrl: string, options: { migrationsDir?: string }
           return false;
         }
         if (rows.length > 0) {
-          throw new Error(`migration ${m.name} previously failed; resolve it before migrating (prisma migrate resolve)`);
+          throw new Error(
+            `migration ${m.name} previously failed; resolve it before migrating (prisma migrate resolve)`,
+          );
         }
         const startedAt = prismaTimestamp();
         db.exec(m.sql);

@@ -5,29 +5,35 @@ import { ErrorCode } from "../../protocol/errors.ts";
 import type { DescribeConfigsResourceResult, DescribeConfigsResult } from "../../protocol/messages/index.ts";
 import { KafkaJSNonRetriableError, KafkaJSProtocolError } from "../errors.ts";
 import type { BrokerConnection } from "../network/broker-connection.ts";
-import { attempt, controllerConnection, hasType, nodeConnection, type AdminContext } from "./context.ts";
+import { type AdminContext, attempt, controllerConnection, hasType, nodeConnection } from "./context.ts";
 import {
-  ConfigResourceTypes,
-  ConfigSource,
   type ConfigEntries,
   type ConfigResourceType,
+  ConfigResourceTypes,
+  ConfigSource,
   type ConfigSourceValue,
   type DescribeConfigResponse,
   type ResourceConfigQuery,
 } from "./types.ts";
 
 const resourceTypes = new Set<number>(Object.values(ConfigResourceTypes));
-const isBrokerResource = (type: number): boolean => type === ConfigResourceTypes.BROKER || type === ConfigResourceTypes.BROKER_LOGGER;
+const isBrokerResource = (type: number): boolean =>
+  type === ConfigResourceTypes.BROKER || type === ConfigResourceTypes.BROKER_LOGGER;
 
 function validateResources(resources: ResourceConfigQuery[]): void {
   if (!Array.isArray(resources)) throw new KafkaJSNonRetriableError(`Invalid resources array ${resources}`);
   if (resources.length === 0) throw new KafkaJSNonRetriableError("Resources array cannot be empty");
   const invalidType = resources.find((r) => !resourceTypes.has(r.type));
-  if (invalidType) throw new KafkaJSNonRetriableError(`Invalid resource type ${invalidType.type}: ${JSON.stringify(invalidType)}`);
+  if (invalidType)
+    throw new KafkaJSNonRetriableError(`Invalid resource type ${invalidType.type}: ${JSON.stringify(invalidType)}`);
   const invalidName = resources.find((r) => !r.name || typeof r.name !== "string");
-  if (invalidName) throw new KafkaJSNonRetriableError(`Invalid resource name ${invalidName.name}: ${JSON.stringify(invalidName)}`);
+  if (invalidName)
+    throw new KafkaJSNonRetriableError(`Invalid resource name ${invalidName.name}: ${JSON.stringify(invalidName)}`);
   const invalidNames = resources.find((r) => r.configNames != null && !Array.isArray(r.configNames));
-  if (invalidNames) throw new KafkaJSNonRetriableError(`Invalid resource configNames ${invalidNames.configNames}: ${JSON.stringify(invalidNames)}`);
+  if (invalidNames)
+    throw new KafkaJSNonRetriableError(
+      `Invalid resource configNames ${invalidNames.configNames}: ${JSON.stringify(invalidNames)}`,
+    );
 }
 
 /** v0 answers `isDefault` and neither source nor synonyms; v1+ answer the source, which says whether it is the default. */
@@ -45,7 +51,11 @@ function toConfigEntry(entry: DescribeConfigsResourceResult, resourceType: numbe
     isDefault: version >= 1 ? configSource === ConfigSource.DEFAULT_CONFIG : Boolean(entry.isDefault),
     configSource,
     isSensitive: entry.isSensitive,
-    configSynonyms: (entry.synonyms ?? []).map((s) => ({ configName: s.name, configValue: s.value as string, configSource: s.source as ConfigSourceValue })),
+    configSynonyms: (entry.synonyms ?? []).map((s) => ({
+      configName: s.name,
+      configValue: s.value as string,
+      configSource: s.source as ConfigSourceValue,
+    })),
   };
 }
 
@@ -59,7 +69,10 @@ function toResource(result: DescribeConfigsResult, version: number): DescribeCon
   };
 }
 
-export async function describeConfigs(ctx: AdminContext, { resources, includeSynonyms }: { resources: ResourceConfigQuery[]; includeSynonyms: boolean }): Promise<DescribeConfigResponse> {
+export async function describeConfigs(
+  ctx: AdminContext,
+  { resources, includeSynonyms }: { resources: ResourceConfigQuery[]; includeSynonyms: boolean },
+): Promise<DescribeConfigResponse> {
   validateResources(resources);
   return attempt(
     ctx,
@@ -73,14 +86,18 @@ export async function describeConfigs(ctx: AdminContext, { resources, includeSyn
       const answers = await Promise.all(
         [...byBroker].map(async ([connection, asked]) => {
           const version = connection.versionFor(Apis.DescribeConfigs);
-          const response = await connection.request(Apis.DescribeConfigs, {
-            resources: asked.map((r) => ({
-              resourceType: r.type,
-              resourceName: r.name,
-              configurationKeys: r.configNames && r.configNames.length > 0 ? r.configNames : null,
-            })),
-            includeSynonyms: Boolean(includeSynonyms),
-          }, { version });
+          const response = await connection.request(
+            Apis.DescribeConfigs,
+            {
+              resources: asked.map((r) => ({
+                resourceType: r.type,
+                resourceName: r.name,
+                configurationKeys: r.configNames && r.configNames.length > 0 ? r.configNames : null,
+              })),
+              includeSynonyms: Boolean(includeSynonyms),
+            },
+            { version },
+          );
           const failed = response.results.find((r) => r.errorCode !== ErrorCode.NONE);
           if (failed) throw new KafkaJSProtocolError(failed.errorCode);
           return response.results.map((result) => toResource(result, version));
@@ -90,7 +107,8 @@ export async function describeConfigs(ctx: AdminContext, { resources, includeSyn
     },
     {
       surface: (error) => error instanceof KafkaJSProtocolError && !hasType("NOT_CONTROLLER")(error),
-      onRetry: (error, retryCount, retryTime) => ctx.logger.warn("Could not describe configs", { error: error.message, retryCount, retryTime }),
+      onRetry: (error, retryCount, retryTime) =>
+        ctx.logger.warn("Could not describe configs", { error: error.message, retryCount, retryTime }),
     },
   );
 }

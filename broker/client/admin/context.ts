@@ -31,7 +31,11 @@ export interface AttemptOptions {
  * caller as it is (not wrapped in KafkaJSNonRetriableError), as kafkajs's admin bails with it.
  * Errors that collect per-item answers are final although they do not say so (`retriable`).
  */
-export function attempt<T>(ctx: AdminContext, operation: (retryCount: number) => Promise<T>, options: AttemptOptions = {}): Promise<T> {
+export function attempt<T>(
+  ctx: AdminContext,
+  operation: (retryCount: number) => Promise<T>,
+  options: AttemptOptions = {},
+): Promise<T> {
   return ctx.retrier(async (bail, retryCount, retryTime) => {
     try {
       return await operation(retryCount);
@@ -45,7 +49,10 @@ export function attempt<T>(ctx: AdminContext, operation: (retryCount: number) =>
   });
 }
 
-export const hasType = (...types: string[]) => (error: Error): boolean => types.includes((error as { type?: string }).type ?? "");
+export const hasType =
+  (...types: string[]) =>
+  (error: Error): boolean =>
+    types.includes((error as { type?: string }).type ?? "");
 
 /** One Metadata request to any broker; `topics` null asks for every topic. Never auto-creates. */
 export async function requestMetadata(ctx: AdminContext, topics: string[] | null): Promise<MetadataResponse> {
@@ -93,7 +100,12 @@ const READ_UNCOMMITTED = 0;
  * ListOffsets for some partitions of `topic` at `timestamp` (or EARLIEST/LATEST_OFFSET), each
  * partition asked of its leader; one request per leader, sent in parallel.
  */
-export async function listOffsets(ctx: AdminContext, topic: string, partitions: MetadataResponsePartition[], timestamp: bigint): Promise<Map<number, bigint>> {
+export async function listOffsets(
+  ctx: AdminContext,
+  topic: string,
+  partitions: MetadataResponsePartition[],
+  timestamp: bigint,
+): Promise<Map<number, bigint>> {
   const byLeader = new Map<number, number[]>();
   for (const partition of partitions) {
     if (partition.leaderId < 0) throw new KafkaJSProtocolError(ErrorCode.LEADER_NOT_AVAILABLE);

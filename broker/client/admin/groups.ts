@@ -5,8 +5,8 @@ import { ErrorCode, isRetriableError } from "../../protocol/errors.ts";
 import type { DescribeGroupsResponseDescribedGroup } from "../../protocol/messages/index.ts";
 import { KafkaJSDeleteGroupsError, KafkaJSNonRetriableError, KafkaJSProtocolError } from "../errors.ts";
 import type { BrokerConnection } from "../network/broker-connection.ts";
-import { attempt, nodeConnection, type AdminContext } from "./context.ts";
 import type { ConsumerGroupState, GroupDescription } from "../types.ts";
+import { type AdminContext, attempt, nodeConnection } from "./context.ts";
 import type { DeleteGroupsResult, GroupDescriptions, GroupOverview } from "./types.ts";
 
 export async function listGroups(ctx: AdminContext): Promise<{ groups: GroupOverview[] }> {
@@ -56,7 +56,10 @@ export function toGroupDescription(group: DescribeGroupsResponseDescribedGroup):
 
 /** DescribeGroups on one coordinator; a group's error code is thrown, as kafkajs reads the response. */
 export async function describeGroupsAt(coordinator: BrokerConnection, groupIds: string[]): Promise<GroupDescription[]> {
-  const response = await coordinator.request(Apis.DescribeGroups, { groups: groupIds, includeAuthorizedOperations: false });
+  const response = await coordinator.request(Apis.DescribeGroups, {
+    groups: groupIds,
+    includeAuthorizedOperations: false,
+  });
   const failed = response.groups.find((g) => g.errorCode !== ErrorCode.NONE);
   if (failed) throw new KafkaJSProtocolError(failed.errorCode);
   return response.groups.map(toGroupDescription);
@@ -82,29 +85,28 @@ export async function deleteGroups(ctx: AdminContext, groupIds: string[]): Promi
 
   const deleted: DeleteGroupsResult[] = [];
   let remaining = [...groupIds];
-  return attempt(
-    ctx,
-    async () => {
-      if (remaining.length === 0) return deleted;
-      const grouped = await byCoordinator(ctx, remaining);
-      const answers = await Promise.all(
-        [...grouped].map(async ([coordinator, ids]) => (await coordinator.request(Apis.DeleteGroups, { groupsNames: ids })).results),
-      );
-      const failed: { groupId: string; errorCode: number; error: KafkaJSProtocolError }[] = [];
-      for (const { groupId, errorCode } of answers.flat()) {
-        if (errorCode === ErrorCode.NONE) deleted.push({ groupId, errorCode });
-        else failed.push({ groupId, errorCode, error: new KafkaJSProtocolError(errorCode) });
-      }
-      if (failed.length === 0) return deleted;
-      remaining = failed.map((f) => f.groupId);
-      if (failed.every((f) => isRetriableError(f.errorCode))) {
-        // Retried as the first failure; the retrier reports it if retries run out.
-        ctx.logger.warn("Could not delete groups", { groups: remaining });
-        throw failed[0]!.error;
-      }
-      throw new KafkaJSDeleteGroupsError("Error in DeleteGroups", failed);
-    },
-  );
+  return attempt(ctx, async () => {
+    if (remaining.length === 0) return deleted;
+    const grouped = await byCoordinator(ctx, remaining);
+    const answers = await Promise.all(
+      [...grouped].map(
+        async ([coordinator, ids]) => (await coordinator.request(Apis.DeleteGroups, { groupsNames: ids })).results,
+      ),
+    );
+    const failed: { groupId: string; errorCode: number; error: KafkaJSProtocolError }[] = [];
+    for (const { groupId, errorCode } of answers.flat()) {
+      if (errorCode === ErrorCode.NONE) deleted.push({ groupId, errorCode });
+      else failed.push({ groupId, errorCode, error: new KafkaJSProtocolError(errorCode) });
+    }
+    if (failed.length === 0) return deleted;
+    remaining = failed.map((f) => f.groupId);
+    if (failed.every((f) => isRetriableError(f.errorCode))) {
+      // Retried as the first failure; the retrier reports it if retries run out.
+      ctx.logger.warn("Could not delete groups", { groups: remaining });
+      throw failed[0]!.error;
+    }
+    throw new KafkaJSDeleteGroupsError("Error in DeleteGroups", failed);
+  });
 }
 
 /** The group's state as its coordinator reports it ("Dead" for a group it does not know). */

@@ -11,11 +11,25 @@ import { describeConfigs } from "./configs.ts";
 import type { AdminContext } from "./context.ts";
 import { deleteGroups, describeGroups, listGroups } from "./groups.ts";
 import { fetchOffsets, fetchTopicOffsets, fetchTopicOffsetsByTimestamp, resetOffsets, setOffsets } from "./offsets.ts";
-import { createPartitions, createTopics, deleteTopics, describeCluster, fetchTopicMetadata, listTopics } from "./topics.ts";
+import {
+  createPartitions,
+  createTopics,
+  deleteTopics,
+  describeCluster,
+  fetchTopicMetadata,
+  listTopics,
+} from "./topics.ts";
 import type { Admin } from "./types.ts";
 
 export type * from "./types.ts";
-export { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ConfigResourceTypes, ConfigSource, ResourcePatternTypes } from "./types.ts";
+export {
+  AclOperationTypes,
+  AclPermissionTypes,
+  AclResourceTypes,
+  ConfigResourceTypes,
+  ConfigSource,
+  ResourcePatternTypes,
+} from "./types.ts";
 
 export interface CreateAdminOptions {
   cluster: Cluster;
@@ -26,7 +40,11 @@ export interface CreateAdminOptions {
 
 /** kafkajs's admin methods whose Kafka API the bundled broker does not offer. */
 const notImplemented = (method: string, missingApi: string) => (): Promise<never> =>
-  Promise.reject(new KafkaJSNotImplemented(`admin.${method}() is not implemented by this client: it needs Kafka's ${missingApi} API, which the bundled broker does not offer`));
+  Promise.reject(
+    new KafkaJSNotImplemented(
+      `admin.${method}() is not implemented by this client: it needs Kafka's ${missingApi} API, which the bundled broker does not offer`,
+    ),
+  );
 
 export function createAdmin({ cluster, logger, retry }: CreateAdminOptions): Admin {
   const ctx: AdminContext = { cluster, logger, retrier: retry ? createRetrier(retry) : cluster.retrier };
@@ -65,6 +83,7 @@ export function createAdmin({ cluster, logger, retry }: CreateAdminOptions): Adm
     alterPartitionReassignments: notImplemented("alterPartitionReassignments", "AlterPartitionReassignments"),
     listPartitionReassignments: notImplemented("listPartitionReassignments", "ListPartitionReassignments"),
     logger: () => logger,
+    // biome-ignore lint/suspicious/noExplicitAny: kafkajs's own signature, kept for drop-in compatibility
     on: (eventName: string, listener: (event: any) => void) => instrumentation.on(eventName, listener),
     events: adminEvents,
   };

@@ -76,7 +76,15 @@ export const ConfigSource = {
 export type ConfigSourceValue = (typeof ConfigSource)[keyof typeof ConfigSource];
 export type ConfigSource = ConfigSourceValue;
 
-export const AclResourceTypes = { UNKNOWN: 0, ANY: 1, TOPIC: 2, GROUP: 3, CLUSTER: 4, TRANSACTIONAL_ID: 5, DELEGATION_TOKEN: 6 } as const;
+export const AclResourceTypes = {
+  UNKNOWN: 0,
+  ANY: 1,
+  TOPIC: 2,
+  GROUP: 3,
+  CLUSTER: 4,
+  TRANSACTIONAL_ID: 5,
+  DELEGATION_TOKEN: 6,
+} as const;
 export type AclResourceTypes = (typeof AclResourceTypes)[keyof typeof AclResourceTypes];
 
 export const AclPermissionTypes = { UNKNOWN: 0, ANY: 1, DENY: 2, ALLOW: 3 } as const;
@@ -248,18 +256,40 @@ export interface Admin {
   connect(): Promise<void>;
   disconnect(): Promise<void>;
   listTopics(): Promise<string[]>;
-  createTopics(options: { validateOnly?: boolean; waitForLeaders?: boolean; timeout?: number; topics: ITopicConfig[] }): Promise<boolean>;
+  createTopics(options: {
+    validateOnly?: boolean;
+    waitForLeaders?: boolean;
+    timeout?: number;
+    topics: ITopicConfig[];
+  }): Promise<boolean>;
   deleteTopics(options: { topics: string[]; timeout?: number }): Promise<void>;
-  createPartitions(options: { validateOnly?: boolean; timeout?: number; topicPartitions: ITopicPartitionConfig[] }): Promise<boolean | void>;
+  createPartitions(options: {
+    validateOnly?: boolean;
+    timeout?: number;
+    topicPartitions: ITopicPartitionConfig[];
+    // biome-ignore lint/suspicious/noConfusingVoidType: kafkajs types it Promise<boolean> and resolves with nothing; both must fit
+  }): Promise<boolean | void>;
   fetchTopicMetadata(options?: { topics: string[] }): Promise<{ topics: ITopicMetadata[] }>;
-  fetchOffsets(options: { groupId: string; topics?: string[]; resolveOffsets?: boolean }): Promise<Array<{ topic: string; partitions: FetchOffsetsPartition[] }>>;
+  fetchOffsets(options: {
+    groupId: string;
+    topics?: string[];
+    resolveOffsets?: boolean;
+  }): Promise<Array<{ topic: string; partitions: FetchOffsetsPartition[] }>>;
   fetchTopicOffsets(topic: string): Promise<Array<SeekEntry & { high: string; low: string }>>;
   fetchTopicOffsetsByTimestamp(topic: string, timestamp?: number): Promise<SeekEntry[]>;
-  describeCluster(): Promise<{ brokers: Array<{ nodeId: number; host: string; port: number }>; controller: number | null; clusterId: string | null }>;
+  describeCluster(): Promise<{
+    brokers: Array<{ nodeId: number; host: string; port: number }>;
+    controller: number | null;
+    clusterId: string | null;
+  }>;
   setOffsets(options: { groupId: string; topic: string; partitions: SeekEntry[] }): Promise<void>;
   resetOffsets(options: { groupId: string; topic: string; earliest: boolean }): Promise<void>;
-  describeConfigs(configs: { resources: ResourceConfigQuery[]; includeSynonyms: boolean }): Promise<DescribeConfigResponse>;
+  describeConfigs(configs: {
+    resources: ResourceConfigQuery[];
+    includeSynonyms: boolean;
+  }): Promise<DescribeConfigResponse>;
   /** Not implemented (rejects with KafkaJSNotImplemented): the bundled broker has no AlterConfigs API. */
+  // biome-ignore lint/suspicious/noExplicitAny: kafkajs's own signature, kept for drop-in compatibility
   alterConfigs(configs: { validateOnly: boolean; resources: IResourceConfig[] }): Promise<any>;
   listGroups(): Promise<{ groups: GroupOverview[] }>;
   deleteGroups(groupIds: string[]): Promise<DeleteGroupsResult[]>;
@@ -275,13 +305,35 @@ export interface Admin {
   /** Not implemented (rejects with KafkaJSNotImplemented): the bundled broker has no AlterPartitionReassignments API. */
   alterPartitionReassignments(request: { topics: PartitionReassignment[]; timeout?: number }): Promise<void>;
   /** Not implemented (rejects with KafkaJSNotImplemented): the bundled broker has no ListPartitionReassignments API. */
-  listPartitionReassignments(request: { topics?: TopicPartitions[]; timeout?: number }): Promise<ListPartitionReassignmentsResponse>;
+  listPartitionReassignments(request: {
+    topics?: TopicPartitions[];
+    timeout?: number;
+  }): Promise<ListPartitionReassignmentsResponse>;
   logger(): Logger;
-  on(eventName: AdminEvents["CONNECT"], listener: (event: ConnectEvent) => void): RemoveInstrumentationEventListener<typeof eventName>;
-  on(eventName: AdminEvents["DISCONNECT"], listener: (event: DisconnectEvent) => void): RemoveInstrumentationEventListener<typeof eventName>;
-  on(eventName: AdminEvents["REQUEST"], listener: (event: RequestEvent) => void): RemoveInstrumentationEventListener<typeof eventName>;
-  on(eventName: AdminEvents["REQUEST_QUEUE_SIZE"], listener: (event: RequestQueueSizeEvent) => void): RemoveInstrumentationEventListener<typeof eventName>;
-  on(eventName: AdminEvents["REQUEST_TIMEOUT"], listener: (event: RequestTimeoutEvent) => void): RemoveInstrumentationEventListener<typeof eventName>;
-  on(eventName: AdminEventName, listener: (event: InstrumentationEvent<any>) => void): RemoveInstrumentationEventListener<typeof eventName>;
+  on(
+    eventName: AdminEvents["CONNECT"],
+    listener: (event: ConnectEvent) => void,
+  ): RemoveInstrumentationEventListener<typeof eventName>;
+  on(
+    eventName: AdminEvents["DISCONNECT"],
+    listener: (event: DisconnectEvent) => void,
+  ): RemoveInstrumentationEventListener<typeof eventName>;
+  on(
+    eventName: AdminEvents["REQUEST"],
+    listener: (event: RequestEvent) => void,
+  ): RemoveInstrumentationEventListener<typeof eventName>;
+  on(
+    eventName: AdminEvents["REQUEST_QUEUE_SIZE"],
+    listener: (event: RequestQueueSizeEvent) => void,
+  ): RemoveInstrumentationEventListener<typeof eventName>;
+  on(
+    eventName: AdminEvents["REQUEST_TIMEOUT"],
+    listener: (event: RequestTimeoutEvent) => void,
+  ): RemoveInstrumentationEventListener<typeof eventName>;
+  on(
+    eventName: AdminEventName,
+    // biome-ignore lint/suspicious/noExplicitAny: kafkajs's own signature, kept for drop-in compatibility
+    listener: (event: InstrumentationEvent<any>) => void,
+  ): RemoveInstrumentationEventListener<typeof eventName>;
   readonly events: AdminEvents;
 }

@@ -4,7 +4,12 @@
 //   MemberMetadata   = version int16, topics [string], userData bytes
 //   MemberAssignment = version int16, [topic string, partitions [int32]], userData bytes
 // (arrays are an int32 count; strings an int16 length; bytes an int32 length, -1 for null).
-import type { Assignment, ISerializer, MemberAssignment as MemberAssignmentValue, MemberMetadata as MemberMetadataValue } from "./types.ts";
+import type {
+  Assignment,
+  ISerializer,
+  MemberAssignment as MemberAssignmentValue,
+  MemberMetadata as MemberMetadataValue,
+} from "./types.ts";
 
 const EMPTY = Buffer.alloc(0);
 

@@ -82,11 +82,20 @@ class AbortedTransactionFilter {
   private readonly abortedProducers = new Set<bigint>();
 
   constructor(aborted: AbortedTransaction[]) {
-    this.pending = [...aborted].sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : a.firstOffset > b.firstOffset ? 1 : 0));
+    this.pending = [...aborted].sort((a, b) =>
+      a.firstOffset < b.firstOffset ? -1 : a.firstOffset > b.firstOffset ? 1 : 0,
+    );
   }
 
   /** Whether the batch is to be skipped; a control batch is always skipped. */
-  skips(buf: Buffer, position: number, attributes: number, lastOffset: number, recordsStart: number, recordsEnd: number): boolean {
+  skips(
+    buf: Buffer,
+    position: number,
+    attributes: number,
+    lastOffset: number,
+    recordsStart: number,
+    recordsEnd: number,
+  ): boolean {
     while (this.pending.length > 0 && Number(this.pending[0]!.firstOffset) <= lastOffset) {
       this.abortedProducers.add(this.pending.shift()!.producerId);
     }
@@ -125,7 +134,10 @@ export function decodeFetchedRecords(
   const result: FetchedRecords = { messages: [], firstOffset: null, nextOffset: null, hadBatches: false };
   if (records === null || records.length === 0) return result;
   const from = Number(fetchOffset);
-  const filter = readCommitted && abortedTransactions !== null && abortedTransactions.length > 0 ? new AbortedTransactionFilter(abortedTransactions) : null;
+  const filter =
+    readCommitted && abortedTransactions !== null && abortedTransactions.length > 0
+      ? new AbortedTransactionFilter(abortedTransactions)
+      : null;
   const messages = result.messages;
   let position = 0;
   while (records.length - position >= HEADER_SIZE) {
@@ -133,7 +145,8 @@ export function decodeFetchedRecords(
     const end = position + LOG_OVERHEAD + batchLength;
     if (batchLength < HEADER_SIZE - LOG_OVERHEAD || end > records.length) break;
     const magic = records.readInt8(position + 16);
-    if (magic !== 2) throw new KafkaJSError(`record batch magic ${magic} is not supported (only 2)`, { retriable: false });
+    if (magic !== 2)
+      throw new KafkaJSError(`record batch magic ${magic} is not supported (only 2)`, { retriable: false });
     result.hadBatches = true;
     const baseOffset = readInt64(records, position);
     const lastOffset = baseOffset + records.readInt32BE(position + 23);
@@ -142,7 +155,10 @@ export function decodeFetchedRecords(
       continue;
     }
     const attributes = records.readInt16BE(position + 21);
-    const skipped = filter !== null ? filter.skips(records, position, attributes, lastOffset, position + HEADER_SIZE, end) : (attributes & Attribute.control) !== 0;
+    const skipped =
+      filter !== null
+        ? filter.skips(records, position, attributes, lastOffset, position + HEADER_SIZE, end)
+        : (attributes & Attribute.control) !== 0;
     if (skipped) {
       result.firstOffset ??= Math.max(baseOffset, from);
     } else {

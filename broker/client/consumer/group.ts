@@ -28,7 +28,11 @@ const REJOIN_ERRORS = new Set<number>([
   ErrorCode.FENCED_INSTANCE_ID,
 ]);
 
-const COORDINATOR_ERRORS = new Set<number>([ErrorCode.NOT_COORDINATOR, ErrorCode.COORDINATOR_NOT_AVAILABLE, ErrorCode.COORDINATOR_LOAD_IN_PROGRESS]);
+const COORDINATOR_ERRORS = new Set<number>([
+  ErrorCode.NOT_COORDINATOR,
+  ErrorCode.COORDINATOR_NOT_AVAILABLE,
+  ErrorCode.COORDINATOR_LOAD_IN_PROGRESS,
+]);
 
 export function isRejoinError(error: unknown): error is KafkaJSProtocolError {
   return error instanceof KafkaJSProtocolError && REJOIN_ERRORS.has(error.code);
@@ -72,7 +76,11 @@ export interface CommitIdentity {
 export class GroupOffsets {
   private coordinator: BrokerConnection | undefined;
 
-  constructor(protected readonly cluster: Cluster, readonly groupId: string, protected readonly emitter: InstrumentationEmitter<ConsumerEvents>) {}
+  constructor(
+    protected readonly cluster: Cluster,
+    readonly groupId: string,
+    protected readonly emitter: InstrumentationEmitter<ConsumerEvents>,
+  ) {}
 
   /** The coordinator, on a connection of our own (see the file comment). */
   async coordinatorConnection(): Promise<BrokerConnection> {
@@ -92,27 +100,45 @@ export class GroupOffsets {
   /** Throws the first partition error; a coordinator error also drops the coordinator. */
   async commit(identity: CommitIdentity, offsets: CommittedOffset[]): Promise<void> {
     if (offsets.length === 0) return;
-    const byTopic = new Map<string, { partitionIndex: number; committedOffset: bigint; committedLeaderEpoch: number; committedMetadata: string | null }[]>();
+    const byTopic = new Map<
+      string,
+      {
+        partitionIndex: number;
+        committedOffset: bigint;
+        committedLeaderEpoch: number;
+        committedMetadata: string | null;
+      }[]
+    >();
     for (const { topic, partition, offset } of offsets) {
       let partitions = byTopic.get(topic);
       if (!partitions) byTopic.set(topic, (partitions = []));
-      partitions.push({ partitionIndex: partition, committedOffset: offset, committedLeaderEpoch: -1, committedMetadata: null });
+      partitions.push({
+        partitionIndex: partition,
+        committedOffset: offset,
+        committedLeaderEpoch: -1,
+        committedMetadata: null,
+      });
     }
     const topics = [...byTopic].map(([name, partitions]) => ({ name, partitions }));
     const coordinator = await this.coordinatorConnection();
-    const response = await this.guard(coordinator.request(Apis.OffsetCommit, {
-      groupId: this.groupId,
-      generationIdOrMemberEpoch: identity.generationId,
-      memberId: identity.memberId,
-      groupInstanceId: null,
-      retentionTimeMs: -1n,
-      topics,
-    }));
+    const response = await this.guard(
+      coordinator.request(Apis.OffsetCommit, {
+        groupId: this.groupId,
+        generationIdOrMemberEpoch: identity.generationId,
+        memberId: identity.memberId,
+        groupInstanceId: null,
+        retentionTimeMs: -1n,
+        topics,
+      }),
+    );
     for (const topic of response.topics) {
       for (const partition of topic.partitions) {
         if (partition.errorCode !== ErrorCode.NONE) {
           if (COORDINATOR_ERRORS.has(partition.errorCode)) this.forgetCoordinator();
-          throw new KafkaJSProtocolError(partition.errorCode, `committing ${topic.name}-${partition.partitionIndex} for group ${this.groupId}`);
+          throw new KafkaJSProtocolError(
+            partition.errorCode,
+            `committing ${topic.name}-${partition.partitionIndex} for group ${this.groupId}`,
+          );
         }
       }
     }
@@ -120,10 +146,12 @@ export class GroupOffsets {
       groupId: this.groupId,
       memberId: identity.memberId,
       groupGenerationId: identity.generationId,
-      topics: topics.map(({ name, partitions }): TopicOffsets => ({
-        topic: name,
-        partitions: partitions.map((p) => ({ partition: p.partitionIndex, offset: String(p.committedOffset) })),
-      })),
+      topics: topics.map(
+        ({ name, partitions }): TopicOffsets => ({
+          topic: name,
+          partitions: partitions.map((p) => ({ partition: p.partitionIndex, offset: String(p.committedOffset) })),
+        }),
+      ),
     }));
   }
 
@@ -137,10 +165,12 @@ export class GroupOffsets {
       list.push(partition);
     }
     const coordinator = await this.coordinatorConnection();
-    const response = await this.guard(coordinator.request(Apis.OffsetFetch, {
-      groupId: this.groupId,
-      topics: [...byTopic].map(([name, partitionIndexes]) => ({ name, partitionIndexes })),
-    }));
+    const response = await this.guard(
+      coordinator.request(Apis.OffsetFetch, {
+        groupId: this.groupId,
+        topics: [...byTopic].map(([name, partitionIndexes]) => ({ name, partitionIndexes })),
+      }),
+    );
     if (response.errorCode !== undefined && response.errorCode !== ErrorCode.NONE) {
       if (COORDINATOR_ERRORS.has(response.errorCode)) this.forgetCoordinator();
       throw new KafkaJSProtocolError(response.errorCode, `fetching offsets of group ${this.groupId}`);
@@ -148,8 +178,13 @@ export class GroupOffsets {
     const committed: CommittedOffset[] = [];
     for (const topic of response.topics) {
       for (const partition of topic.partitions) {
-        if (partition.errorCode !== ErrorCode.NONE) throw new KafkaJSProtocolError(partition.errorCode, `fetching the offset of ${topic.name}-${partition.partitionIndex}`);
-        if (partition.committedOffset >= 0n) committed.push({ topic: topic.name, partition: partition.partitionIndex, offset: partition.committedOffset });
+        if (partition.errorCode !== ErrorCode.NONE)
+          throw new KafkaJSProtocolError(
+            partition.errorCode,
+            `fetching the offset of ${topic.name}-${partition.partitionIndex}`,
+          );
+        if (partition.committedOffset >= 0n)
+          committed.push({ topic: topic.name, partition: partition.partitionIndex, offset: partition.committedOffset });
       }
     }
     return committed;
@@ -223,20 +258,27 @@ export class GroupMembership extends GroupOffsets {
   private async joinOnce(topics: string[]): Promise<GroupJoinResult> {
     const { groupId, assigners, sessionTimeout, rebalanceTimeout } = this.options;
     const coordinator = await this.coordinatorConnection();
-    const joined = await this.guard(coordinator.request(Apis.JoinGroup, {
-      groupId,
-      sessionTimeoutMs: sessionTimeout,
-      rebalanceTimeoutMs: rebalanceTimeout,
-      memberId: this.memberId,
-      groupInstanceId: null,
-      protocolType: "consumer",
-      protocols: assigners.map((assigner) => assigner.protocol({ topics })),
-    }, { extraTimeout: rebalanceTimeout }));
+    const joined = await this.guard(
+      coordinator.request(
+        Apis.JoinGroup,
+        {
+          groupId,
+          sessionTimeoutMs: sessionTimeout,
+          rebalanceTimeoutMs: rebalanceTimeout,
+          memberId: this.memberId,
+          groupInstanceId: null,
+          protocolType: "consumer",
+          protocols: assigners.map((assigner) => assigner.protocol({ topics })),
+        },
+        { extraTimeout: rebalanceTimeout },
+      ),
+    );
     if (joined.errorCode === ErrorCode.MEMBER_ID_REQUIRED) {
       this.memberId = joined.memberId;
       throw new KafkaJSProtocolError(joined.errorCode);
     }
-    if (joined.errorCode !== ErrorCode.NONE) throw new KafkaJSProtocolError(joined.errorCode, `joining group ${groupId}`);
+    if (joined.errorCode !== ErrorCode.NONE)
+      throw new KafkaJSProtocolError(joined.errorCode, `joining group ${groupId}`);
     this.memberId = joined.memberId;
     this.generationId = joined.generationId ?? -1;
     this.leaderId = joined.leader;
@@ -246,22 +288,37 @@ export class GroupMembership extends GroupOffsets {
     let assignments: { memberId: string; assignment: Buffer }[] = [];
     if (isLeader) {
       const assigner = assigners.find(({ name }) => name === joined.protocolName);
-      if (!assigner) throw new KafkaJSNonRetriableError(`Unsupported partition assigner "${joined.protocolName}", the assigner wasn't found in the assigners list`);
+      if (!assigner)
+        throw new KafkaJSNonRetriableError(
+          `Unsupported partition assigner "${joined.protocolName}", the assigner wasn't found in the assigners list`,
+        );
       await this.cluster.refreshMetadata();
       const members = joined.members.map((m) => ({ memberId: m.memberId, memberMetadata: m.metadata }));
       const result = await assigner.assign({ members, topics });
       assignments = result.map((a) => ({ memberId: a.memberId, assignment: a.memberAssignment }));
-      this.logger.debug("Group assignment", { groupId, generationId: this.generationId, groupProtocol: joined.protocolName, members: members.length });
+      this.logger.debug("Group assignment", {
+        groupId,
+        generationId: this.generationId,
+        groupProtocol: joined.protocolName,
+        members: members.length,
+      });
     }
 
-    const synced = await this.guard(coordinator.request(Apis.SyncGroup, {
-      groupId,
-      generationId: this.generationId,
-      memberId: this.memberId,
-      groupInstanceId: null,
-      assignments,
-    }, { extraTimeout: rebalanceTimeout }));
-    if (synced.errorCode !== ErrorCode.NONE) throw new KafkaJSProtocolError(synced.errorCode, `syncing group ${groupId}`);
+    const synced = await this.guard(
+      coordinator.request(
+        Apis.SyncGroup,
+        {
+          groupId,
+          generationId: this.generationId,
+          memberId: this.memberId,
+          groupInstanceId: null,
+          assignments,
+        },
+        { extraTimeout: rebalanceTimeout },
+      ),
+    );
+    if (synced.errorCode !== ErrorCode.NONE)
+      throw new KafkaJSProtocolError(synced.errorCode, `syncing group ${groupId}`);
     const decoded = synced.assignment.length > 0 ? MemberAssignment.decode(synced.assignment) : null;
     return {
       generationId: this.generationId,
@@ -300,12 +357,26 @@ export class GroupMembership extends GroupOffsets {
     const identity = this.identity;
     try {
       const coordinator = await this.coordinatorConnection();
-      const response = await this.guard(coordinator.request(Apis.Heartbeat, { groupId, generationId: identity.generationId, memberId: identity.memberId, groupInstanceId: null }));
+      const response = await this.guard(
+        coordinator.request(Apis.Heartbeat, {
+          groupId,
+          generationId: identity.generationId,
+          memberId: identity.memberId,
+          groupInstanceId: null,
+        }),
+      );
       if (response.errorCode === ErrorCode.NONE) {
-        this.options.emitter.emit(consumerEvents.HEARTBEAT, { groupId, memberId: identity.memberId, groupGenerationId: identity.generationId });
+        this.options.emitter.emit(consumerEvents.HEARTBEAT, {
+          groupId,
+          memberId: identity.memberId,
+          groupGenerationId: identity.generationId,
+        });
         return;
       }
-      const error = new KafkaJSProtocolError(response.errorCode, `heartbeat of ${identity.memberId} in group ${groupId}`);
+      const error = new KafkaJSProtocolError(
+        response.errorCode,
+        `heartbeat of ${identity.memberId} in group ${groupId}`,
+      );
       if (COORDINATOR_ERRORS.has(response.errorCode)) this.forgetCoordinator();
       // An answer about a generation we have already left behind says nothing about the current one.
       const current = identity.memberId === this.memberId && identity.generationId === this.generationId;
@@ -327,6 +398,10 @@ export class GroupMembership extends GroupOffsets {
     const memberId = this.memberId;
     this.memberId = "";
     const coordinator = await this.coordinatorConnection();
-    await coordinator.request(Apis.LeaveGroup, { groupId: this.options.groupId, memberId, members: [{ memberId, groupInstanceId: null }] });
+    await coordinator.request(Apis.LeaveGroup, {
+      groupId: this.options.groupId,
+      memberId,
+      members: [{ memberId, groupInstanceId: null }],
+    });
   }
 }

@@ -12,7 +12,7 @@ import type { Logger } from "../logger.ts";
 import { createRetrier, defaultRetry } from "../retry.ts";
 import type { GroupDescription, InstrumentationEvent, TopicOffsets, TopicPartitions } from "../types.ts";
 import { GroupMembership, GroupOffsets, isRejoinError } from "./group.ts";
-import { partitionKey, PauseState } from "./partition-state.ts";
+import { PauseState, partitionKey } from "./partition-state.ts";
 import { roundRobin } from "./round-robin-assigner.ts";
 import { Runner } from "./runner.ts";
 import type {
@@ -26,8 +26,8 @@ import type {
   TopicPartitionOffsetAndMetadata,
 } from "./types.ts";
 
-export type * from "./types.ts";
 export { AssignerProtocol } from "./assigner-protocol.ts";
+export type * from "./types.ts";
 export const PartitionAssigners = { roundRobin };
 
 export interface CreateConsumerOptions extends ConsumerConfig {
@@ -67,7 +67,9 @@ export function createConsumer({
     getNodeIds: () => cluster.brokers.map(({ nodeId }) => nodeId),
     refreshMetadata: () => cluster.refreshMetadata(),
   };
-  const assigners = partitionAssigners.map((createAssigner) => createAssigner({ cluster: assignerCluster, groupId, logger }));
+  const assigners = partitionAssigners.map((createAssigner) =>
+    createAssigner({ cluster: assignerCluster, groupId, logger }),
+  );
 
   /** Subscribed topics in subscription order (the order assigners see them in, as in kafkajs). */
   const subscriptions = new Map<string, boolean>();
@@ -81,7 +83,8 @@ export function createConsumer({
   let stopping: Promise<void> | undefined;
 
   const requireRunner = (): Runner => {
-    if (!runner) throw new KafkaJSNonRetriableError("Consumer group was not initialized, consumer#run must be called first");
+    if (!runner)
+      throw new KafkaJSNonRetriableError("Consumer group was not initialized, consumer#run must be called first");
     return runner;
   };
 
@@ -128,14 +131,22 @@ export function createConsumer({
 
   const subscribe = async (subscription: ConsumerSubscribeTopics | ConsumerSubscribeTopic): Promise<void> => {
     if (runner) throw new KafkaJSNonRetriableError("Cannot subscribe to topic while consumer is running");
-    if (standalone) throw new KafkaJSNonRetriableError("A consumer given partitions with assign() cannot also subscribe");
+    if (standalone)
+      throw new KafkaJSNonRetriableError("A consumer given partitions with assign() cannot also subscribe");
     const { fromBeginning = false } = subscription;
-    const list = "topics" in subscription && subscription.topics != null ? subscription.topics : "topic" in subscription && subscription.topic ? [subscription.topic] : null;
+    const list =
+      "topics" in subscription && subscription.topics != null
+        ? subscription.topics
+        : "topic" in subscription && subscription.topic
+          ? [subscription.topic]
+          : null;
     if (!list) throw new KafkaJSNonRetriableError('Missing required argument "topics"');
     if (!Array.isArray(list)) throw new KafkaJSNonRetriableError('Argument "topics" must be an array');
     for (const entry of list) {
       if (typeof entry !== "string" && !(entry instanceof RegExp)) {
-        throw new KafkaJSNonRetriableError(`Invalid topic ${String(entry)} (${typeof entry}), the topic name has to be a String or a RegExp`);
+        throw new KafkaJSNonRetriableError(
+          `Invalid topic ${String(entry)} (${typeof entry}), the topic name has to be a String or a RegExp`,
+        );
       }
     }
     // As in kafkajs, a RegExp is matched once, against the topics that exist now.
@@ -145,7 +156,11 @@ export function createConsumer({
       if (typeof entry === "string") topics.push(entry);
       else {
         const matched = existing.filter((name) => entry.test(name));
-        logger.debug("Subscription based on RegExp", { groupId, topicRegExp: entry.toString(), matchedTopics: matched });
+        logger.debug("Subscription based on RegExp", {
+          groupId,
+          topicRegExp: entry.toString(),
+          matchedTopics: matched,
+        });
         topics.push(...matched);
       }
     }
@@ -155,15 +170,22 @@ export function createConsumer({
 
   const assign = (topicPartitions: StandaloneAssignment[]): void => {
     if (runner) throw new KafkaJSNonRetriableError("Cannot assign partitions while consumer is running");
-    if (subscriptions.size > 0) throw new KafkaJSNonRetriableError("A subscribed consumer cannot also be given partitions with assign()");
-    if (!Array.isArray(topicPartitions)) throw new KafkaJSNonRetriableError("assign() takes an array of { topic, partitions }");
+    if (subscriptions.size > 0)
+      throw new KafkaJSNonRetriableError("A subscribed consumer cannot also be given partitions with assign()");
+    if (!Array.isArray(topicPartitions))
+      throw new KafkaJSNonRetriableError("assign() takes an array of { topic, partitions }");
     for (const entry of topicPartitions) {
-      if (!entry || typeof entry.topic !== "string" || !entry.topic) throw new KafkaJSNonRetriableError(`Invalid topic ${entry?.topic}`);
+      if (!entry || typeof entry.topic !== "string" || !entry.topic)
+        throw new KafkaJSNonRetriableError(`Invalid topic ${entry?.topic}`);
       if (!Array.isArray(entry.partitions) || entry.partitions.some((p) => !Number.isInteger(p) || p < 0)) {
         throw new KafkaJSNonRetriableError(`Invalid partitions for topic ${entry.topic}: ${String(entry.partitions)}`);
       }
     }
-    standalone = topicPartitions.map(({ topic, partitions, fromBeginning }) => ({ topic, partitions: [...partitions], fromBeginning }));
+    standalone = topicPartitions.map(({ topic, partitions, fromBeginning }) => ({
+      topic,
+      partitions: [...partitions],
+      fromBeginning,
+    }));
   };
 
   const run = async ({
@@ -228,21 +250,32 @@ export function createConsumer({
 
     const onCrash = async (error: Error): Promise<void> => {
       const details = error as Error & { retryCount?: number; retryTime?: number };
-      logger.error(`Crash: ${error.name}: ${error.message}`, { groupId, retryCount: details.retryCount, stack: error.stack });
+      logger.error(`Crash: ${error.name}: ${error.message}`, {
+        groupId,
+        retryCount: details.retryCount,
+        stack: error.stack,
+      });
       await disconnect().catch(() => undefined);
       const original = rootCause(error) as { retriable?: boolean };
       const retriable = error.name === "KafkaJSNumberOfRetriesExceeded" || original.retriable === true;
       let restart = retriable;
       if (restart && retry?.restartOnFailure) {
         restart = await retry.restartOnFailure(error).catch((callbackError: unknown) => {
-          logger.error('Caught error when invoking user-provided "restartOnFailure" callback. Defaulting to restarting.', { error: String(callbackError), cause: error.message, groupId });
+          logger.error(
+            'Caught error when invoking user-provided "restartOnFailure" callback. Defaulting to restarting.',
+            { error: String(callbackError), cause: error.message, groupId },
+          );
           return true;
         });
       }
       emitter.emit(consumerEvents.CRASH, { error, groupId, restart });
       if (restart) {
         const retryTime = details.retryTime || retry?.initialRetryTime || defaultRetry.initialRetryTime;
-        logger.error(`Restarting the consumer in ${retryTime}ms`, { retryCount: details.retryCount, retryTime, groupId });
+        logger.error(`Restarting the consumer in ${retryTime}ms`, {
+          retryCount: details.retryCount,
+          retryTime,
+          groupId,
+        });
         restartTimer = setTimeout(() => {
           void start();
         }, retryTime);
@@ -256,11 +289,13 @@ export function createConsumer({
     const byTopic = new Map<string, TopicOffsets>();
     for (const { topic, partition, offset, metadata = null } of topicPartitions) {
       if (!topic) throw new KafkaJSNonRetriableError(`Invalid topic ${topic}`);
-      if (Number.isNaN(Number(partition))) throw new KafkaJSNonRetriableError(`Invalid partition, expected a number received ${partition}`);
+      if (Number.isNaN(Number(partition)))
+        throw new KafkaJSNonRetriableError(`Invalid partition, expected a number received ${partition}`);
       const value = parseOffset(offset);
       if (value === null) throw new KafkaJSNonRetriableError(`Invalid offset, expected a long received ${offset}`);
       if (value < 0n) throw new KafkaJSNonRetriableError("Offset must not be a negative number");
-      if (metadata !== null && typeof metadata !== "string") throw new KafkaJSNonRetriableError(`Invalid offset metadata, expected string or null, received ${metadata}`);
+      if (metadata !== null && typeof metadata !== "string")
+        throw new KafkaJSNonRetriableError(`Invalid offset metadata, expected string or null, received ${metadata}`);
       let entry = byTopic.get(topic);
       if (!entry) byTopic.set(topic, (entry = { topic, partitions: [] }));
       entry.partitions.push({ partition, offset: String(value) });
@@ -280,10 +315,12 @@ export function createConsumer({
 
   const seek = ({ topic, partition, offset }: { topic: string; partition: number; offset: string }): void => {
     if (!topic) throw new KafkaJSNonRetriableError(`Invalid topic ${topic}`);
-    if (Number.isNaN(Number(partition))) throw new KafkaJSNonRetriableError(`Invalid partition, expected a number received ${partition}`);
+    if (Number.isNaN(Number(partition)))
+      throw new KafkaJSNonRetriableError(`Invalid partition, expected a number received ${partition}`);
     const value = parseOffset(offset);
     if (value === null) throw new KafkaJSNonRetriableError(`Invalid offset, expected a long received ${offset}`);
-    if (value < 0n && value !== -1n && value !== -2n) throw new KafkaJSNonRetriableError("Offset must not be a negative number");
+    if (value < 0n && value !== -1n && value !== -2n)
+      throw new KafkaJSNonRetriableError("Offset must not be a negative number");
     const active = requireRunner();
     seeks.set(partitionKey(topic, partition), { topic, partition, offset: value });
     active.wake();
@@ -292,7 +329,10 @@ export function createConsumer({
   const describeGroup = async (): Promise<GroupDescription> =>
     createRetrier(retry)(async () => {
       const coordinator = await cluster.findGroupCoordinator(groupId);
-      const { groups } = await coordinator.request(Apis.DescribeGroups, { groups: [groupId], includeAuthorizedOperations: false });
+      const { groups } = await coordinator.request(Apis.DescribeGroups, {
+        groups: [groupId],
+        includeAuthorizedOperations: false,
+      });
       const group = groups.find((g) => g.groupId === groupId);
       if (!group) throw new KafkaJSError(`Group ${groupId} was not described`);
       return toGroupDescription(group);
@@ -300,9 +340,15 @@ export function createConsumer({
 
   const validateTopicPartitions = (topicPartitions: TopicPartitionsInput, verb: string): void => {
     for (const entry of topicPartitions) {
-      if (!entry || !entry.topic) throw new KafkaJSNonRetriableError(`Invalid topic ${(entry && entry.topic) || entry}`);
-      if (entry.partitions !== undefined && (!Array.isArray(entry.partitions) || entry.partitions.some((p) => Number.isNaN(Number(p))))) {
-        throw new KafkaJSNonRetriableError(`Array of valid partitions required to ${verb} specific partitions instead of ${entry.partitions}`);
+      if (!entry?.topic)
+        throw new KafkaJSNonRetriableError(`Invalid topic ${(entry?.topic) || entry}`);
+      if (
+        entry.partitions !== undefined &&
+        (!Array.isArray(entry.partitions) || entry.partitions.some((p) => Number.isNaN(Number(p))))
+      ) {
+        throw new KafkaJSNonRetriableError(
+          `Array of valid partitions required to ${verb} specific partitions instead of ${entry.partitions}`,
+        );
       }
     }
   };
@@ -347,7 +393,9 @@ export function createConsumer({
     pause,
     paused,
     resume,
-    on: ((eventName: string, listener: (event: InstrumentationEvent<any>) => unknown) => emitter.on(eventName, listener)) as Consumer["on"],
+    // biome-ignore lint/suspicious/noExplicitAny: kafkajs's own signature, kept for drop-in compatibility
+    on: ((eventName: string, listener: (event: InstrumentationEvent<any>) => unknown) =>
+      emitter.on(eventName, listener)) as Consumer["on"],
     logger: () => logger,
     events: consumerEvents,
   };

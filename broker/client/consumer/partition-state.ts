@@ -21,7 +21,14 @@ export const LATEST = -1n;
 export const partitionKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 
 export function createPartitionState(topic: string, partition: number, fromBeginning: boolean): PartitionState {
-  return { topic, partition, key: partitionKey(topic, partition), resolved: null, committed: null, reset: fromBeginning ? EARLIEST : LATEST };
+  return {
+    topic,
+    partition,
+    key: partitionKey(topic, partition),
+    resolved: null,
+    committed: null,
+    reset: fromBeginning ? EARLIEST : LATEST,
+  };
 }
 
 interface TopicPauseState {

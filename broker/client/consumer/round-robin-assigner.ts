@@ -28,6 +28,9 @@ export const roundRobin: PartitionAssigner = ({ cluster }) => ({
   },
 
   protocol({ topics }) {
-    return { name: this.name, metadata: MemberMetadata.encode({ version: this.version, topics, userData: Buffer.alloc(0) }) };
+    return {
+      name: this.name,
+      metadata: MemberMetadata.encode({ version: this.version, topics, userData: Buffer.alloc(0) }),
+    };
   },
 });

@@ -25,11 +25,23 @@ import { consumerEvents } from "../events.ts";
 import type { InstrumentationEmitter } from "../instrumentation.ts";
 import type { Logger } from "../logger.ts";
 import { createRetrier, defaultRetry, type RetryOptions } from "../retry.ts";
+import type { Offsets, TopicOffsets } from "../types.ts";
 import { Batch } from "./batch.ts";
 import { decodeFetchedRecords } from "./fetched-records.ts";
-import { isRejoinError, type CommitIdentity, type CommittedOffset, type GroupMembership, type GroupOffsets } from "./group.ts";
-import { createPartitionState, EARLIEST, partitionKey, type PauseState, type PartitionState } from "./partition-state.ts";
-import type { Offsets, TopicOffsets } from "../types.ts";
+import {
+  type CommitIdentity,
+  type CommittedOffset,
+  type GroupMembership,
+  type GroupOffsets,
+  isRejoinError,
+} from "./group.ts";
+import {
+  createPartitionState,
+  EARLIEST,
+  type PartitionState,
+  type PauseState,
+  partitionKey,
+} from "./partition-state.ts";
 import type {
   ConsumerEvents,
   EachBatchHandler,
@@ -163,7 +175,15 @@ export interface RunnerOptions {
   pauses: PauseState;
   seeks: Map<string, { topic: string; partition: number; offset: bigint }>;
   retry: RetryOptions | undefined;
-  fetch: { maxWaitTimeInMs: number; minBytes: number; maxBytes: number; maxBytesPerPartition: number; readUncommitted: boolean; rackId: string; metadataMaxAge: number };
+  fetch: {
+    maxWaitTimeInMs: number;
+    minBytes: number;
+    maxBytes: number;
+    maxBytesPerPartition: number;
+    readUncommitted: boolean;
+    rackId: string;
+    metadataMaxAge: number;
+  };
   run: {
     eachMessage: EachMessageHandler | null;
     eachBatch: EachBatchHandler | null;
@@ -204,7 +224,8 @@ export class Runner {
   constructor(private readonly options: RunnerOptions) {
     this.logger = options.logger;
     this.slots = new Slots(Math.max(1, options.run.concurrency));
-    this.commitPolicyActive = options.run.autoCommit && (options.run.autoCommitInterval !== null || options.run.autoCommitThreshold !== null);
+    this.commitPolicyActive =
+      options.run.autoCommit && (options.run.autoCommitInterval !== null || options.run.autoCommitThreshold !== null);
     this.retryConfig = { ...defaultRetry, ...options.retry };
     this.prefetching = options.run.eachMessage !== null || options.run.eachBatchAutoResolve;
   }
@@ -253,7 +274,9 @@ export class Runner {
   }
 
   assigned(): { topic: string; partition: number }[] {
-    return this.session ? [...this.session.partitions.values()].map(({ topic, partition }) => ({ topic, partition })) : [];
+    return this.session
+      ? [...this.session.partitions.values()].map(({ topic, partition }) => ({ topic, partition }))
+      : [];
   }
 
   // ------------------------------------------------------------------------------ main loop
@@ -284,18 +307,28 @@ export class Runner {
           continue;
         }
         if (session.ended) continue;
-        if (error instanceof KafkaJSConnectionError || (error instanceof KafkaJSProtocolError && STALE_METADATA_ERRORS.has(error.code))) {
+        if (
+          error instanceof KafkaJSConnectionError ||
+          (error instanceof KafkaJSProtocolError && STALE_METADATA_ERRORS.has(error.code))
+        ) {
           await this.options.cluster.refreshMetadata().catch(() => undefined);
         }
         if (!isRetriable(error)) {
-          return this.fail(error instanceof KafkaJSNonRetriableError ? error : new KafkaJSNonRetriableError(error, { cause: error }));
+          return this.fail(
+            error instanceof KafkaJSNonRetriableError ? error : new KafkaJSNonRetriableError(error, { cause: error }),
+          );
         }
         if (this.failures === 0) retryTime = this.retryConfig.initialRetryTime;
         if (this.failures >= this.retryConfig.retries) {
           return this.fail(new KafkaJSNumberOfRetriesExceeded(error, { retryCount: this.failures, retryTime }));
         }
         this.failures++;
-        this.logger.debug("Error while consuming, trying again", { groupId: this.options.groupId, error: error.message, retryCount: this.failures, retryTime });
+        this.logger.debug("Error while consuming, trying again", {
+          groupId: this.options.groupId,
+          error: error.message,
+          retryCount: this.failures,
+          retryTime,
+        });
         await this.sleep(retryTime);
         retryTime = Math.min(retryTime * this.retryConfig.multiplier, this.retryConfig.maxRetryTime);
       }
@@ -351,7 +384,14 @@ export class Runner {
     const assignedTopics = Object.keys(joined.assignment);
     const topicsNotSubscribed = assignedTopics.filter((topic) => !subscription.topics.includes(topic));
     if (topicsNotSubscribed.length > 0) {
-      const payload = { groupId, generationId: joined.generationId, memberId: joined.memberId, assignedTopics, topicsSubscribed: subscription.topics, topicsNotSubscribed };
+      const payload = {
+        groupId,
+        generationId: joined.generationId,
+        memberId: joined.memberId,
+        assignedTopics,
+        topicsSubscribed: subscription.topics,
+        topicsNotSubscribed,
+      };
       emitter.emit(consumerEvents.RECEIVED_UNSUBSCRIBED_TOPICS, payload);
       this.logger.warn("Consumer group received unsubscribed topics", payload);
     }
@@ -366,8 +406,13 @@ export class Runner {
         partitions.set(state.key, state);
       }
     }
-    if ([...partitions.values()].some(({ topic, partition }) => !this.knowsPartition(topic, partition))) await cluster.refreshMetadata();
-    const session = new Session({ generationId: joined.generationId, memberId: joined.memberId }, partitions, this.partitionCounts());
+    if ([...partitions.values()].some(({ topic, partition }) => !this.knowsPartition(topic, partition)))
+      await cluster.refreshMetadata();
+    const session = new Session(
+      { generationId: joined.generationId, memberId: joined.memberId },
+      partitions,
+      this.partitionCounts(),
+    );
     await retrier(() => this.loadCommittedOffsets(session));
     this.failures = 0;
     emitter.emit(consumerEvents.GROUP_JOIN, {
@@ -379,7 +424,14 @@ export class Runner {
       memberId: joined.memberId,
       memberAssignment,
     });
-    this.logger.info("Consumer has joined the group", { groupId, memberId: joined.memberId, leaderId: joined.leaderId, isLeader: joined.isLeader, memberAssignment, groupProtocol: joined.groupProtocol });
+    this.logger.info("Consumer has joined the group", {
+      groupId,
+      memberId: joined.memberId,
+      leaderId: joined.leaderId,
+      isLeader: joined.isLeader,
+      memberAssignment,
+      groupProtocol: joined.groupProtocol,
+    });
     // A heartbeat may have learnt of the next rebalance while this session was being set up.
     if (this.rejoinRequested) this.endSession(session, this.rejoinRequested);
     return session;
@@ -399,16 +451,27 @@ export class Runner {
   endSession(session: Session | undefined, reason: Error): void {
     if (!session || session.ended) return;
     session.ended = true;
-    if (reason instanceof KafkaJSProtocolError && (reason.code === ErrorCode.UNKNOWN_MEMBER_ID || reason.code === ErrorCode.ILLEGAL_GENERATION)) {
+    if (
+      reason instanceof KafkaJSProtocolError &&
+      (reason.code === ErrorCode.UNKNOWN_MEMBER_ID || reason.code === ErrorCode.ILLEGAL_GENERATION)
+    ) {
       session.canCommit = false;
       // The coordinator has forgotten this member: join again as a new one.
       const { group } = this.options;
-      if (reason.code === ErrorCode.UNKNOWN_MEMBER_ID && group?.memberId === session.identity.memberId) group.memberId = "";
+      if (reason.code === ErrorCode.UNKNOWN_MEMBER_ID && group?.memberId === session.identity.memberId)
+        group.memberId = "";
     }
     if (this.session === session) this.round?.fire();
     if (this.running && this.options.group) {
-      this.logger.warn("The group is rebalancing, re-joining", { groupId: this.options.groupId, memberId: session.identity.memberId, error: reason.message });
-      this.options.emitter.emit(consumerEvents.REBALANCING, { groupId: this.options.groupId, memberId: session.identity.memberId });
+      this.logger.warn("The group is rebalancing, re-joining", {
+        groupId: this.options.groupId,
+        memberId: session.identity.memberId,
+        error: reason.message,
+      });
+      this.options.emitter.emit(consumerEvents.REBALANCING, {
+        groupId: this.options.groupId,
+        memberId: session.identity.memberId,
+      });
     }
   }
 
@@ -424,7 +487,10 @@ export class Runner {
     try {
       await this.commitResolved(session);
     } catch (error) {
-      this.logger.debug("Could not commit before leaving the generation", { groupId: this.options.groupId, error: (error as Error).message });
+      this.logger.debug("Could not commit before leaving the generation", {
+        groupId: this.options.groupId,
+        error: (error as Error).message,
+      });
     }
   }
 
@@ -436,7 +502,8 @@ export class Runner {
   private partitionCounts(): Map<string, number> {
     const counts = new Map<string, number>();
     for (const topic of this.options.subscription.topics) {
-      if (this.options.cluster.hasTopic(topic)) counts.set(topic, this.options.cluster.topicMetadata(topic).partitions.length);
+      if (this.options.cluster.hasTopic(topic))
+        counts.set(topic, this.options.cluster.topicMetadata(topic).partitions.length);
     }
     return counts;
   }
@@ -494,8 +561,11 @@ export class Runner {
         this.logger.warn("No metadata for an assigned partition", { topic: state.topic, partition: state.partition });
         continue;
       }
-      const leader = cluster.topicMetadata(state.topic).partitions.find((p) => p.partitionId === state.partition)!.leader;
-      if (leader < 0) throw new KafkaJSProtocolError(ErrorCode.LEADER_NOT_AVAILABLE, `${state.topic}-${state.partition}`);
+      const leader = cluster
+        .topicMetadata(state.topic)
+        .partitions.find((p) => p.partitionId === state.partition)!.leader;
+      if (leader < 0)
+        throw new KafkaJSProtocolError(ErrorCode.LEADER_NOT_AVAILABLE, `${state.topic}-${state.partition}`);
       let list = byLeader.get(leader);
       if (!list) byLeader.set(leader, (list = []));
       list.push(state);
@@ -536,15 +606,29 @@ export class Runner {
           await this.idle(round);
           continue;
         }
-        fetch = await this.sendFetch(nodeId, rotate(active.map((state): [PartitionState, bigint] => [state, state.resolved!]), requests++), maxWaitTimeInMs);
+        fetch = await this.sendFetch(
+          nodeId,
+          rotate(
+            active.map((state): [PartitionState, bigint] => [state, state.resolved!]),
+            requests++,
+          ),
+          maxWaitTimeInMs,
+        );
       }
       const response = await untilFired(fetch.response, round);
       if (response === undefined) return;
       const { batches, staleMetadata } = this.collectBatches(session, response, fetch.requested);
-      this.options.emitter.emit(consumerEvents.FETCH, { numberOfBatches: batches.length, duration: Date.now() - fetch.started, nodeId });
+      this.options.emitter.emit(consumerEvents.FETCH, {
+        numberOfBatches: batches.length,
+        duration: Date.now() - fetch.started,
+        nodeId,
+      });
       if (batches.length > 0 && this.prefetching && !staleMetadata && !round.fired) {
         const ends = new Map(batches.map(({ state, batch }) => [state.key, batch.nextOffset()]));
-        const positions = this.fetchable(states).map((state): [PartitionState, bigint] => [state, ends.get(state.key) ?? state.resolved!]);
+        const positions = this.fetchable(states).map((state): [PartitionState, bigint] => [
+          state,
+          ends.get(state.key) ?? state.resolved!,
+        ]);
         prefetched = await this.sendFetch(nodeId, rotate(positions, requests++), 0);
       }
       await this.processBatches(session, round, batches);
@@ -562,42 +646,70 @@ export class Runner {
     return states.filter((s) => s.resolved !== null && !pauses.isPaused(s.topic, s.partition) && !seeks.has(s.key));
   }
 
-  private async sendFetch(nodeId: number, positions: Array<[PartitionState, bigint]>, maxWaitMs: number): Promise<InFlightFetch> {
+  private async sendFetch(
+    nodeId: number,
+    positions: Array<[PartitionState, bigint]>,
+    maxWaitMs: number,
+  ): Promise<InFlightFetch> {
     const { minBytes, maxBytes, maxBytesPerPartition, readUncommitted, rackId } = this.options.fetch;
     // maxBytes bounds a response; asking for less per request lets the app process one response
     // while the broker prepares the next, instead of waiting for one large answer at a time.
     const requestMaxBytes = Math.min(maxBytes, Math.max(2 * maxBytesPerPartition, PIPELINED_FETCH_BYTES));
     const requested = new Map<string, bigint>();
-    const topics = new Map<string, { partition: number; currentLeaderEpoch: number; fetchOffset: bigint; logStartOffset: bigint; partitionMaxBytes: number }[]>();
+    const topics = new Map<
+      string,
+      {
+        partition: number;
+        currentLeaderEpoch: number;
+        fetchOffset: bigint;
+        logStartOffset: bigint;
+        partitionMaxBytes: number;
+      }[]
+    >();
     for (const [state, fetchOffset] of positions) {
       requested.set(state.key, fetchOffset);
       let list = topics.get(state.topic);
       if (!list) topics.set(state.topic, (list = []));
-      list.push({ partition: state.partition, currentLeaderEpoch: -1, fetchOffset, logStartOffset: -1n, partitionMaxBytes: maxBytesPerPartition });
+      list.push({
+        partition: state.partition,
+        currentLeaderEpoch: -1,
+        fetchOffset,
+        logStartOffset: -1n,
+        partitionMaxBytes: maxBytesPerPartition,
+      });
     }
     const connection = await this.options.cluster.connectionTo(nodeId);
     this.options.emitter.emit(consumerEvents.FETCH_START, { nodeId });
-    const response = connection.request(Apis.Fetch, {
-      replicaId: -1,
-      maxWaitMs,
-      minBytes,
-      maxBytes: requestMaxBytes,
-      isolationLevel: readUncommitted ? 0 : 1,
-      sessionId: 0,
-      sessionEpoch: -1,
-      topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })),
-      forgottenTopicsData: [],
-      rackId,
-    }, { extraTimeout: maxWaitMs });
+    const response = connection.request(
+      Apis.Fetch,
+      {
+        replicaId: -1,
+        maxWaitMs,
+        minBytes,
+        maxBytes: requestMaxBytes,
+        isolationLevel: readUncommitted ? 0 : 1,
+        sessionId: 0,
+        sessionEpoch: -1,
+        topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })),
+        forgottenTopicsData: [],
+        rackId,
+      },
+      { extraTimeout: maxWaitMs },
+    );
     // A prefetch abandoned by a rebalance or a stop is never awaited: its failure must not go unhandled.
     response.catch(() => undefined);
     return { response, requested, started: Date.now() };
   }
 
-  private collectBatches(session: Session, response: FetchResponse, requested: Map<string, bigint>): { batches: PendingBatch[]; staleMetadata: boolean } {
+  private collectBatches(
+    session: Session,
+    response: FetchResponse,
+    requested: Map<string, bigint>,
+  ): { batches: PendingBatch[]; staleMetadata: boolean } {
     const { pauses, seeks } = this.options;
     const readCommitted = !this.options.fetch.readUncommitted;
-    if (response.errorCode !== undefined && response.errorCode !== ErrorCode.NONE) throw new KafkaJSProtocolError(response.errorCode, "fetch");
+    if (response.errorCode !== undefined && response.errorCode !== ErrorCode.NONE)
+      throw new KafkaJSProtocolError(response.errorCode, "fetch");
     const batches: PendingBatch[] = [];
     let staleMetadata = false;
     for (const { topic, partitions } of response.responses) {
@@ -608,7 +720,11 @@ export class Runner {
         if (!state || fetchOffset === undefined || state.resolved !== fetchOffset) continue;
         if (data.errorCode !== ErrorCode.NONE) {
           if (data.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
-            this.logger.warn("Offset out of range, resetting to default offset", { topic, partition: data.partitionIndex, offset: String(fetchOffset) });
+            this.logger.warn("Offset out of range, resetting to default offset", {
+              topic,
+              partition: data.partitionIndex,
+              offset: String(fetchOffset),
+            });
             state.resolved = null;
             continue;
           }
@@ -647,7 +763,11 @@ export class Runner {
     });
     for (const topic of response.topics) {
       for (const partition of topic.partitions) {
-        if (partition.errorCode !== ErrorCode.NONE) throw new KafkaJSProtocolError(partition.errorCode, `listing offsets of ${topic.name}-${partition.partitionIndex}`);
+        if (partition.errorCode !== ErrorCode.NONE)
+          throw new KafkaJSProtocolError(
+            partition.errorCode,
+            `listing offsets of ${topic.name}-${partition.partitionIndex}`,
+          );
         const state = unknown.find((s) => s.topic === topic.name && s.partition === partition.partitionIndex);
         if (!state || partition.offset === undefined) continue;
         // As in kafkajs, a start position of our own choosing counts as committed: only progress is committed.
@@ -666,18 +786,25 @@ export class Runner {
       const seek = seeks.get(state.key);
       if (!seek) continue;
       seeks.delete(state.key);
-      this.logger.debug("Seek offset", { groupId: this.options.groupId, topic: state.topic, partition: state.partition, offset: String(seek.offset) });
+      this.logger.debug("Seek offset", {
+        groupId: this.options.groupId,
+        topic: state.topic,
+        partition: state.partition,
+        offset: String(seek.offset),
+      });
       if (seek.offset < 0n) {
         state.resolved = null;
         state.reset = seek.offset === EARLIEST ? EARLIEST : -1n;
         continue;
       }
       state.resolved = seek.offset;
-      if (this.options.run.autoCommit && this.options.offsets) toCommit.push({ topic: state.topic, partition: state.partition, offset: seek.offset });
+      if (this.options.run.autoCommit && this.options.offsets)
+        toCommit.push({ topic: state.topic, partition: state.partition, offset: seek.offset });
     }
     if (toCommit.length > 0 && session.canCommit) {
       await this.options.offsets!.commit(session.identity, toCommit);
-      for (const { topic, partition, offset } of toCommit) session.partitions.get(partitionKey(topic, partition))!.committed = offset;
+      for (const { topic, partition, offset } of toCommit)
+        session.partitions.get(partitionKey(topic, partition))!.committed = offset;
     }
   }
 
@@ -688,9 +815,11 @@ export class Runner {
     let firstError: unknown;
     await Promise.all(
       batches.map((pending) =>
-        this.slots.run(() => this.processBatch(session, round, pending)).catch((error: unknown) => {
-          firstError ??= error;
-        }),
+        this.slots
+          .run(() => this.processBatch(session, round, pending))
+          .catch((error: unknown) => {
+            firstError ??= error;
+          }),
       ),
     );
     if (firstError !== undefined) throw firstError;
@@ -724,7 +853,13 @@ export class Runner {
     if (run.autoCommit) this.commitInBackground(session);
   }
 
-  private async deliverMessages(session: Session, round: Signal, state: PartitionState, batch: Batch, eachMessage: EachMessageHandler): Promise<void> {
+  private async deliverMessages(
+    session: Session,
+    round: Signal,
+    state: PartitionState,
+    batch: Batch,
+    eachMessage: EachMessageHandler,
+  ): Promise<void> {
     const { pauses, seeks } = this.options;
     const { topic, partition } = state;
     const pause = this.pauseFunction(topic, partition);
@@ -737,7 +872,12 @@ export class Runner {
         await eachMessage({ topic, partition, message, heartbeat, pause });
       } catch (error) {
         if (!(error instanceof KafkaJSError)) {
-          this.logger.error("Error when calling eachMessage", { topic, partition, offset: message.offset, error: (error as Error)?.message });
+          this.logger.error("Error when calling eachMessage", {
+            topic,
+            partition,
+            offset: message.offset,
+            error: (error as Error)?.message,
+          });
         }
         // What was processed before the failing message is committed (kafkajs).
         await this.autoCommitQuietly(session);
@@ -750,7 +890,12 @@ export class Runner {
     state.resolved = batch.nextOffset() ?? state.resolved;
   }
 
-  private async deliverBatch(session: Session, state: PartitionState, batch: Batch, eachBatch: EachBatchHandler): Promise<void> {
+  private async deliverBatch(
+    session: Session,
+    state: PartitionState,
+    batch: Batch,
+    eachBatch: EachBatchHandler,
+  ): Promise<void> {
     const { seeks } = this.options;
     const lastMessage = batch.messages[batch.messages.length - 1];
     try {
@@ -758,7 +903,10 @@ export class Runner {
         batch,
         resolveOffset: (offset) => {
           // Resolving the last message steps over control records after it too (kafkajs).
-          const value = lastMessage !== undefined && String(offset) === lastMessage.offset ? batch.lastOffsetValue() : BigInt(offset);
+          const value =
+            lastMessage !== undefined && String(offset) === lastMessage.offset
+              ? batch.lastOffsetValue()
+              : BigInt(offset);
           state.resolved = value + 1n;
         },
         heartbeat: this.heartbeatFunction(session),
@@ -773,13 +921,19 @@ export class Runner {
       });
     } catch (error) {
       if (!(error instanceof KafkaJSError)) {
-        this.logger.error("Error when calling eachBatch", { topic: batch.topic, partition: batch.partition, offset: batch.firstOffset(), error: (error as Error)?.message });
+        this.logger.error("Error when calling eachBatch", {
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: batch.firstOffset(),
+          error: (error as Error)?.message,
+        });
       }
       await this.autoCommitQuietly(session);
       throw error;
     }
     // A batch cut short by a rebalance or a seek is not marked processed.
-    if (this.options.run.eachBatchAutoResolve && !session.ended && !seeks.has(state.key)) state.resolved = batch.lastOffsetValue() + 1n;
+    if (this.options.run.eachBatchAutoResolve && !session.ended && !seeks.has(state.key))
+      state.resolved = batch.lastOffsetValue() + 1n;
   }
 
   private pauseFunction(topic: string, partition: number): () => () => void {
@@ -795,7 +949,8 @@ export class Runner {
   /** Heartbeats are sent by their own timer; this one reports a rebalance to a handler that asks, as kafkajs's does. */
   private heartbeatFunction(session: Session): () => Promise<void> {
     return async () => {
-      if (session.ended && this.options.group) throw new KafkaJSProtocolError(ErrorCode.REBALANCE_IN_PROGRESS, "the group is rebalancing");
+      if (session.ended && this.options.group)
+        throw new KafkaJSProtocolError(ErrorCode.REBALANCE_IN_PROGRESS, "the group is rebalancing");
     };
   }
 
@@ -843,7 +998,10 @@ export class Runner {
     try {
       await this.autoCommit(session);
     } catch (error) {
-      this.logger.debug("Commit after a handler error failed", { groupId: this.options.groupId, error: (error as Error).message });
+      this.logger.debug("Commit after a handler error failed", {
+        groupId: this.options.groupId,
+        error: (error as Error).message,
+      });
     }
   }
 
@@ -871,11 +1029,13 @@ export class Runner {
     if (!offsets || !session.canCommit) return;
     const pending: CommittedOffset[] = [];
     for (const state of session.partitions.values()) {
-      if (state.resolved !== null && state.resolved !== state.committed) pending.push({ topic: state.topic, partition: state.partition, offset: state.resolved });
+      if (state.resolved !== null && state.resolved !== state.committed)
+        pending.push({ topic: state.topic, partition: state.partition, offset: state.resolved });
     }
     if (pending.length === 0) return;
     await offsets.commit(session.identity, pending);
-    for (const { topic, partition, offset } of pending) session.partitions.get(partitionKey(topic, partition))!.committed = offset;
+    for (const { topic, partition, offset } of pending)
+      session.partitions.get(partitionKey(topic, partition))!.committed = offset;
   }
 
   /** consumer.commitOffsets and commitOffsetsIfNecessary(offsets): exactly these offsets. */
@@ -883,8 +1043,11 @@ export class Runner {
     const { offsets } = this.options;
     if (!offsets) throw new KafkaJSNonRetriableError("Cannot commit offsets without a groupId");
     const target = session ?? this.session;
-    if (!target || target.ended) throw new KafkaJSProtocolError(ErrorCode.REBALANCE_IN_PROGRESS, "the consumer is rejoining its group");
-    const list: CommittedOffset[] = given.topics.flatMap(({ topic, partitions }) => partitions.map(({ partition, offset }) => ({ topic, partition, offset: BigInt(offset) })));
+    if (!target || target.ended)
+      throw new KafkaJSProtocolError(ErrorCode.REBALANCE_IN_PROGRESS, "the consumer is rejoining its group");
+    const list: CommittedOffset[] = given.topics.flatMap(({ topic, partitions }) =>
+      partitions.map(({ partition, offset }) => ({ topic, partition, offset: BigInt(offset) })),
+    );
     try {
       await offsets.commit(target.identity, list);
     } catch (error) {

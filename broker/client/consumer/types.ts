@@ -156,7 +156,11 @@ export type ConsumerEvents = {
   REQUEST_QUEUE_SIZE: "consumer.network.request_queue_size";
 };
 
-export type ConsumerHeartbeatEvent = InstrumentationEvent<{ groupId: string; memberId: string; groupGenerationId: number }>;
+export type ConsumerHeartbeatEvent = InstrumentationEvent<{
+  groupId: string;
+  memberId: string;
+  groupGenerationId: number;
+}>;
 export type ConsumerCommitOffsetsEvent = InstrumentationEvent<{
   groupId: string;
   memberId: string;
@@ -219,23 +223,75 @@ export type Consumer = {
   pause(topics: Array<{ topic: string; partitions?: number[] }>): void;
   paused(): TopicPartitions[];
   resume(topics: Array<{ topic: string; partitions?: number[] }>): void;
-  on(eventName: ConsumerEvents["HEARTBEAT"], listener: (event: ConsumerHeartbeatEvent) => void): RemoveInstrumentationEventListener<typeof eventName>;
-  on(eventName: ConsumerEvents["COMMIT_OFFSETS"], listener: (event: ConsumerCommitOffsetsEvent) => void): RemoveInstrumentationEventListener<typeof eventName>;
-  on(eventName: ConsumerEvents["GROUP_JOIN"], listener: (event: ConsumerGroupJoinEvent) => void): RemoveInstrumentationEventListener<typeof eventName>;
-  on(eventName: ConsumerEvents["FETCH_START"], listener: (event: ConsumerFetchStartEvent) => void): RemoveInstrumentationEventListener<typeof eventName>;
-  on(eventName: ConsumerEvents["FETCH"], listener: (event: ConsumerFetchEvent) => void): RemoveInstrumentationEventListener<typeof eventName>;
-  on(eventName: ConsumerEvents["START_BATCH_PROCESS"], listener: (event: ConsumerStartBatchProcessEvent) => void): RemoveInstrumentationEventListener<typeof eventName>;
-  on(eventName: ConsumerEvents["END_BATCH_PROCESS"], listener: (event: ConsumerEndBatchProcessEvent) => void): RemoveInstrumentationEventListener<typeof eventName>;
-  on(eventName: ConsumerEvents["CONNECT"], listener: (event: ConnectEvent) => void): RemoveInstrumentationEventListener<typeof eventName>;
-  on(eventName: ConsumerEvents["DISCONNECT"], listener: (event: DisconnectEvent) => void): RemoveInstrumentationEventListener<typeof eventName>;
-  on(eventName: ConsumerEvents["STOP"], listener: (event: InstrumentationEvent<null>) => void): RemoveInstrumentationEventListener<typeof eventName>;
-  on(eventName: ConsumerEvents["CRASH"], listener: (event: ConsumerCrashEvent) => void): RemoveInstrumentationEventListener<typeof eventName>;
-  on(eventName: ConsumerEvents["REBALANCING"], listener: (event: ConsumerRebalancingEvent) => void): RemoveInstrumentationEventListener<typeof eventName>;
-  on(eventName: ConsumerEvents["RECEIVED_UNSUBSCRIBED_TOPICS"], listener: (event: ConsumerReceivedUnsubcribedTopicsEvent) => void): RemoveInstrumentationEventListener<typeof eventName>;
-  on(eventName: ConsumerEvents["REQUEST"], listener: (event: RequestEvent) => void): RemoveInstrumentationEventListener<typeof eventName>;
-  on(eventName: ConsumerEvents["REQUEST_TIMEOUT"], listener: (event: RequestTimeoutEvent) => void): RemoveInstrumentationEventListener<typeof eventName>;
-  on(eventName: ConsumerEvents["REQUEST_QUEUE_SIZE"], listener: (event: RequestQueueSizeEvent) => void): RemoveInstrumentationEventListener<typeof eventName>;
-  on(eventName: ConsumerEvents[keyof ConsumerEvents], listener: (event: InstrumentationEvent<any>) => void): RemoveInstrumentationEventListener<typeof eventName>;
+  on(
+    eventName: ConsumerEvents["HEARTBEAT"],
+    listener: (event: ConsumerHeartbeatEvent) => void,
+  ): RemoveInstrumentationEventListener<typeof eventName>;
+  on(
+    eventName: ConsumerEvents["COMMIT_OFFSETS"],
+    listener: (event: ConsumerCommitOffsetsEvent) => void,
+  ): RemoveInstrumentationEventListener<typeof eventName>;
+  on(
+    eventName: ConsumerEvents["GROUP_JOIN"],
+    listener: (event: ConsumerGroupJoinEvent) => void,
+  ): RemoveInstrumentationEventListener<typeof eventName>;
+  on(
+    eventName: ConsumerEvents["FETCH_START"],
+    listener: (event: ConsumerFetchStartEvent) => void,
+  ): RemoveInstrumentationEventListener<typeof eventName>;
+  on(
+    eventName: ConsumerEvents["FETCH"],
+    listener: (event: ConsumerFetchEvent) => void,
+  ): RemoveInstrumentationEventListener<typeof eventName>;
+  on(
+    eventName: ConsumerEvents["START_BATCH_PROCESS"],
+    listener: (event: ConsumerStartBatchProcessEvent) => void,
+  ): RemoveInstrumentationEventListener<typeof eventName>;
+  on(
+    eventName: ConsumerEvents["END_BATCH_PROCESS"],
+    listener: (event: ConsumerEndBatchProcessEvent) => void,
+  ): RemoveInstrumentationEventListener<typeof eventName>;
+  on(
+    eventName: ConsumerEvents["CONNECT"],
+    listener: (event: ConnectEvent) => void,
+  ): RemoveInstrumentationEventListener<typeof eventName>;
+  on(
+    eventName: ConsumerEvents["DISCONNECT"],
+    listener: (event: DisconnectEvent) => void,
+  ): RemoveInstrumentationEventListener<typeof eventName>;
+  on(
+    eventName: ConsumerEvents["STOP"],
+    listener: (event: InstrumentationEvent<null>) => void,
+  ): RemoveInstrumentationEventListener<typeof eventName>;
+  on(
+    eventName: ConsumerEvents["CRASH"],
+    listener: (event: ConsumerCrashEvent) => void,
+  ): RemoveInstrumentationEventListener<typeof eventName>;
+  on(
+    eventName: ConsumerEvents["REBALANCING"],
+    listener: (event: ConsumerRebalancingEvent) => void,
+  ): RemoveInstrumentationEventListener<typeof eventName>;
+  on(
+    eventName: ConsumerEvents["RECEIVED_UNSUBSCRIBED_TOPICS"],
+    listener: (event: ConsumerReceivedUnsubcribedTopicsEvent) => void,
+  ): RemoveInstrumentationEventListener<typeof eventName>;
+  on(
+    eventName: ConsumerEvents["REQUEST"],
+    listener: (event: RequestEvent) => void,
+  ): RemoveInstrumentationEventListener<typeof eventName>;
+  on(
+    eventName: ConsumerEvents["REQUEST_TIMEOUT"],
+    listener: (event: RequestTimeoutEvent) => void,
+  ): RemoveInstrumentationEventListener<typeof eventName>;
+  on(
+    eventName: ConsumerEvents["REQUEST_QUEUE_SIZE"],
+    listener: (event: RequestQueueSizeEvent) => void,
+  ): RemoveInstrumentationEventListener<typeof eventName>;
+  on(
+    eventName: ConsumerEvents[keyof ConsumerEvents],
+    // biome-ignore lint/suspicious/noExplicitAny: kafkajs's own signature, kept for drop-in compatibility
+    listener: (event: InstrumentationEvent<any>) => void,
+  ): RemoveInstrumentationEventListener<typeof eventName>;
   logger(): Logger;
   readonly events: ConsumerEvents;
 };

@@ -5,8 +5,8 @@
 //
 // Ownership: a BrokerConnection owns its socket, its frame reader and the table of in-flight
 // requests.
-import { connect as tcpConnect, type Socket } from "node:net";
-import { Apis, type ApiDefinition } from "../../protocol/apis.ts";
+import { type Socket, connect as tcpConnect } from "node:net";
+import { type ApiDefinition, Apis } from "../../protocol/apis.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import { decodeResponse, encodeRequest } from "../../protocol/headers.ts";
 import { Reader } from "../../protocol/primitives.ts";
@@ -19,8 +19,8 @@ import {
   KafkaJSServerDoesNotSupportApiKey,
 } from "../errors.ts";
 import type { Logger } from "../logger.ts";
-import { FrameReader } from "./frame-reader.ts";
 import type { RequestDescription, RequestEvent, RequestQueueSizeEvent } from "../types.ts";
+import { FrameReader } from "./frame-reader.ts";
 
 export type NetworkEventKind = "request" | "request_timeout" | "request_queue_size";
 
@@ -55,6 +55,7 @@ export interface RequestOptions {
 }
 
 interface InFlight {
+  // biome-ignore lint/suspicious/noExplicitAny: any API's definition: request and response types vary per entry
   api: ApiDefinition<any, any>;
   version: number;
   correlationId: number;
@@ -105,16 +106,23 @@ export class BrokerConnection {
   /** Connects (once; concurrent callers share the attempt) and negotiates API versions. */
   connect(): Promise<void> {
     if (this.isConnected) return Promise.resolve();
-    this.connecting ??= this.open().finally(() => { this.connecting = undefined; });
+    this.connecting ??= this.open().finally(() => {
+      this.connecting = undefined;
+    });
     return this.connecting;
   }
 
   /** The version to use for `api`: the highest both sides implement. */
+  // biome-ignore lint/suspicious/noExplicitAny: any API's definition: request and response types vary per entry
   versionFor(api: ApiDefinition<any, any>): number {
     const broker = this.versions.get(api.apiKey);
     const version = broker ? Math.min(broker.maxVersion, api.maxVersion) : -1;
     if (!broker || version < Math.max(broker.minVersion, api.minVersion)) {
-      throw new KafkaJSServerDoesNotSupportApiKey(`broker ${this.address} does not support ${api.name} at versions ${api.minVersion}-${api.maxVersion}`, api.apiKey, api.name);
+      throw new KafkaJSServerDoesNotSupportApiKey(
+        `broker ${this.address} does not support ${api.name} at versions ${api.minVersion}-${api.maxVersion}`,
+        api.apiKey,
+        api.name,
+      );
     }
     return version;
   }
@@ -135,7 +143,9 @@ export class BrokerConnection {
     const socket = this.socket;
     this.socket = undefined;
     socket?.destroy();
-    this.failAll(new KafkaJSConnectionClosedError("Connection closed by the client", this.options.host, this.options.port));
+    this.failAll(
+      new KafkaJSConnectionClosedError("Connection closed by the client", this.options.host, this.options.port),
+    );
   }
 
   private async open(): Promise<void> {
@@ -146,15 +156,26 @@ export class BrokerConnection {
         s.destroy();
         reject(new KafkaJSConnectionError(`Connection timeout to ${host}:${port}`, { broker: this.address }));
       }, connectionTimeout);
-      s.once("connect", () => { clearTimeout(timer); resolve(s); });
+      s.once("connect", () => {
+        clearTimeout(timer);
+        resolve(s);
+      });
       s.once("error", (err: NodeJS.ErrnoException) => {
         clearTimeout(timer);
-        reject(new KafkaJSConnectionError(`Connection error: ${err.message}`, { broker: this.address, code: err.code, cause: err }));
+        reject(
+          new KafkaJSConnectionError(`Connection error: ${err.message}`, {
+            broker: this.address,
+            code: err.code,
+            cause: err,
+          }),
+        );
       });
     });
     socket.setNoDelay(true);
     socket.on("data", (chunk: Buffer) => this.frames.push(chunk));
-    socket.on("error", (err) => this.options.logger.debug("connection error", { broker: this.address, error: err.message }));
+    socket.on("error", (err) =>
+      this.options.logger.debug("connection error", { broker: this.address, error: err.message }),
+    );
     socket.on("close", () => {
       // A socket replaced already (disconnect, then a reconnect) has nothing left here to fail.
       if (this.socket !== socket) return;
@@ -176,15 +197,25 @@ export class BrokerConnection {
   /** Asks with ApiVersions v3 and steps down on UNSUPPORTED_VERSION, reading the v0 layout it then gets. */
   private async negotiateVersions(): Promise<void> {
     for (const version of [3, 2, 1, 0]) {
-      const response = await this.send(Apis.ApiVersions, version, { clientSoftwareName: "points-ledger-kafka-client", clientSoftwareVersion: "0.1.0" }, {}, (payload) => {
-        // An error 35 answer comes in the v0 body layout whatever version was asked.
-        const reader = new Reader(payload, 4);
-        const peekedError = payload.length >= 6 ? payload.readInt16BE(4) : 0;
-        return peekedError === ErrorCode.UNSUPPORTED_VERSION ? decode(Apis.ApiVersions.responseSchema, 0, reader) : decodeResponse(Apis.ApiVersions, version, payload).body;
-      });
+      const response = await this.send(
+        Apis.ApiVersions,
+        version,
+        { clientSoftwareName: "points-ledger-kafka-client", clientSoftwareVersion: "0.1.0" },
+        {},
+        (payload) => {
+          // An error 35 answer comes in the v0 body layout whatever version was asked.
+          const reader = new Reader(payload, 4);
+          const peekedError = payload.length >= 6 ? payload.readInt16BE(4) : 0;
+          return peekedError === ErrorCode.UNSUPPORTED_VERSION
+            ? decode(Apis.ApiVersions.responseSchema, 0, reader)
+            : decodeResponse(Apis.ApiVersions, version, payload).body;
+        },
+      );
       if (response.errorCode === ErrorCode.UNSUPPORTED_VERSION) continue;
       if (response.errorCode !== ErrorCode.NONE) throw new KafkaJSProtocolError(response.errorCode);
-      this.versions = new Map(response.apiKeys.map((k) => [k.apiKey, { minVersion: k.minVersion, maxVersion: k.maxVersion }]));
+      this.versions = new Map(
+        response.apiKeys.map((k) => [k.apiKey, { minVersion: k.minVersion, maxVersion: k.maxVersion }]),
+      );
       return;
     }
     throw new KafkaJSConnectionError(`broker ${this.address} answers no ApiVersions version`, { broker: this.address });
@@ -200,7 +231,9 @@ export class BrokerConnection {
   ): Promise<Res> {
     const socket = this.socket;
     if (!socket || socket.destroyed) {
-      return Promise.reject(new KafkaJSConnectionClosedError(`Not connected to ${this.address}`, this.options.host, this.options.port));
+      return Promise.reject(
+        new KafkaJSConnectionClosedError(`Not connected to ${this.address}`, this.options.host, this.options.port),
+      );
     }
     const correlationId = this.nextCorrelationId;
     this.nextCorrelationId = (this.nextCorrelationId + 1) & 0x7fffffff;
@@ -210,7 +243,11 @@ export class BrokerConnection {
       this.write(socket, frame);
       // As kafkajs: a request without a response counts as answered once written, with size 0.
       if (this.options.instrumentation?.listens("request")) {
-        this.options.instrumentation.request({ ...this.describe({ api, version, correlationId, createdAt: createdAt ?? sentAt, sentAt }), duration: 0, size: 0 });
+        this.options.instrumentation.request({
+          ...this.describe({ api, version, correlationId, createdAt: createdAt ?? sentAt, sentAt }),
+          duration: 0,
+          size: 0,
+        });
       }
       return Promise.resolve(undefined as Res);
     }
@@ -219,8 +256,14 @@ export class BrokerConnection {
       const timer = setTimeout(() => {
         this.inFlight.delete(correlationId);
         const description = this.describe(waiting);
-        reject(new KafkaJSRequestTimeoutError(`Request ${api.name}(key: ${api.apiKey}, version: ${version}) timed out`, description));
-        if (this.options.instrumentation?.listens("request_timeout")) this.options.instrumentation.requestTimeout(description);
+        reject(
+          new KafkaJSRequestTimeoutError(
+            `Request ${api.name}(key: ${api.apiKey}, version: ${version}) timed out`,
+            description,
+          ),
+        );
+        if (this.options.instrumentation?.listens("request_timeout"))
+          this.options.instrumentation.requestTimeout(description);
       }, timeoutMs);
       const waiting: InFlight = {
         api,
@@ -238,7 +281,13 @@ export class BrokerConnection {
     });
   }
 
-  private describe({ api, version, correlationId, createdAt, sentAt }: Pick<InFlight, "api" | "version" | "correlationId" | "createdAt" | "sentAt">): RequestDescription {
+  private describe({
+    api,
+    version,
+    correlationId,
+    createdAt,
+    sentAt,
+  }: Pick<InFlight, "api" | "version" | "correlationId" | "createdAt" | "sentAt">): RequestDescription {
     return {
       apiKey: api.apiKey,
       apiName: api.name,
@@ -255,7 +304,11 @@ export class BrokerConnection {
   private changeWaitingToSend(delta: number): void {
     this.waitingToSend += delta;
     if (this.options.instrumentation?.listens("request_queue_size")) {
-      this.options.instrumentation.requestQueueSize({ broker: this.address, clientId: this.options.clientId, queueSize: this.waitingToSend });
+      this.options.instrumentation.requestQueueSize({
+        broker: this.address,
+        clientId: this.options.clientId,
+        queueSize: this.waitingToSend,
+      });
     }
   }
 
@@ -279,10 +332,19 @@ export class BrokerConnection {
     try {
       waiting.resolve(waiting.decodeBody(payload));
     } catch (err) {
-      waiting.reject(new KafkaJSConnectionError(`Malformed response from ${this.address}: ${(err as Error).message}`, { broker: this.address, cause: err }));
+      waiting.reject(
+        new KafkaJSConnectionError(`Malformed response from ${this.address}: ${(err as Error).message}`, {
+          broker: this.address,
+          cause: err,
+        }),
+      );
     }
     if (this.options.instrumentation?.listens("request")) {
-      this.options.instrumentation.request({ ...this.describe(waiting), duration: Date.now() - waiting.sentAt, size: payload.length });
+      this.options.instrumentation.request({
+        ...this.describe(waiting),
+        duration: Date.now() - waiting.sentAt,
+        size: payload.length,
+      });
     }
   }
 
@@ -291,7 +353,11 @@ export class BrokerConnection {
     const socket = this.socket;
     this.socket = undefined;
     socket?.destroy();
-    this.failAll(new KafkaJSConnectionError(`Response from ${this.address} announces an impossible size of ${size} bytes`, { broker: this.address }));
+    this.failAll(
+      new KafkaJSConnectionError(`Response from ${this.address} announces an impossible size of ${size} bytes`, {
+        broker: this.address,
+      }),
+    );
   }
 
   private failAll(error: Error): void {

@@ -49,7 +49,12 @@ export class FrameReader {
         size = chunk.readInt32BE(offset);
         offset += 4;
       } else {
-        const copied = chunk.copy(this.sizePrefix, this.sizePrefixFilled, offset, Math.min(chunk.length, offset + 4 - this.sizePrefixFilled));
+        const copied = chunk.copy(
+          this.sizePrefix,
+          this.sizePrefixFilled,
+          offset,
+          Math.min(chunk.length, offset + 4 - this.sizePrefixFilled),
+        );
         this.sizePrefixFilled += copied;
         offset += copied;
         if (this.sizePrefixFilled < 4) return;

@@ -28,13 +28,13 @@ import type { Logger } from "../logger.ts";
 import type { BrokerConnection } from "../network/broker-connection.ts";
 import { codecFor } from "./compression.ts";
 import {
+  type BatchHeaderFields,
   encodeRecordsSection,
   encodeUncompressedBatch,
   layoutRecords,
-  wrapCompressedRecords,
-  type BatchHeaderFields,
   type RecordSource,
   type RecordsLayout,
+  wrapCompressedRecords,
 } from "./record-batch-encoder.ts";
 import type { Message, PartitionerArgs, ProducerEvents, RecordMetadata, TopicMessages } from "./types.ts";
 
@@ -135,7 +135,10 @@ class PartitionQueue {
   /** How many slices at the head must each go in a batch of their own (see splitBatch). */
   soloSlices = 0;
 
-  constructor(readonly topic: string, readonly partition: number) {}
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+  ) {}
 
   get hasWork(): boolean {
     return this.head < this.slices.length || this.retries.length > 0;
@@ -269,7 +272,8 @@ export class BatchSender {
         else byPartition.set(partition, [message]);
       }
       const partitions = [...byPartition.keys()].sort((a, b) => a - b);
-      for (const partition of partitions) parts.push({ queue: this.queueFor(topic, partition), messages: byPartition.get(partition)! });
+      for (const partition of partitions)
+        parts.push({ queue: this.queueFor(topic, partition), messages: byPartition.get(partition)! });
     }
     return new Promise<RecordMetadata[]>((resolve, reject) => {
       const send = new PendingSend(parts.length, options.acks !== 0, resolve, reject);
@@ -299,7 +303,12 @@ export class BatchSender {
     if (this.flushTimer || this.closed) return;
     const run = (): void => {
       this.flushTimer = undefined;
-      this.flush().catch((error: unknown) => this.options.logger.error("produce flush failed", { error: (error as Error).message, stack: (error as Error).stack }));
+      this.flush().catch((error: unknown) =>
+        this.options.logger.error("produce flush failed", {
+          error: (error as Error).message,
+          stack: (error as Error).stack,
+        }),
+      );
     };
     this.flushTimer = this.options.linger > 0 ? setTimeout(run, this.options.linger) : setImmediate(run);
   }
@@ -348,11 +357,20 @@ export class BatchSender {
     }
 
     for (const [nodeId, queueSize] of deferred) {
-      this.options.instrumentation.emit(producerEvents.REQUEST_QUEUE_SIZE, { broker: this.brokerAddress(nodeId), clientId: this.options.clientId, queueSize });
+      this.options.instrumentation.emit(producerEvents.REQUEST_QUEUE_SIZE, {
+        broker: this.brokerAddress(nodeId),
+        clientId: this.options.clientId,
+        queueSize,
+      });
     }
     for (const request of requests.values()) {
       if (request.batches.length > 0) {
-        this.sendRequest(request).catch((error: unknown) => this.options.logger.error("Produce request handling failed", { error: (error as Error).message, stack: (error as Error).stack }));
+        this.sendRequest(request).catch((error: unknown) =>
+          this.options.logger.error("Produce request handling failed", {
+            error: (error as Error).message,
+            stack: (error as Error).stack,
+          }),
+        );
       }
     }
     // Partitions with more than one batch's worth go on in the next request, pipelined.
@@ -379,12 +397,19 @@ export class BatchSender {
     const aged = Date.now() - this.metadataLoadedAt > this.options.metadataMaxAge;
     if (!this.refreshing && (this.metadataStale || aged)) {
       this.metadataStale = false;
-      this.refreshing = this.options.cluster.refreshMetadata()
+      this.refreshing = this.options.cluster
+        .refreshMetadata()
         .then(
-          () => { this.metadataLoadedAt = Date.now(); },
-          (error: unknown) => { this.options.logger.warn(`Failed to refresh metadata: ${(error as Error).message}`); },
+          () => {
+            this.metadataLoadedAt = Date.now();
+          },
+          (error: unknown) => {
+            this.options.logger.warn(`Failed to refresh metadata: ${(error as Error).message}`);
+          },
         )
-        .finally(() => { this.refreshing = undefined; });
+        .finally(() => {
+          this.refreshing = undefined;
+        });
     }
     if (this.refreshing) await this.refreshing;
   }
@@ -395,11 +420,21 @@ export class BatchSender {
       return new KafkaJSProtocolError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `no metadata for topic ${queue.topic}`);
     }
     const partitions = cluster.topicMetadata(queue.topic).partitions;
-    const metadata = partitions[queue.partition]?.partitionId === queue.partition ? partitions[queue.partition] : partitions.find((p) => p.partitionId === queue.partition);
+    const metadata =
+      partitions[queue.partition]?.partitionId === queue.partition
+        ? partitions[queue.partition]
+        : partitions.find((p) => p.partitionId === queue.partition);
     if (!metadata) {
-      return new KafkaJSProtocolError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic ${queue.topic} has no partition ${queue.partition}`);
+      return new KafkaJSProtocolError(
+        ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+        `topic ${queue.topic} has no partition ${queue.partition}`,
+      );
     }
-    if (metadata.leader < 0) return new KafkaJSProtocolError(ErrorCode.LEADER_NOT_AVAILABLE, `no leader for ${queue.topic}-${queue.partition}`);
+    if (metadata.leader < 0)
+      return new KafkaJSProtocolError(
+        ErrorCode.LEADER_NOT_AVAILABLE,
+        `no leader for ${queue.topic}-${queue.partition}`,
+      );
     return metadata.leader;
   }
 
@@ -452,7 +487,9 @@ export class BatchSender {
       const codec = codecFor(options.compression);
       if (codec) {
         const section = encodeRecordsSection(sources, first, layout);
-        records = codec.compress({ buffer: section }).then((compressed) => wrapCompressedRecords(compressed, layout, fields), unencodable);
+        records = codec
+          .compress({ buffer: section })
+          .then((compressed) => wrapCompressedRecords(compressed, layout, fields), unencodable);
       } else {
         records = encodeUncompressedBatch(sources, first, layout, fields);
       }
@@ -462,12 +499,23 @@ export class BatchSender {
     // The batch may wait (a backoff) before anyone awaits it: its failure is not unhandled meanwhile.
     if (!Buffer.isBuffer(records)) records.catch(() => undefined);
     queue.inFlight++;
-    return new ProduceBatch(queue, slices, firstOffsets, layout.recordCount, options, baseSequence, this.generation, records, jitter(retry.initialRetryTime, retry.factor));
+    return new ProduceBatch(
+      queue,
+      slices,
+      firstOffsets,
+      layout.recordCount,
+      options,
+      baseSequence,
+      this.generation,
+      records,
+      jitter(retry.initialRetryTime, retry.factor),
+    );
   }
 
   /** Fails the sends among slices[head..end) whose messages cannot be encoded (all of them if none alone fails), and drops them. */
   private failUnencodable(queue: PartitionQueue, end: number, error: unknown): void {
-    const invalid = (cause: unknown) => new KafkaJSNonRetriableError(`Invalid message: ${(cause as Error).message}`, { cause });
+    const invalid = (cause: unknown) =>
+      new KafkaJSNonRetriableError(`Invalid message: ${(cause as Error).message}`, { cause });
     let failed = 0;
     for (let i = queue.head; i < end; i++) {
       try {
@@ -505,7 +553,12 @@ export class BatchSender {
       });
       response = await connection.request(
         Apis.Produce,
-        { transactionalId: null, acks: options.acks, timeoutMs: options.timeout, topicData: [...topicData].map(([name, partitionData]) => ({ name, partitionData })) },
+        {
+          transactionalId: null,
+          acks: options.acks,
+          timeoutMs: options.timeout,
+          topicData: [...topicData].map(([name, partitionData]) => ({ name, partitionData })),
+        },
         { expectResponse: options.acks !== 0 },
       );
     } catch (error) {
@@ -532,7 +585,10 @@ export class BatchSender {
     for (const batch of batches) {
       const answer = answers.get(batch.queue.topic)?.get(batch.queue.partition);
       if (!answer) {
-        this.failBatch(batch, new KafkaJSError(`No response for ${batch.queue.topic}-${batch.queue.partition} in the Produce response`));
+        this.failBatch(
+          batch,
+          new KafkaJSError(`No response for ${batch.queue.topic}-${batch.queue.partition} in the Produce response`),
+        );
       } else if (answer.errorCode === ErrorCode.NONE || answer.errorCode === ErrorCode.DUPLICATE_SEQUENCE_NUMBER) {
         this.completeBatch(batch, answer);
       } else {
@@ -551,7 +607,14 @@ export class BatchSender {
       const logStartOffset = String(answer.logStartOffset ?? -1n);
       batch.slices.forEach((slice, i) => {
         const baseOffset = (answer.baseOffset + BigInt(batch.firstOffsets[i]!)).toString();
-        slice.send.deliver(slice.resultIndex, { topicName, partition, errorCode: ErrorCode.NONE, baseOffset, logAppendTime, logStartOffset });
+        slice.send.deliver(slice.resultIndex, {
+          topicName,
+          partition,
+          errorCode: ErrorCode.NONE,
+          baseOffset,
+          logAppendTime,
+          logStartOffset,
+        });
       });
     } else {
       for (const slice of batch.slices) slice.send.deliver(slice.resultIndex, undefined);
@@ -571,11 +634,20 @@ export class BatchSender {
       return;
     }
     if (batch.retryCount >= retry.retries) {
-      this.abandonBatch(batch, new KafkaJSNumberOfRetriesExceeded(error, { retryCount: batch.retryCount, retryTime: batch.retryTime }), { written: "maybe" });
+      this.abandonBatch(
+        batch,
+        new KafkaJSNumberOfRetriesExceeded(error, { retryCount: batch.retryCount, retryTime: batch.retryTime }),
+        { written: "maybe" },
+      );
       return;
     }
     const { queue } = batch;
-    logger.error(`Failed to send messages: ${error.message}`, { topic: queue.topic, partition: queue.partition, retryCount: batch.retryCount, retryTime: batch.retryTime });
+    logger.error(`Failed to send messages: ${error.message}`, {
+      topic: queue.topic,
+      partition: queue.partition,
+      retryCount: batch.retryCount,
+      retryTime: batch.retryTime,
+    });
     this.metadataStale = true;
     const delay = batch.retryTime;
     batch.retryCount++;
@@ -595,7 +667,9 @@ export class BatchSender {
    */
   private splitBatch(batch: ProduceBatch): void {
     const { queue } = batch;
-    this.options.logger.warn(`Batch of ${batch.slices.length} sends too large for ${queue.topic}-${queue.partition}: sending them one by one`);
+    this.options.logger.warn(
+      `Batch of ${batch.slices.length} sends too large for ${queue.topic}-${queue.partition}: sending them one by one`,
+    );
     this.releaseBatch(batch);
     const live = batch.slices.filter((slice) => !slice.send.isSettled);
     queue.slices = [...live, ...queue.slices.slice(queue.head)];

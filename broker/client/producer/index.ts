@@ -12,12 +12,20 @@ import { InstrumentationEmitter } from "../instrumentation.ts";
 import type { Logger } from "../logger.ts";
 import { createRetrier, defaultRetry } from "../retry.ts";
 import { BatchSender, type ProducerIdentity } from "./batch-sender.ts";
-import { codecFor, CompressionTypes } from "./compression.ts";
+import { CompressionTypes, codecFor } from "./compression.ts";
 import { DefaultPartitioner } from "./partitioners.ts";
-import type { Producer, ProducerBatch, ProducerConfig, ProducerRecord, RecordMetadata, TopicMessages, Transaction } from "./types.ts";
+import type {
+  Producer,
+  ProducerBatch,
+  ProducerConfig,
+  ProducerRecord,
+  RecordMetadata,
+  TopicMessages,
+  Transaction,
+} from "./types.ts";
 
-export { CompressionCodecs, CompressionTypes, type CompressionCodec } from "./compression.ts";
-export { Partitioners, murmur2 } from "./partitioners.ts";
+export { type CompressionCodec, CompressionCodecs, CompressionTypes } from "./compression.ts";
+export { murmur2, Partitioners } from "./partitioners.ts";
 export type * from "./types.ts";
 
 export interface CreateProducerOptions extends ProducerConfig {
@@ -79,12 +87,18 @@ export function createProducer(options: CreateProducerOptions): Producer {
   const initProducerId = (): Promise<void> =>
     retrier(async () => {
       const connection = await cluster.anyConnection();
-      const response = await connection.request(Apis.InitProducerId, { transactionalId: null, transactionTimeoutMs: transactionTimeout });
+      const response = await connection.request(Apis.InitProducerId, {
+        transactionalId: null,
+        transactionTimeoutMs: transactionTimeout,
+      });
       if (response.errorCode !== ErrorCode.NONE) throw new KafkaJSProtocolError(response.errorCode);
       identity.producerId = response.producerId ?? -1n;
       identity.producerEpoch = response.producerEpoch;
       identityInitialized = true;
-      logger.debug("Initialized producer id", { producerId: identity.producerId, producerEpoch: identity.producerEpoch });
+      logger.debug("Initialized producer id", {
+        producerId: identity.producerId,
+        producerEpoch: identity.producerEpoch,
+      });
     });
 
   const ensureTopicMetadata = async (topics: string[]): Promise<void> => {
@@ -92,17 +106,31 @@ export function createProducer(options: CreateProducerOptions): Producer {
     await retrier(() => cluster.addTargetTopics(topics));
   };
 
-  const sendBatch = async ({ acks = -1, timeout = 30_000, compression = CompressionTypes.None, topicMessages = [] }: ProducerBatch): Promise<RecordMetadata[]> => {
+  const sendBatch = async ({
+    acks = -1,
+    timeout = 30_000,
+    compression = CompressionTypes.None,
+    topicMessages = [],
+  }: ProducerBatch): Promise<RecordMetadata[]> => {
     if (topicMessages.some(({ topic }) => !topic)) throw new KafkaJSNonRetriableError("Invalid topic");
     if (idempotent && acks !== -1) {
-      throw new KafkaJSNonRetriableError("Not requiring ack for all messages invalidates the idempotent producer's EoS guarantees");
+      throw new KafkaJSNonRetriableError(
+        "Not requiring ack for all messages invalidates the idempotent producer's EoS guarantees",
+      );
     }
     for (const { topic, messages } of topicMessages) {
-      if (!messages) throw new KafkaJSNonRetriableError(`Invalid messages array [${String(messages)}] for topic "${topic}"`);
+      if (!messages)
+        throw new KafkaJSNonRetriableError(`Invalid messages array [${String(messages)}] for topic "${topic}"`);
       const withoutValue = messages.find((message) => message.value === undefined);
-      if (withoutValue) throw new KafkaJSNonRetriableError(`Invalid message without value for topic "${topic}": ${JSON.stringify(withoutValue)}`);
+      if (withoutValue)
+        throw new KafkaJSNonRetriableError(
+          `Invalid message without value for topic "${topic}": ${JSON.stringify(withoutValue)}`,
+        );
     }
-    if (status === "disconnecting") throw new KafkaJSNonRetriableError("The producer is disconnecting; therefore, it can't safely accept messages anymore");
+    if (status === "disconnecting")
+      throw new KafkaJSNonRetriableError(
+        "The producer is disconnecting; therefore, it can't safely accept messages anymore",
+      );
     if (status === "disconnected") throw new KafkaJSError("The producer is disconnected");
     codecFor(compression);
 
@@ -136,10 +164,12 @@ export function createProducer(options: CreateProducerOptions): Producer {
     },
     isIdempotent: () => idempotent,
     events: producerEvents,
+    // biome-ignore lint/suspicious/noExplicitAny: kafkajs's own signature, kept for drop-in compatibility
     on: (eventName: string, listener: (event: any) => void) => instrumentation.on(eventName, listener),
     send,
     sendBatch,
-    transaction: (): Promise<Transaction> => Promise.reject(new KafkaJSNotImplemented("Transactions are not supported by this client")),
+    transaction: (): Promise<Transaction> =>
+      Promise.reject(new KafkaJSNotImplemented("Transactions are not supported by this client")),
     logger: () => logger,
   };
 }

@@ -96,7 +96,8 @@ function partitionerWith(hash: KeyHash): ICustomPartitioner {
     const counters = new Map<string, number>();
     return ({ topic, partitionMetadata, message }: PartitionerArgs): number => {
       if (message.partition !== null && message.partition !== undefined) return message.partition;
-      if (message.key !== null && message.key !== undefined) return toPositive(hashKey(hash, message.key)) % partitionMetadata.length;
+      if (message.key !== null && message.key !== undefined)
+        return toPositive(hashKey(hash, message.key)) % partitionMetadata.length;
       const next = (counters.get(topic) ?? randomInt(0x100000000)) + 1;
       counters.set(topic, next);
       return roundRobin(partitionMetadata, next);

@@ -7,7 +7,13 @@
 // layout must be written before the next layout is made (both are synchronous; callers do them
 // back to back).
 import { crc32c } from "@node-rs/crc32";
-import { BATCH_HEADER_SIZE, BATCH_LOG_OVERHEAD, BatchField, CURRENT_MAGIC, makeAttributes } from "../../protocol/records.ts";
+import {
+  BATCH_HEADER_SIZE,
+  BATCH_LOG_OVERHEAD,
+  BatchField,
+  CURRENT_MAGIC,
+  makeAttributes,
+} from "../../protocol/records.ts";
 import type { IHeaders } from "../types.ts";
 import type { Message } from "./types.ts";
 
@@ -90,7 +96,8 @@ function writeUvarint(buf: Buffer, position: number, value: number): number {
   return position;
 }
 
-const writeVarint = (buf: Buffer, position: number, value: number): number => writeUvarint(buf, position, zigzag32(value));
+const writeVarint = (buf: Buffer, position: number, value: number): number =>
+  writeUvarint(buf, position, zigzag32(value));
 
 function writeVarlong(buf: Buffer, position: number, value: number): number {
   if (value >= -0x80000000 && value <= 0x7fffffff) return writeVarint(buf, position, value);
@@ -150,7 +157,12 @@ function headersSize(headers: IHeaders | undefined): number {
  * stays within `maxBytes` (the first source always). The first record's timestamp is the batch's
  * base, as in the Java producer; other records' deltas may be negative.
  */
-export function layoutRecords(sources: readonly RecordSource[], first: number, end: number, maxBytes: number): RecordsLayout {
+export function layoutRecords(
+  sources: readonly RecordSource[],
+  first: number,
+  end: number,
+  maxBytes: number,
+): RecordsLayout {
   let recordCount = 0;
   let recordsSize = 0;
   let sourceCount = 0;
@@ -174,9 +186,13 @@ export function layoutRecords(sources: readonly RecordSource[], first: number, e
       const keySize = fieldSize(message.key);
       const valueSize = fieldSize(message.value);
       const body =
-        1 + varlongSize(timestamp - baseTimestamp) + varintSize(index) +
-        varintSize(keySize) + Math.max(keySize, 0) +
-        varintSize(valueSize) + Math.max(valueSize, 0) +
+        1 +
+        varlongSize(timestamp - baseTimestamp) +
+        varintSize(index) +
+        varintSize(keySize) +
+        Math.max(keySize, 0) +
+        varintSize(valueSize) +
+        Math.max(valueSize, 0) +
         headersSize(message.headers);
       timestamps[index] = timestamp;
       keySizes[index] = keySize;
@@ -194,7 +210,13 @@ export function layoutRecords(sources: readonly RecordSource[], first: number, e
 }
 
 /** Writes the records laid out by the last layoutRecords call into `target` at `position`. */
-export function writeRecords(sources: readonly RecordSource[], first: number, layout: RecordsLayout, target: Buffer, position: number): number {
+export function writeRecords(
+  sources: readonly RecordSource[],
+  first: number,
+  layout: RecordsLayout,
+  target: Buffer,
+  position: number,
+): number {
   let index = 0;
   const writeHeader: HeaderVisitor = (key, value) => {
     const keySize = Buffer.byteLength(key, "utf8");
@@ -221,7 +243,9 @@ export function writeRecords(sources: readonly RecordSource[], first: number, la
         target[position++] = 0;
       } else {
         let count = 0;
-        forEachHeader(headers, () => { count++; });
+        forEachHeader(headers, () => {
+          count++;
+        });
         position = writeVarint(target, position, count);
         forEachHeader(headers, writeHeader);
       }
@@ -261,7 +285,12 @@ export function writeBatchHeader(batch: Buffer, layout: RecordsLayout, fields: B
 }
 
 /** An uncompressed batch of the laid-out records, in one buffer. */
-export function encodeUncompressedBatch(sources: readonly RecordSource[], first: number, layout: RecordsLayout, fields: BatchHeaderFields): Buffer {
+export function encodeUncompressedBatch(
+  sources: readonly RecordSource[],
+  first: number,
+  layout: RecordsLayout,
+  fields: BatchHeaderFields,
+): Buffer {
   const batch = Buffer.allocUnsafe(BATCH_HEADER_SIZE + layout.recordsSize);
   writeRecords(sources, first, layout, batch, BATCH_HEADER_SIZE);
   writeBatchHeader(batch, layout, fields);

@@ -113,12 +113,31 @@ export type Producer = Sender & {
   disconnect(): Promise<void>;
   isIdempotent(): boolean;
   readonly events: ProducerEvents;
-  on(eventName: ProducerEvents["CONNECT"], listener: (event: ConnectEvent) => void): RemoveInstrumentationEventListener<typeof eventName>;
-  on(eventName: ProducerEvents["DISCONNECT"], listener: (event: DisconnectEvent) => void): RemoveInstrumentationEventListener<typeof eventName>;
-  on(eventName: ProducerEvents["REQUEST"], listener: (event: RequestEvent) => void): RemoveInstrumentationEventListener<typeof eventName>;
-  on(eventName: ProducerEvents["REQUEST_QUEUE_SIZE"], listener: (event: RequestQueueSizeEvent) => void): RemoveInstrumentationEventListener<typeof eventName>;
-  on(eventName: ProducerEvents["REQUEST_TIMEOUT"], listener: (event: RequestTimeoutEvent) => void): RemoveInstrumentationEventListener<typeof eventName>;
-  on(eventName: ProducerEvents[keyof ProducerEvents], listener: (event: InstrumentationEvent<any>) => void): RemoveInstrumentationEventListener<typeof eventName>;
+  on(
+    eventName: ProducerEvents["CONNECT"],
+    listener: (event: ConnectEvent) => void,
+  ): RemoveInstrumentationEventListener<typeof eventName>;
+  on(
+    eventName: ProducerEvents["DISCONNECT"],
+    listener: (event: DisconnectEvent) => void,
+  ): RemoveInstrumentationEventListener<typeof eventName>;
+  on(
+    eventName: ProducerEvents["REQUEST"],
+    listener: (event: RequestEvent) => void,
+  ): RemoveInstrumentationEventListener<typeof eventName>;
+  on(
+    eventName: ProducerEvents["REQUEST_QUEUE_SIZE"],
+    listener: (event: RequestQueueSizeEvent) => void,
+  ): RemoveInstrumentationEventListener<typeof eventName>;
+  on(
+    eventName: ProducerEvents["REQUEST_TIMEOUT"],
+    listener: (event: RequestTimeoutEvent) => void,
+  ): RemoveInstrumentationEventListener<typeof eventName>;
+  on(
+    eventName: ProducerEvents[keyof ProducerEvents],
+    // biome-ignore lint/suspicious/noExplicitAny: kafkajs's own signature, kept for drop-in compatibility
+    listener: (event: InstrumentationEvent<any>) => void,
+  ): RemoveInstrumentationEventListener<typeof eventName>;
   /** Transactions are not supported: always rejects with KafkaJSNotImplemented. */
   transaction(): Promise<Transaction>;
   logger(): Logger;

@@ -2,11 +2,11 @@
 // versions in supported-versions.ts. Run with `npm run gen:protocol`; the output is committed
 // so the project builds without the specs.
 
-import { readFileSync, writeFileSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { SUPPORTED_APIS } from "../supported-versions.ts";
 import type { SupportedApi } from "../supported-versions.ts";
+import { SUPPORTED_APIS } from "../supported-versions.ts";
 
 const protocolDir = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const repoRoot = resolve(protocolDir, "../..");
@@ -217,7 +217,8 @@ function describeVersions(field: SpecField, context: MessageContext): string | u
   const onWire = context.versions.filter((v) => fieldOnWire(field, v, context.flexibleVersions));
   if (onWire.length !== context.versions.length) notes.push(`versions ${compactVersionList(onWire)}`);
   const nullable = onWire.filter((v) => inRange(field.nullableVersions, v));
-  if (nullable.length > 0 && nullable.length !== onWire.length) notes.push(`nullable in ${compactVersionList(nullable)}`);
+  if (nullable.length > 0 && nullable.length !== onWire.length)
+    notes.push(`nullable in ${compactVersionList(nullable)}`);
   const tagged = onWire.filter((v) => field.tag !== undefined && inRange(field.taggedVersions, v));
   if (tagged.length > 0) notes.push(`tagged field ${field.tag}`);
   const defaultValue = defaultLiteral(field);
@@ -296,7 +297,9 @@ function interfaceBody(fields: SpecField[], context: MessageContext): string {
     // built may leave out fields that not every version has, that are tagged, or whose
     // spec default is the usual answer.
     const inEveryVersion = context.versions.every(
-      (v) => fieldOnWire(field, v, context.flexibleVersions) && !(field.tag !== undefined && inRange(field.taggedVersions, v)),
+      (v) =>
+        fieldOnWire(field, v, context.flexibleVersions) &&
+        !(field.tag !== undefined && inRange(field.taggedVersions, v)),
     );
     const optional = context.isResponse && (!inEveryVersion || field.default !== undefined) ? "?" : "";
     body += `  ${lowerFirst(field.name)}${optional}: ${tsType(field, context)};\n`;

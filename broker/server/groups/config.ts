@@ -25,15 +25,13 @@ export const defaultGroupCoordinatorConfig: Readonly<GroupCoordinatorConfig> = O
   offsetsTopicNumPartitions: 50,
 });
 
-export function resolveGroupCoordinatorConfig(
-  overrides: Partial<GroupCoordinatorConfig> = {},
-): GroupCoordinatorConfig {
+export function resolveGroupCoordinatorConfig(overrides: Partial<GroupCoordinatorConfig> = {}): GroupCoordinatorConfig {
   const config = { ...defaultGroupCoordinatorConfig, ...overrides };
   if (config.groupMinSessionTimeoutMs > config.groupMaxSessionTimeoutMs) {
-    throw new RangeError('groupMinSessionTimeoutMs must not exceed groupMaxSessionTimeoutMs');
+    throw new RangeError("groupMinSessionTimeoutMs must not exceed groupMaxSessionTimeoutMs");
   }
   if (!Number.isInteger(config.offsetsTopicNumPartitions) || config.offsetsTopicNumPartitions < 1) {
-    throw new RangeError('offsetsTopicNumPartitions must be a positive integer');
+    throw new RangeError("offsetsTopicNumPartitions must be a positive integer");
   }
   return config;
 }

@@ -12,25 +12,25 @@
 // Kafka error conditions are returned as error codes inside results, never thrown; a throw means
 // a bug in the caller or here.
 
-import { randomUUID } from 'node:crypto';
-import { ErrorCode } from '../../protocol/errors.ts';
-import type { GroupCoordinatorConfig } from './config.ts';
-import { resolveGroupCoordinatorConfig } from './config.ts';
-import type { GroupState } from './group.ts';
-import { EMPTY_BYTES, GROUP_STATES, Group, GroupMember, PendingResponse } from './group.ts';
-import type { OffsetsLog, OffsetToStore, TopicPartitionsQuery } from './offsets.ts';
-import { OffsetStore } from './offsets.ts';
-import type { Scheduler } from './scheduler.ts';
-import { systemScheduler } from './scheduler.ts';
-import { KeyedSerialQueue } from './serial-queue.ts';
+import { randomUUID } from "node:crypto";
+import { ErrorCode } from "../../protocol/errors.ts";
+import type { GroupCoordinatorConfig } from "./config.ts";
+import { resolveGroupCoordinatorConfig } from "./config.ts";
+import type { GroupState } from "./group.ts";
+import { EMPTY_BYTES, GROUP_STATES, Group, GroupMember, PendingResponse } from "./group.ts";
+import type { OffsetsLog, OffsetToStore, TopicPartitionsQuery } from "./offsets.ts";
+import { OffsetStore } from "./offsets.ts";
+import type { Scheduler } from "./scheduler.ts";
+import { systemScheduler } from "./scheduler.ts";
+import { KeyedSerialQueue } from "./serial-queue.ts";
 import type {
   DeleteGroupResult,
   DescribedGroup,
   HeartbeatRequest,
   HeartbeatResult,
   JoinGroupRequest,
-  KafkaErrorCode,
   JoinGroupResult,
+  KafkaErrorCode,
   LeaveGroupRequest,
   LeaveGroupResult,
   ListGroupsResult,
@@ -39,7 +39,7 @@ import type {
   OffsetFetchResult,
   SyncGroupRequest,
   SyncGroupResult,
-} from './types.ts';
+} from "./types.ts";
 
 export interface GroupCoordinatorOptions {
   offsetsLog: OffsetsLog;
@@ -49,7 +49,7 @@ export interface GroupCoordinatorOptions {
   partitionExists?: (topic: string, partition: number) => boolean;
 }
 
-type Lifecycle = 'loading' | 'active' | 'closed';
+type Lifecycle = "loading" | "active" | "closed";
 
 /** A queued task's answer that may still be waiting; wrapped so the queue does not wait for it. */
 interface Eventually<Result> {
@@ -66,7 +66,7 @@ function failedJoin(memberId: string, errorCode: KafkaErrorCode): JoinGroupResul
     generationId: -1,
     protocolType: null,
     protocolName: null,
-    leaderId: '',
+    leaderId: "",
     memberId,
     members: [],
   };
@@ -88,7 +88,7 @@ export class GroupCoordinator {
   private readonly partitionExists: (topic: string, partition: number) => boolean;
   private readonly queues = new KeyedSerialQueue<string>();
   private readonly groups = new Map<string, Group>();
-  private lifecycle: Lifecycle = 'loading';
+  private lifecycle: Lifecycle = "loading";
 
   constructor(options: GroupCoordinatorOptions) {
     this.config = resolveGroupCoordinatorConfig(options.config);
@@ -99,12 +99,12 @@ export class GroupCoordinator {
 
   /** Rebuilds committed offsets from `__consumer_offsets`; until then requests get COORDINATOR_LOAD_IN_PROGRESS. */
   async load(): Promise<void> {
-    if (this.lifecycle !== 'loading') throw new Error(`group coordinator cannot load while ${this.lifecycle}`);
+    if (this.lifecycle !== "loading") throw new Error(`group coordinator cannot load while ${this.lifecycle}`);
     this.offsets.load();
     // Groups that only have offsets still exist for ListGroups/DescribeGroups/DeleteGroups, as in
     // Kafka. No queue runs yet: every request is refused until loading ends.
     for (const groupId of this.offsets.groupIds()) this.groups.set(groupId, new Group(groupId));
-    this.lifecycle = 'active';
+    this.lifecycle = "active";
   }
 
   /**
@@ -113,8 +113,8 @@ export class GroupCoordinator {
    * NOT_COORDINATOR (clients then look for the coordinator again).
    */
   async close(): Promise<void> {
-    if (this.lifecycle === 'closed') return;
-    this.lifecycle = 'closed';
+    if (this.lifecycle === "closed") return;
+    this.lifecycle = "closed";
     await Promise.all(
       [...this.groups.keys()].map((groupId) =>
         this.queues.run(groupId, () => {
@@ -136,7 +136,7 @@ export class GroupCoordinator {
   async join(request: JoinGroupRequest): Promise<JoinGroupResult> {
     const unavailable = this.unavailableError();
     if (unavailable !== ErrorCode.NONE) return failedJoin(request.memberId, unavailable);
-    if (request.groupId === '') return failedJoin(request.memberId, ErrorCode.INVALID_GROUP_ID);
+    if (request.groupId === "") return failedJoin(request.memberId, ErrorCode.INVALID_GROUP_ID);
     const outcome = await this.queues.run(request.groupId, () => this.joinInQueue(request));
     return outcome.response;
   }
@@ -144,7 +144,7 @@ export class GroupCoordinator {
   async sync(request: SyncGroupRequest): Promise<SyncGroupResult> {
     const unavailable = this.unavailableError();
     if (unavailable !== ErrorCode.NONE) return failedSync(unavailable);
-    if (request.groupId === '') return failedSync(ErrorCode.INVALID_GROUP_ID);
+    if (request.groupId === "") return failedSync(ErrorCode.INVALID_GROUP_ID);
     const outcome = await this.queues.run(request.groupId, () => this.syncInQueue(request));
     return outcome.response;
   }
@@ -152,13 +152,18 @@ export class GroupCoordinator {
   async heartbeat(request: HeartbeatRequest): Promise<HeartbeatResult> {
     const unavailable = this.unavailableError();
     if (unavailable !== ErrorCode.NONE) return { errorCode: unavailable };
-    if (request.groupId === '') return { errorCode: ErrorCode.INVALID_GROUP_ID };
+    if (request.groupId === "") return { errorCode: ErrorCode.INVALID_GROUP_ID };
     return this.queues.run(request.groupId, () => ({ errorCode: this.heartbeatInQueue(request) }));
   }
 
   async leave(request: LeaveGroupRequest): Promise<LeaveGroupResult> {
     const unavailable = this.unavailableError();
-    const requestError = unavailable !== ErrorCode.NONE ? unavailable : request.groupId === '' ? ErrorCode.INVALID_GROUP_ID : ErrorCode.NONE;
+    const requestError =
+      unavailable !== ErrorCode.NONE
+        ? unavailable
+        : request.groupId === ""
+          ? ErrorCode.INVALID_GROUP_ID
+          : ErrorCode.NONE;
     if (requestError !== ErrorCode.NONE) {
       const members = request.members.map((member) => ({ ...member, errorCode: requestError }));
       return { errorCode: requestError, members };
@@ -191,7 +196,7 @@ export class GroupCoordinator {
     // A read-only snapshot: each group's fields are consistent because queue tasks never yield mid-change.
     const groups = [...this.groups.values()]
       .filter((group) => wanted.has(group.state))
-      .map((group) => ({ groupId: group.groupId, protocolType: group.protocolType ?? '', state: group.state }));
+      .map((group) => ({ groupId: group.groupId, protocolType: group.protocolType ?? "", state: group.state }));
     return { errorCode: ErrorCode.NONE, groups };
   }
 
@@ -223,7 +228,7 @@ export class GroupCoordinator {
     const unavailable = this.unavailableError();
     if (unavailable !== ErrorCode.NONE) return { errorCode: unavailable, topics: [] };
     return this.queues.run(groupId, () => {
-      if (this.lifecycle === 'closed') return { errorCode: ErrorCode.NOT_COORDINATOR, topics: [] };
+      if (this.lifecycle === "closed") return { errorCode: ErrorCode.NOT_COORDINATOR, topics: [] };
       return { errorCode: ErrorCode.NONE, topics: this.offsets.fetch(groupId, topics) };
     });
   }
@@ -231,14 +236,14 @@ export class GroupCoordinator {
   // ---------------------------------------------------------------- queue tasks: JoinGroup
 
   private joinInQueue(request: JoinGroupRequest): Eventually<JoinGroupResult> {
-    if (this.lifecycle === 'closed') return answered(failedJoin(request.memberId, ErrorCode.NOT_COORDINATOR));
+    if (this.lifecycle === "closed") return answered(failedJoin(request.memberId, ErrorCode.NOT_COORDINATOR));
     if (
       request.sessionTimeoutMs < this.config.groupMinSessionTimeoutMs ||
       request.sessionTimeoutMs > this.config.groupMaxSessionTimeoutMs
     ) {
       return answered(failedJoin(request.memberId, ErrorCode.INVALID_SESSION_TIMEOUT));
     }
-    const isFirstJoin = request.memberId === '';
+    const isFirstJoin = request.memberId === "";
     const known = this.groups.get(request.groupId);
     if (known === undefined && !isFirstJoin) return answered(failedJoin(request.memberId, ErrorCode.UNKNOWN_MEMBER_ID));
     // A new group is registered only once someone is actually in it (or holds a pending id).
@@ -277,20 +282,20 @@ export class GroupCoordinator {
     const member = group.members.get(memberId);
     if (member === undefined) return answered(failedJoin(memberId, ErrorCode.UNKNOWN_MEMBER_ID));
     switch (group.state) {
-      case 'PreparingRebalance':
+      case "PreparingRebalance":
         return this.updateMemberAndRebalance(group, member, request);
-      case 'CompletingRebalance':
+      case "CompletingRebalance":
         // Same protocols: the member lost our JoinGroup answer and asks again; repeat it.
         if (member.hasSameProtocols(request.protocols)) return answered(this.repeatJoinAnswer(group, member));
         return this.updateMemberAndRebalance(group, member, request);
-      case 'Stable':
+      case "Stable":
         // A rejoining leader may have seen metadata change (e.g. new partitions) and needs a new round.
         if (group.isLeader(memberId) || !member.hasSameProtocols(request.protocols)) {
           return this.updateMemberAndRebalance(group, member, request);
         }
         return answered(this.repeatJoinAnswer(group, member));
-      case 'Empty':
-      case 'Dead':
+      case "Empty":
+      case "Dead":
         return answered(failedJoin(memberId, ErrorCode.UNKNOWN_MEMBER_ID));
     }
   }
@@ -344,7 +349,7 @@ export class GroupCoordinator {
   }
 
   private rebalanceAfterJoin(group: Group): void {
-    if (group.state === 'PreparingRebalance') this.completeJoinIfAllRejoined(group);
+    if (group.state === "PreparingRebalance") this.completeJoinIfAllRejoined(group);
     else this.prepareRebalance(group);
   }
 
@@ -360,7 +365,7 @@ export class GroupCoordinator {
       generationId: group.generationId,
       protocolType: group.protocolType,
       protocolName,
-      leaderId: group.leaderId ?? '',
+      leaderId: group.leaderId ?? "",
       memberId: member.memberId,
       members: group.isLeader(member.memberId)
         ? [...group.members.values()].map((each) => ({
@@ -376,14 +381,14 @@ export class GroupCoordinator {
 
   private prepareRebalance(group: Group): void {
     // Members waiting for this generation's assignment will never get it; they must rejoin.
-    if (group.state === 'CompletingRebalance') {
+    if (group.state === "CompletingRebalance") {
       for (const member of group.members.values()) {
         member.assignment = EMPTY_BYTES;
         this.answerParkedSync(group, member, failedSync(ErrorCode.REBALANCE_IN_PROGRESS));
       }
     }
-    const wasEmpty = group.state === 'Empty';
-    group.transitionTo('PreparingRebalance');
+    const wasEmpty = group.state === "Empty";
+    group.transitionTo("PreparingRebalance");
     const initialDelayMs = this.config.groupInitialRebalanceDelayMs;
     if (wasEmpty && initialDelayMs > 0) {
       group.initialDelay = {
@@ -403,7 +408,7 @@ export class GroupCoordinator {
    */
   private onInitialDelayElapsed(group: Group): void {
     const delay = group.initialDelay;
-    if (delay !== null && delay.memberJoinedDuringDelay && delay.remainingMs > 0) {
+    if (delay?.memberJoinedDuringDelay && delay.remainingMs > 0) {
       const nextStepMs = Math.min(this.config.groupInitialRebalanceDelayMs, delay.remainingMs);
       group.initialDelay = { remainingMs: delay.remainingMs - nextStepMs, memberJoinedDuringDelay: false };
       this.startRebalanceTimer(group, nextStepMs, () => this.onInitialDelayElapsed(group));
@@ -414,7 +419,7 @@ export class GroupCoordinator {
   }
 
   private completeJoinIfAllRejoined(group: Group): void {
-    if (group.state === 'PreparingRebalance' && group.initialDelay === null && group.allMembersRejoined()) {
+    if (group.state === "PreparingRebalance" && group.initialDelay === null && group.allMembersRejoined()) {
       this.completeJoin(group);
     }
   }
@@ -434,11 +439,11 @@ export class GroupCoordinator {
     if (group.members.size === 0) {
       group.protocolName = null;
       group.leaderId = null;
-      group.transitionTo('Empty');
+      group.transitionTo("Empty");
       return;
     }
     group.protocolName = group.selectProtocol();
-    group.transitionTo('CompletingRebalance');
+    group.transitionTo("CompletingRebalance");
     for (const member of group.members.values()) {
       const pending = member.awaitingJoin!;
       member.awaitingJoin = null;
@@ -450,15 +455,15 @@ export class GroupCoordinator {
   private removeMemberAndRebalance(group: Group, member: GroupMember): void {
     this.removeMember(group, member);
     switch (group.state) {
-      case 'Stable':
-      case 'CompletingRebalance':
+      case "Stable":
+      case "CompletingRebalance":
         this.prepareRebalance(group);
         break;
-      case 'PreparingRebalance':
+      case "PreparingRebalance":
         this.completeJoinIfAllRejoined(group);
         break;
-      case 'Empty':
-      case 'Dead':
+      case "Empty":
+      case "Dead":
         break;
     }
   }
@@ -472,21 +477,21 @@ export class GroupCoordinator {
   // ---------------------------------------------------------------- queue tasks: SyncGroup, Heartbeat, LeaveGroup
 
   private syncInQueue(request: SyncGroupRequest): Eventually<SyncGroupResult> {
-    if (this.lifecycle === 'closed') return answered(failedSync(ErrorCode.NOT_COORDINATOR));
+    if (this.lifecycle === "closed") return answered(failedSync(ErrorCode.NOT_COORDINATOR));
     const group = this.groups.get(request.groupId);
     const member = group?.members.get(request.memberId);
     if (group === undefined || member === undefined) return answered(failedSync(ErrorCode.UNKNOWN_MEMBER_ID));
     if (request.generationId !== group.generationId) return answered(failedSync(ErrorCode.ILLEGAL_GENERATION));
     switch (group.state) {
-      case 'Empty':
-      case 'Dead':
+      case "Empty":
+      case "Dead":
         return answered(failedSync(ErrorCode.UNKNOWN_MEMBER_ID));
-      case 'PreparingRebalance':
+      case "PreparingRebalance":
         return answered(failedSync(ErrorCode.REBALANCE_IN_PROGRESS));
-      case 'Stable':
+      case "Stable":
         this.restartSessionTimer(group, member);
         return answered(this.syncAnswer(group, member));
-      case 'CompletingRebalance': {
+      case "CompletingRebalance": {
         member.awaitingSync?.answer(failedSync(ErrorCode.REBALANCE_IN_PROGRESS));
         const pending = new PendingResponse<SyncGroupResult>();
         member.awaitingSync = pending;
@@ -502,7 +507,7 @@ export class GroupCoordinator {
     for (const member of group.members.values()) {
       member.assignment = assignmentByMember.get(member.memberId) ?? EMPTY_BYTES;
     }
-    group.transitionTo('Stable');
+    group.transitionTo("Stable");
     for (const member of group.members.values()) {
       this.answerParkedSync(group, member, this.syncAnswer(group, member));
     }
@@ -518,28 +523,28 @@ export class GroupCoordinator {
   }
 
   private heartbeatInQueue(request: HeartbeatRequest): KafkaErrorCode {
-    if (this.lifecycle === 'closed') return ErrorCode.NOT_COORDINATOR;
+    if (this.lifecycle === "closed") return ErrorCode.NOT_COORDINATOR;
     const group = this.groups.get(request.groupId);
     const member = group?.members.get(request.memberId);
     if (group === undefined || member === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
     if (request.generationId !== group.generationId) return ErrorCode.ILLEGAL_GENERATION;
     switch (group.state) {
-      case 'Empty':
-      case 'Dead':
+      case "Empty":
+      case "Dead":
         return ErrorCode.UNKNOWN_MEMBER_ID;
-      case 'PreparingRebalance':
+      case "PreparingRebalance":
         this.restartSessionTimer(group, member);
         // This is how members hear that they must rejoin.
         return ErrorCode.REBALANCE_IN_PROGRESS;
-      case 'CompletingRebalance':
-      case 'Stable':
+      case "CompletingRebalance":
+      case "Stable":
         this.restartSessionTimer(group, member);
         return ErrorCode.NONE;
     }
   }
 
   private leaveInQueue(request: LeaveGroupRequest): LeaveGroupResult {
-    if (this.lifecycle === 'closed') {
+    if (this.lifecycle === "closed") {
       return {
         errorCode: ErrorCode.NOT_COORDINATOR,
         members: request.members.map((each) => ({ ...each, errorCode: ErrorCode.NOT_COORDINATOR })),
@@ -566,17 +571,17 @@ export class GroupCoordinator {
   // ---------------------------------------------------------------- queue tasks: administration and offsets
 
   private describeInQueue(groupId: string): DescribedGroup {
-    if (this.lifecycle === 'closed') return describedUnknownGroup(groupId, ErrorCode.NOT_COORDINATOR);
+    if (this.lifecycle === "closed") return describedUnknownGroup(groupId, ErrorCode.NOT_COORDINATOR);
     const group = this.groups.get(groupId);
     if (group === undefined) return describedUnknownGroup(groupId, ErrorCode.NONE);
     // Like Kafka, member metadata and assignments are shown only for a settled (Stable) group.
-    const stableProtocol = group.state === 'Stable' ? group.protocolName : null;
+    const stableProtocol = group.state === "Stable" ? group.protocolName : null;
     return {
       groupId,
       errorCode: ErrorCode.NONE,
       state: group.state,
-      protocolType: group.protocolType ?? '',
-      protocolName: stableProtocol ?? '',
+      protocolType: group.protocolType ?? "",
+      protocolName: stableProtocol ?? "",
       members: [...group.members.values()].map((member) => ({
         memberId: member.memberId,
         groupInstanceId: member.groupInstanceId,
@@ -589,10 +594,10 @@ export class GroupCoordinator {
   }
 
   private async deleteInQueue(groupId: string): Promise<KafkaErrorCode> {
-    if (this.lifecycle === 'closed') return ErrorCode.NOT_COORDINATOR;
+    if (this.lifecycle === "closed") return ErrorCode.NOT_COORDINATOR;
     const group = this.groups.get(groupId);
     if (group === undefined) return ErrorCode.GROUP_ID_NOT_FOUND;
-    if (group.state !== 'Empty' || group.members.size > 0) return ErrorCode.NON_EMPTY_GROUP;
+    if (group.state !== "Empty" || group.members.size > 0) return ErrorCode.NON_EMPTY_GROUP;
     try {
       await this.offsets.deleteGroup(groupId);
     } catch {
@@ -600,13 +605,13 @@ export class GroupCoordinator {
     }
     for (const timer of group.pendingMemberTimers.values()) timer.cancel();
     group.pendingMemberTimers.clear();
-    group.transitionTo('Dead');
+    group.transitionTo("Dead");
     this.groups.delete(groupId);
     return ErrorCode.NONE;
   }
 
   private async commitInQueue(request: OffsetCommitRequest): Promise<OffsetCommitPartitionResult[]> {
-    if (this.lifecycle === 'closed') return everyOffsetFailed(request, ErrorCode.NOT_COORDINATOR);
+    if (this.lifecycle === "closed") return everyOffsetFailed(request, ErrorCode.NOT_COORDINATOR);
     const group = this.groups.get(request.groupId);
     const groupError = this.commitAuthorizationError(group, request);
     if (groupError !== ErrorCode.NONE) return everyOffsetFailed(request, groupError);
@@ -647,19 +652,19 @@ export class GroupCoordinator {
    * rebalance (clients commit before rejoining), but not while it waits for the leader's SyncGroup.
    */
   private commitAuthorizationError(group: Group | undefined, request: OffsetCommitRequest): KafkaErrorCode {
-    const claimsMembership = request.generationId >= 0 || request.memberId !== '';
+    const claimsMembership = request.generationId >= 0 || request.memberId !== "";
     if (group === undefined) {
       if (request.generationId >= 0) return ErrorCode.ILLEGAL_GENERATION;
       return claimsMembership ? ErrorCode.UNKNOWN_MEMBER_ID : ErrorCode.NONE;
     }
-    if (group.state === 'Dead') return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    if (group.state === "Dead") return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     if (claimsMembership) {
       if (!group.members.has(request.memberId)) return ErrorCode.UNKNOWN_MEMBER_ID;
       if (request.generationId !== group.generationId) return ErrorCode.ILLEGAL_GENERATION;
-    } else if (group.state !== 'Empty') {
+    } else if (group.state !== "Empty") {
       return ErrorCode.UNKNOWN_MEMBER_ID;
     }
-    if (group.state === 'CompletingRebalance') return ErrorCode.REBALANCE_IN_PROGRESS;
+    if (group.state === "CompletingRebalance") return ErrorCode.REBALANCE_IN_PROGRESS;
     return ErrorCode.NONE;
   }
 
@@ -711,13 +716,13 @@ export class GroupCoordinator {
   /** A group created only by a MEMBER_ID_REQUIRED handshake that was never followed up leaves no trace. */
   private forgetGroupIfNeverUsed(group: Group): void {
     if (
-      group.state === 'Empty' &&
+      group.state === "Empty" &&
       group.generationId === 0 &&
       group.members.size === 0 &&
       group.pendingMemberTimers.size === 0 &&
       !this.offsets.hasOffsets(group.groupId)
     ) {
-      group.transitionTo('Dead');
+      group.transitionTo("Dead");
       this.groups.delete(group.groupId);
     }
   }
@@ -725,7 +730,7 @@ export class GroupCoordinator {
   /** Timer callbacks run outside any queue; they only queue work on their group, which checks it is still current. */
   private runTimerTask(group: Group, task: () => void): void {
     void this.queues.run(group.groupId, () => {
-      if (this.lifecycle !== 'active' || this.groups.get(group.groupId) !== group) return;
+      if (this.lifecycle !== "active" || this.groups.get(group.groupId) !== group) return;
       task();
     });
   }
@@ -760,18 +765,18 @@ export class GroupCoordinator {
 
   private unavailableError(): KafkaErrorCode {
     switch (this.lifecycle) {
-      case 'loading':
+      case "loading":
         return ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
-      case 'closed':
+      case "closed":
         return ErrorCode.NOT_COORDINATOR;
-      case 'active':
+      case "active":
         return ErrorCode.NONE;
     }
   }
 }
 
 function describedUnknownGroup(groupId: string, errorCode: KafkaErrorCode): DescribedGroup {
-  return { groupId, errorCode, state: 'Dead', protocolType: '', protocolName: '', members: [] };
+  return { groupId, errorCode, state: "Dead", protocolType: "", protocolName: "", members: [] };
 }
 
 function everyOffsetFailed(request: OffsetCommitRequest, errorCode: KafkaErrorCode): OffsetCommitPartitionResult[] {

@@ -2,25 +2,25 @@
 // rules that only look at that state. Timers and the order of operations belong to the
 // coordinator; everything here is mutated only from the group's serial queue there.
 
-import type { Timer } from './scheduler.ts';
-import type { JoinGroupResult, SyncGroupResult } from './types.ts';
+import type { Timer } from "./scheduler.ts";
+import type { JoinGroupResult, SyncGroupResult } from "./types.ts";
 
-export type GroupState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead';
+export type GroupState = "Empty" | "PreparingRebalance" | "CompletingRebalance" | "Stable" | "Dead";
 
 export const GROUP_STATES: readonly GroupState[] = [
-  'Empty',
-  'PreparingRebalance',
-  'CompletingRebalance',
-  'Stable',
-  'Dead',
+  "Empty",
+  "PreparingRebalance",
+  "CompletingRebalance",
+  "Stable",
+  "Dead",
 ];
 
 const ALLOWED_PREVIOUS_STATES: Readonly<Record<GroupState, readonly GroupState[]>> = {
-  Empty: ['PreparingRebalance'],
-  PreparingRebalance: ['Empty', 'Stable', 'CompletingRebalance'],
-  CompletingRebalance: ['PreparingRebalance'],
-  Stable: ['CompletingRebalance'],
-  Dead: ['Empty', 'PreparingRebalance', 'CompletingRebalance', 'Stable', 'Dead'],
+  Empty: ["PreparingRebalance"],
+  PreparingRebalance: ["Empty", "Stable", "CompletingRebalance"],
+  CompletingRebalance: ["PreparingRebalance"],
+  Stable: ["CompletingRebalance"],
+  Dead: ["Empty", "PreparingRebalance", "CompletingRebalance", "Stable", "Dead"],
 };
 
 export const EMPTY_BYTES: Buffer = Buffer.alloc(0);
@@ -115,7 +115,7 @@ export class GroupMember {
 
 export class Group {
   readonly groupId: string;
-  state: GroupState = 'Empty';
+  state: GroupState = "Empty";
   generationId = 0;
   /** Kept after the last member leaves, as Kafka does, so listings still show what the group was. */
   protocolType: string | null = null;
@@ -181,7 +181,7 @@ export class Group {
 
   /** Whether a member joining (or rejoining) with these protocols could share one with the rest. */
   acceptsProtocols(protocolType: string, protocols: readonly MemberProtocol[], joiningMemberId: string): boolean {
-    if (protocolType === '' || protocols.length === 0) return false;
+    if (protocolType === "" || protocols.length === 0) return false;
     const others = this.commonProtocols(joiningMemberId);
     if (others === null) return true;
     if (protocolType !== this.protocolType) return false;

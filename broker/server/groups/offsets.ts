@@ -6,10 +6,10 @@
 // that group's serial queue in the coordinator, so for a given group a commit's log append and
 // its in-memory update happen before the next operation on that group starts.
 
-import { ErrorCode } from '../../protocol/errors.ts';
-import type { KafkaErrorCode } from './types.ts';
+import { ErrorCode } from "../../protocol/errors.ts";
+import type { KafkaErrorCode } from "./types.ts";
 
-export const CONSUMER_OFFSETS_TOPIC = '__consumer_offsets';
+export const CONSUMER_OFFSETS_TOPIC = "__consumer_offsets";
 
 /** Kafka's key schema versions: 0 and 1 are offset commits, 2 is group metadata. */
 export const OFFSET_COMMIT_KEY_VERSION = 1;
@@ -93,8 +93,8 @@ export interface OffsetCommitKey {
 }
 
 export type OffsetsRecordKey =
-  | { kind: 'offset-commit'; key: OffsetCommitKey }
-  | { kind: 'group-metadata'; groupId: string };
+  | { kind: "offset-commit"; key: OffsetCommitKey }
+  | { kind: "group-metadata"; groupId: string };
 
 export function encodeOffsetCommitKey(key: OffsetCommitKey): Buffer {
   const writer = new RecordWriter();
@@ -111,7 +111,7 @@ export function encodeOffsetCommitValue(committed: CommittedOffset): Buffer {
   writer.int64(committed.offset);
   writer.int32(committed.leaderEpoch);
   // Kafka's value schema has a non-nullable string here and stores "no metadata" as "".
-  writer.string(committed.metadata ?? '');
+  writer.string(committed.metadata ?? "");
   writer.int64(committed.commitTimestamp);
   return writer.toBuffer();
 }
@@ -123,10 +123,10 @@ export function decodeOffsetsRecordKey(buffer: Buffer): OffsetsRecordKey {
     const groupId = reader.string();
     const topic = reader.string();
     const partition = reader.int32();
-    return { kind: 'offset-commit', key: { groupId, topic, partition } };
+    return { kind: "offset-commit", key: { groupId, topic, partition } };
   }
   if (version === GROUP_METADATA_KEY_VERSION) {
-    return { kind: 'group-metadata', groupId: reader.string() };
+    return { kind: "group-metadata", groupId: reader.string() };
   }
   throw new Error(`unknown ${CONSUMER_OFFSETS_TOPIC} key version ${version}`);
 }
@@ -177,7 +177,7 @@ export class OffsetStore {
       for (const record of this.log.read(partition)) {
         const decodedKey = decodeOffsetsRecordKey(record.key);
         // Group metadata records are not written by this broker and carry nothing we restore.
-        if (decodedKey.kind !== 'offset-commit') continue;
+        if (decodedKey.kind !== "offset-commit") continue;
         const { groupId, topic, partition: topicPartition } = decodedKey.key;
         if (record.value === null) {
           this.forget(groupId, topic, topicPartition);
@@ -258,7 +258,7 @@ export class OffsetStore {
           partition,
           offset: committed?.offset ?? NO_COMMITTED_OFFSET,
           leaderEpoch: committed?.leaderEpoch ?? NO_LEADER_EPOCH,
-          metadata: committed?.metadata ?? '',
+          metadata: committed?.metadata ?? "",
           errorCode: ErrorCode.NONE,
         };
       }),
@@ -313,7 +313,7 @@ class RecordWriter {
   }
 
   string(value: string): void {
-    const bytes = Buffer.from(value, 'utf8');
+    const bytes = Buffer.from(value, "utf8");
     if (bytes.length > 0x7fff) throw new RangeError(`string of ${bytes.length} bytes does not fit an int16 length`);
     this.int16(bytes.length);
     this.chunks.push(bytes);
@@ -352,7 +352,7 @@ class RecordReader {
     if (length < 0) throw new Error(`${CONSUMER_OFFSETS_TOPIC} record holds a null string where one is required`);
     const end = this.position + length;
     if (end > this.buffer.length) throw new RangeError(`${CONSUMER_OFFSETS_TOPIC} record string runs past the end`);
-    const value = this.buffer.toString('utf8', this.position, end);
+    const value = this.buffer.toString("utf8", this.position, end);
     this.position = end;
     return value;
   }

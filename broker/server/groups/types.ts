@@ -1,9 +1,9 @@
 // Plain request/result shapes of the group coordinator. They mirror the Kafka requests closely
 // enough that each wire handler only renames fields and picks the version's subset.
 
-import type { ErrorCode, ErrorCodeName } from '../../protocol/errors.ts';
-import type { GroupState, MemberProtocol } from './group.ts';
-import type { FetchedTopicOffsets, TopicPartitionsQuery } from './offsets.ts';
+import type { ErrorCode, ErrorCodeName } from "../../protocol/errors.ts";
+import type { GroupState, MemberProtocol } from "./group.ts";
+import type { FetchedTopicOffsets, TopicPartitionsQuery } from "./offsets.ts";
 
 export type { FetchedTopicOffsets, TopicPartitionsQuery };
 

@@ -15,7 +15,11 @@ export const produceHandler = defineHandler(Apis.Produce, (request, { broker }) 
       name: topicData.name,
       partitionResponses: topicData.partitionData.map((data): ProduceResponsePartitionProduceResponse => {
         const failed = (errorCode: number): ProduceResponsePartitionProduceResponse => ({
-          index: data.index, errorCode, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n,
+          index: data.index,
+          errorCode,
+          baseOffset: -1n,
+          logAppendTimeMs: -1n,
+          logStartOffset: -1n,
         });
         if (refuseAll !== null) return failed(refuseAll);
         if (topicError !== null) return failed(topicError);
@@ -23,7 +27,11 @@ export const produceHandler = defineHandler(Apis.Produce, (request, { broker }) 
         if (!partition) return failed(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
         const outcome = partition.append(data.records);
         if (outcome.errorCode !== ErrorCode.NONE) {
-          broker.log.debug("produce refused", { topic: topicData.name, partition: data.index, error: outcome.errorMessage });
+          broker.log.debug("produce refused", {
+            topic: topicData.name,
+            partition: data.index,
+            error: outcome.errorMessage,
+          });
           return failed(outcome.errorCode);
         }
         // A single node is the whole ISR: once appended, acks=-1 is satisfied too.

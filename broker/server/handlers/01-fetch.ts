@@ -52,7 +52,9 @@ function readFetch(request: FetchRequest, broker: BrokerState): FetchRead {
 }
 
 function partitionsOf(request: FetchRequest, broker: BrokerState): Partition[] {
-  return request.topics.flatMap((t) => t.partitions.map((p) => broker.topics.partition(t.topic, p.partition)).filter((p) => p !== undefined));
+  return request.topics.flatMap((t) =>
+    t.partitions.map((p) => broker.topics.partition(t.topic, p.partition)).filter((p) => p !== undefined),
+  );
 }
 
 export const fetchHandler = defineHandler(Apis.Fetch, (request, { broker }) => {

@@ -32,7 +32,9 @@ export const metadataHandler = defineHandler(Apis.Metadata, (request, { broker, 
         const existing = cluster.topic(name);
         if (existing) return describeTopic(existing);
         const created = mayCreate ? topics.autoCreate(name) : { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
-        return "errorCode" in created ? { errorCode: created.errorCode, name, isInternal: false, partitions: [] } : describeTopic(created);
+        return "errorCode" in created
+          ? { errorCode: created.errorCode, name, isInternal: false, partitions: [] }
+          : describeTopic(created);
       });
   return {
     throttleTimeMs: 0,

@@ -22,7 +22,10 @@ export const offsetCommitHandler = defineHandler(Apis.OffsetCommit, async (reque
     throttleTimeMs: 0,
     topics: request.topics.map((topic) => ({
       name: topic.name,
-      partitions: topic.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: results[next++]!.errorCode })),
+      partitions: topic.partitions.map((p) => ({
+        partitionIndex: p.partitionIndex,
+        errorCode: results[next++]!.errorCode,
+      })),
     })),
   };
 });

@@ -8,6 +8,7 @@ export const leaveGroupHandler = defineHandler(Apis.LeaveGroup, async (request, 
   const members = batched ? request.members : [{ memberId: request.memberId, groupInstanceId: null }];
   const result = await broker.groups.leave({ groupId: request.groupId, members });
   if (batched) return { throttleTimeMs: 0, errorCode: result.errorCode, members: result.members };
-  const errorCode = result.errorCode !== ErrorCode.NONE ? result.errorCode : (result.members[0]?.errorCode ?? ErrorCode.NONE);
+  const errorCode =
+    result.errorCode !== ErrorCode.NONE ? result.errorCode : (result.members[0]?.errorCode ?? ErrorCode.NONE);
   return { throttleTimeMs: 0, errorCode };
 });

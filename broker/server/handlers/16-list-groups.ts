@@ -3,5 +3,9 @@ import { defineHandler } from "./handler.ts";
 
 export const listGroupsHandler = defineHandler(Apis.ListGroups, async (_request, { broker }) => {
   const result = await broker.groups.list();
-  return { throttleTimeMs: 0, errorCode: result.errorCode, groups: result.groups.map((g) => ({ groupId: g.groupId, protocolType: g.protocolType })) };
+  return {
+    throttleTimeMs: 0,
+    errorCode: result.errorCode,
+    groups: result.groups.map((g) => ({ groupId: g.groupId, protocolType: g.protocolType })),
+  };
 });

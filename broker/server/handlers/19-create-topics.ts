@@ -6,17 +6,35 @@ import { defineHandler } from "./handler.ts";
 export const createTopicsHandler = defineHandler(Apis.CreateTopics, (request, { broker }) => ({
   throttleTimeMs: 0,
   topics: request.topics.map((wanted) => {
-    const result = (errorCode: number, errorMessage: string | null = null) => ({ name: wanted.name, errorCode, errorMessage });
+    const result = (errorCode: number, errorMessage: string | null = null) => ({
+      name: wanted.name,
+      errorCode,
+      errorMessage,
+    });
     const { topics, cluster } = broker;
     const brokerCount = cluster.brokers.length;
     const manual = wanted.assignments.length > 0;
-    const partitionCount = manual ? wanted.assignments.length : wanted.numPartitions === -1 ? Number(brokerProp(broker.config, "num.partitions")) : wanted.numPartitions;
-    const replicationFactor = manual ? wanted.assignments[0]!.brokerIds.length : wanted.replicationFactor === -1 ? 1 : wanted.replicationFactor;
+    const partitionCount = manual
+      ? wanted.assignments.length
+      : wanted.numPartitions === -1
+        ? Number(brokerProp(broker.config, "num.partitions"))
+        : wanted.numPartitions;
+    const replicationFactor = manual
+      ? wanted.assignments[0]!.brokerIds.length
+      : wanted.replicationFactor === -1
+        ? 1
+        : wanted.replicationFactor;
     if (replicationFactor < 1 || replicationFactor > brokerCount) {
-      return result(ErrorCode.INVALID_REPLICATION_FACTOR, `replication factor ${replicationFactor} is not possible with ${brokerCount} broker(s)`);
+      return result(
+        ErrorCode.INVALID_REPLICATION_FACTOR,
+        `replication factor ${replicationFactor} is not possible with ${brokerCount} broker(s)`,
+      );
     }
-    const unknownBroker = wanted.assignments.flatMap((a) => a.brokerIds).find((id) => !cluster.brokers.some((b) => b.nodeId === id));
-    if (unknownBroker !== undefined) return result(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `broker ${unknownBroker} does not exist`);
+    const unknownBroker = wanted.assignments
+      .flatMap((a) => a.brokerIds)
+      .find((id) => !cluster.brokers.some((b) => b.nodeId === id));
+    if (unknownBroker !== undefined)
+      return result(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `broker ${unknownBroker} does not exist`);
     const configs = Object.fromEntries(wanted.configs.map((c) => [c.name, c.value]));
     const invalid = topics.checkCreate(wanted.name, partitionCount, configs);
     if (invalid) return result(invalid.errorCode, invalid.errorMessage);

@@ -7,5 +7,10 @@ export const initProducerIdHandler = defineHandler(Apis.InitProducerId, (request
   if (request.transactionalId !== null) {
     return { throttleTimeMs: 0, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, producerId: -1n, producerEpoch: -1 };
   }
-  return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, producerId: broker.cluster.allocateProducerId(), producerEpoch: 0 };
+  return {
+    throttleTimeMs: 0,
+    errorCode: ErrorCode.NONE,
+    producerId: broker.cluster.allocateProducerId(),
+    producerEpoch: 0,
+  };
 });

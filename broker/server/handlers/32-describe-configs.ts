@@ -12,33 +12,62 @@ export const describeConfigsHandler = defineHandler(Apis.DescribeConfigs, (reque
   throttleTimeMs: 0,
   results: request.resources.map((resource) => {
     const base = { resourceType: resource.resourceType, resourceName: resource.resourceName };
-    const wanted = (name: string): boolean => resource.configurationKeys === null || resource.configurationKeys.includes(name);
+    const wanted = (name: string): boolean =>
+      resource.configurationKeys === null || resource.configurationKeys.includes(name);
     let configs: DescribeConfigsResourceResult[];
     if (resource.resourceType === resourceType.topic) {
       const topic = broker.cluster.topic(resource.resourceName);
-      if (!topic) return { ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `topic ${resource.resourceName} does not exist`, configs: [] };
-      configs = Object.keys(topicConfigDefaults).filter(wanted).map((name) => {
-        const overridden = name in topic.configs;
+      if (!topic)
         return {
-          name,
-          value: broker.topics.topicConfig(topic, name),
-          readOnly: false,
-          isDefault: !overridden,
-          configSource: overridden ? source.topicOverride : source.default,
-          isSensitive: false,
-          synonyms: [],
+          ...base,
+          errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+          errorMessage: `topic ${resource.resourceName} does not exist`,
+          configs: [],
         };
-      });
+      configs = Object.keys(topicConfigDefaults)
+        .filter(wanted)
+        .map((name) => {
+          const overridden = name in topic.configs;
+          return {
+            name,
+            value: broker.topics.topicConfig(topic, name),
+            readOnly: false,
+            isDefault: !overridden,
+            configSource: overridden ? source.topicOverride : source.default,
+            isSensitive: false,
+            synonyms: [],
+          };
+        });
     } else if (resource.resourceType === resourceType.broker) {
       if (resource.resourceName !== "" && resource.resourceName !== String(broker.config.nodeId)) {
-        return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `this is broker ${broker.config.nodeId}`, configs: [] };
+        return {
+          ...base,
+          errorCode: ErrorCode.INVALID_REQUEST,
+          errorMessage: `this is broker ${broker.config.nodeId}`,
+          configs: [],
+        };
       }
-      configs = Object.keys(brokerDefaults).filter(wanted).map((name) => {
-        const set = broker.config.props.has(name);
-        return { name, value: brokerProp(broker.config, name), readOnly: true, isDefault: !set, configSource: set ? source.staticBroker : source.default, isSensitive: false, synonyms: [] };
-      });
+      configs = Object.keys(brokerDefaults)
+        .filter(wanted)
+        .map((name) => {
+          const set = broker.config.props.has(name);
+          return {
+            name,
+            value: brokerProp(broker.config, name),
+            readOnly: true,
+            isDefault: !set,
+            configSource: set ? source.staticBroker : source.default,
+            isSensitive: false,
+            synonyms: [],
+          };
+        });
     } else {
-      return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `resource type ${resource.resourceType} is not supported`, configs: [] };
+      return {
+        ...base,
+        errorCode: ErrorCode.INVALID_REQUEST,
+        errorMessage: `resource type ${resource.resourceType} is not supported`,
+        configs: [],
+      };
     }
     return { ...base, errorCode: ErrorCode.NONE, errorMessage: null, configs };
   }),

@@ -15,6 +15,7 @@ export interface RequestContext {
 /** `null` means no response is sent (Produce with acks=0). */
 export type HandlerResult<Response> = Response | null | Promise<Response | null>;
 
+// biome-ignore lint/suspicious/noExplicitAny: the handler table holds handlers of every API, each with its own types
 export interface Handler<Request = any, Response = any> {
   api: ApiDefinition<Request, Response>;
   handle(request: Request, context: RequestContext): HandlerResult<Response>;

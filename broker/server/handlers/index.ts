@@ -22,10 +22,26 @@ import { deleteGroupsHandler } from "./42-delete-groups.ts";
 import type { Handler } from "./handler.ts";
 
 const all: Handler[] = [
-  produceHandler, fetchHandler, listOffsetsHandler, metadataHandler, offsetCommitHandler, offsetFetchHandler,
-  findCoordinatorHandler, joinGroupHandler, heartbeatHandler, leaveGroupHandler, syncGroupHandler,
-  describeGroupsHandler, listGroupsHandler, apiVersionsHandler, createTopicsHandler, deleteTopicsHandler,
-  initProducerIdHandler, describeConfigsHandler, createPartitionsHandler, deleteGroupsHandler,
+  produceHandler,
+  fetchHandler,
+  listOffsetsHandler,
+  metadataHandler,
+  offsetCommitHandler,
+  offsetFetchHandler,
+  findCoordinatorHandler,
+  joinGroupHandler,
+  heartbeatHandler,
+  leaveGroupHandler,
+  syncGroupHandler,
+  describeGroupsHandler,
+  listGroupsHandler,
+  apiVersionsHandler,
+  createTopicsHandler,
+  deleteTopicsHandler,
+  initProducerIdHandler,
+  describeConfigsHandler,
+  createPartitionsHandler,
+  deleteGroupsHandler,
 ];
 
 export const handlersByKey: ReadonlyMap<number, Handler> = new Map(all.map((h) => [h.api.apiKey, h]));

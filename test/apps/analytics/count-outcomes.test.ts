@@ -4,8 +4,10 @@ import { aggregateOutcomes, firstOfEachEventId, hourOf } from "../../../apps/ana
 import { outcomeEvent } from "../../helpers/outcome-events.ts";
 
 describe("analytics aggregates of a batch", () => {
-  const charge = (eventId: string, amount: number, more = {}) => outcomeEvent({ eventId, type: "charge", amount, ...more });
-  const deduct = (eventId: string, amount: number, more = {}) => outcomeEvent({ eventId, type: "deduct", amount, ...more });
+  const charge = (eventId: string, amount: number, more = {}) =>
+    outcomeEvent({ eventId, type: "charge", amount, ...more });
+  const deduct = (eventId: string, amount: number, more = {}) =>
+    outcomeEvent({ eventId, type: "deduct", amount, ...more });
 
   it("when charges and deductions are applied, then store, user and counter totals are their sums and counts", () => {
     const totals = aggregateOutcomes([
@@ -22,7 +24,13 @@ describe("analytics aggregates of a batch", () => {
       { userId: "u1", chargedPoints: 550, deductedPoints: 200, eventCount: 3 },
       { userId: "u2", chargedPoints: 300, deductedPoints: 0, eventCount: 1 },
     ]);
-    assert.deepEqual(totals.counters, { charges: 3, deductions: 1, rejections: 0, chargedPoints: 850, deductedPoints: 200 });
+    assert.deepEqual(totals.counters, {
+      charges: 3,
+      deductions: 1,
+      rejections: 0,
+      chargedPoints: 850,
+      deductedPoints: 200,
+    });
   });
 
   it("when commands are rejected, then they count as rejections and events but add no points", () => {
@@ -31,10 +39,21 @@ describe("analytics aggregates of a batch", () => {
       charge("e2", 100, { status: "rejected", storeId: "s1", userId: "u1" }),
       charge("e3", 10, { storeId: "s1", userId: "u1" }),
     ]);
-    assert.deepEqual(totals.stores, [{ storeId: "s1", chargedPoints: 10, deductedPoints: 0, chargeCount: 1, deductCount: 0, rejectedCount: 2 }]);
+    assert.deepEqual(totals.stores, [
+      { storeId: "s1", chargedPoints: 10, deductedPoints: 0, chargeCount: 1, deductCount: 0, rejectedCount: 2 },
+    ]);
     assert.deepEqual(totals.users, [{ userId: "u1", chargedPoints: 10, deductedPoints: 0, eventCount: 3 }]);
-    assert.deepEqual(totals.counters, { charges: 1, deductions: 0, rejections: 2, chargedPoints: 10, deductedPoints: 0 });
-    assert.deepEqual(totals.hourly.map((h) => [h.chargedPoints, h.deductedPoints, h.eventCount]), [[10, 0, 3]]);
+    assert.deepEqual(totals.counters, {
+      charges: 1,
+      deductions: 0,
+      rejections: 2,
+      chargedPoints: 10,
+      deductedPoints: 0,
+    });
+    assert.deepEqual(
+      totals.hourly.map((h) => [h.chargedPoints, h.deductedPoints, h.eventCount]),
+      [[10, 0, 3]],
+    );
   });
 
   it("when events fall in different hours and stores, then each store-hour bucket sums its own events", () => {
@@ -62,12 +81,26 @@ describe("analytics aggregates of a batch", () => {
   });
 
   it("when a batch is empty, then every total is zero", () => {
-    assert.deepEqual(aggregateOutcomes([]), { stores: [], hourly: [], users: [], counters: { charges: 0, deductions: 0, rejections: 0, chargedPoints: 0, deductedPoints: 0 } });
+    assert.deepEqual(aggregateOutcomes([]), {
+      stores: [],
+      hourly: [],
+      users: [],
+      counters: { charges: 0, deductions: 0, rejections: 0, chargedPoints: 0, deductedPoints: 0 },
+    });
   });
 
   it("when an eventId repeats within a batch, then only its first occurrence is kept for counting", () => {
     const unique = firstOfEachEventId([charge("a", 1), charge("b", 2), charge("a", 1), deduct("b", 2)]);
-    assert.deepEqual(unique.map((e) => e.eventId), ["a", "b"]);
-    assert.deepEqual(aggregateOutcomes(unique).counters, { charges: 2, deductions: 0, rejections: 0, chargedPoints: 3, deductedPoints: 0 });
+    assert.deepEqual(
+      unique.map((e) => e.eventId),
+      ["a", "b"],
+    );
+    assert.deepEqual(aggregateOutcomes(unique).counters, {
+      charges: 2,
+      deductions: 0,
+      rejections: 0,
+      chargedPoints: 3,
+      deductedPoints: 0,
+    });
   });
 });

@@ -5,9 +5,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
-import { PrismaClient, migrate } from "../../../apps/shared/db/client.ts";
 import { countOutcomes } from "../../../apps/analytics/count-outcomes.ts";
 import { createAnalyticsRepository } from "../../../apps/analytics/repository.ts";
+import { migrate, PrismaClient } from "../../../apps/shared/db/client.ts";
 import { outcomeEvent } from "../../helpers/outcome-events.ts";
 
 describe("analytics repository on SQLite", () => {
@@ -28,34 +28,85 @@ describe("analytics repository on SQLite", () => {
     rmSync(dir, { recursive: true, force: true });
   });
   beforeEach(async () => {
-    for (const table of ["AnalyticsEvent", "AnalyticsStoreTotal", "AnalyticsHourly", "AnalyticsCounter", "AnalyticsUserTotal"]) {
+    for (const table of [
+      "AnalyticsEvent",
+      "AnalyticsStoreTotal",
+      "AnalyticsHourly",
+      "AnalyticsCounter",
+      "AnalyticsUserTotal",
+    ]) {
       await db.$executeRawUnsafe(`DELETE FROM "${table}"`);
     }
     statements.length = 0;
   });
 
-  const counters = async () => Object.fromEntries((await db.analyticsCounter.findMany()).map((c) => [c.name, Number(c.value)]));
+  const counters = async () =>
+    Object.fromEntries((await db.analyticsCounter.findMany()).map((c) => [c.name, Number(c.value)]));
   const storeTotal = (storeId: string) =>
-    db.analyticsStoreTotal.findUniqueOrThrow({ where: { storeId }, select: { chargedPoints: true, deductedPoints: true, chargeCount: true, deductCount: true, rejectedCount: true } });
+    db.analyticsStoreTotal.findUniqueOrThrow({
+      where: { storeId },
+      select: { chargedPoints: true, deductedPoints: true, chargeCount: true, deductCount: true, rejectedCount: true },
+    });
 
   it("when a batch is counted, then every aggregate table holds its totals, the hour under the key Prisma looks it up by", async () => {
     const result = await countOutcomes(
       [
-        outcomeEvent({ eventId: "e1", userId: "u1", storeId: "s1", type: "charge", amount: 500, appliedAt: "2026-01-01T10:15:00.000Z" }),
-        outcomeEvent({ eventId: "e2", userId: "u1", storeId: "s1", type: "deduct", amount: 200, appliedAt: "2026-01-01T10:45:00.000Z" }),
-        outcomeEvent({ eventId: "e3", userId: "u2", storeId: "s1", type: "deduct", amount: 900, status: "rejected", appliedAt: "2026-01-01T11:05:00.000Z" }),
+        outcomeEvent({
+          eventId: "e1",
+          userId: "u1",
+          storeId: "s1",
+          type: "charge",
+          amount: 500,
+          appliedAt: "2026-01-01T10:15:00.000Z",
+        }),
+        outcomeEvent({
+          eventId: "e2",
+          userId: "u1",
+          storeId: "s1",
+          type: "deduct",
+          amount: 200,
+          appliedAt: "2026-01-01T10:45:00.000Z",
+        }),
+        outcomeEvent({
+          eventId: "e3",
+          userId: "u2",
+          storeId: "s1",
+          type: "deduct",
+          amount: 900,
+          status: "rejected",
+          appliedAt: "2026-01-01T11:05:00.000Z",
+        }),
       ],
       createAnalyticsRepository(db),
     );
     assert.deepEqual(result, { counted: 3, skipped: 0 });
-    assert.deepEqual(await storeTotal("s1"), { chargedPoints: 500, deductedPoints: 200, chargeCount: 1, deductCount: 1, rejectedCount: 1 });
-    assert.deepEqual(await counters(), { charges: 1, deductions: 1, rejections: 1, chargedPoints: 500, deductedPoints: 200 });
-    const tenOClock = await db.analyticsHourly.findUniqueOrThrow({ where: { storeId_hour: { storeId: "s1", hour: new Date("2026-01-01T10:00:00Z") } } });
+    assert.deepEqual(await storeTotal("s1"), {
+      chargedPoints: 500,
+      deductedPoints: 200,
+      chargeCount: 1,
+      deductCount: 1,
+      rejectedCount: 1,
+    });
+    assert.deepEqual(await counters(), {
+      charges: 1,
+      deductions: 1,
+      rejections: 1,
+      chargedPoints: 500,
+      deductedPoints: 200,
+    });
+    const tenOClock = await db.analyticsHourly.findUniqueOrThrow({
+      where: { storeId_hour: { storeId: "s1", hour: new Date("2026-01-01T10:00:00Z") } },
+    });
     assert.deepEqual([tenOClock.chargedPoints, tenOClock.deductedPoints, tenOClock.eventCount], [500, 200, 2]);
-    const elevenOClock = await db.analyticsHourly.findUniqueOrThrow({ where: { storeId_hour: { storeId: "s1", hour: new Date("2026-01-01T11:00:00Z") } } });
+    const elevenOClock = await db.analyticsHourly.findUniqueOrThrow({
+      where: { storeId_hour: { storeId: "s1", hour: new Date("2026-01-01T11:00:00Z") } },
+    });
     assert.deepEqual([elevenOClock.chargedPoints, elevenOClock.deductedPoints, elevenOClock.eventCount], [0, 0, 1]);
     assert.ok(!Number.isNaN(elevenOClock.updatedAt.getTime()), "updatedAt reads back as a date");
-    const users = await db.analyticsUserTotal.findMany({ orderBy: { userId: "asc" }, select: { userId: true, chargedPoints: true, deductedPoints: true, eventCount: true } });
+    const users = await db.analyticsUserTotal.findMany({
+      orderBy: { userId: "asc" },
+      select: { userId: true, chargedPoints: true, deductedPoints: true, eventCount: true },
+    });
     assert.deepEqual(users, [
       { userId: "u1", chargedPoints: 500, deductedPoints: 200, eventCount: 2 },
       { userId: "u2", chargedPoints: 0, deductedPoints: 0, eventCount: 1 },
@@ -65,20 +116,38 @@ describe("analytics repository on SQLite", () => {
 
   it("when events come again in later batches, then they are skipped and the totals count each eventId once", async () => {
     const repository = createAnalyticsRepository(db);
-    const e = (eventId: string, amount: number) => outcomeEvent({ eventId, storeId: "s1", amount, appliedAt: "2026-01-01T10:00:00.000Z" });
+    const e = (eventId: string, amount: number) =>
+      outcomeEvent({ eventId, storeId: "s1", amount, appliedAt: "2026-01-01T10:00:00.000Z" });
     assert.deepEqual(await countOutcomes([e("a", 1), e("b", 2), e("a", 1)], repository), { counted: 2, skipped: 1 });
     assert.deepEqual(await countOutcomes([e("b", 2), e("c", 4)], repository), { counted: 1, skipped: 1 });
     assert.deepEqual(await countOutcomes([e("a", 1), e("c", 4)], repository), { counted: 0, skipped: 2 });
-    assert.deepEqual(await storeTotal("s1"), { chargedPoints: 7, deductedPoints: 0, chargeCount: 3, deductCount: 0, rejectedCount: 0 });
-    assert.deepEqual(await counters(), { charges: 3, deductions: 0, rejections: 0, chargedPoints: 7, deductedPoints: 0 });
+    assert.deepEqual(await storeTotal("s1"), {
+      chargedPoints: 7,
+      deductedPoints: 0,
+      chargeCount: 3,
+      deductCount: 0,
+      rejectedCount: 0,
+    });
+    assert.deepEqual(await counters(), {
+      charges: 3,
+      deductions: 0,
+      rejections: 0,
+      chargedPoints: 7,
+      deductedPoints: 0,
+    });
     const bucket = await db.analyticsHourly.findFirstOrThrow({ where: { storeId: "s1" } });
     assert.equal(bucket.eventCount, 3);
   });
 
   it("when a batch fails partway through its writes, then none of them stay, and counting it again counts it once", async () => {
     // A failure in the user totals, after the event claims and the store totals were written.
-    await db.$executeRawUnsafe(`CREATE TRIGGER fail_for_user_boom BEFORE INSERT ON "AnalyticsUserTotal" WHEN NEW."userId" = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END`);
-    const batch = [outcomeEvent({ eventId: "x1", userId: "u1", storeId: "s1", amount: 5 }), outcomeEvent({ eventId: "x2", userId: "boom", storeId: "s1", amount: 7 })];
+    await db.$executeRawUnsafe(
+      `CREATE TRIGGER fail_for_user_boom BEFORE INSERT ON "AnalyticsUserTotal" WHEN NEW."userId" = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END`,
+    );
+    const batch = [
+      outcomeEvent({ eventId: "x1", userId: "u1", storeId: "s1", amount: 5 }),
+      outcomeEvent({ eventId: "x2", userId: "boom", storeId: "s1", amount: 7 }),
+    ];
     try {
       await assert.rejects(countOutcomes(batch, createAnalyticsRepository(db)), /boom/);
       assert.equal(await db.analyticsEvent.count(), 0);
@@ -88,7 +157,13 @@ describe("analytics repository on SQLite", () => {
       await db.$executeRawUnsafe(`DROP TRIGGER fail_for_user_boom`);
     }
     assert.deepEqual(await countOutcomes(batch, createAnalyticsRepository(db)), { counted: 2, skipped: 0 });
-    assert.deepEqual(await storeTotal("s1"), { chargedPoints: 12, deductedPoints: 0, chargeCount: 2, deductCount: 0, rejectedCount: 0 });
+    assert.deepEqual(await storeTotal("s1"), {
+      chargedPoints: 12,
+      deductedPoints: 0,
+      chargeCount: 2,
+      deductCount: 0,
+      rejectedCount: 0,
+    });
   });
 
   it("when batches of 4 and of 5000 events are counted, then both cost the same five statements in one transaction", async () => {
@@ -114,7 +189,9 @@ describe("analytics repository on SQLite", () => {
     assert.equal(statements.filter((s) => s.trim().startsWith("INSERT")).length, 5);
     assert.equal(statements.filter((s) => s === "COMMIT").length, 1);
 
-    const expectedCharged = large.filter((e) => e.type === "charge" && e.status === "applied").reduce((sum, e) => sum + e.amount, 0);
+    const expectedCharged = large
+      .filter((e) => e.type === "charge" && e.status === "applied")
+      .reduce((sum, e) => sum + e.amount, 0);
     const expectedRejected = large.filter((e) => e.status === "rejected").length;
     const c = await counters();
     assert.equal(c.chargedPoints, expectedCharged + 1 + 3);

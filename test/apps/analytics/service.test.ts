@@ -4,8 +4,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { PointsEvent } from "../../../apps/shared/topics.ts";
 import type { ServiceProcess } from "../../helpers/app-process.ts";
-import { waitFor } from "../../helpers/wait.ts";
 import { eventsServiceRig, outcomeEvent } from "../../helpers/outcome-events.ts";
+import { waitFor } from "../../helpers/wait.ts";
 
 const PARTITIONS = 3;
 
@@ -27,11 +27,18 @@ function mixedEvents(prefix: string, count: number): PointsEvent[] {
 /** One last event per user (so on every partition in use) after the rest: once all are counted, so is everything before them. */
 function markersAfter(prefix: string, events: PointsEvent[]): PointsEvent[] {
   return [...new Set(events.map((e) => e.userId))].map((userId) =>
-    outcomeEvent({ eventId: `${prefix}-marker-${userId}`, userId, storeId: "store-0", amount: 1, appliedAt: "2026-01-01T09:00:00.000Z" }),
+    outcomeEvent({
+      eventId: `${prefix}-marker-${userId}`,
+      userId,
+      storeId: "store-0",
+      amount: 1,
+      appliedAt: "2026-01-01T09:00:00.000Z",
+    }),
   );
 }
 
-const sum = (events: PointsEvent[], keep: (e: PointsEvent) => boolean) => events.filter(keep).reduce((total, e) => total + e.amount, 0);
+const sum = (events: PointsEvent[], keep: (e: PointsEvent) => boolean) =>
+  events.filter(keep).reduce((total, e) => total + e.amount, 0);
 const applied = (type: PointsEvent["type"]) => (e: PointsEvent) => e.status === "applied" && e.type === type;
 
 describe("analytics service process", () => {
@@ -40,7 +47,8 @@ describe("analytics service process", () => {
   });
   const start = () => rig.start();
   const countedEvents = () => rig.db.analyticsEvent.count();
-  const counters = async () => Object.fromEntries((await rig.db.analyticsCounter.findMany()).map((c) => [c.name, Number(c.value)]));
+  const counters = async () =>
+    Object.fromEntries((await rig.db.analyticsCounter.findMany()).map((c) => [c.name, Number(c.value)]));
 
   /** Waits until at least `expected` events are counted. */
   async function waitUntilCounted(service: ServiceProcess, expected: number): Promise<void> {
@@ -64,7 +72,13 @@ describe("analytics service process", () => {
       const ofStore = events.filter((e) => e.storeId === storeId);
       const total = await rig.db.analyticsStoreTotal.findUniqueOrThrow({ where: { storeId } });
       assert.deepEqual(
-        { chargedPoints: total.chargedPoints, deductedPoints: total.deductedPoints, chargeCount: total.chargeCount, deductCount: total.deductCount, rejectedCount: total.rejectedCount },
+        {
+          chargedPoints: total.chargedPoints,
+          deductedPoints: total.deductedPoints,
+          chargeCount: total.chargeCount,
+          deductCount: total.deductCount,
+          rejectedCount: total.rejectedCount,
+        },
         {
           chargedPoints: sum(ofStore, applied("charge")),
           deductedPoints: sum(ofStore, applied("deduct")),
@@ -93,18 +107,27 @@ describe("analytics service process", () => {
       buckets.set(key, [...(buckets.get(key) ?? []), e]);
     }
     assert.deepEqual(
-      new Map(hourly.map((h) => [`${h.storeId} ${h.hour.toISOString()}`, [h.chargedPoints, h.deductedPoints, h.eventCount]])),
-      new Map([...buckets].map(([key, ofBucket]) => [key, [sum(ofBucket, applied("charge")), sum(ofBucket, applied("deduct")), ofBucket.length]])),
+      new Map(
+        hourly.map((h) => [`${h.storeId} ${h.hour.toISOString()}`, [h.chargedPoints, h.deductedPoints, h.eventCount]]),
+      ),
+      new Map(
+        [...buckets].map(([key, ofBucket]) => [
+          key,
+          [sum(ofBucket, applied("charge")), sum(ofBucket, applied("deduct")), ofBucket.length],
+        ]),
+      ),
     );
   }
 
   const firstEvents = mixedEvents("a", 200);
   const firstMarkers = markersAfter("a", firstEvents);
 
-  it("when outcome events are produced, some twice, then the totals are the sums of the distinct events", { timeout: 120_000 }, async () => {
+  it("when outcome events are produced, some twice, then the totals are the sums of the distinct events", {
+    timeout: 120_000,
+  }, async () => {
     const events = firstEvents;
     await rig.producer.send(events);
-    await rig.producer.sendRaw("user-1", "{\"not\": \"an outcome event\"}");
+    await rig.producer.sendRaw("user-1", '{"not": "an outcome event"}');
     // The ledger re-emitting outcomes after a crash: the same eventIds at later offsets.
     await rig.producer.send(events.slice(20, 60));
 
@@ -122,7 +145,9 @@ describe("analytics service process", () => {
     assert.equal(await service.stop(), 0);
   });
 
-  it("when the service is killed with SIGKILL mid-stream and restarted, then nothing is lost or counted twice", { timeout: 120_000 }, async () => {
+  it("when the service is killed with SIGKILL mid-stream and restarted, then nothing is lost or counted twice", {
+    timeout: 120_000,
+  }, async () => {
     const previous = [...firstEvents, ...firstMarkers];
     assert.equal(await countedEvents(), previous.length, "starts from the first test's totals");
 
@@ -132,7 +157,9 @@ describe("analytics service process", () => {
     const producing = (async () => {
       for (let i = 0; i < events.length; i += 100) await rig.producer.send(events.slice(i, i + 100));
     })();
-    await waitFor(async () => (await countedEvents()) > previous.length, { message: () => `some events counted; output:\n${first.output()}` });
+    await waitFor(async () => (await countedEvents()) > previous.length, {
+      message: () => `some events counted; output:\n${first.output()}`,
+    });
     await first.kill();
     await producing;
     // While it is down: part of the stream again, as the ledger re-emits outcomes after its own crash.

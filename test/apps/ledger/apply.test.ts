@@ -1,7 +1,7 @@
 // The ledger's rules without I/O: planBatch over given balances and already-stored entries.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { planBatch, type BatchState, type LedgerEntryRecord } from "../../../apps/ledger/apply.ts";
+import { type BatchState, type LedgerEntryRecord, planBatch } from "../../../apps/ledger/apply.ts";
 import { pointsEventSchema, rejectionReasons } from "../../../apps/shared/topics.ts";
 import { asBatch, command } from "./ledger-fixture.ts";
 
@@ -19,15 +19,32 @@ describe("ledger apply (planBatch)", () => {
       empty,
       appliedAt,
     );
-    assert.deepEqual(plan.newEntries.map((e) => [e.commandId, e.status, e.balanceAfter]), [["c1", "applied", 500], ["c2", "applied", 380], ["c3", "applied", 400]]);
+    assert.deepEqual(
+      plan.newEntries.map((e) => [e.commandId, e.status, e.balanceAfter]),
+      [
+        ["c1", "applied", 500],
+        ["c2", "applied", 380],
+        ["c3", "applied", 400],
+      ],
+    );
     assert.deepEqual(plan.accountWrites, [{ userId: "alice", balance: 400, appliedCount: 3 }]);
     assert.equal(plan.newEntries[0]!.reason, "opening balance", "an applied command keeps its own reason");
-    assert.deepEqual(plan.outcomes.map((e) => [e.eventId, e.balanceAfter]), [["c1", 500], ["c2", 380], ["c3", 400]]);
+    assert.deepEqual(
+      plan.outcomes.map((e) => [e.eventId, e.balanceAfter]),
+      [
+        ["c1", 500],
+        ["c2", 380],
+        ["c3", 400],
+      ],
+    );
   });
 
   it("when a deduction is larger than the balance, then it is rejected with its reason and the balance stays as it was", () => {
     const plan = planBatch(
-      asBatch([command({ commandId: "d1", userId: "bob", type: "deduct", amount: 301 }), command({ commandId: "d2", userId: "bob", type: "deduct", amount: 100 })]),
+      asBatch([
+        command({ commandId: "d1", userId: "bob", type: "deduct", amount: 301 }),
+        command({ commandId: "d2", userId: "bob", type: "deduct", amount: 100 }),
+      ]),
       { balances: new Map([["bob", 300]]), processed: new Map() },
       appliedAt,
     );
@@ -43,14 +60,22 @@ describe("ledger apply (planBatch)", () => {
   });
 
   it("when a deduction equals the balance, then it is applied and the balance is 0", () => {
-    const plan = planBatch(asBatch([command({ commandId: "d1", userId: "carol", type: "deduct", amount: 75 })]), { balances: new Map([["carol", 75]]), processed: new Map() }, appliedAt);
+    const plan = planBatch(
+      asBatch([command({ commandId: "d1", userId: "carol", type: "deduct", amount: 75 })]),
+      { balances: new Map([["carol", 75]]), processed: new Map() },
+      appliedAt,
+    );
     assert.equal(plan.newEntries[0]!.status, "applied");
     assert.equal(plan.newEntries[0]!.balanceAfter, 0);
     assert.deepEqual(plan.accountWrites, [{ userId: "carol", balance: 0, appliedCount: 1 }]);
   });
 
   it("when a user without an account deducts, then it is rejected against a balance of 0 and no account is written", () => {
-    const plan = planBatch(asBatch([command({ commandId: "d1", userId: "dave", type: "deduct", amount: 1 })]), empty, appliedAt);
+    const plan = planBatch(
+      asBatch([command({ commandId: "d1", userId: "dave", type: "deduct", amount: 1 })]),
+      empty,
+      appliedAt,
+    );
     assert.equal(plan.newEntries[0]!.status, "rejected");
     assert.equal(plan.newEntries[0]!.balanceAfter, 0);
     assert.deepEqual(plan.accountWrites, []);
@@ -58,9 +83,19 @@ describe("ledger apply (planBatch)", () => {
 
   it("when a commandId appears twice in one batch, then it is applied and emitted once", () => {
     const charge = command({ commandId: "c1", userId: "erin", amount: 50 });
-    const plan = planBatch(asBatch([charge, charge, command({ commandId: "c2", userId: "erin", amount: 5 })]), empty, appliedAt);
-    assert.deepEqual(plan.newEntries.map((e) => e.commandId), ["c1", "c2"]);
-    assert.deepEqual(plan.outcomes.map((e) => e.eventId), ["c1", "c2"]);
+    const plan = planBatch(
+      asBatch([charge, charge, command({ commandId: "c2", userId: "erin", amount: 5 })]),
+      empty,
+      appliedAt,
+    );
+    assert.deepEqual(
+      plan.newEntries.map((e) => e.commandId),
+      ["c1", "c2"],
+    );
+    assert.deepEqual(
+      plan.outcomes.map((e) => e.eventId),
+      ["c1", "c2"],
+    );
     assert.deepEqual(plan.accountWrites, [{ userId: "erin", balance: 55, appliedCount: 2 }]);
     assert.equal(plan.repeatedInBatch, 1);
   });
@@ -83,10 +118,24 @@ describe("ledger apply (planBatch)", () => {
       issuedAt: new Date("2026-03-01T09:59:00.000Z"),
       appliedAt: new Date("2026-03-01T09:59:01.000Z"),
     };
-    const batch = asBatch([command({ commandId: "c1", userId: "frank", amount: 70 }), command({ commandId: "c2", userId: "frank", type: "deduct", amount: 30 })], 4, 17n);
-    const plan = planBatch(batch, { balances: new Map([["frank", 70]]), processed: new Map([["c1", stored]]) }, appliedAt);
+    const batch = asBatch(
+      [
+        command({ commandId: "c1", userId: "frank", amount: 70 }),
+        command({ commandId: "c2", userId: "frank", type: "deduct", amount: 30 }),
+      ],
+      4,
+      17n,
+    );
+    const plan = planBatch(
+      batch,
+      { balances: new Map([["frank", 70]]), processed: new Map([["c1", stored]]) },
+      appliedAt,
+    );
 
-    assert.deepEqual(plan.newEntries.map((e) => e.commandId), ["c2"]);
+    assert.deepEqual(
+      plan.newEntries.map((e) => e.commandId),
+      ["c2"],
+    );
     assert.equal(plan.alreadyProcessed, 1);
     assert.deepEqual(plan.accountWrites, [{ userId: "frank", balance: 40, appliedCount: 1 }]);
     assert.deepEqual(plan.outcomes[0], {
@@ -118,21 +167,38 @@ describe("ledger apply (planBatch)", () => {
       { balances: new Map([["bob", 45]]), processed: new Map() },
       appliedAt,
     );
-    assert.deepEqual(plan.newEntries.map((e) => [e.commandId, e.status, e.balanceAfter]), [
-      ["a1", "applied", 100],
-      ["b1", "rejected", 45],
-      ["a2", "applied", 40],
-      ["b2", "applied", 55],
-      ["b3", "applied", 15],
-    ]);
+    assert.deepEqual(
+      plan.newEntries.map((e) => [e.commandId, e.status, e.balanceAfter]),
+      [
+        ["a1", "applied", 100],
+        ["b1", "rejected", 45],
+        ["a2", "applied", 40],
+        ["b2", "applied", 55],
+        ["b3", "applied", 15],
+      ],
+    );
     assert.deepEqual(
       [...plan.accountWrites].sort((x, y) => x.userId.localeCompare(y.userId)),
-      [{ userId: "alice", balance: 40, appliedCount: 2 }, { userId: "bob", balance: 15, appliedCount: 2 }],
+      [
+        { userId: "alice", balance: 40, appliedCount: 2 },
+        { userId: "bob", balance: 15, appliedCount: 2 },
+      ],
     );
   });
 
   it("when outcomes are emitted, then each is a valid points event with eventId = commandId and the command's source", () => {
-    const plan = planBatch(asBatch([command({ commandId: "c1", userId: "gina", amount: 5 }), command({ commandId: "c2", userId: "gina", type: "deduct", amount: 9 })], 2, 40n), empty, appliedAt);
+    const plan = planBatch(
+      asBatch(
+        [
+          command({ commandId: "c1", userId: "gina", amount: 5 }),
+          command({ commandId: "c2", userId: "gina", type: "deduct", amount: 9 }),
+        ],
+        2,
+        40n,
+      ),
+      empty,
+      appliedAt,
+    );
     for (const [i, event] of plan.outcomes.entries()) {
       assert.deepEqual(pointsEventSchema.parse(event), event);
       assert.equal(event.eventId, event.commandId);

@@ -24,8 +24,16 @@ const whyNot = (value: string | null): string => {
 describe("ledger command messages", () => {
   it("when the value is a valid command, then it comes with its topic, partition and offset", () => {
     const valid = command({ commandId: "c1", userId: "alice", orderId: "o-1" });
-    const parsed = parseCommandMessage(message(JSON.stringify(valid), "12345678901234"), "points.commands", 3, 1_000_000);
-    assert.deepEqual(parsed, { ok: true, command: { command: valid, source: { topic: "points.commands", partition: 3, offset: 12345678901234n } } });
+    const parsed = parseCommandMessage(
+      message(JSON.stringify(valid), "12345678901234"),
+      "points.commands",
+      3,
+      1_000_000,
+    );
+    assert.deepEqual(parsed, {
+      ok: true,
+      command: { command: valid, source: { topic: "points.commands", partition: 3, offset: 12345678901234n } },
+    });
   });
 
   it("when the value is not JSON or missing, then it is refused with the reason", () => {
@@ -35,12 +43,21 @@ describe("ledger command messages", () => {
 
   it("when the value does not match the command schema, then the first problem is named", () => {
     assert.match(whyNot(JSON.stringify({ ...command({ commandId: "c1", userId: "alice" }), amount: -5 })), /^amount:/);
-    assert.match(whyNot(JSON.stringify({ ...command({ commandId: "c1", userId: "alice" }), type: "refund" })), /^type:/);
+    assert.match(
+      whyNot(JSON.stringify({ ...command({ commandId: "c1", userId: "alice" }), type: "refund" })),
+      /^type:/,
+    );
     assert.match(whyNot(JSON.stringify([1, 2])), /^value:/);
   });
 
   it("when issuedAt is not a time or the amount is above the maximum, then it is refused (it could not be stored)", () => {
-    assert.match(whyNot(JSON.stringify(command({ commandId: "c1", userId: "alice", issuedAt: "yesterday" }))), /^issuedAt/);
-    assert.match(whyNot(JSON.stringify(command({ commandId: "c1", userId: "alice", amount: 1_000_001 }))), /above the maximum/);
+    assert.match(
+      whyNot(JSON.stringify(command({ commandId: "c1", userId: "alice", issuedAt: "yesterday" }))),
+      /^issuedAt/,
+    );
+    assert.match(
+      whyNot(JSON.stringify(command({ commandId: "c1", userId: "alice", amount: 1_000_001 }))),
+      /above the maximum/,
+    );
   });
 });

@@ -13,11 +13,14 @@ describe("groupCommit", () => {
   it("when batches arrive while one is being committed, then they are committed together next, in arrival order", async () => {
     const committed: string[][] = [];
     const first = gate();
-    const submit = groupCommit<string, string[]>(async (items) => {
-      committed.push(items);
-      if (committed.length === 1) await first.wait;
-      return items;
-    }, async () => {});
+    const submit = groupCommit<string, string[]>(
+      async (items) => {
+        committed.push(items);
+        if (committed.length === 1) await first.wait;
+        return items;
+      },
+      async () => {},
+    );
     const batches = [submit(["p0-a"]), submit(["p1-a", "p1-b"]), submit(["p2-a"])];
     first.open();
     await Promise.all(batches);
@@ -50,12 +53,15 @@ describe("groupCommit", () => {
   it("when a commit fails, then that group's batches fail and later ones still run", async () => {
     let calls = 0;
     const first = gate();
-    const submit = groupCommit<number, number[]>(async (items) => {
-      calls++;
-      if (calls === 1) await first.wait;
-      if (items.includes(2)) throw new Error("disk full");
-      return items;
-    }, async () => {});
+    const submit = groupCommit<number, number[]>(
+      async (items) => {
+        calls++;
+        if (calls === 1) await first.wait;
+        if (items.includes(2)) throw new Error("disk full");
+        return items;
+      },
+      async () => {},
+    );
     const batches = [submit([1]), submit([2]), submit([3])];
     first.open();
     await batches[0];
@@ -68,13 +74,16 @@ describe("groupCommit", () => {
   it("when a group's events cannot be sent, then the groups queued behind it fail too (no event overtakes), and once they settled the next group is sent", async () => {
     const emitted: number[][] = [];
     const firstEmit = gate();
-    const submit = groupCommit<number, number[]>(async (items) => items, async (items) => {
-      if (items.includes(1)) {
-        await firstEmit.wait;
-        throw new Error("broker gone");
-      }
-      emitted.push(items);
-    });
+    const submit = groupCommit<number, number[]>(
+      async (items) => items,
+      async (items) => {
+        if (items.includes(1)) {
+          await firstEmit.wait;
+          throw new Error("broker gone");
+        }
+        emitted.push(items);
+      },
+    );
     const one = submit([1]);
     await new Promise((resolve) => setImmediate(resolve));
     const two = submit([2]);

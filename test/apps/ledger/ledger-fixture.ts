@@ -1,22 +1,40 @@
 // What the ledger's tests share: commands to feed it, the oracle (a sequential replay of each
 // user's commands), and for the process tests a producer of commands, a reader of points.events
 // and the ledger's tables as plain maps.
+
+import type { SourcedCommand } from "../../../apps/ledger/apply.ts";
 import { ensureTopics } from "../../../apps/shared/consumer-service.ts";
 import type { Db } from "../../../apps/shared/db/client.ts";
-import { COMMANDS_TOPIC, EVENTS_TOPIC, pointsEventSchema, rejectionReasons, type PointsCommand, type PointsEvent } from "../../../apps/shared/topics.ts";
-import type { SourcedCommand } from "../../../apps/ledger/apply.ts";
+import {
+  COMMANDS_TOPIC,
+  EVENTS_TOPIC,
+  type PointsCommand,
+  type PointsEvent,
+  pointsEventSchema,
+  rejectionReasons,
+} from "../../../apps/shared/topics.ts";
 import { Kafka, logLevel } from "../../../broker/client/index.ts";
 import { range } from "../../helpers/wait.ts";
 
 export const PARTITIONS = 6;
 
 export function command(fields: Partial<PointsCommand> & Pick<PointsCommand, "commandId" | "userId">): PointsCommand {
-  return { type: "charge", amount: 100, storeId: "store-1", terminalId: "store-1-pos-1", issuedAt: "2026-03-01T10:00:00.000Z", ...fields };
+  return {
+    type: "charge",
+    amount: 100,
+    storeId: "store-1",
+    terminalId: "store-1-pos-1",
+    issuedAt: "2026-03-01T10:00:00.000Z",
+    ...fields,
+  };
 }
 
 /** Commands as one partition's batch: offsets from `firstOffset` in order. */
 export function asBatch(commands: PointsCommand[], partition = 0, firstOffset = 0n): SourcedCommand[] {
-  return commands.map((c, i) => ({ command: c, source: { topic: COMMANDS_TOPIC, partition, offset: firstOffset + BigInt(i) } }));
+  return commands.map((c, i) => ({
+    command: c,
+    source: { topic: COMMANDS_TOPIC, partition, offset: firstOffset + BigInt(i) },
+  }));
 }
 
 export interface ReplayOutcome {
@@ -25,7 +43,10 @@ export interface ReplayOutcome {
 }
 
 /** The truth: each user's commands applied one after another, in the order given. */
-export function sequentialReplay(commands: PointsCommand[]): { balances: Map<string, number>; outcomes: Map<string, ReplayOutcome> } {
+export function sequentialReplay(commands: PointsCommand[]): {
+  balances: Map<string, number>;
+  outcomes: Map<string, ReplayOutcome>;
+} {
   const balances = new Map<string, number>();
   const outcomes = new Map<string, ReplayOutcome>();
   for (const c of commands) {
@@ -45,11 +66,21 @@ export function sequentialReplay(commands: PointsCommand[]): { balances: Map<str
  */
 export function commandStream(prefix: string, users: number, count: number): PointsCommand[] {
   const userId = (u: number) => `${prefix}-user-${u}`;
-  const commands: PointsCommand[] = range(users).map((u) => command({ commandId: `${prefix}-open-${u}`, userId: userId(u), amount: 200, reason: "opening balance" }));
+  const commands: PointsCommand[] = range(users).map((u) =>
+    command({ commandId: `${prefix}-open-${u}`, userId: userId(u), amount: 200, reason: "opening balance" }),
+  );
   for (let i = 0; commands.length < count; i++) {
     const u = (i * 7) % users;
     const deduct = i % 3 !== 0;
-    commands.push(command({ commandId: `${prefix}-${i}`, userId: userId(u), type: deduct ? "deduct" : "charge", amount: deduct ? 40 + ((i * 37) % 160) : 30 + (i % 50), orderId: `order-${i}` }));
+    commands.push(
+      command({
+        commandId: `${prefix}-${i}`,
+        userId: userId(u),
+        type: deduct ? "deduct" : "charge",
+        amount: deduct ? 40 + ((i * 37) % 160) : 30 + (i % 50),
+        orderId: `order-${i}`,
+      }),
+    );
   }
   return commands;
 }
@@ -75,7 +106,11 @@ export async function connectCommandsProducer(address: string): Promise<Commands
   await producer.connect();
   return {
     send: async (commands) => {
-      await producer.send({ topic: COMMANDS_TOPIC, acks: -1, messages: commands.map((c) => ({ key: c.userId, value: JSON.stringify(c) })) });
+      await producer.send({
+        topic: COMMANDS_TOPIC,
+        acks: -1,
+        messages: commands.map((c) => ({ key: c.userId, value: JSON.stringify(c) })),
+      });
     },
     sendRaw: async (key, value) => {
       await producer.send({ topic: COMMANDS_TOPIC, acks: -1, messages: [{ key, value }] });
@@ -105,7 +140,11 @@ export async function readEvents(address: string): Promise<EventsReader> {
   consumer.assign([{ topic: EVENTS_TOPIC, partitions: range(PARTITIONS), fromBeginning: true }]);
   await consumer.run({
     eachMessage: async ({ partition, message }) => {
-      events.push({ key: message.key!.toString(), partition, event: pointsEventSchema.parse(JSON.parse(message.value!.toString())) });
+      events.push({
+        key: message.key!.toString(),
+        partition,
+        event: pointsEventSchema.parse(JSON.parse(message.value!.toString())),
+      });
     },
   });
   return {
@@ -124,12 +163,22 @@ export async function readEvents(address: string): Promise<EventsReader> {
 }
 
 export interface LedgerTables {
-  entries: { commandId: string; userId: string; status: string; balanceAfter: number; reason: string | null; partition: number }[];
+  entries: {
+    commandId: string;
+    userId: string;
+    status: string;
+    balanceAfter: number;
+    reason: string | null;
+    partition: number;
+  }[];
   balances: Map<string, number>;
 }
 
 export async function ledgerTables(db: Db): Promise<LedgerTables> {
-  const entries = await db.ledgerEntry.findMany({ orderBy: { id: "asc" }, select: { commandId: true, userId: true, status: true, balanceAfter: true, reason: true, partition: true } });
+  const entries = await db.ledgerEntry.findMany({
+    orderBy: { id: "asc" },
+    select: { commandId: true, userId: true, status: true, balanceAfter: true, reason: true, partition: true },
+  });
   const accounts = await db.account.findMany();
   return { entries, balances: new Map(accounts.map((a) => [a.userId, a.balance])) };
 }
@@ -145,13 +194,17 @@ export function differencesFromReplay(tables: LedgerTables, commands: PointsComm
     const expected = outcomes.get(entry.commandId);
     if (!expected) problems.push(`${entry.commandId} was never sent`);
     else if (expected.status !== entry.status || expected.balanceAfter !== entry.balanceAfter) {
-      problems.push(`${entry.commandId}: ${entry.status} with balance ${entry.balanceAfter}, replay says ${expected.status} with ${expected.balanceAfter}`);
+      problems.push(
+        `${entry.commandId}: ${entry.status} with balance ${entry.balanceAfter}, replay says ${expected.status} with ${expected.balanceAfter}`,
+      );
     }
-    if (entry.status === "rejected" && entry.reason !== rejectionReasons.insufficientBalance) problems.push(`${entry.commandId}: rejected without its reason`);
+    if (entry.status === "rejected" && entry.reason !== rejectionReasons.insufficientBalance)
+      problems.push(`${entry.commandId}: rejected without its reason`);
   }
   for (const id of outcomes.keys()) if (!seen.has(id)) problems.push(`${id} has no entry`);
   for (const [userId, balance] of balances) {
-    if (tables.balances.get(userId) !== balance) problems.push(`${userId}: balance ${tables.balances.get(userId)}, replay says ${balance}`);
+    if (tables.balances.get(userId) !== balance)
+      problems.push(`${userId}: balance ${tables.balances.get(userId)}, replay says ${balance}`);
   }
   return problems.slice(0, 10);
 }

@@ -9,10 +9,18 @@ import { startLedgerRig } from "./ledger-rig.ts";
 
 /** The partitions of the ledger's latest "joined group" line, or undefined before it joined. */
 function latestAssignment(ledger: ServiceProcess): number[] | undefined {
-  const joins = [...ledger.output().matchAll(/joined group ledger as \S+(?: \(leader\))?: partitions \[([\d, ]*)\] of points\.commands/g)];
+  const joins = [
+    ...ledger
+      .output()
+      .matchAll(/joined group ledger as \S+(?: \(leader\))?: partitions \[([\d, ]*)\] of points\.commands/g),
+  ];
   const last = joins.at(-1);
   if (!last) return undefined;
-  return last[1]!.split(",").map((p) => p.trim()).filter((p) => p !== "").map(Number);
+  return last[1]!
+    .split(",")
+    .map((p) => p.trim())
+    .filter((p) => p !== "")
+    .map(Number);
 }
 
 function appliedCount(output: string): number {
@@ -22,7 +30,9 @@ function appliedCount(output: string): number {
 }
 
 describe("ledger group", () => {
-  it("when two ledgers share the partitions and one stops, then the other takes its partitions over and every command is applied exactly once", { timeout: 180_000 }, async () => {
+  it("when two ledgers share the partitions and one stops, then the other takes its partitions over and every command is applied exactly once", {
+    timeout: 180_000,
+  }, async () => {
     const rig = await startLedgerRig();
     try {
       const commands = commandStream("group", 48, 2_400);
@@ -33,16 +43,23 @@ describe("ledger group", () => {
       await waitFor(
         () => {
           const [pa, pb] = [latestAssignment(a) ?? [], latestAssignment(b) ?? []];
-          return pa.length > 0 && pb.length > 0 && [...pa, ...pb].sort((x, y) => x - y).join() === range(PARTITIONS).join();
+          return (
+            pa.length > 0 && pb.length > 0 && [...pa, ...pb].sort((x, y) => x - y).join() === range(PARTITIONS).join()
+          );
         },
-        { message: () => `both ledgers own some of the partitions, each partition one of them: ${describeAssignments()}` },
+        {
+          message: () =>
+            `both ledgers own some of the partitions, each partition one of them: ${describeAssignments()}`,
+        },
       );
 
       await rig.producer.send(first);
       await rig.waitForReplay(first);
 
       assert.equal(await a.stop(), 0);
-      await waitFor(() => latestAssignment(b)?.join() === range(PARTITIONS).join(), { message: () => `b takes all partitions over: ${describeAssignments()}` });
+      await waitFor(() => latestAssignment(b)?.join() === range(PARTITIONS).join(), {
+        message: () => `b takes all partitions over: ${describeAssignments()}`,
+      });
       await rig.producer.send(second);
       await rig.waitForReplay(commands);
       await rig.waitForEvents(commands);

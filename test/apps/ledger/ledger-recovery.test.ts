@@ -26,7 +26,9 @@ async function eventsOnTopic(address: string): Promise<number> {
 }
 
 describe("ledger process recovery", () => {
-  it("when the ledger is killed with SIGKILL in the middle of a stream and started again, then every command is applied exactly once", { timeout: 180_000 }, async () => {
+  it("when the ledger is killed with SIGKILL in the middle of a stream and started again, then every command is applied exactly once", {
+    timeout: 180_000,
+  }, async () => {
     const rig = await startLedgerRig();
     try {
       const commands = commandStream("kill", 40, 4_000);
@@ -43,7 +45,9 @@ describe("ledger process recovery", () => {
         }
       })();
 
-      await waitFor(async () => (await rig.db.ledgerEntry.count()) >= 500, { message: () => `500 commands applied before the kill\n${rig.outputs()}` });
+      await waitFor(async () => (await rig.db.ledgerEntry.count()) >= 500, {
+        message: () => `500 commands applied before the kill\n${rig.outputs()}`,
+      });
       await ledger.kill();
       killed();
       const appliedAtKill = await rig.db.ledgerEntry.count();
@@ -59,30 +63,45 @@ describe("ledger process recovery", () => {
     }
   });
 
-  it("when the ledger dies right after a database commit, then after a restart nothing is applied twice and every outcome is on points.events", { timeout: 180_000 }, async () => {
+  it("when the ledger dies right after a database commit, then after a restart nothing is applied twice and every outcome is on points.events", {
+    timeout: 180_000,
+  }, async () => {
     const rig = await startLedgerRig();
     try {
       const commands = commandStream("fault", 30, 1_200);
       const ledger = await rig.startLedger({ LEDGER_FAULT_EXIT_AFTER_DB_COMMIT: "1" });
       await rig.producer.send(commands);
-      await waitFor(() => ledger.output().includes("fault injection: SIGKILL after database commit 1"), { message: () => `the fault\n${rig.outputs()}` });
+      await waitFor(() => ledger.output().includes("fault injection: SIGKILL after database commit 1"), {
+        message: () => `the fault\n${rig.outputs()}`,
+      });
       await ledger.kill(); // already dead: waits for its exit
       const stored = await rig.db.ledgerEntry.count();
       assert.ok(stored > 0, "the batch was committed");
-      assert.ok((await eventsOnTopic(rig.broker.address)) < stored, "the committed batch's outcomes were never produced");
+      assert.ok(
+        (await eventsOnTopic(rig.broker.address)) < stored,
+        "the committed batch's outcomes were never produced",
+      );
 
       const restarted = await rig.startLedger();
       await rig.waitForReplay(commands);
       await rig.waitForEvents(commands);
       assert.equal(await rig.db.ledgerEntry.count(), commands.length);
       for (const [eventId, copies] of rig.events.byId()) {
-        for (const copy of copies) assert.deepEqual(copy.event, copies[0]!.event, `copies of ${eventId} are the same event`);
+        for (const copy of copies)
+          assert.deepEqual(copy.event, copies[0]!.event, `copies of ${eventId} are the same event`);
       }
 
       assert.equal(await restarted.stop(), 0);
       const counts = finalCounts(restarted.output());
-      assert.ok(counts.reemitted > 0, "the redelivered batch was found already processed and its outcomes emitted again");
-      assert.equal(counts.applied + counts.rejected, commands.length - stored, "the restarted ledger applied exactly what was not stored yet");
+      assert.ok(
+        counts.reemitted > 0,
+        "the redelivered batch was found already processed and its outcomes emitted again",
+      );
+      assert.equal(
+        counts.applied + counts.rejected,
+        commands.length - stored,
+        "the restarted ledger applied exactly what was not stored yet",
+      );
     } finally {
       await rig.cleanup();
     }

@@ -2,12 +2,20 @@
 // settings), a migrated SQLite file, the two topics with 6 partitions, a producer of commands, a
 // reader of points.events, and ledger processes started as `apps/ledger/main.ts`.
 import { createDb, type Db } from "../../../apps/shared/db/client.ts";
-import { createAppEnv, startService, type AppEnv, type ServiceProcess } from "../../helpers/app-process.ts";
-import { startBroker, type BrokerProcess } from "../../helpers/broker-process.ts";
-import { cleanupAllWithin, waitFor } from "../../helpers/wait.ts";
-import { quickGroupBrokerConfig } from "../../broker/client/helpers.ts";
 import type { PointsCommand } from "../../../apps/shared/topics.ts";
-import { connectCommandsProducer, createTopics, differencesFromReplay, ledgerTables, readEvents, type CommandsProducer, type EventsReader } from "./ledger-fixture.ts";
+import { quickGroupBrokerConfig } from "../../broker/client/helpers.ts";
+import { type AppEnv, createAppEnv, type ServiceProcess, startService } from "../../helpers/app-process.ts";
+import { type BrokerProcess, startBroker } from "../../helpers/broker-process.ts";
+import { cleanupAllWithin, waitFor } from "../../helpers/wait.ts";
+import {
+  type CommandsProducer,
+  connectCommandsProducer,
+  createTopics,
+  differencesFromReplay,
+  type EventsReader,
+  ledgerTables,
+  readEvents,
+} from "./ledger-fixture.ts";
 
 export interface LedgerRig {
   broker: BrokerProcess;
@@ -57,7 +65,11 @@ export async function startLedgerRig(baseEnv: Record<string, string> = {}): Prom
           problems = differencesFromReplay(await ledgerTables(db), commands);
           return problems.length === 0;
         },
-        { timeoutMs: 90_000, intervalMs: 200, message: () => `${distinct} commands applied as in a sequential replay; ${problems.join("; ")}\n${outputs()}` },
+        {
+          timeoutMs: 90_000,
+          intervalMs: 200,
+          message: () => `${distinct} commands applied as in a sequential replay; ${problems.join("; ")}\n${outputs()}`,
+        },
       );
     },
     async waitForEvents(commands) {
@@ -68,7 +80,11 @@ export async function startLedgerRig(baseEnv: Record<string, string> = {}): Prom
       await waitFor(() => missing().length === 0, {
         timeoutMs: 60_000,
         intervalMs: 200,
-        message: () => `an outcome event for every command; missing ${missing().length}, e.g. ${missing().slice(0, 3).map((c) => c.commandId).join(", ")}\n${outputs()}`,
+        message: () =>
+          `an outcome event for every command; missing ${missing().length}, e.g. ${missing()
+            .slice(0, 3)
+            .map((c) => c.commandId)
+            .join(", ")}\n${outputs()}`,
       });
     },
     cleanup: () =>

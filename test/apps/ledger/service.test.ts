@@ -8,13 +8,19 @@ describe("ledger service", () => {
   it("when outcome events add up to more than one send may carry, then they go in order in groups under the limit", () => {
     const messages = range(10).map((i) => ({ key: `u${i}`, value: "x".repeat(98) })); // 100 bytes each
     const groups = [...sendSizedGroups(messages, 350)];
-    assert.deepEqual(groups.map((g) => g.length), [3, 3, 3, 1]);
+    assert.deepEqual(
+      groups.map((g) => g.length),
+      [3, 3, 3, 1],
+    );
     assert.deepEqual(groups.flat(), messages);
   });
 
   it("when one event alone is above the limit, then it still goes, in a group of its own", () => {
     const big = { key: "u", value: "x".repeat(500) };
-    assert.deepEqual([...sendSizedGroups([{ key: "a", value: "1" }, big, { key: "b", value: "2" }], 100)], [[{ key: "a", value: "1" }], [big], [{ key: "b", value: "2" }]]);
+    assert.deepEqual(
+      [...sendSizedGroups([{ key: "a", value: "1" }, big, { key: "b", value: "2" }], 100)],
+      [[{ key: "a", value: "1" }], [big], [{ key: "b", value: "2" }]],
+    );
     assert.deepEqual([...sendSizedGroups([], 100)], []);
   });
 

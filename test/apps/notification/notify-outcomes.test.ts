@@ -15,7 +15,14 @@ describe("notification messages", () => {
   });
 
   it("when a deduction is rejected, then the message gives the amount and the unchanged balance", () => {
-    const event = outcomeEvent({ eventId: "e1", type: "deduct", status: "rejected", amount: 900, balanceAfter: 400, reason: "insufficient balance" });
+    const event = outcomeEvent({
+      eventId: "e1",
+      type: "deduct",
+      status: "rejected",
+      amount: 900,
+      balanceAfter: 400,
+      reason: "insufficient balance",
+    });
     assert.equal(notificationMessage(event, "Store 3"), "deduction of 900 rejected: balance 400");
   });
 
@@ -38,6 +45,13 @@ describe("duplicates within a batch", () => {
       outcomeEvent({ eventId: "a", amount: 3 }),
       outcomeEvent({ eventId: "c", amount: 4 }),
     ];
-    assert.deepEqual(firstOfEachEventId(events).map((e) => [e.eventId, e.amount]), [["a", 1], ["b", 2], ["c", 4]]);
+    assert.deepEqual(
+      firstOfEachEventId(events).map((e) => [e.eventId, e.amount]),
+      [
+        ["a", 1],
+        ["b", 2],
+        ["c", 4],
+      ],
+    );
   });
 });

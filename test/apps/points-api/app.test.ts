@@ -7,10 +7,10 @@ import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { createDb, type Db } from "../../../apps/shared/db/client.ts";
-import { createLog } from "../../../apps/shared/log.ts";
 import { createApp } from "../../../apps/points-api/app.ts";
 import { createAppServer } from "../../../apps/points-api/http.ts";
+import { createDb, type Db } from "../../../apps/shared/db/client.ts";
+import { createLog } from "../../../apps/shared/log.ts";
 import { get } from "./helpers.ts";
 
 describe("points-api app", () => {
@@ -46,7 +46,11 @@ describe("points-api app", () => {
     const stores = await get(url, "/api/stores");
     const groups = await get(url, "/api/groups");
 
-    for (const response of [stores, groups]) assert.deepEqual([response.status, response.body], [500, { error: { code: "internal", message: "internal error" } }]);
+    for (const response of [stores, groups])
+      assert.deepEqual(
+        [response.status, response.body],
+        [500, { error: { code: "internal", message: "internal error" } }],
+      );
     assert.match(logged.join(""), /\[points-api\] GET \/api\/stores failed: /);
     assert.match(logged.join(""), /\[points-api\] GET \/api\/groups failed: unexpected: socket hang up/);
   });

@@ -2,10 +2,10 @@
 // and the API takes commands again once the broker is back.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { createDb, type Db } from "../../../apps/shared/db/client.ts";
 import { errorSchema } from "../../../apps/points-api/schemas.ts";
-import { createAppEnv, startService, type AppEnv, type ServiceProcess } from "../../helpers/app-process.ts";
-import { startBroker, type BrokerProcess } from "../../helpers/broker-process.ts";
+import { createDb, type Db } from "../../../apps/shared/db/client.ts";
+import { type AppEnv, createAppEnv, type ServiceProcess, startService } from "../../helpers/app-process.ts";
+import { type BrokerProcess, startBroker } from "../../helpers/broker-process.ts";
 import { cleanupAll } from "../../helpers/wait.ts";
 import { endOffsets, get, parseExactly, postJson, seedReferences } from "./helpers.ts";
 
@@ -59,6 +59,9 @@ describe("points-api when the broker is down", () => {
     assert.equal(retry.body.partition, first.body.partition);
     assert.equal(retry.body.offset, before[first.body.partition], "the retry is the next record of the partition");
     const afterRetry = await endOffsets(broker.address);
-    assert.deepEqual(afterRetry, { ...before, [first.body.partition]: String(BigInt(before[first.body.partition]!) + 1n) });
+    assert.deepEqual(afterRetry, {
+      ...before,
+      [first.body.partition]: String(BigInt(before[first.body.partition]!) + 1n),
+    });
   });
 });

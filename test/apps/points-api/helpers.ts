@@ -3,15 +3,20 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import type { z } from "zod";
-import { createKafka, type KafkaClient, type KafkaClientConsumer } from "../../../broker/client/factory.ts";
-import { logLevel } from "../../../broker/client/index.ts";
 import type { Db } from "../../../apps/shared/db/client.ts";
 import { COMMANDS_TOPIC } from "../../../apps/shared/topics.ts";
+import { createKafka, type KafkaClient, type KafkaClientConsumer } from "../../../broker/client/factory.ts";
+import { logLevel } from "../../../broker/client/index.ts";
 import { cleanupAllWithin, waitFor } from "../../helpers/wait.ts";
 
 /** Two stores (s1 with t1 and t2, s2 with t3) and three users. */
 export async function seedReferences(db: Db): Promise<void> {
-  await db.store.createMany({ data: [{ id: "s1", name: "Shibuya" }, { id: "s2", name: "Umeda" }] });
+  await db.store.createMany({
+    data: [
+      { id: "s1", name: "Shibuya" },
+      { id: "s2", name: "Umeda" },
+    ],
+  });
   await db.terminal.createMany({
     data: [
       { id: "t1", storeId: "s1", name: "Register 1" },
@@ -19,7 +24,13 @@ export async function seedReferences(db: Db): Promise<void> {
       { id: "t3", storeId: "s2", name: "Register 1" },
     ],
   });
-  await db.user.createMany({ data: [{ id: "u1", name: "Alice" }, { id: "u2", name: "Bob" }, { id: "u3", name: "Carol" }] });
+  await db.user.createMany({
+    data: [
+      { id: "u1", name: "Alice" },
+      { id: "u2", name: "Bob" },
+      { id: "u3", name: "Carol" },
+    ],
+  });
 }
 
 export interface JsonResponse {
@@ -29,9 +40,21 @@ export interface JsonResponse {
   body: any;
 }
 
-export async function request(baseUrl: string, method: string, path: string, options: { json?: unknown; body?: string | Uint8Array; headers?: Record<string, string> } = {}): Promise<JsonResponse> {
-  const headers: Record<string, string> = { ...(options.json !== undefined ? { "content-type": "application/json" } : {}), ...options.headers };
-  const response = await fetch(new URL(path, baseUrl), { method, headers, body: options.json !== undefined ? JSON.stringify(options.json) : options.body });
+export async function request(
+  baseUrl: string,
+  method: string,
+  path: string,
+  options: { json?: unknown; body?: string | Uint8Array; headers?: Record<string, string> } = {},
+): Promise<JsonResponse> {
+  const headers: Record<string, string> = {
+    ...(options.json !== undefined ? { "content-type": "application/json" } : {}),
+    ...options.headers,
+  };
+  const response = await fetch(new URL(path, baseUrl), {
+    method,
+    headers,
+    body: options.json !== undefined ? JSON.stringify(options.json) : options.body,
+  });
   const text = await response.text();
   let body: unknown = text;
   try {
@@ -43,7 +66,8 @@ export async function request(baseUrl: string, method: string, path: string, opt
 }
 
 export const get = (baseUrl: string, path: string) => request(baseUrl, "GET", path);
-export const postJson = (baseUrl: string, path: string, json: unknown, headers: Record<string, string> = {}) => request(baseUrl, "POST", path, { json, headers });
+export const postJson = (baseUrl: string, path: string, json: unknown, headers: Record<string, string> = {}) =>
+  request(baseUrl, "POST", path, { json, headers });
 
 /**
  * Parses a response body with its documented schema and asserts nothing was dropped on the way:
@@ -71,14 +95,28 @@ export class CommandsTap {
   private constructor(private readonly consumer: KafkaClientConsumer) {}
 
   static async start(brokerAddress: string): Promise<CommandsTap> {
-    const kafka: KafkaClient = await createKafka({ clientId: "commands-tap", brokers: [brokerAddress], logLevel: logLevel.NOTHING });
-    const consumer = kafka.consumer({ groupId: `commands-tap-${randomUUID()}`, sessionTimeout: 6000, heartbeatInterval: 500, maxWaitTimeInMs: 100 });
+    const kafka: KafkaClient = await createKafka({
+      clientId: "commands-tap",
+      brokers: [brokerAddress],
+      logLevel: logLevel.NOTHING,
+    });
+    const consumer = kafka.consumer({
+      groupId: `commands-tap-${randomUUID()}`,
+      sessionTimeout: 6000,
+      heartbeatInterval: 500,
+      maxWaitTimeInMs: 100,
+    });
     const tap = new CommandsTap(consumer);
     await consumer.connect();
     await consumer.subscribe({ topics: [COMMANDS_TOPIC], fromBeginning: true });
     await consumer.run({
       eachMessage: async ({ partition, message }) => {
-        tap.records.push({ partition, offset: message.offset, key: message.key?.toString() ?? null, value: message.value?.toString() ?? "" });
+        tap.records.push({
+          partition,
+          offset: message.offset,
+          key: message.key?.toString() ?? null,
+          value: message.value?.toString() ?? "",
+        });
       },
     });
     return tap;
@@ -89,12 +127,15 @@ export class CommandsTap {
   }
 
   async waitForRecordAt(partition: number, offset: string): Promise<TappedRecord> {
-    await waitFor(() => this.at(partition, offset) !== undefined, { message: `a record at ${COMMANDS_TOPIC}-${partition} offset ${offset}` });
+    await waitFor(() => this.at(partition, offset) !== undefined, {
+      message: `a record at ${COMMANDS_TOPIC}-${partition} offset ${offset}`,
+    });
     return this.at(partition, offset)!;
   }
 
   async waitForCommand(commandId: string): Promise<TappedRecord> {
-    const find = () => this.records.find((r) => (JSON.parse(r.value) as { commandId?: string }).commandId === commandId);
+    const find = () =>
+      this.records.find((r) => (JSON.parse(r.value) as { commandId?: string }).commandId === commandId);
     await waitFor(() => find() !== undefined, { message: `command ${commandId} on ${COMMANDS_TOPIC}` });
     return find()!;
   }
@@ -105,7 +146,10 @@ export class CommandsTap {
 }
 
 /** End offsets of a topic, by partition, to show that nothing (or exactly what) was produced. */
-export async function endOffsets(brokerAddress: string, topic: string = COMMANDS_TOPIC): Promise<Record<number, string>> {
+export async function endOffsets(
+  brokerAddress: string,
+  topic: string = COMMANDS_TOPIC,
+): Promise<Record<number, string>> {
   const kafka = await createKafka({ clientId: "offsets-probe", brokers: [brokerAddress], logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();

@@ -10,7 +10,10 @@ describe("createAppServer", () => {
     const app = express();
     app.use(express.json());
     app.post("/echo", (req, res) => {
-      res.status(201).set("x-seen", req.get("x-test") ?? "").json({ body: req.body, query: req.query });
+      res
+        .status(201)
+        .set("x-seen", req.get("x-test") ?? "")
+        .json({ body: req.body, query: req.query });
     });
     app.get("/text", (_req, res) => {
       res.send("hello");
@@ -24,7 +27,11 @@ describe("createAppServer", () => {
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
-      const posted = await fetch(`${url}/echo?wait=5`, { method: "POST", headers: { "content-type": "application/json", "x-test": "yes" }, body: JSON.stringify({ a: 1 }) });
+      const posted = await fetch(`${url}/echo?wait=5`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-test": "yes" },
+        body: JSON.stringify({ a: 1 }),
+      });
       assert.equal(posted.status, 201);
       assert.equal(posted.headers.get("x-seen"), "yes");
       assert.deepEqual(await posted.json(), { body: { a: 1 }, query: { wait: "5" } });
@@ -38,7 +45,11 @@ describe("createAppServer", () => {
       assert.equal(missing.status, 404);
       await missing.arrayBuffer();
 
-      assert.deepEqual(born, [[true, true], [true, true], [true, true]]);
+      assert.deepEqual(born, [
+        [true, true],
+        [true, true],
+        [true, true],
+      ]);
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }

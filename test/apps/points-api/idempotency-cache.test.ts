@@ -1,8 +1,8 @@
 // The API's memory of recent keys: bounded, and never remembering a failed acceptance.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { AppError } from "../../../apps/shared/errors.ts";
 import { IdempotencyCache } from "../../../apps/points-api/idempotency-cache.ts";
+import { AppError } from "../../../apps/shared/errors.ts";
 
 const at = (offset: number) => async () => ({ partition: 0, offset: String(offset) });
 
@@ -21,7 +21,10 @@ describe("IdempotencyCache", () => {
 
   it("when an acceptance fails, then the key is forgotten and the next attempt runs again", async () => {
     const cache = new IdempotencyCache();
-    await assert.rejects(cache.acceptOnce("k", "p", () => Promise.reject(AppError.unavailable("down"))), { status: 503 });
+    await assert.rejects(
+      cache.acceptOnce("k", "p", () => Promise.reject(AppError.unavailable("down"))),
+      { status: 503 },
+    );
 
     assert.deepEqual(await cache.acceptOnce("k", "p", at(7)), { at: { partition: 0, offset: "7" }, replayed: false });
   });

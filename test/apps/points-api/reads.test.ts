@@ -3,20 +3,24 @@
 // a separate process would add nothing to these.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import * as schemas from "../../../apps/points-api/schemas.ts";
+import { type PointsApi, startPointsApi } from "../../../apps/points-api/server.ts";
 import { loadConfig } from "../../../apps/shared/config.ts";
 import { createDb, type Db } from "../../../apps/shared/db/client.ts";
 import { createLog } from "../../../apps/shared/log.ts";
-import * as schemas from "../../../apps/points-api/schemas.ts";
-import { startPointsApi, type PointsApi } from "../../../apps/points-api/server.ts";
-import { createAppEnv, type AppEnv } from "../../helpers/app-process.ts";
-import { startBroker, type BrokerProcess } from "../../helpers/broker-process.ts";
+import { type AppEnv, createAppEnv } from "../../helpers/app-process.ts";
+import { type BrokerProcess, startBroker } from "../../helpers/broker-process.ts";
 import { cleanupAll } from "../../helpers/wait.ts";
 import { get, parseExactly, postJson, request, seedReferences } from "./helpers.ts";
 
 const HOUR_MS = 3_600_000;
 const currentHour = () => new Date(Math.floor(Date.now() / HOUR_MS) * HOUR_MS);
 
-function entry(commandId: string, userId: string, over: { type?: string; amount: number; status?: string; balanceAfter: number; reason?: string; offset: bigint }) {
+function entry(
+  commandId: string,
+  userId: string,
+  over: { type?: string; amount: number; status?: string; balanceAfter: number; reason?: string; offset: bigint },
+) {
   return {
     commandId,
     userId,
@@ -53,7 +57,16 @@ describe("points-api reads", () => {
     await db.ledgerEntry.create({ data: entry("c1", "u1", { amount: 500, balanceAfter: 500, offset: 0n }) });
     await db.ledgerEntry.create({ data: entry("c2", "u2", { amount: 50, balanceAfter: 50, offset: 1n }) });
     await db.ledgerEntry.create({ data: entry("c3", "u1", { amount: 200, balanceAfter: 700, offset: 2n }) });
-    await db.ledgerEntry.create({ data: entry("c4", "u1", { type: "deduct", amount: 900, status: "rejected", balanceAfter: 700, reason: "insufficient balance", offset: 3n }) });
+    await db.ledgerEntry.create({
+      data: entry("c4", "u1", {
+        type: "deduct",
+        amount: 900,
+        status: "rejected",
+        balanceAfter: 700,
+        reason: "insufficient balance",
+        offset: 3n,
+      }),
+    });
     await db.notification.createMany({
       data: [
         { userId: "u1", eventId: "c1", message: "500 points added", createdAt: new Date("2026-01-01T10:00:01Z") },
@@ -61,7 +74,10 @@ describe("points-api reads", () => {
         { userId: "u2", eventId: "c2", message: "50 points added", createdAt: new Date("2026-01-01T10:00:02Z") },
       ],
     });
-    api = await startPointsApi(loadConfig(appEnv.env()), createLog("points-api", (line) => apiLog.push(line)));
+    api = await startPointsApi(
+      loadConfig(appEnv.env()),
+      createLog("points-api", (line) => apiLog.push(line)),
+    );
   });
 
   after(async () => {
@@ -78,7 +94,10 @@ describe("points-api reads", () => {
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const response = await get(api.url, `/api/users?limit=2${cursor === null ? "" : `&cursor=${encodeURIComponent(cursor)}`}`);
+      const response = await get(
+        api.url,
+        `/api/users?limit=2${cursor === null ? "" : `&cursor=${encodeURIComponent(cursor)}`}`,
+      );
       assert.equal(response.status, 200);
       const page = parseExactly(schemas.usersPageSchema, response.body);
       assert.ok(page.users.length <= 2);
@@ -112,7 +131,10 @@ describe("points-api reads", () => {
     assert.deepEqual({ id: user.id, name: user.name }, { id: "u4", name: "Dave" });
     assert.equal(again.status, 409);
     assert.deepEqual(again.body, { error: { code: "conflict", message: "user u4 already exists" } });
-    assert.deepEqual(listed.body.users.find((u: { id: string }) => u.id === "u4"), { id: "u4", name: "Dave", balance: 0 });
+    assert.deepEqual(
+      listed.body.users.find((u: { id: string }) => u.id === "u4"),
+      { id: "u4", name: "Dave", balance: 0 },
+    );
   });
 
   it("when a user is created without an id, then it gets a generated one", async () => {
@@ -128,10 +150,16 @@ describe("points-api reads", () => {
     const badId = await postJson(api.url, "/api/users", { id: "has space", name: "X" });
     const noName = await postJson(api.url, "/api/users", { id: "u9" });
     const extra = await postJson(api.url, "/api/users", { name: "X", admin: true });
-    const form = await request(api.url, "POST", "/api/users", { body: "name=X", headers: { "content-type": "application/x-www-form-urlencoded" } });
+    const form = await request(api.url, "POST", "/api/users", {
+      body: "name=X",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    });
 
     assert.equal(badId.status, 400);
-    assert.equal(badId.body.error.message, "id: must start with a letter or digit and contain only letters, digits and . _ : -");
+    assert.equal(
+      badId.body.error.message,
+      "id: must start with a letter or digit and contain only letters, digits and . _ : -",
+    );
     assert.equal(noName.status, 400);
     assert.equal(noName.body.error.message, "name: Invalid input: expected string, received undefined");
     assert.equal(extra.status, 400);
@@ -146,7 +174,14 @@ describe("points-api reads", () => {
     assert.equal(response.status, 200);
     assert.deepEqual(parseExactly(schemas.storesSchema, response.body), {
       stores: [
-        { id: "s1", name: "Shibuya", terminals: [{ id: "t1", name: "Register 1" }, { id: "t2", name: "Register 2" }] },
+        {
+          id: "s1",
+          name: "Shibuya",
+          terminals: [
+            { id: "t1", name: "Register 1" },
+            { id: "t2", name: "Register 2" },
+          ],
+        },
         { id: "s2", name: "Umeda", terminals: [{ id: "t3", name: "Register 1" }] },
       ],
     });
@@ -159,7 +194,10 @@ describe("points-api reads", () => {
 
     assert.deepEqual([withAccount.status, withAccount.body], [200, { userId: "u1", balance: 700 }]);
     assert.deepEqual([withoutAccount.status, withoutAccount.body], [200, { userId: "u3", balance: 0 }]);
-    assert.deepEqual([unknown.status, unknown.body], [404, { error: { code: "not_found", message: "user ghost not found" } }]);
+    assert.deepEqual(
+      [unknown.status, unknown.body],
+      [404, { error: { code: "not_found", message: "user ghost not found" } }],
+    );
   });
 
   it("when a user's ledger is asked for, then their entries come in applied order; with a limit, the latest ones", async () => {
@@ -169,7 +207,10 @@ describe("points-api reads", () => {
 
     assert.equal(all.status, 200);
     const { entries } = parseExactly(schemas.userLedgerSchema, all.body);
-    assert.deepEqual(entries.map((e) => e.commandId), ["c1", "c3", "c4"]);
+    assert.deepEqual(
+      entries.map((e) => e.commandId),
+      ["c1", "c3", "c4"],
+    );
     assert.deepEqual(all.body.entries[2], {
       commandId: "c4",
       type: "deduct",
@@ -186,7 +227,10 @@ describe("points-api reads", () => {
       appliedAt: "2026-01-01T10:00:03.000Z",
     });
     assert.equal("reason" in all.body.entries[0], false, "no reason on an applied entry");
-    assert.deepEqual(latestTwo.body.entries.map((e: { commandId: string }) => e.commandId), ["c3", "c4"]);
+    assert.deepEqual(
+      latestTwo.body.entries.map((e: { commandId: string }) => e.commandId),
+      ["c3", "c4"],
+    );
     assert.equal(unknown.status, 404);
   });
 
@@ -195,7 +239,14 @@ describe("points-api reads", () => {
 
     assert.equal(response.status, 200);
     const { entries } = parseExactly(schemas.recentLedgerSchema, response.body);
-    assert.deepEqual(entries.map((e) => [e.commandId, e.userId]), [["c4", "u1"], ["c3", "u1"], ["c2", "u2"]]);
+    assert.deepEqual(
+      entries.map((e) => [e.commandId, e.userId]),
+      [
+        ["c4", "u1"],
+        ["c3", "u1"],
+        ["c2", "u2"],
+      ],
+    );
   });
 
   it("when a user's notifications are asked for, then they come newest first", async () => {
@@ -204,10 +255,13 @@ describe("points-api reads", () => {
 
     assert.equal(response.status, 200);
     const { notifications } = parseExactly(schemas.notificationsSchema, response.body);
-    assert.deepEqual(notifications.map((n) => [n.eventId, n.message, n.createdAt]), [
-      ["c3", "200 points added", "2026-01-01T10:00:03.000Z"],
-      ["c1", "500 points added", "2026-01-01T10:00:01.000Z"],
-    ]);
+    assert.deepEqual(
+      notifications.map((n) => [n.eventId, n.message, n.createdAt]),
+      [
+        ["c3", "200 points added", "2026-01-01T10:00:03.000Z"],
+        ["c1", "500 points added", "2026-01-01T10:00:01.000Z"],
+      ],
+    );
     assert.equal(unknown.status, 404);
   });
 
@@ -235,7 +289,11 @@ describe("points-api reads", () => {
       ],
     });
     await db.analyticsUserTotal.createMany({
-      data: Array.from({ length: 12 }, (_, i) => ({ userId: i < 3 ? `u${i + 1}` : `x${String(i).padStart(2, "0")}`, chargedPoints: (i + 1) * 10, eventCount: 1 })),
+      data: Array.from({ length: 12 }, (_, i) => ({
+        userId: i < 3 ? `u${i + 1}` : `x${String(i).padStart(2, "0")}`,
+        chargedPoints: (i + 1) * 10,
+        eventCount: 1,
+      })),
     });
 
     const response = await get(api.url, "/api/analytics");
@@ -243,13 +301,28 @@ describe("points-api reads", () => {
 
     assert.equal(response.status, 200);
     const report = parseExactly(schemas.analyticsSchema, response.body);
-    assert.deepEqual(report.totals, { charges: 3, deductions: 1, rejections: 1, chargedPoints: 750, deductedPoints: 0 });
-    assert.deepEqual(report.stores.map((s) => [s.storeId, s.storeName, s.chargedPoints, s.chargeCount, s.rejectedCount]), [
-      ["s-closed", null, 50, 1, 0],
-      ["s1", "Shibuya", 700, 2, 1],
-    ]);
+    assert.deepEqual(report.totals, {
+      charges: 3,
+      deductions: 1,
+      rejections: 1,
+      chargedPoints: 750,
+      deductedPoints: 0,
+    });
+    assert.deepEqual(
+      report.stores.map((s) => [s.storeId, s.storeName, s.chargedPoints, s.chargeCount, s.rejectedCount]),
+      [
+        ["s-closed", null, 50, 1, 0],
+        ["s1", "Shibuya", 700, 2, 1],
+      ],
+    );
     assert.deepEqual(report.hourly, [
-      { storeId: "s2", hour: new Date(hour.getTime() - HOUR_MS).toISOString(), chargedPoints: 50, deductedPoints: 0, eventCount: 1 },
+      {
+        storeId: "s2",
+        hour: new Date(hour.getTime() - HOUR_MS).toISOString(),
+        chargedPoints: 50,
+        deductedPoints: 0,
+        eventCount: 1,
+      },
       { storeId: "s1", hour: hour.toISOString(), chargedPoints: 200, deductedPoints: 0, eventCount: 2 },
     ]);
     assert.equal(threeDays.body.hourly.length, 3);
@@ -258,7 +331,13 @@ describe("points-api reads", () => {
       { userId: "x11", name: null, chargedPoints: 120, deductedPoints: 0, eventCount: 1 },
       { userId: "x10", name: null, chargedPoints: 110, deductedPoints: 0, eventCount: 1 },
     ]);
-    assert.deepEqual(report.topUsers.at(-1), { userId: "u3", name: "Carol", chargedPoints: 30, deductedPoints: 0, eventCount: 1 });
+    assert.deepEqual(report.topUsers.at(-1), {
+      userId: "u3",
+      name: "Carol",
+      chargedPoints: 30,
+      deductedPoints: 0,
+      eventCount: 1,
+    });
   });
 
   it("when the OpenAPI document is asked for, then it is 3.1, lists every route, and its bodies are the zod schemas", async () => {
@@ -267,7 +346,9 @@ describe("points-api reads", () => {
     assert.equal(response.status, 200);
     const doc = response.body;
     assert.equal(doc.openapi, "3.1.0");
-    const routes = Object.entries(doc.paths as Record<string, object>).flatMap(([path, ops]) => Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`));
+    const routes = Object.entries(doc.paths as Record<string, object>).flatMap(([path, ops]) =>
+      Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`),
+    );
     assert.deepEqual(routes.sort(), [
       "GET /api/analytics",
       "GET /api/groups",
@@ -285,12 +366,26 @@ describe("points-api reads", () => {
     const chargeBody = doc.paths["/api/points/charge"].post.requestBody.content["application/json"].schema;
     assert.equal(chargeBody.additionalProperties, false);
     assert.deepEqual(chargeBody.required, ["userId", "amount", "storeId", "terminalId"]);
-    assert.deepEqual(chargeBody.properties.amount, { type: "integer", exclusiveMinimum: 0, maximum: loadConfig(appEnv.env()).maxAmount, description: "points, a positive integer" });
+    assert.deepEqual(chargeBody.properties.amount, {
+      type: "integer",
+      exclusiveMinimum: 0,
+      maximum: loadConfig(appEnv.env()).maxAmount,
+      description: "points, a positive integer",
+    });
     assert.deepEqual(
       doc.paths["/api/points/charge"].post.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`),
       ["query:wait", "header:Idempotency-Key"],
     );
-    assert.deepEqual(Object.keys(doc.paths["/api/points/charge"].post.responses).sort(), ["200", "202", "400", "404", "409", "413", "415", "503"]);
+    assert.deepEqual(Object.keys(doc.paths["/api/points/charge"].post.responses).sort(), [
+      "200",
+      "202",
+      "400",
+      "404",
+      "409",
+      "413",
+      "415",
+      "503",
+    ]);
 
     // Every documented route is served (a request to it is not answered with "no route").
     for (const route of routes) {
@@ -304,7 +399,13 @@ describe("points-api reads", () => {
     const underApi = await get(api.url, "/api/nope?x=1");
     const elsewhere = await request(api.url, "DELETE", "/api/users");
 
-    assert.deepEqual([underApi.status, underApi.body], [404, { error: { code: "not_found", message: "no route for GET /api/nope" } }]);
-    assert.deepEqual([elsewhere.status, elsewhere.body], [404, { error: { code: "not_found", message: "no route for DELETE /api/users" } }]);
+    assert.deepEqual(
+      [underApi.status, underApi.body],
+      [404, { error: { code: "not_found", message: "no route for GET /api/nope" } }],
+    );
+    assert.deepEqual(
+      [elsewhere.status, elsewhere.body],
+      [404, { error: { code: "not_found", message: "no route for DELETE /api/users" } }],
+    );
   });
 });

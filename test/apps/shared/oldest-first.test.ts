@@ -4,7 +4,11 @@ import { oldestFirst } from "../../../apps/shared/oldest-first.ts";
 
 describe("oldestFirst", () => {
   it("when keys are evicted as new ones come, then each eviction takes the oldest left, and a key set again counts as new", () => {
-    const map = new Map<string, number>([["a", 1], ["b", 2], ["c", 3]]);
+    const map = new Map<string, number>([
+      ["a", 1],
+      ["b", 2],
+      ["c", 3],
+    ]);
     const oldest = oldestFirst(map);
     assert.equal(oldest(), "a");
     map.delete("a");

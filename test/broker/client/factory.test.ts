@@ -1,12 +1,18 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { after, afterEach, before, beforeEach, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
 import { Kafka as KafkajsKafka } from "kafkajs";
-import { brokersFrom, clientKindFrom, createKafka, DEFAULT_BROKERS, type KafkaClient } from "../../../broker/client/factory.ts";
+import {
+  brokersFrom,
+  clientKindFrom,
+  createKafka,
+  DEFAULT_BROKERS,
+  type KafkaClient,
+} from "../../../broker/client/factory.ts";
 import { Kafka } from "../../../broker/client/kafka.ts";
 import { logLevel } from "../../../broker/client/logger.ts";
-import { startBroker, type BrokerProcess } from "../../helpers/broker-process.ts";
+import { type BrokerProcess, startBroker } from "../../helpers/broker-process.ts";
 
 const repoRoot = fileURLToPath(new URL("../../..", import.meta.url));
 const savedEnv = { KAFKA_CLIENT: process.env.KAFKA_CLIENT, KAFKA_BROKERS: process.env.KAFKA_BROKERS };
@@ -25,7 +31,7 @@ describe("createKafka", () => {
   });
   afterEach(restoreEnv);
 
-  it("when KAFKA_CLIENT is unset, empty or \"ours\", then our Kafka", async () => {
+  it('when KAFKA_CLIENT is unset, empty or "ours", then our Kafka', async () => {
     assert.ok((await createKafka({ clientId: "app" })) instanceof Kafka);
     for (const value of ["", "ours"]) {
       process.env.KAFKA_CLIENT = value;
@@ -35,7 +41,7 @@ describe("createKafka", () => {
     }
   });
 
-  it("when KAFKA_CLIENT is \"kafkajs\", then the real kafkajs Kafka", async () => {
+  it('when KAFKA_CLIENT is "kafkajs", then the real kafkajs Kafka', async () => {
     process.env.KAFKA_CLIENT = "kafkajs";
     const client = await createKafka({ clientId: "app", logLevel: logLevel.NOTHING });
     assert.ok(client instanceof KafkajsKafka);
@@ -44,7 +50,10 @@ describe("createKafka", () => {
 
   it("when KAFKA_CLIENT is anything else, then a one-line error naming the accepted values", async () => {
     process.env.KAFKA_CLIENT = "KafkaJS";
-    const error = await createKafka({ clientId: "app" }).then(() => assert.fail("expected a rejection"), (err: Error) => err);
+    const error = await createKafka({ clientId: "app" }).then(
+      () => assert.fail("expected a rejection"),
+      (err: Error) => err,
+    );
     assert.equal(error.message, 'KAFKA_CLIENT must be one of "ours", "kafkajs" (got "KafkaJS")');
     assert.ok(!error.message.includes("\n"));
     assert.throws(() => clientKindFrom("librdkafka"), /"ours", "kafkajs"/);
@@ -65,7 +74,9 @@ describe("createKafka", () => {
 describe("createKafka against a broker", () => {
   let broker: BrokerProcess;
 
-  before(async () => { broker = await startBroker(); });
+  before(async () => {
+    broker = await startBroker();
+  });
   after(async () => {
     restoreEnv();
     await broker?.cleanup();
@@ -75,12 +86,20 @@ describe("createKafka against a broker", () => {
     it(`when KAFKA_CLIENT=${kind} and KAFKA_BROKERS points at the broker, then its admin reaches that broker and not the brokers option`, async () => {
       process.env.KAFKA_CLIENT = kind;
       process.env.KAFKA_BROKERS = broker.address;
-      const client: KafkaClient = await createKafka({ clientId: "factory-test", brokers: ["127.0.0.1:1"], logLevel: logLevel.NOTHING, retry: { retries: 1 } });
+      const client: KafkaClient = await createKafka({
+        clientId: "factory-test",
+        brokers: ["127.0.0.1:1"],
+        logLevel: logLevel.NOTHING,
+        retry: { retries: 1 },
+      });
       const admin = client.admin();
       try {
         await admin.connect();
         const { brokers } = await admin.describeCluster();
-        assert.deepEqual(brokers.map((b) => b.port), [broker.port]);
+        assert.deepEqual(
+          brokers.map((b) => b.port),
+          [broker.port],
+        );
       } finally {
         await admin.disconnect();
         restoreEnv();

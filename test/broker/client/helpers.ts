@@ -3,7 +3,7 @@
 // depending on the rest of the client), and kafkajs clients as an independent oracle.
 import { Kafka as KafkajsKafka, logLevel as kafkajsLogLevel } from "kafkajs";
 import { Cluster } from "../../../broker/client/cluster.ts";
-import { createLogger, logLevel, type Logger } from "../../../broker/client/logger.ts";
+import { createLogger, type Logger, logLevel } from "../../../broker/client/logger.ts";
 import type { RetryOptions } from "../../../broker/client/retry.ts";
 import { cleanupAllWithin, waitFor as sharedWaitFor } from "../../helpers/wait.ts";
 
@@ -19,7 +19,11 @@ export const quickGroupBrokerConfig = {
  * Polls `condition` until it holds; fails with `message` (a function, to show the state at the
  * deadline) after `timeoutMs`. A condition that throws counts as not holding yet.
  */
-export function waitFor(condition: () => boolean | Promise<boolean>, message: string | (() => string), timeoutMs = 20_000): Promise<void> {
+export function waitFor(
+  condition: () => boolean | Promise<boolean>,
+  message: string | (() => string),
+  timeoutMs = 20_000,
+): Promise<void> {
   return sharedWaitFor(condition, { message, timeoutMs, intervalMs: 25, describeError });
 }
 
@@ -55,8 +59,19 @@ export interface OurClusterOptions {
 }
 
 /** A Cluster as Kafka builds one for each client, for tests that make a producer, consumer or admin directly. */
-export function ourCluster(address: string, { clientId, retry, requestTimeout = 15_000, allowAutoTopicCreation = true, logger = silentLogger }: OurClusterOptions): Cluster {
-  return new Cluster({ brokers: [address], clientId, connectionTimeout: 3000, requestTimeout, retry, logger, allowAutoTopicCreation });
+export function ourCluster(
+  address: string,
+  { clientId, retry, requestTimeout = 15_000, allowAutoTopicCreation = true, logger = silentLogger }: OurClusterOptions,
+): Cluster {
+  return new Cluster({
+    brokers: [address],
+    clientId,
+    connectionTimeout: 3000,
+    requestTimeout,
+    retry,
+    logger,
+    allowAutoTopicCreation,
+  });
 }
 
 export function kafkajsClient(address: string, clientId: string): KafkajsKafka {

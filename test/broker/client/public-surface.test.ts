@@ -3,8 +3,8 @@
 // against ours and that both clients satisfy the factory's KafkaClient.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import kafkajsExports, { Kafka as KafkajsKafka } from "kafkajs";
 import type * as kafkajs from "kafkajs";
+import kafkajsExports, { Kafka as KafkajsKafka } from "kafkajs";
 import * as ours from "../../../broker/client/index.ts";
 
 type Assert<T extends true> = T;
@@ -29,14 +29,28 @@ export function bothFitKafkaClient(): ours.KafkaClient[] {
 /** App code as written against kafkajs, with only the import swapped: it must compile unchanged. */
 export async function kafkajsStyleApp(kafka: ours.Kafka): Promise<void> {
   const level: ours.logLevel = ours.logLevel.WARN;
-  const producer: ours.Producer = kafka.producer({ createPartitioner: ours.Partitioners.DefaultPartitioner, idempotent: true });
-  producer.on(producer.events.REQUEST, ({ payload }: ours.RequestEvent) => [payload.apiName, payload.correlationId, payload.size]);
+  const producer: ours.Producer = kafka.producer({
+    createPartitioner: ours.Partitioners.DefaultPartitioner,
+    idempotent: true,
+  });
+  producer.on(producer.events.REQUEST, ({ payload }: ours.RequestEvent) => [
+    payload.apiName,
+    payload.correlationId,
+    payload.size,
+  ]);
   producer.on(producer.events.REQUEST_TIMEOUT, ({ payload }: ours.RequestTimeoutEvent) => payload.broker);
   producer.on(producer.events.REQUEST_QUEUE_SIZE, ({ payload }: ours.RequestQueueSizeEvent) => payload.queueSize);
   const headers: ours.IHeaders = { trace: "t", tags: ["a", Buffer.from("b")] };
-  const sent: ours.RecordMetadata[] = await producer.send({ topic: "t", compression: ours.CompressionTypes.GZIP, messages: [{ key: "k", value: "v", headers }] });
+  const sent: ours.RecordMetadata[] = await producer.send({
+    topic: "t",
+    compression: ours.CompressionTypes.GZIP,
+    messages: [{ key: "k", value: "v", headers }],
+  });
 
-  const consumer: ours.Consumer = kafka.consumer({ groupId: "g", partitionAssigners: [ours.PartitionAssigners.roundRobin] });
+  const consumer: ours.Consumer = kafka.consumer({
+    groupId: "g",
+    partitionAssigners: [ours.PartitionAssigners.roundRobin],
+  });
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }: ours.ConsumerGroupJoinEvent) => payload.memberAssignment);
   consumer.on(consumer.events.REQUEST, ({ payload }: ours.RequestEvent) => payload.duration);
   await consumer.run({ eachMessage: async ({ message }: ours.EachMessagePayload) => void message.value?.toString() });
@@ -50,7 +64,12 @@ export async function kafkajsStyleApp(kafka: ours.Kafka): Promise<void> {
   const resourceType: ours.ConfigResourceTypes = ours.ConfigResourceTypes.TOPIC;
   const source: ours.ConfigSource = ours.ConfigSource.DEFAULT_CONFIG;
   await admin.describeConfigs({ resources: [{ type: resourceType, name: "t" }], includeSynonyms: false });
-  await admin.alterConfigs({ validateOnly: false, resources: [{ type: ours.ConfigResourceTypes.TOPIC, name: "t", configEntries: [{ name: "retention.ms", value: "1" }] }] });
+  await admin.alterConfigs({
+    validateOnly: false,
+    resources: [
+      { type: ours.ConfigResourceTypes.TOPIC, name: "t", configEntries: [{ name: "retention.ms", value: "1" }] },
+    ],
+  });
   const acl: ours.AclEntry = {
     resourceType: ours.AclResourceTypes.TOPIC,
     resourceName: "t",
@@ -62,13 +81,16 @@ export async function kafkajsStyleApp(kafka: ours.Kafka): Promise<void> {
   };
   const created: boolean = await admin.createAcls({ acl: [acl] });
   const acls: ours.DescribeAclResponse = await admin.describeAcls({ ...acl, resourceName: undefined });
-  const offsets: ours.Offsets = { topics: [{ topic: "t", partitions: [{ partition: 0, offset: "1" } satisfies ours.PartitionOffset] }] };
+  const offsets: ours.Offsets = {
+    topics: [{ topic: "t", partitions: [{ partition: 0, offset: "1" } satisfies ours.PartitionOffset] }],
+  };
   try {
     await admin.setOffsets({ groupId: "g", topic: "t", partitions: offsets.topics[0]!.partitions });
   } catch (error) {
     if (error instanceof ours.KafkaJSProtocolError) void error.type;
     if (error instanceof ours.KafkaJSNumberOfRetriesExceeded) void error.retryCount;
-    if (error instanceof ours.KafkaJSSASLAuthenticationError || error instanceof ours.KafkaJSDeleteTopicRecordsError) throw error;
+    if (error instanceof ours.KafkaJSSASLAuthenticationError || error instanceof ours.KafkaJSDeleteTopicRecordsError)
+      throw error;
   }
   void [level, sent, state, metadata, source, created, acls];
 }
@@ -80,7 +102,16 @@ describe("the public surface", () => {
   });
 
   it("when an app uses kafkajs's constants, then ours have the same values", () => {
-    const constants = ["logLevel", "CompressionTypes", "ConfigResourceTypes", "ConfigSource", "AclResourceTypes", "AclOperationTypes", "AclPermissionTypes", "ResourcePatternTypes"] as const;
+    const constants = [
+      "logLevel",
+      "CompressionTypes",
+      "ConfigResourceTypes",
+      "ConfigSource",
+      "AclResourceTypes",
+      "AclOperationTypes",
+      "AclPermissionTypes",
+      "ResourcePatternTypes",
+    ] as const;
     for (const name of constants) assert.deepEqual({ ...ours[name] }, { ...kafkajsExports[name] }, name);
   });
 
@@ -88,7 +119,10 @@ describe("the public surface", () => {
     const admin = new ours.Kafka({ brokers: ["127.0.0.1:1"], logLevel: ours.logLevel.NOTHING }).admin();
     const calls: Array<[string, () => Promise<unknown>]> = [
       ["AlterConfigs", () => admin.alterConfigs({ validateOnly: false, resources: [] })],
-      ["DescribeAcls", () => admin.describeAcls({ resourceType: 1, resourcePatternType: 1, operation: 1, permissionType: 1 })],
+      [
+        "DescribeAcls",
+        () => admin.describeAcls({ resourceType: 1, resourcePatternType: 1, operation: 1, permissionType: 1 }),
+      ],
       ["CreateAcls", () => admin.createAcls({ acl: [] })],
       ["DeleteAcls", () => admin.deleteAcls({ filters: [] })],
       ["DeleteRecords", () => admin.deleteTopicRecords({ topic: "t", partitions: [] })],
@@ -96,7 +130,11 @@ describe("the public surface", () => {
       ["ListPartitionReassignments", () => admin.listPartitionReassignments({})],
     ];
     for (const [api, call] of calls) {
-      await assert.rejects(call(), (error: unknown) => error instanceof ours.KafkaJSNotImplemented && !error.retriable && error.message.includes(`${api} API`));
+      await assert.rejects(
+        call(),
+        (error: unknown) =>
+          error instanceof ours.KafkaJSNotImplemented && !error.retriable && error.message.includes(`${api} API`),
+      );
     }
   });
 });

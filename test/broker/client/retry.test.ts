@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { KafkaJSError, KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError } from "../../../broker/client/errors.ts";
+import {
+  KafkaJSError,
+  KafkaJSNonRetriableError,
+  KafkaJSNumberOfRetriesExceeded,
+  KafkaJSProtocolError,
+} from "../../../broker/client/errors.ts";
 import { createRetrier } from "../../../broker/client/retry.ts";
 import { ErrorCode } from "../../../broker/protocol/errors.ts";
 
@@ -47,21 +52,33 @@ describe("createRetrier", () => {
         attempts++;
         throw new KafkaJSProtocolError(ErrorCode.INVALID_PARTITIONS, "partitions can only be added");
       }),
-      (err: unknown) => err instanceof KafkaJSNonRetriableError && (err.cause as KafkaJSProtocolError).type === "INVALID_PARTITIONS",
+      (err: unknown) =>
+        err instanceof KafkaJSNonRetriableError && (err.cause as KafkaJSProtocolError).type === "INVALID_PARTITIONS",
     );
     assert.equal(attempts, 1);
   });
 
   it("when a TypeError is thrown, then it is passed through untouched", async () => {
     const retrier = createRetrier(quick);
-    await assert.rejects(retrier(async () => { throw new TypeError("bug"); }), TypeError);
+    await assert.rejects(
+      retrier(async () => {
+        throw new TypeError("bug");
+      }),
+      TypeError,
+    );
   });
 
   it("when the attempt bails, then that error is thrown without retrying", async () => {
     const retrier = createRetrier(quick);
     let attempts = 0;
     const reason = new KafkaJSError("give up");
-    await assert.rejects(retrier(async (bail) => { attempts++; bail(reason); }), (err: unknown) => err === reason);
+    await assert.rejects(
+      retrier(async (bail) => {
+        attempts++;
+        bail(reason);
+      }),
+      (err: unknown) => err === reason,
+    );
     assert.equal(attempts, 1);
   });
 });

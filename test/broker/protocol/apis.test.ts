@@ -1,5 +1,5 @@
-import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { describe, it } from "node:test";
 import {
   API_LIST,
   ApiKeys,
@@ -11,8 +11,8 @@ import {
   responseHeaderVersion,
 } from "../../../broker/protocol/apis.ts";
 import { Reader, Writer } from "../../../broker/protocol/primitives.ts";
-import { decode, encode } from "../../../broker/protocol/schema.ts";
 import type { MessageSchema } from "../../../broker/protocol/schema.ts";
+import { decode, encode } from "../../../broker/protocol/schema.ts";
 import { sampleMessage } from "./sample-values.ts";
 
 const EXPECTED_RANGES: Record<number, [number, number]> = {

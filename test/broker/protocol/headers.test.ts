@@ -1,6 +1,7 @@
-import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { describe, it } from "node:test";
 import { Apis } from "../../../broker/protocol/apis.ts";
+import { ErrorCode } from "../../../broker/protocol/errors.ts";
 import {
   decodeResponse,
   encodeRequest,
@@ -11,7 +12,6 @@ import {
 } from "../../../broker/protocol/headers.ts";
 import { ProtocolDecodeError } from "../../../broker/protocol/primitives.ts";
 import { decode } from "../../../broker/protocol/schema.ts";
-import { ErrorCode } from "../../../broker/protocol/errors.ts";
 
 /** Joins commented hex lines: "0012 // api key" → "0012". */
 function fixture(text: string): Buffer {
@@ -52,7 +52,9 @@ describe("ApiVersions v0 (header v1 request, header v0 response)", () => {
   `);
 
   it("when the client encodes the request, then the bytes match the spec", () => {
-    const frame = joined(encodeRequest(Apis.ApiVersions, 0, 1, "ab", { clientSoftwareName: "", clientSoftwareVersion: "" }));
+    const frame = joined(
+      encodeRequest(Apis.ApiVersions, 0, 1, "ab", { clientSoftwareName: "", clientSoftwareVersion: "" }),
+    );
     assert.deepEqual(frame, request);
   });
 
@@ -92,11 +94,17 @@ describe("Metadata v1 request with a null topic list", () => {
   it("when decoded, then topics is null and v4's allowAutoTopicCreation gets its default", () => {
     const { header, bodyReader } = readRequestHeader(payloadOf(request));
     assert.deepEqual(header, { apiKey: 3, apiVersion: 1, correlationId: 7, clientId: null });
-    assert.deepEqual(decode(Apis.Metadata.requestSchema, 1, bodyReader), { topics: null, allowAutoTopicCreation: true });
+    assert.deepEqual(decode(Apis.Metadata.requestSchema, 1, bodyReader), {
+      topics: null,
+      allowAutoTopicCreation: true,
+    });
   });
 
   it("when encoded, then the bytes match", () => {
-    assert.deepEqual(joined(encodeRequest(Apis.Metadata, 1, 7, null, { topics: null, allowAutoTopicCreation: true })), request);
+    assert.deepEqual(
+      joined(encodeRequest(Apis.Metadata, 1, 7, null, { topics: null, allowAutoTopicCreation: true })),
+      request,
+    );
   });
 });
 
@@ -114,7 +122,9 @@ describe("ApiVersions v3 (flexible: request header v2, response header still v0)
   `);
 
   it("when the client encodes the request, then the bytes match", () => {
-    const frame = joined(encodeRequest(Apis.ApiVersions, 3, 5, "c", { clientSoftwareName: "kjs", clientSoftwareVersion: "2.2" }));
+    const frame = joined(
+      encodeRequest(Apis.ApiVersions, 3, 5, "c", { clientSoftwareName: "kjs", clientSoftwareVersion: "2.2" }),
+    );
     assert.deepEqual(frame, request);
   });
 
@@ -192,7 +202,10 @@ describe("Heartbeat v1", () => {
   it("when the request and response are encoded, then the bytes match", () => {
     const body = { groupId: "g", generationId: 2, memberId: "m", groupInstanceId: null };
     assert.deepEqual(joined(encodeRequest(Apis.Heartbeat, 1, 9, "c", body)), request);
-    const frame = encodeResponse(Apis.Heartbeat, 1, 9, { throttleTimeMs: 0, errorCode: ErrorCode.REBALANCE_IN_PROGRESS });
+    const frame = encodeResponse(Apis.Heartbeat, 1, 9, {
+      throttleTimeMs: 0,
+      errorCode: ErrorCode.REBALANCE_IN_PROGRESS,
+    });
     assert.deepEqual(joined(frame), response);
   });
 });

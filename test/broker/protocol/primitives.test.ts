@@ -1,10 +1,10 @@
-import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { describe, it } from "node:test";
 import {
   ProtocolDecodeError,
   Reader,
-  Writer,
   readTaggedFields,
+  Writer,
   writeTaggedFields,
 } from "../../../broker/protocol/primitives.ts";
 

@@ -1,12 +1,12 @@
-import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { crc32c } from "@node-rs/crc32";
+import { describe, it } from "node:test";
 import { gzipSync } from "node:zlib";
+import { crc32c } from "@node-rs/crc32";
+import { ProtocolDecodeError } from "../../../broker/protocol/primitives.ts";
 import {
   BATCH_HEADER_SIZE,
   BatchField,
   CompressionCodec,
-  TimestampType,
   compressionCodecOf,
   computeBatchCrc,
   crcIsValid,
@@ -19,11 +19,11 @@ import {
   makeAttributes,
   readBatchHeader,
   splitBatches,
+  TimestampType,
   timestampTypeOf,
   writeBaseOffset,
   writePartitionLeaderEpoch,
 } from "../../../broker/protocol/records.ts";
-import { ProtocolDecodeError } from "../../../broker/protocol/primitives.ts";
 
 const sampleRecords = [
   {
@@ -57,7 +57,8 @@ describe("record batches", () => {
         "00" + // timestampDelta: varlong 0
         "00" + // offsetDelta: varint 0
         "01" + // key length: varint -1 (null)
-        "04" + "6162" + // value length: varint 2, "ab"
+        "04" +
+        "6162" + // value length: varint 2, "ab"
         "00", // headers: varint 0
     );
     const header = readBatchHeader(batch, 0);
@@ -169,7 +170,11 @@ describe("record batches", () => {
   });
 
   it("when a batch uses LogAppendTime, then every record gets the batch's max timestamp", () => {
-    const batch = encodeRecordBatch({ records: sampleRecords, timestampType: TimestampType.LogAppendTime, transactional: true });
+    const batch = encodeRecordBatch({
+      records: sampleRecords,
+      timestampType: TimestampType.LogAppendTime,
+      transactional: true,
+    });
     const { header, records } = decodeRecordBatch(batch, 0);
     assert.equal(isTransactionalBatch(header.attributes), true);
     for (const record of records) assert.equal(record.timestamp, header.maxTimestamp);
@@ -282,7 +287,12 @@ describe("decodeRecordsWithRanges", () => {
   const ranged = encodeRecordBatch({
     baseOffset: 10n,
     records: [
-      { key: Buffer.from("a"), value: Buffer.from("1"), timestamp: 5_000n, headers: [{ key: "h", value: Buffer.from("x") }] },
+      {
+        key: Buffer.from("a"),
+        value: Buffer.from("1"),
+        timestamp: 5_000n,
+        headers: [{ key: "h", value: Buffer.from("x") }],
+      },
       { key: null, value: Buffer.from("2"), timestamp: 5_300n },
       { key: Buffer.from("c"), value: null, timestamp: 4_995n, offsetDelta: 4 },
     ],
@@ -297,7 +307,11 @@ describe("decodeRecordsWithRanges", () => {
     );
     assert.deepEqual(
       records.map((r) => [r.offset, r.timestamp, r.key?.toString() ?? null, r.value?.toString() ?? null]),
-      [[10n, 5_000n, "a", "1"], [11n, 5_300n, null, "2"], [14n, 4_995n, "c", null]],
+      [
+        [10n, 5_000n, "a", "1"],
+        [11n, 5_300n, null, "2"],
+        [14n, 4_995n, "c", null],
+      ],
     );
     assert.equal(records[0]!.start, BATCH_HEADER_SIZE);
     for (let i = 1; i < records.length; i++) assert.equal(records[i]!.start, records[i - 1]!.end);

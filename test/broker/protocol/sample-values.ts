@@ -1,8 +1,8 @@
 // Builds populated sample values for any message schema and version, independently of the
 // codec (its default rules are restated here on purpose, so the tests check them).
 
-import { versionInRange } from "../../../broker/protocol/schema.ts";
 import type { FieldSchema, FieldType, MessageSchema, PrimitiveTypeName } from "../../../broker/protocol/schema.ts";
+import { versionInRange } from "../../../broker/protocol/schema.ts";
 
 export interface SampleOptions {
   /** Put null in every field that is nullable in the version. */

@@ -1,9 +1,15 @@
-import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { describe, it } from "node:test";
 import { Apis } from "../../../broker/protocol/apis.ts";
 import { ProtocolDecodeError, Reader, Writer } from "../../../broker/protocol/primitives.ts";
-import { UnsupportedVersionError, decode, defaultValue, encode, versionInRange } from "../../../broker/protocol/schema.ts";
 import type { MessageSchema } from "../../../broker/protocol/schema.ts";
+import {
+  decode,
+  defaultValue,
+  encode,
+  UnsupportedVersionError,
+  versionInRange,
+} from "../../../broker/protocol/schema.ts";
 
 function encoded<T>(schema: MessageSchema<T>, version: number, value: T): Buffer {
   return encode(schema, version, value, new Writer()).toBuffer();
@@ -83,13 +89,22 @@ describe("schema codec", () => {
   });
 
   it("when a version is outside the schema's range, then encode and decode refuse it", () => {
-    assert.throws(() => encoded(Apis.Produce.requestSchema, 8, { transactionalId: null, acks: 1, timeoutMs: 1, topicData: [] }), UnsupportedVersionError);
+    assert.throws(
+      () => encoded(Apis.Produce.requestSchema, 8, { transactionalId: null, acks: 1, timeoutMs: 1, topicData: [] }),
+      UnsupportedVersionError,
+    );
     assert.throws(() => decode(Apis.Fetch.requestSchema, 12, new Reader(Buffer.alloc(100))), UnsupportedVersionError);
   });
 
   it("when a non-nullable field holds null, then encoding fails loudly", () => {
     assert.throws(
-      () => encoded(Apis.Heartbeat.requestSchema, 1, { groupId: null as unknown as string, generationId: 1, memberId: "", groupInstanceId: null }),
+      () =>
+        encoded(Apis.Heartbeat.requestSchema, 1, {
+          groupId: null as unknown as string,
+          generationId: 1,
+          memberId: "",
+          groupInstanceId: null,
+        }),
       TypeError,
     );
   });
@@ -97,7 +112,13 @@ describe("schema codec", () => {
   it("when records are given as chunks, then they encode like one buffer and are not copied", () => {
     const first = Buffer.alloc(200, 1);
     const second = Buffer.alloc(300, 2);
-    const partition = { partitionIndex: 0, errorCode: 0, highWatermark: 1n, lastStableOffset: 1n, abortedTransactions: null };
+    const partition = {
+      partitionIndex: 0,
+      errorCode: 0,
+      highWatermark: 1n,
+      lastStableOffset: 1n,
+      abortedTransactions: null,
+    };
     const asChunks = (records: Buffer | Buffer[] | null) =>
       encode(Apis.Fetch.responseSchema, 11, {
         throttleTimeMs: 0,
@@ -116,11 +137,17 @@ describe("schema codec", () => {
   it("when an array count exceeds the bytes left, then decoding fails instead of allocating", () => {
     const forged = Buffer.from("00000000" + "00000000" + "7fffffff", "hex");
     assert.throws(() => decode(Apis.Produce.requestSchema, 3, new Reader(forged.subarray(2))), ProtocolDecodeError);
-    assert.throws(() => decode(Apis.Metadata.requestSchema, 0, new Reader(Buffer.from("7fffffff00", "hex"))), ProtocolDecodeError);
+    assert.throws(
+      () => decode(Apis.Metadata.requestSchema, 0, new Reader(Buffer.from("7fffffff00", "hex"))),
+      ProtocolDecodeError,
+    );
   });
 
   it("when a non-nullable array is null on the wire, then decoding fails", () => {
-    assert.throws(() => decode(Apis.Metadata.requestSchema, 0, new Reader(Buffer.from("ffffffff", "hex"))), ProtocolDecodeError);
+    assert.throws(
+      () => decode(Apis.Metadata.requestSchema, 0, new Reader(Buffer.from("ffffffff", "hex"))),
+      ProtocolDecodeError,
+    );
   });
 
   it("when a nullable struct is null or present, then a presence byte precedes it", () => {
@@ -134,14 +161,14 @@ describe("schema codec", () => {
 
   it("when a tagged struct equals its default, then it is left out of the tag section", () => {
     const atDefault: Sample = { id: 1, label: "x", detail: null, extra: { count: 0 }, items: [3] };
-    assert.equal(
-      encoded(SampleSchema, 2, atDefault).toString("hex"),
-      "00000001" + "0278" + "ff" + "0200000003" + "00",
-    );
+    assert.equal(encoded(SampleSchema, 2, atDefault).toString("hex"), "00000001" + "0278" + "ff" + "0200000003" + "00");
     // A flexible struct ends with its own (empty) tag section: 5 bytes in all.
     const set: Sample = { ...atDefault, extra: { count: 5 } };
     const bytes = encoded(SampleSchema, 2, set);
-    assert.equal(bytes.toString("hex"), "00000001" + "0278" + "ff" + "0200000003" + "01" + "00" + "05" + "00000005" + "00");
+    assert.equal(
+      bytes.toString("hex"),
+      "00000001" + "0278" + "ff" + "0200000003" + "01" + "00" + "05" + "00000005" + "00",
+    );
     assert.deepEqual(decode(SampleSchema, 2, new Reader(bytes)), set);
   });
 

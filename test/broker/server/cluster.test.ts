@@ -29,7 +29,10 @@ describe("ClusterMetadata", () => {
     const before = [first.allocateProducerId(), first.allocateProducerId()];
     const again = ClusterMetadata.open(join(dir, "b"), self);
     const afterRestart = again.allocateProducerId();
-    assert.ok(before.every((id) => id < afterRestart), `${afterRestart} must be above ${before.join(", ")}`);
+    assert.ok(
+      before.every((id) => id < afterRestart),
+      `${afterRestart} must be above ${before.join(", ")}`,
+    );
   });
 
   it("when a topic is removed, then it stays removed after reopening", () => {

@@ -12,7 +12,20 @@ describe("parseArgs", () => {
   });
 
   it("when options and --config pairs are given, then they override the defaults", () => {
-    const config = parseArgs(["--port", "0", "--host", "localhost", "--node-id", "3", "--data-dir", "/tmp/x", "--config", "num.partitions=6", "--config", "log.flush.interval.messages=1"]);
+    const config = parseArgs([
+      "--port",
+      "0",
+      "--host",
+      "localhost",
+      "--node-id",
+      "3",
+      "--data-dir",
+      "/tmp/x",
+      "--config",
+      "num.partitions=6",
+      "--config",
+      "log.flush.interval.messages=1",
+    ]);
     assert.equal(config.port, 0);
     assert.equal(config.host, "localhost");
     assert.equal(config.nodeId, 3);
@@ -22,11 +35,26 @@ describe("parseArgs", () => {
   });
 
   it("when an option is unknown or malformed, then a ConfigError names it", () => {
-    assert.throws(() => parseArgs(["--bogus"]), (e: unknown) => e instanceof ConfigError && /unknown option --bogus/.test(e.message));
-    assert.throws(() => parseArgs(["--port", "70000"]), (e: unknown) => e instanceof ConfigError && /--port/.test(e.message));
+    assert.throws(
+      () => parseArgs(["--bogus"]),
+      (e: unknown) => e instanceof ConfigError && /unknown option --bogus/.test(e.message),
+    );
+    assert.throws(
+      () => parseArgs(["--port", "70000"]),
+      (e: unknown) => e instanceof ConfigError && /--port/.test(e.message),
+    );
     assert.throws(() => parseArgs(["--config", "nonsense"]), ConfigError);
-    assert.throws(() => parseArgs(["--config", "no.such.property=1"]), (e: unknown) => e instanceof ConfigError && /unknown config no.such.property/.test(e.message));
-    assert.throws(() => parseArgs(["--config", "num.partitions=many"]), (e: unknown) => e instanceof ConfigError && /integer/.test(e.message));
-    assert.throws(() => parseArgs(["--port"]), (e: unknown) => e instanceof ConfigError && /needs a value/.test(e.message));
+    assert.throws(
+      () => parseArgs(["--config", "no.such.property=1"]),
+      (e: unknown) => e instanceof ConfigError && /unknown config no.such.property/.test(e.message),
+    );
+    assert.throws(
+      () => parseArgs(["--config", "num.partitions=many"]),
+      (e: unknown) => e instanceof ConfigError && /integer/.test(e.message),
+    );
+    assert.throws(
+      () => parseArgs(["--port"]),
+      (e: unknown) => e instanceof ConfigError && /needs a value/.test(e.message),
+    );
   });
 });

@@ -3,7 +3,7 @@ import { connect } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { Apis } from "../../../broker/protocol/apis.ts";
 import { ErrorCode } from "../../../broker/protocol/errors.ts";
-import { startBroker, type BrokerProcess } from "../../helpers/broker-process.ts";
+import { type BrokerProcess, startBroker } from "../../helpers/broker-process.ts";
 import { WireClient } from "../../helpers/wire-client.ts";
 
 const closedByBroker = (bytes: Buffer, address: { host: string; port: number }): Promise<void> =>
@@ -11,7 +11,10 @@ const closedByBroker = (bytes: Buffer, address: { host: string; port: number }):
     const socket = connect(address.port, address.host, () => socket.write(bytes));
     socket.on("error", () => {});
     socket.on("close", () => resolve());
-    setTimeout(() => { socket.destroy(); reject(new Error("the broker kept the connection open")); }, 10000).unref();
+    setTimeout(() => {
+      socket.destroy();
+      reject(new Error("the broker kept the connection open"));
+    }, 10000).unref();
   });
 
 describe("Connection", () => {
@@ -54,15 +57,38 @@ describe("Connection", () => {
 
   it("when requests are pipelined and a slow one comes first, then the responses come back in request order", async () => {
     await healthy.request(Apis.CreateTopics, 4, {
-      topics: [{ name: "pipelined", numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 1000, validateOnly: false,
+      topics: [{ name: "pipelined", numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }],
+      timeoutMs: 1000,
+      validateOnly: false,
     });
     const order: string[] = [];
-    const slowFetch = healthy.request(Apis.Fetch, 11, {
-      replicaId: -1, maxWaitMs: 300, minBytes: 1, maxBytes: 1024, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
-      topics: [{ topic: "pipelined", partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0n, logStartOffset: -1n, partitionMaxBytes: 1024 }] }],
-      forgottenTopicsData: [], rackId: "",
-    }).then((r) => { order.push("fetch"); return r; });
-    const quickMetadata = healthy.request(Apis.Metadata, 1, { topics: null, allowAutoTopicCreation: false }).then(() => order.push("metadata"));
+    const slowFetch = healthy
+      .request(Apis.Fetch, 11, {
+        replicaId: -1,
+        maxWaitMs: 300,
+        minBytes: 1,
+        maxBytes: 1024,
+        isolationLevel: 0,
+        sessionId: 0,
+        sessionEpoch: -1,
+        topics: [
+          {
+            topic: "pipelined",
+            partitions: [
+              { partition: 0, currentLeaderEpoch: -1, fetchOffset: 0n, logStartOffset: -1n, partitionMaxBytes: 1024 },
+            ],
+          },
+        ],
+        forgottenTopicsData: [],
+        rackId: "",
+      })
+      .then((r) => {
+        order.push("fetch");
+        return r;
+      });
+    const quickMetadata = healthy
+      .request(Apis.Metadata, 1, { topics: null, allowAutoTopicCreation: false })
+      .then(() => order.push("metadata"));
     const [fetched] = await Promise.all([slowFetch, quickMetadata]);
     assert.equal(fetched.responses[0]!.partitions[0]!.errorCode, ErrorCode.NONE);
     assert.deepEqual(order, ["fetch", "metadata"]);

@@ -2,7 +2,12 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ProducerStateTable } from "../../../broker/server/producer-state.ts";
 
-const batch = (baseSequence: number, records = 1, producerEpoch = 0, producerId = 7n) => ({ producerId, producerEpoch, baseSequence, lastOffsetDelta: records - 1 });
+const batch = (baseSequence: number, records = 1, producerEpoch = 0, producerId = 7n) => ({
+  producerId,
+  producerEpoch,
+  baseSequence,
+  lastOffsetDelta: records - 1,
+});
 
 describe("ProducerStateTable", () => {
   it("when a batch has no producer id, then it is always appended", () => {

@@ -2,8 +2,8 @@
 // fixture conveniences: string keys and values, and timestamps fixed relative to a base time so
 // that batch bytes and sizes are the same on every run.
 
-import { encodeRecordBatch } from "../../../broker/protocol/records.ts";
 import type { RecordBatchInput } from "../../../broker/protocol/records.ts";
+import { encodeRecordBatch } from "../../../broker/protocol/records.ts";
 
 export interface TestRecord {
   key?: Buffer | string | null;
@@ -36,7 +36,10 @@ export function buildBatch(spec: BatchSpec = {}): Buffer {
 
 /** A batch of `count` records whose values are `valueBytes` long each. */
 export function batchOfSize(count: number, valueBytes: number, spec: Omit<BatchSpec, "records"> = {}): Buffer {
-  const records = Array.from({ length: count }, (_, i) => ({ key: `key-${i}`, value: Buffer.alloc(valueBytes, i % 251) }));
+  const records = Array.from({ length: count }, (_, i) => ({
+    key: `key-${i}`,
+    value: Buffer.alloc(valueBytes, i % 251),
+  }));
   return buildBatch({ ...spec, records });
 }
 

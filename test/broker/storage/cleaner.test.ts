@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import { test } from "node:test";
 import type { TestContext } from "node:test";
+import { test } from "node:test";
 import {
   BatchField,
   computeBatchCrc,
@@ -12,10 +12,10 @@ import {
 } from "../../../broker/protocol/records.ts";
 import { compactLog } from "../../../broker/storage/cleaner.ts";
 import { nodeFileSystem } from "../../../broker/storage/file-system.ts";
-import { PartitionLog } from "../../../broker/storage/partition-log.ts";
 import type { LogConfig } from "../../../broker/storage/partition-log.ts";
-import { buildBatch } from "./batch-builder.ts";
+import { PartitionLog } from "../../../broker/storage/partition-log.ts";
 import type { TestRecord } from "./batch-builder.ts";
+import { buildBatch } from "./batch-builder.ts";
 import { FaultyFileSystem, InjectedFault, tempDir } from "./faulty-file-system.ts";
 
 const COMPACTED: Partial<LogConfig> = { cleanupPolicy: "compact", segmentBytes: 400 };
@@ -42,7 +42,11 @@ function storedRecords(log: PartitionLog): StoredRecord[] {
   for (const batch of log.batches()) {
     assert.equal(crcIsValid(batch.bytes, 0), true, `CRC of batch ${batch.baseOffset}`);
     for (const record of decodeRecordBatch(batch.bytes, 0).records) {
-      records.push({ offset: record.offset, key: record.key?.toString() ?? null, value: record.value?.toString() ?? null });
+      records.push({
+        offset: record.offset,
+        key: record.key?.toString() ?? null,
+        value: record.value?.toString() ?? null,
+      });
     }
   }
   return records;
@@ -52,7 +56,10 @@ function storedRecords(log: PartitionLog): StoredRecord[] {
 function fillWithOverwrites(log: PartitionLog, batches: number): void {
   let n = 0;
   for (let b = 0; b < batches; b++) {
-    append(log, [0, 1, 2].map(() => ({ key: `k${n % 4}`, value: `v${n++}` })));
+    append(
+      log,
+      [0, 1, 2].map(() => ({ key: `k${n % 4}`, value: `v${n++}` })),
+    );
   }
 }
 
@@ -81,7 +88,11 @@ test("when a compacted log is cleaned, then sealed segments keep only the latest
 
 test("when a batch keeps only some of its records, then its header offsets and timestamps are preserved", (t) => {
   const log = openLog(t, tempDir(t));
-  append(log, [{ key: "a", value: "old" }, { key: "b", value: "keep", timestampDelta: 9 }, { key: "a", value: "new" }]);
+  append(log, [
+    { key: "a", value: "old" },
+    { key: "b", value: "keep", timestampDelta: 9 },
+    { key: "a", value: "new" },
+  ]);
   log.roll();
   const original = readBatchHeader([...log.batches()][0]!.bytes, 0);
   compactLog(log, { now: NOW });
@@ -91,15 +102,24 @@ test("when a batch keeps only some of its records, then its header offsets and t
     [header.baseOffset, header.lastOffsetDelta, header.baseTimestamp, header.maxTimestamp, header.recordCount],
     [original.baseOffset, original.lastOffsetDelta, original.baseTimestamp, original.maxTimestamp, 2],
   );
-  assert.deepEqual(storedRecords(log), [{ offset: 1n, key: "b", value: "keep" }, { offset: 2n, key: "a", value: "new" }]);
+  assert.deepEqual(storedRecords(log), [
+    { offset: 1n, key: "b", value: "keep" },
+    { offset: 2n, key: "a", value: "new" },
+  ]);
   const read = log.read(0n, 10_000);
   assert.equal(read.kind === "records" && Buffer.concat(read.chunks).equals(batch!.bytes), true);
 });
 
 test("when the latest record of a key is a tombstone in a sealed segment, then the key disappears; recent tombstones stay", (t) => {
-  for (const [deleteRetentionMs, tombstoneKept] of [[0, false], [NOW, true]] as const) {
+  for (const [deleteRetentionMs, tombstoneKept] of [
+    [0, false],
+    [NOW, true],
+  ] as const) {
     const log = openLog(t, tempDir(t));
-    append(log, [{ key: "gone", value: "1" }, { key: "stays", value: "2" }]);
+    append(log, [
+      { key: "gone", value: "1" },
+      { key: "stays", value: "2" },
+    ]);
     append(log, [{ key: "gone", value: null }]);
     log.roll();
     append(log, [{ key: "other", value: "3" }]);
@@ -113,11 +133,17 @@ test("when the latest record of a key is a tombstone in a sealed segment, then t
 
 test("when records have no key, then the cleaner keeps them", (t) => {
   const log = openLog(t, tempDir(t));
-  append(log, [{ key: null, value: "a" }, { key: "k", value: "1" }]);
+  append(log, [
+    { key: null, value: "a" },
+    { key: "k", value: "1" },
+  ]);
   append(log, [{ key: "k", value: "2" }]);
   log.roll();
   compactLog(log, { now: NOW });
-  assert.deepEqual(storedRecords(log), [{ offset: 0n, key: null, value: "a" }, { offset: 2n, key: "k", value: "2" }]);
+  assert.deepEqual(storedRecords(log), [
+    { offset: 0n, key: null, value: "a" },
+    { offset: 2n, key: "k", value: "2" },
+  ]);
 });
 
 test("when a batch is compressed or transactional, then it is left exactly as it was", (t) => {
@@ -130,7 +156,11 @@ test("when a batch is compressed or transactional, then it is left exactly as it
     log.roll();
     compactLog(log, { now: NOW });
     const batches = [...log.batches()];
-    assert.deepEqual(batches.map((b) => b.baseOffset), [0n, 2n], JSON.stringify(kind));
+    assert.deepEqual(
+      batches.map((b) => b.baseOffset),
+      [0n, 2n],
+      JSON.stringify(kind),
+    );
     assert.deepEqual(batches[0]!.bytes, opaque, JSON.stringify(kind));
   }
 });
@@ -147,7 +177,10 @@ test("when a batch's records do not decode, then it is copied unchanged and clea
   const result = compactLog(log, { now: NOW });
   assert.equal(result.recordsRemoved, 1);
   const batches = [...log.batches()];
-  assert.deepEqual(batches.map((b) => b.baseOffset), [0n, 2n]);
+  assert.deepEqual(
+    batches.map((b) => b.baseOffset),
+    [0n, 2n],
+  );
   assert.deepEqual(batches[0]!.bytes, garbled);
 });
 
@@ -187,7 +220,10 @@ test("when the swap fails before the cleaned log is renamed in, then reopening r
   const reopened = openLog(t, dir);
   assert.deepEqual(storedRecords(reopened), before);
   assert.equal(reopened.recoveries[0]!.baseOffset, 0n); // its indexes were already removed: rebuilt
-  assert.equal(fs.readdirSync(dir).some((name) => name.endsWith(".cleaned")), false);
+  assert.equal(
+    fs.readdirSync(dir).some((name) => name.endsWith(".cleaned")),
+    false,
+  );
   compactLog(reopened, { now: NOW });
   assert.ok(storedRecords(reopened).length < before.length);
 });

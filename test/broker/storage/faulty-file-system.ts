@@ -5,8 +5,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import { join } from "node:path";
 import type { TestContext } from "node:test";
-import { nodeFileSystem } from "../../../broker/storage/file-system.ts";
 import type { FileHandle, FileSystem } from "../../../broker/storage/file-system.ts";
+import { nodeFileSystem } from "../../../broker/storage/file-system.ts";
 
 export class InjectedFault extends Error {}
 
@@ -104,7 +104,11 @@ export function tempDir(t: TestContext): string {
 }
 
 /** A manual clock for tests: `now` is what the code under test sees. */
-export function manualClock(start = 1_700_000_000_000): { now: number; clock: () => number; advance(ms: number): void } {
+export function manualClock(start = 1_700_000_000_000): {
+  now: number;
+  clock: () => number;
+  advance(ms: number): void;
+} {
   const state = {
     now: start,
     clock: () => state.now,

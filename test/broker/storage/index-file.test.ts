@@ -3,8 +3,8 @@ import * as fs from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { nodeFileSystem } from "../../../broker/storage/file-system.ts";
-import { IndexEntryFile } from "../../../broker/storage/index-file.ts";
 import type { EntryCodec } from "../../../broker/storage/index-file.ts";
+import { IndexEntryFile } from "../../../broker/storage/index-file.ts";
 import { tempDir } from "./faulty-file-system.ts";
 
 const uint32: EntryCodec<number> = {
@@ -20,7 +20,11 @@ test("when searching sorted entries for every boundary, then the last slot satis
   for (let i = 0; i < count; i++) file.append(i * 2);
   for (let target = -1; target <= count * 2 + 1; target++) {
     const expected = target < 0 ? -1 : Math.min(count - 1, Math.floor(target / 2));
-    assert.equal(file.lastSlotWhere((value) => value <= target), expected, `target ${target}`);
+    assert.equal(
+      file.lastSlotWhere((value) => value <= target),
+      expected,
+      `target ${target}`,
+    );
   }
 });
 
@@ -28,13 +32,19 @@ test("when the file is truncated, then the entry count, last entry and cached pr
   const file = new IndexEntryFile(nodeFileSystem.open(join(tempDir(t), "n.idx"), { create: true }), uint32);
   t.after(() => file.close());
   for (let i = 0; i < 100; i++) file.append(i);
-  assert.equal(file.lastSlotWhere((value) => value <= 80), 80);
+  assert.equal(
+    file.lastSlotWhere((value) => value <= 80),
+    80,
+  );
   file.truncateToEntries(10);
   assert.equal(file.entryCount, 10);
   assert.equal(file.lastEntry, 9);
   file.append(500);
   assert.equal(file.entryAt(10), 500);
-  assert.equal(file.lastSlotWhere((value) => value <= 80), 9);
+  assert.equal(
+    file.lastSlotWhere((value) => value <= 80),
+    9,
+  );
 });
 
 test("when the file ends in a torn entry, then truncating drops the partial bytes and never extends the file", (t) => {

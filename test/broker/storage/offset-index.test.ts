@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { join } from "node:path";
-import { test } from "node:test";
 import type { TestContext } from "node:test";
+import { test } from "node:test";
 import { nodeFileSystem } from "../../../broker/storage/file-system.ts";
 import { OffsetIndex } from "../../../broker/storage/offset-index.ts";
 import { tempDir } from "./faulty-file-system.ts";

@@ -1,13 +1,18 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { join } from "node:path";
-import { test } from "node:test";
 import type { TestContext } from "node:test";
+import { test } from "node:test";
 import { readBatchHeader } from "../../../broker/protocol/records.ts";
-import { nodeFileSystem } from "../../../broker/storage/file-system.ts";
 import type { FileSystem } from "../../../broker/storage/file-system.ts";
-import { LogOfflineError, MalformedRecordsError, PartitionLog, defaultLogConfig } from "../../../broker/storage/partition-log.ts";
+import { nodeFileSystem } from "../../../broker/storage/file-system.ts";
 import type { LogConfig } from "../../../broker/storage/partition-log.ts";
+import {
+  defaultLogConfig,
+  LogOfflineError,
+  MalformedRecordsError,
+  PartitionLog,
+} from "../../../broker/storage/partition-log.ts";
 import { segmentFileName } from "../../../broker/storage/segment.ts";
 import { batchOfSize, buildBatch } from "./batch-builder.ts";
 import { FaultyFileSystem, InjectedFault, manualClock, tempDir } from "./faulty-file-system.ts";
@@ -44,7 +49,10 @@ function readAll(log: PartitionLog, from: bigint = log.logStartOffset): Buffer {
 }
 
 function logFiles(dir: string): string[] {
-  return fs.readdirSync(dir).filter((name) => name.endsWith(".log")).sort();
+  return fs
+    .readdirSync(dir)
+    .filter((name) => name.endsWith(".log"))
+    .sort();
 }
 
 test("when the default config is read, then it matches Kafka's defaults", () => {
@@ -73,7 +81,11 @@ test("when batches are appended, then reading returns the bytes exactly as store
   const results = input.map((batch) => log.append(batch));
   assert.deepEqual(
     results.map(({ baseOffset, lastOffset }) => [baseOffset, lastOffset]),
-    [[0n, 2n], [3n, 3n], [4n, 8n]],
+    [
+      [0n, 2n],
+      [3n, 3n],
+      [4n, 8n],
+    ],
   );
   assert.deepEqual(readAll(log), Buffer.concat(input));
   for (const [i, batch] of input.entries()) {
@@ -92,7 +104,14 @@ test("when several batches come in one append, then they get consecutive offsets
   const records = Buffer.concat([batchOfSize(2, 5), batchOfSize(4, 5), batchOfSize(1, 5)]);
   const result = log.append(records);
   assert.deepEqual([result.baseOffset, result.lastOffset], [2n, 8n]);
-  assert.deepEqual([...log.batches(2n)].map((b) => [b.baseOffset, b.lastOffset]), [[2n, 3n], [4n, 7n], [8n, 8n]]);
+  assert.deepEqual(
+    [...log.batches(2n)].map((b) => [b.baseOffset, b.lastOffset]),
+    [
+      [2n, 3n],
+      [4n, 7n],
+      [8n, 8n],
+    ],
+  );
 });
 
 test("when many batches are appended, then offsets are consecutive across them and segments", (t) => {
@@ -160,7 +179,11 @@ test("when reading with the high watermark as upper bound, then batches above it
   appendRecords(log, 2);
   log.updateHighWatermark(2n);
   assert.equal(log.highWatermark, 2n);
-  assert.deepEqual(log.read(0n, 10_000, true, log.highWatermark), { kind: "records", chunks: [first], size: first.length });
+  assert.deepEqual(log.read(0n, 10_000, true, log.highWatermark), {
+    kind: "records",
+    chunks: [first],
+    size: first.length,
+  });
   log.updateHighWatermark(100n);
   assert.equal(log.highWatermark, 4n);
 });
@@ -297,7 +320,10 @@ test("when N bytes are chopped off the active segment, then reopening ends the l
     const expectedEnd = BigInt(3 * (7 - lostBatches));
     assert.equal(reopened.logEndOffset, expectedEnd, `chop ${chop}`);
     assert.deepEqual(readAll(reopened), Buffer.concat(batches.slice(0, 7 - lostBatches)), `chop ${chop}`);
-    assert.equal(reopened.recoveries.at(-1)!.truncatedBytes, chop % probe.length === 0 ? 0 : probe.length - (chop % probe.length));
+    assert.equal(
+      reopened.recoveries.at(-1)!.truncatedBytes,
+      chop % probe.length === 0 ? 0 : probe.length - (chop % probe.length),
+    );
     assert.equal(reopened.append(batchOfSize(1, 1)).baseOffset, expectedEnd, `chop ${chop}`);
     reopened.close();
   }
@@ -328,7 +354,10 @@ test("when a sealed segment lost its index files, then opening rebuilds them and
   fs.writeFileSync(join(dir, segmentFileName(0n, ".log.cleaned")), "half-written");
   fs.writeFileSync(join(dir, segmentFileName(999n, ".index")), "orphan");
   const reopened = openLog(t, dir, { segmentBytes: 600, indexIntervalBytes: 50 });
-  assert.deepEqual(reopened.recoveries.map((r) => r.baseOffset), [0n, reopened.segments.at(-1)!.baseOffset]);
+  assert.deepEqual(
+    reopened.recoveries.map((r) => r.baseOffset),
+    [0n, reopened.segments.at(-1)!.baseOffset],
+  );
   assert.deepEqual(readAll(reopened, 3n), Buffer.concat(batches.slice(1)));
   assert.equal(fs.existsSync(join(dir, segmentFileName(0n, ".log.cleaned"))), false);
   assert.equal(fs.existsSync(join(dir, segmentFileName(999n, ".index"))), false);
@@ -465,15 +494,32 @@ test("when truncating below the log start, then the log restarts empty at that o
 test("when iterating batches for a state rebuild, then every batch comes with its header and bytes in order", (t) => {
   const log = openLog(t, tempDir(t), { segmentBytes: 600 });
   const input = Array.from({ length: 9 }, (_, i) =>
-    buildBatch({ producerId: BigInt(i), producerEpoch: 1, baseSequence: i * 10, records: [{ key: `k${i}`, value: "x".repeat(120) }] }),
+    buildBatch({
+      producerId: BigInt(i),
+      producerEpoch: 1,
+      baseSequence: i * 10,
+      records: [{ key: `k${i}`, value: "x".repeat(120) }],
+    }),
   );
   for (const batch of input) log.append(batch);
   const seen = [...log.batches()];
-  assert.deepEqual(seen.map((b) => b.bytes), input);
-  assert.deepEqual(seen.map((b) => b.producerId), input.map((_, i) => BigInt(i)));
-  assert.deepEqual(seen.map((b) => b.baseSequence), input.map((_, i) => i * 10));
+  assert.deepEqual(
+    seen.map((b) => b.bytes),
+    input,
+  );
+  assert.deepEqual(
+    seen.map((b) => b.producerId),
+    input.map((_, i) => BigInt(i)),
+  );
+  assert.deepEqual(
+    seen.map((b) => b.baseSequence),
+    input.map((_, i) => i * 10),
+  );
   assert.ok(new Set(seen.map((b) => b.segmentBaseOffset)).size > 1);
-  assert.deepEqual([...log.batches(7n)].map((b) => b.baseOffset), [7n, 8n]);
+  assert.deepEqual(
+    [...log.batches(7n)].map((b) => b.baseOffset),
+    [7n, 8n],
+  );
 });
 
 test("when the log is deleted, then its directory is gone", (t) => {

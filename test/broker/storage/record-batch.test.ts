@@ -8,7 +8,13 @@ import { batchOfSize, buildBatch } from "./batch-builder.ts";
 import { tempDir } from "./faulty-file-system.ts";
 
 test("when a stored batch header is read, then it carries the batch's last offset and whole size", () => {
-  const batch = buildBatch({ baseOffset: 40n, records: [{ key: "a", value: "1" }, { key: "b", value: "2", offsetDelta: 3 }] });
+  const batch = buildBatch({
+    baseOffset: 40n,
+    records: [
+      { key: "a", value: "1" },
+      { key: "b", value: "2", offsetDelta: 3 },
+    ],
+  });
   const header = readStoredBatchHeader(batch);
   assert.deepEqual(
     [header.baseOffset, header.lastOffset, header.sizeInBytes, header.recordCount],
@@ -33,7 +39,12 @@ test("when framing is checked, then torn, short and wrong-magic batches are told
 test("when scanning a file with a buffer smaller than some batches, then every batch comes back whole", (t) => {
   const file = nodeFileSystem.open(join(tempDir(t), "scan.log"), { create: true });
   t.after(() => file.close());
-  const batches = [buildBatch({ baseOffset: 0n }), batchOfSize(3, 500, { baseOffset: 1n }), buildBatch({ baseOffset: 4n }), batchOfSize(1, 2000, { baseOffset: 5n })];
+  const batches = [
+    buildBatch({ baseOffset: 0n }),
+    batchOfSize(3, 500, { baseOffset: 1n }),
+    buildBatch({ baseOffset: 4n }),
+    batchOfSize(1, 2000, { baseOffset: 5n }),
+  ];
   for (const batch of batches) file.append(batch);
   const scanner = new BatchFileScanner(file, 0, file.size(), 256);
   const seen: Buffer[] = [];

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { join } from "node:path";
-import { test } from "node:test";
 import type { TestContext } from "node:test";
+import { test } from "node:test";
 import { nodeFileSystem } from "../../../broker/storage/file-system.ts";
 import { readStoredBatchHeader } from "../../../broker/storage/record-batch.ts";
-import { CLEANED_FILE_SUFFIX, Segment, parseLogFileName, segmentFileName } from "../../../broker/storage/segment.ts";
 import type { SegmentOptions } from "../../../broker/storage/segment.ts";
+import { CLEANED_FILE_SUFFIX, parseLogFileName, Segment, segmentFileName } from "../../../broker/storage/segment.ts";
 import { batchOfSize, buildBatch } from "./batch-builder.ts";
 import { manualClock, tempDir } from "./faulty-file-system.ts";
 
@@ -109,8 +109,14 @@ test("when iterating batches from an offset, then each comes with its position a
   const segment = createSegment(t, tempDir(t));
   const batches = appendBatches(segment, 4);
   const seen = [...segment.batches(BASE + 4n, 64)];
-  assert.deepEqual(seen.map((b) => b.baseOffset), [BASE + 3n, BASE + 6n, BASE + 9n]);
-  assert.deepEqual(seen.map((b) => b.bytes), batches.slice(1));
+  assert.deepEqual(
+    seen.map((b) => b.baseOffset),
+    [BASE + 3n, BASE + 6n, BASE + 9n],
+  );
+  assert.deepEqual(
+    seen.map((b) => b.bytes),
+    batches.slice(1),
+  );
   assert.equal(seen[0]!.position, batches[0]!.length);
   assert.equal(seen[0]!.segmentBaseOffset, BASE);
   assert.equal(seen[2]!.recordCount, 3);
@@ -125,7 +131,11 @@ test("when searching by timestamp, then the first batch whose max timestamp reac
   for (let i = 1; i < 30; i++) {
     const timestamp = 10_000n + BigInt(i) * 100n;
     assert.deepEqual(segment.findByTimestamp(timestamp, BASE), { offset: BASE + BigInt(i), timestamp }, `exact ${i}`);
-    assert.deepEqual(segment.findByTimestamp(timestamp - 50n, BASE), { offset: BASE + BigInt(i), timestamp }, `between ${i}`);
+    assert.deepEqual(
+      segment.findByTimestamp(timestamp - 50n, BASE),
+      { offset: BASE + BigInt(i), timestamp },
+      `between ${i}`,
+    );
   }
   assert.equal(segment.findByTimestamp(10_000n + 2_901n, BASE), null);
   assert.deepEqual(segment.findByTimestamp(0n, BASE + 7n), { offset: BASE + 7n, timestamp: 10_700n });
@@ -142,7 +152,10 @@ test("when a segment is reopened after a clean close, then state comes from the 
   const { segment: reopened, recovery } = Segment.open(nodeFileSystem, dir, BASE, options(300), { recover: false });
   t.after(() => reopened.close());
   assert.equal(recovery, null);
-  assert.deepEqual({ nextOffset: reopened.nextOffset, maxTimestamp: reopened.maxTimestamp, size: reopened.size }, expected);
+  assert.deepEqual(
+    { nextOffset: reopened.nextOffset, maxTimestamp: reopened.maxTimestamp, size: reopened.size },
+    expected,
+  );
   // After a restart segment age counts from the first batch's timestamp, which is older than the clock.
   assert.equal(reopened.rollingBaseTimeMs, 10_000);
 });
@@ -223,7 +236,10 @@ test("when a cleaned segment replaces the original, then the files carry the fin
   assert.ok(fs.existsSync(join(dir, segmentFileName(BASE, ".log") + CLEANED_FILE_SUFFIX)));
   cleaned.replace(original);
   t.after(() => cleaned.close());
-  assert.deepEqual(fs.readdirSync(dir).sort(), [".index", ".log", ".timeindex"].map((s) => segmentFileName(BASE, s)).sort());
+  assert.deepEqual(
+    fs.readdirSync(dir).sort(),
+    [".index", ".log", ".timeindex"].map((s) => segmentFileName(BASE, s)).sort(),
+  );
   assert.deepEqual(fs.readFileSync(join(dir, segmentFileName(BASE, ".log"))), kept);
   assert.equal(cleaned.logPath, join(dir, segmentFileName(BASE, ".log")));
 });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { test } from "node:test";
 import type { TestContext } from "node:test";
+import { test } from "node:test";
 import { nodeFileSystem } from "../../../broker/storage/file-system.ts";
 import { TimeIndex } from "../../../broker/storage/time-index.ts";
 import { tempDir } from "./faulty-file-system.ts";
@@ -33,7 +33,11 @@ test("when looking up a timestamp among many entries, then the last entry strict
   assert.equal(index.lastEntryBefore(0n), null);
   for (const i of [0, 1, 2, 1474, 1475, 1476, 2498, 2499]) {
     const timestamp = 1000n + 10n * BigInt(i);
-    assert.deepEqual(index.lastEntryBefore(timestamp + 1n), { timestamp, offset: BASE + 2n * BigInt(i) }, `just above entry ${i}`);
+    assert.deepEqual(
+      index.lastEntryBefore(timestamp + 1n),
+      { timestamp, offset: BASE + 2n * BigInt(i) },
+      `just above entry ${i}`,
+    );
     if (i > 0) {
       const previous = { timestamp: timestamp - 10n, offset: BASE + 2n * BigInt(i - 1) };
       assert.deepEqual(index.lastEntryBefore(timestamp), previous, `exactly entry ${i}`);

@@ -56,19 +56,28 @@ describe("npm run lab (small seeded run)", { timeout: 240_000 }, () => {
 
   it("when the run ends, then report.json has the documented shape and report.html renders its table and charts", async () => {
     const json = JSON.parse(readFileSync(join(outDir, "report.json"), "utf8")) as LabReport;
-    assert.deepEqual(json.modes.map((m) => m.mode), ["keyed", "unkeyed", "parallel-unsafe", "single-partition"]);
+    assert.deepEqual(
+      json.modes.map((m) => m.mode),
+      ["keyed", "unkeyed", "parallel-unsafe", "single-partition"],
+    );
     for (const m of json.modes) {
       assert.deepEqual(Object.keys(m.latencyMs).sort(), ["p50", "p95", "p99"]);
-      for (const key of ["outOfOrder", "wrongRejections", "wrongAcceptances", "balanceDrift", "duplicates", "lost"]) assert.equal(typeof (m.anomalies as any)[key], "number");
+      for (const key of ["outOfOrder", "wrongRejections", "wrongAcceptances", "balanceDrift", "duplicates", "lost"])
+        assert.equal(typeof (m.anomalies as any)[key], "number");
     }
     assert.ok(existsSync(join(outDir, "report.html")));
 
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"] });
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+    });
     try {
       const page = await browser.newPage();
       const errors: string[] = [];
       page.on("pageerror", (error) => errors.push(error.message));
-      page.on("console", (message) => { if (message.type() === "error") errors.push(message.text()); });
+      page.on("console", (message) => {
+        if (message.type() === "error") errors.push(message.text());
+      });
       await page.goto(`file://${join(outDir, "report.html")}`);
       assert.equal(await page.title(), "Ordering lab report");
       const rows = await page.locator("#summary tbody tr").allInnerTexts();
@@ -90,7 +99,16 @@ describe("npm run lab over HTTP (the default driver)", { timeout: 120_000 }, () 
   it("when a keyed workload is driven through the points-api, then every command is applied once, in order, with the replay's outcomes", async () => {
     const outDir = mkdtempSync(join(tmpdir(), "lab-http-test-"));
     try {
-      const report = await runLab({ users: 30, commands: 600, seed: 11, driver: "http", concurrency: 8, modes: ["keyed"], outDir, log: () => {} });
+      const report = await runLab({
+        users: 30,
+        commands: 600,
+        seed: 11,
+        driver: "http",
+        concurrency: 8,
+        modes: ["keyed"],
+        outDir,
+        log: () => {},
+      });
       const [keyed] = report.modes;
       assert.equal(keyed!.commands, 600);
       for (const [kind, count] of Object.entries(keyed!.anomalies)) assert.equal(count, 0, kind);

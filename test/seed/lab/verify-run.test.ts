@@ -5,7 +5,10 @@ import { percentile, timing } from "../../../seed/lab/verify-run.ts";
 describe("percentile", () => {
   it("when given 1..100, then it is the nearest rank: p50 50, p95 95, p99 99, p100 100", () => {
     const sorted = Array.from({ length: 100 }, (_, i) => i + 1);
-    assert.deepEqual([50, 95, 99, 100].map((p) => percentile(sorted, p)), [50, 95, 99, 100]);
+    assert.deepEqual(
+      [50, 95, 99, 100].map((p) => percentile(sorted, p)),
+      [50, 95, 99, 100],
+    );
   });
 
   it("when there are few samples, then a high percentile is the largest and p0 the smallest", () => {
@@ -22,12 +25,20 @@ describe("percentile", () => {
 describe("timing", () => {
   // Ten commands issued 100 ms apart; each applied 20 ms after it was issued, but the first one
   // (the warm-up) only after 500 ms.
-  const issued = Array.from({ length: 10 }, (_, i) => ({ commandId: `c${i}`, issuedAt: 1_000 + i * 100, acceptedAt: 1_000 + i * 100, status: 202 }));
+  const issued = Array.from({ length: 10 }, (_, i) => ({
+    commandId: `c${i}`,
+    issuedAt: 1_000 + i * 100,
+    acceptedAt: 1_000 + i * 100,
+    status: 202,
+  }));
   const applied = new Map(issued.map((r, i) => [r.commandId, r.issuedAt + (i === 0 ? 500 : 20)]));
 
   it("when the first tenth is the warm-up, then throughput and latency count only the rest", () => {
     // Nine commands from 1,100 (first issued after warm-up) to 1,920 (last applied): 820 ms.
-    assert.deepEqual(timing(issued, applied, 0.1), { latencyMs: { p50: 20, p95: 20, p99: 20 }, throughputPerSec: Math.round((9 * 1000) / 820) });
+    assert.deepEqual(timing(issued, applied, 0.1), {
+      latencyMs: { p50: 20, p95: 20, p99: 20 },
+      throughputPerSec: Math.round((9 * 1000) / 820),
+    });
   });
 
   it("when there is no warm-up, then the slow first command counts", () => {
@@ -42,6 +53,9 @@ describe("timing", () => {
     const ended = new Map([...applied].filter(([id]) => id !== "c9"));
     const result = timing(accepted, ended, 0.1, (r) => r.acceptedAt);
     // c1..c8: 15 ms each; from 1,105 (c1 accepted) to 1,820 (c8 ended).
-    assert.deepEqual(result, { latencyMs: { p50: 15, p95: 15, p99: 15 }, throughputPerSec: Math.round((8 * 1000) / 715) });
+    assert.deepEqual(result, {
+      latencyMs: { p50: 15, p95: 15, p99: 15 },
+      throughputPerSec: Math.round((8 * 1000) / 715),
+    });
   });
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { verify, type AppliedEntry } from "../../../seed/lab/verify.ts";
+import { type AppliedEntry, verify } from "../../../seed/lab/verify.ts";
 import type { IssuedCommand } from "../../../seed/load/workload.ts";
 
 const command = (userId: string, seq: number, type: "charge" | "deduct", amount: number): IssuedCommand => ({
@@ -14,7 +14,13 @@ const command = (userId: string, seq: number, type: "charge" | "deduct", amount:
 });
 
 // u1: charge 500, deduct 500, charge 100, deduct 300 (rejected in order: balance 100).
-const issued = [command("u1", 0, "charge", 500), command("u1", 1, "deduct", 500), command("u1", 2, "charge", 100), command("u1", 3, "deduct", 300), command("u2", 0, "charge", 50)];
+const issued = [
+  command("u1", 0, "charge", 500),
+  command("u1", 1, "deduct", 500),
+  command("u1", 2, "charge", 100),
+  command("u1", 3, "deduct", 300),
+  command("u2", 0, "charge", 50),
+];
 
 /** A ledger applying `order` (commandIds) with its own balance arithmetic, as the real one would. */
 function ledger(order: string[]): AppliedEntry[] {
@@ -29,7 +35,16 @@ function ledger(order: string[]): AppliedEntry[] {
   });
 }
 
-const none = { outOfOrder: 0, wrongRejections: 0, wrongAcceptances: 0, balanceDrift: 0, balanceDriftPoints: 0, duplicates: 0, lost: 0, unknown: 0 };
+const none = {
+  outOfOrder: 0,
+  wrongRejections: 0,
+  wrongAcceptances: 0,
+  balanceDrift: 0,
+  balanceDriftPoints: 0,
+  duplicates: 0,
+  lost: 0,
+  unknown: 0,
+};
 
 describe("verify", () => {
   it("when the ledger applied every command in issue order, then it finds nothing", () => {
@@ -44,7 +59,14 @@ describe("verify", () => {
     // u1-1 (deduct 500) before u1-0 (charge 500): rejected; then the rest plays out from there.
     const result = verify(issued, ledger(["u1-1", "u1-0", "u1-2", "u1-3", "u2-0"]));
     // Balance ends at 500 + 100 - 300 = 300 instead of 100: u1-3 accepted wrongly, drift 200.
-    assert.deepEqual(result.anomalies, { ...none, outOfOrder: 1, wrongRejections: 1, wrongAcceptances: 1, balanceDrift: 1, balanceDriftPoints: 200 });
+    assert.deepEqual(result.anomalies, {
+      ...none,
+      outOfOrder: 1,
+      wrongRejections: 1,
+      wrongAcceptances: 1,
+      balanceDrift: 1,
+      balanceDriftPoints: 200,
+    });
     assert.match(result.examples.outOfOrder![0]!, /u1: #0 applied after #1/);
   });
 
@@ -78,7 +100,11 @@ describe("verify", () => {
 
   it("when users had opening balances, then the replay starts from them", () => {
     const deductOnly = [command("u4", 0, "deduct", 80)];
-    const result = verify(deductOnly, [{ commandId: "u4-0", userId: "u4", status: "applied", balanceAfter: 20 }], new Map([["u4", 100]]));
+    const result = verify(
+      deductOnly,
+      [{ commandId: "u4-0", userId: "u4", status: "applied", balanceAfter: 20 }],
+      new Map([["u4", 100]]),
+    );
     assert.deepEqual(result.anomalies, none);
   });
 });

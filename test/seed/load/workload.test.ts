@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { generateWorkload, seededRandom } from "../../../seed/load/workload.ts";
 import { sequentialReplay } from "../../../seed/lab/verify.ts";
+import { generateWorkload, seededRandom } from "../../../seed/load/workload.ts";
 
 describe("generateWorkload", () => {
   it("when given the same seed, then it produces the same commands; another seed gives others", () => {
@@ -18,7 +18,10 @@ describe("generateWorkload", () => {
     assert.equal(new Set(commands.map((c) => c.commandId)).size, 100);
     for (const user of users) {
       const seqs = commands.filter((c) => c.userId === user).map((c) => c.seq);
-      assert.deepEqual(seqs, seqs.map((_, i) => i));
+      assert.deepEqual(
+        seqs,
+        seqs.map((_, i) => i),
+      );
       assert.ok(seqs.length === 14 || seqs.length === 15);
     }
     for (const c of commands) assert.ok(Number.isInteger(c.amount) && c.amount > 0);
@@ -41,7 +44,13 @@ describe("generateWorkload", () => {
   it("when swapping a deduction before the charge it spends, then the replay's outcome changes (order matters)", () => {
     const { users, commands } = generateWorkload({ users: 1, commands: 200, seed: 3 });
     const own = commands.filter((c) => c.userId === users[0]);
-    const index = own.findIndex((c, i) => i > 0 && c.type === "deduct" && own[i - 1]!.type === "charge" && sequentialReplay(own).outcomes.get(c.commandId) === "applied");
+    const index = own.findIndex(
+      (c, i) =>
+        i > 0 &&
+        c.type === "deduct" &&
+        own[i - 1]!.type === "charge" &&
+        sequentialReplay(own).outcomes.get(c.commandId) === "applied",
+    );
     assert.ok(index > 0, "the workload has a charge followed by a deduction spending it");
     const swapped = own.map((c) => ({ ...c }));
     [swapped[index - 1]!.seq, swapped[index]!.seq] = [swapped[index]!.seq, swapped[index - 1]!.seq];

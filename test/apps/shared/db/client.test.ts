@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import Database from "better-sqlite3";
-import { Prisma, createDb, migrate, type Db } from "../../../../apps/shared/db/client.ts";
+import { createDb, type Db, migrate, Prisma } from "../../../../apps/shared/db/client.ts";
 
 function ledgerEntry(commandId: string, over: Partial<Prisma.LedgerEntryUncheckedCreateInput> = {}) {
   return {
@@ -16,7 +16,7 @@ function ledgerEntry(commandId: string, over: Partial<Prisma.LedgerEntryUnchecke
     balanceAfter: 100,
     storeId: "s1",
     terminalId: "t1",
-    orderId: "o-" + commandId,
+    orderId: `o-${commandId}`,
     topic: "points.commands",
     partition: 0,
     offset: 0n,
@@ -50,15 +50,34 @@ describe("shared db client (Prisma on SQLite)", () => {
     const raw = new Database(path.join(dir, "nested", "points.db"), { readonly: true });
     try {
       const rows = raw
-        .prepare(`SELECT migration_name, finished_at, applied_steps_count FROM _prisma_migrations ORDER BY migration_name`)
+        .prepare(
+          `SELECT migration_name, finished_at, applied_steps_count FROM _prisma_migrations ORDER BY migration_name`,
+        )
         .all() as { migration_name: string; finished_at: string | null; applied_steps_count: number }[];
-      assert.deepEqual(rows.map((r) => r.migration_name), first.applied);
+      assert.deepEqual(
+        rows.map((r) => r.migration_name),
+        first.applied,
+      );
       for (const r of rows) {
         assert.ok(r.finished_at);
         assert.equal(r.applied_steps_count, 1);
       }
-      const tables = (raw.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all() as { name: string }[]).map((t) => t.name);
-      for (const t of ["Store", "Terminal", "User", "Account", "LedgerEntry", "Notification", "AnalyticsStoreTotal", "AnalyticsHourly", "AnalyticsCounter", "AnalyticsEvent", "AnalyticsUserTotal"]) {
+      const tables = (
+        raw.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all() as { name: string }[]
+      ).map((t) => t.name);
+      for (const t of [
+        "Store",
+        "Terminal",
+        "User",
+        "Account",
+        "LedgerEntry",
+        "Notification",
+        "AnalyticsStoreTotal",
+        "AnalyticsHourly",
+        "AnalyticsCounter",
+        "AnalyticsEvent",
+        "AnalyticsUserTotal",
+      ]) {
         assert.ok(tables.includes(t), `table ${t} exists`);
       }
     } finally {
@@ -75,7 +94,10 @@ describe("shared db client (Prisma on SQLite)", () => {
 
     const store = await db.store.findUniqueOrThrow({ where: { id: "s1" }, include: { terminals: true } });
     assert.equal(store.name, "Shibuya");
-    assert.deepEqual(store.terminals.map((t) => t.id), ["t1"]);
+    assert.deepEqual(
+      store.terminals.map((t) => t.id),
+      ["t1"],
+    );
     const user = await db.user.findUniqueOrThrow({ where: { id: "u1" } });
     assert.ok(user.createdAt instanceof Date);
     const account = await db.account.findUniqueOrThrow({ where: { userId: "u1" } });
@@ -106,7 +128,9 @@ describe("shared db client (Prisma on SQLite)", () => {
     // Failure midway (duplicate commandId after other writes): nothing sticks.
     await assert.rejects(
       db.$transaction(async (tx) => {
-        await tx.ledgerEntry.create({ data: ledgerEntry("cmd-3", { type: "deduct", amount: 30, balanceAfter: 120, offset: 2n }) });
+        await tx.ledgerEntry.create({
+          data: ledgerEntry("cmd-3", { type: "deduct", amount: 30, balanceAfter: 120, offset: 2n }),
+        });
         await tx.account.update({ where: { userId: "u1" }, data: { balance: 120, version: { increment: 1 } } });
         await tx.ledgerEntry.create({ data: ledgerEntry("cmd-2", { offset: 3n }) });
       }),
@@ -134,7 +158,10 @@ describe("shared db client (Prisma on SQLite)", () => {
     fs.cpSync(path.join(import.meta.dirname, "../../../../prisma/migrations"), alt, { recursive: true });
     const altUrl = `file:${path.join(dir, "alt.db")}`;
     migrate(altUrl, { migrationsDir: alt });
-    const first = fs.readdirSync(alt).filter((n) => fs.existsSync(path.join(alt, n, "migration.sql"))).sort()[0]!;
+    const first = fs
+      .readdirSync(alt)
+      .filter((n) => fs.existsSync(path.join(alt, n, "migration.sql")))
+      .sort()[0]!;
     fs.appendFileSync(path.join(alt, first, "migration.sql"), "\n-- edited\n");
     assert.throws(() => migrate(altUrl, { migrationsDir: alt }), /checksum mismatch/);
   });

@@ -1,9 +1,9 @@
 // Both admins on one real broker: ours and the real kafkajs's, so each test can make the same
 // call on both and compare what comes back.
-import { Kafka as KafkajsKafka, logLevel as kafkajsLogLevel, type Admin as KafkajsAdmin } from "kafkajs";
-import { createAdmin, type Admin } from "../../../../broker/client/admin/index.ts";
+import { type Admin as KafkajsAdmin, Kafka as KafkajsKafka, logLevel as kafkajsLogLevel } from "kafkajs";
+import { type Admin, createAdmin } from "../../../../broker/client/admin/index.ts";
 import type { RetryOptions } from "../../../../broker/client/retry.ts";
-import { startBroker, type BrokerProcess } from "../../../helpers/broker-process.ts";
+import { type BrokerProcess, startBroker } from "../../../helpers/broker-process.ts";
 import { ourCluster, quickGroupBrokerConfig, silentLogger } from "../helpers.ts";
 
 export { rejectionOf } from "../helpers.ts";
@@ -20,13 +20,23 @@ export interface AdminFixture {
 }
 
 export function createOurAdmin(address: string, retry: RetryOptions = quickRetry): Admin {
-  const cluster = ourCluster(address, { clientId: "admin-test", requestTimeout: 10_000, retry, allowAutoTopicCreation: false });
+  const cluster = ourCluster(address, {
+    clientId: "admin-test",
+    requestTimeout: 10_000,
+    retry,
+    allowAutoTopicCreation: false,
+  });
   return createAdmin({ cluster, logger: silentLogger.namespace("Admin") });
 }
 
 export async function startAdmins(): Promise<AdminFixture> {
   const broker = await startBroker({ config: quickGroupBrokerConfig });
-  const kafka = new KafkajsKafka({ clientId: "kafkajs-admin-test", brokers: [broker.address], logLevel: kafkajsLogLevel.NOTHING, retry: quickRetry });
+  const kafka = new KafkajsKafka({
+    clientId: "kafkajs-admin-test",
+    brokers: [broker.address],
+    logLevel: kafkajsLogLevel.NOTHING,
+    retry: quickRetry,
+  });
   const ours = createOurAdmin(broker.address);
   const kafkajs = kafka.admin();
   const cleanup = async (): Promise<void> => {
@@ -44,13 +54,27 @@ export async function startAdmins(): Promise<AdminFixture> {
 
 /** What an error is, without its wording (each client words the broker's codes its own way). */
 export function errorShape(error: unknown): Record<string, unknown> {
-  const e = error as { name?: string; type?: string; code?: number; retriable?: boolean; topic?: string; cause?: unknown; errors?: unknown[]; groups?: { groupId: string; errorCode: number; error?: unknown }[] };
+  const e = error as {
+    name?: string;
+    type?: string;
+    code?: number;
+    retriable?: boolean;
+    topic?: string;
+    cause?: unknown;
+    errors?: unknown[];
+    groups?: { groupId: string; errorCode: number; error?: unknown }[];
+  };
   const shape: Record<string, unknown> = { name: e.name, retriable: e.retriable };
   if (e.type !== undefined) shape.type = e.type;
   if (e.code !== undefined) shape.code = e.code;
   if (e.topic !== undefined) shape.topic = e.topic;
   if (e.cause !== undefined) shape.cause = errorShape(e.cause);
   if (e.errors !== undefined) shape.errors = e.errors.map(errorShape);
-  if (e.groups !== undefined) shape.groups = e.groups.map((g) => ({ groupId: g.groupId, errorCode: g.errorCode, error: g.error && errorShape(g.error) }));
+  if (e.groups !== undefined)
+    shape.groups = e.groups.map((g) => ({
+      groupId: g.groupId,
+      errorCode: g.errorCode,
+      error: g.error && errorShape(g.error),
+    }));
   return shape;
 }

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Consumer as KafkajsConsumer } from "kafkajs";
 import { KafkaJSDeleteGroupsError, KafkaJSNonRetriableError } from "../../../../broker/client/errors.ts";
-import { createOurAdmin, errorShape, rejectionOf, startAdmins, type AdminFixture } from "./fixture.ts";
+import { type AdminFixture, createOurAdmin, errorShape, rejectionOf, startAdmins } from "./fixture.ts";
 
 const TOPIC = "groups-topic";
 const RUNNING = "running-group";
@@ -41,7 +41,10 @@ describe("admin: consumer groups, events and logger", () => {
     const [ours, theirs] = await Promise.all([fx.ours.describeGroups(groupIds), fx.kafkajs.describeGroups(groupIds)]);
     assert.deepEqual(ours, theirs);
     const [running, idle, unknown] = ours.groups;
-    assert.deepEqual([running!.state, running!.protocolType, running!.protocol, running!.members.length, running!.errorCode], ["Stable", "consumer", "RoundRobinAssigner", 1, 0]);
+    assert.deepEqual(
+      [running!.state, running!.protocolType, running!.protocol, running!.members.length, running!.errorCode],
+      ["Stable", "consumer", "RoundRobinAssigner", 1, 0],
+    );
     const member = running!.members[0]!;
     assert.equal(member.clientId, "kafkajs-admin-test");
     assert.ok(Buffer.isBuffer(member.memberMetadata) && member.memberMetadata.length > 0);
@@ -66,7 +69,10 @@ describe("admin: consumer groups, events and logger", () => {
     assert.deepEqual(errorShape(ours), errorShape(theirs));
     assert.deepEqual(
       ours.groups.map((g) => [g.groupId, g.errorCode, g.error.type]),
-      [[RUNNING, 68, "NON_EMPTY_GROUP"], ["never-seen-group", 69, "GROUP_ID_NOT_FOUND"]],
+      [
+        [RUNNING, 68, "NON_EMPTY_GROUP"],
+        ["never-seen-group", 69, "GROUP_ID_NOT_FOUND"],
+      ],
     );
     assert.ok((await fx.ours.listGroups()).groups.some((g) => g.groupId === RUNNING));
   });
@@ -87,8 +93,12 @@ describe("admin: consumer groups, events and logger", () => {
   it("when listening to connect and disconnect, then kafkajs-shaped events, and the listener can be removed", async () => {
     const admin = createOurAdmin(fx.broker.address);
     const seen: { id: unknown; type: string; timestamp: number; payload: unknown }[] = [];
-    const removeConnect = admin.on(admin.events.CONNECT, (event) => { seen.push(event); });
-    admin.on(admin.events.DISCONNECT, (event) => { seen.push(event); });
+    const removeConnect = admin.on(admin.events.CONNECT, (event) => {
+      seen.push(event);
+    });
+    admin.on(admin.events.DISCONNECT, (event) => {
+      seen.push(event);
+    });
     assert.deepEqual(admin.events, fx.kafkajs.events);
     try {
       await admin.connect();
@@ -97,14 +107,22 @@ describe("admin: consumer groups, events and logger", () => {
     } finally {
       await admin.disconnect();
     }
-    assert.deepEqual(seen.map((e) => [e.type, e.payload]), [["admin.connect", undefined], ["admin.disconnect", undefined]]);
+    assert.deepEqual(
+      seen.map((e) => [e.type, e.payload]),
+      [
+        ["admin.connect", undefined],
+        ["admin.disconnect", undefined],
+      ],
+    );
     assert.ok(seen.every((e) => typeof e.timestamp === "number" && e.id !== undefined));
   });
 
   it("when listening to REQUEST, then every request of the admin is reported, with each connection's own correlation ids", async () => {
     const admin = createOurAdmin(fx.broker.address);
     const requests: Array<{ apiName: string; correlationId: number; broker: string; clientId: string }> = [];
-    admin.on(admin.events.REQUEST, (event) => { requests.push(event.payload); });
+    admin.on(admin.events.REQUEST, (event) => {
+      requests.push(event.payload);
+    });
     try {
       await admin.connect();
       await admin.listTopics();
@@ -112,7 +130,11 @@ describe("admin: consumer groups, events and logger", () => {
     } finally {
       await admin.disconnect();
     }
-    for (const apiName of ["ApiVersions", "Metadata", "FindCoordinator", "DescribeGroups"]) assert.ok(requests.some((r) => r.apiName === apiName), apiName);
+    for (const apiName of ["ApiVersions", "Metadata", "FindCoordinator", "DescribeGroups"])
+      assert.ok(
+        requests.some((r) => r.apiName === apiName),
+        apiName,
+      );
     assert.ok(requests.every((r) => r.broker === fx.broker.address && r.clientId === "admin-test"));
     assert.equal(new Set(requests.map((r) => `${r.broker} ${r.correlationId}`)).size, requests.length);
   });
@@ -134,6 +156,7 @@ describe("admin: consumer groups, events and logger", () => {
 
   it("when asked for its logger, then a kafkajs-shaped logger", () => {
     const logger = fx.ours.logger();
-    for (const method of ["info", "error", "warn", "debug", "namespace", "setLogLevel"] as const) assert.equal(typeof logger[method], "function");
+    for (const method of ["info", "error", "warn", "debug", "namespace", "setLogLevel"] as const)
+      assert.equal(typeof logger[method], "function");
   });
 });

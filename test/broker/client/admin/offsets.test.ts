@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { KafkaJSNonRetriableError } from "../../../../broker/client/errors.ts";
-import { errorShape, rejectionOf, startAdmins, type AdminFixture } from "./fixture.ts";
 import { waitFor } from "../helpers.ts";
+import { type AdminFixture, errorShape, rejectionOf, startAdmins } from "./fixture.ts";
 
 const TOPIC = "offsets-topic";
 
@@ -11,7 +11,12 @@ describe("admin: topic offsets and committed offsets", () => {
 
   before(async () => {
     fx = await startAdmins();
-    await fx.ours.createTopics({ topics: [{ topic: TOPIC, numPartitions: 3 }, { topic: "empty-topic", numPartitions: 2 }] });
+    await fx.ours.createTopics({
+      topics: [
+        { topic: TOPIC, numPartitions: 3 },
+        { topic: "empty-topic", numPartitions: 2 },
+      ],
+    });
     const producer = fx.kafka.producer();
     await producer.connect();
     try {
@@ -28,7 +33,9 @@ describe("admin: topic offsets and committed offsets", () => {
       await producer.disconnect();
     }
   });
-  after(async () => { await fx?.cleanup(); });
+  after(async () => {
+    await fx?.cleanup();
+  });
 
   it("when fetching a topic's offsets, then each partition's high and low watermarks as strings, as kafkajs", async () => {
     const [ours, theirs] = await Promise.all([fx.ours.fetchTopicOffsets(TOPIC), fx.kafkajs.fetchTopicOffsets(TOPIC)]);
@@ -70,13 +77,21 @@ describe("admin: topic offsets and committed offsets", () => {
       fx.kafkajs.fetchOffsets({ groupId: "nothing-committed", topics: [TOPIC] }),
     ]);
     assert.deepEqual(ours, theirs);
-    assert.deepEqual(ours, [{ topic: TOPIC, partitions: [0, 1, 2].map((partition) => ({ partition, offset: "-1", metadata: null })) }]);
-    assert.deepEqual(await fx.ours.fetchOffsets({ groupId: "nothing-committed" }), await fx.kafkajs.fetchOffsets({ groupId: "nothing-committed" }));
+    assert.deepEqual(ours, [
+      { topic: TOPIC, partitions: [0, 1, 2].map((partition) => ({ partition, offset: "-1", metadata: null })) },
+    ]);
+    assert.deepEqual(
+      await fx.ours.fetchOffsets({ groupId: "nothing-committed" }),
+      await fx.kafkajs.fetchOffsets({ groupId: "nothing-committed" }),
+    );
     assert.deepEqual(await fx.ours.fetchOffsets({ groupId: "nothing-committed" }), []);
   });
 
   it("when offsets are set for an idle group, then fetchOffsets returns them, as for kafkajs's setOffsets", async () => {
-    const partitions = [{ partition: 0, offset: "2" }, { partition: 1, offset: "1" }];
+    const partitions = [
+      { partition: 0, offset: "2" },
+      { partition: 1, offset: "1" },
+    ];
     assert.equal(await fx.ours.setOffsets({ groupId: "set-ours", topic: TOPIC, partitions }), undefined);
     assert.equal(await fx.kafkajs.setOffsets({ groupId: "set-kafkajs", topic: TOPIC, partitions }), undefined);
     for (const topics of [[TOPIC], undefined]) {
@@ -85,25 +100,47 @@ describe("admin: topic offsets and committed offsets", () => {
       assert.deepEqual(ours, theirs);
     }
     assert.deepEqual(await fx.ours.fetchOffsets({ groupId: "set-ours" }), [
-      { topic: TOPIC, partitions: [{ partition: 0, offset: "2", metadata: null }, { partition: 1, offset: "1", metadata: null }] },
+      {
+        topic: TOPIC,
+        partitions: [
+          { partition: 0, offset: "2", metadata: null },
+          { partition: 1, offset: "1", metadata: null },
+        ],
+      },
     ]);
     // Each client reads what the other wrote.
-    assert.deepEqual(await fx.kafkajs.fetchOffsets({ groupId: "set-ours", topics: [TOPIC] }), await fx.ours.fetchOffsets({ groupId: "set-ours", topics: [TOPIC] }));
+    assert.deepEqual(
+      await fx.kafkajs.fetchOffsets({ groupId: "set-ours", topics: [TOPIC] }),
+      await fx.ours.fetchOffsets({ groupId: "set-ours", topics: [TOPIC] }),
+    );
   });
 
-  it("when offsets are set for a group that did not exist, then it is an Empty \"consumer\" group afterwards, as after kafkajs's setOffsets", async () => {
+  it('when offsets are set for a group that did not exist, then it is an Empty "consumer" group afterwards, as after kafkajs\'s setOffsets', async () => {
     const partitions = [{ partition: 0, offset: "1" }];
     await Promise.all([
       fx.ours.setOffsets({ groupId: "new-ours", topic: TOPIC, partitions }),
       fx.kafkajs.setOffsets({ groupId: "new-kafkajs", topic: TOPIC, partitions }),
     ]);
     const { groups } = await fx.ours.describeGroups(["new-ours", "new-kafkajs"]);
-    const shape = ({ state, protocolType, members }: { state: string; protocolType: string; members: unknown[] }) => ({ state, protocolType, members });
+    const shape = ({ state, protocolType, members }: { state: string; protocolType: string; members: unknown[] }) => ({
+      state,
+      protocolType,
+      members,
+    });
     assert.deepEqual(shape(groups[0]!), shape(groups[1]!));
     assert.deepEqual(shape(groups[0]!), { state: "Empty", protocolType: "consumer", members: [] });
-    const listed = (await fx.ours.listGroups()).groups.filter((g) => g.groupId.startsWith("new-")).sort((a, b) => a.groupId.localeCompare(b.groupId));
-    assert.deepEqual(listed, [{ groupId: "new-kafkajs", protocolType: "consumer" }, { groupId: "new-ours", protocolType: "consumer" }]);
-    assert.deepEqual((await fx.ours.fetchOffsets({ groupId: "new-ours", topics: [TOPIC] }))[0]!.partitions[0], { partition: 0, offset: "1", metadata: null });
+    const listed = (await fx.ours.listGroups()).groups
+      .filter((g) => g.groupId.startsWith("new-"))
+      .sort((a, b) => a.groupId.localeCompare(b.groupId));
+    assert.deepEqual(listed, [
+      { groupId: "new-kafkajs", protocolType: "consumer" },
+      { groupId: "new-ours", protocolType: "consumer" },
+    ]);
+    assert.deepEqual((await fx.ours.fetchOffsets({ groupId: "new-ours", topics: [TOPIC] }))[0]!.partitions[0], {
+      partition: 0,
+      offset: "1",
+      metadata: null,
+    });
   });
 
   it("when the group has running members, then setOffsets refuses with kafkajs's error and leaves the group as it was", async () => {
@@ -112,7 +149,9 @@ describe("admin: topic offsets and committed offsets", () => {
       await consumer.connect();
       await consumer.subscribe({ topics: [TOPIC] });
       let joined = false;
-      consumer.on(consumer.events.GROUP_JOIN, () => { joined = true; });
+      consumer.on(consumer.events.GROUP_JOIN, () => {
+        joined = true;
+      });
       await consumer.run({ eachMessage: async () => undefined });
       await waitFor(() => joined, "the kafkajs member joining");
       const partitions = [{ partition: 0, offset: "1" }];
@@ -140,10 +179,19 @@ describe("admin: topic offsets and committed offsets", () => {
         assert.ok(stored[0]!.partitions.every((p) => p.offset === (earliest ? "-2" : "-1")));
 
         const resolved = await fx.ours.fetchOffsets({ groupId: ourGroup, topics: [TOPIC], resolveOffsets: true });
-        assert.deepEqual(resolved, await fx.kafkajs.fetchOffsets({ groupId: theirGroup, topics: [TOPIC], resolveOffsets: true }));
+        assert.deepEqual(
+          resolved,
+          await fx.kafkajs.fetchOffsets({ groupId: theirGroup, topics: [TOPIC], resolveOffsets: true }),
+        );
         const expected = earliest ? ["0", "0", "0"] : ["3", "1", "0"];
-        assert.deepEqual(resolved[0]!.partitions.map((p) => p.offset), expected);
-        assert.deepEqual((await fx.ours.fetchOffsets({ groupId: ourGroup, topics: [TOPIC] }))[0]!.partitions.map((p) => p.offset), expected);
+        assert.deepEqual(
+          resolved[0]!.partitions.map((p) => p.offset),
+          expected,
+        );
+        assert.deepEqual(
+          (await fx.ours.fetchOffsets({ groupId: ourGroup, topics: [TOPIC] }))[0]!.partitions.map((p) => p.offset),
+          expected,
+        );
       }),
     );
   });
@@ -152,8 +200,14 @@ describe("admin: topic offsets and committed offsets", () => {
     const pairs: [Promise<unknown>, Promise<unknown>][] = [
       [fx.ours.fetchTopicOffsets(""), fx.kafkajs.fetchTopicOffsets("")],
       [fx.ours.fetchOffsets({ groupId: "" }), fx.kafkajs.fetchOffsets({ groupId: "" })],
-      [fx.ours.setOffsets({ groupId: "g", topic: TOPIC, partitions: [] }), fx.kafkajs.setOffsets({ groupId: "g", topic: TOPIC, partitions: [] })],
-      [fx.ours.resetOffsets({ groupId: "g", topic: "", earliest: true }), fx.kafkajs.resetOffsets({ groupId: "g", topic: "", earliest: true })],
+      [
+        fx.ours.setOffsets({ groupId: "g", topic: TOPIC, partitions: [] }),
+        fx.kafkajs.setOffsets({ groupId: "g", topic: TOPIC, partitions: [] }),
+      ],
+      [
+        fx.ours.resetOffsets({ groupId: "g", topic: "", earliest: true }),
+        fx.kafkajs.resetOffsets({ groupId: "g", topic: "", earliest: true }),
+      ],
     ];
     for (const [oursCall, theirsCall] of pairs) {
       const ours = await rejectionOf(oursCall);

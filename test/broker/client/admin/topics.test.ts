@@ -1,13 +1,22 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { KafkaJSAggregateError, KafkaJSCreateTopicError, KafkaJSNonRetriableError, KafkaJSProtocolError } from "../../../../broker/client/errors.ts";
-import { errorShape, rejectionOf, startAdmins, type AdminFixture } from "./fixture.ts";
+import {
+  KafkaJSAggregateError,
+  KafkaJSCreateTopicError,
+  KafkaJSNonRetriableError,
+  KafkaJSProtocolError,
+} from "../../../../broker/client/errors.ts";
+import { type AdminFixture, errorShape, rejectionOf, startAdmins } from "./fixture.ts";
 
 describe("admin: topics, partitions, cluster and configs", () => {
   let fx: AdminFixture;
 
-  before(async () => { fx = await startAdmins(); });
-  after(async () => { await fx?.cleanup(); });
+  before(async () => {
+    fx = await startAdmins();
+  });
+  after(async () => {
+    await fx?.cleanup();
+  });
 
   it("when a topic is created, then true; when it already exists, then false (as kafkajs)", async () => {
     assert.equal(await fx.ours.createTopics({ topics: [{ topic: "created-ours", numPartitions: 3 }] }), true);
@@ -25,8 +34,14 @@ describe("admin: topics, partitions, cluster and configs", () => {
   });
 
   it("when some topics exist and others are new, then false and the new ones are created (as kafkajs)", async () => {
-    assert.equal(await fx.ours.createTopics({ topics: [{ topic: "created-ours" }, { topic: "mixed-new-ours" }] }), false);
-    assert.equal(await fx.kafkajs.createTopics({ topics: [{ topic: "created-kafkajs" }, { topic: "mixed-new-kafkajs" }] }), false);
+    assert.equal(
+      await fx.ours.createTopics({ topics: [{ topic: "created-ours" }, { topic: "mixed-new-ours" }] }),
+      false,
+    );
+    assert.equal(
+      await fx.kafkajs.createTopics({ topics: [{ topic: "created-kafkajs" }, { topic: "mixed-new-kafkajs" }] }),
+      false,
+    );
     const topics = await fx.ours.listTopics();
     assert.ok(topics.includes("mixed-new-ours") && topics.includes("mixed-new-kafkajs"));
   });
@@ -45,8 +60,15 @@ describe("admin: topics, partitions, cluster and configs", () => {
     assert.ok(ours.errors.every((e) => e instanceof KafkaJSCreateTopicError));
     assert.deepEqual(errorShape(ours), errorShape(theirs));
     assert.deepEqual(
-      (ours as KafkaJSAggregateError).errors.map((e) => [(e as KafkaJSCreateTopicError).topic, (e as KafkaJSCreateTopicError).type]),
-      [["bad name x!", "INVALID_TOPIC_EXCEPTION"], ["created-ours", "TOPIC_ALREADY_EXISTS"], ["too-many-replicas-x", "INVALID_REPLICATION_FACTOR"]],
+      (ours as KafkaJSAggregateError).errors.map((e) => [
+        (e as KafkaJSCreateTopicError).topic,
+        (e as KafkaJSCreateTopicError).type,
+      ]),
+      [
+        ["bad name x!", "INVALID_TOPIC_EXCEPTION"],
+        ["created-ours", "TOPIC_ALREADY_EXISTS"],
+        ["too-many-replicas-x", "INVALID_REPLICATION_FACTOR"],
+      ],
     );
   });
 
@@ -72,11 +94,23 @@ describe("admin: topics, partitions, cluster and configs", () => {
 
   it("when created with configs and a replica assignment, then the broker has them, as for kafkajs", async () => {
     const request = (topic: string) => ({
-      topics: [{ topic, replicaAssignment: [{ partition: 0, replicas: [0] }, { partition: 1, replicas: [0] }], configEntries: [{ name: "cleanup.policy", value: "compact" }] }],
+      topics: [
+        {
+          topic,
+          replicaAssignment: [
+            { partition: 0, replicas: [0] },
+            { partition: 1, replicas: [0] },
+          ],
+          configEntries: [{ name: "cleanup.policy", value: "compact" }],
+        },
+      ],
     });
     assert.equal(await fx.ours.createTopics(request("configured-ours")), true);
     assert.equal(await fx.kafkajs.createTopics(request("configured-kafkajs")), true);
-    const describe = (topic: string) => ({ resources: [{ type: 2 as const, name: topic, configNames: ["cleanup.policy", "retention.ms"] }], includeSynonyms: false });
+    const describe = (topic: string) => ({
+      resources: [{ type: 2 as const, name: topic, configNames: ["cleanup.policy", "retention.ms"] }],
+      includeSynonyms: false,
+    });
     const ours = await fx.ours.describeConfigs(describe("configured-ours"));
     const theirs = await fx.kafkajs.describeConfigs(describe("configured-kafkajs"));
     assert.deepEqual({ ...ours.resources[0], resourceName: "x" }, { ...theirs.resources[0], resourceName: "x" });
@@ -90,7 +124,10 @@ describe("admin: topics, partitions, cluster and configs", () => {
   it("when listing topics and fetching all metadata, then the same as kafkajs (internal topics included)", async () => {
     const [ours, theirs] = await Promise.all([fx.ours.listTopics(), fx.kafkajs.listTopics()]);
     assert.deepEqual([...ours].sort(), [...theirs].sort());
-    const [ourMetadata, theirMetadata] = await Promise.all([fx.ours.fetchTopicMetadata(), fx.kafkajs.fetchTopicMetadata()]);
+    const [ourMetadata, theirMetadata] = await Promise.all([
+      fx.ours.fetchTopicMetadata(),
+      fx.kafkajs.fetchTopicMetadata(),
+    ]);
     const byName = (m: { topics: { name: string }[] }) => [...m.topics].sort((a, b) => a.name.localeCompare(b.name));
     assert.deepEqual(byName(ourMetadata), byName(theirMetadata));
   });
@@ -107,18 +144,28 @@ describe("admin: topics, partitions, cluster and configs", () => {
 
   it("when partitions are added, then the topic has them and the call resolves as kafkajs's does", async () => {
     assert.equal(await fx.ours.createPartitions({ topicPartitions: [{ topic: "created-ours", count: 5 }] }), undefined);
-    assert.equal(await fx.kafkajs.createPartitions({ topicPartitions: [{ topic: "created-kafkajs", count: 5 }] }), undefined);
+    assert.equal(
+      await fx.kafkajs.createPartitions({ topicPartitions: [{ topic: "created-kafkajs", count: 5 }] }),
+      undefined,
+    );
     const [ours, theirs] = await Promise.all([
       fx.ours.fetchTopicMetadata({ topics: ["created-ours"] }),
       fx.kafkajs.fetchTopicMetadata({ topics: ["created-kafkajs"] }),
     ]);
     assert.deepEqual(ours.topics[0]!.partitions, theirs.topics[0]!.partitions);
-    assert.deepEqual(ours.topics[0]!.partitions.map((p) => p.partitionId), [0, 1, 2, 3, 4]);
+    assert.deepEqual(
+      ours.topics[0]!.partitions.map((p) => p.partitionId),
+      [0, 1, 2, 3, 4],
+    );
   });
 
   it("when asked to shrink a topic, then KafkaJSProtocolError INVALID_PARTITIONS with the broker's reason", async () => {
-    const ours = await rejectionOf(fx.ours.createPartitions({ topicPartitions: [{ topic: "created-ours", count: 2 }] }));
-    const theirs = await rejectionOf(fx.kafkajs.createPartitions({ topicPartitions: [{ topic: "created-ours", count: 2 }] }));
+    const ours = await rejectionOf(
+      fx.ours.createPartitions({ topicPartitions: [{ topic: "created-ours", count: 2 }] }),
+    );
+    const theirs = await rejectionOf(
+      fx.kafkajs.createPartitions({ topicPartitions: [{ topic: "created-ours", count: 2 }] }),
+    );
     assert.ok(ours instanceof KafkaJSProtocolError);
     assert.equal(ours.type, "INVALID_PARTITIONS");
     assert.match(ours.message, /partitions can only be added/);
@@ -156,7 +203,10 @@ describe("admin: topics, partitions, cluster and configs", () => {
   });
 
   it("when describing broker configs with synonyms, then the same as kafkajs", async () => {
-    const request = { resources: [{ type: 4 as const, name: "0", configNames: ["num.partitions", "auto.create.topics.enable"] }], includeSynonyms: true };
+    const request = {
+      resources: [{ type: 4 as const, name: "0", configNames: ["num.partitions", "auto.create.topics.enable"] }],
+      includeSynonyms: true,
+    };
     const [ours, theirs] = await Promise.all([fx.ours.describeConfigs(request), fx.kafkajs.describeConfigs(request)]);
     assert.deepEqual(ours, theirs);
     assert.equal(ours.resources[0]!.configEntries.length, 2);

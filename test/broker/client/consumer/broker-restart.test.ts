@@ -3,26 +3,32 @@
 // after the restart reaches the app.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { range, sleep } from "../../../helpers/wait.ts";
 import {
   inOrderPerPartition,
   ourConsumer,
   quickConsumerConfig,
+  type Received,
   useConsumerSuite,
   waitFor,
-  type Received,
 } from "./helpers.ts";
-import { range, sleep } from "../../../helpers/wait.ts";
 
 describe("consumer across a broker restart", () => {
   const suite = useConsumerSuite();
 
-  it("when the broker is killed and restarted mid-stream, then the consumer resumes after its committed offsets and nothing acknowledged is lost", { timeout: 90_000 }, async () => {
+  it("when the broker is killed and restarted mid-stream, then the consumer resumes after its committed offsets and nothing acknowledged is lost", {
+    timeout: 90_000,
+  }, async () => {
     const { producer, admin, createTopic } = suite.rig();
     const topic = "restart-consume";
     const groupId = "restart-group";
     await createTopic(topic, 3);
     const send = (from: number, count: number) =>
-      producer.send({ topic, acks: -1, messages: range(count).map((i) => ({ key: `key-${(from + i) % 7}`, value: String(from + i) })) });
+      producer.send({
+        topic,
+        acks: -1,
+        messages: range(count).map((i) => ({ key: `key-${(from + i) % 7}`, value: String(from + i) })),
+      });
     const committedTotal = async (): Promise<number> => {
       const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
       return offsets!.partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
@@ -31,18 +37,30 @@ describe("consumer across a broker restart", () => {
     await send(0, 300);
     const received: Received[] = [];
     const consumer = suite.track(
-      ourConsumer(suite.broker().address, quickConsumerConfig(groupId, {
-        retry: { retries: 10, initialRetryTime: 100, maxRetryTime: 1000, restartOnFailure: async () => true },
-      })),
+      ourConsumer(
+        suite.broker().address,
+        quickConsumerConfig(groupId, {
+          retry: { retries: 10, initialRetryTime: 100, maxRetryTime: 1000, restartOnFailure: async () => true },
+        }),
+      ),
     );
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
     await consumer.run({
       eachMessage: async ({ topic: t, partition, message }) => {
-        received.push({ topic: t, partition, offset: BigInt(message.offset), key: message.key?.toString() ?? null, value: message.value!.toString() });
+        received.push({
+          topic: t,
+          partition,
+          offset: BigInt(message.offset),
+          key: message.key?.toString() ?? null,
+          value: message.value!.toString(),
+        });
       },
     });
-    await waitFor(() => received.length >= 300, () => `the first 300 records (got ${received.length})`);
+    await waitFor(
+      () => received.length >= 300,
+      () => `the first 300 records (got ${received.length})`,
+    );
     await waitFor(async () => (await committedTotal()) === 300, "the first 300 records committed");
 
     await suite.broker().kill();
@@ -51,7 +69,11 @@ describe("consumer across a broker restart", () => {
     await send(300, 300);
 
     const distinct = (): number => new Set(received.map((r) => r.value)).size;
-    await waitFor(() => distinct() === 600, () => `all 600 records after the restart (got ${distinct()})`, 60_000);
+    await waitFor(
+      () => distinct() === 600,
+      () => `all 600 records after the restart (got ${distinct()})`,
+      60_000,
+    );
     const redelivered = received.slice(300).filter((r) => Number(r.value) < 300);
     assert.deepEqual(redelivered, [], "records committed before the kill must not come again");
     assert.ok(inOrderPerPartition(received), "each partition's records arrive in offset order");

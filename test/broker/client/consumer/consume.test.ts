@@ -1,20 +1,21 @@
 // Our consumer against the real broker, with test data produced by the real kafkajs producer:
 // what arrives, in which order, what is committed, and the controls an app has over it.
-import { describe, it } from "node:test";
+
 import assert from "node:assert/strict";
+import { describe, it } from "node:test";
 import { CompressionTypes } from "kafkajs";
-import { Apis } from "../../../../broker/protocol/apis.ts";
-import { WireClient } from "../../../helpers/wire-client.ts";
 import type { Consumer, EachBatchPayload, InstrumentationEvent } from "../../../../broker/client/index.ts";
+import { Apis } from "../../../../broker/protocol/apis.ts";
+import { range, sleep } from "../../../helpers/wait.ts";
+import { WireClient } from "../../../helpers/wire-client.ts";
 import {
   inOrderPerPartition,
   ourConsumer,
   quickConsumerConfig,
+  type Received,
   useConsumerSuite,
   waitFor,
-  type Received,
 } from "./helpers.ts";
-import { range, sleep } from "../../../helpers/wait.ts";
 
 describe("consumer", () => {
   const suite = useConsumerSuite();
@@ -26,12 +27,23 @@ describe("consumer", () => {
   };
 
   /** Subscribes from the beginning and collects every message handed to eachMessage. */
-  const collect = async (c: Consumer, topic: string | RegExp, sink: Received[], options: { fromBeginning?: boolean } = {}): Promise<void> => {
+  const collect = async (
+    c: Consumer,
+    topic: string | RegExp,
+    sink: Received[],
+    options: { fromBeginning?: boolean } = {},
+  ): Promise<void> => {
     await c.connect();
     await c.subscribe({ topics: [topic], fromBeginning: options.fromBeginning ?? true });
     await c.run({
       eachMessage: async ({ topic: t, partition, message }) => {
-        sink.push({ topic: t, partition, offset: BigInt(message.offset), key: message.key?.toString() ?? null, value: message.value?.toString() ?? "" });
+        sink.push({
+          topic: t,
+          partition,
+          offset: BigInt(message.offset),
+          key: message.key?.toString() ?? null,
+          value: message.value?.toString() ?? "",
+        });
       },
     });
   };
@@ -50,10 +62,19 @@ describe("consumer", () => {
       timestamp: String(1_700_000_000_000 + i),
       headers: { seq: String(i), multi: ["first", "second"] },
     }));
-    for (let i = 0; i < sent.length; i += 50) await suite.rig().producer.send({ topic, messages: sent.slice(i, i + 50) });
+    for (let i = 0; i < sent.length; i += 50)
+      await suite.rig().producer.send({ topic, messages: sent.slice(i, i + 50) });
 
     const c = consumer("all-messages-group");
-    const seen: Array<{ partition: number; offset: string; key: string; value: string; timestamp: string; seq: string; multi: string[] }> = [];
+    const seen: Array<{
+      partition: number;
+      offset: string;
+      key: string;
+      value: string;
+      timestamp: string;
+      seq: string;
+      multi: string[];
+    }> = [];
     await c.connect();
     await c.subscribe({ topic, fromBeginning: true });
     await c.run({
@@ -69,7 +90,10 @@ describe("consumer", () => {
         });
       },
     });
-    await waitFor(() => seen.length >= 400, () => `400 messages, got ${seen.length}`);
+    await waitFor(
+      () => seen.length >= 400,
+      () => `400 messages, got ${seen.length}`,
+    );
     await sleep(300);
     assert.equal(seen.length, 400, "no duplicates");
     const byKey = new Map<string, number[]>();
@@ -81,7 +105,12 @@ describe("consumer", () => {
       assert.deepEqual(message.multi, ["first", "second"]);
       byKey.set(message.key, [...(byKey.get(message.key) ?? []), i]);
     }
-    for (const [key, order] of byKey) assert.deepEqual(order, [...order].sort((a, b) => a - b), `order of ${key}`);
+    for (const [key, order] of byKey)
+      assert.deepEqual(
+        order,
+        [...order].sort((a, b) => a - b),
+        `order of ${key}`,
+      );
     assert.deepEqual(new Set(seen.map((m) => m.seq)).size, 400);
     // Committed: the next offset to read, per partition (last processed + 1).
     await c.disconnect();
@@ -95,8 +124,20 @@ describe("consumer", () => {
   it("when kafkajs produces gzip batches, then eachBatch reads them with kafkajs's batch API", async () => {
     const topic = "gzip-batches";
     await suite.rig().createTopic(topic, 1);
-    await suite.rig().producer.send({ topic, compression: CompressionTypes.GZIP, messages: range(300).map((i) => ({ key: `k${i}`, value: `gzip-${i}`.repeat(5) })) });
-    await suite.rig().producer.send({ topic, compression: CompressionTypes.GZIP, messages: range(300).map((i) => ({ key: `k${300 + i}`, value: `gzip-${300 + i}`.repeat(5) })) });
+    await suite
+      .rig()
+      .producer.send({
+        topic,
+        compression: CompressionTypes.GZIP,
+        messages: range(300).map((i) => ({ key: `k${i}`, value: `gzip-${i}`.repeat(5) })),
+      });
+    await suite
+      .rig()
+      .producer.send({
+        topic,
+        compression: CompressionTypes.GZIP,
+        messages: range(300).map((i) => ({ key: `k${300 + i}`, value: `gzip-${300 + i}`.repeat(5) })),
+      });
 
     const c = consumer("gzip-group");
     const values: string[] = [];
@@ -108,25 +149,35 @@ describe("consumer", () => {
         if (batch.isEmpty()) batchChecks.push("empty batch handed over");
         if (batch.firstOffset() !== batch.messages[0]!.offset) batchChecks.push("firstOffset");
         if (batch.lastOffset() !== batch.messages.at(-1)!.offset) batchChecks.push("lastOffset");
-        if (batch.offsetLag() !== String(BigInt(batch.highWatermark) - 1n - BigInt(batch.lastOffset()))) batchChecks.push("offsetLag");
+        if (batch.offsetLag() !== String(BigInt(batch.highWatermark) - 1n - BigInt(batch.lastOffset())))
+          batchChecks.push("offsetLag");
         if (!isRunning() || isStale()) batchChecks.push("running/stale");
         for (const message of batch.messages) {
           values.push(message.value!.toString());
           resolveOffset(message.offset);
         }
         const pending = uncommittedOffsets().topics.find((t) => t.topic === topic)?.partitions[0];
-        if (pending?.offset !== String(BigInt(batch.lastOffset()) + 1n)) batchChecks.push(`uncommittedOffsets ${JSON.stringify(pending)}`);
+        if (pending?.offset !== String(BigInt(batch.lastOffset()) + 1n))
+          batchChecks.push(`uncommittedOffsets ${JSON.stringify(pending)}`);
       },
     });
-    await waitFor(() => values.length >= 600, () => `600 gzip messages, got ${values.length}`);
-    assert.deepEqual(values, range(600).map((i) => `gzip-${i}`.repeat(5)));
+    await waitFor(
+      () => values.length >= 600,
+      () => `600 gzip messages, got ${values.length}`,
+    );
+    assert.deepEqual(
+      values,
+      range(600).map((i) => `gzip-${i}`.repeat(5)),
+    );
     assert.deepEqual(batchChecks, []);
   });
 
   it("when two groups read a topic, then each keeps its own offsets and resumes after a disconnect from its commit", async () => {
     const topic = "two-groups";
     await suite.rig().createTopic(topic, 2);
-    await suite.rig().producer.send({ topic, messages: range(100).map((i) => ({ value: `first-${i}`, partition: i % 2 })) });
+    await suite
+      .rig()
+      .producer.send({ topic, messages: range(100).map((i) => ({ value: `first-${i}`, partition: i % 2 })) });
 
     const a1 = consumer("two-groups-a");
     const b1 = consumer("two-groups-b");
@@ -134,22 +185,40 @@ describe("consumer", () => {
     const receivedB: Received[] = [];
     await collect(a1, topic, receivedA);
     await collect(b1, topic, receivedB);
-    await waitFor(() => receivedA.length >= 100 && receivedB.length >= 100, () => `A ${receivedA.length}, B ${receivedB.length}`);
+    await waitFor(
+      () => receivedA.length >= 100 && receivedB.length >= 100,
+      () => `A ${receivedA.length}, B ${receivedB.length}`,
+    );
     await a1.disconnect();
     await b1.disconnect();
     assert.deepEqual(await committed("two-groups-a", topic), { 0: "50", 1: "50" });
     assert.deepEqual(await committed("two-groups-b", topic), { 0: "50", 1: "50" });
 
-    await suite.rig().producer.send({ topic, messages: range(20).map((i) => ({ value: `second-${i}`, partition: i % 2 })) });
+    await suite
+      .rig()
+      .producer.send({ topic, messages: range(20).map((i) => ({ value: `second-${i}`, partition: i % 2 })) });
     const a2 = consumer("two-groups-a");
     const moreA: Received[] = [];
     await collect(a2, topic, moreA);
-    await waitFor(() => moreA.length >= 20, () => `20 new messages, got ${moreA.length}`);
+    await waitFor(
+      () => moreA.length >= 20,
+      () => `20 new messages, got ${moreA.length}`,
+    );
     await sleep(300);
-    assert.deepEqual(moreA.map((m) => m.value).sort(), range(20).map((i) => `second-${i}`).sort(), "only what came after the commit");
+    assert.deepEqual(
+      moreA.map((m) => m.value).sort(),
+      range(20)
+        .map((i) => `second-${i}`)
+        .sort(),
+      "only what came after the commit",
+    );
     await a2.disconnect();
     assert.deepEqual(await committed("two-groups-a", topic), { 0: "60", 1: "60" });
-    assert.deepEqual(await committed("two-groups-b", topic), { 0: "50", 1: "50" }, "the other group's offsets did not move");
+    assert.deepEqual(
+      await committed("two-groups-b", topic),
+      { 0: "50", 1: "50" },
+      "the other group's offsets did not move",
+    );
   });
 
   it("when the consumer seeks, then consumption continues from the sought offset", async () => {
@@ -159,11 +228,20 @@ describe("consumer", () => {
     const c = consumer("seek-group");
     const received: Received[] = [];
     await collect(c, topic, received);
-    await waitFor(() => received.length >= 100, () => `100 messages, got ${received.length}`);
+    await waitFor(
+      () => received.length >= 100,
+      () => `100 messages, got ${received.length}`,
+    );
     c.seek({ topic, partition: 0, offset: "40" });
-    await waitFor(() => received.length >= 160, () => `60 more after the seek, got ${received.length - 100}`);
+    await waitFor(
+      () => received.length >= 160,
+      () => `60 more after the seek, got ${received.length - 100}`,
+    );
     await sleep(300);
-    assert.deepEqual(received.slice(100).map((m) => Number(m.offset)), range(60).map((i) => 40 + i));
+    assert.deepEqual(
+      received.slice(100).map((m) => Number(m.offset)),
+      range(60).map((i) => 40 + i),
+    );
     // With autoCommit the sought position is committed at once, then consumption moves it on.
     await c.disconnect();
     assert.deepEqual(await committed("seek-group", topic), { 0: "100" });
@@ -179,7 +257,13 @@ describe("consumer", () => {
     await c.subscribe({ topics: [topic], fromBeginning: true });
     await c.run({
       eachMessage: async ({ topic: t, partition, message, pause }) => {
-        received.push({ topic: t, partition, offset: BigInt(message.offset), key: null, value: message.value!.toString() });
+        received.push({
+          topic: t,
+          partition,
+          offset: BigInt(message.offset),
+          key: null,
+          value: message.value!.toString(),
+        });
         if (partition === 0 && pauseNext) {
           pauseNext = false;
           pause();
@@ -197,7 +281,10 @@ describe("consumer", () => {
     c.resume([{ topic, partitions: [0] }]);
     assert.deepEqual(c.paused(), []);
     await waitFor(() => received.filter((m) => m.partition === 0).length >= 10, "partition 0 after resume");
-    assert.deepEqual(received.filter((m) => m.partition === 0).map((m) => m.value), range(10).map((i) => `p0-${i}`));
+    assert.deepEqual(
+      received.filter((m) => m.partition === 0).map((m) => m.value),
+      range(10).map((i) => `p0-${i}`),
+    );
 
     c.pause([{ topic }]);
     assert.deepEqual(c.paused(), [{ topic, partitions: [0, 1] }]);
@@ -209,7 +296,9 @@ describe("consumer", () => {
     const topic = "concurrent";
     await suite.rig().createTopic(topic, 6);
     for (let round = 0; round < 5; round++) {
-      await suite.rig().producer.send({ topic, messages: range(120).map((i) => ({ value: `r${round}-${i}`, partition: i % 6 })) });
+      await suite
+        .rig()
+        .producer.send({ topic, messages: range(120).map((i) => ({ value: `r${round}-${i}`, partition: i % 6 })) });
     }
     const c = consumer("concurrent-group");
     const received: Received[] = [];
@@ -227,12 +316,21 @@ describe("consumer", () => {
         active++;
         maxActive = Math.max(maxActive, active);
         await sleep(Math.random() < 0.1 ? 3 : 0);
-        received.push({ topic, partition, offset: BigInt(message.offset), key: null, value: message.value!.toString() });
+        received.push({
+          topic,
+          partition,
+          offset: BigInt(message.offset),
+          key: null,
+          value: message.value!.toString(),
+        });
         active--;
         activePartitions.delete(partition);
       },
     });
-    await waitFor(() => received.length >= 600, () => `600 messages, got ${received.length}`);
+    await waitFor(
+      () => received.length >= 600,
+      () => `600 messages, got ${received.length}`,
+    );
     assert.equal(samePartitionTwice, false, "one message of a partition at a time");
     assert.ok(inOrderPerPartition(received), "in order per partition");
     assert.ok(maxActive > 1 && maxActive <= 3, `concurrency ${maxActive}`);
@@ -242,7 +340,8 @@ describe("consumer", () => {
     await suite.rig().createTopic("regex-orders", 1);
     await suite.rig().createTopic("regex-payments", 1);
     await suite.rig().createTopic("not-regex", 1);
-    for (const topic of ["regex-orders", "regex-payments", "not-regex"]) await suite.rig().producer.send({ topic, messages: [{ value: topic }] });
+    for (const topic of ["regex-orders", "regex-payments", "not-regex"])
+      await suite.rig().producer.send({ topic, messages: [{ value: topic }] });
     const c = consumer("regex-group");
     const received: Received[] = [];
     await collect(c, /^regex-/, received);
@@ -257,7 +356,9 @@ describe("consumer", () => {
     await suite.rig().producer.send({ topic, messages: range(5).map((i) => ({ value: `m-${i}` })) });
 
     // Without restart: retries, then CRASH with restart false.
-    const stopped = consumer("crash-group-a", { retry: { retries: 2, initialRetryTime: 50, maxRetryTime: 200, restartOnFailure: async () => false } });
+    const stopped = consumer("crash-group-a", {
+      retry: { retries: 2, initialRetryTime: 50, maxRetryTime: 200, restartOnFailure: async () => false },
+    });
     const attempts: string[] = [];
     const crashes: Array<{ error: Error; restart: boolean; groupId: string }> = [];
     stopped.on(stopped.events.CRASH, (event) => crashes.push(event.payload));
@@ -274,10 +375,16 @@ describe("consumer", () => {
     assert.equal(crashes[0]!.groupId, "crash-group-a");
     assert.equal(crashes[0]!.error.name, "KafkaJSNumberOfRetriesExceeded");
     assert.deepEqual(attempts, ["m-0", "m-1", "m-2", "m-2", "m-2"], "first try and two retries of the failing message");
-    assert.deepEqual(await committed("crash-group-a", topic), { 0: "2" }, "what was processed before the failure is committed");
+    assert.deepEqual(
+      await committed("crash-group-a", topic),
+      { 0: "2" },
+      "what was processed before the failure is committed",
+    );
 
     // With restart: the consumer comes back and, once the handler recovers, finishes the topic.
-    const restarted = consumer("crash-group-b", { retry: { retries: 1, initialRetryTime: 50, maxRetryTime: 100, restartOnFailure: async () => true } });
+    const restarted = consumer("crash-group-b", {
+      retry: { retries: 1, initialRetryTime: 50, maxRetryTime: 100, restartOnFailure: async () => true },
+    });
     const done: string[] = [];
     const restarts: boolean[] = [];
     let failuresLeft = 3;
@@ -290,9 +397,15 @@ describe("consumer", () => {
         done.push(message.value!.toString());
       },
     });
-    await waitFor(() => done.includes("m-4"), () => `recovered after restart, got ${done.join(",")}`);
+    await waitFor(
+      () => done.includes("m-4"),
+      () => `recovered after restart, got ${done.join(",")}`,
+    );
     assert.ok(restarts.length >= 1 && restarts.every(Boolean), `restarts ${restarts}`);
-    assert.deepEqual([...new Set(done)], range(5).map((i) => `m-${i}`));
+    assert.deepEqual(
+      [...new Set(done)],
+      range(5).map((i) => `m-${i}`),
+    );
   });
 
   it("when listening to events, then kafkajs's events arrive with kafkajs's payloads and listeners can be removed", async () => {
@@ -316,7 +429,15 @@ describe("consumer", () => {
 
     const ofType = (type: string) => events.filter((e) => e.type === type);
     const join = ofType(c.events.GROUP_JOIN)[0]!;
-    assert.deepEqual(Object.keys(join.payload).sort(), ["duration", "groupId", "groupProtocol", "isLeader", "leaderId", "memberAssignment", "memberId"]);
+    assert.deepEqual(Object.keys(join.payload).sort(), [
+      "duration",
+      "groupId",
+      "groupProtocol",
+      "isLeader",
+      "leaderId",
+      "memberAssignment",
+      "memberId",
+    ]);
     assert.equal(join.payload.groupId, "events-group");
     assert.equal(join.payload.isLeader, true);
     assert.equal(join.payload.leaderId, join.payload.memberId);
@@ -324,20 +445,53 @@ describe("consumer", () => {
     assert.deepEqual(join.payload.memberAssignment, { [topic]: [0, 1] });
     assert.equal(typeof join.id, "string");
     assert.equal(typeof join.timestamp, "number");
-    assert.deepEqual(Object.keys(ofType(c.events.HEARTBEAT)[0]!.payload).sort(), ["groupGenerationId", "groupId", "memberId"]);
+    assert.deepEqual(Object.keys(ofType(c.events.HEARTBEAT)[0]!.payload).sort(), [
+      "groupGenerationId",
+      "groupId",
+      "memberId",
+    ]);
     const commit = ofType(c.events.COMMIT_OFFSETS)[0]!.payload;
     assert.deepEqual(Object.keys(commit).sort(), ["groupGenerationId", "groupId", "memberId", "topics"]);
     assert.equal(commit.topics[0].topic, topic);
     assert.deepEqual(Object.keys(ofType(c.events.FETCH_START)[0]!.payload), ["nodeId"]);
     assert.deepEqual(Object.keys(ofType(c.events.FETCH)[0]!.payload).sort(), ["duration", "nodeId", "numberOfBatches"]);
     const start = ofType(c.events.START_BATCH_PROCESS)[0]!.payload;
-    assert.deepEqual(Object.keys(start).sort(), ["batchSize", "firstOffset", "highWatermark", "lastOffset", "offsetLag", "offsetLagLow", "partition", "topic"]);
-    assert.deepEqual(Object.keys(ofType(c.events.END_BATCH_PROCESS)[0]!.payload).sort(), [...Object.keys(start), "duration"].sort());
+    assert.deepEqual(Object.keys(start).sort(), [
+      "batchSize",
+      "firstOffset",
+      "highWatermark",
+      "lastOffset",
+      "offsetLag",
+      "offsetLagLow",
+      "partition",
+      "topic",
+    ]);
+    assert.deepEqual(
+      Object.keys(ofType(c.events.END_BATCH_PROCESS)[0]!.payload).sort(),
+      [...Object.keys(start), "duration"].sort(),
+    );
     const requests = ofType(c.events.REQUEST).map((e) => e.payload);
-    assert.deepEqual(Object.keys(requests[0]).sort(), ["apiKey", "apiName", "apiVersion", "broker", "clientId", "correlationId", "createdAt", "duration", "pendingDuration", "sentAt", "size"]);
-    for (const apiName of ["JoinGroup", "SyncGroup", "Fetch", "OffsetCommit", "Heartbeat"]) assert.ok(requests.some((r) => r.apiName === apiName), apiName);
+    assert.deepEqual(Object.keys(requests[0]).sort(), [
+      "apiKey",
+      "apiName",
+      "apiVersion",
+      "broker",
+      "clientId",
+      "correlationId",
+      "createdAt",
+      "duration",
+      "pendingDuration",
+      "sentAt",
+      "size",
+    ]);
+    for (const apiName of ["JoinGroup", "SyncGroup", "Fetch", "OffsetCommit", "Heartbeat"])
+      assert.ok(
+        requests.some((r) => r.apiName === apiName),
+        apiName,
+      );
     assert.ok(requests.find((r) => r.apiName === "Fetch").size > 0);
-    for (const type of [c.events.CONNECT, c.events.STOP, c.events.DISCONNECT]) assert.equal(ofType(type).length, 1, type);
+    for (const type of [c.events.CONNECT, c.events.STOP, c.events.DISCONNECT])
+      assert.equal(ofType(type).length, 1, type);
     assert.ok(ofType(c.events.STOP)[0]!.timestamp <= ofType(c.events.DISCONNECT)[0]!.timestamp);
     assert.equal(heartbeatsAfterRemoval, 0);
     for (const remove of removers) remove();
@@ -373,7 +527,10 @@ describe("consumer", () => {
         for (const message of batch.messages.slice(0, 3)) resolveOffset(message.offset);
       },
     });
-    await waitFor(() => firstOffsets.includes("18"), () => `batches from every third offset, got ${firstOffsets}`);
+    await waitFor(
+      () => firstOffsets.includes("18"),
+      () => `batches from every third offset, got ${firstOffsets}`,
+    );
     assert.deepEqual(firstOffsets.slice(0, 7), ["0", "3", "6", "9", "12", "15", "18"]);
     await partial.disconnect();
     assert.deepEqual(await committed("partial-resolve-group", topic), { 0: "20" });
@@ -399,7 +556,10 @@ describe("consumer", () => {
     });
     await waitFor(() => handled >= 20, "20 messages");
     assert.ok(commitsDuringBatch.length >= 2, `commits within the batch: ${commitsDuringBatch}`);
-    assert.ok(commitsDuringBatch.every((offset) => offset >= 5 && offset < 20), `${commitsDuringBatch}`);
+    assert.ok(
+      commitsDuringBatch.every((offset) => offset >= 5 && offset < 20),
+      `${commitsDuringBatch}`,
+    );
   });
 
   it("when starting without a commit, then fromBeginning picks earliest or latest, and an out-of-range commit is reset", async () => {
@@ -416,7 +576,10 @@ describe("consumer", () => {
     await suite.rig().producer.send({ topic, messages: [{ value: "new-0" }] });
     await waitFor(() => fromLatest.length >= 1, "the new message");
     await sleep(200);
-    assert.deepEqual(fromLatest.map((m) => m.value), ["new-0"]);
+    assert.deepEqual(
+      fromLatest.map((m) => m.value),
+      ["new-0"],
+    );
 
     // A commit past the end, straight on the wire (the only broker is the coordinator).
     const wire = await WireClient.connect(suite.broker().address);
@@ -427,7 +590,14 @@ describe("consumer", () => {
         memberId: "",
         groupInstanceId: null,
         retentionTimeMs: -1n,
-        topics: [{ name: topic, partitions: [{ partitionIndex: 0, committedOffset: 1000n, committedLeaderEpoch: -1, committedMetadata: null }] }],
+        topics: [
+          {
+            name: topic,
+            partitions: [
+              { partitionIndex: 0, committedOffset: 1000n, committedLeaderEpoch: -1, committedMetadata: null },
+            ],
+          },
+        ],
       });
       assert.equal(response.topics[0]!.partitions[0]!.errorCode, 0);
     } finally {
@@ -436,8 +606,14 @@ describe("consumer", () => {
     const reset = consumer("out-of-range-group");
     const afterReset: Received[] = [];
     await collect(reset, topic, afterReset, { fromBeginning: true });
-    await waitFor(() => afterReset.length >= 6, () => `all 6 after the reset, got ${afterReset.length}`);
-    assert.deepEqual(afterReset.map((m) => Number(m.offset)), range(6));
+    await waitFor(
+      () => afterReset.length >= 6,
+      () => `all 6 after the reset, got ${afterReset.length}`,
+    );
+    assert.deepEqual(
+      afterReset.map((m) => Number(m.offset)),
+      range(6),
+    );
   });
 
   it("when describing the group, then its state, protocol and members are reported", async () => {

@@ -1,13 +1,25 @@
 // Decoding a fetched partition's records into kafkajs-shaped messages: what is handed over and
 // what is stepped over, on record batches built by the protocol layer.
-import { describe, it } from "node:test";
+
 import assert from "node:assert/strict";
-import { decodeFetchedRecords } from "../../../../broker/client/consumer/fetched-records.ts";
+import { describe, it } from "node:test";
 import { Batch } from "../../../../broker/client/consumer/batch.ts";
-import { BatchField, computeBatchCrc, encodeRecordBatch, makeAttributes, TimestampType, type RecordInput } from "../../../../broker/protocol/records.ts";
+import { decodeFetchedRecords } from "../../../../broker/client/consumer/fetched-records.ts";
+import {
+  BatchField,
+  computeBatchCrc,
+  encodeRecordBatch,
+  makeAttributes,
+  type RecordInput,
+  TimestampType,
+} from "../../../../broker/protocol/records.ts";
 
 const records = (count: number, prefix = "v"): RecordInput[] =>
-  Array.from({ length: count }, (_, i) => ({ key: Buffer.from(`k${i}`), value: Buffer.from(`${prefix}${i}`), timestamp: 1_700_000_000_000n + BigInt(i) }));
+  Array.from({ length: count }, (_, i) => ({
+    key: Buffer.from(`k${i}`),
+    value: Buffer.from(`${prefix}${i}`),
+    timestamp: 1_700_000_000_000n + BigInt(i),
+  }));
 
 /** A transaction marker batch: one control record whose key says abort (0) or commit (1). */
 function controlBatch(baseOffset: bigint, producerId: bigint, type: 0 | 1): Buffer {
@@ -15,7 +27,13 @@ function controlBatch(baseOffset: bigint, producerId: bigint, type: 0 | 1): Buff
   key.writeInt16BE(0, 0);
   key.writeInt16BE(type, 2);
   const value = Buffer.alloc(6);
-  const batch = encodeRecordBatch({ baseOffset, producerId, producerEpoch: 0, transactional: true, records: [{ key, value, timestamp: 1n }] });
+  const batch = encodeRecordBatch({
+    baseOffset,
+    producerId,
+    producerEpoch: 0,
+    transactional: true,
+    records: [{ key, value, timestamp: 1n }],
+  });
   batch.writeInt16BE(makeAttributes({ transactional: true, control: true }), BatchField.attributes);
   batch.writeUInt32BE(computeBatchCrc(batch), BatchField.crc);
   return batch;
@@ -23,10 +41,19 @@ function controlBatch(baseOffset: bigint, producerId: bigint, type: 0 | 1): Buff
 
 describe("decodeFetchedRecords", () => {
   it("when the fetch offset lies inside a batch, then earlier records are skipped and the next offset follows the batch", () => {
-    const blob = Buffer.concat([encodeRecordBatch({ baseOffset: 10n, records: records(5) }), encodeRecordBatch({ baseOffset: 15n, records: records(3, "w") })]);
+    const blob = Buffer.concat([
+      encodeRecordBatch({ baseOffset: 10n, records: records(5) }),
+      encodeRecordBatch({ baseOffset: 15n, records: records(3, "w") }),
+    ]);
     const decoded = decodeFetchedRecords(blob, 12n, null, true);
-    assert.deepEqual(decoded.messages.map((m) => m.offset), ["12", "13", "14", "15", "16", "17"]);
-    assert.deepEqual(decoded.messages.map((m) => m.value!.toString()), ["v2", "v3", "v4", "w0", "w1", "w2"]);
+    assert.deepEqual(
+      decoded.messages.map((m) => m.offset),
+      ["12", "13", "14", "15", "16", "17"],
+    );
+    assert.deepEqual(
+      decoded.messages.map((m) => m.value!.toString()),
+      ["v2", "v3", "v4", "w0", "w1", "w2"],
+    );
     assert.equal(decoded.firstOffset, 12);
     assert.equal(decoded.nextOffset, 18);
     const batch = new Batch("t", 0, 12n, 20n, decoded);
@@ -42,11 +69,27 @@ describe("decodeFetchedRecords", () => {
       baseOffset: 0n,
       records: [
         { key: null, value: null, headers: [], timestamp: 1_700_000_000_123n },
-        { key: Buffer.from("k"), value: Buffer.from("v"), headers: [{ key: "a", value: Buffer.from("1") }, { key: "b", value: Buffer.from("2") }, { key: "a", value: Buffer.from("3") }], timestamp: 1_700_000_000_456n },
+        {
+          key: Buffer.from("k"),
+          value: Buffer.from("v"),
+          headers: [
+            { key: "a", value: Buffer.from("1") },
+            { key: "b", value: Buffer.from("2") },
+            { key: "a", value: Buffer.from("3") },
+          ],
+          timestamp: 1_700_000_000_456n,
+        },
       ],
     });
     const [first, second] = decodeFetchedRecords(blob, 0n, null, true).messages;
-    assert.deepEqual(first, { key: null, value: null, timestamp: "1700000000123", attributes: 0, offset: "0", headers: {} });
+    assert.deepEqual(first, {
+      key: null,
+      value: null,
+      timestamp: "1700000000123",
+      attributes: 0,
+      offset: "0",
+      headers: {},
+    });
     assert.equal(second!.key!.toString(), "k");
     assert.equal(second!.timestamp, "1700000000456");
     assert.deepEqual(Object.keys(second!.headers), ["a", "b"]);
@@ -56,7 +99,10 @@ describe("decodeFetchedRecords", () => {
 
   it("when a batch uses log append time, then every record carries the batch's max timestamp", () => {
     const blob = encodeRecordBatch({ baseOffset: 0n, timestampType: TimestampType.LogAppendTime, records: records(3) });
-    assert.deepEqual(decodeFetchedRecords(blob, 0n, null, true).messages.map((m) => m.timestamp), Array(3).fill("1700000000002"));
+    assert.deepEqual(
+      decodeFetchedRecords(blob, 0n, null, true).messages.map((m) => m.timestamp),
+      Array(3).fill("1700000000002"),
+    );
   });
 
   it("when a batch is gzip-compressed, then its records are decoded", () => {
@@ -77,9 +123,15 @@ describe("decodeFetchedRecords", () => {
   });
 
   it("when a control batch follows the data, then it is not handed over but the next offset steps past it", () => {
-    const blob = Buffer.concat([encodeRecordBatch({ baseOffset: 0n, producerId: 7n, producerEpoch: 0, transactional: true, records: records(3) }), controlBatch(3n, 7n, 1)]);
+    const blob = Buffer.concat([
+      encodeRecordBatch({ baseOffset: 0n, producerId: 7n, producerEpoch: 0, transactional: true, records: records(3) }),
+      controlBatch(3n, 7n, 1),
+    ]);
     const decoded = decodeFetchedRecords(blob, 0n, [], true);
-    assert.deepEqual(decoded.messages.map((m) => m.offset), ["0", "1", "2"]);
+    assert.deepEqual(
+      decoded.messages.map((m) => m.offset),
+      ["0", "1", "2"],
+    );
     assert.equal(decoded.nextOffset, 4);
     const onlyMarker = new Batch("t", 0, 3n, 4n, decodeFetchedRecords(blob, 3n, [], true));
     assert.equal(onlyMarker.isEmpty(), true);
@@ -89,13 +141,31 @@ describe("decodeFetchedRecords", () => {
 
   it("when reading committed, then an aborted transaction's records are dropped; reading uncommitted keeps them", () => {
     const blob = Buffer.concat([
-      encodeRecordBatch({ baseOffset: 0n, producerId: 5n, producerEpoch: 0, transactional: true, records: records(2, "aborted") }),
+      encodeRecordBatch({
+        baseOffset: 0n,
+        producerId: 5n,
+        producerEpoch: 0,
+        transactional: true,
+        records: records(2, "aborted"),
+      }),
       encodeRecordBatch({ baseOffset: 2n, records: records(1, "plain") }),
       controlBatch(3n, 5n, 0),
-      encodeRecordBatch({ baseOffset: 4n, producerId: 5n, producerEpoch: 0, transactional: true, records: records(1, "later") }),
+      encodeRecordBatch({
+        baseOffset: 4n,
+        producerId: 5n,
+        producerEpoch: 0,
+        transactional: true,
+        records: records(1, "later"),
+      }),
     ]);
     const aborted = [{ producerId: 5n, firstOffset: 0n }];
-    assert.deepEqual(decodeFetchedRecords(blob, 0n, aborted, true).messages.map((m) => m.value!.toString()), ["plain0", "later0"]);
-    assert.deepEqual(decodeFetchedRecords(blob, 0n, aborted, false).messages.map((m) => m.value!.toString()), ["aborted0", "aborted1", "plain0", "later0"]);
+    assert.deepEqual(
+      decodeFetchedRecords(blob, 0n, aborted, true).messages.map((m) => m.value!.toString()),
+      ["plain0", "later0"],
+    );
+    assert.deepEqual(
+      decodeFetchedRecords(blob, 0n, aborted, false).messages.map((m) => m.value!.toString()),
+      ["aborted0", "aborted1", "plain0", "later0"],
+    );
   });
 });

@@ -1,18 +1,13 @@
 // Group membership of our consumer against the real broker: rebalancing as members join, leave
 // and crash, a handler that outlasts the rebalance timeout, and a group shared with kafkajs.
-import { describe, it } from "node:test";
+
 import assert from "node:assert/strict";
-import { spawnChildMember, type ChildMember } from "../../../conformance/helpers.ts";
-import { splitsExactly } from "../../../helpers/group-assignment.ts";
+import { describe, it } from "node:test";
 import type { Consumer } from "../../../../broker/client/consumer/index.ts";
-import {
-  kafkajsClient,
-  ourConsumer,
-  quickConsumerConfig,
-  useConsumerSuite,
-  waitFor,
-} from "./helpers.ts";
+import { type ChildMember, spawnChildMember } from "../../../conformance/helpers.ts";
+import { splitsExactly } from "../../../helpers/group-assignment.ts";
 import { range, sleep } from "../../../helpers/wait.ts";
+import { kafkajsClient, ourConsumer, quickConsumerConfig, useConsumerSuite, waitFor } from "./helpers.ts";
 
 interface Member {
   /** Partitions of the topic in the latest GROUP_JOIN; undefined before the first. */
@@ -25,7 +20,11 @@ interface Member {
 describe("consumer groups", () => {
   const suite = useConsumerSuite();
 
-  const startMember = async (groupId: string, topic: string, extra: Parameters<typeof quickConsumerConfig>[1] = {}): Promise<Member & { consumer: Consumer }> => {
+  const startMember = async (
+    groupId: string,
+    topic: string,
+    extra: Parameters<typeof quickConsumerConfig>[1] = {},
+  ): Promise<Member & { consumer: Consumer }> => {
     const consumer = ourConsumer(suite.broker().address, quickConsumerConfig(groupId, extra));
     suite.track(consumer);
     let latest: number[] | undefined;
@@ -46,7 +45,13 @@ describe("consumer groups", () => {
 
   /** One of our consumers in a process of its own, so that it can crash (SIGKILL). */
   const startChildMember = (groupId: string, topic: string): Member & { child: ChildMember } => {
-    const child = spawnChildMember("ours", suite.broker().address, groupId, topic, quickConsumerConfig(groupId).sessionTimeout!);
+    const child = spawnChildMember(
+      "ours",
+      suite.broker().address,
+      groupId,
+      topic,
+      quickConsumerConfig(groupId).sessionTimeout!,
+    );
     suite.track({ disconnect: () => child.kill() });
     return {
       child,
@@ -63,7 +68,9 @@ describe("consumer groups", () => {
     const groupId = "rebalance-group";
     await suite.rig().createTopic(topic, 6);
     const produce = async (round: number): Promise<void> => {
-      await suite.rig().producer.send({ topic, messages: range(30).map((i) => ({ value: `r${round}-${i}`, partition: i % 6 })) });
+      await suite
+        .rig()
+        .producer.send({ topic, messages: range(30).map((i) => ({ value: `r${round}-${i}`, partition: i % 6 })) });
     };
     await produce(0);
 
@@ -71,20 +78,35 @@ describe("consumer groups", () => {
     await waitFor(() => splitsExactly([first.partitions()], 6), "the first member has every partition");
 
     const second = await startMember(groupId, topic);
-    await waitFor(() => splitsExactly([first.partitions(), second.partitions()], 6) && second.partitions()!.length === 3, () => `join of a second member: ${first.partitions()} / ${second.partitions()}`);
+    await waitFor(
+      () => splitsExactly([first.partitions(), second.partitions()], 6) && second.partitions()!.length === 3,
+      () => `join of a second member: ${first.partitions()} / ${second.partitions()}`,
+    );
 
     const third = await startMember(groupId, topic);
     const members = [first, second, third];
-    await waitFor(() => splitsExactly(members.map((m) => m.partitions()), 6) && members.every((m) => m.partitions()!.length === 2), () => `join of a third member: ${members.map((m) => m.partitions()).join(" / ")}`);
+    await waitFor(
+      () =>
+        splitsExactly(
+          members.map((m) => m.partitions()),
+          6,
+        ) && members.every((m) => m.partitions()!.length === 2),
+      () => `join of a third member: ${members.map((m) => m.partitions()).join(" / ")}`,
+    );
     await produce(1);
 
     await third.consumer.disconnect();
-    await waitFor(() => splitsExactly([first.partitions(), second.partitions()], 6), () => `leave of the third member: ${first.partitions()} / ${second.partitions()}`);
+    await waitFor(
+      () => splitsExactly([first.partitions(), second.partitions()], 6),
+      () => `leave of the third member: ${first.partitions()} / ${second.partitions()}`,
+    );
     await produce(2);
 
     const crashing = startChildMember(groupId, topic);
     await waitFor(
-      () => crashing.partitions()?.length === 2 && splitsExactly([first.partitions(), second.partitions(), crashing.partitions()], 6),
+      () =>
+        crashing.partitions()?.length === 2 &&
+        splitsExactly([first.partitions(), second.partitions(), crashing.partitions()], 6),
       () => `join of the child member: ${first.partitions()} / ${second.partitions()} / ${crashing.partitions()}`,
     );
     await crashing.child.kill();
@@ -111,7 +133,9 @@ describe("consumer groups", () => {
     const topic = "slow-handler";
     const groupId = "slow-handler-group";
     await suite.rig().createTopic(topic, 2);
-    await suite.rig().producer.send({ topic, messages: ["slow", "after-1", "after-2"].map((value) => ({ value, partition: 0 })) });
+    await suite
+      .rig()
+      .producer.send({ topic, messages: ["slow", "after-1", "after-2"].map((value) => ({ value, partition: 0 })) });
     await suite.rig().producer.send({ topic, messages: ["p1-a", "p1-b"].map((value) => ({ value, partition: 1 })) });
 
     const settings = { sessionTimeout: 3000, rebalanceTimeout: 1500, heartbeatInterval: 200 };
@@ -144,24 +168,40 @@ describe("consumer groups", () => {
     await waitFor(() => log.includes("slow-start"), "the slow handler to start");
 
     const other = await startMember(groupId, topic, settings);
-    await waitFor(() => other.partitions()?.length === 2, () => `the other member takes both partitions while the slow one is out: ${other.partitions()}`);
+    await waitFor(
+      () => other.partitions()?.length === 2,
+      () => `the other member takes both partitions while the slow one is out: ${other.partitions()}`,
+    );
     assert.ok(!log.includes("slow-end"), "taken over before the slow handler returned");
-    await waitFor(() => slowMemberIds.length >= 2 && splitsExactly([other.partitions(), slowPartitions], 2), () => `the slow member rejoins: ${log.join(", ")}`);
+    await waitFor(
+      () => slowMemberIds.length >= 2 && splitsExactly([other.partitions(), slowPartitions], 2),
+      () => `the slow member rejoins: ${log.join(", ")}`,
+    );
 
     assert.notEqual(slowMemberIds[1], slowMemberIds[0], "rejoined as a new member");
     const slowEnd = log.indexOf("slow-end");
     const nextJoin = log.findIndex((entry, i) => i > slowEnd && entry.startsWith("join"));
     assert.ok(nextJoin > slowEnd, `a join after the slow handler: ${log.join(", ")}`);
-    assert.deepEqual(log.slice(slowEnd + 1, nextJoin), [], "nothing handed over between the stale batch and the rejoin");
+    assert.deepEqual(
+      log.slice(slowEnd + 1, nextJoin),
+      [],
+      "nothing handed over between the stale batch and the rejoin",
+    );
     // The message the slow member never committed was consumed again by whoever held partition 0.
-    await waitFor(() => other.received.includes("0/0") || log.filter((l) => l === "message slow").length > 0, "the slow message consumed again");
+    await waitFor(
+      () => other.received.includes("0/0") || log.filter((l) => l === "message slow").length > 0,
+      "the slow message consumed again",
+    );
   });
 
   it("when a handler runs longer than the session timeout, then heartbeats keep the member in the group", async () => {
     const topic = "long-handler";
     await suite.rig().createTopic(topic, 1);
     await suite.rig().producer.send({ topic, messages: [{ value: "long" }, { value: "next" }] });
-    const c = ourConsumer(suite.broker().address, quickConsumerConfig("long-handler-group", { sessionTimeout: 1500, heartbeatInterval: 200 }));
+    const c = ourConsumer(
+      suite.broker().address,
+      quickConsumerConfig("long-handler-group", { sessionTimeout: 1500, heartbeatInterval: 200 }),
+    );
     suite.track(c);
     const log: string[] = [];
     c.on(c.events.GROUP_JOIN, () => log.push("join"));
@@ -174,7 +214,10 @@ describe("consumer groups", () => {
         log.push(message.value!.toString());
       },
     });
-    await waitFor(() => log.includes("next"), () => `both messages: ${log}`);
+    await waitFor(
+      () => log.includes("next"),
+      () => `both messages: ${log}`,
+    );
     assert.deepEqual(log, ["join", "long", "next"]);
   });
 
@@ -213,11 +256,17 @@ describe("consumer groups", () => {
         await startKafkajs();
       }
       await waitFor(
-        () => kafkajsPartitions?.length === 2 && ours!.partitions()?.length === 2 && splitsExactly([kafkajsPartitions, ours!.partitions()], 4),
+        () =>
+          kafkajsPartitions?.length === 2 &&
+          ours!.partitions()?.length === 2 &&
+          splitsExactly([kafkajsPartitions, ours!.partitions()], 4),
         () => `split led by ${leader}: kafkajs ${kafkajsPartitions} / ours ${ours!.partitions()}`,
       );
       const all = (): Set<string> => new Set([...kafkajsReceived, ...ours!.received]);
-      await waitFor(() => all().size === 80, () => `80 messages between them, have ${all().size}`);
+      await waitFor(
+        () => all().size === 80,
+        () => `80 messages between them, have ${all().size}`,
+      );
       await kafkajs.disconnect();
     }
   });

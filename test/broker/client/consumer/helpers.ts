@@ -1,11 +1,12 @@
 // Shared pieces of the consumer tests: our consumer built on its own Cluster (the tests do not
 // depend on the rest of the client), group settings that keep rebalances quick, and kafkajs
 // clients to produce test data.
-import type { Admin, Producer } from "kafkajs";
-import { createConsumer, type Consumer, type ConsumerConfig } from "../../../../broker/client/consumer/index.ts";
-import { createLogger, logLevel } from "../../../../broker/client/logger.ts";
+
 import { after, before } from "node:test";
-import { startBroker, type BrokerProcess } from "../../../helpers/broker-process.ts";
+import type { Admin, Producer } from "kafkajs";
+import { type Consumer, type ConsumerConfig, createConsumer } from "../../../../broker/client/consumer/index.ts";
+import { createLogger, logLevel } from "../../../../broker/client/logger.ts";
+import { type BrokerProcess, startBroker } from "../../../helpers/broker-process.ts";
 import { cleanupAll, kafkajsClient, ourCluster, quickGroupBrokerConfig } from "../helpers.ts";
 
 export { cleanupAll, kafkajsClient, quickGroupBrokerConfig, waitFor } from "../helpers.ts";
@@ -103,7 +104,6 @@ export interface Received {
   key: string | null;
   value: string;
 }
-
 
 /** For each partition, whether the offsets seen are strictly increasing. */
 export function inOrderPerPartition(received: Received[]): boolean {

@@ -1,10 +1,11 @@
 // Standalone consumption (our extension): assign() names the partitions, no group membership is
 // taken, and with a groupId the group's committed offsets are used and advanced.
-import { describe, it } from "node:test";
+
 import assert from "node:assert/strict";
+import { describe, it } from "node:test";
 import type { Consumer } from "../../../../broker/client/consumer/index.ts";
-import { ourConsumer, quickConsumerConfig, useConsumerSuite, waitFor } from "./helpers.ts";
 import { range, sleep } from "../../../helpers/wait.ts";
+import { ourConsumer, quickConsumerConfig, useConsumerSuite, waitFor } from "./helpers.ts";
 
 describe("standalone consumer", () => {
   const suite = useConsumerSuite();
@@ -36,10 +37,16 @@ describe("standalone consumer", () => {
     await first.connect();
     first.assign([{ topic, partitions: [0, 2], fromBeginning: true }]);
     await run(first, received);
-    await waitFor(() => received.length >= 20, () => `20 messages of partitions 0 and 2, got ${received.length}`);
+    await waitFor(
+      () => received.length >= 20,
+      () => `20 messages of partitions 0 and 2, got ${received.length}`,
+    );
     await sleep(300);
     assert.equal(received.length, 20);
-    assert.ok(received.every((m) => !m.startsWith("1:")), "partition 1 was not assigned");
+    assert.ok(
+      received.every((m) => !m.startsWith("1:")),
+      "partition 1 was not assigned",
+    );
     assert.deepEqual(joins, [], "no group membership");
     const description = await first.describeGroup();
     assert.deepEqual(description.members, []);
@@ -47,7 +54,11 @@ describe("standalone consumer", () => {
 
     await first.disconnect();
     const [offsets] = await suite.rig().admin.fetchOffsets({ groupId, topics: [topic] });
-    assert.deepEqual(Object.fromEntries(offsets!.partitions.map((p) => [p.partition, p.offset])), { 0: "10", 1: "-1", 2: "10" });
+    assert.deepEqual(Object.fromEntries(offsets!.partitions.map((p) => [p.partition, p.offset])), {
+      0: "10",
+      1: "-1",
+      2: "10",
+    });
 
     await suite.rig().producer.send({ topic, messages: range(6).map((i) => ({ value: `b${i}`, partition: i % 3 })) });
     const second = consumer(groupId);
@@ -55,7 +66,10 @@ describe("standalone consumer", () => {
     await second.connect();
     second.assign([{ topic, partitions: [0, 2], fromBeginning: true }]);
     await run(second, more);
-    await waitFor(() => more.length >= 4, () => `4 new messages, got ${more.length}`);
+    await waitFor(
+      () => more.length >= 4,
+      () => `4 new messages, got ${more.length}`,
+    );
     await sleep(300);
     assert.deepEqual(more.sort(), ["0:b0", "0:b3", "2:b2", "2:b5"], "resumed from the committed offsets");
   });
@@ -78,9 +92,15 @@ describe("standalone consumer", () => {
     await fromEnd.connect();
     await run(fromEnd, latest);
     fromEnd.seek({ topic, partition: 0, offset: "3" });
-    await waitFor(() => latest.length >= 2, () => `partition 0 from the sought offset 3, got ${latest}`);
+    await waitFor(
+      () => latest.length >= 2,
+      () => `partition 0 from the sought offset 3, got ${latest}`,
+    );
     await suite.rig().producer.send({ topic, messages: [{ value: "new", partition: 1 }] });
-    await waitFor(() => latest.includes("1:new") && received.includes("1:new"), () => `the new message: ${latest} / ${received}`);
+    await waitFor(
+      () => latest.includes("1:new") && received.includes("1:new"),
+      () => `the new message: ${latest} / ${received}`,
+    );
     assert.deepEqual(latest.sort(), ["0:m6", "0:m8", "1:new"]);
     await assert.rejects(fromEnd.commitOffsets([{ topic, partition: 0, offset: "1" }]), /without a groupId/);
   });
@@ -89,7 +109,10 @@ describe("standalone consumer", () => {
     const subscribed = consumer("mixed-modes");
     await subscribed.connect();
     await subscribed.subscribe({ topics: ["standalone"] });
-    assert.throws(() => subscribed.assign([{ topic: "standalone", partitions: [0] }]), /cannot also be given partitions/);
+    assert.throws(
+      () => subscribed.assign([{ topic: "standalone", partitions: [0] }]),
+      /cannot also be given partitions/,
+    );
 
     const assigned = consumer("");
     assigned.assign([{ topic: "standalone", partitions: [0] }]);

@@ -1,19 +1,41 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { KafkaJSConnectionError, KafkaJSRequestTimeoutError, KafkaJSServerDoesNotSupportApiKey } from "../../../../broker/client/errors.ts";
+import {
+  KafkaJSConnectionError,
+  KafkaJSRequestTimeoutError,
+  KafkaJSServerDoesNotSupportApiKey,
+} from "../../../../broker/client/errors.ts";
 import { createLogger, logLevel } from "../../../../broker/client/logger.ts";
-import { BrokerConnection, type NetworkEventKind, type NetworkInstrumentation } from "../../../../broker/client/network/broker-connection.ts";
+import {
+  BrokerConnection,
+  type NetworkEventKind,
+  type NetworkInstrumentation,
+} from "../../../../broker/client/network/broker-connection.ts";
 import { Apis } from "../../../../broker/protocol/apis.ts";
 import type { FetchRequest } from "../../../../broker/protocol/messages/index.ts";
 import { decodeRecordBatch, encodeRecordBatch, splitBatches } from "../../../../broker/protocol/records.ts";
-import { startBroker, type BrokerProcess } from "../../../helpers/broker-process.ts";
+import { type BrokerProcess, startBroker } from "../../../helpers/broker-process.ts";
 
 const logger = createLogger(logLevel.NOTHING);
 
 describe("BrokerConnection", () => {
   let broker: BrokerProcess;
-  const connectionTo = (port: number, { requestTimeout = 5000, instrumentation }: { requestTimeout?: number; instrumentation?: NetworkInstrumentation } = {}) =>
-    new BrokerConnection({ host: "127.0.0.1", port, clientId: "test", connectionTimeout: 1000, requestTimeout, logger, instrumentation });
+  const connectionTo = (
+    port: number,
+    {
+      requestTimeout = 5000,
+      instrumentation,
+    }: { requestTimeout?: number; instrumentation?: NetworkInstrumentation } = {},
+  ) =>
+    new BrokerConnection({
+      host: "127.0.0.1",
+      port,
+      clientId: "test",
+      connectionTimeout: 1000,
+      requestTimeout,
+      logger,
+      instrumentation,
+    });
 
   /** Records what the connection reports, every kind listened to. */
   const recorder = () => {
@@ -28,13 +50,31 @@ describe("BrokerConnection", () => {
   };
 
   const fetchRequest = (topic: string, maxWaitMs: number, maxBytes = 1024): FetchRequest => ({
-    replicaId: -1, maxWaitMs, minBytes: 1, maxBytes, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
-    topics: [{ topic, partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0n, logStartOffset: -1n, partitionMaxBytes: maxBytes }] }],
-    forgottenTopicsData: [], rackId: "",
+    replicaId: -1,
+    maxWaitMs,
+    minBytes: 1,
+    maxBytes,
+    isolationLevel: 0,
+    sessionId: 0,
+    sessionEpoch: -1,
+    topics: [
+      {
+        topic,
+        partitions: [
+          { partition: 0, currentLeaderEpoch: -1, fetchOffset: 0n, logStartOffset: -1n, partitionMaxBytes: maxBytes },
+        ],
+      },
+    ],
+    forgottenTopicsData: [],
+    rackId: "",
   });
 
-  before(async () => { broker = await startBroker(); });
-  after(async () => { await broker?.cleanup(); });
+  before(async () => {
+    broker = await startBroker();
+  });
+  after(async () => {
+    await broker?.cleanup();
+  });
 
   it("when connected, then versions are negotiated and pipelined requests each get their own answer", async () => {
     const connection = connectionTo(broker.port);
@@ -43,9 +83,14 @@ describe("BrokerConnection", () => {
       assert.equal(connection.versionFor(Apis.Produce), 7);
       assert.equal(connection.versionFor(Apis.Metadata), 6);
       const answers = await Promise.all(
-        ["a", "b", "c"].map((name) => connection.request(Apis.Metadata, { topics: [{ name: `pipe-${name}` }], allowAutoTopicCreation: true })),
+        ["a", "b", "c"].map((name) =>
+          connection.request(Apis.Metadata, { topics: [{ name: `pipe-${name}` }], allowAutoTopicCreation: true }),
+        ),
       );
-      assert.deepEqual(answers.map((a) => a.topics[0]!.name), ["pipe-a", "pipe-b", "pipe-c"]);
+      assert.deepEqual(
+        answers.map((a) => a.topics[0]!.name),
+        ["pipe-a", "pipe-b", "pipe-c"],
+      );
     } finally {
       connection.disconnect();
     }
@@ -55,7 +100,10 @@ describe("BrokerConnection", () => {
     const connection = connectionTo(broker.port);
     try {
       await connection.connect();
-      assert.throws(() => connection.versionFor({ ...Apis.Produce, minVersion: 8, maxVersion: 9 }), KafkaJSServerDoesNotSupportApiKey);
+      assert.throws(
+        () => connection.versionFor({ ...Apis.Produce, minVersion: 8, maxVersion: 9 }),
+        KafkaJSServerDoesNotSupportApiKey,
+      );
     } finally {
       connection.disconnect();
     }
@@ -63,7 +111,10 @@ describe("BrokerConnection", () => {
 
   it("when nothing listens, then a retriable KafkaJSConnectionError", async () => {
     const connection = connectionTo(1);
-    await assert.rejects(connection.connect(), (err: unknown) => err instanceof KafkaJSConnectionError && err.retriable);
+    await assert.rejects(
+      connection.connect(),
+      (err: unknown) => err instanceof KafkaJSConnectionError && err.retriable,
+    );
   });
 
   it("when the broker restarts, then in-flight requests fail retriably and the next request reconnects", async () => {
@@ -71,10 +122,16 @@ describe("BrokerConnection", () => {
     try {
       await connection.connect();
       const parked = connection.request(Apis.Fetch, fetchRequest("pipe-a", 20000), { extraTimeout: 20000 });
-      const outcome = parked.then(() => null, (err: unknown) => err);
+      const outcome = parked.then(
+        () => null,
+        (err: unknown) => err,
+      );
       await broker.kill();
       const err = await outcome;
-      assert.ok(err instanceof KafkaJSConnectionError && err.retriable, `expected a retriable connection error, got ${String(err)}`);
+      assert.ok(
+        err instanceof KafkaJSConnectionError && err.retriable,
+        `expected a retriable connection error, got ${String(err)}`,
+      );
       await broker.restart();
       const metadata = await connection.request(Apis.Metadata, { topics: null, allowAutoTopicCreation: false });
       assert.equal(metadata.brokers[0]!.port, broker.port);
@@ -87,14 +144,26 @@ describe("BrokerConnection", () => {
     const { reports, instrumentation } = recorder();
     const connection = connectionTo(broker.port, { instrumentation });
     try {
-      await Promise.all([1, 2].map(() => connection.request(Apis.Metadata, { topics: null, allowAutoTopicCreation: false })));
+      await Promise.all(
+        [1, 2].map(() => connection.request(Apis.Metadata, { topics: null, allowAutoTopicCreation: false })),
+      );
     } finally {
       connection.disconnect();
     }
     // Both requests waited for the connection to open: the queue grew to 2, then emptied.
-    assert.deepEqual(reports.filter((r) => r.kind === "request_queue_size").map((r) => r.payload.queueSize), [1, 2, 1, 0]);
+    assert.deepEqual(
+      reports.filter((r) => r.kind === "request_queue_size").map((r) => r.payload.queueSize),
+      [1, 2, 1, 0],
+    );
     const requests = reports.filter((r) => r.kind === "request").map((r) => r.payload);
-    assert.deepEqual(requests.map((r) => [r.apiName, r.apiKey, r.apiVersion, r.correlationId]), [["ApiVersions", 18, 3, 0], ["Metadata", 3, 6, 1], ["Metadata", 3, 6, 2]]);
+    assert.deepEqual(
+      requests.map((r) => [r.apiName, r.apiKey, r.apiVersion, r.correlationId]),
+      [
+        ["ApiVersions", 18, 3, 0],
+        ["Metadata", 3, 6, 1],
+        ["Metadata", 3, 6, 2],
+      ],
+    );
     for (const request of requests) {
       assert.deepEqual([request.broker, request.clientId], [broker.address, "test"]);
       assert.ok(request.size > 0 && request.duration >= 0 && request.sentAt >= request.createdAt);
@@ -107,15 +176,31 @@ describe("BrokerConnection", () => {
     const connection = connectionTo(broker.port, { requestTimeout: 300, instrumentation });
     try {
       await connection.request(Apis.Metadata, { topics: [{ name: "idle-topic" }], allowAutoTopicCreation: true });
-      const error = await connection.request(Apis.Fetch, fetchRequest("idle-topic", 3000)).then(() => null, (err: unknown) => err);
-      assert.ok(error instanceof KafkaJSRequestTimeoutError && error.retriable, `expected a request timeout, got ${String(error)}`);
+      const error = await connection.request(Apis.Fetch, fetchRequest("idle-topic", 3000)).then(
+        () => null,
+        (err: unknown) => err,
+      );
+      assert.ok(
+        error instanceof KafkaJSRequestTimeoutError && error.retriable,
+        `expected a request timeout, got ${String(error)}`,
+      );
       assert.match(error.message, /^Request Fetch\(key: 1, version: 11\) timed out$/);
       const [timeout] = reports.filter((r) => r.kind === "request_timeout").map((r) => r.payload);
-      assert.deepEqual([timeout.apiName, timeout.apiKey, timeout.apiVersion, timeout.correlationId, timeout.broker], ["Fetch", 1, 11, error.correlationId, broker.address]);
+      assert.deepEqual(
+        [timeout.apiName, timeout.apiKey, timeout.apiVersion, timeout.correlationId, timeout.broker],
+        ["Fetch", 1, 11, error.correlationId, broker.address],
+      );
       assert.equal("duration" in timeout || "size" in timeout, false);
-      assert.deepEqual([error.broker, error.createdAt, error.sentAt, error.pendingDuration], [timeout.broker, timeout.createdAt, timeout.sentAt, timeout.pendingDuration]);
+      assert.deepEqual(
+        [error.broker, error.createdAt, error.sentAt, error.pendingDuration],
+        [timeout.broker, timeout.createdAt, timeout.sentAt, timeout.pendingDuration],
+      );
       // Answered once the broker has answered the Fetch before it (the late answer is dropped).
-      const metadata = await connection.request(Apis.Metadata, { topics: null, allowAutoTopicCreation: false }, { extraTimeout: 10_000 });
+      const metadata = await connection.request(
+        Apis.Metadata,
+        { topics: null, allowAutoTopicCreation: false },
+        { extraTimeout: 10_000 },
+      );
       assert.equal(metadata.brokers.length, 1);
     } finally {
       connection.disconnect();
@@ -130,14 +215,27 @@ describe("BrokerConnection", () => {
       // Under the broker's default 1 MB batch limit, and still many times a socket read.
       const values = Array.from({ length: 6 }, (_, i) => Buffer.alloc(150 * 1024, i + 1));
       const records = encodeRecordBatch({ records: values.map((value) => ({ key: null, value })) });
-      const produced = await connection.request(Apis.Produce, { transactionalId: null, acks: -1, timeoutMs: 5000, topicData: [{ name: topic, partitionData: [{ index: 0, records }] }] });
+      const produced = await connection.request(Apis.Produce, {
+        transactionalId: null,
+        acks: -1,
+        timeoutMs: 5000,
+        topicData: [{ name: topic, partitionData: [{ index: 0, records }] }],
+      });
       assert.equal(produced.responses[0]!.partitionResponses[0]!.errorCode, 0);
       const fetched = await connection.request(Apis.Fetch, fetchRequest(topic, 0, 8 << 20));
       const data = fetched.responses[0]!.partitions[0]!;
-      const raw = data.records === null ? Buffer.alloc(0) : Array.isArray(data.records) ? Buffer.concat(data.records) : data.records;
+      const raw =
+        data.records === null
+          ? Buffer.alloc(0)
+          : Array.isArray(data.records)
+            ? Buffer.concat(data.records)
+            : data.records;
       assert.ok(raw.length > 900 * 1024);
       const [batch] = splitBatches(raw).batches;
-      assert.deepEqual(decodeRecordBatch(raw, batch!.position).records.map((r) => r.value), values);
+      assert.deepEqual(
+        decodeRecordBatch(raw, batch!.position).records.map((r) => r.value),
+        values,
+      );
     } finally {
       connection.disconnect();
     }

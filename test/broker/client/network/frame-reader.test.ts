@@ -13,14 +13,22 @@ function frame(correlationId: number, bodyBytes: number): Buffer {
 
 function split(bytes: Buffer, pieceLength: number): Buffer[] {
   const pieces: Buffer[] = [];
-  for (let offset = 0; offset < bytes.length; offset += pieceLength) pieces.push(bytes.subarray(offset, offset + pieceLength));
+  for (let offset = 0; offset < bytes.length; offset += pieceLength)
+    pieces.push(bytes.subarray(offset, offset + pieceLength));
   return pieces;
 }
 
 function reader(): { frames: Buffer[]; corrupt: number[]; reader: FrameReader } {
   const frames: Buffer[] = [];
   const corrupt: number[] = [];
-  return { frames, corrupt, reader: new FrameReader((f) => frames.push(f), (size) => corrupt.push(size)) };
+  return {
+    frames,
+    corrupt,
+    reader: new FrameReader(
+      (f) => frames.push(f),
+      (size) => corrupt.push(size),
+    ),
+  };
 }
 
 describe("FrameReader", () => {
@@ -35,7 +43,10 @@ describe("FrameReader", () => {
     assert.equal(frames.length, 1);
     assert.deepEqual(frames[0], bytes.subarray(4));
     assert.equal(frames[0]!.buffer.byteLength, 100_004, "allocated once, at the announced size");
-    assert.ok(!pieces.some((p) => p.buffer === frames[0]!.buffer), "the assembled frame is a buffer of its own, not a view of a chunk");
+    assert.ok(
+      !pieces.some((p) => p.buffer === frames[0]!.buffer),
+      "the assembled frame is a buffer of its own, not a view of a chunk",
+    );
   });
 
   it("when several frames sit in one chunk, then each comes out in order as a view of that chunk, without a copy", () => {
@@ -43,7 +54,10 @@ describe("FrameReader", () => {
     const sent = [frame(1, 0), frame(2, 10), frame(3, 3000), frame(4, 1)];
     const chunk = Buffer.concat(sent);
     r.push(chunk);
-    assert.deepEqual(frames, sent.map((f) => f.subarray(4)));
+    assert.deepEqual(
+      frames,
+      sent.map((f) => f.subarray(4)),
+    );
     for (const f of frames) assert.equal(f.buffer, chunk.buffer);
   });
 
@@ -53,7 +67,11 @@ describe("FrameReader", () => {
     for (const pieceLength of [1, 2, 3, 4, 5, 9, 64, 65, 700, stream.length]) {
       const { frames, reader: r } = reader();
       for (const piece of split(stream, pieceLength)) r.push(piece);
-      assert.deepEqual(frames, sent.map((f) => f.subarray(4)), `pieces of ${pieceLength} bytes`);
+      assert.deepEqual(
+        frames,
+        sent.map((f) => f.subarray(4)),
+        `pieces of ${pieceLength} bytes`,
+      );
     }
   });
 

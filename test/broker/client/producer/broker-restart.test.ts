@@ -1,10 +1,11 @@
 // A broker killed with SIGKILL mid-stream and restarted on the same port: the sends pending at the
 // kill, and those made while it is down, retry and succeed, and every acknowledged record is in
 // the log afterwards: at least once, and exactly once for the idempotent producer.
-import { after, before, describe, it } from "node:test";
+
 import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
 import type { Producer } from "../../../../broker/client/producer/index.ts";
-import { startBroker, type BrokerProcess } from "../../../helpers/broker-process.ts";
+import { type BrokerProcess, startBroker } from "../../../helpers/broker-process.ts";
 import { createTopic, disconnectAll, ourProducer, readTopic, waitFor } from "./helpers.ts";
 
 const PARTITIONS = 3;
@@ -28,7 +29,10 @@ after(async () => {
  * WORKERS loops each send one numbered record after another until TOTAL are acknowledged; once
  * KILL_AFTER are, the broker is killed and, after a pause in which sends keep being made, restarted.
  */
-async function produceThroughRestart(producer: Producer, topic: string): Promise<{ acknowledged: Set<number>; failures: unknown[] }> {
+async function produceThroughRestart(
+  producer: Producer,
+  topic: string,
+): Promise<{ acknowledged: Set<number>; failures: unknown[] }> {
   const acknowledged = new Set<number>();
   const failures: unknown[] = [];
   let next = 0;
@@ -70,7 +74,10 @@ describe("producer through a broker restart", () => {
     it(`when the broker is killed with SIGKILL and restarted mid-stream, then every send succeeds and each record is stored ${idempotent ? "exactly once (idempotent)" : "at least once"}`, async () => {
       const topic = `restart-${idempotent ? "idempotent" : "plain"}`;
       await createTopic(broker.address, topic, PARTITIONS);
-      const { producer } = ourProducer(broker.address, { idempotent, retry: { retries: 10, initialRetryTime: 100, maxRetryTime: 1000 } });
+      const { producer } = ourProducer(broker.address, {
+        idempotent,
+        retry: { retries: 10, initialRetryTime: 100, maxRetryTime: 1000 },
+      });
       openClients.push(producer);
       await producer.connect();
 

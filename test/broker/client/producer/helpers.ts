@@ -6,7 +6,12 @@ import { BrokerConnection } from "../../../../broker/client/network/broker-conne
 import { createProducer, type Producer, type ProducerConfig } from "../../../../broker/client/producer/index.ts";
 import type { RetryOptions } from "../../../../broker/client/retry.ts";
 import { Apis } from "../../../../broker/protocol/apis.ts";
-import { decodeRecordBatch, splitBatches, type DecodedRecord, type RecordBatchHeader } from "../../../../broker/protocol/records.ts";
+import {
+  type DecodedRecord,
+  decodeRecordBatch,
+  type RecordBatchHeader,
+  splitBatches,
+} from "../../../../broker/protocol/records.ts";
 import { kafkajsClient, ourCluster, silentLogger } from "../helpers.ts";
 
 export { kafkajsClient, silentLogger, waitFor } from "../helpers.ts";
@@ -19,7 +24,11 @@ export interface TestProducer {
   cluster: Cluster;
 }
 
-export function ourProducer(address: string, config: ProducerConfig = {}, { requestTimeout = 10_000 }: { requestTimeout?: number } = {}): TestProducer {
+export function ourProducer(
+  address: string,
+  config: ProducerConfig = {},
+  { requestTimeout = 10_000 }: { requestTimeout?: number } = {},
+): TestProducer {
   const cluster = ourCluster(address, {
     clientId: "producer-test",
     requestTimeout,
@@ -46,26 +55,61 @@ export interface StoredRecord extends DecodedRecord {
 /** Every record of the partition, in offset order, with the header of the batch it came in. */
 export async function readPartition(address: string, topic: string, partition: number): Promise<StoredRecord[]> {
   const [host, port] = address.split(":");
-  const connection = new BrokerConnection({ host: host!, port: Number(port), clientId: "producer-test-reader", connectionTimeout: 3000, requestTimeout: 10_000, logger: silentLogger });
+  const connection = new BrokerConnection({
+    host: host!,
+    port: Number(port),
+    clientId: "producer-test-reader",
+    connectionTimeout: 3000,
+    requestTimeout: 10_000,
+    logger: silentLogger,
+  });
   const records: StoredRecord[] = [];
   try {
     let offset = 0n;
     for (;;) {
       const response = await connection.request(Apis.Fetch, {
-        replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 64 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
-        topics: [{ topic, partitions: [{ partition, currentLeaderEpoch: -1, fetchOffset: offset, logStartOffset: -1n, partitionMaxBytes: 32 << 20 }] }],
-        forgottenTopicsData: [], rackId: "",
+        replicaId: -1,
+        maxWaitMs: 0,
+        minBytes: 0,
+        maxBytes: 64 << 20,
+        isolationLevel: 0,
+        sessionId: 0,
+        sessionEpoch: -1,
+        topics: [
+          {
+            topic,
+            partitions: [
+              {
+                partition,
+                currentLeaderEpoch: -1,
+                fetchOffset: offset,
+                logStartOffset: -1n,
+                partitionMaxBytes: 32 << 20,
+              },
+            ],
+          },
+        ],
+        forgottenTopicsData: [],
+        rackId: "",
       });
       const data = response.responses[0]!.partitions[0]!;
       if (data.errorCode !== 0) throw new Error(`fetch ${topic}-${partition} at ${offset}: error ${data.errorCode}`);
       if (offset >= data.highWatermark) return records;
-      const raw = data.records === null ? Buffer.alloc(0) : Array.isArray(data.records) ? Buffer.concat(data.records) : data.records;
+      const raw =
+        data.records === null
+          ? Buffer.alloc(0)
+          : Array.isArray(data.records)
+            ? Buffer.concat(data.records)
+            : data.records;
       const before = records.length;
       for (const { position } of splitBatches(raw).batches) {
         const { header, records: batchRecords } = decodeRecordBatch(raw, position);
         for (const record of batchRecords) if (record.offset >= offset) records.push({ ...record, batch: header });
       }
-      if (records.length === before) throw new Error(`fetch ${topic}-${partition} at ${offset} returned no records below the high watermark ${data.highWatermark}`);
+      if (records.length === before)
+        throw new Error(
+          `fetch ${topic}-${partition} at ${offset} returned no records below the high watermark ${data.highWatermark}`,
+        );
       offset = records[records.length - 1]!.offset + 1n;
     }
   } finally {
@@ -85,7 +129,10 @@ export async function disconnectAll(...clients: { disconnect(): Promise<void> }[
 type RequestFn = BrokerConnection["request"];
 
 /** Wraps the connection's request method; `around` gets the original and the call's arguments. */
-export function intercept(connection: BrokerConnection, around: (original: RequestFn, ...args: Parameters<RequestFn>) => Promise<unknown>): void {
+export function intercept(
+  connection: BrokerConnection,
+  around: (original: RequestFn, ...args: Parameters<RequestFn>) => Promise<unknown>,
+): void {
   const original = connection.request.bind(connection) as RequestFn;
   connection.request = ((...args: Parameters<RequestFn>) => around(original, ...args)) as RequestFn;
 }

@@ -2,15 +2,16 @@
 // that a retry keeps, one batch per partition in flight, and, the point of it all, a batch resent
 // after its response was lost is stored once. The lost response is real: the connection is cut
 // after the broker has answered and before the producer reads the answer.
-import { after, before, describe, it } from "node:test";
+
 import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
 import type { Cluster } from "../../../../broker/client/cluster.ts";
 import { KafkaJSConnectionClosedError } from "../../../../broker/client/errors.ts";
 import type { BrokerConnection } from "../../../../broker/client/network/broker-connection.ts";
 import type { Producer, RecordMetadata } from "../../../../broker/client/producer/index.ts";
 import { Apis } from "../../../../broker/protocol/apis.ts";
 import type { ProduceRequest } from "../../../../broker/protocol/messages/index.ts";
-import { startBroker, type BrokerProcess } from "../../../helpers/broker-process.ts";
+import { type BrokerProcess, startBroker } from "../../../helpers/broker-process.ts";
 import { createTopic, disconnectAll, intercept, ourProducer, readPartition, readTopic } from "./helpers.ts";
 
 let broker: BrokerProcess;
@@ -46,7 +47,11 @@ function loseFirstProduceResponse(connection: BrokerConnection): () => boolean {
       lost = true;
       connection.disconnect();
       const [host, port] = connection.address.split(":");
-      throw new KafkaJSConnectionClosedError("Connection closed before the Produce response was read", host!, Number(port));
+      throw new KafkaJSConnectionClosedError(
+        "Connection closed before the Produce response was read",
+        host!,
+        Number(port),
+      );
     }
     return response;
   });
@@ -59,7 +64,17 @@ describe("idempotent producer", () => {
     await createTopic(broker.address, topic, 2);
     const { producer } = await connected(true);
     for (let round = 0; round < 5; round++) {
-      await Promise.all(Array.from({ length: 1 + round }, (_, i) => producer.send({ topic, messages: [{ key: `k${i}`, value: `r${round}-${i}` }, { key: `j${i}`, value: "x" }] })));
+      await Promise.all(
+        Array.from({ length: 1 + round }, (_, i) =>
+          producer.send({
+            topic,
+            messages: [
+              { key: `k${i}`, value: `r${round}-${i}` },
+              { key: `j${i}`, value: "x" },
+            ],
+          }),
+        ),
+      );
     }
     const stored = await readTopic(broker.address, topic, 2);
     const producerIds = new Set(stored.flat().map((r) => r.batch.producerId));
@@ -89,7 +104,10 @@ describe("idempotent producer", () => {
     const [second] = await producer.send({ topic, messages: [{ value: "d" }] });
     assert.equal(second!.baseOffset, "3");
     const stored = await readPartition(broker.address, topic, 0);
-    assert.deepEqual(stored.map((r) => r.value!.toString()), ["a", "b", "c", "d"]);
+    assert.deepEqual(
+      stored.map((r) => r.value!.toString()),
+      ["a", "b", "c", "d"],
+    );
   });
 
   it("when a send is given up after the broker stored it, then the next send gets a new producer id and is stored, not taken for a duplicate", async () => {
@@ -116,7 +134,10 @@ describe("idempotent producer", () => {
     const [second] = await made.producer.send({ topic, messages: [{ value: "b" }] });
     assert.equal(second!.baseOffset, "1");
     const stored = await readPartition(broker.address, topic, 0);
-    assert.deepEqual(stored.map((r) => r.value!.toString()), ["a", "b"]);
+    assert.deepEqual(
+      stored.map((r) => r.value!.toString()),
+      ["a", "b"],
+    );
     assert.notEqual(stored[0]!.batch.producerId, stored[1]!.batch.producerId);
     assert.equal(stored[1]!.batch.baseSequence, 0);
   });
@@ -130,7 +151,10 @@ describe("idempotent producer", () => {
     assert.ok(wasLost());
     assert.equal(first!.baseOffset, "2");
     const stored = await readPartition(broker.address, topic, 0);
-    assert.deepEqual(stored.map((r) => r.value!.toString()), ["a", "b", "a", "b"]);
+    assert.deepEqual(
+      stored.map((r) => r.value!.toString()),
+      ["a", "b", "a", "b"],
+    );
   });
 
   it("when a Produce request times out after the broker stored it, then REQUEST_TIMEOUT fires and the resend is stored once", async () => {
@@ -143,23 +167,50 @@ describe("idempotent producer", () => {
     await producer.connect();
     await producer.send({ topic, messages: [{ value: "warm-up" }] });
     const timeouts: { apiName: string; broker: string; correlationId: number }[] = [];
-    producer.on(producer.events.REQUEST_TIMEOUT, (e) => { timeouts.push(e.payload); });
+    producer.on(producer.events.REQUEST_TIMEOUT, (e) => {
+      timeouts.push(e.payload);
+    });
     const connection = await leaderConnection(cluster);
     // A broker answers one connection's requests in order: a Fetch long-polling an idle topic holds
     // back the answer to the Produce sent after it, which the broker stores meanwhile.
-    const heldBack = connection.request(Apis.Fetch, {
-      replicaId: -1, maxWaitMs: 2000, minBytes: 1, maxBytes: 1024, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
-      topics: [{ topic: idleTopic, partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0n, logStartOffset: -1n, partitionMaxBytes: 1024 }] }],
-      forgottenTopicsData: [], rackId: "",
-    }, { extraTimeout: 10_000 });
+    const heldBack = connection.request(
+      Apis.Fetch,
+      {
+        replicaId: -1,
+        maxWaitMs: 2000,
+        minBytes: 1,
+        maxBytes: 1024,
+        isolationLevel: 0,
+        sessionId: 0,
+        sessionEpoch: -1,
+        topics: [
+          {
+            topic: idleTopic,
+            partitions: [
+              { partition: 0, currentLeaderEpoch: -1, fetchOffset: 0n, logStartOffset: -1n, partitionMaxBytes: 1024 },
+            ],
+          },
+        ],
+        forgottenTopicsData: [],
+        rackId: "",
+      },
+      { extraTimeout: 10_000 },
+    );
     const [result] = await producer.send({ topic, messages: [{ value: "once" }] });
     await heldBack;
     assert.equal(result!.baseOffset, "1");
     const produceTimeouts = timeouts.filter((t) => t.apiName === "Produce");
     assert.ok(produceTimeouts.length >= 1, `expected a Produce timeout, got ${JSON.stringify(timeouts)}`);
     assert.ok(timeouts.every((t) => t.broker === connection.address && Number.isInteger(t.correlationId)));
-    assert.equal(new Set(produceTimeouts.map((t) => t.correlationId)).size, produceTimeouts.length, "each resend is a request of its own");
-    assert.deepEqual((await readPartition(broker.address, topic, 0)).map((r) => r.value!.toString()), ["warm-up", "once"]);
+    assert.equal(
+      new Set(produceTimeouts.map((t) => t.correlationId)).size,
+      produceTimeouts.length,
+      "each resend is a request of its own",
+    );
+    assert.deepEqual(
+      (await readPartition(broker.address, topic, 0)).map((r) => r.value!.toString()),
+      ["warm-up", "once"],
+    );
   });
 
   for (const idempotent of [true, false]) {
@@ -204,7 +255,12 @@ describe("idempotent producer", () => {
           const key = r.key!.toString();
           byKey.set(key, [...(byKey.get(key) ?? []), Number(r.value!.toString())]);
         }
-        for (const [key, values] of byKey) assert.deepEqual(values, [...values].sort((a, b) => a - b), `order of ${key}`);
+        for (const [key, values] of byKey)
+          assert.deepEqual(
+            values,
+            [...values].sort((a, b) => a - b),
+            `order of ${key}`,
+          );
       }
     });
   }

@@ -1,11 +1,12 @@
 // The partitioners against the real kafkajs 2.2.4 ones: the same key must land on the same
 // partition with either client (and so with the Java client, whose murmur2 kafkajs's default copies).
-import { describe, it } from "node:test";
+
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
-import { Partitioners, murmur2 } from "../../../../broker/client/producer/index.ts";
+import { describe, it } from "node:test";
 import type { Message, PartitionMetadata } from "../../../../broker/client/index.ts";
+import { murmur2, Partitioners } from "../../../../broker/client/producer/index.ts";
 
 const require = createRequire(import.meta.url);
 const kafkajs = require("kafkajs") as typeof import("kafkajs");
@@ -33,10 +34,30 @@ function randomKeys(): (string | Buffer)[] {
 }
 
 const edgeKeys: (string | Buffer)[] = [
-  "", " ", "a", "ab", "abc", "abcd", "abcde", "key-1", "ключ", "鍵", "🔑🗝️", "é", "\u0000", "\uffff", "\ud800",
-  "x".repeat(5000), "é".repeat(2000),
-  Buffer.alloc(0), Buffer.from([0]), Buffer.from([0xff]), Buffer.from([0xff, 0xff, 0xff, 0xff]), Buffer.from([0x80, 0, 0, 0x80, 1]),
-  randomBytes(4096), randomBytes(9000),
+  "",
+  " ",
+  "a",
+  "ab",
+  "abc",
+  "abcd",
+  "abcde",
+  "key-1",
+  "ключ",
+  "鍵",
+  "🔑🗝️",
+  "é",
+  "\u0000",
+  "\uffff",
+  "\ud800",
+  "x".repeat(5000),
+  "é".repeat(2000),
+  Buffer.alloc(0),
+  Buffer.from([0]),
+  Buffer.from([0xff]),
+  Buffer.from([0xff, 0xff, 0xff, 0xff]),
+  Buffer.from([0x80, 0, 0, 0x80, 1]),
+  randomBytes(4096),
+  randomBytes(9000),
 ];
 
 describe("DefaultPartitioner", () => {
@@ -71,18 +92,33 @@ describe("DefaultPartitioner", () => {
 
   it("when a message names its partition, then that partition is used whatever the key", () => {
     const partitioner = Partitioners.DefaultPartitioner();
-    assert.equal(partitioner({ topic: "t", partitionMetadata: partitionMetadata(6), message: { key: "k", value: "v", partition: 4 } }), 4);
+    assert.equal(
+      partitioner({
+        topic: "t",
+        partitionMetadata: partitionMetadata(6),
+        message: { key: "k", value: "v", partition: 4 },
+      }),
+      4,
+    );
   });
 
   it("when keyless messages are sent, then they cycle through the partitions with a leader, as kafkajs's do", () => {
     const partitioner = Partitioners.DefaultPartitioner();
     const metadata = partitionMetadata(6, [2, 5]);
-    const seen = Array.from({ length: 400 }, () => partitioner({ topic: "t", partitionMetadata: metadata, message: { value: "v" } }));
+    const seen = Array.from({ length: 400 }, () =>
+      partitioner({ topic: "t", partitionMetadata: metadata, message: { value: "v" } }),
+    );
     for (let i = 1; i < seen.length; i++) {
       const cycle = [0, 1, 3, 4];
-      assert.equal(cycle[(cycle.indexOf(seen[i - 1]!) + 1) % cycle.length], seen[i], `message ${i} follows ${seen[i - 1]}`);
+      assert.equal(
+        cycle[(cycle.indexOf(seen[i - 1]!) + 1) % cycle.length],
+        seen[i],
+        `message ${i} follows ${seen[i - 1]}`,
+      );
     }
-    const other = Array.from({ length: 8 }, () => partitioner({ topic: "other", partitionMetadata: partitionMetadata(3), message: { key: null, value: "v" } }));
+    const other = Array.from({ length: 8 }, () =>
+      partitioner({ topic: "other", partitionMetadata: partitionMetadata(3), message: { key: null, value: "v" } }),
+    );
     assert.deepEqual(new Set(other), new Set([0, 1, 2]));
   });
 });
@@ -95,7 +131,11 @@ describe("LegacyPartitioner", () => {
     let mismatches = 0;
     for (const key of [...randomKeys(), ...edgeKeys]) {
       const message: Message = { key, value: "v" };
-      if (ours({ topic: "t", partitionMetadata: metadata, message }) !== theirs({ topic: "t", partitionMetadata: metadata, message })) mismatches++;
+      if (
+        ours({ topic: "t", partitionMetadata: metadata, message }) !==
+        theirs({ topic: "t", partitionMetadata: metadata, message })
+      )
+        mismatches++;
     }
     assert.equal(mismatches, 0);
   });

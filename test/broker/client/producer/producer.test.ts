@@ -1,13 +1,14 @@
 // The producer against a real broker process, with kafkajs as the independent oracle: what we
 // send is what kafkajs's consumer reads (gzip too), keys land where kafkajs puts them, concurrent
 // sends share Produce requests yet each learns its own offsets, and errors are kafkajs's.
-import { after, before, describe, it } from "node:test";
+
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
+import { after, before, describe, it } from "node:test";
 import type { Consumer, KafkaMessage } from "kafkajs";
-import { startBroker, type BrokerProcess } from "../../../helpers/broker-process.ts";
 import { CompressionTypes, type Producer, type RecordMetadata } from "../../../../broker/client/producer/index.ts";
+import { type BrokerProcess, startBroker } from "../../../helpers/broker-process.ts";
 import {
   causeTypes,
   createTopic,
@@ -30,7 +31,9 @@ let producer: Producer;
 const openClients: { disconnect(): Promise<void> }[] = [];
 
 /** A producer of ours counting the Produce requests it sends (REQUEST events). */
-async function connectedProducer(config: Parameters<typeof ourProducer>[1] = {}): Promise<{ producer: Producer; requests: () => number }> {
+async function connectedProducer(
+  config: Parameters<typeof ourProducer>[1] = {},
+): Promise<{ producer: Producer; requests: () => number }> {
   const { producer } = ourProducer(broker.address, config);
   openClients.push(producer);
   let count = 0;
@@ -42,7 +45,9 @@ async function connectedProducer(config: Parameters<typeof ourProducer>[1] = {})
 }
 
 before(async () => {
-  broker = await startBroker({ config: { "group.min.session.timeout.ms": 1000, "group.initial.rebalance.delay.ms": 0 } });
+  broker = await startBroker({
+    config: { "group.min.session.timeout.ms": 1000, "group.initial.rebalance.delay.ms": 0 },
+  });
   ({ producer } = await connectedProducer());
 });
 
@@ -56,12 +61,22 @@ describe("producer send and read back", () => {
     const topic = "readback";
     await createTopic(broker.address, topic, 1);
     const plain = [
-      { key: "k1", value: "plain value", headers: { one: "1", many: ["a", Buffer.from("b"), "c"] }, timestamp: String(BASE_TIME) },
+      {
+        key: "k1",
+        value: "plain value",
+        headers: { one: "1", many: ["a", Buffer.from("b"), "c"] },
+        timestamp: String(BASE_TIME),
+      },
       { key: null, value: null },
       { key: Buffer.from([0, 1, 2, 255]), value: Buffer.from([9, 8, 7]), timestamp: String(BASE_TIME + 1234) },
       { value: "unicode ✓ ключ 鍵", headers: { "h-ü": "✓" } },
     ];
-    const gzipped = Array.from({ length: 30 }, (_, i) => ({ key: `gz-${i}`, value: `compressed ${"z".repeat(i * 10)}`, headers: { i: String(i) }, timestamp: String(BASE_TIME + i) }));
+    const gzipped = Array.from({ length: 30 }, (_, i) => ({
+      key: `gz-${i}`,
+      value: `compressed ${"z".repeat(i * 10)}`,
+      headers: { i: String(i) },
+      timestamp: String(BASE_TIME + i),
+    }));
     const before = Date.now();
     const [plainResult] = await producer.send({ topic, messages: plain });
     const [gzipResult] = await producer.send({ topic, messages: gzipped, compression: CompressionTypes.GZIP });
@@ -69,21 +84,38 @@ describe("producer send and read back", () => {
     assert.equal(plainResult!.baseOffset, "0");
     assert.equal(gzipResult!.baseOffset, "4");
 
-    const consumer: Consumer = kafkajsClient(broker.address, "producer-test-oracle").consumer({ groupId: "readback-group", sessionTimeout: 6000, heartbeatInterval: 500, maxWaitTimeInMs: 100 });
+    const consumer: Consumer = kafkajsClient(broker.address, "producer-test-oracle").consumer({
+      groupId: "readback-group",
+      sessionTimeout: 6000,
+      heartbeatInterval: 500,
+      maxWaitTimeInMs: 100,
+    });
     openClients.push(consumer);
     const received: KafkaMessage[] = [];
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({ eachMessage: async ({ message }) => { received.push(message); } });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        received.push(message);
+      },
+    });
     await waitFor(() => received.length >= 34, "34 messages through kafkajs's consumer");
     await consumer.disconnect();
 
     const text = (b: Buffer | null | undefined) => (b === null || b === undefined ? null : b.toString("hex"));
     const headerText = (headers: KafkaMessage["headers"]) =>
-      Object.fromEntries(Object.entries(headers ?? {}).map(([k, v]) => [k, Array.isArray(v) ? v.map((x) => text(x as Buffer)) : text(v as Buffer)]));
+      Object.fromEntries(
+        Object.entries(headers ?? {}).map(([k, v]) => [
+          k,
+          Array.isArray(v) ? v.map((x) => text(x as Buffer)) : text(v as Buffer),
+        ]),
+      );
     const hex = (s: string | Buffer) => Buffer.from(s).toString("hex");
 
-    assert.deepEqual(received.map((m) => m.offset), Array.from({ length: 34 }, (_, i) => String(i)));
+    assert.deepEqual(
+      received.map((m) => m.offset),
+      Array.from({ length: 34 }, (_, i) => String(i)),
+    );
     assert.deepEqual(
       received.slice(0, 4).map((m) => ({ key: text(m.key), value: text(m.value), headers: headerText(m.headers) })),
       [
@@ -96,10 +128,20 @@ describe("producer send and read back", () => {
     assert.equal(received[0]!.timestamp, String(BASE_TIME));
     assert.equal(received[2]!.timestamp, String(BASE_TIME + 1234));
     for (const m of [received[1]!, received[3]!]) {
-      assert.ok(Number(m.timestamp) >= before && Number(m.timestamp) <= after, `a message without timestamp gets the send time (${m.timestamp})`);
+      assert.ok(
+        Number(m.timestamp) >= before && Number(m.timestamp) <= after,
+        `a message without timestamp gets the send time (${m.timestamp})`,
+      );
     }
     assert.deepEqual(
-      received.slice(4).map((m) => ({ key: m.key!.toString(), value: m.value!.toString(), i: m.headers!.i!.toString(), timestamp: m.timestamp })),
+      received
+        .slice(4)
+        .map((m) => ({
+          key: m.key!.toString(),
+          value: m.value!.toString(),
+          i: m.headers!.i!.toString(),
+          timestamp: m.timestamp,
+        })),
       gzipped.map((m) => ({ key: m.key, value: m.value, i: m.headers.i, timestamp: m.timestamp })),
     );
     const stored = await readPartition(broker.address, topic, 0);
@@ -109,10 +151,20 @@ describe("producer send and read back", () => {
   it("when 2,000 random keys are sent to 6 partitions, then each lands on the partition kafkajs's DefaultPartitioner picks", async () => {
     const topic = "keyed";
     await createTopic(broker.address, topic, 6);
-    const keys = Array.from({ length: 2000 }, (_, i) => (i % 2 === 0 ? randomBytes(1 + (i % 30)).toString("base64") : randomBytes(1 + (i % 17))));
-    const results = await Promise.all(keys.map((key, i) => producer.send({ topic, messages: [{ key, value: String(i) }] })));
+    const keys = Array.from({ length: 2000 }, (_, i) =>
+      i % 2 === 0 ? randomBytes(1 + (i % 30)).toString("base64") : randomBytes(1 + (i % 17)),
+    );
+    const results = await Promise.all(
+      keys.map((key, i) => producer.send({ topic, messages: [{ key, value: String(i) }] })),
+    );
     const kafkajsPartitioner = kafkajs.Partitioners.DefaultPartitioner();
-    const partitionMetadata = Array.from({ length: 6 }, (_, partitionId) => ({ partitionId, leader: 0, replicas: [0], isr: [0], partitionErrorCode: 0 }));
+    const partitionMetadata = Array.from({ length: 6 }, (_, partitionId) => ({
+      partitionId,
+      leader: 0,
+      replicas: [0],
+      isr: [0],
+      partitionErrorCode: 0,
+    }));
     const stored = await readTopic(broker.address, topic, 6);
     keys.forEach((key, i) => {
       const expected = kafkajsPartitioner({ topic, partitionMetadata, message: { key, value: String(i) } });
@@ -130,7 +182,9 @@ describe("producer batching", () => {
     const { producer, requests } = await connectedProducer();
     await producer.send({ topic, messages: [{ value: "warm-up" }] });
     const before = requests();
-    const sends = Array.from({ length: 300 }, (_, s) => Array.from({ length: 1 + (s % 4) }, (_, m) => ({ key: `key-${(s * 7 + m) % 50}`, value: `send-${s}-msg-${m}` })));
+    const sends = Array.from({ length: 300 }, (_, s) =>
+      Array.from({ length: 1 + (s % 4) }, (_, m) => ({ key: `key-${(s * 7 + m) % 50}`, value: `send-${s}-msg-${m}` })),
+    );
     const results = await Promise.all(sends.map((messages) => producer.send({ topic, messages })));
     assert.equal(requests() - before, 1, "one Produce request carried all 300 sends (a single broker)");
 
@@ -138,14 +192,21 @@ describe("producer batching", () => {
     sends.forEach((messages, s) => {
       const partitionsOfSend = [...new Set(results[s]!.map((r) => r.partition))];
       assert.equal(partitionsOfSend.length, results[s]!.length, "one RecordMetadata per partition");
-      assert.deepEqual(results[s]!.map((r) => r.partition), [...partitionsOfSend].sort((a, b) => a - b));
+      assert.deepEqual(
+        results[s]!.map((r) => r.partition),
+        [...partitionsOfSend].sort((a, b) => a - b),
+      );
       for (const metadata of results[s]!) {
         assert.equal(metadata.topicName, topic);
         assert.equal(metadata.errorCode, 0);
         const mine = messages.filter((m) => stored[metadata.partition]!.some((r) => r.value?.toString() === m.value));
         const start = stored[metadata.partition]!.findIndex((r) => r.offset === BigInt(metadata.baseOffset!));
         const here = stored[metadata.partition]!.slice(start, start + mine.length).map((r) => r.value?.toString());
-        assert.deepEqual(here, mine.map((m) => m.value), `send ${s}: its records start at its baseOffset, contiguous`);
+        assert.deepEqual(
+          here,
+          mine.map((m) => m.value),
+          `send ${s}: its records start at its baseOffset, contiguous`,
+        );
       }
     });
   });
@@ -161,7 +222,10 @@ describe("producer batching", () => {
     }
     const results = await Promise.all(pending);
     assert.equal(requests(), 1);
-    assert.deepEqual(results.map((r) => r[0]!.baseOffset), ["0", "1", "2", "3", "4"]);
+    assert.deepEqual(
+      results.map((r) => r[0]!.baseOffset),
+      ["0", "1", "2", "3", "4"],
+    );
   });
 
   it("when sendBatch spans topics and partitions, then the RecordMetadata list has kafkajs's shape and partitions", async () => {
@@ -170,12 +234,27 @@ describe("producer batching", () => {
     await createTopic(broker.address, "multi-a-kafkajs", 2);
     await createTopic(broker.address, "multi-b-kafkajs", 3);
     const topicMessages = (suffix: string) => [
-      { topic: `multi-a${suffix}`, messages: [{ key: "x", value: "1" }, { key: "y", value: "2" }, { key: "z", value: "3" }] },
-      { topic: `multi-b${suffix}`, messages: [{ key: "x", value: "4" }, { key: "w", value: "5" }] },
+      {
+        topic: `multi-a${suffix}`,
+        messages: [
+          { key: "x", value: "1" },
+          { key: "y", value: "2" },
+          { key: "z", value: "3" },
+        ],
+      },
+      {
+        topic: `multi-b${suffix}`,
+        messages: [
+          { key: "x", value: "4" },
+          { key: "w", value: "5" },
+        ],
+      },
       { topic: `multi-a${suffix}`, messages: [{ key: "q", value: "6" }] },
     ];
     const ours = await producer.sendBatch({ topicMessages: topicMessages("") });
-    const kafkajsProducer = kafkajsClient(broker.address, "producer-test-oracle").producer({ createPartitioner: kafkajs.Partitioners.DefaultPartitioner });
+    const kafkajsProducer = kafkajsClient(broker.address, "producer-test-oracle").producer({
+      createPartitioner: kafkajs.Partitioners.DefaultPartitioner,
+    });
     openClients.push(kafkajsProducer);
     await kafkajsProducer.connect();
     const theirs = await kafkajsProducer.sendBatch({ topicMessages: topicMessages("-kafkajs") });
@@ -194,7 +273,9 @@ describe("producer batching", () => {
     const { producer, cluster } = ourProducer(broker.address, { maxInFlightRequests: 1 });
     openClients.push(producer);
     const queueSizes: number[] = [];
-    producer.on(producer.events.REQUEST_QUEUE_SIZE, (e) => { queueSizes.push(e.payload.queueSize); });
+    producer.on(producer.events.REQUEST_QUEUE_SIZE, (e) => {
+      queueSizes.push(e.payload.queueSize);
+    });
     await producer.connect();
     await producer.send({ topic, messages: [{ value: "warm-up" }] });
     let inFlight = 0;
@@ -215,7 +296,10 @@ describe("producer batching", () => {
     }
     await Promise.all(sends);
     assert.equal(mostInFlight, 1);
-    assert.ok(queueSizes.length > 0 && queueSizes.every((n) => n >= 1 && n <= 4), `queue sizes ${queueSizes.join(",")}`);
+    assert.ok(
+      queueSizes.length > 0 && queueSizes.every((n) => n >= 1 && n <= 4),
+      `queue sizes ${queueSizes.join(",")}`,
+    );
     assert.equal((await readTopic(broker.address, topic, 4)).flat().length, 101);
   });
 
@@ -247,7 +331,10 @@ describe("producer errors", () => {
   });
 
   it("when the topic does not exist and auto-creation is off, then the send rejects with UNKNOWN_TOPIC_OR_PARTITION as the cause and later metadata refreshes are unaffected", async () => {
-    const { producer, cluster } = ourProducer(broker.address, { allowAutoTopicCreation: false, retry: { retries: 1, initialRetryTime: 50 } });
+    const { producer, cluster } = ourProducer(broker.address, {
+      allowAutoTopicCreation: false,
+      retry: { retries: 1, initialRetryTime: 50 },
+    });
     openClients.push(producer);
     await producer.connect();
     const error = await producer.send({ topic: "never-created", messages: [{ value: "v" }] }).then(
@@ -282,22 +369,37 @@ describe("producer errors", () => {
       const topic = `small-messages-${idempotent}`;
       const admin = kafkajsClient(broker.address, "producer-test-oracle").admin();
       await admin.connect();
-      await admin.createTopics({ topics: [{ topic, numPartitions: 1, configEntries: [{ name: "max.message.bytes", value: "2000" }] }], waitForLeaders: true });
+      await admin.createTopics({
+        topics: [{ topic, numPartitions: 1, configEntries: [{ name: "max.message.bytes", value: "2000" }] }],
+        waitForLeaders: true,
+      });
       await admin.disconnect();
       const { producer, requests } = await connectedProducer({ idempotent });
       await producer.send({ topic, messages: [{ value: "warm-up" }] });
       const sizes = [400, 400, 3000, 400, 400, 400];
       const outcomes = await Promise.all(
-        sizes.map((size, i) => producer.send({ topic, messages: [{ value: Buffer.alloc(size, 48 + i) }] }).then((r) => r[0]!.baseOffset, (e: Error & { type?: string }) => e.type)),
+        sizes.map((size, i) =>
+          producer.send({ topic, messages: [{ value: Buffer.alloc(size, 48 + i) }] }).then(
+            (r) => r[0]!.baseOffset,
+            (e: Error & { type?: string }) => e.type,
+          ),
+        ),
       );
       assert.deepEqual(outcomes, ["1", "2", "MESSAGE_TOO_LARGE", "3", "4", "5"]);
       assert.ok(requests() >= 2);
       const stored = await readPartition(broker.address, topic, 0);
-      assert.deepEqual(stored.slice(1).map((r) => r.value![0]! - 48), [0, 1, 3, 4, 5]);
+      assert.deepEqual(
+        stored.slice(1).map((r) => r.value![0]! - 48),
+        [0, 1, 3, 4, 5],
+      );
     });
   }
 
-  for (const [name, type] of [["Snappy", CompressionTypes.Snappy], ["LZ4", CompressionTypes.LZ4], ["ZSTD", CompressionTypes.ZSTD]] as const) {
+  for (const [name, type] of [
+    ["Snappy", CompressionTypes.Snappy],
+    ["LZ4", CompressionTypes.LZ4],
+    ["ZSTD", CompressionTypes.ZSTD],
+  ] as const) {
     it(`when ${name} compression is asked for, then the send rejects with KafkaJSNotImplemented naming the codec`, async () => {
       await assert.rejects(producer.send({ topic: "readback", compression: type, messages: [{ value: "x" }] }), {
         name: "KafkaJSNotImplemented",
@@ -307,15 +409,28 @@ describe("producer errors", () => {
   }
 
   it("when a message has no value or the topic is empty, then the send rejects as kafkajs's does", async () => {
-    await assert.rejects(producer.send({ topic: "readback", messages: [{ key: "k" } as never] }), { name: "KafkaJSNonRetriableError", message: /Invalid message without value for topic "readback"/ });
-    await assert.rejects(producer.send({ topic: "", messages: [{ value: "v" }] }), { name: "KafkaJSNonRetriableError", message: "Invalid topic" });
-    await assert.rejects(producer.sendBatch({ topicMessages: [{ topic: "t", messages: undefined as never }] }), { name: "KafkaJSNonRetriableError", message: /Invalid messages array/ });
+    await assert.rejects(producer.send({ topic: "readback", messages: [{ key: "k" } as never] }), {
+      name: "KafkaJSNonRetriableError",
+      message: /Invalid message without value for topic "readback"/,
+    });
+    await assert.rejects(producer.send({ topic: "", messages: [{ value: "v" }] }), {
+      name: "KafkaJSNonRetriableError",
+      message: "Invalid topic",
+    });
+    await assert.rejects(producer.sendBatch({ topicMessages: [{ topic: "t", messages: undefined as never }] }), {
+      name: "KafkaJSNonRetriableError",
+      message: /Invalid messages array/,
+    });
   });
 
   it("when one send's value cannot be encoded, then only that send rejects and the sends batched with it succeed", async () => {
     const topic = "unencodable";
     await createTopic(broker.address, topic, 1);
-    const unwritable = { toString: () => { throw new Error("no text for this value"); } };
+    const unwritable = {
+      toString: () => {
+        throw new Error("no text for this value");
+      },
+    };
     const [before, bad, after] = await Promise.allSettled([
       producer.send({ topic, messages: [{ value: "before" }] }),
       producer.send({ topic, messages: [{ value: unwritable as never }] }),
@@ -326,7 +441,10 @@ describe("producer errors", () => {
     assert.equal(bad.status, "rejected");
     assert.equal((bad as PromiseRejectedResult).reason.name, "KafkaJSNonRetriableError");
     assert.match((bad as PromiseRejectedResult).reason.message, /no text for this value/);
-    assert.deepEqual((await readPartition(broker.address, topic, 0)).map((r) => r.value!.toString()), ["before", "after"]);
+    assert.deepEqual(
+      (await readPartition(broker.address, topic, 0)).map((r) => r.value!.toString()),
+      ["before", "after"],
+    );
   });
 
   it("when an idempotent producer is asked for acks other than -1, then the send rejects as kafkajs's does", async () => {
@@ -347,11 +465,17 @@ describe("producer lifecycle and events", () => {
   it("when the producer is not connected or disconnected, then sends reject with kafkajs's error", async () => {
     const { producer } = ourProducer(broker.address);
     openClients.push(producer);
-    await assert.rejects(producer.send({ topic: "readback", messages: [{ value: "v" }] }), { name: "KafkaJSError", message: "The producer is disconnected" });
+    await assert.rejects(producer.send({ topic: "readback", messages: [{ value: "v" }] }), {
+      name: "KafkaJSError",
+      message: "The producer is disconnected",
+    });
     await producer.connect();
     await producer.send({ topic: "readback", messages: [{ value: "v" }] });
     await producer.disconnect();
-    await assert.rejects(producer.send({ topic: "readback", messages: [{ value: "v" }] }), { name: "KafkaJSError", message: "The producer is disconnected" });
+    await assert.rejects(producer.send({ topic: "readback", messages: [{ value: "v" }] }), {
+      name: "KafkaJSError",
+      message: "The producer is disconnected",
+    });
   });
 
   it("when the producer disconnects while a send is retrying, then the send rejects at once", async () => {
@@ -360,7 +484,10 @@ describe("producer lifecycle and events", () => {
     await producer.connect();
     await createTopic(broker.address, "retrying", 1);
     const pending = producer.send({ topic: "retrying", messages: [{ value: "never", partition: 5 }] });
-    const outcome = pending.then(() => "resolved", (e: Error) => e.name);
+    const outcome = pending.then(
+      () => "resolved",
+      (e: Error) => e.name,
+    );
     await new Promise((resolve) => setTimeout(resolve, 300));
     await producer.disconnect();
     assert.equal(await outcome, "KafkaJSNonRetriableError");
@@ -370,27 +497,58 @@ describe("producer lifecycle and events", () => {
     const { producer } = ourProducer(broker.address);
     openClients.push(producer);
     const seen: { type: string; payload: any }[] = [];
-    producer.on(producer.events.CONNECT, (e) => { seen.push(e); });
-    producer.on(producer.events.DISCONNECT, (e) => { seen.push(e); });
-    const removeRequest = producer.on(producer.events.REQUEST, (e) => { seen.push(e); });
-    assert.throws(() => producer.on("producer.nonsense" as never, () => undefined), { name: "KafkaJSNonRetriableError", message: /Event name should be one of producer.events.CONNECT/ });
+    producer.on(producer.events.CONNECT, (e) => {
+      seen.push(e);
+    });
+    producer.on(producer.events.DISCONNECT, (e) => {
+      seen.push(e);
+    });
+    const removeRequest = producer.on(producer.events.REQUEST, (e) => {
+      seen.push(e);
+    });
+    assert.throws(() => producer.on("producer.nonsense" as never, () => undefined), {
+      name: "KafkaJSNonRetriableError",
+      message: /Event name should be one of producer.events.CONNECT/,
+    });
     await producer.connect();
     await producer.send({ topic: "readback", messages: [{ value: "evented" }] });
     removeRequest();
     await producer.send({ topic: "readback", messages: [{ value: "unheard" }] });
     await producer.disconnect();
 
-    assert.deepEqual(seen.filter((e) => e.type !== "producer.network.request").map((e) => e.type), ["producer.connect", "producer.disconnect"]);
+    assert.deepEqual(
+      seen.filter((e) => e.type !== "producer.network.request").map((e) => e.type),
+      ["producer.connect", "producer.disconnect"],
+    );
     const produceAt = seen.findIndex((e) => e.payload?.apiName === "Produce");
     assert.ok(seen.findIndex((e) => e.type === "producer.connect") < produceAt && produceAt < seen.length - 1);
     const requests = seen.filter((e) => e.type === "producer.network.request").map((e) => e.payload);
     assert.deepEqual([...new Set(requests.map((r) => r.apiName))], ["ApiVersions", "Metadata", "Produce"]);
     assert.equal(requests.filter((r) => r.apiName === "Produce").length, 1, "only the send made while listening");
-    assert.equal(new Set(requests.map((r) => `${r.broker} ${r.correlationId}`)).size, requests.length, "each request its own correlation id");
+    assert.equal(
+      new Set(requests.map((r) => `${r.broker} ${r.correlationId}`)).size,
+      requests.length,
+      "each request its own correlation id",
+    );
     assert.equal(requests[0].correlationId, 0, "ApiVersions opens the connection");
     const produce = requests.find((r) => r.apiName === "Produce");
-    assert.deepEqual(Object.keys(produce).sort(), ["apiKey", "apiName", "apiVersion", "broker", "clientId", "correlationId", "createdAt", "duration", "pendingDuration", "sentAt", "size"]);
-    assert.deepEqual([produce.apiKey, produce.apiVersion, produce.broker, produce.clientId], [0, 7, broker.address, "producer-test"]);
+    assert.deepEqual(Object.keys(produce).sort(), [
+      "apiKey",
+      "apiName",
+      "apiVersion",
+      "broker",
+      "clientId",
+      "correlationId",
+      "createdAt",
+      "duration",
+      "pendingDuration",
+      "sentAt",
+      "size",
+    ]);
+    assert.deepEqual(
+      [produce.apiKey, produce.apiVersion, produce.broker, produce.clientId],
+      [0, 7, broker.address, "producer-test"],
+    );
     for (const field of ["correlationId", "createdAt", "sentAt", "duration", "pendingDuration", "size"]) {
       assert.ok(Number.isInteger(produce[field]) && produce[field] >= 0, field);
     }

@@ -1,8 +1,8 @@
 // Test doubles for the group coordinator: hand-driven time and an in-memory `__consumer_offsets`.
 
-import type { OffsetsLog, OffsetsLogRecord } from '../../../../broker/server/groups/offsets.ts';
-import type { Scheduler, Timer } from '../../../../broker/server/groups/scheduler.ts';
-import type { JoinGroupRequest } from '../../../../broker/server/groups/types.ts';
+import type { OffsetsLog, OffsetsLogRecord } from "../../../../broker/server/groups/offsets.ts";
+import type { Scheduler, Timer } from "../../../../broker/server/groups/scheduler.ts";
+import type { JoinGroupRequest } from "../../../../broker/server/groups/types.ts";
 
 interface ScheduledTimer {
   dueAt: number;
@@ -30,7 +30,12 @@ export class ManualScheduler implements Scheduler {
   }
 
   setTimer(delayMs: number, onFire: () => void): Timer {
-    const timer: ScheduledTimer = { dueAt: this.nowMs + Math.max(0, delayMs), order: this.nextOrder++, onFire, cancelled: false };
+    const timer: ScheduledTimer = {
+      dueAt: this.nowMs + Math.max(0, delayMs),
+      order: this.nextOrder++,
+      onFire,
+      cancelled: false,
+    };
     this.timers.push(timer);
     return {
       cancel: () => {
@@ -67,7 +72,7 @@ export class MemoryOffsetsLog implements OffsetsLog {
   failAppends = false;
 
   async append(partition: number, records: OffsetsLogRecord[]): Promise<void> {
-    if (this.failAppends) throw new Error('disk on fire');
+    if (this.failAppends) throw new Error("disk on fire");
     const log = this.partitions.get(partition) ?? [];
     log.push(...records);
     this.partitions.set(partition, log);
@@ -94,7 +99,7 @@ export function track<Result>(promise: Promise<Result>): { readonly done: boolea
       return state.done;
     },
     get value() {
-      if (!state.done) throw new Error('response not given yet');
+      if (!state.done) throw new Error("response not given yet");
       return state.value as Result;
     },
   };
@@ -102,15 +107,15 @@ export function track<Result>(promise: Promise<Result>): { readonly done: boolea
 
 export function consumerJoin(overrides: Partial<JoinGroupRequest> = {}): JoinGroupRequest {
   return {
-    groupId: 'orders',
-    memberId: '',
+    groupId: "orders",
+    memberId: "",
     groupInstanceId: null,
-    clientId: 'till-1',
-    clientHost: '/127.0.0.1',
+    clientId: "till-1",
+    clientHost: "/127.0.0.1",
     sessionTimeoutMs: 10_000,
     rebalanceTimeoutMs: 30_000,
-    protocolType: 'consumer',
-    protocols: [{ name: 'RoundRobinAssigner', metadata: Buffer.from('subscription') }],
+    protocolType: "consumer",
+    protocols: [{ name: "RoundRobinAssigner", metadata: Buffer.from("subscription") }],
     requireKnownMemberId: true,
     ...overrides,
   };

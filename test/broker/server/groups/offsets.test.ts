@@ -1,21 +1,27 @@
-import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
-import type { GroupCoordinatorConfig } from '../../../../broker/server/groups/config.ts';
-import { GroupCoordinator } from '../../../../broker/server/groups/coordinator.ts';
-import { ErrorCode } from '../../../../broker/protocol/errors.ts';
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { ErrorCode } from "../../../../broker/protocol/errors.ts";
+import type { GroupCoordinatorConfig } from "../../../../broker/server/groups/config.ts";
+import { GroupCoordinator } from "../../../../broker/server/groups/coordinator.ts";
 import {
   decodeOffsetCommitValue,
   decodeOffsetsRecordKey,
   encodeOffsetCommitKey,
   encodeOffsetCommitValue,
   javaStringHashCode,
-  offsetsPartitionFor,
   OffsetStore,
-} from '../../../../broker/server/groups/offsets.ts';
-import type { OffsetCommitRequest, OffsetToCommit } from '../../../../broker/server/groups/types.ts';
-import { consumerJoin, ManualScheduler, MemoryOffsetsLog, settle } from './helpers.ts';
+  offsetsPartitionFor,
+} from "../../../../broker/server/groups/offsets.ts";
+import type { OffsetCommitRequest, OffsetToCommit } from "../../../../broker/server/groups/types.ts";
+import { consumerJoin, ManualScheduler, MemoryOffsetsLog, settle } from "./helpers.ts";
 
-async function startCoordinator(log = new MemoryOffsetsLog(), options: { config?: Partial<GroupCoordinatorConfig>; partitionExists?: (topic: string, partition: number) => boolean } = {}) {
+async function startCoordinator(
+  log = new MemoryOffsetsLog(),
+  options: {
+    config?: Partial<GroupCoordinatorConfig>;
+    partitionExists?: (topic: string, partition: number) => boolean;
+  } = {},
+) {
   const scheduler = new ManualScheduler();
   const coordinator = new GroupCoordinator({
     offsetsLog: log,
@@ -28,11 +34,11 @@ async function startCoordinator(log = new MemoryOffsetsLog(), options: { config?
 }
 
 function offset(partition: number, value: bigint, metadata: string | null = null): OffsetToCommit {
-  return { topic: 'sales', partition, offset: value, leaderEpoch: 4, metadata };
+  return { topic: "sales", partition, offset: value, leaderEpoch: 4, metadata };
 }
 
 function commit(overrides: Partial<OffsetCommitRequest>): OffsetCommitRequest {
-  return { groupId: 'orders', generationId: -1, memberId: '', offsets: [offset(0, 10n)], ...overrides };
+  return { groupId: "orders", generationId: -1, memberId: "", offsets: [offset(0, 10n)], ...overrides };
 }
 
 function errorCodes(results: { errorCode: number }[]): number[] {
@@ -46,61 +52,93 @@ async function groupAwaitingSync(coordinator: GroupCoordinator) {
   return joined.memberId;
 }
 
-describe('offset commit validation', () => {
-  it('when a standalone consumer commits with generation -1 and no member, then it is accepted on an unknown or empty group', async () => {
+describe("offset commit validation", () => {
+  it("when a standalone consumer commits with generation -1 and no member, then it is accepted on an unknown or empty group", async () => {
     const { coordinator } = await startCoordinator();
-    assert.deepEqual(await coordinator.commitOffsets(commit({})), [{ topic: 'sales', partition: 0, errorCode: ErrorCode.NONE }]);
-    assert.deepEqual((await coordinator.list()).groups, [{ groupId: 'orders', protocolType: '', state: 'Empty' }]);
-    assert.deepEqual(errorCodes(await coordinator.commitOffsets(commit({ offsets: [offset(0, 11n)] }))), [ErrorCode.NONE]);
+    assert.deepEqual(await coordinator.commitOffsets(commit({})), [
+      { topic: "sales", partition: 0, errorCode: ErrorCode.NONE },
+    ]);
+    assert.deepEqual((await coordinator.list()).groups, [{ groupId: "orders", protocolType: "", state: "Empty" }]);
+    assert.deepEqual(errorCodes(await coordinator.commitOffsets(commit({ offsets: [offset(0, 11n)] }))), [
+      ErrorCode.NONE,
+    ]);
 
     const memberId = await groupAwaitingSync(coordinator);
-    await coordinator.leave({ groupId: 'orders', members: [{ memberId, groupInstanceId: null }] });
-    assert.deepEqual(errorCodes(await coordinator.commitOffsets(commit({ offsets: [offset(0, 12n)] }))), [ErrorCode.NONE], 'an emptied group accepts it too');
+    await coordinator.leave({ groupId: "orders", members: [{ memberId, groupInstanceId: null }] });
+    assert.deepEqual(
+      errorCodes(await coordinator.commitOffsets(commit({ offsets: [offset(0, 12n)] }))),
+      [ErrorCode.NONE],
+      "an emptied group accepts it too",
+    );
     await coordinator.close();
   });
 
-  it('when a commit names a generation or member on an unknown group, then it is refused', async () => {
+  it("when a commit names a generation or member on an unknown group, then it is refused", async () => {
     const { coordinator } = await startCoordinator();
-    assert.deepEqual(errorCodes(await coordinator.commitOffsets(commit({ generationId: 3 }))), [ErrorCode.ILLEGAL_GENERATION]);
-    assert.deepEqual(errorCodes(await coordinator.commitOffsets(commit({ memberId: 'ghost' }))), [ErrorCode.UNKNOWN_MEMBER_ID]);
+    assert.deepEqual(errorCodes(await coordinator.commitOffsets(commit({ generationId: 3 }))), [
+      ErrorCode.ILLEGAL_GENERATION,
+    ]);
+    assert.deepEqual(errorCodes(await coordinator.commitOffsets(commit({ memberId: "ghost" }))), [
+      ErrorCode.UNKNOWN_MEMBER_ID,
+    ]);
     assert.deepEqual((await coordinator.list()).groups, []);
     await coordinator.close();
   });
 
-  it('when a group has members, then commits need the current member and generation, and wait out the sync phase', async () => {
+  it("when a group has members, then commits need the current member and generation, and wait out the sync phase", async () => {
     const { coordinator } = await startCoordinator();
     const memberId = await groupAwaitingSync(coordinator);
 
-    assert.deepEqual(errorCodes(await coordinator.commitOffsets(commit({ generationId: 1, memberId }))), [ErrorCode.REBALANCE_IN_PROGRESS]);
-    await coordinator.sync({ groupId: 'orders', generationId: 1, memberId, assignments: [] });
+    assert.deepEqual(errorCodes(await coordinator.commitOffsets(commit({ generationId: 1, memberId }))), [
+      ErrorCode.REBALANCE_IN_PROGRESS,
+    ]);
+    await coordinator.sync({ groupId: "orders", generationId: 1, memberId, assignments: [] });
 
-    assert.deepEqual(errorCodes(await coordinator.commitOffsets(commit({ generationId: 1, memberId }))), [ErrorCode.NONE]);
-    assert.deepEqual(errorCodes(await coordinator.commitOffsets(commit({ generationId: 0, memberId }))), [ErrorCode.ILLEGAL_GENERATION]);
-    assert.deepEqual(errorCodes(await coordinator.commitOffsets(commit({ generationId: 1, memberId: 'ghost' }))), [ErrorCode.UNKNOWN_MEMBER_ID]);
-    assert.deepEqual(errorCodes(await coordinator.commitOffsets(commit({}))), [ErrorCode.UNKNOWN_MEMBER_ID], 'no member on a non-empty group');
+    assert.deepEqual(errorCodes(await coordinator.commitOffsets(commit({ generationId: 1, memberId }))), [
+      ErrorCode.NONE,
+    ]);
+    assert.deepEqual(errorCodes(await coordinator.commitOffsets(commit({ generationId: 0, memberId }))), [
+      ErrorCode.ILLEGAL_GENERATION,
+    ]);
+    assert.deepEqual(errorCodes(await coordinator.commitOffsets(commit({ generationId: 1, memberId: "ghost" }))), [
+      ErrorCode.UNKNOWN_MEMBER_ID,
+    ]);
+    assert.deepEqual(
+      errorCodes(await coordinator.commitOffsets(commit({}))),
+      [ErrorCode.UNKNOWN_MEMBER_ID],
+      "no member on a non-empty group",
+    );
 
     // A newcomer puts the group into PreparingRebalance: the current generation may still commit.
     void coordinator.join(consumerJoin({ requireKnownMemberId: false }));
     await settle();
-    assert.equal((await coordinator.describe(['orders']))[0]!.state, 'PreparingRebalance');
-    assert.deepEqual(errorCodes(await coordinator.commitOffsets(commit({ generationId: 1, memberId }))), [ErrorCode.NONE]);
+    assert.equal((await coordinator.describe(["orders"]))[0]!.state, "PreparingRebalance");
+    assert.deepEqual(errorCodes(await coordinator.commitOffsets(commit({ generationId: 1, memberId }))), [
+      ErrorCode.NONE,
+    ]);
 
     await coordinator.join(consumerJoin({ memberId }));
-    assert.equal((await coordinator.describe(['orders']))[0]!.state, 'CompletingRebalance');
-    assert.deepEqual(errorCodes(await coordinator.commitOffsets(commit({ generationId: 2, memberId }))), [ErrorCode.REBALANCE_IN_PROGRESS]);
+    assert.equal((await coordinator.describe(["orders"]))[0]!.state, "CompletingRebalance");
+    assert.deepEqual(errorCodes(await coordinator.commitOffsets(commit({ generationId: 2, memberId }))), [
+      ErrorCode.REBALANCE_IN_PROGRESS,
+    ]);
     await coordinator.close();
   });
 
-  it('when some partitions of a commit are invalid, then only those fail', async () => {
+  it("when some partitions of a commit are invalid, then only those fail", async () => {
     const { coordinator } = await startCoordinator(undefined, {
       config: { offsetMetadataMaxBytes: 8 },
-      partitionExists: (topic, partition) => topic === 'sales' && partition < 2,
+      partitionExists: (topic, partition) => topic === "sales" && partition < 2,
     });
     const results = await coordinator.commitOffsets(
-      commit({ offsets: [offset(0, 5n, '12345678'), offset(1, 6n, '123456789'), offset(2, 7n)] }),
+      commit({ offsets: [offset(0, 5n, "12345678"), offset(1, 6n, "123456789"), offset(2, 7n)] }),
     );
-    assert.deepEqual(errorCodes(results), [ErrorCode.NONE, ErrorCode.OFFSET_METADATA_TOO_LARGE, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]);
-    const fetched = await coordinator.fetchOffsets('orders', [{ topic: 'sales', partitions: [0, 1, 2] }]);
+    assert.deepEqual(errorCodes(results), [
+      ErrorCode.NONE,
+      ErrorCode.OFFSET_METADATA_TOO_LARGE,
+      ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+    ]);
+    const fetched = await coordinator.fetchOffsets("orders", [{ topic: "sales", partitions: [0, 1, 2] }]);
     assert.deepEqual(
       fetched.topics[0]!.partitions.map((partition) => partition.offset),
       [5n, -1n, -1n],
@@ -108,119 +146,133 @@ describe('offset commit validation', () => {
     await coordinator.close();
   });
 
-  it('when the log append fails, then the commit answers COORDINATOR_NOT_AVAILABLE and nothing is remembered', async () => {
+  it("when the log append fails, then the commit answers COORDINATOR_NOT_AVAILABLE and nothing is remembered", async () => {
     const log = new MemoryOffsetsLog();
     const { coordinator } = await startCoordinator(log);
     log.failAppends = true;
     assert.deepEqual(errorCodes(await coordinator.commitOffsets(commit({}))), [ErrorCode.COORDINATOR_NOT_AVAILABLE]);
-    const fetched = await coordinator.fetchOffsets('orders', null);
+    const fetched = await coordinator.fetchOffsets("orders", null);
     assert.deepEqual(fetched, { errorCode: ErrorCode.NONE, topics: [] });
     await coordinator.close();
   });
 
-  it('when a member commits, then that counts as a heartbeat for its session', async () => {
+  it("when a member commits, then that counts as a heartbeat for its session", async () => {
     const { coordinator, scheduler } = await startCoordinator();
     const memberId = await groupAwaitingSync(coordinator);
-    await coordinator.sync({ groupId: 'orders', generationId: 1, memberId, assignments: [] });
+    await coordinator.sync({ groupId: "orders", generationId: 1, memberId, assignments: [] });
     for (let elapsed = 0; elapsed < 30_000; elapsed += 5_000) {
       await scheduler.advance(5_000);
-      assert.deepEqual(errorCodes(await coordinator.commitOffsets(commit({ generationId: 1, memberId }))), [ErrorCode.NONE]);
+      assert.deepEqual(errorCodes(await coordinator.commitOffsets(commit({ generationId: 1, memberId }))), [
+        ErrorCode.NONE,
+      ]);
     }
     await scheduler.advance(10_000);
-    assert.equal((await coordinator.describe(['orders']))[0]!.state, 'Empty', 'without commits or heartbeats it expires');
+    assert.equal(
+      (await coordinator.describe(["orders"]))[0]!.state,
+      "Empty",
+      "without commits or heartbeats it expires",
+    );
     await coordinator.close();
   });
 });
 
-describe('offset fetch and persistence', () => {
-  it('when offsets are fetched, then never-committed partitions answer -1 and null asks for every committed partition', async () => {
+describe("offset fetch and persistence", () => {
+  it("when offsets are fetched, then never-committed partitions answer -1 and null asks for every committed partition", async () => {
     const { coordinator } = await startCoordinator();
-    await coordinator.commitOffsets(commit({ offsets: [offset(3, 30n, 'note'), offset(1, 10n), { ...offset(0, 1n), topic: 'refunds' }] }));
+    await coordinator.commitOffsets(
+      commit({ offsets: [offset(3, 30n, "note"), offset(1, 10n), { ...offset(0, 1n), topic: "refunds" }] }),
+    );
 
-    const some = await coordinator.fetchOffsets('orders', [{ topic: 'sales', partitions: [1, 2] }]);
+    const some = await coordinator.fetchOffsets("orders", [{ topic: "sales", partitions: [1, 2] }]);
     assert.deepEqual(some, {
       errorCode: ErrorCode.NONE,
       topics: [
         {
-          topic: 'sales',
+          topic: "sales",
           partitions: [
-            { partition: 1, offset: 10n, leaderEpoch: 4, metadata: '', errorCode: ErrorCode.NONE },
-            { partition: 2, offset: -1n, leaderEpoch: -1, metadata: '', errorCode: ErrorCode.NONE },
+            { partition: 1, offset: 10n, leaderEpoch: 4, metadata: "", errorCode: ErrorCode.NONE },
+            { partition: 2, offset: -1n, leaderEpoch: -1, metadata: "", errorCode: ErrorCode.NONE },
           ],
         },
       ],
     });
-    const all = await coordinator.fetchOffsets('orders', null);
+    const all = await coordinator.fetchOffsets("orders", null);
     assert.deepEqual(
-      all.topics.map((topic) => [topic.topic, topic.partitions.map((partition) => [partition.partition, partition.offset, partition.metadata])]),
+      all.topics.map((topic) => [
+        topic.topic,
+        topic.partitions.map((partition) => [partition.partition, partition.offset, partition.metadata]),
+      ]),
       [
-        ['sales', [[1, 10n, ''], [3, 30n, 'note']]],
-        ['refunds', [[0, 1n, '']]],
+        [
+          "sales",
+          [
+            [1, 10n, ""],
+            [3, 30n, "note"],
+          ],
+        ],
+        ["refunds", [[0, 1n, ""]]],
       ],
     );
-    assert.deepEqual(await coordinator.fetchOffsets('unknown-group', null), { errorCode: ErrorCode.NONE, topics: [] });
+    assert.deepEqual(await coordinator.fetchOffsets("unknown-group", null), { errorCode: ErrorCode.NONE, topics: [] });
     await coordinator.close();
   });
 
-  it('when a fresh coordinator loads the same log, then it fetches the same offsets and knows the group', async () => {
+  it("when a fresh coordinator loads the same log, then it fetches the same offsets and knows the group", async () => {
     const log = new MemoryOffsetsLog();
     const before = await startCoordinator(log);
-    await before.coordinator.commitOffsets(commit({ offsets: [offset(0, 10n, 'first'), offset(1, 20n)] }));
-    await before.coordinator.commitOffsets(commit({ offsets: [offset(0, 15n, 'second')] }));
-    await before.coordinator.commitOffsets(commit({ groupId: 'audit', offsets: [offset(0, 99n)] }));
-    const query = [{ topic: 'sales', partitions: [0, 1, 2] }];
-    const expected = await before.coordinator.fetchOffsets('orders', query);
+    await before.coordinator.commitOffsets(commit({ offsets: [offset(0, 10n, "first"), offset(1, 20n)] }));
+    await before.coordinator.commitOffsets(commit({ offsets: [offset(0, 15n, "second")] }));
+    await before.coordinator.commitOffsets(commit({ groupId: "audit", offsets: [offset(0, 99n)] }));
+    const query = [{ topic: "sales", partitions: [0, 1, 2] }];
+    const expected = await before.coordinator.fetchOffsets("orders", query);
     await before.coordinator.close();
 
     const after = await startCoordinator(log);
-    assert.deepEqual(await after.coordinator.fetchOffsets('orders', query), expected);
+    assert.deepEqual(await after.coordinator.fetchOffsets("orders", query), expected);
     assert.equal(expected.topics[0]!.partitions[0]!.offset, 15n);
-    assert.deepEqual(
-      (await after.coordinator.list()).groups.map((group) => group.groupId).sort(),
-      ['audit', 'orders'],
-    );
-    const records = log.partitions.get(offsetsPartitionFor('orders', 50))!;
-    assert.equal(records.length, 3, 'each commit appends one record per partition to the group\'s partition');
+    assert.deepEqual((await after.coordinator.list()).groups.map((group) => group.groupId).sort(), ["audit", "orders"]);
+    const records = log.partitions.get(offsetsPartitionFor("orders", 50))!;
+    assert.equal(records.length, 3, "each commit appends one record per partition to the group's partition");
     await after.coordinator.close();
   });
 
-  it('when a group is deleted, then its offsets are tombstoned and stay gone after a reload', async () => {
+  it("when a group is deleted, then its offsets are tombstoned and stay gone after a reload", async () => {
     const log = new MemoryOffsetsLog();
     const { coordinator } = await startCoordinator(log);
     await coordinator.commitOffsets(commit({ offsets: [offset(0, 10n), offset(1, 20n)] }));
-    const memberId = (await coordinator.join(consumerJoin({ groupId: 'busy', requireKnownMemberId: false }))).memberId;
+    const memberId = (await coordinator.join(consumerJoin({ groupId: "busy", requireKnownMemberId: false }))).memberId;
     assert.ok(memberId);
 
-    const results = await coordinator.delete(['orders', 'busy', 'missing']);
+    const results = await coordinator.delete(["orders", "busy", "missing"]);
     assert.deepEqual(results, [
-      { groupId: 'orders', errorCode: ErrorCode.NONE },
-      { groupId: 'busy', errorCode: ErrorCode.NON_EMPTY_GROUP },
-      { groupId: 'missing', errorCode: ErrorCode.GROUP_ID_NOT_FOUND },
+      { groupId: "orders", errorCode: ErrorCode.NONE },
+      { groupId: "busy", errorCode: ErrorCode.NON_EMPTY_GROUP },
+      { groupId: "missing", errorCode: ErrorCode.GROUP_ID_NOT_FOUND },
     ]);
     const tombstones = log.allRecords().filter((record) => record.value === null);
     assert.deepEqual(
       tombstones.map((record) => decodeOffsetsRecordKey(record.key)),
       [
-        { kind: 'offset-commit', key: { groupId: 'orders', topic: 'sales', partition: 0 } },
-        { kind: 'offset-commit', key: { groupId: 'orders', topic: 'sales', partition: 1 } },
+        { kind: "offset-commit", key: { groupId: "orders", topic: "sales", partition: 0 } },
+        { kind: "offset-commit", key: { groupId: "orders", topic: "sales", partition: 1 } },
       ],
     );
-    assert.deepEqual(await coordinator.fetchOffsets('orders', null), { errorCode: ErrorCode.NONE, topics: [] });
-    assert.deepEqual((await coordinator.delete(['orders']))[0]!.errorCode, ErrorCode.GROUP_ID_NOT_FOUND);
+    assert.deepEqual(await coordinator.fetchOffsets("orders", null), { errorCode: ErrorCode.NONE, topics: [] });
+    assert.deepEqual((await coordinator.delete(["orders"]))[0]!.errorCode, ErrorCode.GROUP_ID_NOT_FOUND);
     await coordinator.close();
 
     const reloaded = new OffsetStore(log, 50);
     reloaded.load();
-    assert.equal(reloaded.hasOffsets('orders'), false);
-    assert.deepEqual(reloaded.fetch('orders', [{ topic: 'sales', partitions: [0] }])[0]!.partitions[0]!.offset, -1n);
+    assert.equal(reloaded.hasOffsets("orders"), false);
+    assert.deepEqual(reloaded.fetch("orders", [{ topic: "sales", partitions: [0] }])[0]!.partitions[0]!.offset, -1n);
   });
 });
 
-describe('__consumer_offsets records', () => {
-  it('when a group id is hashed, then it matches Java String.hashCode and Kafka\'s partition choice', () => {
-    assert.equal(javaStringHashCode(''), 0);
-    assert.equal(javaStringHashCode('a'), 97);
-    assert.equal(javaStringHashCode('ab'), 97 * 31 + 98);
+describe("__consumer_offsets records", () => {
+  it("when a group id is hashed, then it matches Java String.hashCode and Kafka's partition choice", () => {
+    assert.equal(javaStringHashCode(""), 0);
+    assert.equal(javaStringHashCode("a"), 97);
+    assert.equal(javaStringHashCode("ab"), 97 * 31 + 98);
 
     // s[0]*31^(n-1) + ... + s[n-1], reduced to a signed 32-bit int, computed independently.
     const byFormula = (text: string) => {
@@ -230,25 +282,25 @@ describe('__consumer_offsets records', () => {
       }
       return Number(BigInt.asIntN(32, sum));
     };
-    for (const groupId of ['points-ledger', 'console-consumer-40123', 'kafkajs-group', 'grüße-€', '😀 emoji group']) {
+    for (const groupId of ["points-ledger", "console-consumer-40123", "kafkajs-group", "grüße-€", "😀 emoji group"]) {
       assert.equal(javaStringHashCode(groupId), byFormula(groupId), groupId);
     }
 
-    assert.equal(offsetsPartitionFor('', 50), 0);
-    assert.equal(offsetsPartitionFor('a', 50), 47);
-    assert.equal(offsetsPartitionFor('ab', 50), 3105 % 50);
+    assert.equal(offsetsPartitionFor("", 50), 0);
+    assert.equal(offsetsPartitionFor("a", 50), 47);
+    assert.equal(offsetsPartitionFor("ab", 50), 3105 % 50);
     // Utils.abs, not a sign-bit mask: a negative hash uses its magnitude.
-    const negative = 'points-ledger';
+    const negative = "points-ledger";
     const hash = javaStringHashCode(negative);
-    assert.ok(hash < 0, 'the example needs a negative hash');
+    assert.ok(hash < 0, "the example needs a negative hash");
     assert.equal(offsetsPartitionFor(negative, 50), Math.abs(hash) % 50);
     // "polygenelubricants".hashCode() is Integer.MIN_VALUE, which Utils.abs maps to 0.
-    assert.equal(javaStringHashCode('polygenelubricants'), -0x80000000);
-    assert.equal(offsetsPartitionFor('polygenelubricants', 50), 0);
+    assert.equal(javaStringHashCode("polygenelubricants"), -0x80000000);
+    assert.equal(offsetsPartitionFor("polygenelubricants", 50), 0);
   });
 
-  it('when an offset commit is encoded, then key and value use Kafka\'s v1 key and v3 value layout', () => {
-    const key = encodeOffsetCommitKey({ groupId: 'g', topic: 'tp', partition: 7 });
+  it("when an offset commit is encoded, then key and value use Kafka's v1 key and v3 value layout", () => {
+    const key = encodeOffsetCommitKey({ groupId: "g", topic: "tp", partition: 7 });
     assert.deepEqual(key, Buffer.from([0, 1, 0, 1, 0x67, 0, 2, 0x74, 0x70, 0, 0, 0, 7]));
 
     const value = encodeOffsetCommitValue({ offset: 258n, leaderEpoch: 3, metadata: null, commitTimestamp: 1_000n });
@@ -262,27 +314,37 @@ describe('__consumer_offsets records', () => {
         ...[0, 0, 0, 0, 0, 0, 0x03, 0xe8], // commit timestamp 1000
       ]),
     );
-    assert.deepEqual(decodeOffsetCommitValue(value), { offset: 258n, leaderEpoch: 3, metadata: '', commitTimestamp: 1_000n });
+    assert.deepEqual(decodeOffsetCommitValue(value), {
+      offset: 258n,
+      leaderEpoch: 3,
+      metadata: "",
+      commitTimestamp: 1_000n,
+    });
   });
 
-  it('when the log holds older value versions or group metadata records, then load reads the offsets and skips the rest', () => {
+  it("when the log holds older value versions or group metadata records, then load reads the offsets and skips the rest", () => {
     const log = new MemoryOffsetsLog();
-    const partition = offsetsPartitionFor('legacy', 4);
+    const partition = offsetsPartitionFor("legacy", 4);
     const v1Value = Buffer.alloc(2 + 8 + 2 + 2 + 8 + 8);
     let position = v1Value.writeInt16BE(1);
     position = v1Value.writeBigInt64BE(77n, position);
     position = v1Value.writeInt16BE(2, position);
-    position += v1Value.write('hi', position);
+    position += v1Value.write("hi", position);
     position = v1Value.writeBigInt64BE(5n, position);
     v1Value.writeBigInt64BE(6n, position);
-    const groupKey = Buffer.concat([Buffer.from([0, 2, 0, 6]), Buffer.from('legacy')]);
+    const groupKey = Buffer.concat([Buffer.from([0, 2, 0, 6]), Buffer.from("legacy")]);
     log.partitions.set(partition, [
       { key: groupKey, value: Buffer.from([0, 3, 0xff]) },
-      { key: encodeOffsetCommitKey({ groupId: 'legacy', topic: 'sales', partition: 0 }), value: v1Value },
+      { key: encodeOffsetCommitKey({ groupId: "legacy", topic: "sales", partition: 0 }), value: v1Value },
     ]);
 
     const store = new OffsetStore(log, 4);
     store.load();
-    assert.deepEqual(store.committedOffset('legacy', 'sales', 0), { offset: 77n, leaderEpoch: -1, metadata: 'hi', commitTimestamp: 5n });
+    assert.deepEqual(store.committedOffset("legacy", "sales", 0), {
+      offset: 77n,
+      leaderEpoch: -1,
+      metadata: "hi",
+      commitTimestamp: 5n,
+    });
   });
 });

@@ -3,10 +3,13 @@ import { after, before, describe, it } from "node:test";
 import { Apis } from "../../../../broker/protocol/apis.ts";
 import { ErrorCode } from "../../../../broker/protocol/errors.ts";
 import { encodeRecordBatch } from "../../../../broker/protocol/records.ts";
-import { startBroker, type BrokerProcess } from "../../../helpers/broker-process.ts";
+import { type BrokerProcess, startBroker } from "../../../helpers/broker-process.ts";
 import { WireClient } from "../../../helpers/wire-client.ts";
 
-const batchOf = (values: string[], producer?: { producerId: bigint; producerEpoch: number; baseSequence: number }): Buffer =>
+const batchOf = (
+  values: string[],
+  producer?: { producerId: bigint; producerEpoch: number; baseSequence: number },
+): Buffer =>
   encodeRecordBatch({ records: values.map((v) => ({ key: Buffer.from("k"), value: Buffer.from(v) })), ...producer });
 
 describe("Produce", () => {
@@ -15,7 +18,9 @@ describe("Produce", () => {
 
   const produce = async (topic: string, partition: number, records: Buffer, acks = -1) => {
     const response = await client.request(Apis.Produce, 7, {
-      transactionalId: null, acks, timeoutMs: 5000,
+      transactionalId: null,
+      acks,
+      timeoutMs: 5000,
       topicData: [{ name: topic, partitionData: [{ index: partition, records }] }],
     });
     return response.responses[0]!.partitionResponses[0]!;
@@ -59,7 +64,9 @@ describe("Produce", () => {
 
   it("when acks is 0, then no response is sent and the records are still appended", async () => {
     client.sendOnly(Apis.Produce, 7, {
-      transactionalId: null, acks: 0, timeoutMs: 5000,
+      transactionalId: null,
+      acks: 0,
+      timeoutMs: 5000,
       topicData: [{ name: "produce-acks0", partitionData: [{ index: 0, records: batchOf(["fire", "forget"]) }] }],
     });
     // The next response on the connection must be for the next request, not for the acks=0 one.
@@ -101,13 +108,22 @@ describe("Produce with an old message format", () => {
     const client = await WireClient.connect(broker.address);
     try {
       // offset int64, message size int32, then crc int32, magic 0, attributes, key -1, value "v".
-      const message = Buffer.from("00000000000000000000000f" + "00000000" + "00" + "00" + "ffffffff" + "00000001" + "76", "hex");
+      const message = Buffer.from(
+        "00000000000000000000000f" + "00000000" + "00" + "00" + "ffffffff" + "00000001" + "76",
+        "hex",
+      );
       const response = await client.request(Apis.Produce, 0, {
-        transactionalId: null, acks: 1, timeoutMs: 1000,
+        transactionalId: null,
+        acks: 1,
+        timeoutMs: 1000,
         topicData: [{ name: "legacy", partitionData: [{ index: 0, records: message }] }],
       });
       assert.equal(response.responses[0]!.partitionResponses[0]!.errorCode, ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT);
-      const offsets = await client.request(Apis.ListOffsets, 1, { replicaId: -1, isolationLevel: 0, topics: [{ name: "legacy", partitions: [{ partitionIndex: 0, timestamp: -1n }] }] });
+      const offsets = await client.request(Apis.ListOffsets, 1, {
+        replicaId: -1,
+        isolationLevel: 0,
+        topics: [{ name: "legacy", partitions: [{ partitionIndex: 0, timestamp: -1n }] }],
+      });
       assert.equal(offsets.topics[0]!.partitions[0]!.offset, 0n);
     } finally {
       client.close();

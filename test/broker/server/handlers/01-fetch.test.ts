@@ -4,18 +4,45 @@ import { Apis } from "../../../../broker/protocol/apis.ts";
 import { ErrorCode } from "../../../../broker/protocol/errors.ts";
 import type { FetchRequest } from "../../../../broker/protocol/messages/index.ts";
 import { decodeRecordBatch, encodeRecordBatch, splitBatches } from "../../../../broker/protocol/records.ts";
-import { startBroker, type BrokerProcess } from "../../../helpers/broker-process.ts";
+import { type BrokerProcess, startBroker } from "../../../helpers/broker-process.ts";
 import { WireClient } from "../../../helpers/wire-client.ts";
 
-const fetchRequest = (topic: string, fetchOffset: bigint, options: Partial<FetchRequest> & { partitionMaxBytes?: number } = {}): FetchRequest => ({
-  replicaId: -1, maxWaitMs: 0, minBytes: 1, maxBytes: 1 << 20, isolationLevel: 1, sessionId: 0, sessionEpoch: -1,
-  topics: [{ topic, partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset, logStartOffset: -1n, partitionMaxBytes: options.partitionMaxBytes ?? 1 << 20 }] }],
-  forgottenTopicsData: [], rackId: "", ...options,
+const fetchRequest = (
+  topic: string,
+  fetchOffset: bigint,
+  options: Partial<FetchRequest> & { partitionMaxBytes?: number } = {},
+): FetchRequest => ({
+  replicaId: -1,
+  maxWaitMs: 0,
+  minBytes: 1,
+  maxBytes: 1 << 20,
+  isolationLevel: 1,
+  sessionId: 0,
+  sessionEpoch: -1,
+  topics: [
+    {
+      topic,
+      partitions: [
+        {
+          partition: 0,
+          currentLeaderEpoch: -1,
+          fetchOffset,
+          logStartOffset: -1n,
+          partitionMaxBytes: options.partitionMaxBytes ?? 1 << 20,
+        },
+      ],
+    },
+  ],
+  forgottenTopicsData: [],
+  rackId: "",
+  ...options,
 });
 
 const valuesOf = (records: Buffer | null): string[] => {
   if (!records) return [];
-  return splitBatches(records).batches.flatMap((b) => decodeRecordBatch(records, b.position).records.map((r) => r.value!.toString()));
+  return splitBatches(records).batches.flatMap((b) =>
+    decodeRecordBatch(records, b.position).records.map((r) => r.value!.toString()),
+  );
 };
 
 describe("Fetch", () => {
@@ -25,8 +52,20 @@ describe("Fetch", () => {
 
   const produce = (topic: string, values: string[]) =>
     producer.request(Apis.Produce, 7, {
-      transactionalId: null, acks: 1, timeoutMs: 5000,
-      topicData: [{ name: topic, partitionData: [{ index: 0, records: encodeRecordBatch({ records: values.map((v) => ({ key: null, value: Buffer.from(v) })) }) }] }],
+      transactionalId: null,
+      acks: 1,
+      timeoutMs: 5000,
+      topicData: [
+        {
+          name: topic,
+          partitionData: [
+            {
+              index: 0,
+              records: encodeRecordBatch({ records: values.map((v) => ({ key: null, value: Buffer.from(v) })) }),
+            },
+          ],
+        },
+      ],
     });
 
   before(async () => {
@@ -68,7 +107,9 @@ describe("Fetch", () => {
     await produce("fetch-wait", ["old"]);
     const pending = client.request(Apis.Fetch, 11, fetchRequest("fetch-wait", 1n, { maxWaitMs: 30000 }));
     let answered = false;
-    void pending.then(() => { answered = true; });
+    void pending.then(() => {
+      answered = true;
+    });
     await new Promise((r) => setTimeout(r, 200));
     assert.equal(answered, false, "the fetch must park while there is nothing to return");
     await produce("fetch-wait", ["new"]);

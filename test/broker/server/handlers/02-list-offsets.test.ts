@@ -3,22 +3,38 @@ import { after, before, describe, it } from "node:test";
 import { Apis } from "../../../../broker/protocol/apis.ts";
 import { ErrorCode } from "../../../../broker/protocol/errors.ts";
 import { encodeRecordBatch } from "../../../../broker/protocol/records.ts";
-import { startBroker, type BrokerProcess } from "../../../helpers/broker-process.ts";
+import { type BrokerProcess, startBroker } from "../../../helpers/broker-process.ts";
 import { WireClient } from "../../../helpers/wire-client.ts";
 
 describe("ListOffsets", () => {
   let broker: BrokerProcess;
   let client: WireClient;
   const listOffset = async (timestamp: bigint, partitionIndex = 0) =>
-    (await client.request(Apis.ListOffsets, 3, { replicaId: -1, isolationLevel: 1, topics: [{ name: "timed", partitions: [{ partitionIndex, timestamp }] }] })).topics[0]!.partitions[0]!;
+    (
+      await client.request(Apis.ListOffsets, 3, {
+        replicaId: -1,
+        isolationLevel: 1,
+        topics: [{ name: "timed", partitions: [{ partitionIndex, timestamp }] }],
+      })
+    ).topics[0]!.partitions[0]!;
 
   before(async () => {
     broker = await startBroker();
     client = await WireClient.connect(broker.address);
     // Two batches: records at t=1000,2000,3000 then at t=4000,5000.
-    for (const times of [[1000n, 2000n, 3000n], [4000n, 5000n]]) {
-      const records = encodeRecordBatch({ records: times.map((timestamp) => ({ key: null, value: Buffer.from(String(timestamp)), timestamp })) });
-      await client.request(Apis.Produce, 7, { transactionalId: null, acks: -1, timeoutMs: 1000, topicData: [{ name: "timed", partitionData: [{ index: 0, records }] }] });
+    for (const times of [
+      [1000n, 2000n, 3000n],
+      [4000n, 5000n],
+    ]) {
+      const records = encodeRecordBatch({
+        records: times.map((timestamp) => ({ key: null, value: Buffer.from(String(timestamp)), timestamp })),
+      });
+      await client.request(Apis.Produce, 7, {
+        transactionalId: null,
+        acks: -1,
+        timeoutMs: 1000,
+        topicData: [{ name: "timed", partitionData: [{ index: 0, records }] }],
+      });
     }
   });
   after(async () => {

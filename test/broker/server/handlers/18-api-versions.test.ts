@@ -4,27 +4,37 @@ import { after, before, describe, it } from "node:test";
 import { API_LIST, Apis } from "../../../../broker/protocol/apis.ts";
 import { ErrorCode } from "../../../../broker/protocol/errors.ts";
 import { encodeRequestHeader } from "../../../../broker/protocol/headers.ts";
-import { Writer, Reader } from "../../../../broker/protocol/primitives.ts";
+import { Reader, Writer } from "../../../../broker/protocol/primitives.ts";
 import { decode } from "../../../../broker/protocol/schema.ts";
-import { startBroker, type BrokerProcess } from "../../../helpers/broker-process.ts";
+import { type BrokerProcess, startBroker } from "../../../helpers/broker-process.ts";
 import { WireClient } from "../../../helpers/wire-client.ts";
 
 describe("ApiVersions", () => {
   let broker: BrokerProcess;
 
-  before(async () => { broker = await startBroker(); });
-  after(async () => { await broker?.cleanup(); });
+  before(async () => {
+    broker = await startBroker();
+  });
+  after(async () => {
+    await broker?.cleanup();
+  });
 
   it("when asked with v3, then it advertises exactly the implemented APIs and versions", async () => {
     const client = await WireClient.connect(broker.address);
     try {
-      const response = await client.request(Apis.ApiVersions, 3, { clientSoftwareName: "test", clientSoftwareVersion: "1" });
+      const response = await client.request(Apis.ApiVersions, 3, {
+        clientSoftwareName: "test",
+        clientSoftwareVersion: "1",
+      });
       assert.equal(response.errorCode, ErrorCode.NONE);
       assert.deepEqual(
         response.apiKeys.map((k) => [k.apiKey, k.minVersion, k.maxVersion]),
         API_LIST.map((api) => [api.apiKey, api.minVersion, api.maxVersion]),
       );
-      assert.deepEqual(response.apiKeys.find((k) => k.apiKey === 0), { apiKey: 0, minVersion: 0, maxVersion: 7 });
+      assert.deepEqual(
+        response.apiKeys.find((k) => k.apiKey === 0),
+        { apiKey: 0, minVersion: 0, maxVersion: 7 },
+      );
     } finally {
       client.close();
     }

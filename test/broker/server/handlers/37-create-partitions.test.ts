@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Apis } from "../../../../broker/protocol/apis.ts";
 import { ErrorCode } from "../../../../broker/protocol/errors.ts";
-import { startBroker, type BrokerProcess } from "../../../helpers/broker-process.ts";
+import { type BrokerProcess, startBroker } from "../../../helpers/broker-process.ts";
 import { WireClient } from "../../../helpers/wire-client.ts";
 
 describe("CreatePartitions", () => {
@@ -10,15 +10,24 @@ describe("CreatePartitions", () => {
   let client: WireClient;
 
   const createPartitions = async (name: string, count: number, validateOnly = false) =>
-    (await client.request(Apis.CreatePartitions, 1, { topics: [{ name, count, assignments: null }], timeoutMs: 5000, validateOnly })).results[0]!;
+    (
+      await client.request(Apis.CreatePartitions, 1, {
+        topics: [{ name, count, assignments: null }],
+        timeoutMs: 5000,
+        validateOnly,
+      })
+    ).results[0]!;
   const partitionCount = async (name: string) =>
-    (await client.request(Apis.Metadata, 6, { topics: [{ name }], allowAutoTopicCreation: false })).topics[0]!.partitions.length;
+    (await client.request(Apis.Metadata, 6, { topics: [{ name }], allowAutoTopicCreation: false })).topics[0]!
+      .partitions.length;
 
   before(async () => {
     broker = await startBroker();
     client = await WireClient.connect(broker.address);
     const created = await client.request(Apis.CreateTopics, 4, {
-      topics: [{ name: "grow-me", numPartitions: 3, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 5000, validateOnly: false,
+      topics: [{ name: "grow-me", numPartitions: 3, replicationFactor: 1, assignments: [], configs: [] }],
+      timeoutMs: 5000,
+      validateOnly: false,
     });
     assert.equal(created.topics[0]!.errorCode, ErrorCode.NONE);
   });
