@@ -100,7 +100,7 @@ export const Apis = {
     messages.CreatePartitionsResponseSchema,
   ),
   DeleteGroups: defineApi("DeleteGroups", messages.DeleteGroupsRequestSchema, messages.DeleteGroupsResponseSchema),
-// biome-ignore lint/suspicious/noExplicitAny: each entry has its own request and response types
+  // biome-ignore lint/suspicious/noExplicitAny: each entry has its own request and response types
 } as const satisfies Record<ApiName, ApiDefinition<any, any>>;
 
 /** All supported APIs, ordered by key (the order ApiVersions advertises them in). */

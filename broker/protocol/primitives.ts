@@ -469,12 +469,21 @@ export function writeTaggedFields(writer: Writer, fields: readonly TaggedField[]
   }
 }
 
+/** The field count of a tagged section, checked against the bytes left: a field takes at least two (tag, size). */
+export function readTaggedFieldCount(reader: Reader): number {
+  const count = reader.uvarint();
+  if (count * 2 > reader.remaining) {
+    throw new ProtocolDecodeError(`tagged section claims ${count} fields with ${reader.remaining} bytes left`);
+  }
+  return count;
+}
+
 /**
  * Reads a tagged fields section. `readKnown` gets a Reader limited to the field's bytes and
  * returns false for tags it does not know; those are skipped.
  */
 export function readTaggedFields(reader: Reader, readKnown?: (tag: number, fieldReader: Reader) => boolean): void {
-  const count = reader.uvarint();
+  const count = readTaggedFieldCount(reader);
   for (let i = 0; i < count; i++) {
     const tag = reader.uvarint();
     const size = reader.uvarint();

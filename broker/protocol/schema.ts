@@ -3,7 +3,7 @@
 // which the encoder and decoder of every version derive. A schema+version pair is compiled
 // once into closures and cached, because Produce and Fetch go through here on every request.
 
-import { ProtocolDecodeError, Reader, Writer } from "./primitives.ts";
+import { ProtocolDecodeError, Reader, readTaggedFieldCount, Writer } from "./primitives.ts";
 
 export type PrimitiveTypeName =
   | "int8"
@@ -226,7 +226,7 @@ function encodeTaggedSection(taggedFields: readonly CompiledTaggedField[], value
 }
 
 function decodeTaggedSection(taggedByTag: ReadonlyMap<number, CompiledTaggedField>, value: any, reader: Reader): void {
-  const count = reader.uvarint();
+  const count = readTaggedFieldCount(reader);
   for (let i = 0; i < count; i++) {
     const tag = reader.uvarint();
     const size = reader.uvarint();

@@ -1,10 +1,12 @@
-// One client connection: splits the TCP stream into size-prefixed frames, hands each frame to the
-// request handler and writes the responses strictly in request order, because clients pipeline
-// requests and match responses by position as much as by correlation id.
+// One client connection: splits the TCP stream into size-prefixed frames (the protocol's
+// FrameReader), hands each frame to the request handler and writes the responses strictly in
+// request order, because clients pipeline requests and match responses by position as much as by
+// correlation id.
 //
-// Ownership: a Connection owns its socket, its read buffer and its queue of pending responses.
+// Ownership: a Connection owns its socket, its frame reader and its queue of pending responses.
 // A malformed or oversized frame ends this connection only; the broker keeps serving the others.
 import type { Socket } from "node:net";
+import { FrameReader } from "../protocol/frame-reader.ts";
 
 /** What a handled request produces: the frame's chunks, or null when no response is due (acks=0). */
 export type ResponseFrame = Buffer[] | null;
@@ -18,13 +20,19 @@ export interface ConnectionLog {
 /** Thrown by a frame handler to end the connection (bad bytes, unknown API). */
 export class DropConnection extends Error {}
 
+/**
+ * A request that spans socket chunks gets its whole buffer up front only up to this size; beyond
+ * it, memory grows with the bytes that arrive, so announcing socket.request.max.bytes in a 4-byte
+ * prefix costs the broker nothing.
+ */
+const PREALLOCATE_REQUEST_BYTES = 64 * 1024;
+
 interface PendingResponse {
   frame: ResponseFrame | undefined;
 }
 
 export class Connection {
-  private buffered: Buffer[] = [];
-  private bufferedBytes = 0;
+  private readonly frames: FrameReader;
   private readonly pending: PendingResponse[] = [];
   private closed = false;
   readonly remote: string;
@@ -36,8 +44,24 @@ export class Connection {
     private readonly log: ConnectionLog,
   ) {
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.frames = new FrameReader(
+      { minSize: 0, maxSize: maxRequestBytes, preallocateUpTo: PREALLOCATE_REQUEST_BYTES },
+      (frame) => {
+        if (!this.closed) this.dispatch(frame);
+      },
+      (size) => {
+        this.log.warn("closing connection: frame size out of bounds", {
+          remote: this.remote,
+          size,
+          max: this.maxRequestBytes,
+        });
+        this.close();
+      },
+    );
     socket.setNoDelay(true);
-    socket.on("data", (chunk: Buffer) => this.onData(chunk));
+    socket.on("data", (chunk: Buffer) => {
+      if (!this.closed) this.frames.push(chunk);
+    });
     socket.on("drain", () => socket.resume());
     socket.on("error", () => this.close());
     socket.on("close", () => {
@@ -57,26 +81,6 @@ export class Connection {
     if (this.closed) return;
     this.closed = true;
     this.socket.destroy();
-  }
-
-  private onData(chunk: Buffer): void {
-    this.buffered.push(chunk);
-    this.bufferedBytes += chunk.length;
-    while (!this.closed && this.bufferedBytes >= 4) {
-      const size = this.peekInt32();
-      if (size < 0 || size > this.maxRequestBytes) {
-        this.log.warn("closing connection: frame size out of bounds", {
-          remote: this.remote,
-          size,
-          max: this.maxRequestBytes,
-        });
-        this.close();
-        return;
-      }
-      if (this.bufferedBytes < 4 + size) return;
-      const frame = this.take(4 + size).subarray(4);
-      this.dispatch(frame);
-    }
   }
 
   private dispatch(frame: Buffer): void {
@@ -124,27 +128,5 @@ export class Connection {
     const reason = err instanceof Error ? err.message : String(err);
     this.log.warn("closing connection: bad request", { remote: this.remote, reason });
     this.close();
-  }
-
-  private peekInt32(): number {
-    const first = this.buffered[0]!;
-    if (first.length >= 4) return first.readInt32BE(0);
-    return Buffer.concat(this.buffered).readInt32BE(0);
-  }
-
-  private take(length: number): Buffer {
-    let out: Buffer;
-    const first = this.buffered[0]!;
-    if (first.length >= length) {
-      out = first.subarray(0, length);
-      if (first.length === length) this.buffered.shift();
-      else this.buffered[0] = first.subarray(length);
-    } else {
-      const all = Buffer.concat(this.buffered, this.bufferedBytes);
-      out = all.subarray(0, length);
-      this.buffered = all.length > length ? [all.subarray(length)] : [];
-    }
-    this.bufferedBytes -= length;
-    return out;
   }
 }

@@ -5,7 +5,9 @@
 // is synchronous (validate → check sequence → append → notify), so one produce can never
 // interleave with another on the same partition: the event loop is the serial queue.
 import { ErrorCode } from "../protocol/errors.ts";
-import { CURRENT_MAGIC, crcIsValid, decodeRecordBatch, splitBatches } from "../protocol/records.ts";
+import { decodeRecordBatch } from "../protocol/record-batch/decoder.ts";
+import { CURRENT_MAGIC } from "../protocol/record-batch/layout.ts";
+import { crcIsValid, splitBatches } from "../protocol/record-batch/splitter.ts";
 import type { PartitionLog } from "../storage/partition-log.ts";
 import { ProducerStateTable } from "./producer-state.ts";
 

@@ -18,6 +18,18 @@ export interface TopicError {
   errorMessage: string;
 }
 
+/**
+ * Kafka's controller refuses a CreateTopics or CreatePartitions request that would add more
+ * partitions than this in all (KAFKA-17870, KAFKA-19673): each partition is a log directory and
+ * open files here, made synchronously, so a forged count must not reach them.
+ */
+export const MAX_NEW_PARTITIONS_PER_REQUEST = 10_000;
+
+export const TOO_MANY_PARTITIONS: TopicError = {
+  errorCode: ErrorCode.POLICY_VIOLATION,
+  errorMessage: `Excessively large number of partitions per request (at most ${MAX_NEW_PARTITIONS_PER_REQUEST} new ones).`,
+};
+
 const legalTopicName = /^[a-zA-Z0-9._-]+$/;
 const maxTopicNameLength = 249;
 
@@ -40,7 +52,7 @@ export function validateTopicName(name: string): TopicError | null {
 /** Kafka writes "never" as Long.MAX_VALUE; the log takes anything past NEVER as never. */
 function msOrNever(value: string): number {
   const n = Number(value);
-  return Math.min(n , NEVER);
+  return Math.min(n, NEVER);
 }
 
 export class TopicManager {
@@ -135,6 +147,12 @@ export class TopicManager {
     const invalid = validateTopicName(name);
     if (invalid) return invalid;
     return this.create(name, Number(brokerProp(this.config, "num.partitions")), {});
+  }
+
+  /** Partitions that growing `name` to `count` would add (0 for an unknown topic or no growth). */
+  partitionsToAdd(name: string, count: number): number {
+    const current = this.cluster.topic(name)?.partitions.length;
+    return current === undefined ? 0 : Math.max(0, count - current);
   }
 
   checkGrow(name: string, count: number): TopicError | null {

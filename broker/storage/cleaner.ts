@@ -10,18 +10,14 @@
 // Segment.replace).
 
 import { ProtocolDecodeError } from "../protocol/primitives.ts";
-import type { RecordWithRange } from "../protocol/records.ts";
+import { decodeRecordsWithRanges, type RecordWithRange } from "../protocol/record-batch/decoder.ts";
+import { rebuildBatchWithRecords } from "../protocol/record-batch/encoder.ts";
 import {
-  BATCH_HEADER_SIZE,
-  BATCH_LOG_OVERHEAD,
-  BatchField,
   CompressionCodec,
   compressionCodecOf,
-  computeBatchCrc,
-  decodeRecordsWithRanges,
   isControlBatch,
   isTransactionalBatch,
-} from "../protocol/records.ts";
+} from "../protocol/record-batch/layout.ts";
 import type { PartitionLog } from "./partition-log.ts";
 import type { Segment, StoredBatch } from "./segment.ts";
 
@@ -130,20 +126,7 @@ function filterBatch(
   const removedRecords = records.length - kept.length;
   if (removedRecords === 0) return { kind: "keep" };
   if (kept.length === 0) return { kind: "drop", removedRecords };
-  return { kind: "rewrite", bytes: rebuildBatch(batch.bytes, kept), removedRecords };
-}
-
-function rebuildBatch(original: Buffer, kept: readonly RecordWithRange[]): Buffer {
-  let recordsSize = 0;
-  for (const record of kept) recordsSize += record.end - record.start;
-  const rebuilt = Buffer.allocUnsafe(BATCH_HEADER_SIZE + recordsSize);
-  original.copy(rebuilt, 0, 0, BATCH_HEADER_SIZE);
-  rebuilt.writeInt32BE(rebuilt.length - BATCH_LOG_OVERHEAD, BatchField.batchLength);
-  rebuilt.writeInt32BE(kept.length, BatchField.recordCount);
-  let position = BATCH_HEADER_SIZE;
-  for (const record of kept) position += original.copy(rebuilt, position, record.start, record.end);
-  rebuilt.writeUInt32BE(computeBatchCrc(rebuilt, 0), BatchField.crc);
-  return rebuilt;
+  return { kind: "rewrite", bytes: rebuildBatchWithRecords(batch.bytes, kept), removedRecords };
 }
 
 function needsCleaning(segment: Segment, filter: (batch: StoredBatch) => BatchVerdict): boolean {

@@ -6,8 +6,8 @@
 // their 20-digit zero-padded base offset. Only the last (active) segment is appended to.
 
 import { join } from "node:path";
-import type { BatchLocation } from "../protocol/records.ts";
-import { BATCH_HEADER_SIZE, splitBatches, writeBaseOffset, writePartitionLeaderEpoch } from "../protocol/records.ts";
+import { BATCH_HEADER_SIZE, writeBaseOffset, writePartitionLeaderEpoch } from "../protocol/record-batch/layout.ts";
+import { type BatchLocation, splitBatches } from "../protocol/record-batch/splitter.ts";
 import type { FileSystem } from "./file-system.ts";
 import type { RecoveryResult, SegmentOptions, StoredBatch } from "./segment.ts";
 import {

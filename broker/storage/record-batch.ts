@@ -1,17 +1,15 @@
-// What storage adds to the record batch format of broker/protocol/records.ts: a header carrying
-// the batch's extent in the log, framing checks of batches in a file, and a buffered scanner that
-// walks the batches of a segment file without one syscall per batch. The records stay opaque here.
+// What storage adds to the record batch format of broker/protocol/record-batch/: a header carrying
+// the batch's extent in the log, and a buffered scanner that walks the batches of a segment file
+// without one syscall per batch. The records stay opaque here.
 
-import type { RecordBatchHeader } from "../protocol/records.ts";
 import {
   BATCH_HEADER_SIZE,
-  BATCH_LOG_OVERHEAD,
-  BatchField,
   batchSize,
-  CURRENT_MAGIC,
   lastOffsetOf,
+  type RecordBatchHeader,
   readBatchHeader,
-} from "../protocol/records.ts";
+} from "../protocol/record-batch/layout.ts";
+import { type FramingProblem, framingProblemAt } from "../protocol/record-batch/splitter.ts";
 import type { FileHandle } from "./file-system.ts";
 
 export interface StoredBatchHeader extends RecordBatchHeader {
@@ -25,19 +23,6 @@ export interface StoredBatchHeader extends RecordBatchHeader {
 export function readStoredBatchHeader(bytes: Buffer, at = 0): StoredBatchHeader {
   const header = readBatchHeader(bytes, at);
   return { ...header, lastOffset: lastOffsetOf(header), sizeInBytes: batchSize(header) };
-}
-
-/** Why the bytes at a position are not a usable batch; recovery truncates the log there. */
-export type FramingProblem = "torn-header" | "torn-batch" | "batch-length-too-small" | "unsupported-magic";
-
-/** Checks the framing of the batch at `at` given `available` bytes from there to the end of the data. */
-export function framingProblemAt(bytes: Buffer, at: number, available: number): FramingProblem | null {
-  if (available < BATCH_HEADER_SIZE) return "torn-header";
-  const sizeInBytes = BATCH_LOG_OVERHEAD + bytes.readInt32BE(at + BatchField.batchLength);
-  if (sizeInBytes < BATCH_HEADER_SIZE) return "batch-length-too-small";
-  if (bytes.readInt8(at + BatchField.magic) !== CURRENT_MAGIC) return "unsupported-magic";
-  if (sizeInBytes > available) return "torn-batch";
-  return null;
 }
 
 export type ScanStep =

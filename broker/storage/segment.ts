@@ -3,7 +3,8 @@
 // indexes can always be rebuilt from it.
 
 import { join } from "node:path";
-import { BATCH_HEADER_SIZE, crcIsValid } from "../protocol/records.ts";
+import { BATCH_HEADER_SIZE } from "../protocol/record-batch/layout.ts";
+import { crcIsValid } from "../protocol/record-batch/splitter.ts";
 import type { FileHandle, FileSystem } from "./file-system.ts";
 import { MAX_RELATIVE_OFFSET } from "./index-file.ts";
 import { OffsetIndex } from "./offset-index.ts";

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Admin, Consumer, Kafka, Producer } from "kafkajs";
 import { Apis } from "../../broker/protocol/apis.ts";
-import { encodeRecordBatch } from "../../broker/protocol/records.ts";
+import { encodeRecordBatch } from "../../broker/protocol/record-batch/encoder.ts";
 import { type BrokerProcess, startBroker } from "../helpers/broker-process.ts";
 import { range, waitFor } from "../helpers/wait.ts";
 import {

@@ -12,7 +12,7 @@ import kafkajsExports, * as kafkajs from "kafkajs";
 import { createKafka } from "../../broker/client/factory.ts";
 import * as ours from "../../broker/client/index.ts";
 import { Apis } from "../../broker/protocol/apis.ts";
-import { splitBatches } from "../../broker/protocol/records.ts";
+import { splitBatches } from "../../broker/protocol/record-batch/splitter.ts";
 import { quickGroupBrokerConfig as sharedQuickGroupBrokerConfig } from "../broker/client/helpers.ts";
 import { type BrokerProcess, startBroker } from "../helpers/broker-process.ts";
 import { sleep } from "../helpers/wait.ts";

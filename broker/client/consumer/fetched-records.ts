@@ -1,23 +1,28 @@
 // Turns the records of one fetched partition into kafkajs-shaped messages. This is the consumer's
-// hottest loop, so it reads the record batch format (magic 2) directly with plain numbers: offsets
-// and timestamps stay exact as doubles up to 2^53, far beyond any real offset or epoch-ms
-// timestamp, and keys, values and header values are views of the response, not copies.
+// hottest loop: the protocol's RecordReader walks the records with plain numbers (offsets and
+// timestamps stay exact as doubles up to 2^53, far beyond any real offset or epoch-ms timestamp),
+// and keys, values and header values are views of the response, not copies. A record that does
+// not decode is a KafkaJSError naming its offset.
 //
 // What is not handed to the app: records below the fetch offset (a fetch starts at the batch that
 // holds the fetch offset), control batches (transaction markers), batches of aborted transactions
 // when reading committed, and a batch cut off at the end of the response (it comes whole next time).
-import { gunzipSync } from "node:zlib";
+import { ProtocolDecodeError } from "../../protocol/primitives.ts";
+import {
+  AttributeBit,
+  BATCH_HEADER_SIZE,
+  BATCH_LOG_OVERHEAD,
+  BatchField,
+  CURRENT_MAGIC,
+  compressionCodecOf,
+  readInt64AsNumber,
+} from "../../protocol/record-batch/layout.ts";
+import { RecordReader, uncompressedRecords } from "../../protocol/record-batch/record-reader.ts";
+import { framingProblemAt } from "../../protocol/record-batch/splitter.ts";
 import { KafkaJSError, KafkaJSNotImplemented } from "../errors.ts";
+import { CompressionTypes } from "../producer/compression.ts";
 import type { IHeaders } from "../types.ts";
 import type { KafkaMessage } from "./types.ts";
-
-const HEADER_SIZE = 61;
-const LOG_OVERHEAD = 12;
-const TWO_POW_32 = 4294967296;
-
-const Attribute = { codec: 0x07, logAppendTime: 0x08, transactional: 0x10, control: 0x20 } as const;
-const Codec = { none: 0, gzip: 1 } as const;
-const codecNames = ["none", "gzip", "Snappy", "LZ4", "ZSTD"];
 
 export interface AbortedTransaction {
   producerId: bigint;
@@ -34,43 +39,12 @@ export interface FetchedRecords {
   hadBatches: boolean;
 }
 
-let cursor = 0;
+/** Reused by every call: decoding is synchronous, and its fields are read before the next call. */
+const reader = new RecordReader();
 
-function readVarint(buf: Buffer): number {
-  let value = 0;
-  let shift = 0;
-  let byte: number;
-  do {
-    byte = buf[cursor++]!;
-    value |= (byte & 0x7f) << shift;
-    shift += 7;
-  } while (byte & 0x80 && shift < 35);
-  return (value >>> 1) ^ -(value & 1);
-}
-
-/** Zigzag varlong as a double: exact up to 2^53, which timestamps and their deltas stay below. */
-function readVarlong(buf: Buffer): number {
-  let value = 0;
-  let scale = 1;
-  let byte: number;
-  do {
-    byte = buf[cursor++]!;
-    value += (byte & 0x7f) * scale;
-    scale *= 128;
-  } while (byte & 0x80 && scale < 2 ** 70);
-  return value % 2 === 0 ? value / 2 : -(value + 1) / 2;
-}
-
-function readInt64(buf: Buffer, at: number): number {
-  return buf.readInt32BE(at) * TWO_POW_32 + buf.readUInt32BE(at + 4);
-}
-
-function readBytes(buf: Buffer): Buffer | null {
-  const length = readVarint(buf);
-  if (length < 0) return null;
-  const start = cursor;
-  cursor += length;
-  return buf.subarray(start, cursor);
+/** kafkajs's name of a compression codec, for its "not implemented" error. */
+function codecName(codec: number): string {
+  return Object.entries(CompressionTypes).find(([, value]) => value === codec)?.[0] ?? `codec ${codec}`;
 }
 
 /**
@@ -88,21 +62,14 @@ class AbortedTransactionFilter {
   }
 
   /** Whether the batch is to be skipped; a control batch is always skipped. */
-  skips(
-    buf: Buffer,
-    position: number,
-    attributes: number,
-    lastOffset: number,
-    recordsStart: number,
-    recordsEnd: number,
-  ): boolean {
+  skips(buf: Buffer, position: number, attributes: number, lastOffset: number, end: number): boolean {
     while (this.pending.length > 0 && Number(this.pending[0]!.firstOffset) <= lastOffset) {
       this.abortedProducers.add(this.pending.shift()!.producerId);
     }
-    if ((attributes & Attribute.transactional) === 0) return (attributes & Attribute.control) !== 0;
-    const producerId = buf.readBigInt64BE(position + 43);
-    if ((attributes & Attribute.control) !== 0) {
-      if (isAbortMarker(buf, recordsStart, recordsEnd)) this.abortedProducers.delete(producerId);
+    if ((attributes & AttributeBit.transactional) === 0) return (attributes & AttributeBit.control) !== 0;
+    const producerId = buf.readBigInt64BE(position + BatchField.producerId);
+    if ((attributes & AttributeBit.control) !== 0) {
+      if (isAbortMarker(buf, position + BATCH_HEADER_SIZE, end)) this.abortedProducers.delete(producerId);
       return true;
     }
     return this.abortedProducers.has(producerId);
@@ -111,13 +78,9 @@ class AbortedTransactionFilter {
 
 /** A control record's key is version int16, type int16; type 0 marks an abort. */
 function isAbortMarker(buf: Buffer, recordsStart: number, recordsEnd: number): boolean {
-  if (recordsStart >= recordsEnd) return false;
-  cursor = recordsStart;
-  readVarint(buf); // length
-  cursor += 1; // attributes
-  readVarlong(buf); // timestamp delta
-  readVarint(buf); // offset delta
-  const key = readBytes(buf);
+  reader.reset(buf, recordsStart, recordsEnd, 1);
+  if (!reader.next()) return false;
+  const key = reader.key();
   return key !== null && key.length >= 4 && key.readInt16BE(2) === 0;
 }
 
@@ -140,34 +103,63 @@ export function decodeFetchedRecords(
       : null;
   const messages = result.messages;
   let position = 0;
-  while (records.length - position >= HEADER_SIZE) {
-    const batchLength = records.readInt32BE(position + 8);
-    const end = position + LOG_OVERHEAD + batchLength;
-    if (batchLength < HEADER_SIZE - LOG_OVERHEAD || end > records.length) break;
-    const magic = records.readInt8(position + 16);
-    if (magic !== 2)
-      throw new KafkaJSError(`record batch magic ${magic} is not supported (only 2)`, { retriable: false });
+  while (position < records.length) {
+    const problem = framingProblemAt(records, position, records.length - position);
+    if (problem === "unsupported-magic") {
+      const magic = records.readInt8(position + BatchField.magic);
+      throw new KafkaJSError(`record batch magic ${magic} is not supported (only ${CURRENT_MAGIC})`, {
+        retriable: false,
+      });
+    }
+    // A batch cut off at the end of the response comes whole with the next fetch.
+    if (problem !== null) break;
+    const end = position + BATCH_LOG_OVERHEAD + records.readInt32BE(position + BatchField.batchLength);
     result.hadBatches = true;
-    const baseOffset = readInt64(records, position);
-    const lastOffset = baseOffset + records.readInt32BE(position + 23);
+    const baseOffset = readInt64AsNumber(records, position + BatchField.baseOffset);
+    const lastOffset = baseOffset + records.readInt32BE(position + BatchField.lastOffsetDelta);
     if (lastOffset < from) {
       position = end;
       continue;
     }
-    const attributes = records.readInt16BE(position + 21);
+    const attributes = records.readInt16BE(position + BatchField.attributes);
     const skipped =
       filter !== null
-        ? filter.skips(records, position, attributes, lastOffset, position + HEADER_SIZE, end)
-        : (attributes & Attribute.control) !== 0;
+        ? skipsCorrupt(filter, records, position, attributes, lastOffset, end, baseOffset)
+        : (attributes & AttributeBit.control) !== 0;
     if (skipped) {
       result.firstOffset ??= Math.max(baseOffset, from);
     } else {
-      readBatchRecords(records, position, end, attributes, baseOffset, from, messages, result);
+      try {
+        readBatchRecords(records, position, end, attributes, baseOffset, from, messages, result);
+      } catch (error) {
+        throw corrupt(error, baseOffset, Math.max(reader.index - 1, 0));
+      }
     }
     result.nextOffset = lastOffset + 1;
     position = end;
   }
   return result;
+}
+
+function skipsCorrupt(
+  filter: AbortedTransactionFilter,
+  records: Buffer,
+  position: number,
+  attributes: number,
+  lastOffset: number,
+  end: number,
+  baseOffset: number,
+): boolean {
+  try {
+    return filter.skips(records, position, attributes, lastOffset, end);
+  } catch (error) {
+    throw corrupt(error, baseOffset, 0);
+  }
+}
+
+function corrupt(error: unknown, baseOffset: number, index: number): unknown {
+  if (!(error instanceof ProtocolDecodeError)) return error;
+  return new KafkaJSError(`corrupt record at offset ${baseOffset} + ${index}: ${error.message}`, { cause: error });
 }
 
 function readBatchRecords(
@@ -180,53 +172,27 @@ function readBatchRecords(
   messages: KafkaMessage[],
   result: FetchedRecords,
 ): void {
-  const recordCount = buf.readInt32BE(position + 57);
-  const baseTimestamp = readInt64(buf, position + 27);
-  const logAppendTime = (attributes & Attribute.logAppendTime) !== 0;
-  const appendTimestamp = logAppendTime ? String(readInt64(buf, position + 35)) : "";
-  let section = buf;
-  let start = position + HEADER_SIZE;
-  let sectionEnd = end;
-  const codec = attributes & Attribute.codec;
-  if (codec === Codec.gzip) {
-    section = gunzipSync(buf.subarray(start, end));
-    start = 0;
-    sectionEnd = section.length;
-  } else if (codec !== Codec.none) {
-    throw new KafkaJSNotImplemented(`${codecNames[codec] ?? `codec ${codec}`} compression not implemented`);
+  const recordCount = buf.readInt32BE(position + BatchField.recordCount);
+  const baseTimestamp = readInt64AsNumber(buf, position + BatchField.baseTimestamp);
+  const logAppendTime = (attributes & AttributeBit.logAppendTime) !== 0;
+  const appendTimestamp = logAppendTime ? String(readInt64AsNumber(buf, position + BatchField.maxTimestamp)) : "";
+  reader.reset(buf, 0, 0, 0); // a record index of 0 for a batch that does not decompress
+  const section = uncompressedRecords(buf, position + BATCH_HEADER_SIZE, end, attributes);
+  if (section === null) {
+    throw new KafkaJSNotImplemented(`${codecName(compressionCodecOf(attributes))} compression not implemented`);
   }
   // Records of one batch mostly share a timestamp: convert each distinct one to a string once.
   let lastTimestamp = NaN;
   let lastTimestampText = "";
-  cursor = start;
-  for (let i = 0; i < recordCount && cursor < sectionEnd; i++) {
-    const length = readVarint(section);
-    const recordEnd = cursor + length;
-    if (length < 0 || recordEnd > sectionEnd) throw new KafkaJSError(`corrupt record at offset ${baseOffset} + ${i}`);
-    const recordAttributes = section[cursor++]!;
-    const timestampDelta = readVarlong(section);
-    const offset = baseOffset + readVarint(section);
-    if (offset < from) {
-      cursor = recordEnd;
-      continue;
-    }
+  const records = reader.reset(section, 0, section.length, recordCount);
+  while (records.next()) {
+    const offset = baseOffset + records.offsetDelta;
+    if (offset < from) continue;
     result.firstOffset ??= offset;
-    const key = readBytes(section);
-    const value = readBytes(section);
-    const headerCount = readVarint(section);
-    const headers: IHeaders = {};
-    for (let h = 0; h < headerCount; h++) {
-      const keyLength = readVarint(section);
-      const headerKey = section.toString("utf8", cursor, cursor + keyLength);
-      cursor += keyLength;
-      const headerValue = readBytes(section) as Buffer;
-      const existing = headers[headerKey];
-      if (existing === undefined) headers[headerKey] = headerValue;
-      else if (Array.isArray(existing)) existing.push(headerValue);
-      else headers[headerKey] = [existing, headerValue];
-    }
-    if (cursor > recordEnd) throw new KafkaJSError(`corrupt record at offset ${offset}`);
-    cursor = recordEnd;
+    const key = records.key();
+    const value = records.value();
+    const headers: IHeaders = records.headerCount === 0 ? {} : readHeaders(records);
+    const timestampDelta = records.timestampDelta;
     if (!logAppendTime && timestampDelta !== lastTimestamp) {
       lastTimestamp = timestampDelta;
       lastTimestampText = String(baseTimestamp + timestampDelta);
@@ -235,9 +201,24 @@ function readBatchRecords(
       key,
       value,
       timestamp: logAppendTime ? appendTimestamp : lastTimestampText,
-      attributes: recordAttributes,
+      attributes: records.attributes,
       offset: String(offset),
       headers,
     });
   }
+}
+
+/** The current record's headers as kafkajs shows them: a repeated key collects its values in an array. */
+function readHeaders(records: RecordReader): IHeaders {
+  const headers: IHeaders = {};
+  for (let h = 0; h < records.headerCount; h++) {
+    records.nextHeader();
+    const headerKey = records.headerKey();
+    const headerValue = records.headerValue() as Buffer;
+    const existing = headers[headerKey];
+    if (existing === undefined) headers[headerKey] = headerValue;
+    else if (Array.isArray(existing)) existing.push(headerValue);
+    else headers[headerKey] = [existing, headerValue];
+  }
+  return headers;
 }

@@ -8,6 +8,7 @@
 import { type Socket, connect as tcpConnect } from "node:net";
 import { type ApiDefinition, Apis } from "../../protocol/apis.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
+import { type FrameLimits, FrameReader } from "../../protocol/frame-reader.ts";
 import { decodeResponse, encodeRequest } from "../../protocol/headers.ts";
 import { Reader } from "../../protocol/primitives.ts";
 import { decode } from "../../protocol/schema.ts";
@@ -20,7 +21,6 @@ import {
 } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { RequestDescription, RequestEvent, RequestQueueSizeEvent } from "../types.ts";
-import { FrameReader } from "./frame-reader.ts";
 
 export type NetworkEventKind = "request" | "request_timeout" | "request_queue_size";
 
@@ -72,6 +72,13 @@ interface VersionRange {
   maxVersion: number;
 }
 
+/**
+ * Every response starts with its correlation id; a size prefix beyond 1 GiB is a corrupt stream,
+ * not a frame to allocate. Below that, a response that spans chunks is assembled in one buffer of
+ * its announced size (the broker it comes from is trusted that far).
+ */
+export const RESPONSE_FRAME_LIMITS: FrameLimits = { minSize: 4, maxSize: 1 << 30, preallocateUpTo: 1 << 30 };
+
 export class BrokerConnection {
   private socket: Socket | undefined;
   private connecting: Promise<void> | undefined;
@@ -80,6 +87,7 @@ export class BrokerConnection {
   /** Requests waiting for the connection to open before they can be written. */
   private waitingToSend = 0;
   private readonly frames = new FrameReader(
+    RESPONSE_FRAME_LIMITS,
     (frame) => this.deliver(frame),
     (size) => this.failCorrupt(size),
   );

@@ -211,4 +211,10 @@ describe("tagged fields", () => {
     assert.deepEqual(seen, [[5, "aa"]]);
     assert.equal(reader.int8(), -1);
   });
+
+  it("when a section claims more fields than its bytes can hold, then a decode error is thrown before any is read", () => {
+    // 0xffffffff fields claimed (a 5-byte uvarint), 4 bytes left.
+    assert.throws(() => readTaggedFields(readerOf("ff ff ff ff 0f 01 01 aa 00")), /claims 4294967295 fields/);
+    assert.throws(() => readTaggedFields(readerOf("02 01 01 aa")), ProtocolDecodeError);
+  });
 });

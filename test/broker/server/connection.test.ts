@@ -3,6 +3,7 @@ import { connect } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { Apis } from "../../../broker/protocol/apis.ts";
 import { ErrorCode } from "../../../broker/protocol/errors.ts";
+import { encodeRequest } from "../../../broker/protocol/headers.ts";
 import { type BrokerProcess, startBroker } from "../../helpers/broker-process.ts";
 import { WireClient } from "../../helpers/wire-client.ts";
 
@@ -52,6 +53,24 @@ describe("Connection", () => {
   it("when a frame names an unknown API key, then that connection is closed", async () => {
     const frame = Buffer.from("0000000a0fa0000000000001ffff", "hex");
     await closedByBroker(frame, broker);
+    await stillServes();
+  });
+
+  it("when a request arrives a few bytes at a time, then it is answered", async () => {
+    const frame = Buffer.concat(
+      encodeRequest(Apis.ApiVersions, 0, 77, "trickle", { clientSoftwareName: "", clientSoftwareVersion: "" }),
+    );
+    const socket = connect(broker.port, broker.host);
+    socket.on("error", () => {});
+    await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+    const answered = new Promise<Buffer>((resolve) => socket.once("data", resolve));
+    for (let offset = 0; offset < frame.length; offset += 3) {
+      const piece = frame.subarray(offset, offset + 3);
+      await new Promise<void>((resolve) => socket.write(piece, () => resolve()));
+    }
+    const response = await answered;
+    socket.destroy();
+    assert.equal(response.readInt32BE(4), 77, "the correlation id of the trickled request");
     await stillServes();
   });
 

@@ -1,9 +1,8 @@
-// Record batches for the storage tests, encoded by broker/protocol/records.ts. This only adds
+// Record batches for the storage tests, encoded by broker/protocol/record-batch/encoder.ts. This only adds
 // fixture conveniences: string keys and values, and timestamps fixed relative to a base time so
 // that batch bytes and sizes are the same on every run.
 
-import type { RecordBatchInput } from "../../../broker/protocol/records.ts";
-import { encodeRecordBatch } from "../../../broker/protocol/records.ts";
+import { encodeRecordBatch, type RecordBatchInput } from "../../../broker/protocol/record-batch/encoder.ts";
 
 export interface TestRecord {
   key?: Buffer | string | null;

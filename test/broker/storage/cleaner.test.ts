@@ -2,14 +2,14 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import type { TestContext } from "node:test";
 import { test } from "node:test";
+import { decodeRecordBatch } from "../../../broker/protocol/record-batch/decoder.ts";
 import {
   BatchField,
   computeBatchCrc,
-  crcIsValid,
-  decodeRecordBatch,
   lastOffsetOf,
   readBatchHeader,
-} from "../../../broker/protocol/records.ts";
+} from "../../../broker/protocol/record-batch/layout.ts";
+import { crcIsValid } from "../../../broker/protocol/record-batch/splitter.ts";
 import { compactLog } from "../../../broker/storage/cleaner.ts";
 import { nodeFileSystem } from "../../../broker/storage/file-system.ts";
 import type { LogConfig } from "../../../broker/storage/partition-log.ts";

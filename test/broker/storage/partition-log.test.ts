@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import { join } from "node:path";
 import type { TestContext } from "node:test";
 import { test } from "node:test";
-import { readBatchHeader } from "../../../broker/protocol/records.ts";
+import { readBatchHeader } from "../../../broker/protocol/record-batch/layout.ts";
 import type { FileSystem } from "../../../broker/storage/file-system.ts";
 import { nodeFileSystem } from "../../../broker/storage/file-system.ts";
 import type { LogConfig } from "../../../broker/storage/partition-log.ts";

@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { test } from "node:test";
-import { BatchField } from "../../../broker/protocol/records.ts";
 import { nodeFileSystem } from "../../../broker/storage/file-system.ts";
-import { BatchFileScanner, framingProblemAt, readStoredBatchHeader } from "../../../broker/storage/record-batch.ts";
+import { BatchFileScanner, readStoredBatchHeader } from "../../../broker/storage/record-batch.ts";
 import { batchOfSize, buildBatch } from "./batch-builder.ts";
 import { tempDir } from "./faulty-file-system.ts";
 
@@ -21,19 +20,6 @@ test("when a stored batch header is read, then it carries the batch's last offse
     [40n, 43n, batch.length, 2],
   );
   assert.deepEqual(readStoredBatchHeader(Buffer.concat([Buffer.alloc(3), batch]), 3), header);
-});
-
-test("when framing is checked, then torn, short and wrong-magic batches are told apart", () => {
-  const batch = buildBatch();
-  assert.equal(framingProblemAt(batch, 0, batch.length), null);
-  assert.equal(framingProblemAt(batch, 0, 30), "torn-header");
-  assert.equal(framingProblemAt(batch, 0, batch.length - 1), "torn-batch");
-  const wrongMagic = Buffer.from(batch);
-  wrongMagic.writeInt8(1, BatchField.magic);
-  assert.equal(framingProblemAt(wrongMagic, 0, batch.length), "unsupported-magic");
-  const tooShort = Buffer.from(batch);
-  tooShort.writeInt32BE(10, BatchField.batchLength);
-  assert.equal(framingProblemAt(tooShort, 0, batch.length), "batch-length-too-small");
 });
 
 test("when scanning a file with a buffer smaller than some batches, then every batch comes back whole", (t) => {

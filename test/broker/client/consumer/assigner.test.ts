@@ -7,6 +7,7 @@ import { PartitionAssigners as KafkaJSAssigners, AssignerProtocol as KafkaJSProt
 import type { GroupMember, MemberAssignment, MemberMetadata } from "../../../../broker/client/consumer/index.ts";
 import { AssignerProtocol, PartitionAssigners } from "../../../../broker/client/consumer/index.ts";
 import { createLogger, logLevel } from "../../../../broker/client/logger.ts";
+import { ProtocolDecodeError } from "../../../../broker/protocol/primitives.ts";
 
 const logger = createLogger(logLevel.NOTHING);
 
@@ -68,6 +69,32 @@ describe("consumer protocol bytes", () => {
   it("when an assignment is empty bytes, then it decodes to null as in kafkajs", () => {
     assert.equal(AssignerProtocol.MemberAssignment.decode(Buffer.alloc(0)), null);
     assert.equal(KafkaJSProtocol.MemberAssignment.decode(Buffer.alloc(0)), null);
+  });
+
+  it("when newer versions add trailing fields or leave userData out, then both still decode", () => {
+    const metadata = { version: 3, topics: ["orders"], userData: Buffer.from("u") };
+    const withTrailing = Buffer.concat([
+      AssignerProtocol.MemberMetadata.encode(metadata),
+      Buffer.from([0, 0, 0, 7, 1]),
+    ]);
+    assert.deepEqual(AssignerProtocol.MemberMetadata.decode(withTrailing), metadata);
+    const assignment = { version: 1, assignment: { orders: [1, 2] }, userData: Buffer.alloc(0) };
+    const encoded = AssignerProtocol.MemberAssignment.encode(assignment);
+    const withoutUserData = encoded.subarray(0, encoded.length - 4);
+    assert.deepEqual(AssignerProtocol.MemberAssignment.decode(withoutUserData), assignment);
+  });
+
+  it("when a count claims more items than the bytes hold, then decoding throws a ProtocolDecodeError", () => {
+    const metadata = AssignerProtocol.MemberMetadata.encode({ version: 0, topics: ["a"], userData: Buffer.alloc(0) });
+    metadata.writeInt32BE(0x7fffffff, 2);
+    assert.throws(() => AssignerProtocol.MemberMetadata.decode(metadata), ProtocolDecodeError);
+    const assignment = AssignerProtocol.MemberAssignment.encode({
+      version: 0,
+      assignment: { a: [0] },
+      userData: Buffer.alloc(0),
+    });
+    assignment.writeInt32BE(1_000_000, 2 + 4 + 3); // the partition count of topic "a"
+    assert.throws(() => AssignerProtocol.MemberAssignment.decode(assignment), ProtocolDecodeError);
   });
 });
 

@@ -3,16 +3,19 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import fc from "fast-check";
 import { Batch } from "../../../../broker/client/consumer/batch.ts";
 import { decodeFetchedRecords } from "../../../../broker/client/consumer/fetched-records.ts";
+import { KafkaJSError } from "../../../../broker/client/errors.ts";
+import { encodeRecordBatch, type RecordInput } from "../../../../broker/protocol/record-batch/encoder.ts";
 import {
+  BATCH_HEADER_SIZE,
   BatchField,
   computeBatchCrc,
-  encodeRecordBatch,
   makeAttributes,
-  type RecordInput,
   TimestampType,
-} from "../../../../broker/protocol/records.ts";
+} from "../../../../broker/protocol/record-batch/layout.ts";
+import { mutatedBatchArbitrary } from "../../protocol/record-batch/sample-records.ts";
 
 const records = (count: number, prefix = "v"): RecordInput[] =>
   Array.from({ length: count }, (_, i) => ({
@@ -167,5 +170,40 @@ describe("decodeFetchedRecords", () => {
       decodeFetchedRecords(blob, 0n, aborted, false).messages.map((m) => m.value!.toString()),
       ["aborted0", "aborted1", "plain0", "later0"],
     );
+  });
+});
+
+describe("decodeFetchedRecords on mutated batches", () => {
+  it("when a fetched batch's records are mutated, then messages come out or a KafkaJSError is thrown, never another error", () => {
+    const outcomes = { decoded: 0, refused: 0 };
+    fc.assert(
+      fc.property(mutatedBatchArbitrary, fc.boolean(), (batch, withWholeBatchAfter) => {
+        const blob = withWholeBatchAfter
+          ? Buffer.concat([batch, encodeRecordBatch({ baseOffset: 100n, records: records(2) })])
+          : batch;
+        try {
+          const { messages } = decodeFetchedRecords(blob, 0n, null, true);
+          outcomes.decoded++;
+          assert.ok(messages.length <= blob.length);
+        } catch (error) {
+          if (!(error instanceof KafkaJSError)) throw error;
+          outcomes.refused++;
+        }
+      }),
+      { seed: 20_240_612, numRuns: 2000 },
+    );
+    assert.ok(outcomes.decoded > 100 && outcomes.refused > 100, JSON.stringify(outcomes));
+  });
+
+  it("when a record claims a huge header count, then the decoder refuses it instead of looping", () => {
+    const blob = encodeRecordBatch({
+      baseOffset: 0n,
+      records: [{ key: null, value: Buffer.from("ab"), timestamp: 5n }],
+    });
+    // The header count is the record's last byte; 0xfe 0xff 0xff 0xff 0x0f is 2^31 - 1 headers.
+    const forged = Buffer.concat([blob.subarray(0, blob.length - 1), Buffer.from([0xfe, 0xff, 0xff, 0xff, 0x0f])]);
+    forged.writeInt32BE(forged.length - 12, BatchField.batchLength);
+    forged[BATCH_HEADER_SIZE] += 2 * 4; // the record's length grows by the 4 extra bytes
+    assert.throws(() => decodeFetchedRecords(forged, 0n, null, true), /corrupt record at offset 0 \+ 0/);
   });
 });

@@ -13,7 +13,9 @@ import {
 } from "../../../../broker/client/network/broker-connection.ts";
 import { Apis } from "../../../../broker/protocol/apis.ts";
 import type { FetchRequest } from "../../../../broker/protocol/messages/index.ts";
-import { decodeRecordBatch, encodeRecordBatch, splitBatches } from "../../../../broker/protocol/records.ts";
+import { decodeRecordBatch } from "../../../../broker/protocol/record-batch/decoder.ts";
+import { encodeRecordBatch } from "../../../../broker/protocol/record-batch/encoder.ts";
+import { splitBatches } from "../../../../broker/protocol/record-batch/splitter.ts";
 import { type BrokerProcess, startBroker } from "../../../helpers/broker-process.ts";
 
 const logger = createLogger(logLevel.NOTHING);

@@ -11,12 +11,10 @@ import {
   type RecordSource,
   wrapCompressedRecords,
 } from "../../../../broker/client/producer/record-batch-encoder.ts";
-import {
-  crcIsValid,
-  decodeRecordBatch,
-  encodeRecordBatch,
-  readBatchHeader,
-} from "../../../../broker/protocol/records.ts";
+import { decodeRecordBatch } from "../../../../broker/protocol/record-batch/decoder.ts";
+import { encodeRecordBatch } from "../../../../broker/protocol/record-batch/encoder.ts";
+import { readBatchHeader } from "../../../../broker/protocol/record-batch/layout.ts";
+import { crcIsValid } from "../../../../broker/protocol/record-batch/splitter.ts";
 
 const plain = { compression: 0, producerId: -1n, producerEpoch: -1, baseSequence: -1 };
 const NOW = 1_700_000_000_000;

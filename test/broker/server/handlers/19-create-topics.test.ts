@@ -96,6 +96,25 @@ describe("CreateTopics, DeleteTopics and DescribeConfigs", () => {
     assert.ok(results.every((r) => (r.errorMessage ?? "").length > 0));
   });
 
+  it("when a request asks for more than 10,000 partitions in all, then every topic gets POLICY_VIOLATION", async () => {
+    const results = await create(topic("huge", { numPartitions: 0x7fffffff }));
+    assert.equal(results[0]!.errorCode, ErrorCode.POLICY_VIOLATION);
+    assert.match(results[0]!.errorMessage ?? "", /Excessively large number of partitions per request/);
+    const together = await create(topic("half-a", { numPartitions: 5_001 }), topic("half-b", { numPartitions: 5_000 }));
+    assert.deepEqual(
+      together.map((t) => t.errorCode),
+      [ErrorCode.POLICY_VIOLATION, ErrorCode.POLICY_VIOLATION],
+    );
+    const metadata = await client.request(Apis.Metadata, 6, {
+      topics: [{ name: "huge" }, { name: "half-a" }],
+      allowAutoTopicCreation: false,
+    });
+    assert.deepEqual(
+      metadata.topics.map((t) => t.errorCode),
+      [ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION],
+    );
+  });
+
   it("when validate-only, then nothing is created", async () => {
     const { topics } = await client.request(Apis.CreateTopics, 4, {
       topics: [topic("dry-run")],

@@ -60,4 +60,28 @@ describe("CreatePartitions", () => {
   it("when the topic does not exist, then UNKNOWN_TOPIC_OR_PARTITION", async () => {
     assert.equal((await createPartitions("no-such-topic", 5)).errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
   });
+
+  it("when a request would add more than 10,000 partitions, then every topic gets POLICY_VIOLATION and none grows", async () => {
+    const result = await createPartitions("grow-me", 0x10000000);
+    assert.equal(result.errorCode, ErrorCode.POLICY_VIOLATION);
+    assert.match(result.errorMessage ?? "", /Excessively large number of partitions per request/);
+    await client.request(Apis.CreateTopics, 4, {
+      topics: [{ name: "grow-me-too", numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }],
+      timeoutMs: 5000,
+      validateOnly: false,
+    });
+    const many = await client.request(Apis.CreatePartitions, 1, {
+      topics: [
+        { name: "grow-me", count: 6_000, assignments: null },
+        { name: "grow-me-too", count: 6_000, assignments: null },
+      ],
+      timeoutMs: 5000,
+      validateOnly: true,
+    });
+    assert.deepEqual(
+      many.results.map((r) => r.errorCode),
+      [ErrorCode.POLICY_VIOLATION, ErrorCode.POLICY_VIOLATION],
+    );
+    assert.equal(await partitionCount("grow-me"), 5);
+  });
 });

@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { FrameReader, MAX_FRAME_SIZE } from "../../../../broker/client/network/frame-reader.ts";
+import { type FrameLimits, FrameReader } from "../../../broker/protocol/frame-reader.ts";
+
+/** The client's limits: frames of at least a correlation id, at most 1 GiB, assembled at their announced size. */
+const MAX_FRAME_SIZE = 1 << 30;
+const clientLimits: FrameLimits = { minSize: 4, maxSize: MAX_FRAME_SIZE, preallocateUpTo: MAX_FRAME_SIZE };
 
 /** A response frame: int32 size, then a correlation id and `bodyBytes` bytes of a pattern unique to it. */
 function frame(correlationId: number, bodyBytes: number): Buffer {
@@ -18,13 +22,14 @@ function split(bytes: Buffer, pieceLength: number): Buffer[] {
   return pieces;
 }
 
-function reader(): { frames: Buffer[]; corrupt: number[]; reader: FrameReader } {
+function reader(limits: FrameLimits = clientLimits): { frames: Buffer[]; corrupt: number[]; reader: FrameReader } {
   const frames: Buffer[] = [];
   const corrupt: number[] = [];
   return {
     frames,
     corrupt,
     reader: new FrameReader(
+      limits,
       (f) => frames.push(f),
       (size) => corrupt.push(size),
     ),
@@ -99,5 +104,37 @@ describe("FrameReader", () => {
     negative.writeInt32BE(-1);
     r.push(negative);
     assert.deepEqual(corrupt, [MAX_FRAME_SIZE + 1, -1]);
+  });
+
+  it("when a frame larger than preallocateUpTo spans chunks, then memory is taken as its bytes arrive and it comes out whole", () => {
+    const { frames, reader: r } = reader({ minSize: 0, maxSize: 1 << 20, preallocateUpTo: 1024 });
+    const bytes = frame(9, 50_000);
+    const pieces = [bytes.subarray(0, 4), ...split(bytes.subarray(4), 4096)];
+    r.push(pieces[0]!);
+    assert.equal(r.bufferedBytes, 0, "an announced size alone takes no memory");
+    r.push(pieces[1]!);
+    assert.equal(r.bufferedBytes, 4096);
+    for (const piece of pieces.slice(2)) r.push(piece);
+    assert.deepEqual(frames, [bytes.subarray(4)]);
+  });
+
+  it("when a peer announces the largest frame allowed and sends nothing more, then nothing of that size is allocated", () => {
+    const {
+      frames,
+      corrupt,
+      reader: r,
+    } = reader({ minSize: 0, maxSize: 100 * 1024 * 1024, preallocateUpTo: 64 * 1024 });
+    const prefix = Buffer.alloc(4);
+    prefix.writeInt32BE(100 * 1024 * 1024);
+    r.push(prefix);
+    assert.deepEqual([frames.length, corrupt.length, r.bufferedBytes], [0, 0, 0]);
+  });
+
+  it("when the minimum size is 0, then empty frames come out and only negative sizes are corrupt", () => {
+    const { frames, corrupt, reader: r } = reader({ minSize: 0, maxSize: 100, preallocateUpTo: 100 });
+    r.push(Buffer.from([0, 0, 0, 0, 0, 0, 0, 1, 0x2a]));
+    assert.deepEqual(frames, [Buffer.alloc(0), Buffer.from([0x2a])]);
+    r.push(Buffer.from([0xff, 0xff, 0xff, 0xfe]));
+    assert.deepEqual(corrupt, [-2]);
   });
 });
