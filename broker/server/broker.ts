@@ -8,10 +8,10 @@ import type { BrokerState } from "./broker-state.ts";
 import { ClusterMetadata } from "./cluster.ts";
 import { type BrokerConfig, brokerNumber } from "./config.ts";
 import { Connection } from "./connection.ts";
+import { ConsumerOffsetsLog } from "./consumer-offsets-log.ts";
 import { GroupCoordinator } from "./groups/coordinator.ts";
-import { CONSUMER_OFFSETS_TOPIC } from "./groups/offsets.ts";
+import { CONSUMER_OFFSETS_TOPIC } from "./groups/offsets-record-format.ts";
 import type { Logger } from "./logger.ts";
-import { ConsumerOffsetsLog } from "./offsets-log.ts";
 import { createRequestRouter } from "./request-router.ts";
 import { TopicManager } from "./topics.ts";
 

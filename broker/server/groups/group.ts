@@ -1,11 +1,11 @@
 // The state of one consumer group under the classic (JoinGroup/SyncGroup) protocol, and the
-// rules that only look at that state. Timers and the order of operations belong to the
-// coordinator; everything here is mutated only from the group's serial queue there.
+// rules that only look at that state. Timers and the order of operations belong to membership.ts.
+//
+// Ownership: a Group and its members are mutated only from that group's serial queue (see
+// coordinator.ts), by the modules the coordinator runs there.
 
 import type { Timer } from "./scheduler.ts";
-import type { JoinGroupResult, SyncGroupResult } from "./types.ts";
-
-export type GroupState = "Empty" | "PreparingRebalance" | "CompletingRebalance" | "Stable" | "Dead";
+import type { GroupState, JoinGroupResult, MemberProtocol, SyncGroupResult } from "./types.ts";
 
 export const GROUP_STATES: readonly GroupState[] = [
   "Empty",
@@ -24,11 +24,6 @@ const ALLOWED_PREVIOUS_STATES: Readonly<Record<GroupState, readonly GroupState[]
 };
 
 export const EMPTY_BYTES: Buffer = Buffer.alloc(0);
-
-export interface MemberProtocol {
-  name: string;
-  metadata: Buffer;
-}
 
 /** A response the coordinator has promised but not yet given (a parked JoinGroup or SyncGroup). */
 export class PendingResponse<Result> {

@@ -1,14 +1,21 @@
 // Plain request/result shapes of the group coordinator. They mirror the Kafka requests closely
 // enough that each wire handler only renames fields and picks the version's subset.
+//
+// Only types, and the bottom of the groups/ imports: every other module there imports these and
+// this file imports none of them, so the modules cannot form a cycle through it.
 
 import type { ErrorCode, ErrorCodeName } from "../../protocol/errors.ts";
-import type { GroupState, MemberProtocol } from "./group.ts";
-import type { FetchedTopicOffsets, TopicPartitionsQuery } from "./offsets.ts";
-
-export type { FetchedTopicOffsets, TopicPartitionsQuery };
 
 /** One of the protocol's Kafka error codes (a value of `ErrorCode`). */
 export type KafkaErrorCode = (typeof ErrorCode)[ErrorCodeName];
+
+/** The states of a classic group, with Kafka's names (DescribeGroups and ListGroups show them). */
+export type GroupState = "Empty" | "PreparingRebalance" | "CompletingRebalance" | "Stable" | "Dead";
+
+export interface MemberProtocol {
+  name: string;
+  metadata: Buffer;
+}
 
 export interface JoinGroupRequest {
   groupId: string;
@@ -153,6 +160,24 @@ export interface OffsetCommitPartitionResult {
   topic: string;
   partition: number;
   errorCode: KafkaErrorCode;
+}
+
+export interface TopicPartitionsQuery {
+  topic: string;
+  partitions: number[];
+}
+
+export interface FetchedPartitionOffset {
+  partition: number;
+  offset: bigint;
+  leaderEpoch: number;
+  metadata: string;
+  errorCode: KafkaErrorCode;
+}
+
+export interface FetchedTopicOffsets {
+  topic: string;
+  partitions: FetchedPartitionOffset[];
 }
 
 export interface OffsetFetchResult {

@@ -1,8 +1,13 @@
-// Test doubles for the group coordinator: hand-driven time and an in-memory `__consumer_offsets`.
+// Test doubles for the group coordinator — hand-driven time and an in-memory `__consumer_offsets` —
+// and the steps many group tests start with.
 
-import type { OffsetsLog, OffsetsLogRecord } from "../../../../broker/server/groups/offsets.ts";
+import assert from "node:assert/strict";
+import { ErrorCode } from "../../../../broker/protocol/errors.ts";
+import type { GroupCoordinatorConfig } from "../../../../broker/server/groups/config.ts";
+import { GroupCoordinator } from "../../../../broker/server/groups/coordinator.ts";
+import type { OffsetsLog, OffsetsLogRecord } from "../../../../broker/server/groups/group-metadata-manager.ts";
 import type { Scheduler, Timer } from "../../../../broker/server/groups/scheduler.ts";
-import type { JoinGroupRequest } from "../../../../broker/server/groups/types.ts";
+import type { JoinGroupRequest, JoinGroupResult } from "../../../../broker/server/groups/types.ts";
 
 interface ScheduledTimer {
   dueAt: number;
@@ -119,4 +124,53 @@ export function consumerJoin(overrides: Partial<JoinGroupRequest> = {}): JoinGro
     requireKnownMemberId: true,
     ...overrides,
   };
+}
+
+/** A loaded coordinator on hand-driven time; session timeouts down to 1 s are allowed unless `config` says otherwise. */
+export async function startCoordinator(
+  options: {
+    log?: MemoryOffsetsLog;
+    config?: Partial<GroupCoordinatorConfig>;
+    partitionExists?: (topic: string, partition: number) => boolean;
+  } = {},
+) {
+  const scheduler = new ManualScheduler();
+  const log = options.log ?? new MemoryOffsetsLog();
+  const coordinator = new GroupCoordinator({
+    offsetsLog: log,
+    scheduler,
+    config: { groupMinSessionTimeoutMs: 1_000, ...options.config },
+    ...(options.partitionExists === undefined ? {} : { partitionExists: options.partitionExists }),
+  });
+  await coordinator.load();
+  return { coordinator, scheduler, log };
+}
+
+/** JoinGroup v4+: the first join hands out an id, the second one (returned, maybe parked) uses it. */
+export async function joinWithNewId(coordinator: GroupCoordinator, overrides: Partial<JoinGroupRequest> = {}) {
+  const first = await coordinator.join(consumerJoin(overrides));
+  assert.equal(first.errorCode, ErrorCode.MEMBER_ID_REQUIRED);
+  return track(coordinator.join(consumerJoin({ ...overrides, memberId: first.memberId })));
+}
+
+export async function joinedAnswer(pending: { done: boolean; value: JoinGroupResult }): Promise<JoinGroupResult> {
+  await settle();
+  assert.equal(pending.done, true, "JoinGroup should have been answered");
+  return pending.value;
+}
+
+/** Brings a group to Stable with one member and returns that member's id. */
+export async function stableSingleMemberGroup(
+  coordinator: GroupCoordinator,
+  overrides: Partial<JoinGroupRequest> = {},
+) {
+  const joined = await joinedAnswer(await joinWithNewId(coordinator, overrides));
+  const synced = await coordinator.sync({
+    groupId: overrides.groupId ?? "orders",
+    generationId: joined.generationId,
+    memberId: joined.memberId,
+    assignments: [{ memberId: joined.memberId, assignment: Buffer.from("all") }],
+  });
+  assert.equal(synced.errorCode, ErrorCode.NONE);
+  return joined;
 }

@@ -1,48 +1,15 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ErrorCode } from "../../../../broker/protocol/errors.ts";
-import type { GroupCoordinatorConfig } from "../../../../broker/server/groups/config.ts";
-import { GroupCoordinator } from "../../../../broker/server/groups/coordinator.ts";
-import type { JoinGroupRequest, JoinGroupResult } from "../../../../broker/server/groups/types.ts";
-import { consumerJoin, ManualScheduler, MemoryOffsetsLog, settle, track } from "./helpers.ts";
-
-async function startCoordinator(config: Partial<GroupCoordinatorConfig> = {}) {
-  const scheduler = new ManualScheduler();
-  const log = new MemoryOffsetsLog();
-  const coordinator = new GroupCoordinator({
-    offsetsLog: log,
-    scheduler,
-    config: { groupMinSessionTimeoutMs: 1_000, ...config },
-  });
-  await coordinator.load();
-  return { coordinator, scheduler, log };
-}
-
-/** JoinGroup v4+: the first join hands out an id, the second one (returned, maybe parked) uses it. */
-async function joinWithNewId(coordinator: GroupCoordinator, overrides: Partial<JoinGroupRequest> = {}) {
-  const first = await coordinator.join(consumerJoin(overrides));
-  assert.equal(first.errorCode, ErrorCode.MEMBER_ID_REQUIRED);
-  return track(coordinator.join(consumerJoin({ ...overrides, memberId: first.memberId })));
-}
-
-async function joinedAnswer(pending: { done: boolean; value: JoinGroupResult }): Promise<JoinGroupResult> {
-  await settle();
-  assert.equal(pending.done, true, "JoinGroup should have been answered");
-  return pending.value;
-}
-
-/** Brings a group to Stable with one member and returns that member's id. */
-async function stableSingleMemberGroup(coordinator: GroupCoordinator, overrides: Partial<JoinGroupRequest> = {}) {
-  const joined = await joinedAnswer(await joinWithNewId(coordinator, overrides));
-  const synced = await coordinator.sync({
-    groupId: overrides.groupId ?? "orders",
-    generationId: joined.generationId,
-    memberId: joined.memberId,
-    assignments: [{ memberId: joined.memberId, assignment: Buffer.from("all") }],
-  });
-  assert.equal(synced.errorCode, ErrorCode.NONE);
-  return joined;
-}
+import {
+  consumerJoin,
+  joinedAnswer,
+  joinWithNewId,
+  settle,
+  stableSingleMemberGroup,
+  startCoordinator,
+  track,
+} from "./helpers.ts";
 
 describe("group membership", () => {
   it("when a v4 consumer joins an empty group without a member id, then it must rejoin with the id it is given and leads generation 1", async () => {
@@ -386,8 +353,7 @@ describe("group membership", () => {
 
   it("when the session timeout is outside the configured bounds, then the join gets INVALID_SESSION_TIMEOUT", async () => {
     const { coordinator } = await startCoordinator({
-      groupMinSessionTimeoutMs: 6_000,
-      groupMaxSessionTimeoutMs: 60_000,
+      config: { groupMinSessionTimeoutMs: 6_000, groupMaxSessionTimeoutMs: 60_000 },
     });
     assert.equal(
       (await coordinator.join(consumerJoin({ sessionTimeoutMs: 5_999 }))).errorCode,
@@ -445,7 +411,7 @@ describe("group membership", () => {
   });
 
   it("when the initial rebalance delay is set, then an empty group waits for more members before generation 1", async () => {
-    const { coordinator, scheduler } = await startCoordinator({ groupInitialRebalanceDelayMs: 3_000 });
+    const { coordinator, scheduler } = await startCoordinator({ config: { groupInitialRebalanceDelayMs: 3_000 } });
     const firstJoin = await joinWithNewId(coordinator, { clientId: "a" });
     await scheduler.advance(2_000);
     assert.equal(firstJoin.done, false);
@@ -461,69 +427,9 @@ describe("group membership", () => {
   });
 
   it("when the group is at group.max.size, then another member gets GROUP_MAX_SIZE_REACHED", async () => {
-    const { coordinator } = await startCoordinator({ groupMaxSize: 1 });
+    const { coordinator } = await startCoordinator({ config: { groupMaxSize: 1 } });
     await stableSingleMemberGroup(coordinator);
     assert.equal((await coordinator.join(consumerJoin())).errorCode, ErrorCode.GROUP_MAX_SIZE_REACHED);
-    await coordinator.close();
-  });
-
-  it("when the coordinator has not loaded yet or is closed, then requests get retriable coordinator errors and parked joins are answered", async () => {
-    const scheduler = new ManualScheduler();
-    const coordinator = new GroupCoordinator({
-      offsetsLog: new MemoryOffsetsLog(),
-      scheduler,
-      config: { groupMinSessionTimeoutMs: 1_000 },
-    });
-    assert.equal((await coordinator.join(consumerJoin())).errorCode, ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
-    await coordinator.load();
-
-    const first = await stableSingleMemberGroup(coordinator);
-    const parked = await joinWithNewId(coordinator);
-    await settle();
-    assert.equal(parked.done, false);
-    assert.ok(scheduler.activeTimerCount() > 0);
-
-    await coordinator.close();
-    await settle();
-    assert.equal(parked.value.errorCode, ErrorCode.NOT_COORDINATOR);
-    assert.equal(scheduler.activeTimerCount(), 0, "close cancels every timer");
-    assert.equal(
-      (await coordinator.heartbeat({ groupId: "orders", generationId: 1, memberId: first.memberId })).errorCode,
-      ErrorCode.NOT_COORDINATOR,
-    );
-  });
-});
-
-describe("group administration", () => {
-  it("when groups are listed, then each shows its protocol type and state, optionally filtered by state", async () => {
-    const { coordinator } = await startCoordinator();
-    await stableSingleMemberGroup(coordinator, { groupId: "stable-group" });
-    await joinWithNewId(coordinator, { groupId: "completing-group" });
-    await settle();
-
-    const all = await coordinator.list();
-    assert.deepEqual(
-      all.groups.sort((left, right) => left.groupId.localeCompare(right.groupId)),
-      [
-        { groupId: "completing-group", protocolType: "consumer", state: "CompletingRebalance" },
-        { groupId: "stable-group", protocolType: "consumer", state: "Stable" },
-      ],
-    );
-    const onlyStable = await coordinator.list(["stable"]);
-    assert.deepEqual(
-      onlyStable.groups.map((group) => group.groupId),
-      ["stable-group"],
-    );
-
-    const [unknown] = await coordinator.describe(["missing"]);
-    assert.deepEqual(unknown, {
-      groupId: "missing",
-      errorCode: ErrorCode.NONE,
-      state: "Dead",
-      protocolType: "",
-      protocolName: "",
-      members: [],
-    });
     await coordinator.close();
   });
 });

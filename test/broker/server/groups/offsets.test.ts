@@ -1,37 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ErrorCode } from "../../../../broker/protocol/errors.ts";
-import type { GroupCoordinatorConfig } from "../../../../broker/server/groups/config.ts";
-import { GroupCoordinator } from "../../../../broker/server/groups/coordinator.ts";
-import {
-  decodeOffsetCommitValue,
-  decodeOffsetsRecordKey,
-  encodeOffsetCommitKey,
-  encodeOffsetCommitValue,
-  javaStringHashCode,
-  OffsetStore,
-  offsetsPartitionFor,
-} from "../../../../broker/server/groups/offsets.ts";
+import type { GroupCoordinator } from "../../../../broker/server/groups/coordinator.ts";
+import { offsetsPartitionFor } from "../../../../broker/server/groups/group-metadata-manager.ts";
 import type { OffsetCommitRequest, OffsetToCommit } from "../../../../broker/server/groups/types.ts";
-import { consumerJoin, ManualScheduler, MemoryOffsetsLog, settle } from "./helpers.ts";
-
-async function startCoordinator(
-  log = new MemoryOffsetsLog(),
-  options: {
-    config?: Partial<GroupCoordinatorConfig>;
-    partitionExists?: (topic: string, partition: number) => boolean;
-  } = {},
-) {
-  const scheduler = new ManualScheduler();
-  const coordinator = new GroupCoordinator({
-    offsetsLog: log,
-    scheduler,
-    config: { groupMinSessionTimeoutMs: 1_000, ...options.config },
-    ...(options.partitionExists === undefined ? {} : { partitionExists: options.partitionExists }),
-  });
-  await coordinator.load();
-  return { coordinator, scheduler, log };
-}
+import { consumerJoin, MemoryOffsetsLog, settle, startCoordinator } from "./helpers.ts";
 
 function offset(partition: number, value: bigint, metadata: string | null = null): OffsetToCommit {
   return { topic: "sales", partition, offset: value, leaderEpoch: 4, metadata };
@@ -126,7 +99,7 @@ describe("offset commit validation", () => {
   });
 
   it("when some partitions of a commit are invalid, then only those fail", async () => {
-    const { coordinator } = await startCoordinator(undefined, {
+    const { coordinator } = await startCoordinator({
       config: { offsetMetadataMaxBytes: 8 },
       partitionExists: (topic, partition) => topic === "sales" && partition < 2,
     });
@@ -148,7 +121,7 @@ describe("offset commit validation", () => {
 
   it("when the log append fails, then the commit answers COORDINATOR_NOT_AVAILABLE and nothing is remembered", async () => {
     const log = new MemoryOffsetsLog();
-    const { coordinator } = await startCoordinator(log);
+    const { coordinator } = await startCoordinator({ log });
     log.failAppends = true;
     assert.deepEqual(errorCodes(await coordinator.commitOffsets(commit({}))), [ErrorCode.COORDINATOR_NOT_AVAILABLE]);
     const fetched = await coordinator.fetchOffsets("orders", null);
@@ -219,7 +192,7 @@ describe("offset fetch and persistence", () => {
 
   it("when a fresh coordinator loads the same log, then it fetches the same offsets and knows the group", async () => {
     const log = new MemoryOffsetsLog();
-    const before = await startCoordinator(log);
+    const before = await startCoordinator({ log });
     await before.coordinator.commitOffsets(commit({ offsets: [offset(0, 10n, "first"), offset(1, 20n)] }));
     await before.coordinator.commitOffsets(commit({ offsets: [offset(0, 15n, "second")] }));
     await before.coordinator.commitOffsets(commit({ groupId: "audit", offsets: [offset(0, 99n)] }));
@@ -227,124 +200,12 @@ describe("offset fetch and persistence", () => {
     const expected = await before.coordinator.fetchOffsets("orders", query);
     await before.coordinator.close();
 
-    const after = await startCoordinator(log);
+    const after = await startCoordinator({ log });
     assert.deepEqual(await after.coordinator.fetchOffsets("orders", query), expected);
     assert.equal(expected.topics[0]!.partitions[0]!.offset, 15n);
     assert.deepEqual((await after.coordinator.list()).groups.map((group) => group.groupId).sort(), ["audit", "orders"]);
     const records = log.partitions.get(offsetsPartitionFor("orders", 50))!;
     assert.equal(records.length, 3, "each commit appends one record per partition to the group's partition");
     await after.coordinator.close();
-  });
-
-  it("when a group is deleted, then its offsets are tombstoned and stay gone after a reload", async () => {
-    const log = new MemoryOffsetsLog();
-    const { coordinator } = await startCoordinator(log);
-    await coordinator.commitOffsets(commit({ offsets: [offset(0, 10n), offset(1, 20n)] }));
-    const memberId = (await coordinator.join(consumerJoin({ groupId: "busy", requireKnownMemberId: false }))).memberId;
-    assert.ok(memberId);
-
-    const results = await coordinator.delete(["orders", "busy", "missing"]);
-    assert.deepEqual(results, [
-      { groupId: "orders", errorCode: ErrorCode.NONE },
-      { groupId: "busy", errorCode: ErrorCode.NON_EMPTY_GROUP },
-      { groupId: "missing", errorCode: ErrorCode.GROUP_ID_NOT_FOUND },
-    ]);
-    const tombstones = log.allRecords().filter((record) => record.value === null);
-    assert.deepEqual(
-      tombstones.map((record) => decodeOffsetsRecordKey(record.key)),
-      [
-        { kind: "offset-commit", key: { groupId: "orders", topic: "sales", partition: 0 } },
-        { kind: "offset-commit", key: { groupId: "orders", topic: "sales", partition: 1 } },
-      ],
-    );
-    assert.deepEqual(await coordinator.fetchOffsets("orders", null), { errorCode: ErrorCode.NONE, topics: [] });
-    assert.deepEqual((await coordinator.delete(["orders"]))[0]!.errorCode, ErrorCode.GROUP_ID_NOT_FOUND);
-    await coordinator.close();
-
-    const reloaded = new OffsetStore(log, 50);
-    reloaded.load();
-    assert.equal(reloaded.hasOffsets("orders"), false);
-    assert.deepEqual(reloaded.fetch("orders", [{ topic: "sales", partitions: [0] }])[0]!.partitions[0]!.offset, -1n);
-  });
-});
-
-describe("__consumer_offsets records", () => {
-  it("when a group id is hashed, then it matches Java String.hashCode and Kafka's partition choice", () => {
-    assert.equal(javaStringHashCode(""), 0);
-    assert.equal(javaStringHashCode("a"), 97);
-    assert.equal(javaStringHashCode("ab"), 97 * 31 + 98);
-
-    // s[0]*31^(n-1) + ... + s[n-1], reduced to a signed 32-bit int, computed independently.
-    const byFormula = (text: string) => {
-      let sum = 0n;
-      for (let index = 0; index < text.length; index += 1) {
-        sum += BigInt(text.charCodeAt(index)) * 31n ** BigInt(text.length - 1 - index);
-      }
-      return Number(BigInt.asIntN(32, sum));
-    };
-    for (const groupId of ["points-ledger", "console-consumer-40123", "kafkajs-group", "grüße-€", "😀 emoji group"]) {
-      assert.equal(javaStringHashCode(groupId), byFormula(groupId), groupId);
-    }
-
-    assert.equal(offsetsPartitionFor("", 50), 0);
-    assert.equal(offsetsPartitionFor("a", 50), 47);
-    assert.equal(offsetsPartitionFor("ab", 50), 3105 % 50);
-    // Utils.abs, not a sign-bit mask: a negative hash uses its magnitude.
-    const negative = "points-ledger";
-    const hash = javaStringHashCode(negative);
-    assert.ok(hash < 0, "the example needs a negative hash");
-    assert.equal(offsetsPartitionFor(negative, 50), Math.abs(hash) % 50);
-    // "polygenelubricants".hashCode() is Integer.MIN_VALUE, which Utils.abs maps to 0.
-    assert.equal(javaStringHashCode("polygenelubricants"), -0x80000000);
-    assert.equal(offsetsPartitionFor("polygenelubricants", 50), 0);
-  });
-
-  it("when an offset commit is encoded, then key and value use Kafka's v1 key and v3 value layout", () => {
-    const key = encodeOffsetCommitKey({ groupId: "g", topic: "tp", partition: 7 });
-    assert.deepEqual(key, Buffer.from([0, 1, 0, 1, 0x67, 0, 2, 0x74, 0x70, 0, 0, 0, 7]));
-
-    const value = encodeOffsetCommitValue({ offset: 258n, leaderEpoch: 3, metadata: null, commitTimestamp: 1_000n });
-    assert.deepEqual(
-      value,
-      Buffer.from([
-        ...[0, 3], // value version 3
-        ...[0, 0, 0, 0, 0, 0, 1, 2], // offset 258
-        ...[0, 0, 0, 3], // leader epoch
-        ...[0, 0], // metadata "" (Kafka's stand-in for none)
-        ...[0, 0, 0, 0, 0, 0, 0x03, 0xe8], // commit timestamp 1000
-      ]),
-    );
-    assert.deepEqual(decodeOffsetCommitValue(value), {
-      offset: 258n,
-      leaderEpoch: 3,
-      metadata: "",
-      commitTimestamp: 1_000n,
-    });
-  });
-
-  it("when the log holds older value versions or group metadata records, then load reads the offsets and skips the rest", () => {
-    const log = new MemoryOffsetsLog();
-    const partition = offsetsPartitionFor("legacy", 4);
-    const v1Value = Buffer.alloc(2 + 8 + 2 + 2 + 8 + 8);
-    let position = v1Value.writeInt16BE(1);
-    position = v1Value.writeBigInt64BE(77n, position);
-    position = v1Value.writeInt16BE(2, position);
-    position += v1Value.write("hi", position);
-    position = v1Value.writeBigInt64BE(5n, position);
-    v1Value.writeBigInt64BE(6n, position);
-    const groupKey = Buffer.concat([Buffer.from([0, 2, 0, 6]), Buffer.from("legacy")]);
-    log.partitions.set(partition, [
-      { key: groupKey, value: Buffer.from([0, 3, 0xff]) },
-      { key: encodeOffsetCommitKey({ groupId: "legacy", topic: "sales", partition: 0 }), value: v1Value },
-    ]);
-
-    const store = new OffsetStore(log, 4);
-    store.load();
-    assert.deepEqual(store.committedOffset("legacy", "sales", 0), {
-      offset: 77n,
-      leaderEpoch: -1,
-      metadata: "hi",
-      commitTimestamp: 5n,
-    });
   });
 });

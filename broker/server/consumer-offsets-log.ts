@@ -1,13 +1,17 @@
-// Adapts the coordinator's OffsetsLog to the partitions of `__consumer_offsets`: each commit is
-// one uncompressed record batch appended to the group's partition, and loading reads the records
-// back from the files in offset order.
-import { decodeRecordBatch, encodeRecordBatch } from "../protocol/records.ts";
-import type { OffsetsLog, OffsetsLogRecord } from "./groups/offsets.ts";
-import { CONSUMER_OFFSETS_TOPIC } from "./groups/offsets.ts";
+// Adapts the group coordinator's OffsetsLog to the partitions of the `__consumer_offsets` topic:
+// each commit is one uncompressed record batch appended to the group's partition, and loading
+// reads the records back from the files in offset order. (What the records mean is
+// groups/offsets-record-format.ts; what the coordinator keeps of them, groups/group-metadata-manager.ts.)
+//
+// Holds no state of its own: the partitions own their logs (partition.ts).
+import { decodeRecordBatch } from "../protocol/record-batch/decoder.ts";
+import { encodeRecordBatch } from "../protocol/record-batch/encoder.ts";
+import type { OffsetsLog, OffsetsLogRecord } from "./groups/group-metadata-manager.ts";
+import { CONSUMER_OFFSETS_TOPIC } from "./groups/offsets-record-format.ts";
 import type { TopicManager } from "./topics.ts";
 
 export class ConsumerOffsetsLog implements OffsetsLog {
-  constructor(private readonly topics: TopicManager) {}
+  constructor(private readonly topics: Pick<TopicManager, "partition">) {}
 
   async append(partitionIndex: number, records: OffsetsLogRecord[]): Promise<void> {
     const partition = this.topics.partition(CONSUMER_OFFSETS_TOPIC, partitionIndex);

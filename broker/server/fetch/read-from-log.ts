@@ -1,0 +1,67 @@
+// Reads what one Fetch asks for from the partition logs: whole stored batches up to the high
+// watermark, within the request's per-partition and whole-response byte limits, and the error
+// code of each partition that cannot be read.
+//
+// Holds no state: each call reads the partitions as they are at that moment (a Partition owns its
+// log; see partition.ts).
+
+import { ErrorCode } from "../../protocol/errors.ts";
+import type { FetchRequest, FetchResponse, FetchResponsePartitionData } from "../../protocol/messages/index.ts";
+import type { Partition } from "../partition.ts";
+
+/** Where the partitions of a request are found (the broker's TopicManager). */
+export interface PartitionLookup {
+  partition(topic: string, index: number): Partition | undefined;
+}
+
+export interface FetchRead {
+  response: FetchResponse;
+  /** Record bytes in the response, which min_bytes is compared with. */
+  bytes: number;
+  /** Some partition answered an error: the fetch should not wait for more data. */
+  hasError: boolean;
+}
+
+export function readFromLog(request: FetchRequest, partitions: PartitionLookup): FetchRead {
+  let bytes = 0;
+  let hasError = false;
+  const responses = request.topics.map((topic) => ({
+    topic: topic.topic,
+    partitions: topic.partitions.map((wanted): FetchResponsePartitionData => {
+      const partition = partitions.partition(topic.topic, wanted.partition);
+      const answer = (errorCode: number, records: Buffer[] | null = null): FetchResponsePartitionData => ({
+        partitionIndex: wanted.partition,
+        errorCode,
+        highWatermark: partition?.highWatermark ?? -1n,
+        // No transactions: the last stable offset is the high watermark.
+        lastStableOffset: partition?.highWatermark ?? -1n,
+        logStartOffset: partition?.logStartOffset ?? -1n,
+        abortedTransactions: [],
+        preferredReadReplica: -1,
+        records,
+      });
+      if (!partition) {
+        hasError = true;
+        return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+      }
+      const limit = Math.min(wanted.partitionMaxBytes, request.maxBytes - bytes);
+      if (limit <= 0 && bytes > 0) return answer(ErrorCode.NONE, []);
+      // Only the first partition with data may exceed the limits by one batch, so progress is always possible.
+      const read = partition.log.read(wanted.fetchOffset, Math.max(limit, 0), bytes === 0, partition.highWatermark);
+      if (read.kind === "offset-out-of-range") {
+        hasError = true;
+        return answer(ErrorCode.OFFSET_OUT_OF_RANGE);
+      }
+      bytes += read.size;
+      return answer(ErrorCode.NONE, read.chunks);
+    }),
+  }));
+  return { response: { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses }, bytes, hasError };
+}
+
+/** The partitions of the request that exist here (the ones whose appends can complete a waiting fetch). */
+export function partitionsOf(request: FetchRequest, partitions: PartitionLookup): Partition[] {
+  return request.topics.flatMap((t) =>
+    t.partitions.map((p) => partitions.partition(t.topic, p.partition)).filter((p) => p !== undefined),
+  );
+}

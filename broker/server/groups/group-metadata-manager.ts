@@ -1,0 +1,226 @@
+// Kafka's GroupMetadataManager: what this coordinator knows of its groups — the Group objects and
+// their committed offsets — kept in step with the compacted topic `__consumer_offsets`, and which
+// partition of that topic coordinates each group. The coordinator's modules keep the rules; this
+// keeps the state and writes it to the log.
+//
+// Ownership: the one owner of each group's state is that group's serial queue (coordinator.ts).
+// Every call here that reads or changes one group's entry or offsets is made from that group's
+// queue, so for a given group a commit's log append and its in-memory update happen before the
+// next operation on that group starts. The registry itself changes only inside the queue of the
+// group being added or removed; loading happens before any queue runs.
+//
+// Coordinator failover (a broker taking over or giving up the groups of one `__consumer_offsets`
+// partition as it becomes or stops being its leader) belongs here: loading and unloading the
+// groups whose `partitionFor` is that partition.
+
+import { ErrorCode } from "../../protocol/errors.ts";
+import { Group } from "./group.ts";
+import {
+  type CommittedOffset,
+  decodeOffsetCommitValue,
+  decodeOffsetsRecordKey,
+  encodeOffsetCommitKey,
+  encodeOffsetCommitValue,
+  NO_LEADER_EPOCH,
+} from "./offsets-record-format.ts";
+import type { FetchedTopicOffsets, TopicPartitionsQuery } from "./types.ts";
+
+/** The offset OffsetFetch reports for a partition the group never committed. */
+export const NO_COMMITTED_OFFSET = -1n;
+
+export interface OffsetsLogRecord {
+  key: Buffer;
+  /** null is a tombstone: compaction drops the key. */
+  value: Buffer | null;
+}
+
+/** The coordinator's view of `__consumer_offsets`; the server adapts it to the partition logs. */
+export interface OffsetsLog {
+  /** Resolves once the records are durable per the log's flush policy. */
+  append(partition: number, records: OffsetsLogRecord[]): Promise<void>;
+  read(partition: number): Iterable<OffsetsLogRecord>;
+}
+
+export interface OffsetToStore {
+  topic: string;
+  partition: number;
+  offset: bigint;
+  leaderEpoch: number;
+  metadata: string | null;
+}
+
+/** Java's String.hashCode: over UTF-16 code units, wrapping at 32 bits. */
+export function javaStringHashCode(text: string): number {
+  let hash = 0;
+  for (let index = 0; index < text.length; index += 1) {
+    hash = (Math.imul(31, hash) + text.charCodeAt(index)) | 0;
+  }
+  return hash;
+}
+
+/**
+ * The `__consumer_offsets` partition (and so the coordinator) of a group, as Kafka computes it:
+ * Utils.abs(groupId.hashCode) % partitions, where Utils.abs maps Integer.MIN_VALUE to 0 (not a
+ * bit mask: a negative hash h lands on |h| % partitions).
+ */
+export function offsetsPartitionFor(groupId: string, partitions: number): number {
+  const hash = javaStringHashCode(groupId);
+  const magnitude = hash === -0x80000000 ? 0 : Math.abs(hash);
+  return magnitude % partitions;
+}
+
+export class GroupMetadataManager {
+  private readonly groups = new Map<string, Group>();
+  private readonly committed = new Map<string, Map<string, Map<number, CommittedOffset>>>();
+
+  constructor(
+    private readonly log: OffsetsLog,
+    private readonly numPartitions: number,
+  ) {}
+
+  /**
+   * Rebuilds the view from every partition of the log: the latest record per key wins, a
+   * tombstone removes it. Groups that only have offsets still exist afterwards (for ListGroups,
+   * DescribeGroups and DeleteGroups), as in Kafka.
+   */
+  load(): void {
+    this.groups.clear();
+    this.committed.clear();
+    for (let partition = 0; partition < this.numPartitions; partition += 1) this.loadOffsets(partition);
+    for (const groupId of this.committed.keys()) this.groups.set(groupId, new Group(groupId));
+  }
+
+  partitionFor(groupId: string): number {
+    return offsetsPartitionFor(groupId, this.numPartitions);
+  }
+
+  // ---------------------------------------------------------------- groups
+
+  group(groupId: string): Group | undefined {
+    return this.groups.get(groupId);
+  }
+
+  allGroups(): IterableIterator<Group> {
+    return this.groups.values();
+  }
+
+  groupIds(): string[] {
+    return [...this.groups.keys()];
+  }
+
+  addGroup(group: Group): void {
+    this.groups.set(group.groupId, group);
+  }
+
+  removeGroup(groupId: string): void {
+    this.groups.delete(groupId);
+  }
+
+  // ---------------------------------------------------------------- committed offsets
+
+  hasOffsets(groupId: string): boolean {
+    return this.committed.has(groupId);
+  }
+
+  /** Appends one record per offset, then updates the view; rejects (view unchanged) if the append fails. */
+  async storeOffsets(groupId: string, offsets: readonly OffsetToStore[], commitTimestamp: bigint): Promise<void> {
+    if (offsets.length === 0) return;
+    const entries = offsets.map((offset) => ({
+      topic: offset.topic,
+      partition: offset.partition,
+      committed: {
+        offset: offset.offset,
+        leaderEpoch: offset.leaderEpoch,
+        metadata: offset.metadata,
+        commitTimestamp,
+      } satisfies CommittedOffset,
+    }));
+    await this.log.append(
+      this.partitionFor(groupId),
+      entries.map((entry) => ({
+        key: encodeOffsetCommitKey({ groupId, topic: entry.topic, partition: entry.partition }),
+        value: encodeOffsetCommitValue(entry.committed),
+      })),
+    );
+    for (const entry of entries) this.remember(groupId, entry.topic, entry.partition, entry.committed);
+  }
+
+  /** Writes a tombstone for each committed offset of the group, then drops them from the view. */
+  async deleteOffsets(groupId: string): Promise<void> {
+    const byTopic = this.committed.get(groupId);
+    if (byTopic === undefined) return;
+    const tombstones: OffsetsLogRecord[] = [];
+    for (const [topic, byPartition] of byTopic) {
+      for (const partition of byPartition.keys()) {
+        tombstones.push({ key: encodeOffsetCommitKey({ groupId, topic, partition }), value: null });
+      }
+    }
+    await this.log.append(this.partitionFor(groupId), tombstones);
+    this.committed.delete(groupId);
+  }
+
+  committedOffset(groupId: string, topic: string, partition: number): CommittedOffset | undefined {
+    return this.committed.get(groupId)?.get(topic)?.get(partition);
+  }
+
+  /** `topics` null means every partition the group has committed. */
+  fetchOffsets(groupId: string, topics: readonly TopicPartitionsQuery[] | null): FetchedTopicOffsets[] {
+    const byTopic = this.committed.get(groupId);
+    const query =
+      topics ??
+      [...(byTopic ?? new Map<string, Map<number, CommittedOffset>>())].map(([topic, byPartition]) => ({
+        topic,
+        partitions: [...byPartition.keys()].sort((left, right) => left - right),
+      }));
+    return query.map(({ topic, partitions }) => ({
+      topic,
+      partitions: partitions.map((partition) => {
+        const committed = byTopic?.get(topic)?.get(partition);
+        return {
+          partition,
+          offset: committed?.offset ?? NO_COMMITTED_OFFSET,
+          leaderEpoch: committed?.leaderEpoch ?? NO_LEADER_EPOCH,
+          metadata: committed?.metadata ?? "",
+          errorCode: ErrorCode.NONE,
+        };
+      }),
+    }));
+  }
+
+  private loadOffsets(partition: number): void {
+    for (const record of this.log.read(partition)) {
+      const decodedKey = decodeOffsetsRecordKey(record.key);
+      // Group metadata records are not written by this broker and carry nothing we restore.
+      if (decodedKey.kind !== "offset-commit") continue;
+      const { groupId, topic, partition: topicPartition } = decodedKey.key;
+      if (record.value === null) {
+        this.forget(groupId, topic, topicPartition);
+      } else {
+        this.remember(groupId, topic, topicPartition, decodeOffsetCommitValue(record.value));
+      }
+    }
+  }
+
+  private remember(groupId: string, topic: string, partition: number, committed: CommittedOffset): void {
+    let byTopic = this.committed.get(groupId);
+    if (byTopic === undefined) {
+      byTopic = new Map();
+      this.committed.set(groupId, byTopic);
+    }
+    let byPartition = byTopic.get(topic);
+    if (byPartition === undefined) {
+      byPartition = new Map();
+      byTopic.set(topic, byPartition);
+    }
+    byPartition.set(partition, committed);
+  }
+
+  private forget(groupId: string, topic: string, partition: number): void {
+    const byTopic = this.committed.get(groupId);
+    const byPartition = byTopic?.get(topic);
+    if (byTopic === undefined || byPartition === undefined) return;
+    byPartition.delete(partition);
+    if (byPartition.size === 0) byTopic.delete(topic);
+    if (byTopic.size === 0) this.committed.delete(groupId);
+  }
+}

@@ -1,0 +1,442 @@
+// Classic group membership and rebalancing (JoinGroup, SyncGroup, Heartbeat, LeaveGroup): who is
+// in a group, the join and sync phases of each generation, the initial rebalance delay, the
+// requests parked until a phase ends, and what happens when a session, rebalance or pending-member
+// timer runs out (Kafka's GroupCoordinator handleJoinGroup/handleSyncGroup/handleHeartbeat/
+// handleLeaveGroup with its DelayedJoin, InitialDelayedJoin and DelayedHeartbeat).
+//
+// Ownership: each group's state is owned by that group's serial queue (coordinator.ts). Every
+// public method here runs inside the queue of the group it names, after the coordinator checked
+// that it coordinates groups at all; so do timer expiries (group-timers.ts queues them there).
+// Parked JoinGroup/SyncGroup answers are handed out of the queue as promises (`Eventually`), so a
+// waiting member never blocks the queue.
+//
+// Kafka error conditions are returned as error codes inside results, never thrown.
+
+import { randomUUID } from "node:crypto";
+import { ErrorCode } from "../../protocol/errors.ts";
+import type { GroupCoordinatorConfig } from "./config.ts";
+import { EMPTY_BYTES, Group, GroupMember, PendingResponse } from "./group.ts";
+import type { GroupMetadataManager } from "./group-metadata-manager.ts";
+import type { GroupTimers } from "./group-timers.ts";
+import type {
+  HeartbeatRequest,
+  JoinGroupRequest,
+  JoinGroupResult,
+  KafkaErrorCode,
+  LeaveGroupRequest,
+  LeaveGroupResult,
+  SyncGroupRequest,
+  SyncGroupResult,
+} from "./types.ts";
+
+/** A queued task's answer that may still be waiting; wrapped so the queue does not wait for it. */
+export interface Eventually<Result> {
+  response: Promise<Result>;
+}
+
+export function answered<Result>(result: Result): Eventually<Result> {
+  return { response: Promise.resolve(result) };
+}
+
+export function failedJoin(memberId: string, errorCode: KafkaErrorCode): JoinGroupResult {
+  return {
+    errorCode,
+    generationId: -1,
+    protocolType: null,
+    protocolName: null,
+    leaderId: "",
+    memberId,
+    members: [],
+  };
+}
+
+export function failedSync(errorCode: KafkaErrorCode): SyncGroupResult {
+  return { errorCode, protocolType: null, protocolName: null, assignment: EMPTY_BYTES };
+}
+
+/** JoinGroup v0 carries no rebalance timeout (-1): the session timeout serves instead, as in Kafka. */
+function rebalanceTimeoutOf(request: JoinGroupRequest): number {
+  return request.rebalanceTimeoutMs >= 0 ? request.rebalanceTimeoutMs : request.sessionTimeoutMs;
+}
+
+export class GroupMembership {
+  constructor(
+    private readonly config: GroupCoordinatorConfig,
+    private readonly metadata: GroupMetadataManager,
+    private readonly timers: GroupTimers,
+  ) {}
+
+  // ---------------------------------------------------------------- JoinGroup
+
+  join(request: JoinGroupRequest): Eventually<JoinGroupResult> {
+    if (
+      request.sessionTimeoutMs < this.config.groupMinSessionTimeoutMs ||
+      request.sessionTimeoutMs > this.config.groupMaxSessionTimeoutMs
+    ) {
+      return answered(failedJoin(request.memberId, ErrorCode.INVALID_SESSION_TIMEOUT));
+    }
+    const isFirstJoin = request.memberId === "";
+    const known = this.metadata.group(request.groupId);
+    if (known === undefined && !isFirstJoin) return answered(failedJoin(request.memberId, ErrorCode.UNKNOWN_MEMBER_ID));
+    // A new group is registered only once someone is actually in it (or holds a pending id).
+    const group = known ?? new Group(request.groupId);
+    if (!group.acceptsProtocols(request.protocolType, request.protocols, request.memberId)) {
+      return answered(failedJoin(request.memberId, ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
+    }
+    return isFirstJoin ? this.joinWithoutMemberId(group, request) : this.joinWithMemberId(group, request);
+  }
+
+  private joinWithoutMemberId(group: Group, request: JoinGroupRequest): Eventually<JoinGroupResult> {
+    if (group.members.size >= this.config.groupMaxSize) {
+      return answered(failedJoin(request.memberId, ErrorCode.GROUP_MAX_SIZE_REACHED));
+    }
+    const memberId = `${request.clientId}-${randomUUID()}`;
+    if (request.requireKnownMemberId) {
+      this.metadata.addGroup(group);
+      // The id is held for one session timeout; a rebalance waits for it meanwhile.
+      this.timers.holdPendingMember(group, memberId, request.sessionTimeoutMs, () => {
+        this.forgetGroupIfNeverUsed(group);
+        this.completeJoinIfAllRejoined(group);
+      });
+      return answered(failedJoin(memberId, ErrorCode.MEMBER_ID_REQUIRED));
+    }
+    return this.addMemberAndRebalance(group, memberId, request);
+  }
+
+  private joinWithMemberId(group: Group, request: JoinGroupRequest): Eventually<JoinGroupResult> {
+    const memberId = request.memberId;
+    if (this.timers.claimPendingMember(group, memberId)) {
+      if (group.members.size >= this.config.groupMaxSize) {
+        this.completeJoinIfAllRejoined(group);
+        return answered(failedJoin(memberId, ErrorCode.GROUP_MAX_SIZE_REACHED));
+      }
+      return this.addMemberAndRebalance(group, memberId, request);
+    }
+    const member = group.members.get(memberId);
+    if (member === undefined) return answered(failedJoin(memberId, ErrorCode.UNKNOWN_MEMBER_ID));
+    switch (group.state) {
+      case "PreparingRebalance":
+        return this.updateMemberAndRebalance(group, member, request);
+      case "CompletingRebalance":
+        // Same protocols: the member lost our JoinGroup answer and asks again; repeat it.
+        if (member.hasSameProtocols(request.protocols)) return answered(this.repeatJoinAnswer(group, member));
+        return this.updateMemberAndRebalance(group, member, request);
+      case "Stable":
+        // A rejoining leader may have seen metadata change (e.g. new partitions) and needs a new round.
+        if (group.isLeader(memberId) || !member.hasSameProtocols(request.protocols)) {
+          return this.updateMemberAndRebalance(group, member, request);
+        }
+        return answered(this.repeatJoinAnswer(group, member));
+      case "Empty":
+      case "Dead":
+        return answered(failedJoin(memberId, ErrorCode.UNKNOWN_MEMBER_ID));
+    }
+  }
+
+  private addMemberAndRebalance(
+    group: Group,
+    memberId: string,
+    request: JoinGroupRequest,
+  ): Eventually<JoinGroupResult> {
+    const member = new GroupMember({
+      memberId,
+      groupInstanceId: request.groupInstanceId,
+      clientId: request.clientId,
+      clientHost: request.clientHost,
+      sessionTimeoutMs: request.sessionTimeoutMs,
+      rebalanceTimeoutMs: rebalanceTimeoutOf(request),
+      protocolType: request.protocolType,
+      protocols: request.protocols,
+    });
+    this.metadata.addGroup(group);
+    group.addMember(member);
+    if (group.initialDelay !== null) group.initialDelay.memberJoinedDuringDelay = true;
+    const response = this.parkJoin(member);
+    this.rebalanceAfterJoin(group);
+    return { response };
+  }
+
+  private updateMemberAndRebalance(
+    group: Group,
+    member: GroupMember,
+    request: JoinGroupRequest,
+  ): Eventually<JoinGroupResult> {
+    member.protocols = request.protocols;
+    member.protocolType = request.protocolType;
+    // A lone member may switch protocol type; with others present acceptsProtocols kept it equal.
+    if (group.members.size === 1) group.protocolType = request.protocolType;
+    member.sessionTimeoutMs = request.sessionTimeoutMs;
+    member.rebalanceTimeoutMs = rebalanceTimeoutOf(request);
+    const response = this.parkJoin(member);
+    this.rebalanceAfterJoin(group);
+    return { response };
+  }
+
+  private parkJoin(member: GroupMember): Promise<JoinGroupResult> {
+    // Only one JoinGroup per member can be outstanding; an older one is told to try again.
+    member.awaitingJoin?.answer(failedJoin(member.memberId, ErrorCode.REBALANCE_IN_PROGRESS));
+    const pending = new PendingResponse<JoinGroupResult>();
+    member.awaitingJoin = pending;
+    this.timers.stopSession(member);
+    return pending.promise;
+  }
+
+  private rebalanceAfterJoin(group: Group): void {
+    if (group.state === "PreparingRebalance") this.completeJoinIfAllRejoined(group);
+    else this.prepareRebalance(group);
+  }
+
+  private repeatJoinAnswer(group: Group, member: GroupMember): JoinGroupResult {
+    this.restartSessionTimer(group, member);
+    return this.joinAnswer(group, member);
+  }
+
+  private joinAnswer(group: Group, member: GroupMember): JoinGroupResult {
+    const protocolName = group.protocolName!;
+    return {
+      errorCode: ErrorCode.NONE,
+      generationId: group.generationId,
+      protocolType: group.protocolType,
+      protocolName,
+      leaderId: group.leaderId ?? "",
+      memberId: member.memberId,
+      members: group.isLeader(member.memberId)
+        ? [...group.members.values()].map((each) => ({
+            memberId: each.memberId,
+            groupInstanceId: each.groupInstanceId,
+            metadata: each.metadataFor(protocolName),
+          }))
+        : [],
+    };
+  }
+
+  // ---------------------------------------------------------------- rebalancing
+
+  private prepareRebalance(group: Group): void {
+    // Members waiting for this generation's assignment will never get it; they must rejoin.
+    if (group.state === "CompletingRebalance") {
+      for (const member of group.members.values()) {
+        member.assignment = EMPTY_BYTES;
+        this.answerParkedSync(group, member, failedSync(ErrorCode.REBALANCE_IN_PROGRESS));
+      }
+    }
+    const wasEmpty = group.state === "Empty";
+    group.transitionTo("PreparingRebalance");
+    const initialDelayMs = this.config.groupInitialRebalanceDelayMs;
+    if (wasEmpty && initialDelayMs > 0) {
+      group.initialDelay = {
+        remainingMs: Math.max(group.rebalanceTimeoutMs() - initialDelayMs, 0),
+        memberJoinedDuringDelay: false,
+      };
+      this.timers.startRebalance(group, initialDelayMs, () => this.onInitialDelayElapsed(group));
+      return;
+    }
+    this.timers.startRebalance(group, group.rebalanceTimeoutMs(), () => this.completeJoin(group));
+    this.completeJoinIfAllRejoined(group);
+  }
+
+  /**
+   * Like Kafka, an empty group keeps waiting in steps of the initial delay while new members keep
+   * arriving, but never past the rebalance timeout.
+   */
+  private onInitialDelayElapsed(group: Group): void {
+    const delay = group.initialDelay;
+    if (delay?.memberJoinedDuringDelay && delay.remainingMs > 0) {
+      const nextStepMs = Math.min(this.config.groupInitialRebalanceDelayMs, delay.remainingMs);
+      group.initialDelay = { remainingMs: delay.remainingMs - nextStepMs, memberJoinedDuringDelay: false };
+      this.timers.startRebalance(group, nextStepMs, () => this.onInitialDelayElapsed(group));
+      return;
+    }
+    group.initialDelay = null;
+    this.completeJoin(group);
+  }
+
+  private completeJoinIfAllRejoined(group: Group): void {
+    if (group.state === "PreparingRebalance" && group.initialDelay === null && group.allMembersRejoined()) {
+      this.completeJoin(group);
+    }
+  }
+
+  /**
+   * Ends the join phase: drops members that did not rejoin, starts the next generation and answers
+   * every parked JoinGroup.
+   */
+  private completeJoin(group: Group): void {
+    this.timers.stopRebalance(group);
+    group.initialDelay = null;
+    for (const member of [...group.members.values()]) {
+      if (member.awaitingJoin === null) this.removeMember(group, member);
+    }
+    group.generationId += 1;
+    if (group.members.size === 0) {
+      group.protocolName = null;
+      group.leaderId = null;
+      group.transitionTo("Empty");
+      return;
+    }
+    group.protocolName = group.selectProtocol();
+    group.transitionTo("CompletingRebalance");
+    for (const member of group.members.values()) {
+      const pending = member.awaitingJoin!;
+      member.awaitingJoin = null;
+      pending.answer(this.joinAnswer(group, member));
+      this.restartSessionTimer(group, member);
+    }
+  }
+
+  private removeMemberAndRebalance(group: Group, member: GroupMember): void {
+    this.removeMember(group, member);
+    switch (group.state) {
+      case "Stable":
+      case "CompletingRebalance":
+        this.prepareRebalance(group);
+        break;
+      case "PreparingRebalance":
+        this.completeJoinIfAllRejoined(group);
+        break;
+      case "Empty":
+      case "Dead":
+        break;
+    }
+  }
+
+  private removeMember(group: Group, member: GroupMember): void {
+    this.timers.stopSession(member);
+    this.answerParkedRequests(member, ErrorCode.UNKNOWN_MEMBER_ID);
+    group.removeMember(member.memberId);
+  }
+
+  // ---------------------------------------------------------------- SyncGroup, Heartbeat, LeaveGroup
+
+  sync(request: SyncGroupRequest): Eventually<SyncGroupResult> {
+    const group = this.metadata.group(request.groupId);
+    const member = group?.members.get(request.memberId);
+    if (group === undefined || member === undefined) return answered(failedSync(ErrorCode.UNKNOWN_MEMBER_ID));
+    if (request.generationId !== group.generationId) return answered(failedSync(ErrorCode.ILLEGAL_GENERATION));
+    switch (group.state) {
+      case "Empty":
+      case "Dead":
+        return answered(failedSync(ErrorCode.UNKNOWN_MEMBER_ID));
+      case "PreparingRebalance":
+        return answered(failedSync(ErrorCode.REBALANCE_IN_PROGRESS));
+      case "Stable":
+        this.restartSessionTimer(group, member);
+        return answered(this.syncAnswer(group, member));
+      case "CompletingRebalance": {
+        member.awaitingSync?.answer(failedSync(ErrorCode.REBALANCE_IN_PROGRESS));
+        const pending = new PendingResponse<SyncGroupResult>();
+        member.awaitingSync = pending;
+        this.timers.stopSession(member);
+        if (group.isLeader(member.memberId)) this.applyLeaderAssignment(group, request);
+        return { response: pending.promise };
+      }
+    }
+  }
+
+  private applyLeaderAssignment(group: Group, request: SyncGroupRequest): void {
+    const assignmentByMember = new Map(request.assignments.map((each) => [each.memberId, each.assignment]));
+    for (const member of group.members.values()) {
+      member.assignment = assignmentByMember.get(member.memberId) ?? EMPTY_BYTES;
+    }
+    group.transitionTo("Stable");
+    for (const member of group.members.values()) {
+      this.answerParkedSync(group, member, this.syncAnswer(group, member));
+    }
+  }
+
+  private syncAnswer(group: Group, member: GroupMember): SyncGroupResult {
+    return {
+      errorCode: ErrorCode.NONE,
+      protocolType: group.protocolType,
+      protocolName: group.protocolName,
+      assignment: member.assignment,
+    };
+  }
+
+  heartbeat(request: HeartbeatRequest): KafkaErrorCode {
+    const group = this.metadata.group(request.groupId);
+    const member = group?.members.get(request.memberId);
+    if (group === undefined || member === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
+    if (request.generationId !== group.generationId) return ErrorCode.ILLEGAL_GENERATION;
+    switch (group.state) {
+      case "Empty":
+      case "Dead":
+        return ErrorCode.UNKNOWN_MEMBER_ID;
+      case "PreparingRebalance":
+        this.restartSessionTimer(group, member);
+        // This is how members hear that they must rejoin.
+        return ErrorCode.REBALANCE_IN_PROGRESS;
+      case "CompletingRebalance":
+      case "Stable":
+        this.restartSessionTimer(group, member);
+        return ErrorCode.NONE;
+    }
+  }
+
+  leave(request: LeaveGroupRequest): LeaveGroupResult {
+    const group = this.metadata.group(request.groupId);
+    const members = request.members.map((leaving) => {
+      if (group === undefined) return { ...leaving, errorCode: ErrorCode.UNKNOWN_MEMBER_ID };
+      if (this.timers.claimPendingMember(group, leaving.memberId)) {
+        this.completeJoinIfAllRejoined(group);
+        return { ...leaving, errorCode: ErrorCode.NONE };
+      }
+      const member = group.members.get(leaving.memberId);
+      if (member === undefined) return { ...leaving, errorCode: ErrorCode.UNKNOWN_MEMBER_ID };
+      this.removeMemberAndRebalance(group, member);
+      return { ...leaving, errorCode: ErrorCode.NONE };
+    });
+    return { errorCode: ErrorCode.NONE, members };
+  }
+
+  /** Another sign of life than a heartbeat (an offset commit) restarts the member's session the same way. */
+  keepAlive(group: Group, member: GroupMember): void {
+    this.restartSessionTimer(group, member);
+  }
+
+  /** Cancels the group's timers and answers its parked requests with `errorCode` (the coordinator is going away). */
+  shutDown(group: Group, errorCode: KafkaErrorCode): void {
+    this.timers.stopAll(group);
+    for (const member of group.members.values()) this.answerParkedRequests(member, errorCode);
+  }
+
+  // ---------------------------------------------------------------- expiry
+
+  /** A parked member is waiting on the coordinator, so its session cannot lapse meanwhile. */
+  private restartSessionTimer(group: Group, member: GroupMember): void {
+    this.timers.stopSession(member);
+    if (member.isParked) return;
+    this.timers.startSession(group, member, () => this.removeMemberAndRebalance(group, member));
+  }
+
+  /** A group created only by a MEMBER_ID_REQUIRED handshake that was never followed up leaves no trace. */
+  private forgetGroupIfNeverUsed(group: Group): void {
+    if (
+      group.state === "Empty" &&
+      group.generationId === 0 &&
+      group.members.size === 0 &&
+      group.pendingMemberTimers.size === 0 &&
+      !this.metadata.hasOffsets(group.groupId)
+    ) {
+      group.transitionTo("Dead");
+      this.metadata.removeGroup(group.groupId);
+    }
+  }
+
+  // ---------------------------------------------------------------- parked requests
+
+  private answerParkedSync(group: Group, member: GroupMember, result: SyncGroupResult): void {
+    const pending = member.awaitingSync;
+    if (pending === null) return;
+    member.awaitingSync = null;
+    pending.answer(result);
+    this.restartSessionTimer(group, member);
+  }
+
+  private answerParkedRequests(member: GroupMember, errorCode: KafkaErrorCode): void {
+    member.awaitingJoin?.answer(failedJoin(member.memberId, errorCode));
+    member.awaitingJoin = null;
+    member.awaitingSync?.answer(failedSync(errorCode));
+    member.awaitingSync = null;
+  }
+}
