@@ -1,6 +1,10 @@
 // Retries with randomized exponential backoff, for retriable errors only (kafkajs semantics): a
 // retriable error past the last retry becomes KafkaJSNumberOfRetriesExceeded with the last error
-// as cause; a non-retriable one is wrapped at once in KafkaJSNonRetriableError.
+// as cause; a non-retriable one is wrapped at once in KafkaJSNonRetriableError. The delays are
+// Backoff's (backoff.ts).
+//
+// Ownership: each call of a retrier keeps its own retry count and delay; nothing is shared.
+import { Backoff } from "./backoff.ts";
 import { isRetriable, KafkaJSError, KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded } from "./errors.ts";
 
 export interface RetryOptions {
@@ -20,8 +24,6 @@ export const defaultRetry: Required<Omit<RetryOptions, "restartOnFailure">> = {
   retries: 5,
 };
 
-const jitter = (time: number, factor: number): number => Math.ceil(time * (1 - factor + Math.random() * 2 * factor));
-
 export type Retrier = <T>(
   attempt: (bail: (error: Error) => never, retryCount: number, retryTime: number) => Promise<T>,
 ) => Promise<T>;
@@ -34,8 +36,9 @@ class Bail extends Error {
 
 export function createRetrier(options: RetryOptions = {}): Retrier {
   const config = { ...defaultRetry, ...options };
+  const backoff = new Backoff(config);
   return async (attempt) => {
-    let retryTime = jitter(config.initialRetryTime, config.factor);
+    let retryTime = backoff.first();
     for (let retryCount = 0; ; retryCount++) {
       try {
         return await attempt(
@@ -54,7 +57,7 @@ export function createRetrier(options: RetryOptions = {}): Retrier {
             : new KafkaJSNonRetriableError(error, { cause: error });
         if (retryCount >= config.retries) throw new KafkaJSNumberOfRetriesExceeded(error, { retryCount, retryTime });
         await new Promise((resolve) => setTimeout(resolve, retryTime));
-        retryTime = Math.min(jitter(retryTime, config.factor) * config.multiplier, config.maxRetryTime);
+        retryTime = backoff.next(retryTime);
       }
     }
   };

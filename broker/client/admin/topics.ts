@@ -272,9 +272,7 @@ export async function fetchTopicMetadata(
   };
 }
 
-export async function describeCluster(
-  ctx: AdminContext,
-): Promise<{
+export async function describeCluster(ctx: AdminContext): Promise<{
   brokers: { nodeId: number; host: string; port: number }[];
   controller: number | null;
   clusterId: string | null;

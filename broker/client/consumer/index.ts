@@ -340,8 +340,7 @@ export function createConsumer({
 
   const validateTopicPartitions = (topicPartitions: TopicPartitionsInput, verb: string): void => {
     for (const entry of topicPartitions) {
-      if (!entry?.topic)
-        throw new KafkaJSNonRetriableError(`Invalid topic ${(entry?.topic) || entry}`);
+      if (!entry?.topic) throw new KafkaJSNonRetriableError(`Invalid topic ${entry?.topic || entry}`);
       if (
         entry.partitions !== undefined &&
         (!Array.isArray(entry.partitions) || entry.partitions.some((p) => Number.isNaN(Number(p))))

@@ -1,8 +1,8 @@
 // The producer, with kafkajs's API: send/sendBatch resolve with each partition's RecordMetadata,
 // errors and events are kafkajs's. Underneath, concurrent sends share Produce requests (see
-// batch-sender.ts) and records are encoded straight into record batches.
+// sender.ts) and records are encoded straight into record batches.
 //
-// Ownership: a producer owns its Cluster (created for it by Kafka.producer) and its BatchSender.
+// Ownership: a producer owns its Cluster (created for it by Kafka.producer) and its Sender.
 import { Apis } from "../../protocol/apis.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { Cluster } from "../cluster.ts";
@@ -11,9 +11,10 @@ import { producerEvents } from "../events.ts";
 import { InstrumentationEmitter } from "../instrumentation.ts";
 import type { Logger } from "../logger.ts";
 import { createRetrier, defaultRetry } from "../retry.ts";
-import { BatchSender, type ProducerIdentity } from "./batch-sender.ts";
 import { CompressionTypes, codecFor } from "./compression.ts";
 import { DefaultPartitioner } from "./partitioners.ts";
+import { Sender } from "./sender.ts";
+import type { ProducerIdentity } from "./sequence-numbers.ts";
 import type {
   Producer,
   ProducerBatch,
@@ -68,7 +69,7 @@ export function createProducer(options: CreateProducerOptions): Producer {
   cluster.instrument(instrumentation.network);
   const identity: ProducerIdentity = { producerId: -1n, producerEpoch: -1 };
   let identityInitialized = false;
-  const sender = new BatchSender({
+  const sender = new Sender({
     cluster,
     logger,
     instrumentation,

@@ -1,19 +1,23 @@
-// Gathers concurrent sends into one Produce request per broker and sees each batch through to an
-// answer: retriable failures refresh metadata and resend the same encoded batch after a backoff
-// (so an idempotent batch keeps its sequence numbers and the broker drops a duplicate), others
-// reject the sends whose records the batch carried.
+// The sender (the Java producer's name for it): gathers the accumulator's ready partitions into
+// one Produce request per broker and sees each batch through to an answer. Retriable failures
+// refresh metadata and resend the same encoded batch after a backoff (so an idempotent batch keeps
+// its sequence numbers and the broker drops a duplicate); others reject the sends whose records
+// the batch carried.
 //
-// How a send travels: send() picks each message's partition at once and appends one slice (that
-// send's messages for the partition) to the partition's queue. A flush, at the next turn of the
-// event loop (or after `linger` ms), turns each ready partition's queued slices into one record
-// batch (several sends' slices merge, up to maxBatchBytes) and groups the batches by leader into
-// Produce requests. Each send resolves once every one of its slices has an offset.
+// How a send travels: send() picks each message's partition at once and appends the send to the
+// accumulator (record-accumulator.ts). A flush, at the next turn of the event loop (or after
+// `linger` ms), has each ready partition's queued sends made into a batch, groups the batches by
+// leader into Produce requests (at most maxInFlightRequests per broker), and settles each batch
+// from its partition's answer.
 //
-// Ownership: the sender owns the partition queues, the batches in flight and their retry timers.
-// Metadata belongs to the Cluster; the sender only asks it to refresh.
+// Ownership: the sender owns the requests in flight, the batches waiting out their backoff (and
+// every batch's retry count and delay), the flush timer and when metadata was last loaded. Queued
+// sends are the accumulator's, sequence numbers SequenceNumbers'; metadata belongs to the Cluster,
+// which the sender only asks to refresh.
 import { Apis } from "../../protocol/apis.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { ProduceResponse, ProduceResponsePartitionProduceResponse } from "../../protocol/messages/index.ts";
+import { Backoff, type BackoffOptions } from "../backoff.ts";
 import type { Cluster } from "../cluster.ts";
 import {
   isRetriable,
@@ -26,32 +30,17 @@ import { producerEvents } from "../events.ts";
 import type { InstrumentationEmitter } from "../instrumentation.ts";
 import type { Logger } from "../logger.ts";
 import type { BrokerConnection } from "../network/broker-connection.ts";
-import { codecFor } from "./compression.ts";
-import {
-  type BatchHeaderFields,
-  encodeRecordsSection,
-  encodeUncompressedBatch,
-  layoutRecords,
-  type RecordSource,
-  type RecordsLayout,
-  wrapCompressedRecords,
-} from "./record-batch-encoder.ts";
+import { type PartitionQueue, type ProduceBatch, RecordAccumulator, type SendOptions } from "./record-accumulator.ts";
+import { type ProducerIdentity, SequenceNumbers } from "./sequence-numbers.ts";
 import type { Message, PartitionerArgs, ProducerEvents, RecordMetadata, TopicMessages } from "./types.ts";
 
-export interface RetrySchedule {
+export type { SendOptions } from "./record-accumulator.ts";
+
+export interface RetrySchedule extends BackoffOptions {
   retries: number;
-  initialRetryTime: number;
-  maxRetryTime: number;
-  factor: number;
-  multiplier: number;
 }
 
-export interface ProducerIdentity {
-  producerId: bigint;
-  producerEpoch: number;
-}
-
-export interface BatchSenderOptions {
+export interface SenderOptions {
   cluster: Cluster;
   logger: Logger;
   instrumentation: InstrumentationEmitter<ProducerEvents>;
@@ -61,134 +50,12 @@ export interface BatchSenderOptions {
   /** Idempotent: at most one batch per partition in flight, sequence numbers from `identity`. */
   idempotent: boolean;
   identity: ProducerIdentity;
-  /** Idempotent: fetches a new producer id into `identity` (see `identityInDoubt`). */
+  /** Idempotent: fetches a new producer id into `identity` (see SequenceNumbers.inDoubt). */
   renewIdentity?: () => Promise<void>;
   maxInFlightRequests: number;
   linger: number;
   maxBatchBytes: number;
   metadataMaxAge: number;
-}
-
-export interface SendOptions {
-  acks: number;
-  timeout: number;
-  compression: number;
-}
-
-const SEQUENCE_LIMIT = 2 ** 31;
-
-/** One send() or sendBatch() call, resolved when all of its slices have their offsets. */
-class PendingSend {
-  private readonly results: RecordMetadata[];
-  private outstanding: number;
-  private settled = false;
-
-  constructor(
-    parts: number,
-    private readonly expectsMetadata: boolean,
-    private readonly resolve: (results: RecordMetadata[]) => void,
-    private readonly reject: (error: Error) => void,
-  ) {
-    this.results = new Array<RecordMetadata>(parts);
-    this.outstanding = parts;
-    if (parts === 0) this.finish();
-  }
-
-  get isSettled(): boolean {
-    return this.settled;
-  }
-
-  deliver(index: number, metadata: RecordMetadata | undefined): void {
-    if (this.settled) return;
-    if (metadata) this.results[index] = metadata;
-    if (--this.outstanding === 0) this.finish();
-  }
-
-  fail(error: Error): void {
-    if (this.settled) return;
-    this.settled = true;
-    this.reject(error);
-  }
-
-  private finish(): void {
-    this.settled = true;
-    this.resolve(this.expectsMetadata ? this.results : []);
-  }
-}
-
-interface Slice extends RecordSource {
-  readonly send: PendingSend;
-  /** Where this slice's RecordMetadata goes in the send's result. */
-  readonly resultIndex: number;
-  readonly options: SendOptions;
-}
-
-class PartitionQueue {
-  slices: Slice[] = [];
-  /** slices[0..head) are already in batches. */
-  head = 0;
-  /** Batches whose backoff is over, to resend before anything new. */
-  readonly retries: ProduceBatch[] = [];
-  /** Batches built and not yet answered for good (sent, or waiting to be resent). */
-  inFlight = 0;
-  nextSequence = 0;
-  /** How many slices at the head must each go in a batch of their own (see splitBatch). */
-  soloSlices = 0;
-
-  constructor(
-    readonly topic: string,
-    readonly partition: number,
-  ) {}
-
-  get hasWork(): boolean {
-    return this.head < this.slices.length || this.retries.length > 0;
-  }
-
-  /** Drops every queued slice whose send has already failed. */
-  dropSettled(): void {
-    this.slices = this.slices.slice(this.head).filter((slice) => !slice.send.isSettled);
-    this.head = 0;
-    this.soloSlices = Math.min(this.soloSlices, this.slices.length);
-  }
-
-  /** Drops the slices at the head whose sends have already failed (on another partition). */
-  dropSettledHead(): void {
-    let settled = 0;
-    while (this.head + settled < this.slices.length && this.slices[this.head + settled]!.send.isSettled) settled++;
-    if (settled > 0) this.take(settled);
-  }
-
-  take(count: number): Slice[] {
-    const taken = this.slices.slice(this.head, this.head + count);
-    this.head += count;
-    if (this.head === this.slices.length) {
-      this.slices = [];
-      this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > this.slices.length) {
-      this.slices = this.slices.slice(this.head);
-      this.head = 0;
-    }
-    return taken;
-  }
-}
-
-class ProduceBatch {
-  retryCount = 0;
-
-  constructor(
-    readonly queue: PartitionQueue,
-    readonly slices: Slice[],
-    /** Offset delta of each slice's first record within the batch. */
-    readonly firstOffsets: number[],
-    readonly recordCount: number,
-    readonly options: SendOptions,
-    readonly baseSequence: number,
-    /** The sender's identity generation the batch was encoded under. */
-    readonly generation: number,
-    /** The encoded batch; compressed ones are still being compressed. */
-    readonly records: Buffer | Promise<Buffer>,
-    public retryTime: number,
-  ) {}
 }
 
 interface OutgoingRequest {
@@ -199,12 +66,11 @@ interface OutgoingRequest {
 
 const tooLarge = new Set<number>([ErrorCode.MESSAGE_TOO_LARGE, ErrorCode.RECORD_LIST_TOO_LARGE]);
 
-const jitter = (time: number, factor: number): number => Math.ceil(time * (1 - factor + Math.random() * 2 * factor));
-
-export class BatchSender {
-  private readonly queues = new Map<string, Map<number, PartitionQueue>>();
-  /** Partitions with work a flush may take. */
-  private readonly ready = new Set<PartitionQueue>();
+export class Sender {
+  private readonly accumulator: RecordAccumulator;
+  /** Idempotent only. */
+  private readonly sequences: SequenceNumbers<PartitionQueue> | null;
+  private readonly backoff: Backoff;
   private readonly requestsInFlight = new Map<number, number>();
   /** Batches waiting out their backoff. */
   private readonly retryTimers = new Map<NodeJS.Timeout, ProduceBatch>();
@@ -214,17 +80,17 @@ export class BatchSender {
   private refreshing: Promise<void> | undefined;
   private closed = false;
 
-  /**
-   * Idempotent only. A batch given up after a retriable failure may have been written (the
-   * request timed out or the connection broke after the broker appended it). Reusing its sequence
-   * numbers would make the broker take the next, different records for a duplicate of it and drop
-   * them while acknowledging: so instead the producer gets a new id and every partition's
-   * sequence starts again at 0 (what the Java producer does before epoch bumps existed).
-   */
-  private identityInDoubt = false;
-  private generation = 0;
-
-  constructor(private readonly options: BatchSenderOptions) {}
+  constructor(private readonly options: SenderOptions) {
+    this.sequences = options.idempotent
+      ? new SequenceNumbers<PartitionQueue>(options.identity, options.renewIdentity !== undefined)
+      : null;
+    this.accumulator = new RecordAccumulator({
+      maxBatchBytes: options.maxBatchBytes,
+      sequences: this.sequences,
+      onReady: () => this.scheduleFlush(),
+    });
+    this.backoff = new Backoff(options.retry);
+  }
 
   /** Accepts sends again after close(). */
   open(): void {
@@ -245,15 +111,7 @@ export class BatchSender {
       this.abandonBatch(batch, error, { written: "maybe" });
     }
     this.retryTimers.clear();
-    for (const partitions of this.queues.values()) {
-      for (const queue of partitions.values()) {
-        for (const batch of queue.retries.splice(0)) this.abandonBatch(batch, error, { written: "maybe" });
-        for (let i = queue.head; i < queue.slices.length; i++) queue.slices[i]!.send.fail(error);
-        queue.slices = [];
-        queue.head = 0;
-      }
-    }
-    this.ready.clear();
+    this.accumulator.close(error, (batch) => this.abandonBatch(batch, error, { written: "maybe" }));
   }
 
   /** Partitions the messages now (metadata for every topic must be loaded) and queues them. */
@@ -273,30 +131,9 @@ export class BatchSender {
       }
       const partitions = [...byPartition.keys()].sort((a, b) => a - b);
       for (const partition of partitions)
-        parts.push({ queue: this.queueFor(topic, partition), messages: byPartition.get(partition)! });
+        parts.push({ queue: this.accumulator.queueFor(topic, partition), messages: byPartition.get(partition)! });
     }
-    return new Promise<RecordMetadata[]>((resolve, reject) => {
-      const send = new PendingSend(parts.length, options.acks !== 0, resolve, reject);
-      parts.forEach(({ queue, messages }, resultIndex) => {
-        queue.slices.push({ send, resultIndex, options, messages, defaultTimestamp });
-        this.markReady(queue);
-      });
-    });
-  }
-
-  private queueFor(topic: string, partition: number): PartitionQueue {
-    let partitions = this.queues.get(topic);
-    if (!partitions) this.queues.set(topic, (partitions = new Map()));
-    let queue = partitions.get(partition);
-    if (!queue) partitions.set(partition, (queue = new PartitionQueue(topic, partition)));
-    return queue;
-  }
-
-  private markReady(queue: PartitionQueue): void {
-    // An idempotent partition waits for its batch in flight; its answer makes it ready again.
-    if (this.options.idempotent && queue.inFlight > 0 && queue.retries.length === 0) return;
-    this.ready.add(queue);
-    this.scheduleFlush();
+    return this.accumulator.append(parts, options, defaultTimestamp);
   }
 
   private scheduleFlush(): void {
@@ -316,23 +153,24 @@ export class BatchSender {
   private async flush(): Promise<void> {
     await this.freshMetadata();
     if (this.closed) return;
-    if (this.identityInDoubt && !(await this.renewIdentity())) return;
+    if (this.sequences?.inDoubt && !(await this.renewIdentity())) return;
     const { maxInFlightRequests, idempotent } = this.options;
+    const { accumulator } = this;
     const requests = new Map<string, OutgoingRequest>();
     const newRequests = new Map<number, number>();
     const deferred = new Map<number, number>();
     let moreWork = false;
 
-    for (const queue of [...this.ready]) {
+    for (const queue of accumulator.readyQueues()) {
       queue.dropSettledHead();
-      if (!queue.hasWork || (idempotent && queue.inFlight > 0 && queue.retries.length === 0)) {
-        this.ready.delete(queue);
+      if (!queue.hasWork || accumulator.isMuted(queue)) {
+        accumulator.unready(queue);
         continue;
       }
       const route = this.leaderOf(queue);
       if (route instanceof Error) {
-        const batch = queue.retries.shift() ?? this.buildBatch(queue);
-        if (!queue.hasWork || idempotent) this.ready.delete(queue);
+        const batch = this.nextBatch(queue);
+        if (!queue.hasWork || idempotent) accumulator.unready(queue);
         else moreWork = true;
         if (batch) this.failBatch(batch, route);
         continue;
@@ -350,9 +188,9 @@ export class BatchSender {
         requests.set(key, request);
         newRequests.set(route, (newRequests.get(route) ?? 0) + 1);
       }
-      const batch = queue.retries.shift() ?? this.buildBatch(queue);
+      const batch = this.nextBatch(queue);
       if (batch) request.batches.push(batch);
-      if (!queue.hasWork || idempotent) this.ready.delete(queue);
+      if (!queue.hasWork || idempotent) accumulator.unready(queue);
       else moreWork = true;
     }
 
@@ -377,6 +215,15 @@ export class BatchSender {
     if (moreWork) this.scheduleFlush();
   }
 
+  /** A batch whose backoff is over goes first; else a new one from the queued sends. */
+  private nextBatch(queue: PartitionQueue): ProduceBatch | null {
+    const retry = queue.retries.shift();
+    if (retry) return retry;
+    const batch = this.accumulator.buildBatch(queue);
+    if (batch) batch.retryTime = this.backoff.first();
+    return batch;
+  }
+
   /** True when a new producer id is in place; on failure, tries again at the next flush. */
   private async renewIdentity(): Promise<boolean> {
     try {
@@ -386,9 +233,7 @@ export class BatchSender {
       setTimeout(() => this.scheduleFlush(), this.options.retry.initialRetryTime);
       return false;
     }
-    this.identityInDoubt = false;
-    this.generation++;
-    for (const partitions of this.queues.values()) for (const queue of partitions.values()) queue.nextSequence = 0;
+    this.sequences!.renewed();
     return true;
   }
 
@@ -438,97 +283,6 @@ export class BatchSender {
     return metadata.leader;
   }
 
-  /**
-   * One batch from the queue's head: the next slices sharing the first one's send options, as many
-   * as fit in maxBatchBytes. Slices of sends already failed are dropped. Null if none is left.
-   */
-  private buildBatch(queue: PartitionQueue): ProduceBatch | null {
-    const { idempotent, identity, maxBatchBytes, retry } = this.options;
-    queue.dropSettledHead();
-    if (queue.head >= queue.slices.length) return null;
-    const options = queue.slices[queue.head]!.options;
-    let end = queue.head + 1;
-    while (end < queue.slices.length && sameOptions(queue.slices[end]!.options, options)) end++;
-    let layout: RecordsLayout;
-    try {
-      layout = layoutRecords(queue.slices, queue.head, end, queue.soloSlices > 0 ? 0 : maxBatchBytes);
-    } catch (error) {
-      this.failUnencodable(queue, end, error);
-      return this.buildBatch(queue);
-    }
-    if (queue.soloSlices > 0) queue.soloSlices--;
-    const sources = queue.slices;
-    const first = queue.head;
-    const slices = queue.take(layout.sourceCount);
-
-    const firstOffsets = new Array<number>(slices.length);
-    let offset = 0;
-    for (let i = 0; i < slices.length; i++) {
-      firstOffsets[i] = offset;
-      offset += slices[i]!.messages.length;
-    }
-    let baseSequence = -1;
-    if (idempotent) {
-      baseSequence = queue.nextSequence;
-      queue.nextSequence = (baseSequence + layout.recordCount) % SEQUENCE_LIMIT;
-    }
-    const fields: BatchHeaderFields = {
-      compression: options.compression,
-      producerId: idempotent ? identity.producerId : -1n,
-      producerEpoch: idempotent ? identity.producerEpoch : -1,
-      baseSequence,
-    };
-    // Encoding fails only on values that cannot be written: resending would not help.
-    const unencodable = (error: unknown): never => {
-      throw new KafkaJSNonRetriableError(error instanceof Error ? error : String(error), { cause: error });
-    };
-    let records: Buffer | Promise<Buffer>;
-    try {
-      const codec = codecFor(options.compression);
-      if (codec) {
-        const section = encodeRecordsSection(sources, first, layout);
-        records = codec
-          .compress({ buffer: section })
-          .then((compressed) => wrapCompressedRecords(compressed, layout, fields), unencodable);
-      } else {
-        records = encodeUncompressedBatch(sources, first, layout, fields);
-      }
-    } catch (error) {
-      records = Promise.resolve().then(() => unencodable(error));
-    }
-    // The batch may wait (a backoff) before anyone awaits it: its failure is not unhandled meanwhile.
-    if (!Buffer.isBuffer(records)) records.catch(() => undefined);
-    queue.inFlight++;
-    return new ProduceBatch(
-      queue,
-      slices,
-      firstOffsets,
-      layout.recordCount,
-      options,
-      baseSequence,
-      this.generation,
-      records,
-      jitter(retry.initialRetryTime, retry.factor),
-    );
-  }
-
-  /** Fails the sends among slices[head..end) whose messages cannot be encoded (all of them if none alone fails), and drops them. */
-  private failUnencodable(queue: PartitionQueue, end: number, error: unknown): void {
-    const invalid = (cause: unknown) =>
-      new KafkaJSNonRetriableError(`Invalid message: ${(cause as Error).message}`, { cause });
-    let failed = 0;
-    for (let i = queue.head; i < end; i++) {
-      try {
-        layoutRecords(queue.slices, i, i + 1, Infinity);
-      } catch (sliceError) {
-        queue.slices[i]!.send.fail(invalid(sliceError));
-        failed++;
-      }
-    }
-    if (failed === 0) for (let i = queue.head; i < end; i++) queue.slices[i]!.send.fail(invalid(error));
-    queue.dropSettled();
-  }
-
   private async sendRequest(request: OutgoingRequest): Promise<void> {
     const { nodeId, options, batches } = request;
     const { cluster } = this.options;
@@ -574,7 +328,7 @@ export class BatchSender {
     } else {
       this.settleFromResponse(batches, response!);
     }
-    if (this.ready.size > 0) this.scheduleFlush();
+    if (this.accumulator.hasReady) this.scheduleFlush();
   }
 
   private settleFromResponse(batches: ProduceBatch[], response: ProduceResponse): void {
@@ -619,7 +373,7 @@ export class BatchSender {
     } else {
       for (const slice of batch.slices) slice.send.deliver(slice.resultIndex, undefined);
     }
-    if (queue.hasWork) this.markReady(queue);
+    if (queue.hasWork) this.accumulator.markReady(queue);
   }
 
   private failBatch(batch: ProduceBatch, error: Error): void {
@@ -651,47 +405,29 @@ export class BatchSender {
     this.metadataStale = true;
     const delay = batch.retryTime;
     batch.retryCount++;
-    batch.retryTime = Math.min(jitter(batch.retryTime, retry.factor) * retry.multiplier, retry.maxRetryTime);
+    batch.retryTime = this.backoff.next(batch.retryTime);
     const timer = setTimeout(() => {
       this.retryTimers.delete(timer);
       queue.retries.push(batch);
-      this.markReady(queue);
+      this.accumulator.markReady(queue);
     }, delay);
     this.retryTimers.set(timer, batch);
   }
 
-  /**
-   * A batch merged from several sends was too large for the broker (a topic's max.message.bytes
-   * below maxBatchBytes): each send goes again in a batch of its own, as kafkajs would have sent
-   * it, so only a send that is too large by itself fails.
-   */
+  /** A batch merged from several sends was too large for the broker: each send goes again on its own. */
   private splitBatch(batch: ProduceBatch): void {
     const { queue } = batch;
     this.options.logger.warn(
       `Batch of ${batch.slices.length} sends too large for ${queue.topic}-${queue.partition}: sending them one by one`,
     );
     this.releaseBatch(batch);
-    const live = batch.slices.filter((slice) => !slice.send.isSettled);
-    queue.slices = [...live, ...queue.slices.slice(queue.head)];
-    queue.head = 0;
-    queue.soloSlices += live.length;
-    if (queue.hasWork) this.markReady(queue);
+    this.accumulator.requeueOneByOne(batch);
   }
 
   /** The batch is done with (its records will not be sent as this batch again). */
   private releaseBatch(batch: ProduceBatch, written: "no" | "maybe" = "no"): void {
-    const { queue } = batch;
-    queue.inFlight--;
-    if (!this.options.idempotent || batch.generation !== this.generation) return;
-    if (written === "maybe" && this.options.renewIdentity) {
-      this.identityInDoubt = true;
-      return;
-    }
-    // The sequence numbers were never acknowledged: the next batch reuses them, or the broker
-    // would see a gap. (Nothing after this batch has sequences yet: one batch in flight.)
-    if (queue.nextSequence === (batch.baseSequence + batch.recordCount) % SEQUENCE_LIMIT) {
-      queue.nextSequence = batch.baseSequence;
-    }
+    batch.queue.inFlight--;
+    this.sequences?.release(batch.queue, batch, written);
   }
 
   /** The batch will not be sent again: its sends fail with `error`. */
@@ -699,15 +435,11 @@ export class BatchSender {
     const { queue } = batch;
     this.releaseBatch(batch, written);
     for (const slice of batch.slices) slice.send.fail(error);
-    if (queue.hasWork) this.markReady(queue);
+    if (queue.hasWork) this.accumulator.markReady(queue);
   }
 
   private brokerAddress(nodeId: number): string {
     const broker = this.options.cluster.brokers.find((b) => b.nodeId === nodeId);
     return broker ? `${broker.host}:${broker.port}` : `node ${nodeId}`;
   }
-}
-
-function sameOptions(a: SendOptions, b: SendOptions): boolean {
-  return a === b || (a.acks === b.acks && a.timeout === b.timeout && a.compression === b.compression);
 }
