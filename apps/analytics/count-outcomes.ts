@@ -1,6 +1,8 @@
 // Use case: fold the ledger's outcome events into running totals (per store, per store and hour,
 // per user, and global counters), counting each eventId exactly once. A batch is summed in memory
 // first, so writing it costs a fixed number of statements however many events it holds.
+import type { AnalyticsCounterName } from "../shared/analytics-counters.ts";
+import { firstOfEachEventId } from "../shared/outcome-events.ts";
 import type { PointsEvent } from "../shared/topics.ts";
 
 export interface StoreTotalsDelta {
@@ -28,15 +30,11 @@ export interface UserTotalsDelta {
   eventCount: number;
 }
 
-/** The global counters, named as points-api serves them. */
-export const counterNames = ["charges", "deductions", "rejections", "chargedPoints", "deductedPoints"] as const;
-export type CounterName = (typeof counterNames)[number];
-
 export interface OutcomeAggregates {
   stores: StoreTotalsDelta[];
   hourly: HourlyDelta[];
   users: UserTotalsDelta[];
-  counters: Record<CounterName, number>;
+  counters: Record<AnalyticsCounterName, number>;
 }
 
 export interface AnalyticsBatchWriter {
@@ -56,12 +54,6 @@ export function hourOf(isoTime: string): Date {
   return hour;
 }
 
-/** The first event of each eventId, in order: a re-emitted outcome may sit in the same batch. */
-export function firstOfEachEventId(events: PointsEvent[]): PointsEvent[] {
-  const seen = new Set<string>();
-  return events.filter((event) => !seen.has(event.eventId) && seen.add(event.eventId));
-}
-
 function entryOf<T>(map: Map<string, T>, key: string, create: () => T): T {
   let entry = map.get(key);
   if (entry === undefined) map.set(key, (entry = create()));
@@ -73,7 +65,7 @@ export function aggregateOutcomes(events: PointsEvent[]): OutcomeAggregates {
   const stores = new Map<string, StoreTotalsDelta>();
   const hourly = new Map<string, HourlyDelta>();
   const users = new Map<string, UserTotalsDelta>();
-  const counters: Record<CounterName, number> = {
+  const counters: Record<AnalyticsCounterName, number> = {
     charges: 0,
     deductions: 0,
     rejections: 0,

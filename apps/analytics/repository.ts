@@ -4,7 +4,7 @@
 // same five statements whether it holds one event or thousands, and never meets SQLite's parameter
 // limit. The aggregates are upserts that add to the stored values, so concurrent batches of other
 // partitions (serialised by SQLite) never overwrite each other's sums.
-import type { Db } from "../shared/db/client.ts";
+import { type Db, prismaDateTime } from "../shared/db/client.ts";
 import type { AnalyticsBatchWriter, AnalyticsRepository } from "./count-outcomes.ts";
 
 type Transaction = Parameters<Parameters<Db["$transaction"]>[0]>[0];
@@ -12,15 +12,6 @@ type Transaction = Parameters<Parameters<Db["$transaction"]>[0]>[0];
 // Batches of one process share one SQLite connection and take turns; under load a batch may wait
 // for the others (and for other processes' write lock) well past Prisma's 2 s / 5 s defaults.
 const transactionOptions = { maxWait: 60_000, timeout: 60_000 };
-
-/**
- * A DateTime as Prisma stores it in SQLite (e.g. 2026-01-01T10:00:00.000+00:00), for values that
- * travel inside JSON rather than as a Date parameter (which Prisma formats itself). The hour is
- * part of AnalyticsHourly's key, so any other spelling of the same instant would be another row.
- */
-export function prismaDateTime(date: Date): string {
-  return date.toISOString().replace(/Z$/, "+00:00");
-}
 
 function batchWriter(tx: Transaction): AnalyticsBatchWriter {
   return {
@@ -51,6 +42,7 @@ function batchWriter(tx: Transaction): AnalyticsBatchWriter {
             "updatedAt" = excluded."updatedAt"`;
       }
       if (hourly.length > 0) {
+        // The hour is part of AnalyticsHourly's key: spelled as Prisma spells it, or another row.
         const rows = hourly.map((bucket) => ({ ...bucket, hour: prismaDateTime(bucket.hour) }));
         await tx.$executeRaw`
           INSERT INTO "AnalyticsHourly" ("storeId", "hour", "chargedPoints", "deductedPoints", "eventCount", "updatedAt")

@@ -3,7 +3,7 @@
 // beyond what an Int column holds) is refused here, so one bad message never blocks a partition.
 import type { KafkaMessage } from "../../broker/client/consumer/types.ts";
 import { pointsCommandSchema } from "../shared/topics.ts";
-import type { SourcedCommand } from "./apply.ts";
+import type { SourcedCommand } from "./plan-batch.ts";
 
 export type ParsedMessage = { ok: true; command: SourcedCommand } | { ok: false; why: string };
 

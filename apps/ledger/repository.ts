@@ -1,43 +1,39 @@
 // The ledger's tables (Account, LedgerEntry; the ledger is their only writer) through Prisma on
-// SQLite. Owner of mutable state: the database; this module keeps none of its own.
+// SQLite: the transaction apply-batch.ts runs in, and its readers and writers. Owner of mutable
+// state: the database; this module keeps none of its own.
 //
 // A batch is one transaction of five statements, whatever its size: take the write lock, read the
 // stored entries of its commandIds, read its accounts, insert the new entries, upsert the accounts.
 // Each statement takes the batch's rows as one JSON parameter (read with json_each): no chunking
 // for SQLite's limit on bound parameters, and fast — Prisma's createMany costs about 0.2 ms per row
 // here, a JSON array of rows about 0.01 ms.
-import type { Db, Prisma } from "../shared/db/client.ts";
+import { type Db, type Prisma, prismaDateTime } from "../shared/db/client.ts";
 import type { CommandType, OutcomeStatus } from "../shared/topics.ts";
-import { type AccountWrite, type BatchPlan, type LedgerEntryRecord, planBatch, type SourcedCommand } from "./apply.ts";
+import type { LedgerBatchStore, LedgerRepository } from "./apply-batch.ts";
+import type { AccountWrite, LedgerEntryRecord } from "./plan-batch.ts";
 
 type Tx = Prisma.TransactionClient;
 
-export interface LedgerRepository {
-  /**
-   * Applies one partition's batch (commands in offset order) in one transaction and returns what
-   * was decided. Commands whose commandId is already stored are not applied again; their stored
-   * outcome is part of the returned outcomes, so it can be emitted again.
-   */
-  applyBatch(commands: readonly SourcedCommand[], appliedAt: Date): Promise<BatchPlan>;
-}
+// Other services write the same file: waiting for SQLite's lock (up to the driver's 15 s busy
+// timeout) must fit in the transaction's time.
+const transactionOptions = { maxWait: 30_000, timeout: 60_000 };
 
 export function createLedgerRepository(db: Db): LedgerRepository {
   return {
-    applyBatch: (commands, appliedAt) =>
-      db.$transaction(
-        async (tx) => {
-          await takeWriteLock(tx);
-          const processed = await findEntries(tx, distinct(commands.map((c) => c.command.commandId)));
-          const balances = await findBalances(tx, distinct(commands.map((c) => c.command.userId)));
-          const plan = planBatch(commands, { processed, balances }, appliedAt);
-          await insertEntries(tx, plan.newEntries, appliedAt);
-          await writeAccounts(tx, plan.accountWrites, appliedAt);
-          return plan;
-        },
-        // Other services write the same file: waiting for SQLite's lock (up to the driver's 15 s
-        // busy timeout) must fit in the transaction's time.
-        { maxWait: 30_000, timeout: 60_000 },
-      ),
+    inTransaction: (work) =>
+      db.$transaction(async (tx) => {
+        await takeWriteLock(tx);
+        return work(batchStore(tx));
+      }, transactionOptions),
+  };
+}
+
+function batchStore(tx: Tx): LedgerBatchStore {
+  return {
+    findEntries: (commandIds) => findEntries(tx, commandIds),
+    findBalances: (userIds) => findBalances(tx, userIds),
+    insertEntries: (entries, appliedAt) => insertEntries(tx, entries, appliedAt),
+    writeAccounts: (writes, updatedAt) => writeAccounts(tx, writes, updatedAt),
   };
 }
 
@@ -144,9 +140,9 @@ async function insertEntries(tx: Tx, entries: LedgerEntryRecord[], appliedAt: Da
       e.orderId,
       e.partition,
       e.offset.toString(),
-      sqliteTimestamp(e.issuedAt),
+      prismaDateTime(e.issuedAt),
     ]);
-    await tx.$executeRawUnsafe(insertEntriesSql, topic, sqliteTimestamp(appliedAt), JSON.stringify(rows));
+    await tx.$executeRawUnsafe(insertEntriesSql, topic, prismaDateTime(appliedAt), JSON.stringify(rows));
   }
 }
 
@@ -158,16 +154,7 @@ async function writeAccounts(tx: Tx, writes: AccountWrite[], updatedAt: Date): P
       // "WHERE true": without it SQLite reads ON CONFLICT as part of the SELECT's join
       `SELECT w.value->>0, w.value->>1, w.value->>2, ? FROM json_each(?) AS w WHERE true ` +
       `ON CONFLICT ("userId") DO UPDATE SET "balance" = excluded."balance", "version" = "Account"."version" + excluded."version", "updatedAt" = excluded."updatedAt"`,
-    sqliteTimestamp(updatedAt),
+    prismaDateTime(updatedAt),
     JSON.stringify(writes.map((w) => [w.userId, w.balance, w.appliedCount])),
   );
-}
-
-/** How Prisma's SQLite adapter stores a DateTime (ISO 8601 with "+00:00"), so raw writes read back alike. */
-export function sqliteTimestamp(date: Date): string {
-  return date.toISOString().replace("Z", "+00:00");
-}
-
-function distinct(values: string[]): string[] {
-  return [...new Set(values)];
 }

@@ -1,5 +1,6 @@
 // Use case: turn the ledger's outcome events into one notification per event for the user. The
 // texts are what the points-api shows a customer, so they name the store, not its id, when known.
+import { firstOfEachEventId } from "../shared/outcome-events.ts";
 import type { PointsEvent } from "../shared/topics.ts";
 
 export interface NewNotification {
@@ -23,12 +24,6 @@ export function notificationMessage(event: PointsEvent, storeName: string = even
   return event.type === "charge"
     ? `${event.amount} points earned at ${storeName}`
     : `${event.amount} points redeemed at ${storeName}`;
-}
-
-/** The first event of each eventId, in order: a re-emitted outcome may sit in the same batch. */
-export function firstOfEachEventId(events: PointsEvent[]): PointsEvent[] {
-  const seen = new Set<string>();
-  return events.filter((event) => !seen.has(event.eventId) && seen.add(event.eventId));
 }
 
 /** Builds and stores the notifications of one batch; returns the ones that are new. */

@@ -1,4 +1,5 @@
-// Reading the ledger's outcome events off points.events, for every consumer service of them.
+// Reading the ledger's outcome events off points.events, for every consumer service of them, and
+// counting each eventId once (the ledger re-emits an outcome after a crash).
 import type { BatchOf } from "./consumer-service.ts";
 import type { AppLog } from "./log.ts";
 import { type PointsEvent, pointsEventSchema } from "./topics.ts";
@@ -26,4 +27,10 @@ export function readOutcomeEvents(batch: BatchOf, log: AppLog): PointsEvent[] {
     else log.error(`skipping unreadable event at ${batch.topic}/${batch.partition} offset ${message.offset}`);
   }
   return events;
+}
+
+/** The first event of each eventId, in order: a re-emitted outcome may sit in the same batch. */
+export function firstOfEachEventId(events: PointsEvent[]): PointsEvent[] {
+  const seen = new Set<string>();
+  return events.filter((event) => !seen.has(event.eventId) && seen.add(event.eventId));
 }

@@ -1,7 +1,8 @@
-// Read-only view of the analytics service's tables.
+// Read-only view of the analytics service's tables, as the API serves them (times as ISO strings);
+// the analytics service writes them as deltas (apps/analytics/count-outcomes.ts).
 import type { Db } from "../../shared/db/client.ts";
 
-export interface StoreTotalRecord {
+export interface StoreTotalView {
   storeId: string;
   chargedPoints: number;
   deductedPoints: number;
@@ -11,7 +12,7 @@ export interface StoreTotalRecord {
   updatedAt: string;
 }
 
-export interface HourlyRecord {
+export interface HourlyView {
   storeId: string;
   hour: string;
   chargedPoints: number;
@@ -19,7 +20,7 @@ export interface HourlyRecord {
   eventCount: number;
 }
 
-export interface UserTotalRecord {
+export interface UserTotalView {
   userId: string;
   chargedPoints: number;
   deductedPoints: number;
@@ -34,12 +35,12 @@ export function createAnalyticsRepository(db: Db) {
       return new Map(rows.map((r) => [r.name, Number(r.value)]));
     },
 
-    async storeTotals(): Promise<StoreTotalRecord[]> {
+    async storeTotals(): Promise<StoreTotalView[]> {
       const rows = await db.analyticsStoreTotal.findMany({ orderBy: { storeId: "asc" } });
       return rows.map(({ updatedAt, ...totals }) => ({ ...totals, updatedAt: updatedAt.toISOString() }));
     },
 
-    async hourlySince(since: Date): Promise<HourlyRecord[]> {
+    async hourlySince(since: Date): Promise<HourlyView[]> {
       const rows = await db.analyticsHourly.findMany({
         where: { hour: { gte: since } },
         orderBy: [{ hour: "asc" }, { storeId: "asc" }],
@@ -53,7 +54,7 @@ export function createAnalyticsRepository(db: Db) {
       }));
     },
 
-    async topUsersByCharged(limit: number): Promise<UserTotalRecord[]> {
+    async topUsersByCharged(limit: number): Promise<UserTotalView[]> {
       const rows = await db.analyticsUserTotal.findMany({
         orderBy: [{ chargedPoints: "desc" }, { userId: "asc" }],
         take: limit,

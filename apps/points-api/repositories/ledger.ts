@@ -1,8 +1,11 @@
 // Read-only view of the ledger's LedgerEntry table (the ledger service owns and writes it).
+// Its rows come out as views, as the API serves them (times and offsets as strings, no null
+// fields); the ledger's own LedgerEntryRecord (apps/ledger/plan-batch.ts) is the row it writes.
 import type { Db, LedgerEntryModel as LedgerEntry } from "../../shared/db/client.ts";
 import type { CommandType, OutcomeStatus } from "../../shared/topics.ts";
 
-export interface LedgerEntryRecord {
+/** A ledger entry as the API serves it. */
+export interface LedgerEntryView {
   commandId: string;
   userId: string;
   type: CommandType;
@@ -19,7 +22,7 @@ export interface LedgerEntryRecord {
   appliedAt: string;
 }
 
-function toRecord(entry: LedgerEntry): LedgerEntryRecord {
+function toView(entry: LedgerEntry): LedgerEntryView {
   return {
     commandId: entry.commandId,
     userId: entry.userId,
@@ -40,21 +43,21 @@ function toRecord(entry: LedgerEntry): LedgerEntryRecord {
 
 export function createLedgerRepository(db: Db) {
   return {
-    async findByCommandId(commandId: string): Promise<LedgerEntryRecord | null> {
+    async findByCommandId(commandId: string): Promise<LedgerEntryView | null> {
       const entry = await db.ledgerEntry.findUnique({ where: { commandId } });
-      return entry ? toRecord(entry) : null;
+      return entry ? toView(entry) : null;
     },
 
     /** The user's latest `limit` entries, in applied order (oldest first). */
-    async latestOfUser(userId: string, limit: number): Promise<LedgerEntryRecord[]> {
+    async latestOfUser(userId: string, limit: number): Promise<LedgerEntryView[]> {
       const entries = await db.ledgerEntry.findMany({ where: { userId }, orderBy: { id: "desc" }, take: limit });
-      return entries.reverse().map(toRecord);
+      return entries.reverse().map(toView);
     },
 
     /** The latest `limit` entries of all users, newest first. */
-    async latest(limit: number): Promise<LedgerEntryRecord[]> {
+    async latest(limit: number): Promise<LedgerEntryView[]> {
       const entries = await db.ledgerEntry.findMany({ orderBy: { id: "desc" }, take: limit });
-      return entries.map(toRecord);
+      return entries.map(toView);
     },
   };
 }

@@ -1,7 +1,8 @@
 // Read-only view of the notification service's Notification table.
 import type { Db } from "../../shared/db/client.ts";
 
-export interface NotificationRecord {
+/** A notification as the API serves it; the notification service writes NewNotification rows. */
+export interface NotificationView {
   id: number;
   eventId: string;
   message: string;
@@ -11,7 +12,7 @@ export interface NotificationRecord {
 export function createNotificationsRepository(db: Db) {
   return {
     /** Newest first; rows created in the same millisecond keep their insertion order (id). */
-    async latestOfUser(userId: string, limit: number): Promise<NotificationRecord[]> {
+    async latestOfUser(userId: string, limit: number): Promise<NotificationView[]> {
       const rows = await db.notification.findMany({
         where: { userId },
         orderBy: [{ createdAt: "desc" }, { id: "desc" }],

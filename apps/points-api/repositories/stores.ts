@@ -1,20 +1,20 @@
 // Stores and their terminals: points-api's own tables, the places a command may come from.
 import type { Db } from "../../shared/db/client.ts";
 
-export interface TerminalRecord {
+export interface TerminalView {
   id: string;
   name: string;
 }
 
-export interface StoreRecord {
+export interface StoreView {
   id: string;
   name: string;
-  terminals: TerminalRecord[];
+  terminals: TerminalView[];
 }
 
 export function createStoresRepository(db: Db) {
   return {
-    async list(): Promise<StoreRecord[]> {
+    async list(): Promise<StoreView[]> {
       const stores = await db.store.findMany({
         orderBy: { id: "asc" },
         include: { terminals: { orderBy: { id: "asc" } } },

@@ -2,13 +2,15 @@
 // only (a user the ledger has not touched yet has no Account row, i.e. balance 0).
 import { type Db, Prisma } from "../../shared/db/client.ts";
 
-export interface UserRecord {
+/** A user as the API serves it. */
+export interface UserView {
   id: string;
   name: string;
   createdAt: string;
 }
 
-export interface UserWithBalance {
+/** A user in the list, with the balance of their Account (written by the ledger as an AccountWrite). */
+export interface UserWithBalanceView {
   id: string;
   name: string;
   balance: number;
@@ -17,16 +19,16 @@ export interface UserWithBalance {
 export class DuplicateUserError extends Error {}
 
 export function createUsersRepository(db: Db) {
-  const toRecord = (user: { id: string; name: string; createdAt: Date }): UserRecord => ({
+  const toView = (user: { id: string; name: string; createdAt: Date }): UserView => ({
     id: user.id,
     name: user.name,
     createdAt: user.createdAt.toISOString(),
   });
 
   return {
-    async find(id: string): Promise<UserRecord | null> {
+    async find(id: string): Promise<UserView | null> {
       const user = await db.user.findUnique({ where: { id } });
-      return user ? toRecord(user) : null;
+      return user ? toView(user) : null;
     },
 
     async exists(id: string): Promise<boolean> {
@@ -34,7 +36,7 @@ export function createUsersRepository(db: Db) {
     },
 
     /** Users in id order after `afterId`, one more than `limit` so the caller can tell whether a next page exists. */
-    async pageAfter(afterId: string | undefined, limit: number): Promise<UserWithBalance[]> {
+    async pageAfter(afterId: string | undefined, limit: number): Promise<UserWithBalanceView[]> {
       const users = await db.user.findMany({
         where: afterId === undefined ? {} : { id: { gt: afterId } },
         orderBy: { id: "asc" },
@@ -48,9 +50,9 @@ export function createUsersRepository(db: Db) {
       return users.map((u) => ({ id: u.id, name: u.name, balance: balances.get(u.id) ?? 0 }));
     },
 
-    async create(id: string, name: string): Promise<UserRecord> {
+    async create(id: string, name: string): Promise<UserView> {
       try {
-        return toRecord(await db.user.create({ data: { id, name } }));
+        return toView(await db.user.create({ data: { id, name } }));
       } catch (error) {
         if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002")
           throw new DuplicateUserError(`user ${id} already exists`, { cause: error });

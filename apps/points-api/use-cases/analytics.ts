@@ -1,24 +1,19 @@
 // The analytics service's aggregates, put together for the dashboard.
-import type {
-  AnalyticsRepository,
-  HourlyRecord,
-  StoreTotalRecord,
-  UserTotalRecord,
-} from "../repositories/analytics.ts";
+import { type AnalyticsCounterName, analyticsCounterNames } from "../../shared/analytics-counters.ts";
+import type { AnalyticsRepository, HourlyView, StoreTotalView, UserTotalView } from "../repositories/analytics.ts";
 import type { StoresRepository } from "../repositories/stores.ts";
 import type { UsersRepository } from "../repositories/users.ts";
 
 /** The AnalyticsCounter rows, by the names the analytics service writes them under. */
-export const totalCounters = ["charges", "deductions", "rejections", "chargedPoints", "deductedPoints"] as const;
-export type Totals = Record<(typeof totalCounters)[number], number>;
+export type Totals = Record<AnalyticsCounterName, number>;
 
 export const TOP_USERS = 10;
 
 export interface AnalyticsReport {
   totals: Totals;
-  stores: Array<StoreTotalRecord & { storeName: string | null }>;
-  hourly: HourlyRecord[];
-  topUsers: Array<UserTotalRecord & { name: string | null }>;
+  stores: Array<StoreTotalView & { storeName: string | null }>;
+  hourly: HourlyView[];
+  topUsers: Array<UserTotalView & { name: string | null }>;
 }
 
 const HOUR_MS = 3_600_000;
@@ -49,7 +44,7 @@ export function createAnalyticsUseCases({
         users.namesOf(topUsers.map((u) => u.userId)),
       ]);
       return {
-        totals: Object.fromEntries(totalCounters.map((name) => [name, counters.get(name) ?? 0])) as Totals,
+        totals: Object.fromEntries(analyticsCounterNames.map((name) => [name, counters.get(name) ?? 0])) as Totals,
         stores: storeTotals.map((s) => ({ ...s, storeName: storeNames.get(s.storeId) ?? null })),
         hourly,
         topUsers: topUsers.map((u) => ({ ...u, name: userNames.get(u.userId) ?? null })),

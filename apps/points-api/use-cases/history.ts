@@ -1,10 +1,10 @@
 // What happened to a user's points (ledger entries, notifications) and across all users.
 import { AppError } from "../../shared/errors.ts";
-import type { LedgerEntryRecord, LedgerRepository } from "../repositories/ledger.ts";
-import type { NotificationRecord, NotificationsRepository } from "../repositories/notifications.ts";
+import type { LedgerEntryView, LedgerRepository } from "../repositories/ledger.ts";
+import type { NotificationsRepository, NotificationView } from "../repositories/notifications.ts";
 import type { UsersRepository } from "../repositories/users.ts";
 
-export type UserLedgerEntry = Omit<LedgerEntryRecord, "userId">;
+export type UserLedgerEntryView = Omit<LedgerEntryView, "userId">;
 
 export function createHistoryUseCases({
   users,
@@ -21,19 +21,19 @@ export function createHistoryUseCases({
 
   return {
     /** The user's latest `limit` entries, in the order the ledger applied them. */
-    async ledgerOf(userId: string, limit: number): Promise<{ entries: UserLedgerEntry[] }> {
+    async ledgerOf(userId: string, limit: number): Promise<{ entries: UserLedgerEntryView[] }> {
       await requireUser(userId);
       const entries = await ledger.latestOfUser(userId, limit);
       return { entries: entries.map(({ userId: _userId, ...entry }) => entry) };
     },
 
-    async notificationsOf(userId: string, limit: number): Promise<{ notifications: NotificationRecord[] }> {
+    async notificationsOf(userId: string, limit: number): Promise<{ notifications: NotificationView[] }> {
       await requireUser(userId);
       return { notifications: await notifications.latestOfUser(userId, limit) };
     },
 
     /** Newest first. */
-    async recentEntries(limit: number): Promise<{ entries: LedgerEntryRecord[] }> {
+    async recentEntries(limit: number): Promise<{ entries: LedgerEntryView[] }> {
       return { entries: await ledger.latest(limit) };
     },
   };

@@ -1,9 +1,9 @@
 // The stores commands may come from, each with its terminals.
-import type { StoreRecord, StoresRepository } from "../repositories/stores.ts";
+import type { StoresRepository, StoreView } from "../repositories/stores.ts";
 
 export function createStoreUseCases(stores: StoresRepository) {
   return {
-    async listStores(): Promise<{ stores: StoreRecord[] }> {
+    async listStores(): Promise<{ stores: StoreView[] }> {
       return { stores: await stores.list() };
     },
   };

@@ -3,13 +3,13 @@ import { randomUUID } from "node:crypto";
 import { AppError } from "../../shared/errors.ts";
 import {
   DuplicateUserError,
-  type UserRecord,
   type UsersRepository,
-  type UserWithBalance,
+  type UserView,
+  type UserWithBalanceView,
 } from "../repositories/users.ts";
 
 export interface UsersPage {
-  users: UserWithBalance[];
+  users: UserWithBalanceView[];
   /** Pass back as `cursor` for the next page; null on the last one. */
   nextCursor: string | null;
 }
@@ -26,7 +26,7 @@ export function createUserUseCases(users: UsersRepository) {
       return { users: page, nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1]!.id) : null };
     },
 
-    async createUser({ id, name }: { id?: string; name: string }): Promise<UserRecord> {
+    async createUser({ id, name }: { id?: string; name: string }): Promise<UserView> {
       try {
         return await users.create(id ?? randomUUID(), name);
       } catch (error) {

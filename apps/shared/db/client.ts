@@ -59,9 +59,13 @@ const MIGRATIONS_TABLE_SQL = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
     "applied_steps_count"   INTEGER UNSIGNED NOT NULL DEFAULT 0
 )`;
 
-// The format the schema engine writes, e.g. 2026-01-01T12:00:00.123+00:00.
-function prismaTimestamp(): string {
-  return new Date().toISOString().replace(/Z$/, "+00:00");
+/**
+ * A DateTime as Prisma stores it in SQLite (and its schema engine writes it), e.g.
+ * 2026-01-01T12:00:00.123+00:00: for values written by raw statements (inside a JSON parameter,
+ * say), so they read back alike and, in a key, never make a second row for the same instant.
+ */
+export function prismaDateTime(date: Date): string {
+  return date.toISOString().replace(/Z$/, "+00:00");
 }
 
 interface MigrationRow {
@@ -121,9 +125,9 @@ export function migrate(databaseUrl: string, options: { migrationsDir?: string }
             `migration ${m.name} previously failed; resolve it before migrating (prisma migrate resolve)`,
           );
         }
-        const startedAt = prismaTimestamp();
+        const startedAt = prismaDateTime(new Date());
         db.exec(m.sql);
-        insert.run(randomUUID(), m.checksum, prismaTimestamp(), m.name, startedAt);
+        insert.run(randomUUID(), m.checksum, prismaDateTime(new Date()), m.name, startedAt);
         return true;
       });
       (applyOne.immediate() ? result.applied : result.alreadyApplied).push(m.name);

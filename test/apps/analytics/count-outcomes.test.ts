@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { aggregateOutcomes, firstOfEachEventId, hourOf } from "../../../apps/analytics/count-outcomes.ts";
+import { aggregateOutcomes, hourOf } from "../../../apps/analytics/count-outcomes.ts";
+import { firstOfEachEventId } from "../../../apps/shared/outcome-events.ts";
 import { outcomeEvent } from "../../helpers/outcome-events.ts";
 
 describe("analytics aggregates of a batch", () => {

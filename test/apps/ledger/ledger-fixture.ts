@@ -2,7 +2,7 @@
 // user's commands), and for the process tests a producer of commands, a reader of points.events
 // and the ledger's tables as plain maps.
 
-import type { SourcedCommand } from "../../../apps/ledger/apply.ts";
+import type { SourcedCommand } from "../../../apps/ledger/plan-batch.ts";
 import { ensureTopics } from "../../../apps/shared/consumer-service.ts";
 import type { Db } from "../../../apps/shared/db/client.ts";
 import {

@@ -1,41 +1,44 @@
-// The ledger's repository on a real SQLite file: one transaction per batch, all or nothing, and a
-// redelivered batch found already processed.
+// The ledger's repository on a real SQLite file: its transaction (all or nothing, the write lock
+// first), its readers giving back what its writers wrote, and rows stored as Prisma stores them.
 import assert from "node:assert/strict";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { after, before, beforeEach, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import Database from "better-sqlite3";
-import { createLedgerRepository, type LedgerRepository } from "../../../apps/ledger/repository.ts";
-import { createDb, type Db, migrate } from "../../../apps/shared/db/client.ts";
+import { applyBatch, type LedgerBatchStore } from "../../../apps/ledger/apply-batch.ts";
+import type { LedgerEntryRecord } from "../../../apps/ledger/plan-batch.ts";
+import { createLedgerRepository } from "../../../apps/ledger/repository.ts";
 import { rejectionReasons } from "../../../apps/shared/topics.ts";
+import { freshDatabaseEachTest } from "../../helpers/sqlite-file.ts";
 import { range } from "../../helpers/wait.ts";
 import { asBatch, command, ledgerTables } from "./ledger-fixture.ts";
 
+function entry(commandId: string, over: Partial<LedgerEntryRecord> = {}): LedgerEntryRecord {
+  return {
+    commandId,
+    userId: "alice",
+    type: "charge",
+    amount: 70,
+    status: "applied",
+    balanceAfter: 70,
+    reason: null,
+    storeId: "store-1",
+    terminalId: "store-1-pos-1",
+    orderId: null,
+    topic: "points.commands",
+    partition: 4,
+    offset: 17n,
+    issuedAt: new Date("2026-03-01T09:59:00.000Z"),
+    appliedAt: new Date("2026-03-01T09:59:01.000Z"),
+    ...over,
+  };
+}
+
 describe("ledger repository (SQLite)", () => {
-  let dir: string;
-  let file: string;
-  let db: Db;
-  let repository: LedgerRepository;
+  const fresh = freshDatabaseEachTest("ledger-repo");
+  const repository = () => createLedgerRepository(fresh.db);
   const appliedAt = new Date("2026-03-01T10:00:05.123Z");
 
-  before(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "ledger-repo-"));
-  });
-  beforeEach(async () => {
-    await db?.$disconnect();
-    file = path.join(dir, `points-${Date.now()}-${Math.random().toString(36).slice(2)}.db`);
-    migrate(`file:${file}`);
-    db = createDb(`file:${file}`);
-    repository = createLedgerRepository(db);
-  });
-  after(async () => {
-    await db?.$disconnect();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
-
   const rawDb = <T>(use: (raw: Database.Database) => T): T => {
-    const raw = new Database(file);
+    const raw = new Database(fresh.file);
     try {
       return use(raw);
     } finally {
@@ -44,8 +47,9 @@ describe("ledger repository (SQLite)", () => {
   };
 
   it("when a batch is applied, then its entries (in offset order) and accounts are stored as Prisma stores them", async () => {
+    const { db } = fresh;
     await db.account.create({ data: { userId: "bob", balance: 10, version: 3 } });
-    const plan = await repository.applyBatch(
+    const plan = await applyBatch(
       asBatch(
         [
           command({ commandId: "c1", userId: "alice", amount: 500, reason: "opening balance", orderId: "o-1" }),
@@ -57,6 +61,7 @@ describe("ledger repository (SQLite)", () => {
         9_007_199_254_740_993n,
       ),
       appliedAt,
+      repository(),
     );
     assert.equal(plan.outcomes.length, 4);
 
@@ -106,59 +111,93 @@ describe("ledger repository (SQLite)", () => {
     });
   });
 
-  it("when one transaction holds several partitions' batches (a group commit), then each entry keeps its own partition and offset", async () => {
-    await repository.applyBatch(
-      [
-        ...asBatch(
-          [
-            command({ commandId: "p3-a", userId: "alice", amount: 5 }),
-            command({ commandId: "p3-b", userId: "alice", amount: 6 }),
-          ],
-          3,
-          40n,
-        ),
-        ...asBatch([command({ commandId: "p0-a", userId: "bob", amount: 7 })], 0, 9n),
-      ],
-      appliedAt,
-    );
-    const entries = await db.ledgerEntry.findMany({ orderBy: { id: "asc" } });
+  it("when entries are written, then reading them by commandId gives back the same records (nulls, bigint offsets and times included); unknown ids are absent", async () => {
+    const written = [
+      entry("e1"),
+      entry("e2", {
+        type: "deduct",
+        status: "rejected",
+        reason: rejectionReasons.insufficientBalance,
+        orderId: "order-2",
+        offset: 9_007_199_254_740_993n,
+        appliedAt: appliedAt,
+      }),
+    ];
+    // One applied time per insert, as apply-batch.ts writes them.
+    await repository().inTransaction(async (store) => {
+      await store.insertEntries([written[0]!], written[0]!.appliedAt);
+      await store.insertEntries([written[1]!], appliedAt);
+    });
+    const found = await repository().inTransaction((store) => store.findEntries(["e2", "e1", "nope"]));
     assert.deepEqual(
-      entries.map((e) => [e.commandId, e.partition, e.offset]),
-      [
-        ["p3-a", 3, 40n],
-        ["p3-b", 3, 41n],
-        ["p0-a", 0, 9n],
-      ],
+      found,
+      new Map([
+        ["e1", written[0]],
+        ["e2", written[1]],
+      ]),
     );
-    const partitionTypes = rawDb((raw) =>
-      raw.prepare(`SELECT DISTINCT typeof("partition") AS t FROM "LedgerEntry"`).all(),
-    );
-    assert.deepEqual(partitionTypes, [{ t: "integer" }]);
   });
 
-  it("when the same batch is applied again, then nothing changes and the stored outcomes are returned as they were", async () => {
-    const batch = asBatch(
-      [
-        command({ commandId: "c1", userId: "alice", amount: 40 }),
-        command({ commandId: "c2", userId: "alice", type: "deduct", amount: 50 }),
-      ],
-      1,
-      100n,
+  it("when accounts are written, then new ones are created, existing ones get the balance and their version grows by the applied count", async () => {
+    await fresh.db.account.create({ data: { userId: "bob", balance: 10, version: 3 } });
+    await repository().inTransaction((store) =>
+      store.writeAccounts(
+        [
+          { userId: "alice", balance: 40, appliedCount: 2 },
+          { userId: "bob", balance: 25, appliedCount: 1 },
+        ],
+        appliedAt,
+      ),
     );
-    const first = await repository.applyBatch(batch, appliedAt);
-    const before = await ledgerTables(db);
-    const again = await repository.applyBatch(batch, new Date("2026-03-02T00:00:00.000Z"));
+    const balances = await repository().inTransaction((store) => store.findBalances(["alice", "bob", "carol"]));
+    assert.deepEqual(
+      balances,
+      new Map([
+        ["alice", 40],
+        ["bob", 25],
+      ]),
+    );
+    const versions = await fresh.db.account.findMany({ orderBy: { userId: "asc" }, select: { version: true } });
+    assert.deepEqual(
+      versions.map((a) => a.version),
+      [2, 4],
+    );
+  });
 
-    assert.deepEqual(await ledgerTables(db), before);
-    assert.deepEqual(again.newEntries, []);
-    assert.deepEqual(again.accountWrites, []);
-    assert.equal(again.alreadyProcessed, 2);
-    assert.deepEqual(again.outcomes, first.outcomes);
-    assert.equal((await db.account.findUniqueOrThrow({ where: { userId: "alice" } })).version, 1);
+  it("when the work in a transaction throws, then none of its writes are stored", async () => {
+    await assert.rejects(
+      repository().inTransaction(async (store: LedgerBatchStore) => {
+        await store.insertEntries([entry("e1")], appliedAt);
+        await store.writeAccounts([{ userId: "alice", balance: 70, appliedCount: 1 }], appliedAt);
+        throw new Error("changed my mind");
+      }),
+      /changed my mind/,
+    );
+    assert.equal(await fresh.db.ledgerEntry.count(), 0);
+    assert.equal(await fresh.db.account.count(), 0);
+  });
+
+  it("when a transaction starts, then its first statement takes SQLite's write lock (so reads are the state it writes on)", async () => {
+    await repository().inTransaction(async (store) => {
+      // Another connection can neither write now nor take the lock for itself.
+      const blocked = rawDb((raw) => {
+        raw.pragma("busy_timeout = 0");
+        try {
+          raw.exec(`BEGIN IMMEDIATE`);
+          raw.exec(`ROLLBACK`);
+          return false;
+        } catch (error) {
+          return /database is locked/.test(String(error));
+        }
+      });
+      assert.equal(blocked, true, "the write lock is held before anything is read");
+      await store.findBalances(["alice"]);
+    });
   });
 
   it("when a statement fails in the middle of a batch, then nothing of the batch is stored", async () => {
-    await repository.applyBatch(asBatch([command({ commandId: "c0", userId: "alice", amount: 100 })]), appliedAt);
+    const { db } = fresh;
+    await applyBatch(asBatch([command({ commandId: "c0", userId: "alice", amount: 100 })]), appliedAt, repository());
     const before = await ledgerTables(db);
     // Fails the account upsert, which runs after the entries were inserted.
     rawDb((raw) =>
@@ -175,11 +214,11 @@ describe("ledger repository (SQLite)", () => {
       1n,
     );
 
-    await assert.rejects(repository.applyBatch(batch, appliedAt), /poisoned account/);
+    await assert.rejects(applyBatch(batch, appliedAt, repository()), /poisoned account/);
     assert.deepEqual(await ledgerTables(db), before);
 
     rawDb((raw) => raw.exec(`DROP TRIGGER "fail_poison"`));
-    await repository.applyBatch(batch, appliedAt);
+    await applyBatch(batch, appliedAt, repository());
     const after = await ledgerTables(db);
     assert.deepEqual(
       after.entries.map((e) => e.commandId),
@@ -195,11 +234,12 @@ describe("ledger repository (SQLite)", () => {
   });
 
   it("when a batch holds more rows than SQLite takes bound parameters, then it is still applied in one transaction", async () => {
+    const { db } = fresh;
     const count = 40_000;
     const batch = asBatch(
       range(count).map((i) => command({ commandId: `big-${i}`, userId: `user-${i % 1000}`, amount: 1 + (i % 7) })),
     );
-    const plan = await repository.applyBatch(batch, appliedAt);
+    const plan = await applyBatch(batch, appliedAt, repository());
     assert.equal(plan.newEntries.length, count);
     assert.equal(await db.ledgerEntry.count(), count);
     assert.equal(await db.account.count(), 1000);
@@ -208,7 +248,7 @@ describe("ledger repository (SQLite)", () => {
       .reduce((sum, i) => sum + 1 + (i % 7), 0);
     assert.equal((await db.account.findUniqueOrThrow({ where: { userId: "user-0" } })).balance, expected);
 
-    const again = await repository.applyBatch(batch, appliedAt);
+    const again = await applyBatch(batch, appliedAt, repository());
     assert.equal(again.alreadyProcessed, count);
     assert.equal(await db.ledgerEntry.count(), count);
   });

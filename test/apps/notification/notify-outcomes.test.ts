@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { firstOfEachEventId, notificationMessage } from "../../../apps/notification/notify-outcomes.ts";
+import { notificationMessage } from "../../../apps/notification/notify-outcomes.ts";
 import { outcomeEvent } from "../../helpers/outcome-events.ts";
 
 describe("notification messages", () => {
@@ -34,24 +34,5 @@ describe("notification messages", () => {
   it("when the store's name is unknown, then the store id stands in for it", () => {
     const event = outcomeEvent({ eventId: "e1", storeId: "store-9", amount: 500 });
     assert.equal(notificationMessage(event), "500 points earned at store-9");
-  });
-});
-
-describe("duplicates within a batch", () => {
-  it("when an eventId occurs twice in a batch, then only its first occurrence is kept, in order", () => {
-    const events = [
-      outcomeEvent({ eventId: "a", amount: 1 }),
-      outcomeEvent({ eventId: "b", amount: 2 }),
-      outcomeEvent({ eventId: "a", amount: 3 }),
-      outcomeEvent({ eventId: "c", amount: 4 }),
-    ];
-    assert.deepEqual(
-      firstOfEachEventId(events).map((e) => [e.eventId, e.amount]),
-      [
-        ["a", 1],
-        ["b", 2],
-        ["c", 4],
-      ],
-    );
   });
 });

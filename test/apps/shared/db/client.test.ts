@@ -4,7 +4,14 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import Database from "better-sqlite3";
-import { createDb, type Db, migrate, Prisma } from "../../../../apps/shared/db/client.ts";
+import {
+  createDb,
+  type Db,
+  databaseFilePath,
+  migrate,
+  Prisma,
+  prismaDateTime,
+} from "../../../../apps/shared/db/client.ts";
 
 function ledgerEntry(commandId: string, over: Partial<Prisma.LedgerEntryUncheckedCreateInput> = {}) {
   return {
@@ -103,6 +110,27 @@ describe("shared db client (Prisma on SQLite)", () => {
     const account = await db.account.findUniqueOrThrow({ where: { userId: "u1" } });
     assert.equal(account.balance, 0);
     assert.equal(account.version, 0);
+  });
+
+  it("when a time is written raw as prismaDateTime spells it, then it is stored as Prisma stores a DateTime and reads back as the same instant", async () => {
+    const at = new Date("2026-03-01T10:00:05.123Z");
+    assert.equal(prismaDateTime(at), "2026-03-01T10:00:05.123+00:00");
+    await db.account.create({ data: { userId: "u-prisma", balance: 1, updatedAt: at } });
+    await db.$executeRawUnsafe(
+      `INSERT INTO "Account" ("userId", "balance", "version", "updatedAt") VALUES ('u-raw', 1, 0, ?)`,
+      prismaDateTime(at),
+    );
+    const raw = new Database(databaseFilePath(url), { readonly: true });
+    try {
+      const stored = raw.prepare(`SELECT "updatedAt" FROM "Account" WHERE "userId" IN ('u-prisma', 'u-raw')`).all();
+      assert.deepEqual(stored, [
+        { updatedAt: "2026-03-01T10:00:05.123+00:00" },
+        { updatedAt: "2026-03-01T10:00:05.123+00:00" },
+      ]);
+    } finally {
+      raw.close();
+    }
+    assert.deepEqual((await db.account.findUniqueOrThrow({ where: { userId: "u-raw" } })).updatedAt, at);
   });
 
   it("refuses a LedgerEntry with a duplicate commandId", async () => {

@@ -1,7 +1,7 @@
 // The ledger's rules, without I/O: given one partition's batch of commands (in offset order), the
 // balances of the accounts they touch and the entries already stored for their commandIds, decide
-// every command's outcome. Holds no state; the caller reads the inputs and writes the plan in one
-// transaction, so the plan is exactly what the database will say afterwards.
+// every command's outcome. Holds no state; apply-batch.ts reads the inputs and writes the plan in
+// one transaction, so the plan is exactly what the database will say afterwards.
 import {
   type CommandType,
   type OutcomeStatus,

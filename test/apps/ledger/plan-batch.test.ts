@@ -1,7 +1,7 @@
 // The ledger's rules without I/O: planBatch over given balances and already-stored entries.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { type BatchState, type LedgerEntryRecord, planBatch } from "../../../apps/ledger/apply.ts";
+import { type BatchState, type LedgerEntryRecord, planBatch } from "../../../apps/ledger/plan-batch.ts";
 import { pointsEventSchema, rejectionReasons } from "../../../apps/shared/topics.ts";
 import { asBatch, command } from "./ledger-fixture.ts";
 

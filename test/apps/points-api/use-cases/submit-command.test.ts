@@ -1,0 +1,161 @@
+// Accepting commands on points-api's repositories (a real SQLite file) with a publisher that keeps
+// what it was given: references checked, one publish per commandId, the ledger's outcome awaited.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { CommandPublisher } from "../../../../apps/points-api/command-publisher.ts";
+import { IdempotencyCache } from "../../../../apps/points-api/idempotency-cache.ts";
+import { createLedgerRepository } from "../../../../apps/points-api/repositories/ledger.ts";
+import { createStoresRepository } from "../../../../apps/points-api/repositories/stores.ts";
+import { createUsersRepository } from "../../../../apps/points-api/repositories/users.ts";
+import type { CommandBody } from "../../../../apps/points-api/schemas.ts";
+import { createSubmitCommand } from "../../../../apps/points-api/use-cases/submit-command.ts";
+import { AppError } from "../../../../apps/shared/errors.ts";
+import type { PointsCommand } from "../../../../apps/shared/topics.ts";
+import { freshDatabaseEachTest } from "../../../helpers/sqlite-file.ts";
+import { seedReferences } from "../helpers.ts";
+
+const now = new Date("2026-01-01T10:00:00.000Z");
+const body = (over: Partial<CommandBody> = {}): CommandBody => ({
+  userId: "u1",
+  amount: 50,
+  storeId: "s1",
+  terminalId: "t1",
+  ...over,
+});
+
+describe("points-api submit-command (SQLite)", () => {
+  const fresh = freshDatabaseEachTest("points-api-submit");
+
+  /** The use case with a publisher that records commands at partition 3, offsets 0, 1, ... */
+  async function setup(onPublish?: (command: PointsCommand) => Promise<void>) {
+    await seedReferences(fresh.db);
+    const published: PointsCommand[] = [];
+    const publisher: CommandPublisher = {
+      async publish(command) {
+        published.push(command);
+        await onPublish?.(command);
+        return { partition: 3, offset: String(published.length - 1) };
+      },
+    };
+    const submit = createSubmitCommand({
+      users: createUsersRepository(fresh.db),
+      stores: createStoresRepository(fresh.db),
+      ledger: createLedgerRepository(fresh.db),
+      publisher,
+      idempotency: new IdempotencyCache(),
+      now: () => now,
+    });
+    return { submit, published };
+  }
+
+  it("when a command is accepted, then it is published once as a points command and answered with where it went", async () => {
+    const { submit, published } = await setup();
+    const { result, replayed } = await submit({
+      type: "charge",
+      body: body({ orderId: "o-1" }),
+      idempotencyKey: "k1",
+    });
+    assert.deepEqual(result, { commandId: "k1", status: "accepted", partition: 3, offset: "0" });
+    assert.equal(replayed, false);
+    assert.deepEqual(published, [
+      {
+        commandId: "k1",
+        type: "charge",
+        userId: "u1",
+        amount: 50,
+        storeId: "s1",
+        terminalId: "t1",
+        orderId: "o-1",
+        issuedAt: now.toISOString(),
+      },
+    ]);
+  });
+
+  it("when the same key comes again with the same payload, then nothing more is published and the first answer comes back, replayed", async () => {
+    const { submit, published } = await setup();
+    const first = await submit({ type: "deduct", body: body({ commandId: "c1" }) });
+    const again = await submit({ type: "deduct", body: body(), idempotencyKey: "c1" });
+    assert.equal(published.length, 1);
+    assert.deepEqual(again, { result: first.result, replayed: true });
+  });
+
+  it("when no key is given, then each command gets a generated commandId", async () => {
+    const { submit, published } = await setup();
+    await submit({ type: "charge", body: body() });
+    await submit({ type: "charge", body: body() });
+    assert.equal(published.length, 2);
+    assert.notEqual(published[0]!.commandId, published[1]!.commandId);
+    assert.match(published[0]!.commandId, /^[0-9a-f-]{36}$/);
+  });
+
+  it("when the user, store or terminal is unknown, or the terminal belongs to another store, then 404 naming it and nothing is published", async () => {
+    const { submit, published } = await setup();
+    const refused = async (over: Partial<CommandBody>) => {
+      const error = await submit({ type: "charge", body: body(over) }).then(
+        () => assert.fail("accepted"),
+        (e: unknown) => e,
+      );
+      assert.ok(error instanceof AppError && error.status === 404, String(error));
+      return error.message;
+    };
+    assert.equal(await refused({ userId: "ghost" }), "user ghost not found");
+    assert.equal(await refused({ storeId: "s9" }), "store s9 not found");
+    assert.equal(await refused({ terminalId: "t3" }), "terminal t3 not found at store s1");
+    assert.deepEqual(published, []);
+  });
+
+  it("when the Idempotency-Key and the body's commandId differ, then 400 and nothing is published", async () => {
+    const { submit, published } = await setup();
+    await assert.rejects(submit({ type: "charge", body: body({ commandId: "a" }), idempotencyKey: "b" }), {
+      status: 400,
+      message: "Idempotency-Key header (b) and commandId (a) differ; give one, or the same in both",
+    });
+    assert.deepEqual(published, []);
+  });
+
+  it("when the request waits and the ledger has the entry, then the outcome comes back instead of accepted", async () => {
+    // A ledger that rejects the command as soon as it is published.
+    const { submit } = await setup(async (command) => {
+      await fresh.db.ledgerEntry.create({
+        data: {
+          commandId: command.commandId,
+          userId: command.userId,
+          type: command.type,
+          amount: command.amount,
+          status: "rejected",
+          balanceAfter: 0,
+          reason: "insufficient balance",
+          storeId: command.storeId,
+          terminalId: command.terminalId,
+          topic: "points.commands",
+          partition: 3,
+          offset: 0n,
+          issuedAt: new Date(command.issuedAt),
+        },
+      });
+    });
+    const { result } = await submit({ type: "deduct", body: body(), idempotencyKey: "k1", waitMs: 30_000 });
+    assert.deepEqual(result, {
+      commandId: "k1",
+      status: "rejected",
+      balanceAfter: 0,
+      reason: "insufficient balance",
+      partition: 3,
+      offset: "0",
+    });
+  });
+
+  it("when the request waits but its client went away, then it answers accepted without waiting for the ledger", async () => {
+    const { submit } = await setup();
+    const gone = new AbortController();
+    gone.abort();
+    const { result } = await submit({
+      type: "charge",
+      body: body(),
+      idempotencyKey: "k1",
+      waitMs: 30_000,
+      signal: gone.signal,
+    });
+    assert.equal(result.status, "accepted");
+  });
+});

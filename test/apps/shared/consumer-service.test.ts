@@ -1,0 +1,118 @@
+// The frame every consumer service runs in, on a real broker and SQLite file: setup before
+// consuming, one handleBatch call per fetched batch in offset order, offsets committed once a batch
+// is handled, teardown on stop.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { loadConfig } from "../../../apps/shared/config.ts";
+import {
+  type BatchOf,
+  type ConsumerServiceDefinition,
+  type RunningService,
+  startConsumerService,
+} from "../../../apps/shared/consumer-service.ts";
+import { createLog } from "../../../apps/shared/log.ts";
+import { createKafka, type KafkaClient } from "../../../broker/client/factory.ts";
+import { logLevel } from "../../../broker/client/index.ts";
+import { quickGroupBrokerConfig } from "../../broker/client/helpers.ts";
+import { type AppEnv, createAppEnv } from "../../helpers/app-process.ts";
+import { type BrokerProcess, startBroker } from "../../helpers/broker-process.ts";
+import { cleanupAll, range, waitFor } from "../../helpers/wait.ts";
+
+const TOPIC = "frame.test";
+const PARTITIONS = 2;
+
+describe("consumer service frame", () => {
+  let broker: BrokerProcess;
+  let app: AppEnv;
+  let kafka: KafkaClient;
+  let service: RunningService | undefined;
+
+  before(async () => {
+    broker = await startBroker({ config: quickGroupBrokerConfig });
+    app = createAppEnv(broker.address, { POINTS_PARTITIONS: String(PARTITIONS) });
+    kafka = await createKafka({ clientId: "frame-test", brokers: [broker.address], logLevel: logLevel.NOTHING });
+  });
+  after(async () => {
+    await cleanupAll(
+      () => service?.stop(),
+      () => broker?.cleanup(),
+      () => app?.cleanup(),
+    );
+  });
+
+  it("when records are on its topic, then setup runs first, each batch is handled in offset order, offsets are committed after, and stop runs teardown", async () => {
+    const calls: string[] = [];
+    const batches: BatchOf[] = [];
+    const lines: string[] = [];
+    const definition: ConsumerServiceDefinition = {
+      name: "frame",
+      groupId: "frame-group",
+      topic: TOPIC,
+      async setup(ctx) {
+        calls.push("setup");
+        assert.equal(typeof ctx.db.$transaction, "function", "the context has the database");
+      },
+      async handleBatch(batch) {
+        calls.push("batch");
+        batches.push(batch);
+      },
+      async teardown() {
+        calls.push("teardown");
+      },
+    };
+    service = await startConsumerService(
+      definition,
+      loadConfig(app.env()),
+      createLog("frame", (line) => lines.push(line)),
+    );
+    assert.deepEqual(calls, ["setup"], "setup before anything is consumed");
+
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({
+      topic: TOPIC,
+      acks: -1,
+      messages: range(6).map((i) => ({ partition: i % PARTITIONS, value: `v${i}` })),
+    });
+    await producer.disconnect();
+
+    const handled = () => batches.flatMap((b) => b.messages.map((m) => `${b.partition}:${m.value}`));
+    await waitFor(() => handled().length === 6, { message: () => `6 records handled, got ${handled().join(" ")}` });
+    for (const partition of range(PARTITIONS)) {
+      assert.deepEqual(
+        handled().filter((h) => h.startsWith(`${partition}:`)),
+        range(6)
+          .filter((i) => i % PARTITIONS === partition)
+          .map((i) => `${partition}:v${i}`),
+      );
+    }
+    assert.ok(batches.every((b) => b.topic === TOPIC && b.messages.length > 0));
+    assert.deepEqual(service.assignment(), range(PARTITIONS));
+
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await waitFor(
+        async () => {
+          const [committed] = await admin.fetchOffsets({ groupId: "frame-group", topics: [TOPIC] });
+          return committed!.partitions.every((p) => p.offset === "3");
+        },
+        { message: "both partitions committed up to their end" },
+      );
+    } finally {
+      await admin.disconnect();
+    }
+
+    await service.stop();
+    service = undefined;
+    assert.equal(calls.at(-1), "teardown");
+    assert.ok(
+      lines.some((line) => line.includes("consuming frame.test as group frame-group")),
+      lines.join(""),
+    );
+    assert.ok(
+      lines.some((line) => line.includes("stopped")),
+      lines.join(""),
+    );
+  });
+});
