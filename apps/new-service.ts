@@ -1,11 +1,12 @@
 // `npm run new:service -- <name> [--root <dir>]`: a new consumer service from
 // apps/templates/consumer-service/ — a consumer group <name> on points.events whose per-event
 // logic is the user's, its main.ts for `npm run svc`, and a process test that proves it receives
-// events. --root writes into another checkout (the tests generate into a temporary one).
+// events. --root writes into another checkout (the tests generate into a temporary one). Bad usage
+// (no name, a name that can never be a service's) exits 2; a name already taken exits 1.
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
+import { createCli, usageError } from "./shared/cli.ts";
 
 const templatesDir = fileURLToPath(new URL("./templates/consumer-service/", import.meta.url));
 const defaultRoot = fileURLToPath(new URL("..", import.meta.url));
@@ -21,29 +22,39 @@ const filesFor = (name: string) => [
   { template: "service.test.ts.tmpl", target: path.join("test", "apps", name, "service.test.ts") },
 ];
 
+/** A refusal that is not bad usage (the name is taken, the root is no checkout): exit code 1. */
 function fail(message: string): never {
   process.stderr.write(`new:service: ${message}\n`);
   process.exit(1);
 }
 
+const program = createCli(
+  "new:service",
+  "Creates a consumer service from apps/templates/consumer-service/: a consumer group <name> on points.events, its main.ts for `npm run svc`, and a process test that proves it receives events.",
+);
+
 function parseCommandLine(): { name: string; root: string } {
-  let parsed;
-  try {
-    parsed = parseArgs({ options: { root: { type: "string" } }, allowPositionals: true, strict: true });
-  } catch (error) {
-    fail(`${(error as Error).message} (${usage})`);
-  }
-  const [name, ...extra] = parsed.positionals;
-  if (name === undefined) fail(`which name? ${usage}`);
-  if (extra.length > 0) fail(`unexpected arguments: ${extra.join(" ")} (${usage})`);
-  return { name, root: path.resolve(parsed.values.root ?? defaultRoot) };
+  program
+    .argument("[name]", 'the service and its consumer group, lowercase kebab-case (e.g. "loyalty-mailer")')
+    .option("--root <dir>", "the checkout to write into (default: this repository)")
+    .allowExcessArguments()
+    .parse();
+  const [name, ...extra] = program.args;
+  if (name === undefined) usageError(program, `which name? ${usage}`);
+  if (extra.length > 0) usageError(program, `unexpected arguments: ${extra.join(" ")} (${usage})`);
+  return { name, root: path.resolve(program.opts<{ root?: string }>().root ?? defaultRoot) };
 }
 
-/** Why `name` cannot be a new service under `root`, or undefined when it can. */
-function nameProblem(name: string, root: string): string | undefined {
+/** Why `name` can never be a service's name (bad usage), or undefined when it can. */
+function nameProblem(name: string): string | undefined {
   if (!/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/.test(name))
     return `"${name}" is not a service name: use lowercase kebab-case, e.g. "loyalty-mailer"`;
   if (reservedNames.includes(name)) return `"${name}" is reserved (apps/${name} is not a service)`;
+  return undefined;
+}
+
+/** Why `name` cannot be a new service under `root` (it is taken there), or undefined when it can. */
+function takenProblem(name: string, root: string): string | undefined {
   if (existsSync(path.join(root, "apps", name))) return `apps/${name} already exists`;
   const test = filesFor(name).find((file) => existsSync(path.join(root, file.target)));
   if (test) return `${test.target} already exists`;
@@ -51,10 +62,12 @@ function nameProblem(name: string, root: string): string | undefined {
 }
 
 const { name, root } = parseCommandLine();
+const badName = nameProblem(name);
+if (badName) usageError(program, badName);
 if (!existsSync(path.join(root, "apps")) || !statSync(path.join(root, "apps")).isDirectory())
   fail(`${root} has no apps/ folder (is --root the repository?)`);
-const problem = nameProblem(name, root);
-if (problem) fail(problem);
+const taken = takenProblem(name, root);
+if (taken) fail(taken);
 
 // Everything is rendered before anything is written, so a bad template leaves no half a service.
 const files = filesFor(name).map(({ template, target }) => {

@@ -1,10 +1,12 @@
 // `npm start`: the whole demo on one machine. Migrates the SQLite file, starts the bundled broker
 // (unless KAFKA_BROKERS points elsewhere), seeds a fresh data directory, then starts every service
-// and tells where to look. Ctrl-C / SIGTERM stops the services, then the broker.
+// and tells where to look. Ctrl-C / SIGTERM stops the services, then the broker. It takes no
+// arguments (`--help` lists the environment it reads).
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { needsSeed, seedDemo } from "../seed/seed-demo.ts";
 import { demoServices, serviceReadyLine, serviceScript } from "./services.ts";
+import { createCli, environmentHelp } from "./shared/cli.ts";
 import { type AppConfig, ConfigError, loadConfig } from "./shared/config.ts";
 import { databaseFilePath, migrate } from "./shared/db/client.ts";
 import { Supervisor } from "./supervisor.ts";
@@ -23,6 +25,12 @@ function brokerLineWorthShowing(line: string): boolean {
 }
 
 async function main(): Promise<void> {
+  createCli(
+    "start",
+    "The whole demo on one machine: migrates the database, starts the bundled broker (unless KAFKA_BROKERS points elsewhere), seeds a fresh data directory and starts every service. Ctrl-C stops everything.",
+  )
+    .addHelpText("after", environmentHelp)
+    .parse();
   let config: AppConfig;
   try {
     config = loadConfig();

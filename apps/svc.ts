@@ -1,29 +1,30 @@
 // `npm run svc -- <name> [--instances N]`: one service on its own (or N members of its group), for
 // watching partition assignment and rebalancing while `npm start` (or just a broker) runs.
-import { parseArgs } from "node:util";
 import { availableServices, serviceReadyLine, serviceScript } from "./services.ts";
-import { type Cli, cli } from "./shared/cli.ts";
+import { createCli, environmentHelp, integerOption, usageError } from "./shared/cli.ts";
 import { Supervisor } from "./supervisor.ts";
 
-const usage: Cli = cli("svc");
-const fail: Cli["fail"] = usage.fail;
-
-let parsed;
-try {
-  parsed = parseArgs({
-    options: { instances: { type: "string", short: "n", default: "1" } },
-    allowPositionals: true,
-    strict: true,
-  });
-} catch (error) {
-  fail((error as Error).message);
-}
-const [name, ...extra] = parsed.positionals;
 const services = availableServices();
-if (!name) fail(`which service? one of: ${services.join(", ")}`);
-if (extra.length > 0) fail(`unexpected arguments: ${extra.join(" ")}`);
-if (!services.includes(name)) fail(`unknown service "${name}"; one of: ${services.join(", ")}`);
-const instances = usage.integer("instances", parsed.values.instances, 1);
+const program = createCli(
+  "svc",
+  "Runs one service on its own (or N members of its group), next to `npm start` or a running broker.",
+);
+program
+  .argument("[service]", `the service to run: ${services.join(", ")}`)
+  .option(
+    "-n, --instances <n>",
+    "members of its group to run, each its own process",
+    integerOption(program, "instances"),
+    1,
+  )
+  .allowExcessArguments()
+  .addHelpText("after", environmentHelp)
+  .parse();
+const [name, ...extra] = program.args;
+const instances = program.opts<{ instances: number }>().instances;
+if (!name) usageError(program, `which service? one of: ${services.join(", ")}`);
+if (extra.length > 0) usageError(program, `unexpected arguments: ${extra.join(" ")}`);
+if (!services.includes(name)) usageError(program, `unknown service "${name}"; one of: ${services.join(", ")}`);
 
 const supervisor = new Supervisor();
 let stopping = false;

@@ -5,12 +5,12 @@
 //   latency  end-to-end p50/p95/p99 at 10,000 msg/s, 6 partitions, per client → latency.json
 //   points   the points pipeline, issued → applied by the ledger, through HTTP and
 //            produced directly, 6/24 partitions, 1/3 ledger instances      → points.json
-// Options (after `--`, e.g. `npm run bench -- --only clients --quick`):
-//   --only broker|clients|latency|points   run one suite (repeat or comma-separate for several)
-//   --quick                         smaller counts and shorter runs, for a smoke test
-//   broker suite only: --records N (200000) --partitions 1,6 --record-bytes N (100)
-//                      --send-size N (1000) --in-flight N (8)
-// Progress goes to stdout as "[suite] step ... result"; each suite ends with a table.
+// Options after `--` (e.g. `npm run bench -- --only clients --quick`); `npm run bench -- --help`
+// lists them (--only, --quick, and the broker suite's --records, --partitions, --record-bytes,
+// --send-size, --in-flight). Progress goes to stdout as "[suite] step ... result"; each suite ends
+// with a table.
+import { Option } from "commander";
+import { createCli, integerOption, usageError } from "../apps/shared/cli.ts";
 import { type BrokerSuiteOptions, runBrokerSuite } from "./broker-suite.ts";
 import { clientSuiteDefaults, runClientSuite } from "./client-suite.ts";
 import { latencyDefaults, runLatencySuite } from "./latency.ts";
@@ -26,67 +26,57 @@ interface Options {
   broker: BrokerSuiteOptions;
 }
 
-function parseOptions(argv: string[]): Options {
-  const only: Suite[] = [];
-  let quick = false;
+function parseOptions(): Options {
+  const program = createCli(
+    "bench",
+    "Runs the benchmark suites, each on a broker process of its own; writes bench/results/.",
+  );
+  const positive = (flag: string) => integerOption(program, flag);
+  const suites = (value: string, previous: Suite[] = []): Suite[] => {
+    const names = value.split(",");
+    for (const name of names)
+      if (!(SUITES as readonly string[]).includes(name))
+        usageError(program, `--only takes ${SUITES.join("|")}, not ${name}`);
+    return [...previous, ...(names as Suite[])];
+  };
+  program
+    .option(
+      "--only <suites>",
+      `run only these suites: ${SUITES.join("|")} (repeat or comma-separate; default: all)`,
+      suites,
+    )
+    .option("--quick", "smaller counts and shorter runs, for a smoke test", false)
+    .option("--records <n>", "broker suite: records per run (default: 200000, 50000 with --quick)", positive("records"))
+    .addOption(
+      new Option("--partitions <list>", "broker suite: partition counts to run, comma-separated")
+        .argParser((value) => value.split(",").map(positive("partitions")))
+        .default([1, 6], "1,6"),
+    )
+    .option("--record-bytes <n>", "broker suite: value bytes per record", positive("record-bytes"), 100)
+    .option("--send-size <n>", "broker suite: records per send", positive("send-size"), 1000)
+    .option("--in-flight <n>", "broker suite: sends in flight at once", positive("in-flight"), 8)
+    .parse();
+  const values = program.opts<{
+    only?: Suite[];
+    quick: boolean;
+    records?: number;
+    partitions: number[];
+    recordBytes: number;
+    sendSize: number;
+    inFlight: number;
+  }>();
   const broker: BrokerSuiteOptions = {
-    quick: false,
-    records: 200_000,
-    partitionCounts: [1, 6],
-    recordBytes: 100,
-    sendSize: 1000,
-    inFlight: 8,
+    quick: values.quick,
+    records: values.records ?? (values.quick ? 50_000 : 200_000),
+    partitionCounts: values.partitions,
+    recordBytes: values.recordBytes,
+    sendSize: values.sendSize,
+    inFlight: values.inFlight,
   };
-  let brokerRecordsSet = false;
-  const positive = (flag: string, value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag} must be a positive integer`);
-    return n;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    if (flag === "--quick") {
-      quick = true;
-      continue;
-    }
-    const value = argv[++i];
-    if (value === undefined) throw new Error(`${flag} needs a value`);
-    switch (flag) {
-      case "--only":
-        for (const name of value.split(",")) {
-          if (!(SUITES as readonly string[]).includes(name))
-            throw new Error(`--only takes ${SUITES.join("|")}, not ${name}`);
-          only.push(name as Suite);
-        }
-        break;
-      case "--records":
-        broker.records = positive(flag, value);
-        brokerRecordsSet = true;
-        break;
-      case "--partitions":
-        broker.partitionCounts = value.split(",").map((n) => positive(flag, n));
-        break;
-      case "--record-bytes":
-        broker.recordBytes = positive(flag, value);
-        break;
-      case "--send-size":
-        broker.sendSize = positive(flag, value);
-        break;
-      case "--in-flight":
-        broker.inFlight = positive(flag, value);
-        break;
-      default:
-        throw new Error(
-          `unknown option ${flag} (--only, --quick, --records, --partitions, --record-bytes, --send-size, --in-flight)`,
-        );
-    }
-  }
-  broker.quick = quick;
-  if (quick && !brokerRecordsSet) broker.records = 50_000;
-  return { suites: new Set(only.length > 0 ? only : SUITES), quick, broker };
+  return { suites: new Set(values.only ?? SUITES), quick: values.quick, broker };
 }
 
-const options = parseOptions(process.argv.slice(2));
+const options = parseOptions();
 const start = performance.now();
 if (options.suites.has("broker")) await runBrokerSuite(options.broker);
 if (options.suites.has("clients")) await runClientSuite(clientSuiteDefaults(options.quick));

@@ -1,23 +1,53 @@
-// The command-line tools (svc, seed, load, lab)' shared edges: a one-line error and exit code 2 for bad usage, and
-// integer options checked with the option's name in the message.
-export interface Cli {
-  fail(message: string): never;
-  /** `--name`'s value as an integer >= min, `fallback` when absent. */
-  integer(name: string, raw: string | undefined, fallback: number, min?: number): number;
+// The command-line tools' shared edges (start, svc, seed, load, lab, verify, new:service, bench):
+// a commander program whose `--help` exits 0 and whose bad usage is one line `<cli>: <what is
+// wrong>` on stderr and exit code 2, and integer options checked with the option's name in the
+// message. (The broker, below apps/, configures its own in broker/server/config.ts.)
+import { Command } from "commander";
+
+/** Exit code for bad usage, as the CLIs promise. */
+export const usageExitCode = 2;
+
+/** commander's messages start with "error: " and may carry a second line (a suggestion): one line. */
+export function oneLine(message: string): string {
+  return message
+    .replace(/^error: /, "")
+    .replace(/\s*\n\s*/g, " ")
+    .trim();
 }
 
-export function cli(program: string): Cli {
-  const fail = (message: string): never => {
-    console.error(`${program}: ${message}`);
-    process.exit(2);
-  };
-  return {
-    fail,
-    integer(name, raw, fallback, min = 1) {
-      if (raw === undefined) return fallback;
-      const value = Number(raw);
-      if (!Number.isInteger(value) || value < min) fail(`--${name} must be an integer >= ${min} (got "${raw}")`);
-      return value;
-    },
+export function createCli(name: string, description: string): Command {
+  return new Command(name)
+    .description(description)
+    .showSuggestionAfterError(true)
+    .configureOutput({ outputError: (message, write) => write(`${name}: ${oneLine(message)}\n`) })
+    .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : usageExitCode));
+}
+
+/** Bad usage found after parsing: the same one line and exit code 2. */
+export function usageError(program: Command, message: string): never {
+  return program.error(message, { exitCode: usageExitCode });
+}
+
+/**
+ * A parser for an integer option `--name` >= min; anything else is bad usage:
+ * `<cli>: --name must be an integer >= min (got "raw")`.
+ */
+export function integerOption(program: Command, name: string, min = 1): (raw: string) => number {
+  return (raw) => {
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min)
+      usageError(program, `--${name} must be an integer >= ${min} (got "${raw}")`);
+    return value;
   };
 }
+
+/** The environment every service and tool reads (apps/shared/config.ts), for `--help`. */
+export const environmentHelp = `
+Environment:
+  DATA_DIR           all state: the broker's logs, points.db (default: ./data)
+  DATABASE_URL       the SQLite file (default: file:DATA_DIR/points.db)
+  KAFKA_BROKERS      bootstrap brokers, comma-separated (default: 127.0.0.1:BROKER_PORT)
+  BROKER_PORT        the bundled broker's port (default: 9092)
+  PORT, HOST         points-api's address (default: 3000, 127.0.0.1)
+  POINTS_PARTITIONS  partitions of points.commands and points.events (default: 6)
+  LOG_FORMAT=json    services log JSON lines instead of "[service] message" lines`;

@@ -1,18 +1,55 @@
 // Services print one human-readable line per event on stdout, prefixed with the service name, so
-// `npm start` can interleave every service's output and still tell who said what.
+// `npm start` can interleave every service's output and still tell who said what:
+//   [ledger] joined group ledger as ledger-1 (leader): partitions [0, 2, 4] of points.commands
+// With LOG_FORMAT=json they print pino's JSON lines instead ({"level","time","service","message",
+// "error"?}). Either way pino produces the entry; the human form is rendered from it by the small
+// destination below. No state of its own beyond each logger's pino instance.
+import pino from "pino";
+
 export interface AppLog {
   info(message: string): void;
   error(message: string, error?: unknown): void;
 }
 
+export type LogFormat = "human" | "json";
+
+interface Entry {
+  service: string;
+  message: string;
+  error?: string;
+}
+
+/** `[service] message` or `[service] message: error`, the line people and tests read. */
+export function humanLine(entry: Entry): string {
+  return `[${entry.service}] ${entry.message}${entry.error === undefined ? "" : `: ${entry.error}`}\n`;
+}
+
+export function logFormatFromEnv(env: NodeJS.ProcessEnv = process.env): LogFormat {
+  return env.LOG_FORMAT === "json" ? "json" : "human";
+}
+
 export function createLog(
   service: string,
   write: (line: string) => void = (line) => process.stdout.write(line),
+  format: LogFormat = logFormatFromEnv(),
 ): AppLog {
-  const line = (message: string) => write(`[${service}] ${message}\n`);
+  const destination = {
+    write: format === "json" ? write : (json: string) => write(humanLine(JSON.parse(json) as Entry)),
+  };
+  const log = pino(
+    {
+      base: { service },
+      messageKey: "message",
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    destination,
+  );
   return {
-    info: line,
+    info: (message) => log.info(message),
     error: (message, error) =>
-      line(error === undefined ? message : `${message}: ${error instanceof Error ? error.message : String(error)}`),
+      error === undefined
+        ? log.error(message)
+        : log.error({ error: error instanceof Error ? error.message : String(error) }, message),
   };
 }

@@ -2,8 +2,11 @@
 // startup failure into one line on stderr and exit code 1.
 import type { AppLog } from "./log.ts";
 
-/** The line a service prints when it is ready (see consumer-service.ts and points-api's main). */
-export const serviceReadyLine = /points-api listening on (http:\/\/\S+)|consuming \S+ as group \S+/;
+/**
+ * The line a service prints when it is ready (see consumer-service.ts and points-api's main); the
+ * URL stops at a quote too, so a JSON line (LOG_FORMAT=json) gives the same match.
+ */
+export const serviceReadyLine = /points-api listening on (http:\/\/[^\s"]+)|consuming \S+ as group \S+/;
 
 export async function runUntilSignalled(log: AppLog, start: () => Promise<{ stop(): Promise<void> }>): Promise<void> {
   let service: { stop(): Promise<void> };

@@ -1,6 +1,7 @@
 // Broker configuration under Kafka's own property names, so `--config key=value` reads like a
 // server.properties line. Topic-level overrides (CreateTopics configs) use the topic names
 // (segment.bytes, retention.ms, ...), mapped onto the broker defaults below.
+import { Command } from "commander";
 
 export interface BrokerConfig {
   host: string;
@@ -75,49 +76,84 @@ export function validateProps(props: Map<string, string>): void {
   }
 }
 
-/** Parses `--port 9092 --data-dir DIR --host H --node-id N --config k=v ...`. */
+/** An integer option's parser: a value in [min, max], anything else a ConfigError naming the flag. */
+function integerIn(flag: string, min: number, max: number): (raw: string) => number {
+  return (raw) => {
+    const n = Number(raw);
+    if (!/^\d+$/.test(raw) || n < min || n > max)
+      throw new ConfigError(`${flag} must be an integer from ${min} to ${max}, got "${raw}"`);
+    return n;
+  };
+}
+
+/** Collects the repeated `--config key=value`; the keys are checked after parsing (validateProps). */
+function addProp(pair: string, previous: Map<string, string> | undefined): Map<string, string> {
+  const eq = pair.indexOf("=");
+  if (eq <= 0) throw new ConfigError(`--config takes key=value, got "${pair}"`);
+  const props = new Map(previous);
+  props.set(pair.slice(0, eq).trim(), pair.slice(eq + 1).trim());
+  return props;
+}
+
+/** The broker's command line: its own options, and `--config key=value` repeated for Kafka's properties. */
+export function brokerCommand(): Command {
+  const width = Math.max(...Object.keys(brokerDefaults).map((key) => key.length));
+  const properties = Object.entries(brokerDefaults)
+    .map(([key, value]) => `  ${key.padEnd(width)}  ${value}`)
+    .join("\n");
+  return new Command("broker")
+    .description(
+      "A Kafka-wire-compatible broker. Prints `listening on HOST:PORT` on stdout when ready and logs JSON lines on stderr (LOG_LEVEL=debug for more).",
+    )
+    .option("--host <host>", "address to listen on (the host of Kafka's listeners)", "127.0.0.1")
+    .option(
+      "--port <port>",
+      "TCP port to listen on, 0 for a free one (the port of Kafka's listeners)",
+      integerIn("--port", 0, 65535),
+      9092,
+    )
+    .option("--node-id <id>", "this broker's id (Kafka's node.id)", integerIn("--node-id", 0, 2 ** 31 - 1), 0)
+    .option(
+      "--data-dir <dir>",
+      "where the partition logs and cluster metadata live (Kafka's log.dirs)",
+      "./data/broker",
+    )
+    .option("--config <key=value>", "a broker property under Kafka's name (repeat for several; listed below)", addProp)
+    .addHelpText("after", `\nBroker properties for --config, with their defaults:\n${properties}`);
+}
+
+/**
+ * Parses `--port 9092 --data-dir DIR --host H --node-id N --config k=v ...`. Bad usage throws a
+ * ConfigError (one line); `--help` prints the help on stdout and throws commander's error with
+ * exit code 0.
+ */
 export function parseArgs(argv: string[]): BrokerConfig {
-  const config: BrokerConfig = { host: "127.0.0.1", port: 9092, nodeId: 0, dataDir: "./data/broker", props: new Map() };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new ConfigError(`${flag} needs a value`);
-      return v;
-    };
-    const integer = (min: number, max: number): number => {
-      const raw = value();
-      const n = Number(raw);
-      if (!/^\d+$/.test(raw) || n < min || n > max)
-        throw new ConfigError(`${flag} must be an integer from ${min} to ${max}, got "${raw}"`);
-      return n;
-    };
-    switch (flag) {
-      case "--port":
-        config.port = integer(0, 65535);
-        break;
-      case "--host":
-        config.host = value();
-        break;
-      case "--node-id":
-        config.nodeId = integer(0, 2 ** 31 - 1);
-        break;
-      case "--data-dir":
-        config.dataDir = value();
-        break;
-      case "--config": {
-        const pair = value();
-        const eq = pair.indexOf("=");
-        if (eq <= 0) throw new ConfigError(`--config takes key=value, got "${pair}"`);
-        config.props.set(pair.slice(0, eq).trim(), pair.slice(eq + 1).trim());
-        break;
-      }
-      default:
-        throw new ConfigError(
-          `unknown option ${flag} (options: --port, --host, --node-id, --data-dir, --config key=value)`,
-        );
-    }
-  }
+  const command = brokerCommand()
+    .configureOutput({ outputError: () => {} })
+    .exitOverride((error) => {
+      if (error.exitCode === 0) throw error;
+      throw new ConfigError(
+        error.message
+          .replace(/^error: /, "")
+          .replace(/\s*\n\s*/g, " ")
+          .trim(),
+      );
+    });
+  command.parse(argv, { from: "user" });
+  const options = command.opts<{
+    host: string;
+    port: number;
+    nodeId: number;
+    dataDir: string;
+    config?: Map<string, string>;
+  }>();
+  const config: BrokerConfig = {
+    host: options.host,
+    port: options.port,
+    nodeId: options.nodeId,
+    dataDir: options.dataDir,
+    props: options.config ?? new Map(),
+  };
   validateProps(config.props);
   return config;
 }

@@ -1,15 +1,18 @@
 // `npm run broker -- --port 9092 --data-dir ./data/broker [--host H] [--node-id N] [--config k=v]`
-// Prints `listening on HOST:PORT` on stdout when ready; logs JSON lines on stderr.
+// (`--help` lists every option and property). Prints `listening on HOST:PORT` on stdout when
+// ready; logs JSON lines on stderr; bad usage is one line on stderr and exit code 2.
+import { CommanderError } from "commander";
 import { Broker } from "./broker.ts";
-import { ConfigError, parseArgs } from "./config.ts";
+import { type BrokerConfig, ConfigError, parseArgs } from "./config.ts";
 import { createLogger } from "./logger.ts";
 
 const log = createLogger(process.env.LOG_LEVEL === "debug" ? "debug" : "info");
 
-let config;
+let config: BrokerConfig;
 try {
   config = parseArgs(process.argv.slice(2));
 } catch (err) {
+  if (err instanceof CommanderError && err.exitCode === 0) process.exit(0); // --help, printed
   if (err instanceof ConfigError) {
     process.stderr.write(`broker: ${err.message}\n`);
     process.exit(2);

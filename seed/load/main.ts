@@ -1,54 +1,60 @@
 // `npm run load -- [--users N] [--commands M] [--rate R] [--concurrency C] [--mode keyed|unkeyed]
-//   [--seed S] [--out FILE] [--direct] [--url http://127.0.0.1:3000]`
+//   [--seed S] [--out FILE] [--direct] [--url http://127.0.0.1:3000]` (`--help` describes them)
 // Drives a running system (`npm start`) with a seeded workload, then verifies what the ledger
 // applied against a sequential replay. --out keeps the issued commands for `npm run verify`.
 import { writeFileSync } from "node:fs";
 import { Agent, request } from "node:http";
-import { parseArgs } from "node:util";
-import { type Cli, cli } from "../../apps/shared/cli.ts";
+import { createCli, environmentHelp, integerOption, usageError } from "../../apps/shared/cli.ts";
 import { loadConfig } from "../../apps/shared/config.ts";
 import { type LoadRun, printVerification, verifyAgainstLedger } from "../lab/verify-run.ts";
 import { driveDirect, driveHttp } from "./drivers.ts";
 import { createProgress } from "./progress.ts";
 import { generateWorkload } from "./workload.ts";
 
-const usage: Cli = cli("load");
-const fail: Cli["fail"] = usage.fail;
-const integer: Cli["integer"] = usage.integer;
+const program = createCli(
+  "load",
+  "Drives a running system (npm start) with a seeded workload, then verifies what the ledger applied against a sequential replay.",
+);
+program
+  .option("--users <n>", "users the workload spreads over", integerOption(program, "users"), 100)
+  .option("--commands <n>", "commands to issue", integerOption(program, "commands"), 5_000)
+  .option("--rate <n>", "commands per second at most (default: as fast as accepted)", integerOption(program, "rate"))
+  .option(
+    "--concurrency <n>",
+    "commands in flight at once (default: 32, or 8 with --direct)",
+    integerOption(program, "concurrency"),
+  )
+  .option("--mode <mode>", "keyed (key = userId) or unkeyed (no key; needs --direct)", "keyed")
+  .option("--seed <n>", "the workload's seed (default: from the clock)", integerOption(program, "seed", 0))
+  .option("--out <file>", "write the issued commands there, for npm run verify")
+  .option("--direct", "issue through the producer instead of points-api's HTTP API", false)
+  .option("--url <url>", "points-api's base URL (default: http://127.0.0.1:$PORT)")
+  .addHelpText("after", environmentHelp)
+  .parse();
+const values = program.opts<{
+  users: number;
+  commands: number;
+  rate?: number;
+  concurrency?: number;
+  mode: string;
+  seed?: number;
+  out?: string;
+  direct: boolean;
+  url?: string;
+}>();
 
-let values;
-try {
-  ({ values } = parseArgs({
-    options: {
-      users: { type: "string" },
-      commands: { type: "string" },
-      rate: { type: "string" },
-      concurrency: { type: "string" },
-      mode: { type: "string", default: "keyed" },
-      seed: { type: "string" },
-      out: { type: "string" },
-      direct: { type: "boolean", default: false },
-      url: { type: "string" },
-    },
-    strict: true,
-  }));
-} catch (error) {
-  fail((error as Error).message);
-}
-
-const config = loadConfig();
 const mode = values.mode;
 if (mode !== "keyed" && mode !== "unkeyed")
-  fail(`--mode must be keyed or unkeyed (got "${mode}"); the lab (npm run lab) runs every mode`);
+  usageError(program, `--mode must be keyed or unkeyed (got "${mode}"); the lab (npm run lab) runs every mode`);
 if (mode === "unkeyed" && !values.direct)
-  fail(
+  usageError(
+    program,
     "--mode unkeyed drives the producer: add --direct (over HTTP, points-api decides the key: POINTS_COMMAND_KEY=none)",
   );
-const users = integer("users", values.users, 100, 1);
-const commands = integer("commands", values.commands, 5_000, 1);
-const rate = values.rate === undefined ? undefined : integer("rate", values.rate, 0, 1);
-const concurrency = integer("concurrency", values.concurrency, values.direct ? 8 : 32, 1);
-const seed = integer("seed", values.seed, Date.now() % 1_000_000, 0);
+const config = loadConfig();
+const { users, commands, rate } = values;
+const concurrency = values.concurrency ?? (values.direct ? 8 : 32);
+const seed = values.seed ?? Date.now() % 1_000_000;
 const baseUrl = values.url ?? `http://127.0.0.1:${config.httpPort}`;
 
 function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {

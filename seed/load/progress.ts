@@ -1,5 +1,8 @@
-// Progress of long work: a bar redrawn in place on a terminal, plain lines (every 10 %) otherwise,
-// so logs in CI stay readable.
+// Progress of long work: on a terminal, a bar redrawn in place by cli-progress (at most every
+// 100 ms); otherwise plain lines at every new tenth and one at the end, so logs in CI stay
+// readable. Both show the line formatProgress defines. Each Progress owns its own counters.
+import { SingleBar } from "cli-progress";
+
 export interface Progress {
   tick(done: number): void;
   finish(): void;
@@ -21,33 +24,29 @@ export function formatProgress(label: string, done: number, total: number, elaps
 
 export function createProgress({ label, total, stream = process.stderr, now = Date.now }: ProgressOptions): Progress {
   const started = now();
-  const tty = stream.isTTY === true;
-  let lastDraw = 0;
+  if (stream.isTTY === true) {
+    const bar = new SingleBar({
+      stream: stream as NodeJS.WritableStream,
+      fps: 10,
+      format: (_options, params) => formatProgress(label, params.value, params.total, now() - started),
+    });
+    bar.start(total, 0);
+    return { tick: (done) => bar.update(done), finish: () => bar.stop() };
+  }
   let lastDecile = -1;
   let done = 0;
-  const draw = (final: boolean) => {
-    const line = formatProgress(label, done, total, now() - started);
-    if (tty) stream.write(`\r${line}${final ? "\n" : ""}`);
-    else stream.write(`${line}\n`);
-  };
+  const line = () => `${formatProgress(label, done, total, now() - started)}\n`;
   return {
     tick(value) {
       done = value;
-      if (tty) {
-        if (now() - lastDraw >= 100) {
-          lastDraw = now();
-          draw(false);
-        }
-        return;
-      }
       const decile = total > 0 ? Math.floor((done / total) * 10) : 10;
       if (decile > lastDecile && decile < 10) {
         lastDecile = decile;
-        draw(false);
+        stream.write(line());
       }
     },
     finish() {
-      draw(true);
+      stream.write(line());
     },
   };
 }

@@ -1,7 +1,7 @@
 // `npm run new:service`: a service generated into a scratch checkout (its shared code, broker,
 // node_modules and test helpers linked to this repository's) typechecks and passes its own
 // generated test, so a new service made from the template really receives events; bad names are
-// refused with one line and nothing written.
+// refused with one line (exit 2, bad usage; exit 1 when the name is taken) and nothing written.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import {
@@ -154,10 +154,10 @@ describe("npm run new:service", () => {
       ["two names", ["one", "two"], /unexpected arguments: two/],
     ];
     for (const [what, args, message] of refusals) {
-      it(`when it is ${what}, then one line says why, the exit code is 1 and nothing is written`, async () => {
+      it(`when it is ${what}, then one line says why, the exit code is 2 (bad usage) and nothing is written`, async () => {
         const root = newRoot();
         const result = await newService([...args, "--root", root]);
-        assert.equal(result.code, 1);
+        assert.equal(result.code, 2);
         assert.match(result.stderr, message);
         assert.equal(result.stderr.trimEnd().split("\n").length, 1, result.stderr);
         assert.equal(result.stdout, "");

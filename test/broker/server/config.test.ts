@@ -37,7 +37,7 @@ describe("parseArgs", () => {
   it("when an option is unknown or malformed, then a ConfigError names it", () => {
     assert.throws(
       () => parseArgs(["--bogus"]),
-      (e: unknown) => e instanceof ConfigError && /unknown option --bogus/.test(e.message),
+      (e: unknown) => e instanceof ConfigError && /unknown option '--bogus'/.test(e.message),
     );
     assert.throws(
       () => parseArgs(["--port", "70000"]),
@@ -54,7 +54,7 @@ describe("parseArgs", () => {
     );
     assert.throws(
       () => parseArgs(["--port"]),
-      (e: unknown) => e instanceof ConfigError && /needs a value/.test(e.message),
+      (e: unknown) => e instanceof ConfigError && /--port <port>' argument missing/.test(e.message),
     );
   });
 });

@@ -26,18 +26,24 @@ describe("progress", () => {
     assert.match(writes.at(-1)!, /100% 100\/100 100\/s 1\.0s\n$/);
   });
 
-  it("when on a terminal, then it redraws one line in place at most every 100 ms and ends it with a newline", () => {
+  it("when on a terminal, then it redraws one line in place at most every 100 ms and ends it with a newline", (t) => {
+    t.mock.timers.enable({ apis: ["setTimeout", "Date"] });
     const { stream, writes } = fakeStream(true);
-    let now = 0;
-    const progress = createProgress({ label: "issue", total: 1000, stream, now: () => now });
+    const progress = createProgress({ label: "issue", total: 1000, stream });
     for (let done = 1; done <= 1000; done++) {
-      now += 1;
+      t.mock.timers.tick(1);
       progress.tick(done);
     }
+    const beforeFinish = writes.length;
     progress.finish();
-    assert.ok(writes.every((line) => line.startsWith("\r")));
-    assert.equal(writes.length, 11);
-    assert.ok(writes.at(-1)!.endsWith("\n"));
-    assert.ok(writes.slice(0, -1).every((line) => !line.endsWith("\n")));
+    /** Where each drawing of the bar starts; the write just before it moves the cursor to the line's start. */
+    const draws = writes.flatMap((text, i) => (text.startsWith("issue [") ? [i] : []));
+    const toLineStart = "\u001b[1G";
+    assert.ok(draws.every((i) => writes[i - 1] === toLineStart));
+    // At the start and once per 100 ms of the second the ticks took (not once per tick), then the last one.
+    assert.equal(draws.filter((i) => i < beforeFinish).length, 11);
+    assert.ok(writes.slice(0, beforeFinish).every((text) => !text.includes("\n")));
+    assert.equal(writes.at(-1), "\n");
+    assert.match(writes[draws.at(-1)!]!, /^issue \[#{24}\] 100% 1000\/1000 1000\/s 1\.0s$/);
   });
 });
