@@ -68,7 +68,7 @@ export const quickGroupBrokerConfig = {
 } as const;
 
 /** Pids of the broker processes serving `dataDir` (found through /proc, by their --data-dir argument). */
-function brokerPids(dataDir: string): number[] {
+export function brokerPids(dataDir: string): number[] {
   const pids: number[] = [];
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;

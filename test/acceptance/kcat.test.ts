@@ -9,9 +9,11 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { after, before, describe, it } from "node:test";
 import type { Admin, Kafka, Producer } from "kafkajs";
-import { CompressionCodec, compressionCodecOf, splitBatches } from "../../broker/protocol/records.ts";
+import { CompressionCodec, compressionCodecOf } from "../../broker/protocol/record-batch/layout.ts";
+import { splitBatches } from "../../broker/protocol/record-batch/splitter.ts";
 import { type BrokerProcess, startBroker } from "../helpers/broker-process.ts";
 import { type KcatResult, runKcat } from "../helpers/kcat.ts";
+import { KCAT, needs } from "../helpers/system-tools.ts";
 import { range, waitFor } from "../helpers/wait.ts";
 import {
   closeClientsAndBroker,
@@ -76,7 +78,9 @@ class GroupConsumerRun {
   }
 }
 
-describe("kcat (librdkafka)", () => {
+describe("kcat (librdkafka)", ...needs(KCAT, kcatSuite));
+
+function kcatSuite(): void {
   let broker: BrokerProcess | undefined;
   let kafka: Kafka;
   let admin: Admin | undefined;
@@ -333,4 +337,4 @@ describe("kcat (librdkafka)", () => {
       },
     );
   });
-});
+}

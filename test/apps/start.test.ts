@@ -2,8 +2,8 @@
 // every service, seeds, prints where to look, serves the demo page, and stops cleanly on SIGTERM.
 // `npm run svc` errors are one line each.
 import assert from "node:assert/strict";
-import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -12,15 +12,32 @@ import { chromium } from "playwright-core";
 import { demoUsers } from "../../seed/demo-data.ts";
 import { createAppEnv } from "../helpers/app-process.ts";
 import { startBroker } from "../helpers/broker-process.ts";
+import { CHROMIUM, needs, pathOf } from "../helpers/system-tools.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
+
+/** Pids of `parent`'s child processes whose command line mentions `script`, read from /proc (no `ps` needed). */
+function childrenRunning(parent: number, script: string): number[] {
+  return readdirSync("/proc")
+    .filter((name) => /^\d+$/.test(name))
+    .map(Number)
+    .filter((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+        const parentPid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+        return parentPid === parent && readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(script);
+      } catch {
+        return false; // gone meanwhile
+      }
+    });
+}
 
 describe("npm start", { timeout: 120_000 }, () => {
   const dataDir = mkdtempSync(join(tmpdir(), "points-start-"));
   after(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  it("when started on a fresh data directory, then everything runs, the demo is seeded and SIGTERM stops it all", async () => {
+  it("when started on a fresh data directory, then everything runs, the demo is seeded and SIGTERM stops it all", async (t) => {
     const child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "apps", "start.ts")], {
       cwd: repoRoot,
       env: { ...process.env, DATA_DIR: dataDir, BROKER_PORT: "0", PORT: "0", KAFKA_BROKERS: "", KAFKA_CLIENT: "" },
@@ -71,44 +88,41 @@ describe("npm start", { timeout: 120_000 }, () => {
         assert.equal(groups.find((g) => g.groupId === id)?.members.length, 1, `group ${id} has its member`);
       }
 
-      // The demo page, in a real browser: every panel fills from the API, and a charge from its
-      // POS form comes back applied.
-      const browser = await chromium.launch({
-        executablePath: "/usr/bin/chromium",
-        args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-      });
-      try {
-        const page = await browser.newPage();
-        const errors: string[] = [];
-        page.on("pageerror", (error) => errors.push(error.message));
-        await page.goto(`${api}/`);
-        await page
-          .locator("#balances tr")
-          .nth(seeded.length - 1)
-          .waitFor();
-        await page.locator("#groups .group").nth(2).waitFor();
-        assert.match(await page.locator("#groups").innerText(), /ledger[\s\S]*notification[\s\S]*analytics/);
-        await page.locator("#ledger tr").first().waitFor();
-        await page.locator("#stores tr").first().waitFor();
-        await page.fill("#pos-amount", "250");
-        await page.click("button[data-type=charge]");
-        await page.locator("#pos-result", { hasText: '"status": "applied"' }).waitFor();
-        assert.match(await page.locator("#pos-result").innerText(), /HTTP 200/);
-        await page.locator("#notifications tr").first().waitFor();
-        assert.deepEqual(errors, []);
-      } finally {
-        await browser.close();
-      }
+      await t.test(
+        "the demo page, in a real browser: every panel fills from the API, and a charge from its POS form comes back applied",
+        ...needs(CHROMIUM, async () => {
+          const browser = await chromium.launch({
+            executablePath: pathOf(CHROMIUM),
+            args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+          });
+          try {
+            const page = await browser.newPage();
+            const errors: string[] = [];
+            page.on("pageerror", (error) => errors.push(error.message));
+            await page.goto(`${api}/`);
+            await page
+              .locator("#balances tr")
+              .nth(seeded.length - 1)
+              .waitFor();
+            await page.locator("#groups .group").nth(2).waitFor();
+            assert.match(await page.locator("#groups").innerText(), /ledger[\s\S]*notification[\s\S]*analytics/);
+            await page.locator("#ledger tr").first().waitFor();
+            await page.locator("#stores tr").first().waitFor();
+            await page.fill("#pos-amount", "250");
+            await page.click("button[data-type=charge]");
+            await page.locator("#pos-result", { hasText: '"status": "applied"' }).waitFor();
+            assert.match(await page.locator("#pos-result").innerText(), /HTTP 200/);
+            await page.locator("#notifications tr").first().waitFor();
+            assert.deepEqual(errors, []);
+          } finally {
+            await browser.close();
+          }
+        }),
+      );
 
       // A service that dies (kill -9 the ledger) is started again, and commands keep being applied.
-      const ledgerPid = Number(
-        execFileSync("ps", ["-o", "pid=,args=", "--ppid", String(child.pid)], { encoding: "utf8" })
-          .split("\n")
-          .find((line) => line.includes("apps/ledger/main.ts"))
-          ?.trim()
-          .split(/\s+/)[0],
-      );
-      assert.ok(ledgerPid > 0, "the ledger runs as a child of npm start");
+      const [ledgerPid] = childrenRunning(child.pid!, "apps/ledger/main.ts");
+      assert.ok(ledgerPid !== undefined, "the ledger runs as a child of npm start");
       process.kill(ledgerPid, "SIGKILL");
       await waitFor(() => /\[ledger\] exited \(SIGKILL\); restarting in 1 s/.test(output), { message: () => output });
       await waitFor(() => (output.match(/\[ledger\] consuming points\.commands as group ledger/g) ?? []).length === 2, {

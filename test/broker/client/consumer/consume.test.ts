@@ -6,7 +6,7 @@ import { describe, it } from "node:test";
 import { CompressionTypes } from "kafkajs";
 import type { Consumer, EachBatchPayload, InstrumentationEvent } from "../../../../broker/client/index.ts";
 import { Apis } from "../../../../broker/protocol/apis.ts";
-import { range, sleep } from "../../../helpers/wait.ts";
+import { range } from "../../../helpers/wait.ts";
 import { WireClient } from "../../../helpers/wire-client.ts";
 import {
   inOrderPerPartition,
@@ -90,11 +90,11 @@ describe("consumer", () => {
         });
       },
     });
+    // Every distinct message, however many copies came; a copy shows in the count below.
     await waitFor(
-      () => seen.length >= 400,
-      () => `400 messages, got ${seen.length}`,
+      () => new Set(seen.map((m) => m.seq)).size >= 400,
+      () => `400 distinct messages, got ${new Set(seen.map((m) => m.seq)).size}`,
     );
-    await sleep(300);
     assert.equal(seen.length, 400, "no duplicates");
     const byKey = new Map<string, number[]>();
     for (const message of seen) {
@@ -124,20 +124,16 @@ describe("consumer", () => {
   it("when kafkajs produces gzip batches, then eachBatch reads them with kafkajs's batch API", async () => {
     const topic = "gzip-batches";
     await suite.rig().createTopic(topic, 1);
-    await suite
-      .rig()
-      .producer.send({
-        topic,
-        compression: CompressionTypes.GZIP,
-        messages: range(300).map((i) => ({ key: `k${i}`, value: `gzip-${i}`.repeat(5) })),
-      });
-    await suite
-      .rig()
-      .producer.send({
-        topic,
-        compression: CompressionTypes.GZIP,
-        messages: range(300).map((i) => ({ key: `k${300 + i}`, value: `gzip-${300 + i}`.repeat(5) })),
-      });
+    await suite.rig().producer.send({
+      topic,
+      compression: CompressionTypes.GZIP,
+      messages: range(300).map((i) => ({ key: `k${i}`, value: `gzip-${i}`.repeat(5) })),
+    });
+    await suite.rig().producer.send({
+      topic,
+      compression: CompressionTypes.GZIP,
+      messages: range(300).map((i) => ({ key: `k${300 + i}`, value: `gzip-${300 + i}`.repeat(5) })),
+    });
 
     const c = consumer("gzip-group");
     const values: string[] = [];
@@ -200,11 +196,11 @@ describe("consumer", () => {
     const a2 = consumer("two-groups-a");
     const moreA: Received[] = [];
     await collect(a2, topic, moreA);
+    // Every new message; anything older would have come before them (partition order).
     await waitFor(
-      () => moreA.length >= 20,
-      () => `20 new messages, got ${moreA.length}`,
+      () => range(20).every((i) => moreA.some((m) => m.value === `second-${i}`)),
+      () => `the 20 new messages, got ${moreA.map((m) => m.value)}`,
     );
-    await sleep(300);
     assert.deepEqual(
       moreA.map((m) => m.value).sort(),
       range(20)
@@ -237,7 +233,6 @@ describe("consumer", () => {
       () => received.length >= 160,
       () => `60 more after the seek, got ${received.length - 100}`,
     );
-    await sleep(300);
     assert.deepEqual(
       received.slice(100).map((m) => Number(m.offset)),
       range(60).map((i) => 40 + i),
@@ -274,7 +269,9 @@ describe("consumer", () => {
     await waitFor(() => received.length >= 1, "the first message of partition 0");
     await suite.rig().producer.send({ topic, messages: range(10).map((i) => ({ value: `p1-${i}`, partition: 1 })) });
     await waitFor(() => received.filter((m) => m.partition === 1).length >= 10, "partition 1 flows while 0 is paused");
-    await sleep(500);
+    // One more round trip of partition 1: a fetch that included partition 0 would have brought it too.
+    await suite.rig().producer.send({ topic, messages: [{ value: "p1-marker", partition: 1 }] });
+    await waitFor(() => received.some((m) => m.value === "p1-marker"), "a later fetch of partition 1");
     assert.equal(received.filter((m) => m.partition === 0).length, 1, "partition 0 paused after its first message");
     assert.deepEqual(c.paused(), [{ topic, partitions: [0] }]);
 
@@ -315,7 +312,14 @@ describe("consumer", () => {
         activePartitions.add(partition);
         active++;
         maxActive = Math.max(maxActive, active);
-        await sleep(Math.random() < 0.1 ? 3 : 0);
+        // The first handlers are held until three partitions are in theirs at once, so the overlap
+        // (and a fourth, were the limit not kept) shows however fast the machine; then each yields a turn.
+        if (maxActive < 3)
+          await waitFor(
+            () => maxActive >= 3,
+            () => `3 partitions handled at once (most ${maxActive})`,
+          );
+        else await new Promise((resolve) => setImmediate(resolve));
         received.push({
           topic,
           partition,
@@ -333,7 +337,7 @@ describe("consumer", () => {
     );
     assert.equal(samePartitionTwice, false, "one message of a partition at a time");
     assert.ok(inOrderPerPartition(received), "in order per partition");
-    assert.ok(maxActive > 1 && maxActive <= 3, `concurrency ${maxActive}`);
+    assert.equal(maxActive, 3, "concurrency");
   });
 
   it("when subscribing with a RegExp, then the matching topics that exist are consumed", async () => {
@@ -346,8 +350,10 @@ describe("consumer", () => {
     const received: Received[] = [];
     await collect(c, /^regex-/, received);
     await waitFor(() => received.length >= 2, "both matching topics");
-    await sleep(300);
-    assert.deepEqual(received.map((m) => m.topic).sort(), ["regex-orders", "regex-payments"]);
+    // One more round trip: a fetch that included not-regex would have brought its message too.
+    await suite.rig().producer.send({ topic: "regex-orders", messages: [{ value: "marker" }] });
+    await waitFor(() => received.some((m) => m.value === "marker"), "a later fetch of regex-orders");
+    assert.deepEqual(received.map((m) => m.topic).sort(), ["regex-orders", "regex-orders", "regex-payments"]);
   });
 
   it("when eachMessage keeps failing, then it is retried, the consumer crashes, and restarts as restartOnFailure says", async () => {
@@ -550,8 +556,16 @@ describe("consumer", () => {
     await threshold.run({
       autoCommitThreshold: 5,
       eachMessage: async () => {
+        // A commit goes out in the background after every 5th message; the next one waits for its
+        // answer, so the batch is still being handled when it arrives, however slow the round trip.
+        if (handled > 0 && handled % 5 === 0) {
+          const due = handled;
+          await waitFor(
+            () => commitsDuringBatch.some((offset) => offset >= due),
+            () => `the commit of offset ${due} during the batch (${commitsDuringBatch})`,
+          );
+        }
         handled++;
-        await sleep(15);
       },
     });
     await waitFor(() => handled >= 20, "20 messages");
@@ -569,13 +583,14 @@ describe("consumer", () => {
 
     const latest = consumer("latest-group");
     const fromLatest: Received[] = [];
-    const joined = new Promise<void>((resolve) => latest.on(latest.events.GROUP_JOIN, () => resolve()));
+    // A fetch answered means the start position (latest) was resolved before it: what is produced
+    // after that is new to this group.
+    let fetched = false;
+    latest.on(latest.events.FETCH, () => (fetched = true));
     await collect(latest, topic, fromLatest, { fromBeginning: false });
-    await joined;
-    await sleep(300);
+    await waitFor(() => fetched, "the first fetch from the latest offset");
     await suite.rig().producer.send({ topic, messages: [{ value: "new-0" }] });
     await waitFor(() => fromLatest.length >= 1, "the new message");
-    await sleep(200);
     assert.deepEqual(
       fromLatest.map((m) => m.value),
       ["new-0"],

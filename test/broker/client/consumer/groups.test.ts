@@ -6,7 +6,7 @@ import { describe, it } from "node:test";
 import type { Consumer } from "../../../../broker/client/consumer/index.ts";
 import { type ChildMember, spawnChildMember } from "../../../conformance/helpers.ts";
 import { splitsExactly } from "../../../helpers/group-assignment.ts";
-import { range, sleep } from "../../../helpers/wait.ts";
+import { range } from "../../../helpers/wait.ts";
 import { kafkajsClient, ourConsumer, quickConsumerConfig, useConsumerSuite, waitFor } from "./helpers.ts";
 
 interface Member {
@@ -150,6 +150,7 @@ describe("consumer groups", () => {
       log.push(`join ${JSON.stringify(event.payload.memberAssignment[topic] ?? [])}`);
     });
     let slowOnce = true;
+    let takenOver = false;
     await slow.connect();
     await slow.subscribe({ topics: [topic], fromBeginning: true });
     await slow.run({
@@ -158,7 +159,8 @@ describe("consumer groups", () => {
         if (value === "slow" && slowOnce) {
           slowOnce = false;
           log.push("slow-start");
-          await sleep(4500);
+          // Held past the rebalance timeout, until the other member has taken its partitions over.
+          await waitFor(() => takenOver, "the other member taking both partitions over", 60_000);
           log.push("slow-end");
           return;
         }
@@ -173,6 +175,7 @@ describe("consumer groups", () => {
       () => `the other member takes both partitions while the slow one is out: ${other.partitions()}`,
     );
     assert.ok(!log.includes("slow-end"), "taken over before the slow handler returned");
+    takenOver = true;
     await waitFor(
       () => slowMemberIds.length >= 2 && splitsExactly([other.partitions(), slowPartitions], 2),
       () => `the slow member rejoins: ${log.join(", ")}`,
@@ -198,19 +201,32 @@ describe("consumer groups", () => {
     const topic = "long-handler";
     await suite.rig().createTopic(topic, 1);
     await suite.rig().producer.send({ topic, messages: [{ value: "long" }, { value: "next" }] });
+    const sessionTimeout = 3000;
+    const heartbeatInterval = 200;
     const c = ourConsumer(
       suite.broker().address,
-      quickConsumerConfig("long-handler-group", { sessionTimeout: 1500, heartbeatInterval: 200 }),
+      quickConsumerConfig("long-handler-group", { sessionTimeout, heartbeatInterval }),
     );
     suite.track(c);
     const log: string[] = [];
+    let heartbeats = 0;
     c.on(c.events.GROUP_JOIN, () => log.push("join"));
     c.on(c.events.REBALANCING, () => log.push("rebalancing"));
+    c.on(c.events.HEARTBEAT, () => heartbeats++);
     await c.connect();
     await c.subscribe({ topics: [topic], fromBeginning: true });
     await c.run({
       eachMessage: async ({ message }) => {
-        if (message.value!.toString() === "long") await sleep(4000);
+        if (message.value!.toString() === "long") {
+          // Held for heartbeats, not for a time: heartbeats come at most every heartbeatInterval,
+          // so this many span more than a session timeout, however slow the machine.
+          const until = heartbeats + Math.ceil(sessionTimeout / heartbeatInterval) + 5;
+          await waitFor(
+            () => heartbeats >= until,
+            () => `${until} heartbeats (${heartbeats})`,
+            60_000,
+          );
+        }
         log.push(message.value!.toString());
       },
     });

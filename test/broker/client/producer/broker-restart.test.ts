@@ -26,8 +26,8 @@ after(async () => {
 });
 
 /**
- * WORKERS loops each send one numbered record after another until TOTAL are acknowledged; once
- * KILL_AFTER are, the broker is killed and, after a pause in which sends keep being made, restarted.
+ * WORKERS loops each send one numbered record after another until TOTAL are acknowledged; the
+ * KILL_AFTER-th acknowledgement kills the broker, which is then restarted.
  */
 async function produceThroughRestart(
   producer: Producer,
@@ -36,27 +36,34 @@ async function produceThroughRestart(
   const acknowledged = new Set<number>();
   const failures: unknown[] = [];
   let next = 0;
+  const pending = (): number => next - acknowledged.size - failures.length;
+  let killed: Promise<void> | undefined;
+  let atKill = { acknowledged: 0, pending: 0 };
   const worker = async (w: number): Promise<void> => {
     while (next < TOTAL) {
       const n = next++;
       try {
         await producer.send({ topic, messages: [{ key: `worker-${w}`, value: String(n) }] });
         acknowledged.add(n);
+        // Killed right at the KILL_AFTER-th acknowledgement, so the kill comes mid-stream with the
+        // other workers' sends in flight, however fast or slow the machine.
+        if (acknowledged.size === KILL_AFTER) {
+          atKill = { acknowledged: acknowledged.size, pending: pending() };
+          killed = broker.kill();
+        }
       } catch (error) {
         failures.push(error);
       }
     }
   };
   const workers = Array.from({ length: WORKERS }, (_, w) => worker(w));
-  await waitFor(() => acknowledged.size >= KILL_AFTER, `${KILL_AFTER} acknowledged records before the kill`);
-  await broker.kill();
-  const acknowledgedAtKill = acknowledged.size;
-  const pendingAtKill = next - acknowledged.size - failures.length;
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  await waitFor(() => killed !== undefined, `${KILL_AFTER} acknowledged records before the kill`);
+  await killed;
+  // No pause needed: sends keep being made (and retried) while the new process takes its own time to start.
   await broker.restart();
   await Promise.all(workers);
-  assert.ok(acknowledgedAtKill < TOTAL, "the kill came mid-stream");
-  assert.ok(pendingAtKill > 0, "sends were waiting for an answer when the broker died");
+  assert.ok(atKill.acknowledged < TOTAL, "the kill came mid-stream");
+  assert.ok(atKill.pending > 0, "sends were waiting for an answer when the broker died");
   return { acknowledged, failures };
 }
 

@@ -6,12 +6,9 @@ import { BrokerConnection } from "../../../../broker/client/network/broker-conne
 import { createProducer, type Producer, type ProducerConfig } from "../../../../broker/client/producer/index.ts";
 import type { RetryOptions } from "../../../../broker/client/retry.ts";
 import { Apis } from "../../../../broker/protocol/apis.ts";
-import {
-  type DecodedRecord,
-  decodeRecordBatch,
-  type RecordBatchHeader,
-  splitBatches,
-} from "../../../../broker/protocol/records.ts";
+import { type DecodedRecord, decodeRecordBatch } from "../../../../broker/protocol/record-batch/decoder.ts";
+import type { RecordBatchHeader } from "../../../../broker/protocol/record-batch/layout.ts";
+import { splitBatches } from "../../../../broker/protocol/record-batch/splitter.ts";
 import { kafkajsClient, ourCluster, silentLogger } from "../helpers.ts";
 
 export { kafkajsClient, silentLogger, waitFor } from "../helpers.ts";

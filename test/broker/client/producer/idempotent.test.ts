@@ -12,7 +12,7 @@ import type { Producer, RecordMetadata } from "../../../../broker/client/produce
 import { Apis } from "../../../../broker/protocol/apis.ts";
 import type { ProduceRequest } from "../../../../broker/protocol/messages/index.ts";
 import { type BrokerProcess, startBroker } from "../../../helpers/broker-process.ts";
-import { createTopic, disconnectAll, intercept, ourProducer, readPartition, readTopic } from "./helpers.ts";
+import { createTopic, disconnectAll, intercept, ourProducer, readPartition, readTopic, waitFor } from "./helpers.ts";
 
 let broker: BrokerProcess;
 const openClients: Producer[] = [];
@@ -170,14 +170,18 @@ describe("idempotent producer", () => {
     producer.on(producer.events.REQUEST_TIMEOUT, (e) => {
       timeouts.push(e.payload);
     });
+    const waker = ourProducer(broker.address);
+    openClients.push(waker.producer);
+    await waker.producer.connect();
     const connection = await leaderConnection(cluster);
     // A broker answers one connection's requests in order: a Fetch long-polling an idle topic holds
-    // back the answer to the Produce sent after it, which the broker stores meanwhile.
+    // back the answer to the Produce sent after it, which the broker stores meanwhile. The Fetch is
+    // answered when the test writes to the idle topic, once the Produce has timed out.
     const heldBack = connection.request(
       Apis.Fetch,
       {
         replicaId: -1,
-        maxWaitMs: 2000,
+        maxWaitMs: 60_000,
         minBytes: 1,
         maxBytes: 1024,
         isolationLevel: 0,
@@ -194,9 +198,12 @@ describe("idempotent producer", () => {
         forgottenTopicsData: [],
         rackId: "",
       },
-      { extraTimeout: 10_000 },
+      { extraTimeout: 60_000 },
     );
-    const [result] = await producer.send({ topic, messages: [{ value: "once" }] });
+    const sent = producer.send({ topic, messages: [{ value: "once" }] });
+    await waitFor(() => timeouts.some((t) => t.apiName === "Produce"), "a Produce request timing out");
+    await waker.producer.send({ topic: idleTopic, messages: [{ value: "wake the fetch" }] });
+    const [result] = await sent;
     await heldBack;
     assert.equal(result!.baseOffset, "1");
     const produceTimeouts = timeouts.filter((t) => t.apiName === "Produce");
@@ -220,6 +227,12 @@ describe("idempotent producer", () => {
       const { producer, cluster } = await connected(idempotent);
       const inFlight = new Map<number, number>();
       let mostInFlight = 0;
+      let everySendMade = false;
+      // Answers are held until the producer has had its chance to overlap requests, whatever the
+      // machine's speed: not idempotent, until a second request for a partition is in flight (it
+      // must come, as sends keep queueing behind the held answer); idempotent, until every send has
+      // been made behind the first held answer (a second request must never come).
+      const released = (): boolean => mostInFlight >= 2 || (idempotent && everySendMade);
       intercept(await leaderConnection(cluster), async (original, api, body, options) => {
         if (api.apiKey !== Apis.Produce.apiKey) return original(api, body, options);
         const partitions = (body as ProduceRequest).topicData.flatMap((t) => t.partitionData.map((p) => p.index));
@@ -229,10 +242,7 @@ describe("idempotent producer", () => {
         }
         try {
           const response = await original(api, body, options);
-          // Each answer is held back a moment, so a busy machine cannot hide overlap by answering
-          // each request before the next is sent; an idempotent producer must not send meanwhile.
-          const held = Date.now();
-          while (mostInFlight < 2 && Date.now() - held < 50) await new Promise((resolve) => setTimeout(resolve, 2));
+          await waitFor(released, () => `a second Produce request for a partition in flight (most ${mostInFlight})`);
           return response;
         } finally {
           for (const p of partitions) inFlight.set(p, inFlight.get(p)! - 1);
@@ -241,8 +251,12 @@ describe("idempotent producer", () => {
       const sends: Promise<RecordMetadata[]>[] = [];
       for (let i = 0; i < 300; i++) {
         sends.push(producer.send({ topic, messages: [{ key: `k${i % 10}`, value: String(i) }] }));
-        await new Promise((resolve) => setImmediate(resolve));
+        // The rest come while the first request is in flight (its answer held), not before it is
+        // made: sends made meanwhile would all ride in that one request.
+        if (i === 0) await waitFor(() => mostInFlight >= 1, "the first Produce request in flight");
+        else await new Promise((resolve) => setImmediate(resolve));
       }
+      everySendMade = true;
       await Promise.all(sends);
       if (idempotent) assert.equal(mostInFlight, 1);
       else assert.ok(mostInFlight > 1, `pipelined requests overlap (most in flight: ${mostInFlight})`);

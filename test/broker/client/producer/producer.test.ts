@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
-import { after, before, describe, it } from "node:test";
+import { after, before, describe, it, mock } from "node:test";
 import type { Consumer, KafkaMessage } from "kafkajs";
 import { CompressionTypes, type Producer, type RecordMetadata } from "../../../../broker/client/producer/index.ts";
 import { type BrokerProcess, startBroker } from "../../../helpers/broker-process.ts";
@@ -134,14 +134,12 @@ describe("producer send and read back", () => {
       );
     }
     assert.deepEqual(
-      received
-        .slice(4)
-        .map((m) => ({
-          key: m.key!.toString(),
-          value: m.value!.toString(),
-          i: m.headers!.i!.toString(),
-          timestamp: m.timestamp,
-        })),
+      received.slice(4).map((m) => ({
+        key: m.key!.toString(),
+        value: m.value!.toString(),
+        i: m.headers!.i!.toString(),
+        timestamp: m.timestamp,
+      })),
       gzipped.map((m) => ({ key: m.key, value: m.value, i: m.headers.i, timestamp: m.timestamp })),
     );
     const stored = await readPartition(broker.address, topic, 0);
@@ -211,20 +209,33 @@ describe("producer batching", () => {
     });
   });
 
-  it("when sends come a few event loop turns apart with linger set, then they still share one request", async () => {
+  it("when sends come a few event loop turns apart with linger set, then they still share one request", {
+    timeout: 30_000,
+  }, async () => {
     const topic = "lingered";
     await createTopic(broker.address, topic, 1);
     const { producer, requests } = await connectedProducer({ linger: 200 });
+    // A first send loads the topic's metadata, so the sends below are queued without any I/O.
+    await producer.send({ topic, messages: [{ value: "warm-up" }] });
+    const requestsBefore = requests();
     const pending: Promise<RecordMetadata[]>[] = [];
-    for (let i = 0; i < 5; i++) {
-      pending.push(producer.send({ topic, messages: [{ value: `lingered-${i}` }] }));
-      await new Promise((resolve) => setImmediate(resolve));
+    // The linger timer is the test's to fire (node:test's mock timers), so a slow machine cannot
+    // let it run out between two sends. Real timers are back once it has fired.
+    mock.timers.enable({ apis: ["setTimeout"] });
+    try {
+      for (let i = 0; i < 5; i++) {
+        pending.push(producer.send({ topic, messages: [{ value: `lingered-${i}` }] }));
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      mock.timers.tick(200);
+    } finally {
+      mock.timers.reset();
     }
     const results = await Promise.all(pending);
-    assert.equal(requests(), 1);
+    assert.equal(requests() - requestsBefore, 1);
     assert.deepEqual(
       results.map((r) => r[0]!.baseOffset),
-      ["0", "1", "2", "3", "4"],
+      ["1", "2", "3", "4", "5"],
     );
   });
 
@@ -284,7 +295,11 @@ describe("producer batching", () => {
       if (api.name !== "Produce") return original(api, body, options);
       mostInFlight = Math.max(mostInFlight, ++inFlight);
       try {
-        return await original(api, body, options);
+        const response = await original(api, body, options);
+        // Answers are held until partitions are reported waiting, so they do wait however fast
+        // the broker answers (and a second request, were the limit not kept, has its chance).
+        await waitFor(() => queueSizes.length > 0, "REQUEST_QUEUE_SIZE while a request is in flight");
+        return response;
       } finally {
         inFlight--;
       }
@@ -292,7 +307,9 @@ describe("producer batching", () => {
     const sends: Promise<RecordMetadata[]>[] = [];
     for (let i = 0; i < 100; i++) {
       sends.push(producer.send({ topic, messages: [{ key: `k${i}`, value: String(i) }] }));
-      await new Promise((resolve) => setImmediate(resolve));
+      // The rest come while the first request is in flight, not before it is made (they would all ride in it).
+      if (i === 0) await waitFor(() => inFlight > 0, "the first Produce request in flight");
+      else await new Promise((resolve) => setImmediate(resolve));
     }
     await Promise.all(sends);
     assert.equal(mostInFlight, 1);
@@ -483,12 +500,19 @@ describe("producer lifecycle and events", () => {
     openClients.push(producer);
     await producer.connect();
     await createTopic(broker.address, "retrying", 1);
+    let metadataRequests = 0;
+    producer.on(producer.events.REQUEST, (event) => {
+      if (event.payload.apiName === "Metadata") metadataRequests++;
+    });
     const pending = producer.send({ topic: "retrying", messages: [{ value: "never", partition: 5 }] });
     const outcome = pending.then(
       () => "resolved",
       (e: Error) => e.name,
     );
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // A retry looks the partition up again. Two lookups answered after the send (the first may be
+    // the send's own lookup of the new topic) mean at least one retry has begun.
+    const lookupsBefore = metadataRequests;
+    await waitFor(() => metadataRequests >= lookupsBefore + 2, "a metadata refresh for a retry");
     await producer.disconnect();
     assert.equal(await outcome, "KafkaJSNonRetriableError");
   });
