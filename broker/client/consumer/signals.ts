@@ -35,6 +35,8 @@ export class Signal {
 
 /** Resolves after `ms`, or as soon as one of the signals fires. */
 export function waitFor(ms: number, ...signals: Signal[]): Promise<void> {
+  // A signal that has fired already would call `done` from onFire, before `offs` exists.
+  if (signals.some((signal) => signal.fired)) return Promise.resolve();
   return new Promise((resolve) => {
     const done = (): void => {
       clearTimeout(timer);

@@ -74,6 +74,13 @@ describe("waitFor", () => {
     await waiting;
     assert.equal(done, true);
   });
+
+  it("when a signal has fired already (stop asked before a retry's sleep), then it resolves at once", async (t) => {
+    t.mock.timers.enable({ apis: ["setTimeout"] });
+    const stopped = new Signal();
+    stopped.fire();
+    await waitFor(60_000, new Signal(), stopped);
+  });
 });
 
 describe("untilFired", () => {
