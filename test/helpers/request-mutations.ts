@@ -2,12 +2,14 @@
 // of them as a buggy client would send: flipped bits, integer fields (lengths, counts, sizes,
 // timeouts) rewritten to extreme values, truncations. Used to check that a bad frame costs the
 // broker at most its connection.
+
 import { connect, type Socket } from "node:net";
 import { Kafka, logLevel } from "kafkajs";
 import { apiByKey, requestHeaderVersion } from "../../broker/protocol/apis.ts";
 import { decodeRequestHeader } from "../../broker/protocol/headers.ts";
 import { Reader } from "../../broker/protocol/primitives.ts";
 import { decode } from "../../broker/protocol/schema.ts";
+import { seededRandom } from "../../seed/load/workload.ts";
 import { cleanupAll } from "./wait.ts";
 
 /** One request as kafkajs sent it, without its size prefix. */
@@ -168,18 +170,6 @@ export function integerFieldsOf(frame: RequestFrame): IntegerField[] {
   return reader.fields;
 }
 
-/** A small deterministic PRNG (mulberry32), so a failing run can be replayed from its seed. */
-export function randomSource(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const EXTREME_INT16 = [0x7fff, -1, -2, -0x8000, 0x4000, 0];
 const EXTREME_INT32 = [0x7fffffff, -1, -2, -0x80000000, 0x10000000, 0x01000000, 1_000_000, 0];
 const EXTREME_UVARINT = [0xffffffff, 0x7fffffff, 0x10000000, 1_000_000, 0, 1, 2];
@@ -314,7 +304,7 @@ export function mutationPlan(frames: readonly RequestFrame[], total: number, see
   frames.forEach((frame, i) => {
     for (const field of fields[i]!) plan.push(withFieldAtMaximum(frame, field));
   });
-  const random = randomSource(seed);
+  const random = seededRandom(seed);
   while (plan.length < total) {
     const i = Math.floor(random() * frames.length);
     plan.push(mutateFrame(frames[i]!, fields[i]!, random).bytes);

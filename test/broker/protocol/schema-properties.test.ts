@@ -10,7 +10,8 @@ import { API_LIST, type ApiDefinition, apiByKey } from "../../../broker/protocol
 import { encodeRequest, peekApiKeyAndVersion, readRequestHeader } from "../../../broker/protocol/headers.ts";
 import { ProtocolDecodeError, Reader } from "../../../broker/protocol/primitives.ts";
 import { decode, encode, versionInRange } from "../../../broker/protocol/schema.ts";
-import { integerFieldsOf, mutateFrame, randomSource } from "../../helpers/request-mutations.ts";
+import { seededRandom } from "../../../seed/load/workload.ts";
+import { integerFieldsOf, mutateFrame } from "../../helpers/request-mutations.ts";
 import { messageArbitrary } from "./schema-arbitraries.ts";
 
 /** Fixed, so a run is repeatable; a failure prints the case to replay. */
@@ -74,7 +75,7 @@ describe("request schemas under fast-check", () => {
     fc.assert(
       fc.property(requestCase, fc.integer(), ({ api, version, value }, mutationSeed) => {
         const frame = Buffer.concat(encodeRequest(api, version, 1, "mutated", value)).subarray(4);
-        const mutated = mutateFrame(frame, integerFieldsOf(frame), randomSource(mutationSeed)).bytes.subarray(4);
+        const mutated = mutateFrame(frame, integerFieldsOf(frame), seededRandom(mutationSeed)).bytes.subarray(4);
         const outcome = decodeAsTheBrokerWould(mutated);
         if (typeof outcome === "string") {
           outcomes[outcome]++;
