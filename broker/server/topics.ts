@@ -7,7 +7,8 @@
 import { join } from "node:path";
 import { ErrorCode } from "../protocol/errors.ts";
 import type { FileSystem } from "../storage/file-system.ts";
-import { type LogConfig, NEVER, PartitionLog } from "../storage/partition-log.ts";
+import { type LogConfig, NEVER } from "../storage/log-config.ts";
+import { PartitionLog } from "../storage/partition-log.ts";
 import type { ClusterMetadata, TopicState } from "./cluster.ts";
 import { type BrokerConfig, brokerProp, topicConfigDefaults } from "./config.ts";
 import type { Logger } from "./logger.ts";

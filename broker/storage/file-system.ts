@@ -1,5 +1,6 @@
 // The storage layer reaches the disk only through these two interfaces, so tests can wrap them to
-// count fsyncs or to make a write or a sync fail at a chosen moment.
+// count fsyncs or to make a write or a sync fail at a chosen moment. openAll and closeAll, at the
+// end, treat several files as one: all opened or none, all closed even when one fails.
 //
 // All calls are synchronous by design: appends and page-cache reads are small, and a synchronous
 // append cannot interleave with another event-loop task, which makes it atomic for the broker.
@@ -156,3 +157,33 @@ export const nodeFileSystem: FileSystem = {
     }
   },
 };
+
+/** Opens every path, or none: on failure what was opened is closed, with `alsoCloseOnFailure`. */
+export function openAll(
+  fs: FileSystem,
+  paths: readonly string[],
+  create: boolean,
+  alsoCloseOnFailure: readonly FileHandle[] = [],
+): FileHandle[] {
+  const opened: FileHandle[] = [];
+  try {
+    for (const path of paths) opened.push(fs.open(path, { create }));
+  } catch (error) {
+    closeAll([...opened, ...alsoCloseOnFailure]);
+    throw error;
+  }
+  return opened;
+}
+
+/** Closes every handle even if some fail, then reports the first failure. */
+export function closeAll(handles: readonly { close(): void }[]): void {
+  let firstError: unknown = null;
+  for (const handle of handles) {
+    try {
+      handle.close();
+    } catch (error) {
+      firstError ??= error;
+    }
+  }
+  if (firstError !== null) throw firstError;
+}

@@ -1,63 +1,25 @@
-// Ownership rule: one owner per piece of mutable state. A PartitionLog is owned by its partition,
-// and all its operations are synchronous, so they run one after another on the event loop: no
-// locks, and no operation ever observes another one half-done.
+// The log of one partition (Kafka's UnifiedLog on one node): a directory `<dataDir>/<topic>-<partition>/`
+// of segments, of which only the last (active) one is appended to. It keeps three positions
+// apart: the log start offset (moved by retention or a truncation below it), the log end offset
+// (the next offset to assign, the active segment's) and the high watermark (offsets below it are
+// committed); and the leader epoch stamped into appended batches. Around it: log-config.ts (its
+// settings), log-loader.ts (opening the directory), log-validator.ts (what append does to the
+// batches), retention.ts (which segments retention deletes), segment.ts and the cleaner.
 //
-// The log of one partition is a directory `<dataDir>/<topic>-<partition>/` of segments named by
-// their 20-digit zero-padded base offset. Only the last (active) segment is appended to.
+// Ownership rule: one owner per piece of mutable state. A PartitionLog is owned by its partition
+// and owns its segments; all its operations are synchronous, so they run one after another on
+// the event loop: no locks, and no operation ever observes another one half-done.
 
-import { join } from "node:path";
-import { BATCH_HEADER_SIZE, writeBaseOffset, writePartitionLeaderEpoch } from "../protocol/record-batch/layout.ts";
-import { type BatchLocation, splitBatches } from "../protocol/record-batch/splitter.ts";
+import type { BatchLocation } from "../protocol/record-batch/splitter.ts";
 import type { FileSystem } from "./file-system.ts";
-import type { RecoveryResult, SegmentOptions, StoredBatch } from "./segment.ts";
-import {
-  CLEANED_FILE_SUFFIX,
-  INDEX_FILE_SUFFIX,
-  LOG_FILE_SUFFIX,
-  MAX_RELATIVE_OFFSET,
-  NO_TIMESTAMP,
-  parseLogFileName,
-  Segment,
-  segmentFileName,
-  TIME_INDEX_FILE_SUFFIX,
-} from "./segment.ts";
-
-export type CleanupPolicy = "delete" | "compact";
-
-export interface LogConfig {
-  /** A segment is rolled before an append would take it past this size (at most 2 GiB − 1). */
-  segmentBytes: number;
-  /** A segment is rolled once this old (measured from its first batch). */
-  segmentMs: number;
-  /** Oldest segments are deleted while the log is larger than this; −1 keeps everything. */
-  retentionBytes: number;
-  /** Segments whose newest batch is older than this are deleted; −1 keeps everything. */
-  retentionMs: number;
-  indexIntervalBytes: number;
-  /** Fsync after this many records; 1 means every append; NEVER leaves flushing to the OS. */
-  flushIntervalMessages: number;
-  /** Fsync when this long has passed since the last one (checked on append and by flushIfDue). */
-  flushIntervalMs: number;
-  cleanupPolicy: CleanupPolicy;
-}
-
-/** Any interval this large never elapses (Kafka spells it Long.MAX_VALUE). */
-export const NEVER = Number.MAX_SAFE_INTEGER;
-
-const DAY_MS = 24 * 60 * 60 * 1000;
-
-export const defaultLogConfig: Readonly<LogConfig> = Object.freeze({
-  segmentBytes: 1024 * 1024 * 1024,
-  segmentMs: 7 * DAY_MS,
-  retentionBytes: -1,
-  retentionMs: 7 * DAY_MS,
-  indexIntervalBytes: 4096,
-  flushIntervalMessages: NEVER,
-  flushIntervalMs: NEVER,
-  cleanupPolicy: "delete",
-});
-
-const MAX_SEGMENT_BYTES = 0x7fffffff;
+import { closeAll } from "./file-system.ts";
+import { MAX_RELATIVE_OFFSET } from "./index-file.ts";
+import { type LogConfig, resolveLogConfig } from "./log-config.ts";
+import { CLEANED_FILE_SUFFIX } from "./log-files.ts";
+import { loadSegments, type SegmentRecovery } from "./log-loader.ts";
+import { appendableBatches, assignOffsets } from "./log-validator.ts";
+import { type RetentionResult, segmentsPastRetention } from "./retention.ts";
+import { Segment, type SegmentOptions, type StoredBatch } from "./segment.ts";
 
 export interface AppendResult {
   baseOffset: bigint;
@@ -69,23 +31,12 @@ export type ReadResult =
   | { kind: "records"; chunks: Buffer[]; size: number }
   | { kind: "offset-out-of-range"; logStartOffset: bigint; logEndOffset: bigint };
 
-export interface RetentionResult {
-  deletedSegments: number;
-  deletedBytes: number;
-}
-
-export interface SegmentRecovery extends RecoveryResult {
-  baseOffset: bigint;
-}
-
 /**
  * Thrown by every write once an I/O operation has failed: after a failed write or fsync the
  * state of the files is unknown (a failed fsync may even have dropped dirty pages), so the log
  * refuses further writes until it is reopened, which recovers it from what is on disk.
  */
 export class LogOfflineError extends Error {}
-
-export class MalformedRecordsError extends Error {}
 
 export class PartitionLog {
   readonly dir: string;
@@ -126,9 +77,8 @@ export class PartitionLog {
   }
 
   /**
-   * Opens (creating if needed) the log in `dir`. Sealed segments are loaded from their indexes;
-   * the active segment, and any segment whose indexes are missing or inconsistent, is scanned
-   * and cut at its last whole valid batch, so after a crash writes continue from there.
+   * Opens (creating if needed) the log in `dir`. After a crash the active segment is cut at its
+   * last whole valid batch, so writes continue from there (see log-loader.ts).
    */
   static open(
     fs: FileSystem,
@@ -136,28 +86,9 @@ export class PartitionLog {
     config: Partial<LogConfig> = {},
     clock: () => number = Date.now,
   ): PartitionLog {
-    const resolved = Object.freeze({ ...defaultLogConfig, ...config });
-    validateConfig(resolved);
+    const resolved = resolveLogConfig(config);
     fs.mkdirp(dir);
-    const segmentOptions: SegmentOptions = { indexIntervalBytes: resolved.indexIntervalBytes, clock };
-    const baseOffsets = discardLeftovers(fs, dir);
-    const segments: Segment[] = [];
-    const recoveries: SegmentRecovery[] = [];
-    try {
-      if (baseOffsets.length === 0) {
-        segments.push(Segment.create(fs, dir, 0n, segmentOptions));
-        fs.syncDir(dir);
-      }
-      for (const [i, baseOffset] of baseOffsets.entries()) {
-        const isActive = i === baseOffsets.length - 1;
-        const { segment, recovery } = Segment.open(fs, dir, baseOffset, segmentOptions, { recover: isActive });
-        segments.push(segment);
-        if (recovery !== null) recoveries.push({ baseOffset, ...recovery });
-      }
-    } catch (error) {
-      for (const segment of segments) segment.close();
-      throw error;
-    }
+    const { segments, recoveries } = loadSegments(fs, dir, { indexIntervalBytes: resolved.indexIntervalBytes, clock });
     return new PartitionLog(fs, dir, resolved, clock, segments, recoveries);
   }
 
@@ -209,27 +140,15 @@ export class PartitionLog {
   }
 
   /**
-   * Appends one or more whole batches, already validated by the caller (CRC, magic). Offsets are
-   * assigned by rewriting each batch's baseOffset in place, consecutively from the log end, and
-   * the leader epoch is stamped; both fields lie outside the CRC. The bytes are stored as received.
+   * Appends one or more whole batches, their CRCs already checked by the caller; `split` is their
+   * layout when the caller has it (see log-validator.ts). Offsets and the leader epoch are written
+   * into the batches in place; the bytes are stored as received otherwise.
    */
   append(records: Buffer, split?: readonly BatchLocation[]): AppendResult {
     this.#assertWritable();
-    // A caller that already split the batches (the broker validates them first) passes them in,
-    // so the produce path reads each header once.
-    const batches = split ? checkAppendable(split) : checkAppendable(parseBatches(records));
+    const batches = appendableBatches(records, split);
     const baseOffset = this.logEndOffset;
-    let nextOffset = baseOffset;
-    let maxTimestamp = NO_TIMESTAMP;
-    let recordCount = 0;
-    for (const { position, header } of batches) {
-      writeBaseOffset(records, position, nextOffset);
-      writePartitionLeaderEpoch(records, position, this.#leaderEpoch);
-      nextOffset += BigInt(header.lastOffsetDelta) + 1n;
-      if (header.maxTimestamp > maxTimestamp) maxTimestamp = header.maxTimestamp;
-      recordCount += header.recordCount;
-    }
-    const lastOffset = nextOffset - 1n;
+    const { lastOffset, maxTimestamp, recordCount } = assignOffsets(records, batches, baseOffset, this.#leaderEpoch);
     const now = this.#clock();
     this.#whileOnline(() => {
       if (this.#shouldRoll(records.length, lastOffset, now)) this.#rollActive();
@@ -307,44 +226,21 @@ export class PartitionLog {
   }
 
   /**
-   * Deletes whole sealed segments from the front: those whose newest batch is older than
-   * retentionMs, then as many as needed to bring the log within retentionBytes. The active
-   * segment and anything above the high watermark are never deleted. A compacted log keeps all.
+   * Deletes the segments past retention (see retention.ts): whole sealed segments from the front,
+   * never the active one nor any holding offsets at or above the high watermark.
    */
   applyRetention(now: number = this.#clock()): RetentionResult {
     this.#assertWritable();
-    if (this.config.cleanupPolicy !== "delete") return { deletedSegments: 0, deletedBytes: 0 };
-    const sealedCount = this.#segments.length - 1;
-    const deletable = (segment: Segment) => segment.nextOffset <= this.#highWatermark;
-    let count = 0;
-    if (this.config.retentionMs >= 0) {
-      while (count < sealedCount) {
-        const segment = this.#segments[count]!;
-        if (!deletable(segment) || now - segment.largestTimestampMs() <= this.config.retentionMs) break;
-        count += 1;
-      }
-    }
-    let deletedBytes = 0;
-    for (let i = 0; i < count; i++) deletedBytes += this.#segments[i]!.size;
-    if (this.config.retentionBytes >= 0) {
-      let excess = this.size - deletedBytes - this.config.retentionBytes;
-      while (count < sealedCount) {
-        const segment = this.#segments[count]!;
-        if (!deletable(segment) || excess < segment.size) break;
-        excess -= segment.size;
-        deletedBytes += segment.size;
-        count += 1;
-      }
-    }
-    if (count === 0) return { deletedSegments: 0, deletedBytes: 0 };
-    const doomed = this.#segments.splice(0, count);
+    const due = segmentsPastRetention(this.#segments, this.#highWatermark, this.config, now);
+    if (due.deletedSegments === 0) return due;
+    const doomed = this.#segments.splice(0, due.deletedSegments);
     this.#logStartOffset = this.#segments[0]!.baseOffset;
     if (this.#highWatermark < this.#logStartOffset) this.#highWatermark = this.#logStartOffset;
     this.#whileOnline(() => {
       for (const segment of doomed) segment.delete();
       this.#fs.syncDir(this.dir);
     });
-    return { deletedSegments: count, deletedBytes };
+    return due;
   }
 
   /** Seals the active segment and starts a new one at the log end; does nothing if it is empty. */
@@ -497,74 +393,10 @@ export class PartitionLog {
 
   #closeSegments(): void {
     this.#closed = true;
-    let firstError: unknown = null;
-    for (const segment of this.#segments) {
-      try {
-        segment.close();
-      } catch (error) {
-        firstError ??= error;
-      }
-    }
-    if (firstError !== null) throw firstError;
+    closeAll(this.#segments);
   }
 }
 
 function clamp(value: bigint, low: bigint, high: bigint): bigint {
   return value < low ? low : value > high ? high : value;
-}
-
-function validateConfig(config: LogConfig): void {
-  const integerAtLeast = (name: keyof LogConfig, min: number, max = Number.MAX_SAFE_INTEGER) => {
-    const value = config[name];
-    if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-      throw new RangeError(`log config ${name} must be an integer from ${min} to ${max}, got ${String(value)}`);
-    }
-  };
-  integerAtLeast("segmentBytes", BATCH_HEADER_SIZE, MAX_SEGMENT_BYTES);
-  integerAtLeast("segmentMs", 1);
-  integerAtLeast("retentionBytes", -1);
-  integerAtLeast("retentionMs", -1);
-  integerAtLeast("indexIntervalBytes", 0);
-  integerAtLeast("flushIntervalMessages", 1, Number.MAX_VALUE);
-  integerAtLeast("flushIntervalMs", 0, Number.MAX_VALUE);
-  if (config.cleanupPolicy !== "delete" && config.cleanupPolicy !== "compact") {
-    throw new RangeError(`log config cleanupPolicy must be "delete" or "compact", got ${String(config.cleanupPolicy)}`);
-  }
-}
-
-/** Lists the segments to load, after removing what a crash can leave behind. */
-function discardLeftovers(fs: FileSystem, dir: string): bigint[] {
-  const names = fs.list(dir);
-  const baseOffsets = names.map(parseLogFileName).filter((offset): offset is bigint => offset !== null);
-  const logNames = new Set(baseOffsets.map((offset) => segmentFileName(offset, LOG_FILE_SUFFIX)));
-  let removed = false;
-  for (const name of names) {
-    const indexOf = /^(\d{20})(\.index|\.timeindex)$/.exec(name);
-    const isOrphanIndex =
-      indexOf !== null &&
-      (indexOf[2] === INDEX_FILE_SUFFIX || indexOf[2] === TIME_INDEX_FILE_SUFFIX) &&
-      !logNames.has(`${indexOf[1]}${LOG_FILE_SUFFIX}`);
-    if (name.endsWith(CLEANED_FILE_SUFFIX) || isOrphanIndex) {
-      fs.remove(join(dir, name));
-      removed = true;
-    }
-  }
-  if (removed) fs.syncDir(dir);
-  return baseOffsets.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-}
-
-/** Checks that `records` is a sequence of whole magic-2 batches and collects what append needs. */
-function parseBatches(records: Buffer): BatchLocation[] {
-  const { batches, problem } = splitBatches(records);
-  if (problem !== null) throw new MalformedRecordsError(problem.message);
-  return batches;
-}
-
-function checkAppendable(batches: readonly BatchLocation[]): readonly BatchLocation[] {
-  if (batches.length === 0) throw new MalformedRecordsError("no batch to append");
-  for (const { position, header } of batches) {
-    if (header.lastOffsetDelta < 0)
-      throw new MalformedRecordsError(`batch at byte ${position} has lastOffsetDelta ${header.lastOffsetDelta}`);
-  }
-  return batches;
 }

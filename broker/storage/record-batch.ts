@@ -12,6 +12,14 @@ import {
 import { type FramingProblem, framingProblemAt } from "../protocol/record-batch/splitter.ts";
 import type { FileHandle } from "./file-system.ts";
 
+/** Timestamp of a batch that carries none. */
+export const NO_TIMESTAMP = -1n;
+
+/** Scan buffer of lookups by offset or time: they scan from an index entry, at most about one index interval before their target. */
+export const READ_SCAN_BUFFER_BYTES = 16 * 1024;
+/** Scan buffer of whole-segment scans (recovery, state rebuilds at startup). */
+export const BULK_SCAN_BUFFER_BYTES = 1024 * 1024;
+
 export interface StoredBatchHeader extends RecordBatchHeader {
   /** Offset of the last record the batch was written with; compaction never lowers it. */
   lastOffset: bigint;

@@ -1,54 +1,34 @@
 // One segment of a partition log: `<base>.log` holding whole record batches back to back, with
-// its sparse `<base>.index` and `<base>.timeindex`. The log file is the source of truth; both
-// indexes can always be rebuilt from it.
+// its sparse `<base>.index` and `<base>.timeindex` (names in log-files.ts). The log file is the
+// source of truth; both indexes can always be rebuilt from it (segment-recovery.ts).
+//
+// Ownership: a Segment owns its three files and what it keeps in memory about them (next offset,
+// largest timestamp, bytes since the last index entry, rolling base time). Its PartitionLog owns
+// the Segment (the cleaner owns a `.cleaned` one until it is swapped in); only the active
+// segment of a log is appended to.
 
 import { join } from "node:path";
-import { BATCH_HEADER_SIZE } from "../protocol/record-batch/layout.ts";
-import { crcIsValid } from "../protocol/record-batch/splitter.ts";
 import type { FileHandle, FileSystem } from "./file-system.ts";
+import { closeAll, openAll } from "./file-system.ts";
 import { MAX_RELATIVE_OFFSET } from "./index-file.ts";
+import { INDEX_FILE_SUFFIX, LOG_FILE_SUFFIX, segmentFileName, TIME_INDEX_FILE_SUFFIX } from "./log-files.ts";
 import { OffsetIndex } from "./offset-index.ts";
 import type { ScanStep, StoredBatchHeader } from "./record-batch.ts";
-import { BatchFileScanner, readExactly, readStoredBatchHeader } from "./record-batch.ts";
+import {
+  BatchFileScanner,
+  BULK_SCAN_BUFFER_BYTES,
+  NO_TIMESTAMP,
+  READ_SCAN_BUFFER_BYTES,
+  readExactly,
+} from "./record-batch.ts";
+import { type RecoveryResult, recoverLog, rollingBaseTimeAfterRestart, stateFromIndexes } from "./segment-recovery.ts";
 import { TimeIndex } from "./time-index.ts";
 
-export const LOG_FILE_SUFFIX = ".log";
-export const INDEX_FILE_SUFFIX = ".index";
-export const TIME_INDEX_FILE_SUFFIX = ".timeindex";
-/** Suffix of a segment being written by the cleaner; such files are discarded if found at startup. */
-export const CLEANED_FILE_SUFFIX = ".cleaned";
-
-export { MAX_RELATIVE_OFFSET };
-/** Timestamp of a batch that carries none. */
-export const NO_TIMESTAMP = -1n;
-
-// The read path scans from an index entry, at most about one index interval before the target.
-const READ_SCAN_BUFFER_BYTES = 16 * 1024;
-export const BULK_SCAN_BUFFER_BYTES = 1024 * 1024;
-
 const EMPTY = Buffer.alloc(0);
-
-export function segmentFileName(baseOffset: bigint, suffix: string): string {
-  return baseOffset.toString().padStart(20, "0") + suffix;
-}
-
-/** The base offset named by a segment's `.log` file name, or null for any other file. */
-export function parseLogFileName(name: string): bigint | null {
-  const match = /^(\d{20})\.log$/.exec(name);
-  return match === null ? null : BigInt(match[1]!);
-}
 
 export interface SegmentOptions {
   indexIntervalBytes: number;
   clock: () => number;
-}
-
-export interface RecoveryResult {
-  validBytes: number;
-  truncatedBytes: number;
-  batchCount: number;
-  /** Why the scan stopped before the end of the file, or null when the whole file was valid. */
-  problem: string | null;
 }
 
 export type ReadStop = "segment-end" | "max-bytes" | "upper-bound";
@@ -296,29 +276,12 @@ export class Segment {
     this.#offsetIndex.reset();
     this.#timeIndex.reset();
     this.#resetTrackedState();
-    const sizeBefore = this.#log.size();
-    const scanner = new BatchFileScanner(this.#log, 0, sizeBefore, BULK_SCAN_BUFFER_BYTES);
-    let validBytes = 0;
-    let batchCount = 0;
-    let problem: string | null = null;
-    for (;;) {
-      const step = scanner.next();
-      if (step.kind === "end") break;
-      if (step.kind === "invalid") {
-        problem = step.problem;
-        break;
-      }
-      const { header } = step;
-      problem = this.#offsetProblem(header) ?? (crcIsValid(scanner.currentBatchBytes(), 0) ? null : "crc-mismatch");
-      if (problem !== null) break;
-      if (batchCount === 0) this.#rollingBaseTimeMs = this.#rollingBaseTimeAfterRestart(header);
-      this.#trackAppended(step.position, header.sizeInBytes, header.baseOffset, header.lastOffset, header.maxTimestamp);
-      validBytes = step.position + header.sizeInBytes;
-      batchCount += 1;
-    }
-    if (validBytes < sizeBefore) this.#log.truncate(validBytes);
+    const result = recoverLog(this.#log, this.baseOffset, (position, header) => {
+      this.#rollingBaseTimeMs ??= rollingBaseTimeAfterRestart(header, this.#options.clock());
+      this.#trackAppended(position, header.sizeInBytes, header.baseOffset, header.lastOffset, header.maxTimestamp);
+    });
     this.flush();
-    return { validBytes, truncatedBytes: sizeBefore - validBytes, batchCount, problem };
+    return result;
   }
 
   /**
@@ -422,55 +385,21 @@ export class Segment {
   }
 
   /**
-   * Restores the in-memory state from the indexes plus a scan of the log after the last offset
-   * index entry (every earlier batch is covered by the last time index entry). Returns false when
-   * the indexes or that tail are inconsistent, in which case the segment needs recovery.
+   * Takes the state the indexes give (see stateFromIndexes). Returns false, leaving the state
+   * reset, when they disagree with the log, in which case the segment needs recovery.
    */
   #loadFromIndexes(): boolean {
     this.#resetTrackedState();
-    const logSize = this.#log.size();
-    if (!this.#offsetIndex.isConsistentWith(logSize)) return false;
-    const lastEntry = this.#offsetIndex.lastEntry;
-    const lastTimeEntry = this.#timeIndex.lastEntry;
-    if (lastTimeEntry !== null) {
-      this.#maxTimestamp = lastTimeEntry.timestamp;
-      this.#offsetOfMaxTimestamp = lastTimeEntry.offset;
-    }
-    const tailStart = lastEntry?.position ?? 0;
-    if (lastEntry !== null) this.#nextOffset = lastEntry.offset;
-    const scanner = new BatchFileScanner(this.#log, tailStart, logSize, READ_SCAN_BUFFER_BYTES);
-    for (let step = scanner.next(); step.kind !== "end"; step = scanner.next()) {
-      if (step.kind === "invalid") return false;
-      const { header } = step;
-      if (this.#offsetProblem(header) !== null || !crcIsValid(scanner.currentBatchBytes(), 0)) return false;
-      if (header.maxTimestamp > this.#maxTimestamp) {
-        this.#maxTimestamp = header.maxTimestamp;
-        this.#offsetOfMaxTimestamp = header.baseOffset;
-      }
-      this.#nextOffset = header.lastOffset + 1n;
-    }
-    if (!this.#timeIndex.isConsistentWith(this.#nextOffset)) return false;
-    this.#bytesSinceLastIndexEntry = logSize - tailStart;
-    if (logSize > 0) {
-      const first = Buffer.alloc(BATCH_HEADER_SIZE);
-      readExactly(this.#log, first, 0);
-      this.#rollingBaseTimeMs = this.#rollingBaseTimeAfterRestart(readStoredBatchHeader(first));
+    const state = stateFromIndexes(this.#log, this.#offsetIndex, this.#timeIndex, this.baseOffset);
+    if (state === null) return false;
+    this.#nextOffset = state.nextOffset;
+    this.#maxTimestamp = state.maxTimestamp;
+    this.#offsetOfMaxTimestamp = state.offsetOfMaxTimestamp;
+    this.#bytesSinceLastIndexEntry = state.bytesSinceLastIndexEntry;
+    if (state.firstBatch !== null) {
+      this.#rollingBaseTimeMs = rollingBaseTimeAfterRestart(state.firstBatch, this.#options.clock());
     }
     return true;
-  }
-
-  #rollingBaseTimeAfterRestart(firstBatch: StoredBatchHeader): number {
-    const now = this.#options.clock();
-    return firstBatch.maxTimestamp >= 0n && Number(firstBatch.maxTimestamp) < now
-      ? Number(firstBatch.maxTimestamp)
-      : now;
-  }
-
-  #offsetProblem(header: StoredBatchHeader): string | null {
-    if (header.baseOffset < this.#nextOffset) return "offset-not-increasing";
-    if (header.lastOffsetDelta < 0) return "negative-last-offset-delta";
-    if (header.lastOffset - this.baseOffset > MAX_RELATIVE_OFFSET) return "offset-beyond-segment-range";
-    return null;
   }
 
   /** Scanner positioned after the first batch whose last offset is ≥ `offset`, and that batch. */
@@ -491,33 +420,4 @@ export class Segment {
   #throwCorrupt(position: number, problem: string): never {
     throw new CorruptSegmentError(`${this.logPath}: ${problem} at position ${position}`);
   }
-}
-
-function openAll(
-  fs: FileSystem,
-  paths: string[],
-  create: boolean,
-  alsoCloseOnFailure: FileHandle[] = [],
-): FileHandle[] {
-  const opened: FileHandle[] = [];
-  try {
-    for (const path of paths) opened.push(fs.open(path, { create }));
-  } catch (error) {
-    closeAll([...opened, ...alsoCloseOnFailure]);
-    throw error;
-  }
-  return opened;
-}
-
-/** Closes every handle even if some fail, then reports the first failure. */
-function closeAll(handles: readonly { close(): void }[]): void {
-  let firstError: unknown = null;
-  for (const handle of handles) {
-    try {
-      handle.close();
-    } catch (error) {
-      firstError ??= error;
-    }
-  }
-  if (firstError !== null) throw firstError;
 }

@@ -12,7 +12,7 @@ import {
 import { crcIsValid } from "../../../broker/protocol/record-batch/splitter.ts";
 import { compactLog } from "../../../broker/storage/cleaner.ts";
 import { nodeFileSystem } from "../../../broker/storage/file-system.ts";
-import type { LogConfig } from "../../../broker/storage/partition-log.ts";
+import type { LogConfig } from "../../../broker/storage/log-config.ts";
 import { PartitionLog } from "../../../broker/storage/partition-log.ts";
 import type { TestRecord } from "./batch-builder.ts";
 import { buildBatch } from "./batch-builder.ts";

@@ -21,6 +21,11 @@ export class FaultyFileSystem implements FileSystem {
   readonly #open = new Set<FileHandle>();
   #appendFault: { pathSuffix: string; bytesWritten: number; error: Error } | null = null;
 
+  /** How many files opened through this file system are still open. */
+  get openFiles(): number {
+    return this.#open.size;
+  }
+
   /** The next append to a file whose path ends with `pathSuffix` writes `bytesWritten` bytes, then throws. */
   failNextAppend(pathSuffix: string, bytesWritten: number, error = new InjectedFault("injected append failure")): void {
     this.#appendFault = { pathSuffix, bytesWritten, error };

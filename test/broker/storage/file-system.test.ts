@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { nodeFileSystem } from "../../../broker/storage/file-system.ts";
-import { tempDir } from "./faulty-file-system.ts";
+import { closeAll, nodeFileSystem, openAll } from "../../../broker/storage/file-system.ts";
+import { FaultyFileSystem, tempDir } from "./faulty-file-system.ts";
 
 test("when buffers are appended, then size grows and reads return them in order", (t) => {
   const path = join(tempDir(t), "a.log");
@@ -67,4 +67,34 @@ test("when listing, renaming and removing, then the directory reflects it and re
   assert.equal(nodeFileSystem.exists(join(sub, "y")), false);
   nodeFileSystem.removeDir(join(dir, "a"));
   assert.equal(nodeFileSystem.exists(join(dir, "a")), false);
+});
+
+test("when one of several files cannot be opened, then openAll closes the others and the extra handles it was given", (t) => {
+  const dir = tempDir(t);
+  const fileSystem = new FaultyFileSystem();
+  const given = fileSystem.open(join(dir, "given.log"), { create: true });
+  const paths = [join(dir, "a.index"), join(dir, "missing", "b.index")];
+  assert.throws(() => openAll(fileSystem, paths, true, [given]), { code: "ENOENT" });
+  assert.equal(fileSystem.openFiles, 0);
+  const opened = openAll(fileSystem, [join(dir, "a.index"), join(dir, "c.index")], true);
+  assert.deepEqual(
+    opened.map((file) => file.path),
+    [join(dir, "a.index"), join(dir, "c.index")],
+  );
+  closeAll(opened);
+  assert.equal(fileSystem.openFiles, 0);
+});
+
+test("when some handles fail to close, then closeAll still closes the rest and throws the first failure", () => {
+  const closed: string[] = [];
+  const failing = (name: string) => ({
+    close() {
+      closed.push(name);
+      throw new Error(`${name} failed`);
+    },
+  });
+  const fine = (name: string) => ({ close: () => void closed.push(name) });
+  assert.throws(() => closeAll([fine("a"), failing("b"), fine("c"), failing("d")]), { message: "b failed" });
+  assert.deepEqual(closed, ["a", "b", "c", "d"]);
+  closeAll([]);
 });

@@ -1,68 +1,19 @@
+// The partition log: appends get consecutive offsets, reads return whole stored batches, segments
+// roll, the high watermark and leader epoch, flushing, truncation and I/O failures. Opening and
+// recovery are in log-loader.test.ts, retention in retention.test.ts, the config in log-config.test.ts.
+
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { join } from "node:path";
-import type { TestContext } from "node:test";
 import { test } from "node:test";
 import { readBatchHeader } from "../../../broker/protocol/record-batch/layout.ts";
-import type { FileSystem } from "../../../broker/storage/file-system.ts";
 import { nodeFileSystem } from "../../../broker/storage/file-system.ts";
-import type { LogConfig } from "../../../broker/storage/partition-log.ts";
-import {
-  defaultLogConfig,
-  LogOfflineError,
-  MalformedRecordsError,
-  PartitionLog,
-} from "../../../broker/storage/partition-log.ts";
-import { segmentFileName } from "../../../broker/storage/segment.ts";
+import { segmentFileName } from "../../../broker/storage/log-files.ts";
+import { MalformedRecordsError } from "../../../broker/storage/log-validator.ts";
+import { LogOfflineError, PartitionLog } from "../../../broker/storage/partition-log.ts";
 import { batchOfSize, buildBatch } from "./batch-builder.ts";
 import { FaultyFileSystem, InjectedFault, manualClock, tempDir } from "./faulty-file-system.ts";
-
-function openLog(
-  t: TestContext,
-  dir: string,
-  config: Partial<LogConfig> = {},
-  clock: () => number = manualClock().clock,
-  fileSystem: FileSystem = nodeFileSystem,
-): PartitionLog {
-  const log = PartitionLog.open(fileSystem, dir, config, clock);
-  t.after(() => {
-    try {
-      log.close();
-    } catch {
-      // Tests that crash or break the log leave it unclosable; the temp dir goes anyway.
-    }
-  });
-  return log;
-}
-
-/** Appends a batch of `count` records and returns it as stored (offsets assigned in place). */
-function appendRecords(log: PartitionLog, count = 1, valueBytes = 20, timestamp = 1_700_000_000_000n): Buffer {
-  const batch = batchOfSize(count, valueBytes, { baseTimestamp: timestamp });
-  log.append(batch);
-  return batch;
-}
-
-function readAll(log: PartitionLog, from: bigint = log.logStartOffset): Buffer {
-  const result = log.read(from, Number.MAX_SAFE_INTEGER);
-  assert.equal(result.kind, "records");
-  return Buffer.concat(result.kind === "records" ? result.chunks : []);
-}
-
-function logFiles(dir: string): string[] {
-  return fs
-    .readdirSync(dir)
-    .filter((name) => name.endsWith(".log"))
-    .sort();
-}
-
-test("when the default config is read, then it matches Kafka's defaults", () => {
-  assert.equal(defaultLogConfig.segmentBytes, 1024 ** 3);
-  assert.equal(defaultLogConfig.segmentMs, 7 * 24 * 3600 * 1000);
-  assert.equal(defaultLogConfig.retentionBytes, -1);
-  assert.equal(defaultLogConfig.retentionMs, 7 * 24 * 3600 * 1000);
-  assert.equal(defaultLogConfig.indexIntervalBytes, 4096);
-  assert.equal(defaultLogConfig.cleanupPolicy, "delete");
-});
+import { appendRecords, logFiles, openLog, readAll } from "./log-fixture.ts";
 
 test("when a log is opened in an empty directory, then it starts at offset 0 with one empty segment", (t) => {
   const dir = join(tempDir(t), "topic-0");
@@ -233,54 +184,6 @@ test("when an empty active segment ages, then it is not rolled", (t) => {
   assert.equal(log.segments.length, 2);
 });
 
-test("when the log is larger than retentionBytes, then the oldest sealed segments are deleted and logStartOffset advances", (t) => {
-  const dir = tempDir(t);
-  const log = openLog(t, dir, { segmentBytes: 600, retentionBytes: 1500 });
-  for (let i = 0; i < 12; i++) appendRecords(log, 1, 200);
-  const before = log.segments.length;
-  const result = log.applyRetention();
-  assert.ok(result.deletedSegments > 0);
-  assert.equal(log.segments.length, before - result.deletedSegments);
-  // As in Kafka, a segment goes only if the log stays at least retentionBytes without it.
-  assert.ok(log.size >= 1500 && log.size - log.segments[0]!.size < 1500);
-  assert.equal(log.logStartOffset, log.segments[0]!.baseOffset);
-  assert.equal(logFiles(dir).length, log.segments.length);
-  assert.equal(log.read(0n, 100).kind, "offset-out-of-range");
-  assert.equal(readAll(log).length, log.size);
-});
-
-test("when every sealed segment breaches retention, then the active segment is still kept", (t) => {
-  const time = manualClock();
-  const log = openLog(t, tempDir(t), { segmentBytes: 300, retentionBytes: 0, retentionMs: 1 }, time.clock);
-  for (let i = 0; i < 5; i++) appendRecords(log, 1, 200, BigInt(time.now));
-  time.advance(1000);
-  log.applyRetention();
-  assert.equal(log.segments.length, 1);
-  assert.equal(log.logStartOffset, 4n);
-  assert.equal(log.logEndOffset, 5n);
-});
-
-test("when segments' newest batches are older than retentionMs, then those segments are deleted", (t) => {
-  const time = manualClock(1_000_000);
-  const log = openLog(t, tempDir(t), { segmentBytes: 300, retentionMs: 10_000 }, time.clock);
-  for (let i = 0; i < 6; i++) {
-    appendRecords(log, 1, 200, BigInt(time.now));
-    time.advance(5_000);
-  }
-  // Batch timestamps 1_000_000 .. 1_025_000, one segment each; now 1_030_000.
-  assert.equal(log.segments.length, 6);
-  const result = log.applyRetention();
-  assert.equal(result.deletedSegments, 4);
-  assert.equal(log.logStartOffset, 4n);
-  assert.equal(log.applyRetention().deletedSegments, 0);
-});
-
-test("when the cleanup policy is compact, then retention deletes nothing", (t) => {
-  const log = openLog(t, tempDir(t), { segmentBytes: 300, retentionBytes: 0, cleanupPolicy: "compact" });
-  for (let i = 0; i < 4; i++) appendRecords(log, 1, 200);
-  assert.deepEqual(log.applyRetention(), { deletedSegments: 0, deletedBytes: 0 });
-});
-
 test("when looking up offsets by timestamp, then the first batch at or after it is found across segments", (t) => {
   const log = openLog(t, tempDir(t), { segmentBytes: 1000, indexIntervalBytes: 100 });
   for (let i = 0; i < 40; i++) appendRecords(log, 2, 30, 5_000n + 10n * BigInt(i)); // batch i: offsets 2i, 2i+1
@@ -289,79 +192,6 @@ test("when looking up offsets by timestamp, then the first batch at or after it 
   assert.deepEqual(log.offsetForTimestamp(5_105n), { offset: 22n, timestamp: 5_110n });
   assert.deepEqual(log.offsetForTimestamp(5_390n), { offset: 78n, timestamp: 5_390n });
   assert.equal(log.offsetForTimestamp(5_391n), null);
-});
-
-test("when a log is reopened after close, then offsets, data and timestamps are all back", (t) => {
-  const dir = tempDir(t);
-  const first = PartitionLog.open(nodeFileSystem, dir, { segmentBytes: 700, indexIntervalBytes: 100 });
-  const batches = Array.from({ length: 10 }, (_, i) => appendRecords(first, 2, 100, 1_000n + BigInt(i)));
-  first.close();
-  const log = openLog(t, dir, { segmentBytes: 700, indexIntervalBytes: 100 });
-  assert.equal(log.logEndOffset, 20n);
-  assert.equal(log.highWatermark, 20n);
-  assert.deepEqual(readAll(log), Buffer.concat(batches));
-  assert.deepEqual(log.offsetForTimestamp(1_005n), { offset: 10n, timestamp: 1_005n });
-  assert.equal(log.append(batchOfSize(1, 1)).baseOffset, 20n);
-});
-
-test("when N bytes are chopped off the active segment, then reopening ends the log at the last whole batch and appends continue", (t) => {
-  const probe = batchOfSize(3, 50);
-  for (const chop of [1, 11, 12, 30, probe.length - 61, probe.length - 1, probe.length, probe.length + 5]) {
-    const dir = tempDir(t);
-    const fileSystem = new FaultyFileSystem();
-    const log = PartitionLog.open(fileSystem, dir);
-    const batches = Array.from({ length: 7 }, () => appendRecords(log, 3, 50));
-    const activePath = log.segments[log.segments.length - 1]!.logPath;
-    fileSystem.crash();
-    const activeSize = fs.statSync(activePath).size;
-    fs.truncateSync(activePath, activeSize - chop);
-    const lostBatches = Math.ceil(chop / probe.length);
-    const reopened = openLog(t, dir);
-    const expectedEnd = BigInt(3 * (7 - lostBatches));
-    assert.equal(reopened.logEndOffset, expectedEnd, `chop ${chop}`);
-    assert.deepEqual(readAll(reopened), Buffer.concat(batches.slice(0, 7 - lostBatches)), `chop ${chop}`);
-    assert.equal(
-      reopened.recoveries.at(-1)!.truncatedBytes,
-      chop % probe.length === 0 ? 0 : probe.length - (chop % probe.length),
-    );
-    assert.equal(reopened.append(batchOfSize(1, 1)).baseOffset, expectedEnd, `chop ${chop}`);
-    reopened.close();
-  }
-});
-
-test("when a byte in the last batch is flipped, then reopening truncates that batch", (t) => {
-  const dir = tempDir(t);
-  const log = PartitionLog.open(nodeFileSystem, dir);
-  const batches = [appendRecords(log, 2), appendRecords(log, 2), appendRecords(log, 2)];
-  log.close();
-  const path = join(dir, segmentFileName(0n, ".log"));
-  const bytes = fs.readFileSync(path);
-  bytes[bytes.length - batches[2]!.length + 70]! ^= 0x40;
-  fs.writeFileSync(path, bytes);
-  const reopened = openLog(t, dir);
-  assert.equal(reopened.logEndOffset, 4n);
-  assert.equal(reopened.recoveries[0]!.problem, "crc-mismatch");
-  assert.deepEqual(readAll(reopened), Buffer.concat(batches.slice(0, 2)));
-});
-
-test("when a sealed segment lost its index files, then opening rebuilds them and leftovers are cleared", (t) => {
-  const dir = tempDir(t);
-  const log = PartitionLog.open(nodeFileSystem, dir, { segmentBytes: 600, indexIntervalBytes: 50 });
-  const batches = Array.from({ length: 8 }, () => appendRecords(log, 2, 100));
-  log.close();
-  fs.rmSync(join(dir, segmentFileName(0n, ".index")));
-  fs.rmSync(join(dir, segmentFileName(0n, ".timeindex")));
-  fs.writeFileSync(join(dir, segmentFileName(0n, ".log.cleaned")), "half-written");
-  fs.writeFileSync(join(dir, segmentFileName(999n, ".index")), "orphan");
-  const reopened = openLog(t, dir, { segmentBytes: 600, indexIntervalBytes: 50 });
-  assert.deepEqual(
-    reopened.recoveries.map((r) => r.baseOffset),
-    [0n, reopened.segments.at(-1)!.baseOffset],
-  );
-  assert.deepEqual(readAll(reopened, 3n), Buffer.concat(batches.slice(1)));
-  assert.equal(fs.existsSync(join(dir, segmentFileName(0n, ".log.cleaned"))), false);
-  assert.equal(fs.existsSync(join(dir, segmentFileName(999n, ".index"))), false);
-  assert.ok(fs.existsSync(join(dir, segmentFileName(0n, ".index"))));
 });
 
 test("when flushing every message, then each append fsyncs exactly once", (t) => {
@@ -455,10 +285,6 @@ test("when the records are malformed, then append refuses them and the log is un
   appendRecords(log);
   const good = batchOfSize(2, 10);
   assert.throws(() => log.append(Buffer.concat([good, good.subarray(0, 70)])), MalformedRecordsError);
-  const oldMagic = batchOfSize(1, 1);
-  oldMagic.writeInt8(1, 16);
-  assert.throws(() => log.append(oldMagic), MalformedRecordsError);
-  assert.throws(() => log.append(Buffer.alloc(0)), MalformedRecordsError);
   assert.equal(log.logEndOffset, 1n);
   assert.equal(log.isOffline, false);
 });
@@ -532,5 +358,4 @@ test("when the log is deleted, then its directory is gone", (t) => {
 
 test("when a config value is out of range, then opening refuses it", (t) => {
   assert.throws(() => PartitionLog.open(nodeFileSystem, tempDir(t), { segmentBytes: 2 ** 31 }), RangeError);
-  assert.throws(() => PartitionLog.open(nodeFileSystem, tempDir(t), { retentionMs: -2 }), RangeError);
 });

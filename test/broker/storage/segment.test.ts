@@ -1,46 +1,18 @@
+// One segment: appending and reading whole batches (by offset, within maxBytes, under an upper
+// bound, through a sparse index), lookups by time, truncation, the cleaner's swap, deletion.
+// Rebuilding a segment's state on open is in segment-recovery.test.ts.
+
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { join } from "node:path";
-import type { TestContext } from "node:test";
 import { test } from "node:test";
 import { nodeFileSystem } from "../../../broker/storage/file-system.ts";
+import { CLEANED_FILE_SUFFIX, segmentFileName } from "../../../broker/storage/log-files.ts";
 import { readStoredBatchHeader } from "../../../broker/storage/record-batch.ts";
-import type { SegmentOptions } from "../../../broker/storage/segment.ts";
-import { CLEANED_FILE_SUFFIX, parseLogFileName, Segment, segmentFileName } from "../../../broker/storage/segment.ts";
+import { Segment } from "../../../broker/storage/segment.ts";
 import { batchOfSize, buildBatch } from "./batch-builder.ts";
-import { manualClock, tempDir } from "./faulty-file-system.ts";
-
-const BASE = 100n;
-
-function options(indexIntervalBytes = 0): SegmentOptions {
-  return { indexIntervalBytes, clock: manualClock().clock };
-}
-
-function createSegment(t: TestContext, dir: string, indexIntervalBytes = 0): Segment {
-  const segment = Segment.create(nodeFileSystem, dir, BASE, options(indexIntervalBytes));
-  t.after(() => segment.close());
-  return segment;
-}
-
-/** Appends `count` batches of `recordsPerBatch` records with increasing timestamps; returns them with offsets set. */
-function appendBatches(segment: Segment, count: number, recordsPerBatch = 3, valueBytes = 40): Buffer[] {
-  const batches: Buffer[] = [];
-  for (let i = 0; i < count; i++) {
-    const baseOffset = segment.nextOffset;
-    const batch = batchOfSize(recordsPerBatch, valueBytes, { baseOffset, baseTimestamp: 10_000n + BigInt(i) * 100n });
-    const header = readStoredBatchHeader(batch);
-    segment.append(batch, baseOffset, header.lastOffset, header.maxTimestamp);
-    batches.push(batch);
-  }
-  return batches;
-}
-
-test("when file names are built and parsed, then base offsets are 20-digit zero-padded", () => {
-  assert.equal(segmentFileName(42n, ".log"), "00000000000000000042.log");
-  assert.equal(parseLogFileName("00000000000000000042.log"), 42n);
-  assert.equal(parseLogFileName("00000000000000000042.index"), null);
-  assert.equal(parseLogFileName("42.log"), null);
-});
+import { tempDir } from "./faulty-file-system.ts";
+import { appendBatches, BASE, createSegment, options } from "./segment-fixture.ts";
 
 test("when batches are appended, then reading from the base returns the same bytes and offsets advance", (t) => {
   const segment = createSegment(t, tempDir(t));
@@ -139,76 +111,6 @@ test("when searching by timestamp, then the first batch whose max timestamp reac
   }
   assert.equal(segment.findByTimestamp(10_000n + 2_901n, BASE), null);
   assert.deepEqual(segment.findByTimestamp(0n, BASE + 7n), { offset: BASE + 7n, timestamp: 10_700n });
-});
-
-test("when a segment is reopened after a clean close, then state comes from the indexes without recovery", (t) => {
-  const dir = tempDir(t);
-  const segment = Segment.create(nodeFileSystem, dir, BASE, options(300));
-  appendBatches(segment, 20);
-  segment.onBecomeInactive();
-  segment.flush();
-  const expected = { nextOffset: segment.nextOffset, maxTimestamp: segment.maxTimestamp, size: segment.size };
-  segment.close();
-  const { segment: reopened, recovery } = Segment.open(nodeFileSystem, dir, BASE, options(300), { recover: false });
-  t.after(() => reopened.close());
-  assert.equal(recovery, null);
-  assert.deepEqual(
-    { nextOffset: reopened.nextOffset, maxTimestamp: reopened.maxTimestamp, size: reopened.size },
-    expected,
-  );
-  // After a restart segment age counts from the first batch's timestamp, which is older than the clock.
-  assert.equal(reopened.rollingBaseTimeMs, 10_000);
-});
-
-test("when the tail of the log is torn, then recovery cuts it at the last whole batch and rebuilds the indexes", (t) => {
-  const dir = tempDir(t);
-  const segment = Segment.create(nodeFileSystem, dir, BASE, options(0));
-  const batches = appendBatches(segment, 6);
-  const entriesBefore = segment.offsetIndex.entryCount;
-  segment.close();
-  const wholeSize = Buffer.concat(batches.slice(0, 5)).length;
-  fs.truncateSync(join(dir, segmentFileName(BASE, ".log")), wholeSize + 17);
-  const { segment: recovered, recovery } = Segment.open(nodeFileSystem, dir, BASE, options(0), { recover: true });
-  t.after(() => recovered.close());
-  assert.deepEqual(recovery, { validBytes: wholeSize, truncatedBytes: 17, batchCount: 5, problem: "torn-header" });
-  assert.equal(recovered.size, wholeSize);
-  assert.equal(recovered.nextOffset, BASE + 15n);
-  assert.equal(recovered.offsetIndex.entryCount, entriesBefore - 1);
-  assert.deepEqual(recovered.read(BASE + 13n, 1000, true).data, batches[4]);
-});
-
-test("when a byte of the last batch is flipped, then recovery drops that batch for its CRC", (t) => {
-  const dir = tempDir(t);
-  const segment = Segment.create(nodeFileSystem, dir, BASE, options(0));
-  const batches = appendBatches(segment, 3);
-  segment.close();
-  const path = join(dir, segmentFileName(BASE, ".log"));
-  const bytes = fs.readFileSync(path);
-  bytes[bytes.length - 5]! ^= 0x01;
-  fs.writeFileSync(path, bytes);
-  const { segment: recovered, recovery } = Segment.open(nodeFileSystem, dir, BASE, options(0), { recover: true });
-  t.after(() => recovered.close());
-  assert.equal(recovery?.problem, "crc-mismatch");
-  assert.equal(recovered.size, batches[0]!.length + batches[1]!.length);
-  assert.equal(recovered.nextOffset, BASE + 6n);
-});
-
-test("when an index is missing or torn, then opening rebuilds it from the log", (t) => {
-  for (const damage of ["missing", "torn"] as const) {
-    const dir = tempDir(t);
-    const segment = Segment.create(nodeFileSystem, dir, BASE, options(0));
-    const batches = appendBatches(segment, 8);
-    segment.flush();
-    segment.close();
-    const indexPath = join(dir, segmentFileName(BASE, ".index"));
-    if (damage === "missing") fs.rmSync(indexPath);
-    else fs.appendFileSync(indexPath, Buffer.from([7, 7, 7]));
-    const { segment: reopened, recovery } = Segment.open(nodeFileSystem, dir, BASE, options(0), { recover: false });
-    assert.notEqual(recovery, null, damage);
-    assert.equal(reopened.offsetIndex.entryCount, 8, damage);
-    assert.deepEqual(reopened.read(BASE + 20n, 1, true).data, batches[6], damage);
-    reopened.close();
-  }
 });
 
 test("when truncated to an offset, then later batches are gone, indexes follow, and appends continue there", (t) => {
