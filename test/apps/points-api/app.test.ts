@@ -1,5 +1,5 @@
 // createApp on its own, with stand-ins for the broker: what happens when a dependency fails in a
-// way nobody planned for.
+// way nobody planned for, and what a request to no route gets.
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import type { Server } from "node:http";
@@ -11,7 +11,7 @@ import { createApp } from "../../../apps/points-api/app.ts";
 import { createAppServer } from "../../../apps/points-api/http.ts";
 import { createDb, type Db } from "../../../apps/shared/db/client.ts";
 import { createLog } from "../../../apps/shared/log.ts";
-import { get } from "./helpers.ts";
+import { get, request } from "./helpers.ts";
 
 describe("points-api app", () => {
   let dir: string;
@@ -53,5 +53,19 @@ describe("points-api app", () => {
       );
     assert.match(logged.join(""), /\[points-api\] GET \/api\/stores failed: /);
     assert.match(logged.join(""), /\[points-api\] GET \/api\/groups failed: unexpected: socket hang up/);
+  });
+
+  it("when a route does not exist, then 404 in the error format", async () => {
+    const underApi = await get(url, "/api/nope?x=1");
+    const elsewhere = await request(url, "DELETE", "/api/users");
+
+    assert.deepEqual(
+      [underApi.status, underApi.body],
+      [404, { error: { code: "not_found", message: "no route for GET /api/nope" } }],
+    );
+    assert.deepEqual(
+      [elsewhere.status, elsewhere.body],
+      [404, { error: { code: "not_found", message: "no route for DELETE /api/users" } }],
+    );
   });
 });

@@ -8,7 +8,7 @@ import {
 } from "../../../../broker/client/errors.ts";
 import { type AdminFixture, errorShape, rejectionOf, startAdmins } from "./fixture.ts";
 
-describe("admin: topics, partitions, cluster and configs", () => {
+describe("admin: topics, partitions and cluster", () => {
   let fx: AdminFixture;
 
   before(async () => {
@@ -200,32 +200,6 @@ describe("admin: topics, partitions, cluster and configs", () => {
     assert.deepEqual(ours.brokers, [{ nodeId: 0, host: fx.broker.host, port: fx.broker.port }]);
     assert.equal(ours.controller, 0);
     assert.equal(typeof ours.clusterId, "string");
-  });
-
-  it("when describing broker configs with synonyms, then the same as kafkajs", async () => {
-    const request = {
-      resources: [{ type: 4 as const, name: "0", configNames: ["num.partitions", "auto.create.topics.enable"] }],
-      includeSynonyms: true,
-    };
-    const [ours, theirs] = await Promise.all([fx.ours.describeConfigs(request), fx.kafkajs.describeConfigs(request)]);
-    assert.deepEqual(ours, theirs);
-    assert.equal(ours.resources[0]!.configEntries.length, 2);
-  });
-
-  it("when describing configs of an unknown topic, then UNKNOWN_TOPIC_OR_PARTITION at once, as kafkajs", async () => {
-    const request = { resources: [{ type: 2 as const, name: "no-such-topic" }], includeSynonyms: false };
-    const ours = await rejectionOf(fx.ours.describeConfigs(request));
-    const theirs = await rejectionOf(fx.kafkajs.describeConfigs(request));
-    assert.deepEqual(errorShape(ours), errorShape(theirs));
-    assert.equal((ours as KafkaJSProtocolError).type, "UNKNOWN_TOPIC_OR_PARTITION");
-  });
-
-  it("when describeConfigs gets invalid resources, then the same KafkaJSNonRetriableError as kafkajs", async () => {
-    for (const resources of [[], [{ type: 3, name: "x" }], [{ type: 2, name: "" }]] as never[][]) {
-      const ours = await rejectionOf(fx.ours.describeConfigs({ resources, includeSynonyms: false }));
-      const theirs = await rejectionOf(fx.kafkajs.describeConfigs({ resources, includeSynonyms: false }));
-      assert.deepEqual([ours.name, ours.message], [theirs.name, theirs.message]);
-    }
   });
 
   it("when the broker restarts, then the next call reconnects and succeeds", async () => {

@@ -2,12 +2,12 @@
 // process, a real SQLite file; what the API produced is read back from points.commands.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { commandAcceptedSchema, commandOutcomeSchema, errorSchema } from "../../../apps/points-api/schemas.ts";
-import { createDb, type Db } from "../../../apps/shared/db/client.ts";
-import { COMMANDS_TOPIC, pointsCommandSchema } from "../../../apps/shared/topics.ts";
-import { type AppEnv, createAppEnv, type ServiceProcess, startService } from "../../helpers/app-process.ts";
-import { type BrokerProcess, startBroker } from "../../helpers/broker-process.ts";
-import { cleanupAll } from "../../helpers/wait.ts";
+import { commandAcceptedSchema, commandOutcomeSchema, errorSchema } from "../../../../apps/points-api/schemas.ts";
+import { createDb, type Db } from "../../../../apps/shared/db/client.ts";
+import { COMMANDS_TOPIC, pointsCommandSchema } from "../../../../apps/shared/topics.ts";
+import { type AppEnv, createAppEnv, type ServiceProcess, startService } from "../../../helpers/app-process.ts";
+import { type BrokerProcess, startBroker } from "../../../helpers/broker-process.ts";
+import { cleanupAll } from "../../../helpers/wait.ts";
 import {
   CommandsTap,
   endOffsets,
@@ -16,7 +16,7 @@ import {
   postJson,
   request,
   seedReferences,
-} from "./helpers.ts";
+} from "../helpers.ts";
 
 const MAX_AMOUNT = 10_000;
 const charge = { userId: "u1", amount: 500, storeId: "s1", terminalId: "t1" };

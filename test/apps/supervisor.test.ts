@@ -1,0 +1,127 @@
+// The supervisor on real child processes: small scripts written for each test that print a ready
+// line, log, crash or stop as told.
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { Supervisor } from "../../apps/supervisor.ts";
+import { waitFor } from "../helpers/wait.ts";
+
+// argv: name, then what to do: "serve" (ready, then wait for SIGTERM), "crash-after-ready",
+// "exit-before-ready", "ignore-sigterm"; SIGTERM appends "stopped <name>" to STOP_LOG.
+const childScript = `
+import { appendFileSync } from "node:fs";
+const [name, mode] = process.argv.slice(2);
+if (mode === "exit-before-ready") {
+  console.log("[" + name + "] cannot start: no database");
+  process.exit(3);
+}
+process.on("SIGTERM", () => {
+  if (mode === "ignore-sigterm") return;
+  appendFileSync(process.env.STOP_LOG, "stopped " + name + "\\n");
+  process.exit(0);
+});
+console.log("[" + name + "] ready on 127.0.0.1:" + process.pid);
+console.error("a line on stderr");
+if (mode === "crash-after-ready") setTimeout(() => process.exit(1), 10);
+setInterval(() => {}, 1000);
+`;
+
+describe("Supervisor", () => {
+  let dir: string;
+  let script: string;
+  const readyLine = /ready on (\S+)/;
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "supervisor-test-"));
+    script = join(dir, "child.mjs");
+    writeFileSync(script, childScript);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  const spec = (label: string, mode: string, extra: object = {}) => ({
+    label,
+    script,
+    args: [label.split("#")[0]!, mode],
+    env: { STOP_LOG: join(dir, `${label}-stops.log`) },
+    readyLine,
+    ...extra,
+  });
+
+  it("when a child prints its ready line, then the start resolves with the match, and every line is passed on under the child's label", async () => {
+    const lines: string[] = [];
+    const supervisor = new Supervisor((line) => lines.push(line));
+    try {
+      const match = await supervisor.start(spec("ledger#2", "serve"));
+      assert.match(match[1]!, /^127\.0\.0\.1:\d+$/);
+      await waitFor(() => lines.length >= 2, { message: "both lines passed on" });
+      // The service's own [ledger] prefix gives way to the label; other lines get the label added.
+      assert.deepEqual(lines.sort(), [`[ledger#2] a line on stderr`, `[ledger#2] ready on ${match[1]}`].sort());
+    } finally {
+      await supervisor.stopAll();
+    }
+  });
+
+  it("when a child has show and format, then only the lines it shows pass, as it formats them", async () => {
+    const lines: string[] = [];
+    const supervisor = new Supervisor((line) => lines.push(line));
+    try {
+      await supervisor.start(
+        spec("api", "serve", {
+          show: (line: string) => line.includes("ready"),
+          format: (line: string) => `>> ${line}`,
+        }),
+      );
+      await waitFor(() => lines.length >= 1, { message: "the ready line passed on" });
+      assert.equal(lines.length, 1);
+      assert.match(lines[0]!, /^>> \[api\] ready on /);
+    } finally {
+      await supervisor.stopAll();
+    }
+  });
+
+  it("when a child exits before its ready line, then the start rejects with its exit code and its last lines", async () => {
+    const supervisor = new Supervisor(() => {});
+    await assert.rejects(supervisor.start(spec("ledger", "exit-before-ready")), {
+      message: "ledger exited (3) before it was ready:\n[ledger] cannot start: no database",
+    });
+  });
+
+  it("when all are stopped, then each gets SIGTERM, the last started first, each after the one before has exited", async () => {
+    const supervisor = new Supervisor(() => {});
+    const log = join(dir, "order.log");
+    writeFileSync(log, "");
+    for (const name of ["broker", "ledger", "api"]) {
+      await supervisor.start({ ...spec(name, "serve"), env: { STOP_LOG: log } });
+    }
+    await supervisor.stopAll();
+    assert.equal(readFileSync(log, "utf8"), "stopped api\nstopped ledger\nstopped broker\n");
+  });
+
+  it("when a child ignores SIGTERM, then it is killed once the grace time is over", async () => {
+    const supervisor = new Supervisor(() => {});
+    await supervisor.start(spec("stubborn", "ignore-sigterm"));
+    await supervisor.stopAll(100);
+  });
+
+  it("when a ready child dies on its own, then it is restarted and ready again; with restart off, then it stays down", async () => {
+    const lines: string[] = [];
+    const supervisor = new Supervisor((line) => lines.push(line));
+    try {
+      await supervisor.start(spec("flaky", "crash-after-ready"));
+      await supervisor.start(spec("fragile", "crash-after-ready", { restart: false }));
+      await waitFor(() => lines.filter((line) => line.startsWith("[flaky] ready on")).length >= 2, {
+        message: () => `flaky restarted and ready again; lines: ${lines.join(" | ")}`,
+      });
+      assert.ok(lines.includes("[flaky] exited (1); restarting in 1 s"));
+      assert.equal(lines.filter((line) => line.startsWith("[fragile] ready on")).length, 1);
+      assert.equal(
+        lines.some((line) => line.startsWith("[fragile] exited")),
+        false,
+      );
+    } finally {
+      await supervisor.stopAll();
+    }
+  });
+});

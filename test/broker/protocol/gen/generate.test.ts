@@ -1,0 +1,142 @@
+// The generator runs as `npm run gen:protocol` does, on a scratch copy of the tree (it writes next
+// to itself and reads the specs from ../shared/kafka-protocol), so the committed files are never
+// touched.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { Reader, Writer } from "../../../../broker/protocol/primitives.ts";
+import { decode, encode, type MessageSchema } from "../../../../broker/protocol/schema.ts";
+
+const repoRoot = fileURLToPath(new URL("../../../..", import.meta.url));
+const protocolDir = join(repoRoot, "broker", "protocol");
+const realSpecs = join(repoRoot, "..", "shared", "kafka-protocol");
+
+/** A scratch `<root>/repo/broker/protocol` with the generator, and `<root>/shared/kafka-protocol`. */
+function scratchTree(root: string, supportedVersions: string, specs: (messageDir: string) => void): string {
+  const scratchProtocol = join(root, "repo", "broker", "protocol");
+  mkdirSync(join(scratchProtocol, "gen"), { recursive: true });
+  cpSync(join(protocolDir, "gen", "generate.ts"), join(scratchProtocol, "gen", "generate.ts"));
+  writeFileSync(join(scratchProtocol, "supported-versions.ts"), supportedVersions);
+  // The generated modules import ../schema.ts; the real one, so they can be used.
+  symlinkSync(join(protocolDir, "schema.ts"), join(scratchProtocol, "schema.ts"));
+  mkdirSync(join(root, "shared"), { recursive: true });
+  specs(join(root, "shared", "kafka-protocol", "message"));
+  return scratchProtocol;
+}
+
+function generate(scratchProtocol: string): string {
+  const run = spawnSync(process.execPath, ["--import", "tsx", join(scratchProtocol, "gen", "generate.ts")], {
+    cwd: repoRoot,
+    encoding: "utf8",
+  });
+  assert.equal(run.status, 0, run.stderr);
+  return run.stdout;
+}
+
+describe("the protocol generator", () => {
+  let root: string;
+  before(() => {
+    root = mkdtempSync(join(tmpdir(), "protocol-gen-"));
+  });
+  after(() => rmSync(root, { recursive: true, force: true }));
+
+  it("when a spec is generated for a supported range, then fields outside it are left out, comments are stripped outside strings, and the schema round-trips", async () => {
+    const scratch = scratchTree(
+      join(root, "echo"),
+      `export interface SupportedApi { apiKey: number; name: string; minVersion: number; maxVersion: number }
+export const SUPPORTED_APIS: readonly SupportedApi[] = [{ apiKey: 1000, name: "Echo", minVersion: 1, maxVersion: 2 }];
+`,
+      (messageDir) => {
+        mkdirSync(messageDir, { recursive: true });
+        writeFileSync(
+          join(messageDir, "EchoRequest.json"),
+          `// A licence header, as Kafka's specs have: "quotes" and // slashes inside a comment.
+{
+  "apiKey": 1000,
+  "type": "request",
+  "name": "EchoRequest",
+  // Version 0 had Legacy; version 2 adds Note; version 3 is the first flexible one.
+  "validVersions": "0-3",
+  "flexibleVersions": "3+",
+  "fields": [
+    { "name": "Legacy", "type": "int32", "versions": "0", "about": "only in v0" },
+    { "name": "Text", "type": "string", "versions": "0+", "about": "see http://example.com // not a comment" },
+    { "name": "Note", "type": "string", "versions": "2+", "nullableVersions": "2+", "default": "null",
+      "about": "added in v2" },
+    { "name": "Items", "type": "[]Item", "versions": "0+", "about": "the items", "fields": [
+      { "name": "Id", "type": "int64", "versions": "0+", "about": "an id" }
+    ]}
+  ]
+}
+`,
+        );
+        writeFileSync(
+          join(messageDir, "EchoResponse.json"),
+          `{ "apiKey": 1000, "type": "response", "name": "EchoResponse", "validVersions": "0-3", "flexibleVersions": "3+",
+  "fields": [{ "name": "ErrorCode", "type": "int16", "versions": "0+", "about": "the error" }] }
+`,
+        );
+      },
+    );
+    mkdirSync(join(scratch, "messages"));
+    writeFileSync(join(scratch, "messages", "stale.ts"), "// from an API no longer supported\n");
+
+    assert.match(generate(scratch), /wrote 1 message modules/);
+    assert.deepEqual(readdirSync(join(scratch, "messages")).sort(), ["echo.ts", "index.ts"]);
+    assert.equal(
+      readFileSync(join(scratch, "messages", "index.ts"), "utf8").includes('export * from "./echo.ts";'),
+      true,
+    );
+    const generated = readFileSync(join(scratch, "messages", "echo.ts"), "utf8");
+    assert.match(generated, /EchoRequest\.json and EchoResponse\.json \(versions 1-2\)\. Do not edit\./);
+
+    const echo = (await import(join(scratch, "messages", "echo.ts"))) as Record<string, MessageSchema<any>>;
+    const request = echo.EchoRequestSchema!;
+    assert.equal(request.validVersions, "1-2");
+    assert.deepEqual(
+      request.fields.map((field) => field.name),
+      ["text", "note", "items"],
+    );
+    const value = { text: "hello", note: null, items: [{ id: 5n }] };
+    const bytes = encode(request, 2, value, new Writer()).toBuffer();
+    assert.deepEqual(decode(request, 2, new Reader(bytes)), value);
+    assert.equal(echo.EchoResponseSchema!.type, "response");
+  });
+
+  it("when regenerated from ../shared/kafka-protocol, then it writes exactly the committed messages", {
+    skip: existsSync(join(realSpecs, "message")) ? false : `Kafka's message specs are not at ${realSpecs}`,
+  }, () => {
+    const scratch = scratchTree(
+      join(root, "real"),
+      readFileSync(join(protocolDir, "supported-versions.ts"), "utf8"),
+      (messageDir) => {
+        mkdirSync(dirname(messageDir), { recursive: true });
+        symlinkSync(join(realSpecs, "message"), messageDir);
+      },
+    );
+    generate(scratch);
+    const committed = readdirSync(join(protocolDir, "messages")).sort();
+    assert.deepEqual(readdirSync(join(scratch, "messages")).sort(), committed);
+    for (const file of committed) {
+      assert.equal(
+        readFileSync(join(scratch, "messages", file), "utf8"),
+        readFileSync(join(protocolDir, "messages", file), "utf8"),
+        `messages/${file} differs from what the generator writes`,
+      );
+    }
+  });
+});

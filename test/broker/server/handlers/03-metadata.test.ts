@@ -1,0 +1,93 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { Apis } from "../../../../broker/protocol/apis.ts";
+import { ErrorCode } from "../../../../broker/protocol/errors.ts";
+import { type BrokerProcess, startBroker } from "../../../helpers/broker-process.ts";
+import { WireClient } from "../../../helpers/wire-client.ts";
+
+describe("Metadata", () => {
+  let broker: BrokerProcess;
+  let client: WireClient;
+  const topicNames = async (version: number, topics: Array<{ name: string }> | null, allowAutoTopicCreation = false) =>
+    (await client.request(Apis.Metadata, version, { topics, allowAutoTopicCreation })).topics;
+
+  before(async () => {
+    broker = await startBroker({ config: { "num.partitions": 3, "offsets.topic.num.partitions": 2 } });
+    client = await WireClient.connect(broker.address);
+    await client.request(Apis.CreateTopics, 4, {
+      topics: [{ name: "sales", numPartitions: 2, replicationFactor: 1, assignments: [], configs: [] }],
+      timeoutMs: 5000,
+      validateOnly: false,
+    });
+  });
+  after(async () => {
+    client?.close();
+    await broker?.cleanup();
+  });
+
+  it("when every topic is asked for, then each with its partitions led by this broker, which is advertised at its bound address", async () => {
+    const response = await client.request(Apis.Metadata, 6, { topics: null, allowAutoTopicCreation: false });
+    assert.deepEqual(response.brokers, [{ nodeId: 0, host: broker.host, port: broker.port, rack: null }]);
+    assert.equal(response.controllerId, 0);
+    assert.match(response.clusterId ?? "", /^[\w-]{22}$/);
+    const byName = new Map(response.topics.map((t) => [t.name, t]));
+    assert.deepEqual([...byName.keys()].sort(), ["__consumer_offsets", "sales"]);
+    assert.equal(byName.get("__consumer_offsets")?.isInternal, true);
+    assert.equal(byName.get("sales")?.isInternal, false);
+    assert.deepEqual(byName.get("sales")?.partitions, [
+      { errorCode: 0, partitionIndex: 0, leaderId: 0, replicaNodes: [0], isrNodes: [0], offlineReplicas: [] },
+      { errorCode: 0, partitionIndex: 1, leaderId: 0, replicaNodes: [0], isrNodes: [0], offlineReplicas: [] },
+    ]);
+  });
+
+  it("when v0 sends an empty list, then it means every topic (v0 has no null)", async () => {
+    assert.deepEqual((await topicNames(0, [])).map((t) => t.name).sort(), ["__consumer_offsets", "sales"]);
+  });
+
+  it("when v4 or later asks for an unknown topic without allowing creation, then UNKNOWN_TOPIC_OR_PARTITION and it is not created", async () => {
+    const [topic] = await topicNames(6, [{ name: "not-asked-to-create" }], false);
+    assert.deepEqual([topic?.errorCode, topic?.partitions], [ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, []]);
+    assert.equal(
+      (await topicNames(6, null)).some((t) => t.name === "not-asked-to-create"),
+      false,
+    );
+  });
+
+  it("when v4 or later allows creation, or an older version asks (the broker setting decides), then the topic is created with num.partitions", async () => {
+    const [v6] = await topicNames(6, [{ name: "auto-v6" }], true);
+    assert.deepEqual([v6?.errorCode, v6?.partitions.length], [ErrorCode.NONE, 3]);
+    const [v1] = await topicNames(1, [{ name: "auto-v1" }]);
+    assert.deepEqual([v1?.errorCode, v1?.partitions.length], [ErrorCode.NONE, 3]);
+  });
+
+  it("when an auto-created name is illegal, then INVALID_TOPIC_EXCEPTION", async () => {
+    const [topic] = await topicNames(6, [{ name: "no spaces allowed" }], true);
+    assert.equal(topic?.errorCode, ErrorCode.INVALID_TOPIC_EXCEPTION);
+  });
+});
+
+describe("Metadata with auto.create.topics.enable=false", () => {
+  it("when an unknown topic is asked for, then no version creates it, the v4 flag included", async (t) => {
+    const broker = await startBroker({ config: { "auto.create.topics.enable": false } });
+    const client = await WireClient.connect(broker.address);
+    t.after(async () => {
+      client.close();
+      await broker.cleanup();
+    });
+    for (const [version, allow] of [
+      [1, false],
+      [6, true],
+    ] as const) {
+      const response = await client.request(Apis.Metadata, version, {
+        topics: [{ name: "wanted" }],
+        allowAutoTopicCreation: allow,
+      });
+      assert.equal(response.topics[0]?.errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `v${version}`);
+    }
+    const all = await client.request(Apis.Metadata, 6, { topics: null, allowAutoTopicCreation: false });
+    assert.equal(
+      all.topics.some((topic) => topic.name === "wanted"),
+      false,
+    );
+  });
+});

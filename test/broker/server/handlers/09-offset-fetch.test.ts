@@ -1,0 +1,99 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { Apis } from "../../../../broker/protocol/apis.ts";
+import { ErrorCode } from "../../../../broker/protocol/errors.ts";
+import { type RoutedBroker, routedBroker } from "../broker-state-fixture.ts";
+import { offsetCommitRequest } from "./group-requests.ts";
+
+describe("OffsetFetch", () => {
+  let broker: RoutedBroker;
+  before(async () => {
+    broker = await routedBroker();
+    await broker.request(Apis.CreateTopics, 4, {
+      topics: [{ name: "sales", numPartitions: 3, replicationFactor: 1, assignments: [], configs: [] }],
+      timeoutMs: 5000,
+      validateOnly: false,
+    });
+    const commit = await broker.request(
+      Apis.OffsetCommit,
+      7,
+      offsetCommitRequest("reader", {
+        sales: [
+          [0, 11n, "zero"],
+          [2, 33n, "two"],
+        ],
+      }),
+    );
+    assert.deepEqual(
+      commit?.topics[0]?.partitions.map((p) => p.errorCode),
+      [ErrorCode.NONE, ErrorCode.NONE],
+    );
+  });
+  after(() => broker?.cleanup());
+
+  it("when partitions are named, then each gets its committed offset and metadata, and -1 where nothing was committed", async () => {
+    const response = await broker.request(Apis.OffsetFetch, 5, {
+      groupId: "reader",
+      topics: [{ name: "sales", partitionIndexes: [2, 1, 0] }],
+    });
+    assert.equal(response?.errorCode, ErrorCode.NONE);
+    assert.deepEqual(
+      response?.topics[0]?.partitions.map((p) => [p.partitionIndex, p.committedOffset, p.metadata, p.errorCode]),
+      [
+        [2, 33n, "two", ErrorCode.NONE],
+        [1, -1n, "", ErrorCode.NONE],
+        [0, 11n, "zero", ErrorCode.NONE],
+      ],
+    );
+  });
+
+  it("when no topics are named (v2 and later), then every partition the group committed", async () => {
+    const response = await broker.request(Apis.OffsetFetch, 5, { groupId: "reader", topics: null });
+    assert.deepEqual(
+      response?.topics
+        .flatMap((t) => t.partitions.map((p) => `${t.name}-${p.partitionIndex}@${p.committedOffset}`))
+        .sort(),
+      ["sales-0@11", "sales-2@33"],
+    );
+  });
+
+  it("when the group never committed, then every named partition answers -1", async () => {
+    const response = await broker.request(Apis.OffsetFetch, 1, {
+      groupId: "newcomer",
+      topics: [{ name: "sales", partitionIndexes: [0, 1] }],
+    });
+    assert.deepEqual(
+      response?.topics[0]?.partitions.map((p) => [p.committedOffset, p.errorCode]),
+      [
+        [-1n, ErrorCode.NONE],
+        [-1n, ErrorCode.NONE],
+      ],
+    );
+  });
+});
+
+describe("OffsetFetch from a coordinator that stopped", () => {
+  it("when answered with v1, which has no top-level error, then every named partition carries the coordinator's error; v2 and later answer it at the top", async (t) => {
+    const broker = await routedBroker();
+    t.after(() => broker.cleanup());
+    await broker.state.groups.close();
+    const topics = [{ name: "sales", partitionIndexes: [0, 1] }];
+
+    const v1 = await broker.request(Apis.OffsetFetch, 1, { groupId: "reader", topics });
+    assert.deepEqual(
+      v1?.topics.map((t) => [t.name, t.partitions.map((p) => [p.partitionIndex, p.committedOffset, p.errorCode])]),
+      [
+        [
+          "sales",
+          [
+            [0, -1n, ErrorCode.NOT_COORDINATOR],
+            [1, -1n, ErrorCode.NOT_COORDINATOR],
+          ],
+        ],
+      ],
+    );
+    const v5 = await broker.request(Apis.OffsetFetch, 5, { groupId: "reader", topics });
+    assert.equal(v5?.errorCode, ErrorCode.NOT_COORDINATOR);
+    assert.deepEqual(v5?.topics, []);
+  });
+});

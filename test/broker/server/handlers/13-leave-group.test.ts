@@ -1,0 +1,72 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { Apis } from "../../../../broker/protocol/apis.ts";
+import { ErrorCode } from "../../../../broker/protocol/errors.ts";
+import { type RoutedBroker, routedBroker } from "../broker-state-fixture.ts";
+import { stableMember } from "./group-requests.ts";
+
+describe("LeaveGroup", () => {
+  let broker: RoutedBroker;
+  before(async () => {
+    broker = await routedBroker();
+  });
+  after(() => broker?.cleanup());
+
+  const groupState = async (groupId: string) =>
+    (await broker.request(Apis.DescribeGroups, 4, { groups: [groupId], includeAuthorizedOperations: false }))?.groups[0]
+      ?.groupState;
+
+  it("when the only member leaves with v1, then NONE and the group is empty", async () => {
+    const member = await stableMember(broker, "leave-v1");
+    const left = await broker.request(Apis.LeaveGroup, 1, {
+      groupId: "leave-v1",
+      memberId: member.memberId,
+      members: [],
+    });
+    assert.equal(left?.errorCode, ErrorCode.NONE);
+    assert.equal(await groupState("leave-v1"), "Empty");
+  });
+
+  it("when an unknown member leaves with v2, then its error is the response's", async () => {
+    await stableMember(broker, "leave-v2");
+    const left = await broker.request(Apis.LeaveGroup, 2, { groupId: "leave-v2", memberId: "stranger", members: [] });
+    assert.equal(left?.errorCode, ErrorCode.UNKNOWN_MEMBER_ID);
+    assert.equal(await groupState("leave-v2"), "Stable");
+  });
+
+  it("when v3 names several members, then each gets its own result and the known one is gone", async () => {
+    const member = await stableMember(broker, "leave-v3");
+    const left = await broker.request(Apis.LeaveGroup, 3, {
+      groupId: "leave-v3",
+      memberId: "",
+      members: [
+        { memberId: member.memberId, groupInstanceId: null },
+        { memberId: "stranger", groupInstanceId: null },
+      ],
+    });
+    assert.equal(left?.errorCode, ErrorCode.NONE);
+    assert.deepEqual(
+      left?.members?.map((m) => [m.memberId, m.errorCode]),
+      [
+        [member.memberId, ErrorCode.NONE],
+        ["stranger", ErrorCode.UNKNOWN_MEMBER_ID],
+      ],
+    );
+    assert.equal(await groupState("leave-v3"), "Empty");
+  });
+
+  it("when the group id is empty, then INVALID_GROUP_ID for the request and, with v3, for every member", async () => {
+    const v1 = await broker.request(Apis.LeaveGroup, 1, { groupId: "", memberId: "someone", members: [] });
+    assert.equal(v1?.errorCode, ErrorCode.INVALID_GROUP_ID);
+    const v3 = await broker.request(Apis.LeaveGroup, 3, {
+      groupId: "",
+      memberId: "",
+      members: [{ memberId: "someone", groupInstanceId: null }],
+    });
+    assert.equal(v3?.errorCode, ErrorCode.INVALID_GROUP_ID);
+    assert.deepEqual(
+      v3?.members?.map((m) => m.errorCode),
+      [ErrorCode.INVALID_GROUP_ID],
+    );
+  });
+});

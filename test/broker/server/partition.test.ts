@@ -1,0 +1,130 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it, type TestContext } from "node:test";
+import { ErrorCode } from "../../../broker/protocol/errors.ts";
+import { encodeRecordBatch } from "../../../broker/protocol/record-batch/encoder.ts";
+import { BatchField } from "../../../broker/protocol/record-batch/layout.ts";
+import { Partition } from "../../../broker/server/partition.ts";
+import { nodeFileSystem } from "../../../broker/storage/file-system.ts";
+import { PartitionLog } from "../../../broker/storage/partition-log.ts";
+
+/** Opens the partition on `dir` (again, for a restart); the log is closed after the test. */
+function openPartition(t: TestContext, dir: string, maxMessageBytes = 1_000_000): Partition {
+  const log = PartitionLog.open(nodeFileSystem, dir);
+  t.after(() => log.close());
+  return new Partition("sales", 0, log, maxMessageBytes);
+}
+
+function freshPartition(t: TestContext, maxMessageBytes?: number): { partition: Partition; dir: string } {
+  const dir = mkdtempSync(join(tmpdir(), "partition-test-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return { partition: openPartition(t, dir, maxMessageBytes), dir };
+}
+
+const batch = (values: string[], timestamps?: bigint[], producer?: { id: bigint; sequence: number }) =>
+  encodeRecordBatch({
+    records: values.map((value, i) => ({ key: null, value: Buffer.from(value), timestamp: timestamps?.[i] ?? 1n })),
+    ...(producer ? { producerId: producer.id, producerEpoch: 0, baseSequence: producer.sequence } : {}),
+  });
+
+describe("Partition", () => {
+  it("when batches without a producer arrive in one request, then they are appended as they are, the first offset answered", (t) => {
+    const { partition } = freshPartition(t);
+    partition.append(batch(["a"]));
+    const outcome = partition.append(Buffer.concat([batch(["b", "c"]), batch(["d"])]));
+    assert.deepEqual(outcome, { errorCode: ErrorCode.NONE, errorMessage: null, baseOffset: 1n, logAppendTime: -1n });
+    assert.equal(partition.highWatermark, 4n);
+    assert.equal(partition.logStartOffset, 0n);
+  });
+
+  it("when the request holds no batch, a torn batch or a bad CRC, then CORRUPT_MESSAGE and nothing is appended", (t) => {
+    const { partition } = freshPartition(t);
+    const flipped = batch(["payload"]);
+    flipped[flipped.length - 1]! ^= 0xff;
+    for (const records of [null, Buffer.alloc(0), batch(["whole"]).subarray(0, 40), flipped]) {
+      const outcome = partition.append(records);
+      assert.equal(outcome.errorCode, ErrorCode.CORRUPT_MESSAGE, String(outcome.errorMessage));
+      assert.equal(outcome.baseOffset, -1n);
+    }
+    assert.equal(partition.highWatermark, 0n);
+  });
+
+  it("when a batch is not magic 2, then UNSUPPORTED_FOR_MESSAGE_FORMAT and nothing is appended", (t) => {
+    const { partition } = freshPartition(t);
+    const old = batch(["old"]);
+    old[BatchField.magic] = 1;
+    assert.equal(partition.append(old).errorCode, ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT);
+    assert.equal(partition.highWatermark, 0n);
+  });
+
+  it("when a batch is larger than max.message.bytes, then MESSAGE_TOO_LARGE names both sizes and nothing is appended", (t) => {
+    const { partition } = freshPartition(t, 100);
+    const outcome = partition.append(batch(["x".repeat(200)]));
+    assert.equal(outcome.errorCode, ErrorCode.MESSAGE_TOO_LARGE);
+    assert.match(outcome.errorMessage ?? "", /exceeds max.message.bytes 100/);
+    assert.equal(partition.highWatermark, 0n);
+  });
+
+  it("when an idempotent producer resends a batch, then it is not stored again and gets its first offset", (t) => {
+    const { partition } = freshPartition(t);
+    const first = batch(["a", "b"], undefined, { id: 7n, sequence: 0 });
+    assert.equal(partition.append(first).baseOffset, 0n);
+    assert.equal(partition.append(batch(["c"], undefined, { id: 7n, sequence: 2 })).baseOffset, 2n);
+    const retried = partition.append(first);
+    assert.deepEqual([retried.errorCode, retried.baseOffset], [ErrorCode.NONE, 0n]);
+    assert.equal(partition.highWatermark, 3n);
+  });
+
+  it("when an idempotent producer skips a sequence, then OUT_OF_ORDER_SEQUENCE_NUMBER names it and nothing is appended", (t) => {
+    const { partition } = freshPartition(t);
+    partition.append(batch(["a"], undefined, { id: 7n, sequence: 0 }));
+    const outcome = partition.append(batch(["c"], undefined, { id: 7n, sequence: 5 }));
+    assert.equal(outcome.errorCode, ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
+    assert.equal(outcome.errorMessage, "OUT_OF_ORDER_SEQUENCE_NUMBER for producer 7");
+    assert.equal(partition.highWatermark, 1n);
+  });
+
+  it("when a request holds a resent batch followed by a new one, then only the new one is stored and the answer is the resent one's offset", (t) => {
+    const { partition } = freshPartition(t);
+    const first = batch(["a"], undefined, { id: 9n, sequence: 0 });
+    partition.append(first);
+    const outcome = partition.append(Buffer.concat([first, batch(["b"], undefined, { id: 9n, sequence: 1 })]));
+    assert.deepEqual([outcome.errorCode, outcome.baseOffset], [ErrorCode.NONE, 0n]);
+    assert.equal(partition.highWatermark, 2n);
+  });
+
+  it("when the partition is opened again after a restart, then a producer's resent batch is still recognised", (t) => {
+    const { partition, dir } = freshPartition(t);
+    const sent = batch(["a"], undefined, { id: 11n, sequence: 0 });
+    partition.append(sent);
+    partition.log.close();
+    const reopened = openPartition(t, dir);
+    assert.equal(reopened.append(sent).baseOffset, 0n);
+    assert.equal(reopened.highWatermark, 1n);
+    assert.equal(reopened.append(batch(["b"], undefined, { id: 11n, sequence: 1 })).baseOffset, 1n);
+  });
+
+  it("when asked for a timestamp, then the first record at or after it, also inside a batch; past every record, null", (t) => {
+    const { partition } = freshPartition(t);
+    partition.append(batch(["a", "b", "c"], [1000n, 2000n, 3000n]));
+    partition.append(batch(["d"], [4000n]));
+    assert.deepEqual(partition.offsetForTimestamp(1500n), { offset: 1n, timestamp: 2000n });
+    assert.deepEqual(partition.offsetForTimestamp(3000n), { offset: 2n, timestamp: 3000n });
+    assert.deepEqual(partition.offsetForTimestamp(3001n), { offset: 3n, timestamp: 4000n });
+    assert.equal(partition.offsetForTimestamp(4001n), null);
+  });
+
+  it("when records are appended, then each listener hears of it once per request until it unsubscribes; refused requests are not announced", (t) => {
+    const { partition } = freshPartition(t);
+    let heard = 0;
+    const unsubscribe = partition.onAppend(() => heard++);
+    partition.append(Buffer.concat([batch(["a"]), batch(["b"])]));
+    partition.append(null);
+    assert.equal(heard, 1);
+    unsubscribe();
+    partition.append(batch(["c"]));
+    assert.equal(heard, 1);
+  });
+});
