@@ -79,7 +79,6 @@ const exceptions: Record<string, Exception> = {
   },
 
   // Types only: no runtime code, nothing to run.
-  "broker/index.ts": { why: "an empty module", testedBy: [] },
   "broker/server/broker-state.ts": { why: "types only", testedBy: [] },
   "broker/server/groups/types.ts": { why: "types only", testedBy: [] },
   "broker/client/types.ts": { why: "types only", testedBy: [] },

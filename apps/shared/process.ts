@@ -9,6 +9,14 @@ import type { AppLog } from "./log.ts";
 export const serviceReadyLine = /points-api listening on (http:\/\/[^\s"]+)|consuming \S+ as group \S+/;
 
 export async function runUntilSignalled(log: AppLog, start: () => Promise<{ stop(): Promise<void> }>): Promise<void> {
+  // Listening before start(): a service prints its ready line inside start(), and a signal sent
+  // right after that line must still stop it cleanly (once start() has resolved).
+  let stopRequested: string | undefined;
+  let stop = (signal: string): void => {
+    stopRequested ??= signal;
+  };
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
   let service: { stop(): Promise<void> };
   try {
     service = await start();
@@ -17,7 +25,7 @@ export async function runUntilSignalled(log: AppLog, start: () => Promise<{ stop
     process.exit(1);
   }
   let stopping = false;
-  const stop = (signal: string) => {
+  stop = (signal) => {
     if (stopping) return;
     stopping = true;
     log.info(`${signal}: stopping`);
@@ -29,6 +37,5 @@ export async function runUntilSignalled(log: AppLog, start: () => Promise<{ stop
       },
     );
   };
-  process.on("SIGINT", () => stop("SIGINT"));
-  process.on("SIGTERM", () => stop("SIGTERM"));
+  if (stopRequested !== undefined) stop(stopRequested);
 }

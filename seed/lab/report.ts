@@ -38,6 +38,7 @@ const anomalyLabels: [keyof Anomalies, string][] = [
   ["balanceDriftPoints", "points of balance drift"],
   ["duplicates", "applied twice"],
   ["lost", "lost"],
+  ["unknown", "applied but never issued"],
 ];
 
 interface Bar {

@@ -1,6 +1,8 @@
 // Zigzag varints of the record format on plain numbers, for the record encoder: the size a value
-// takes and writing it at a position of a buffer. Varlongs (timestamp deltas) are doubles, exact
-// up to 2^53; int32-sized ones take the int32 path, as their encoding is the same.
+// takes and writing it at a position of a buffer. Varlongs (timestamp deltas) are doubles: exact
+// while their zigzag (twice the magnitude) stays within 2^53, so for |value| up to 2^52 (a
+// timestamp delta of 142,000 years); int32-sized ones take the int32 path, as their encoding is
+// the same.
 
 export function zigzag32(value: number): number {
   return ((value << 1) ^ (value >> 31)) >>> 0;

@@ -9,7 +9,8 @@ const repoRoot = fileURLToPath(new URL("../../..", import.meta.url));
 
 /**
  * A service whose start and stop succeed or fail as `mode` says ("ok", "start-fails", "stop-fails").
- * Its ready line comes once runUntilSignalled has returned, i.e. once the signal handlers are in place.
+ * Like the real services, it prints its ready line inside start(): a signal sent the moment that
+ * line appears must still stop it cleanly.
  */
 const serviceScript = (mode: string) => `
 import { createLog } from "./apps/shared/log.ts";
@@ -18,6 +19,7 @@ const log = createLog("demo");
 await runUntilSignalled(log, async () => {
   if ("${mode}" === "start-fails") throw new Error("no database");
   const keepAlive = setInterval(() => {}, 1000);
+  log.info("consuming points.events as group demo");
   return {
     async stop() {
       clearInterval(keepAlive);
@@ -26,7 +28,6 @@ await runUntilSignalled(log, async () => {
     },
   };
 });
-log.info("consuming points.events as group demo");
 `;
 
 interface Run {

@@ -21,10 +21,8 @@ describe("Kafka error codes", () => {
   });
 
   it("when a code is one kafkajs knows, then it is retriable exactly when kafkajs retries it", () => {
-    // ELECTION_NOT_NEEDED (84) is the one code kafkajs retries and this table does not.
-    const divergent = new Set<number>([ErrorCode.ELECTION_NOT_NEEDED]);
     const disagreements = kafkajsErrorCodes
-      .filter(({ code }) => !divergent.has(code) && errorCodeName(code) !== `UNKNOWN_ERROR_CODE_${code}`)
+      .filter(({ code }) => errorCodeName(code) !== `UNKNOWN_ERROR_CODE_${code}`)
       .filter(({ code, retriable }) => isRetriableError(code) !== retriable)
       .map(({ type, code, retriable }) => `${code} ${type}: kafkajs ${retriable}`);
     assert.deepEqual(disagreements, []);
