@@ -1,8 +1,10 @@
-// Shared pieces of the acceptance tests: kafkajs clients with short timeouts, broker shutdown,
-// and a raw wire connection for requests real clients will not send. Generic waiting, cleanup,
-// assignment tracking and kcat runs are in ../helpers/.
+// Shared pieces of the acceptance tests: a suite's broker process with the clients it lets go
+// afterwards, kafkajs clients with short timeouts, broker shutdown, and consumers collecting what
+// they get. Generic waiting, cleanup, assignment tracking, raw wire requests and kcat runs are in
+// ../helpers/.
+import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
-import { connect, type Socket } from "node:net";
+import { after, before } from "node:test";
 import {
   type Admin,
   type Consumer,
@@ -12,10 +14,10 @@ import {
   logLevel,
   type Producer,
 } from "kafkajs";
-import type { ApiDefinition } from "../../broker/protocol/apis.ts";
-import { decodeResponse, encodeRequest } from "../../broker/protocol/headers.ts";
-import type { BrokerProcess } from "../helpers/broker-process.ts";
-import { cleanupAll, sleep } from "../helpers/wait.ts";
+import { type BrokerProcess, startBroker } from "../helpers/broker-process.ts";
+import { cleanupAll, disconnectQuietly, sleep } from "../helpers/wait.ts";
+
+export { withBrokerLog } from "../helpers/broker-process.ts";
 
 /** Every `type` (Kafka error name) and message along an error's cause chain, as kafkajs nests them. */
 export function errorChain(error: unknown): { types: string[]; messages: string[] } {
@@ -103,49 +105,6 @@ export async function shutdownBroker(broker: BrokerProcess | undefined): Promise
   await broker.cleanup();
 }
 
-/** Disconnects a consumer without waiting forever on a wedged broker. */
-export async function disconnectQuietly(client: { disconnect(): Promise<void> } | undefined): Promise<void> {
-  if (client === undefined) return;
-  await Promise.race([client.disconnect().catch(() => undefined), sleep(5000)]);
-}
-
-/** A connected admin and producer of `kafka`, as most acceptance suites set up; both are let go if either fails. */
-export async function connectAdminAndProducer(kafka: Kafka): Promise<{ admin: Admin; producer: Producer }> {
-  const admin = kafka.admin();
-  const producer = kafka.producer();
-  try {
-    await admin.connect();
-    await producer.connect();
-  } catch (error) {
-    await cleanupAll(
-      () => disconnectQuietly(producer),
-      () => disconnectQuietly(admin),
-    );
-    throw error;
-  }
-  return { admin, producer };
-}
-
-/** For `after` hooks: disconnects the clients in order (each bounded), then shuts the broker down; never throws. */
-export async function closeClientsAndBroker(
-  broker: BrokerProcess | undefined,
-  ...clients: Array<{ disconnect(): Promise<void> } | undefined>
-): Promise<void> {
-  await cleanupAll(...clients.map((c) => () => disconnectQuietly(c)), () => shutdownBroker(broker));
-}
-
-/** Adds the broker's log tail to a failing test's error, which is where broker bugs show. */
-export async function withBrokerLog<T>(broker: () => BrokerProcess | undefined, body: () => Promise<T>): Promise<T> {
-  try {
-    return await body();
-  } catch (error) {
-    const log = broker()?.output() ?? "";
-    const tail = log.split("\n").slice(-40).join("\n");
-    if (error instanceof Error) error.message += `\n--- broker log (tail) ---\n${tail}`;
-    throw error;
-  }
-}
-
 export interface ReceivedMessage {
   topic: string;
   partition: number;
@@ -156,8 +115,10 @@ export interface ReceivedMessage {
   headers: Record<string, string>;
 }
 
-/** Collects everything a consumer delivers (eachMessage) into an array. */
-export async function collectInto(consumer: Consumer, sink: ReceivedMessage[]): Promise<void> {
+/** Connects `consumer`, subscribes it to `topic` from the beginning and collects what it delivers into `sink`. */
+export async function collectFromBeginning(consumer: Consumer, topic: string, sink: ReceivedMessage[]): Promise<void> {
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
   await consumer.run({
     eachMessage: async ({ topic, partition, message }) => {
       const headers: Record<string, string> = {};
@@ -177,70 +138,94 @@ export async function collectInto(consumer: Consumer, sink: ReceivedMessage[]): 
   });
 }
 
-// ---------------------------------------------------------------------------------------------
-// Raw wire connection, for requests that kafkajs and kcat check (or drop) on the client side.
+type Disconnectable = { disconnect(): Promise<void> };
 
-export class RawConnection {
-  private buffered = Buffer.alloc(0);
-  private waiting: Array<(frame: Buffer) => void> = [];
-  private correlationId = 1;
-  closed = false;
-  readonly closedPromise: Promise<void>;
-
-  private constructor(readonly socket: Socket) {
-    this.closedPromise = new Promise((resolve) =>
-      socket.once("close", () => {
-        this.closed = true;
-        resolve();
-      }),
-    );
-    socket.on("error", () => undefined);
-    socket.on("data", (chunk: Buffer) => {
-      this.buffered = Buffer.concat([this.buffered, chunk]);
-      while (this.buffered.length >= 4) {
-        const size = this.buffered.readInt32BE(0);
-        if (this.buffered.length < 4 + size) break;
-        const frame = this.buffered.subarray(4, 4 + size);
-        this.buffered = this.buffered.subarray(4 + size);
-        this.waiting.shift()?.(frame);
-      }
-    });
-  }
-
-  static open(address: string): Promise<RawConnection> {
-    const [host, port] = splitAddress(address);
-    return new Promise((resolve, reject) => {
-      const socket = connect({ host, port }, () => resolve(new RawConnection(socket)));
-      socket.once("error", reject);
-    });
-  }
-
-  write(bytes: Buffer): void {
-    this.socket.write(bytes);
-  }
-
-  /** Sends one request and resolves with the decoded response body (one request in flight). */
-  async request<Req, Res>(api: ApiDefinition<Req, Res>, version: number, body: Req): Promise<Res> {
-    const correlationId = this.correlationId++;
-    const frame = new Promise<Buffer>((resolve, reject) => {
-      this.waiting.push(resolve);
-      void this.closedPromise.then(() =>
-        reject(new Error(`connection closed before the ${api.name} v${version} response`)),
-      );
-    });
-    for (const chunk of encodeRequest(api, version, correlationId, "acceptance-raw", body)) this.socket.write(chunk);
-    const decoded = decodeResponse(api, version, await frame);
-    if (decoded.correlationId !== correlationId)
-      throw new Error(`correlation id ${decoded.correlationId}, expected ${correlationId}`);
-    return decoded.body;
-  }
-
-  close(): void {
-    this.socket.destroy();
-  }
+/** A describe block's broker process and what its tests leave connected. */
+export interface AcceptanceBroker {
+  /** The broker process (reading it before the suite has started throws). */
+  readonly broker: BrokerProcess;
+  /** Lets `client` go after the suite's tests, the latest tracked first, each bounded; then the broker shuts down. */
+  track<T extends Disconnectable>(client: T): T;
+  /** Tracks `client` and connects it. */
+  connect<T extends Disconnectable & { connect(): Promise<void> }>(client: T): Promise<T>;
 }
 
-export function splitAddress(address: string): [string, number] {
-  const colon = address.lastIndexOf(":");
-  return [address.slice(0, colon), Number(address.slice(colon + 1))];
+/**
+ * For a describe block: a broker with quickGroupBrokerConfig (and `config` on top) started before
+ * its tests; after them every tracked client is let go and the broker shut down.
+ */
+export function useAcceptanceBroker(config: Record<string, string | number | boolean> = {}): AcceptanceBroker {
+  let broker: BrokerProcess | undefined;
+  const clients: Disconnectable[] = [];
+  before(async () => {
+    broker = await startBroker({ config: { ...quickGroupBrokerConfig, ...config } });
+  });
+  after(async () => {
+    const closing = clients.splice(0).reverse();
+    await cleanupAll(...closing.map((c) => () => disconnectQuietly(c)), () => shutdownBroker(broker));
+  });
+  const track = <T extends Disconnectable>(client: T): T => {
+    clients.push(client);
+    return client;
+  };
+  return {
+    get broker() {
+      if (broker === undefined) throw new Error("the suite's broker has not started");
+      return broker;
+    },
+    track,
+    async connect(client) {
+      await track(client).connect();
+      return client;
+    },
+  };
+}
+
+/** The usual acceptance suite: its broker, a kafkajs client of it, a connected admin and producer. */
+export interface AcceptanceSuite extends AcceptanceBroker {
+  readonly kafka: Kafka;
+  readonly admin: Admin;
+  readonly producer: Producer;
+  /** Creates `topic` with its leaders elected; fails when it existed already. */
+  createTopic(topic: string, numPartitions: number): Promise<void>;
+  /** A consumer of `groupId` with the quick group settings, let go after the suite. */
+  consumer(groupId: string): Consumer;
+}
+
+/** As useAcceptanceBroker, with a kafkajs client (`clientId`) whose admin and producer connect before the tests. */
+export function useAcceptanceSuite(
+  clientId: string,
+  config: Record<string, string | number | boolean> = {},
+): AcceptanceSuite {
+  const base = useAcceptanceBroker(config);
+  let clients: { kafka: Kafka; admin: Admin; producer: Producer } | undefined;
+  before(async () => {
+    const kafka = kafkaClient(base.broker.address, clientId);
+    clients = { kafka, admin: await base.connect(kafka.admin()), producer: await base.connect(kafka.producer()) };
+  });
+  const started = () => {
+    if (clients === undefined) throw new Error("the suite's clients have not connected");
+    return clients;
+  };
+  return {
+    get broker() {
+      return base.broker;
+    },
+    track: base.track,
+    connect: base.connect,
+    get kafka() {
+      return started().kafka;
+    },
+    get admin() {
+      return started().admin;
+    },
+    get producer() {
+      return started().producer;
+    },
+    async createTopic(topic, numPartitions) {
+      const created = await started().admin.createTopics({ topics: [{ topic, numPartitions }], waitForLeaders: true });
+      assert.equal(created, true, `topic ${topic} existed already`);
+    },
+    consumer: (groupId) => base.track(started().kafka.consumer(quickConsumerConfig(groupId))),
+  };
 }

@@ -2,22 +2,16 @@
 // headers, consumption by two independent groups, partition growth, unknown partitions.
 
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import type { Admin, Consumer, Kafka, Producer } from "kafkajs";
+import { describe, it } from "node:test";
 import { Apis } from "../../broker/protocol/apis.ts";
 import { encodeRecordBatch } from "../../broker/protocol/record-batch/encoder.ts";
-import { type BrokerProcess, startBroker } from "../helpers/broker-process.ts";
 import { range, waitFor } from "../helpers/wait.ts";
+import { WireClient } from "../helpers/wire-client.ts";
 import {
-  closeClientsAndBroker,
-  collectInto,
-  connectAdminAndProducer,
+  collectFromBeginning,
   errorChain,
-  kafkaClient,
-  quickConsumerConfig,
-  quickGroupBrokerConfig,
-  RawConnection,
   type ReceivedMessage,
+  useAcceptanceSuite,
   withBrokerLog,
 } from "./helpers.ts";
 
@@ -93,35 +87,18 @@ function assertCompleteCopy(received: ReceivedMessage[], label: string): void {
 }
 
 describe("kafkajs produce and consume", () => {
-  let broker: BrokerProcess | undefined;
-  let kafka: Kafka;
-  let admin: Admin | undefined;
-  let producer: Producer | undefined;
-  const consumers: Consumer[] = [];
+  const suite = useAcceptanceSuite("acceptance-produce-consume", { "num.partitions": 1 });
   const firstGroupReceived: ReceivedMessage[] = [];
   let endOffsets: Map<number, string> | undefined;
 
-  before(async () => {
-    broker = await startBroker({ config: { ...quickGroupBrokerConfig, "num.partitions": 1 } });
-    kafka = kafkaClient(broker.address, "acceptance-produce-consume");
-    ({ admin, producer } = await connectAdminAndProducer(kafka));
-  });
-
-  after(async () => {
-    await closeClientsAndBroker(broker, ...consumers, producer, admin);
-  });
-
   const groupOffsets = async (groupId: string): Promise<Map<number, string>> => {
-    const [topic] = await admin!.fetchOffsets({ groupId, topics: [TOPIC] });
+    const [topic] = await suite.admin.fetchOffsets({ groupId, topics: [TOPIC] });
     return new Map(topic!.partitions.map((p) => [p.partition, p.offset]));
   };
 
   const consumeAll = async (groupId: string, sink: ReceivedMessage[]): Promise<void> => {
-    const consumer = kafka.consumer(quickConsumerConfig(groupId));
-    consumers.push(consumer);
-    await consumer.connect();
-    await consumer.subscribe({ topics: [TOPIC], fromBeginning: true });
-    await collectInto(consumer, sink);
+    const consumer = suite.consumer(groupId);
+    await collectFromBeginning(consumer, TOPIC, sink);
     await waitFor(() => sink.length >= TOTAL, {
       timeoutMs: 60_000,
       message: () => `${groupId} to receive ${TOTAL} messages (has ${sink.length})`,
@@ -138,230 +115,211 @@ describe("kafkajs produce and consume", () => {
   };
 
   it("when an admin creates a topic with 6 partitions, then its metadata lists 6 partitions led by the broker", async () => {
-    await withBrokerLog(
-      () => broker,
-      async () => {
-        const created = await admin!.createTopics({
-          topics: [{ topic: TOPIC, numPartitions: PARTITIONS }],
-          waitForLeaders: true,
-        });
-        assert.equal(created, true);
-        const metadata = await admin!.fetchTopicMetadata({ topics: [TOPIC] });
-        assert.equal(metadata.topics.length, 1);
-        assert.equal(metadata.topics[0]!.name, TOPIC);
-        const partitions = metadata.topics[0]!.partitions.map((p) => p.partitionId).sort((a, b) => a - b);
-        assert.deepEqual(partitions, range(PARTITIONS));
-        for (const p of metadata.topics[0]!.partitions)
-          assert.equal(p.leader, 0, `leader of partition ${p.partitionId}`);
-        const topics = await admin!.listTopics();
-        assert.ok(topics.includes(TOPIC), `listTopics: ${topics.join(",")}`);
-      },
-    );
+    await withBrokerLog(suite.broker, async () => {
+      const created = await suite.admin.createTopics({
+        topics: [{ topic: TOPIC, numPartitions: PARTITIONS }],
+        waitForLeaders: true,
+      });
+      assert.equal(created, true);
+      const metadata = await suite.admin.fetchTopicMetadata({ topics: [TOPIC] });
+      assert.equal(metadata.topics.length, 1);
+      assert.equal(metadata.topics[0]!.name, TOPIC);
+      const partitions = metadata.topics[0]!.partitions.map((p) => p.partitionId).sort((a, b) => a - b);
+      assert.deepEqual(partitions, range(PARTITIONS));
+      for (const p of metadata.topics[0]!.partitions) assert.equal(p.leader, 0, `leader of partition ${p.partitionId}`);
+      const topics = await suite.admin.listTopics();
+      assert.ok(topics.includes(TOPIC), `listTopics: ${topics.join(",")}`);
+    });
   });
 
   it("when 10,000 keyed messages with headers are sent with acks -1, then every send is acknowledged and the log ends add up to 10,000", {
     timeout: 120_000,
   }, async () => {
-    await withBrokerLog(
-      () => broker,
-      async () => {
-        let acknowledged = 0;
-        for (let start = 0; start < TOTAL; start += SEND_BATCH) {
-          const slice = sent.slice(start, start + SEND_BATCH);
-          const metadata = await producer!.send({
-            topic: TOPIC,
-            acks: -1,
-            messages: slice.map((m) => ({ key: m.key, value: m.value, timestamp: m.timestamp, headers: m.headers })),
-          });
-          for (const partitionResult of metadata) {
-            assert.equal(partitionResult.errorCode, 0);
-            assert.equal(partitionResult.topicName, TOPIC);
-          }
-          acknowledged += slice.length;
+    await withBrokerLog(suite.broker, async () => {
+      let acknowledged = 0;
+      for (let start = 0; start < TOTAL; start += SEND_BATCH) {
+        const slice = sent.slice(start, start + SEND_BATCH);
+        const metadata = await suite.producer.send({
+          topic: TOPIC,
+          acks: -1,
+          messages: slice.map((m) => ({ key: m.key, value: m.value, timestamp: m.timestamp, headers: m.headers })),
+        });
+        for (const partitionResult of metadata) {
+          assert.equal(partitionResult.errorCode, 0);
+          assert.equal(partitionResult.topicName, TOPIC);
         }
-        assert.equal(acknowledged, TOTAL);
-        const offsets = await admin!.fetchTopicOffsets(TOPIC);
-        assert.equal(offsets.length, PARTITIONS);
-        let sum = 0;
-        for (const o of offsets) {
-          assert.equal(o.low, "0", `low watermark of partition ${o.partition}`);
-          sum += Number(o.high);
-        }
-        assert.equal(sum, TOTAL, `sum of high watermarks ${offsets.map((o) => `${o.partition}:${o.high}`).join(" ")}`);
-        endOffsets = new Map(offsets.map((o) => [o.partition, o.high]));
-      },
-    );
+        acknowledged += slice.length;
+      }
+      assert.equal(acknowledged, TOTAL);
+      const offsets = await suite.admin.fetchTopicOffsets(TOPIC);
+      assert.equal(offsets.length, PARTITIONS);
+      let sum = 0;
+      for (const o of offsets) {
+        assert.equal(o.low, "0", `low watermark of partition ${o.partition}`);
+        sum += Number(o.high);
+      }
+      assert.equal(sum, TOTAL, `sum of high watermarks ${offsets.map((o) => `${o.partition}:${o.high}`).join(" ")}`);
+      endOffsets = new Map(offsets.map((o) => [o.partition, o.high]));
+    });
   });
 
   it("when a consumer group reads the topic from the beginning, then it gets every message exactly once, in order per key, with keys, headers and timestamps intact", {
     timeout: 120_000,
   }, async () => {
     assert.ok(endOffsets, "needs the produce step");
-    await withBrokerLog(
-      () => broker,
-      async () => {
-        await consumeAll("orders-group-1", firstGroupReceived);
-        assertCompleteCopy(firstGroupReceived, "group 1");
-      },
-    );
+    await withBrokerLog(suite.broker, async () => {
+      await consumeAll("orders-group-1", firstGroupReceived);
+      assertCompleteCopy(firstGroupReceived, "group 1");
+    });
   });
 
   it("when a second group reads the same topic, then it gets its own full copy and the two groups' offsets stay independent", {
     timeout: 120_000,
   }, async () => {
     assert.ok(endOffsets, "needs the produce step");
-    await withBrokerLog(
-      () => broker,
-      async () => {
-        const firstBefore = await groupOffsets("orders-group-1");
-        const received: ReceivedMessage[] = [];
-        await consumeAll("orders-group-2", received);
-        assertCompleteCopy(received, "group 2");
-        assert.deepEqual(
-          await groupOffsets("orders-group-1"),
-          firstBefore,
-          "group 1's offsets moved while group 2 consumed",
-        );
+    await withBrokerLog(suite.broker, async () => {
+      const firstBefore = await groupOffsets("orders-group-1");
+      const received: ReceivedMessage[] = [];
+      await consumeAll("orders-group-2", received);
+      assertCompleteCopy(received, "group 2");
+      assert.deepEqual(
+        await groupOffsets("orders-group-1"),
+        firstBefore,
+        "group 1's offsets moved while group 2 consumed",
+      );
 
-        // Moving one group's offsets back leaves the other one's where they are.
-        await admin!.setOffsets({
-          groupId: "orders-group-1",
-          topic: TOPIC,
-          partitions: range(PARTITIONS).map((p) => ({ partition: p, offset: "1" })),
-        });
-        const first = await groupOffsets("orders-group-1");
-        const second = await groupOffsets("orders-group-2");
-        for (const p of range(PARTITIONS)) {
-          assert.equal(first.get(p), "1", `group 1 offset of partition ${p}`);
-          assert.equal(second.get(p), endOffsets!.get(p), `group 2 offset of partition ${p}`);
-        }
-        const groups = (await admin!.listGroups()).groups.map((g) => g.groupId).sort();
-        assert.ok(
-          groups.includes("orders-group-1") && groups.includes("orders-group-2"),
-          `listGroups: ${groups.join(",")}`,
-        );
-      },
-    );
+      // Moving one group's offsets back leaves the other one's where they are.
+      await suite.admin.setOffsets({
+        groupId: "orders-group-1",
+        topic: TOPIC,
+        partitions: range(PARTITIONS).map((p) => ({ partition: p, offset: "1" })),
+      });
+      const first = await groupOffsets("orders-group-1");
+      const second = await groupOffsets("orders-group-2");
+      for (const p of range(PARTITIONS)) {
+        assert.equal(first.get(p), "1", `group 1 offset of partition ${p}`);
+        assert.equal(second.get(p), endOffsets!.get(p), `group 2 offset of partition ${p}`);
+      }
+      const groups = (await suite.admin.listGroups()).groups.map((g) => g.groupId).sort();
+      assert.ok(
+        groups.includes("orders-group-1") && groups.includes("orders-group-2"),
+        `listGroups: ${groups.join(",")}`,
+      );
+    });
   });
 
   it("when CreatePartitions asks for fewer partitions, then it fails with INVALID_PARTITIONS saying partitions can only be added; growing 6 → 8 works", async () => {
-    await withBrokerLog(
-      () => broker,
-      async () => {
-        const topic = "resizable";
-        await admin!.createTopics({ topics: [{ topic, numPartitions: 6 }], waitForLeaders: true });
+    await withBrokerLog(suite.broker, async () => {
+      const topic = "resizable";
+      await suite.admin.createTopics({ topics: [{ topic, numPartitions: 6 }], waitForLeaders: true });
 
-        const rejection = await admin!.createPartitions({ topicPartitions: [{ topic, count: 4 }] }).then(
-          () => undefined,
-          (error: unknown) => error,
-        );
-        assert.ok(rejection, "createPartitions to 4 partitions resolved");
-        const chain = errorChain(rejection);
-        assert.ok(
-          chain.types.includes("INVALID_PARTITIONS"),
-          `error types: ${chain.types.join(",")} — ${chain.messages.join(" / ")}`,
-        );
+      const rejection = await suite.admin.createPartitions({ topicPartitions: [{ topic, count: 4 }] }).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      assert.ok(rejection, "createPartitions to 4 partitions resolved");
+      const chain = errorChain(rejection);
+      assert.ok(
+        chain.types.includes("INVALID_PARTITIONS"),
+        `error types: ${chain.types.join(",")} — ${chain.messages.join(" / ")}`,
+      );
 
-        // kafkajs drops the broker's error message; read it on the wire.
-        const raw = await RawConnection.open(broker!.address);
-        try {
-          const response = await raw.request(Apis.CreatePartitions, 1, {
-            topics: [{ name: topic, count: 4, assignments: null }],
-            timeoutMs: 5000,
-            validateOnly: false,
-          });
-          const result = response.results.find((r) => r.name === topic);
-          assert.ok(result, "no result for the topic");
-          assert.equal(result.errorCode, 37, "INVALID_PARTITIONS");
-          assert.match(
-            result.errorMessage ?? "",
-            /only be (added|increased)|can only (add|increase)|cannot be (decreased|reduced)/i,
-          );
-          assert.match(result.errorMessage ?? "", /6/, "message should say how many partitions the topic has");
-        } finally {
-          raw.close();
-        }
-
-        let metadata = await admin!.fetchTopicMetadata({ topics: [topic] });
-        assert.equal(metadata.topics[0]!.partitions.length, 6, "a refused shrink must not change the topic");
-
-        await admin!.createPartitions({ topicPartitions: [{ topic, count: 8 }] });
-        metadata = await admin!.fetchTopicMetadata({ topics: [topic] });
-        assert.deepEqual(
-          metadata.topics[0]!.partitions.map((p) => p.partitionId).sort((a, b) => a - b),
-          range(8),
-        );
-
-        // The new partitions take writes.
-        const [result] = await producer!.send({
-          topic,
-          acks: -1,
-          messages: [{ partition: 7, value: "on a new partition" }],
+      // kafkajs drops the broker's error message; read it on the wire.
+      const raw = await WireClient.connect(suite.broker.address);
+      try {
+        const response = await raw.request(Apis.CreatePartitions, 1, {
+          topics: [{ name: topic, count: 4, assignments: null }],
+          timeoutMs: 5000,
+          validateOnly: false,
         });
-        assert.equal(result!.partition, 7);
-        assert.equal(result!.baseOffset, "0");
-        const offsets = await admin!.fetchTopicOffsets(topic);
-        assert.equal(offsets.find((o) => o.partition === 7)?.high, "1");
-      },
-    );
+        const result = response.results.find((r) => r.name === topic);
+        assert.ok(result, "no result for the topic");
+        assert.equal(result.errorCode, 37, "INVALID_PARTITIONS");
+        assert.match(
+          result.errorMessage ?? "",
+          /only be (added|increased)|can only (add|increase)|cannot be (decreased|reduced)/i,
+        );
+        assert.match(result.errorMessage ?? "", /6/, "message should say how many partitions the topic has");
+      } finally {
+        raw.close();
+      }
+
+      let metadata = await suite.admin.fetchTopicMetadata({ topics: [topic] });
+      assert.equal(metadata.topics[0]!.partitions.length, 6, "a refused shrink must not change the topic");
+
+      await suite.admin.createPartitions({ topicPartitions: [{ topic, count: 8 }] });
+      metadata = await suite.admin.fetchTopicMetadata({ topics: [topic] });
+      assert.deepEqual(
+        metadata.topics[0]!.partitions.map((p) => p.partitionId).sort((a, b) => a - b),
+        range(8),
+      );
+
+      // The new partitions take writes.
+      const [result] = await suite.producer.send({
+        topic,
+        acks: -1,
+        messages: [{ partition: 7, value: "on a new partition" }],
+      });
+      assert.equal(result!.partition, 7);
+      assert.equal(result!.baseOffset, "0");
+      const offsets = await suite.admin.fetchTopicOffsets(topic);
+      assert.equal(offsets.find((o) => o.partition === 7)?.high, "1");
+    });
   });
 
   it("when a produce request names a partition the topic does not have, then that partition fails with UNKNOWN_TOPIC_OR_PARTITION and the others are written", async () => {
-    await withBrokerLog(
-      () => broker,
-      async () => {
-        const topic = "six";
-        await admin!.createTopics({ topics: [{ topic, numPartitions: 6 }], waitForLeaders: true });
+    await withBrokerLog(suite.broker, async () => {
+      const topic = "six";
+      await suite.admin.createTopics({ topics: [{ topic, numPartitions: 6 }], waitForLeaders: true });
 
-        // kafkajs and librdkafka both drop a message for a partition missing from their metadata
-        // before it reaches the wire, so the request is sent raw.
-        const raw = await RawConnection.open(broker!.address);
-        try {
-          const records = (value: string): Buffer =>
-            encodeRecordBatch({ records: [{ key: null, value: Buffer.from(value) }] });
-          const response = await raw.request(Apis.Produce, 3, {
-            transactionalId: null,
-            acks: -1,
-            timeoutMs: 5000,
-            topicData: [
-              {
-                name: topic,
-                partitionData: [
-                  { index: 99, records: records("nowhere") },
-                  { index: 2, records: records("somewhere") },
-                ],
-              },
-            ],
-          });
-          const partitions = response.responses.flatMap((t) =>
-            t.partitionResponses.map((p) => ({ topic: t.name, ...p })),
-          );
-          const missing = partitions.find((p) => p.index === 99);
-          const existing = partitions.find((p) => p.index === 2);
-          assert.ok(
-            missing && existing,
-            `partitions in the response: ${JSON.stringify(partitions, (_, v) => (typeof v === "bigint" ? String(v) : v))}`,
-          );
-          assert.equal(missing.topic, topic);
-          assert.equal(missing.errorCode, 3, "UNKNOWN_TOPIC_OR_PARTITION");
-          assert.equal(existing.errorCode, 0);
-          assert.equal(existing.baseOffset, 0n);
+      // kafkajs and librdkafka both drop a message for a partition missing from their metadata
+      // before it reaches the wire, so the request is sent raw.
+      const raw = await WireClient.connect(suite.broker.address);
+      try {
+        const records = (value: string): Buffer =>
+          encodeRecordBatch({ records: [{ key: null, value: Buffer.from(value) }] });
+        const response = await raw.request(Apis.Produce, 3, {
+          transactionalId: null,
+          acks: -1,
+          timeoutMs: 5000,
+          topicData: [
+            {
+              name: topic,
+              partitionData: [
+                { index: 99, records: records("nowhere") },
+                { index: 2, records: records("somewhere") },
+              ],
+            },
+          ],
+        });
+        const partitions = response.responses.flatMap((t) =>
+          t.partitionResponses.map((p) => ({ topic: t.name, ...p })),
+        );
+        const missing = partitions.find((p) => p.index === 99);
+        const existing = partitions.find((p) => p.index === 2);
+        assert.ok(
+          missing && existing,
+          `partitions in the response: ${JSON.stringify(partitions, (_, v) => (typeof v === "bigint" ? String(v) : v))}`,
+        );
+        assert.equal(missing.topic, topic);
+        assert.equal(missing.errorCode, 3, "UNKNOWN_TOPIC_OR_PARTITION");
+        assert.equal(existing.errorCode, 0);
+        assert.equal(existing.baseOffset, 0n);
 
-          // The connection stays usable after a per-partition error.
-          const metadata = await raw.request(Apis.Metadata, 1, {
-            topics: [{ name: topic }],
-            allowAutoTopicCreation: false,
-          });
-          assert.equal(metadata.topics[0]!.partitions.length, 6);
-        } finally {
-          raw.close();
-        }
+        // The connection stays usable after a per-partition error.
+        const metadata = await raw.request(Apis.Metadata, 1, {
+          topics: [{ name: topic }],
+          allowAutoTopicCreation: false,
+        });
+        assert.equal(metadata.topics[0]!.partitions.length, 6);
+      } finally {
+        raw.close();
+      }
 
-        const offsets = await admin!.fetchTopicOffsets(topic);
-        assert.equal(offsets.length, 6, "no partition 99 may appear");
-        for (const o of offsets)
-          assert.equal(o.high, o.partition === 2 ? "1" : "0", `high watermark of partition ${o.partition}`);
-      },
-    );
+      const offsets = await suite.admin.fetchTopicOffsets(topic);
+      assert.equal(offsets.length, 6, "no partition 99 may appear");
+      for (const o of offsets)
+        assert.equal(o.high, o.partition === 2 ? "1" : "0", `high watermark of partition ${o.partition}`);
+    });
   });
 });

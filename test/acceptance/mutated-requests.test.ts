@@ -6,19 +6,17 @@
 
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import type { Consumer, Producer } from "kafkajs";
-import { type BrokerProcess, startBroker } from "../helpers/broker-process.ts";
 import { mutationPlan, type RequestFrame, recordKafkajsRequests, sendOnce } from "../helpers/request-mutations.ts";
 import { waitFor } from "../helpers/wait.ts";
 import {
   brokerPids,
-  closeClientsAndBroker,
-  collectInto,
+  collectFromBeginning,
   kafkaClient,
   quickConsumerConfig,
-  quickGroupBrokerConfig,
   type ReceivedMessage,
+  useAcceptanceBroker,
   withBrokerLog,
 } from "./helpers.ts";
 
@@ -43,7 +41,7 @@ function brokerRssMb(dataDir: string): number | undefined {
 }
 
 describe("mutated kafkajs requests", () => {
-  let broker: BrokerProcess | undefined;
+  const suite = useAcceptanceBroker();
   let producer: Producer | undefined;
   let consumer: Consumer | undefined;
   let frames: RequestFrame[] = [];
@@ -51,12 +49,7 @@ describe("mutated kafkajs requests", () => {
   let largestRssMb = 0;
 
   before(async () => {
-    broker = await startBroker({ config: { ...quickGroupBrokerConfig } });
-    frames = await recordKafkajsRequests(broker.address);
-  });
-
-  after(async () => {
-    await closeClientsAndBroker(broker, consumer, producer);
+    frames = await recordKafkajsRequests(suite.broker.address);
   });
 
   it("when a kafkajs session is recorded, then its frames cover produce, fetch, groups, offsets and admin", () => {
@@ -67,62 +60,51 @@ describe("mutated kafkajs requests", () => {
   });
 
   it("when thousands of mutated copies arrive over short-lived connections, then the broker's memory stays small", async () => {
-    await withBrokerLog(
-      () => broker,
-      async () => {
-        const plan = mutationPlan(frames, MUTATED_COPIES, SEED);
-        let next = 0;
-        const sender = async (): Promise<void> => {
-          while (next < plan.length) {
-            const bytes = plan[next++]!;
-            const outcome = await sendOnce(broker!.address, bytes, PATIENCE_MS);
-            outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
-            if (next % 100 === 0) largestRssMb = Math.max(largestRssMb, brokerRssMb(broker!.dataDir) ?? 0);
-          }
-        };
-        await Promise.all(Array.from({ length: CONNECTIONS_AT_ONCE }, sender));
-        largestRssMb = Math.max(largestRssMb, brokerRssMb(broker!.dataDir) ?? 0);
-        assert.equal(outcomes.refused, undefined, `the broker stopped accepting: ${JSON.stringify(outcomes)}`);
-        assert.ok(largestRssMb < RSS_LIMIT_MB, `the broker reached ${Math.round(largestRssMb)} MB`);
-      },
-    );
+    await withBrokerLog(suite.broker, async () => {
+      const plan = mutationPlan(frames, MUTATED_COPIES, SEED);
+      let next = 0;
+      const sender = async (): Promise<void> => {
+        while (next < plan.length) {
+          const bytes = plan[next++]!;
+          const outcome = await sendOnce(suite.broker.address, bytes, PATIENCE_MS);
+          outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+          if (next % 100 === 0) largestRssMb = Math.max(largestRssMb, brokerRssMb(suite.broker.dataDir) ?? 0);
+        }
+      };
+      await Promise.all(Array.from({ length: CONNECTIONS_AT_ONCE }, sender));
+      largestRssMb = Math.max(largestRssMb, brokerRssMb(suite.broker.dataDir) ?? 0);
+      assert.equal(outcomes.refused, undefined, `the broker stopped accepting: ${JSON.stringify(outcomes)}`);
+      assert.ok(largestRssMb < RSS_LIMIT_MB, `the broker reached ${Math.round(largestRssMb)} MB`);
+    });
   });
 
   it("when the mutated requests are done, then kafkajs still produces and consumes", async () => {
-    await withBrokerLog(
-      () => broker,
-      async () => {
-        const kafka = kafkaClient(broker!.address, "after-mutations");
-        const admin = kafka.admin();
-        await admin.connect();
-        await admin.createTopics({ topics: [{ topic: "survivor", numPartitions: 2 }], waitForLeaders: true });
-        await admin.disconnect();
-        producer = kafka.producer();
-        await producer.connect();
-        const values = Array.from({ length: 20 }, (_, i) => `value-${i}`);
-        await producer.send({ topic: "survivor", messages: values.map((value, i) => ({ key: `k${i}`, value })) });
-        consumer = kafka.consumer(quickConsumerConfig("survivors"));
-        await consumer.connect();
-        await consumer.subscribe({ topics: ["survivor"], fromBeginning: true });
-        const received: ReceivedMessage[] = [];
-        await collectInto(consumer, received);
-        await waitFor(() => received.length >= values.length, {
-          timeoutMs: 60_000,
-          message: () => `20 messages consumed (has ${received.length})`,
-        });
-        assert.deepEqual(received.map((m) => m.value).sort(), [...values].sort());
-      },
-    );
+    await withBrokerLog(suite.broker, async () => {
+      const kafka = kafkaClient(suite.broker.address, "after-mutations");
+      const admin = kafka.admin();
+      await admin.connect();
+      await admin.createTopics({ topics: [{ topic: "survivor", numPartitions: 2 }], waitForLeaders: true });
+      await admin.disconnect();
+      producer = await suite.connect(kafka.producer());
+      const values = Array.from({ length: 20 }, (_, i) => `value-${i}`);
+      await producer.send({ topic: "survivor", messages: values.map((value, i) => ({ key: `k${i}`, value })) });
+      consumer = suite.track(kafka.consumer(quickConsumerConfig("survivors")));
+      const received: ReceivedMessage[] = [];
+      await collectFromBeginning(consumer, "survivor", received);
+      await waitFor(() => received.length >= values.length, {
+        timeoutMs: 60_000,
+        message: () => `20 messages consumed (has ${received.length})`,
+      });
+      assert.deepEqual(received.map((m) => m.value).sort(), [...values].sort());
+    });
   });
 
   it("when SIGTERM comes, then the broker stops with exit code 0", async () => {
     await consumer?.disconnect();
     await producer?.disconnect();
-    consumer = undefined;
-    producer = undefined;
-    const dataDir = broker!.dataDir;
+    const dataDir = suite.broker.dataDir;
     let exitCode: number | null | undefined;
-    void broker!.stop().then((code) => {
+    void suite.broker.stop().then((code) => {
       exitCode = code;
     });
     try {

@@ -3,21 +3,12 @@
 // generated test, so a new service made from the template really receives events; bad names are
 // refused with one line (exit 2, bad usage; exit 1 when the name is taken) and nothing written.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { type FinishedCommand, runCommand, runScript } from "../helpers/command.ts";
+import { useScratchDirs } from "../helpers/scratch-dirs.ts";
 
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 const generator = join(repoRoot, "apps", "new-service.ts");
@@ -25,31 +16,10 @@ const generator = join(repoRoot, "apps", "new-service.ts");
 /** What the generated code reaches outside its own files. */
 const linkedFromRepo = ["apps/shared", "broker", "node_modules", "test/helpers", "package.json"];
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+const newService = (args: string[]) => runScript(generator, args);
 
-function run(command: string, args: string[], cwd: string): Promise<Run> {
-  // NODE_TEST_CONTEXT would make a nested `node --test` report to this runner instead of printing.
-  const { NODE_TEST_CONTEXT: _, ...env } = process.env;
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-const newService = (args: string[]) => run(process.execPath, ["--import", "tsx", generator, ...args], repoRoot);
-
-/** An empty checkout: apps/ and test/ with the repository's shared parts linked in. */
-function scratchRoot(): string {
-  const root = mkdtempSync(join(tmpdir(), "new-service-"));
+/** Makes `root` an empty checkout: apps/ and test/ with the repository's shared parts linked in. */
+function asScratchCheckout(root: string): string {
   mkdirSync(join(root, "apps"));
   for (const entry of linkedFromRepo) {
     mkdirSync(dirname(join(root, entry)), { recursive: true });
@@ -68,19 +38,12 @@ function filesUnder(dir: string, prefix = ""): string[] {
 }
 
 describe("npm run new:service", () => {
-  const roots: string[] = [];
-  const newRoot = () => {
-    const root = scratchRoot();
-    roots.push(root);
-    return root;
-  };
-  after(() => {
-    for (const root of roots) rmSync(root, { recursive: true, force: true });
-  });
+  const scratchDir = useScratchDirs("new-service-");
+  const newRoot = () => asScratchCheckout(scratchDir());
 
   describe("when a service is generated", () => {
     let root: string;
-    let generated: Run;
+    let generated: FinishedCommand;
 
     before(async () => {
       root = newRoot();
@@ -117,10 +80,10 @@ describe("npm run new:service", () => {
           include: ["apps/loyalty-mailer", "test/apps/loyalty-mailer"],
         }),
       );
-      const typecheck = await run(
+      const typecheck = await runCommand(
         process.execPath,
         [join(repoRoot, "node_modules", "typescript", "bin", "tsc"), "--noEmit", "-p", root],
-        root,
+        { cwd: root },
       );
       assert.equal(typecheck.code, 0, typecheck.stdout + typecheck.stderr);
     });
@@ -128,10 +91,10 @@ describe("npm run new:service", () => {
     it("then its generated test starts a broker and the service, produces an event, and passes", {
       timeout: 120_000,
     }, async () => {
-      const test = await run(
+      const test = await runCommand(
         process.execPath,
         ["--import", "tsx", "--test", "test/apps/loyalty-mailer/service.test.ts"],
-        root,
+        { cwd: root },
       );
       assert.equal(test.code, 0, test.stdout + test.stderr);
       assert.match(test.stdout, /^# pass 1$/m);
@@ -186,8 +149,7 @@ describe("npm run new:service", () => {
     });
 
     it("when --root is not a checkout, then it is refused", async () => {
-      const root = mkdtempSync(join(tmpdir(), "new-service-empty-"));
-      roots.push(root);
+      const root = scratchDir();
       const result = await newService(["mailer", "--root", root]);
       assert.equal(result.code, 1);
       assert.match(result.stderr, /^new:service: .* has no apps\/ folder/);

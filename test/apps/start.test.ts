@@ -2,17 +2,17 @@
 // every service, seeds, prints where to look, serves the demo page, and stops cleanly on SIGTERM.
 // `npm run svc` errors are one line each.
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
 import { demoUsers } from "../../seed/demo-data.ts";
 import { createAppEnv } from "../helpers/app-process.ts";
 import { startBroker } from "../helpers/broker-process.ts";
-import { CHROMIUM, needs, pathOf } from "../helpers/system-tools.ts";
+import { onChromiumPage } from "../helpers/chromium.ts";
+import { runScript, startScript } from "../helpers/command.ts";
+import { CHROMIUM, needs } from "../helpers/system-tools.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
@@ -38,22 +38,16 @@ describe("npm start", { timeout: 120_000 }, () => {
   after(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it("when started on a fresh data directory, then everything runs, the demo is seeded and SIGTERM stops it all", async (t) => {
-    const child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "apps", "start.ts")], {
-      cwd: repoRoot,
-      env: { ...process.env, DATA_DIR: dataDir, BROKER_PORT: "0", PORT: "0", KAFKA_BROKERS: "", KAFKA_CLIENT: "" },
-      stdio: ["ignore", "pipe", "pipe"],
+    const { child, output, exited } = startScript(join(repoRoot, "apps", "start.ts"), [], {
+      env: { DATA_DIR: dataDir, BROKER_PORT: "0", PORT: "0", KAFKA_BROKERS: "", KAFKA_CLIENT: "" },
     });
-    let output = "";
-    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
     try {
-      await waitFor(() => /Ctrl-C stops everything/.test(output) || child.exitCode !== null, {
+      await waitFor(() => /Ctrl-C stops everything/.test(output()) || child.exitCode !== null, {
         timeoutMs: 90_000,
-        message: () => output,
+        message: () => output(),
       });
-      const listening = output.match(/^ *points-api listening on (http:\/\/\S+)$/gm) ?? [];
-      assert.equal(listening.length, 1, output);
+      const listening = output().match(/^ *points-api listening on (http:\/\/\S+)$/gm) ?? [];
+      assert.equal(listening.length, 1, output());
       const api = /listening on (http:\/\/\S+)/.exec(listening[0]!)![1]!;
 
       const page = await fetch(`${api}/`);
@@ -91,15 +85,7 @@ describe("npm start", { timeout: 120_000 }, () => {
       await t.test(
         "the demo page, in a real browser: every panel fills from the API, and a charge from its POS form comes back applied",
         ...needs(CHROMIUM, async () => {
-          const browser = await chromium.launch({
-            executablePath: pathOf(CHROMIUM),
-            args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-          });
-          try {
-            const page = await browser.newPage();
-            const errors: string[] = [];
-            page.on("pageerror", (error) => errors.push(error.message));
-            await page.goto(`${api}/`);
+          await onChromiumPage(`${api}/`, async (page, errors) => {
             await page
               .locator("#balances tr")
               .nth(seeded.length - 1)
@@ -114,9 +100,7 @@ describe("npm start", { timeout: 120_000 }, () => {
             assert.match(await page.locator("#pos-result").innerText(), /HTTP 200/);
             await page.locator("#notifications tr").first().waitFor();
             assert.deepEqual(errors, []);
-          } finally {
-            await browser.close();
-          }
+          });
         }),
       );
 
@@ -124,10 +108,15 @@ describe("npm start", { timeout: 120_000 }, () => {
       const [ledgerPid] = childrenRunning(child.pid!, "apps/ledger/main.ts");
       assert.ok(ledgerPid !== undefined, "the ledger runs as a child of npm start");
       process.kill(ledgerPid, "SIGKILL");
-      await waitFor(() => /\[ledger\] exited \(SIGKILL\); restarting in 1 s/.test(output), { message: () => output });
-      await waitFor(() => (output.match(/\[ledger\] consuming points\.commands as group ledger/g) ?? []).length === 2, {
-        message: () => output,
+      await waitFor(() => /\[ledger\] exited \(SIGKILL\); restarting in 1 s/.test(output()), {
+        message: () => output(),
       });
+      await waitFor(
+        () => (output().match(/\[ledger\] consuming points\.commands as group ledger/g) ?? []).length === 2,
+        {
+          message: () => output(),
+        },
+      );
       const response = await fetch(`${api}/api/points/charge?wait=20000`, {
         method: "POST",
         headers: { "content-type": "application/json" },
@@ -137,28 +126,24 @@ describe("npm start", { timeout: 120_000 }, () => {
     } finally {
       child.kill("SIGTERM");
     }
-    assert.equal(await exited, 0, output);
+    assert.equal(await exited, 0, output());
     // start.ts's own last line, after every service's "[name] stopped".
-    assert.match(output, /^stopped$/m);
+    assert.match(output(), /^stopped$/m);
   });
 });
 
 describe("npm run svc", () => {
-  const svc = (...args: string[]) =>
-    spawnSync(process.execPath, ["--import", "tsx", join(repoRoot, "apps", "svc.ts"), ...args], {
-      cwd: repoRoot,
-      encoding: "utf8",
-    });
+  const svc = (...args: string[]) => runScript(join(repoRoot, "apps", "svc.ts"), args);
 
-  it("when the service is unknown, then it says which exist in one line and exits 2", () => {
-    const result = svc("nope");
-    assert.equal(result.status, 2);
+  it("when the service is unknown, then it says which exist in one line and exits 2", async () => {
+    const result = await svc("nope");
+    assert.equal(result.code, 2);
     assert.match(result.stderr, /^svc: unknown service "nope"; one of: .*ledger.*\n$/);
   });
 
-  it("when --instances is not a positive integer, then it says so and exits 2", () => {
-    const result = svc("ledger", "--instances", "0");
-    assert.equal(result.status, 2);
+  it("when --instances is not a positive integer, then it says so and exits 2", async () => {
+    const result = await svc("ledger", "--instances", "0");
+    assert.equal(result.code, 2);
     assert.equal(result.stderr, 'svc: --instances must be an integer >= 1 (got "0")\n');
   });
 });
@@ -167,23 +152,13 @@ describe("npm run svc -- ledger --instances 2", { timeout: 90_000 }, () => {
   it("when two instances run, then they split the partitions, and SIGTERM stops both", async () => {
     const broker = await startBroker();
     const app = createAppEnv(broker.address);
-    const child = spawn(
-      process.execPath,
-      ["--import", "tsx", join(repoRoot, "apps", "svc.ts"), "ledger", "--instances", "2"],
-      {
-        cwd: repoRoot,
-        env: { ...process.env, ...app.env() },
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
-    let output = "";
-    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    const { child, output, exited } = startScript(join(repoRoot, "apps", "svc.ts"), ["ledger", "--instances", "2"], {
+      env: app.env(),
+    });
     /** The partitions each instance announced last. */
     const owned = () => {
       const last = new Map<string, number[]>();
-      for (const [, who, list] of output.matchAll(
+      for (const [, who, list] of output().matchAll(
         /^\[(ledger#\d)\] joined group ledger .*partitions \[([\d, ]*)\]/gm,
       )) {
         last.set(
@@ -203,11 +178,11 @@ describe("npm run svc -- ledger --instances 2", { timeout: 90_000 }, () => {
           const all = [...last.values()].flat().sort((a, b) => a - b);
           return last.size === 2 && [...last.values()].every((ps) => ps.length > 0) && all.join() === "0,1,2,3,4,5";
         },
-        { timeoutMs: 60_000, message: () => output },
+        { timeoutMs: 60_000, message: () => output() },
       );
     } finally {
       child.kill("SIGTERM");
-      assert.equal(await exited, 0, output);
+      assert.equal(await exited, 0, output());
       await broker.cleanup();
       app.cleanup();
     }

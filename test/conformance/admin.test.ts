@@ -3,19 +3,17 @@
 // replacing the names that differ between runs (topics, groups, member ids).
 
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import { type Admin, AssignerProtocol, type Kafka, type Producer } from "kafkajs";
+import { describe, it } from "node:test";
+import { AssignerProtocol } from "kafkajs";
 import { trackAssignment } from "../helpers/group-assignment.ts";
 import {
   type ClientKind,
-  ClientPool,
   clientKinds,
   committedOffsets,
-  connectClients,
-  quickConsumerConfig,
   quickGroupBrokerConfig,
   topicName,
-  useSuiteBroker,
+  useBroker,
+  useClientsOf,
   waitFor,
   withBrokerLog,
 } from "./helpers.ts";
@@ -31,23 +29,14 @@ function normalize(value: unknown, names: Record<string, string>): unknown {
 }
 
 describe("conformance: admin", () => {
-  const broker = useSuiteBroker({ ...quickGroupBrokerConfig, "auto.create.topics.enable": false });
+  const broker = useBroker({ config: { ...quickGroupBrokerConfig, "auto.create.topics.enable": false } });
   const snapshots: Record<ClientKind, Record<string, Snapshot>> = { kafkajs: {}, ours: {} };
 
   for (const kind of clientKinds) {
     describe(kind, () => {
-      const pool = new ClientPool();
+      // One clientId for both kinds: it shows up in describeGroups, which is compared.
+      const clients = useClientsOf(kind, broker, "conformance-admin");
       const names: Record<string, string> = {};
-      let kafka: Kafka;
-      let admin: Admin;
-      let producer: Producer;
-
-      before(async () => {
-        // One clientId for both kinds: it shows up in describeGroups, which is compared.
-        ({ kafka, admin, producer } = await connectClients(kind, broker().address, "conformance-admin", pool));
-      });
-
-      after(() => pool.closeAll());
 
       const named = (scenario: string): string => {
         const name = topicName(kind, scenario);
@@ -62,23 +51,23 @@ describe("conformance: admin", () => {
         "when topics are created, listed, described, grown and deleted, then each call answers as kafkajs's does",
         { timeout: 30_000 },
         () =>
-          withBrokerLog(broker(), async () => {
+          withBrokerLog(broker, async () => {
             const topic = named("topic");
-            const created = await admin.createTopics({
+            const created = await clients.admin.createTopics({
               topics: [{ topic, numPartitions: 2, configEntries: [{ name: "retention.ms", value: "3600000" }] }],
               waitForLeaders: true,
             });
             assert.equal(created, true);
-            const createdAgain = await admin.createTopics({
+            const createdAgain = await clients.admin.createTopics({
               topics: [{ topic, numPartitions: 2 }],
               waitForLeaders: true,
             });
             assert.equal(createdAgain, false, "createTopics for an existing topic resolves false");
 
-            const listed = await admin.listTopics();
+            const listed = await clients.admin.listTopics();
             assert.ok(listed.includes(topic), `listTopics ${JSON.stringify(listed)} lacks ${topic}`);
 
-            const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
+            const metadata = await clients.admin.fetchTopicMetadata({ topics: [topic] });
             assert.deepEqual(
               metadata.topics.map((t) => t.name),
               [topic],
@@ -91,16 +80,16 @@ describe("conformance: admin", () => {
               assert.deepEqual(partition.isr, [0]);
             }
 
-            const grown = await admin.createPartitions({ topicPartitions: [{ topic, count: 4 }] });
-            const afterGrowth = await admin.fetchTopicMetadata({ topics: [topic] });
+            const grown = await clients.admin.createPartitions({ topicPartitions: [{ topic, count: 4 }] });
+            const afterGrowth = await clients.admin.fetchTopicMetadata({ topics: [topic] });
             assert.deepEqual(afterGrowth.topics[0]!.partitions.map((p) => p.partitionId).sort(), [0, 1, 2, 3]);
-            const everything = await admin.fetchTopicMetadata();
+            const everything = await clients.admin.fetchTopicMetadata();
             const inFullListing = everything.topics.find((t) => t.name === topic);
             assert.ok(inFullListing, "fetchTopicMetadata() without topics lists every topic");
 
-            await admin.deleteTopics({ topics: [topic] });
+            await clients.admin.deleteTopics({ topics: [topic] });
             await waitFor(
-              async () => !(await admin.listTopics()).includes(topic),
+              async () => !(await clients.admin.listTopics()).includes(topic),
               "the deleted topic leaving listTopics",
             );
 
@@ -116,11 +105,14 @@ describe("conformance: admin", () => {
       );
 
       it("when offsets are queried, set and reset, then each call answers as kafkajs's does", { timeout: 30_000 }, () =>
-        withBrokerLog(broker(), async () => {
+        withBrokerLog(broker, async () => {
           const topic = named("offsets");
           const groupId = named("offsets-group");
-          assert.equal(await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true }), true);
-          await producer.send({
+          assert.equal(
+            await clients.admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true }),
+            true,
+          );
+          await clients.producer.send({
             topic,
             messages: [
               { value: "a", partition: 0, timestamp: "1000000" },
@@ -130,28 +122,28 @@ describe("conformance: admin", () => {
             ],
           });
 
-          const topicOffsets = byPartition(await admin.fetchTopicOffsets(topic));
+          const topicOffsets = byPartition(await clients.admin.fetchTopicOffsets(topic));
           assert.deepEqual(topicOffsets, [
             { partition: 0, offset: "3", high: "3", low: "0" },
             { partition: 1, offset: "1", high: "1", low: "0" },
           ]);
-          const atMiddle = byPartition(await admin.fetchTopicOffsetsByTimestamp(topic, 1_500_000));
+          const atMiddle = byPartition(await clients.admin.fetchTopicOffsetsByTimestamp(topic, 1_500_000));
           assert.deepEqual(atMiddle, [
             { partition: 0, offset: "1" },
             { partition: 1, offset: "0" },
           ]);
           // Past the last record Kafka answers -1; kafkajs reports the high watermark instead.
-          const pastEnd = byPartition(await admin.fetchTopicOffsetsByTimestamp(topic, 4_000_000));
+          const pastEnd = byPartition(await clients.admin.fetchTopicOffsetsByTimestamp(topic, 4_000_000));
           assert.deepEqual(pastEnd, [
             { partition: 0, offset: "3" },
             { partition: 1, offset: "0" },
           ]);
-          const withoutTimestamp = byPartition(await admin.fetchTopicOffsetsByTimestamp(topic));
+          const withoutTimestamp = byPartition(await clients.admin.fetchTopicOffsetsByTimestamp(topic));
 
-          const beforeAnyCommit = await admin.fetchOffsets({ groupId, topics: [topic] });
+          const beforeAnyCommit = await clients.admin.fetchOffsets({ groupId, topics: [topic] });
           assert.deepEqual(offsetsOf(beforeAnyCommit), { 0: "-1", 1: "-1" });
 
-          await admin.setOffsets({
+          await clients.admin.setOffsets({
             groupId,
             topic,
             partitions: [
@@ -159,13 +151,13 @@ describe("conformance: admin", () => {
               { partition: 1, offset: "1" },
             ],
           });
-          const afterSet = await admin.fetchOffsets({ groupId, topics: [topic] });
+          const afterSet = await clients.admin.fetchOffsets({ groupId, topics: [topic] });
           assert.deepEqual(offsetsOf(afterSet), { 0: "2", 1: "1" });
-          const allTopics = await admin.fetchOffsets({ groupId });
+          const allTopics = await clients.admin.fetchOffsets({ groupId });
 
-          await admin.resetOffsets({ groupId, topic, earliest: true });
-          const afterResetEarliest = await admin.fetchOffsets({ groupId, topics: [topic] });
-          const resolvedEarliest = await admin.fetchOffsets({ groupId, topics: [topic], resolveOffsets: true });
+          await clients.admin.resetOffsets({ groupId, topic, earliest: true });
+          const afterResetEarliest = await clients.admin.fetchOffsets({ groupId, topics: [topic] });
+          const resolvedEarliest = await clients.admin.fetchOffsets({ groupId, topics: [topic], resolveOffsets: true });
           assert.deepEqual(offsetsOf(resolvedEarliest), { 0: "0", 1: "0" });
 
           record("offsets", {
@@ -186,18 +178,22 @@ describe("conformance: admin", () => {
         "when groups are listed, described and deleted, then each call answers as kafkajs's does",
         { timeout: 30_000 },
         () =>
-          withBrokerLog(broker(), async () => {
+          withBrokerLog(broker, async () => {
             const topic = named("groups");
             const activeGroup = named("active-group");
             const committedGroup = named("committed-group");
             const unknownGroup = named("unknown-group");
             assert.equal(
-              await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true }),
+              await clients.admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true }),
               true,
             );
-            await admin.setOffsets({ groupId: committedGroup, topic, partitions: [{ partition: 0, offset: "0" }] });
+            await clients.admin.setOffsets({
+              groupId: committedGroup,
+              topic,
+              partitions: [{ partition: 0, offset: "0" }],
+            });
 
-            const consumer = pool.track(kafka.consumer(quickConsumerConfig(activeGroup)));
+            const consumer = clients.consumer(activeGroup);
             const assignment = trackAssignment(consumer, topic);
             await consumer.connect();
             await consumer.subscribe({ topics: [topic] });
@@ -206,13 +202,13 @@ describe("conformance: admin", () => {
             names[assignment.memberId()!] = "<member-id>";
 
             const ownGroups = [activeGroup, committedGroup, unknownGroup];
-            const listed = (await admin.listGroups()).groups
+            const listed = (await clients.admin.listGroups()).groups
               .filter((g) => ownGroups.includes(g.groupId))
               .sort((a, b) => a.groupId.localeCompare(b.groupId));
             assert.deepEqual(listed.map((g) => g.groupId).sort(), [activeGroup, committedGroup].sort());
             assert.equal(listed.find((g) => g.groupId === activeGroup)!.protocolType, "consumer");
 
-            const described = await admin.describeGroups([activeGroup, unknownGroup]);
+            const described = await clients.admin.describeGroups([activeGroup, unknownGroup]);
             const [active, unknown] = described.groups;
             assert.equal(active!.groupId, activeGroup);
             assert.equal(active!.state, "Stable");
@@ -225,7 +221,7 @@ describe("conformance: admin", () => {
             assert.deepEqual(memberAssignment?.assignment, { [topic]: [0, 1] });
             assert.deepEqual([unknown!.groupId, unknown!.state, unknown!.members], [unknownGroup, "Dead", []]);
 
-            const deletingActive = await admin.deleteGroups([activeGroup]).then(
+            const deletingActive = await clients.admin.deleteGroups([activeGroup]).then(
               (result) => ({ result }),
               (error: {
                 name: string;
@@ -242,10 +238,10 @@ describe("conformance: admin", () => {
 
             await consumer.disconnect();
             await waitFor(
-              async () => (await admin.describeGroups([activeGroup])).groups[0]!.state === "Empty",
+              async () => (await clients.admin.describeGroups([activeGroup])).groups[0]!.state === "Empty",
               "the group emptying",
             );
-            const deleted = await admin.deleteGroups([activeGroup, committedGroup]);
+            const deleted = await clients.admin.deleteGroups([activeGroup, committedGroup]);
             assert.deepEqual(
               deleted.map((g) => [g.groupId, g.errorCode]).sort(),
               [
@@ -253,11 +249,11 @@ describe("conformance: admin", () => {
                 [committedGroup, 0],
               ].sort(),
             );
-            const afterDelete = await admin.describeGroups([activeGroup]);
+            const afterDelete = await clients.admin.describeGroups([activeGroup]);
             assert.equal(afterDelete.groups[0]!.state, "Dead");
-            const listedAfter = (await admin.listGroups()).groups.filter((g) => ownGroups.includes(g.groupId));
+            const listedAfter = (await clients.admin.listGroups()).groups.filter((g) => ownGroups.includes(g.groupId));
             assert.deepEqual(listedAfter, []);
-            assert.deepEqual(await committedOffsets(admin, committedGroup, topic), { 0: "-1", 1: "-1" });
+            assert.deepEqual(await committedOffsets(clients.admin, committedGroup, topic), { 0: "-1", 1: "-1" });
 
             record("groups", {
               listed,
@@ -280,7 +276,7 @@ describe("conformance: admin", () => {
             assert.equal(
               listed.find((g) => g.groupId === committedGroup)?.protocolType,
               "consumer",
-              "protocolType of a group created by admin.setOffsets",
+              "protocolType of a group created by clients.admin.setOffsets",
             );
           }),
       );
@@ -288,8 +284,8 @@ describe("conformance: admin", () => {
       it("when the cluster is described, then it lists the broker, the controller and the cluster id", {
         timeout: 15_000,
       }, async () => {
-        const cluster = await admin.describeCluster();
-        assert.deepEqual(cluster.brokers, [{ nodeId: 0, host: broker().host, port: broker().port }]);
+        const cluster = await clients.admin.describeCluster();
+        assert.deepEqual(cluster.brokers, [{ nodeId: 0, host: broker.host, port: broker.port }]);
         assert.equal(cluster.controller, 0);
         assert.equal(typeof cluster.clusterId, "string");
         record("cluster", cluster);

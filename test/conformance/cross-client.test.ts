@@ -5,7 +5,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { type Admin, CompressionTypes, type Consumer, type Kafka } from "kafkajs";
-import { type BrokerProcess, startBroker } from "../helpers/broker-process.ts";
 import { type AssignmentTracker, splitsExactly, trackAssignment } from "../helpers/group-assignment.ts";
 import { runKcat } from "../helpers/kcat.ts";
 import { KCAT, needs } from "../helpers/system-tools.ts";
@@ -13,15 +12,16 @@ import { range } from "../helpers/wait.ts";
 import {
   type ClientKind,
   ClientPool,
+  collectFromBeginning,
   connectedAdmin,
   connectedProducer,
   kafkaFor,
   quickConsumerConfig,
   quickGroupBrokerConfig,
   type Received,
-  runCollecting,
   storedBatchCodecs,
   topicName,
+  useBroker,
   waitFor,
   withBrokerLog,
 } from "./helpers.ts";
@@ -42,22 +42,18 @@ const essence = (m: {
 const sorted = (list: string[]): string[] => [...list].sort();
 
 describe("conformance: across clients", () => {
-  let broker: BrokerProcess | undefined;
+  const broker = useBroker({ config: quickGroupBrokerConfig });
   const pool = new ClientPool();
   const kafkas = {} as Record<ClientKind, Kafka>;
   let admin: Admin;
 
   before(async () => {
-    broker = await startBroker({ config: quickGroupBrokerConfig });
     for (const kind of ["kafkajs", "ours"] as const)
       kafkas[kind] = await kafkaFor(kind, broker.address, `conformance-cross-${kind}`);
     admin = await connectedAdmin(kafkas.kafkajs, pool);
   });
 
-  after(async () => {
-    await pool.closeAll();
-    await broker?.cleanup();
-  });
+  after(() => pool.closeAll());
 
   const createTopic = async (scenario: string, numPartitions: number): Promise<string> => {
     const topic = topicName("cross", scenario);
@@ -81,9 +77,7 @@ describe("conformance: across clients", () => {
   const consumeWith = async (kind: ClientKind, topic: string, expected: number): Promise<Received[]> => {
     const received: Received[] = [];
     const consumer = pool.track(kafkas[kind].consumer(quickConsumerConfig(topicName("cross", `${kind}-reader`))));
-    await consumer.connect();
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await runCollecting(consumer, received);
+    await collectFromBeginning(consumer, topic, received);
     // Every distinct message, however many copies came; a copy shows in the count below.
     const distinct = (): number => new Set(received.map((m) => `${m.partition}/${m.offset}`)).size;
     await waitFor(
@@ -98,7 +92,7 @@ describe("conformance: across clients", () => {
   /** Every non-empty partition holds a gzip batch, and nothing but none/gzip. */
   const assertGzipStored = async (topic: string, partitions: number): Promise<void> => {
     for (const partition of range(partitions)) {
-      const codecs = await storedBatchCodecs(broker!.address, topic, partition);
+      const codecs = await storedBatchCodecs(broker.address, topic, partition);
       if (codecs.length === 0) continue;
       assert.ok(
         codecs.includes(GZIP_CODEC),
@@ -115,7 +109,7 @@ describe("conformance: across clients", () => {
     topic: string,
   ): Promise<Array<{ partition: number; key: string; value: string; headers: Record<string, string> }>> => {
     const result = await runKcat(
-      ["-b", broker!.address, "-C", "-e", "-q", "-t", topic, "-f", "%p|%k|%s|%h\\n"],
+      ["-b", broker.address, "-C", "-e", "-q", "-t", topic, "-f", "%p|%k|%s|%h\\n"],
       KCAT_RUN,
     );
     assert.equal(result.code, 0, `kcat failed: ${result.stderr}`);
@@ -195,7 +189,7 @@ describe("conformance: across clients", () => {
             .map((i) => (keyed ? `key-${i % 4}:${prefix}-${i}-${padding}` : `${prefix}-${i}-${padding}`))
             .join("\n")}\n`;
         const produce = async (args: string[], input: string): Promise<void> => {
-          const result = await runKcat(["-b", broker!.address, "-P", "-t", topic, "-H", "source=kcat", ...args], {
+          const result = await runKcat(["-b", broker.address, "-P", "-t", topic, "-H", "source=kcat", ...args], {
             ...KCAT_RUN,
             input,
           });
@@ -225,7 +219,7 @@ describe("conformance: across clients", () => {
       withBrokerLog(broker, async () => {
         const topic = await createTopic("kcat-gzip", 1);
         const values = range(20).map((i) => `gzip-${i}-${"x".repeat(300)}`);
-        const result = await runKcat(["-b", broker!.address, "-P", "-t", topic, "-z", "gzip"], {
+        const result = await runKcat(["-b", broker.address, "-P", "-t", topic, "-z", "gzip"], {
           ...KCAT_RUN,
           input: `${values.join("\n")}\n`,
         });
@@ -260,9 +254,7 @@ describe("conformance: across clients", () => {
             const consumer = pool.track(kafkas[kind].consumer(quickConsumerConfig(groupId)));
             const assignment = trackAssignment(consumer, topic);
             const received: Received[] = [];
-            await consumer.connect();
-            await consumer.subscribe({ topics: [topic], fromBeginning: true });
-            await runCollecting(consumer, received);
+            await collectFromBeginning(consumer, topic, received);
             members.push({ kind, consumer, assignment, received });
             if (members.length === 1)
               await waitFor(() => assignment.partitions()?.length === 4, `the ${leader} member's first assignment`);

@@ -3,26 +3,22 @@
 // Topic auto-creation is off on this broker, so unknown topics stay unknown.
 
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import type { Admin, Kafka } from "kafkajs";
+import { before, describe, it } from "node:test";
 import { trackAssignment } from "../helpers/group-assignment.ts";
 import {
-  ClientPool,
   clientKinds,
-  connectedAdmin,
   connectedProducer,
   describeError,
-  type ErrorClasses,
   errorClassesOf,
   errorType,
   kafkaFor,
-  quickConsumerConfig,
   quickGroupBrokerConfig,
   type Received,
   rejectionOf,
   runCollecting,
   topicName,
-  useSuiteBroker,
+  useBroker,
+  useClientsOf,
   waitFor,
   withBrokerLog,
 } from "./helpers.ts";
@@ -32,31 +28,20 @@ const protocolErrorOf = (error: Error & Record<string, any>): unknown =>
   typeof error.type === "string" ? error : error.cause;
 
 describe("conformance: errors", () => {
-  const broker = useSuiteBroker({ ...quickGroupBrokerConfig, "auto.create.topics.enable": false });
+  const broker = useBroker({ config: { ...quickGroupBrokerConfig, "auto.create.topics.enable": false } });
 
   for (const kind of clientKinds) {
     describe(kind, () => {
-      const pool = new ClientPool();
-      let kafka: Kafka;
-      let admin: Admin;
-      let errors: ErrorClasses;
+      const errors = errorClassesOf(kind);
+      // Few, quick retries: retriable errors surface within a second.
+      const clients = useClientsOf(kind, broker, `conformance-errors-${kind}`, {
+        kafka: { retry: { retries: 2, initialRetryTime: 50, maxRetryTime: 200 } },
+      });
       let existingTopic: string;
 
       before(async () => {
-        errors = errorClassesOf(kind);
-        // Few, quick retries: retriable errors surface within a second.
-        kafka = await kafkaFor(kind, broker().address, `conformance-errors-${kind}`, {
-          retry: { retries: 2, initialRetryTime: 50, maxRetryTime: 200 },
-        });
-        admin = await connectedAdmin(kafka, pool);
-        existingTopic = topicName(kind, "existing");
-        assert.equal(
-          await admin.createTopics({ topics: [{ topic: existingTopic, numPartitions: 2 }], waitForLeaders: true }),
-          true,
-        );
+        existingTopic = await clients.createTopic("existing", 2);
       });
-
-      after(() => pool.closeAll());
 
       const assertProtocolError = (error: Error & Record<string, any>, type: string): void => {
         assert.equal(errorType(error), type, describeError(error));
@@ -76,11 +61,11 @@ describe("conformance: errors", () => {
         "when admin.fetchTopicMetadata asks for an unknown topic, then it rejects with UNKNOWN_TOPIC_OR_PARTITION",
         { timeout: 20_000 },
         () =>
-          withBrokerLog(broker(), async () => {
-            const error = await rejectionOf(admin.fetchTopicMetadata({ topics: [topicName(kind, "missing")] }));
+          withBrokerLog(broker, async () => {
+            const error = await rejectionOf(clients.admin.fetchTopicMetadata({ topics: [topicName(kind, "missing")] }));
             assertProtocolError(error, "UNKNOWN_TOPIC_OR_PARTITION");
             assert.equal(
-              (await admin.listTopics()).some((t) => t.startsWith(`missing-${kind}`)),
+              (await clients.admin.listTopics()).some((t) => t.startsWith(`missing-${kind}`)),
               false,
               "the lookup created the topic",
             );
@@ -91,13 +76,13 @@ describe("conformance: errors", () => {
         "when createPartitions asks for fewer partitions, then it rejects with INVALID_PARTITIONS, not retriable",
         { timeout: 20_000 },
         () =>
-          withBrokerLog(broker(), async () => {
+          withBrokerLog(broker, async () => {
             const error = await rejectionOf(
-              admin.createPartitions({ topicPartitions: [{ topic: existingTopic, count: 1 }] }),
+              clients.admin.createPartitions({ topicPartitions: [{ topic: existingTopic, count: 1 }] }),
             );
             assertProtocolError(error, "INVALID_PARTITIONS");
             assert.equal((protocolErrorOf(error) as { retriable: boolean }).retriable, false);
-            const metadata = await admin.fetchTopicMetadata({ topics: [existingTopic] });
+            const metadata = await clients.admin.fetchTopicMetadata({ topics: [existingTopic] });
             assert.equal(metadata.topics[0]!.partitions.length, 2);
           }),
       );
@@ -106,15 +91,15 @@ describe("conformance: errors", () => {
         "when createPartitions or deleteTopics names an unknown topic, then they reject with UNKNOWN_TOPIC_OR_PARTITION",
         { timeout: 20_000 },
         () =>
-          withBrokerLog(broker(), async () => {
+          withBrokerLog(broker, async () => {
             assertProtocolError(
               await rejectionOf(
-                admin.createPartitions({ topicPartitions: [{ topic: topicName(kind, "missing"), count: 3 }] }),
+                clients.admin.createPartitions({ topicPartitions: [{ topic: topicName(kind, "missing"), count: 3 }] }),
               ),
               "UNKNOWN_TOPIC_OR_PARTITION",
             );
             assertProtocolError(
-              await rejectionOf(admin.deleteTopics({ topics: [topicName(kind, "missing")] })),
+              await rejectionOf(clients.admin.deleteTopics({ topics: [topicName(kind, "missing")] })),
               "UNKNOWN_TOPIC_OR_PARTITION",
             );
           }),
@@ -124,9 +109,9 @@ describe("conformance: errors", () => {
         "when createTopics gets an invalid topic, then it rejects with a KafkaJSAggregateError of KafkaJSCreateTopicErrors",
         { timeout: 20_000 },
         () =>
-          withBrokerLog(broker(), async () => {
+          withBrokerLog(broker, async () => {
             const error = await rejectionOf(
-              admin.createTopics({ topics: [{ topic: topicName(kind, "zero"), numPartitions: 0 }] }),
+              clients.admin.createTopics({ topics: [{ topic: topicName(kind, "zero"), numPartitions: 0 }] }),
             );
             assert.ok(error instanceof errors.KafkaJSAggregateError, describeError(error));
             const [inner] = error.errors as Array<Error & { type?: string; topic?: string }>;
@@ -140,8 +125,8 @@ describe("conformance: errors", () => {
         "when a producer sends to an unknown topic without auto-creation, then it rejects with UNKNOWN_TOPIC_OR_PARTITION",
         { timeout: 20_000 },
         () =>
-          withBrokerLog(broker(), async () => {
-            const producer = await connectedProducer(kafka, pool, { allowAutoTopicCreation: false });
+          withBrokerLog(broker, async () => {
+            const producer = await connectedProducer(clients.kafka, clients.pool, { allowAutoTopicCreation: false });
             assertProtocolError(
               await rejectionOf(producer.send({ topic: topicName(kind, "missing"), messages: [{ value: "x" }] })),
               "UNKNOWN_TOPIC_OR_PARTITION",
@@ -150,8 +135,8 @@ describe("conformance: errors", () => {
       );
 
       it("when the producer is misused, then it rejects as kafkajs does", { timeout: 20_000 }, () =>
-        withBrokerLog(broker(), async () => {
-          const producer = pool.track(kafka.producer());
+        withBrokerLog(broker, async () => {
+          const producer = clients.pool.track(clients.kafka.producer());
           const beforeConnect = await rejectionOf(producer.send({ topic: existingTopic, messages: [{ value: "x" }] }));
           assert.ok(beforeConnect instanceof errors.KafkaJSError, describeError(beforeConnect));
           assert.equal(beforeConnect.message, "The producer is disconnected");
@@ -172,7 +157,7 @@ describe("conformance: errors", () => {
       it("when a consumer pauses or seeks before run, then it throws KafkaJSNonRetriableError", {
         timeout: 20_000,
       }, async () => {
-        const consumer = pool.track(kafka.consumer(quickConsumerConfig(topicName(kind, "early"))));
+        const consumer = clients.consumer(topicName(kind, "early"));
         for (const call of [
           () => consumer.pause([{ topic: existingTopic }]),
           () => consumer.seek({ topic: existingTopic, partition: 0, offset: "0" }),
@@ -187,8 +172,8 @@ describe("conformance: errors", () => {
         "when subscribe names an unknown topic, then it rejects and the consumer still runs its other subscriptions",
         { timeout: 30_000 },
         () =>
-          withBrokerLog(broker(), async () => {
-            const consumer = pool.track(kafka.consumer(quickConsumerConfig(topicName(kind, "subscriber"))));
+          withBrokerLog(broker, async () => {
+            const consumer = clients.consumer(topicName(kind, "subscriber"));
             let crash: unknown;
             consumer.on(consumer.events.CRASH, (event) => {
               crash = event.payload.error;
@@ -205,8 +190,7 @@ describe("conformance: errors", () => {
             await runCollecting(consumer, received);
             await waitFor(() => assignment.partitions()?.length === 2 || crash !== undefined, "the consumer joining");
             assert.equal(crash, undefined, `the consumer crashed: ${describeError(crash)}`);
-            const producer = await connectedProducer(kafka, pool);
-            await producer.send({
+            await clients.producer.send({
               topic: existingTopic,
               messages: [{ value: "after a failed subscribe", partition: 1 }],
             });
@@ -218,9 +202,9 @@ describe("conformance: errors", () => {
         "when offsets are set on a group with a running member, then setOffsets and resetOffsets reject",
         { timeout: 30_000 },
         () =>
-          withBrokerLog(broker(), async () => {
+          withBrokerLog(broker, async () => {
             const groupId = topicName(kind, "running-group");
-            const consumer = pool.track(kafka.consumer(quickConsumerConfig(groupId)));
+            const consumer = clients.consumer(groupId);
             const assignment = trackAssignment(consumer, existingTopic);
             await consumer.connect();
             await consumer.subscribe({ topics: [existingTopic] });
@@ -228,14 +212,19 @@ describe("conformance: errors", () => {
             await waitFor(() => assignment.partitions()?.length === 2, "the member joining");
 
             for (const call of [
-              () => admin.setOffsets({ groupId, topic: existingTopic, partitions: [{ partition: 0, offset: "0" }] }),
-              () => admin.resetOffsets({ groupId, topic: existingTopic, earliest: true }),
+              () =>
+                clients.admin.setOffsets({
+                  groupId,
+                  topic: existingTopic,
+                  partitions: [{ partition: 0, offset: "0" }],
+                }),
+              () => clients.admin.resetOffsets({ groupId, topic: existingTopic, earliest: true }),
             ]) {
               const error = await rejectionOf(call);
               assert.ok(error instanceof errors.KafkaJSNonRetriableError, describeError(error));
               assert.match(error.message, /must have no running instances/);
             }
-            const deleting = await rejectionOf(admin.deleteGroups([groupId]));
+            const deleting = await rejectionOf(clients.admin.deleteGroups([groupId]));
             assert.ok(deleting instanceof errors.KafkaJSDeleteGroupsError, describeError(deleting));
             assert.deepEqual(
               deleting.groups.map((g: { groupId: string; error?: { type?: string } }) => [g.groupId, g.error?.type]),
@@ -249,9 +238,9 @@ describe("conformance: errors", () => {
         "when deleteGroups names an unknown group, then it rejects with GROUP_ID_NOT_FOUND per group",
         { timeout: 20_000 },
         () =>
-          withBrokerLog(broker(), async () => {
+          withBrokerLog(broker, async () => {
             const groupId = topicName(kind, "no-such-group");
-            const error = await rejectionOf(admin.deleteGroups([groupId]));
+            const error = await rejectionOf(clients.admin.deleteGroups([groupId]));
             assert.ok(error instanceof errors.KafkaJSDeleteGroupsError, describeError(error));
             assert.deepEqual(
               error.groups.map((g: { groupId: string; errorCode: number; error?: { type?: string } }) => [
@@ -270,7 +259,7 @@ describe("conformance: errors", () => {
         const unreachable = await kafkaFor(kind, "127.0.0.1:1", `conformance-errors-${kind}`, {
           retry: { retries: 1, initialRetryTime: 50, maxRetryTime: 100 },
         });
-        const unreachableAdmin = pool.track(unreachable.admin());
+        const unreachableAdmin = clients.pool.track(unreachable.admin());
         const error = await rejectionOf(unreachableAdmin.connect());
         assert.ok(error instanceof errors.KafkaJSNumberOfRetriesExceeded, describeError(error));
         assert.ok(error.cause instanceof errors.KafkaJSConnectionError, describeError(error));

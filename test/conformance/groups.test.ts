@@ -2,22 +2,19 @@
 // when one crashes (a child process SIGKILLed, so only its session timeout reveals it).
 
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import type { Admin, Consumer, Kafka, Producer } from "kafkajs";
+import { before, describe, it } from "node:test";
+import type { Consumer } from "kafkajs";
 import { type AssignmentTracker, splitsExactly, trackAssignment } from "../helpers/group-assignment.ts";
+import { type ChildMember, spawnChildMember } from "../helpers/group-member-process.ts";
 import { range } from "../helpers/wait.ts";
 import {
-  type ChildMember,
-  ClientPool,
   clientKinds,
-  connectClients,
-  quickConsumerConfig,
+  collectFromBeginning,
   quickGroupBrokerConfig,
   type Received,
-  runCollecting,
-  spawnChildMember,
   topicName,
-  useSuiteBroker,
+  useBroker,
+  useClientsOf,
   waitFor,
   withBrokerLog,
 } from "./helpers.ts";
@@ -32,43 +29,29 @@ interface Member {
 }
 
 describe("conformance: group membership", () => {
-  const broker = useSuiteBroker(quickGroupBrokerConfig);
+  const broker = useBroker({ config: quickGroupBrokerConfig });
 
   for (const kind of clientKinds) {
     describe(kind, () => {
-      const pool = new ClientPool();
-      const topic = topicName(kind, "group");
       const groupId = topicName(kind, "group-id");
-      let kafka: Kafka;
-      let admin: Admin;
-      let producer: Producer;
+      let topic: string;
       let first: Member;
       let second: Member & { consumer: Consumer };
       let child: ChildMember | undefined;
       let childMember: Member;
+      const clients = useClientsOf(kind, broker, `conformance-groups-${kind}`, { beforeClose: () => child?.kill() });
 
       before(async () => {
-        ({ kafka, admin, producer } = await connectClients(kind, broker().address, `conformance-groups-${kind}`, pool));
-        assert.equal(
-          await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS }], waitForLeaders: true }),
-          true,
-        );
-      });
-
-      after(async () => {
-        await child?.kill();
-        await pool.closeAll();
+        topic = await clients.createTopic("group", PARTITIONS);
       });
 
       const startMember = async (
         name: string,
       ): Promise<Member & { consumer: Consumer; assignment: AssignmentTracker }> => {
-        const consumer = pool.track(kafka.consumer(quickConsumerConfig(groupId)));
+        const consumer = clients.consumer(groupId);
         const assignment = trackAssignment(consumer, topic);
         const received: Received[] = [];
-        await consumer.connect();
-        await consumer.subscribe({ topics: [topic], fromBeginning: true });
-        await runCollecting(consumer, received);
+        await collectFromBeginning(consumer, topic, received);
         return {
           name,
           consumer,
@@ -93,14 +76,14 @@ describe("conformance: group membership", () => {
       };
 
       const groupMemberCount = async (): Promise<number> => {
-        const { groups } = await admin.describeGroups([groupId]);
+        const { groups } = await clients.admin.describeGroups([groupId]);
         return groups[0]!.state === "Stable" ? groups[0]!.members.length : -1;
       };
 
       /** One message per partition; each must reach the member that owns that partition. */
       const assertOwnersReceive = async (members: Member[], tag: string): Promise<void> => {
         for (const partition of range(PARTITIONS))
-          await producer.send({ topic, messages: [{ value: `${tag}-${partition}`, partition }] });
+          await clients.producer.send({ topic, messages: [{ value: `${tag}-${partition}`, partition }] });
         for (const partition of range(PARTITIONS)) {
           const owner = members.find((m) => m.partitions()!.includes(partition))!;
           await waitFor(
@@ -114,7 +97,7 @@ describe("conformance: group membership", () => {
         "when three members join one by one, then the assignment grows from 1 to 3 members, disjoint and complete",
         { timeout: 45_000 },
         () =>
-          withBrokerLog(broker(), async () => {
+          withBrokerLog(broker, async () => {
             first = await startMember("first");
             await waitForSplit([first], "the first member owning every partition");
             assert.deepEqual(first.partitions(), range(PARTITIONS));
@@ -122,7 +105,7 @@ describe("conformance: group membership", () => {
             second = await startMember("second");
             await waitForSplit([first, second], "two members splitting");
 
-            child = spawnChildMember(kind, broker().address, groupId, topic, CHILD_SESSION_TIMEOUT);
+            child = spawnChildMember(kind, broker.address, groupId, topic, CHILD_SESSION_TIMEOUT);
             childMember = {
               name: "child",
               partitions: child.partitions,
@@ -138,7 +121,7 @@ describe("conformance: group membership", () => {
       );
 
       it("when a member disconnects, then the others take over its partitions", { timeout: 30_000 }, () =>
-        withBrokerLog(broker(), async () => {
+        withBrokerLog(broker, async () => {
           assert.ok(second, "needs the members of the join scenario");
           const before = { first: first.partitions()!, child: childMember.partitions()! };
           await second.consumer.disconnect();
@@ -160,7 +143,7 @@ describe("conformance: group membership", () => {
         "when a member crashes, then the survivor takes over its partitions after the session timeout",
         { timeout: 30_000 },
         () =>
-          withBrokerLog(broker(), async () => {
+          withBrokerLog(broker, async () => {
             assert.ok(child, "needs the child member of the join scenario");
             await child.kill();
             await waitFor(

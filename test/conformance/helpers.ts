@@ -2,10 +2,7 @@
 // with our client, both obtained through the app-facing factory, so the suite checks exactly what
 // apps get when they flip KAFKA_CLIENT.
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
-import { createInterface } from "node:readline";
 import { after, before } from "node:test";
-import { fileURLToPath } from "node:url";
 import type { Admin, Consumer, ConsumerConfig, Kafka, KafkaConfig, Producer } from "kafkajs";
 // kafkajs is CommonJS: Node's ESM named exports miss its error classes, module.exports has them all.
 import kafkajsExports, * as kafkajs from "kafkajs";
@@ -14,16 +11,16 @@ import * as ours from "../../broker/client/index.ts";
 import { Apis } from "../../broker/protocol/apis.ts";
 import { splitBatches } from "../../broker/protocol/record-batch/splitter.ts";
 import { quickGroupBrokerConfig as sharedQuickGroupBrokerConfig } from "../broker/client/helpers.ts";
-import { type BrokerProcess, startBroker } from "../helpers/broker-process.ts";
-import { sleep } from "../helpers/wait.ts";
+import type { BrokerProcess } from "../helpers/broker-process.ts";
+import { fetchRequest, recordBytes } from "../helpers/requests.ts";
+import { disconnectQuietly } from "../helpers/wait.ts";
 import { WireClient } from "../helpers/wire-client.ts";
 
 export { describeError, rejectionOf, waitFor } from "../broker/client/helpers.ts";
+export { useBroker, withBrokerLog } from "../helpers/broker-process.ts";
 
 export const clientKinds = ["kafkajs", "ours"] as const;
 export type ClientKind = (typeof clientKinds)[number];
-
-const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 
 /**
  * A Kafka instance of the given kind, typed with kafkajs's API since that is the contract both
@@ -111,23 +108,6 @@ export function quickConsumerConfig(groupId: string, extra: Partial<ConsumerConf
 
 export const quickGroupBrokerConfig = { ...sharedQuickGroupBrokerConfig, "offsets.topic.num.partitions": 3 } as const;
 
-/** Disconnects without waiting forever on a wedged client. */
-export async function disconnectQuietly(client: { disconnect(): Promise<void> } | undefined): Promise<void> {
-  if (client === undefined) return;
-  await Promise.race([client.disconnect().catch(() => undefined), sleep(5000)]);
-}
-
-/** Adds the broker's log tail to a failure, which is where broker-side causes show. */
-export async function withBrokerLog<T>(broker: BrokerProcess | undefined, body: () => Promise<T>): Promise<T> {
-  try {
-    return await body();
-  } catch (error) {
-    const tail = (broker?.output() ?? "").split("\n").slice(-25).join("\n");
-    if (error instanceof Error && tail.trim() !== "") error.message += `\n--- broker log (tail) ---\n${tail}`;
-    throw error;
-  }
-}
-
 /** Clients a test creates, disconnected by `closeAll` whatever happened. */
 export class ClientPool {
   private readonly clients: Array<{ disconnect(): Promise<void> }> = [];
@@ -143,45 +123,69 @@ export class ClientPool {
   }
 }
 
+/** A describe block's clients of one kind: a Kafka, a connected admin and producer, and what its tests track. */
+export interface KindClients {
+  readonly kafka: Kafka;
+  readonly admin: Admin;
+  readonly producer: Producer;
+  /** Clients the tests make, closed after them. */
+  readonly pool: ClientPool;
+  /** A topic of its own for `scenario`, created with its leaders elected. */
+  createTopic(scenario: string, numPartitions: number): Promise<string>;
+  /** A consumer of `groupId` with the quick group settings (and `extra`), closed after the tests. */
+  consumer(groupId: string, extra?: Partial<ConsumerConfig>): Consumer;
+}
+
+export interface KindClientsOptions {
+  /** Client settings on top of the suite's (fewer retries, say). */
+  kafka?: Partial<KafkaConfig>;
+  /** Runs after the tests, before the clients are closed (to release a handler a test holds, say). */
+  beforeClose?: () => unknown;
+}
+
 /**
- * The one broker all scenarios of a file share: started before them, cleaned up after them.
- * Call it in the file's outer describe; the returned function gives the broker once started.
+ * For the describe block of one client kind: its clients connect to `broker` before the tests and
+ * everything tracked in `pool` is closed after them.
  */
-export function useSuiteBroker(config: Record<string, string | number | boolean>): () => BrokerProcess {
-  let broker: BrokerProcess | undefined;
+export function useClientsOf(
+  kind: ClientKind,
+  broker: BrokerProcess,
+  clientId: string,
+  options: KindClientsOptions = {},
+): KindClients {
+  const pool = new ClientPool();
+  let connected: { kafka: Kafka; admin: Admin; producer: Producer } | undefined;
   before(async () => {
-    broker = await startBroker({ config });
+    const kafka = await kafkaFor(kind, broker.address, clientId, options.kafka);
+    connected = { kafka, admin: await connectedAdmin(kafka, pool), producer: await connectedProducer(kafka, pool) };
   });
   after(async () => {
-    await broker?.cleanup();
+    await options.beforeClose?.();
+    await pool.closeAll();
   });
-  return () => {
-    if (broker === undefined) throw new Error("the suite's broker has not started");
-    return broker;
+  const clients = () => {
+    if (connected === undefined) throw new Error(`the ${kind} clients have not connected`);
+    return connected;
   };
-}
-
-/** A Kafka of `kind` with a connected admin and producer, all closed with `pool`. */
-export async function connectClients(
-  kind: ClientKind,
-  address: string,
-  clientId: string,
-  pool: ClientPool,
-): Promise<{ kafka: Kafka; admin: Admin; producer: Producer }> {
-  const kafka = await kafkaFor(kind, address, clientId);
-  return { kafka, admin: await connectedAdmin(kafka, pool), producer: await connectedProducer(kafka, pool) };
-}
-
-/** A topic of its own for a scenario, created with its leaders elected. */
-export async function createScenarioTopic(
-  admin: Admin,
-  kind: ClientKind | "cross",
-  scenario: string,
-  numPartitions: number,
-): Promise<string> {
-  const topic = topicName(kind, scenario);
-  assert.equal(await admin.createTopics({ topics: [{ topic, numPartitions }], waitForLeaders: true }), true);
-  return topic;
+  return {
+    get kafka() {
+      return clients().kafka;
+    },
+    get admin() {
+      return clients().admin;
+    },
+    get producer() {
+      return clients().producer;
+    },
+    pool,
+    async createTopic(scenario, numPartitions) {
+      const topic = topicName(kind, scenario);
+      const created = await clients().admin.createTopics({ topics: [{ topic, numPartitions }], waitForLeaders: true });
+      assert.equal(created, true);
+      return topic;
+    },
+    consumer: (groupId, extra = {}) => pool.track(clients().kafka.consumer(quickConsumerConfig(groupId, extra))),
+  };
 }
 
 export async function connectedAdmin(kafka: Kafka, pool: ClientPool): Promise<Admin> {
@@ -227,6 +231,18 @@ export function toReceived(topic: string, partition: number, message: kafkajs.Ka
   };
 }
 
+/** Connects `consumer`, subscribes it to `topic` from the beginning and delivers every message into `sink`. */
+export async function collectFromBeginning(
+  consumer: Consumer,
+  topic: string,
+  sink: Received[],
+  extra: Partial<kafkajs.ConsumerRunConfig> = {},
+): Promise<void> {
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  await runCollecting(consumer, sink, extra);
+}
+
 /** Starts `consumer` delivering every message into `sink`. */
 export async function runCollecting(
   consumer: Consumer,
@@ -254,109 +270,20 @@ export async function highWatermarks(admin: Admin, topic: string): Promise<Recor
 }
 
 // ---------------------------------------------------------------------------------------------
-// A group member in a child process, so a test can SIGKILL it like a crashed consumer.
-
-export interface ChildMember {
-  process: ChildProcess;
-  /** Latest assignment the child reported; undefined before its first join. */
-  partitions(): number[] | undefined;
-  received(): Array<{ partition: number; offset: string; value: string }>;
-  output(): string;
-  kill(): Promise<void>;
-}
-
-const memberFixture = fileURLToPath(new URL("../helpers/group-member.ts", import.meta.url));
-
-export function spawnChildMember(
-  kind: ClientKind,
-  address: string,
-  groupId: string,
-  topic: string,
-  sessionTimeout: number,
-): ChildMember {
-  // node with tsx's loader, not tsx's CLI: the CLI's SIGKILL would not reach the grandchild.
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", memberFixture, address, groupId, topic, String(sessionTimeout), kind],
-    {
-      cwd: repoRoot,
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, KAFKA_BROKERS: "" },
-    },
-  );
-  let partitions: number[] | undefined;
-  const received: Array<{ partition: number; offset: string; value: string }> = [];
-  let log = "";
-  child.stderr!.on("data", (chunk: Buffer) => {
-    log += chunk.toString();
-  });
-  createInterface({ input: child.stdout! }).on("line", (line) => {
-    log += `${line}\n`;
-    let event: { event?: string; partitions?: number[]; partition?: number; offset?: string; value?: string };
-    try {
-      event = JSON.parse(line);
-    } catch {
-      return;
-    }
-    if (event.event === "assignment") partitions = event.partitions;
-    if (event.event === "message")
-      received.push({ partition: event.partition!, offset: event.offset!, value: event.value! });
-  });
-  return {
-    process: child,
-    partitions: () => partitions,
-    received: () => received,
-    output: () => log,
-    async kill() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((resolve) => child.once("exit", resolve));
-      child.kill("SIGKILL");
-      await exited;
-    },
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
 // What is stored, seen through a raw Fetch: proves a producer really compressed its batches.
 
 /** The compression codec (0 none, 1 gzip, ...) of every record batch in a partition, in order. */
 export async function storedBatchCodecs(address: string, topic: string, partition: number): Promise<number[]> {
   const wire = await WireClient.connect(address);
   try {
-    const response = await wire.request(Apis.Fetch, 11, {
-      replicaId: -1,
-      maxWaitMs: 0,
-      minBytes: 0,
-      maxBytes: 64 * 1024 * 1024,
-      isolationLevel: 0,
-      sessionId: 0,
-      sessionEpoch: -1,
-      topics: [
-        {
-          topic,
-          partitions: [
-            {
-              partition,
-              currentLeaderEpoch: -1,
-              fetchOffset: 0n,
-              logStartOffset: -1n,
-              partitionMaxBytes: 64 * 1024 * 1024,
-            },
-          ],
-        },
-      ],
-      forgottenTopicsData: [],
-      rackId: "",
-    });
+    const response = await wire.request(
+      Apis.Fetch,
+      11,
+      fetchRequest([{ topic, partition, fetchOffset: 0n }], { minBytes: 0, maxBytes: 64 * 1024 * 1024 }),
+    );
     const data = response.responses[0]!.partitions[0]!;
     if (data.errorCode !== 0) throw new Error(`raw fetch of ${topic}/${partition}: error code ${data.errorCode}`);
-    const records =
-      data.records === null
-        ? Buffer.alloc(0)
-        : Buffer.isBuffer(data.records)
-          ? data.records
-          : Buffer.concat(data.records);
-    const layout = splitBatches(records);
+    const layout = splitBatches(recordBytes(data.records));
     if (layout.problem) throw new Error(`raw fetch of ${topic}/${partition}: ${layout.problem.message}`);
     return layout.batches.map((b) => b.header.attributes & 0x07);
   } finally {

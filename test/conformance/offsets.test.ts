@@ -2,53 +2,33 @@
 // that disconnects resumes exactly after what it committed (auto-commit and manual commit).
 
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import type { Admin, Kafka, Producer } from "kafkajs";
+import { describe, it } from "node:test";
 import { range } from "../helpers/wait.ts";
 import {
-  ClientPool,
   clientKinds,
+  collectFromBeginning,
   committedOffsets,
-  connectClients,
-  createScenarioTopic,
   highWatermarks,
-  quickConsumerConfig,
   quickGroupBrokerConfig,
   type Received,
-  runCollecting,
   topicName,
-  useSuiteBroker,
+  useBroker,
+  useClientsOf,
   waitFor,
   withBrokerLog,
 } from "./helpers.ts";
 
 describe("conformance: committed offsets", () => {
-  const broker = useSuiteBroker(quickGroupBrokerConfig);
+  const broker = useBroker({ config: quickGroupBrokerConfig });
 
   for (const kind of clientKinds) {
     describe(kind, () => {
-      const pool = new ClientPool();
-      let kafka: Kafka;
-      let admin: Admin;
-      let producer: Producer;
-
-      before(async () => {
-        ({ kafka, admin, producer } = await connectClients(
-          kind,
-          broker().address,
-          `conformance-offsets-${kind}`,
-          pool,
-        ));
-      });
-
-      after(() => pool.closeAll());
-
-      const createTopic = (scenario: string, numPartitions: number): Promise<string> =>
-        createScenarioTopic(admin, kind, scenario, numPartitions);
+      const clients = useClientsOf(kind, broker, `conformance-offsets-${kind}`);
+      const { createTopic } = clients;
 
       const produceTo = async (topic: string, partitions: number, count: number, tag: string): Promise<void> => {
         for (const partition of range(partitions)) {
-          await producer.send({
+          await clients.producer.send({
             topic,
             messages: range(count).map((i) => ({ value: `${tag}-${partition}-${i}`, partition })),
           });
@@ -58,10 +38,8 @@ describe("conformance: committed offsets", () => {
       /** Starts a consumer of `groupId` collecting into a fresh array. */
       const consume = async (topic: string, groupId: string, autoCommit = true) => {
         const received: Received[] = [];
-        const consumer = pool.track(kafka.consumer(quickConsumerConfig(groupId)));
-        await consumer.connect();
-        await consumer.subscribe({ topics: [topic], fromBeginning: true });
-        await runCollecting(consumer, received, { autoCommit });
+        const consumer = clients.consumer(groupId);
+        await collectFromBeginning(consumer, topic, received, { autoCommit });
         return { consumer, received };
       };
 
@@ -69,7 +47,7 @@ describe("conformance: committed offsets", () => {
         received.filter((m) => m.partition === partition).map((m) => m.offset);
 
       it("when two groups consume one topic, then each keeps its own committed offsets", { timeout: 30_000 }, () =>
-        withBrokerLog(broker(), async () => {
+        withBrokerLog(broker, async () => {
           const topic = await createTopic("two-groups", 2);
           const [groupA, groupB] = [topicName(kind, "group-a"), topicName(kind, "group-b")];
           await produceTo(topic, 2, 10, "first");
@@ -79,9 +57,9 @@ describe("conformance: committed offsets", () => {
             () => a.received.length === 20,
             () => `group A consuming 20 (got ${a.received.length})`,
           );
-          const ends = await highWatermarks(admin, topic);
+          const ends = await highWatermarks(clients.admin, topic);
           await waitFor(
-            async () => JSON.stringify(await committedOffsets(admin, groupA, topic)) === JSON.stringify(ends),
+            async () => JSON.stringify(await committedOffsets(clients.admin, groupA, topic)) === JSON.stringify(ends),
             "group A's commits",
           );
 
@@ -95,8 +73,8 @@ describe("conformance: committed offsets", () => {
             { topic, partition: 0, offset: "4" },
             { topic, partition: 1, offset: "7" },
           ]);
-          assert.deepEqual(await committedOffsets(admin, groupB, topic), { 0: "4", 1: "7" });
-          assert.deepEqual(await committedOffsets(admin, groupA, topic), { 0: "10", 1: "10" });
+          assert.deepEqual(await committedOffsets(clients.admin, groupB, topic), { 0: "4", 1: "7" });
+          assert.deepEqual(await committedOffsets(clients.admin, groupA, topic), { 0: "10", 1: "10" });
 
           await produceTo(topic, 2, 3, "second");
           await waitFor(
@@ -104,11 +82,11 @@ describe("conformance: committed offsets", () => {
             () => `both groups getting the new messages (A ${a.received.length}, B ${b.received.length})`,
           );
           await waitFor(
-            async () => (await committedOffsets(admin, groupA, topic))[0] === "13",
+            async () => (await committedOffsets(clients.admin, groupA, topic))[0] === "13",
             "group A committing the new messages",
           );
           assert.deepEqual(
-            await committedOffsets(admin, groupB, topic),
+            await committedOffsets(clients.admin, groupB, topic),
             { 0: "4", 1: "7" },
             "group B (autoCommit off) moved",
           );
@@ -119,7 +97,7 @@ describe("conformance: committed offsets", () => {
         "when an auto-committing group disconnects and reconnects, then it resumes after its committed offsets",
         { timeout: 30_000 },
         () =>
-          withBrokerLog(broker(), async () => {
+          withBrokerLog(broker, async () => {
             const topic = await createTopic("resume-auto", 2);
             const groupId = topicName(kind, "resume-auto-group");
             await produceTo(topic, 2, 8, "before");
@@ -131,7 +109,8 @@ describe("conformance: committed offsets", () => {
             );
             await waitFor(
               async () =>
-                JSON.stringify(await committedOffsets(admin, groupId, topic)) === JSON.stringify({ 0: "8", 1: "8" }),
+                JSON.stringify(await committedOffsets(clients.admin, groupId, topic)) ===
+                JSON.stringify({ 0: "8", 1: "8" }),
               "commits of the first run",
             );
             await firstRun.consumer.disconnect();
@@ -157,7 +136,7 @@ describe("conformance: committed offsets", () => {
         "when a group commits part of what it read and reconnects, then it resumes at the committed offset with nothing skipped",
         { timeout: 30_000 },
         () =>
-          withBrokerLog(broker(), async () => {
+          withBrokerLog(broker, async () => {
             const topic = await createTopic("resume-manual", 2);
             const groupId = topicName(kind, "resume-manual-group");
             await produceTo(topic, 2, 10, "m");
@@ -172,7 +151,7 @@ describe("conformance: committed offsets", () => {
               { topic, partition: 1, offset: "3" },
             ]);
             await firstRun.consumer.disconnect();
-            assert.deepEqual(await committedOffsets(admin, groupId, topic), { 0: "6", 1: "3" });
+            assert.deepEqual(await committedOffsets(clients.admin, groupId, topic), { 0: "6", 1: "3" });
 
             await produceTo(topic, 2, 2, "late");
             const secondRun = await consume(topic, groupId, false);

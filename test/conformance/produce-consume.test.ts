@@ -3,22 +3,19 @@
 // each checked with kafkajs and with our client, then the two compared.
 
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import type { Admin, Kafka, Producer, RecordMetadata } from "kafkajs";
+import { describe, it } from "node:test";
+import type { RecordMetadata } from "kafkajs";
 import { trackAssignment } from "../helpers/group-assignment.ts";
 import { range } from "../helpers/wait.ts";
 import {
   type ClientKind,
-  ClientPool,
   clientKinds,
-  connectClients,
-  createScenarioTopic,
-  quickConsumerConfig,
+  collectFromBeginning,
   quickGroupBrokerConfig,
   type Received,
-  runCollecting,
   topicName,
-  useSuiteBroker,
+  useBroker,
+  useClientsOf,
   waitFor,
   withBrokerLog,
 } from "./helpers.ts";
@@ -30,34 +27,23 @@ interface Observed {
 }
 
 describe("conformance: produce and consume", () => {
-  const broker = useSuiteBroker(quickGroupBrokerConfig);
+  const broker = useBroker({ config: quickGroupBrokerConfig });
   const observed: Record<ClientKind, Observed> = { kafkajs: {}, ours: {} };
 
   for (const kind of clientKinds) {
     describe(kind, () => {
-      const pool = new ClientPool();
-      let kafka: Kafka;
-      let admin: Admin;
-      let producer: Producer;
-
-      before(async () => {
-        ({ kafka, admin, producer } = await connectClients(kind, broker().address, `conformance-pc-${kind}`, pool));
-      });
-
-      after(() => pool.closeAll());
-
-      const createTopic = (scenario: string, numPartitions: number): Promise<string> =>
-        createScenarioTopic(admin, kind, scenario, numPartitions);
+      const clients = useClientsOf(kind, broker, `conformance-pc-${kind}`);
+      const { createTopic } = clients;
 
       it(
         "when 50 keys × 40 messages go to 6 partitions, then every key arrives complete, in order, on one partition",
         { timeout: 60_000 },
         () =>
-          withBrokerLog(broker(), async () => {
+          withBrokerLog(broker, async () => {
             const topic = await createTopic("keyed", 6);
             const keys = range(50).map((k) => `key-${k}`);
             for (const round of range(40)) {
-              const result = await producer.send({
+              const result = await clients.producer.send({
                 topic,
                 messages: keys.map((key) => ({ key, value: `${key}:${round}` })),
               });
@@ -65,10 +51,8 @@ describe("conformance: produce and consume", () => {
             }
 
             const received: Received[] = [];
-            const consumer = pool.track(kafka.consumer(quickConsumerConfig(topicName(kind, "keyed-group"))));
-            await consumer.connect();
-            await consumer.subscribe({ topics: [topic], fromBeginning: true });
-            await runCollecting(consumer, received);
+            const consumer = clients.consumer(topicName(kind, "keyed-group"));
+            await collectFromBeginning(consumer, topic, received);
             // Every distinct message, however many copies came; a copy shows in the count below.
             const distinct = (): number => new Set(received.map((m) => `${m.partition}/${m.offset}`)).size;
             await waitFor(
@@ -105,11 +89,11 @@ describe("conformance: produce and consume", () => {
         "when records carry headers, timestamps, null and empty keys and values, then they arrive unchanged",
         { timeout: 30_000 },
         () =>
-          withBrokerLog(broker(), async () => {
+          withBrokerLog(broker, async () => {
             const topic = await createTopic("round-trip", 1);
             const fixedTimestamp = String(Date.UTC(2021, 5, 1, 12, 0, 0));
             const sentAfter = Date.now();
-            await producer.send({
+            await clients.producer.send({
               topic,
               messages: [
                 {
@@ -133,10 +117,8 @@ describe("conformance: produce and consume", () => {
             const sentBefore = Date.now();
 
             const received: Received[] = [];
-            const consumer = pool.track(kafka.consumer(quickConsumerConfig(topicName(kind, "round-trip-group"))));
-            await consumer.connect();
-            await consumer.subscribe({ topics: [topic], fromBeginning: true });
-            await runCollecting(consumer, received);
+            const consumer = clients.consumer(topicName(kind, "round-trip-group"));
+            await collectFromBeginning(consumer, topic, received);
             await waitFor(
               () => received.length >= 6,
               () => `6 messages (got ${received.length})`,
@@ -177,16 +159,20 @@ describe("conformance: produce and consume", () => {
         "when the consumer seeks to an earlier offset, then messages are re-delivered from there in order",
         { timeout: 30_000 },
         () =>
-          withBrokerLog(broker(), async () => {
+          withBrokerLog(broker, async () => {
             const topic = await createTopic("seek", 2);
-            await producer.send({ topic, messages: range(10).map((i) => ({ value: `p0-${i}`, partition: 0 })) });
-            await producer.send({ topic, messages: range(10).map((i) => ({ value: `p1-${i}`, partition: 1 })) });
+            await clients.producer.send({
+              topic,
+              messages: range(10).map((i) => ({ value: `p0-${i}`, partition: 0 })),
+            });
+            await clients.producer.send({
+              topic,
+              messages: range(10).map((i) => ({ value: `p1-${i}`, partition: 1 })),
+            });
 
             const received: Received[] = [];
-            const consumer = pool.track(kafka.consumer(quickConsumerConfig(topicName(kind, "seek-group"))));
-            await consumer.connect();
-            await consumer.subscribe({ topics: [topic], fromBeginning: true });
-            await runCollecting(consumer, received);
+            const consumer = clients.consumer(topicName(kind, "seek-group"));
+            await collectFromBeginning(consumer, topic, received);
             await waitFor(
               () => received.length >= 20,
               () => `20 messages (got ${received.length})`,
@@ -213,21 +199,19 @@ describe("conformance: produce and consume", () => {
         "when a partition is paused, then it delivers nothing until resumed while the others continue",
         { timeout: 30_000 },
         () =>
-          withBrokerLog(broker(), async () => {
+          withBrokerLog(broker, async () => {
             const topic = await createTopic("pause", 3);
             const received: Received[] = [];
-            const consumer = pool.track(kafka.consumer(quickConsumerConfig(topicName(kind, "pause-group"))));
+            const consumer = clients.consumer(topicName(kind, "pause-group"));
             const assignment = trackAssignment(consumer, topic);
-            await consumer.connect();
-            await consumer.subscribe({ topics: [topic], fromBeginning: true });
-            await runCollecting(consumer, received);
+            await collectFromBeginning(consumer, topic, received);
             await waitFor(() => assignment.partitions()?.length === 3, "the consumer's assignment");
 
             consumer.pause([{ topic, partitions: [0] }]);
             assert.deepEqual(consumer.paused(), [{ topic, partitions: [0] }]);
             const countOn = (partition: number): number => received.filter((m) => m.partition === partition).length;
             for (const partition of [0, 1, 2]) {
-              await producer.send({
+              await clients.producer.send({
                 topic,
                 messages: range(5).map((i) => ({ value: `first-${partition}-${i}`, partition })),
               });
@@ -238,7 +222,7 @@ describe("conformance: produce and consume", () => {
             );
             // More traffic on the others: several fetches go by while partition 0 holds data.
             for (const partition of [1, 2]) {
-              await producer.send({
+              await clients.producer.send({
                 topic,
                 messages: range(5).map((i) => ({ value: `second-${partition}-${i}`, partition })),
               });
@@ -267,10 +251,10 @@ describe("conformance: produce and consume", () => {
         "when partitionsConsumedConcurrently is 3, then partitions are processed in parallel and each stays in order",
         { timeout: 30_000 },
         () =>
-          withBrokerLog(broker(), async () => {
+          withBrokerLog(broker, async () => {
             const topic = await createTopic("concurrent", 6);
             const perPartition = 30;
-            await producer.sendBatch({
+            await clients.producer.sendBatch({
               topicMessages: [
                 {
                   topic,
@@ -286,7 +270,7 @@ describe("conformance: produce and consume", () => {
             const overlaps: string[] = [];
             const delivered = new Map<number, string[]>();
             let total = 0;
-            const consumer = pool.track(kafka.consumer(quickConsumerConfig(topicName(kind, "concurrent-group"))));
+            const consumer = clients.consumer(topicName(kind, "concurrent-group"));
             await consumer.connect();
             await consumer.subscribe({ topics: [topic], fromBeginning: true });
             await consumer.run({

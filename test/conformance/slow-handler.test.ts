@@ -3,22 +3,19 @@
 // slow member finally returns, its stale commit and heartbeat must not rewind the group's offsets.
 
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import type { Admin, Kafka, Producer } from "kafkajs";
+import { describe, it } from "node:test";
 import { trackAssignment } from "../helpers/group-assignment.ts";
 import { range } from "../helpers/wait.ts";
 import {
-  ClientPool,
   clientKinds,
+  collectFromBeginning,
   committedOffsets,
-  connectClients,
   highWatermarks,
-  quickConsumerConfig,
   quickGroupBrokerConfig,
   type Received,
-  runCollecting,
   topicName,
-  useSuiteBroker,
+  useBroker,
+  useClientsOf,
   waitFor,
   withBrokerLog,
 } from "./helpers.ts";
@@ -29,45 +26,31 @@ const PER_PARTITION = 10;
 const slowGroupConfig = { rebalanceTimeout: 2000, sessionTimeout: 15_000, heartbeatInterval: 300 };
 
 describe("conformance: a handler outlasting the rebalance timeout", () => {
-  const broker = useSuiteBroker(quickGroupBrokerConfig);
+  const broker = useBroker({ config: quickGroupBrokerConfig });
 
   for (const kind of clientKinds) {
     describe(kind, () => {
-      const pool = new ClientPool();
-      let kafka: Kafka;
-      let admin: Admin;
-      let producer: Producer;
       let releaseSlowHandler = (): void => undefined;
-
-      before(async () => {
-        ({ kafka, admin, producer } = await connectClients(kind, broker().address, `conformance-slow-${kind}`, pool));
-      });
-
-      after(async () => {
-        releaseSlowHandler();
-        await pool.closeAll();
+      const clients = useClientsOf(kind, broker, `conformance-slow-${kind}`, {
+        beforeClose: () => releaseSlowHandler(),
       });
 
       it(
         "when member A blocks in eachMessage while B joins, then B gets every partition and A's late commit does not rewind offsets",
         { timeout: 60_000 },
         () =>
-          withBrokerLog(broker(), async () => {
-            const topic = topicName(kind, "slow");
+          withBrokerLog(broker, async () => {
+            const topic = await clients.createTopic("slow", PARTITIONS);
             const groupId = topicName(kind, "slow-group");
-            assert.equal(
-              await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS }], waitForLeaders: true }),
-              true,
-            );
             for (const partition of range(PARTITIONS)) {
-              await producer.send({
+              await clients.producer.send({
                 topic,
                 messages: range(PER_PARTITION).map((i) => ({ value: `${partition}-${i}`, partition })),
               });
             }
 
             // A blocks on the first message it gets, before any commit of its own.
-            const slow = pool.track(kafka.consumer(quickConsumerConfig(groupId, slowGroupConfig)));
+            const slow = clients.consumer(groupId, slowGroupConfig);
             const slowAssignment = trackAssignment(slow, topic);
             let slowCrashed = false;
             slow.on(slow.events.CRASH, () => {
@@ -92,17 +75,15 @@ describe("conformance: a handler outlasting the rebalance timeout", () => {
             assert.deepEqual(slowAssignment.partitions(), range(PARTITIONS));
 
             const received: Received[] = [];
-            const newcomer = pool.track(kafka.consumer(quickConsumerConfig(groupId, slowGroupConfig)));
+            const newcomer = clients.consumer(groupId, slowGroupConfig);
             const newcomerAssignment = trackAssignment(newcomer, topic);
-            await newcomer.connect();
-            await newcomer.subscribe({ topics: [topic], fromBeginning: true });
-            await runCollecting(newcomer, received);
+            await collectFromBeginning(newcomer, topic, received);
 
             await waitFor(
               () => newcomerAssignment.partitions()?.length === PARTITIONS,
               () => `B owning every partition (B has ${JSON.stringify(newcomerAssignment.partitions() ?? null)})`,
             );
-            const { groups } = await admin.describeGroups([groupId]);
+            const { groups } = await clients.admin.describeGroups([groupId]);
             assert.deepEqual(
               groups[0]!.members.map((m) => m.memberId),
               [newcomerAssignment.memberId()],
@@ -114,9 +95,10 @@ describe("conformance: a handler outlasting the rebalance timeout", () => {
               () => received.length >= PARTITIONS * PER_PARTITION,
               () => `B consuming everything (got ${received.length})`,
             );
-            const ends = await highWatermarks(admin, topic);
+            const ends = await highWatermarks(clients.admin, topic);
             await waitFor(
-              async () => JSON.stringify(await committedOffsets(admin, groupId, topic)) === JSON.stringify(ends),
+              async () =>
+                JSON.stringify(await committedOffsets(clients.admin, groupId, topic)) === JSON.stringify(ends),
               "B's commits reaching the end of every partition",
             );
 
@@ -129,11 +111,11 @@ describe("conformance: a handler outlasting the rebalance timeout", () => {
               "A rejoining (or crashing) after its handler returned",
             );
             await waitFor(
-              async () => (await admin.describeGroups([groupId])).groups[0]!.state === "Stable",
+              async () => (await clients.admin.describeGroups([groupId])).groups[0]!.state === "Stable",
               "the group settling",
             );
             assert.deepEqual(
-              await committedOffsets(admin, groupId, topic),
+              await committedOffsets(clients.admin, groupId, topic),
               ends,
               "A's late commit moved the group's offsets",
             );

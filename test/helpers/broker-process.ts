@@ -1,9 +1,11 @@
 // Starts the real broker as a child process on a free loopback port, as the acceptance tests
-// require; the data directory survives kill/restart so recovery can be observed.
+// require; the data directory survives kill/restart so recovery can be observed. `useBroker` is
+// the same for a whole describe block; `withBrokerLog` shows the broker's side of a failure.
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { after, before } from "node:test";
 import { fileURLToPath } from "node:url";
 
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
@@ -116,4 +118,53 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerPro
     },
   };
   return handle;
+}
+
+/**
+ * For a describe block: a broker started before its tests and cleaned up after them. The handle
+ * stands for that broker (reading it before the tests start throws), so tests use it as they would
+ * the one `startBroker` gives.
+ */
+export function useBroker(options: StartOptions = {}): BrokerProcess {
+  let started: BrokerProcess | undefined;
+  before(async () => {
+    started = await startBroker(options);
+  });
+  after(async () => {
+    await started?.cleanup();
+  });
+  const broker = (): BrokerProcess => {
+    if (started === undefined) throw new Error("the suite's broker has not started");
+    return started;
+  };
+  return {
+    get host() {
+      return broker().host;
+    },
+    get port() {
+      return broker().port;
+    },
+    get address() {
+      return broker().address;
+    },
+    get dataDir() {
+      return broker().dataDir;
+    },
+    output: () => broker().output(),
+    stop: () => broker().stop(),
+    kill: () => broker().kill(),
+    restart: () => broker().restart(),
+    cleanup: () => broker().cleanup(),
+  };
+}
+
+/** Runs a test's body; when it fails, the broker's log tail is added to the error, which is where broker bugs show. */
+export async function withBrokerLog<T>(broker: BrokerProcess | undefined, body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (error) {
+    const tail = (broker?.output() ?? "").split("\n").slice(-40).join("\n");
+    if (error instanceof Error && tail.trim() !== "") error.message += `\n--- broker log (tail) ---\n${tail}`;
+    throw error;
+  }
 }

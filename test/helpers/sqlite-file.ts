@@ -1,5 +1,5 @@
 // A real, migrated SQLite file for tests of repositories and use cases: a fresh file (and Prisma
-// client) for each test of a suite, all removed when the suite ends.
+// client) for each test of a suite, or one for the whole suite; all removed when the suite ends.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -29,12 +29,7 @@ export function freshDatabaseEachTest(prefix: string): FreshDatabase {
   beforeEach(async () => {
     await db?.$disconnect();
     file = join(dir!, `points-${++count}.db`);
-    migrate(`file:${file}`);
-    db = new PrismaClient({
-      adapter: new PrismaBetterSQLite3({ url: `file:${file}` }),
-      log: [{ emit: "event", level: "query" }],
-    });
-    db.$on("query", (event) => statements.push(event.query));
+    db = migratedClient(file, statements);
     statements.length = 0;
   });
   after(async () => {
@@ -50,4 +45,41 @@ export function freshDatabaseEachTest(prefix: string): FreshDatabase {
     },
     statements,
   };
+}
+
+/** One file and client for all the tests of a suite (they clear what they need); read the fields inside tests. */
+export function databaseForSuite(prefix: string): FreshDatabase {
+  let dir: string | undefined;
+  let db: PrismaClient<"query"> | undefined;
+  let file = "";
+  const statements: string[] = [];
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), `${prefix}-`));
+    file = join(dir, "points.db");
+    db = migratedClient(file, statements);
+  });
+  after(async () => {
+    await db?.$disconnect();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    get db() {
+      return db!;
+    },
+    get file() {
+      return file;
+    },
+    statements,
+  };
+}
+
+/** Migrates `file` and opens a client on it that reports every statement it runs into `statements`. */
+function migratedClient(file: string, statements: string[]): PrismaClient<"query"> {
+  migrate(`file:${file}`);
+  const db = new PrismaClient({
+    adapter: new PrismaBetterSQLite3({ url: `file:${file}` }),
+    log: [{ emit: "event", level: "query" }],
+  });
+  db.$on("query", (event) => statements.push(event.query));
+  return db;
 }

@@ -40,6 +40,12 @@ export function errorText(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
+/** Disconnects a client without waiting forever on a wedged broker (5 s at most); never throws. */
+export async function disconnectQuietly(client: { disconnect(): Promise<void> } | undefined): Promise<void> {
+  if (client === undefined) return;
+  await Promise.race([client.disconnect().catch(() => undefined), sleep(5000)]);
+}
+
 /** Runs cleanup steps in order, each one even when an earlier one fails; never throws. */
 export async function cleanupAll(...steps: Array<(() => unknown) | undefined>): Promise<void> {
   await cleanupAllWithin(undefined, ...steps);

@@ -1,6 +1,8 @@
 // A minimal Kafka wire client for tests that need exact control over requests (versions, bytes,
 // acks=0, pipelining): it frames requests with broker/protocol and matches responses in order.
+// `useWireClient` keeps one open for a whole describe block.
 import { connect, type Socket } from "node:net";
+import { after, before } from "node:test";
 import type { ApiDefinition } from "../../broker/protocol/apis.ts";
 import { decodeResponse, encodeRequest } from "../../broker/protocol/headers.ts";
 
@@ -28,6 +30,11 @@ export class WireClient {
       }),
     );
     socket.on("error", () => {});
+  }
+
+  /** Whether the broker (or `close`) has closed the connection. */
+  get isClosed(): boolean {
+    return this.closedError !== null;
   }
 
   static async connect(address: string): Promise<WireClient> {
@@ -90,4 +97,41 @@ export class WireClient {
       }
     }
   }
+}
+
+/** What a test does with a WireClient. */
+export type WireConnection = Pick<
+  WireClient,
+  "socket" | "closed" | "isClosed" | "request" | "sendOnly" | "writeRaw" | "close"
+>;
+
+/**
+ * For a describe block: a connection to `broker` opened before its tests (after the broker has
+ * started) and closed after them; the handle stands for it.
+ */
+export function useWireClient(broker: { readonly address: string }): WireConnection {
+  let opened: WireClient | undefined;
+  before(async () => {
+    opened = await WireClient.connect(broker.address);
+  });
+  after(() => opened?.close());
+  const client = (): WireClient => {
+    if (opened === undefined) throw new Error("the suite's wire client has not connected");
+    return opened;
+  };
+  return {
+    get socket() {
+      return client().socket;
+    },
+    get closed() {
+      return client().closed;
+    },
+    get isClosed() {
+      return client().isClosed;
+    },
+    request: (api, version, body) => client().request(api, version, body),
+    sendOnly: (api, version, body) => client().sendOnly(api, version, body),
+    writeRaw: (bytes) => client().writeRaw(bytes),
+    close: () => client().close(),
+  };
 }

@@ -1,32 +1,14 @@
 // The analytics use case on its repository, on a real migrated SQLite file.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, before, beforeEach, describe, it } from "node:test";
-import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
+import { beforeEach, describe, it } from "node:test";
 import { countOutcomes } from "../../../apps/analytics/count-outcomes.ts";
 import { createAnalyticsRepository } from "../../../apps/analytics/repository.ts";
-import { migrate, PrismaClient } from "../../../apps/shared/db/client.ts";
 import { outcomeEvent } from "../../helpers/outcome-events.ts";
+import { databaseForSuite } from "../../helpers/sqlite-file.ts";
 
 describe("analytics repository on SQLite", () => {
-  let dir: string;
-  // A client that reports every statement it runs, to see what one batch costs.
-  let db: PrismaClient<"query">;
-  const statements: string[] = [];
-
-  before(() => {
-    dir = mkdtempSync(join(tmpdir(), "analytics-db-"));
-    const url = `file:${join(dir, "points.db")}`;
-    migrate(url);
-    db = new PrismaClient({ adapter: new PrismaBetterSQLite3({ url }), log: [{ emit: "event", level: "query" }] });
-    db.$on("query", (event) => statements.push(event.query));
-  });
-  after(async () => {
-    await db?.$disconnect();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  // Its client reports every statement it runs, to see what one batch costs.
+  const database = databaseForSuite("analytics-db");
   beforeEach(async () => {
     for (const table of [
       "AnalyticsEvent",
@@ -35,15 +17,15 @@ describe("analytics repository on SQLite", () => {
       "AnalyticsCounter",
       "AnalyticsUserTotal",
     ]) {
-      await db.$executeRawUnsafe(`DELETE FROM "${table}"`);
+      await database.db.$executeRawUnsafe(`DELETE FROM "${table}"`);
     }
-    statements.length = 0;
+    database.statements.length = 0;
   });
 
   const counters = async () =>
-    Object.fromEntries((await db.analyticsCounter.findMany()).map((c) => [c.name, Number(c.value)]));
+    Object.fromEntries((await database.db.analyticsCounter.findMany()).map((c) => [c.name, Number(c.value)]));
   const storeTotal = (storeId: string) =>
-    db.analyticsStoreTotal.findUniqueOrThrow({
+    database.db.analyticsStoreTotal.findUniqueOrThrow({
       where: { storeId },
       select: { chargedPoints: true, deductedPoints: true, chargeCount: true, deductCount: true, rejectedCount: true },
     });
@@ -77,7 +59,7 @@ describe("analytics repository on SQLite", () => {
           appliedAt: "2026-01-01T11:05:00.000Z",
         }),
       ],
-      createAnalyticsRepository(db),
+      createAnalyticsRepository(database.db),
     );
     assert.deepEqual(result, { counted: 3, skipped: 0 });
     assert.deepEqual(await storeTotal("s1"), {
@@ -94,16 +76,16 @@ describe("analytics repository on SQLite", () => {
       chargedPoints: 500,
       deductedPoints: 200,
     });
-    const tenOClock = await db.analyticsHourly.findUniqueOrThrow({
+    const tenOClock = await database.db.analyticsHourly.findUniqueOrThrow({
       where: { storeId_hour: { storeId: "s1", hour: new Date("2026-01-01T10:00:00Z") } },
     });
     assert.deepEqual([tenOClock.chargedPoints, tenOClock.deductedPoints, tenOClock.eventCount], [500, 200, 2]);
-    const elevenOClock = await db.analyticsHourly.findUniqueOrThrow({
+    const elevenOClock = await database.db.analyticsHourly.findUniqueOrThrow({
       where: { storeId_hour: { storeId: "s1", hour: new Date("2026-01-01T11:00:00Z") } },
     });
     assert.deepEqual([elevenOClock.chargedPoints, elevenOClock.deductedPoints, elevenOClock.eventCount], [0, 0, 1]);
     assert.ok(!Number.isNaN(elevenOClock.updatedAt.getTime()), "updatedAt reads back as a date");
-    const users = await db.analyticsUserTotal.findMany({
+    const users = await database.db.analyticsUserTotal.findMany({
       orderBy: { userId: "asc" },
       select: { userId: true, chargedPoints: true, deductedPoints: true, eventCount: true },
     });
@@ -111,11 +93,11 @@ describe("analytics repository on SQLite", () => {
       { userId: "u1", chargedPoints: 500, deductedPoints: 200, eventCount: 2 },
       { userId: "u2", chargedPoints: 0, deductedPoints: 0, eventCount: 1 },
     ]);
-    assert.equal(await db.analyticsEvent.count(), 3);
+    assert.equal(await database.db.analyticsEvent.count(), 3);
   });
 
   it("when events come again in later batches, then they are skipped and the totals count each eventId once", async () => {
-    const repository = createAnalyticsRepository(db);
+    const repository = createAnalyticsRepository(database.db);
     const e = (eventId: string, amount: number) =>
       outcomeEvent({ eventId, storeId: "s1", amount, appliedAt: "2026-01-01T10:00:00.000Z" });
     assert.deepEqual(await countOutcomes([e("a", 1), e("b", 2), e("a", 1)], repository), { counted: 2, skipped: 1 });
@@ -135,13 +117,13 @@ describe("analytics repository on SQLite", () => {
       chargedPoints: 7,
       deductedPoints: 0,
     });
-    const bucket = await db.analyticsHourly.findFirstOrThrow({ where: { storeId: "s1" } });
+    const bucket = await database.db.analyticsHourly.findFirstOrThrow({ where: { storeId: "s1" } });
     assert.equal(bucket.eventCount, 3);
   });
 
   it("when a batch fails partway through its writes, then none of them stay, and counting it again counts it once", async () => {
     // A failure in the user totals, after the event claims and the store totals were written.
-    await db.$executeRawUnsafe(
+    await database.db.$executeRawUnsafe(
       `CREATE TRIGGER fail_for_user_boom BEFORE INSERT ON "AnalyticsUserTotal" WHEN NEW."userId" = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END`,
     );
     const batch = [
@@ -149,14 +131,14 @@ describe("analytics repository on SQLite", () => {
       outcomeEvent({ eventId: "x2", userId: "boom", storeId: "s1", amount: 7 }),
     ];
     try {
-      await assert.rejects(countOutcomes(batch, createAnalyticsRepository(db)), /boom/);
-      assert.equal(await db.analyticsEvent.count(), 0);
-      assert.equal(await db.analyticsStoreTotal.count(), 0);
-      assert.equal(await db.analyticsHourly.count(), 0);
+      await assert.rejects(countOutcomes(batch, createAnalyticsRepository(database.db)), /boom/);
+      assert.equal(await database.db.analyticsEvent.count(), 0);
+      assert.equal(await database.db.analyticsStoreTotal.count(), 0);
+      assert.equal(await database.db.analyticsHourly.count(), 0);
     } finally {
-      await db.$executeRawUnsafe(`DROP TRIGGER fail_for_user_boom`);
+      await database.db.$executeRawUnsafe(`DROP TRIGGER fail_for_user_boom`);
     }
-    assert.deepEqual(await countOutcomes(batch, createAnalyticsRepository(db)), { counted: 2, skipped: 0 });
+    assert.deepEqual(await countOutcomes(batch, createAnalyticsRepository(database.db)), { counted: 2, skipped: 0 });
     assert.deepEqual(await storeTotal("s1"), {
       chargedPoints: 12,
       deductedPoints: 0,
@@ -167,7 +149,7 @@ describe("analytics repository on SQLite", () => {
   });
 
   it("when batches of 4 and of 5000 events are counted, then both cost the same five statements in one transaction", async () => {
-    const repository = createAnalyticsRepository(db);
+    const repository = createAnalyticsRepository(database.db);
     const batch = (size: number, prefix: string) =>
       Array.from({ length: size }, (_, i) =>
         outcomeEvent({
@@ -181,13 +163,13 @@ describe("analytics repository on SQLite", () => {
         }),
       );
     await countOutcomes(batch(4, "small"), repository);
-    const small = [...statements];
-    statements.length = 0;
+    const small = [...database.statements];
+    database.statements.length = 0;
     const large = batch(5000, "large");
     await countOutcomes(large, repository);
-    assert.deepEqual(statements, small);
-    assert.equal(statements.filter((s) => s.trim().startsWith("INSERT")).length, 5);
-    assert.equal(statements.filter((s) => s === "COMMIT").length, 1);
+    assert.deepEqual(database.statements, small);
+    assert.equal(database.statements.filter((s) => s.trim().startsWith("INSERT")).length, 5);
+    assert.equal(database.statements.filter((s) => s === "COMMIT").length, 1);
 
     const expectedCharged = large
       .filter((e) => e.type === "charge" && e.status === "applied")
@@ -196,7 +178,7 @@ describe("analytics repository on SQLite", () => {
     const c = await counters();
     assert.equal(c.chargedPoints, expectedCharged + 1 + 3);
     assert.equal(c.rejections, expectedRejected + 1);
-    const hourly = await db.analyticsHourly.aggregate({ _sum: { eventCount: true } });
+    const hourly = await database.db.analyticsHourly.aggregate({ _sum: { eventCount: true } });
     assert.equal(hourly._sum.eventCount, 5004);
   });
 });

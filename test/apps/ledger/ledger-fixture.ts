@@ -2,7 +2,7 @@
 // user's commands), and for the process tests a producer of commands, a reader of points.events
 // and the ledger's tables as plain maps.
 
-import type { SourcedCommand } from "../../../apps/ledger/plan-batch.ts";
+import type { LedgerEntryRecord, SourcedCommand } from "../../../apps/ledger/plan-batch.ts";
 import { ensureTopics } from "../../../apps/shared/consumer-service.ts";
 import type { Db } from "../../../apps/shared/db/client.ts";
 import {
@@ -26,6 +26,28 @@ export function command(fields: Partial<PointsCommand> & Pick<PointsCommand, "co
     terminalId: "store-1-pos-1",
     issuedAt: "2026-03-01T10:00:00.000Z",
     ...fields,
+  };
+}
+
+/** A stored ledger entry: an applied charge of 70 by alice, read from partition 4 at offset 17. */
+export function ledgerEntry(commandId: string, over: Partial<LedgerEntryRecord> = {}): LedgerEntryRecord {
+  return {
+    commandId,
+    userId: "alice",
+    type: "charge",
+    amount: 70,
+    status: "applied",
+    balanceAfter: 70,
+    reason: null,
+    storeId: "store-1",
+    terminalId: "store-1-pos-1",
+    orderId: null,
+    topic: "points.commands",
+    partition: 4,
+    offset: 17n,
+    issuedAt: new Date("2026-03-01T09:59:00.000Z"),
+    appliedAt: new Date("2026-03-01T09:59:01.000Z"),
+    ...over,
   };
 }
 

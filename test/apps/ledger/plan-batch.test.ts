@@ -1,9 +1,9 @@
 // The ledger's rules without I/O: planBatch over given balances and already-stored entries.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { type BatchState, type LedgerEntryRecord, planBatch } from "../../../apps/ledger/plan-batch.ts";
+import { type BatchState, planBatch } from "../../../apps/ledger/plan-batch.ts";
 import { pointsEventSchema, rejectionReasons } from "../../../apps/shared/topics.ts";
-import { asBatch, command } from "./ledger-fixture.ts";
+import { asBatch, command, ledgerEntry } from "./ledger-fixture.ts";
 
 const appliedAt = new Date("2026-03-01T10:00:05.000Z");
 const empty: BatchState = { balances: new Map(), processed: new Map() };
@@ -101,23 +101,7 @@ describe("ledger apply (planBatch)", () => {
   });
 
   it("when a command was already processed, then it is not applied again and its stored outcome is emitted again unchanged", () => {
-    const stored: LedgerEntryRecord = {
-      commandId: "c1",
-      userId: "frank",
-      type: "charge",
-      amount: 70,
-      status: "applied",
-      balanceAfter: 70,
-      reason: null,
-      storeId: "store-1",
-      terminalId: "store-1-pos-1",
-      orderId: "order-9",
-      topic: "points.commands",
-      partition: 4,
-      offset: 17n,
-      issuedAt: new Date("2026-03-01T09:59:00.000Z"),
-      appliedAt: new Date("2026-03-01T09:59:01.000Z"),
-    };
+    const stored = ledgerEntry("c1", { userId: "frank", amount: 70, balanceAfter: 70, orderId: "order-9" });
     const batch = asBatch(
       [
         command({ commandId: "c1", userId: "frank", amount: 70 }),

@@ -4,33 +4,11 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import Database from "better-sqlite3";
 import { applyBatch, type LedgerBatchStore } from "../../../apps/ledger/apply-batch.ts";
-import type { LedgerEntryRecord } from "../../../apps/ledger/plan-batch.ts";
 import { createLedgerRepository } from "../../../apps/ledger/repository.ts";
 import { rejectionReasons } from "../../../apps/shared/topics.ts";
 import { freshDatabaseEachTest } from "../../helpers/sqlite-file.ts";
 import { range } from "../../helpers/wait.ts";
-import { asBatch, command, ledgerTables } from "./ledger-fixture.ts";
-
-function entry(commandId: string, over: Partial<LedgerEntryRecord> = {}): LedgerEntryRecord {
-  return {
-    commandId,
-    userId: "alice",
-    type: "charge",
-    amount: 70,
-    status: "applied",
-    balanceAfter: 70,
-    reason: null,
-    storeId: "store-1",
-    terminalId: "store-1-pos-1",
-    orderId: null,
-    topic: "points.commands",
-    partition: 4,
-    offset: 17n,
-    issuedAt: new Date("2026-03-01T09:59:00.000Z"),
-    appliedAt: new Date("2026-03-01T09:59:01.000Z"),
-    ...over,
-  };
-}
+import { asBatch, command, ledgerEntry, ledgerTables } from "./ledger-fixture.ts";
 
 describe("ledger repository (SQLite)", () => {
   const fresh = freshDatabaseEachTest("ledger-repo");
@@ -113,8 +91,8 @@ describe("ledger repository (SQLite)", () => {
 
   it("when entries are written, then reading them by commandId gives back the same records (nulls, bigint offsets and times included); unknown ids are absent", async () => {
     const written = [
-      entry("e1"),
-      entry("e2", {
+      ledgerEntry("e1"),
+      ledgerEntry("e2", {
         type: "deduct",
         status: "rejected",
         reason: rejectionReasons.insufficientBalance,
@@ -167,7 +145,7 @@ describe("ledger repository (SQLite)", () => {
   it("when the work in a transaction throws, then none of its writes are stored", async () => {
     await assert.rejects(
       repository().inTransaction(async (store: LedgerBatchStore) => {
-        await store.insertEntries([entry("e1")], appliedAt);
+        await store.insertEntries([ledgerEntry("e1")], appliedAt);
         await store.writeAccounts([{ userId: "alice", balance: 70, appliedCount: 1 }], appliedAt);
         throw new Error("changed my mind");
       }),

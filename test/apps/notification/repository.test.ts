@@ -1,40 +1,27 @@
 // The notification use case on its repository, on a real migrated SQLite file.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, before, beforeEach, describe, it } from "node:test";
-import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
+import { before, beforeEach, describe, it } from "node:test";
 import { notifyOutcomes } from "../../../apps/notification/notify-outcomes.ts";
 import { createNotificationRepository } from "../../../apps/notification/repository.ts";
-import { migrate, PrismaClient } from "../../../apps/shared/db/client.ts";
 import { outcomeEvent } from "../../helpers/outcome-events.ts";
+import { databaseForSuite } from "../../helpers/sqlite-file.ts";
 
 describe("notification repository on SQLite", () => {
-  let dir: string;
-  // A client that reports every statement it runs, to see what one batch costs.
-  let db: PrismaClient<"query">;
-  const statements: string[] = [];
-
+  // Its client reports every statement it runs, to see what one batch costs.
+  const database = databaseForSuite("notification-db");
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), "notification-db-"));
-    const url = `file:${join(dir, "points.db")}`;
-    migrate(url);
-    db = new PrismaClient({ adapter: new PrismaBetterSQLite3({ url }), log: [{ emit: "event", level: "query" }] });
-    db.$on("query", (event) => statements.push(event.query));
-    await db.store.create({ data: { id: "store-3", name: "Store 3" } });
-  });
-  after(async () => {
-    await db?.$disconnect();
-    rmSync(dir, { recursive: true, force: true });
+    await database.db.store.create({ data: { id: "store-3", name: "Store 3" } });
   });
   beforeEach(async () => {
-    await db.notification.deleteMany();
-    statements.length = 0;
+    await database.db.notification.deleteMany();
+    database.statements.length = 0;
   });
 
   const messagesOf = async (userId: string) =>
-    (await db.notification.findMany({ where: { userId }, orderBy: { id: "asc" } })).map((n) => [n.eventId, n.message]);
+    (await database.db.notification.findMany({ where: { userId }, orderBy: { id: "asc" } })).map((n) => [
+      n.eventId,
+      n.message,
+    ]);
 
   it("when a batch of outcomes is notified, then each user gets one message per event, naming the store from the Store table", async () => {
     const created = await notifyOutcomes(
@@ -65,7 +52,7 @@ describe("notification repository on SQLite", () => {
           balanceAfter: 0,
         }),
       ],
-      createNotificationRepository(db),
+      createNotificationRepository(database.db),
     );
     assert.deepEqual(
       created.map((n) => n.eventId),
@@ -76,7 +63,7 @@ describe("notification repository on SQLite", () => {
       ["e2", "deduction of 900 rejected: balance 400"],
     ]);
     assert.deepEqual(await messagesOf("u2"), [["e3", "300 points redeemed at store-unknown"]]);
-    const stored = await db.notification.findFirstOrThrow({ where: { eventId: "e1" } });
+    const stored = await database.db.notification.findFirstOrThrow({ where: { eventId: "e1" } });
     assert.ok(
       stored.createdAt instanceof Date && !Number.isNaN(stored.createdAt.getTime()),
       "createdAt reads back as a date",
@@ -84,7 +71,7 @@ describe("notification repository on SQLite", () => {
   });
 
   it("when events are delivered again in a later batch and repeated within one, then each eventId has one notification and only new ones are reported", async () => {
-    const repository = createNotificationRepository(db);
+    const repository = createNotificationRepository(database.db);
     await notifyOutcomes(
       [outcomeEvent({ eventId: "e1", amount: 10 }), outcomeEvent({ eventId: "e2", amount: 20 })],
       repository,
@@ -108,20 +95,20 @@ describe("notification repository on SQLite", () => {
   });
 
   it("when batches of 3 and of 2000 events are stored, then both cost the same statements: one store lookup and one insert in one transaction", async () => {
-    const repository = createNotificationRepository(db);
+    const repository = createNotificationRepository(database.db);
     const batch = (size: number, prefix: string) =>
       Array.from({ length: size }, (_, i) =>
         outcomeEvent({ eventId: `${prefix}-${i}`, userId: `u${i % 50}`, storeId: `store-${i % 7}` }),
       );
     // The lookup lists the batch's distinct stores; that list is the only thing allowed to differ.
-    const shapes = () => statements.map((s) => s.replace(/IN \((\?,?)+\)/, "IN (…)"));
+    const shapes = () => database.statements.map((s) => s.replace(/IN \((\?,?)+\)/, "IN (…)"));
     await notifyOutcomes(batch(3, "small"), repository);
     const small = shapes();
-    statements.length = 0;
+    database.statements.length = 0;
     await notifyOutcomes(batch(2000, "large"), repository);
     assert.deepEqual(shapes(), small);
-    assert.equal(statements.filter((s) => s.trim().startsWith("INSERT")).length, 1);
-    assert.equal(statements.filter((s) => s === "COMMIT").length, 1);
-    assert.equal(await db.notification.count(), 2003);
+    assert.equal(database.statements.filter((s) => s.trim().startsWith("INSERT")).length, 1);
+    assert.equal(database.statements.filter((s) => s === "COMMIT").length, 1);
+    assert.equal(await database.db.notification.count(), 2003);
   });
 });

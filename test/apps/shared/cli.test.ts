@@ -2,11 +2,8 @@
 // describes each option; bad usage is one line `<cli>: <what is wrong>` on stderr and exit code 2.
 // (The broker's own are in test/broker/server/main.test.ts.)
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
-
-const repoRoot = fileURLToPath(new URL("../../..", import.meta.url));
+import { runScript } from "../../helpers/command.ts";
 
 interface Cli {
   name: string;
@@ -66,25 +63,10 @@ const clis: Cli[] = [
   },
 ];
 
-function run(script: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", script, ...args], {
-      cwd: repoRoot,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
 for (const cli of clis) {
   describe(`${cli.name} (${cli.script})`, () => {
     it("when run with --help, then it describes its options on stdout and exits 0", async () => {
-      const result = await run(cli.script, ["--help"]);
+      const result = await runScript(cli.script, ["--help"]);
       assert.equal(result.code, 0, result.stderr);
       assert.match(result.stdout, new RegExp(`^Usage: ${cli.name} `));
       for (const option of cli.options) assert.ok(result.stdout.includes(option), `${option} in:\n${result.stdout}`);
@@ -92,7 +74,7 @@ for (const cli of clis) {
     });
 
     it(`when run with ${JSON.stringify(cli.badUsage.args)}, then one line on stderr says what is wrong and it exits 2`, async () => {
-      const result = await run(cli.script, cli.badUsage.args);
+      const result = await runScript(cli.script, cli.badUsage.args);
       assert.equal(result.code, 2, result.stderr);
       assert.equal(result.stderr.split("\n").length, 2, result.stderr);
       assert.ok(result.stderr.startsWith(`${cli.name}: `), result.stderr);

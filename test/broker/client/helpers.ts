@@ -34,6 +34,21 @@ export function describeError(error: unknown): string {
   return `${error.name}${type ? `[${type}]` : ""}: ${error.message}${cause ? ` <- ${describeError(cause)}` : ""}`;
 }
 
+/** The fields of a network request event's payload, as kafkajs's instrumentation reports them (sorted). */
+export const requestEventFields = [
+  "apiKey",
+  "apiName",
+  "apiVersion",
+  "broker",
+  "clientId",
+  "correlationId",
+  "createdAt",
+  "duration",
+  "pendingDuration",
+  "sentAt",
+  "size",
+];
+
 /** Runs every step, each given at most 10 s, even when earlier ones fail; never throws. For `after` hooks. */
 export function cleanupAll(...steps: Array<(() => unknown) | undefined>): Promise<void> {
   return cleanupAllWithin(10_000, ...steps);

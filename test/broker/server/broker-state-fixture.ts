@@ -2,9 +2,11 @@
 // coordinator over __consumer_offsets) without a socket, assembled as Broker.start does, and a
 // client that sends requests through the real request router. For tests that must reach into the
 // state (close the coordinator, look at a partition) while requests go the broker's own way.
+// `useRoutedBroker` gives one to a whole describe block.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { after, before } from "node:test";
 import type { ApiDefinition } from "../../../broker/protocol/apis.ts";
 import { decodeResponse, encodeRequest } from "../../../broker/protocol/headers.ts";
 import type { BrokerState } from "../../../broker/server/broker-state.ts";
@@ -98,5 +100,26 @@ export async function routedBroker(props: Record<string, string> = {}): Promise<
       topics.closeAll();
       rmSync(dataDir, { recursive: true, force: true });
     },
+  };
+}
+
+/** For a describe block: a routed broker made before its tests and cleaned up after them; the handle stands for it. */
+export function useRoutedBroker(props: Record<string, string> = {}): RoutedBroker {
+  let made: RoutedBroker | undefined;
+  before(async () => {
+    made = await routedBroker(props);
+  });
+  after(() => made?.cleanup());
+  const broker = (): RoutedBroker => {
+    if (made === undefined) throw new Error("the suite's routed broker has not been made");
+    return made;
+  };
+  return {
+    get state() {
+      return broker().state;
+    },
+    route: (frame, connection) => broker().route(frame, connection),
+    request: (api, version, body, from) => broker().request(api, version, body, from),
+    cleanup: () => broker().cleanup(),
   };
 }

@@ -12,6 +12,7 @@ import type { CreateTopicsRequestCreatableTopicConfig } from "../../../broker/pr
 import { encodeRecordBatch } from "../../../broker/protocol/record-batch/encoder.ts";
 import { Broker } from "../../../broker/server/broker.ts";
 import { silentLogger } from "../../../broker/server/logger.ts";
+import { createTopicsRequest, produceRequest } from "../../helpers/requests.ts";
 import { waitFor } from "../../helpers/wait.ts";
 import { WireClient } from "../../helpers/wire-client.ts";
 import { readPartition } from "../client/producer/helpers.ts";
@@ -52,35 +53,25 @@ async function clientOf(t: TestContext, running: Running): Promise<WireClient> {
 }
 
 const createTopic = (client: WireClient, name: string, configs: CreateTopicsRequestCreatableTopicConfig[] = []) =>
-  client.request(Apis.CreateTopics, 4, {
-    topics: [{ name, numPartitions: 1, replicationFactor: 1, assignments: [], configs }],
-    timeoutMs: 5000,
-    validateOnly: false,
-  });
+  client.request(Apis.CreateTopics, 4, createTopicsRequest([{ name, numPartitions: 1, configs }]));
 
 const produce = (client: WireClient, topic: string, records: Array<{ key?: string; value: string }>) =>
-  client.request(Apis.Produce, 7, {
-    transactionalId: null,
-    acks: -1,
-    timeoutMs: 5000,
-    topicData: [
+  client.request(
+    Apis.Produce,
+    7,
+    produceRequest(topic, [
       {
-        name: topic,
-        partitionData: [
-          {
-            index: 0,
-            records: encodeRecordBatch({
-              records: records.map((r) => ({
-                key: r.key === undefined ? null : Buffer.from(r.key),
-                value: Buffer.from(r.value),
-                timestamp: 1_000n,
-              })),
-            }),
-          },
-        ],
+        index: 0,
+        records: encodeRecordBatch({
+          records: records.map((r) => ({
+            key: r.key === undefined ? null : Buffer.from(r.key),
+            value: Buffer.from(r.value),
+            timestamp: 1_000n,
+          })),
+        }),
       },
-    ],
-  });
+    ]),
+  );
 
 const earliest = async (client: WireClient, topic: string) =>
   (

@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import { connect } from "node:net";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { Apis } from "../../../broker/protocol/apis.ts";
 import { ErrorCode } from "../../../broker/protocol/errors.ts";
 import { encodeRequest } from "../../../broker/protocol/headers.ts";
-import { type BrokerProcess, startBroker } from "../../helpers/broker-process.ts";
-import { WireClient } from "../../helpers/wire-client.ts";
+import { useBroker } from "../../helpers/broker-process.ts";
+import { createTopicsRequest, fetchRequest } from "../../helpers/requests.ts";
+import { useWireClient } from "../../helpers/wire-client.ts";
 
 const closedByBroker = (bytes: Buffer, address: { host: string; port: number }): Promise<void> =>
   new Promise((resolve, reject) => {
@@ -19,17 +20,8 @@ const closedByBroker = (bytes: Buffer, address: { host: string; port: number }):
   });
 
 describe("Connection", () => {
-  let broker: BrokerProcess;
-  let healthy: WireClient;
-
-  before(async () => {
-    broker = await startBroker({ config: { "socket.request.max.bytes": 1024 * 1024 } });
-    healthy = await WireClient.connect(broker.address);
-  });
-  after(async () => {
-    healthy?.close();
-    await broker?.cleanup();
-  });
+  const broker = useBroker({ config: { "socket.request.max.bytes": 1024 * 1024 } });
+  const healthy = useWireClient(broker);
 
   const stillServes = async () => {
     const response = await healthy.request(Apis.Metadata, 1, { topics: null, allowAutoTopicCreation: false });
@@ -75,32 +67,14 @@ describe("Connection", () => {
   });
 
   it("when requests are pipelined and a slow one comes first, then the responses come back in request order", async () => {
-    await healthy.request(Apis.CreateTopics, 4, {
-      topics: [{ name: "pipelined", numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }],
-      timeoutMs: 1000,
-      validateOnly: false,
-    });
+    await healthy.request(Apis.CreateTopics, 4, createTopicsRequest([{ name: "pipelined", numPartitions: 1 }], 1000));
     const order: string[] = [];
     const slowFetch = healthy
-      .request(Apis.Fetch, 11, {
-        replicaId: -1,
-        maxWaitMs: 300,
-        minBytes: 1,
-        maxBytes: 1024,
-        isolationLevel: 0,
-        sessionId: 0,
-        sessionEpoch: -1,
-        topics: [
-          {
-            topic: "pipelined",
-            partitions: [
-              { partition: 0, currentLeaderEpoch: -1, fetchOffset: 0n, logStartOffset: -1n, partitionMaxBytes: 1024 },
-            ],
-          },
-        ],
-        forgottenTopicsData: [],
-        rackId: "",
-      })
+      .request(
+        Apis.Fetch,
+        11,
+        fetchRequest([{ topic: "pipelined", partition: 0, fetchOffset: 0n }], { maxWaitMs: 300, maxBytes: 1024 }),
+      )
       .then((r) => {
         order.push("fetch");
         return r;

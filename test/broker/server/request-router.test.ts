@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { Apis } from "../../../broker/protocol/apis.ts";
 import { ErrorCode } from "../../../broker/protocol/errors.ts";
 import { decodeResponse } from "../../../broker/protocol/headers.ts";
 import { Writer } from "../../../broker/protocol/primitives.ts";
 import { encodeRecordBatch } from "../../../broker/protocol/record-batch/encoder.ts";
 import { type Connection, DropConnection } from "../../../broker/server/connection.ts";
-import { type RoutedBroker, requestFrame, routedBroker } from "./broker-state-fixture.ts";
+import { requestFrame, useRoutedBroker } from "./broker-state-fixture.ts";
 
 const connection = { clientHost: "192.0.2.7" } as Connection;
 
@@ -16,11 +16,7 @@ function headerOnly(apiKey: number, apiVersion: number): Buffer {
 }
 
 describe("the request router", () => {
-  let broker: RoutedBroker;
-  before(async () => {
-    broker = await routedBroker();
-  });
-  after(() => broker?.cleanup());
+  const broker = useRoutedBroker();
 
   it("when a request is routed, then its handler's answer comes back under the request's correlation id", async () => {
     const frame = requestFrame(Apis.Metadata, 6, { topics: null, allowAutoTopicCreation: false }, 4242);

@@ -6,10 +6,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { chromium } from "playwright-core";
 import { runLab } from "../../../seed/lab/lab.ts";
 import type { LabReport } from "../../../seed/lab/report.ts";
-import { CHROMIUM, needs, pathOf } from "../../helpers/system-tools.ts";
+import { onChromiumPage } from "../../helpers/chromium.ts";
+import { CHROMIUM, needs } from "../../helpers/system-tools.ts";
 
 describe("npm run lab (small seeded run)", { timeout: 240_000 }, () => {
   const outDir = mkdtempSync(join(tmpdir(), "lab-test-"));
@@ -70,31 +70,22 @@ describe("npm run lab (small seeded run)", { timeout: 240_000 }, () => {
   it(
     "when report.html is opened in Chromium, then it renders its table and charts",
     ...needs(CHROMIUM, async () => {
-      const browser = await chromium.launch({
-        executablePath: pathOf(CHROMIUM),
-        args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-      });
-      try {
-        const page = await browser.newPage();
-        const errors: string[] = [];
-        page.on("pageerror", (error) => errors.push(error.message));
-        page.on("console", (message) => {
-          if (message.type() === "error") errors.push(message.text());
-        });
-        await page.goto(`file://${join(outDir, "report.html")}`);
-        assert.equal(await page.title(), "Ordering lab report");
-        const rows = await page.locator("#summary tbody tr").allInnerTexts();
-        assert.equal(rows.length, 4);
-        assert.match(rows[0]!, /^keyed/);
-        assert.equal(await page.locator("svg").count(), 3);
-        const bars = await page.locator("svg rect").count();
-        assert.ok(bars >= 4 * 5, `bars drawn: ${bars}`);
-        const box = await page.locator("svg").first().boundingBox();
-        assert.ok(box && box.width > 100 && box.height > 50, "the chart has a size on the page");
-        assert.deepEqual(errors, []);
-      } finally {
-        await browser.close();
-      }
+      await onChromiumPage(
+        `file://${join(outDir, "report.html")}`,
+        async (page, errors) => {
+          assert.equal(await page.title(), "Ordering lab report");
+          const rows = await page.locator("#summary tbody tr").allInnerTexts();
+          assert.equal(rows.length, 4);
+          assert.match(rows[0]!, /^keyed/);
+          assert.equal(await page.locator("svg").count(), 3);
+          const bars = await page.locator("svg rect").count();
+          assert.ok(bars >= 4 * 5, `bars drawn: ${bars}`);
+          const box = await page.locator("svg").first().boundingBox();
+          assert.ok(box && box.width > 100 && box.height > 50, "the chart has a size on the page");
+          assert.deepEqual(errors, []);
+        },
+        { consoleErrors: true },
+      );
     }),
   );
 });

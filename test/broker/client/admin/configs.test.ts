@@ -1,19 +1,15 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import type { KafkaJSProtocolError } from "../../../../broker/client/errors.ts";
-import { type AdminFixture, errorShape, rejectionOf, startAdmins } from "./fixture.ts";
+import { errorShape, rejectionOf, useAdmins } from "./fixture.ts";
 
 describe("admin: configs", () => {
-  let fx: AdminFixture;
+  const fx = useAdmins();
 
   before(async () => {
-    fx = await startAdmins();
     await fx.ours.createTopics({
       topics: [{ topic: "compacted", configEntries: [{ name: "cleanup.policy", value: "compact" }] }],
     });
-  });
-  after(async () => {
-    await fx?.cleanup();
   });
 
   it("when describing a topic's configs, then its override as a topic config and the rest as defaults, as kafkajs", async () => {

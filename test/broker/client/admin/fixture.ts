@@ -1,5 +1,6 @@
 // Both admins on one real broker: ours and the real kafkajs's, so each test can make the same
-// call on both and compare what comes back.
+// call on both and compare what comes back. `useAdmins` gives them to a whole describe block.
+import { after, before } from "node:test";
 import { type Admin as KafkajsAdmin, Kafka as KafkajsKafka, logLevel as kafkajsLogLevel } from "kafkajs";
 import { type Admin, createAdmin } from "../../../../broker/client/admin/index.ts";
 import type { RetryOptions } from "../../../../broker/client/retry.ts";
@@ -50,6 +51,36 @@ export async function startAdmins(): Promise<AdminFixture> {
     throw err;
   }
   return { broker, ours, kafkajs, kafka, cleanup };
+}
+
+/** For a describe block: both admins started before its tests and cleaned up after them; read the fields inside tests. */
+export function useAdmins(): AdminFixture {
+  let started: AdminFixture | undefined;
+  before(async () => {
+    started = await startAdmins();
+  });
+  after(async () => {
+    await started?.cleanup();
+  });
+  const fixture = (): AdminFixture => {
+    if (started === undefined) throw new Error("the admins have not started");
+    return started;
+  };
+  return {
+    get broker() {
+      return fixture().broker;
+    },
+    get ours() {
+      return fixture().ours;
+    },
+    get kafkajs() {
+      return fixture().kafkajs;
+    },
+    get kafka() {
+      return fixture().kafka;
+    },
+    cleanup: () => fixture().cleanup(),
+  };
 }
 
 /** What an error is, without its wording (each client words the broker's codes its own way). */

@@ -1,21 +1,14 @@
 // The admin client as a whole: its kafkajs-shaped events and logger, and the kafkajs methods whose
 // Kafka API the broker does not offer.
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { KafkaJSNonRetriableError, KafkaJSNotImplemented } from "../../../../broker/client/errors.ts";
 import { Kafka } from "../../../../broker/client/kafka.ts";
 import { logLevel } from "../../../../broker/client/logger.ts";
-import { type AdminFixture, createOurAdmin, startAdmins } from "./fixture.ts";
+import { createOurAdmin, useAdmins } from "./fixture.ts";
 
 describe("admin: events and logger", () => {
-  let fx: AdminFixture;
-
-  before(async () => {
-    fx = await startAdmins();
-  });
-  after(async () => {
-    await fx?.cleanup();
-  });
+  const fx = useAdmins();
 
   it("when listening to connect and disconnect, then kafkajs-shaped events, and the listener can be removed", async () => {
     const admin = createOurAdmin(fx.broker.address);

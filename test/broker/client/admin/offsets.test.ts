@@ -1,16 +1,15 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import { KafkaJSNonRetriableError } from "../../../../broker/client/errors.ts";
 import { waitFor } from "../helpers.ts";
-import { type AdminFixture, errorShape, rejectionOf, startAdmins } from "./fixture.ts";
+import { errorShape, rejectionOf, useAdmins } from "./fixture.ts";
 
 const TOPIC = "offsets-topic";
 
 describe("admin: topic offsets and committed offsets", () => {
-  let fx: AdminFixture;
+  const fx = useAdmins();
 
   before(async () => {
-    fx = await startAdmins();
     await fx.ours.createTopics({
       topics: [
         { topic: TOPIC, numPartitions: 3 },
@@ -32,9 +31,6 @@ describe("admin: topic offsets and committed offsets", () => {
     } finally {
       await producer.disconnect();
     }
-  });
-  after(async () => {
-    await fx?.cleanup();
   });
 
   it("when fetching a topic's offsets, then each partition's high and low watermarks as strings, as kafkajs", async () => {

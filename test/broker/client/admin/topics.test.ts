@@ -1,22 +1,15 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import {
   KafkaJSAggregateError,
   KafkaJSCreateTopicError,
   KafkaJSNonRetriableError,
   KafkaJSProtocolError,
 } from "../../../../broker/client/errors.ts";
-import { type AdminFixture, errorShape, rejectionOf, startAdmins } from "./fixture.ts";
+import { errorShape, rejectionOf, useAdmins } from "./fixture.ts";
 
 describe("admin: topics, partitions and cluster", () => {
-  let fx: AdminFixture;
-
-  before(async () => {
-    fx = await startAdmins();
-  });
-  after(async () => {
-    await fx?.cleanup();
-  });
+  const fx = useAdmins();
 
   it("when a topic is created, then true; when it already exists, then false (as kafkajs)", async () => {
     assert.equal(await fx.ours.createTopics({ topics: [{ topic: "created-ours", numPartitions: 3 }] }), true);

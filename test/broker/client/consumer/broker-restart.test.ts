@@ -4,17 +4,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { range } from "../../../helpers/wait.ts";
-import {
-  inOrderPerPartition,
-  ourConsumer,
-  quickConsumerConfig,
-  type Received,
-  useConsumerSuite,
-  waitFor,
-} from "./helpers.ts";
+import { consumeHelpers } from "./consume-fixture.ts";
+import { inOrderPerPartition, type Received, useConsumerSuite, waitFor } from "./helpers.ts";
 
 describe("consumer across a broker restart", () => {
   const suite = useConsumerSuite();
+  const { consumer: groupConsumer, collect } = consumeHelpers(suite);
 
   it("when the broker is killed and restarted mid-stream, then the consumer resumes after its committed offsets and nothing acknowledged is lost", {
     timeout: 90_000,
@@ -36,27 +31,10 @@ describe("consumer across a broker restart", () => {
 
     await send(0, 300);
     const received: Received[] = [];
-    const consumer = suite.track(
-      ourConsumer(
-        suite.broker().address,
-        quickConsumerConfig(groupId, {
-          retry: { retries: 10, initialRetryTime: 100, maxRetryTime: 1000, restartOnFailure: async () => true },
-        }),
-      ),
-    );
-    await consumer.connect();
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ topic: t, partition, message }) => {
-        received.push({
-          topic: t,
-          partition,
-          offset: BigInt(message.offset),
-          key: message.key?.toString() ?? null,
-          value: message.value!.toString(),
-        });
-      },
+    const consumer = groupConsumer(groupId, {
+      retry: { retries: 10, initialRetryTime: 100, maxRetryTime: 1000, restartOnFailure: async () => true },
     });
+    await collect(consumer, topic, received);
     await waitFor(
       () => received.length >= 300,
       () => `the first 300 records (got ${received.length})`,

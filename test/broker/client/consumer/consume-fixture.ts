@@ -1,6 +1,6 @@
-// What the consume tests (delivery, commits-and-positions, controls-and-events) share on top of
-// helpers.ts: our consumers on the suite's broker, a run that collects every message handed to
-// eachMessage, and a group's committed offsets as kafkajs's admin reads them.
+// What the consume tests (delivery, commits-and-positions, controls-and-events, broker-restart)
+// share on top of helpers.ts: our consumers on the suite's broker, a run that collects every
+// message handed to eachMessage, and a group's committed offsets as kafkajs's admin reads them.
 
 import type { Consumer } from "../../../../broker/client/index.ts";
 import { type ConsumerSuite, ourConsumer, quickConsumerConfig, type Received } from "./helpers.ts";

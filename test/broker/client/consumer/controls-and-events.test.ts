@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { InstrumentationEvent } from "../../../../broker/client/index.ts";
 import { range } from "../../../helpers/wait.ts";
+import { requestEventFields } from "../helpers.ts";
 import { consumeHelpers } from "./consume-fixture.ts";
 import { type Received, useConsumerSuite, waitFor } from "./helpers.ts";
 
@@ -181,19 +182,7 @@ describe("consumer controls and events", () => {
       [...Object.keys(start), "duration"].sort(),
     );
     const requests = ofType(c.events.REQUEST).map((e) => e.payload);
-    assert.deepEqual(Object.keys(requests[0]).sort(), [
-      "apiKey",
-      "apiName",
-      "apiVersion",
-      "broker",
-      "clientId",
-      "correlationId",
-      "createdAt",
-      "duration",
-      "pendingDuration",
-      "sentAt",
-      "size",
-    ]);
+    assert.deepEqual(Object.keys(requests[0]).sort(), requestEventFields);
     for (const apiName of ["JoinGroup", "SyncGroup", "Fetch", "OffsetCommit", "Heartbeat"])
       assert.ok(
         requests.some((r) => r.apiName === apiName),

@@ -4,8 +4,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Consumer } from "../../../../broker/client/consumer/index.ts";
-import { type ChildMember, spawnChildMember } from "../../../conformance/helpers.ts";
 import { splitsExactly } from "../../../helpers/group-assignment.ts";
+import { type ChildMember, spawnChildMember } from "../../../helpers/group-member-process.ts";
 import { range } from "../../../helpers/wait.ts";
 import { kafkajsClient, ourConsumer, quickConsumerConfig, useConsumerSuite, waitFor } from "./helpers.ts";
 

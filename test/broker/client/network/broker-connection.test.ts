@@ -17,6 +17,7 @@ import { decodeRecordBatch } from "../../../../broker/protocol/record-batch/deco
 import { encodeRecordBatch } from "../../../../broker/protocol/record-batch/encoder.ts";
 import { splitBatches } from "../../../../broker/protocol/record-batch/splitter.ts";
 import { type BrokerProcess, startBroker } from "../../../helpers/broker-process.ts";
+import { fetchRequest } from "../../../helpers/requests.ts";
 
 const logger = createLogger(logLevel.NOTHING);
 
@@ -51,25 +52,9 @@ describe("BrokerConnection", () => {
     return { reports, instrumentation };
   };
 
-  const fetchRequest = (topic: string, maxWaitMs: number, maxBytes = 1024): FetchRequest => ({
-    replicaId: -1,
-    maxWaitMs,
-    minBytes: 1,
-    maxBytes,
-    isolationLevel: 0,
-    sessionId: 0,
-    sessionEpoch: -1,
-    topics: [
-      {
-        topic,
-        partitions: [
-          { partition: 0, currentLeaderEpoch: -1, fetchOffset: 0n, logStartOffset: -1n, partitionMaxBytes: maxBytes },
-        ],
-      },
-    ],
-    forgottenTopicsData: [],
-    rackId: "",
-  });
+  /** Partition 0 of `topic` from its start, waiting up to `maxWaitMs` for a byte. */
+  const fetchFrom = (topic: string, maxWaitMs: number, maxBytes = 1024): FetchRequest =>
+    fetchRequest([{ topic, partition: 0, fetchOffset: 0n }], { maxWaitMs, maxBytes });
 
   before(async () => {
     broker = await startBroker();
@@ -123,7 +108,7 @@ describe("BrokerConnection", () => {
     const connection = connectionTo(broker.port);
     try {
       await connection.connect();
-      const parked = connection.request(Apis.Fetch, fetchRequest("pipe-a", 20000), { extraTimeout: 20000 });
+      const parked = connection.request(Apis.Fetch, fetchFrom("pipe-a", 20000), { extraTimeout: 20000 });
       const outcome = parked.then(
         () => null,
         (err: unknown) => err,
@@ -178,7 +163,7 @@ describe("BrokerConnection", () => {
     const connection = connectionTo(broker.port, { requestTimeout: 300, instrumentation });
     try {
       await connection.request(Apis.Metadata, { topics: [{ name: "idle-topic" }], allowAutoTopicCreation: true });
-      const error = await connection.request(Apis.Fetch, fetchRequest("idle-topic", 3000)).then(
+      const error = await connection.request(Apis.Fetch, fetchFrom("idle-topic", 3000)).then(
         () => null,
         (err: unknown) => err,
       );
@@ -224,7 +209,7 @@ describe("BrokerConnection", () => {
         topicData: [{ name: topic, partitionData: [{ index: 0, records }] }],
       });
       assert.equal(produced.responses[0]!.partitionResponses[0]!.errorCode, 0);
-      const fetched = await connection.request(Apis.Fetch, fetchRequest(topic, 0, 8 << 20));
+      const fetched = await connection.request(Apis.Fetch, fetchFrom(topic, 0, 8 << 20));
       const data = fetched.responses[0]!.partitions[0]!;
       const raw =
         data.records === null

@@ -3,27 +3,17 @@
 // the log afterwards: at least once, and exactly once for the idempotent producer.
 
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import type { Producer } from "../../../../broker/client/producer/index.ts";
-import { type BrokerProcess, startBroker } from "../../../helpers/broker-process.ts";
-import { createTopic, disconnectAll, ourProducer, readTopic, waitFor } from "./helpers.ts";
+import { createTopic, ourProducer, readTopic, waitFor } from "./helpers.ts";
+import { useProduceSuite } from "./produce-fixture.ts";
 
 const PARTITIONS = 3;
 const WORKERS = 12;
 const TOTAL = 2400;
 const KILL_AFTER = 600;
 
-let broker: BrokerProcess;
-const openClients: Producer[] = [];
-
-before(async () => {
-  broker = await startBroker();
-});
-
-after(async () => {
-  await disconnectAll(...openClients);
-  await broker?.cleanup();
-});
+const suite = useProduceSuite({ defaultProducer: false });
 
 /**
  * WORKERS loops each send one numbered record after another until TOTAL are acknowledged; the
@@ -49,7 +39,7 @@ async function produceThroughRestart(
         // other workers' sends in flight, however fast or slow the machine.
         if (acknowledged.size === KILL_AFTER) {
           atKill = { acknowledged: acknowledged.size, pending: pending() };
-          killed = broker.kill();
+          killed = suite.broker().kill();
         }
       } catch (error) {
         failures.push(error);
@@ -60,7 +50,7 @@ async function produceThroughRestart(
   await waitFor(() => killed !== undefined, `${KILL_AFTER} acknowledged records before the kill`);
   await killed;
   // No pause needed: sends keep being made (and retried) while the new process takes its own time to start.
-  await broker.restart();
+  await suite.broker().restart();
   await Promise.all(workers);
   assert.ok(atKill.acknowledged < TOTAL, "the kill came mid-stream");
   assert.ok(atKill.pending > 0, "sends were waiting for an answer when the broker died");
@@ -69,7 +59,7 @@ async function produceThroughRestart(
 
 async function storedCounts(topic: string): Promise<Map<number, number>> {
   const counts = new Map<number, number>();
-  for (const record of (await readTopic(broker.address, topic, PARTITIONS)).flat()) {
+  for (const record of (await readTopic(suite.broker().address, topic, PARTITIONS)).flat()) {
     const n = Number(record.value!.toString());
     counts.set(n, (counts.get(n) ?? 0) + 1);
   }
@@ -80,12 +70,12 @@ describe("producer through a broker restart", () => {
   for (const idempotent of [false, true]) {
     it(`when the broker is killed with SIGKILL and restarted mid-stream, then every send succeeds and each record is stored ${idempotent ? "exactly once (idempotent)" : "at least once"}`, async () => {
       const topic = `restart-${idempotent ? "idempotent" : "plain"}`;
-      await createTopic(broker.address, topic, PARTITIONS);
-      const { producer } = ourProducer(broker.address, {
+      await createTopic(suite.broker().address, topic, PARTITIONS);
+      const { producer } = ourProducer(suite.broker().address, {
         idempotent,
         retry: { retries: 10, initialRetryTime: 100, maxRetryTime: 1000 },
       });
-      openClients.push(producer);
+      suite.track(producer);
       await producer.connect();
 
       const { acknowledged, failures } = await produceThroughRestart(producer, topic);

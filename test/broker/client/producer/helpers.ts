@@ -9,6 +9,7 @@ import { Apis } from "../../../../broker/protocol/apis.ts";
 import { type DecodedRecord, decodeRecordBatch } from "../../../../broker/protocol/record-batch/decoder.ts";
 import type { RecordBatchHeader } from "../../../../broker/protocol/record-batch/layout.ts";
 import { splitBatches } from "../../../../broker/protocol/record-batch/splitter.ts";
+import { fetchRequest, recordBytes } from "../../../helpers/requests.ts";
 import { kafkajsClient, ourCluster, silentLogger } from "../helpers.ts";
 
 export { kafkajsClient, silentLogger, waitFor } from "../helpers.ts";
@@ -64,40 +65,17 @@ export async function readPartition(address: string, topic: string, partition: n
   try {
     let offset = 0n;
     for (;;) {
-      const response = await connection.request(Apis.Fetch, {
-        replicaId: -1,
-        maxWaitMs: 0,
-        minBytes: 0,
-        maxBytes: 64 << 20,
-        isolationLevel: 0,
-        sessionId: 0,
-        sessionEpoch: -1,
-        topics: [
-          {
-            topic,
-            partitions: [
-              {
-                partition,
-                currentLeaderEpoch: -1,
-                fetchOffset: offset,
-                logStartOffset: -1n,
-                partitionMaxBytes: 32 << 20,
-              },
-            ],
-          },
-        ],
-        forgottenTopicsData: [],
-        rackId: "",
-      });
+      const response = await connection.request(
+        Apis.Fetch,
+        fetchRequest([{ topic, partition, fetchOffset: offset, partitionMaxBytes: 32 << 20 }], {
+          minBytes: 0,
+          maxBytes: 64 << 20,
+        }),
+      );
       const data = response.responses[0]!.partitions[0]!;
       if (data.errorCode !== 0) throw new Error(`fetch ${topic}-${partition} at ${offset}: error ${data.errorCode}`);
       if (offset >= data.highWatermark) return records;
-      const raw =
-        data.records === null
-          ? Buffer.alloc(0)
-          : Array.isArray(data.records)
-            ? Buffer.concat(data.records)
-            : data.records;
+      const raw = recordBytes(data.records);
       const before = records.length;
       for (const { position } of splitBatches(raw).batches) {
         const { header, records: batchRecords } = decodeRecordBatch(raw, position);

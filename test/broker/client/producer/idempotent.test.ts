@@ -4,31 +4,22 @@
 // after the broker has answered and before the producer reads the answer.
 
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import type { Cluster } from "../../../../broker/client/cluster.ts";
 import { KafkaJSConnectionClosedError } from "../../../../broker/client/errors.ts";
 import type { BrokerConnection } from "../../../../broker/client/network/broker-connection.ts";
 import type { Producer, RecordMetadata } from "../../../../broker/client/producer/index.ts";
 import { Apis } from "../../../../broker/protocol/apis.ts";
 import type { ProduceRequest } from "../../../../broker/protocol/messages/index.ts";
-import { type BrokerProcess, startBroker } from "../../../helpers/broker-process.ts";
-import { createTopic, disconnectAll, intercept, ourProducer, readPartition, readTopic, waitFor } from "./helpers.ts";
+import { fetchRequest } from "../../../helpers/requests.ts";
+import { createTopic, intercept, ourProducer, readPartition, readTopic, waitFor } from "./helpers.ts";
+import { useProduceSuite } from "./produce-fixture.ts";
 
-let broker: BrokerProcess;
-const openClients: Producer[] = [];
-
-before(async () => {
-  broker = await startBroker();
-});
-
-after(async () => {
-  await disconnectAll(...openClients);
-  await broker?.cleanup();
-});
+const suite = useProduceSuite({ defaultProducer: false });
 
 async function connected(idempotent: boolean): Promise<{ producer: Producer; cluster: Cluster }> {
-  const made = ourProducer(broker.address, { idempotent });
-  openClients.push(made.producer);
+  const made = ourProducer(suite.broker().address, { idempotent });
+  suite.track(made.producer);
   await made.producer.connect();
   return made;
 }
@@ -61,7 +52,7 @@ function loseFirstProduceResponse(connection: BrokerConnection): () => boolean {
 describe("idempotent producer", () => {
   it("when batches are sent, then they carry the producer id from InitProducerId and contiguous sequence numbers per partition", async () => {
     const topic = "sequenced";
-    await createTopic(broker.address, topic, 2);
+    await createTopic(suite.broker().address, topic, 2);
     const { producer } = await connected(true);
     for (let round = 0; round < 5; round++) {
       await Promise.all(
@@ -76,7 +67,7 @@ describe("idempotent producer", () => {
         ),
       );
     }
-    const stored = await readTopic(broker.address, topic, 2);
+    const stored = await readTopic(suite.broker().address, topic, 2);
     const producerIds = new Set(stored.flat().map((r) => r.batch.producerId));
     assert.equal(producerIds.size, 1);
     assert.ok([...producerIds][0]! >= 0n, "a real producer id");
@@ -95,7 +86,7 @@ describe("idempotent producer", () => {
 
   it("when the response to a batch is lost and the producer resends it, then the broker stores it once and the send gets the original offset", async () => {
     const topic = "deduplicated";
-    await createTopic(broker.address, topic, 1);
+    await createTopic(suite.broker().address, topic, 1);
     const { producer, cluster } = await connected(true);
     const wasLost = loseFirstProduceResponse(await leaderConnection(cluster));
     const [first] = await producer.send({ topic, messages: [{ value: "a" }, { value: "b" }, { value: "c" }] });
@@ -103,7 +94,7 @@ describe("idempotent producer", () => {
     assert.equal(first!.baseOffset, "0");
     const [second] = await producer.send({ topic, messages: [{ value: "d" }] });
     assert.equal(second!.baseOffset, "3");
-    const stored = await readPartition(broker.address, topic, 0);
+    const stored = await readPartition(suite.broker().address, topic, 0);
     assert.deepEqual(
       stored.map((r) => r.value!.toString()),
       ["a", "b", "c", "d"],
@@ -112,9 +103,9 @@ describe("idempotent producer", () => {
 
   it("when a send is given up after the broker stored it, then the next send gets a new producer id and is stored, not taken for a duplicate", async () => {
     const topic = "given-up";
-    await createTopic(broker.address, topic, 1);
-    const made = ourProducer(broker.address, { idempotent: true, retry: { retries: 1 } });
-    openClients.push(made.producer);
+    await createTopic(suite.broker().address, topic, 1);
+    const made = ourProducer(suite.broker().address, { idempotent: true, retry: { retries: 1 } });
+    suite.track(made.producer);
     await made.producer.connect();
     // Every answer to the first send (the attempt and its one retry) is lost after the broker
     // stored the batch; the connection stays up, as after a request timeout.
@@ -133,7 +124,7 @@ describe("idempotent producer", () => {
     assert.equal(lost, 2, "both answers were lost after the broker stored the batch");
     const [second] = await made.producer.send({ topic, messages: [{ value: "b" }] });
     assert.equal(second!.baseOffset, "1");
-    const stored = await readPartition(broker.address, topic, 0);
+    const stored = await readPartition(suite.broker().address, topic, 0);
     assert.deepEqual(
       stored.map((r) => r.value!.toString()),
       ["a", "b"],
@@ -144,13 +135,13 @@ describe("idempotent producer", () => {
 
   it("when the same loss happens to a producer that is not idempotent, then the resent batch is stored twice (the case idempotence exists for)", async () => {
     const topic = "duplicated";
-    await createTopic(broker.address, topic, 1);
+    await createTopic(suite.broker().address, topic, 1);
     const { producer, cluster } = await connected(false);
     const wasLost = loseFirstProduceResponse(await leaderConnection(cluster));
     const [first] = await producer.send({ topic, messages: [{ value: "a" }, { value: "b" }] });
     assert.ok(wasLost());
     assert.equal(first!.baseOffset, "2");
-    const stored = await readPartition(broker.address, topic, 0);
+    const stored = await readPartition(suite.broker().address, topic, 0);
     assert.deepEqual(
       stored.map((r) => r.value!.toString()),
       ["a", "b", "a", "b"],
@@ -159,10 +150,10 @@ describe("idempotent producer", () => {
 
   it("when a Produce request times out after the broker stored it, then REQUEST_TIMEOUT fires and the resend is stored once", async () => {
     const [topic, idleTopic] = ["timed-out", "timed-out-idle"];
-    await createTopic(broker.address, topic, 1);
-    await createTopic(broker.address, idleTopic, 1);
-    const made = ourProducer(broker.address, { idempotent: true }, { requestTimeout: 800 });
-    openClients.push(made.producer);
+    await createTopic(suite.broker().address, topic, 1);
+    await createTopic(suite.broker().address, idleTopic, 1);
+    const made = ourProducer(suite.broker().address, { idempotent: true }, { requestTimeout: 800 });
+    suite.track(made.producer);
     const { producer, cluster } = made;
     await producer.connect();
     await producer.send({ topic, messages: [{ value: "warm-up" }] });
@@ -170,8 +161,8 @@ describe("idempotent producer", () => {
     producer.on(producer.events.REQUEST_TIMEOUT, (e) => {
       timeouts.push(e.payload);
     });
-    const waker = ourProducer(broker.address);
-    openClients.push(waker.producer);
+    const waker = ourProducer(suite.broker().address);
+    suite.track(waker.producer);
     await waker.producer.connect();
     const connection = await leaderConnection(cluster);
     // A broker answers one connection's requests in order: a Fetch long-polling an idle topic holds
@@ -179,25 +170,7 @@ describe("idempotent producer", () => {
     // answered when the test writes to the idle topic, once the Produce has timed out.
     const heldBack = connection.request(
       Apis.Fetch,
-      {
-        replicaId: -1,
-        maxWaitMs: 60_000,
-        minBytes: 1,
-        maxBytes: 1024,
-        isolationLevel: 0,
-        sessionId: 0,
-        sessionEpoch: -1,
-        topics: [
-          {
-            topic: idleTopic,
-            partitions: [
-              { partition: 0, currentLeaderEpoch: -1, fetchOffset: 0n, logStartOffset: -1n, partitionMaxBytes: 1024 },
-            ],
-          },
-        ],
-        forgottenTopicsData: [],
-        rackId: "",
-      },
+      fetchRequest([{ topic: idleTopic, partition: 0, fetchOffset: 0n }], { maxWaitMs: 60_000, maxBytes: 1024 }),
       { extraTimeout: 60_000 },
     );
     const sent = producer.send({ topic, messages: [{ value: "once" }] });
@@ -215,7 +188,7 @@ describe("idempotent producer", () => {
       "each resend is a request of its own",
     );
     assert.deepEqual(
-      (await readPartition(broker.address, topic, 0)).map((r) => r.value!.toString()),
+      (await readPartition(suite.broker().address, topic, 0)).map((r) => r.value!.toString()),
       ["warm-up", "once"],
     );
   });
@@ -223,7 +196,7 @@ describe("idempotent producer", () => {
   for (const idempotent of [true, false]) {
     it(`when sends keep coming while requests are in flight, then ${idempotent ? "at most one" : "(not idempotent) more than one"} batch per partition is in flight`, async () => {
       const topic = `in-flight-${idempotent}`;
-      await createTopic(broker.address, topic, 2);
+      await createTopic(suite.broker().address, topic, 2);
       const { producer, cluster } = await connected(idempotent);
       const inFlight = new Map<number, number>();
       let mostInFlight = 0;
@@ -260,7 +233,7 @@ describe("idempotent producer", () => {
       await Promise.all(sends);
       if (idempotent) assert.equal(mostInFlight, 1);
       else assert.ok(mostInFlight > 1, `pipelined requests overlap (most in flight: ${mostInFlight})`);
-      const stored = await readTopic(broker.address, topic, 2);
+      const stored = await readTopic(suite.broker().address, topic, 2);
       assert.equal(stored.flat().length, 300);
       // Per key, the order of the sends is kept.
       for (const records of stored) {

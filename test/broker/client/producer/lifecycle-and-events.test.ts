@@ -4,6 +4,7 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { requestEventFields } from "../helpers.ts";
 import { createTopic, ourProducer, waitFor } from "./helpers.ts";
 import { useProduceSuite } from "./produce-fixture.ts";
 
@@ -87,19 +88,7 @@ describe("producer lifecycle and events", () => {
     );
     assert.equal(requests[0].correlationId, 0, "ApiVersions opens the connection");
     const produce = requests.find((r) => r.apiName === "Produce");
-    assert.deepEqual(Object.keys(produce).sort(), [
-      "apiKey",
-      "apiName",
-      "apiVersion",
-      "broker",
-      "clientId",
-      "correlationId",
-      "createdAt",
-      "duration",
-      "pendingDuration",
-      "sentAt",
-      "size",
-    ]);
+    assert.deepEqual(Object.keys(produce).sort(), requestEventFields);
     assert.deepEqual(
       [produce.apiKey, produce.apiVersion, produce.broker, produce.clientId],
       [0, 7, suite.broker().address, "producer-test"],

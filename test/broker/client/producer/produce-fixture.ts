@@ -1,5 +1,5 @@
 // What the producer tests against a broker process (read-back, batching, send-errors,
-// lifecycle-and-events) share: a broker with quick group settings (kafkajs's consumer is the
+// lifecycle-and-events, idempotent, broker-restart) share: a broker with quick group settings (kafkajs's consumer is the
 // oracle of some), a connected producer of ours, producers that count their Produce requests,
 // and every client disconnected after the tests.
 
@@ -23,9 +23,16 @@ export interface ProduceSuite {
 
 /**
  * Registers before/after hooks for the calling test file; call it at the top level. `topics`
- * (one partition each) exist before the tests, for those whose sends do not depend on the topic.
+ * (one partition each) exist before the tests, for those whose sends do not depend on the topic;
+ * without `defaultProducer` the suite's own producer is not made (its tests make theirs).
  */
-export function useProduceSuite({ topics = [] }: { topics?: readonly string[] } = {}): ProduceSuite {
+export function useProduceSuite({
+  topics = [],
+  defaultProducer = true,
+}: {
+  topics?: readonly string[];
+  defaultProducer?: boolean;
+} = {}): ProduceSuite {
   let broker: BrokerProcess | undefined;
   let producer: Producer | undefined;
   const openClients: { disconnect(): Promise<void> }[] = [];
@@ -54,7 +61,7 @@ export function useProduceSuite({ topics = [] }: { topics?: readonly string[] } 
   before(async () => {
     broker = await startBroker({ config: quickGroupBrokerConfig });
     for (const topic of topics) await createTopic(broker.address, topic, 1);
-    ({ producer } = await suite.connectedProducer());
+    if (defaultProducer) ({ producer } = await suite.connectedProducer());
   });
   after(async () => {
     await disconnectAll(...openClients);

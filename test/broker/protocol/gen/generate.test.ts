@@ -2,24 +2,14 @@
 // to itself and reads the specs from ../shared/kafka-protocol), so the committed files are never
 // touched.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { Reader, Writer } from "../../../../broker/protocol/primitives.ts";
 import { decode, encode, type MessageSchema } from "../../../../broker/protocol/schema.ts";
+import { runScript } from "../../../helpers/command.ts";
+import { useScratchDirs } from "../../../helpers/scratch-dirs.ts";
 
 const repoRoot = fileURLToPath(new URL("../../../..", import.meta.url));
 const protocolDir = join(repoRoot, "broker", "protocol");
@@ -38,25 +28,18 @@ function scratchTree(root: string, supportedVersions: string, specs: (messageDir
   return scratchProtocol;
 }
 
-function generate(scratchProtocol: string): string {
-  const run = spawnSync(process.execPath, ["--import", "tsx", join(scratchProtocol, "gen", "generate.ts")], {
-    cwd: repoRoot,
-    encoding: "utf8",
-  });
-  assert.equal(run.status, 0, run.stderr);
+async function generate(scratchProtocol: string): Promise<string> {
+  const run = await runScript(join(scratchProtocol, "gen", "generate.ts"));
+  assert.equal(run.code, 0, run.stderr);
   return run.stdout;
 }
 
 describe("the protocol generator", () => {
-  let root: string;
-  before(() => {
-    root = mkdtempSync(join(tmpdir(), "protocol-gen-"));
-  });
-  after(() => rmSync(root, { recursive: true, force: true }));
+  const scratchDir = useScratchDirs("protocol-gen-");
 
   it("when a spec is generated for a supported range, then fields outside it are left out, comments are stripped outside strings, and the schema round-trips", async () => {
     const scratch = scratchTree(
-      join(root, "echo"),
+      scratchDir(),
       `export interface SupportedApi { apiKey: number; name: string; minVersion: number; maxVersion: number }
 export const SUPPORTED_APIS: readonly SupportedApi[] = [{ apiKey: 1000, name: "Echo", minVersion: 1, maxVersion: 2 }];
 `,
@@ -95,7 +78,7 @@ export const SUPPORTED_APIS: readonly SupportedApi[] = [{ apiKey: 1000, name: "E
     mkdirSync(join(scratch, "messages"));
     writeFileSync(join(scratch, "messages", "stale.ts"), "// from an API no longer supported\n");
 
-    assert.match(generate(scratch), /wrote 1 message modules/);
+    assert.match(await generate(scratch), /wrote 1 message modules/);
     assert.deepEqual(readdirSync(join(scratch, "messages")).sort(), ["echo.ts", "index.ts"]);
     assert.equal(
       readFileSync(join(scratch, "messages", "index.ts"), "utf8").includes('export * from "./echo.ts";'),
@@ -119,16 +102,16 @@ export const SUPPORTED_APIS: readonly SupportedApi[] = [{ apiKey: 1000, name: "E
 
   it("when regenerated from ../shared/kafka-protocol, then it writes exactly the committed messages", {
     skip: existsSync(join(realSpecs, "message")) ? false : `Kafka's message specs are not at ${realSpecs}`,
-  }, () => {
+  }, async () => {
     const scratch = scratchTree(
-      join(root, "real"),
+      scratchDir(),
       readFileSync(join(protocolDir, "supported-versions.ts"), "utf8"),
       (messageDir) => {
         mkdirSync(dirname(messageDir), { recursive: true });
         symlinkSync(join(realSpecs, "message"), messageDir);
       },
     );
-    generate(scratch);
+    await generate(scratch);
     const committed = readdirSync(join(protocolDir, "messages")).sort();
     assert.deepEqual(readdirSync(join(scratch, "messages")).sort(), committed);
     for (const file of committed) {

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { Group, GroupMember } from "../../../../broker/server/groups/group.ts";
+import { Group, type GroupMember } from "../../../../broker/server/groups/group.ts";
 import { GroupTimers } from "../../../../broker/server/groups/group-timers.ts";
-import { ManualScheduler } from "./helpers.ts";
+import { consumerMember, ManualScheduler } from "./helpers.ts";
 
 /** Stands in for the group queues: tasks wait here until the test runs them. */
 class QueuedTasks {
@@ -18,16 +18,7 @@ class QueuedTasks {
 
 function groupWithMember(): { group: Group; member: GroupMember } {
   const group = new Group("orders");
-  const member = new GroupMember({
-    memberId: "till-1-a",
-    groupInstanceId: null,
-    clientId: "till-1",
-    clientHost: "/127.0.0.1",
-    sessionTimeoutMs: 10_000,
-    rebalanceTimeoutMs: 30_000,
-    protocolType: "consumer",
-    protocols: [{ name: "range", metadata: Buffer.alloc(0) }],
-  });
+  const member = consumerMember("till-1-a", { protocols: [{ name: "range", metadata: Buffer.alloc(0) }] });
   group.addMember(member);
   return { group, member };
 }

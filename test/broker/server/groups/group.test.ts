@@ -1,22 +1,14 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { GROUP_STATES, Group, GroupMember, PendingResponse } from "../../../../broker/server/groups/group.ts";
+import { GROUP_STATES, Group, type GroupMember, PendingResponse } from "../../../../broker/server/groups/group.ts";
 import type { GroupState, MemberProtocol } from "../../../../broker/server/groups/types.ts";
+import { consumerMember } from "./helpers.ts";
 
 const protocols = (...names: string[]): MemberProtocol[] =>
   names.map((name) => ({ name, metadata: Buffer.from(`${name} metadata`) }));
 
 function member(memberId: string, names: string[], rebalanceTimeoutMs = 10_000): GroupMember {
-  return new GroupMember({
-    memberId,
-    groupInstanceId: null,
-    clientId: "client",
-    clientHost: "127.0.0.1",
-    sessionTimeoutMs: 10_000,
-    rebalanceTimeoutMs,
-    protocolType: "consumer",
-    protocols: protocols(...names),
-  });
+  return consumerMember(memberId, { protocols: protocols(...names), rebalanceTimeoutMs });
 }
 
 function groupOf(...members: GroupMember[]): Group {

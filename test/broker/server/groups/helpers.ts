@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { ErrorCode } from "../../../../broker/protocol/errors.ts";
 import type { GroupCoordinatorConfig } from "../../../../broker/server/groups/config.ts";
 import { GroupCoordinator } from "../../../../broker/server/groups/coordinator.ts";
+import { GroupMember } from "../../../../broker/server/groups/group.ts";
 import type { OffsetsLog, OffsetsLogRecord } from "../../../../broker/server/groups/group-metadata-manager.ts";
 import type { Scheduler, Timer } from "../../../../broker/server/groups/scheduler.ts";
 import type { JoinGroupRequest, JoinGroupResult } from "../../../../broker/server/groups/types.ts";
@@ -124,6 +125,22 @@ export function consumerJoin(overrides: Partial<JoinGroupRequest> = {}): JoinGro
     requireKnownMemberId: true,
     ...overrides,
   };
+}
+
+/** A member `memberId` as the coordinator makes one from consumerJoin(overrides). */
+export function consumerMember(memberId: string, overrides: Partial<JoinGroupRequest> = {}): GroupMember {
+  const { groupInstanceId, clientId, clientHost, sessionTimeoutMs, rebalanceTimeoutMs, protocolType, protocols } =
+    consumerJoin(overrides);
+  return new GroupMember({
+    memberId,
+    groupInstanceId,
+    clientId,
+    clientHost,
+    sessionTimeoutMs,
+    rebalanceTimeoutMs,
+    protocolType,
+    protocols,
+  });
 }
 
 /** A loaded coordinator on hand-driven time; session timeouts down to 1 s are allowed unless `config` says otherwise. */

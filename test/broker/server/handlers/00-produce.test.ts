@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { Apis } from "../../../../broker/protocol/apis.ts";
 import { ErrorCode } from "../../../../broker/protocol/errors.ts";
 import { encodeRecordBatch } from "../../../../broker/protocol/record-batch/encoder.ts";
-import { type BrokerProcess, startBroker } from "../../../helpers/broker-process.ts";
-import { WireClient } from "../../../helpers/wire-client.ts";
+import { startBroker, useBroker } from "../../../helpers/broker-process.ts";
+import { produceRequest } from "../../../helpers/requests.ts";
+import { useWireClient, WireClient } from "../../../helpers/wire-client.ts";
 
 const batchOf = (
   values: string[],
@@ -13,27 +14,17 @@ const batchOf = (
   encodeRecordBatch({ records: values.map((v) => ({ key: Buffer.from("k"), value: Buffer.from(v) })), ...producer });
 
 describe("Produce", () => {
-  let broker: BrokerProcess;
-  let client: WireClient;
+  const broker = useBroker({ config: { "num.partitions": 2 } });
+  const client = useWireClient(broker);
 
   const produce = async (topic: string, partition: number, records: Buffer, acks = -1) => {
-    const response = await client.request(Apis.Produce, 7, {
-      transactionalId: null,
-      acks,
-      timeoutMs: 5000,
-      topicData: [{ name: topic, partitionData: [{ index: partition, records }] }],
-    });
+    const response = await client.request(
+      Apis.Produce,
+      7,
+      produceRequest(topic, [{ index: partition, records }], { acks }),
+    );
     return response.responses[0]!.partitionResponses[0]!;
   };
-
-  before(async () => {
-    broker = await startBroker({ config: { "num.partitions": 2 } });
-    client = await WireClient.connect(broker.address);
-  });
-  after(async () => {
-    client?.close();
-    await broker?.cleanup();
-  });
 
   it("when batches arrive, then offsets are assigned consecutively from the log end", async () => {
     const first = await produce("produce-offsets", 0, batchOf(["a", "b", "c"]));
@@ -63,12 +54,11 @@ describe("Produce", () => {
   });
 
   it("when acks is 0, then no response is sent and the records are still appended", async () => {
-    client.sendOnly(Apis.Produce, 7, {
-      transactionalId: null,
-      acks: 0,
-      timeoutMs: 5000,
-      topicData: [{ name: "produce-acks0", partitionData: [{ index: 0, records: batchOf(["fire", "forget"]) }] }],
-    });
+    client.sendOnly(
+      Apis.Produce,
+      7,
+      produceRequest("produce-acks0", [{ index: 0, records: batchOf(["fire", "forget"]) }], { acks: 0 }),
+    );
     // The next response on the connection must be for the next request, not for the acks=0 one.
     const next = await produce("produce-acks0", 0, batchOf(["after"]));
     assert.equal(next.baseOffset, 2n);
@@ -112,12 +102,11 @@ describe("Produce with an old message format", () => {
         "00000000000000000000000f" + "00000000" + "00" + "00" + "ffffffff" + "00000001" + "76",
         "hex",
       );
-      const response = await client.request(Apis.Produce, 0, {
-        transactionalId: null,
-        acks: 1,
-        timeoutMs: 1000,
-        topicData: [{ name: "legacy", partitionData: [{ index: 0, records: message }] }],
-      });
+      const response = await client.request(
+        Apis.Produce,
+        0,
+        produceRequest("legacy", [{ index: 0, records: message }], { acks: 1, timeoutMs: 1000 }),
+      );
       assert.equal(response.responses[0]!.partitionResponses[0]!.errorCode, ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT);
       const offsets = await client.request(Apis.ListOffsets, 1, {
         replicaId: -1,

@@ -1,14 +1,15 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import { Apis } from "../../../../broker/protocol/apis.ts";
 import { ErrorCode } from "../../../../broker/protocol/errors.ts";
 import { encodeRecordBatch } from "../../../../broker/protocol/record-batch/encoder.ts";
-import { type BrokerProcess, startBroker } from "../../../helpers/broker-process.ts";
-import { WireClient } from "../../../helpers/wire-client.ts";
+import { useBroker } from "../../../helpers/broker-process.ts";
+import { produceRequest } from "../../../helpers/requests.ts";
+import { useWireClient } from "../../../helpers/wire-client.ts";
 
 describe("ListOffsets", () => {
-  let broker: BrokerProcess;
-  let client: WireClient;
+  const broker = useBroker();
+  const client = useWireClient(broker);
   const listOffset = async (timestamp: bigint, partitionIndex = 0) =>
     (
       await client.request(Apis.ListOffsets, 3, {
@@ -19,8 +20,6 @@ describe("ListOffsets", () => {
     ).topics[0]!.partitions[0]!;
 
   before(async () => {
-    broker = await startBroker();
-    client = await WireClient.connect(broker.address);
     // Two batches: records at t=1000,2000,3000 then at t=4000,5000.
     for (const times of [
       [1000n, 2000n, 3000n],
@@ -29,17 +28,8 @@ describe("ListOffsets", () => {
       const records = encodeRecordBatch({
         records: times.map((timestamp) => ({ key: null, value: Buffer.from(String(timestamp)), timestamp })),
       });
-      await client.request(Apis.Produce, 7, {
-        transactionalId: null,
-        acks: -1,
-        timeoutMs: 1000,
-        topicData: [{ name: "timed", partitionData: [{ index: 0, records }] }],
-      });
+      await client.request(Apis.Produce, 7, produceRequest("timed", [{ index: 0, records }], { timeoutMs: 1000 }));
     }
-  });
-  after(async () => {
-    client?.close();
-    await broker?.cleanup();
   });
 
   it("when asked for earliest and latest, then the log start and the high watermark", async () => {

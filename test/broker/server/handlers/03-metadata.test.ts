@@ -1,28 +1,19 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import { Apis } from "../../../../broker/protocol/apis.ts";
 import { ErrorCode } from "../../../../broker/protocol/errors.ts";
-import { type BrokerProcess, startBroker } from "../../../helpers/broker-process.ts";
-import { WireClient } from "../../../helpers/wire-client.ts";
+import { startBroker, useBroker } from "../../../helpers/broker-process.ts";
+import { createTopicsRequest } from "../../../helpers/requests.ts";
+import { useWireClient, WireClient } from "../../../helpers/wire-client.ts";
 
 describe("Metadata", () => {
-  let broker: BrokerProcess;
-  let client: WireClient;
+  const broker = useBroker({ config: { "num.partitions": 3, "offsets.topic.num.partitions": 2 } });
+  const client = useWireClient(broker);
   const topicNames = async (version: number, topics: Array<{ name: string }> | null, allowAutoTopicCreation = false) =>
     (await client.request(Apis.Metadata, version, { topics, allowAutoTopicCreation })).topics;
 
   before(async () => {
-    broker = await startBroker({ config: { "num.partitions": 3, "offsets.topic.num.partitions": 2 } });
-    client = await WireClient.connect(broker.address);
-    await client.request(Apis.CreateTopics, 4, {
-      topics: [{ name: "sales", numPartitions: 2, replicationFactor: 1, assignments: [], configs: [] }],
-      timeoutMs: 5000,
-      validateOnly: false,
-    });
-  });
-  after(async () => {
-    client?.close();
-    await broker?.cleanup();
+    await client.request(Apis.CreateTopics, 4, createTopicsRequest([{ name: "sales", numPartitions: 2 }]));
   });
 
   it("when every topic is asked for, then each with its partitions led by this broker, which is advertised at its bound address", async () => {

@@ -1,27 +1,20 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import { Apis } from "../../../../broker/protocol/apis.ts";
 import { ErrorCode } from "../../../../broker/protocol/errors.ts";
-import { type RoutedBroker, routedBroker } from "../broker-state-fixture.ts";
+import { createTopicsRequest } from "../../../helpers/requests.ts";
+import { useRoutedBroker } from "../broker-state-fixture.ts";
 import { type CommittedOffset, offsetCommitRequest, type StableMember, stableMember } from "./group-requests.ts";
 
 describe("OffsetCommit", () => {
-  let broker: RoutedBroker;
+  const broker = useRoutedBroker({ "offset.metadata.max.bytes": "16" });
   before(async () => {
-    broker = await routedBroker({ "offset.metadata.max.bytes": "16" });
-    await broker.request(Apis.CreateTopics, 4, {
-      topics: ["sales", "refunds"].map((name) => ({
-        name,
-        numPartitions: 2,
-        replicationFactor: 1,
-        assignments: [],
-        configs: [],
-      })),
-      timeoutMs: 5000,
-      validateOnly: false,
-    });
+    await broker.request(
+      Apis.CreateTopics,
+      4,
+      createTopicsRequest(["sales", "refunds"].map((name) => ({ name, numPartitions: 2 }))),
+    );
   });
-  after(() => broker?.cleanup());
 
   const commit = (groupId: string, offsets: Record<string, CommittedOffset[]>, member?: StableMember) =>
     broker.request(Apis.OffsetCommit, 7, offsetCommitRequest(groupId, offsets, member));

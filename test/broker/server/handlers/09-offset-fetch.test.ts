@@ -1,19 +1,15 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import { Apis } from "../../../../broker/protocol/apis.ts";
 import { ErrorCode } from "../../../../broker/protocol/errors.ts";
-import { type RoutedBroker, routedBroker } from "../broker-state-fixture.ts";
+import { createTopicsRequest } from "../../../helpers/requests.ts";
+import { routedBroker, useRoutedBroker } from "../broker-state-fixture.ts";
 import { offsetCommitRequest } from "./group-requests.ts";
 
 describe("OffsetFetch", () => {
-  let broker: RoutedBroker;
+  const broker = useRoutedBroker();
   before(async () => {
-    broker = await routedBroker();
-    await broker.request(Apis.CreateTopics, 4, {
-      topics: [{ name: "sales", numPartitions: 3, replicationFactor: 1, assignments: [], configs: [] }],
-      timeoutMs: 5000,
-      validateOnly: false,
-    });
+    await broker.request(Apis.CreateTopics, 4, createTopicsRequest([{ name: "sales", numPartitions: 3 }]));
     const commit = await broker.request(
       Apis.OffsetCommit,
       7,
@@ -29,7 +25,6 @@ describe("OffsetFetch", () => {
       [ErrorCode.NONE, ErrorCode.NONE],
     );
   });
-  after(() => broker?.cleanup());
 
   it("when partitions are named, then each gets its committed offset and metadata, and -1 where nothing was committed", async () => {
     const response = await broker.request(Apis.OffsetFetch, 5, {

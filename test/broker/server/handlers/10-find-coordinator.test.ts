@@ -1,21 +1,13 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { Apis } from "../../../../broker/protocol/apis.ts";
 import { ErrorCode } from "../../../../broker/protocol/errors.ts";
-import { type BrokerProcess, startBroker } from "../../../helpers/broker-process.ts";
-import { WireClient } from "../../../helpers/wire-client.ts";
+import { useBroker } from "../../../helpers/broker-process.ts";
+import { useWireClient } from "../../../helpers/wire-client.ts";
 
 describe("FindCoordinator", () => {
-  let broker: BrokerProcess;
-  let client: WireClient;
-  before(async () => {
-    broker = await startBroker();
-    client = await WireClient.connect(broker.address);
-  });
-  after(async () => {
-    client?.close();
-    await broker?.cleanup();
-  });
+  const broker = useBroker();
+  const client = useWireClient(broker);
 
   it("when a group's coordinator is asked for, then it is this broker at its bound address, for every version", async () => {
     for (const version of [0, 1, 2]) {

@@ -1,16 +1,12 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { Apis } from "../../../../broker/protocol/apis.ts";
 import { ErrorCode } from "../../../../broker/protocol/errors.ts";
-import { type RoutedBroker, routedBroker } from "../broker-state-fixture.ts";
+import { useRoutedBroker } from "../broker-state-fixture.ts";
 import { joinRequest } from "./group-requests.ts";
 
 describe("JoinGroup", () => {
-  let broker: RoutedBroker;
-  before(async () => {
-    broker = await routedBroker();
-  });
-  after(() => broker?.cleanup());
+  const broker = useRoutedBroker();
 
   it("when a new member joins with v4 or later, then it is given an id to join with; joining with it makes it the leader of generation 1", async () => {
     const asked = await broker.request(Apis.JoinGroup, 5, joinRequest("join-v5"));

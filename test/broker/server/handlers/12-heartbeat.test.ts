@@ -1,16 +1,12 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { Apis } from "../../../../broker/protocol/apis.ts";
 import { ErrorCode } from "../../../../broker/protocol/errors.ts";
-import { type RoutedBroker, routedBroker } from "../broker-state-fixture.ts";
+import { routedBroker, useRoutedBroker } from "../broker-state-fixture.ts";
 import { joinRequest, stableMember } from "./group-requests.ts";
 
 describe("Heartbeat", () => {
-  let broker: RoutedBroker;
-  before(async () => {
-    broker = await routedBroker();
-  });
-  after(() => broker?.cleanup());
+  const broker = useRoutedBroker();
 
   const heartbeat = (groupId: string, memberId: string, generationId: number) =>
     broker.request(Apis.Heartbeat, 3, { groupId, generationId, memberId, groupInstanceId: null });

@@ -1,16 +1,12 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { Apis } from "../../../../broker/protocol/apis.ts";
 import { ErrorCode } from "../../../../broker/protocol/errors.ts";
-import { type RoutedBroker, routedBroker } from "../broker-state-fixture.ts";
+import { useRoutedBroker } from "../broker-state-fixture.ts";
 import { stableMember } from "./group-requests.ts";
 
 describe("LeaveGroup", () => {
-  let broker: RoutedBroker;
-  before(async () => {
-    broker = await routedBroker();
-  });
-  after(() => broker?.cleanup());
+  const broker = useRoutedBroker();
 
   const groupState = async (groupId: string) =>
     (await broker.request(Apis.DescribeGroups, 4, { groups: [groupId], includeAuthorizedOperations: false }))?.groups[0]

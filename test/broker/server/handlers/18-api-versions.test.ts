@@ -1,23 +1,16 @@
 import assert from "node:assert/strict";
 import { connect } from "node:net";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { API_LIST, Apis } from "../../../../broker/protocol/apis.ts";
 import { ErrorCode } from "../../../../broker/protocol/errors.ts";
 import { encodeRequestHeader } from "../../../../broker/protocol/headers.ts";
 import { Reader, Writer } from "../../../../broker/protocol/primitives.ts";
 import { decode } from "../../../../broker/protocol/schema.ts";
-import { type BrokerProcess, startBroker } from "../../../helpers/broker-process.ts";
+import { useBroker } from "../../../helpers/broker-process.ts";
 import { WireClient } from "../../../helpers/wire-client.ts";
 
 describe("ApiVersions", () => {
-  let broker: BrokerProcess;
-
-  before(async () => {
-    broker = await startBroker();
-  });
-  after(async () => {
-    await broker?.cleanup();
-  });
+  const broker = useBroker();
 
   it("when asked with v3, then it advertises exactly the implemented APIs and versions", async () => {
     const client = await WireClient.connect(broker.address);

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { Apis } from "../../../../broker/protocol/apis.ts";
 import { ErrorCode } from "../../../../broker/protocol/errors.ts";
 import type { CreateTopicsRequestCreatableTopic } from "../../../../broker/protocol/messages/index.ts";
-import { type BrokerProcess, startBroker } from "../../../helpers/broker-process.ts";
-import { WireClient } from "../../../helpers/wire-client.ts";
+import { useBroker } from "../../../helpers/broker-process.ts";
+import { useWireClient } from "../../../helpers/wire-client.ts";
 
 const topic = (
   name: string,
@@ -19,8 +19,8 @@ const topic = (
 });
 
 describe("CreateTopics, DeleteTopics and DescribeConfigs", () => {
-  let broker: BrokerProcess;
-  let client: WireClient;
+  const broker = useBroker({ config: { "num.partitions": 3, "log.retention.ms": 3600000 } });
+  const client = useWireClient(broker);
   const create = async (...topics: CreateTopicsRequestCreatableTopic[]) =>
     (await client.request(Apis.CreateTopics, 4, { topics, timeoutMs: 5000, validateOnly: false })).topics;
   const describeTopic = async (name: string, keys: string[] | null = null) =>
@@ -30,15 +30,6 @@ describe("CreateTopics, DeleteTopics and DescribeConfigs", () => {
         includeSynonyms: false,
       })
     ).results[0]!;
-
-  before(async () => {
-    broker = await startBroker({ config: { "num.partitions": 3, "log.retention.ms": 3600000 } });
-    client = await WireClient.connect(broker.address);
-  });
-  after(async () => {
-    client?.close();
-    await broker?.cleanup();
-  });
 
   it("when a topic is created with configs, then DescribeConfigs shows the overrides and the broker defaults", async () => {
     const [result] = await create(

@@ -5,36 +5,31 @@ import { after, before, describe, it } from "node:test";
 import { Apis } from "../../../../broker/protocol/apis.ts";
 import { ErrorCode } from "../../../../broker/protocol/errors.ts";
 import { encodeRecordBatch } from "../../../../broker/protocol/record-batch/encoder.ts";
-import { type BrokerProcess, startBroker } from "../../../helpers/broker-process.ts";
+import { useBroker } from "../../../helpers/broker-process.ts";
+import { createTopicsRequest, produceRequest } from "../../../helpers/requests.ts";
 import { WireClient } from "../../../helpers/wire-client.ts";
 
 describe("DeleteTopics", () => {
-  let broker: BrokerProcess;
+  const broker = useBroker({ config: { "auto.create.topics.enable": false } });
   let client: WireClient;
 
   const create = (name: string) =>
-    client.request(Apis.CreateTopics, 4, {
-      topics: [{ name, numPartitions: 2, replicationFactor: 1, assignments: [], configs: [] }],
-      timeoutMs: 5000,
-      validateOnly: false,
-    });
+    client.request(Apis.CreateTopics, 4, createTopicsRequest([{ name, numPartitions: 2 }]));
   const produce = (name: string) =>
-    client.request(Apis.Produce, 7, {
-      transactionalId: null,
-      acks: -1,
-      timeoutMs: 1000,
-      topicData: [
-        {
-          name,
-          partitionData: [
-            {
-              index: 0,
-              records: encodeRecordBatch({ records: [{ key: null, value: Buffer.from("x"), timestamp: 1n }] }),
-            },
-          ],
-        },
-      ],
-    });
+    client.request(
+      Apis.Produce,
+      7,
+      produceRequest(
+        name,
+        [
+          {
+            index: 0,
+            records: encodeRecordBatch({ records: [{ key: null, value: Buffer.from("x"), timestamp: 1n }] }),
+          },
+        ],
+        { timeoutMs: 1000 },
+      ),
+    );
   const latest = async (name: string) =>
     (
       await client.request(Apis.ListOffsets, 3, {
@@ -47,13 +42,9 @@ describe("DeleteTopics", () => {
     (await client.request(Apis.DeleteTopics, 3, { topicNames, timeoutMs: 5000 })).responses;
 
   before(async () => {
-    broker = await startBroker({ config: { "auto.create.topics.enable": false } });
     client = await WireClient.connect(broker.address);
   });
-  after(async () => {
-    client?.close();
-    await broker?.cleanup();
-  });
+  after(() => client?.close());
 
   it("when a topic is deleted, then its partitions' files are gone, it is unknown, and a new topic of that name starts empty", async () => {
     await create("doomed");

@@ -1,15 +1,11 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { Apis } from "../../../../broker/protocol/apis.ts";
 import { ErrorCode } from "../../../../broker/protocol/errors.ts";
-import { type RoutedBroker, routedBroker } from "../broker-state-fixture.ts";
+import { useRoutedBroker } from "../broker-state-fixture.ts";
 
 describe("InitProducerId", () => {
-  let broker: RoutedBroker;
-  before(async () => {
-    broker = await routedBroker();
-  });
-  after(() => broker?.cleanup());
+  const broker = useRoutedBroker();
 
   it("when idempotent producers initialise, then each gets a new producer id at epoch 0", async () => {
     const ids: bigint[] = [];

@@ -1,43 +1,32 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import { Apis } from "../../../../broker/protocol/apis.ts";
 import { ErrorCode } from "../../../../broker/protocol/errors.ts";
 import type { DescribeConfigsResource } from "../../../../broker/protocol/messages/index.ts";
 import { brokerDefaults, topicConfigDefaults } from "../../../../broker/server/config.ts";
-import { type BrokerProcess, startBroker } from "../../../helpers/broker-process.ts";
-import { WireClient } from "../../../helpers/wire-client.ts";
+import { useBroker } from "../../../helpers/broker-process.ts";
+import { createTopicsRequest } from "../../../helpers/requests.ts";
+import { useWireClient } from "../../../helpers/wire-client.ts";
 
 const TOPIC = 2;
 const BROKER = 4;
 const source = { topicOverride: 1, staticBroker: 4, default: 5 };
 
 describe("DescribeConfigs", () => {
-  let broker: BrokerProcess;
-  let client: WireClient;
+  const broker = useBroker({ config: { "log.retention.ms": 60_000 } });
+  const client = useWireClient(broker);
   const describeConfigs = async (version: number, ...resources: DescribeConfigsResource[]) =>
     (await client.request(Apis.DescribeConfigs, version, { resources, includeSynonyms: false })).results;
 
   before(async () => {
-    broker = await startBroker({ config: { "log.retention.ms": 60_000 } });
-    client = await WireClient.connect(broker.address);
-    const created = await client.request(Apis.CreateTopics, 4, {
-      topics: [
-        {
-          name: "compacted",
-          numPartitions: 1,
-          replicationFactor: 1,
-          assignments: [],
-          configs: [{ name: "cleanup.policy", value: "compact" }],
-        },
-      ],
-      timeoutMs: 5000,
-      validateOnly: false,
-    });
+    const created = await client.request(
+      Apis.CreateTopics,
+      4,
+      createTopicsRequest([
+        { name: "compacted", numPartitions: 1, configs: [{ name: "cleanup.policy", value: "compact" }] },
+      ]),
+    );
     assert.equal(created.topics[0]?.errorCode, ErrorCode.NONE);
-  });
-  after(async () => {
-    client?.close();
-    await broker?.cleanup();
   });
 
   it("when a topic is described, then every topic config: its overrides as such, the rest from the broker's values", async () => {

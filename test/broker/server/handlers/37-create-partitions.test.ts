@@ -1,13 +1,14 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import { Apis } from "../../../../broker/protocol/apis.ts";
 import { ErrorCode } from "../../../../broker/protocol/errors.ts";
-import { type BrokerProcess, startBroker } from "../../../helpers/broker-process.ts";
-import { WireClient } from "../../../helpers/wire-client.ts";
+import { useBroker } from "../../../helpers/broker-process.ts";
+import { createTopicsRequest } from "../../../helpers/requests.ts";
+import { useWireClient } from "../../../helpers/wire-client.ts";
 
 describe("CreatePartitions", () => {
-  let broker: BrokerProcess;
-  let client: WireClient;
+  const broker = useBroker();
+  const client = useWireClient(broker);
 
   const createPartitions = async (name: string, count: number, validateOnly = false) =>
     (
@@ -22,18 +23,12 @@ describe("CreatePartitions", () => {
       .partitions.length;
 
   before(async () => {
-    broker = await startBroker();
-    client = await WireClient.connect(broker.address);
-    const created = await client.request(Apis.CreateTopics, 4, {
-      topics: [{ name: "grow-me", numPartitions: 3, replicationFactor: 1, assignments: [], configs: [] }],
-      timeoutMs: 5000,
-      validateOnly: false,
-    });
+    const created = await client.request(
+      Apis.CreateTopics,
+      4,
+      createTopicsRequest([{ name: "grow-me", numPartitions: 3 }]),
+    );
     assert.equal(created.topics[0]!.errorCode, ErrorCode.NONE);
-  });
-  after(async () => {
-    client?.close();
-    await broker?.cleanup();
   });
 
   it("when asked for fewer partitions, then INVALID_PARTITIONS says partitions can only be added", async () => {
@@ -65,11 +60,7 @@ describe("CreatePartitions", () => {
     const result = await createPartitions("grow-me", 0x10000000);
     assert.equal(result.errorCode, ErrorCode.POLICY_VIOLATION);
     assert.match(result.errorMessage ?? "", /Excessively large number of partitions per request/);
-    await client.request(Apis.CreateTopics, 4, {
-      topics: [{ name: "grow-me-too", numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }],
-      timeoutMs: 5000,
-      validateOnly: false,
-    });
+    await client.request(Apis.CreateTopics, 4, createTopicsRequest([{ name: "grow-me-too", numPartitions: 1 }]));
     const many = await client.request(Apis.CreatePartitions, 1, {
       topics: [
         { name: "grow-me", count: 6_000, assignments: null },

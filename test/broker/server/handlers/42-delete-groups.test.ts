@@ -1,21 +1,16 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import { Apis } from "../../../../broker/protocol/apis.ts";
 import { ErrorCode } from "../../../../broker/protocol/errors.ts";
-import { type RoutedBroker, routedBroker } from "../broker-state-fixture.ts";
+import { createTopicsRequest } from "../../../helpers/requests.ts";
+import { useRoutedBroker } from "../broker-state-fixture.ts";
 import { offsetCommitRequest, stableMember } from "./group-requests.ts";
 
 describe("DeleteGroups", () => {
-  let broker: RoutedBroker;
+  const broker = useRoutedBroker();
   before(async () => {
-    broker = await routedBroker();
-    await broker.request(Apis.CreateTopics, 4, {
-      topics: [{ name: "sales", numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }],
-      timeoutMs: 5000,
-      validateOnly: false,
-    });
+    await broker.request(Apis.CreateTopics, 4, createTopicsRequest([{ name: "sales", numPartitions: 1 }]));
   });
-  after(() => broker?.cleanup());
 
   const commitStandalone = (groupId: string, offset: bigint) =>
     broker.request(Apis.OffsetCommit, 7, offsetCommitRequest(groupId, { sales: [[0, offset]] }));
