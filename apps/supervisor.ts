@@ -18,8 +18,8 @@ export interface ChildSpec {
   readyLine: RegExp;
   /** Lines to pass through (default all). */
   show?(line: string): boolean;
-  /** Rewrites a passed-through line (default: prefix with the label). */
-  format?(line: string): string;
+  /** Rewrites a passed-through line (default: prefix with the label); `pid` is the child's. */
+  format?(line: string, pid: number): string;
   /** Restart when it dies on its own (default true). */
   restart?: boolean;
 }
@@ -74,7 +74,8 @@ export class Supervisor {
             resolve(match);
           }
         }
-        if (spec.show?.(line) ?? true) this.out(spec.format ? spec.format(line) : withLabel(spec.label, line));
+        if (spec.show?.(line) ?? true)
+          this.out(spec.format ? spec.format(line, child.pid!) : withLabel(spec.label, line));
       };
       createInterface({ input: child.stdout! }).on("line", onLine);
       createInterface({ input: child.stderr! }).on("line", onLine);

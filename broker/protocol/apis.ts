@@ -1,4 +1,6 @@
-// The API table: which request/response schemas serve each key, and the advertised ranges.
+// The API table: which request/response schemas serve each key, and their version ranges. Knowing
+// an API here means its messages can be read and written (the client sends them, the router decodes
+// them); the broker advertises and serves only the ones it has handlers for.
 
 import * as messages from "./messages/index.ts";
 import type { MessageSchema } from "./schema.ts";
@@ -23,9 +25,20 @@ export const ApiKeys = {
   CreateTopics: 19,
   DeleteTopics: 20,
   InitProducerId: 22,
+  OffsetForLeaderEpoch: 23,
   DescribeConfigs: 32,
   CreatePartitions: 37,
   DeleteGroups: 42,
+  ElectLeaders: 43,
+  Vote: 52,
+  BeginQuorumEpoch: 53,
+  EndQuorumEpoch: 54,
+  DescribeQuorum: 55,
+  AlterPartition: 56,
+  DescribeCluster: 60,
+  BrokerRegistration: 62,
+  BrokerHeartbeat: 63,
+  AllocateProducerIds: 67,
 } as const;
 
 export type ApiName = keyof typeof ApiKeys;
@@ -89,6 +102,11 @@ export const Apis = {
     messages.InitProducerIdRequestSchema,
     messages.InitProducerIdResponseSchema,
   ),
+  OffsetForLeaderEpoch: defineApi(
+    "OffsetForLeaderEpoch",
+    messages.OffsetForLeaderEpochRequestSchema,
+    messages.OffsetForLeaderEpochResponseSchema,
+  ),
   DescribeConfigs: defineApi(
     "DescribeConfigs",
     messages.DescribeConfigsRequestSchema,
@@ -100,10 +118,52 @@ export const Apis = {
     messages.CreatePartitionsResponseSchema,
   ),
   DeleteGroups: defineApi("DeleteGroups", messages.DeleteGroupsRequestSchema, messages.DeleteGroupsResponseSchema),
+  ElectLeaders: defineApi("ElectLeaders", messages.ElectLeadersRequestSchema, messages.ElectLeadersResponseSchema),
+  Vote: defineApi("Vote", messages.VoteRequestSchema, messages.VoteResponseSchema),
+  BeginQuorumEpoch: defineApi(
+    "BeginQuorumEpoch",
+    messages.BeginQuorumEpochRequestSchema,
+    messages.BeginQuorumEpochResponseSchema,
+  ),
+  EndQuorumEpoch: defineApi(
+    "EndQuorumEpoch",
+    messages.EndQuorumEpochRequestSchema,
+    messages.EndQuorumEpochResponseSchema,
+  ),
+  DescribeQuorum: defineApi(
+    "DescribeQuorum",
+    messages.DescribeQuorumRequestSchema,
+    messages.DescribeQuorumResponseSchema,
+  ),
+  AlterPartition: defineApi(
+    "AlterPartition",
+    messages.AlterPartitionRequestSchema,
+    messages.AlterPartitionResponseSchema,
+  ),
+  DescribeCluster: defineApi(
+    "DescribeCluster",
+    messages.DescribeClusterRequestSchema,
+    messages.DescribeClusterResponseSchema,
+  ),
+  BrokerRegistration: defineApi(
+    "BrokerRegistration",
+    messages.BrokerRegistrationRequestSchema,
+    messages.BrokerRegistrationResponseSchema,
+  ),
+  BrokerHeartbeat: defineApi(
+    "BrokerHeartbeat",
+    messages.BrokerHeartbeatRequestSchema,
+    messages.BrokerHeartbeatResponseSchema,
+  ),
+  AllocateProducerIds: defineApi(
+    "AllocateProducerIds",
+    messages.AllocateProducerIdsRequestSchema,
+    messages.AllocateProducerIdsResponseSchema,
+  ),
   // biome-ignore lint/suspicious/noExplicitAny: each entry has its own request and response types
 } as const satisfies Record<ApiName, ApiDefinition<any, any>>;
 
-/** All supported APIs, ordered by key (the order ApiVersions advertises them in). */
+/** All known APIs, ordered by key (ApiVersions advertises the served ones in this order). */
 export const API_LIST: readonly ApiDefinition[] = Object.values(Apis).sort((a, b) => a.apiKey - b.apiKey);
 
 const apisByKey = new Map<number, ApiDefinition>(API_LIST.map((api) => [api.apiKey, api]));

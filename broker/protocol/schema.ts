@@ -55,8 +55,10 @@ export interface FieldSchema {
 
 export interface MessageSchema<T = unknown> {
   name: string;
+  /** The API's key; a metadata record's record type; -1 for a data message such as LeaderChangeMessage. */
   apiKey: number;
-  type: "request" | "response" | "header";
+  /** "metadata": a metadata-log record; "data": a record value of no API (a control record's). */
+  type: "request" | "response" | "header" | "metadata" | "data";
   validVersions: VersionRange;
   flexibleVersions: VersionRange;
   fields: readonly FieldSchema[];

@@ -1,5 +1,6 @@
-// The advertised API set: one coherent range per key, chosen for what real clients negotiate
-// (see kafka-compat.md). The code generator restricts the message schemas to these ranges.
+// The API set: one coherent range per key, chosen for what real clients negotiate (see
+// kafka-compat.md). The code generator restricts the message schemas to these ranges; ApiVersions
+// advertises the ones the broker has a handler for (broker/server/handlers/index.ts).
 // Produce starts at v0 although records are magic 2 only: librdkafka (≤ 2.x) compresses a batch
 // only if the broker's Produce range contains the codec's minimum version, 0 for gzip and snappy,
 // and otherwise silently sends it uncompressed; it still uses the newest version. A v0–v2 client's
@@ -15,7 +16,9 @@ export interface SupportedApi {
 
 export const SUPPORTED_APIS: readonly SupportedApi[] = [
   { apiKey: 0, name: "Produce", minVersion: 0, maxVersion: 7 },
-  { apiKey: 1, name: "Fetch", minVersion: 4, maxVersion: 11 },
+  // 12 is the first flexible version: LastFetchedEpoch in, DivergingEpoch/CurrentLeader out (KRaft's
+  // follower fetch). 13+ would need topic ids.
+  { apiKey: 1, name: "Fetch", minVersion: 4, maxVersion: 12 },
   { apiKey: 2, name: "ListOffsets", minVersion: 1, maxVersion: 3 },
   { apiKey: 3, name: "Metadata", minVersion: 0, maxVersion: 6 },
   { apiKey: 8, name: "OffsetCommit", minVersion: 2, maxVersion: 7 },
@@ -31,7 +34,51 @@ export const SUPPORTED_APIS: readonly SupportedApi[] = [
   { apiKey: 19, name: "CreateTopics", minVersion: 0, maxVersion: 4 },
   { apiKey: 20, name: "DeleteTopics", minVersion: 1, maxVersion: 3 },
   { apiKey: 22, name: "InitProducerId", minVersion: 0, maxVersion: 1 },
+  // 2 is the first with CurrentLeaderEpoch (fencing), 3 adds ReplicaId (a follower's own end), 4 is flexible.
+  { apiKey: 23, name: "OffsetForLeaderEpoch", minVersion: 2, maxVersion: 4 },
   { apiKey: 32, name: "DescribeConfigs", minVersion: 0, maxVersion: 2 },
   { apiKey: 37, name: "CreatePartitions", minVersion: 0, maxVersion: 1 },
   { apiKey: 42, name: "DeleteGroups", minVersion: 0, maxVersion: 1 },
+  { apiKey: 43, name: "ElectLeaders", minVersion: 0, maxVersion: 2 },
+  // The KRaft and inter-broker APIs, at the versions a static voter set (controller.quorum.voters,
+  // kraft.version 0) uses: the later versions add KIP-853's directory ids and endpoints.
+  { apiKey: 52, name: "Vote", minVersion: 0, maxVersion: 0 },
+  { apiKey: 53, name: "BeginQuorumEpoch", minVersion: 0, maxVersion: 0 },
+  { apiKey: 54, name: "EndQuorumEpoch", minVersion: 0, maxVersion: 0 },
+  { apiKey: 55, name: "DescribeQuorum", minVersion: 0, maxVersion: 1 },
+  // 2: topic ids, as the metadata log keys partitions; 3's broker epochs in the ISR need Fetch 15+.
+  { apiKey: 56, name: "AlterPartition", minVersion: 2, maxVersion: 2 },
+  { apiKey: 60, name: "DescribeCluster", minVersion: 0, maxVersion: 0 },
+  { apiKey: 62, name: "BrokerRegistration", minVersion: 0, maxVersion: 0 },
+  { apiKey: 63, name: "BrokerHeartbeat", minVersion: 0, maxVersion: 0 },
+  { apiKey: 67, name: "AllocateProducerIds", minVersion: 0, maxVersion: 0 },
+];
+
+export interface MetadataLogSchema {
+  /** The spec file under ../shared/kafka-protocol. */
+  spec: string;
+  /** The newest version generated: the spec's newest unless set. */
+  maxVersion?: number;
+}
+
+/**
+ * The metadata log's records and its LeaderChangeMessage control record, generated into
+ * metadata-records/records/ in every version (LeaderChangeMessage in the v0 a static quorum writes;
+ * v1 adds KIP-853's directory ids).
+ */
+export const METADATA_LOG_SCHEMAS: readonly MetadataLogSchema[] = [
+  { spec: "metadata/RegisterBrokerRecord.json" },
+  { spec: "metadata/UnregisterBrokerRecord.json" },
+  { spec: "metadata/TopicRecord.json" },
+  { spec: "metadata/PartitionRecord.json" },
+  { spec: "metadata/ConfigRecord.json" },
+  { spec: "metadata/PartitionChangeRecord.json" },
+  { spec: "metadata/FenceBrokerRecord.json" },
+  { spec: "metadata/UnfenceBrokerRecord.json" },
+  { spec: "metadata/RemoveTopicRecord.json" },
+  { spec: "metadata/FeatureLevelRecord.json" },
+  { spec: "metadata/ProducerIdsRecord.json" },
+  { spec: "metadata/BrokerRegistrationChangeRecord.json" },
+  { spec: "metadata/NoOpRecord.json" },
+  { spec: "message/LeaderChangeMessage.json", maxVersion: 0 },
 ];

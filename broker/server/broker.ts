@@ -2,10 +2,12 @@
 // the committed offsets from __consumer_offsets, then serves the Kafka protocol on TCP. Also runs
 // the periodic log work: retention, compaction and time-based flushing.
 import { createServer, type Server, type Socket } from "node:net";
+import { Apis } from "../protocol/apis.ts";
 import { compactLog } from "../storage/cleaner.ts";
 import { type FileSystem, nodeFileSystem } from "../storage/file-system.ts";
 import type { BrokerState } from "./broker-state.ts";
 import { ClusterMetadata } from "./cluster.ts";
+import { type ClusterMember, createClusterMember, isClusterMember } from "./cluster-member.ts";
 import { type BrokerConfig, brokerNumber } from "./config.ts";
 import { Connection } from "./connection.ts";
 import { ConsumerOffsetsLog } from "./consumer-offsets-log.ts";
@@ -13,15 +15,23 @@ import { GroupCoordinator } from "./groups/coordinator.ts";
 import { CONSUMER_OFFSETS_TOPIC } from "./groups/offsets-record-format.ts";
 import type { Logger } from "./logger.ts";
 import { createRequestRouter } from "./request-router.ts";
-import { TopicManager } from "./topics.ts";
+import { type TopicAccess, TopicManager } from "./topics.ts";
 
 const flushCheckIntervalMs = 1000;
+
+/** __consumer_offsets keeps only each key's latest record, in segments smaller than the default. */
+const offsetsTopicConfigs = [
+  { name: "cleanup.policy", value: "compact" },
+  { name: "segment.bytes", value: String(100 * 1024 * 1024) },
+];
 
 export class Broker {
   private server: Server | undefined;
   private readonly connections = new Set<Connection>();
   private readonly timers: NodeJS.Timeout[] = [];
   private state: BrokerState | undefined;
+  private member: ClusterMember | undefined;
+  private stopping = false;
 
   constructor(
     private readonly config: BrokerConfig,
@@ -42,6 +52,8 @@ export class Broker {
       });
     });
 
+    if (isClusterMember(this.config)) return this.startAsClusterMember(server, address);
+
     // The advertised address must be the bound one, so --port 0 works for clients too.
     const cluster = ClusterMetadata.open(this.config.dataDir, {
       nodeId: this.config.nodeId,
@@ -53,37 +65,16 @@ export class Broker {
     topics.openAll();
     const offsetsPartitions = brokerNumber(this.config, "offsets.topic.num.partitions");
     if (!cluster.topic(CONSUMER_OFFSETS_TOPIC)) {
-      topics.create(
-        CONSUMER_OFFSETS_TOPIC,
-        offsetsPartitions,
-        { "cleanup.policy": "compact", "segment.bytes": String(100 * 1024 * 1024) },
-        true,
-      );
+      const configs = Object.fromEntries(offsetsTopicConfigs.map(({ name, value }) => [name, value]));
+      topics.create(CONSUMER_OFFSETS_TOPIC, offsetsPartitions, configs, true);
     }
-    const groups = new GroupCoordinator({
-      offsetsLog: new ConsumerOffsetsLog(topics),
-      config: {
-        groupMinSessionTimeoutMs: brokerNumber(this.config, "group.min.session.timeout.ms"),
-        groupMaxSessionTimeoutMs: brokerNumber(this.config, "group.max.session.timeout.ms"),
-        groupInitialRebalanceDelayMs: brokerNumber(this.config, "group.initial.rebalance.delay.ms"),
-        offsetMetadataMaxBytes: brokerNumber(this.config, "offset.metadata.max.bytes"),
-        groupMaxSize: brokerNumber(this.config, "group.max.size"),
-        // The topic's real partition count decides, also when the config changed after creation.
-        offsetsTopicNumPartitions: cluster.topic(CONSUMER_OFFSETS_TOPIC)!.partitions.length,
-      },
-      partitionExists: (topic, partition) => topics.partition(topic, partition) !== undefined,
-    });
+    // The topic's real partition count decides, also when the config changed after creation.
+    const groups = this.createGroupCoordinator(topics, cluster.topic(CONSUMER_OFFSETS_TOPIC)!.partitions.length);
     await groups.load();
     const state: BrokerState = { config: this.config, cluster, topics, groups, log: this.log };
     this.state = state;
 
-    const route = createRequestRouter(state);
-    const maxRequestBytes = brokerNumber(this.config, "socket.request.max.bytes");
-    server.on("connection", (socket: Socket) => {
-      const connection = new Connection(socket, route, maxRequestBytes, this.log);
-      this.connections.add(connection);
-      socket.on("close", () => this.connections.delete(connection));
-    });
+    this.serve(server, state);
     this.schedulePeriodicWork(state);
     this.log.info("broker started", {
       nodeId: this.config.nodeId,
@@ -93,17 +84,111 @@ export class Broker {
     return address;
   }
 
+  /**
+   * A member of a KRaft cluster: serves at once (the other voters need this one to elect a
+   * controller), and resolves once the controller has unfenced it.
+   */
+  private async startAsClusterMember(
+    server: Server,
+    address: { host: string; port: number },
+  ): Promise<{ host: string; port: number }> {
+    const member = createClusterMember(this.config, address, this.fs, this.log);
+    this.member = member;
+    const groups = this.createGroupCoordinator(
+      member.topics,
+      brokerNumber(this.config, "offsets.topic.num.partitions"),
+    );
+    const state: BrokerState = {
+      config: this.config,
+      kraft: member,
+      raft: member.raft,
+      cluster: member.view,
+      topics: member.topics,
+      groups,
+      log: this.log,
+    };
+    this.state = state;
+    this.serve(server, state);
+    await member.start();
+    await groups.load();
+    this.schedulePeriodicWork(state);
+    void this.ensureOffsetsTopic(member);
+    this.log.info("broker started as a cluster member", {
+      nodeId: this.config.nodeId,
+      clusterId: member.clusterId,
+      controller: member.controller !== undefined,
+      dataDir: this.config.dataDir,
+    });
+    return address;
+  }
+
+  /** Asks the controller for __consumer_offsets until it exists (enough brokers may join only later). */
+  private async ensureOffsetsTopic(member: ClusterMember): Promise<void> {
+    while (!this.stopping && !member.view.topic(CONSUMER_OFFSETS_TOPIC)) {
+      try {
+        await member.channel.send(Apis.CreateTopics, {
+          topics: [
+            {
+              name: CONSUMER_OFFSETS_TOPIC,
+              numPartitions: brokerNumber(this.config, "offsets.topic.num.partitions"),
+              replicationFactor: brokerNumber(this.config, "offsets.topic.replication.factor"),
+              assignments: [],
+              configs: offsetsTopicConfigs,
+            },
+          ],
+          timeoutMs: 30_000,
+          validateOnly: false,
+        });
+      } catch (error) {
+        this.log.debug("__consumer_offsets not created yet", {
+          error: error instanceof Error ? error.message : String(error),
+        });
+      }
+      if (!member.view.topic(CONSUMER_OFFSETS_TOPIC)) await new Promise((resolve) => setTimeout(resolve, 500).unref());
+    }
+  }
+
+  private createGroupCoordinator(topics: TopicAccess, offsetsTopicNumPartitions: number): GroupCoordinator {
+    return new GroupCoordinator({
+      offsetsLog: new ConsumerOffsetsLog(topics),
+      config: {
+        groupMinSessionTimeoutMs: brokerNumber(this.config, "group.min.session.timeout.ms"),
+        groupMaxSessionTimeoutMs: brokerNumber(this.config, "group.max.session.timeout.ms"),
+        groupInitialRebalanceDelayMs: brokerNumber(this.config, "group.initial.rebalance.delay.ms"),
+        offsetMetadataMaxBytes: brokerNumber(this.config, "offset.metadata.max.bytes"),
+        groupMaxSize: brokerNumber(this.config, "group.max.size"),
+        offsetsTopicNumPartitions,
+      },
+      partitionExists: (topic, partition) => topics.partition(topic, partition) !== undefined,
+    });
+  }
+
+  private serve(server: Server, state: BrokerState): void {
+    const route = createRequestRouter(state);
+    const maxRequestBytes = brokerNumber(this.config, "socket.request.max.bytes");
+    server.on("connection", (socket: Socket) => {
+      const connection = new Connection(socket, route, maxRequestBytes, this.log);
+      this.connections.add(connection);
+      socket.on("close", () => this.connections.delete(connection));
+    });
+  }
+
   /** Stops accepting, closes client connections, stops the coordinator and flushes every log. */
   async stop(): Promise<void> {
+    this.stopping = true;
     for (const timer of this.timers) clearInterval(timer);
+    // A cluster member hands its leaderships over while it still serves its followers.
+    if (this.member) await this.member.stop();
     // server.close() waits for open connections, so they are closed right after it stops accepting.
     const closed = new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     for (const connection of this.connections) connection.close();
     await closed;
     if (this.state) {
       await this.state.groups.close();
-      for (const partition of this.state.topics.allPartitions()) partition.log.flush();
-      this.state.topics.closeAll();
+      if (!this.state.kraft) {
+        for (const partition of this.state.topics.allPartitions()) partition.log.flush();
+        this.state.topics.closeAll();
+      }
     }
     this.log.info("broker stopped");
   }

@@ -35,6 +35,18 @@ export interface TopicState {
   configs: Record<string, string>;
 }
 
+/** What request handlers read of the cluster, whoever keeps it (this file, or the KRaft metadata image). */
+export interface ClusterView {
+  readonly clusterId: string;
+  /** The brokers clients may use: on a cluster, the registered and unfenced ones. */
+  readonly brokers: readonly BrokerNode[];
+  /** The node Metadata names as controller (admin requests go there; any broker forwards them). */
+  readonly controllerId: number;
+  topic(name: string): TopicState | undefined;
+  topicNames(): string[];
+  allTopics(): TopicState[];
+}
+
 interface PersistedMetadata {
   clusterId: string;
   nextProducerId: string;
@@ -49,7 +61,7 @@ interface PersistedMetadata {
 
 const producerIdBlock = 1000n;
 
-export class ClusterMetadata {
+export class ClusterMetadata implements ClusterView {
   readonly clusterId: string;
   readonly brokers: BrokerNode[];
   readonly controllerId: number;

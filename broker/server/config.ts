@@ -29,12 +29,33 @@ export const brokerDefaults: Record<string, string> = {
   "log.cleanup.policy": "delete",
   "log.cleaner.backoff.ms": "15000",
   "offsets.topic.num.partitions": "50",
+  // Kafka's default is 3; 1 lets a lone broker (or a smaller cluster) create the topic. The cluster launcher sets min(3, brokers).
+  "offsets.topic.replication.factor": "1",
   "offsets.commit.timeout.ms": "5000",
   "offset.metadata.max.bytes": "4096",
   "group.min.session.timeout.ms": "6000",
   "group.max.session.timeout.ms": "1800000",
   "group.initial.rebalance.delay.ms": "0",
   "group.max.size": "2147483647",
+  // The cluster (KRaft controller and replication), under Kafka's names with Kafka's defaults.
+  "broker.session.timeout.ms": "9000",
+  "broker.heartbeat.interval.ms": "2000",
+  "unclean.leader.election.enable": "false",
+  "auto.leader.rebalance.enable": "true",
+  "leader.imbalance.check.interval.seconds": "300",
+  "replica.lag.time.max.ms": "30000",
+  "min.insync.replicas": "1",
+  // The controller quorum's Raft timings (broker/raft/), Kafka's names and defaults.
+  "controller.quorum.election.timeout.ms": "1000",
+  "controller.quorum.fetch.timeout.ms": "2000",
+  "controller.quorum.election.backoff.max.ms": "1000",
+  "controller.quorum.request.timeout.ms": "2000",
+  "controller.quorum.retry.backoff.ms": "20",
+  // Who is in the cluster: empty voters make a single broker its own one-voter quorum.
+  "controller.quorum.voters": "",
+  // Set only to pin a new data dir to a known cluster; otherwise meta-properties.ts derives it.
+  "cluster.id": "",
+  "process.roles": "broker,controller",
 };
 
 /** Topic-level config name → the broker default it overrides. */
@@ -48,6 +69,8 @@ export const topicConfigDefaults: Record<string, string> = {
   "index.interval.bytes": "log.index.interval.bytes",
   "cleanup.policy": "log.cleanup.policy",
   "max.message.bytes": "message.max.bytes",
+  "min.insync.replicas": "min.insync.replicas",
+  "unclean.leader.election.enable": "unclean.leader.election.enable",
 };
 
 export class ConfigError extends Error {}
@@ -118,6 +141,10 @@ export function brokerCommand(): Command {
       "where the partition logs and cluster metadata live (Kafka's log.dirs)",
       "./data/broker",
     )
+    .option(
+      "--controller-quorum <voters>",
+      "the controller voters, id@host:port comma-separated (Kafka's controller.quorum.voters); default: this broker alone",
+    )
     .option("--config <key=value>", "a broker property under Kafka's name (repeat for several; listed below)", addProp)
     .addHelpText("after", `\nBroker properties for --config, with their defaults:\n${properties}`);
 }
@@ -145,15 +172,61 @@ export function parseArgs(argv: string[]): BrokerConfig {
     port: number;
     nodeId: number;
     dataDir: string;
+    controllerQuorum?: string;
     config?: Map<string, string>;
   }>();
+  const props = new Map(options.config ?? []);
+  if (options.controllerQuorum !== undefined) props.set("controller.quorum.voters", options.controllerQuorum);
   const config: BrokerConfig = {
     host: options.host,
     port: options.port,
     nodeId: options.nodeId,
     dataDir: options.dataDir,
-    props: options.config ?? new Map(),
+    props,
   };
   validateProps(config.props);
+  quorumVoters(config);
+  processRoles(config);
   return config;
+}
+
+export interface QuorumVoter {
+  nodeId: number;
+  host: string;
+  port: number;
+}
+
+/**
+ * The controller quorum's voters from `controller.quorum.voters` (`id@host:port,...`); unset, the
+ * broker alone (at its own address, which the caller knows once it listens: port -1 here).
+ */
+export function quorumVoters(config: BrokerConfig): QuorumVoter[] {
+  const raw = brokerProp(config, "controller.quorum.voters").trim();
+  if (raw === "") return [{ nodeId: config.nodeId, host: config.host, port: -1 }];
+  const voters = raw.split(",").map((entry) => {
+    const match = /^(\d+)@(.+):(\d+)$/.exec(entry.trim());
+    const port = Number(match?.[3]);
+    if (!match || port < 1 || port > 65535)
+      throw new ConfigError(`controller.quorum.voters takes id@host:port entries, got "${entry.trim()}"`);
+    return { nodeId: Number(match[1]), host: match[2]!, port };
+  });
+  if (new Set(voters.map((v) => v.nodeId)).size !== voters.length)
+    throw new ConfigError(`controller.quorum.voters names a node id twice: "${raw}"`);
+  return voters;
+}
+
+/** Kafka's process.roles: this node is a broker, a controller voter, or both (combined mode). */
+export function processRoles(config: BrokerConfig): { broker: boolean; controller: boolean } {
+  const roles = brokerProp(config, "process.roles")
+    .split(",")
+    .map((role) => role.trim());
+  const unknown = roles.find((role) => role !== "broker" && role !== "controller");
+  if (unknown !== undefined || roles.length === 0)
+    throw new ConfigError(
+      `process.roles takes broker, controller or both, got "${brokerProp(config, "process.roles")}"`,
+    );
+  const controller = roles.includes("controller") && quorumVoters(config).some((v) => v.nodeId === config.nodeId);
+  if (roles.includes("controller") && !controller && config.props.has("process.roles"))
+    throw new ConfigError(`process.roles has controller but node ${config.nodeId} is not in controller.quorum.voters`);
+  return { broker: roles.includes("broker"), controller };
 }

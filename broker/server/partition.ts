@@ -1,15 +1,19 @@
-// One partition this broker leads: its log, its idempotent-producer state, and the fetches
-// parked until new data arrives.
+// One partition hosted by this broker, its data half: its log, its idempotent-producer state, and
+// the readers (parked fetches) waiting for new data. On a single node it is the leader of itself;
+// in a cluster its replication half (replication/partition-state.ts: leader or follower, ISR, high
+// watermark) decides who may append and how far readers may see.
 //
 // Ownership: a Partition owns its PartitionLog and ProducerStateTable. Every operation on them
 // is synchronous (validate → check sequence → append → notify), so one produce can never
-// interleave with another on the same partition: the event loop is the serial queue.
+// interleave with another on the same partition: the event loop is the serial queue. Its
+// PartitionState, when it has one, is made with it and never replaced.
 import { ErrorCode } from "../protocol/errors.ts";
 import { decodeRecordBatch } from "../protocol/record-batch/decoder.ts";
 import { CURRENT_MAGIC } from "../protocol/record-batch/layout.ts";
 import { crcIsValid, splitBatches } from "../protocol/record-batch/splitter.ts";
 import type { PartitionLog } from "../storage/partition-log.ts";
 import { ProducerStateTable } from "./producer-state.ts";
+import type { PartitionState } from "./replication/partition-state.ts";
 
 export interface ProduceOutcome {
   errorCode: number;
@@ -26,16 +30,24 @@ const rejected = (errorCode: number, errorMessage: string): ProduceOutcome => ({
 });
 
 export class Partition {
-  readonly producers = new ProducerStateTable();
+  #producers = new ProducerStateTable();
   private readonly appendListeners = new Set<() => void>();
+  /** The replication half of a partition of a cluster; a single node's partitions have none. */
+  readonly replication: PartitionState | undefined;
 
   constructor(
     readonly topic: string,
     readonly index: number,
     readonly log: PartitionLog,
     private readonly maxMessageBytes: number,
+    replicate?: (partition: Partition) => PartitionState,
   ) {
-    for (const batch of log.batches()) this.producers.record(batch, batch.baseOffset);
+    this.#rebuildProducerState();
+    this.replication = replicate?.(this);
+  }
+
+  get producers(): ProducerStateTable {
+    return this.#producers;
   }
 
   get logStartOffset(): bigint {
@@ -80,7 +92,7 @@ export class Partition {
     // Sequenced batches are checked and appended one by one: each check depends on the last append.
     let first: bigint | null = null;
     for (const batch of layout.batches) {
-      const check = this.producers.check(batch.header);
+      const check = this.#producers.check(batch.header);
       if (check.kind === "error")
         return rejected(ErrorCode[check.errorCode], `${check.errorCode} for producer ${batch.header.producerId}`);
       if (check.kind === "duplicate") {
@@ -88,7 +100,7 @@ export class Partition {
         continue;
       }
       const result = this.log.append(records.subarray(batch.position, batch.position + batch.size));
-      this.producers.record(batch.header, result.baseOffset);
+      this.#producers.record(batch.header, result.baseOffset);
       first ??= result.baseOffset;
     }
     this.notifyAppend();
@@ -112,13 +124,65 @@ export class Partition {
     return null;
   }
 
-  /** Runs `listener` after each append until the returned function is called. */
+  /**
+   * Stores batches fetched from the leader as they are, offsets and leader epochs included (a
+   * follower's append), and remembers their producers, so that this replica deduplicates retried
+   * batches like the leader did once it leads.
+   */
+  appendAsFollower(records: Buffer): void {
+    const layout = splitBatches(records);
+    // A fetch may end with a batch cut at its size limit: it comes whole with the next fetch.
+    if (layout.problem && layout.problem.kind !== "truncated")
+      throw new Error(`fetched records are not record batches: ${layout.problem.message}`);
+    const last = layout.batches[layout.batches.length - 1];
+    if (!last) return;
+    this.log.appendAsFollower(records.subarray(0, last.position + last.size));
+    for (const batch of layout.batches) this.#producers.record(batch.header, batch.header.baseOffset);
+    this.notifyAppend();
+  }
+
+  /**
+   * Removes every batch at or above `offset` (a follower's divergent tail). The producer state is
+   * rebuilt from what remains, as it may remember batches that are gone.
+   */
+  truncateTo(offset: bigint): void {
+    if (offset >= this.log.logEndOffset) return;
+    this.log.truncateTo(offset);
+    this.#rebuildProducerState();
+    this.notifyAppend();
+  }
+
+  /**
+   * Empties the log and restarts it at `offset` (a follower whose log ends before its leader's
+   * starts); the producer state goes with the batches.
+   */
+  truncateFullyAndStartAt(offset: bigint): void {
+    this.log.truncateFullyAndStartAt(offset);
+    this.#rebuildProducerState();
+    this.notifyAppend();
+  }
+
+  /**
+   * Runs `listener` after each append, and after anything else that may let a parked read see
+   * more (the high watermark advancing, a truncation, a change of leadership), until the returned
+   * function is called.
+   */
   onAppend(listener: () => void): () => void {
     this.appendListeners.add(listener);
     return () => this.appendListeners.delete(listener);
   }
 
+  /** Wakes the parked readers: what they may read has changed although nothing was appended. */
+  notifyReaders(): void {
+    this.notifyAppend();
+  }
+
   private notifyAppend(): void {
     for (const listener of [...this.appendListeners]) listener();
+  }
+
+  #rebuildProducerState(): void {
+    this.#producers = new ProducerStateTable();
+    for (const batch of this.log.batches()) this.#producers.record(batch, batch.baseOffset);
   }
 }

@@ -7,8 +7,7 @@ import { encodeResponse, peekApiKeyAndVersion, readRequestHeader } from "../prot
 import { decode } from "../protocol/schema.ts";
 import type { BrokerState } from "./broker-state.ts";
 import { type Connection, DropConnection, type FrameHandler, type ResponseFrame } from "./connection.ts";
-import { supportedApiVersions } from "./handlers/18-api-versions.ts";
-import { handlersByKey } from "./handlers/index.ts";
+import { handlersByKey, supportedApiVersions } from "./handlers/index.ts";
 
 export function createRequestRouter(broker: BrokerState): FrameHandler {
   return (frame: Buffer, connection: Connection): ResponseFrame | Promise<ResponseFrame> => {

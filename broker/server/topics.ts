@@ -50,13 +50,56 @@ export function validateTopicName(name: string): TopicError | null {
   return null;
 }
 
+/** Topic configs that take true or false. */
+const booleanTopicConfigs = new Set(["unclean.leader.election.enable"]);
+
+/** Checks topic-level configs by name and value (CreateTopics, here or at the controller). */
+export function validateTopicConfigs(configs: Record<string, string | null>): TopicError | null {
+  for (const [name, value] of Object.entries(configs)) {
+    if (!(name in topicConfigDefaults))
+      return { errorCode: ErrorCode.INVALID_CONFIG, errorMessage: `unknown topic config ${name}` };
+    if (name === "cleanup.policy") {
+      if (value !== "delete" && value !== "compact")
+        return {
+          errorCode: ErrorCode.INVALID_CONFIG,
+          errorMessage: `cleanup.policy must be delete or compact, got ${value}`,
+        };
+    } else if (booleanTopicConfigs.has(name)) {
+      if (value !== "true" && value !== "false")
+        return {
+          errorCode: ErrorCode.INVALID_CONFIG,
+          errorMessage: `topic config ${name} must be true or false, got ${value}`,
+        };
+    } else if (value === null || !/^-?\d+$/.test(value)) {
+      return {
+        errorCode: ErrorCode.INVALID_CONFIG,
+        errorMessage: `topic config ${name} must be an integer, got ${value}`,
+      };
+    }
+  }
+  return null;
+}
+
 /** Kafka writes "never" as Long.MAX_VALUE; the log takes anything past NEVER as never. */
 function msOrNever(value: string): number {
   const n = Number(value);
   return Math.min(n, NEVER);
 }
 
-export class TopicManager {
+/** What produce, fetch and the other data-plane handlers need of the topics, on a lone broker or a cluster. */
+export interface TopicAccess {
+  partition(topic: string, index: number): Partition | undefined;
+  allPartitions(): Partition[];
+  /** The effective value of a topic-level config: the topic's override, else the broker default. */
+  topicConfig(topic: TopicState, name: string): string;
+  /**
+   * The topic if it exists; else, when automatic creation is on, creates it with broker defaults.
+   * A cluster answers LEADER_NOT_AVAILABLE while the controller creates it, so clients ask again.
+   */
+  autoCreate(name: string): TopicState | TopicError;
+}
+
+export class TopicManager implements TopicAccess {
   private readonly partitions = new Map<string, Partition[]>();
 
   constructor(
@@ -88,29 +131,12 @@ export class TopicManager {
     return [...this.partitions.values()].flat();
   }
 
-  /** The effective value of a topic-level config: the topic's override, else the broker default. */
   topicConfig(topic: TopicState, name: string): string {
-    return topic.configs[name] ?? brokerProp(this.config, topicConfigDefaults[name]!);
+    return topicConfigOf(this.config, topic, name);
   }
 
   validateConfigs(configs: Record<string, string | null>): TopicError | null {
-    for (const [name, value] of Object.entries(configs)) {
-      if (!(name in topicConfigDefaults))
-        return { errorCode: ErrorCode.INVALID_CONFIG, errorMessage: `unknown topic config ${name}` };
-      if (name === "cleanup.policy") {
-        if (value !== "delete" && value !== "compact")
-          return {
-            errorCode: ErrorCode.INVALID_CONFIG,
-            errorMessage: `cleanup.policy must be delete or compact, got ${value}`,
-          };
-      } else if (value === null || !/^-?\d+$/.test(value)) {
-        return {
-          errorCode: ErrorCode.INVALID_CONFIG,
-          errorMessage: `topic config ${name} must be an integer, got ${value}`,
-        };
-      }
-    }
-    return null;
+    return validateTopicConfigs(configs);
   }
 
   /** Checks a creation without doing it (CreateTopics validateOnly shares it). */
@@ -195,33 +221,54 @@ export class TopicManager {
     this.partitions.clear();
   }
 
-  private logConfigOf(topic: TopicState): Partial<LogConfig> {
-    const value = (name: string): string => this.topicConfig(topic, name);
-    return {
-      segmentBytes: Number(value("segment.bytes")),
-      segmentMs: msOrNever(value("segment.ms")),
-      retentionBytes: Number(value("retention.bytes")),
-      retentionMs: msOrNever(value("retention.ms")),
-      flushIntervalMessages: msOrNever(value("flush.messages")),
-      flushIntervalMs: msOrNever(value("flush.ms")),
-      indexIntervalBytes: Number(value("index.interval.bytes")),
-      cleanupPolicy: value("cleanup.policy") === "compact" ? "compact" : "delete",
-    };
-  }
-
   private openPartition(topic: TopicState, index: number): Partition {
-    const dir = join(this.config.dataDir, `${topic.name}-${index}`);
-    const log = PartitionLog.open(this.fs, dir, this.logConfigOf(topic));
-    for (const recovery of log.recoveries) {
-      if (recovery.truncatedBytes > 0) {
-        this.log.warn("recovered a torn log tail", {
-          topic: topic.name,
-          partition: index,
-          segment: recovery.baseOffset,
-          truncatedBytes: recovery.truncatedBytes,
-        });
-      }
-    }
-    return new Partition(topic.name, index, log, Number(this.topicConfig(topic, "max.message.bytes")));
+    const log = openTopicLog(this.config, this.fs, this.log, topic, index);
+    return new Partition(topic.name, index, log, Number(topicConfigOf(this.config, topic, "max.message.bytes")));
   }
+}
+
+/** The effective value of a topic-level config: the topic's override, else the broker default. */
+export function topicConfigOf(config: BrokerConfig, topic: TopicState, name: string): string {
+  return topic.configs[name] ?? brokerProp(config, topicConfigDefaults[name]!);
+}
+
+function logConfigOf(config: BrokerConfig, topic: TopicState): Partial<LogConfig> {
+  const value = (name: string): string => topicConfigOf(config, topic, name);
+  return {
+    segmentBytes: Number(value("segment.bytes")),
+    segmentMs: msOrNever(value("segment.ms")),
+    retentionBytes: Number(value("retention.bytes")),
+    retentionMs: msOrNever(value("retention.ms")),
+    flushIntervalMessages: msOrNever(value("flush.messages")),
+    flushIntervalMs: msOrNever(value("flush.ms")),
+    indexIntervalBytes: Number(value("index.interval.bytes")),
+    cleanupPolicy: value("cleanup.policy") === "compact" ? "compact" : "delete",
+  };
+}
+
+/**
+ * Opens (and recovers) the log of one partition of `topic` in `<dataDir>/<topic>-<index>`, with the
+ * topic's settings; `replicated` for a partition whose high watermark replication moves.
+ */
+export function openTopicLog(
+  config: BrokerConfig,
+  fs: FileSystem,
+  log: Logger,
+  topic: TopicState,
+  index: number,
+  options: { replicated?: boolean } = {},
+): PartitionLog {
+  const dir = join(config.dataDir, `${topic.name}-${index}`);
+  const partitionLog = PartitionLog.open(fs, dir, { ...logConfigOf(config, topic), ...options });
+  for (const recovery of partitionLog.recoveries) {
+    if (recovery.truncatedBytes > 0) {
+      log.warn("recovered a torn log tail", {
+        topic: topic.name,
+        partition: index,
+        segment: recovery.baseOffset,
+        truncatedBytes: recovery.truncatedBytes,
+      });
+    }
+  }
+  return partitionLog;
 }

@@ -1,23 +1,33 @@
-// The log of one partition (Kafka's UnifiedLog on one node): a directory `<dataDir>/<topic>-<partition>/`
+// The log of one partition (Kafka's UnifiedLog): a directory `<dataDir>/<topic>-<partition>/`
 // of segments, of which only the last (active) one is appended to. It keeps three positions
 // apart: the log start offset (moved by retention or a truncation below it), the log end offset
 // (the next offset to assign, the active segment's) and the high watermark (offsets below it are
-// committed); and the leader epoch stamped into appended batches. Around it: log-config.ts (its
-// settings), log-loader.ts (opening the directory), log-validator.ts (what append does to the
-// batches), retention.ts (which segments retention deletes), segment.ts and the cleaner.
+// committed); the leader epoch stamped into appended batches; and which epoch wrote which
+// offsets (leader-epoch-checkpoint.ts), kept as batches are appended, truncated and deleted.
+// A single node's log moves its high watermark to the log end on each append. A replicated
+// one (option `replicated`) leaves it to the replication layer (updateHighWatermark) and keeps
+// it durable (high-watermark-checkpoint.ts), restored on open. Followers store their leader's
+// batches as they are with appendAsFollower. Around it: log-config.ts (its settings),
+// log-loader.ts (opening the directory), log-validator.ts (what append does to the batches),
+// log-reader.ts (reading across segments), retention.ts (which segments retention deletes),
+// segment.ts and the cleaner.
 //
 // Ownership rule: one owner per piece of mutable state. A PartitionLog is owned by its partition
-// and owns its segments; all its operations are synchronous, so they run one after another on
-// the event loop: no locks, and no operation ever observes another one half-done.
+// and owns its segments, its epoch cache and its checkpoint files; all its operations are
+// synchronous, so they run one after another on the event loop: no locks, and no operation ever
+// observes another one half-done.
 
 import type { BatchLocation } from "../protocol/record-batch/splitter.ts";
 import type { FileSystem } from "./file-system.ts";
 import { closeAll } from "./file-system.ts";
+import { HighWatermarkCheckpoint } from "./high-watermark-checkpoint.ts";
 import { MAX_RELATIVE_OFFSET } from "./index-file.ts";
+import type { EpochEndOffset, EpochEntry, LeaderEpochFileCache } from "./leader-epoch-checkpoint.ts";
 import { type LogConfig, resolveLogConfig } from "./log-config.ts";
 import { CLEANED_FILE_SUFFIX } from "./log-files.ts";
-import { loadSegments, type SegmentRecovery } from "./log-loader.ts";
-import { appendableBatches, assignOffsets } from "./log-validator.ts";
+import { type LoadedEpochCache, loadLeaderEpochCache, loadSegments, type SegmentRecovery } from "./log-loader.ts";
+import { batchesFrom, findOffsetForTimestamp, readBatches } from "./log-reader.ts";
+import { type AssignedOffsets, appendableBatches, assignOffsets, followerBatches } from "./log-validator.ts";
 import { type RetentionResult, segmentsPastRetention } from "./retention.ts";
 import { Segment, type SegmentOptions, type StoredBatch } from "./segment.ts";
 
@@ -26,6 +36,20 @@ export interface AppendResult {
   lastOffset: bigint;
   logAppendTime: bigint;
 }
+
+/** What PartitionLog.open takes besides the LogConfig. */
+export interface PartitionLogOptions {
+  /**
+   * The log of a replicated partition: appends leave the high watermark where it is; it is
+   * checkpointed on flush, on close, from flushIfDue every highWatermarkCheckpointIntervalMs and
+   * by checkpointHighWatermark, and restored on open; leader-epoch checkpoint writes are fsynced.
+   */
+  replicated?: boolean;
+  /** Kafka's replica.high.watermark.checkpoint.interval.ms; default 5000. */
+  highWatermarkCheckpointIntervalMs?: number;
+}
+
+const DEFAULT_HIGH_WATERMARK_CHECKPOINT_INTERVAL_MS = 5000;
 
 export type ReadResult =
   | { kind: "records"; chunks: Buffer[]; size: number }
@@ -43,10 +67,16 @@ export class PartitionLog {
   readonly config: Readonly<LogConfig>;
   /** What recovery found in each segment it scanned while opening. */
   readonly recoveries: readonly SegmentRecovery[];
+  /** Why opening rebuilt the leader-epoch checkpoint from the batches, or null when it did not. */
+  readonly epochCacheRebuiltBecause: string | null;
+  readonly replicated: boolean;
   readonly #fs: FileSystem;
   readonly #clock: () => number;
   readonly #segmentOptions: SegmentOptions;
   readonly #segments: Segment[];
+  readonly #epochs: LeaderEpochFileCache;
+  /** A replicated log's; null for a single node's, whose high watermark is always the log end. */
+  readonly #highWatermarkCheckpoint: HighWatermarkCheckpoint | null = null;
   #logStartOffset: bigint;
   #highWatermark: bigint;
   #leaderEpoch = 0;
@@ -61,35 +91,55 @@ export class PartitionLog {
     dir: string,
     config: Readonly<LogConfig>,
     clock: () => number,
-    segments: Segment[],
-    recoveries: SegmentRecovery[],
+    loaded: { segments: Segment[]; recoveries: SegmentRecovery[]; epochs: LoadedEpochCache },
+    options: PartitionLogOptions,
   ) {
     this.#fs = fs;
     this.dir = dir;
     this.config = config;
     this.#clock = clock;
     this.#segmentOptions = { indexIntervalBytes: config.indexIntervalBytes, clock };
-    this.#segments = segments;
-    this.recoveries = recoveries;
-    this.#logStartOffset = segments[0]!.baseOffset;
+    this.#segments = loaded.segments;
+    this.recoveries = loaded.recoveries;
+    this.#epochs = loaded.epochs.cache;
+    this.epochCacheRebuiltBecause = loaded.epochs.rebuiltBecause;
+    this.replicated = options.replicated ?? false;
+    this.#logStartOffset = loaded.segments[0]!.baseOffset;
     this.#highWatermark = this.logEndOffset;
     this.#lastFlushTimeMs = clock();
+    if (this.replicated) {
+      const intervalMs = options.highWatermarkCheckpointIntervalMs ?? DEFAULT_HIGH_WATERMARK_CHECKPOINT_INTERVAL_MS;
+      this.#highWatermarkCheckpoint = HighWatermarkCheckpoint.open(fs, dir, intervalMs, this.#lastFlushTimeMs);
+      // No checkpoint means nothing is known to be committed: the log start is the safe answer.
+      const restored = this.#highWatermarkCheckpoint.checkpointed ?? 0n;
+      this.#highWatermark = clamp(restored, this.#logStartOffset, this.logEndOffset);
+    }
   }
 
   /**
-   * Opens (creating if needed) the log in `dir`. After a crash the active segment is cut at its
-   * last whole valid batch, so writes continue from there (see log-loader.ts).
+   * Opens (creating if needed) the log in `dir` with `settings`: the log config plus the options
+   * above. After a crash the active segment is cut at its last whole valid batch, so writes
+   * continue from there, and the leader-epoch checkpoint is checked against the batches (see
+   * log-loader.ts).
    */
   static open(
     fs: FileSystem,
     dir: string,
-    config: Partial<LogConfig> = {},
+    settings: Partial<LogConfig> & PartitionLogOptions = {},
     clock: () => number = Date.now,
   ): PartitionLog {
+    const { replicated, highWatermarkCheckpointIntervalMs, ...config } = settings;
+    const options = { replicated, highWatermarkCheckpointIntervalMs };
     const resolved = resolveLogConfig(config);
     fs.mkdirp(dir);
     const { segments, recoveries } = loadSegments(fs, dir, { indexIntervalBytes: resolved.indexIntervalBytes, clock });
-    return new PartitionLog(fs, dir, resolved, clock, segments, recoveries);
+    try {
+      const epochs = loadLeaderEpochCache(fs, dir, segments, { sync: options.replicated ?? false });
+      return new PartitionLog(fs, dir, resolved, clock, { segments, recoveries, epochs }, options);
+    } catch (error) {
+      for (const segment of segments) segment.close();
+      throw error;
+    }
   }
 
   get logStartOffset(): bigint {
@@ -103,14 +153,33 @@ export class PartitionLog {
 
   /**
    * Offsets below it are committed. A single node advances it to the log end after each append;
-   * a replication layer would move it with updateHighWatermark as followers catch up.
+   * in a replicated log the replication layer moves it with updateHighWatermark.
    */
   get highWatermark(): bigint {
     return this.#highWatermark;
   }
 
+  /** The epoch stamped into appended batches (see setLeaderEpoch). */
   get leaderEpoch(): number {
     return this.#leaderEpoch;
+  }
+
+  /** The newest leader epoch of the batches in the log, or UNDEFINED_EPOCH (−1) when none is known. */
+  get latestEpoch(): number {
+    return this.#epochs.latestEpoch;
+  }
+
+  /** Which epoch wrote from which offset, oldest first (Kafka's leader-epoch checkpoint). */
+  get epochEntries(): readonly EpochEntry[] {
+    return this.#epochs.epochEntries;
+  }
+
+  /**
+   * The answer to OffsetForLeaderEpoch for `epoch`: the largest epoch of this log not above it and
+   * the offset where that epoch ends (see LeaderEpochFileCache.endOffsetFor).
+   */
+  endOffsetForEpoch(epoch: number): EpochEndOffset {
+    return this.#epochs.endOffsetFor(epoch, this.logEndOffset);
   }
 
   /** Total bytes of all segments. */
@@ -134,9 +203,18 @@ export class PartitionLog {
     this.#leaderEpoch = epoch;
   }
 
-  /** Moves the high watermark, kept within [logStartOffset, logEndOffset]. */
+  /**
+   * Moves the high watermark, kept within [logStartOffset, logEndOffset]. A replicated log
+   * checkpoints it later (see the top of this file).
+   */
   updateHighWatermark(offset: bigint): void {
     this.#highWatermark = clamp(offset, this.#logStartOffset, this.logEndOffset);
+  }
+
+  /** Writes the high watermark checkpoint of a replicated log now if the high watermark moved since the last one. */
+  checkpointHighWatermark(): void {
+    this.#assertWritable();
+    this.#whileOnline(() => this.#highWatermarkCheckpoint?.writeIfMoved(this.#highWatermark, this.#clock()));
   }
 
   /**
@@ -148,23 +226,39 @@ export class PartitionLog {
     this.#assertWritable();
     const batches = appendableBatches(records, split);
     const baseOffset = this.logEndOffset;
-    const { lastOffset, maxTimestamp, recordCount } = assignOffsets(records, batches, baseOffset, this.#leaderEpoch);
+    const assigned = assignOffsets(records, batches, baseOffset, this.#leaderEpoch);
     const now = this.#clock();
     this.#whileOnline(() => {
-      if (this.#shouldRoll(records.length, lastOffset, now)) this.#rollActive();
-      this.#active.append(records, baseOffset, lastOffset, maxTimestamp);
-      this.#unflushedMessages += recordCount;
-      this.#hasUnflushedData = true;
-      if (
-        this.#unflushedMessages >= this.config.flushIntervalMessages ||
-        now - this.#lastFlushTimeMs >= this.config.flushIntervalMs
-      ) {
-        this.#flushActive(now);
-      }
+      // The epoch is recorded before the batches are written, as Kafka does: a crash in between
+      // leaves an entry past the log end, which opening trims, never a batch without its epoch.
+      if (this.#leaderEpoch !== this.#epochs.latestEpoch) this.#epochs.assign(this.#leaderEpoch, baseOffset);
+      this.#appendStamped(records, baseOffset, assigned, now);
     });
     // Advanced only once the flush policy is satisfied, so a failed fsync never exposes the batch.
-    this.#highWatermark = this.logEndOffset;
-    return { baseOffset, lastOffset, logAppendTime: BigInt(now) };
+    if (!this.replicated) this.#highWatermark = this.logEndOffset;
+    return { baseOffset, lastOffset: assigned.lastOffset, logAppendTime: BigInt(now) };
+  }
+
+  /**
+   * Appends a follower's batches as its leader sent them: offsets and partitionLeaderEpoch are
+   * kept, nothing is rewritten. They are checked first (see followerBatches in log-validator.ts):
+   * MalformedRecordsError for bad layout or CRC, UnexpectedAppendOffsetError when they start
+   * below the log end, OffsetsOutOfOrderError when their offsets do not rise; the log is then
+   * unchanged. Each new epoch they carry is recorded.
+   */
+  appendAsFollower(records: Buffer): AppendResult {
+    this.#assertWritable();
+    const checked = followerBatches(records, this.logEndOffset);
+    const now = this.#clock();
+    this.#whileOnline(() => {
+      for (const { header } of checked.batches) {
+        const epoch = header.partitionLeaderEpoch;
+        if (epoch >= 0 && epoch !== this.#epochs.latestEpoch) this.#epochs.assign(epoch, header.baseOffset);
+      }
+      this.#appendStamped(records, checked.baseOffset, checked, now);
+    });
+    if (!this.replicated) this.#highWatermark = this.logEndOffset;
+    return { baseOffset: checked.baseOffset, lastOffset: checked.lastOffset, logAppendTime: BigInt(now) };
   }
 
   /**
@@ -182,47 +276,20 @@ export class PartitionLog {
     if (fetchOffset < this.#logStartOffset || fetchOffset > this.logEndOffset) {
       return { kind: "offset-out-of-range", logStartOffset: this.#logStartOffset, logEndOffset: this.logEndOffset };
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let startOffset = fetchOffset;
-    for (let i = this.#segmentIndexFor(fetchOffset); i < this.#segments.length; i++) {
-      const segment = this.#segments[i]!;
-      if (segment.baseOffset > startOffset) startOffset = segment.baseOffset;
-      const { data, stoppedBy } = segment.read(
-        startOffset,
-        maxBytes - size,
-        minOneBatch && size === 0,
-        upperBoundOffset,
-      );
-      if (data.length > 0) {
-        chunks.push(data);
-        size += data.length;
-      }
-      if (stoppedBy !== "segment-end") break;
-    }
-    return { kind: "records", chunks, size };
+    return { kind: "records", ...readBatches(this.#segments, fetchOffset, maxBytes, minOneBatch, upperBoundOffset) };
   }
 
   /** The first batch whose maxTimestamp ≥ `timestamp`: its base offset (at least the log start) and that timestamp. */
   offsetForTimestamp(timestamp: bigint): { offset: bigint; timestamp: bigint } | null {
-    for (const segment of this.#segments) {
-      if (segment.maxTimestamp < timestamp) continue;
-      const found = segment.findByTimestamp(timestamp, this.#logStartOffset);
-      if (found !== null) return found;
-    }
-    return null;
+    return findOffsetForTimestamp(this.#segments, timestamp, this.#logStartOffset);
   }
 
   /**
    * Every stored batch from the one containing `fromOffset`, for rebuilding state at startup.
    * Reads through a large buffer; do not write to the log while iterating.
    */
-  *batches(fromOffset: bigint = this.#logStartOffset): Generator<StoredBatch> {
-    const first = this.#segmentIndexFor(fromOffset);
-    for (let i = first; i < this.#segments.length; i++) {
-      const segment = this.#segments[i]!;
-      yield* segment.batches(i === first && fromOffset > segment.baseOffset ? fromOffset : segment.baseOffset);
-    }
+  batches(fromOffset: bigint = this.#logStartOffset): Generator<StoredBatch> {
+    return batchesFrom(this.#segments, fromOffset);
   }
 
   /**
@@ -239,6 +306,7 @@ export class PartitionLog {
     this.#whileOnline(() => {
       for (const segment of doomed) segment.delete();
       this.#fs.syncDir(this.dir);
+      this.#epochs.truncateFromStart(this.#logStartOffset);
     });
     return due;
   }
@@ -252,46 +320,81 @@ export class PartitionLog {
 
   /**
    * Removes every batch holding an offset ≥ `offset`, so the log ends at `offset` (for a
-   * follower diverging from its leader). Below the log start, the log is emptied and restarts at `offset`.
+   * follower diverging from its leader), and the epochs starting there or later. Below the log
+   * start, the log is emptied and restarts at `offset`.
    */
   truncateTo(offset: bigint): void {
     this.#assertWritable();
     if (offset >= this.logEndOffset) return;
+    if (offset < this.#logStartOffset) {
+      this.truncateFullyAndStartAt(offset);
+      return;
+    }
     this.#whileOnline(() => {
       while (this.#segments.length > 1 && this.#active.baseOffset > offset) this.#segments.pop()!.delete();
-      if (this.#active.baseOffset > offset) {
-        this.#segments.pop()!.delete();
-        this.#segments.push(Segment.create(this.#fs, this.dir, offset, this.#segmentOptions));
-        this.#logStartOffset = offset;
-      } else {
-        this.#active.truncateTo(offset);
-      }
+      this.#active.truncateTo(offset);
       this.#fs.syncDir(this.dir);
+      this.#epochs.truncateFromEnd(offset);
     });
     this.#unflushedMessages = 0;
     this.#hasUnflushedData = false;
     this.#highWatermark = clamp(this.#highWatermark, this.#logStartOffset, this.logEndOffset);
   }
 
-  /** Fsyncs what was appended since the last flush. */
-  flush(): void {
+  /**
+   * Empties the log and restarts it at `offset`, above or below its current offsets (Kafka's
+   * truncateFullyAndStartAt): for a follower whose log is behind its leader's log start, or that
+   * must take a leader's batch starting below its own log end. The epochs are forgotten.
+   */
+  truncateFullyAndStartAt(offset: bigint): void {
     this.#assertWritable();
-    this.#whileOnline(() => this.#flushActive(this.#clock()));
+    if (offset < 0n) throw new RangeError(`cannot restart a log at offset ${offset}`);
+    this.#whileOnline(() => {
+      // Deleted before the new segment is created, which may have the same base offset.
+      for (const segment of this.#segments) segment.delete();
+      this.#segments.splice(0, this.#segments.length, Segment.create(this.#fs, this.dir, offset, this.#segmentOptions));
+      this.#fs.syncDir(this.dir);
+      this.#epochs.reset([]);
+    });
+    this.#logStartOffset = offset;
+    this.#highWatermark = offset;
+    this.#unflushedMessages = 0;
+    this.#hasUnflushedData = false;
   }
 
-  /** For a periodic timer: flushes if flushIntervalMs has passed with data left unflushed. */
+  /** Fsyncs what was appended since the last flush, then checkpoints a moved high watermark. */
+  flush(): void {
+    this.#assertWritable();
+    const now = this.#clock();
+    this.#whileOnline(() => {
+      this.#flushActive(now);
+      this.#highWatermarkCheckpoint?.writeIfMoved(this.#highWatermark, now);
+    });
+  }
+
+  /**
+   * For a periodic timer: flushes if flushIntervalMs has passed with data left unflushed, and
+   * checkpoints a moved high watermark every highWatermarkCheckpointIntervalMs.
+   */
   flushIfDue(now: number = this.#clock()): void {
     this.#assertWritable();
     if (this.#hasUnflushedData && now - this.#lastFlushTimeMs >= this.config.flushIntervalMs) {
       this.#whileOnline(() => this.#flushActive(now));
     }
+    const checkpoint = this.#highWatermarkCheckpoint;
+    if (checkpoint !== null) this.#whileOnline(() => checkpoint.writeIfDue(this.#highWatermark, now));
   }
 
-  /** Flushes (unless offline) and closes every file. */
+  /** Flushes and checkpoints the high watermark (unless offline), and closes every file. */
   close(): void {
     if (this.#closed) return;
     try {
-      if (this.#offlineCause === null) this.#whileOnline(() => this.#active.flush());
+      if (this.#offlineCause === null) {
+        this.#whileOnline(() => {
+          this.#active.flush();
+          this.#highWatermarkCheckpoint?.writeIfMoved(this.#highWatermark, this.#clock());
+        });
+      }
     } finally {
       this.#closeSegments();
     }
@@ -341,6 +444,25 @@ export class PartitionLog {
     );
   }
 
+  /** Writes batches whose offsets and epochs are set, rolling first and flushing after as the config says. */
+  #appendStamped(
+    records: Buffer,
+    baseOffset: bigint,
+    { lastOffset, maxTimestamp, recordCount }: AssignedOffsets,
+    now: number,
+  ): void {
+    if (this.#shouldRoll(records.length, lastOffset, now)) this.#rollActive();
+    this.#active.append(records, baseOffset, lastOffset, maxTimestamp);
+    this.#unflushedMessages += recordCount;
+    this.#hasUnflushedData = true;
+    if (
+      this.#unflushedMessages >= this.config.flushIntervalMessages ||
+      now - this.#lastFlushTimeMs >= this.config.flushIntervalMs
+    ) {
+      this.#flushActive(now);
+    }
+  }
+
   // Sealed segments are never recovered at startup, so their log and indexes are made durable here.
   #rollActive(): void {
     const sealed = this.#active;
@@ -359,17 +481,6 @@ export class PartitionLog {
     this.#unflushedMessages = 0;
     this.#hasUnflushedData = false;
     this.#lastFlushTimeMs = now;
-  }
-
-  #segmentIndexFor(offset: bigint): number {
-    let low = 0;
-    let high = this.#segments.length - 1;
-    while (low < high) {
-      const middle = (low + high + 1) >>> 1;
-      if (this.#segments[middle]!.baseOffset <= offset) low = middle;
-      else high = middle - 1;
-    }
-    return low;
   }
 
   #assertWritable(): void {

@@ -50,6 +50,18 @@ export interface StoredBatch extends StoredBatchHeader {
 
 export class CorruptSegmentError extends Error {}
 
+/** Where in `segments` (a log's, oldest first, never empty) the segment that would hold `offset` is. */
+export function segmentIndexFor(segments: readonly Segment[], offset: bigint): number {
+  let low = 0;
+  let high = segments.length - 1;
+  while (low < high) {
+    const middle = (low + high + 1) >>> 1;
+    if (segments[middle]!.baseOffset <= offset) low = middle;
+    else high = middle - 1;
+  }
+  return low;
+}
+
 export class Segment {
   readonly baseOffset: bigint;
   readonly dir: string;
@@ -244,6 +256,21 @@ export class Segment {
         bytes: scanner.copyCurrentBatchBytes(),
       };
       step = scanner.next();
+    }
+    if (step.kind === "invalid") this.#throwCorrupt(step.position, step.problem);
+  }
+
+  /** The headers of the batches `batches()` would return, without reading their bytes out. */
+  *batchHeaders(
+    fromOffset: bigint = this.baseOffset,
+    bufferBytes = BULK_SCAN_BUFFER_BYTES,
+  ): Generator<StoredBatchHeader> {
+    const found = this.#firstBatchEndingAtOrAfter(fromOffset, bufferBytes);
+    if (found === null) return;
+    let step: ScanStep = found.first;
+    while (step.kind === "batch") {
+      yield step.header;
+      step = found.scanner.next();
     }
     if (step.kind === "invalid") this.#throwCorrupt(step.position, step.problem);
   }

@@ -85,7 +85,8 @@ export async function startService(
   });
   const exited = new Promise<number | null>((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode);
-    else child.once("exit", (code) => resolve(code));
+    // "close", not "exit": it comes once stdout and stderr are drained too, so output() is complete.
+    else child.once("close", (code) => resolve(code));
   });
   return {
     name,

@@ -79,7 +79,8 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerPro
   const waitExit = (proc: ChildProcess): Promise<number | null> =>
     proc.exitCode !== null || proc.signalCode !== null
       ? Promise.resolve(proc.exitCode)
-      : new Promise((resolve) => proc.once("exit", (code) => resolve(code)));
+      : // "close", not "exit": it comes once stdout and stderr are drained too, so output() is complete.
+        new Promise((resolve) => proc.once("close", (code) => resolve(code)));
 
   await launch();
   const handle: BrokerProcess = {

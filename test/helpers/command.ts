@@ -48,7 +48,8 @@ export function startCommand(
     stderr += chunk.toString();
     output += chunk.toString();
   });
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  // "close", not "exit": it comes once stdout and stderr are drained too, so output() is complete.
+  const exited = new Promise<number | null>((resolve) => child.once("close", (code) => resolve(code)));
   return { child, stdout: () => stdout, stderr: () => stderr, output: () => output, exited };
 }
 

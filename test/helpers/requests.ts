@@ -43,6 +43,8 @@ export interface PartitionToFetch {
   fetchOffset: bigint;
   /** Default: the request's maxBytes. */
   partitionMaxBytes?: number;
+  /** Fetch v12's epoch of the last batch fetched; default -1, none. */
+  lastFetchedEpoch?: number;
 }
 
 /**
@@ -51,6 +53,7 @@ export interface PartitionToFetch {
  */
 export function fetchRequest(partitions: PartitionToFetch[], options: Partial<FetchRequest> = {}): FetchRequest {
   const request: FetchRequest = {
+    clusterId: null,
     replicaId: -1,
     maxWaitMs: 0,
     minBytes: 1,
@@ -72,6 +75,7 @@ export function fetchRequest(partitions: PartitionToFetch[], options: Partial<Fe
           partition: p.partition,
           currentLeaderEpoch: -1,
           fetchOffset: p.fetchOffset,
+          lastFetchedEpoch: p.lastFetchedEpoch ?? -1,
           logStartOffset: -1n,
           partitionMaxBytes: p.partitionMaxBytes ?? request.maxBytes,
         })),

@@ -69,3 +69,11 @@ export async function cleanupAllWithin(
     }
   }
 }
+
+/** Waits until a process's collected output matches `pattern` (a line may still be in the pipe). */
+export function waitForOutput(process: { output(): string }, pattern: RegExp, timeoutMs = 30_000): Promise<void> {
+  return waitFor(() => pattern.test(process.output()), {
+    timeoutMs,
+    message: () => `output matching ${pattern}; output so far:\n${process.output()}`,
+  });
+}

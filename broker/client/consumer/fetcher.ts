@@ -13,7 +13,7 @@
 // requests belong to the consumer, the session to the runner, commits to the offset manager.
 import { Apis } from "../../protocol/apis.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
-import type { FetchResponse } from "../../protocol/messages/index.ts";
+import type { FetchPartition, FetchResponse } from "../../protocol/messages/index.ts";
 import type { Cluster } from "../cluster.ts";
 import { KafkaJSProtocolError } from "../errors.ts";
 import { consumerEvents } from "../events.ts";
@@ -240,16 +240,7 @@ export class Fetcher {
     // while the broker prepares the next, instead of waiting for one large answer at a time.
     const requestMaxBytes = Math.min(maxBytes, Math.max(2 * maxBytesPerPartition, PIPELINED_FETCH_BYTES));
     const requested = new Map<string, bigint>();
-    const topics = new Map<
-      string,
-      {
-        partition: number;
-        currentLeaderEpoch: number;
-        fetchOffset: bigint;
-        logStartOffset: bigint;
-        partitionMaxBytes: number;
-      }[]
-    >();
+    const topics = new Map<string, FetchPartition[]>();
     for (const [state, fetchOffset] of positions) {
       requested.set(state.key, fetchOffset);
       let list = topics.get(state.topic);
@@ -258,6 +249,7 @@ export class Fetcher {
         partition: state.partition,
         currentLeaderEpoch: -1,
         fetchOffset,
+        lastFetchedEpoch: -1,
         logStartOffset: -1n,
         partitionMaxBytes: maxBytesPerPartition,
       });
@@ -267,6 +259,7 @@ export class Fetcher {
     const response = connection.request(
       Apis.Fetch,
       {
+        clusterId: null,
         replicaId: -1,
         maxWaitMs,
         minBytes,

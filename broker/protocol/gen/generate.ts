@@ -1,17 +1,19 @@
 // Generates broker/protocol/messages/*.ts from Kafka's JSON message specs, restricted to the
-// versions in supported-versions.ts. Run with `npm run gen:protocol`; the output is committed
-// so the project builds without the specs.
+// versions in supported-versions.ts, and broker/protocol/metadata-records/records/*.ts from the
+// metadata-log record specs it lists. Run with `npm run gen:protocol`; the output is committed so
+// the project builds without the specs.
 
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { SupportedApi } from "../supported-versions.ts";
-import { SUPPORTED_APIS } from "../supported-versions.ts";
+import { METADATA_LOG_SCHEMAS, SUPPORTED_APIS } from "../supported-versions.ts";
 
 const protocolDir = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const repoRoot = resolve(protocolDir, "../..");
-const specDir = resolve(repoRoot, "../shared/kafka-protocol/message");
+const specRoot = resolve(repoRoot, "../shared/kafka-protocol");
+const messageSpecDir = join(specRoot, "message");
 const outputDir = join(protocolDir, "messages");
+const recordsOutputDir = join(protocolDir, "metadata-records", "records");
 
 interface SpecField {
   name: string;
@@ -19,18 +21,21 @@ interface SpecField {
   versions: string;
   nullableVersions?: string;
   taggedVersions?: string;
-  tag?: number;
+  /** Some specs write the tag as a string ("0"). */
+  tag?: number | string;
   default?: string | number | boolean;
   flexibleVersions?: string;
   fields?: SpecField[];
 }
 
 interface SpecMessage {
-  apiKey: number;
-  type: "request" | "response";
+  /** Absent for "data" messages such as LeaderChangeMessage, which are no API's. */
+  apiKey?: number;
+  type: "request" | "response" | "metadata" | "data";
   name: string;
   validVersions: string;
-  flexibleVersions: string;
+  /** Missing in some early metadata record specs. */
+  flexibleVersions?: string;
   fields: SpecField[];
   commonStructs?: { name: string; versions: string; fields: SpecField[] }[];
 }
@@ -58,8 +63,8 @@ function stripJsonComments(text: string): string {
   return output;
 }
 
-function readSpec(fileName: string): SpecMessage {
-  return JSON.parse(stripJsonComments(readFileSync(join(specDir, fileName), "utf8"))) as SpecMessage;
+function readSpec(path: string): SpecMessage {
+  return JSON.parse(stripJsonComments(readFileSync(path, "utf8"))) as SpecMessage;
 }
 
 interface Range {
@@ -80,9 +85,9 @@ function inRange(range: string | undefined, version: number): boolean {
   return version >= min && version <= max;
 }
 
-function versionsOf(api: SupportedApi): number[] {
+function versionsOf(range: Range): number[] {
   const versions: number[] = [];
-  for (let v = api.minVersion; v <= api.maxVersion; v++) versions.push(v);
+  for (let v = range.min; v <= range.max; v++) versions.push(v);
   return versions;
 }
 
@@ -111,7 +116,8 @@ const PRIMITIVES = new Set([
 
 interface MessageContext {
   spec: SpecMessage;
-  api: SupportedApi;
+  /** Nested struct names starting with this stay as they are; others get the message name in front. */
+  ownerName: string;
   versions: number[];
   flexibleVersions: string;
   isResponse: boolean;
@@ -146,7 +152,7 @@ function narrowedTo(field: SpecField, context: MessageContext): MessageContext {
 }
 
 function interfaceNameFor(structName: string, context: MessageContext): string {
-  return structName.startsWith(context.api.name) ? structName : context.spec.name + structName;
+  return structName.startsWith(context.ownerName) ? structName : context.spec.name + structName;
 }
 
 function literal(value: unknown): string {
@@ -204,7 +210,7 @@ function emitField(field: SpecField, context: MessageContext): string {
   ];
   if (field.nullableVersions !== undefined) parts.push(`nullableVersions: ${literal(field.nullableVersions)}`);
   if (field.tag !== undefined) {
-    parts.push(`tag: ${field.tag}`, `taggedVersions: ${literal(field.taggedVersions ?? field.versions)}`);
+    parts.push(`tag: ${Number(field.tag)}`, `taggedVersions: ${literal(field.taggedVersions ?? field.versions)}`);
   }
   const defaultValue = defaultLiteral(field);
   if (defaultValue !== undefined) parts.push(`default: ${defaultValue}`);
@@ -307,17 +313,26 @@ function interfaceBody(fields: SpecField[], context: MessageContext): string {
   return body;
 }
 
-function generateMessage(fileName: string, api: SupportedApi, allInterfaceNames: Set<string>): string {
-  const spec = readSpec(fileName);
+interface MessageTarget {
+  spec: SpecMessage;
+  ownerName: string;
+  versions: Range;
+  /** Overrides the spec's flexibleVersions (metadata-log records are flexible in every version). */
+  flexibleVersions?: string;
+}
+
+function generateMessage(target: MessageTarget, allInterfaceNames: Set<string>): string {
+  const { spec, versions } = target;
   const validRange = parseRange(spec.validVersions);
-  if (api.minVersion < validRange.min || api.maxVersion > validRange.max) {
-    throw new Error(`${spec.name}: supported ${api.minVersion}-${api.maxVersion} is outside ${spec.validVersions}`);
+  if (versions.min < validRange.min || versions.max > validRange.max) {
+    throw new Error(`${spec.name}: supported ${versions.min}-${versions.max} is outside ${spec.validVersions}`);
   }
+  const flexibleVersions = target.flexibleVersions ?? spec.flexibleVersions ?? "none";
   const context: MessageContext = {
     spec,
-    api,
-    versions: versionsOf(api),
-    flexibleVersions: spec.flexibleVersions,
+    ownerName: target.ownerName,
+    versions: versionsOf(versions),
+    flexibleVersions,
     isResponse: spec.type === "response",
     commonStructs: new Map((spec.commonStructs ?? []).map((struct) => [struct.name, struct.fields])),
     nestedInterfaces: [],
@@ -329,21 +344,26 @@ function generateMessage(fileName: string, api: SupportedApi, allInterfaceNames:
   const schema =
     `export const ${spec.name}Schema: MessageSchema<${spec.name}> = {\n` +
     `  name: ${literal(spec.name)},\n` +
-    `  apiKey: ${spec.apiKey},\n` +
+    `  apiKey: ${spec.apiKey ?? -1},\n` +
     `  type: ${literal(spec.type)},\n` +
-    `  validVersions: ${literal(`${api.minVersion}-${api.maxVersion}`)},\n` +
-    `  flexibleVersions: ${literal(spec.flexibleVersions)},\n` +
+    `  validVersions: ${literal(`${versions.min}-${versions.max}`)},\n` +
+    `  flexibleVersions: ${literal(flexibleVersions)},\n` +
     `  fields: ${indent(emitFields(spec.fields, context), 1).trimStart()},\n` +
     `};\n`;
   for (const name of context.interfaceNames) allInterfaceNames.add(name);
   return [topInterface, ...context.nestedInterfaces, schema].join("\n");
 }
 
-function main(): void {
-  mkdirSync(outputDir, { recursive: true });
-  for (const existing of readdirSync(outputDir)) {
-    if (existing.endsWith(".ts")) rmSync(join(outputDir, existing));
+/** Empties a wholly generated directory, so modules of APIs or records no longer listed go. */
+function freshOutputDir(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  for (const existing of readdirSync(dir)) {
+    if (existing.endsWith(".ts")) rmSync(join(dir, existing));
   }
+}
+
+function generateApiMessages(): void {
+  freshOutputDir(outputDir);
   const interfaceNames = new Set<string>();
   const moduleNames: string[] = [];
   for (const api of SUPPORTED_APIS) {
@@ -353,8 +373,14 @@ function main(): void {
       `// Generated by broker/protocol/gen/generate.ts from the Apache Kafka message specs\n` +
       `// ${api.name}Request.json and ${api.name}Response.json (versions ${api.minVersion}-${api.maxVersion}). Do not edit.\n\n` +
       `import type { MessageSchema } from "../schema.ts";\n`;
-    const request = generateMessage(`${api.name}Request.json`, api, interfaceNames);
-    const response = generateMessage(`${api.name}Response.json`, api, interfaceNames);
+    const versions = { min: api.minVersion, max: api.maxVersion };
+    const target = (kind: string): MessageTarget => ({
+      spec: readSpec(join(messageSpecDir, `${api.name}${kind}.json`)),
+      ownerName: api.name,
+      versions,
+    });
+    const request = generateMessage(target("Request"), interfaceNames);
+    const response = generateMessage(target("Response"), interfaceNames);
     writeFileSync(join(outputDir, `${moduleName}.ts`), `${header}\n${request}\n${response}`);
   }
   const index =
@@ -362,6 +388,53 @@ function main(): void {
     moduleNames.map((name) => `export * from "./${name}.ts";\n`).join("");
   writeFileSync(join(outputDir, "index.ts"), index);
   console.log(`wrote ${moduleNames.length} message modules to ${outputDir}`);
+}
+
+/**
+ * The metadata log's records, every version of each, all flexible: the log frames record bodies in
+ * the flexible encoding whatever an early spec says (Kafka's current specs declare them all "0+").
+ * The index adds the table of the records with an apiKey (the record type in the frame), by name.
+ */
+function generateMetadataRecords(): void {
+  freshOutputDir(recordsOutputDir);
+  const interfaceNames = new Set<string>();
+  const modules: { moduleName: string; spec: SpecMessage }[] = [];
+  for (const { spec: specPath, maxVersion } of METADATA_LOG_SCHEMAS) {
+    const spec = readSpec(join(specRoot, specPath));
+    const validRange = parseRange(spec.validVersions);
+    const range = { min: validRange.min, max: maxVersion ?? validRange.max };
+    const moduleName = kebab(spec.name);
+    modules.push({ moduleName, spec });
+    const header =
+      `// Generated by broker/protocol/gen/generate.ts from the Apache Kafka spec ${specPath}\n` +
+      `// (${range.min === range.max ? `version ${range.min}` : `versions ${range.min}-${range.max}`}, all flexible). Do not edit.\n\n` +
+      `import type { MessageSchema } from "../../schema.ts";\n`;
+    const body = generateMessage(
+      { spec, ownerName: spec.name, versions: range, flexibleVersions: "0+" },
+      interfaceNames,
+    );
+    writeFileSync(join(recordsOutputDir, `${moduleName}.ts`), `${header}\n${body}`);
+  }
+  const framed = modules.filter(({ spec }) => spec.type === "metadata" && spec.apiKey !== undefined);
+  const recordTypes = framed.map(({ spec }) => spec.apiKey);
+  if (new Set(recordTypes).size !== recordTypes.length)
+    throw new Error(`two metadata records share a type: ${recordTypes}`);
+  const index =
+    `// Generated by broker/protocol/gen/generate.ts. Do not edit.\n\n` +
+    framed.map(({ moduleName, spec }) => `import { ${spec.name}Schema } from "./${moduleName}.ts";\n`).join("") +
+    `\n` +
+    modules.map(({ moduleName }) => `export * from "./${moduleName}.ts";\n`).join("") +
+    `\n/** The metadata records by name (the frame's record type is each schema's apiKey). */\n` +
+    `export const METADATA_RECORD_SCHEMAS = {\n` +
+    framed.map(({ spec }) => `  ${spec.name}: ${spec.name}Schema,\n`).join("") +
+    `} as const;\n`;
+  writeFileSync(join(recordsOutputDir, "index.ts"), index);
+  console.log(`wrote ${modules.length} metadata record modules to ${recordsOutputDir}`);
+}
+
+function main(): void {
+  generateApiMessages();
+  generateMetadataRecords();
 }
 
 main();

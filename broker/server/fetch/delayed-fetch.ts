@@ -8,7 +8,7 @@
 // producers' responses are on their way (setImmediate), rather than once per append.
 
 import type { FetchRequest, FetchResponse } from "../../protocol/messages/index.ts";
-import { type FetchRead, type PartitionLookup, partitionsOf, readFromLog } from "./read-from-log.ts";
+import { type FetchParams, type FetchRead, type PartitionLookup, partitionsOf, readFromLog } from "./read-from-log.ts";
 
 /** How a waiting fetch learns that max_wait has passed; tests expire fetches by hand through it. */
 export interface FetchExpiry {
@@ -35,8 +35,10 @@ export function fetchMessages(
   request: FetchRequest,
   partitions: PartitionLookup,
   expiry: FetchExpiry = systemFetchExpiry,
+  clientMetadata = false,
 ): FetchResponse | Promise<FetchResponse> {
-  const first = readFromLog(request, partitions);
+  const first = readFromLog(request, partitions, { clientMetadata, updateFetchState: true });
+  const again: FetchParams = { clientMetadata, updateFetchState: false };
   if (isSatisfied(request, first) || request.maxWaitMs <= 0) return first.response;
 
   return new Promise<FetchResponse>((resolve) => {
@@ -57,11 +59,11 @@ export function fetchMessages(
       setImmediate(() => {
         checkScheduled = false;
         if (answered) return;
-        const read = readFromLog(request, partitions);
+        const read = readFromLog(request, partitions, again);
         if (isSatisfied(request, read)) finish(read);
       });
     };
     for (const partition of partitionsOf(request, partitions)) subscriptions.push(partition.onAppend(onAppend));
-    cancelExpiry = expiry.start(request.maxWaitMs, () => finish(readFromLog(request, partitions)));
+    cancelExpiry = expiry.start(request.maxWaitMs, () => finish(readFromLog(request, partitions, again)));
   });
 }

@@ -1,12 +1,14 @@
 import { Apis } from "../../protocol/apis.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { ProduceResponsePartitionProduceResponse } from "../../protocol/messages/index.ts";
+import { type AwaitedAck, awaitAcks } from "../replication/delayed-produce.ts";
 import { defineHandler } from "./handler.ts";
 
 const validAcks = new Set([0, 1, -1]);
 
 export const produceHandler = defineHandler(Apis.Produce, (request, { broker }) => {
   const refuseAll = validAcks.has(request.acks) ? null : ErrorCode.INVALID_REQUIRED_ACKS;
+  const awaited: AwaitedAck[] = [];
   const responses = request.topicData.map((topicData) => {
     // Auto-creation on produce, like on Metadata, when the broker allows it.
     const topic = refuseAll === null ? broker.topics.autoCreate(topicData.name) : null;
@@ -25,7 +27,10 @@ export const produceHandler = defineHandler(Apis.Produce, (request, { broker }) 
         if (topicError !== null) return failed(topicError);
         const partition = broker.topics.partition(topicData.name, data.index);
         if (!partition) return failed(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-        const outcome = partition.append(data.records);
+        const replication = partition.replication;
+        const outcome = replication
+          ? replication.appendAsLeader(data.records, request.acks)
+          : { ...partition.append(data.records), requiredOffset: -1n };
         if (outcome.errorCode !== ErrorCode.NONE) {
           broker.log.debug("produce refused", {
             topic: topicData.name,
@@ -34,17 +39,30 @@ export const produceHandler = defineHandler(Apis.Produce, (request, { broker }) 
           });
           return failed(outcome.errorCode);
         }
-        // A single node is the whole ISR: once appended, acks=-1 is satisfied too.
-        return {
+        // A single node is the whole ISR: once appended, acks=-1 is satisfied too. A replicated
+        // partition's acks=-1 waits below until its ISR has the records; the answer is then amended.
+        const answer: ProduceResponsePartitionProduceResponse = {
           index: data.index,
           errorCode: ErrorCode.NONE,
           baseOffset: outcome.baseOffset,
           logAppendTimeMs: outcome.logAppendTime,
           logStartOffset: partition.logStartOffset,
         };
+        if (replication && request.acks === -1) {
+          awaited.push({
+            state: replication,
+            requiredOffset: outcome.requiredOffset,
+            answer: (errorCode) => {
+              answer.errorCode = errorCode;
+            },
+          });
+        }
+        return answer;
       }),
     };
   });
   if (request.acks === 0) return null;
-  return { responses, throttleTimeMs: 0 };
+  const response = { responses, throttleTimeMs: 0 };
+  if (awaited.length === 0) return response;
+  return awaitAcks(awaited, request.timeoutMs, awaited[0]!.state.timers).then(() => response);
 });

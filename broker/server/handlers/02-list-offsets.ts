@@ -4,6 +4,8 @@ import { defineHandler } from "./handler.ts";
 
 const latest = -1n;
 const earliest = -2n;
+/** Kafka's DEBUGGING_REPLICA_ID: the only asker a replicated partition answers without leading it. */
+const debuggingReplicaId = -2;
 
 export const listOffsetsHandler = defineHandler(Apis.ListOffsets, (request, { broker }) => ({
   throttleTimeMs: 0,
@@ -11,13 +13,16 @@ export const listOffsetsHandler = defineHandler(Apis.ListOffsets, (request, { br
     name: topic.name,
     partitions: topic.partitions.map((wanted) => {
       const partition = broker.topics.partition(topic.name, wanted.partitionIndex);
-      if (!partition)
-        return {
-          partitionIndex: wanted.partitionIndex,
-          errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
-          timestamp: -1n,
-          offset: -1n,
-        };
+      const refused = (errorCode: number) => ({
+        partitionIndex: wanted.partitionIndex,
+        errorCode,
+        timestamp: -1n,
+        offset: -1n,
+      });
+      if (!partition) return refused(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+      // A replicated partition answers only as its leader; a follower replica asking gets the log end.
+      const replicated = partition.replication?.offsetSnapshot(-1, request.replicaId !== debuggingReplicaId);
+      if (replicated && replicated.errorCode !== ErrorCode.NONE) return refused(replicated.errorCode);
       const found = (offset: bigint, timestamp = -1n) => ({
         partitionIndex: wanted.partitionIndex,
         errorCode: ErrorCode.NONE,
@@ -25,7 +30,8 @@ export const listOffsetsHandler = defineHandler(Apis.ListOffsets, (request, { br
         offset,
       });
       // Without transactions the last stable offset equals the high watermark for both isolation levels.
-      if (wanted.timestamp === latest) return found(partition.highWatermark);
+      if (wanted.timestamp === latest)
+        return found(replicated && request.replicaId >= 0 ? replicated.logEndOffset : partition.highWatermark);
       if (wanted.timestamp === earliest) return found(partition.logStartOffset);
       const byTime = partition.offsetForTimestamp(wanted.timestamp);
       return byTime ? found(byTime.offset, byTime.timestamp) : found(-1n);

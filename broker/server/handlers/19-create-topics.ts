@@ -1,3 +1,4 @@
+import { controllerErrorCode } from "../../controller/controller-result.ts";
 import { Apis } from "../../protocol/apis.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { CreateTopicsRequestCreatableTopic } from "../../protocol/messages/create-topics.ts";
@@ -13,6 +14,23 @@ function wantedPartitionCount(wanted: CreateTopicsRequestCreatableTopic, broker:
 }
 
 export const createTopicsHandler = defineHandler(Apis.CreateTopics, (request, { broker }) => {
+  if (broker.kraft) {
+    return broker.kraft.forwarding.route(Apis.CreateTopics, request, async (controller) => {
+      try {
+        const results = await controller.createTopics(request.topics, request.validateOnly);
+        return {
+          throttleTimeMs: 0,
+          topics: results.map(({ name, errorCode, errorMessage }) => ({ name, errorCode, errorMessage })),
+        };
+      } catch (error) {
+        const errorCode = controllerErrorCode(error);
+        return {
+          throttleTimeMs: 0,
+          topics: request.topics.map(({ name }) => ({ name, errorCode, errorMessage: null })),
+        };
+      }
+    });
+  }
   let requested = 0;
   for (const wanted of request.topics) requested += Math.max(0, wantedPartitionCount(wanted, broker));
   const tooMany = requested > MAX_NEW_PARTITIONS_PER_REQUEST;

@@ -17,7 +17,7 @@ import { sampleMessage } from "./sample-values.ts";
 
 const EXPECTED_RANGES: Record<number, [number, number]> = {
   0: [0, 7],
-  1: [4, 11],
+  1: [4, 12],
   2: [1, 3],
   3: [0, 6],
   8: [2, 7],
@@ -33,9 +33,37 @@ const EXPECTED_RANGES: Record<number, [number, number]> = {
   19: [0, 4],
   20: [1, 3],
   22: [0, 1],
+  23: [2, 4],
   32: [0, 2],
   37: [0, 1],
   42: [0, 1],
+  43: [0, 2],
+  52: [0, 0],
+  53: [0, 0],
+  54: [0, 0],
+  55: [0, 1],
+  56: [2, 2],
+  60: [0, 0],
+  62: [0, 0],
+  63: [0, 0],
+  67: [0, 0],
+};
+
+/** The flexible versions in our ranges: each API's spec flexibleVersions, restated. */
+const FLEXIBLE_FROM: Record<number, number> = {
+  1: 12,
+  18: 3,
+  23: 4,
+  43: 2,
+  52: 0,
+  53: 1,
+  54: 1,
+  55: 0,
+  56: 0,
+  60: 0,
+  62: 0,
+  63: 0,
+  67: 0,
 };
 
 function assertRoundTrip(schema: MessageSchema<unknown>, version: number, value: unknown): void {
@@ -65,20 +93,25 @@ describe("API table", () => {
 
   it("when looking up by key, then known keys resolve and unknown ones do not", () => {
     assert.equal(apiByKey(0), Apis.Produce);
-    assert.equal(apiByKey(60), undefined);
-    assert.equal(isSupportedVersion(ApiKeys.Fetch, 11), true);
-    assert.equal(isSupportedVersion(ApiKeys.Fetch, 12), false);
+    assert.equal(apiByKey(60), Apis.DescribeCluster);
+    assert.equal(apiByKey(61), undefined);
+    assert.equal(isSupportedVersion(ApiKeys.Fetch, 12), true);
+    assert.equal(isSupportedVersion(ApiKeys.Fetch, 13), false);
     assert.equal(isSupportedVersion(ApiKeys.Produce, 0), true);
     assert.equal(isSupportedVersion(ApiKeys.Produce, 8), false);
   });
 
-  it("when only ApiVersions v3 is flexible, then header versions follow and ApiVersions answers with header v0", () => {
+  it("when a version is flexible by its spec, then requests use header v2 and responses header v1, ApiVersions' always v0", () => {
     for (const api of API_LIST) {
       for (let version = api.minVersion; version <= api.maxVersion; version++) {
-        const flexible = api.apiKey === ApiKeys.ApiVersions && version === 3;
+        const flexibleFrom = FLEXIBLE_FROM[api.apiKey];
+        const flexible = flexibleFrom !== undefined && version >= flexibleFrom;
         assert.equal(isFlexible(api.apiKey, version), flexible, `${api.name} v${version}`);
         assert.equal(requestHeaderVersion(api.apiKey, version), flexible ? 2 : 1);
-        assert.equal(responseHeaderVersion(api.apiKey, version), 0);
+        assert.equal(
+          responseHeaderVersion(api.apiKey, version),
+          flexible && api.apiKey !== ApiKeys.ApiVersions ? 1 : 0,
+        );
       }
     }
     // Beyond our range the spec still decides, so a newer client's header parses.
@@ -86,6 +119,7 @@ describe("API table", () => {
     assert.equal(requestHeaderVersion(ApiKeys.Metadata, 9), 2);
     assert.equal(responseHeaderVersion(ApiKeys.Metadata, 9), 1);
     assert.equal(responseHeaderVersion(ApiKeys.ApiVersions, 4), 0);
+    assert.equal(requestHeaderVersion(ApiKeys.BeginQuorumEpoch, 1), 2);
   });
 });
 

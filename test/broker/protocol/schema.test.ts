@@ -93,7 +93,7 @@ describe("schema codec", () => {
       () => encoded(Apis.Produce.requestSchema, 8, { transactionalId: null, acks: 1, timeoutMs: 1, topicData: [] }),
       UnsupportedVersionError,
     );
-    assert.throws(() => decode(Apis.Fetch.requestSchema, 12, new Reader(Buffer.alloc(100))), UnsupportedVersionError);
+    assert.throws(() => decode(Apis.Fetch.requestSchema, 13, new Reader(Buffer.alloc(100))), UnsupportedVersionError);
   });
 
   it("when a non-nullable field holds null, then encoding fails loudly", () => {
@@ -179,6 +179,7 @@ describe("schema codec", () => {
 
   it("when asking for a default value, then every field holds its default", () => {
     assert.deepEqual(defaultValue(Apis.Fetch.requestSchema, 11), {
+      clusterId: null,
       replicaId: -1,
       maxWaitMs: 0,
       minBytes: 0,

@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { Apis } from "../../../broker/protocol/apis.ts";
+import { API_LIST, Apis } from "../../../broker/protocol/apis.ts";
 import { ErrorCode } from "../../../broker/protocol/errors.ts";
 import { decodeResponse } from "../../../broker/protocol/headers.ts";
 import { Writer } from "../../../broker/protocol/primitives.ts";
 import { encodeRecordBatch } from "../../../broker/protocol/record-batch/encoder.ts";
 import { type Connection, DropConnection } from "../../../broker/server/connection.ts";
+import { handlersByKey } from "../../../broker/server/handlers/index.ts";
 import { requestFrame, useRoutedBroker } from "./broker-state-fixture.ts";
 
 const connection = { clientHost: "192.0.2.7" } as Connection;
@@ -71,6 +72,16 @@ describe("the request router", () => {
 
   it("when a frame is too short for a header, then the connection is dropped", () => {
     assert.throws(() => broker.route(Buffer.alloc(7), connection), DropConnection);
+  });
+
+  const unserved = API_LIST.find((api) => !handlersByKey.has(api.apiKey));
+  it("when a frame names an API the protocol knows but no handler serves, then the connection is dropped, as for a disabled API", {
+    skip: unserved === undefined ? "every known API has a handler" : false,
+  }, () => {
+    assert.throws(
+      () => broker.route(headerOnly(unserved!.apiKey, unserved!.minVersion), connection),
+      (error) => error instanceof DropConnection && error.message === `unsupported api key ${unserved!.apiKey}`,
+    );
   });
 
   it("when a frame names an API the broker does not serve, then the connection is dropped", () => {

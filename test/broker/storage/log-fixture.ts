@@ -8,14 +8,14 @@ import type { TestContext } from "node:test";
 import type { FileSystem } from "../../../broker/storage/file-system.ts";
 import { nodeFileSystem } from "../../../broker/storage/file-system.ts";
 import type { LogConfig } from "../../../broker/storage/log-config.ts";
-import { PartitionLog } from "../../../broker/storage/partition-log.ts";
+import { PartitionLog, type PartitionLogOptions } from "../../../broker/storage/partition-log.ts";
 import { batchOfSize } from "./batch-builder.ts";
 import { manualClock } from "./faulty-file-system.ts";
 
 export function openLog(
   t: TestContext,
   dir: string,
-  config: Partial<LogConfig> = {},
+  config: Partial<LogConfig> & PartitionLogOptions = {},
   clock: () => number = manualClock().clock,
   fileSystem: FileSystem = nodeFileSystem,
 ): PartitionLog {

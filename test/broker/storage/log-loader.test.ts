@@ -1,12 +1,13 @@
 // Opening a log directory: the state comes back after a close, a crash's torn or corrupt tail is
-// cut at the last whole batch, lost indexes are rebuilt and leftovers removed, and a failure
-// while opening leaves no file open.
+// cut at the last whole batch, lost indexes are rebuilt and leftovers removed, a failure while
+// opening leaves no file open, and the leader-epoch checkpoint is used, trimmed or rebuilt.
 
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { nodeFileSystem } from "../../../broker/storage/file-system.ts";
+import { LEADER_EPOCH_CHECKPOINT_FILE } from "../../../broker/storage/leader-epoch-checkpoint.ts";
 import { segmentFileName } from "../../../broker/storage/log-files.ts";
 import { loadSegments } from "../../../broker/storage/log-loader.ts";
 import { PartitionLog } from "../../../broker/storage/partition-log.ts";
@@ -121,4 +122,99 @@ test("when opening fails part-way, then the error surfaces and every segment fil
   fileSystem.failSyncsWith = null;
   const reopened = openLog(t, dir, { segmentBytes: 300 });
   assert.equal(reopened.logEndOffset, 4n);
+});
+
+const epochPairs = (log: PartitionLog) => log.epochEntries.map((e) => [e.epoch, e.startOffset]);
+
+/** A log with epochs 1 (offsets 0..3), 4 (4..7) and 6 (8..9) over several segments, closed. */
+function logWithEpochs(dir: string): void {
+  const log = PartitionLog.open(nodeFileSystem, dir, { segmentBytes: 300 });
+  for (const [epoch, batches] of [
+    [1, 2],
+    [4, 2],
+    [6, 1],
+  ] as const) {
+    log.setLeaderEpoch(epoch);
+    for (let i = 0; i < batches; i++) appendRecords(log, 2, 60);
+  }
+  log.close();
+}
+const expectedEpochs = [
+  [1, 0n],
+  [4, 4n],
+  [6, 8n],
+];
+
+test("when the leader-epoch checkpoint agrees with the log, then it is used as found and not rewritten", (t) => {
+  const dir = tempDir(t);
+  logWithEpochs(dir);
+  const path = join(dir, LEADER_EPOCH_CHECKPOINT_FILE);
+  fs.utimesSync(path, new Date(0), new Date(0));
+  const log = openLog(t, dir, { segmentBytes: 300 });
+  assert.ok(log.segments.length > 1);
+  assert.equal(log.epochCacheRebuiltBecause, null);
+  assert.deepEqual(epochPairs(log), expectedEpochs);
+  assert.equal(fs.statSync(path).mtimeMs, 0);
+});
+
+test("when the leader-epoch checkpoint is missing, then it is rebuilt from the batches and written", (t) => {
+  const dir = tempDir(t);
+  logWithEpochs(dir);
+  fs.rmSync(join(dir, LEADER_EPOCH_CHECKPOINT_FILE));
+  const log = openLog(t, dir, { segmentBytes: 300 });
+  assert.equal(log.epochCacheRebuiltBecause, "no leader-epoch checkpoint");
+  assert.deepEqual(epochPairs(log), expectedEpochs);
+  assert.equal(fs.readFileSync(join(dir, LEADER_EPOCH_CHECKPOINT_FILE), "utf8"), "0\n3\n1 0\n4 4\n6 8\n");
+});
+
+test("when the leader-epoch checkpoint is unreadable, then it is rebuilt from the batches", (t) => {
+  const dir = tempDir(t);
+  logWithEpochs(dir);
+  fs.writeFileSync(join(dir, LEADER_EPOCH_CHECKPOINT_FILE), "0\n3\n1 0\n4");
+  const log = openLog(t, dir, { segmentBytes: 300 });
+  assert.match(log.epochCacheRebuiltBecause ?? "", /announced/);
+  assert.deepEqual(epochPairs(log), expectedEpochs);
+});
+
+test("when the leader-epoch checkpoint lost its latest entries or names wrong offsets, then it is rebuilt", (t) => {
+  for (const stale of ["0\n2\n1 0\n4 4\n", "0\n3\n1 0\n4 5\n6 8\n", "0\n3\n1 0\n3 4\n6 8\n", "0\n0\n"]) {
+    const dir = tempDir(t);
+    logWithEpochs(dir);
+    fs.writeFileSync(join(dir, LEADER_EPOCH_CHECKPOINT_FILE), stale);
+    const log = openLog(t, dir, { segmentBytes: 300 });
+    assert.notEqual(log.epochCacheRebuiltBecause, null, stale);
+    assert.deepEqual(epochPairs(log), expectedEpochs, stale);
+    log.close();
+  }
+});
+
+test("when the leader-epoch checkpoint reaches past the log end, as after a crash between it and the append, then it is trimmed", (t) => {
+  const dir = tempDir(t);
+  logWithEpochs(dir);
+  fs.writeFileSync(join(dir, LEADER_EPOCH_CHECKPOINT_FILE), "0\n4\n1 0\n4 4\n6 8\n9 10\n");
+  const log = openLog(t, dir, { segmentBytes: 300 });
+  assert.equal(log.epochCacheRebuiltBecause, null);
+  assert.deepEqual(epochPairs(log), expectedEpochs);
+  assert.equal(fs.readFileSync(join(dir, LEADER_EPOCH_CHECKPOINT_FILE), "utf8"), "0\n3\n1 0\n4 4\n6 8\n");
+});
+
+test("when a log is new, then opening writes no leader-epoch checkpoint", (t) => {
+  const dir = tempDir(t);
+  const log = openLog(t, dir);
+  log.close();
+  openLog(t, dir).close();
+  assert.equal(fs.existsSync(join(dir, LEADER_EPOCH_CHECKPOINT_FILE)), false);
+});
+
+test("when rewriting the leader-epoch checkpoint fails while opening, then the error surfaces and no file stays open", (t) => {
+  const dir = tempDir(t);
+  logWithEpochs(dir);
+  fs.rmSync(join(dir, LEADER_EPOCH_CHECKPOINT_FILE));
+  const fileSystem = new FaultyFileSystem();
+  const failure = new InjectedFault("rename failed: EIO");
+  fileSystem.failRenamesWith = failure;
+  assert.throws(() => PartitionLog.open(fileSystem, dir, { segmentBytes: 300 }), failure);
+  assert.equal(fileSystem.openFiles, 0);
+  fileSystem.failRenamesWith = null;
+  assert.deepEqual(epochPairs(openLog(t, dir, { segmentBytes: 300 })), expectedEpochs);
 });

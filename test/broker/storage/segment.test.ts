@@ -1,6 +1,6 @@
 // One segment: appending and reading whole batches (by offset, within maxBytes, under an upper
-// bound, through a sparse index), lookups by time, truncation, the cleaner's swap, deletion.
-// Rebuilding a segment's state on open is in segment-recovery.test.ts.
+// bound, through a sparse index), header scans, lookups by time, truncation, the cleaner's swap,
+// deletion. Rebuilding a segment's state on open is in segment-recovery.test.ts.
 
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -9,7 +9,7 @@ import { test } from "node:test";
 import { nodeFileSystem } from "../../../broker/storage/file-system.ts";
 import { CLEANED_FILE_SUFFIX, segmentFileName } from "../../../broker/storage/log-files.ts";
 import { readStoredBatchHeader } from "../../../broker/storage/record-batch.ts";
-import { Segment } from "../../../broker/storage/segment.ts";
+import { Segment, segmentIndexFor } from "../../../broker/storage/segment.ts";
 import { batchOfSize, buildBatch } from "./batch-builder.ts";
 import { tempDir } from "./faulty-file-system.ts";
 import { appendBatches, BASE, createSegment, options } from "./segment-fixture.ts";
@@ -159,4 +159,24 @@ test("when deleted, then all three files are gone", (t) => {
   appendBatches(segment, 2);
   segment.delete();
   assert.deepEqual(fs.readdirSync(dir), []);
+});
+
+test("when iterating batch headers from an offset, then the headers of the batches from the one holding it come in order", (t) => {
+  const segment = createSegment(t, tempDir(t), 100);
+  const batches = appendBatches(segment, 6);
+  const headers = [...segment.batchHeaders(BASE + 7n)];
+  assert.deepEqual(
+    headers.map((header) => [header.baseOffset, header.lastOffset]),
+    [6n, 9n, 12n, 15n].map((delta) => [BASE + delta, BASE + delta + 2n]),
+  );
+  assert.deepEqual(headers[0], readStoredBatchHeader(batches[2]!));
+  assert.deepEqual([...segment.batchHeaders(BASE + 18n)], []);
+});
+
+test("when finding the segment for an offset, then it is the last one based at or below it", () => {
+  const segments = [0n, 10n, 25n].map((baseOffset) => ({ baseOffset }) as Segment);
+  assert.deepEqual(
+    [0n, 9n, 10n, 24n, 25n, 1000n].map((offset) => segmentIndexFor(segments, offset)),
+    [0, 0, 1, 1, 2, 2],
+  );
 });

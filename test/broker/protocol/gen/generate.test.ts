@@ -3,7 +3,7 @@
 // touched.
 import assert from "node:assert/strict";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { Reader, Writer } from "../../../../broker/protocol/primitives.ts";
@@ -16,7 +16,7 @@ const protocolDir = join(repoRoot, "broker", "protocol");
 const realSpecs = join(repoRoot, "..", "shared", "kafka-protocol");
 
 /** A scratch `<root>/repo/broker/protocol` with the generator, and `<root>/shared/kafka-protocol`. */
-function scratchTree(root: string, supportedVersions: string, specs: (messageDir: string) => void): string {
+function scratchTree(root: string, supportedVersions: string, specs: (specRoot: string) => void): string {
   const scratchProtocol = join(root, "repo", "broker", "protocol");
   mkdirSync(join(scratchProtocol, "gen"), { recursive: true });
   cpSync(join(protocolDir, "gen", "generate.ts"), join(scratchProtocol, "gen", "generate.ts"));
@@ -24,7 +24,7 @@ function scratchTree(root: string, supportedVersions: string, specs: (messageDir
   // The generated modules import ../schema.ts; the real one, so they can be used.
   symlinkSync(join(protocolDir, "schema.ts"), join(scratchProtocol, "schema.ts"));
   mkdirSync(join(root, "shared"), { recursive: true });
-  specs(join(root, "shared", "kafka-protocol", "message"));
+  specs(join(root, "shared", "kafka-protocol"));
   return scratchProtocol;
 }
 
@@ -42,8 +42,10 @@ describe("the protocol generator", () => {
       scratchDir(),
       `export interface SupportedApi { apiKey: number; name: string; minVersion: number; maxVersion: number }
 export const SUPPORTED_APIS: readonly SupportedApi[] = [{ apiKey: 1000, name: "Echo", minVersion: 1, maxVersion: 2 }];
+export const METADATA_LOG_SCHEMAS = [{ spec: "metadata/EchoRecord.json" }, { spec: "message/EchoData.json", maxVersion: 0 }];
 `,
-      (messageDir) => {
+      (specRoot) => {
+        const messageDir = join(specRoot, "message");
         mkdirSync(messageDir, { recursive: true });
         writeFileSync(
           join(messageDir, "EchoRequest.json"),
@@ -65,6 +67,25 @@ export const SUPPORTED_APIS: readonly SupportedApi[] = [{ apiKey: 1000, name: "E
     ]}
   ]
 }
+`,
+        );
+        // An early record spec: no flexibleVersions, a tag written as a string.
+        mkdirSync(join(specRoot, "metadata"));
+        writeFileSync(
+          join(specRoot, "metadata", "EchoRecord.json"),
+          `{ "apiKey": 40, "type": "metadata", "name": "EchoRecord", "validVersions": "0-1",
+  "fields": [
+    { "name": "Id", "type": "int32", "versions": "0+" },
+    { "name": "Ends", "type": "[]End", "versions": "1+", "fields": [{ "name": "Host", "type": "string", "versions": "1+" }] },
+    { "name": "Note", "type": "string", "versions": "0+", "nullableVersions": "0+", "default": "null",
+      "taggedVersions": "0+", "tag": "0" }
+  ] }
+`,
+        );
+        writeFileSync(
+          join(messageDir, "EchoData.json"),
+          `{ "type": "data", "name": "EchoData", "validVersions": "0-1", "flexibleVersions": "0+",
+  "fields": [{ "name": "Size", "type": "int16", "versions": "0+" }, { "name": "Extra", "type": "int8", "versions": "1+" }] }
 `,
         );
         writeFileSync(
@@ -98,28 +119,47 @@ export const SUPPORTED_APIS: readonly SupportedApi[] = [{ apiKey: 1000, name: "E
     const bytes = encode(request, 2, value, new Writer()).toBuffer();
     assert.deepEqual(decode(request, 2, new Reader(bytes)), value);
     assert.equal(echo.EchoResponseSchema!.type, "response");
+
+    const recordsDir = join(scratch, "metadata-records", "records");
+    assert.deepEqual(readdirSync(recordsDir).sort(), ["echo-data.ts", "echo-record.ts", "index.ts"]);
+    const records = (await import(join(recordsDir, "index.ts"))) as Record<string, any>;
+    const recordSchema = records.EchoRecordSchema as MessageSchema<any>;
+    assert.equal(recordSchema.validVersions, "0-1");
+    assert.equal(recordSchema.flexibleVersions, "0+", "metadata records are flexible whatever the spec says");
+    assert.equal(recordSchema.apiKey, 40);
+    assert.deepEqual(Object.keys(records.METADATA_RECORD_SCHEMAS), ["EchoRecord"], "data messages have no record type");
+    const record = { id: 3, ends: [{ host: "h" }], note: "n" };
+    const recordBytes = encode(recordSchema, 1, record, new Writer()).toBuffer();
+    assert.equal(recordBytes.toString("hex"), "00000003" + "02" + "0268" + "00" + "01" + "00" + "02" + "026e");
+    assert.deepEqual(decode(recordSchema, 1, new Reader(recordBytes)), record);
+    const data = records.EchoDataSchema as MessageSchema<any>;
+    assert.equal(data.validVersions, "0-0");
+    assert.equal(data.apiKey, -1);
+    assert.deepEqual(
+      data.fields.map((field) => field.name),
+      ["size"],
+    );
   });
 
-  it("when regenerated from ../shared/kafka-protocol, then it writes exactly the committed messages", {
+  it("when regenerated from ../shared/kafka-protocol, then it writes exactly the committed messages and records", {
     skip: existsSync(join(realSpecs, "message")) ? false : `Kafka's message specs are not at ${realSpecs}`,
   }, async () => {
     const scratch = scratchTree(
       scratchDir(),
       readFileSync(join(protocolDir, "supported-versions.ts"), "utf8"),
-      (messageDir) => {
-        mkdirSync(dirname(messageDir), { recursive: true });
-        symlinkSync(join(realSpecs, "message"), messageDir);
-      },
+      (specRoot) => symlinkSync(realSpecs, specRoot),
     );
     await generate(scratch);
-    const committed = readdirSync(join(protocolDir, "messages")).sort();
-    assert.deepEqual(readdirSync(join(scratch, "messages")).sort(), committed);
-    for (const file of committed) {
-      assert.equal(
-        readFileSync(join(scratch, "messages", file), "utf8"),
-        readFileSync(join(protocolDir, "messages", file), "utf8"),
-        `messages/${file} differs from what the generator writes`,
-      );
+    for (const dir of ["messages", join("metadata-records", "records")]) {
+      const committed = readdirSync(join(protocolDir, dir)).sort();
+      assert.deepEqual(readdirSync(join(scratch, dir)).sort(), committed);
+      for (const file of committed) {
+        assert.equal(
+          readFileSync(join(scratch, dir, file), "utf8"),
+          readFileSync(join(protocolDir, dir, file), "utf8"),
+          `${dir}/${file} differs from what the generator writes`,
+        );
+      }
     }
   });
 });

@@ -8,6 +8,7 @@ export interface WantedPartition {
   fetchOffset: bigint;
   partitionMaxBytes?: number;
   topic?: string;
+  lastFetchedEpoch?: number;
 }
 
 /** Read committed, waiting up to 500 ms; a partition's maxBytes is 1 MiB whatever the request's. */

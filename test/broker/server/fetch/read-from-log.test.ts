@@ -86,4 +86,26 @@ describe("reading a fetch from the logs", () => {
     assert.equal(refunds.records, null);
     assert.equal(unknown.response.responses[0]!.partitions[0]!.errorCode, ErrorCode.NONE, "the others still answer");
   });
+  it("when a v12 fetcher's last fetched epoch ends before its fetch offset, then DivergingEpoch comes back at once, with no records", (t) => {
+    const partitions = topicPartitions(t, 1);
+    appendBatch(partitions.at(0), 3);
+    const epoch = partitions.at(0).log.leaderEpoch;
+
+    const read = readFromLog(fetchRequest([{ partition: 0, fetchOffset: 5n, lastFetchedEpoch: epoch }]), partitions);
+    assert.equal(read.hasError, true, "a diverging fetch does not wait");
+    const answered = read.response.responses[0]!.partitions[0]!;
+    assert.equal(answered.errorCode, ErrorCode.NONE);
+    assert.deepEqual(answered.divergingEpoch, { epoch, endOffset: 3n });
+    assert.deepEqual(recordsOf(read.response), [Buffer.alloc(0)]);
+  });
+
+  it("when a v12 fetcher's last fetched epoch matches the log, then it reads as before", (t) => {
+    const partitions = topicPartitions(t, 1);
+    const batch = appendBatch(partitions.at(0), 3);
+    const epoch = partitions.at(0).log.leaderEpoch;
+
+    const read = readFromLog(fetchRequest([{ partition: 0, fetchOffset: 0n, lastFetchedEpoch: epoch }]), partitions);
+    assert.equal(read.response.responses[0]!.partitions[0]!.divergingEpoch, undefined);
+    assert.deepEqual(recordsOf(read.response), [batch]);
+  });
 });

@@ -5,10 +5,13 @@ import { ErrorCode } from "../../../../broker/protocol/errors.ts";
 import type { FetchRequest } from "../../../../broker/protocol/messages/index.ts";
 import { decodeRecordBatch } from "../../../../broker/protocol/record-batch/decoder.ts";
 import { encodeRecordBatch } from "../../../../broker/protocol/record-batch/encoder.ts";
+import { readBatchHeader } from "../../../../broker/protocol/record-batch/layout.ts";
 import { splitBatches } from "../../../../broker/protocol/record-batch/splitter.ts";
+import { fetchRequest as raftFetchRequest } from "../../../../broker/raft/raft-messages.ts";
 import { useBroker } from "../../../helpers/broker-process.ts";
 import { fetchRequest, produceRequest } from "../../../helpers/requests.ts";
 import { useWireClient } from "../../../helpers/wire-client.ts";
+import { routedQuorumOfOne } from "./raft-handler-fixture.ts";
 
 /** Partition 0 of `topic` from `fetchOffset`, read committed. */
 const fetchFrom = (
@@ -86,5 +89,39 @@ describe("Fetch", () => {
     const partition = response.responses[0]!.partitions[0]!;
     assert.equal(partition.errorCode, ErrorCode.NONE);
     assert.deepEqual(valuesOf(partition.records as Buffer | null), []);
+  });
+  it("when a consumer fetches at v12 (flexible), then it gets the records, and DivergingEpoch past its epoch's end", async () => {
+    await produce("fetch-v12", ["a", "b"]);
+    const whole = await client.request(Apis.Fetch, 12, fetchFrom("fetch-v12", 0n));
+    const partition = whole.responses[0]!.partitions[0]!;
+    assert.equal(partition.errorCode, ErrorCode.NONE);
+    assert.deepEqual(valuesOf(partition.records as Buffer), ["a", "b"]);
+    const epoch = readBatchHeader(partition.records as Buffer, 0).partitionLeaderEpoch;
+
+    const request = fetchRequest([{ topic: "fetch-v12", partition: 0, fetchOffset: 3n, lastFetchedEpoch: epoch }]);
+    const diverged = (await client.request(Apis.Fetch, 12, request)).responses[0]!.partitions[0]!;
+    assert.equal(diverged.errorCode, ErrorCode.NONE);
+    assert.deepEqual(diverged.divergingEpoch, { epoch, endOffset: 2n });
+  });
+});
+
+describe("Fetch of the metadata log", () => {
+  it("when a quorum replica fetches __cluster_metadata at v12, then the Raft node answers with the log and its high watermark", async (t) => {
+    const { broker, node } = await routedQuorumOfOne(t);
+    await node.propose([Buffer.from("metadata")]);
+    const request = raftFetchRequest({
+      replicaId: 5,
+      epoch: 1,
+      fetchOffset: 0n,
+      lastFetchedEpoch: 0,
+      maxWaitMs: 0,
+      maxBytes: 1 << 20,
+    });
+    const response = await broker.request(Apis.Fetch, 12, request);
+    const partition = response?.responses[0]?.partitions[0];
+    assert.equal(partition?.errorCode, ErrorCode.NONE);
+    assert.equal(partition?.highWatermark, 2n);
+    assert.deepEqual(partition?.currentLeader, { leaderId: 0, leaderEpoch: 1 });
+    assert.deepEqual(valuesOf(partition?.records as Buffer).slice(-1), ["metadata"]);
   });
 });

@@ -1,0 +1,132 @@
+// Starts N broker processes that form one cluster (`npm run cluster`, `npm start -- --brokers N`):
+// each broker its own OS process with its own data dir `<dataDir>/broker-<id>`, the first
+// min(3, N) also controller voters (Kafka's combined mode), every one told the same quorum. The
+// ports are fixed before any broker starts, because the voters must know each other's addresses
+// and a restarted broker must come back on its own port; `basePort` 0 takes free ones.
+//
+// Ownership: the Supervisor owns the processes (and restarts one that dies); this module only
+// decides their arguments and reports each broker's ready line with its pid.
+import { createServer } from "node:net";
+import path from "node:path";
+import { createLogger, logLevel } from "../broker/client/logger.ts";
+import { BrokerConnection } from "../broker/client/network/broker-connection.ts";
+import { Apis } from "../broker/protocol/apis.ts";
+import type { Supervisor } from "./supervisor.ts";
+
+export interface BrokerClusterOptions {
+  brokers: number;
+  dataDir: string;
+  host: string;
+  /** The first broker's port, the others the next ones; 0 picks free ports. */
+  basePort: number;
+  /** Extra `--config key=value` for every broker. */
+  configs?: Record<string, string>;
+  /** Restart a broker that dies (default true). Its ready line is printed again. */
+  restart?: boolean;
+  /** Which of a broker's own lines to pass through (default: none but the ready line). */
+  show?(line: string): boolean;
+}
+
+export interface BrokerCluster {
+  /** `host:port` of every broker, by node id: the bootstrap list. */
+  bootstrap: string[];
+}
+
+/** How many of the brokers are also controller voters: three make a quorum that survives one loss. */
+export const maxVoters = 3;
+
+/** Kafka's `controller.quorum.voters` form: `0@127.0.0.1:9092,1@127.0.0.1:9093,...`. */
+export function quorumVoters(host: string, ports: readonly number[]): string {
+  return ports
+    .slice(0, maxVoters)
+    .map((port, id) => `${id}@${host}:${port}`)
+    .join(",");
+}
+
+/** `count` distinct free TCP ports on `host`, each found by binding port 0 and closing again. */
+export async function freePorts(host: string, count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+          const server = createServer();
+          server.once("error", reject);
+          server.listen(0, host, () => resolve(server));
+        }),
+    ),
+  );
+  const ports = servers.map((server) => (server.address() as { port: number }).port);
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  return ports;
+}
+
+export async function startBrokerCluster(
+  supervisor: Supervisor,
+  options: BrokerClusterOptions,
+): Promise<BrokerCluster> {
+  const ports =
+    options.basePort === 0
+      ? await freePorts(options.host, options.brokers)
+      : Array.from({ length: options.brokers }, (_, id) => options.basePort + id);
+  const voters = quorumVoters(options.host, ports);
+  const configs = Object.entries(options.configs ?? {}).flatMap(([key, value]) => ["--config", `${key}=${value}`]);
+  // Voters wait for each other to elect a controller, so every broker starts at once.
+  await Promise.all(
+    ports.map((port, id) =>
+      supervisor.start({
+        label: `broker-${id}`,
+        script: "broker/server/main.ts",
+        args: [
+          "--node-id",
+          String(id),
+          "--host",
+          options.host,
+          "--port",
+          String(port),
+          "--data-dir",
+          path.join(options.dataDir, `broker-${id}`),
+          "--controller-quorum",
+          voters,
+          ...configs,
+        ],
+        readyLine: /^listening on (\S+)/,
+        show: (line) => /^listening on /.test(line) || (options.show?.(line) ?? false),
+        format: (line, pid) => {
+          const ready = /^listening on (\S+)/.exec(line);
+          return ready ? `broker ${id} listening on ${ready[1]} pid ${pid}` : `[broker-${id}] ${line}`;
+        },
+        restart: options.restart ?? true,
+      }),
+    ),
+  );
+  const bootstrap = ports.map((port) => `${options.host}:${port}`);
+  // Each broker serves once the controller unfenced it; the others learn that from the metadata
+  // log a moment later. Ready means every broker's Metadata already lists all of them.
+  await Promise.all(ports.map((port) => waitUntilBrokerSees(options.host, port, options.brokers)));
+  return { bootstrap };
+}
+
+async function waitUntilBrokerSees(host: string, port: number, brokers: number): Promise<void> {
+  const connection = new BrokerConnection({
+    host,
+    port,
+    clientId: "cluster-launcher",
+    connectionTimeout: 5_000,
+    requestTimeout: 5_000,
+    logger: createLogger(logLevel.NOTHING),
+  });
+  try {
+    for (;;) {
+      try {
+        const metadata = await connection.request(Apis.Metadata, { topics: [], allowAutoTopicCreation: false });
+        if (metadata.brokers.length >= brokers) return;
+      } catch {
+        connection.disconnect();
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  } finally {
+    connection.disconnect();
+  }
+}

@@ -1,0 +1,440 @@
+// The active controller (Kafka's QuorumController): one serial queue turns each request into
+// metadata records computed against the latest image — the committed one plus this controller's
+// own records not committed yet, so requests in flight see each other — proposes them to the Raft
+// quorum as one batch, and answers once they are committed and applied. A request that changes
+// nothing is answered once everything proposed before it is committed, so no answer rests on
+// records that could still be lost.
+//
+// Leadership: when this node's Raft node becomes leader, the controller proposes a NoOpRecord and
+// waits until it is committed and applied — by then every record of earlier leaders is in the
+// committed image — and only then takes requests (they queue meanwhile). When leadership goes, or a
+// proposal fails, pending requests fail with NOT_CONTROLLER and the latest image falls back to the
+// committed one. Timers, while active: fence brokers whose session ran out; with
+// auto.leader.rebalance.enable, move leaderships back to preferred replicas and run the unclean
+// elections topics allow, every leader.imbalance.check.interval.seconds.
+//
+// Ownership: the QuorumController owns the queue, the latest image, the active flag and its timers;
+// its ClusterControl owns the brokers' heartbeat state. Everything that reads or writes them runs
+// as a step of the queue, one at a time. Committed images belong to the MetadataLoader.
+import { randomBytes, randomInt } from "node:crypto";
+import { ErrorCode } from "../protocol/errors.ts";
+import { encodeMetadataRecord, type MetadataRecord } from "../protocol/metadata-records/serde.ts";
+import { type BrokerConfig, brokerNumber, brokerProp } from "../server/config.ts";
+import { type Logger, silentLogger } from "../server/logger.ts";
+import { applyUncommitted } from "../server/metadata/metadata-delta.ts";
+import type { MetadataImage } from "../server/metadata/metadata-image.ts";
+import type { CommittedBatchSource } from "../server/metadata/metadata-loader.ts";
+import {
+  type BrokerHeartbeatReply,
+  type BrokerHeartbeatRequestData,
+  type BrokerRegistrationReply,
+  type BrokerRegistrationRequestData,
+  ClusterControl,
+} from "./cluster-control.ts";
+import { ControllerError, type ControllerResult, NotControllerError } from "./controller-result.ts";
+import {
+  type AlterPartitionRequestData,
+  type AlterPartitionResponseData,
+  alterPartition,
+  balancePartitionLeaders,
+  type ElectionSettings,
+  type ElectLeadersRequestData,
+  type ElectLeadersResponseData,
+  electLeaders,
+  electUncleanLeaders,
+} from "./leader-and-isr.ts";
+import { type AllocateProducerIdsReply, allocateProducerIds } from "./producer-id-control.ts";
+import {
+  type CreatableTopic,
+  type CreatePartitionsTopic,
+  type CreateTopicResult,
+  createPartitions,
+  createTopics,
+  deleteTopics,
+  type TopicOutcome,
+  type TopicSettings,
+} from "./replication-control.ts";
+
+/** The Raft node as the controller uses it (broker/raft's RaftNode). */
+export interface MetadataRaft extends CommittedBatchSource {
+  readonly isLeader: boolean;
+  /** The current Raft epoch. */
+  readonly epoch: number;
+  /**
+   * Appends encoded records as one batch, in call order; resolves with the offset of its last record
+   * once committed; rejects (NotLeader) when this node is not, or stops being, the leader.
+   */
+  propose(records: Buffer[]): Promise<bigint>;
+  onLeaderChange(listener: () => void): void;
+}
+
+/** Committed images (the MetadataLoader). */
+export interface CommittedImages {
+  readonly image: MetadataImage;
+  waitForOffset(offset: bigint): Promise<MetadataImage>;
+}
+
+export interface ControllerTimers {
+  /** Runs `task` every `ms` until the returned function is called. */
+  every(ms: number, task: () => void): () => void;
+  /** Runs `task` once after `ms` unless the returned function is called first. */
+  after(ms: number, task: () => void): () => void;
+}
+
+export const realTimers: ControllerTimers = {
+  every(ms, task) {
+    const timer = setInterval(task, ms);
+    timer.unref();
+    return () => clearInterval(timer);
+  },
+  after(ms, task) {
+    const timer = setTimeout(task, ms);
+    timer.unref();
+    return () => clearTimeout(timer);
+  },
+};
+
+export interface ControllerConfig {
+  /** broker.session.timeout.ms */
+  sessionTimeoutMs: number;
+  /** num.partitions */
+  defaultPartitions: number;
+  /** default.replication.factor */
+  defaultReplicationFactor: number;
+  /** unclean.leader.election.enable */
+  uncleanLeaderElection: boolean;
+  /** auto.leader.rebalance.enable */
+  autoLeaderRebalance: boolean;
+  /** leader.imbalance.check.interval.seconds, in ms */
+  leaderImbalanceCheckIntervalMs: number;
+}
+
+/** The controller's settings from the broker's properties (Kafka's names and defaults). */
+export function controllerConfigFrom(config: BrokerConfig): ControllerConfig {
+  return {
+    sessionTimeoutMs: brokerNumber(config, "broker.session.timeout.ms"),
+    defaultPartitions: brokerNumber(config, "num.partitions"),
+    defaultReplicationFactor: brokerNumber(config, "default.replication.factor"),
+    uncleanLeaderElection: brokerProp(config, "unclean.leader.election.enable") === "true",
+    autoLeaderRebalance: brokerProp(config, "auto.leader.rebalance.enable") === "true",
+    leaderImbalanceCheckIntervalMs: brokerNumber(config, "leader.imbalance.check.interval.seconds") * 1000,
+  };
+}
+
+export interface QuorumControllerOptions {
+  clusterId: string;
+  raft: MetadataRaft;
+  committed: CommittedImages;
+  config: ControllerConfig;
+  log?: Logger;
+  /** Monotonic milliseconds. */
+  now?: () => number;
+  timers?: ControllerTimers;
+  /** An integer in [0, bound): where replica placement starts. */
+  randomInt?: (bound: number) => number;
+  newTopicId?: () => Buffer;
+  validateTopicConfigs?: TopicSettings["validateTopicConfigs"];
+  encode?: (record: MetadataRecord) => Buffer;
+  /**
+   * A request not answered within this time fails with REQUEST_TIMED_OUT (its records may still be
+   * committed later, as with Kafka's controller); without it a request waits as long as the quorum does.
+   */
+  requestTimeoutMs?: number;
+}
+
+/** A request's answer once its records are committed; rejects with a ControllerError. */
+type Compute<T> = (image: MetadataImage) => ControllerResult<T>;
+
+export class QuorumController {
+  private readonly raft: MetadataRaft;
+  private readonly committed: CommittedImages;
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private readonly timers: ControllerTimers;
+  private readonly encode: (record: MetadataRecord) => Buffer;
+  private readonly electionSettings: ElectionSettings;
+  private readonly topicSettings: TopicSettings;
+  private readonly cluster: ClusterControl;
+  private queue: Promise<void> = Promise.resolve();
+  private latest: MetadataImage;
+  /** The Raft epoch this controller is active in, or null when it is not active. */
+  private activeEpoch: number | null = null;
+  /** The Raft epoch an activation was queued for, so one leadership queues one activation. */
+  private activatingEpoch: number | null = null;
+  /** Bumped whenever leadership is lost: answers of an older generation are not given. */
+  private generation = 0;
+  /** Settles when everything proposed so far is committed and applied; rejects if that failed. */
+  private lastProposal: Promise<bigint> = Promise.resolve(-1n);
+  private cancelTimers: (() => void)[] = [];
+  private closed = false;
+
+  constructor(private readonly options: QuorumControllerOptions) {
+    this.raft = options.raft;
+    this.committed = options.committed;
+    this.log = options.log ?? silentLogger;
+    this.now = options.now ?? (() => performance.now());
+    this.timers = options.timers ?? realTimers;
+    this.encode = options.encode ?? encodeMetadataRecord;
+    this.latest = options.committed.image;
+    this.electionSettings = {
+      uncleanLeaderElection: options.config.uncleanLeaderElection,
+      onUncleanElection: (topic, partition, leader) =>
+        this.log.warn("unclean leader election: the new leader was not in the ISR, records it lacks are lost", {
+          topic,
+          partition,
+          leader,
+        }),
+    };
+    this.topicSettings = {
+      defaultPartitions: options.config.defaultPartitions,
+      defaultReplicationFactor: options.config.defaultReplicationFactor,
+      randomInt: options.randomInt ?? ((bound) => randomInt(bound)),
+      newTopicId: options.newTopicId ?? (() => randomBytes(16)),
+      validateTopicConfigs: options.validateTopicConfigs,
+    };
+    this.cluster = new ClusterControl(
+      { ...this.electionSettings, clusterId: options.clusterId, sessionTimeoutMs: options.config.sessionTimeoutMs },
+      this.now,
+    );
+    this.raft.onLeaderChange(() => this.leadershipChanged());
+    this.leadershipChanged();
+  }
+
+  /** True once this node leads the quorum and has caught up with the committed log. */
+  get isActive(): boolean {
+    return this.activeEpoch !== null;
+  }
+
+  /** The latest image, uncommitted records of this controller included. */
+  get image(): MetadataImage {
+    return this.latest;
+  }
+
+  createTopics(topics: CreatableTopic[], validateOnly: boolean): Promise<CreateTopicResult[]> {
+    return this.write("createTopics", (image) => createTopics(image, topics, validateOnly, this.topicSettings));
+  }
+
+  createPartitions(topics: CreatePartitionsTopic[], validateOnly: boolean): Promise<TopicOutcome[]> {
+    return this.write("createPartitions", (image) => createPartitions(image, topics, validateOnly, this.topicSettings));
+  }
+
+  deleteTopics(names: string[]): Promise<TopicOutcome[]> {
+    return this.write("deleteTopics", (image) => deleteTopics(image, names));
+  }
+
+  registerBroker(request: BrokerRegistrationRequestData): Promise<BrokerRegistrationReply> {
+    return this.write("registerBroker", (image) => this.cluster.registerBroker(image, request));
+  }
+
+  brokerHeartbeat(request: BrokerHeartbeatRequestData): Promise<BrokerHeartbeatReply> {
+    return this.write("brokerHeartbeat", (image) => this.cluster.heartbeat(image, this.committed.image, request));
+  }
+
+  /** Resolves with NONE, or BROKER_ID_NOT_REGISTERED. */
+  unregisterBroker(brokerId: number): Promise<number> {
+    return this.write("unregisterBroker", (image) => this.cluster.unregisterBroker(image, brokerId));
+  }
+
+  alterPartition(request: AlterPartitionRequestData, version: number): Promise<AlterPartitionResponseData> {
+    return this.write("alterPartition", (image) => alterPartition(image, request, version, this.electionSettings));
+  }
+
+  electLeaders(request: ElectLeadersRequestData): Promise<ElectLeadersResponseData> {
+    return this.write("electLeaders", (image) => electLeaders(image, request, this.electionSettings));
+  }
+
+  allocateProducerIds(request: { brokerId: number; brokerEpoch: bigint }): Promise<AllocateProducerIdsReply> {
+    return this.write("allocateProducerIds", (image) => allocateProducerIds(image, request));
+  }
+
+  /** Fences every broker whose session ran out, one batch per broker (the timer calls it too). */
+  async fenceStaleBrokers(): Promise<number[]> {
+    if (!this.isActive) return [];
+    const fenced: number[] = [];
+    for (const brokerId of this.cluster.staleBrokers(this.latest)) {
+      const done = await this.write("fenceStaleBroker", (image) => this.cluster.fenceStaleBroker(image, brokerId));
+      if (done) {
+        this.log.info("fenced a broker whose session timed out", { brokerId });
+        fenced.push(brokerId);
+      }
+    }
+    return fenced;
+  }
+
+  /** Preferred-leader elections, then unclean elections where topics allow them (the rebalance timer calls it). */
+  async balanceLeaders(): Promise<void> {
+    if (!this.isActive) return;
+    await this.write("balancePartitionLeaders", (image) => ({
+      records: balancePartitionLeaders(image, this.electionSettings),
+      response: undefined,
+    }));
+    await this.write("electUncleanLeaders", (image) => ({
+      records: electUncleanLeaders(image, this.electionSettings),
+      response: undefined,
+    }));
+  }
+
+  /** Stops the timers and fails pending and later requests with NOT_CONTROLLER. */
+  close(): void {
+    this.closed = true;
+    this.renounce("closed");
+  }
+
+  private leadershipChanged(): void {
+    if (this.closed) return;
+    const epoch = this.raft.epoch;
+    if (this.raft.isLeader) {
+      if (this.activeEpoch === epoch || this.activatingEpoch === epoch) return;
+      if (this.activeEpoch !== null) this.renounce("a new leadership epoch");
+      this.activatingEpoch = epoch;
+      this.enqueue(() => this.activate(epoch));
+    } else if (this.activeEpoch !== null || this.activatingEpoch !== null) {
+      this.renounce("lost leadership");
+    }
+  }
+
+  private async activate(epoch: number): Promise<void> {
+    if (this.activatingEpoch !== epoch || !this.raft.isLeader || this.raft.epoch !== epoch) return;
+    const generation = this.generation;
+    try {
+      const offset = await this.raft.propose([this.encode({ type: "NoOpRecord", version: 0, data: {} })]);
+      await this.committed.waitForOffset(offset);
+    } catch (error) {
+      if (generation === this.generation) this.renounce("the activation record was not committed", error);
+      return;
+    }
+    if (generation !== this.generation || this.activatingEpoch !== epoch) return;
+    this.activatingEpoch = null;
+    this.activeEpoch = epoch;
+    this.latest = this.committed.image;
+    this.lastProposal = Promise.resolve(this.latest.offset);
+    this.cluster.activate(this.latest);
+    this.startTimers();
+    this.log.info("became the active controller", { epoch, offset: this.latest.offset });
+  }
+
+  private renounce(reason: string, error?: unknown): void {
+    const wasActive = this.activeEpoch !== null;
+    this.generation++;
+    this.activeEpoch = null;
+    this.activatingEpoch = null;
+    this.latest = this.committed.image;
+    this.lastProposal = Promise.resolve(this.latest.offset);
+    this.cluster.deactivate();
+    for (const cancel of this.cancelTimers) cancel();
+    this.cancelTimers = [];
+    if (wasActive)
+      this.log.info("no longer the active controller", {
+        reason,
+        error: error instanceof Error ? error.message : error,
+      });
+    // Still the Raft leader after a failed proposal: start over from the committed image.
+    if (!this.closed && reason !== "lost leadership" && this.raft.isLeader)
+      queueMicrotask(() => this.leadershipChanged());
+  }
+
+  private startTimers(): void {
+    const { sessionTimeoutMs, autoLeaderRebalance, leaderImbalanceCheckIntervalMs } = this.options.config;
+    const sessionCheckMs = Math.max(50, Math.min(1000, Math.floor(sessionTimeoutMs / 4)));
+    const quietly = (task: () => Promise<unknown>) => () => {
+      task().catch(() => {});
+    };
+    this.cancelTimers.push(
+      this.timers.every(
+        sessionCheckMs,
+        quietly(() => this.fenceStaleBrokers()),
+      ),
+    );
+    if (autoLeaderRebalance)
+      this.cancelTimers.push(
+        this.timers.every(
+          leaderImbalanceCheckIntervalMs,
+          quietly(() => this.balanceLeaders()),
+        ),
+      );
+  }
+
+  private enqueue(step: () => void | Promise<void>): void {
+    this.queue = this.queue
+      .then(step)
+      .catch((error) => this.log.error("controller step failed", { error: String(error) }));
+  }
+
+  private write<T>(name: string, compute: Compute<T>): Promise<T> {
+    const answer = new Promise<T>((resolve, reject) => {
+      this.enqueue(() => {
+        if (this.activeEpoch === null) {
+          reject(new NotControllerError());
+          return;
+        }
+        let result: ControllerResult<T>;
+        try {
+          result = compute(this.latest);
+        } catch (error) {
+          this.log.error("controller operation failed", { operation: name, error: String(error) });
+          reject(new ControllerError(ErrorCode.UNKNOWN_SERVER_ERROR, `${name} failed: ${String(error)}`));
+          return;
+        }
+        const generation = this.generation;
+        const committed = result.records.length === 0 ? this.lastProposal : this.propose(result.records);
+        committed.then(
+          (offset) => {
+            if (generation !== this.generation) {
+              reject(new NotControllerError());
+              return;
+            }
+            result.afterCommit?.(offset);
+            resolve(result.response);
+          },
+          () => reject(new NotControllerError()),
+        );
+      });
+    });
+    const timeoutMs = this.options.requestTimeoutMs;
+    if (timeoutMs === undefined) return answer;
+    return new Promise<T>((resolve, reject) => {
+      const cancel = this.timers.after(timeoutMs, () =>
+        reject(
+          new ControllerError(
+            ErrorCode.REQUEST_TIMED_OUT,
+            `${name} was not committed within ${timeoutMs} ms: the controller quorum may have no majority`,
+          ),
+        ),
+      );
+      answer.then(
+        (value) => {
+          cancel();
+          resolve(value);
+        },
+        (error) => {
+          cancel();
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /** Applies the records to the latest image and proposes them; settles once committed and applied. */
+  private propose(records: MetadataRecord[]): Promise<bigint> {
+    const generation = this.generation;
+    this.latest = applyUncommitted(this.latest, records);
+    let proposal: Promise<bigint>;
+    try {
+      proposal = this.raft.propose(records.map((r) => this.encode(r)));
+    } catch (error) {
+      proposal = Promise.reject(error);
+    }
+    const applied = proposal.then((offset) => this.committed.waitForOffset(offset).then(() => offset));
+    applied.then(
+      () => {
+        // Nothing proposed since: the committed image is the latest, now with the registration offsets.
+        if (generation === this.generation && this.lastProposal === applied) this.latest = this.committed.image;
+      },
+      (error) => {
+        if (generation === this.generation) this.renounce("a proposal failed", error);
+      },
+    );
+    this.lastProposal = applied;
+    return applied;
+  }
+}

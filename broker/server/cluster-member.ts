@@ -1,0 +1,166 @@
+// A broker as a member of a KRaft cluster: its replica of the `__cluster_metadata` quorum (a voter
+// or an observer), the metadata loader that turns committed records into images, the controller
+// (on voters; active on the Raft leader), its registration and heartbeats, and the replicas it
+// hosts, kept as each new image says. The request handlers reach all of this through `kraft` in
+// BrokerState; broker.ts decides whether a broker runs alone or as a member.
+//
+// Ownership: a ClusterMember owns the parts it builds and their order of starting and stopping.
+// Each part owns its own state (see their files); images flow one way, loader → replicas.
+import { controllerConfigFrom, QuorumController } from "../controller/quorum-controller.ts";
+import { parseQuorumVoters, quorumRequestTimeoutMs, raftConfigFrom } from "../raft/quorum-config.ts";
+import { ConnectionRaftChannel } from "../raft/raft-channel.ts";
+import { RaftNode } from "../raft/raft-node.ts";
+import type { FileSystem } from "../storage/file-system.ts";
+import { BrokerLifecycleManager } from "./broker-lifecycle-manager.ts";
+import { ClusterTopics } from "./cluster-topics.ts";
+import { type BrokerConfig, brokerNumber, brokerProp, processRoles } from "./config.ts";
+import { systemFetchExpiry } from "./fetch/delayed-fetch.ts";
+import { ForwardingManager } from "./forwarding-manager.ts";
+import type { Logger } from "./logger.ts";
+import { loadMetaProperties } from "./meta-properties.ts";
+import { ImageClusterView } from "./metadata/image-cluster-view.ts";
+import { MetadataLoader } from "./metadata/metadata-loader.ts";
+import { NodeToControllerChannel } from "./node-to-controller-channel.ts";
+import { ProducerIdManager } from "./producer-id-manager.ts";
+import { AlterPartitionManager } from "./replication/alter-partition-manager.ts";
+import { ReplicaManager } from "./replication/replica-manager.ts";
+import { openTopicLog, topicConfigOf, validateTopicConfigs } from "./topics.ts";
+
+export interface ClusterMember {
+  readonly clusterId: string;
+  readonly raft: RaftNode;
+  readonly loader: MetadataLoader;
+  /** Present on a controller voter; active while its Raft node leads. */
+  readonly controller: QuorumController | undefined;
+  readonly channel: NodeToControllerChannel;
+  readonly lifecycle: BrokerLifecycleManager;
+  readonly replicas: ReplicaManager;
+  readonly view: ImageClusterView;
+  readonly topics: ClusterTopics;
+  readonly forwarding: ForwardingManager;
+  readonly producerIds: ProducerIdManager;
+  /** Starts the quorum, registration and replication; resolves once the controller unfences this broker. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Whether the broker is configured as a member of a KRaft cluster (`controller.quorum.voters` set). */
+export function isClusterMember(config: BrokerConfig): boolean {
+  return brokerProp(config, "controller.quorum.voters").trim() !== "";
+}
+
+export function createClusterMember(
+  config: BrokerConfig,
+  address: { host: string; port: number },
+  fs: FileSystem,
+  log: Logger,
+): ClusterMember {
+  const nodeId = config.nodeId;
+  const votersText = brokerProp(config, "controller.quorum.voters");
+  const voters = parseQuorumVoters(votersText);
+  const { clusterId } = loadMetaProperties({
+    dataDir: config.dataDir,
+    nodeId,
+    clusterId: brokerProp(config, "cluster.id"),
+    voters: votersText,
+  });
+  const requestTimeoutMs = quorumRequestTimeoutMs(config);
+  const raft = RaftNode.open({
+    config: raftConfigFrom(config, voters.keys()),
+    dataDir: config.dataDir,
+    channel: new ConnectionRaftChannel(voters, { localId: nodeId, requestTimeoutMs, logger: log }),
+    fs,
+    logger: log,
+  });
+  const loader = new MetadataLoader(raft, {
+    onFault: (message, error, offset) =>
+      log.error("metadata record not applied", {
+        message,
+        offset,
+        error: error instanceof Error ? error.message : String(error),
+      }),
+  });
+  const controller =
+    voters.has(nodeId) && processRoles(config).controller
+      ? new QuorumController({
+          clusterId,
+          raft,
+          committed: loader,
+          config: controllerConfigFrom(config),
+          log,
+          validateTopicConfigs,
+          requestTimeoutMs: 30_000,
+        })
+      : undefined;
+  const channel = new NodeToControllerChannel({
+    localId: nodeId,
+    voters: [...voters].map(([id, endpoint]) => ({ nodeId: id, host: endpoint.host, port: endpoint.port })),
+    quorum: {
+      get leaderId() {
+        return raft.leaderId;
+      },
+      onLeaderChange: (listener) => raft.onLeaderChange(listener),
+    },
+    requestTimeoutMs: 30_000,
+    retryBackoffMs: brokerNumber(config, "controller.quorum.retry.backoff.ms") * 5,
+    log,
+  });
+  const lifecycle = new BrokerLifecycleManager({
+    brokerId: nodeId,
+    clusterId,
+    host: address.host,
+    port: address.port,
+    rack: null,
+    channel,
+    metadataOffset: () => loader.lastAppliedOffset,
+    heartbeatIntervalMs: brokerNumber(config, "broker.heartbeat.interval.ms"),
+    log,
+  });
+  const replicas = new ReplicaManager({
+    localBrokerId: nodeId,
+    openLog: (topic, index) => {
+      const state = view.topic(topic.name)!;
+      return {
+        log: openTopicLog(config, fs, log, state, index, { replicated: true }),
+        maxMessageBytes: Number(topicConfigOf(config, state, "max.message.bytes")),
+      };
+    },
+    alterPartition: new AlterPartitionManager(nodeId, () => lifecycle.brokerEpoch, channel, systemFetchExpiry, log),
+    replicaLagTimeMaxMs: brokerNumber(config, "replica.lag.time.max.ms"),
+    defaultMinInsyncReplicas: brokerNumber(config, "min.insync.replicas"),
+    log,
+  });
+  const view = new ImageClusterView(loader, clusterId, () => raft.leaderId);
+  loader.subscribe((image) => replicas.applyImage(image));
+  const topics = new ClusterTopics(config, view, replicas, channel, log);
+  const forwarding = new ForwardingManager(nodeId, controller, () => raft.leaderId, channel);
+  const producerIds = new ProducerIdManager(nodeId, () => lifecycle.brokerEpoch, channel);
+
+  return {
+    clusterId,
+    raft,
+    loader,
+    controller,
+    channel,
+    lifecycle,
+    replicas,
+    view,
+    topics,
+    forwarding,
+    producerIds,
+    async start() {
+      raft.start();
+      replicas.start();
+      lifecycle.start();
+      await lifecycle.unfenced;
+    },
+    async stop() {
+      // Leaderships move before this broker goes, while the quorum still hears it.
+      await lifecycle.controlledShutdown(brokerNumber(config, "broker.session.timeout.ms"));
+      controller?.close();
+      await raft.close();
+      channel.close();
+      await replicas.stop();
+    },
+  };
+}

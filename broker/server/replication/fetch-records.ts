@@ -1,0 +1,76 @@
+// One partition of a Fetch on a replicated partition (Kafka's Partition.fetchRecords): the leader
+// and leader-epoch checks, then the read — a follower's (replica id ≥ 0) up to the log end, a
+// consumer's up to the high watermark — and, for a follower, its position recorded on the leader,
+// which may move the high watermark and the ISR. The high watermark answered is the one from
+// before that, as Kafka answers. A reader whose last fetched epoch (Fetch v12+) ends here before
+// its fetch offset gets no records but the diverging epoch, where it must truncate.
+//
+// Holds no state: the PartitionState it reads through owns everything it changes.
+import { ErrorCode } from "../../protocol/errors.ts";
+import { UNDEFINED_EPOCH_OFFSET } from "../../storage/leader-epoch-checkpoint.ts";
+import type { PartitionState } from "./partition-state.ts";
+
+/** One partition of a fetch, as the fetch path asks it of a replicated partition. */
+export interface ReplicaRead {
+  /** ≥ 0: the follower fetching; -1: a consumer. */
+  replicaId: number;
+  fetchOffset: bigint;
+  /** -1 when the request carries none. */
+  currentLeaderEpoch: number;
+  /** The epoch of the last batch the reader has (Fetch v12+), -1 when none: checked for divergence. */
+  lastFetchedEpoch: number;
+  followerLogStartOffset: bigint;
+  maxBytes: number;
+  minOneBatch: boolean;
+  /** Kafka's fetchOnlyLeader: followers and consumers without client metadata read only from the leader. */
+  fetchOnlyLeader: boolean;
+  /** False when a parked fetch reads again: the follower's position was taken when it arrived. */
+  updateFetchState: boolean;
+}
+
+export type ReplicaReadResult =
+  | {
+      errorCode: typeof ErrorCode.NONE;
+      chunks: Buffer[];
+      size: number;
+      highWatermark: bigint;
+      logStartOffset: bigint;
+      /** Where the reader's last fetched epoch ends here, when its log diverged: truncate, then fetch again. */
+      divergingEpoch?: { epoch: number; endOffset: bigint };
+    }
+  | { errorCode: number };
+
+export function fetchRecords(state: PartitionState, request: ReplicaRead): ReplicaReadResult {
+  const epochError = state.checkCurrentLeaderEpoch(request.currentLeaderEpoch);
+  if (epochError !== ErrorCode.NONE) return { errorCode: epochError };
+  if (request.fetchOnlyLeader && !state.isLeader) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
+  const fromFollower = request.replicaId >= 0;
+  if (fromFollower && !state.follower(request.replicaId)) {
+    // A replica the leader does not know (yet): with an epoch, the pair is not recognised yet.
+    const errorCode =
+      request.currentLeaderEpoch >= 0 ? ErrorCode.UNKNOWN_LEADER_EPOCH : ErrorCode.NOT_LEADER_OR_FOLLOWER;
+    return { errorCode };
+  }
+  const log = state.partition.log;
+  const highWatermark = log.highWatermark;
+  const logStartOffset = log.logStartOffset;
+  const logEndOffset = log.logEndOffset;
+  if (request.lastFetchedEpoch >= 0) {
+    const epochEnd = state.lastOffsetForLeaderEpoch(request.currentLeaderEpoch, request.lastFetchedEpoch, false);
+    if (epochEnd.errorCode !== ErrorCode.NONE) return { errorCode: epochEnd.errorCode };
+    if (epochEnd.endOffset === UNDEFINED_EPOCH_OFFSET || request.fetchOffset < logStartOffset)
+      return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE };
+    if (epochEnd.leaderEpoch < request.lastFetchedEpoch || epochEnd.endOffset < request.fetchOffset) {
+      const divergingEpoch = { epoch: epochEnd.leaderEpoch, endOffset: epochEnd.endOffset };
+      return { errorCode: ErrorCode.NONE, chunks: [], size: 0, highWatermark, logStartOffset, divergingEpoch };
+    }
+  }
+  const upperBound = fromFollower ? logEndOffset : highWatermark;
+  const read = log.read(request.fetchOffset, request.maxBytes, request.minOneBatch, upperBound);
+  if (read.kind === "offset-out-of-range") return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE };
+  if (fromFollower && request.updateFetchState) {
+    const { replicaId, fetchOffset, followerLogStartOffset } = request;
+    state.updateFollowerFetchState(replicaId, fetchOffset, followerLogStartOffset, state.now(), logEndOffset);
+  }
+  return { errorCode: ErrorCode.NONE, chunks: read.chunks, size: read.size, highWatermark, logStartOffset };
+}

@@ -1,0 +1,224 @@
+// The replicas this broker hosts, kept as the metadata says (Kafka's ReplicaManager.applyDelta):
+// for every partition with a replica here, its log (opened or created), and its role — leader or
+// follower at the leader and partition epochs of the image; followers are fetched from their
+// leader by the replica fetchers; a replica the metadata no longer assigns here (its topic deleted
+// or recreated) is stopped and its log deleted. Also runs the ISR expiration: every
+// replica.lag.time.max.ms / 2 each partition it leads drops the followers that fell behind.
+//
+// Ownership: the ReplicaManager owns the hosted partitions (their logs included) and the fetcher
+// manager. Images are applied one at a time, synchronously; only a partition whose registration
+// changed is told (so a pending ISR change is not undone by an unrelated change of the image).
+import type { PartitionLog } from "../../storage/partition-log.ts";
+import { type FetchExpiry, systemFetchExpiry } from "../fetch/delayed-fetch.ts";
+import type { PartitionLookup } from "../fetch/read-from-log.ts";
+import type { Logger } from "../logger.ts";
+import type { MetadataImage, PartitionRegistration, TopicImage } from "../metadata/metadata-image.ts";
+import { Partition } from "../partition.ts";
+import { BrokerLeaderEndpoint, type LeaderAddress, type LeaderEndpoint } from "./leader-endpoint.ts";
+import { type AlterPartitionSender, PartitionState, type ReplicationContext } from "./partition-state.ts";
+import { defaultFetcherSettings, type FetcherSettings, type InitialFetchState } from "./replica-fetcher.ts";
+import { ReplicaFetcherManager } from "./replica-fetcher-manager.ts";
+
+/** What the replica manager reads of a metadata image. */
+export type ReplicaImage = Pick<MetadataImage, "topicsByName" | "broker" | "isActive" | "topicConfig">;
+
+export interface ReplicaManagerOptions {
+  localBrokerId: number;
+  /**
+   * Opens (creating if needed) the log of a replica hosted here, replicated: its high watermark is
+   * moved by its PartitionState, not by appends.
+   */
+  openLog(topic: TopicImage, partition: number): { log: PartitionLog; maxMessageBytes: number };
+  alterPartition: AlterPartitionSender;
+  /** How followers reach a leader; BrokerLeaderEndpoint (TCP) unless a test says otherwise. */
+  endpointFor?: (leader: LeaderAddress) => LeaderEndpoint;
+  clock?: () => number;
+  timers?: FetchExpiry;
+  /** replica.lag.time.max.ms, default 30000 */
+  replicaLagTimeMaxMs?: number;
+  /** min.insync.replicas of topics without their own, default 1 */
+  defaultMinInsyncReplicas?: number;
+  /** Timeout of the followers' requests to their leaders, default 30000 */
+  requestTimeoutMs?: number;
+  fetcher?: Partial<FetcherSettings>;
+  log: Logger;
+}
+
+interface Hosted {
+  partition: Partition;
+  state: PartitionState;
+  /** The registration last applied, compared by value with the next image's. */
+  applied: PartitionRegistration | null;
+}
+
+const keyOf = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+
+function sameRegistration(a: PartitionRegistration | null, b: PartitionRegistration): boolean {
+  if (a === null) return false;
+  const same = (x: readonly number[], y: readonly number[]) => x.length === y.length && x.every((v, i) => v === y[i]);
+  return (
+    a.leader === b.leader &&
+    a.leaderEpoch === b.leaderEpoch &&
+    a.partitionEpoch === b.partitionEpoch &&
+    same(a.replicas, b.replicas) &&
+    same(a.isr, b.isr)
+  );
+}
+
+export class ReplicaManager implements PartitionLookup {
+  readonly #hosted = new Map<string, Hosted>();
+  readonly #fetchers: ReplicaFetcherManager;
+  readonly #context: ReplicationContext;
+  readonly #defaultMinIsr: number;
+  #image: ReplicaImage | null = null;
+  #isrExpiration: NodeJS.Timeout | null = null;
+
+  constructor(private readonly options: ReplicaManagerOptions) {
+    this.#defaultMinIsr = options.defaultMinInsyncReplicas ?? 1;
+    this.#context = {
+      localBrokerId: options.localBrokerId,
+      clock: options.clock ?? Date.now,
+      replicaLagTimeMaxMs: options.replicaLagTimeMaxMs ?? 30_000,
+      alterPartition: options.alterPartition,
+      isReplicaIsrEligible: (brokerId) => this.#image?.isActive(brokerId) ?? false,
+      timers: options.timers ?? systemFetchExpiry,
+      log: options.log,
+    };
+    const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+    this.#fetchers = new ReplicaFetcherManager(
+      options.localBrokerId,
+      { replica: (topic, partition) => this.#hosted.get(keyOf(topic, partition))?.state },
+      options.endpointFor ??
+        ((leader) => new BrokerLeaderEndpoint(leader, options.localBrokerId, requestTimeoutMs, options.log)),
+      { ...defaultFetcherSettings, ...options.fetcher },
+      options.log,
+    );
+  }
+
+  partition(topic: string, index: number): Partition | undefined {
+    return this.#hosted.get(keyOf(topic, index))?.partition;
+  }
+
+  /** The replication state of a hosted partition. */
+  replica(topic: string, index: number): PartitionState | undefined {
+    return this.#hosted.get(keyOf(topic, index))?.state;
+  }
+
+  allPartitions(): Partition[] {
+    return [...this.#hosted.values()].map((h) => h.partition);
+  }
+
+  get fetchers(): ReplicaFetcherManager {
+    return this.#fetchers;
+  }
+
+  /**
+   * Makes the hosted replicas what `image` says (Kafka's applyDelta, computed against the
+   * registrations applied before): removed replicas first, then leaders, then followers.
+   */
+  applyImage(image: ReplicaImage): void {
+    this.#image = image;
+    const local = this.options.localBrokerId;
+    const wanted = new Map<string, { topic: TopicImage; registration: PartitionRegistration }>();
+    for (const topic of image.topicsByName.values())
+      for (const registration of topic.partitions)
+        if (registration.replicas.includes(local))
+          wanted.set(keyOf(topic.name, registration.partition), { topic, registration });
+
+    for (const [key, hosted] of [...this.#hosted]) {
+      const next = wanted.get(key);
+      if (!next?.topic.topicId.equals(hosted.state.topicId)) this.#stopReplica(key, hosted);
+    }
+
+    const newFollowers = new Map<number, InitialFetchState[]>();
+    for (const [key, { topic, registration }] of wanted) {
+      const hosted = this.#hosted.get(key) ?? this.#host(key, topic, registration.partition);
+      hosted.state.setMinInsyncReplicas(this.#minInsyncReplicas(image, topic.name));
+      if (sameRegistration(hosted.applied, registration)) continue;
+      hosted.applied = registration;
+      if (registration.leader === local) {
+        this.#fetchers.removePartitions([{ topic: topic.name, partition: registration.partition }]);
+        hosted.state.makeLeader(registration);
+        continue;
+      }
+      const isNewLeaderEpoch = hosted.state.makeFollower(registration);
+      if (!isNewLeaderEpoch) continue;
+      this.#fetchers.removePartitions([{ topic: topic.name, partition: registration.partition }]);
+      const list = newFollowers.get(registration.leader) ?? [];
+      list.push({
+        topic: topic.name,
+        partition: registration.partition,
+        currentLeaderEpoch: registration.leaderEpoch,
+        initOffset: hosted.partition.highWatermark,
+      });
+      newFollowers.set(registration.leader, list);
+    }
+
+    for (const [leaderId, partitions] of newFollowers) {
+      const leader = image.broker(leaderId);
+      if (!leader) {
+        this.options.log.info("leader not registered; not fetching yet", {
+          leader: leaderId,
+          partitions: partitions.length,
+        });
+        continue;
+      }
+      this.#fetchers.addPartitions({ brokerId: leaderId, host: leader.host, port: leader.port }, partitions);
+    }
+    void this.#fetchers.shutdownIdleFetchers();
+  }
+
+  /** Every partition led here drops the ISR members that fell behind (Kafka's isr-expiration task). */
+  maybeShrinkIsr(): void {
+    for (const { state } of this.#hosted.values()) state.maybeShrinkIsr();
+  }
+
+  /** Starts the ISR expiration task. */
+  start(): void {
+    if (this.#isrExpiration) return;
+    this.#isrExpiration = setInterval(() => this.maybeShrinkIsr(), Math.max(1, this.#context.replicaLagTimeMaxMs / 2));
+    this.#isrExpiration.unref();
+  }
+
+  /** Stops the task and the fetchers, and closes (flushing) every hosted log. */
+  async stop(): Promise<void> {
+    if (this.#isrExpiration) clearInterval(this.#isrExpiration);
+    this.#isrExpiration = null;
+    await this.#fetchers.shutdown();
+    for (const { partition } of this.#hosted.values()) partition.log.close();
+    this.#hosted.clear();
+  }
+
+  #host(key: string, topic: TopicImage, index: number): Hosted {
+    const { log, maxMessageBytes } = this.options.openLog(topic, index);
+    const minIsr = this.#minInsyncReplicas(this.#image, topic.name);
+    let state: PartitionState | undefined;
+    const partition = new Partition(topic.name, index, log, maxMessageBytes, (p) => {
+      state = new PartitionState(p, topic.topicId, this.#context, minIsr);
+      return state;
+    });
+    const hosted: Hosted = { partition, state: state!, applied: null };
+    this.#hosted.set(key, hosted);
+    return hosted;
+  }
+
+  #stopReplica(key: string, hosted: Hosted): void {
+    const { partition, state } = hosted;
+    this.#fetchers.removePartitions([{ topic: partition.topic, partition: partition.index }]);
+    this.#hosted.delete(key);
+    // Waiting produces and fetches answer NOT_LEADER_OR_FOLLOWER now rather than at their timeout.
+    state.makeFollower({
+      leader: -1,
+      leaderEpoch: state.leaderEpoch,
+      partitionEpoch: state.partitionEpoch,
+      replicas: [],
+    });
+    partition.log.deleteAll();
+    this.options.log.info("replica removed; log deleted", { topic: partition.topic, partition: partition.index });
+  }
+
+  #minInsyncReplicas(image: ReplicaImage | null, topic: string): number {
+    const configured = image?.topicConfig(topic, "min.insync.replicas");
+    return configured === undefined ? this.#defaultMinIsr : Number(configured);
+  }
+}

@@ -1,0 +1,124 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { ErrorCode } from "../../../../broker/protocol/errors.ts";
+import { fetchMessages } from "../../../../broker/server/fetch/delayed-fetch.ts";
+import { fetchRecords } from "../../../../broker/server/replication/fetch-records.ts";
+import type { PartitionState } from "../../../../broker/server/replication/partition-state.ts";
+import { fetchRequest, recordBytes } from "../../../helpers/requests.ts";
+import { batchOfSize } from "../../storage/batch-builder.ts";
+import { consumerFetch, followerFetch, HandTimers, records, replicatedPartition } from "./partition-state-fixture.ts";
+
+function produce(state: PartitionState, count: number): void {
+  assert.equal(state.appendAsLeader(records(count), 1).errorCode, ErrorCode.NONE);
+}
+
+describe("fetchRecords", () => {
+  describe("on the leader", () => {
+    it("when a follower fetches, then it gets records up to the log end and the high watermark as it was before its fetch", (t) => {
+      const { state } = replicatedPartition(t);
+      state.makeLeader({ leaderEpoch: 0, partitionEpoch: 0, replicas: [0, 1], isr: [0, 1] });
+      produce(state, 2);
+      const first = fetchRecords(state, followerFetch(1, 0n));
+      assert.ok("chunks" in first);
+      assert.equal(first.highWatermark, 0n);
+      assert.ok(first.size > 0, "the follower reads past the high watermark");
+      const second = fetchRecords(state, followerFetch(1, 2n));
+      assert.ok("chunks" in second);
+      assert.equal(second.highWatermark, 0n, "this fetch moves it to 2 after reading");
+      assert.equal(second.size, 0);
+      assert.equal(state.highWatermark, 2n);
+      const third = fetchRecords(state, followerFetch(1, 2n));
+      assert.ok("chunks" in third);
+      assert.equal(third.highWatermark, 2n);
+    });
+
+    it("when a consumer reads, then it sees only below the high watermark", (t) => {
+      const { state } = replicatedPartition(t);
+      state.makeLeader({ leaderEpoch: 0, partitionEpoch: 0, replicas: [0, 1], isr: [0, 1] });
+      produce(state, 1);
+      const committed = batchOfSize(1, 10).length;
+      fetchRecords(state, followerFetch(1, 1n));
+      produce(state, 1);
+      const read = fetchRecords(state, consumerFetch(0n));
+      assert.ok("chunks" in read);
+      assert.equal(read.size, committed, "one batch is committed, the second is not");
+      assert.equal(read.highWatermark, 1n);
+    });
+
+    it("when a fetch carries an older leader epoch, then FENCED_LEADER_EPOCH; a newer one, UNKNOWN_LEADER_EPOCH", (t) => {
+      const { state } = replicatedPartition(t);
+      state.makeLeader({ leaderEpoch: 3, partitionEpoch: 0, replicas: [0, 1], isr: [0, 1] });
+      assert.equal(
+        fetchRecords(state, followerFetch(1, 0n, { currentLeaderEpoch: 2 })).errorCode,
+        ErrorCode.FENCED_LEADER_EPOCH,
+      );
+      assert.equal(
+        fetchRecords(state, followerFetch(1, 0n, { currentLeaderEpoch: 4 })).errorCode,
+        ErrorCode.UNKNOWN_LEADER_EPOCH,
+      );
+      assert.equal(fetchRecords(state, followerFetch(1, 0n, { currentLeaderEpoch: 3 })).errorCode, ErrorCode.NONE);
+    });
+
+    it("when a replica outside the assignment fetches, then UNKNOWN_LEADER_EPOCH with an epoch, NOT_LEADER_OR_FOLLOWER without", (t) => {
+      const { state } = replicatedPartition(t);
+      state.makeLeader({ leaderEpoch: 0, partitionEpoch: 0, replicas: [0, 1], isr: [0, 1] });
+      assert.equal(
+        fetchRecords(state, followerFetch(5, 0n, { currentLeaderEpoch: 0 })).errorCode,
+        ErrorCode.UNKNOWN_LEADER_EPOCH,
+      );
+      assert.equal(fetchRecords(state, followerFetch(5, 0n)).errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    });
+
+    it("when a reader's last fetched epoch ends before its fetch offset here, then it gets the diverging epoch and no records", (t) => {
+      const { state, partition } = replicatedPartition(t, { localBrokerId: 1 });
+      state.makeFollower({ leader: 0, leaderEpoch: 0, partitionEpoch: 0, replicas: [0, 1] });
+      partition.appendAsFollower(batchOfSize(2, 10, { baseOffset: 0n, partitionLeaderEpoch: 0 }));
+      state.makeLeader({ leaderEpoch: 1, partitionEpoch: 1, replicas: [0, 1], isr: [0, 1] });
+      produce(state, 2);
+      const diverged = fetchRecords(state, followerFetch(0, 3n, { lastFetchedEpoch: 0, currentLeaderEpoch: 1 }));
+      assert.ok("chunks" in diverged);
+      assert.deepEqual(diverged.divergingEpoch, { epoch: 0, endOffset: 2n });
+      assert.equal(diverged.size, 0);
+      assert.equal(state.follower(0)?.logEndOffset, -1n, "a diverging fetch does not count as the follower's position");
+    });
+  });
+
+  describe("on a follower", () => {
+    it("when this replica follows, then produce and leader-only reads get NOT_LEADER_OR_FOLLOWER, and a consumer with client metadata reads below its high watermark", (t) => {
+      const { state, partition } = replicatedPartition(t, { localBrokerId: 1 });
+      state.makeFollower({ leader: 0, leaderEpoch: 0, partitionEpoch: 0, replicas: [0, 1] });
+      assert.equal(state.appendAsLeader(records(1), 1).errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+      partition.appendAsFollower(batchOfSize(2, 10, { baseOffset: 0n, partitionLeaderEpoch: 0 }));
+      state.updateFollowerHighWatermark(1n);
+      assert.equal(fetchRecords(state, consumerFetch(0n)).errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+      const read = fetchRecords(state, consumerFetch(0n, { fetchOnlyLeader: false }));
+      assert.ok("chunks" in read);
+      assert.equal(read.highWatermark, 1n);
+      assert.equal(read.size, 0, "the only batch holds offset 1, at the high watermark");
+    });
+  });
+
+  it("when a follower's long-poll fetch waits, then an append on the leader answers it at once, and its position counts once", async (t) => {
+    const { state, partition } = replicatedPartition(t);
+    state.makeLeader({ leaderEpoch: 0, partitionEpoch: 0, replicas: [0, 1], isr: [0, 1] });
+    const expiry = new HandTimers();
+    const request = {
+      ...fetchRequest([{ topic: "sales", partition: 0, fetchOffset: 0n }], { maxWaitMs: 30_000 }),
+      replicaId: 1,
+    };
+    const lookup = {
+      partition: (topic: string, index: number) => (topic === "sales" && index === 0 ? partition : undefined),
+    };
+    const parked = fetchMessages(request, lookup, expiry);
+    assert.ok(parked instanceof Promise);
+    assert.equal(state.follower(1)?.state.lastFetchTimeMs, state.now());
+    const before = state.follower(1)!.state;
+
+    produce(state, 2);
+    const answer = await parked;
+    assert.equal(expiry.running, 0, "answered by the append, not by max wait");
+    assert.ok(recordBytes(answer.responses[0]!.partitions[0]!.records).length > 0);
+    assert.equal(state.highWatermark, 0n, "the records are not committed until the follower fetches past them");
+    assert.deepEqual(state.follower(1)!.state, before, "the re-read of a parked fetch does not count as a new fetch");
+  });
+});

@@ -1,0 +1,154 @@
+// One replicated partition on a real log in a temp dir, with everything around its PartitionState
+// in the test's hands: the clock, the timers of delayed operations, and the controller's answers to
+// AlterPartition (recorded, answered when the test says).
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { TestContext } from "node:test";
+import type { FetchExpiry } from "../../../../broker/server/fetch/delayed-fetch.ts";
+import { silentLogger } from "../../../../broker/server/logger.ts";
+import { Partition } from "../../../../broker/server/partition.ts";
+import type { ReplicaRead } from "../../../../broker/server/replication/fetch-records.ts";
+import {
+  type AlterPartitionProposal,
+  type AlterPartitionResult,
+  type AlterPartitionSender,
+  PartitionState,
+} from "../../../../broker/server/replication/partition-state.ts";
+import { nodeFileSystem } from "../../../../broker/storage/file-system.ts";
+import { PartitionLog } from "../../../../broker/storage/partition-log.ts";
+import { batchOfSize } from "../../storage/batch-builder.ts";
+import { type HandClock, handClock } from "./cluster-fixture.ts";
+
+/** Timers that fire only when the test says so. */
+export class HandTimers implements FetchExpiry {
+  readonly started: { delayMs: number; onExpire: () => void; cancelled: boolean; fired: boolean }[] = [];
+
+  start(delayMs: number, onExpire: () => void): () => void {
+    const entry = { delayMs, onExpire, cancelled: false, fired: false };
+    this.started.push(entry);
+    return () => {
+      entry.cancelled = true;
+    };
+  }
+
+  fireAll(): void {
+    for (const entry of this.started.splice(0)) {
+      if (entry.cancelled || entry.fired) continue;
+      entry.fired = true;
+      entry.onExpire();
+    }
+  }
+
+  get running(): number {
+    return this.started.filter((entry) => !entry.cancelled && !entry.fired).length;
+  }
+}
+
+/** AlterPartition proposals kept until the test answers them. */
+export class RecordingSender implements AlterPartitionSender {
+  readonly sent: { proposal: AlterPartitionProposal; answer: (result: AlterPartitionResult) => void }[] = [];
+
+  submit(proposal: AlterPartitionProposal): Promise<AlterPartitionResult> {
+    return new Promise((resolve) => this.sent.push({ proposal, answer: resolve }));
+  }
+
+  get last(): AlterPartitionProposal | undefined {
+    return this.sent.at(-1)?.proposal;
+  }
+
+  /** Answers the last proposal as the controller would when it accepts it. */
+  accept(): AlterPartitionProposal {
+    const last = this.sent.at(-1);
+    if (!last) throw new Error("nothing was proposed");
+    const { proposal } = last;
+    last.answer({
+      kind: "updated",
+      leaderEpoch: proposal.leaderEpoch,
+      partitionEpoch: proposal.partitionEpoch + 1,
+      isr: proposal.newIsr,
+    });
+    return proposal;
+  }
+}
+
+export interface ReplicatedPartition {
+  partition: Partition;
+  state: PartitionState;
+  clock: HandClock;
+  timers: HandTimers;
+  sender: RecordingSender;
+  /** Brokers that may not join an ISR (fenced or shutting down). */
+  ineligible: Set<number>;
+  dir: string;
+}
+
+export const LAG_TIME_MS = 30_000;
+
+/** Partition 0 of `sales` hosted on `localBrokerId`, not yet leader or follower. */
+export function replicatedPartition(
+  t: TestContext,
+  {
+    localBrokerId = 0,
+    minInsyncReplicas = 1,
+    dir,
+  }: { localBrokerId?: number; minInsyncReplicas?: number; dir?: string } = {},
+): ReplicatedPartition {
+  const logDir = dir ?? mkdtempSync(join(tmpdir(), "partition-state-"));
+  const log = PartitionLog.open(nodeFileSystem, logDir, { replicated: true });
+  t.after(() => {
+    log.close();
+    if (!dir) rmSync(logDir, { recursive: true, force: true });
+  });
+  const clock = handClock();
+  const timers = new HandTimers();
+  const sender = new RecordingSender();
+  const ineligible = new Set<number>();
+  let state: PartitionState | undefined;
+  const partition = new Partition("sales", 0, log, 1_000_000, (p) => {
+    state = new PartitionState(
+      p,
+      Buffer.alloc(16, 7),
+      {
+        localBrokerId,
+        clock,
+        replicaLagTimeMaxMs: LAG_TIME_MS,
+        alterPartition: sender,
+        isReplicaIsrEligible: (id) => !ineligible.has(id),
+        timers,
+        log: silentLogger,
+      },
+      minInsyncReplicas,
+    );
+    return state;
+  });
+  return { partition, state: state!, clock, timers, sender, ineligible, dir: logDir };
+}
+
+/** A batch of `count` 10-byte records. */
+export const records = (count = 1): Buffer => batchOfSize(count, 10);
+
+/** Lets promise callbacks (AlterPartition answers) run. */
+export async function settle(): Promise<void> {
+  for (let round = 0; round < 3; round++) await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+/** A follower's fetch of the partition as the fetch path passes it (no epoch unless given). */
+export function followerFetch(replicaId: number, fetchOffset: bigint, more: Partial<ReplicaRead> = {}): ReplicaRead {
+  return {
+    replicaId,
+    fetchOffset,
+    currentLeaderEpoch: -1,
+    lastFetchedEpoch: -1,
+    followerLogStartOffset: 0n,
+    maxBytes: 1 << 20,
+    minOneBatch: true,
+    fetchOnlyLeader: true,
+    updateFetchState: true,
+    ...more,
+  };
+}
+
+/** A consumer's fetch of the partition, leader only unless told otherwise. */
+export const consumerFetch = (fetchOffset: bigint, more: Partial<ReplicaRead> = {}): ReplicaRead =>
+  followerFetch(-1, fetchOffset, more);
