@@ -1,13 +1,15 @@
 // `npm start`: the whole demo on one machine. Migrates the SQLite file, starts the bundled broker
 // (unless KAFKA_BROKERS points elsewhere), seeds a fresh data directory, then starts every service
-// and tells where to look. Ctrl-C / SIGTERM stops the services, then the broker. It takes no
-// arguments (`--help` lists the environment it reads).
+// and tells where to look. Ctrl-C / SIGTERM stops the services, then the broker. `--brokers N` (or
+// BROKERS=N) bundles a KRaft cluster of N broker processes instead of the lone broker, with the
+// demo's topics replicated; `--help` lists it and the environment it reads.
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { needsSeed, seedDemo } from "../seed/seed-demo.ts";
+import { replicatedTopicDefaults, startBrokerCluster } from "./broker-cluster.ts";
 import { demoServices, serviceReadyLine, serviceScript } from "./services.ts";
-import { createCli, environmentHelp } from "./shared/cli.ts";
-import { type AppConfig, ConfigError, loadConfig } from "./shared/config.ts";
+import { createCli, environmentHelp, integerOption, usageError } from "./shared/cli.ts";
+import { type AppConfig, ConfigError, loadConfig, optionalIntFrom } from "./shared/config.ts";
 import { databaseFilePath, migrate } from "./shared/db/client.ts";
 import { Supervisor } from "./supervisor.ts";
 
@@ -24,16 +26,33 @@ function brokerLineWorthShowing(line: string): boolean {
   }
 }
 
+const clusterHelp = `
+
+Cluster (--brokers N, or BROKERS=N):
+  N broker processes form one KRaft cluster instead of the lone broker; the first three are also its
+  controller quorum. Ports BROKER_PORT, BROKER_PORT+1, ... (BROKER_PORT=0: free ones); data in
+  DATA_DIR/cluster/broker-<id>. With 3 brokers or more, points.commands, points.events and
+  __consumer_offsets have replication factor 3 and min.insync.replicas=2. A broker that dies is
+  restarted like a service.`;
+
 async function main(): Promise<void> {
-  createCli(
+  const program = createCli(
     "start",
     "The whole demo on one machine: migrates the database, starts the bundled broker (unless KAFKA_BROKERS points elsewhere), seeds a fresh data directory and starts every service. Ctrl-C stops everything.",
-  )
-    .addHelpText("after", environmentHelp)
+  );
+  program
+    .option(
+      "--brokers <n>",
+      "run the demo on a KRaft cluster of N broker processes (or BROKERS=N; default: one lone broker)",
+      integerOption(program, "brokers"),
+    )
+    .addHelpText("after", environmentHelp + clusterHelp)
     .parse();
   let config: AppConfig;
+  let clusterSize: number | undefined;
   try {
     config = loadConfig();
+    clusterSize = program.opts<{ brokers?: number }>().brokers ?? optionalIntFrom(process.env, "BROKERS", 1);
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(`start: ${error.message}`);
@@ -41,6 +60,11 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+  const external = (process.env.KAFKA_BROKERS ?? "").trim() !== "";
+  if (clusterSize !== undefined && external)
+    usageError(program, "--brokers (BROKERS) starts a cluster of its own, but KAFKA_BROKERS points at brokers already");
+  if (clusterSize !== undefined && config.brokerPort !== 0 && config.brokerPort + clusterSize - 1 > 65535)
+    usageError(program, `BROKER_PORT ${config.brokerPort} leaves no room for ${clusterSize} brokers`);
   mkdirSync(config.dataDir, { recursive: true });
   const migration = migrate(config.databaseUrl);
   if (migration.applied.length > 0)
@@ -61,8 +85,17 @@ async function main(): Promise<void> {
 
   try {
     let brokers = config.brokers;
-    const external = (process.env.KAFKA_BROKERS ?? "").trim() !== "";
-    if (!external) {
+    if (clusterSize !== undefined) {
+      const cluster = await startBrokerCluster(supervisor, {
+        brokers: clusterSize,
+        dataDir: path.join(config.dataDir, "cluster"),
+        host: "127.0.0.1",
+        basePort: config.brokerPort,
+        configs: { "num.partitions": String(config.partitions), ...replicatedTopicDefaults(clusterSize) },
+        show: brokerLineWorthShowing,
+      });
+      brokers = cluster.bootstrap;
+    } else if (!external) {
       const match = await supervisor.start({
         label: "broker",
         script: "broker/server/main.ts",
@@ -111,7 +144,13 @@ async function main(): Promise<void> {
 
     say("");
     say(`points demo running; all state in ${config.dataDir}`);
-    say(`  broker: ${brokers.join(",")}${external ? " (external)" : ""}`);
+    if (clusterSize === undefined) say(`  broker: ${brokers.join(",")}${external ? " (external)" : ""}`);
+    else {
+      const { "default.replication.factor": factor, "min.insync.replicas": minInsync } =
+        replicatedTopicDefaults(clusterSize);
+      say(`  brokers: ${brokers.join(",")} (a ${clusterSize}-broker KRaft cluster)`);
+      say(`  topics at replication factor ${factor}, min.insync.replicas=${minInsync}`);
+    }
     say(`  points-api listening on ${apiUrl}`);
     say(`  demo page: ${apiUrl}/   OpenAPI: ${apiUrl}/api/openapi.json`);
     say(`  consumer groups: ledger, notification, analytics (more instances: npm run svc -- ledger)`);

@@ -5,6 +5,9 @@
 //   latency  end-to-end p50/p95/p99 at 10,000 msg/s, 6 partitions, per client → latency.json
 //   points   the points pipeline, issued → applied by the ledger, through HTTP and
 //            produced directly, 6/24 partitions, 1/3 ledger instances      → points.json
+//   cluster  a 3-broker cluster: acks=all RF 3 ÷ acks=1 RF 1 throughput, leader and
+//            controller failover times over 10 kills each, the fault test for
+//            5 minutes with its anomaly counts                            → cluster.json
 // Options after `--` (e.g. `npm run bench -- --only clients --quick`); `npm run bench -- --help`
 // lists them (--only, --quick, and the broker suite's --records, --partitions, --record-bytes,
 // --send-size, --in-flight). Progress goes to stdout as "[suite] step ... result"; each suite ends
@@ -13,11 +16,12 @@ import { Option } from "commander";
 import { createCli, integerOption, usageError } from "../apps/shared/cli.ts";
 import { type BrokerSuiteOptions, runBrokerSuite } from "./broker-suite.ts";
 import { clientSuiteDefaults, runClientSuite } from "./client-suite.ts";
+import { clusterSuiteDefaults, runClusterSuite } from "./cluster-suite.ts";
 import { latencyDefaults, runLatencySuite } from "./latency.ts";
 import { secondsSince } from "./lib.ts";
 import { runPointsSuite } from "./points.ts";
 
-const SUITES = ["broker", "clients", "latency", "points"] as const;
+const SUITES = ["broker", "clients", "latency", "points", "cluster"] as const;
 type Suite = (typeof SUITES)[number];
 
 interface Options {
@@ -82,6 +86,7 @@ if (options.suites.has("broker")) await runBrokerSuite(options.broker);
 if (options.suites.has("clients")) await runClientSuite(clientSuiteDefaults(options.quick));
 if (options.suites.has("latency")) await runLatencySuite(latencyDefaults(options.quick));
 if (options.suites.has("points")) await runPointsSuite({ quick: options.quick });
+if (options.suites.has("cluster")) await runClusterSuite(clusterSuiteDefaults(options.quick));
 console.log(
   `done in ${secondsSince(start).toFixed(0)} s${options.quick ? " (--quick: smaller counts, not for comparison)" : ""}`,
 );

@@ -63,6 +63,18 @@ const exceptions: Record<string, Exception> = {
   },
   "bench/latency.ts": { why: benchmark, testedBy: ["test/bench/lib.test.ts"] },
   "bench/points.ts": { why: benchmark, testedBy: ["test/bench/lib.test.ts", "test/seed/load/drivers.test.ts"] },
+  "bench/cluster-suite.ts": {
+    why: benchmark,
+    testedBy: ["test/bench/lib.test.ts", "test/acceptance/cluster-faults.test.ts"],
+  },
+  "bench/failover.ts": {
+    why: benchmark,
+    testedBy: ["test/seed/fault/processes.test.ts", "test/seed/fault/nemesis.test.ts"],
+  },
+  "seed/fault/fault-run.ts": {
+    why: "wiring: one run of the fault test (topic, load, live reader, nemesis, read-back, checker, in order)",
+    testedBy: ["test/acceptance/cluster-faults.test.ts", "test/seed/fault/checker.test.ts"],
+  },
 
   // Wiring and constants.
   "broker/server/handlers/handler.ts": {
@@ -80,6 +92,7 @@ const exceptions: Record<string, Exception> = {
 
   // Types only: no runtime code, nothing to run.
   "broker/server/broker-state.ts": { why: "types only", testedBy: [] },
+  "broker/server/cluster.ts": { why: "types only (what handlers read of the cluster)", testedBy: [] },
   "broker/server/groups/types.ts": { why: "types only", testedBy: [] },
   "broker/client/types.ts": { why: "types only", testedBy: [] },
   "broker/client/consumer/types.ts": { why: "types only", testedBy: [] },

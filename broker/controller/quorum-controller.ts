@@ -74,6 +74,9 @@ export interface CommittedImages {
   waitForOffset(offset: bigint): Promise<MetadataImage>;
 }
 
+/** How long a controller whose proposal failed waits before it activates again. */
+const reactivationBackoffMs = 500;
+
 export interface ControllerTimers {
   /** Runs `task` every `ms` until the returned function is called. */
   every(ms: number, task: () => void): () => void;
@@ -140,6 +143,11 @@ export interface QuorumControllerOptions {
    * committed later, as with Kafka's controller); without it a request waits as long as the quorum does.
    */
   requestTimeoutMs?: number;
+  /**
+   * Records written once, right after the first activation of a new quorum (an empty metadata log),
+   * before any request: the state a lone broker of an older version kept elsewhere.
+   */
+  bootstrapRecords?: () => MetadataRecord[];
 }
 
 /** A request's answer once its records are committed; rejects with a ControllerError. */
@@ -297,7 +305,9 @@ export class QuorumController {
     if (this.activatingEpoch !== epoch || !this.raft.isLeader || this.raft.epoch !== epoch) return;
     const generation = this.generation;
     try {
-      const offset = await this.raft.propose([this.encode({ type: "NoOpRecord", version: 0, data: {} })]);
+      const bootstrap = this.committed.image.offset < 0n ? (this.options.bootstrapRecords?.() ?? []) : [];
+      const records: MetadataRecord[] = [{ type: "NoOpRecord", version: 0, data: {} }, ...bootstrap];
+      const offset = await this.raft.propose(records.map((record) => this.encode(record)));
       await this.committed.waitForOffset(offset);
     } catch (error) {
       if (generation === this.generation) this.renounce("the activation record was not committed", error);
@@ -328,9 +338,10 @@ export class QuorumController {
         reason,
         error: error instanceof Error ? error.message : error,
       });
-    // Still the Raft leader after a failed proposal: start over from the committed image.
+    // Still the Raft leader after a failed proposal: start over from the committed image, after a
+    // pause, so a log that keeps failing (a disk gone) is not retried in a loop that starves the rest.
     if (!this.closed && reason !== "lost leadership" && this.raft.isLeader)
-      queueMicrotask(() => this.leadershipChanged());
+      this.cancelTimers.push(this.timers.after(reactivationBackoffMs, () => this.leadershipChanged()));
   }
 
   private startTimers(): void {

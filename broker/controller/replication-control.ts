@@ -326,7 +326,7 @@ function createPartitionsOf(
   if (wanted.count < current)
     refuse(
       ErrorCode.INVALID_PARTITIONS,
-      `The topic ${wanted.name} currently has ${current} partition(s); ${wanted.count} would not be an increase.`,
+      `The topic ${wanted.name} currently has ${current} partition(s); ${wanted.count} would not be an increase: partitions can only be added, never removed.`,
     );
   const additional = wanted.count - current;
   const replicationFactor = topic.partitions[0]?.replicas.length ?? settings.defaultReplicationFactor;

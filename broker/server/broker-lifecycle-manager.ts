@@ -36,6 +36,9 @@ export class BrokerLifecycleManager {
   #phase: Phase = "starting";
   #brokerEpoch = -1n;
   #timer: NodeJS.Timeout | null = null;
+  /** A request is in flight: the next one is scheduled when it is answered (soon, when asked for meanwhile). */
+  #inFlight = false;
+  #soonAfterInFlight = false;
   #resolveUnfenced!: () => void;
   /** Resolves when the controller first unfences this broker. */
   readonly unfenced = new Promise<void>((resolve) => {
@@ -89,6 +92,10 @@ export class BrokerLifecycleManager {
 
   #schedule(ms: number): void {
     if (this.#phase === "stopped") return;
+    if (this.#inFlight) {
+      this.#soonAfterInFlight ||= ms === 0;
+      return;
+    }
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = setTimeout(() => {
       this.#timer = null;
@@ -99,6 +106,7 @@ export class BrokerLifecycleManager {
 
   async #tick(): Promise<void> {
     const interval = this.options.heartbeatIntervalMs;
+    this.#inFlight = true;
     try {
       if (this.#phase === "registering") await this.#register();
       else if (this.#phase !== "stopped") await this.#heartbeat();
@@ -107,9 +115,13 @@ export class BrokerLifecycleManager {
         phase: this.#phase,
         error: error instanceof Error ? error.message : String(error),
       });
+    } finally {
+      this.#inFlight = false;
     }
+    const soon = this.#soonAfterInFlight;
+    this.#soonAfterInFlight = false;
     // While registering or fenced the broker waits on the controller: ask again sooner.
-    this.#schedule(this.#phase === "running" ? interval : Math.min(interval, 250));
+    this.#schedule(soon ? 0 : this.#phase === "running" ? interval : Math.min(interval, 250));
   }
 
   async #register(): Promise<void> {

@@ -6,8 +6,7 @@ import { Apis } from "../protocol/apis.ts";
 import { compactLog } from "../storage/cleaner.ts";
 import { type FileSystem, nodeFileSystem } from "../storage/file-system.ts";
 import type { BrokerState } from "./broker-state.ts";
-import { ClusterMetadata } from "./cluster.ts";
-import { type ClusterMember, createClusterMember, isClusterMember } from "./cluster-member.ts";
+import { type ClusterMember, createClusterMember } from "./cluster-member.ts";
 import { type BrokerConfig, brokerNumber } from "./config.ts";
 import { Connection } from "./connection.ts";
 import { ConsumerOffsetsLog } from "./consumer-offsets-log.ts";
@@ -15,7 +14,7 @@ import { GroupCoordinator } from "./groups/coordinator.ts";
 import { CONSUMER_OFFSETS_TOPIC } from "./groups/offsets-record-format.ts";
 import type { Logger } from "./logger.ts";
 import { createRequestRouter } from "./request-router.ts";
-import { type TopicAccess, TopicManager } from "./topics.ts";
+import type { TopicAccess } from "./topics.ts";
 
 const flushCheckIntervalMs = 1000;
 
@@ -52,41 +51,13 @@ export class Broker {
       });
     });
 
-    if (isClusterMember(this.config)) return this.startAsClusterMember(server, address);
-
-    // The advertised address must be the bound one, so --port 0 works for clients too.
-    const cluster = ClusterMetadata.open(this.config.dataDir, {
-      nodeId: this.config.nodeId,
-      host: address.host,
-      port: address.port,
-      rack: null,
-    });
-    const topics = new TopicManager(this.config, cluster, this.fs, this.log);
-    topics.openAll();
-    const offsetsPartitions = brokerNumber(this.config, "offsets.topic.num.partitions");
-    if (!cluster.topic(CONSUMER_OFFSETS_TOPIC)) {
-      const configs = Object.fromEntries(offsetsTopicConfigs.map(({ name, value }) => [name, value]));
-      topics.create(CONSUMER_OFFSETS_TOPIC, offsetsPartitions, configs, true);
-    }
-    // The topic's real partition count decides, also when the config changed after creation.
-    const groups = this.createGroupCoordinator(topics, cluster.topic(CONSUMER_OFFSETS_TOPIC)!.partitions.length);
-    await groups.load();
-    const state: BrokerState = { config: this.config, cluster, topics, groups, log: this.log };
-    this.state = state;
-
-    this.serve(server, state);
-    this.schedulePeriodicWork(state);
-    this.log.info("broker started", {
-      nodeId: this.config.nodeId,
-      dataDir: this.config.dataDir,
-      topics: cluster.topicNames().length,
-    });
-    return address;
+    return this.startAsClusterMember(server, address);
   }
 
   /**
-   * A member of a KRaft cluster: serves at once (the other voters need this one to elect a
-   * controller), and resolves once the controller has unfenced it.
+   * Every broker is a member of a KRaft cluster (a lone broker is a quorum of one): it serves at
+   * once (the other voters need this one to elect a controller), and resolves once the controller
+   * has unfenced it.
    */
   private async startAsClusterMember(
     server: Server,
@@ -98,6 +69,12 @@ export class Broker {
       member.topics,
       brokerNumber(this.config, "offsets.topic.num.partitions"),
     );
+    // The coordinator serves the groups of the __consumer_offsets partitions this broker leads.
+    member.replicas.onLeadershipChange((change) => {
+      if (change.topic !== CONSUMER_OFFSETS_TOPIC) return;
+      if (change.kind === "became-leader") groups.onElection(change.partition, change.leaderEpoch);
+      else groups.onResignation(change.partition, change.leaderEpoch);
+    });
     const state: BrokerState = {
       config: this.config,
       kraft: member,
@@ -110,10 +87,15 @@ export class Broker {
     this.state = state;
     this.serve(server, state);
     await member.start();
-    await groups.load();
+    // Unfenced means caught up: leaderships this broker lost while it was away are known by now.
+    groups.startup().catch((error: unknown) =>
+      this.log.error("group coordinator did not start", {
+        error: error instanceof Error ? error.message : String(error),
+      }),
+    );
     this.schedulePeriodicWork(state);
     void this.ensureOffsetsTopic(member);
-    this.log.info("broker started as a cluster member", {
+    this.log.info("broker started", {
       nodeId: this.config.nodeId,
       clusterId: member.clusterId,
       controller: member.controller !== undefined,
@@ -160,6 +142,7 @@ export class Broker {
         offsetsTopicNumPartitions,
       },
       partitionExists: (topic, partition) => topics.partition(topic, partition) !== undefined,
+      log: this.log,
     });
   }
 
@@ -171,6 +154,11 @@ export class Broker {
       this.connections.add(connection);
       socket.on("close", () => this.connections.delete(connection));
     });
+  }
+
+  /** The handlers' state once started (tests reach into it). */
+  get current(): BrokerState | undefined {
+    return this.state;
   }
 
   /** Stops accepting, closes client connections, stops the coordinator and flushes every log. */
@@ -185,10 +173,6 @@ export class Broker {
     await closed;
     if (this.state) {
       await this.state.groups.close();
-      if (!this.state.kraft) {
-        for (const partition of this.state.topics.allPartitions()) partition.log.flush();
-        this.state.topics.closeAll();
-      }
     }
     this.log.info("broker stopped");
   }

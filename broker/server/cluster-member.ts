@@ -1,8 +1,8 @@
-// A broker as a member of a KRaft cluster: its replica of the `__cluster_metadata` quorum (a voter
+// A broker as a member of a KRaft cluster (a lone broker is a quorum of one): its replica of the `__cluster_metadata` quorum (a voter
 // or an observer), the metadata loader that turns committed records into images, the controller
 // (on voters; active on the Raft leader), its registration and heartbeats, and the replicas it
 // hosts, kept as each new image says. The request handlers reach all of this through `kraft` in
-// BrokerState; broker.ts decides whether a broker runs alone or as a member.
+// BrokerState.
 //
 // Ownership: a ClusterMember owns the parts it builds and their order of starting and stopping.
 // Each part owns its own state (see their files); images flow one way, loader → replicas.
@@ -19,6 +19,7 @@ import { ForwardingManager } from "./forwarding-manager.ts";
 import type { Logger } from "./logger.ts";
 import { loadMetaProperties } from "./meta-properties.ts";
 import { ImageClusterView } from "./metadata/image-cluster-view.ts";
+import { legacyBootstrapRecords } from "./metadata/legacy-bootstrap.ts";
 import { MetadataLoader } from "./metadata/metadata-loader.ts";
 import { NodeToControllerChannel } from "./node-to-controller-channel.ts";
 import { ProducerIdManager } from "./producer-id-manager.ts";
@@ -44,11 +45,6 @@ export interface ClusterMember {
   stop(): Promise<void>;
 }
 
-/** Whether the broker is configured as a member of a KRaft cluster (`controller.quorum.voters` set). */
-export function isClusterMember(config: BrokerConfig): boolean {
-  return brokerProp(config, "controller.quorum.voters").trim() !== "";
-}
-
 export function createClusterMember(
   config: BrokerConfig,
   address: { host: string; port: number },
@@ -56,13 +52,15 @@ export function createClusterMember(
   log: Logger,
 ): ClusterMember {
   const nodeId = config.nodeId;
-  const votersText = brokerProp(config, "controller.quorum.voters");
+  const configuredVoters = brokerProp(config, "controller.quorum.voters").trim();
+  // A lone broker is a quorum of one: itself, at the address it listens on.
+  const votersText = configuredVoters || `${nodeId}@${address.host}:${address.port}`;
   const voters = parseQuorumVoters(votersText);
   const { clusterId } = loadMetaProperties({
     dataDir: config.dataDir,
     nodeId,
     clusterId: brokerProp(config, "cluster.id"),
-    voters: votersText,
+    voters: configuredVoters,
   });
   const requestTimeoutMs = quorumRequestTimeoutMs(config);
   const raft = RaftNode.open({
@@ -90,6 +88,7 @@ export function createClusterMember(
           log,
           validateTopicConfigs,
           requestTimeoutMs: 30_000,
+          bootstrapRecords: () => legacyBootstrapRecords(config.dataDir, nodeId),
         })
       : undefined;
   const channel = new NodeToControllerChannel({
@@ -132,7 +131,7 @@ export function createClusterMember(
   });
   const view = new ImageClusterView(loader, clusterId, () => raft.leaderId);
   loader.subscribe((image) => replicas.applyImage(image));
-  const topics = new ClusterTopics(config, view, replicas, channel, log);
+  const topics = new ClusterTopics(config, view, replicas, channel, log, (listener) => loader.subscribe(listener));
   const forwarding = new ForwardingManager(nodeId, controller, () => raft.leaderId, channel);
   const producerIds = new ProducerIdManager(nodeId, () => lifecycle.brokerEpoch, channel);
 
@@ -156,7 +155,8 @@ export function createClusterMember(
     },
     async stop() {
       // Leaderships move before this broker goes, while the quorum still hears it.
-      await lifecycle.controlledShutdown(brokerNumber(config, "broker.session.timeout.ms"));
+      // Bounded: the last voters of a cluster stopping as a whole have no quorum left to confirm it.
+      await lifecycle.controlledShutdown(Math.min(brokerNumber(config, "broker.session.timeout.ms"), 5000));
       controller?.close();
       await raft.close();
       channel.close();

@@ -22,13 +22,61 @@ export interface HostedPartitions {
 export class ClusterTopics implements TopicAccess {
   readonly #creating = new Set<string>();
 
+  private get localId(): number {
+    return this.config.nodeId;
+  }
+
   constructor(
     private readonly config: BrokerConfig,
     private readonly cluster: ClusterView,
     private readonly replicas: HostedPartitions,
     private readonly controller: ControllerChannel,
     private readonly log: Logger,
+    /** Calls the listener after each new metadata image is applied (replicas first); returns the unsubscribe. */
+    private readonly onImage: (listener: () => void) => () => void = () => () => {},
   ) {}
+
+  /**
+   * Starts the automatic creation of the missing `names` (as autoCreate does) and waits until each
+   * exists here with its partitions led by this broker opened, for at most `timeoutMs`: a request
+   * that found its topic missing is then answered as if it had been there, as a lone broker always
+   * did. Those still missing afterwards get LEADER_NOT_AVAILABLE from autoCreate, and clients retry.
+   */
+  async awaitCreation(names: readonly string[], timeoutMs = 3000): Promise<void> {
+    const pending = names.filter((name) => !this.#ready(name) && this.#refusal(name) === null);
+    if (pending.length === 0) return;
+    for (const name of pending) this.autoCreate(name);
+    await new Promise<void>((resolve) => {
+      const check = () => {
+        if (!pending.every((name) => this.#ready(name))) return;
+        finish();
+      };
+      const timer = setTimeout(() => finish(), timeoutMs);
+      const unsubscribe = this.onImage(check);
+      const finish = () => {
+        clearTimeout(timer);
+        unsubscribe();
+        resolve();
+      };
+      check();
+    });
+  }
+
+  /** The topic exists and every partition this broker leads is open here. */
+  #ready(name: string): boolean {
+    const topic = this.cluster.topic(name);
+    return (
+      topic !== undefined &&
+      topic.partitions.every((p) => p.leader !== this.localId || this.replicas.partition(name, p.partition))
+    );
+  }
+
+  /** Why a missing topic may not be created automatically, or null when it may. */
+  #refusal(name: string): TopicError | null {
+    if (brokerProp(this.config, "auto.create.topics.enable") !== "true")
+      return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `topic ${name} does not exist` };
+    return validateTopicName(name);
+  }
 
   partition(topic: string, index: number): Partition | undefined {
     return this.replicas.partition(topic, index);
@@ -45,10 +93,8 @@ export class ClusterTopics implements TopicAccess {
   autoCreate(name: string): TopicState | TopicError {
     const existing = this.cluster.topic(name);
     if (existing) return existing;
-    if (brokerProp(this.config, "auto.create.topics.enable") !== "true")
-      return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `topic ${name} does not exist` };
-    const invalid = validateTopicName(name);
-    if (invalid) return invalid;
+    const refusal = this.#refusal(name);
+    if (refusal) return refusal;
     if (!this.#creating.has(name)) {
       this.#creating.add(name);
       this.controller

@@ -1,13 +1,16 @@
 // Adapts the group coordinator's OffsetsLog to the partitions of the `__consumer_offsets` topic:
-// each commit is one uncompressed record batch appended to the group's partition, and loading
-// reads the records back from the files in offset order. (What the records mean is
+// each commit is one uncompressed record batch appended to the group's partition — on a cluster,
+// answered once the whole ISR has it (acks=all) — and loading reads back the committed records
+// (below the high watermark) from the files in offset order, after a new leader has waited for
+// everything its replica holds to be committed. (What the records mean is
 // groups/offsets-record-format.ts; what the coordinator keeps of them, groups/group-metadata-manager.ts.)
 //
-// Holds no state of its own: the partitions own their logs (partition.ts).
+// Holds no state of its own: the partitions own their logs (partition.ts) and their replication
+// state (replication/partition-state.ts).
 import { ErrorCode, errorCodeName } from "../protocol/errors.ts";
 import { decodeRecordBatch } from "../protocol/record-batch/decoder.ts";
 import { encodeRecordBatch } from "../protocol/record-batch/encoder.ts";
-import type { OffsetsLog, OffsetsLogRecord } from "./groups/group-metadata-manager.ts";
+import { OffsetsAppendError, type OffsetsLog, type OffsetsLogRecord } from "./groups/group-metadata-manager.ts";
 import { CONSUMER_OFFSETS_TOPIC } from "./groups/offsets-record-format.ts";
 import { awaitAcks } from "./replication/delayed-produce.ts";
 import type { TopicAccess } from "./topics.ts";
@@ -20,34 +23,76 @@ export class ConsumerOffsetsLog implements OffsetsLog {
 
   async append(partitionIndex: number, records: OffsetsLogRecord[]): Promise<void> {
     const partition = this.topics.partition(CONSUMER_OFFSETS_TOPIC, partitionIndex);
-    if (!partition) throw new Error(`${CONSUMER_OFFSETS_TOPIC} has no partition ${partitionIndex}`);
+    if (!partition) {
+      throw new OffsetsAppendError(
+        ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+        `${CONSUMER_OFFSETS_TOPIC} has no partition ${partitionIndex}`,
+      );
+    }
     const now = BigInt(Date.now());
     const batch = encodeRecordBatch({ records: records.map((r) => ({ key: r.key, value: r.value, timestamp: now })) });
     const replication = partition.replication;
     if (!replication) {
       const outcome = partition.append(batch);
-      if (outcome.errorCode !== 0) throw new Error(`appending offsets failed: ${outcome.errorMessage}`);
+      if (outcome.errorCode !== 0) {
+        throw new OffsetsAppendError(outcome.errorCode, `appending offsets failed: ${outcome.errorMessage}`);
+      }
       return;
     }
     // Replicated, a commit counts once every ISR member has it (Kafka writes offsets with acks=all).
     const outcome = replication.appendAsLeader(batch, -1);
-    if (outcome.errorCode !== 0) throw new Error(`appending offsets failed: ${errorCodeName(outcome.errorCode)}`);
+    if (outcome.errorCode !== 0) {
+      throw new OffsetsAppendError(outcome.errorCode, `appending offsets failed: ${errorCodeName(outcome.errorCode)}`);
+    }
     let acked: number = ErrorCode.NONE;
     await awaitAcks(
       [{ state: replication, requiredOffset: outcome.requiredOffset, answer: (code) => (acked = code) }],
       offsetsCommitTimeoutMs,
       replication.timers,
     );
-    if (acked !== ErrorCode.NONE) throw new Error(`offsets not replicated: ${errorCodeName(acked)}`);
+    if (acked !== ErrorCode.NONE)
+      throw new OffsetsAppendError(acked, `offsets not replicated: ${errorCodeName(acked)}`);
   }
 
+  /** Only records below the high watermark: what every ISR member has, so no later leader lacks it. */
   *read(partitionIndex: number): Iterable<OffsetsLogRecord> {
     const partition = this.topics.partition(CONSUMER_OFFSETS_TOPIC, partitionIndex);
     if (!partition) return;
+    const highWatermark = partition.highWatermark;
     for (const stored of partition.log.batches()) {
+      if (stored.baseOffset >= highWatermark) return;
       for (const record of decodeRecordBatch(stored.bytes, 0).records) {
+        if (record.offset >= highWatermark) return;
         if (record.key) yield { key: record.key, value: record.value };
       }
     }
+  }
+
+  /**
+   * A lone broker's partition is committed as it is written. A replicated one is loadable once
+   * its high watermark reaches the log end as of now: the records a new leader holds from earlier
+   * leaders (some perhaps never acknowledged) are then on every ISR member, and nothing it was
+   * told is committed is missing. False as soon as this broker stops leading the partition.
+   */
+  awaitLoadable(partitionIndex: number): Promise<boolean> {
+    const partition = this.topics.partition(CONSUMER_OFFSETS_TOPIC, partitionIndex);
+    if (!partition) return Promise.resolve(false);
+    const replication = partition.replication;
+    if (!replication) return Promise.resolve(true);
+    const logEnd = partition.log.logEndOffset;
+    return new Promise((resolve) => {
+      let unsubscribe = (): void => {};
+      let settled = false;
+      const check = (): void => {
+        if (settled) return;
+        const answer = !replication.isLeader ? false : partition.highWatermark >= logEnd ? true : null;
+        if (answer === null) return;
+        settled = true;
+        unsubscribe();
+        resolve(answer);
+      };
+      unsubscribe = replication.onChange(check);
+      check();
+    });
   }
 }

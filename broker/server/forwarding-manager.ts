@@ -6,7 +6,19 @@
 // Holds no state: the controller and the channel own theirs.
 import type { QuorumController } from "../controller/quorum-controller.ts";
 import type { ApiDefinition } from "../protocol/apis.ts";
-import type { ControllerChannel } from "./node-to-controller-channel.ts";
+import { ErrorCode } from "../protocol/errors.ts";
+import { type ControllerChannel, ControllerUnavailableError } from "./node-to-controller-channel.ts";
+
+/**
+ * How a forwarded request is answered when no controller answers it in time (no quorum, say):
+ * its own timeoutMs bounds the wait, and the client gets REQUEST_TIMED_OUT, as Kafka's forwarding
+ * answers, rather than a dropped connection.
+ */
+export interface ForwardingRefusal<Res> {
+  /** The request's timeoutMs; 0 or less: the channel's own deadline. */
+  timeoutMs: number;
+  answer(errorCode: number, errorMessage: string): Res;
+}
 
 export class ForwardingManager {
   constructor(
@@ -18,16 +30,23 @@ export class ForwardingManager {
 
   /**
    * Runs `local` when this node is (or is becoming) the active controller; otherwise sends `request`
-   * to the active controller. A controller that is still activating answers NOT_CONTROLLER itself,
-   * rather than forwarding the request back to itself.
+   * to the active controller. A controller still activating queues the request until it is active
+   * (or answers NOT_CONTROLLER if it loses the election), rather than forwarding it back to itself.
+   * With `refusal`, a forwarded request no controller answers in time gets the refusal's answer.
    */
   route<Req, Res>(
     api: ApiDefinition<Req, Res>,
     request: Req,
     local: (controller: QuorumController) => Promise<Res>,
+    refusal?: ForwardingRefusal<Res>,
   ): Promise<Res> {
     const controller = this.controller;
     if (controller && (controller.isActive || this.activeControllerId() === this.localId)) return local(controller);
-    return this.channel.send(api, request);
+    if (!refusal) return this.channel.send(api, request);
+    const timeoutMs = refusal.timeoutMs > 0 ? refusal.timeoutMs : undefined;
+    return this.channel.send(api, request, { timeoutMs }).catch((error: unknown) => {
+      if (!(error instanceof ControllerUnavailableError)) throw error;
+      return refusal.answer(ErrorCode.REQUEST_TIMED_OUT, error.message);
+    });
   }
 }

@@ -1,18 +1,16 @@
-// Topics and their partitions on this broker: creation (explicit or automatic), growth,
-// deletion, topic configs, and the Partition objects that own the logs.
-//
-// Ownership: the TopicManager owns the map of open partitions and is the only writer of topic
-// entries in ClusterMetadata. All its operations are synchronous, so a topic is never seen
-// half-created or half-deleted.
+// What is known of topics wherever they are handled: legal names and configs, a topic config's
+// effective value, opening a partition's log with its topic's settings, and TopicAccess, what the
+// data-plane handlers need of the topics (cluster-topics.ts serves it). The controller creates,
+// grows and deletes topics (broker/controller). No state.
 import { join } from "node:path";
 import { ErrorCode } from "../protocol/errors.ts";
 import type { FileSystem } from "../storage/file-system.ts";
 import { type LogConfig, NEVER } from "../storage/log-config.ts";
 import { PartitionLog } from "../storage/partition-log.ts";
-import type { ClusterMetadata, TopicState } from "./cluster.ts";
+import type { TopicState } from "./cluster.ts";
 import { type BrokerConfig, brokerProp, topicConfigDefaults } from "./config.ts";
 import type { Logger } from "./logger.ts";
-import { Partition } from "./partition.ts";
+import type { Partition } from "./partition.ts";
 
 export interface TopicError {
   errorCode: number;
@@ -97,134 +95,8 @@ export interface TopicAccess {
    * A cluster answers LEADER_NOT_AVAILABLE while the controller creates it, so clients ask again.
    */
   autoCreate(name: string): TopicState | TopicError;
-}
-
-export class TopicManager implements TopicAccess {
-  private readonly partitions = new Map<string, Partition[]>();
-
-  constructor(
-    private readonly config: BrokerConfig,
-    private readonly cluster: ClusterMetadata,
-    private readonly fs: FileSystem,
-    private readonly log: Logger,
-  ) {}
-
-  /** Opens (and recovers) the logs of every known topic. */
-  openAll(): void {
-    for (const topic of this.cluster.allTopics()) {
-      this.partitions.set(
-        topic.name,
-        topic.partitions.map((p) => this.openPartition(topic, p.partition)),
-      );
-    }
-  }
-
-  partition(topic: string, index: number): Partition | undefined {
-    return this.partitions.get(topic)?.[index];
-  }
-
-  partitionsOf(topic: string): Partition[] {
-    return this.partitions.get(topic) ?? [];
-  }
-
-  allPartitions(): Partition[] {
-    return [...this.partitions.values()].flat();
-  }
-
-  topicConfig(topic: TopicState, name: string): string {
-    return topicConfigOf(this.config, topic, name);
-  }
-
-  validateConfigs(configs: Record<string, string | null>): TopicError | null {
-    return validateTopicConfigs(configs);
-  }
-
-  /** Checks a creation without doing it (CreateTopics validateOnly shares it). */
-  checkCreate(name: string, partitionCount: number, configs: Record<string, string | null>): TopicError | null {
-    const invalidName = validateTopicName(name);
-    if (invalidName) return invalidName;
-    if (this.cluster.topic(name))
-      return { errorCode: ErrorCode.TOPIC_ALREADY_EXISTS, errorMessage: `topic ${name} already exists` };
-    if (!Number.isInteger(partitionCount) || partitionCount < 1) {
-      return {
-        errorCode: ErrorCode.INVALID_PARTITIONS,
-        errorMessage: `number of partitions must be at least 1, got ${partitionCount}`,
-      };
-    }
-    return this.validateConfigs(configs);
-  }
-
-  create(name: string, partitionCount: number, configs: Record<string, string>, isInternal = false): TopicState {
-    const topic = this.cluster.addTopic(name, partitionCount, configs, isInternal);
-    this.partitions.set(
-      name,
-      topic.partitions.map((p) => this.openPartition(topic, p.partition)),
-    );
-    this.log.info("topic created", { topic: name, partitions: partitionCount, configs });
-    return topic;
-  }
-
-  /** Creates the topic with broker defaults if automatic creation is on; returns it either way. */
-  autoCreate(name: string): TopicState | TopicError {
-    const existing = this.cluster.topic(name);
-    if (existing) return existing;
-    if (brokerProp(this.config, "auto.create.topics.enable") !== "true") {
-      return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `topic ${name} does not exist` };
-    }
-    const invalid = validateTopicName(name);
-    if (invalid) return invalid;
-    return this.create(name, Number(brokerProp(this.config, "num.partitions")), {});
-  }
-
-  /** Partitions that growing `name` to `count` would add (0 for an unknown topic or no growth). */
-  partitionsToAdd(name: string, count: number): number {
-    const current = this.cluster.topic(name)?.partitions.length;
-    return current === undefined ? 0 : Math.max(0, count - current);
-  }
-
-  checkGrow(name: string, count: number): TopicError | null {
-    const topic = this.cluster.topic(name);
-    if (!topic)
-      return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `topic ${name} does not exist` };
-    const current = topic.partitions.length;
-    if (count < current) {
-      return {
-        errorCode: ErrorCode.INVALID_PARTITIONS,
-        errorMessage: `topic ${name} has ${current} partitions; it cannot shrink to ${count}: partitions can only be added, never removed`,
-      };
-    }
-    if (count === current)
-      return {
-        errorCode: ErrorCode.INVALID_PARTITIONS,
-        errorMessage: `topic ${name} already has ${current} partitions`,
-      };
-    return null;
-  }
-
-  grow(name: string, count: number): void {
-    const current = this.partitions.get(name) ?? [];
-    const topic = this.cluster.growTopic(name, count);
-    for (let i = current.length; i < count; i++) current.push(this.openPartition(topic, i));
-    this.partitions.set(name, current);
-    this.log.info("partitions added", { topic: name, partitions: count });
-  }
-
-  delete(name: string): void {
-    for (const partition of this.partitions.get(name) ?? []) partition.log.deleteAll();
-    this.partitions.delete(name);
-    this.cluster.removeTopic(name);
-    this.log.info("topic deleted", { topic: name });
-  }
-
-  closeAll(): void {
-    for (const partition of this.allPartitions()) partition.log.close();
-    this.partitions.clear();
-  }
-
-  private openPartition(topic: TopicState, index: number): Partition {
-    const log = openTopicLog(this.config, this.fs, this.log, topic, index);
-    return new Partition(topic.name, index, log, Number(topicConfigOf(this.config, topic, "max.message.bytes")));
-  }
+  /** Creates the missing topics automatically and waits (briefly) until they are served here. */
+  awaitCreation(names: readonly string[]): Promise<void>;
 }
 
 /** The effective value of a topic-level config: the topic's override, else the broker default. */

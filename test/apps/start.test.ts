@@ -1,5 +1,6 @@
 // `npm start` (apps/start.ts) on a fresh data directory: it migrates, starts the bundled broker and
-// every service, seeds, prints where to look, serves the demo page, and stops cleanly on SIGTERM.
+// every service, seeds, prints where to look, serves the demo page, and stops cleanly on SIGTERM;
+// with `--brokers 3` the same demo runs on a 3-broker cluster with its topics replicated.
 // `npm run svc` errors are one line each.
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -7,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { ConfigResourceTypes, Kafka, logLevel } from "../../broker/client/index.ts";
 import { demoUsers } from "../../seed/demo-data.ts";
 import { createAppEnv } from "../helpers/app-process.ts";
 import { startBroker } from "../helpers/broker-process.ts";
@@ -128,6 +130,69 @@ describe("npm start", { timeout: 120_000 }, () => {
     }
     assert.equal(await exited, 0, output());
     // start.ts's own last line, after every service's "[name] stopped".
+    assert.match(output(), /^stopped$/m);
+  });
+});
+
+describe("npm start -- --brokers 3", { timeout: 180_000 }, () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "points-start-cluster-"));
+  after(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it("when started with three brokers, then the demo runs on the cluster, a charge is applied, and its topics have 3 replicas with min.insync.replicas=2", async () => {
+    const { child, output, exited } = startScript(join(repoRoot, "apps", "start.ts"), ["--brokers", "3"], {
+      env: { DATA_DIR: dataDir, BROKER_PORT: "0", PORT: "0", KAFKA_BROKERS: "", KAFKA_CLIENT: "" },
+    });
+    try {
+      await waitFor(() => /Ctrl-C stops everything/.test(output()) || child.exitCode !== null, {
+        timeoutMs: 150_000,
+        message: () => output(),
+      });
+      assert.equal(
+        (output().match(/^broker [012] listening on 127\.0\.0\.1:\d+ pid \d+$/gm) ?? []).length,
+        3,
+        output(),
+      );
+      const bootstrap = /^ {2}brokers: (\S+) \(a 3-broker KRaft cluster\)$/m.exec(output())?.[1]?.split(",") ?? [];
+      assert.equal(bootstrap.length, 3, output());
+      const api = /^ *points-api listening on (http:\/\/\S+)$/m.exec(output())![1]!;
+
+      const seeded = demoUsers();
+      const response = await fetch(`${api}/api/points/charge?wait=20000`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ userId: seeded[0]!.id, amount: 10, storeId: "store-1", terminalId: "store-1-pos-1" }),
+      });
+      assert.equal(((await response.json()) as { status: string }).status, "applied", output());
+
+      const admin = new Kafka({ clientId: "start-test", brokers: bootstrap, logLevel: logLevel.NOTHING }).admin();
+      await admin.connect();
+      try {
+        const topics = ["points.commands", "points.events", "__consumer_offsets"];
+        const { brokers } = await admin.describeCluster();
+        assert.deepEqual(brokers.map((b) => b.nodeId).sort(), [0, 1, 2]);
+        for (const topic of (await admin.fetchTopicMetadata({ topics })).topics) {
+          for (const partition of topic.partitions)
+            assert.deepEqual([...partition.replicas].sort(), [0, 1, 2], `${topic.name}-${partition.partitionId}`);
+        }
+        const described = await admin.describeConfigs({
+          includeSynonyms: false,
+          resources: topics.map((name) => ({
+            type: ConfigResourceTypes.TOPIC,
+            name,
+            configNames: ["min.insync.replicas"],
+          })),
+        });
+        assert.deepEqual(
+          described.resources.map((r) => [r.resourceName, r.configEntries[0]?.configValue]).sort(),
+          topics.map((name) => [name, "2"]).sort(),
+        );
+      } finally {
+        await admin.disconnect();
+      }
+    } finally {
+      child.kill("SIGTERM");
+    }
+    assert.equal(await exited, 0, output());
     assert.match(output(), /^stopped$/m);
   });
 });

@@ -13,7 +13,7 @@ import type { Partition } from "../partition.ts";
 import { fetchRecords } from "../replication/fetch-records.ts";
 import { checkLastFetchedEpoch } from "./last-fetched-epoch.ts";
 
-/** Where the partitions of a request are found (the broker's TopicManager). */
+/** Where the partitions of a request are found (the replicas the broker hosts). */
 export interface PartitionLookup {
   partition(topic: string, index: number): Partition | undefined;
 }

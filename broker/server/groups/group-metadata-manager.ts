@@ -7,11 +7,13 @@
 // Every call here that reads or changes one group's entry or offsets is made from that group's
 // queue, so for a given group a commit's log append and its in-memory update happen before the
 // next operation on that group starts. The registry itself changes only inside the queue of the
-// group being added or removed; loading happens before any queue runs.
+// group being added or removed, or while one partition's groups load — when the coordinator lets
+// no request of that partition run (it is not serving the partition yet).
 //
-// Coordinator failover (a broker taking over or giving up the groups of one `__consumer_offsets`
-// partition as it becomes or stops being its leader) belongs here: loading and unloading the
-// groups whose `partitionFor` is that partition.
+// Coordinator failover is done one `__consumer_offsets` partition at a time (Kafka's
+// loadGroupsAndOffsets / removeGroupsForPartition): a broker that becomes the partition's leader
+// loads the groups whose `partitionFor` is that partition from its committed records; one that
+// stops leading it forgets them (the log keeps them for the next leader).
 
 import { ErrorCode } from "../../protocol/errors.ts";
 import { Group } from "./group.ts";
@@ -36,9 +38,30 @@ export interface OffsetsLogRecord {
 
 /** The coordinator's view of `__consumer_offsets`; the server adapts it to the partition logs. */
 export interface OffsetsLog {
-  /** Resolves once the records are durable per the log's flush policy. */
+  /**
+   * Resolves once the records are durable per the log's flush policy (replicated: once every ISR
+   * member has them); rejects otherwise, with an OffsetsAppendError when Kafka has a code for why.
+   */
   append(partition: number, records: OffsetsLogRecord[]): Promise<void>;
+  /** The partition's committed records (below its high watermark), in offset order. */
   read(partition: number): Iterable<OffsetsLogRecord>;
+  /**
+   * Resolves true once every record this replica of the partition holds now is committed, so that
+   * `read` gives the whole committed state (what a new leader waits for before loading); false if
+   * this broker stops leading the partition first.
+   */
+  awaitLoadable(partition: number): Promise<boolean>;
+}
+
+/** An append the log refused or could not replicate, with the Kafka error code saying why. */
+export class OffsetsAppendError extends Error {
+  constructor(
+    readonly errorCode: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = "OffsetsAppendError";
+  }
 }
 
 export interface OffsetToStore {
@@ -78,20 +101,41 @@ export class GroupMetadataManager {
     private readonly numPartitions: number,
   ) {}
 
-  /**
-   * Rebuilds the view from every partition of the log: the latest record per key wins, a
-   * tombstone removes it. Groups that only have offsets still exist afterwards (for ListGroups,
-   * DescribeGroups and DeleteGroups), as in Kafka.
-   */
-  load(): void {
-    this.groups.clear();
-    this.committed.clear();
-    for (let partition = 0; partition < this.numPartitions; partition += 1) this.loadOffsets(partition);
-    for (const groupId of this.committed.keys()) this.groups.set(groupId, new Group(groupId));
-  }
-
   partitionFor(groupId: string): number {
     return offsetsPartitionFor(groupId, this.numPartitions);
+  }
+
+  // ---------------------------------------------------------------- loading and unloading
+
+  /** See OffsetsLog.awaitLoadable. */
+  awaitLoadable(partition: number): Promise<boolean> {
+    return this.log.awaitLoadable(partition);
+  }
+
+  /**
+   * Rebuilds the view of one partition's groups from its committed records: the latest record per
+   * key wins, a tombstone removes it. Groups that only have offsets exist afterwards (for
+   * ListGroups, DescribeGroups and DeleteGroups), as in Kafka. Whatever was held of the
+   * partition's groups before is forgotten first.
+   */
+  loadPartition(partition: number): { groups: number; offsets: number } {
+    for (const groupId of this.groupIdsOf(partition)) this.unloadGroup(groupId);
+    const offsets = this.loadOffsets(partition);
+    const loaded = [...this.committed.keys()].filter((groupId) => this.partitionFor(groupId) === partition);
+    for (const groupId of loaded) this.groups.set(groupId, new Group(groupId));
+    return { groups: loaded.length, offsets };
+  }
+
+  /** The groups of `partition` held here: with a Group, with committed offsets, or both. */
+  groupIdsOf(partition: number): string[] {
+    const ids = new Set([...this.groups.keys(), ...this.committed.keys()]);
+    return [...ids].filter((groupId) => this.partitionFor(groupId) === partition);
+  }
+
+  /** Forgets a group and its committed offsets here; the log keeps them (another broker coordinates it now). */
+  unloadGroup(groupId: string): void {
+    this.groups.delete(groupId);
+    this.committed.delete(groupId);
   }
 
   // ---------------------------------------------------------------- groups
@@ -187,7 +231,8 @@ export class GroupMetadataManager {
     }));
   }
 
-  private loadOffsets(partition: number): void {
+  /** Replays the partition's committed records onto the view; returns how many offsets it holds after. */
+  private loadOffsets(partition: number): number {
     for (const record of this.log.read(partition)) {
       const decodedKey = decodeOffsetsRecordKey(record.key);
       // Group metadata records are not written by this broker and carry nothing we restore.
@@ -199,6 +244,12 @@ export class GroupMetadataManager {
         this.remember(groupId, topic, topicPartition, decodeOffsetCommitValue(record.value));
       }
     }
+    let offsets = 0;
+    for (const [groupId, byTopic] of this.committed) {
+      if (this.partitionFor(groupId) !== partition) continue;
+      for (const byPartition of byTopic.values()) offsets += byPartition.size;
+    }
+    return offsets;
   }
 
   private remember(groupId: string, topic: string, partition: number, committed: CommittedOffset): void {

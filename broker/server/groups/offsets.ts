@@ -10,7 +10,7 @@
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { GroupCoordinatorConfig } from "./config.ts";
 import { Group } from "./group.ts";
-import type { GroupMetadataManager, OffsetToStore } from "./group-metadata-manager.ts";
+import { type GroupMetadataManager, OffsetsAppendError, type OffsetToStore } from "./group-metadata-manager.ts";
 import type { GroupMembership } from "./membership.ts";
 import type { Scheduler } from "./scheduler.ts";
 import type {
@@ -35,6 +35,25 @@ export function everyOffsetFailed(
   errorCode: KafkaErrorCode,
 ): OffsetCommitPartitionResult[] {
   return request.offsets.map((offset) => ({ topic: offset.topic, partition: offset.partition, errorCode }));
+}
+
+/**
+ * What a commit answers when its append failed, as Kafka maps the append's error: this broker no
+ * longer leads the partition (or lost its disk) sends the client to find the coordinator again;
+ * a batch too large is the commit's own fault; the rest are passing, so the client retries here.
+ */
+export function commitErrorFor(error: unknown): KafkaErrorCode {
+  const appendError = error instanceof OffsetsAppendError ? error.errorCode : null;
+  switch (appendError) {
+    case ErrorCode.NOT_LEADER_OR_FOLLOWER:
+    case ErrorCode.KAFKA_STORAGE_ERROR:
+      return ErrorCode.NOT_COORDINATOR;
+    case ErrorCode.MESSAGE_TOO_LARGE:
+    case ErrorCode.RECORD_LIST_TOO_LARGE:
+      return ErrorCode.INVALID_COMMIT_OFFSET_SIZE;
+    default:
+      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+  }
 }
 
 export class GroupOffsets {
@@ -77,9 +96,10 @@ export class GroupOffsets {
         await this.metadata.storeOffsets(request.groupId, accepted, BigInt(this.scheduler.now()));
         // A standalone consumer's first commit creates its group, so admin tools can see and delete it.
         if (group === undefined) this.metadata.addGroup(new Group(request.groupId));
-      } catch {
+      } catch (error) {
+        const failed = commitErrorFor(error);
         errorCodes.forEach((code, index) => {
-          if (code === ErrorCode.NONE) errorCodes[index] = ErrorCode.COORDINATOR_NOT_AVAILABLE;
+          if (code === ErrorCode.NONE) errorCodes[index] = failed;
         });
       }
     }

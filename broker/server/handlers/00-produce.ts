@@ -1,12 +1,24 @@
 import { Apis } from "../../protocol/apis.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
-import type { ProduceResponsePartitionProduceResponse } from "../../protocol/messages/index.ts";
+import type {
+  ProduceRequest,
+  ProduceResponse,
+  ProduceResponsePartitionProduceResponse,
+} from "../../protocol/messages/index.ts";
 import { type AwaitedAck, awaitAcks } from "../replication/delayed-produce.ts";
-import { defineHandler } from "./handler.ts";
+import { defineHandler, type HandlerResult, type RequestContext } from "./handler.ts";
 
 const validAcks = new Set([0, 1, -1]);
 
-export const produceHandler = defineHandler(Apis.Produce, (request, { broker }) => {
+export const produceHandler = defineHandler(Apis.Produce, (request, context) => {
+  const { broker } = context;
+  // A topic the send creates is created before the records are appended, not answered "not yet".
+  const missing = request.topicData.map((t) => t.name).filter((name) => !broker.cluster.topic(name));
+  if (missing.length === 0 || !validAcks.has(request.acks)) return produce(request, context);
+  return broker.topics.awaitCreation(missing).then(() => produce(request, context));
+});
+
+function produce(request: ProduceRequest, { broker }: RequestContext): HandlerResult<ProduceResponse> {
   const refuseAll = validAcks.has(request.acks) ? null : ErrorCode.INVALID_REQUIRED_ACKS;
   const awaited: AwaitedAck[] = [];
   const responses = request.topicData.map((topicData) => {
@@ -65,4 +77,4 @@ export const produceHandler = defineHandler(Apis.Produce, (request, { broker }) 
   const response = { responses, throttleTimeMs: 0 };
   if (awaited.length === 0) return response;
   return awaitAcks(awaited, request.timeoutMs, awaited[0]!.state.timers).then(() => response);
-});
+}

@@ -10,7 +10,7 @@ import { defineHandler } from "./handler.ts";
 const clientMetadataSince = 11;
 
 export const fetchHandler = defineHandler(Apis.Fetch, (request, { broker, apiVersion }) =>
-  broker.raft !== undefined && isMetadataLogFetch(request, apiVersion)
+  isMetadataLogFetch(request, apiVersion)
     ? broker.raft.handleFetch(request)
     : fetchMessages(request, broker.topics, systemFetchExpiry, apiVersion >= clientMetadataSince),
 );

@@ -20,12 +20,16 @@ export function describeTopic(topic: TopicState): MetadataResponseTopic {
   };
 }
 
-export const metadataHandler = defineHandler(Apis.Metadata, (request, { broker, apiVersion }) => {
+export const metadataHandler = defineHandler(Apis.Metadata, async (request, { broker, apiVersion }) => {
   const { cluster, topics } = broker;
   // v0 has no null: an empty list means every topic there.
   const all = request.topics === null || (apiVersion === 0 && request.topics.length === 0);
   // Before v4 the request has no flag and the broker setting alone decides.
   const mayCreate = apiVersion < 4 || request.allowAutoTopicCreation;
+  if (!all && mayCreate) {
+    const missing = request.topics!.map((t) => t.name).filter((name) => !cluster.topic(name));
+    if (missing.length > 0) await topics.awaitCreation(missing);
+  }
   const described: MetadataResponseTopic[] = all
     ? cluster.allTopics().map(describeTopic)
     : request.topics!.map(({ name }) => {

@@ -7,19 +7,15 @@ export const initProducerIdHandler = defineHandler(Apis.InitProducerId, async (r
   // Idempotence only: there is no transaction coordinator to bind a transactional id to.
   if (request.transactionalId !== null) return failed(ErrorCode.COORDINATOR_NOT_AVAILABLE);
   let producerId: bigint;
-  if (broker.kraft) {
-    // A cluster's brokers take ids from blocks the controller hands out, so no two give one id twice.
-    try {
-      producerId = await broker.kraft.producerIds.next();
-    } catch (error) {
-      broker.log.warn("no producer id block from the controller", {
-        error: error instanceof Error ? error.message : String(error),
-      });
-      // Retriable: the client asks again, as when Kafka's broker waits for its next block.
-      return failed(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
-    }
-  } else {
-    producerId = broker.cluster.allocateProducerId();
+  // Brokers take ids from blocks the controller hands out, so no two give one id twice.
+  try {
+    producerId = await broker.kraft.producerIds.next();
+  } catch (error) {
+    broker.log.warn("no producer id block from the controller", {
+      error: error instanceof Error ? error.message : String(error),
+    });
+    // Retriable: the client asks again, as when Kafka's broker waits for its next block.
+    return failed(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
   }
   return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, producerId, producerEpoch: 0 };
 });

@@ -2,9 +2,8 @@
 // progress, as the leader knows them (kafka-metadata-quorum describe). Other replicas answer
 // NOT_LEADER_OR_FOLLOWER with the leader they know.
 import { Apis } from "../../protocol/apis.ts";
-import { ErrorCode } from "../../protocol/errors.ts";
 import { defineHandler } from "./handler.ts";
 
 export const describeQuorumHandler = defineHandler(Apis.DescribeQuorum, (request, { broker }) =>
-  broker.raft ? broker.raft.handleDescribeQuorum(request) : { errorCode: ErrorCode.BROKER_NOT_AVAILABLE, topics: [] },
+  broker.raft.handleDescribeQuorum(request),
 );

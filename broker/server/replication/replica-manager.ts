@@ -5,9 +5,14 @@
 // or recreated) is stopped and its log deleted. Also runs the ISR expiration: every
 // replica.lag.time.max.ms / 2 each partition it leads drops the followers that fell behind.
 //
-// Ownership: the ReplicaManager owns the hosted partitions (their logs included) and the fetcher
-// manager. Images are applied one at a time, synchronously; only a partition whose registration
-// changed is told (so a pending ISR change is not undone by an unrelated change of the image).
+// Tells its leadership listeners, after each image, which partitions this broker became the leader
+// of (or leads at a new leader epoch) and which it stopped leading (Kafka's onLeadershipChange: the
+// group coordinator follows `__consumer_offsets` this way).
+//
+// Ownership: the ReplicaManager owns the hosted partitions (their logs included), the fetcher
+// manager and its listeners. Images are applied one at a time, synchronously; only a partition
+// whose registration changed is told (so a pending ISR change is not undone by an unrelated
+// change of the image).
 import type { PartitionLog } from "../../storage/partition-log.ts";
 import { type FetchExpiry, systemFetchExpiry } from "../fetch/delayed-fetch.ts";
 import type { PartitionLookup } from "../fetch/read-from-log.ts";
@@ -44,6 +49,17 @@ export interface ReplicaManagerOptions {
   log: Logger;
 }
 
+/** A partition this broker became the leader of (or leads at a newer epoch), or stopped leading. */
+export interface LeadershipChange {
+  kind: "became-leader" | "stopped-leading";
+  topic: string;
+  partition: number;
+  /** The leader epoch it now leads at; on stopping, the epoch of the new leader (the last one known if the replica went away). */
+  leaderEpoch: number;
+}
+
+export type LeadershipListener = (change: LeadershipChange) => void;
+
 interface Hosted {
   partition: Partition;
   state: PartitionState;
@@ -70,6 +86,7 @@ export class ReplicaManager implements PartitionLookup {
   readonly #fetchers: ReplicaFetcherManager;
   readonly #context: ReplicationContext;
   readonly #defaultMinIsr: number;
+  readonly #leadershipListeners = new Set<LeadershipListener>();
   #image: ReplicaImage | null = null;
   #isrExpiration: NodeJS.Timeout | null = null;
 
@@ -113,12 +130,22 @@ export class ReplicaManager implements PartitionLookup {
   }
 
   /**
+   * Calls `listener` after every applied image with each leadership this broker gained or lost in
+   * it, in partition order of the image. Returns the unsubscribe function.
+   */
+  onLeadershipChange(listener: LeadershipListener): () => void {
+    this.#leadershipListeners.add(listener);
+    return () => this.#leadershipListeners.delete(listener);
+  }
+
+  /**
    * Makes the hosted replicas what `image` says (Kafka's applyDelta, computed against the
    * registrations applied before): removed replicas first, then leaders, then followers.
    */
   applyImage(image: ReplicaImage): void {
     this.#image = image;
     const local = this.options.localBrokerId;
+    const leadership: LeadershipChange[] = [];
     const wanted = new Map<string, { topic: TopicImage; registration: PartitionRegistration }>();
     for (const topic of image.topicsByName.values())
       for (const registration of topic.partitions)
@@ -127,7 +154,10 @@ export class ReplicaManager implements PartitionLookup {
 
     for (const [key, hosted] of [...this.#hosted]) {
       const next = wanted.get(key);
-      if (!next?.topic.topicId.equals(hosted.state.topicId)) this.#stopReplica(key, hosted);
+      if (next?.topic.topicId.equals(hosted.state.topicId)) continue;
+      const wasLeader = hosted.state.isLeader;
+      this.#stopReplica(key, hosted);
+      if (wasLeader) leadership.push(this.#change("stopped-leading", hosted.state));
     }
 
     const newFollowers = new Map<number, InitialFetchState[]>();
@@ -136,12 +166,17 @@ export class ReplicaManager implements PartitionLookup {
       hosted.state.setMinInsyncReplicas(this.#minInsyncReplicas(image, topic.name));
       if (sameRegistration(hosted.applied, registration)) continue;
       hosted.applied = registration;
+      const wasLeader = hosted.state.isLeader;
+      const epochBefore = hosted.state.leaderEpoch;
       if (registration.leader === local) {
         this.#fetchers.removePartitions([{ topic: topic.name, partition: registration.partition }]);
         hosted.state.makeLeader(registration);
+        if (hosted.state.isLeader && (!wasLeader || hosted.state.leaderEpoch !== epochBefore))
+          leadership.push(this.#change("became-leader", hosted.state));
         continue;
       }
       const isNewLeaderEpoch = hosted.state.makeFollower(registration);
+      if (wasLeader && !hosted.state.isLeader) leadership.push(this.#change("stopped-leading", hosted.state));
       if (!isNewLeaderEpoch) continue;
       this.#fetchers.removePartitions([{ topic: topic.name, partition: registration.partition }]);
       const list = newFollowers.get(registration.leader) ?? [];
@@ -166,6 +201,7 @@ export class ReplicaManager implements PartitionLookup {
       this.#fetchers.addPartitions({ brokerId: leaderId, host: leader.host, port: leader.port }, partitions);
     }
     void this.#fetchers.shutdownIdleFetchers();
+    this.#tellLeadership(leadership);
   }
 
   /** Every partition led here drops the ISR members that fell behind (Kafka's isr-expiration task). */
@@ -215,6 +251,26 @@ export class ReplicaManager implements PartitionLookup {
     });
     partition.log.deleteAll();
     this.options.log.info("replica removed; log deleted", { topic: partition.topic, partition: partition.index });
+  }
+
+  #change(kind: LeadershipChange["kind"], state: PartitionState): LeadershipChange {
+    return { kind, topic: state.partition.topic, partition: state.partition.index, leaderEpoch: state.leaderEpoch };
+  }
+
+  /** A listener that throws is reported and does not keep the others from hearing. */
+  #tellLeadership(changes: readonly LeadershipChange[]): void {
+    for (const change of changes) {
+      for (const listener of [...this.#leadershipListeners]) {
+        try {
+          listener(change);
+        } catch (error) {
+          this.options.log.error("leadership listener failed", {
+            ...change,
+            error: error instanceof Error ? error.message : String(error),
+          });
+        }
+      }
+    }
   }
 
   #minInsyncReplicas(image: ReplicaImage | null, topic: string): number {

@@ -1,6 +1,6 @@
-// A broker's real domain state (cluster metadata, topics on real log files, a loaded group
-// coordinator over __consumer_offsets) without a socket, assembled as Broker.start does, and a
-// client that sends requests through the real request router. For tests that must reach into the
+// A real broker started in-process on port 0 (a quorum of one, topics on real log files, a group
+// coordinator over __consumer_offsets), and a client that sends requests straight through its
+// request router, without a socket. For tests that must reach into the
 // state (close the coordinator, look at a partition) while requests go the broker's own way.
 // `useRoutedBroker` gives one to a whole describe block.
 import { mkdtempSync, rmSync } from "node:fs";
@@ -9,17 +9,14 @@ import { join } from "node:path";
 import { after, before } from "node:test";
 import type { ApiDefinition } from "../../../broker/protocol/apis.ts";
 import { decodeResponse, encodeRequest } from "../../../broker/protocol/headers.ts";
+import { Broker } from "../../../broker/server/broker.ts";
 import type { BrokerState } from "../../../broker/server/broker-state.ts";
-import { ClusterMetadata } from "../../../broker/server/cluster.ts";
 import { type BrokerConfig, brokerNumber, parseArgs } from "../../../broker/server/config.ts";
 import type { Connection, FrameHandler } from "../../../broker/server/connection.ts";
-import { ConsumerOffsetsLog } from "../../../broker/server/consumer-offsets-log.ts";
-import { GroupCoordinator } from "../../../broker/server/groups/coordinator.ts";
 import { CONSUMER_OFFSETS_TOPIC } from "../../../broker/server/groups/offsets-record-format.ts";
 import { silentLogger } from "../../../broker/server/logger.ts";
 import { createRequestRouter } from "../../../broker/server/request-router.ts";
-import { TopicManager } from "../../../broker/server/topics.ts";
-import { nodeFileSystem } from "../../../broker/storage/file-system.ts";
+import { waitFor } from "../../helpers/wait.ts";
 
 export interface RoutedBroker {
   state: BrokerState;
@@ -57,30 +54,28 @@ export function brokerConfigIn(dataDir: string, props: Record<string, string> = 
 
 export async function routedBroker(props: Record<string, string> = {}): Promise<RoutedBroker> {
   const dataDir = mkdtempSync(join(tmpdir(), "broker-state-"));
-  const config = brokerConfigIn(dataDir, { "offsets.topic.num.partitions": "3", ...props });
-  const cluster = ClusterMetadata.open(dataDir, { nodeId: 0, host: "127.0.0.1", port: 9092, rack: null });
-  const topics = new TopicManager(config, cluster, nodeFileSystem, silentLogger);
-  topics.openAll();
-  topics.create(
-    CONSUMER_OFFSETS_TOPIC,
-    brokerNumber(config, "offsets.topic.num.partitions"),
-    { "cleanup.policy": "compact" },
-    true,
+  const config = parseArgs([
+    "--port",
+    "0",
+    "--data-dir",
+    dataDir,
+    ...Object.entries({ "offsets.topic.num.partitions": "3", ...props }).flatMap(([key, value]) => [
+      "--config",
+      `${key}=${value}`,
+    ]),
+  ]);
+  const broker = new Broker(config, silentLogger);
+  await broker.start();
+  const state = broker.current!;
+  // The broker asks its controller for __consumer_offsets once it serves; the groups need it led here.
+  const offsetsPartitions = brokerNumber(config, "offsets.topic.num.partitions");
+  await waitFor(
+    () =>
+      Array.from({ length: offsetsPartitions }, (_, i) => state.topics.partition(CONSUMER_OFFSETS_TOPIC, i)).every(
+        (partition) => partition?.replication?.isLeader === true,
+      ),
+    { message: "__consumer_offsets created and led by the broker" },
   );
-  const groups = new GroupCoordinator({
-    offsetsLog: new ConsumerOffsetsLog(topics),
-    config: {
-      groupMinSessionTimeoutMs: brokerNumber(config, "group.min.session.timeout.ms"),
-      groupMaxSessionTimeoutMs: brokerNumber(config, "group.max.session.timeout.ms"),
-      groupInitialRebalanceDelayMs: brokerNumber(config, "group.initial.rebalance.delay.ms"),
-      offsetMetadataMaxBytes: brokerNumber(config, "offset.metadata.max.bytes"),
-      groupMaxSize: brokerNumber(config, "group.max.size"),
-      offsetsTopicNumPartitions: brokerNumber(config, "offsets.topic.num.partitions"),
-    },
-    partitionExists: (topic, partition) => topics.partition(topic, partition) !== undefined,
-  });
-  await groups.load();
-  const state: BrokerState = { config, cluster, topics, groups, log: silentLogger };
   const route = createRequestRouter(state);
   let correlationId = 0;
   return {
@@ -96,8 +91,7 @@ export async function routedBroker(props: Record<string, string> = {}): Promise<
       return decoded.body;
     },
     async cleanup() {
-      await groups.close();
-      topics.closeAll();
+      await broker.stop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -24,9 +24,15 @@ interface Running {
   port: number;
 }
 
+/** Brokers a test started and has not stopped: stopped before their data dirs are removed. */
+const running = new WeakMap<TestContext, Set<Broker>>();
+
 function dataDirFor(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), "broker-test-"));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  t.after(async () => {
+    for (const broker of running.get(t) ?? []) await broker.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
   return dir;
 }
 
@@ -36,11 +42,12 @@ async function start(t: TestContext, dataDir: string, props: Record<string, stri
     silentLogger,
   );
   const { host, port } = await broker.start();
-  let stopped = false;
-  t.after(() => (stopped ? undefined : broker.stop()));
+  const started = running.get(t) ?? new Set<Broker>();
+  running.set(t, started);
+  started.add(broker);
   const stop = broker.stop.bind(broker);
   broker.stop = () => {
-    stopped = true;
+    started.delete(broker);
     return stop();
   };
   return { broker, address: `${host}:${port}`, port };

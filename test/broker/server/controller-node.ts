@@ -6,7 +6,11 @@
 // It notes each request it gets (API name and client id), and its clock and timers are the test's.
 import { createServer, type Server, type Socket } from "node:net";
 import type { TestContext } from "node:test";
-import { type ControllerConfig, type ControllerTimers, QuorumController } from "../../../broker/controller/quorum-controller.ts";
+import {
+  type ControllerConfig,
+  type ControllerTimers,
+  QuorumController,
+} from "../../../broker/controller/quorum-controller.ts";
 import { apiByKey } from "../../../broker/protocol/apis.ts";
 import { readRequestHeader } from "../../../broker/protocol/headers.ts";
 import type { BrokerState } from "../../../broker/server/broker-state.ts";
@@ -17,9 +21,9 @@ import { type Logger, silentLogger } from "../../../broker/server/logger.ts";
 import { MetadataLoader } from "../../../broker/server/metadata/metadata-loader.ts";
 import type { ControllerAddress } from "../../../broker/server/node-to-controller-channel.ts";
 import { createRequestRouter } from "../../../broker/server/request-router.ts";
+import { waitFor } from "../../helpers/wait.ts";
 import { incarnationOf, topicIdOf } from "../controller/cluster-fixture.ts";
 import { FakeRaft } from "../controller/fake-raft.ts";
-import { waitFor } from "../../helpers/wait.ts";
 
 /** The fake Raft node, committing every proposal right after it is made (a quorum that always agrees). */
 export class CommittingRaft extends FakeRaft {
@@ -74,7 +78,10 @@ const controllerConfig: ControllerConfig = {
 };
 
 /** Starts a controller node, stopped after the test. */
-export async function startControllerNode(t: TestContext, options: ControllerNodeOptions = {}): Promise<ControllerNode> {
+export async function startControllerNode(
+  t: TestContext,
+  options: ControllerNodeOptions = {},
+): Promise<ControllerNode> {
   const nodeId = options.nodeId ?? 0;
   const raft = new CommittingRaft();
   const loader = new MetadataLoader(raft);

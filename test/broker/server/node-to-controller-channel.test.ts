@@ -12,8 +12,8 @@ import {
   ControllerUnavailableError,
   NodeToControllerChannel,
 } from "../../../broker/server/node-to-controller-channel.ts";
-import { incarnationOf } from "../controller/cluster-fixture.ts";
 import { waitFor } from "../../helpers/wait.ts";
+import { incarnationOf } from "../controller/cluster-fixture.ts";
 import { startControllerNode } from "./controller-node.ts";
 
 /** Who leads as the test says, telling the listeners when it changes. */

@@ -7,6 +7,7 @@ import { Writer } from "../../../broker/protocol/primitives.ts";
 import { encodeRecordBatch } from "../../../broker/protocol/record-batch/encoder.ts";
 import { type Connection, DropConnection } from "../../../broker/server/connection.ts";
 import { handlersByKey } from "../../../broker/server/handlers/index.ts";
+import { waitFor } from "../../helpers/wait.ts";
 import { requestFrame, useRoutedBroker } from "./broker-state-fixture.ts";
 
 const connection = { clientHost: "192.0.2.7" } as Connection;
@@ -59,6 +60,12 @@ describe("the request router", () => {
   });
 
   it("when a produce asks for no acknowledgement, then nothing is answered and the records are appended", async () => {
+    await broker.request(Apis.CreateTopics, 4, {
+      topics: [{ name: "quiet", numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }],
+      timeoutMs: 5000,
+      validateOnly: false,
+    });
+    await waitFor(() => broker.state.topics.partition("quiet", 0)?.replication?.isLeader === true);
     const records = encodeRecordBatch({ records: [{ key: null, value: Buffer.from("quiet"), timestamp: 1n }] });
     const response = await broker.request(Apis.Produce, 7, {
       transactionalId: null,

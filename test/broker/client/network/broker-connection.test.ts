@@ -18,6 +18,7 @@ import { encodeRecordBatch } from "../../../../broker/protocol/record-batch/enco
 import { splitBatches } from "../../../../broker/protocol/record-batch/splitter.ts";
 import { type BrokerProcess, startBroker } from "../../../helpers/broker-process.ts";
 import { fetchRequest } from "../../../helpers/requests.ts";
+import { waitFor } from "../../../helpers/wait.ts";
 
 const logger = createLogger(logLevel.NOTHING);
 
@@ -55,6 +56,16 @@ describe("BrokerConnection", () => {
   /** Partition 0 of `topic` from its start, waiting up to `maxWaitMs` for a byte. */
   const fetchFrom = (topic: string, maxWaitMs: number, maxBytes = 1024): FetchRequest =>
     fetchRequest([{ topic, partition: 0, fetchOffset: 0n }], { maxWaitMs, maxBytes });
+
+  /** Asks for `topic` until the controller has created it (auto-creation answers LEADER_NOT_AVAILABLE meanwhile). */
+  const topicReady = (connection: BrokerConnection, topic: string) =>
+    waitFor(async () => {
+      const answer = await connection.request(Apis.Metadata, {
+        topics: [{ name: topic }],
+        allowAutoTopicCreation: true,
+      });
+      return answer.topics[0]?.errorCode === 0 && (answer.topics[0]?.partitions[0]?.leaderId ?? -1) >= 0;
+    });
 
   before(async () => {
     broker = await startBroker();
@@ -162,7 +173,7 @@ describe("BrokerConnection", () => {
     const { reports, instrumentation } = recorder();
     const connection = connectionTo(broker.port, { requestTimeout: 300, instrumentation });
     try {
-      await connection.request(Apis.Metadata, { topics: [{ name: "idle-topic" }], allowAutoTopicCreation: true });
+      await topicReady(connection, "idle-topic");
       const error = await connection.request(Apis.Fetch, fetchFrom("idle-topic", 3000)).then(
         () => null,
         (err: unknown) => err,
@@ -200,7 +211,7 @@ describe("BrokerConnection", () => {
     const connection = connectionTo(broker.port);
     try {
       const topic = "large-responses";
-      await connection.request(Apis.Metadata, { topics: [{ name: topic }], allowAutoTopicCreation: true });
+      await topicReady(connection, topic);
       // Under the broker's default 1 MB batch limit, and still many times a socket read.
       const values = Array.from({ length: 6 }, (_, i) => Buffer.alloc(150 * 1024, i + 1));
       const records = encodeRecordBatch({ records: values.map((value) => ({ key: null, value })) });

@@ -88,7 +88,7 @@ describe("group administration", () => {
     await coordinator.close();
 
     const reloaded = new GroupMetadataManager(log, 50);
-    reloaded.load();
+    reloaded.loadPartition(reloaded.partitionFor("orders"));
     assert.equal(reloaded.hasOffsets("orders"), false);
     assert.deepEqual(
       reloaded.fetchOffsets("orders", [{ topic: "sales", partitions: [0] }])[0]!.partitions[0]!.offset,

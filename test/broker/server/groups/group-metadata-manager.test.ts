@@ -59,7 +59,7 @@ describe("groups and offsets kept in step with __consumer_offsets", () => {
     assert.equal(manager.partitionFor("orders"), offsetsPartitionFor("orders", 8));
 
     const reloaded = new GroupMetadataManager(log, 8);
-    reloaded.load();
+    reloaded.loadPartition(offsetsPartitionFor("orders", 8));
     assert.deepEqual(
       reloaded.committedOffset("orders", "sales", 0),
       { offset: 15n, leaderEpoch: 2, metadata: "", commitTimestamp: 2_000n },
@@ -94,7 +94,7 @@ describe("groups and offsets kept in step with __consumer_offsets", () => {
     assert.equal(manager.hasOffsets("orders"), false);
 
     const reloaded = new GroupMetadataManager(log, 8);
-    reloaded.load();
+    for (let partition = 0; partition < 8; partition += 1) reloaded.loadPartition(partition);
     assert.deepEqual(reloaded.groupIds(), ["audit"]);
     assert.equal(reloaded.committedOffset("orders", "sales", 0), undefined);
   });
@@ -116,7 +116,7 @@ describe("groups and offsets kept in step with __consumer_offsets", () => {
     ]);
 
     const manager = new GroupMetadataManager(log, 4);
-    manager.load();
+    manager.loadPartition(partition);
     assert.deepEqual(manager.committedOffset("legacy", "sales", 0), {
       offset: 77n,
       leaderEpoch: -1,

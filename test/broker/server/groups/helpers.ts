@@ -6,7 +6,11 @@ import { ErrorCode } from "../../../../broker/protocol/errors.ts";
 import type { GroupCoordinatorConfig } from "../../../../broker/server/groups/config.ts";
 import { GroupCoordinator } from "../../../../broker/server/groups/coordinator.ts";
 import { GroupMember } from "../../../../broker/server/groups/group.ts";
-import type { OffsetsLog, OffsetsLogRecord } from "../../../../broker/server/groups/group-metadata-manager.ts";
+import {
+  OffsetsAppendError,
+  type OffsetsLog,
+  type OffsetsLogRecord,
+} from "../../../../broker/server/groups/group-metadata-manager.ts";
 import type { Scheduler, Timer } from "../../../../broker/server/groups/scheduler.ts";
 import type { JoinGroupRequest, JoinGroupResult } from "../../../../broker/server/groups/types.ts";
 
@@ -76,9 +80,29 @@ export class ManualScheduler implements Scheduler {
 export class MemoryOffsetsLog implements OffsetsLog {
   readonly partitions = new Map<number, OffsetsLogRecord[]>();
   failAppends = false;
+  /** When set, appends fail as a replicated partition refuses them, with this Kafka error code. */
+  failAppendsWith: number | null = null;
+  /** When true, loading waits for releaseLoads (a new leader whose replica is not all committed yet). */
+  holdLoads = false;
+  private heldLoads: ((loadable: boolean) => void)[] = [];
+
+  awaitLoadable(_partition: number): Promise<boolean> {
+    if (!this.holdLoads) return Promise.resolve(true);
+    return new Promise((resolve) => this.heldLoads.push(resolve));
+  }
+
+  /** Answers the held loads: true lets them load, false says leadership was lost meanwhile. */
+  releaseLoads(loadable = true): void {
+    for (const release of this.heldLoads.splice(0)) release(loadable);
+  }
+
+  get waitingLoads(): number {
+    return this.heldLoads.length;
+  }
 
   async append(partition: number, records: OffsetsLogRecord[]): Promise<void> {
     if (this.failAppends) throw new Error("disk on fire");
+    if (this.failAppendsWith !== null) throw new OffsetsAppendError(this.failAppendsWith, "refused by the partition");
     const log = this.partitions.get(partition) ?? [];
     log.push(...records);
     this.partitions.set(partition, log);

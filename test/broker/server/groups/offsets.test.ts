@@ -129,6 +129,27 @@ describe("offset commit validation", () => {
     await coordinator.close();
   });
 
+  it("when the replicated append fails, then the commit answers as Kafka maps the append's error", async () => {
+    const log = new MemoryOffsetsLog();
+    const { coordinator } = await startCoordinator({ log });
+    const answers: [number, number][] = [
+      // This broker no longer leads the group's partition: the client must find the coordinator again.
+      [ErrorCode.NOT_LEADER_OR_FOLLOWER, ErrorCode.NOT_COORDINATOR],
+      [ErrorCode.KAFKA_STORAGE_ERROR, ErrorCode.NOT_COORDINATOR],
+      // Too few replicas, or they were too slow: retriable at the same coordinator.
+      [ErrorCode.NOT_ENOUGH_REPLICAS, ErrorCode.COORDINATOR_NOT_AVAILABLE],
+      [ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND, ErrorCode.COORDINATOR_NOT_AVAILABLE],
+      [ErrorCode.REQUEST_TIMED_OUT, ErrorCode.COORDINATOR_NOT_AVAILABLE],
+      [ErrorCode.RECORD_LIST_TOO_LARGE, ErrorCode.INVALID_COMMIT_OFFSET_SIZE],
+    ];
+    for (const [appendError, commitError] of answers) {
+      log.failAppendsWith = appendError;
+      assert.deepEqual(errorCodes(await coordinator.commitOffsets(commit({}))), [commitError], `append ${appendError}`);
+    }
+    assert.deepEqual(await coordinator.fetchOffsets("orders", null), { errorCode: ErrorCode.NONE, topics: [] });
+    await coordinator.close();
+  });
+
   it("when a member commits, then that counts as a heartbeat for its session", async () => {
     const { coordinator, scheduler } = await startCoordinator();
     const memberId = await groupAwaitingSync(coordinator);

@@ -2,6 +2,10 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Apis } from "../../../../broker/protocol/apis.ts";
 import { ErrorCode } from "../../../../broker/protocol/errors.ts";
+import type { BrokerState } from "../../../../broker/server/broker-state.ts";
+import type { ClusterView, TopicState } from "../../../../broker/server/cluster.ts";
+import { offsetsPartitionFor } from "../../../../broker/server/groups/group-metadata-manager.ts";
+import { findCoordinatorHandler } from "../../../../broker/server/handlers/10-find-coordinator.ts";
 import { useBroker } from "../../../helpers/broker-process.ts";
 import { useWireClient } from "../../../helpers/wire-client.ts";
 
@@ -22,5 +26,69 @@ describe("FindCoordinator", () => {
     assert.equal(response.errorCode, ErrorCode.COORDINATOR_NOT_AVAILABLE);
     assert.equal(response.errorMessage, "transactions are not supported");
     assert.deepEqual([response.nodeId, response.host, response.port], [-1, "", -1]);
+  });
+});
+
+describe("FindCoordinator on a cluster member", () => {
+  const brokers = [0, 1, 2].map((nodeId) => ({ nodeId, host: "127.0.0.1", port: 9000 + nodeId, rack: null }));
+
+  /** A broker whose metadata holds `__consumer_offsets` (3 partitions) led as `leaders` says, or no such topic. */
+  const askedOf = async (leaders: number[] | null, groupId: string) => {
+    const offsetsTopic: TopicState | undefined =
+      leaders === null
+        ? undefined
+        : {
+            name: "__consumer_offsets",
+            topicId: Buffer.alloc(16, 7),
+            isInternal: true,
+            configs: {},
+            partitions: leaders.map((leader, partition) => ({
+              partition,
+              leader,
+              leaderEpoch: 3,
+              replicas: [0, 1, 2],
+              isr: leader < 0 ? [] : [leader],
+            })),
+          };
+    const cluster: ClusterView = {
+      clusterId: "cluster",
+      brokers,
+      controllerId: 0,
+      topic: (name) => (name === "__consumer_offsets" ? offsetsTopic : undefined),
+      topicNames: () => (offsetsTopic ? [offsetsTopic.name] : []),
+      allTopics: () => (offsetsTopic ? [offsetsTopic] : []),
+    };
+    const broker = { cluster, groups: { partitionFor: (id: string) => offsetsPartitionFor(id, 3) } } as BrokerState;
+    const context = { broker, apiVersion: 2, clientId: "test", clientHost: "127.0.0.1" };
+    return findCoordinatorHandler.handle({ key: groupId, keyType: 0 }, context);
+  };
+
+  it("when the group's __consumer_offsets partition has a leader, then that broker is named", async () => {
+    const partition = offsetsPartitionFor("ledger", 3);
+    const leaders = [0, 1, 2].map((p) => (p === partition ? 2 : 0));
+    const response = await askedOf(leaders, "ledger");
+    assert.equal(response?.errorCode, ErrorCode.NONE);
+    assert.deepEqual([response?.nodeId, response?.host, response?.port], [2, "127.0.0.1", 9002]);
+  });
+
+  it("when the group's partition has no leader, then COORDINATOR_NOT_AVAILABLE and no node", async () => {
+    const partition = offsetsPartitionFor("ledger", 3);
+    const response = await askedOf(
+      [0, 1, 2].map((p) => (p === partition ? -1 : 1)),
+      "ledger",
+    );
+    assert.equal(response?.errorCode, ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    assert.deepEqual([response?.nodeId, response?.host, response?.port], [-1, "", -1]);
+  });
+
+  it("when __consumer_offsets does not exist yet, then COORDINATOR_NOT_AVAILABLE (the client asks again)", async () => {
+    const response = await askedOf(null, "ledger");
+    assert.equal(response?.errorCode, ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    assert.equal(response?.nodeId, -1);
+  });
+
+  it("when the leader named by the metadata is not a serving broker (fenced), then COORDINATOR_NOT_AVAILABLE", async () => {
+    const response = await askedOf([7, 7, 7], "ledger");
+    assert.equal(response?.errorCode, ErrorCode.COORDINATOR_NOT_AVAILABLE);
   });
 });

@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { Apis } from "../../../../broker/protocol/apis.ts";
 import { ErrorCode } from "../../../../broker/protocol/errors.ts";
 import { voteRequest } from "../../../../broker/raft/raft-messages.ts";
-import { routedQuorumOfOne, routedWithoutQuorum } from "./raft-handler-fixture.ts";
+import { routedQuorumOfOne } from "./raft-handler-fixture.ts";
 
 describe("Vote", () => {
   it("when a candidate asks in an epoch older than the leader's, then it is refused with the leader and epoch", async (t) => {
@@ -25,11 +25,5 @@ describe("Vote", () => {
     request.topics[0]!.topicName = "points.events";
     const response = await broker.request(Apis.Vote, 0, request);
     assert.equal(response?.errorCode, ErrorCode.INVALID_REQUEST);
-  });
-
-  it("when the broker is no quorum replica, then it answers BROKER_NOT_AVAILABLE", async (t) => {
-    const broker = await routedWithoutQuorum(t);
-    const response = await broker.request(Apis.Vote, 0, voteRequest(1, 5, { offset: 0n, epoch: 0 }));
-    assert.equal(response?.errorCode, ErrorCode.BROKER_NOT_AVAILABLE);
   });
 });

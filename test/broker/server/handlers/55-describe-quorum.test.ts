@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Apis } from "../../../../broker/protocol/apis.ts";
 import { ErrorCode } from "../../../../broker/protocol/errors.ts";
-import { routedQuorumOfOne, routedWithoutQuorum } from "./raft-handler-fixture.ts";
+import { routedQuorumOfOne } from "./raft-handler-fixture.ts";
 
 const describeMetadataLog = { topics: [{ topicName: "__cluster_metadata", partitions: [{ partitionIndex: 0 }] }] };
 
@@ -30,11 +30,5 @@ describe("DescribeQuorum", () => {
       topics: [{ topicName: "__cluster_metadata", partitions: [{ partitionIndex: 1 }] }],
     });
     assert.equal(response?.errorCode, ErrorCode.INVALID_REQUEST);
-  });
-
-  it("when the broker is no quorum replica, then it answers BROKER_NOT_AVAILABLE", async (t) => {
-    const broker = await routedWithoutQuorum(t);
-    const response = await broker.request(Apis.DescribeQuorum, 0, describeMetadataLog);
-    assert.equal(response?.errorCode, ErrorCode.BROKER_NOT_AVAILABLE);
   });
 });

@@ -27,10 +27,3 @@ export async function routedQuorumOfOne(t: TestContext): Promise<{ broker: Route
   });
   return { broker, node };
 }
-
-/** A routed broker with no Raft node (a broker outside the quorum). */
-export async function routedWithoutQuorum(t: TestContext): Promise<RoutedBroker> {
-  const broker = await routedBroker();
-  t.after(() => broker.cleanup());
-  return broker;
-}

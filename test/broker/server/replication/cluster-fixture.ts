@@ -81,7 +81,10 @@ export class TestBroker {
     });
     const state = {
       log: silentLogger,
+      // Produce and Metadata ask whether a topic exists before they create one.
+      cluster: { topic: (name: string) => this.cluster.controller.image.topic(name) },
       topics: {
+        awaitCreation: async () => {},
         partition: (topic: string, index: number) => manager.partition(topic, index),
         autoCreate: (name: string) =>
           this.cluster.controller.image.topic(name) ?? {

@@ -267,4 +267,52 @@ describe("ReplicaManager", () => {
     assert.ok(dirs.every((dir) => !existsSync(dir)));
     await waitFor(() => cluster.broker(1).replicas.fetchers.fetcherCount === 0, { message: "idle fetcher stopped" });
   });
+
+  it("when the metadata moves leaderships, then the listeners hear which partitions the broker became the leader of and stopped leading, with the leader epoch", async (t) => {
+    const cluster = await startCluster(t, 2);
+    const heard = new Map<number, string[]>([
+      [0, []],
+      [1, []],
+    ]);
+    for (const id of [0, 1]) {
+      cluster.broker(id).replicas.onLeadershipChange((change) => {
+        heard.get(id)!.push(`${change.kind} ${change.topic}-${change.partition} epoch ${change.leaderEpoch}`);
+      });
+    }
+    const heardSince = (id: number, from: number) => heard.get(id)!.slice(from);
+
+    cluster.controller.createTopic("orders", [
+      [0, 1],
+      [1, 0],
+    ]);
+    assert.deepEqual(heardSince(0, 0), ["became-leader orders-0 epoch 0"]);
+    assert.deepEqual(heardSince(1, 0), ["became-leader orders-1 epoch 0"]);
+
+    cluster.controller.changePartition("orders", 0, { leader: 1 });
+    assert.deepEqual(heardSince(0, 1), ["stopped-leading orders-0 epoch 1"]);
+    assert.deepEqual(heardSince(1, 1), ["became-leader orders-0 epoch 1"]);
+
+    cluster.controller.changePartition("orders", 1, { isr: [1] });
+    assert.deepEqual(heardSince(1, 2), [], "an ISR change keeps the leader and its epoch: nothing to tell");
+
+    cluster.controller.deleteTopic("orders");
+    assert.deepEqual(heardSince(0, 1), ["stopped-leading orders-0 epoch 1"], "broker 0 led nothing any more");
+    assert.deepEqual(heardSince(1, 2), ["stopped-leading orders-0 epoch 1", "stopped-leading orders-1 epoch 0"]);
+  });
+
+  it("when a leadership listener throws, then the others still hear and the image is applied", async (t) => {
+    const cluster = await startCluster(t, 1);
+    const replicas = cluster.broker(0).replicas;
+    replicas.onLeadershipChange(() => {
+      throw new Error("listener bug");
+    });
+    const heard: string[] = [];
+    const unsubscribe = replicas.onLeadershipChange((change) => heard.push(`${change.kind} ${change.partition}`));
+    cluster.controller.createTopic("orders", [[0], [0]]);
+    assert.deepEqual(heard, ["became-leader 0", "became-leader 1"]);
+    assert.equal(replicas.replica("orders", 1)?.isLeader, true);
+    unsubscribe();
+    cluster.controller.deleteTopic("orders");
+    assert.deepEqual(heard, ["became-leader 0", "became-leader 1"], "an unsubscribed listener hears nothing more");
+  });
 });

@@ -1,0 +1,86 @@
+// Faults by pid on a real process (a `sleep`): a pause is awaited until the kernel reports it
+// stopped, a resume lets it run again, a crash is awaited until it is gone.
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { after, describe, it } from "node:test";
+import {
+  crash,
+  holdRestarted,
+  isAlive,
+  pause,
+  pidsWithDataDir,
+  processState,
+  resume,
+} from "../../../seed/fault/processes.ts";
+import { waitUntil } from "../../../seed/fault/wait-until.ts";
+
+describe("process faults", () => {
+  const children: ChildProcess[] = [];
+  after(() => {
+    for (const child of children) child.kill("SIGKILL");
+  });
+  const sleeper = (): number => {
+    const child = spawn("sleep", ["60"], { stdio: "ignore" });
+    children.push(child);
+    // Reaped as soon as it dies, so that a crash is seen as gone, not as a zombie.
+    child.on("exit", () => {});
+    return child.pid!;
+  };
+
+  it("when a process is paused, then it is stopped until it is resumed", async () => {
+    const pid = sleeper();
+    await pause(pid);
+    assert.equal(processState(pid), "T");
+    resume(pid);
+    await waitUntil(() => processState(pid) !== "T", { message: "running again" });
+    assert.equal(isAlive(pid), true);
+  });
+
+  it("when a process is crashed, then it is gone once crash resolves", async () => {
+    const pid = sleeper();
+    await crash(pid);
+    assert.equal(isAlive(pid), false);
+  });
+
+  it("when a paused process is crashed, then it is gone too", async () => {
+    const pid = sleeper();
+    await pause(pid);
+    await crash(pid);
+    assert.equal(isAlive(pid), false);
+  });
+
+  /** A process whose command line names `dataDir` as a broker's does. */
+  const withDataDir = (dataDir: string): number => {
+    const child = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)", "--", "--data-dir", dataDir], {
+      stdio: "ignore",
+    });
+    children.push(child);
+    child.on("exit", () => {});
+    return child.pid!;
+  };
+
+  it("when processes name a data dir, then they are found by it", async () => {
+    const dataDir = `/tmp/no-such-broker-${process.pid}-a`;
+    const pid = withDataDir(dataDir);
+    await waitUntil(() => pidsWithDataDir(dataDir).includes(pid), { message: "the process found" });
+    assert.deepEqual(pidsWithDataDir(dataDir), [pid]);
+    assert.deepEqual(pidsWithDataDir(`${dataDir}-other`), []);
+  });
+
+  it("when a process on a data dir is replaced by a new one, then holdRestarted pauses the new one", async () => {
+    const dataDir = `/tmp/no-such-broker-${process.pid}-b`;
+    const old = withDataDir(dataDir);
+    await waitUntil(() => pidsWithDataDir(dataDir).includes(old), { message: "the old process found" });
+    const held = holdRestarted(dataDir, old);
+    await crash(old);
+    const replacement = withDataDir(dataDir);
+    assert.equal(await held, replacement);
+    assert.equal(processState(replacement), "T");
+    resume(replacement);
+  });
+
+  it("when there is no such process, then its state is null and resuming it is harmless", () => {
+    assert.equal(processState(2 ** 22 + 12345), null);
+    resume(2 ** 22 + 12345);
+  });
+});
