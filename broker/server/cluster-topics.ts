@@ -65,10 +65,9 @@ export class ClusterTopics implements TopicAccess {
   /** The topic exists and every partition this broker leads is open here. */
   #ready(name: string): boolean {
     const topic = this.cluster.topic(name);
-    return (
-      topic !== undefined &&
-      topic.partitions.every((p) => p.leader !== this.localId || this.replicas.partition(name, p.partition))
-    );
+    const hosted = (p: { partition: number; leader: number }) =>
+      p.leader !== this.localId || this.replicas.partition(name, p.partition) !== undefined;
+    return topic?.partitions.every(hosted) ?? false;
   }
 
   /** Why a missing topic may not be created automatically, or null when it may. */

@@ -200,7 +200,7 @@ describe("QuorumController", () => {
   });
 
   it("when a proposal fails while this node still leads, then pending requests fail and the controller starts over from the committed image", async () => {
-    const { raft, controller, activate, committed, liveBroker } = setup();
+    const { raft, timers, controller, activate, committed, liveBroker } = setup();
     await activate();
     await liveBroker(0);
     const failing = controller.createTopics([creatable("failing")], false);
@@ -209,6 +209,10 @@ describe("QuorumController", () => {
     await assert.rejects(failing, NotControllerError);
     await settle();
     assert.equal(controller.isActive, false);
+    // It starts over after a pause, not at once: a log that keeps failing must not spin.
+    assert.equal(raft.pendingCount, 0, "no activation record before the backoff");
+    timers.fireOnce(500);
+    await settle();
     assert.equal(raft.pendingCount, 1, "a new activation record");
     raft.commit();
     await settle();
