@@ -69,10 +69,10 @@ export class ConsumerOffsetsLog implements OffsetsLog {
   }
 
   /**
-   * A lone broker's partition is committed as it is written. A replicated one is loadable once
-   * its high watermark reaches the log end as of now: the records a new leader holds from earlier
-   * leaders (some perhaps never acknowledged) are then on every ISR member, and nothing it was
-   * told is committed is missing. False as soon as this broker stops leading the partition.
+   * A replicated partition is loadable once its high watermark reaches the log end as of now: the
+   * records a new leader holds from earlier leaders (some perhaps never acknowledged) are then on
+   * every ISR member, and nothing a client was told is committed is missing. False as soon as this
+   * broker stops leading the partition. A bare log, without replication, is committed as written.
    */
   awaitLoadable(partitionIndex: number): Promise<boolean> {
     const partition = this.topics.partition(CONSUMER_OFFSETS_TOPIC, partitionIndex);

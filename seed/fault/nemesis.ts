@@ -168,11 +168,16 @@ export async function runNemesis(options: NemesisOptions): Promise<FaultRecord[]
       log(`SIGSTOP broker ${brokerId} (${detail}, pid ${pid})`);
       await pause(pid);
       try {
-        await waitUntil(async () => leftEveryIsr(await view.partitions(topic, othersThan(brokerId)), brokerId), {
-          timeoutMs: recoveryTimeoutMs,
-          intervalMs: 200,
-          message: `broker ${brokerId} out of every ISR of ${topic} while paused`,
-        });
+        let seen: PartitionView[] = [];
+        await waitUntil(
+          async () => leftEveryIsr((seen = await view.partitions(topic, othersThan(brokerId))), brokerId),
+          {
+            timeoutMs: recoveryTimeoutMs,
+            intervalMs: 200,
+            message: () =>
+              `broker ${brokerId} out of every ISR of ${topic} while paused (the others see ${describe(seen)})`,
+          },
+        );
       } finally {
         resume(pid);
       }
@@ -197,6 +202,10 @@ export async function runNemesis(options: NemesisOptions): Promise<FaultRecord[]
   const randomFaults: Fault[] = [killController, killLeader(false), killBroker(null), pauseBroker];
   while (clock() - started < options.durationMs) await inject(pick(randomFaults)!);
   return records;
+}
+
+function describe(partitions: readonly PartitionView[]): string {
+  return partitions.map((p) => `${p.partition}: leader ${p.leader} ISR [${p.isr}]`).join(", ");
 }
 
 function leftEveryIsr(partitions: readonly PartitionView[], brokerId: number): boolean {

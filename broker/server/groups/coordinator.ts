@@ -11,7 +11,7 @@
 // client was told is committed goes missing — answering COORDINATOR_LOAD_IN_PROGRESS for them
 // meanwhile; when it stops leading it, the partition's groups are unloaded (parked requests
 // answered NOT_COORDINATOR) and their requests get NOT_COORDINATOR, which sends clients to
-// FindCoordinator. A lone broker leads every partition from the start (`load`).
+// FindCoordinator. A lone broker is a quorum of one and hears of its leaderships the same way.
 //
 // Ownership rule: one owner per piece of mutable state. Each group's state — its members, timers,
 // parked responses and committed offsets — is mutated only by that group's serial queue, owned
@@ -107,8 +107,9 @@ export class GroupCoordinator {
   }
 
   /**
-   * A lone broker's start: it leads every partition of `__consumer_offsets` from the outset, so
-   * all of them load now. Until then requests get COORDINATOR_LOAD_IN_PROGRESS.
+   * Starts as the leader of every partition of `__consumer_offsets`, all loaded when this resolves
+   * (a coordinator on its own, as the group tests run it). Until then requests get
+   * COORDINATOR_LOAD_IN_PROGRESS.
    */
   async load(): Promise<void> {
     if (this.lifecycle !== "starting") throw new Error(`group coordinator cannot load while ${this.lifecycle}`);
@@ -340,7 +341,7 @@ export class GroupCoordinator {
       if (!loadable || this.led.get(partition) !== led || this.lifecycle !== "running") return;
       const loaded = this.metadata.loadPartition(partition);
       led.loaded = true;
-      // Every partition of a lone broker loads at its start: only those with groups are news.
+      // Every partition a broker leads loads when it starts: only those with groups are news.
       this.log[loaded.groups > 0 ? "info" : "debug"]("group coordinator loaded a partition", {
         partition,
         leaderEpoch: led.leaderEpoch,

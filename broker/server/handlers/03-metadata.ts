@@ -1,8 +1,8 @@
 import { Apis } from "../../protocol/apis.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
-import type { MetadataResponseTopic } from "../../protocol/messages/index.ts";
+import type { MetadataRequest, MetadataResponse, MetadataResponseTopic } from "../../protocol/messages/index.ts";
 import type { TopicState } from "../cluster.ts";
-import { defineHandler } from "./handler.ts";
+import { defineHandler, type RequestContext } from "./handler.ts";
 
 export function describeTopic(topic: TopicState): MetadataResponseTopic {
   return {
@@ -20,16 +20,26 @@ export function describeTopic(topic: TopicState): MetadataResponseTopic {
   };
 }
 
-export const metadataHandler = defineHandler(Apis.Metadata, async (request, { broker, apiVersion }) => {
-  const { cluster, topics } = broker;
+export const metadataHandler = defineHandler(Apis.Metadata, (request, context) => {
+  const { broker, apiVersion } = context;
   // v0 has no null: an empty list means every topic there.
   const all = request.topics === null || (apiVersion === 0 && request.topics.length === 0);
   // Before v4 the request has no flag and the broker setting alone decides.
   const mayCreate = apiVersion < 4 || request.allowAutoTopicCreation;
-  if (!all && mayCreate) {
-    const missing = request.topics!.map((t) => t.name).filter((name) => !cluster.topic(name));
-    if (missing.length > 0) await topics.awaitCreation(missing);
-  }
+  const missing = all || !mayCreate ? [] : request.topics!.map((t) => t.name).filter((n) => !broker.cluster.topic(n));
+  // Topics asked for and missing are created first, so the answer describes them.
+  if (missing.length > 0)
+    return broker.topics.awaitCreation(missing).then(() => answer(request, context, all, mayCreate));
+  return answer(request, context, all, mayCreate);
+});
+
+function answer(
+  request: MetadataRequest,
+  { broker }: RequestContext,
+  all: boolean,
+  mayCreate: boolean,
+): MetadataResponse {
+  const { cluster, topics } = broker;
   const described: MetadataResponseTopic[] = all
     ? cluster.allTopics().map(describeTopic)
     : request.topics!.map(({ name }) => {
@@ -47,4 +57,4 @@ export const metadataHandler = defineHandler(Apis.Metadata, async (request, { br
     controllerId: cluster.controllerId,
     topics: described,
   };
-});
+}
