@@ -66,7 +66,7 @@ export class NodeToControllerChannel implements ControllerChannel {
       const connection = controllerId === null ? null : this.#connection(controllerId);
       if (connection !== null) {
         try {
-          const response = await connection.request(api, request);
+          const response = await this.#whileItLeads(controllerId!, connection.request(api, request), deadline);
           if (!answeredNotController(response)) return response;
           lastProblem = `node ${controllerId} is not the active controller`;
         } catch (error) {
@@ -85,6 +85,45 @@ export class NodeToControllerChannel implements ControllerChannel {
     this.#closed = true;
     for (const connection of this.#connections.values()) connection.disconnect();
     this.#connections.clear();
+  }
+
+  /**
+   * `response`, or a rejection as soon as another node (or none) leads the quorum or the send's
+   * deadline passes. A controller that stopped answering without closing its connections (paused,
+   * or cut off) would otherwise hold the request for the whole request timeout: a heartbeat held
+   * that long gets this broker fenced by the new controller, which expects it within
+   * broker.session.timeout.ms. Kafka's channel likewise drops its connection to a controller that
+   * is no longer the active one.
+   */
+  #whileItLeads<T>(controllerId: number, response: Promise<T>, deadline: number): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        unsubscribe();
+      };
+      const timer = setTimeout(
+        () => {
+          done();
+          reject(new Error("no answer before the deadline"));
+        },
+        Math.max(0, deadline - Date.now()),
+      );
+      const unsubscribe = this.options.quorum.onLeaderChange(() => {
+        if (this.options.quorum.leaderId === controllerId) return;
+        done();
+        reject(new Error("no longer the leader of the quorum"));
+      });
+      response.then(
+        (value) => {
+          done();
+          resolve(value);
+        },
+        (error: unknown) => {
+          done();
+          reject(error);
+        },
+      );
+    });
   }
 
   /** Resumes when the quorum names a leader, or after `ms`, whichever is first. */

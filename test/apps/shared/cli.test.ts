@@ -59,7 +59,10 @@ const clis: Cli[] = [
     name: "bench",
     script: "bench/run.ts",
     options: ["--only", "--quick", "--records", "--partitions", "--record-bytes", "--send-size", "--in-flight"],
-    badUsage: { args: ["--only", "everything"], says: /--only takes broker\|clients\|latency\|points\|cluster, not everything/ },
+    badUsage: {
+      args: ["--only", "everything"],
+      says: /--only takes broker\|clients\|latency\|points\|cluster, not everything/,
+    },
   },
 ];
 
