@@ -4,11 +4,10 @@
 //   is acknowledged (acks=all) — necessarily by a new leader;
 // - controller failover: kill -9 the active controller (the DescribeQuorum leader), then time until
 //   another voter says it leads, and until a topic is created (a metadata change committed).
-// The launcher restarts a killed broker within a second, and a broker serves as soon as it listens:
-// restarted that fast, a leader would take its partitions back at its old epoch before any failover
-// happened. So the restarted process is paused the moment it exists and resumed once the time is
-// taken (the broker stays away as if its machine were down), then the cluster is let whole again
-// before the next kill. Each kill is timed from just before the signal.
+// The launcher restarts a killed broker within a second; here the restarted process is paused the
+// moment it exists and resumed once the time is taken, so that what is timed is the failover to
+// the other brokers, as if the killed broker's machine were down (and not a race with its return).
+// The cluster is let whole again before the next kill. Each kill is timed from just before the signal.
 //
 // Ownership: the measurements own their clients; the cluster is the caller's.
 import { join } from "node:path";

@@ -130,14 +130,7 @@ export function createClusterMember(
     log,
   });
   const view = new ImageClusterView(loader, clusterId, () => raft.leaderId);
-  // The replicas follow the metadata only once the controller has unfenced this broker, as Kafka's
-  // broker does: a restarted broker's replayed images may still name it leader at its old epoch
-  // (its previous process's session has not expired yet), and leading from those would acknowledge
-  // records the partition's real next leader never gets.
-  let unfenced = false;
-  loader.subscribe((image) => {
-    if (unfenced) replicas.applyImage(image);
-  });
+  loader.subscribe((image) => replicas.applyImage(image));
   const topics = new ClusterTopics(config, view, replicas, channel, log, (listener) => loader.subscribe(listener));
   const forwarding = new ForwardingManager(nodeId, controller, () => raft.leaderId, channel);
   const producerIds = new ProducerIdManager(nodeId, () => lifecycle.brokerEpoch, channel);
@@ -159,8 +152,6 @@ export function createClusterMember(
       replicas.start();
       lifecycle.start();
       await lifecycle.unfenced;
-      unfenced = true;
-      replicas.applyImage(loader.image);
     },
     async stop() {
       // Leaderships move before this broker goes, while the quorum still hears it.

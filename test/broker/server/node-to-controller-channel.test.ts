@@ -2,6 +2,7 @@
 // controller nodes served by the real request router; again to the next leader when the one asked is
 // not the controller or cannot be reached; until the deadline.
 import assert from "node:assert/strict";
+import { createServer } from "node:net";
 import { describe, it, type TestContext } from "node:test";
 import { freePorts } from "../../../apps/broker-cluster.ts";
 import { Apis } from "../../../broker/protocol/apis.ts";
@@ -150,6 +151,46 @@ describe("NodeToControllerChannel", () => {
     await waitFor(() => quorum.waiting === 1, { message: "the request waits" });
     quorum.elect(0);
     assert.equal((await sending).errorCode, ErrorCode.NONE);
+  });
+
+  /** A voter that takes connections and never answers (a paused process): its address, and what it was sent. */
+  const frozenVoter = async (t: TestContext, nodeId: number) => {
+    const received: Buffer[] = [];
+    const server = createServer((socket) => socket.on("data", (chunk: Buffer) => received.push(chunk)));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const { port } = server.address() as { port: number };
+    return { address: { nodeId, host: "127.0.0.1", port }, received };
+  };
+
+  it("when the controller asked stops answering and another voter takes the lead, then the request goes to the new leader without waiting for its timeout", {
+    timeout: 20_000,
+  }, async (t) => {
+    const frozen = await frozenVoter(t, 0);
+    const active = await startControllerNode(t, { nodeId: 1 });
+    const quorum = new TestQuorum(0);
+    const channel = channelTo(t, [frozen.address, active.address], quorum, { retryBackoffMs: 10 });
+
+    const sending = channel.send(Apis.BrokerRegistration, registration());
+    await waitFor(() => frozen.received.length > 0, { message: "the frozen controller asked" });
+    quorum.elect(1);
+
+    assert.equal((await sending).errorCode, ErrorCode.NONE);
+    assert.equal(active.count("BrokerRegistration"), 1);
+  });
+
+  it("when the controller asked stops answering, then the request rejects at its own deadline, not at the request timeout", {
+    timeout: 20_000,
+  }, async (t) => {
+    const frozen = await frozenVoter(t, 0);
+    const channel = channelTo(t, [frozen.address], new TestQuorum(0), { retryBackoffMs: 10 });
+
+    await assert.rejects(
+      channel.send(Apis.BrokerRegistration, registration(), { timeoutMs: 200 }),
+      (error: Error) =>
+        error instanceof ControllerUnavailableError &&
+        /controller 0: no answer before the deadline/.test(error.message),
+    );
   });
 
   it("when closed, then requests reject with ControllerUnavailableError and its connections are gone", async (t) => {
