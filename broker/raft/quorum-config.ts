@@ -1,11 +1,11 @@
 // The controller quorum's settings (Kafka's QuorumConfig): what a RaftNode is configured with,
 // and how that comes from the broker's own config, Kafka's `controller.quorum.voters`
-// (`id@host:port,...`: who votes and where they listen) and the `controller.quorum.*` timings.
+// (`id@host:port,...`: who votes and where they listen; parsed with the broker's config) and the
+// `controller.quorum.*` timings.
 // Holds no state.
 
-import { type BrokerConfig, brokerNumber, ConfigError } from "../server/config.ts";
+import { type BrokerConfig, brokerNumber } from "../server/config.ts";
 import type { QuorumTimeouts } from "./quorum-state.ts";
-import type { RaftEndpoint } from "./raft-channel.ts";
 
 export interface RaftConfig extends QuorumTimeouts {
   nodeId: number;
@@ -27,26 +27,6 @@ export const defaultRaftTimings = {
   fetchMaxWaitMs: 500,
   fetchMaxBytes: 8 * 1024 * 1024,
 } as const;
-
-const VOTER = /^(\d+)@(.+):(\d+)$/;
-
-/** Parses `0@127.0.0.1:9092,1@127.0.0.1:9093`; throws ConfigError naming the bad entry. */
-export function parseQuorumVoters(text: string): Map<number, RaftEndpoint> {
-  const voters = new Map<number, RaftEndpoint>();
-  for (const entry of text.split(",").map((part) => part.trim())) {
-    if (entry === "") continue;
-    const match = VOTER.exec(entry);
-    const port = match === null ? Number.NaN : Number(match[3]);
-    if (match === null || port < 1 || port > 65535) {
-      throw new ConfigError(`controller.quorum.voters entry "${entry}" is not id@host:port`);
-    }
-    const id = Number(match[1]);
-    if (voters.has(id)) throw new ConfigError(`controller.quorum.voters names node ${id} twice`);
-    voters.set(id, { host: match[2]!, port });
-  }
-  if (voters.size === 0) throw new ConfigError("controller.quorum.voters names no voter");
-  return voters;
-}
 
 /** The Raft node's config for broker `config.nodeId` in a quorum of `voterIds`. */
 export function raftConfigFrom(config: BrokerConfig, voterIds: Iterable<number>): RaftConfig {

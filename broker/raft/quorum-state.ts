@@ -19,6 +19,7 @@
 // when to look at them.
 
 import { join } from "node:path";
+import { writeFileAtomically } from "../storage/checkpoint-file.ts";
 import type { FileSystem } from "../storage/file-system.ts";
 
 export const QUORUM_STATE_FILE = "quorum-state";
@@ -62,19 +63,8 @@ export class QuorumStateStore {
   }
 
   write(state: ElectionState): void {
-    const temp = `${this.path}.tmp`;
     this.#fs.mkdirp(this.#dir);
-    this.#fs.remove(temp);
-    const file = this.#fs.open(temp, { create: true });
-    try {
-      file.truncate(0);
-      file.append(Buffer.from(`${formatElectionState(state)}\n`, "utf8"));
-      file.sync();
-    } finally {
-      file.close();
-    }
-    this.#fs.rename(temp, this.path);
-    this.#fs.syncDir(this.#dir);
+    writeFileAtomically(this.#fs, this.path, Buffer.from(`${formatElectionState(state)}\n`, "utf8"), { sync: true });
   }
 }
 

@@ -8,8 +8,7 @@
 // one for Fetch and one for the rest, because a broker answers a connection's requests in order
 // and a held (long-poll) Fetch would otherwise delay a Vote behind it.
 
-import type { Logger as ClientLogger } from "../client/logger.ts";
-import { BrokerConnection } from "../client/network/broker-connection.ts";
+import type { BrokerConnection } from "../client/network/broker-connection.ts";
 import { type ApiDefinition, Apis } from "../protocol/apis.ts";
 import type {
   BeginQuorumEpochRequest,
@@ -21,6 +20,7 @@ import type {
   VoteRequest,
   VoteResponse,
 } from "../protocol/messages/index.ts";
+import { interBrokerConnection } from "../server/inter-broker-connection.ts";
 import type { Logger } from "../server/logger.ts";
 import { RAFT_FETCH_VERSION } from "./raft-messages.ts";
 
@@ -60,7 +60,7 @@ const definitions: { [Api in RaftApi]: ApiDefinition<RaftMessages[Api]["request"
 export class ConnectionRaftChannel implements RaftChannel {
   readonly #endpoints: ReadonlyMap<number, RaftEndpoint>;
   readonly #connections = new Map<string, BrokerConnection>();
-  readonly #options: { clientId: string; requestTimeoutMs: number; logger: ClientLogger };
+  readonly #options: { clientId: string; requestTimeoutMs: number; logger: Logger };
   #closed = false;
 
   constructor(
@@ -71,7 +71,7 @@ export class ConnectionRaftChannel implements RaftChannel {
     this.#options = {
       clientId: `raft-${options.localId}`,
       requestTimeoutMs: options.requestTimeoutMs,
-      logger: asClientLogger(options.logger),
+      logger: options.logger,
     };
   }
 
@@ -103,28 +103,13 @@ export class ConnectionRaftChannel implements RaftChannel {
     if (connection !== undefined) return connection;
     const endpoint = this.#endpoints.get(destination);
     if (endpoint === undefined) return null;
-    connection = new BrokerConnection({
-      host: endpoint.host,
-      port: endpoint.port,
-      clientId: this.#options.clientId,
-      connectionTimeout: this.#options.requestTimeoutMs,
-      requestTimeout: this.#options.requestTimeoutMs,
-      logger: this.#options.logger,
-    });
+    connection = interBrokerConnection(
+      endpoint,
+      this.#options.clientId,
+      this.#options.requestTimeoutMs,
+      this.#options.logger,
+    );
     this.#connections.set(key, connection);
     return connection;
   }
-}
-
-/** The broker's logger in the shape the client's connection logs through. */
-function asClientLogger(logger: Logger): ClientLogger {
-  const client: ClientLogger = {
-    info: (message, extra) => logger.info(message, extra as Record<string, unknown> | undefined),
-    error: (message, extra) => logger.error(message, extra as Record<string, unknown> | undefined),
-    warn: (message, extra) => logger.warn(message, extra as Record<string, unknown> | undefined),
-    debug: (message, extra) => logger.debug(message, extra as Record<string, unknown> | undefined),
-    namespace: () => client,
-    setLogLevel: () => {},
-  };
-  return client;
 }

@@ -132,7 +132,7 @@ export class Broker {
 
   private createGroupCoordinator(topics: TopicAccess, offsetsTopicNumPartitions: number): GroupCoordinator {
     return new GroupCoordinator({
-      offsetsLog: new ConsumerOffsetsLog(topics),
+      offsetsLog: new ConsumerOffsetsLog(topics, brokerNumber(this.config, "offsets.commit.timeout.ms")),
       config: {
         groupMinSessionTimeoutMs: brokerNumber(this.config, "group.min.session.timeout.ms"),
         groupMaxSessionTimeoutMs: brokerNumber(this.config, "group.max.session.timeout.ms"),

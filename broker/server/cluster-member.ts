@@ -7,13 +7,13 @@
 // Ownership: a ClusterMember owns the parts it builds and their order of starting and stopping.
 // Each part owns its own state (see their files); images flow one way, loader → replicas.
 import { controllerConfigFrom, QuorumController } from "../controller/quorum-controller.ts";
-import { parseQuorumVoters, quorumRequestTimeoutMs, raftConfigFrom } from "../raft/quorum-config.ts";
+import { quorumRequestTimeoutMs, raftConfigFrom } from "../raft/quorum-config.ts";
 import { ConnectionRaftChannel } from "../raft/raft-channel.ts";
 import { RaftNode } from "../raft/raft-node.ts";
 import type { FileSystem } from "../storage/file-system.ts";
 import { BrokerLifecycleManager } from "./broker-lifecycle-manager.ts";
 import { ClusterTopics } from "./cluster-topics.ts";
-import { type BrokerConfig, brokerNumber, brokerProp, processRoles } from "./config.ts";
+import { type BrokerConfig, brokerNumber, brokerProp, parseQuorumVoters, processRoles } from "./config.ts";
 import { systemFetchExpiry } from "./fetch/delayed-fetch.ts";
 import { ForwardingManager } from "./forwarding-manager.ts";
 import type { Logger } from "./logger.ts";

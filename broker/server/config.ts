@@ -185,34 +185,38 @@ export function parseArgs(argv: string[]): BrokerConfig {
     props,
   };
   validateProps(config.props);
-  quorumVoters(config);
   processRoles(config);
   return config;
 }
 
-export interface QuorumVoter {
-  nodeId: number;
+/** Where a controller voter listens (one entry of `controller.quorum.voters`). */
+export interface VoterEndpoint {
   host: string;
   port: number;
 }
 
-/**
- * The controller quorum's voters from `controller.quorum.voters` (`id@host:port,...`); unset, the
- * broker alone (at its own address, which the caller knows once it listens: port -1 here).
- */
-export function quorumVoters(config: BrokerConfig): QuorumVoter[] {
-  const raw = brokerProp(config, "controller.quorum.voters").trim();
-  if (raw === "") return [{ nodeId: config.nodeId, host: config.host, port: -1 }];
-  const voters = raw.split(",").map((entry) => {
-    const match = /^(\d+)@(.+):(\d+)$/.exec(entry.trim());
-    const port = Number(match?.[3]);
-    if (!match || port < 1 || port > 65535)
-      throw new ConfigError(`controller.quorum.voters takes id@host:port entries, got "${entry.trim()}"`);
-    return { nodeId: Number(match[1]), host: match[2]!, port };
-  });
-  if (new Set(voters.map((v) => v.nodeId)).size !== voters.length)
-    throw new ConfigError(`controller.quorum.voters names a node id twice: "${raw}"`);
+/** Parses `0@127.0.0.1:9092,1@127.0.0.1:9093`; throws ConfigError naming the bad entry. */
+export function parseQuorumVoters(text: string): Map<number, VoterEndpoint> {
+  const voters = new Map<number, VoterEndpoint>();
+  for (const entry of text.split(",").map((part) => part.trim())) {
+    if (entry === "") continue;
+    const match = /^(\d+)@(.+):(\d+)$/.exec(entry);
+    const port = match === null ? Number.NaN : Number(match[3]);
+    if (match === null || port < 1 || port > 65535) {
+      throw new ConfigError(`controller.quorum.voters entry "${entry}" is not id@host:port`);
+    }
+    const id = Number(match[1]);
+    if (voters.has(id)) throw new ConfigError(`controller.quorum.voters names node ${id} twice`);
+    voters.set(id, { host: match[2]!, port });
+  }
+  if (voters.size === 0) throw new ConfigError("controller.quorum.voters names no voter");
   return voters;
+}
+
+/** The node ids of `controller.quorum.voters`; unset, this broker alone (a quorum of one). */
+function voterIds(config: BrokerConfig): number[] {
+  const raw = brokerProp(config, "controller.quorum.voters").trim();
+  return raw === "" ? [config.nodeId] : [...parseQuorumVoters(raw).keys()];
 }
 
 /** Kafka's process.roles: this node is a broker, a controller voter, or both (combined mode). */
@@ -225,7 +229,7 @@ export function processRoles(config: BrokerConfig): { broker: boolean; controlle
     throw new ConfigError(
       `process.roles takes broker, controller or both, got "${brokerProp(config, "process.roles")}"`,
     );
-  const controller = roles.includes("controller") && quorumVoters(config).some((v) => v.nodeId === config.nodeId);
+  const controller = roles.includes("controller") && voterIds(config).includes(config.nodeId);
   if (roles.includes("controller") && !controller && config.props.has("process.roles"))
     throw new ConfigError(`process.roles has controller but node ${config.nodeId} is not in controller.quorum.voters`);
   return { broker: roles.includes("broker"), controller };

@@ -15,11 +15,12 @@ import { CONSUMER_OFFSETS_TOPIC } from "./groups/offsets-record-format.ts";
 import { awaitAcks } from "./replication/delayed-produce.ts";
 import type { TopicAccess } from "./topics.ts";
 
-/** Kafka's offsets.commit.timeout.ms default: how long a commit waits for the ISR. */
-const offsetsCommitTimeoutMs = 5000;
-
 export class ConsumerOffsetsLog implements OffsetsLog {
-  constructor(private readonly topics: Pick<TopicAccess, "partition">) {}
+  constructor(
+    private readonly topics: Pick<TopicAccess, "partition">,
+    /** offsets.commit.timeout.ms: how long a commit waits for the ISR. */
+    private readonly commitTimeoutMs = 5000,
+  ) {}
 
   async append(partitionIndex: number, records: OffsetsLogRecord[]): Promise<void> {
     const partition = this.topics.partition(CONSUMER_OFFSETS_TOPIC, partitionIndex);
@@ -47,7 +48,7 @@ export class ConsumerOffsetsLog implements OffsetsLog {
     let acked: number = ErrorCode.NONE;
     await awaitAcks(
       [{ state: replication, requiredOffset: outcome.requiredOffset, answer: (code) => (acked = code) }],
-      offsetsCommitTimeoutMs,
+      this.commitTimeoutMs,
       replication.timers,
     );
     if (acked !== ErrorCode.NONE)

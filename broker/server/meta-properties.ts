@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { writeFileAtomically } from "../storage/checkpoint-file.ts";
 import { type FileSystem, nodeFileSystem } from "../storage/file-system.ts";
 import { ConfigError } from "./config.ts";
+import { readLegacyMetadata } from "./metadata/legacy-bootstrap.ts";
 
 export const META_PROPERTIES_FILE = "meta.properties";
 
@@ -40,17 +41,6 @@ function parse(text: string): Map<string, string> {
   return entries;
 }
 
-/** The id a single broker of an older version kept in its cluster-metadata.json, if any. */
-function legacyClusterId(dataDir: string): string | undefined {
-  const file = join(dataDir, "cluster-metadata.json");
-  if (!existsSync(file)) return undefined;
-  try {
-    return (JSON.parse(readFileSync(file, "utf8")) as { clusterId?: string }).clusterId;
-  } catch {
-    return undefined;
-  }
-}
-
 export interface MetaPropertiesWanted {
   dataDir: string;
   nodeId: number;
@@ -77,7 +67,7 @@ export function loadMetaProperties(wanted: MetaPropertiesWanted, fs: FileSystem 
     wanted.clusterId ||
     (wanted.voters.trim() !== ""
       ? clusterIdForVoters(wanted.voters)
-      : (legacyClusterId(wanted.dataDir) ?? randomBytes(16).toString("base64url")));
+      : (readLegacyMetadata(wanted.dataDir)?.clusterId ?? randomBytes(16).toString("base64url")));
   mkdirSync(wanted.dataDir, { recursive: true });
   const text = `#\n# Written by the broker when ${wanted.dataDir} was first used.\ncluster.id=${clusterId}\nnode.id=${wanted.nodeId}\nversion=1\n`;
   writeFileAtomically(fs, file, Buffer.from(text), { sync: true });

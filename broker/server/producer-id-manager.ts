@@ -11,6 +11,8 @@ import type { ControllerChannel } from "./node-to-controller-channel.ts";
 interface Block {
   next: bigint;
   end: bigint;
+  /** Ids left when the next block is asked for. */
+  prefetchAt: bigint;
 }
 
 /** A new block is asked for when this share of the current one is left (Kafka asks at 10 %). */
@@ -33,8 +35,7 @@ export class ProducerIdManager {
       if (block && block.next < block.end) {
         const id = block.next++;
         // A failed prefetch is no one's error yet: the caller that needs the block asks again.
-        if (Number(block.end - block.next) < prefetchWhenLeft * 1000 && !this.#prefetched)
-          this.#fetch().catch(() => {});
+        if (block.end - block.next < block.prefetchAt && !this.#prefetched) this.#fetch().catch(() => {});
         return id;
       }
       if (this.#prefetched) {
@@ -55,6 +56,7 @@ export class ProducerIdManager {
         const block = {
           next: response.producerIdStart,
           end: response.producerIdStart + BigInt(response.producerIdLen),
+          prefetchAt: BigInt(Math.ceil(response.producerIdLen * prefetchWhenLeft)),
         };
         if (this.#current && this.#current.next < this.#current.end) this.#prefetched = block;
         else this.#current = block;

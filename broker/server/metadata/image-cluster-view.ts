@@ -3,8 +3,8 @@
 // metadata image: the unfenced brokers, and every topic with its partitions' leaders, epochs,
 // replicas and ISR.
 //
-// Ownership: none of the metadata; the loader owns the image. The topic shapes derived from one
-// image are remembered per TopicImage object, so a Metadata request does not rebuild them.
+// Ownership: none of the metadata; the loader owns the image. The topic shapes derived from an
+// image are remembered per TopicImage object (and its config map), so requests do not rebuild them.
 import type { BrokerNode, ClusterView, TopicState } from "../cluster.ts";
 import { isInternalTopic, type MetadataImage, type TopicImage } from "./metadata-image.ts";
 
@@ -13,7 +13,7 @@ export interface ImageSource {
 }
 
 export class ImageClusterView implements ClusterView {
-  readonly #topics = new WeakMap<TopicImage, TopicState>();
+  readonly #topics = new WeakMap<TopicImage, { state: TopicState; configs: ReadonlyMap<string, string> | undefined }>();
   #brokersOf: MetadataImage | null = null;
   #brokers: BrokerNode[] = [];
 
@@ -63,10 +63,11 @@ export class ImageClusterView implements ClusterView {
   }
 
   #stateOf(image: MetadataImage, topic: TopicImage): TopicState {
+    // Produce asks on every request: a topic whose image and configs did not change is not rebuilt.
+    // A config change makes a new image but may keep the TopicImage, so its config map is compared too.
+    const configs = image.topicConfigs.get(topic.name);
     const known = this.#topics.get(topic);
-    // A config change makes a new image but may keep the TopicImage: compare the configs too.
-    const configs = Object.fromEntries(image.topicConfigs.get(topic.name) ?? []);
-    if (known && sameConfigs(known.configs, configs)) return known;
+    if (known && known.configs === configs) return known.state;
     const state: TopicState = {
       name: topic.name,
       topicId: topic.topicId,
@@ -78,14 +79,9 @@ export class ImageClusterView implements ClusterView {
         replicas: [...p.replicas],
         isr: [...p.isr],
       })),
-      configs,
+      configs: Object.fromEntries(configs ?? []),
     };
-    this.#topics.set(topic, state);
+    this.#topics.set(topic, { state, configs });
     return state;
   }
-}
-
-function sameConfigs(a: Record<string, string>, b: Record<string, string>): boolean {
-  const keys = Object.keys(a);
-  return keys.length === Object.keys(b).length && keys.every((key) => a[key] === b[key]);
 }

@@ -10,7 +10,8 @@ import { ConfigResourceType } from "./metadata-image.ts";
 
 export const LEGACY_METADATA_FILE = "cluster-metadata.json";
 
-interface LegacyMetadata {
+export interface LegacyMetadata {
+  clusterId?: string;
   nextProducerId?: string;
   topics?: {
     name: string;
@@ -20,11 +21,16 @@ interface LegacyMetadata {
   }[];
 }
 
+/** The legacy metadata file of `dataDir`, or null when there is none. */
+export function readLegacyMetadata(dataDir: string): LegacyMetadata | null {
+  const file = join(dataDir, LEGACY_METADATA_FILE);
+  return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as LegacyMetadata) : null;
+}
+
 /** The records that recreate a legacy lone broker's topics on node `nodeId`; none without the file. */
 export function legacyBootstrapRecords(dataDir: string, nodeId: number): MetadataRecord[] {
-  const file = join(dataDir, LEGACY_METADATA_FILE);
-  if (!existsSync(file)) return [];
-  const legacy = JSON.parse(readFileSync(file, "utf8")) as LegacyMetadata;
+  const legacy = readLegacyMetadata(dataDir);
+  if (!legacy) return [];
   const records: MetadataRecord[] = [];
   for (const topic of legacy.topics ?? []) {
     const topicId = Buffer.from(topic.topicId, "hex");

@@ -6,18 +6,16 @@
 //
 // Ownership: the manager owns the queue and the one request in flight; how the active controller
 // is reached is the ControllerChannel's business.
-import { type ApiDefinition, Apis } from "../../protocol/apis.ts";
+import { Apis } from "../../protocol/apis.ts";
 import { ErrorCode, errorCodeName } from "../../protocol/errors.ts";
 import type { AlterPartitionRequest, AlterPartitionResponse } from "../../protocol/messages/index.ts";
 import type { FetchExpiry } from "../fetch/delayed-fetch.ts";
 import type { Logger } from "../logger.ts";
+import type { NodeToControllerChannel } from "../node-to-controller-channel.ts";
 import type { AlterPartitionProposal, AlterPartitionResult, AlterPartitionSender } from "./partition-state.ts";
 
-/** Requests to whichever controller is active (Kafka's NodeToControllerChannelManager). */
-export interface ControllerChannel {
-  /** Rejects when no controller could be reached. */
-  send<Req, Res>(api: ApiDefinition<Req, Res>, request: Req): Promise<Res>;
-}
+/** Requests to whichever controller is active (node-to-controller-channel.ts; tests give their own). */
+export type ControllerChannel = Pick<NodeToControllerChannel, "send">;
 
 interface Queued {
   proposal: AlterPartitionProposal;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { parseQuorumVoters, quorumRequestTimeoutMs, raftConfigFrom } from "../../../broker/raft/quorum-config.ts";
-import { ConfigError, parseArgs } from "../../../broker/server/config.ts";
+import { quorumRequestTimeoutMs, raftConfigFrom } from "../../../broker/raft/quorum-config.ts";
+import { ConfigError, parseArgs, parseQuorumVoters } from "../../../broker/server/config.ts";
 
 describe("the quorum's settings", () => {
   it("when controller.quorum.voters is read, then each id maps to its host and port", () => {
