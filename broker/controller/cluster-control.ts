@@ -12,6 +12,13 @@
 // leaderships, as a fenced broker does (Kafka does this for ISRs on an unclean shutdown, KIP-966): a
 // restarted process must catch up as a follower before it leads again.
 //
+// While the previous incarnation's session is live, a new one is refused (DUPLICATE_BROKER_REGISTRATION,
+// as in Kafka: two processes may be configured with one node id). A session this controller only
+// assumed when it became active, without hearing from the broker since, does not count: the node
+// that was the controller, or the whole cluster, restarting would otherwise keep every restarted
+// broker out for a full session timeout (a lone broker is its own controller, so it could not serve
+// its own topics for that long after a restart).
+//
 // Ownership: a ClusterControl owns the heartbeat state of the brokers (last contact, reported
 // metadata offset, controlled shutdown offset): controller-local, never in the log, reset when this
 // node becomes the active controller. Only the QuorumController's serial queue calls it.
@@ -70,6 +77,8 @@ type BrokerState = "fenced" | "unfenced" | "controlled-shutdown" | "shutdown-now
 
 interface HeartbeatState {
   lastContactMs: number;
+  /** false while the session is only the one assumed on activation: no request from this incarnation yet. */
+  heardFrom: boolean;
   metadataOffset: bigint;
   /**
    * null while not shutting down; "pending" from the heartbeat that started a controlled shutdown
@@ -90,7 +99,7 @@ export class ClusterControl {
   /** On becoming the active controller: every registered broker starts a fresh session now. */
   activate(image: MetadataImage): void {
     this.heartbeats.clear();
-    for (const broker of image.brokers.values()) this.heartbeats.set(broker.id, this.freshState());
+    for (const broker of image.brokers.values()) this.heartbeats.set(broker.id, this.freshState(false));
   }
 
   deactivate(): void {
@@ -106,7 +115,7 @@ export class ClusterControl {
     const { brokerId } = request;
     const existing = image.broker(brokerId);
     const sameIncarnation = existing?.incarnationId.equals(request.incarnationId) ?? false;
-    if (existing && !sameIncarnation && this.hasValidSession(image, brokerId))
+    if (existing && !sameIncarnation && this.hasHeardFromLiveSession(image, brokerId))
       return refused(ErrorCode.DUPLICATE_BROKER_REGISTRATION);
     const records: MetadataRecord[] = [];
     if (existing && !sameIncarnation) {
@@ -165,6 +174,7 @@ export class ClusterControl {
     }
     const state = this.heartbeats.get(brokerId) ?? this.freshState();
     this.heartbeats.set(brokerId, state);
+    state.heardFrom = true;
     const registered = committed.broker(brokerId);
     const registrationOffset =
       registered?.epoch === broker.epoch && registered.registrationOffset >= 0n ? registered.registrationOffset : null;
@@ -215,7 +225,7 @@ export class ClusterControl {
       if (broker.fenced) continue;
       let state = this.heartbeats.get(broker.id);
       if (!state) {
-        state = this.freshState();
+        state = this.freshState(false);
         this.heartbeats.set(broker.id, state);
       }
       if (state.lastContactMs + this.settings.sessionTimeoutMs < now)
@@ -280,21 +290,23 @@ export class ClusterControl {
     return lowest ?? (1n << 63n) - 1n;
   }
 
-  private hasValidSession(image: MetadataImage, brokerId: number): boolean {
+  private hasHeardFromLiveSession(image: MetadataImage, brokerId: number): boolean {
     const state = this.heartbeats.get(brokerId);
     const broker = image.broker(brokerId);
-    if (!state || !broker || broker.fenced) return false;
+    if (!state?.heardFrom || !broker || broker.fenced) return false;
     return state.lastContactMs + this.settings.sessionTimeoutMs >= this.now();
   }
 
   private touch(brokerId: number): void {
     const state = this.heartbeats.get(brokerId);
-    if (state) state.lastContactMs = this.now();
-    else this.heartbeats.set(brokerId, this.freshState());
+    if (state) {
+      state.lastContactMs = this.now();
+      state.heardFrom = true;
+    } else this.heartbeats.set(brokerId, this.freshState());
   }
 
-  private freshState(): HeartbeatState {
-    return { lastContactMs: this.now(), metadataOffset: -1n, controlledShutdownOffset: null };
+  private freshState(heardFrom = true): HeartbeatState {
+    return { lastContactMs: this.now(), heardFrom, metadataOffset: -1n, controlledShutdownOffset: null };
   }
 }
 

@@ -120,7 +120,7 @@ export function createClusterMember(
     openLog: (topic, index) => {
       const state = view.topic(topic.name)!;
       return {
-        log: openTopicLog(config, fs, log, state, index, { replicated: true }),
+        log: openTopicLog(config, fs, log, state, index),
         maxMessageBytes: Number(topicConfigOf(config, state, "max.message.bytes")),
       };
     },
@@ -130,7 +130,15 @@ export function createClusterMember(
     log,
   });
   const view = new ImageClusterView(loader, clusterId, () => raft.leaderId);
-  loader.subscribe((image) => replicas.applyImage(image));
+  // The replicas follow the metadata only once the controller has unfenced this incarnation, as
+  // Kafka's broker publishes to its ReplicaManager only after its registration caught up: replayed
+  // images may still name a restarted broker leader at its previous incarnation's epoch, and leading
+  // from those would acknowledge records that the partition's next leader never gets. The
+  // registration of a new incarnation takes its leaderships and ISR places away first.
+  let unfenced = false;
+  loader.subscribe((image) => {
+    if (unfenced) replicas.applyImage(image);
+  });
   const topics = new ClusterTopics(config, view, replicas, channel, log, (listener) => loader.subscribe(listener));
   const forwarding = new ForwardingManager(nodeId, controller, () => raft.leaderId, channel);
   const producerIds = new ProducerIdManager(nodeId, () => lifecycle.brokerEpoch, channel);
@@ -152,6 +160,8 @@ export function createClusterMember(
       replicas.start();
       lifecycle.start();
       await lifecycle.unfenced;
+      unfenced = true;
+      replicas.applyImage(loader.image);
     },
     async stop() {
       // Leaderships move before this broker goes, while the quorum still hears it.

@@ -116,6 +116,24 @@ describe("ClusterControl registration", () => {
     assert.deepEqual([image.partition("orders", 0)!.leader, image.partition("orders", 0)!.isr], [2, [2]]);
     assert.equal(image.broker(1)!.fenced, true);
   });
+
+  it("when a new incarnation registers with a controller that became active and never heard the old one, then it is taken at once; once the old one heartbeats, it is refused", () => {
+    const { control } = setup();
+    const image = withTopic(liveCluster(control, [1, 2]), "orders", [[1, 2]]);
+    control.activate(image);
+    const taken = control.registerBroker(image, registration(1, 1));
+    assert.equal(taken.response.errorCode, ErrorCode.NONE);
+    const after = commit(image, taken.records);
+    assert.deepEqual([after.partition("orders", 0)!.leader, after.broker(1)!.fenced], [2, true]);
+
+    const { control: other } = setup();
+    other.activate(image);
+    other.heartbeat(image, image, heartbeat(image, 1));
+    assert.equal(
+      other.registerBroker(image, registration(1, 1)).response.errorCode,
+      ErrorCode.DUPLICATE_BROKER_REGISTRATION,
+    );
+  });
 });
 
 describe("ClusterControl heartbeats", () => {
