@@ -39,7 +39,7 @@ export class RaftLog {
 
   /** Opens (creating if needed) `<dataDir>/__cluster_metadata-0`, recovering it after a crash. */
   static open(fs: FileSystem, dataDir: string, clock: () => number = Date.now): RaftLog {
-    const log = PartitionLog.open(fs, join(dataDir, METADATA_LOG_DIR_NAME), { replicated: true }, clock);
+    const log = PartitionLog.open(fs, join(dataDir, METADATA_LOG_DIR_NAME), {}, clock);
     return new RaftLog(log);
   }
 

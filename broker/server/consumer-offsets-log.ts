@@ -1,6 +1,6 @@
 // Adapts the group coordinator's OffsetsLog to the partitions of the `__consumer_offsets` topic:
-// each commit is one uncompressed record batch appended to the group's partition — on a cluster,
-// answered once the whole ISR has it (acks=all) — and loading reads back the committed records
+// each commit is one uncompressed record batch appended to the group's partition, answered once
+// the whole ISR has it (acks=all) — and loading reads back the committed records
 // (below the high watermark) from the files in offset order, after a new leader has waited for
 // everything its replica holds to be committed. (What the records mean is
 // groups/offsets-record-format.ts; what the coordinator keeps of them, groups/group-metadata-manager.ts.)
@@ -33,14 +33,7 @@ export class ConsumerOffsetsLog implements OffsetsLog {
     const now = BigInt(Date.now());
     const batch = encodeRecordBatch({ records: records.map((r) => ({ key: r.key, value: r.value, timestamp: now })) });
     const replication = partition.replication;
-    if (!replication) {
-      const outcome = partition.append(batch);
-      if (outcome.errorCode !== 0) {
-        throw new OffsetsAppendError(outcome.errorCode, `appending offsets failed: ${outcome.errorMessage}`);
-      }
-      return;
-    }
-    // Replicated, a commit counts once every ISR member has it (Kafka writes offsets with acks=all).
+    // A commit counts once every ISR member has it (Kafka writes offsets with acks=all).
     const outcome = replication.appendAsLeader(batch, -1);
     if (outcome.errorCode !== 0) {
       throw new OffsetsAppendError(outcome.errorCode, `appending offsets failed: ${errorCodeName(outcome.errorCode)}`);
@@ -70,16 +63,15 @@ export class ConsumerOffsetsLog implements OffsetsLog {
   }
 
   /**
-   * A replicated partition is loadable once its high watermark reaches the log end as of now: the
-   * records a new leader holds from earlier leaders (some perhaps never acknowledged) are then on
-   * every ISR member, and nothing a client was told is committed is missing. False as soon as this
-   * broker stops leading the partition. A bare log, without replication, is committed as written.
+   * A partition is loadable once its high watermark reaches the log end as of now: the records a
+   * new leader holds from earlier leaders (some perhaps never acknowledged) are then on every ISR
+   * member, and nothing a client was told is committed is missing. False as soon as this broker
+   * stops leading the partition.
    */
   awaitLoadable(partitionIndex: number): Promise<boolean> {
     const partition = this.topics.partition(CONSUMER_OFFSETS_TOPIC, partitionIndex);
     if (!partition) return Promise.resolve(false);
     const replication = partition.replication;
-    if (!replication) return Promise.resolve(true);
     const logEnd = partition.log.logEndOffset;
     return new Promise((resolve) => {
       let unsubscribe = (): void => {};

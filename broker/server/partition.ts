@@ -1,12 +1,12 @@
 // One partition hosted by this broker, its data half: its log, its idempotent-producer state, and
-// the readers (parked fetches) waiting for new data. On a single node it is the leader of itself;
-// in a cluster its replication half (replication/partition-state.ts: leader or follower, ISR, high
-// watermark) decides who may append and how far readers may see.
+// the readers (parked fetches) waiting for new data. Its replication half (replication/partition-state.ts:
+// leader or follower, ISR, high watermark) decides who may append and how far readers may see; a
+// lone broker leads each of its partitions with an ISR of itself.
 //
 // Ownership: a Partition owns its PartitionLog and ProducerStateTable. Every operation on them
 // is synchronous (validate → check sequence → append → notify), so one produce can never
 // interleave with another on the same partition: the event loop is the serial queue. Its
-// PartitionState, when it has one, is made with it and never replaced.
+// PartitionState is made with it and never replaced.
 import { ErrorCode } from "../protocol/errors.ts";
 import { decodeRecordBatch } from "../protocol/record-batch/decoder.ts";
 import { CURRENT_MAGIC } from "../protocol/record-batch/layout.ts";
@@ -32,18 +32,18 @@ const rejected = (errorCode: number, errorMessage: string): ProduceOutcome => ({
 export class Partition {
   #producers = new ProducerStateTable();
   private readonly appendListeners = new Set<() => void>();
-  /** The replication half of a partition of a cluster; a single node's partitions have none. */
-  readonly replication: PartitionState | undefined;
+  /** The replication half: whether this broker leads the partition, its ISR and high watermark. */
+  readonly replication: PartitionState;
 
   constructor(
     readonly topic: string,
     readonly index: number,
     readonly log: PartitionLog,
     private readonly maxMessageBytes: number,
-    replicate?: (partition: Partition) => PartitionState,
+    replicate: (partition: Partition) => PartitionState,
   ) {
     this.#rebuildProducerState();
-    this.replication = replicate?.(this);
+    this.replication = replicate(this);
   }
 
   get producers(): ProducerStateTable {
@@ -60,7 +60,8 @@ export class Partition {
 
   /**
    * Validates the batches as received (layout, magic, CRC, size, producer sequence) and appends
-   * them without decoding a single record.
+   * them without decoding a single record. The leader's append: produce goes through
+   * PartitionState.appendAsLeader, which checks leadership first and moves the high watermark after.
    */
   append(records: Buffer | null): ProduceOutcome {
     if (!records || records.length === 0) return rejected(ErrorCode.CORRUPT_MESSAGE, "no record batch in the request");

@@ -120,7 +120,7 @@ function logConfigOf(config: BrokerConfig, topic: TopicState): Partial<LogConfig
 
 /**
  * Opens (and recovers) the log of one partition of `topic` in `<dataDir>/<topic>-<index>`, with the
- * topic's settings; `replicated` for a partition whose high watermark replication moves.
+ * topic's settings. Its high watermark is the partition's replication state's to move.
  */
 export function openTopicLog(
   config: BrokerConfig,
@@ -128,10 +128,9 @@ export function openTopicLog(
   log: Logger,
   topic: TopicState,
   index: number,
-  options: { replicated?: boolean } = {},
 ): PartitionLog {
   const dir = join(config.dataDir, `${topic.name}-${index}`);
-  const partitionLog = PartitionLog.open(fs, dir, { ...logConfigOf(config, topic), ...options });
+  const partitionLog = PartitionLog.open(fs, dir, logConfigOf(config, topic));
   for (const recovery of partitionLog.recoveries) {
     if (recovery.truncatedBytes > 0) {
       log.warn("recovered a torn log tail", {

@@ -1,4 +1,4 @@
-// The durable high watermark of a replicated partition log: the file `high-watermark-checkpoint`
+// The durable high watermark of a partition log: the file `high-watermark-checkpoint`
 // in its directory, in Kafka's checkpoint text format (checkpoint-file.ts) with one entry, the
 // offset. Kafka keeps the same figure for every partition of a log dir in one
 // `replication-offset-checkpoint`; one small file per partition fits this code base, where each

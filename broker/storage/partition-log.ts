@@ -4,13 +4,13 @@
 // (the next offset to assign, the active segment's) and the high watermark (offsets below it are
 // committed); the leader epoch stamped into appended batches; and which epoch wrote which
 // offsets (leader-epoch-checkpoint.ts), kept as batches are appended, truncated and deleted.
-// A single node's log moves its high watermark to the log end on each append. A replicated
-// one (option `replicated`) leaves it to the replication layer (updateHighWatermark) and keeps
-// it durable (high-watermark-checkpoint.ts), restored on open. Followers store their leader's
-// batches as they are with appendAsFollower. Around it: log-config.ts (its settings),
-// log-loader.ts (opening the directory), log-validator.ts (what append does to the batches),
-// log-reader.ts (reading across segments), retention.ts (which segments retention deletes),
-// segment.ts and the cleaner.
+// Appends leave the high watermark alone: its owner (the partition's replication state, or the
+// Raft node for `__cluster_metadata`) moves it with updateHighWatermark, as Kafka's log leaves it
+// to its Partition, and the log keeps it durable (high-watermark-checkpoint.ts), restored on open.
+// Followers store their leader's batches as they are with appendAsFollower. Around it:
+// log-config.ts (its settings), log-loader.ts (opening the directory), log-validator.ts (what
+// append does to the batches), log-reader.ts (reading across segments), retention.ts (which
+// segments retention deletes), segment.ts and the cleaner.
 //
 // Ownership rule: one owner per piece of mutable state. A PartitionLog is owned by its partition
 // and owns its segments, its epoch cache and its checkpoint files; all its operations are
@@ -40,12 +40,9 @@ export interface AppendResult {
 /** What PartitionLog.open takes besides the LogConfig. */
 export interface PartitionLogOptions {
   /**
-   * The log of a replicated partition: appends leave the high watermark where it is; it is
-   * checkpointed on flush, on close, from flushIfDue every highWatermarkCheckpointIntervalMs and
-   * by checkpointHighWatermark, and restored on open; leader-epoch checkpoint writes are fsynced.
+   * Kafka's replica.high.watermark.checkpoint.interval.ms, default 5000: how often flushIfDue
+   * checkpoints a moved high watermark (flush, close and checkpointHighWatermark always do).
    */
-  replicated?: boolean;
-  /** Kafka's replica.high.watermark.checkpoint.interval.ms; default 5000. */
   highWatermarkCheckpointIntervalMs?: number;
 }
 
@@ -69,14 +66,12 @@ export class PartitionLog {
   readonly recoveries: readonly SegmentRecovery[];
   /** Why opening rebuilt the leader-epoch checkpoint from the batches, or null when it did not. */
   readonly epochCacheRebuiltBecause: string | null;
-  readonly replicated: boolean;
   readonly #fs: FileSystem;
   readonly #clock: () => number;
   readonly #segmentOptions: SegmentOptions;
   readonly #segments: Segment[];
   readonly #epochs: LeaderEpochFileCache;
-  /** A replicated log's; null for a single node's, whose high watermark is always the log end. */
-  readonly #highWatermarkCheckpoint: HighWatermarkCheckpoint | null = null;
+  readonly #highWatermarkCheckpoint: HighWatermarkCheckpoint;
   #logStartOffset: bigint;
   #highWatermark: bigint;
   #leaderEpoch = 0;
@@ -103,17 +98,13 @@ export class PartitionLog {
     this.recoveries = loaded.recoveries;
     this.#epochs = loaded.epochs.cache;
     this.epochCacheRebuiltBecause = loaded.epochs.rebuiltBecause;
-    this.replicated = options.replicated ?? false;
     this.#logStartOffset = loaded.segments[0]!.baseOffset;
-    this.#highWatermark = this.logEndOffset;
     this.#lastFlushTimeMs = clock();
-    if (this.replicated) {
-      const intervalMs = options.highWatermarkCheckpointIntervalMs ?? DEFAULT_HIGH_WATERMARK_CHECKPOINT_INTERVAL_MS;
-      this.#highWatermarkCheckpoint = HighWatermarkCheckpoint.open(fs, dir, intervalMs, this.#lastFlushTimeMs);
-      // No checkpoint means nothing is known to be committed: the log start is the safe answer.
-      const restored = this.#highWatermarkCheckpoint.checkpointed ?? 0n;
-      this.#highWatermark = clamp(restored, this.#logStartOffset, this.logEndOffset);
-    }
+    const intervalMs = options.highWatermarkCheckpointIntervalMs ?? DEFAULT_HIGH_WATERMARK_CHECKPOINT_INTERVAL_MS;
+    this.#highWatermarkCheckpoint = HighWatermarkCheckpoint.open(fs, dir, intervalMs, this.#lastFlushTimeMs);
+    // No checkpoint means nothing is known to be committed: the log start is the safe answer.
+    const restored = this.#highWatermarkCheckpoint.checkpointed ?? 0n;
+    this.#highWatermark = clamp(restored, this.#logStartOffset, this.logEndOffset);
   }
 
   /**
@@ -128,13 +119,13 @@ export class PartitionLog {
     settings: Partial<LogConfig> & PartitionLogOptions = {},
     clock: () => number = Date.now,
   ): PartitionLog {
-    const { replicated, highWatermarkCheckpointIntervalMs, ...config } = settings;
-    const options = { replicated, highWatermarkCheckpointIntervalMs };
+    const { highWatermarkCheckpointIntervalMs, ...config } = settings;
+    const options = { highWatermarkCheckpointIntervalMs };
     const resolved = resolveLogConfig(config);
     fs.mkdirp(dir);
     const { segments, recoveries } = loadSegments(fs, dir, { indexIntervalBytes: resolved.indexIntervalBytes, clock });
     try {
-      const epochs = loadLeaderEpochCache(fs, dir, segments, { sync: options.replicated ?? false });
+      const epochs = loadLeaderEpochCache(fs, dir, segments, { sync: true });
       return new PartitionLog(fs, dir, resolved, clock, { segments, recoveries, epochs }, options);
     } catch (error) {
       for (const segment of segments) segment.close();
@@ -151,10 +142,7 @@ export class PartitionLog {
     return this.#active.nextOffset;
   }
 
-  /**
-   * Offsets below it are committed. A single node advances it to the log end after each append;
-   * in a replicated log the replication layer moves it with updateHighWatermark.
-   */
+  /** Offsets below it are committed; its owner moves it with updateHighWatermark (see the top of this file). */
   get highWatermark(): bigint {
     return this.#highWatermark;
   }
@@ -203,18 +191,15 @@ export class PartitionLog {
     this.#leaderEpoch = epoch;
   }
 
-  /**
-   * Moves the high watermark, kept within [logStartOffset, logEndOffset]. A replicated log
-   * checkpoints it later (see the top of this file).
-   */
+  /** Moves the high watermark, kept within [logStartOffset, logEndOffset]; it is checkpointed later. */
   updateHighWatermark(offset: bigint): void {
     this.#highWatermark = clamp(offset, this.#logStartOffset, this.logEndOffset);
   }
 
-  /** Writes the high watermark checkpoint of a replicated log now if the high watermark moved since the last one. */
+  /** Writes the high watermark checkpoint now if the high watermark moved since the last one. */
   checkpointHighWatermark(): void {
     this.#assertWritable();
-    this.#whileOnline(() => this.#highWatermarkCheckpoint?.writeIfMoved(this.#highWatermark, this.#clock()));
+    this.#whileOnline(() => this.#highWatermarkCheckpoint.writeIfMoved(this.#highWatermark, this.#clock()));
   }
 
   /**
@@ -234,8 +219,6 @@ export class PartitionLog {
       if (this.#leaderEpoch !== this.#epochs.latestEpoch) this.#epochs.assign(this.#leaderEpoch, baseOffset);
       this.#appendStamped(records, baseOffset, assigned, now);
     });
-    // Advanced only once the flush policy is satisfied, so a failed fsync never exposes the batch.
-    if (!this.replicated) this.#highWatermark = this.logEndOffset;
     return { baseOffset, lastOffset: assigned.lastOffset, logAppendTime: BigInt(now) };
   }
 
@@ -257,7 +240,6 @@ export class PartitionLog {
       }
       this.#appendStamped(records, checked.baseOffset, checked, now);
     });
-    if (!this.replicated) this.#highWatermark = this.logEndOffset;
     return { baseOffset: checked.baseOffset, lastOffset: checked.lastOffset, logAppendTime: BigInt(now) };
   }
 
@@ -368,7 +350,7 @@ export class PartitionLog {
     const now = this.#clock();
     this.#whileOnline(() => {
       this.#flushActive(now);
-      this.#highWatermarkCheckpoint?.writeIfMoved(this.#highWatermark, now);
+      this.#highWatermarkCheckpoint.writeIfMoved(this.#highWatermark, now);
     });
   }
 
@@ -381,8 +363,7 @@ export class PartitionLog {
     if (this.#hasUnflushedData && now - this.#lastFlushTimeMs >= this.config.flushIntervalMs) {
       this.#whileOnline(() => this.#flushActive(now));
     }
-    const checkpoint = this.#highWatermarkCheckpoint;
-    if (checkpoint !== null) this.#whileOnline(() => checkpoint.writeIfDue(this.#highWatermark, now));
+    this.#whileOnline(() => this.#highWatermarkCheckpoint.writeIfDue(this.#highWatermark, now));
   }
 
   /** Flushes and checkpoints the high watermark (unless offline), and closes every file. */
@@ -392,7 +373,7 @@ export class PartitionLog {
       if (this.#offlineCause === null) {
         this.#whileOnline(() => {
           this.#active.flush();
-          this.#highWatermarkCheckpoint?.writeIfMoved(this.#highWatermark, this.#clock());
+          this.#highWatermarkCheckpoint.writeIfMoved(this.#highWatermark, this.#clock());
         });
       }
     } finally {

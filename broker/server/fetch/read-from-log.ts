@@ -1,8 +1,9 @@
-// Reads what one Fetch asks for from the partition logs: whole stored batches up to the high
-// watermark, within the request's per-partition and whole-response byte limits, and the error
-// code of each partition that cannot be read. A replicated partition reads through its
-// PartitionState (replication/fetch-records.ts): leadership and leader-epoch checks, and for a
-// follower's fetch (replica id ≥ 0) up to the log end, recording where the follower is.
+// Reads what one Fetch asks for from the partition logs, each partition through its
+// PartitionState (replication/fetch-records.ts): leadership, leader-epoch and last-fetched-epoch
+// checks, then whole stored batches — a consumer's up to the high watermark, a follower's
+// (replica id ≥ 0) up to the log end, recording where the follower is — within the request's
+// per-partition and whole-response byte limits; and the error code of each partition that cannot
+// be read.
 //
 // Holds no state: each call reads the partitions as they are at that moment (a Partition owns its
 // log; see partition.ts).
@@ -11,7 +12,6 @@ import { ErrorCode } from "../../protocol/errors.ts";
 import type { FetchRequest, FetchResponse, FetchResponsePartitionData } from "../../protocol/messages/index.ts";
 import type { Partition } from "../partition.ts";
 import { fetchRecords } from "../replication/fetch-records.ts";
-import { checkLastFetchedEpoch } from "./last-fetched-epoch.ts";
 
 /** Where the partitions of a request are found (the replicas the broker hosts). */
 export interface PartitionLookup {
@@ -46,68 +46,54 @@ export function readFromLog(request: FetchRequest, partitions: PartitionLookup, 
   const responses = request.topics.map((topic) => ({
     topic: topic.topic,
     partitions: topic.partitions.map((wanted): FetchResponsePartitionData => {
-      const partition = partitions.partition(topic.topic, wanted.partition);
-      const answer = (errorCode: number, records: Buffer[] | null = null): FetchResponsePartitionData => ({
+      const failed = (errorCode: number): FetchResponsePartitionData => ({
         partitionIndex: wanted.partition,
         errorCode,
-        highWatermark: partition?.highWatermark ?? -1n,
-        // No transactions: the last stable offset is the high watermark.
-        lastStableOffset: partition?.highWatermark ?? -1n,
-        logStartOffset: partition?.logStartOffset ?? -1n,
+        highWatermark: -1n,
+        lastStableOffset: -1n,
+        logStartOffset: -1n,
         abortedTransactions: [],
         preferredReadReplica: -1,
-        records,
+        records: null,
       });
+      const partition = partitions.partition(topic.topic, wanted.partition);
       if (!partition) {
         hasError = true;
-        return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+        return failed(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
       }
       const limit = Math.min(wanted.partitionMaxBytes, request.maxBytes - bytes);
-      const replication = partition.replication;
-      if (replication) {
-        // Read even with no bytes left: a follower's fetch must still record its position.
-        const read = fetchRecords(replication, {
-          replicaId: request.replicaId,
-          fetchOffset: wanted.fetchOffset,
-          currentLeaderEpoch: wanted.currentLeaderEpoch,
-          lastFetchedEpoch: wanted.lastFetchedEpoch,
-          followerLogStartOffset: wanted.logStartOffset,
-          maxBytes: Math.max(limit, 0),
-          minOneBatch: bytes === 0,
-          fetchOnlyLeader: fromFollower || !params.clientMetadata,
-          updateFetchState: params.updateFetchState,
-        });
-        if (read.errorCode !== ErrorCode.NONE || !("chunks" in read)) {
-          hasError = true;
-          return { ...answer(read.errorCode), highWatermark: -1n, lastStableOffset: -1n, logStartOffset: -1n };
-        }
-        bytes += read.size;
-        // A diverging reader is answered at once, so that it truncates rather than waits.
-        if (read.divergingEpoch) hasError = true;
-        return {
-          ...answer(ErrorCode.NONE, read.chunks),
-          highWatermark: read.highWatermark,
-          lastStableOffset: read.highWatermark,
-          logStartOffset: read.logStartOffset,
-          ...(read.divergingEpoch ? { divergingEpoch: read.divergingEpoch } : {}),
-        };
-      }
-      const epochCheck = checkLastFetchedEpoch(partition.log, wanted.lastFetchedEpoch, wanted.fetchOffset);
-      if (epochCheck.kind !== "read") {
-        // Answered at once: a diverging fetcher truncates rather than waits.
+      // Read even with no bytes left: a follower's fetch must still record its position. Only the
+      // first partition with data may exceed the limits by one batch, so progress is always possible.
+      const read = fetchRecords(partition.replication, {
+        replicaId: request.replicaId,
+        fetchOffset: wanted.fetchOffset,
+        currentLeaderEpoch: wanted.currentLeaderEpoch,
+        lastFetchedEpoch: wanted.lastFetchedEpoch,
+        followerLogStartOffset: wanted.logStartOffset,
+        maxBytes: Math.max(limit, 0),
+        minOneBatch: bytes === 0,
+        fetchOnlyLeader: fromFollower || !params.clientMetadata,
+        updateFetchState: params.updateFetchState,
+      });
+      if (read.errorCode !== ErrorCode.NONE || !("chunks" in read)) {
         hasError = true;
-        if (epochCheck.kind === "error") return answer(epochCheck.errorCode);
-        return { ...answer(ErrorCode.NONE, []), divergingEpoch: epochCheck.divergingEpoch };
-      }
-      if (limit <= 0 && bytes > 0) return answer(ErrorCode.NONE, []);
-      // Only the first partition with data may exceed the limits by one batch, so progress is always possible.
-      const read = partition.log.read(wanted.fetchOffset, Math.max(limit, 0), bytes === 0, partition.highWatermark);
-      if (read.kind === "offset-out-of-range") {
-        hasError = true;
-        return answer(ErrorCode.OFFSET_OUT_OF_RANGE);
+        return failed(read.errorCode);
       }
       bytes += read.size;
-      return answer(ErrorCode.NONE, read.chunks);
+      // A diverging reader is answered at once, so that it truncates rather than waits.
+      if (read.divergingEpoch) hasError = true;
+      return {
+        partitionIndex: wanted.partition,
+        errorCode: ErrorCode.NONE,
+        highWatermark: read.highWatermark,
+        // No transactions: the last stable offset is the high watermark.
+        lastStableOffset: read.highWatermark,
+        logStartOffset: read.logStartOffset,
+        abortedTransactions: [],
+        preferredReadReplica: -1,
+        records: read.chunks,
+        ...(read.divergingEpoch ? { divergingEpoch: read.divergingEpoch } : {}),
+      };
     }),
   }));
   return { response: { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses }, bytes, hasError };

@@ -39,8 +39,8 @@ export interface OffsetsLogRecord {
 /** The coordinator's view of `__consumer_offsets`; the server adapts it to the partition logs. */
 export interface OffsetsLog {
   /**
-   * Resolves once the records are durable per the log's flush policy (replicated: once every ISR
-   * member has them); rejects otherwise, with an OffsetsAppendError when Kafka has a code for why.
+   * Resolves once every ISR member of the partition has the records; rejects otherwise, with an
+   * OffsetsAppendError when Kafka has a code for why.
    */
   append(partition: number, records: OffsetsLogRecord[]): Promise<void>;
   /** The partition's committed records (below its high watermark), in offset order. */

@@ -42,9 +42,7 @@ function produce(request: ProduceRequest, { broker }: RequestContext): HandlerRe
         const partition = broker.topics.partition(topicData.name, data.index);
         if (!partition) return failed(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
         const replication = partition.replication;
-        const outcome = replication
-          ? replication.appendAsLeader(data.records, request.acks)
-          : { ...partition.append(data.records), requiredOffset: -1n };
+        const outcome = replication.appendAsLeader(data.records, request.acks);
         if (outcome.errorCode !== ErrorCode.NONE) {
           broker.log.debug("produce refused", {
             topic: topicData.name,
@@ -53,8 +51,8 @@ function produce(request: ProduceRequest, { broker }: RequestContext): HandlerRe
           });
           return failed(outcome.errorCode);
         }
-        // A single node is the whole ISR: once appended, acks=-1 is satisfied too. A replicated
-        // partition's acks=-1 waits below until its ISR has the records; the answer is then amended.
+        // acks=-1 waits below until the whole ISR has the records (on a lone broker, the leader
+        // alone: at once); the answer is then amended.
         const answer: ProduceResponsePartitionProduceResponse = {
           index: data.index,
           errorCode: ErrorCode.NONE,
@@ -62,7 +60,7 @@ function produce(request: ProduceRequest, { broker }: RequestContext): HandlerRe
           logAppendTimeMs: outcome.logAppendTime,
           logStartOffset: partition.logStartOffset,
         };
-        if (replication && request.acks === -1) {
+        if (request.acks === -1) {
           awaited.push({
             state: replication,
             requiredOffset: outcome.requiredOffset,

@@ -4,7 +4,7 @@ import { defineHandler } from "./handler.ts";
 
 const latest = -1n;
 const earliest = -2n;
-/** Kafka's DEBUGGING_REPLICA_ID: the only asker a replicated partition answers without leading it. */
+/** Kafka's DEBUGGING_REPLICA_ID: the only asker a partition answers without leading it. */
 const debuggingReplicaId = -2;
 
 export const listOffsetsHandler = defineHandler(Apis.ListOffsets, (request, { broker }) => ({
@@ -20,9 +20,9 @@ export const listOffsetsHandler = defineHandler(Apis.ListOffsets, (request, { br
         offset: -1n,
       });
       if (!partition) return refused(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-      // A replicated partition answers only as its leader; a follower replica asking gets the log end.
-      const replicated = partition.replication?.offsetSnapshot(-1, request.replicaId !== debuggingReplicaId);
-      if (replicated && replicated.errorCode !== ErrorCode.NONE) return refused(replicated.errorCode);
+      // A partition answers only as its leader; a follower replica asking gets the log end.
+      const offsets = partition.replication.offsetSnapshot(-1, request.replicaId !== debuggingReplicaId);
+      if (offsets.errorCode !== ErrorCode.NONE) return refused(offsets.errorCode);
       const found = (offset: bigint, timestamp = -1n) => ({
         partitionIndex: wanted.partitionIndex,
         errorCode: ErrorCode.NONE,
@@ -31,8 +31,8 @@ export const listOffsetsHandler = defineHandler(Apis.ListOffsets, (request, { br
       });
       // Without transactions the last stable offset equals the high watermark for both isolation levels.
       if (wanted.timestamp === latest)
-        return found(replicated && request.replicaId >= 0 ? replicated.logEndOffset : partition.highWatermark);
-      if (wanted.timestamp === earliest) return found(partition.logStartOffset);
+        return found(request.replicaId >= 0 ? offsets.logEndOffset : offsets.highWatermark);
+      if (wanted.timestamp === earliest) return found(offsets.logStartOffset);
       const byTime = partition.offsetForTimestamp(wanted.timestamp);
       return byTime ? found(byTime.offset, byTime.timestamp) : found(-1n);
     }),

@@ -1,16 +1,18 @@
-// One partition of a Fetch on a replicated partition (Kafka's Partition.fetchRecords): the leader
-// and leader-epoch checks, then the read — a follower's (replica id ≥ 0) up to the log end, a
-// consumer's up to the high watermark — and, for a follower, its position recorded on the leader,
-// which may move the high watermark and the ISR. The high watermark answered is the one from
-// before that, as Kafka answers. A reader whose last fetched epoch (Fetch v12+) ends here before
-// its fetch offset gets no records but the diverging epoch, where it must truncate.
+// One partition of a Fetch (Kafka's Partition.fetchRecords): the leader and leader-epoch checks,
+// then the read — a follower's (replica id ≥ 0) up to the log end, a consumer's up to the high
+// watermark — and, for a follower, its position recorded on the leader, which may move the high
+// watermark and the ISR. The high watermark answered is the one from before that, as Kafka
+// answers. A reader whose last fetched epoch (Fetch v12+) ends here before its fetch offset, or
+// that this log never had, gets no records but the diverging epoch, where it must truncate (Kafka's
+// Partition.readRecords rule); one this log cannot place, or a fetch offset before the log start,
+// gets OFFSET_OUT_OF_RANGE.
 //
 // Holds no state: the PartitionState it reads through owns everything it changes.
 import { ErrorCode } from "../../protocol/errors.ts";
 import { UNDEFINED_EPOCH_OFFSET } from "../../storage/leader-epoch-checkpoint.ts";
 import type { PartitionState } from "./partition-state.ts";
 
-/** One partition of a fetch, as the fetch path asks it of a replicated partition. */
+/** One partition of a fetch, as the fetch path asks it of the partition's replication state. */
 export interface ReplicaRead {
   /** ≥ 0: the follower fetching; -1: a consumer. */
   replicaId: number;

@@ -30,8 +30,8 @@ export type ReplicaImage = Pick<MetadataImage, "topicsByName" | "broker" | "isAc
 export interface ReplicaManagerOptions {
   localBrokerId: number;
   /**
-   * Opens (creating if needed) the log of a replica hosted here, replicated: its high watermark is
-   * moved by its PartitionState, not by appends.
+   * Opens (creating if needed) the log of a replica hosted here; its high watermark is moved by its
+   * PartitionState, not by appends.
    */
   openLog(topic: TopicImage, partition: number): { log: PartitionLog; maxMessageBytes: number };
   alterPartition: AlterPartitionSender;

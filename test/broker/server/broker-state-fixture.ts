@@ -72,7 +72,7 @@ export async function routedBroker(props: Record<string, string> = {}): Promise<
   await waitFor(
     () =>
       Array.from({ length: offsetsPartitions }, (_, i) => state.topics.partition(CONSUMER_OFFSETS_TOPIC, i)).every(
-        (partition) => partition?.replication?.isLeader === true,
+        (partition) => partition?.replication.isLeader === true,
       ),
     { message: "__consumer_offsets created and led by the broker" },
   );

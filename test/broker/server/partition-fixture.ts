@@ -1,14 +1,14 @@
 // Real partitions on real log files in a temp dir, for tests of the modules that read and append
-// through Partition objects.
+// through Partition objects: each led by this broker alone (ISR: itself), as a lone broker leads
+// its partitions, so what its leader appends is committed at once.
 
 import * as fs from "node:fs";
 import * as os from "node:os";
 import { join } from "node:path";
 import type { TestContext } from "node:test";
-import { Partition } from "../../../broker/server/partition.ts";
-import { nodeFileSystem } from "../../../broker/storage/file-system.ts";
-import { PartitionLog } from "../../../broker/storage/partition-log.ts";
+import type { Partition } from "../../../broker/server/partition.ts";
 import { batchOfSize } from "../storage/batch-builder.ts";
+import { leaderAlone } from "./replication/partition-state-fixture.ts";
 
 export interface TestPartitions {
   partition(topic: string, index: number): Partition | undefined;
@@ -25,14 +25,11 @@ export function topicPartitions(t: TestContext, count: number, topic = "sales"):
   const dir = fs.mkdtempSync(join(os.tmpdir(), "partitions-test-"));
   const byIndex = new Map<number, Partition>();
   for (let index = 0; index < count; index += 1) {
-    const log = PartitionLog.open(nodeFileSystem, join(dir, `${topic}-${index}`));
-    byIndex.set(index, new Partition(topic, index, log, 1_000_000));
+    byIndex.set(index, leaderAlone(t, { topic, index, dir: join(dir, `${topic}-${index}`) }).partition);
   }
   const all = [...byIndex.values()];
-  t.after(() => {
-    for (const partition of all) partition.log.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  // Registered after the partitions' own cleanups, so it runs once their logs are closed.
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   return {
     lookups: 0,
     partition(name, index) {
@@ -48,10 +45,13 @@ export function topicPartitions(t: TestContext, count: number, topic = "sales"):
   };
 }
 
-/** Appends one batch of `valueBytes`-byte records and returns the batch as stored. */
+/**
+ * Appends one batch of `valueBytes`-byte records through the partition's leader, as a produce
+ * does, and returns the batch as stored.
+ */
 export function appendBatch(partition: Partition, count = 1, valueBytes = 100): Buffer {
   const batch = batchOfSize(count, valueBytes);
-  const outcome = partition.append(batch);
+  const outcome = partition.replication.appendAsLeader(batch, 1);
   if (outcome.errorCode !== 0) throw new Error(`append failed: ${outcome.errorMessage}`);
   return batch;
 }

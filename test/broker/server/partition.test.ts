@@ -1,3 +1,7 @@
+// The data half of a partition: what its append accepts, stores and refuses, its producer state
+// across a restart, reading by time, and its append listeners. Appends go to Partition.append
+// itself, so the log end offset tells what was stored; the high watermark is the replication
+// half's (replication/partition-state.test.ts).
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -6,21 +10,26 @@ import { describe, it, type TestContext } from "node:test";
 import { ErrorCode } from "../../../broker/protocol/errors.ts";
 import { encodeRecordBatch } from "../../../broker/protocol/record-batch/encoder.ts";
 import { BatchField } from "../../../broker/protocol/record-batch/layout.ts";
-import { Partition } from "../../../broker/server/partition.ts";
-import { nodeFileSystem } from "../../../broker/storage/file-system.ts";
-import { PartitionLog } from "../../../broker/storage/partition-log.ts";
+import type { Partition } from "../../../broker/server/partition.ts";
+import { leaderAlone } from "./replication/partition-state-fixture.ts";
 
-/** Opens the partition on `dir` (again, for a restart); the log is closed after the test. */
-function openPartition(t: TestContext, dir: string, maxMessageBytes = 1_000_000): Partition {
-  const log = PartitionLog.open(nodeFileSystem, dir);
-  t.after(() => log.close());
-  return new Partition("sales", 0, log, maxMessageBytes);
-}
-
-function freshPartition(t: TestContext, maxMessageBytes?: number): { partition: Partition; dir: string } {
+/**
+ * A partition led by this broker alone on a new temp dir, and how to open it there again (a
+ * restart); every log opened is closed, then the dir removed, after the test.
+ */
+function freshPartition(t: TestContext, maxMessageBytes?: number): { partition: Partition; reopen(): Partition } {
   const dir = mkdtempSync(join(tmpdir(), "partition-test-"));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return { partition: openPartition(t, dir, maxMessageBytes), dir };
+  const opened: Partition[] = [];
+  t.after(() => {
+    for (const partition of opened) partition.log.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const open = (): Partition => {
+    const { partition } = leaderAlone(t, { dir, maxMessageBytes });
+    opened.push(partition);
+    return partition;
+  };
+  return { partition: open(), reopen: open };
 }
 
 const batch = (values: string[], timestamps?: bigint[], producer?: { id: bigint; sequence: number }) =>
@@ -35,7 +44,7 @@ describe("Partition", () => {
     partition.append(batch(["a"]));
     const outcome = partition.append(Buffer.concat([batch(["b", "c"]), batch(["d"])]));
     assert.deepEqual(outcome, { errorCode: ErrorCode.NONE, errorMessage: null, baseOffset: 1n, logAppendTime: -1n });
-    assert.equal(partition.highWatermark, 4n);
+    assert.equal(partition.log.logEndOffset, 4n);
     assert.equal(partition.logStartOffset, 0n);
   });
 
@@ -48,7 +57,7 @@ describe("Partition", () => {
       assert.equal(outcome.errorCode, ErrorCode.CORRUPT_MESSAGE, String(outcome.errorMessage));
       assert.equal(outcome.baseOffset, -1n);
     }
-    assert.equal(partition.highWatermark, 0n);
+    assert.equal(partition.log.logEndOffset, 0n);
   });
 
   it("when a batch is not magic 2, then UNSUPPORTED_FOR_MESSAGE_FORMAT and nothing is appended", (t) => {
@@ -56,7 +65,7 @@ describe("Partition", () => {
     const old = batch(["old"]);
     old[BatchField.magic] = 1;
     assert.equal(partition.append(old).errorCode, ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT);
-    assert.equal(partition.highWatermark, 0n);
+    assert.equal(partition.log.logEndOffset, 0n);
   });
 
   it("when a batch is larger than max.message.bytes, then MESSAGE_TOO_LARGE names both sizes and nothing is appended", (t) => {
@@ -64,7 +73,7 @@ describe("Partition", () => {
     const outcome = partition.append(batch(["x".repeat(200)]));
     assert.equal(outcome.errorCode, ErrorCode.MESSAGE_TOO_LARGE);
     assert.match(outcome.errorMessage ?? "", /exceeds max.message.bytes 100/);
-    assert.equal(partition.highWatermark, 0n);
+    assert.equal(partition.log.logEndOffset, 0n);
   });
 
   it("when an idempotent producer resends a batch, then it is not stored again and gets its first offset", (t) => {
@@ -74,7 +83,7 @@ describe("Partition", () => {
     assert.equal(partition.append(batch(["c"], undefined, { id: 7n, sequence: 2 })).baseOffset, 2n);
     const retried = partition.append(first);
     assert.deepEqual([retried.errorCode, retried.baseOffset], [ErrorCode.NONE, 0n]);
-    assert.equal(partition.highWatermark, 3n);
+    assert.equal(partition.log.logEndOffset, 3n);
   });
 
   it("when an idempotent producer skips a sequence, then OUT_OF_ORDER_SEQUENCE_NUMBER names it and nothing is appended", (t) => {
@@ -83,7 +92,7 @@ describe("Partition", () => {
     const outcome = partition.append(batch(["c"], undefined, { id: 7n, sequence: 5 }));
     assert.equal(outcome.errorCode, ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
     assert.equal(outcome.errorMessage, "OUT_OF_ORDER_SEQUENCE_NUMBER for producer 7");
-    assert.equal(partition.highWatermark, 1n);
+    assert.equal(partition.log.logEndOffset, 1n);
   });
 
   it("when a request holds a resent batch followed by a new one, then only the new one is stored and the answer is the resent one's offset", (t) => {
@@ -92,24 +101,25 @@ describe("Partition", () => {
     partition.append(first);
     const outcome = partition.append(Buffer.concat([first, batch(["b"], undefined, { id: 9n, sequence: 1 })]));
     assert.deepEqual([outcome.errorCode, outcome.baseOffset], [ErrorCode.NONE, 0n]);
-    assert.equal(partition.highWatermark, 2n);
+    assert.equal(partition.log.logEndOffset, 2n);
   });
 
   it("when the partition is opened again after a restart, then a producer's resent batch is still recognised", (t) => {
-    const { partition, dir } = freshPartition(t);
+    const { partition, reopen } = freshPartition(t);
     const sent = batch(["a"], undefined, { id: 11n, sequence: 0 });
     partition.append(sent);
     partition.log.close();
-    const reopened = openPartition(t, dir);
+    const reopened = reopen();
     assert.equal(reopened.append(sent).baseOffset, 0n);
-    assert.equal(reopened.highWatermark, 1n);
+    assert.equal(reopened.log.logEndOffset, 1n);
     assert.equal(reopened.append(batch(["b"], undefined, { id: 11n, sequence: 1 })).baseOffset, 1n);
   });
 
-  it("when asked for a timestamp, then the first record at or after it, also inside a batch; past every record, null", (t) => {
+  it("when asked for a timestamp, then the first committed record at or after it, also inside a batch; past every record, null", (t) => {
     const { partition } = freshPartition(t);
-    partition.append(batch(["a", "b", "c"], [1000n, 2000n, 3000n]));
-    partition.append(batch(["d"], [4000n]));
+    // Through the leader, which commits them: reading by time stops at the high watermark.
+    partition.replication.appendAsLeader(batch(["a", "b", "c"], [1000n, 2000n, 3000n]), 1);
+    partition.replication.appendAsLeader(batch(["d"], [4000n]), 1);
     assert.deepEqual(partition.offsetForTimestamp(1500n), { offset: 1n, timestamp: 2000n });
     assert.deepEqual(partition.offsetForTimestamp(3000n), { offset: 2n, timestamp: 3000n });
     assert.deepEqual(partition.offsetForTimestamp(3001n), { offset: 3n, timestamp: 4000n });

@@ -65,7 +65,7 @@ describe("the request router", () => {
       timeoutMs: 5000,
       validateOnly: false,
     });
-    await waitFor(() => broker.state.topics.partition("quiet", 0)?.replication?.isLeader === true);
+    await waitFor(() => broker.state.topics.partition("quiet", 0)?.replication.isLeader === true);
     const records = encodeRecordBatch({ records: [{ key: null, value: Buffer.from("quiet"), timestamp: 1n }] });
     const response = await broker.request(Apis.Produce, 7, {
       transactionalId: null,

@@ -83,17 +83,14 @@ describe("openTopicLog", () => {
       assert.equal(log.config.segmentBytes, 200_000);
       assert.equal(log.config.flushIntervalMs, 1000);
       assert.equal(log.config.flushIntervalMessages, Number.MAX_SAFE_INTEGER);
-      assert.equal(log.replicated, false);
     } finally {
       log.close();
     }
   });
 
-  it("when opened replicated, then appends leave the high watermark to replication", () => {
+  it("when a partition's log is opened, then appends leave the high watermark to the partition's replication", () => {
     const dataDir = scratch();
-    const log = openTopicLog(brokerConfigIn(dataDir), nodeFileSystem, silentLogger, topic("copied"), 0, {
-      replicated: true,
-    });
+    const log = openTopicLog(brokerConfigIn(dataDir), nodeFileSystem, silentLogger, topic("copied"), 0);
     try {
       log.append(encodeRecordBatch({ records: [{ key: null, value: Buffer.from("x"), timestamp: 1n }] }));
       assert.equal(log.logEndOffset, 1n);

@@ -17,6 +17,7 @@ import { PartitionLog } from "../../../broker/storage/partition-log.ts";
 import type { TestRecord } from "./batch-builder.ts";
 import { buildBatch } from "./batch-builder.ts";
 import { FaultyFileSystem, InjectedFault, tempDir } from "./faulty-file-system.ts";
+import { openLog as openTestLog } from "./log-fixture.ts";
 
 const COMPACTED: Partial<LogConfig> = { cleanupPolicy: "compact", segmentBytes: 400 };
 const NOW = 2_000_000_000_000;
@@ -28,9 +29,7 @@ interface StoredRecord {
 }
 
 function openLog(t: TestContext, dir: string, config: Partial<LogConfig> = COMPACTED): PartitionLog {
-  const log = PartitionLog.open(nodeFileSystem, dir, config);
-  t.after(() => log.close());
-  return log;
+  return openTestLog(t, dir, config, Date.now);
 }
 
 function append(log: PartitionLog, records: TestRecord[]): void {

@@ -1,6 +1,6 @@
 // Shared pieces of the partition log tests (partition-log, log-loader, retention): a log opened
-// on a temp dir and closed after the test, batches appended and read back whole, and the
-// segment files in a directory.
+// on a temp dir and closed after the test, batches appended and read back whole, the high
+// watermark moved as the log's owner moves it, and the segment files in a directory.
 
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -24,7 +24,9 @@ export function openLog(
     try {
       log.close();
     } catch {
-      // Tests that crash or break the log leave it unclosable; the temp dir goes anyway.
+      // Tests that crash or break the log leave it unclosable, and a temp dir made before the log
+      // is removed first (after-hooks run in order), so closing cannot write its checkpoint; the
+      // temp dir goes anyway.
     }
   });
   return log;
@@ -35,6 +37,14 @@ export function appendRecords(log: PartitionLog, count = 1, valueBytes = 20, tim
   const batch = batchOfSize(count, valueBytes, { baseTimestamp: timestamp });
   log.append(batch);
   return batch;
+}
+
+/**
+ * Moves the high watermark to the log end, as the log's owner (the partition's replication, the
+ * Raft node) does once every replica has what was appended; appends leave it where it is.
+ */
+export function commitAll(log: PartitionLog): void {
+  log.updateHighWatermark(log.logEndOffset);
 }
 
 export function readAll(log: PartitionLog, from: bigint = log.logStartOffset): Buffer {

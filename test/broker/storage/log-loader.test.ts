@@ -13,12 +13,13 @@ import { loadSegments } from "../../../broker/storage/log-loader.ts";
 import { PartitionLog } from "../../../broker/storage/partition-log.ts";
 import { batchOfSize } from "./batch-builder.ts";
 import { FaultyFileSystem, InjectedFault, manualClock, tempDir } from "./faulty-file-system.ts";
-import { appendRecords, logFiles, openLog, readAll } from "./log-fixture.ts";
+import { appendRecords, commitAll, logFiles, openLog, readAll } from "./log-fixture.ts";
 
 test("when a log is reopened after close, then offsets, data and timestamps are all back", (t) => {
   const dir = tempDir(t);
   const first = PartitionLog.open(nodeFileSystem, dir, { segmentBytes: 700, indexIntervalBytes: 100 });
   const batches = Array.from({ length: 10 }, (_, i) => appendRecords(first, 2, 100, 1_000n + BigInt(i)));
+  commitAll(first);
   first.close();
   const log = openLog(t, dir, { segmentBytes: 700, indexIntervalBytes: 100 });
   assert.equal(log.logEndOffset, 20n);

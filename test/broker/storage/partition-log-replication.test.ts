@@ -1,6 +1,6 @@
 // What a partition log does for replication: the leader-epoch cache kept through appends,
-// follower appends, truncations and retention; appendAsFollower's checks; the high watermark of
-// a replicated log (not moved by appends, checkpointed, restored); and a property: whatever
+// follower appends, truncations and retention; appendAsFollower's checks; the high watermark
+// (not moved by appends but by the log's owner, checkpointed, restored); and a property: whatever
 // appends with rising epochs, truncations, rolls, retention and reopenings happen,
 // endOffsetForEpoch agrees with a scan of the batches.
 
@@ -24,7 +24,7 @@ import {
 import { LogOfflineError, type PartitionLog } from "../../../broker/storage/partition-log.ts";
 import { batchOfSize } from "./batch-builder.ts";
 import { FaultyFileSystem, InjectedFault, manualClock, tempDir } from "./faulty-file-system.ts";
-import { appendRecords, openLog, readAll } from "./log-fixture.ts";
+import { appendRecords, commitAll, openLog, readAll } from "./log-fixture.ts";
 
 /** A batch as a leader stored it: offsets and epoch already set. */
 function leaderBatch(baseOffset: bigint, epoch: number, count = 2, valueBytes = 10): Buffer {
@@ -34,7 +34,7 @@ function leaderBatch(baseOffset: bigint, epoch: number, count = 2, valueBytes = 
 const epochPairs = (log: PartitionLog) => log.epochEntries.map((e) => [e.epoch, e.startOffset]);
 const checkpointText = (dir: string) => fs.readFileSync(join(dir, LEADER_EPOCH_CHECKPOINT_FILE), "utf8");
 
-test("when a single node appends, then epoch 0 is recorded at the first offset and the high watermark follows the log end", (t) => {
+test("when a log appends at the initial epoch, then epoch 0 is recorded at the first offset and no high watermark is checkpointed", (t) => {
   const dir = tempDir(t);
   const log = openLog(t, dir);
   assert.equal(log.latestEpoch, UNDEFINED_EPOCH);
@@ -42,7 +42,7 @@ test("when a single node appends, then epoch 0 is recorded at the first offset a
   appendRecords(log, 2);
   assert.deepEqual(epochPairs(log), [[0, 0n]]);
   assert.equal(checkpointText(dir), "0\n1\n0 0\n");
-  assert.equal(log.highWatermark, 5n);
+  assert.equal(log.highWatermark, 0n);
   assert.equal(fs.existsSync(join(dir, HIGH_WATERMARK_CHECKPOINT_FILE)), false);
 });
 
@@ -178,7 +178,7 @@ test("when the log is truncated, then epochs starting at or after the new end go
 
 test("when the log restarts fully at an offset, then it is empty there, its epochs are forgotten and appends continue from it", (t) => {
   const dir = tempDir(t);
-  const log = openLog(t, dir, { segmentBytes: 300, replicated: true });
+  const log = openLog(t, dir, { segmentBytes: 300 });
   for (let i = 0; i < 4; i++) log.appendAsFollower(leaderBatch(BigInt(2 * i), 1, 2, 100));
   log.updateHighWatermark(6n);
   log.truncateFullyAndStartAt(100n);
@@ -197,6 +197,7 @@ test("when the log restarts fully at an offset, then it is empty there, its epoc
 test("when truncating below the log start, then the epochs are forgotten with the data", (t) => {
   const log = openLog(t, tempDir(t), { segmentBytes: 300, retentionBytes: 0 });
   for (let i = 0; i < 5; i++) appendRecords(log, 1, 200);
+  commitAll(log);
   log.applyRetention();
   log.truncateTo(2n);
   assert.deepEqual(log.epochEntries, []);
@@ -215,6 +216,7 @@ test("when retention deletes segments, then the epoch holding the new log start 
   appendRecords(log, 1, 200);
   appendRecords(log, 1, 200);
   appendRecords(log, 1, 200);
+  commitAll(log);
   log.applyRetention();
   assert.equal(log.logStartOffset, 4n);
   assert.deepEqual(epochPairs(log), [[2, 4n]]);
@@ -222,9 +224,8 @@ test("when retention deletes segments, then the epoch holding the new log start 
   assert.deepEqual(log.endOffsetForEpoch(1), { epoch: 1, endOffset: 4n });
 });
 
-test("when a replicated log appends, then the high watermark stays until the owner moves it", (t) => {
-  const log = openLog(t, tempDir(t), { replicated: true });
-  assert.equal(log.replicated, true);
+test("when a log appends, then the high watermark stays until the owner moves it", (t) => {
+  const log = openLog(t, tempDir(t));
   appendRecords(log, 3);
   log.appendAsFollower(leaderBatch(3n, 0, 2));
   assert.equal(log.highWatermark, 0n);
@@ -235,14 +236,14 @@ test("when a replicated log appends, then the high watermark stays until the own
   assert.equal(log.highWatermark, 5n);
 });
 
-test("when a replicated log is reopened, then the high watermark checkpointed at close comes back", (t) => {
+test("when a log is reopened, then the high watermark checkpointed at close comes back", (t) => {
   const dir = tempDir(t);
-  const first = openLog(t, dir, { replicated: true });
+  const first = openLog(t, dir);
   for (let i = 0; i < 4; i++) appendRecords(first, 2);
   first.updateHighWatermark(6n);
   first.close();
   assert.equal(fs.readFileSync(join(dir, HIGH_WATERMARK_CHECKPOINT_FILE), "utf8"), "0\n1\n6\n");
-  const reopened = openLog(t, dir, { replicated: true });
+  const reopened = openLog(t, dir);
   assert.equal(reopened.highWatermark, 6n);
   assert.equal(reopened.logEndOffset, 8n);
 });
@@ -250,34 +251,35 @@ test("when a replicated log is reopened, then the high watermark checkpointed at
 test("when the checkpointed high watermark is past the log end after a crash, then reopening clamps it to the log end", (t) => {
   const dir = tempDir(t);
   const fileSystem = new FaultyFileSystem();
-  const log = openLog(t, dir, { replicated: true }, manualClock().clock, fileSystem);
+  const log = openLog(t, dir, {}, manualClock().clock, fileSystem);
   for (let i = 0; i < 4; i++) appendRecords(log, 2);
   log.updateHighWatermark(8n);
   log.checkpointHighWatermark();
   const activePath = log.segments.at(-1)!.logPath;
   fileSystem.crash();
   fs.truncateSync(activePath, fs.statSync(activePath).size - 5);
-  const reopened = openLog(t, dir, { replicated: true });
+  const reopened = openLog(t, dir);
   assert.equal(reopened.logEndOffset, 6n);
   assert.equal(reopened.highWatermark, 6n);
 });
 
-test("when a replicated log has no high watermark checkpoint, then it reopens with the high watermark at the log start", (t) => {
+test("when a log has no high watermark checkpoint, then it reopens with the high watermark at the log start", (t) => {
   const dir = tempDir(t);
-  const single = openLog(t, dir);
-  appendRecords(single, 4);
-  single.close();
-  const replicated = openLog(t, dir, { replicated: true });
-  assert.equal(replicated.highWatermark, 0n);
-  replicated.close();
-  // A single node's log keeps its high watermark at the log end whatever the files say.
-  assert.equal(openLog(t, dir).highWatermark, 4n);
+  const first = openLog(t, dir);
+  appendRecords(first, 4);
+  commitAll(first);
+  first.close();
+  // As a log written by an older version of this project, or one whose checkpoint was lost, is found.
+  fs.rmSync(join(dir, HIGH_WATERMARK_CHECKPOINT_FILE));
+  const reopened = openLog(t, dir);
+  assert.equal(reopened.logEndOffset, 4n);
+  assert.equal(reopened.highWatermark, 0n);
 });
 
 test("when the high watermark moves, then it is checkpointed on flush, on checkpointHighWatermark and from flushIfDue once the interval passed", (t) => {
   const dir = tempDir(t);
   const time = manualClock();
-  const log = openLog(t, dir, { replicated: true, highWatermarkCheckpointIntervalMs: 1000 }, time.clock);
+  const log = openLog(t, dir, { highWatermarkCheckpointIntervalMs: 1000 }, time.clock);
   const path = join(dir, HIGH_WATERMARK_CHECKPOINT_FILE);
   const checkpointed = () => (fs.existsSync(path) ? fs.readFileSync(path, "utf8").split("\n")[2] : null);
   for (let i = 0; i < 5; i++) appendRecords(log, 2);
@@ -297,10 +299,10 @@ test("when the high watermark moves, then it is checkpointed on flush, on checkp
   assert.equal(checkpointed(), "6");
 });
 
-test("when a replicated log records a new epoch, then the checkpoint is fsynced before the batch is written", (t) => {
+test("when a log records a new epoch, then the checkpoint is fsynced before the batch is written", (t) => {
   const dir = tempDir(t);
   const fileSystem = new FaultyFileSystem();
-  const log = openLog(t, dir, { replicated: true }, manualClock().clock, fileSystem);
+  const log = openLog(t, dir, {}, manualClock().clock, fileSystem);
   log.setLeaderEpoch(3);
   appendRecords(log, 2);
   appendRecords(log, 2);
@@ -310,7 +312,7 @@ test("when a replicated log records a new epoch, then the checkpoint is fsynced 
 test("when writing the epoch checkpoint fails during an append, then the log goes offline and reopening is consistent", (t) => {
   const dir = tempDir(t);
   const fileSystem = new FaultyFileSystem();
-  const log = openLog(t, dir, { replicated: true }, manualClock().clock, fileSystem);
+  const log = openLog(t, dir, {}, manualClock().clock, fileSystem);
   log.setLeaderEpoch(1);
   appendRecords(log, 2);
   log.setLeaderEpoch(2);
@@ -318,7 +320,7 @@ test("when writing the epoch checkpoint fails during an append, then the log goe
   assert.throws(() => appendRecords(log, 2), InjectedFault);
   assert.throws(() => appendRecords(log, 1), LogOfflineError);
   fileSystem.crash();
-  const reopened = openLog(t, dir, { replicated: true });
+  const reopened = openLog(t, dir);
   assert.equal(reopened.logEndOffset, 2n);
   assert.deepEqual(epochPairs(reopened), [[1, 0n]]);
   assert.equal(reopened.epochCacheRebuiltBecause, null);

@@ -8,12 +8,17 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { readBatchHeader } from "../../../broker/protocol/record-batch/layout.ts";
 import { nodeFileSystem } from "../../../broker/storage/file-system.ts";
+import { LEADER_EPOCH_CHECKPOINT_FILE } from "../../../broker/storage/leader-epoch-checkpoint.ts";
 import { segmentFileName } from "../../../broker/storage/log-files.ts";
 import { MalformedRecordsError } from "../../../broker/storage/log-validator.ts";
 import { LogOfflineError, PartitionLog } from "../../../broker/storage/partition-log.ts";
 import { batchOfSize, buildBatch } from "./batch-builder.ts";
 import { FaultyFileSystem, InjectedFault, manualClock, tempDir } from "./faulty-file-system.ts";
-import { appendRecords, logFiles, openLog, readAll } from "./log-fixture.ts";
+import { appendRecords, commitAll, logFiles, openLog, readAll } from "./log-fixture.ts";
+
+/** How many fsyncs of segment `.log` files `fileSystem` has seen (checkpoint files are fsynced too). */
+const segmentSyncs = (fileSystem: FaultyFileSystem): number =>
+  fileSystem.syncs.filter((path) => path.endsWith(".log")).length;
 
 test("when a log is opened in an empty directory, then it starts at offset 0 with one empty segment", (t) => {
   const dir = join(tempDir(t), "topic-0");
@@ -46,7 +51,7 @@ test("when batches are appended, then reading returns the bytes exactly as store
     assert.deepEqual(batch.subarray(17), pristine[i]!.subarray(17));
   }
   assert.equal(log.logEndOffset, 9n);
-  assert.equal(log.highWatermark, 9n);
+  assert.equal(log.highWatermark, 0n, "appends leave the high watermark to the log's owner");
 });
 
 test("when several batches come in one append, then they get consecutive offsets and are stored as one write", (t) => {
@@ -194,56 +199,62 @@ test("when looking up offsets by timestamp, then the first batch at or after it 
   assert.equal(log.offsetForTimestamp(5_391n), null);
 });
 
-test("when flushing every message, then each append fsyncs exactly once", (t) => {
+test("when flushing every message, then each append fsyncs its segment exactly once", (t) => {
   const fileSystem = new FaultyFileSystem();
-  const log = openLog(t, tempDir(t), { flushIntervalMessages: 1 }, manualClock().clock, fileSystem);
+  const dir = tempDir(t);
+  const log = openLog(t, dir, { flushIntervalMessages: 1 }, manualClock().clock, fileSystem);
   const before = fileSystem.syncs.length;
   for (let i = 0; i < 5; i++) appendRecords(log, 3);
-  assert.equal(fileSystem.syncs.length - before, 5);
-  assert.ok(fileSystem.syncs.slice(before).every((path) => path.endsWith(".log")));
+  const synced = fileSystem.syncs.slice(before);
+  assert.equal(synced.filter((path) => path.endsWith(".log")).length, 5);
+  assert.deepEqual(
+    synced.filter((path) => !path.endsWith(".log")),
+    [join(dir, `${LEADER_EPOCH_CHECKPOINT_FILE}.tmp`)],
+    "besides, once, the epoch checkpoint that the first batch's epoch 0 started",
+  );
 });
 
-test("when the flush policy is never, then appends do not fsync", (t) => {
+test("when the flush policy is never, then appends do not fsync their segment", (t) => {
   const fileSystem = new FaultyFileSystem();
   const log = openLog(t, tempDir(t), {}, manualClock().clock, fileSystem);
-  const before = fileSystem.syncs.length;
+  const before = segmentSyncs(fileSystem);
   for (let i = 0; i < 20; i++) appendRecords(log, 3);
-  assert.equal(fileSystem.syncs.length, before);
+  assert.equal(segmentSyncs(fileSystem), before);
   log.flush();
-  assert.equal(fileSystem.syncs.length, before + 1);
+  assert.equal(segmentSyncs(fileSystem), before + 1);
 });
 
 test("when flushing by message count, then fsync happens once the count is reached", (t) => {
   const fileSystem = new FaultyFileSystem();
   const log = openLog(t, tempDir(t), { flushIntervalMessages: 10 }, manualClock().clock, fileSystem);
-  const before = fileSystem.syncs.length;
+  const before = segmentSyncs(fileSystem);
   appendRecords(log, 4);
   appendRecords(log, 4);
-  assert.equal(fileSystem.syncs.length, before);
+  assert.equal(segmentSyncs(fileSystem), before);
   appendRecords(log, 4);
-  assert.equal(fileSystem.syncs.length, before + 1);
+  assert.equal(segmentSyncs(fileSystem), before + 1);
 });
 
 test("when flushing on an interval, then appends and flushIfDue fsync only after the interval", (t) => {
   const fileSystem = new FaultyFileSystem();
   const time = manualClock();
   const log = openLog(t, tempDir(t), { flushIntervalMs: 1000 }, time.clock, fileSystem);
-  const before = fileSystem.syncs.length;
+  const before = segmentSyncs(fileSystem);
   appendRecords(log);
   time.advance(999);
   appendRecords(log);
   log.flushIfDue();
-  assert.equal(fileSystem.syncs.length, before);
+  assert.equal(segmentSyncs(fileSystem), before);
   time.advance(1);
   appendRecords(log);
-  assert.equal(fileSystem.syncs.length, before + 1);
+  assert.equal(segmentSyncs(fileSystem), before + 1);
   appendRecords(log);
   time.advance(1000);
   log.flushIfDue();
-  assert.equal(fileSystem.syncs.length, before + 2);
+  assert.equal(segmentSyncs(fileSystem), before + 2);
   time.advance(5000);
   log.flushIfDue(); // nothing new to flush
-  assert.equal(fileSystem.syncs.length, before + 2);
+  assert.equal(segmentSyncs(fileSystem), before + 2);
 });
 
 test("when fsync fails during append, then the error surfaces, the high watermark holds, and the log goes offline", (t) => {
@@ -251,6 +262,7 @@ test("when fsync fails during append, then the error surfaces, the high watermar
   const dir = tempDir(t);
   const log = openLog(t, dir, { flushIntervalMessages: 1 }, manualClock().clock, fileSystem);
   appendRecords(log, 2);
+  commitAll(log);
   const failure = new InjectedFault("fsync failed: EIO");
   fileSystem.failSyncsWith = failure;
   assert.throws(() => appendRecords(log, 2), failure);
@@ -294,9 +306,10 @@ test("when truncating to an offset, then later batches and segments are gone and
   const log = openLog(t, dir, { segmentBytes: 500 });
   const batches = Array.from({ length: 8 }, () => appendRecords(log, 2, 100));
   assert.ok(log.segments.length > 2);
+  commitAll(log);
   log.truncateTo(5n); // inside batch 2 (offsets 4, 5): it goes whole
   assert.equal(log.logEndOffset, 5n);
-  assert.equal(log.highWatermark, 5n);
+  assert.equal(log.highWatermark, 5n, "the high watermark comes back to the log end");
   assert.deepEqual(readAll(log), Buffer.concat(batches.slice(0, 2)));
   assert.equal(logFiles(dir).length, log.segments.length);
   assert.equal(log.append(batchOfSize(1, 1)).baseOffset, 5n);
@@ -309,6 +322,7 @@ test("when truncating below the log start, then the log restarts empty at that o
   const dir = tempDir(t);
   const log = openLog(t, dir, { segmentBytes: 300, retentionBytes: 0 });
   for (let i = 0; i < 5; i++) appendRecords(log, 1, 200);
+  commitAll(log);
   log.applyRetention();
   assert.equal(log.logStartOffset, 4n);
   log.truncateTo(2n);

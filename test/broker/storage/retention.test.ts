@@ -7,12 +7,13 @@ import { test } from "node:test";
 import { defaultLogConfig } from "../../../broker/storage/log-config.ts";
 import { type RetainedSegment, segmentsPastRetention } from "../../../broker/storage/retention.ts";
 import { manualClock, tempDir } from "./faulty-file-system.ts";
-import { appendRecords, logFiles, openLog, readAll } from "./log-fixture.ts";
+import { appendRecords, commitAll, logFiles, openLog, readAll } from "./log-fixture.ts";
 
 test("when the log is larger than retentionBytes, then the oldest sealed segments are deleted and logStartOffset advances", (t) => {
   const dir = tempDir(t);
   const log = openLog(t, dir, { segmentBytes: 600, retentionBytes: 1500 });
   for (let i = 0; i < 12; i++) appendRecords(log, 1, 200);
+  commitAll(log);
   const before = log.segments.length;
   const result = log.applyRetention();
   assert.ok(result.deletedSegments > 0);
@@ -29,6 +30,7 @@ test("when every sealed segment breaches retention, then the active segment is s
   const time = manualClock();
   const log = openLog(t, tempDir(t), { segmentBytes: 300, retentionBytes: 0, retentionMs: 1 }, time.clock);
   for (let i = 0; i < 5; i++) appendRecords(log, 1, 200, BigInt(time.now));
+  commitAll(log);
   time.advance(1000);
   log.applyRetention();
   assert.equal(log.segments.length, 1);
@@ -43,6 +45,7 @@ test("when segments' newest batches are older than retentionMs, then those segme
     appendRecords(log, 1, 200, BigInt(time.now));
     time.advance(5_000);
   }
+  commitAll(log);
   // Batch timestamps 1_000_000 .. 1_025_000, one segment each; now 1_030_000.
   assert.equal(log.segments.length, 6);
   const result = log.applyRetention();
@@ -54,6 +57,7 @@ test("when segments' newest batches are older than retentionMs, then those segme
 test("when the cleanup policy is compact, then retention deletes nothing", (t) => {
   const log = openLog(t, tempDir(t), { segmentBytes: 300, retentionBytes: 0, cleanupPolicy: "compact" });
   for (let i = 0; i < 4; i++) appendRecords(log, 1, 200);
+  commitAll(log);
   assert.deepEqual(log.applyRetention(), { deletedSegments: 0, deletedBytes: 0 });
 });
 

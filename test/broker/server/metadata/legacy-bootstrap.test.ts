@@ -77,7 +77,7 @@ describe("legacy bootstrap", () => {
       assert.equal(topic.topicId.toString("hex"), topicId);
       assert.equal(topic.partitions.length, 2);
       assert.equal(topic.configs["retention.ms"], "60000");
-      await waitFor(() => state.topics.partition("points.events", 1)?.replication?.isLeader === true);
+      await waitFor(() => state.topics.partition("points.events", 1)?.replication.isLeader === true);
       assert.equal(state.topics.partition("points.events", 1)!.log.logEndOffset, 1n);
       assert.ok((await state.kraft.producerIds.next()) >= 5000n);
     } finally {

@@ -68,7 +68,7 @@ export class TestBroker {
     const manager = new ReplicaManager({
       localBrokerId: this.id,
       openLog: (topic, partition) => ({
-        log: PartitionLog.open(nodeFileSystem, join(this.dataDir, `${topic.name}-${partition}`), { replicated: true }),
+        log: PartitionLog.open(nodeFileSystem, join(this.dataDir, `${topic.name}-${partition}`)),
         maxMessageBytes: 1_000_000,
       }),
       alterPartition: { submit: (proposal) => this.cluster.controller.alterPartition(proposal) },

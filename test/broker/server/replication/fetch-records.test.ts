@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { describe, it, type TestContext } from "node:test";
 import { ErrorCode } from "../../../../broker/protocol/errors.ts";
 import { fetchMessages } from "../../../../broker/server/fetch/delayed-fetch.ts";
 import { fetchRecords } from "../../../../broker/server/replication/fetch-records.ts";
@@ -80,6 +80,64 @@ describe("fetchRecords", () => {
       assert.deepEqual(diverged.divergingEpoch, { epoch: 0, endOffset: 2n });
       assert.equal(diverged.size, 0);
       assert.equal(state.follower(0)?.logEndOffset, -1n, "a diverging fetch does not count as the follower's position");
+    });
+  });
+
+  describe("a reader's last fetched epoch (Fetch v12)", () => {
+    /** A log from offset 5: epoch 1 wrote 5..9 (as a follower), epoch 3 wrote 10..19 leading alone. */
+    const epochsOneAndThree = (t: TestContext): PartitionState => {
+      const { state, partition } = replicatedPartition(t);
+      state.makeFollower({ leader: 1, leaderEpoch: 1, partitionEpoch: 0, replicas: [0, 1] });
+      partition.truncateFullyAndStartAt(5n);
+      partition.appendAsFollower(batchOfSize(5, 10, { baseOffset: 5n, partitionLeaderEpoch: 1 }));
+      state.makeLeader({ leaderEpoch: 3, partitionEpoch: 1, replicas: [0], isr: [0] });
+      produce(state, 10);
+      assert.deepEqual([partition.logStartOffset, partition.highWatermark], [5n, 20n]);
+      return state;
+    };
+    const read = (state: PartitionState, lastFetchedEpoch: number, fetchOffset: bigint) =>
+      fetchRecords(state, consumerFetch(fetchOffset, { lastFetchedEpoch }));
+
+    it("when the reader sends no epoch, or its epoch reaches its fetch offset here, then it reads", (t) => {
+      const state = epochsOneAndThree(t);
+      for (const [epoch, offset] of [
+        [-1, 12n],
+        [3, 20n],
+        [1, 10n],
+      ] as const) {
+        const answer = read(state, epoch, offset);
+        assert.ok("chunks" in answer, `epoch ${epoch} at ${offset}`);
+        assert.equal(answer.divergingEpoch, undefined, `epoch ${epoch} at ${offset}`);
+      }
+      const fromTen = read(state, 1, 10n);
+      assert.ok("chunks" in fromTen);
+      assert.equal(fromTen.size, batchOfSize(10, 10).length, "the batch epoch 3 wrote");
+    });
+
+    it("when the reader's epoch ends before its fetch offset here, or this log never had it, then it diverges at the end of the largest epoch not after it", (t) => {
+      const state = epochsOneAndThree(t);
+      for (const [epoch, offset] of [
+        [1, 12n],
+        [2, 8n],
+      ] as const) {
+        const answer = read(state, epoch, offset);
+        assert.ok("chunks" in answer);
+        assert.deepEqual(answer.divergingEpoch, { epoch: 1, endOffset: 10n }, `epoch ${epoch} at ${offset}`);
+        assert.equal(answer.size, 0);
+      }
+      const older = read(state, 0, 8n);
+      assert.ok("chunks" in older);
+      assert.deepEqual(
+        older.divergingEpoch,
+        { epoch: 0, endOffset: 5n },
+        "older than any here: where the first starts",
+      );
+    });
+
+    it("when the reader's epoch is newer than any this log knows, or its fetch offset is before the log start, then OFFSET_OUT_OF_RANGE", (t) => {
+      const state = epochsOneAndThree(t);
+      assert.equal(read(state, 4, 20n).errorCode, ErrorCode.OFFSET_OUT_OF_RANGE);
+      assert.equal(read(state, 3, 2n).errorCode, ErrorCode.OFFSET_OUT_OF_RANGE);
     });
   });
 

@@ -1,6 +1,7 @@
-// One replicated partition on a real log in a temp dir, with everything around its PartitionState
-// in the test's hands: the clock, the timers of delayed operations, and the controller's answers to
-// AlterPartition (recorded, answered when the test says).
+// One partition on a real log in a temp dir, with everything around its PartitionState in the
+// test's hands: the clock, the timers of delayed operations, and the controller's answers to
+// AlterPartition (recorded, answered when the test says); or one led by this broker alone, as a
+// lone broker leads each of its partitions.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -85,17 +86,30 @@ export interface ReplicatedPartition {
 
 export const LAG_TIME_MS = 30_000;
 
-/** Partition 0 of `sales` hosted on `localBrokerId`, not yet leader or follower. */
+export interface PartitionOptions {
+  localBrokerId?: number;
+  minInsyncReplicas?: number;
+  /** The log's directory, kept after the test; a temp dir removed after it when not given. */
+  dir?: string;
+  topic?: string;
+  index?: number;
+  maxMessageBytes?: number;
+}
+
+/** Partition `index` (0) of `topic` (`sales`) hosted on `localBrokerId`, not yet leader or follower. */
 export function replicatedPartition(
   t: TestContext,
   {
     localBrokerId = 0,
     minInsyncReplicas = 1,
     dir,
-  }: { localBrokerId?: number; minInsyncReplicas?: number; dir?: string } = {},
+    topic = "sales",
+    index = 0,
+    maxMessageBytes = 1_000_000,
+  }: PartitionOptions = {},
 ): ReplicatedPartition {
   const logDir = dir ?? mkdtempSync(join(tmpdir(), "partition-state-"));
-  const log = PartitionLog.open(nodeFileSystem, logDir, { replicated: true });
+  const log = PartitionLog.open(nodeFileSystem, logDir);
   t.after(() => {
     log.close();
     if (!dir) rmSync(logDir, { recursive: true, force: true });
@@ -105,7 +119,7 @@ export function replicatedPartition(
   const sender = new RecordingSender();
   const ineligible = new Set<number>();
   let state: PartitionState | undefined;
-  const partition = new Partition("sales", 0, log, 1_000_000, (p) => {
+  const partition = new Partition(topic, index, log, maxMessageBytes, (p) => {
     state = new PartitionState(
       p,
       Buffer.alloc(16, 7),
@@ -123,6 +137,18 @@ export function replicatedPartition(
     return state;
   });
   return { partition, state: state!, clock, timers, sender, ineligible, dir: logDir };
+}
+
+/**
+ * A partition led by its broker alone (replicas and ISR: itself, leader epoch 0), as a lone broker
+ * leads each of its partitions: what its leader appends is committed at once, so the high
+ * watermark follows the log end.
+ */
+export function leaderAlone(t: TestContext, options: PartitionOptions = {}): ReplicatedPartition {
+  const alone = replicatedPartition(t, options);
+  const self = options.localBrokerId ?? 0;
+  alone.state.makeLeader({ leaderEpoch: 0, partitionEpoch: 0, replicas: [self], isr: [self] });
+  return alone;
 }
 
 /** A batch of `count` 10-byte records. */
