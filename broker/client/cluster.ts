@@ -32,6 +32,8 @@ export interface ClusterOptions {
 
 export interface TopicMetadata {
   name: string;
+  /** The topic id (32 hex digits) once `useTopicIds()` was called; absent before. */
+  topicId?: string;
   isInternal: boolean;
   partitions: PartitionMetadata[];
 }
@@ -48,6 +50,9 @@ const parseAddress = (address: string): { host: string; port: number } => {
   return { host: address.slice(0, colon), port: Number(address.slice(colon + 1)) };
 };
 
+/** The first Metadata version with topic ids. */
+const TOPIC_IDS_METADATA_VERSION = 10;
+
 export class Cluster {
   readonly retrier: Retrier;
   private readonly targetTopics = new Set<string>();
@@ -55,6 +60,8 @@ export class Cluster {
   private snapshot: MetadataSnapshot | undefined;
   private refreshing: Promise<void> | undefined;
   private instrumentation: NetworkInstrumentation | undefined;
+  /** Whether metadata is asked at a version with topic ids (the KIP-848 consumer names topics by id). */
+  private withTopicIds = false;
   /** What every connection reports to: whichever instrumentation the cluster has at the time. */
   private readonly connectionInstrumentation: NetworkInstrumentation = {
     listens: (kind) => this.instrumentation?.listens(kind) ?? false,
@@ -122,6 +129,20 @@ export class Cluster {
 
   async refreshMetadataIfNecessary(topics: string[] = []): Promise<void> {
     if (!this.snapshot || topics.some((t) => !this.snapshot!.topics.has(t))) await this.refreshMetadata();
+  }
+
+  /**
+   * From now on, metadata is asked at a version that carries topic ids (Metadata v10+), when the
+   * broker serves one; until then the client stays on the version it was written for.
+   */
+  useTopicIds(): void {
+    this.withTopicIds = true;
+  }
+
+  /** The name of the topic with this id (hex), among the topics the metadata knows. */
+  topicNameById(topicId: string): string | undefined {
+    for (const topic of this.snapshot?.topics.values() ?? []) if (topic.topicId === topicId) return topic.name;
+    return undefined;
   }
 
   topicMetadata(topic: string): TopicMetadata {
@@ -249,10 +270,12 @@ export class Cluster {
     await this.retrier(async () => {
       const connection = await this.anyConnection();
       const topics = [...this.targetTopics].map((name) => ({ name }));
-      const response: MetadataResponse = await connection.request(Apis.Metadata, {
-        topics,
-        allowAutoTopicCreation: this.options.allowAutoTopicCreation ?? true,
-      });
+      const version = connection.versionFor(Apis.Metadata, this.withTopicIds ? TOPIC_IDS_METADATA_VERSION : undefined);
+      const response: MetadataResponse = await connection.request(
+        Apis.Metadata,
+        { topics, allowAutoTopicCreation: this.options.allowAutoTopicCreation ?? true },
+        { version },
+      );
       const missing = response.topics.find(
         (t) => t.errorCode === ErrorCode.LEADER_NOT_AVAILABLE || t.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
       );
@@ -267,6 +290,10 @@ export class Cluster {
               t.name,
               {
                 name: t.name,
+                // Below v10 the decoded id is the zero uuid, Kafka's "no id".
+                ...(t.topicId === undefined || t.topicId.every((byte) => byte === 0)
+                  ? {}
+                  : { topicId: t.topicId.toString("hex") }),
                 isInternal: t.isInternal ?? false,
                 partitions: t.partitions
                   .map((p) => ({

@@ -1,5 +1,9 @@
 // kafkajs's instrumentation event names, per client (`producer.events`, `consumer.events`,
-// `admin.events`).
+// `admin.events`), in kafkajs's order. Our extensions follow kafkajs's own names:
+//   consumer.events.PARTITIONS_ASSIGNED ("consumer.partitions_assigned") and
+//   consumer.events.PARTITIONS_REVOKED ("consumer.partitions_revoked"), emitted by a group member for
+//   every change of what it owns, eager or cooperative, with the partitions, the generation, the
+//   rebalance protocol and the reason (see ConsumerPartitionsChangedEvent in consumer/types.ts).
 import type { AdminEvents } from "./admin/types.ts";
 import type { ConsumerEvents } from "./consumer/types.ts";
 import type { ProducerEvents } from "./producer/types.ts";
@@ -29,6 +33,8 @@ export const consumerEvents: ConsumerEvents = Object.freeze({
   REQUEST: "consumer.network.request",
   REQUEST_TIMEOUT: "consumer.network.request_timeout",
   REQUEST_QUEUE_SIZE: "consumer.network.request_queue_size",
+  PARTITIONS_ASSIGNED: "consumer.partitions_assigned",
+  PARTITIONS_REVOKED: "consumer.partitions_revoked",
 });
 
 export const adminEvents: AdminEvents = Object.freeze({

@@ -21,7 +21,10 @@ type Shared<Ours, Theirs> = Pick<Ours, keyof Ours & keyof Theirs>;
  * A consumer from either client: what both have, plus our `assign` extension as optional (present
  * on ours only, so an app checks for it, e.g. `consumer.assign?.(...)`, or keeps to subscribe).
  */
-export type KafkaClientConsumer = Shared<Consumer, KafkajsConsumer> & Partial<Pick<Consumer, "assign">>;
+export type KafkaClientConsumer = Omit<Shared<Consumer, KafkajsConsumer>, "events"> & {
+  /** The event names both have (ours adds PARTITIONS_ASSIGNED and PARTITIONS_REVOKED). */
+  readonly events: Shared<Consumer["events"], KafkajsConsumer["events"]>;
+} & Partial<Pick<Consumer, "assign">>;
 
 /**
  * What both clients offer apps; app code typed against it runs on either. The compiler checks

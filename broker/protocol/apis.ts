@@ -39,6 +39,8 @@ export const ApiKeys = {
   BrokerRegistration: 62,
   BrokerHeartbeat: 63,
   AllocateProducerIds: 67,
+  ConsumerGroupHeartbeat: 68,
+  ConsumerGroupDescribe: 69,
 } as const;
 
 export type ApiName = keyof typeof ApiKeys;
@@ -51,6 +53,8 @@ export interface ApiDefinition<Request = unknown, Response = unknown> {
   responseSchema: MessageSchema<Response>;
   minVersion: number;
   maxVersion: number;
+  /** The newest version our own client sends (see supported-versions.ts). */
+  clientMaxVersion: number;
 }
 
 function defineApi<Request, Response>(
@@ -68,6 +72,7 @@ function defineApi<Request, Response>(
     responseSchema,
     minVersion: supported.minVersion,
     maxVersion: supported.maxVersion,
+    clientMaxVersion: supported.clientMaxVersion ?? supported.maxVersion,
   };
 }
 
@@ -159,6 +164,16 @@ export const Apis = {
     "AllocateProducerIds",
     messages.AllocateProducerIdsRequestSchema,
     messages.AllocateProducerIdsResponseSchema,
+  ),
+  ConsumerGroupHeartbeat: defineApi(
+    "ConsumerGroupHeartbeat",
+    messages.ConsumerGroupHeartbeatRequestSchema,
+    messages.ConsumerGroupHeartbeatResponseSchema,
+  ),
+  ConsumerGroupDescribe: defineApi(
+    "ConsumerGroupDescribe",
+    messages.ConsumerGroupDescribeRequestSchema,
+    messages.ConsumerGroupDescribeResponseSchema,
   ),
   // biome-ignore lint/suspicious/noExplicitAny: each entry has its own request and response types
 } as const satisfies Record<ApiName, ApiDefinition<any, any>>;

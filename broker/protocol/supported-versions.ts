@@ -12,24 +12,36 @@ export interface SupportedApi {
   name: string;
   minVersion: number;
   maxVersion: number;
+  /**
+   * The newest version our own client (broker/client) sends, when lower than what the broker
+   * serves: the broker serves newer versions for other clients, the client stays on the versions
+   * it was written for.
+   */
+  clientMaxVersion?: number;
 }
 
 export const SUPPORTED_APIS: readonly SupportedApi[] = [
   { apiKey: 0, name: "Produce", minVersion: 0, maxVersion: 7 },
   // 12 is the first flexible version: LastFetchedEpoch in, DivergingEpoch/CurrentLeader out (KRaft's
   // follower fetch). 13+ would need topic ids.
-  { apiKey: 1, name: "Fetch", minVersion: 4, maxVersion: 12 },
-  { apiKey: 2, name: "ListOffsets", minVersion: 1, maxVersion: 3 },
-  { apiKey: 3, name: "Metadata", minVersion: 0, maxVersion: 6 },
-  { apiKey: 8, name: "OffsetCommit", minVersion: 2, maxVersion: 7 },
-  { apiKey: 9, name: "OffsetFetch", minVersion: 1, maxVersion: 5 },
-  { apiKey: 10, name: "FindCoordinator", minVersion: 0, maxVersion: 2 },
+  { apiKey: 1, name: "Fetch", minVersion: 4, maxVersion: 13, clientMaxVersion: 12 },
+  // 4 adds the current leader epoch; @platformatic/kafka needs 5+.
+  { apiKey: 2, name: "ListOffsets", minVersion: 1, maxVersion: 5, clientMaxVersion: 3 },
+  // 9 is the first flexible version, 10 carries topic ids (KIP-848 members name topics by id), 12
+  // looks topics up by id; @platformatic/kafka speaks 9+ only.
+  { apiKey: 3, name: "Metadata", minVersion: 0, maxVersion: 12, clientMaxVersion: 6 },
+  // OffsetCommit 9 and OffsetFetch 9 carry KIP-848 member epochs; OffsetFetch 8 batches groups;
+  // FindCoordinator 4 batches keys. @platformatic/kafka speaks only these newer versions.
+  { apiKey: 8, name: "OffsetCommit", minVersion: 2, maxVersion: 9, clientMaxVersion: 7 },
+  { apiKey: 9, name: "OffsetFetch", minVersion: 1, maxVersion: 9, clientMaxVersion: 5 },
+  { apiKey: 10, name: "FindCoordinator", minVersion: 0, maxVersion: 4, clientMaxVersion: 2 },
   { apiKey: 11, name: "JoinGroup", minVersion: 2, maxVersion: 5 },
   { apiKey: 12, name: "Heartbeat", minVersion: 1, maxVersion: 3 },
   { apiKey: 13, name: "LeaveGroup", minVersion: 1, maxVersion: 3 },
   { apiKey: 14, name: "SyncGroup", minVersion: 1, maxVersion: 3 },
-  { apiKey: 15, name: "DescribeGroups", minVersion: 0, maxVersion: 4 },
-  { apiKey: 16, name: "ListGroups", minVersion: 0, maxVersion: 2 },
+  { apiKey: 15, name: "DescribeGroups", minVersion: 0, maxVersion: 5, clientMaxVersion: 4 },
+  // ListGroups 4 filters by state, 5 by type (classic or consumer) and says each group's type.
+  { apiKey: 16, name: "ListGroups", minVersion: 0, maxVersion: 5, clientMaxVersion: 2 },
   { apiKey: 18, name: "ApiVersions", minVersion: 0, maxVersion: 3 },
   { apiKey: 19, name: "CreateTopics", minVersion: 0, maxVersion: 4 },
   { apiKey: 20, name: "DeleteTopics", minVersion: 1, maxVersion: 3 },
@@ -38,7 +50,7 @@ export const SUPPORTED_APIS: readonly SupportedApi[] = [
   { apiKey: 23, name: "OffsetForLeaderEpoch", minVersion: 2, maxVersion: 4 },
   { apiKey: 32, name: "DescribeConfigs", minVersion: 0, maxVersion: 2 },
   { apiKey: 37, name: "CreatePartitions", minVersion: 0, maxVersion: 1 },
-  { apiKey: 42, name: "DeleteGroups", minVersion: 0, maxVersion: 1 },
+  { apiKey: 42, name: "DeleteGroups", minVersion: 0, maxVersion: 2, clientMaxVersion: 1 },
   { apiKey: 43, name: "ElectLeaders", minVersion: 0, maxVersion: 2 },
   // The KRaft and inter-broker APIs, at the versions a static voter set (controller.quorum.voters,
   // kraft.version 0) uses: the later versions add KIP-853's directory ids and endpoints.
@@ -52,6 +64,9 @@ export const SUPPORTED_APIS: readonly SupportedApi[] = [
   { apiKey: 62, name: "BrokerRegistration", minVersion: 0, maxVersion: 0 },
   { apiKey: 63, name: "BrokerHeartbeat", minVersion: 0, maxVersion: 0 },
   { apiKey: 67, name: "AllocateProducerIds", minVersion: 0, maxVersion: 0 },
+  // KIP-848: 1 adds the regex subscription and lets the member choose its own id.
+  { apiKey: 68, name: "ConsumerGroupHeartbeat", minVersion: 0, maxVersion: 1 },
+  { apiKey: 69, name: "ConsumerGroupDescribe", minVersion: 0, maxVersion: 0 },
 ];
 
 export interface MetadataLogSchema {

@@ -6,8 +6,9 @@ import { Apis } from "../protocol/apis.ts";
 import { compactLog } from "../storage/cleaner.ts";
 import { type FileSystem, nodeFileSystem } from "../storage/file-system.ts";
 import type { BrokerState } from "./broker-state.ts";
+import type { ClusterView } from "./cluster.ts";
 import { type ClusterMember, createClusterMember } from "./cluster-member.ts";
-import { type BrokerConfig, brokerNumber } from "./config.ts";
+import { type BrokerConfig, brokerNumber, brokerProp } from "./config.ts";
 import { Connection } from "./connection.ts";
 import { ConsumerOffsetsLog } from "./consumer-offsets-log.ts";
 import { GroupCoordinator } from "./groups/coordinator.ts";
@@ -67,6 +68,7 @@ export class Broker {
     this.member = member;
     const groups = this.createGroupCoordinator(
       member.topics,
+      member.view,
       brokerNumber(this.config, "offsets.topic.num.partitions"),
     );
     // The coordinator serves the groups of the __consumer_offsets partitions this broker leads.
@@ -130,7 +132,11 @@ export class Broker {
     }
   }
 
-  private createGroupCoordinator(topics: TopicAccess, offsetsTopicNumPartitions: number): GroupCoordinator {
+  private createGroupCoordinator(
+    topics: TopicAccess,
+    cluster: ClusterView,
+    offsetsTopicNumPartitions: number,
+  ): GroupCoordinator {
     return new GroupCoordinator({
       offsetsLog: new ConsumerOffsetsLog(topics, brokerNumber(this.config, "offsets.commit.timeout.ms")),
       config: {
@@ -140,8 +146,18 @@ export class Broker {
         offsetMetadataMaxBytes: brokerNumber(this.config, "offset.metadata.max.bytes"),
         groupMaxSize: brokerNumber(this.config, "group.max.size"),
         offsetsTopicNumPartitions,
+        consumerGroupSessionTimeoutMs: brokerNumber(this.config, "group.consumer.session.timeout.ms"),
+        consumerGroupHeartbeatIntervalMs: brokerNumber(this.config, "group.consumer.heartbeat.interval.ms"),
+        consumerGroupAssignors: brokerProp(this.config, "group.consumer.assignors").split(","),
       },
       partitionExists: (topic, partition) => topics.partition(topic, partition) !== undefined,
+      subscribableTopics: () =>
+        cluster.allTopics().map((topic) => ({
+          name: topic.name,
+          topicId: topic.topicId,
+          partitionCount: topic.partitions.length,
+          isInternal: topic.isInternal,
+        })),
       log: this.log,
     });
   }

@@ -37,6 +37,10 @@ export const brokerDefaults: Record<string, string> = {
   "group.max.session.timeout.ms": "1800000",
   "group.initial.rebalance.delay.ms": "0",
   "group.max.size": "2147483647",
+  // The KIP-848 consumer group protocol, Kafka's names and defaults.
+  "group.consumer.session.timeout.ms": "45000",
+  "group.consumer.heartbeat.interval.ms": "5000",
+  "group.consumer.assignors": "uniform,range",
   // The cluster (KRaft controller and replication), under Kafka's names with Kafka's defaults.
   "broker.session.timeout.ms": "9000",
   "broker.heartbeat.interval.ms": "2000",

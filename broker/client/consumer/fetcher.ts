@@ -94,6 +94,8 @@ function rotate<T>(items: T[], by: number): T[] {
 export class Fetcher {
   /** Fired to make every fetch loop of the current round stop (rebalance, stop, error, new leaders). */
   private round: Signal | undefined;
+  /** Starts one more fetch loop in the current round (partitions a cooperative rebalance adds). */
+  private startLoop: ((session: Session, nodeId: number, states: PartitionState[]) => void) | undefined;
   private wakeSignal = new Signal();
 
   constructor(private readonly options: FetcherOptions) {}
@@ -110,36 +112,59 @@ export class Fetcher {
     signal.fire();
   }
 
-  /** One round: a fetch loop per leader of the session's partitions, until the round ends or a loop fails. */
+  /**
+   * One round: a fetch loop per leader of the session's partitions (and any added meanwhile, see
+   * addPartitions), until the round ends or a loop fails.
+   */
   async consumeRound(session: Session): Promise<void> {
     const round = new Signal();
     this.round = round;
     if (session.ended || !this.options.isRunning()) round.fire();
-    try {
-      const byLeader = await this.partitionsByLeader(session);
-      if (byLeader.size === 0) {
-        await this.idle(round);
-        return;
-      }
-      let firstError: unknown;
-      await Promise.all(
-        [...byLeader].map(([nodeId, states]) =>
-          this.fetchLoop(session, round, nodeId, states).catch((error: unknown) => {
-            firstError ??= error;
-            round.fire();
-          }),
-        ),
+    const loops: Promise<void>[] = [];
+    let firstError: unknown;
+    const startLoop = (loopSession: Session, nodeId: number, states: PartitionState[]): void => {
+      if (loopSession !== session || round.fired) return;
+      loops.push(
+        this.fetchLoop(session, round, nodeId, states).catch((error: unknown) => {
+          firstError ??= error;
+          round.fire();
+        }),
       );
+    };
+    this.startLoop = startLoop;
+    try {
+      // The snapshot is taken now, before anything is added: added partitions get loops of their own.
+      const byLeader = await this.partitionsByLeader([...session.partitions.values()]);
+      for (const [nodeId, states] of byLeader) startLoop(session, nodeId, states);
+      if (loops.length === 0) await this.idle(round);
+      for (let awaited = 0; awaited < loops.length; ) {
+        const pending = loops.slice(awaited);
+        awaited = loops.length;
+        await Promise.all(pending);
+      }
       if (firstError !== undefined) throw firstError;
     } finally {
       round.fire();
       if (this.round === round) this.round = undefined;
+      if (this.startLoop === startLoop) this.startLoop = undefined;
     }
   }
 
-  private async partitionsByLeader(session: Session): Promise<Map<number, PartitionState[]>> {
+  /**
+   * Partitions a cooperative rebalance added to the session, positions loaded: fetched by loops of
+   * their own in the current round, so the partitions already being consumed go on undisturbed.
+   * Between rounds there is nothing to do: the next round takes every partition of the session.
+   */
+  async addPartitions(session: Session, states: PartitionState[]): Promise<void> {
+    const startLoop = this.startLoop;
+    if (!startLoop) return;
+    const byLeader = await this.partitionsByLeader(states);
+    if (this.startLoop !== startLoop) return;
+    for (const [nodeId, list] of byLeader) startLoop(session, nodeId, list);
+  }
+
+  private async partitionsByLeader(states: PartitionState[]): Promise<Map<number, PartitionState[]>> {
     const { cluster } = this.options;
-    const states = [...session.partitions.values()];
     if (states.some(({ topic, partition }) => !knowsPartition(cluster, topic, partition)))
       await cluster.refreshMetadata();
     const byLeader = new Map<number, PartitionState[]>();
@@ -180,6 +205,8 @@ export class Fetcher {
     let prefetched: InFlightFetch | undefined;
     let requests = 0;
     while (!round.fired) {
+      // Every partition of the loop taken away by a cooperative rebalance: the loop has no more work.
+      if (states.every((state) => state.revoked)) return;
       this.options.offsetManager.throwIfCommitFailed();
       await this.applySeeks(session, states);
       await this.resolvePositions(nodeId, states);
@@ -227,7 +254,9 @@ export class Fetcher {
 
   private fetchable(states: PartitionState[]): PartitionState[] {
     const { pauses, seeks } = this.options;
-    return states.filter((s) => s.resolved !== null && !pauses.isPaused(s.topic, s.partition) && !seeks.has(s.key));
+    return states.filter(
+      (s) => s.resolved !== null && !s.revoked && !pauses.isPaused(s.topic, s.partition) && !seeks.has(s.key),
+    );
   }
 
   private async sendFetch(
@@ -294,7 +323,7 @@ export class Fetcher {
         const key = partitionKey(topic, data.partitionIndex);
         const state = session.partitions.get(key);
         const fetchOffset = requested.get(key);
-        if (!state || fetchOffset === undefined || state.resolved !== fetchOffset) continue;
+        if (!state || state.revoked || fetchOffset === undefined || state.resolved !== fetchOffset) continue;
         if (data.errorCode !== ErrorCode.NONE) {
           if (data.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
             logger.warn("Offset out of range, resetting to default offset", {
@@ -324,7 +353,7 @@ export class Fetcher {
 
   /** Positions still unknown: ListOffsets to the earliest or latest, per fromBeginning (or the seek asked for). */
   private async resolvePositions(nodeId: number, states: PartitionState[]): Promise<void> {
-    const unknown = states.filter((s) => s.resolved === null);
+    const unknown = states.filter((s) => s.resolved === null && !s.revoked);
     if (unknown.length === 0) return;
     const byTopic = new Map<string, { partitionIndex: number; timestamp: bigint }[]>();
     for (const state of unknown) {

@@ -1,6 +1,7 @@
 // Membership of one consumer group under the classic protocol: FindCoordinator, JoinGroup (with
 // the MEMBER_ID_REQUIRED round trip), the leader's assignment, SyncGroup, heartbeats on a timer of
-// their own, offset commits and fetches, LeaveGroup.
+// their own, offset commits and fetches, LeaveGroup. A static member (`groupInstanceId`, KIP-345)
+// names its instance in each of these, sends no LeaveGroup, and stops for good once fenced.
 //
 // Ownership: a GroupMembership owns its coordinator connection (a dedicated one, so heartbeats
 // and commits never wait behind a long-polling Fetch) and its heartbeat timer. It does not decide
@@ -16,9 +17,12 @@ import type { BrokerConnection } from "../network/broker-connection.ts";
 import type { Retrier } from "../retry.ts";
 import type { TopicOffsets } from "../types.ts";
 import { MemberAssignment } from "./assigner-protocol.ts";
-import type { Assigner, ConsumerEvents, IMemberAssignment } from "./types.ts";
+import type { Assigner, ConsumerEvents, IMemberAssignment, OwnedSubscription, RebalanceProtocol } from "./types.ts";
 
-/** Errors after which the member must join the group again before it may fetch or commit. */
+/**
+ * Errors after which the member must join the group again before it may fetch or commit. The
+ * member-epoch ones come only from a consumer-protocol group (consumer-group-membership.ts).
+ */
 const REJOIN_ERRORS = new Set<number>([
   ErrorCode.REBALANCE_IN_PROGRESS,
   ErrorCode.ILLEGAL_GENERATION,
@@ -26,6 +30,8 @@ const REJOIN_ERRORS = new Set<number>([
   ErrorCode.NOT_COORDINATOR,
   ErrorCode.COORDINATOR_NOT_AVAILABLE,
   ErrorCode.FENCED_INSTANCE_ID,
+  ErrorCode.FENCED_MEMBER_EPOCH,
+  ErrorCode.STALE_MEMBER_EPOCH,
 ]);
 
 const COORDINATOR_ERRORS = new Set<number>([
@@ -47,6 +53,24 @@ export interface GroupJoinResult {
   assignment: IMemberAssignment;
 }
 
+/**
+ * What the runner, its sessions and its cooperative rebalancing use of a group membership, whichever
+ * the protocol: GroupMembership (classic: JoinGroup/SyncGroup) or ConsumerGroupMembership (KIP-848).
+ */
+export interface GroupMember {
+  readonly memberId: string;
+  /** The member and the generation (classic) or member epoch (consumer protocol) commits carry. */
+  readonly identity: CommitIdentity;
+  readonly rebalanceProtocol: RebalanceProtocol;
+  /** Joins, or rejoins naming what the member owns, and answers with the member's assignment. */
+  joinAndSync(topics: string[], shouldContinue: () => boolean, owned?: OwnedSubscription): Promise<GroupJoinResult>;
+  startHeartbeats(): void;
+  stopHeartbeats(): void;
+  leave(): Promise<void>;
+  /** The group no longer knows this member (UNKNOWN_MEMBER_ID): the next join starts afresh. */
+  forgetMember(): void;
+}
+
 export interface GroupMembershipOptions {
   cluster: Cluster;
   logger: Logger;
@@ -57,6 +81,8 @@ export interface GroupMembershipOptions {
   sessionTimeout: number;
   rebalanceTimeout: number;
   heartbeatInterval: number;
+  /** Static membership (Java's group.instance.id); null or left out for a dynamic member. */
+  groupInstanceId?: string | null;
   onRejoinNeeded(reason: KafkaJSProtocolError): void;
 }
 
@@ -97,6 +123,11 @@ export class GroupOffsets {
     this.coordinator = undefined;
   }
 
+  /** The static member's instance id its commits carry; none outside a group. */
+  protected get groupInstanceId(): string | null {
+    return null;
+  }
+
   /** Throws the first partition error; a coordinator error also drops the coordinator. */
   async commit(identity: CommitIdentity, offsets: CommittedOffset[]): Promise<void> {
     if (offsets.length === 0) return;
@@ -126,7 +157,7 @@ export class GroupOffsets {
         groupId: this.groupId,
         generationIdOrMemberEpoch: identity.generationId,
         memberId: identity.memberId,
-        groupInstanceId: null,
+        groupInstanceId: this.groupInstanceId,
         retentionTimeMs: -1n,
         topics,
       }),
@@ -201,7 +232,7 @@ export class GroupOffsets {
   }
 }
 
-export class GroupMembership extends GroupOffsets {
+export class GroupMembership extends GroupOffsets implements GroupMember {
   memberId = "";
   generationId = -1;
   leaderId = "";
@@ -209,6 +240,8 @@ export class GroupMembership extends GroupOffsets {
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private heartbeatChain = 0;
   private heartbeating = false;
+  /** Set once the coordinator says another instance took over our group.instance.id: fatal, as in Java. */
+  private fenced: KafkaJSProtocolError | null = null;
   private readonly logger: Logger;
 
   constructor(private readonly options: GroupMembershipOptions) {
@@ -220,19 +253,55 @@ export class GroupMembership extends GroupOffsets {
     return { generationId: this.generationId, memberId: this.memberId };
   }
 
+  /** The next JoinGroup is a new member's (the coordinator gives it a new id). */
+  forgetMember(): void {
+    this.memberId = "";
+  }
+
+  protected override get groupInstanceId(): string | null {
+    return this.options.groupInstanceId ?? null;
+  }
+
+  /** A commit that finds this static member fenced makes it stop, like a heartbeat that does. */
+  override async commit(identity: CommitIdentity, offsets: CommittedOffset[]): Promise<void> {
+    try {
+      await super.commit(identity, offsets);
+    } catch (error) {
+      this.noteFencing(error);
+      throw error;
+    }
+  }
+
+  private noteFencing(error: unknown): void {
+    if (error instanceof KafkaJSProtocolError && error.code === ErrorCode.FENCED_INSTANCE_ID) this.fenced ??= error;
+  }
+
+  /** Java's rule: COOPERATIVE only when every configured assigner supports it (so whichever the group picks does). */
+  get rebalanceProtocol(): RebalanceProtocol {
+    const { assigners } = this.options;
+    return assigners.length > 0 && assigners.every((a) => a.supportedProtocols?.includes("COOPERATIVE"))
+      ? "COOPERATIVE"
+      : "EAGER";
+  }
+
   /**
    * Joins (or rejoins) and syncs, retrying with backoff; a rebalance that starts meanwhile simply
    * means another round. `shouldContinue` lets a stopping consumer give up between rounds.
    */
-  async joinAndSync(topics: string[], shouldContinue: () => boolean): Promise<GroupJoinResult> {
+  async joinAndSync(
+    topics: string[],
+    shouldContinue: () => boolean,
+    owned: OwnedSubscription = {},
+  ): Promise<GroupJoinResult> {
     this.stopHeartbeats();
     return this.options.retrier(async (bail) => {
       // Rebalance answers mean "join again now"; only a run of them without progress backs off.
       for (let immediateRetries = 0; ; immediateRetries++) {
         if (!shouldContinue()) bail(new KafkaJSNonRetriableError("The consumer stopped while joining the group"));
+        if (this.fenced) bail(this.fenced);
         if (immediateRetries > 20) throw new KafkaJSError("The group keeps rebalancing");
         try {
-          const result = await this.joinOnce(topics);
+          const result = await this.joinOnce(topics, owned);
           this.startHeartbeats();
           return result;
         } catch (error) {
@@ -255,9 +324,12 @@ export class GroupMembership extends GroupOffsets {
     });
   }
 
-  private async joinOnce(topics: string[]): Promise<GroupJoinResult> {
+  private async joinOnce(topics: string[], owned: OwnedSubscription): Promise<GroupJoinResult> {
     const { groupId, assigners, sessionTimeout, rebalanceTimeout } = this.options;
     const coordinator = await this.coordinatorConnection();
+    const { groupInstanceId } = this;
+    if (groupInstanceId !== null && coordinator.versionFor(Apis.JoinGroup) < 5)
+      throw new KafkaJSNonRetriableError(`The group coordinator does not support static membership (JoinGroup v5)`);
     const joined = await this.guard(
       coordinator.request(
         Apis.JoinGroup,
@@ -266,9 +338,9 @@ export class GroupMembership extends GroupOffsets {
           sessionTimeoutMs: sessionTimeout,
           rebalanceTimeoutMs: rebalanceTimeout,
           memberId: this.memberId,
-          groupInstanceId: null,
+          groupInstanceId,
           protocolType: "consumer",
-          protocols: assigners.map((assigner) => assigner.protocol({ topics })),
+          protocols: assigners.map((assigner) => assigner.protocol({ topics, ...owned })),
         },
         { extraTimeout: rebalanceTimeout },
       ),
@@ -311,7 +383,7 @@ export class GroupMembership extends GroupOffsets {
           groupId,
           generationId: this.generationId,
           memberId: this.memberId,
-          groupInstanceId: null,
+          groupInstanceId,
           assignments,
         },
         { extraTimeout: rebalanceTimeout },
@@ -362,7 +434,7 @@ export class GroupMembership extends GroupOffsets {
           groupId,
           generationId: identity.generationId,
           memberId: identity.memberId,
-          groupInstanceId: null,
+          groupInstanceId: this.groupInstanceId,
         }),
       );
       if (response.errorCode === ErrorCode.NONE) {
@@ -382,6 +454,7 @@ export class GroupMembership extends GroupOffsets {
       const current = identity.memberId === this.memberId && identity.generationId === this.generationId;
       if (!current) return;
       if (response.errorCode === ErrorCode.UNKNOWN_MEMBER_ID) this.memberId = "";
+      this.noteFencing(error);
       if (REJOIN_ERRORS.has(response.errorCode)) this.options.onRejoinNeeded(error);
       else this.logger.warn("Heartbeat failed", { groupId, error: error.message });
     } catch (error) {
@@ -392,9 +465,13 @@ export class GroupMembership extends GroupOffsets {
     }
   }
 
+  /**
+   * A static member sends no LeaveGroup (Java's behaviour): its instance keeps its place, and its
+   * partitions, until its session times out, so that a restart within it causes no rebalance.
+   */
   async leave(): Promise<void> {
     this.stopHeartbeats();
-    if (this.memberId === "") return;
+    if (this.memberId === "" || this.groupInstanceId !== null) return;
     const memberId = this.memberId;
     this.memberId = "";
     const coordinator = await this.coordinatorConnection();

@@ -5,13 +5,15 @@
 import { Apis } from "../../protocol/apis.ts";
 import { toGroupDescription } from "../admin/groups.ts";
 import type { Cluster } from "../cluster.ts";
-import { KafkaJSError, KafkaJSNonRetriableError } from "../errors.ts";
+import { KafkaJSError, KafkaJSNonRetriableError, type KafkaJSProtocolError } from "../errors.ts";
 import { consumerEvents } from "../events.ts";
 import { InstrumentationEmitter } from "../instrumentation.ts";
 import type { Logger } from "../logger.ts";
 import { createRetrier, defaultRetry } from "../retry.ts";
 import type { GroupDescription, InstrumentationEvent, TopicOffsets, TopicPartitions } from "../types.ts";
-import { GroupMembership, GroupOffsets, isRejoinError } from "./group.ts";
+import { ConsumerGroupMembership } from "./consumer-group-membership.ts";
+import { cooperativeSticky } from "./cooperative-sticky-assigner.ts";
+import { type GroupMember, GroupMembership, GroupOffsets, isRejoinError } from "./group.ts";
 import { PauseState, partitionKey } from "./partition-state.ts";
 import { roundRobin } from "./round-robin-assigner.ts";
 import { Runner } from "./runner.ts";
@@ -28,7 +30,8 @@ import type {
 
 export { AssignerProtocol } from "./assigner-protocol.ts";
 export type * from "./types.ts";
-export const PartitionAssigners = { roundRobin };
+/** kafkajs's roundRobin, and our extension cooperativeSticky (Java's "cooperative-sticky", KIP-429). */
+export const PartitionAssigners = { roundRobin, cooperativeSticky };
 
 export interface CreateConsumerOptions extends ConsumerConfig {
   cluster: Cluster;
@@ -53,12 +56,31 @@ export function createConsumer({
   retry,
   readUncommitted = false,
   rackId = "",
+  groupInstanceId,
+  groupProtocol = "classic",
+  groupRemoteAssignor,
 }: CreateConsumerOptions): Consumer {
+  if (groupProtocol !== "classic" && groupProtocol !== "consumer") {
+    throw new KafkaJSNonRetriableError(
+      `Consumer groupProtocol "${groupProtocol}" is invalid: use "classic" or "consumer"`,
+    );
+  }
+  if (groupRemoteAssignor !== undefined && groupProtocol !== "consumer") {
+    throw new KafkaJSNonRetriableError('Consumer groupRemoteAssignor needs groupProtocol "consumer"');
+  }
   if (heartbeatInterval >= sessionTimeout) {
     throw new KafkaJSNonRetriableError(
       `Consumer heartbeatInterval (${heartbeatInterval}) must be lower than sessionTimeout (${sessionTimeout}). It is recommended to set heartbeatInterval to approximately a third of the sessionTimeout.`,
     );
   }
+  // Java's JoinGroupRequest.validateGroupInstanceId rules.
+  if (groupInstanceId !== undefined && !/^[a-zA-Z0-9._-]{1,249}$/.test(groupInstanceId)) {
+    throw new KafkaJSNonRetriableError(
+      `Consumer groupInstanceId "${groupInstanceId}" is invalid: use 1 to 249 letters, digits, ".", "_" or "-"`,
+    );
+  }
+  // The consumer protocol names topics by id: the metadata must carry them from the start.
+  if (groupProtocol === "consumer") cluster.useTopicIds();
   const emitter = new InstrumentationEmitter(consumerEvents, "consumer", logger);
   cluster.instrument(emitter.network);
   const assignerCluster: AssignerCluster = {
@@ -205,20 +227,36 @@ export function createConsumer({
 
     const start = async (): Promise<void> => {
       logger.info("Starting", { groupId });
-      const group = standalone
+      const onRejoinNeeded = (reason: KafkaJSProtocolError): void => current?.onRejoinNeeded(reason);
+      const group: (GroupMember & GroupOffsets) | null = standalone
         ? null
-        : new GroupMembership({
-            cluster,
-            logger,
-            emitter,
-            retrier: createRetrier(retry),
-            groupId,
-            assigners,
-            sessionTimeout,
-            rebalanceTimeout,
-            heartbeatInterval,
-            onRejoinNeeded: (reason) => current?.onRejoinNeeded(reason),
-          });
+        : groupProtocol === "consumer"
+          ? new ConsumerGroupMembership({
+              cluster,
+              logger,
+              emitter,
+              retrier: createRetrier(retry),
+              groupId,
+              rebalanceTimeout,
+              heartbeatInterval,
+              groupRemoteAssignor: groupRemoteAssignor ?? null,
+              groupInstanceId: groupInstanceId ?? null,
+              rackId: rackId || null,
+              onRejoinNeeded,
+            })
+          : new GroupMembership({
+              cluster,
+              logger,
+              emitter,
+              retrier: createRetrier(retry),
+              groupId,
+              assigners,
+              sessionTimeout,
+              rebalanceTimeout,
+              heartbeatInterval,
+              groupInstanceId: groupInstanceId ?? null,
+              onRejoinNeeded,
+            });
       groupRequests = group ?? (groupId ? new GroupOffsets(cluster, groupId, emitter) : null);
       const current: Runner = new Runner({
         cluster,

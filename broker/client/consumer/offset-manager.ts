@@ -13,7 +13,7 @@ import { KafkaJSNonRetriableError, KafkaJSProtocolError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { Offsets, TopicOffsets } from "../types.ts";
 import { type CommitIdentity, type CommittedOffset, isRejoinError } from "./group.ts";
-import { partitionKey } from "./partition-state.ts";
+import { type PartitionState, partitionKey } from "./partition-state.ts";
 import type { Session } from "./session.ts";
 import type { OffsetsByTopicPartition } from "./types.ts";
 
@@ -54,15 +54,31 @@ export class OffsetManager {
       options.autoCommit && (options.autoCommitInterval !== null || options.autoCommitThreshold !== null);
   }
 
-  /** Sets each partition's position to the group's committed offset, where it has one. */
-  async loadCommitted(session: Session): Promise<void> {
+  /** Sets the session's partitions' (or `states`') positions to the group's committed offsets, where it has some. */
+  async loadCommitted(session: Session, states: PartitionState[] = [...session.partitions.values()]): Promise<void> {
     const { store } = this.options;
-    if (!store || session.partitions.size === 0) return;
-    const committed = await store.fetchCommitted([...session.partitions.values()]);
+    if (!store || states.length === 0) return;
+    const committed = await store.fetchCommitted(states);
+    const byKey = new Map(states.map((state) => [state.key, state]));
     for (const { topic, partition, offset } of committed) {
-      const state = session.partitions.get(partitionKey(topic, partition));
+      const state = byKey.get(partitionKey(topic, partition));
       if (state) state.resolved = state.committed = offset;
     }
+  }
+
+  /**
+   * With autoCommit, the positions of partitions a cooperative rebalance takes away, before their
+   * new owner loads them; after the commits already on their way, so an older one cannot land last.
+   */
+  async commitRevoked(session: Session, states: PartitionState[]): Promise<void> {
+    const { store } = this.options;
+    if (!this.options.autoCommit || !store || !session.canCommit) return;
+    await (this.commitFollowUp ?? this.commitInFlight)?.catch(() => undefined);
+    const pending = states.filter((state) => state.resolved !== null && state.resolved !== state.committed);
+    if (pending.length === 0) return;
+    const offsets = pending.map(({ topic, partition, resolved }) => ({ topic, partition, offset: resolved! }));
+    await store.commit(session.identity, offsets);
+    for (const [i, state] of pending.entries()) state.committed = offsets[i]!.offset;
   }
 
   /** Whether autoCommitInterval has passed since the last commit, or autoCommitThreshold messages are uncommitted. */
@@ -91,11 +107,14 @@ export class OffsetManager {
 
   /** An auto-commit refused because the generation is over ends the session instead of failing. */
   async autoCommit(session: Session): Promise<void> {
+    const identity = session.identity;
     try {
       await this.commitResolved(session);
     } catch (error) {
       // A standalone consumer has no generation to rejoin: its refused commit is a plain failure.
       if (!isRejoinError(error) || !this.options.inGroup) throw error;
+      // Refused for a generation a cooperative session has left since: the next commit carries the offsets.
+      if (session.identity !== identity) return;
       this.options.endSession(session, error);
     }
   }
@@ -187,7 +206,14 @@ export class OffsetManager {
         pending.push({ topic: state.topic, partition: state.partition, offset: state.resolved });
     }
     if (pending.length === 0) return;
-    await store.commit(session.identity, pending);
+    const identity = session.identity;
+    try {
+      await store.commit(identity, pending);
+    } catch (error) {
+      // A cooperative session moved to its next generation meanwhile: the next commit carries these offsets.
+      if (session.identity !== identity && isRejoinError(error)) return;
+      throw error;
+    }
     for (const { topic, partition, offset } of pending)
       session.partitions.get(partitionKey(topic, partition))!.committed = offset;
   }

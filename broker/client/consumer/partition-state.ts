@@ -13,6 +13,8 @@ export interface PartitionState {
   committed: bigint | null;
   /** Where to start without a committed offset, or after OFFSET_OUT_OF_RANGE: -2n earliest, -1n latest. */
   reset: bigint;
+  /** Taken away by a cooperative rebalance: nothing more of it is fetched or handed out. */
+  revoked: boolean;
 }
 
 export const EARLIEST = -2n;
@@ -28,6 +30,7 @@ export function createPartitionState(topic: string, partition: number, fromBegin
     resolved: null,
     committed: null,
     reset: fromBeginning ? EARLIEST : LATEST,
+    revoked: false,
   };
 }
 

@@ -1,16 +1,21 @@
 // The runner: one run of a consumer, from run() until stop() or a crash. It keeps a session (a
 // generation of group membership with its assignment, or a standalone assignment; see
-// session.ts), has the fetcher fetch for it, delivers the fetched batches to eachMessage or
-// eachBatch (at most partitionsConsumedConcurrently at a time), rejoins when the group
-// rebalances, and retries failures by the retry policy (Backoff's delays) until it gives up and
-// crashes.
+// session.ts), has the fetcher fetch for it and the delivery hand the fetched batches to
+// eachMessage or eachBatch (delivery.ts), rejoins when the group rebalances, and retries failures
+// by the retry policy (Backoff's delays) until it gives up and crashes.
 //
-// Ownership: a Runner owns its sessions, its retry count and the group membership it was given,
-// and moves partitions' positions on as the app processes messages. Fetching is the fetcher's
-// (fetcher.ts: a partition belongs to one fetch loop, which fetches again only once its batches
-// are processed, so each partition's messages reach the app in order); commits are the offset
-// manager's (offset-manager.ts). Pause and seek requests belong to the consumer and outlive
-// runners.
+// Rebalancing: with the eager protocol (kafkajs's, the default) a rebalance ends the session: every
+// partition is committed and dropped, and a new session joins. With the cooperative protocol
+// (KIP-429, when every assigner supports it) the session lives on through rebalances and only what
+// moves is revoked (cooperative.ts). Every change of what the member owns is reported as
+// PARTITIONS_ASSIGNED / PARTITIONS_REVOKED.
+//
+// Ownership: a Runner owns its sessions, its retry count, the group membership it was given and
+// its cooperative rebalancing. Fetching is the fetcher's (fetcher.ts: a partition belongs to one
+// fetch loop, which fetches again only once its batches are processed, so each partition's
+// messages reach the app in order); handing batches over and moving positions on is the
+// delivery's; commits are the offset manager's (offset-manager.ts). Pause and seek requests
+// belong to the consumer and outlive runners.
 import { ErrorCode } from "../../protocol/errors.ts";
 import { Backoff } from "../backoff.ts";
 import type { Cluster } from "../cluster.ts";
@@ -27,18 +32,19 @@ import type { InstrumentationEmitter } from "../instrumentation.ts";
 import type { Logger } from "../logger.ts";
 import { defaultRetry, type RetryOptions } from "../retry.ts";
 import type { Offsets } from "../types.ts";
-import type { Batch } from "./batch.ts";
-import { Fetcher, type FetchOptions, type PendingBatch, STALE_METADATA_ERRORS } from "./fetcher.ts";
-import { type GroupMembership, type GroupOffsets, isRejoinError } from "./group.ts";
+import { CooperativeRebalance, isLost } from "./cooperative.ts";
+import { Delivery } from "./delivery.ts";
+import { Fetcher, type FetchOptions, STALE_METADATA_ERRORS } from "./fetcher.ts";
+import { type GroupMember, type GroupOffsets, isRejoinError } from "./group.ts";
 import { OffsetManager } from "./offset-manager.ts";
-import type { PartitionState, PauseState } from "./partition-state.ts";
-import { openSession, type Session, subscribedPartitionCounts } from "./session.ts";
-import { Signal, Slots, waitFor } from "./signals.ts";
+import type { PauseState } from "./partition-state.ts";
+import { openSession, type Session, subscribedPartitionCounts, toTopicPartitions } from "./session.ts";
+import { Signal, waitFor } from "./signals.ts";
 import type {
+  AssignmentChangeReason,
   ConsumerEvents,
   EachBatchHandler,
   EachMessageHandler,
-  IBatchProcessEvent,
   StandaloneAssignment,
 } from "./types.ts";
 
@@ -48,7 +54,7 @@ export interface RunnerOptions {
   emitter: InstrumentationEmitter<ConsumerEvents>;
   groupId: string;
   /** null for a standalone consumer. */
-  group: GroupMembership | null;
+  group: GroupMember | null;
   /** Commits and committed offsets; null without a groupId. */
   offsets: GroupOffsets | null;
   subscription: { topics: string[]; fromBeginning: Map<string, boolean> };
@@ -76,7 +82,6 @@ export class Runner {
   private stopSignal = new Signal();
   private starting: Promise<void> | undefined;
   private loopDone: Promise<void> | undefined;
-  private readonly slots: Slots;
   private readonly logger: Logger;
   private readonly fetcher: Fetcher;
   private readonly offsetManager: OffsetManager;
@@ -87,11 +92,15 @@ export class Runner {
   /** A rejoin asked for while no session was current, applied to the next one. */
   private rejoinRequested: KafkaJSProtocolError | undefined;
   private metadataCheckedAt = Date.now();
+  /** null unless every assigner supports the cooperative protocol. */
+  private readonly cooperative: CooperativeRebalance | null;
+  private readonly delivery: Delivery;
+  /** Generations joined in this run: the first assignment is a "join", later ones a "rebalance". */
+  private generations = 0;
 
   constructor(private readonly options: RunnerOptions) {
     const { run } = options;
     this.logger = options.logger;
-    this.slots = new Slots(Math.max(1, run.concurrency));
     const retry = { ...defaultRetry, ...options.retry };
     this.retries = retry.retries;
     this.backoff = new Backoff(retry);
@@ -105,6 +114,20 @@ export class Runner {
       autoCommitThreshold: run.autoCommitThreshold,
       endSession: (session, reason) => this.endSession(session, reason),
     });
+    this.delivery = new Delivery({
+      logger: options.logger,
+      emitter: options.emitter,
+      inGroup: options.group !== null,
+      pauses: options.pauses,
+      seeks: options.seeks,
+      run,
+      offsetManager: this.offsetManager,
+      isRunning: () => this.running,
+      wake: () => this.wake(),
+      onHandedOver: () => {
+        this.failures = 0;
+      },
+    });
     this.fetcher = new Fetcher({
       cluster: options.cluster,
       logger: options.logger,
@@ -116,8 +139,26 @@ export class Runner {
       offsetManager: this.offsetManager,
       prefetching: run.eachMessage !== null || run.eachBatchAutoResolve,
       isRunning: () => this.running,
-      process: (session, round, batches) => this.processBatches(session, round, batches),
+      process: (session, round, batches) => this.delivery.process(session, round, batches),
     });
+    const { group } = options;
+    this.cooperative =
+      group?.rebalanceProtocol === "COOPERATIVE"
+        ? new CooperativeRebalance({
+            ...options,
+            group,
+            offsetManager: this.offsetManager,
+            fetcher: this.fetcher,
+            isRunning: () => this.running,
+            deliveryOf: (key) => this.delivery.inProgress(key),
+            finishSession: (session, reason, endReason) => this.finishSession(session, reason, endReason),
+            announceRebalance: (session, reason) => this.announceRebalance(session, reason),
+            reportChange: (event, session, reason, states) => this.reportChange(event, session, reason, states),
+            onGeneration: () => {
+              this.generations++;
+            },
+          })
+        : null;
   }
 
   /** Resolves once the first session is open (joined and synced); a failure crashes the runner. */
@@ -163,8 +204,15 @@ export class Runner {
 
   assigned(): { topic: string; partition: number }[] {
     return this.session
-      ? [...this.session.partitions.values()].map(({ topic, partition }) => ({ topic, partition }))
+      ? [...this.session.partitions.values()]
+          .filter(({ revoked }) => !revoked)
+          .map(({ topic, partition }) => ({ topic, partition }))
       : [];
+  }
+
+  /** COOPERATIVE when the group's assigners all support it; EAGER (kafkajs's) otherwise and when standalone. */
+  private get rebalanceProtocol(): "EAGER" | "COOPERATIVE" {
+    return this.options.group?.rebalanceProtocol ?? "EAGER";
   }
 
   // ------------------------------------------------------------------------------ main loop
@@ -177,6 +225,8 @@ export class Runner {
         if (session) await this.closeSession(session);
         this.session = undefined;
         if (!this.running) break;
+        // A cooperative rejoin still answering for the old session must not race the new join.
+        await this.cooperative?.settled();
         try {
           this.session = await this.openSession();
         } catch (error) {
@@ -234,6 +284,7 @@ export class Runner {
 
   /** Final commit of what was processed, then leaving the group. */
   private async windDown(): Promise<void> {
+    await this.cooperative?.settled();
     if (this.session) await this.closeSession(this.session);
     this.session = undefined;
     try {
@@ -256,37 +307,86 @@ export class Runner {
     const session = await openSession({ ...this.options, offsetManager: this.offsetManager }, () => this.running);
     if (!group) return session;
     this.failures = 0;
+    this.reportChange(consumerEvents.PARTITIONS_ASSIGNED, session, this.generations++ === 0 ? "join" : "rebalance", [
+      ...session.partitions.values(),
+    ]);
     // A heartbeat may have learnt of the next rebalance while this session was being set up.
     if (this.rejoinRequested) this.endSession(session, this.rejoinRequested);
     return session;
   }
 
-  /** Ends the session when the group needs us to rejoin (heartbeat or commit said so). */
+  /**
+   * The group needs us to rejoin (heartbeat or commit said so, or the subscribed topics grew). Eager:
+   * the session ends. Cooperative: the member rejoins in the background and the session goes on,
+   * unless what it owned is lost (the group no longer counts its generation).
+   */
   endSession(session: Session | undefined, reason: Error): void {
     if (!session || session.ended) return;
+    if (this.cooperative && this.running) {
+      // Until its assignment is in, a rejoin explains the refusals of commits made meanwhile.
+      if (this.cooperative.awaitingAssignment) return;
+      if (!isLost(reason)) {
+        this.cooperative.request(session, reason);
+        return;
+      }
+    }
+    this.finishSession(session, reason, isLost(reason) ? "lost" : "rebalance");
+  }
+
+  /** Ends the session: nothing more of it reaches the app, and the loop commits, drops it and joins again. */
+  private finishSession(session: Session, reason: Error, endReason: AssignmentChangeReason): void {
+    if (session.ended) return;
     session.ended = true;
     if (
       reason instanceof KafkaJSProtocolError &&
-      (reason.code === ErrorCode.UNKNOWN_MEMBER_ID || reason.code === ErrorCode.ILLEGAL_GENERATION)
+      (reason.code === ErrorCode.UNKNOWN_MEMBER_ID ||
+        reason.code === ErrorCode.ILLEGAL_GENERATION ||
+        reason.code === ErrorCode.FENCED_MEMBER_EPOCH)
     ) {
       session.canCommit = false;
       // The coordinator has forgotten this member: join again as a new one.
       const { group } = this.options;
       if (reason.code === ErrorCode.UNKNOWN_MEMBER_ID && group?.memberId === session.identity.memberId)
-        group.memberId = "";
+        group.forgetMember();
     }
     if (this.session === session) this.fetcher.endRound();
     if (this.running && this.options.group) {
-      this.logger.warn("The group is rebalancing, re-joining", {
-        groupId: this.options.groupId,
-        memberId: session.identity.memberId,
-        error: reason.message,
-      });
-      this.options.emitter.emit(consumerEvents.REBALANCING, {
-        groupId: this.options.groupId,
-        memberId: session.identity.memberId,
-      });
+      session.endReason = { reason: endReason, cause: reason.message };
+      this.announceRebalance(session, reason);
     }
+  }
+
+  private announceRebalance(session: Session, reason: Error): void {
+    this.logger.warn("The group is rebalancing, re-joining", {
+      groupId: this.options.groupId,
+      memberId: session.identity.memberId,
+      error: reason.message,
+    });
+    this.options.emitter.emit(consumerEvents.REBALANCING, {
+      groupId: this.options.groupId,
+      memberId: session.identity.memberId,
+    });
+  }
+
+  /** PARTITIONS_ASSIGNED / PARTITIONS_REVOKED (our extension), for a group member's change that moved something. */
+  private reportChange(
+    event: ConsumerEvents["PARTITIONS_ASSIGNED"] | ConsumerEvents["PARTITIONS_REVOKED"],
+    session: Session,
+    reason: AssignmentChangeReason,
+    states: Array<{ topic: string; partition: number }>,
+    cause?: string,
+  ): void {
+    if (!this.options.group || states.length === 0) return;
+    const partitions = toTopicPartitions(states);
+    this.options.emitter.emit(event, () => ({
+      groupId: this.options.groupId,
+      memberId: session.identity.memberId,
+      generationId: session.identity.generationId,
+      rebalanceProtocol: this.rebalanceProtocol,
+      reason,
+      partitions,
+      ...(cause === undefined ? {} : { cause }),
+    }));
   }
 
   /** Called by the group membership when a heartbeat learns that the group needs us to rejoin. */
@@ -298,6 +398,9 @@ export class Runner {
   private async closeSession(session: Session): Promise<void> {
     session.ended = true;
     await this.offsetManager.commitBeforeLeaving(session);
+    const { reason, cause } = session.endReason;
+    const owned = [...session.partitions.values()].filter(({ revoked }) => !revoked);
+    this.reportChange(consumerEvents.PARTITIONS_REVOKED, session, reason, owned, cause);
   }
 
   /** kafkajs's metadataMaxAge: refresh now and then; new partitions of a subscribed topic call for a new assignment. */
@@ -312,155 +415,6 @@ export class Runner {
         return;
       }
     }
-  }
-
-  // ------------------------------------------------------------------------------ handing over
-
-  private async processBatches(session: Session, round: Signal, batches: PendingBatch[]): Promise<void> {
-    if (batches.length === 0) return;
-    let firstError: unknown;
-    await Promise.all(
-      batches.map((pending) =>
-        this.slots
-          .run(() => this.processBatch(session, round, pending))
-          .catch((error: unknown) => {
-            firstError ??= error;
-          }),
-      ),
-    );
-    if (firstError !== undefined) throw firstError;
-    // A whole fetch handed over without error: earlier failures are behind us.
-    this.failures = 0;
-  }
-
-  private async processBatch(session: Session, round: Signal, { state, batch }: PendingBatch): Promise<void> {
-    // Nothing reaches the app once a rebalance, a stop or a failure has begun.
-    if (round.fired || !this.running) return;
-    const { emitter, run } = this.options;
-    const started = Date.now();
-    const eventPayload = (): IBatchProcessEvent => ({
-      topic: batch.topic,
-      partition: batch.partition,
-      highWatermark: batch.highWatermark,
-      offsetLag: batch.offsetLag(),
-      offsetLagLow: batch.offsetLagLow(),
-      batchSize: batch.messages.length,
-      firstOffset: batch.firstOffset() ?? batch.lastOffset(),
-      lastOffset: batch.lastOffset(),
-    });
-    emitter.emit(consumerEvents.START_BATCH_PROCESS, eventPayload);
-    if (batch.isEmptyDueToFiltering()) {
-      state.resolved = batch.nextOffset();
-      this.offsetManager.commitIfDue(session);
-    } else if (run.eachMessage) {
-      await this.deliverMessages(session, round, state, batch, run.eachMessage);
-    } else if (run.eachBatch) {
-      await this.deliverBatch(session, state, batch, run.eachBatch);
-    }
-    emitter.emit(consumerEvents.END_BATCH_PROCESS, () => ({ ...eventPayload(), duration: Date.now() - started }));
-    this.offsetManager.commitAfterBatch(session);
-  }
-
-  private async deliverMessages(
-    session: Session,
-    round: Signal,
-    state: PartitionState,
-    batch: Batch,
-    eachMessage: EachMessageHandler,
-  ): Promise<void> {
-    const { pauses, seeks } = this.options;
-    const { offsetManager } = this;
-    const { topic, partition } = state;
-    const pause = this.pauseFunction(topic, partition);
-    const heartbeat = this.heartbeatFunction(session);
-    const messages = batch.messages;
-    for (let i = 0; i < messages.length; i++) {
-      if (round.fired || !this.running || seeks.has(state.key) || pauses.isPaused(topic, partition)) return;
-      const message = messages[i]!;
-      try {
-        await eachMessage({ topic, partition, message, heartbeat, pause });
-      } catch (error) {
-        if (!(error instanceof KafkaJSError)) {
-          this.logger.error("Error when calling eachMessage", {
-            topic,
-            partition,
-            offset: message.offset,
-            error: (error as Error)?.message,
-          });
-        }
-        // What was processed before the failing message is committed (kafkajs).
-        await this.offsetManager.autoCommitQuietly(session);
-        throw error;
-      }
-      state.resolved = BigInt(message.offset) + 1n;
-      offsetManager.commitIfDue(session);
-    }
-    // Every message handed over: step over what followed them in the batch (transaction markers).
-    state.resolved = batch.nextOffset() ?? state.resolved;
-  }
-
-  private async deliverBatch(
-    session: Session,
-    state: PartitionState,
-    batch: Batch,
-    eachBatch: EachBatchHandler,
-  ): Promise<void> {
-    const { seeks } = this.options;
-    const lastMessage = batch.messages[batch.messages.length - 1];
-    try {
-      await eachBatch({
-        batch,
-        resolveOffset: (offset) => {
-          // Resolving the last message steps over control records after it too (kafkajs).
-          const value =
-            lastMessage !== undefined && String(offset) === lastMessage.offset
-              ? batch.lastOffsetValue()
-              : BigInt(offset);
-          state.resolved = value + 1n;
-        },
-        heartbeat: this.heartbeatFunction(session),
-        pause: this.pauseFunction(state.topic, state.partition),
-        commitOffsetsIfNecessary: async (offsets?: Offsets) => {
-          if (offsets) await this.commitGiven(session, offsets);
-          else if (this.offsetManager.commitDue(session)) await this.offsetManager.autoCommit(session);
-        },
-        uncommittedOffsets: () => this.offsetManager.uncommittedOffsets(session),
-        isRunning: () => this.running,
-        isStale: () => session.ended || seeks.has(state.key),
-      });
-    } catch (error) {
-      if (!(error instanceof KafkaJSError)) {
-        this.logger.error("Error when calling eachBatch", {
-          topic: batch.topic,
-          partition: batch.partition,
-          offset: batch.firstOffset(),
-          error: (error as Error)?.message,
-        });
-      }
-      await this.offsetManager.autoCommitQuietly(session);
-      throw error;
-    }
-    // A batch cut short by a rebalance or a seek is not marked processed.
-    if (this.options.run.eachBatchAutoResolve && !session.ended && !seeks.has(state.key))
-      state.resolved = batch.lastOffsetValue() + 1n;
-  }
-
-  private pauseFunction(topic: string, partition: number): () => () => void {
-    return () => {
-      this.options.pauses.pause([{ topic, partitions: [partition] }]);
-      return () => {
-        this.options.pauses.resume([{ topic, partitions: [partition] }]);
-        this.wake();
-      };
-    };
-  }
-
-  /** Heartbeats are sent by their own timer; this one reports a rebalance to a handler that asks, as kafkajs's does. */
-  private heartbeatFunction(session: Session): () => Promise<void> {
-    return async () => {
-      if (session.ended && this.options.group)
-        throw new KafkaJSProtocolError(ErrorCode.REBALANCE_IN_PROGRESS, "the group is rebalancing");
-    };
   }
 
   // ------------------------------------------------------------------------------ commits asked for by the app

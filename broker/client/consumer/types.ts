@@ -35,11 +35,19 @@ export type GroupMember = { memberId: string; memberMetadata: Buffer };
 export type GroupMemberAssignment = { memberId: string; memberAssignment: Buffer };
 export type GroupState = { name: string; metadata: Buffer };
 
+/** Java's rebalance protocols: EAGER revokes everything at each rebalance, COOPERATIVE (KIP-429) only what moves. */
+export type RebalanceProtocol = "EAGER" | "COOPERATIVE";
+
+/** What a member owns when it (re)joins; kafkajs's assigners ignore it. */
+export type OwnedSubscription = { ownedPartitions?: { topic: string; partitions: number[] }[]; generationId?: number };
+
 export type Assigner = {
   name: string;
   version: number;
   assign(group: { members: GroupMember[]; topics: string[] }): Promise<GroupMemberAssignment[]>;
-  protocol(subscription: { topics: string[] }): GroupState;
+  protocol(subscription: { topics: string[] } & OwnedSubscription): GroupState;
+  /** Our extension, Java's supportedProtocols(); EAGER only when left out (as every kafkajs assigner). */
+  supportedProtocols?: RebalanceProtocol[];
 };
 
 /** The part of kafkajs's Cluster that partition assigners use. */
@@ -77,6 +85,33 @@ export interface ConsumerConfig {
   maxInFlightRequests?: number;
   readUncommitted?: boolean;
   rackId?: string;
+  /**
+   * Our extension (kafkajs has none), Java's `group.instance.id`: makes this consumer a static
+   * member (KIP-345). Each member of the group needs its own id, kept across restarts. A static
+   * member sends no LeaveGroup when it stops or disconnects (as Java's consumer): the group keeps
+   * its place and its partitions until `sessionTimeout` runs out, so a consumer that restarts
+   * with the same id within it gets the same partitions back and the others do not rebalance.
+   * A consumer whose id another instance has taken over is fenced (FENCED_INSTANCE_ID): it crashes
+   * and does not restart. Letters, digits, ".", "_" and "-", at most 249 characters.
+   */
+  groupInstanceId?: string;
+  /**
+   * Our extension (kafkajs has none), Java's `group.protocol`: "classic" (the default: JoinGroup
+   * and SyncGroup, the assignment computed by a member with `partitionAssigners`) or "consumer"
+   * (KIP-848: the member heartbeats with ConsumerGroupHeartbeat and the broker computes the
+   * assignment, moving partitions one member at a time; there is no group-wide pause). With
+   * "consumer", `partitionAssigners` and `sessionTimeout` are not used (the broker's
+   * group.consumer.session.timeout.ms applies), the heartbeat interval is the broker's, rebalancing
+   * is incremental (PARTITIONS_REVOKED names only what moves, after committing it), and a
+   * subscription names topics: a RegExp is matched once at subscribe(), as in kafkajs, and the
+   * matching names are sent. A group id is either a classic group or a consumer group.
+   */
+  groupProtocol?: "classic" | "consumer";
+  /**
+   * Our extension, Java's `group.remote.assignor`: with groupProtocol "consumer", the broker-side
+   * assignor to use ("uniform" or "range" on this broker); left out, the broker's default.
+   */
+  groupRemoteAssignor?: string;
 }
 
 export type TopicPartition = { topic: string; partition: number };
@@ -154,6 +189,10 @@ export type ConsumerEvents = {
   REQUEST: "consumer.network.request";
   REQUEST_TIMEOUT: "consumer.network.request_timeout";
   REQUEST_QUEUE_SIZE: "consumer.network.request_queue_size";
+  /** Our extension: partitions this member now owns. */
+  PARTITIONS_ASSIGNED: "consumer.partitions_assigned";
+  /** Our extension: partitions this member no longer owns. */
+  PARTITIONS_REVOKED: "consumer.partitions_revoked";
 };
 
 export type ConsumerHeartbeatEvent = InstrumentationEvent<{
@@ -195,6 +234,25 @@ export type ConsumerStartBatchProcessEvent = InstrumentationEvent<IBatchProcessE
 export type ConsumerEndBatchProcessEvent = InstrumentationEvent<IBatchProcessEvent & { duration: number }>;
 export type ConsumerCrashEvent = InstrumentationEvent<{ error: Error; groupId: string; restart: boolean }>;
 export type ConsumerRebalancingEvent = InstrumentationEvent<{ groupId: string; memberId: string }>;
+/**
+ * Why an assignment changed. Assigned: "join" (the run's first generation), "rebalance" (a later
+ * one). Revoked: "rebalance" (eager: all of them, before rejoining; cooperative: the ones the new
+ * assignment moves elsewhere, committed first), "lost" (the group no longer counts this member or
+ * its generation: nothing is committed), "stop" (the consumer stops, or gives up after errors).
+ */
+export type AssignmentChangeReason = "join" | "rebalance" | "lost" | "stop";
+/** Our extension: PARTITIONS_ASSIGNED and PARTITIONS_REVOKED, for a timeline of who owned what. */
+export type ConsumerPartitionsChangedEvent = InstrumentationEvent<{
+  groupId: string;
+  memberId: string;
+  /** The generation the change belongs to: the new one when assigned, the one left (or moved on from) when revoked. */
+  generationId: number;
+  rebalanceProtocol: RebalanceProtocol;
+  reason: AssignmentChangeReason;
+  partitions: TopicPartitions[];
+  /** The error that ended the generation, when one did. */
+  cause?: string;
+}>;
 export type ConsumerReceivedUnsubcribedTopicsEvent = InstrumentationEvent<{
   groupId: string;
   generationId: number;

@@ -120,14 +120,14 @@ export class BrokerConnection {
     return this.connecting;
   }
 
-  /** The version to use for `api`: the highest both sides implement. */
+  /** The version to use for `api`: the highest both sides implement, up to `ceiling` (the client's cap unless given). */
   // biome-ignore lint/suspicious/noExplicitAny: any API's definition: request and response types vary per entry
-  versionFor(api: ApiDefinition<any, any>): number {
+  versionFor(api: ApiDefinition<any, any>, ceiling: number = api.clientMaxVersion): number {
     const broker = this.versions.get(api.apiKey);
-    const version = broker ? Math.min(broker.maxVersion, api.maxVersion) : -1;
+    const version = broker ? Math.min(broker.maxVersion, ceiling, api.maxVersion) : -1;
     if (!broker || version < Math.max(broker.minVersion, api.minVersion)) {
       throw new KafkaJSServerDoesNotSupportApiKey(
-        `broker ${this.address} does not support ${api.name} at versions ${api.minVersion}-${api.maxVersion}`,
+        `broker ${this.address} does not support ${api.name} at versions ${api.minVersion}-${api.clientMaxVersion}`,
         api.apiKey,
         api.name,
       );

@@ -121,6 +121,11 @@ interface MessageContext {
   versions: number[];
   flexibleVersions: string;
   isResponse: boolean;
+  /**
+   * The newest version our own client speaks (see supported-versions.ts): request fields only
+   * newer versions have are optional for it to write, and response fields are typed as it reads them.
+   */
+  clientMaxVersion: number;
   commonStructs: Map<string, SpecField[]>;
   /** Interface declarations of nested structs, in order of first use. */
   nestedInterfaces: string[];
@@ -277,11 +282,19 @@ function tsType(field: SpecField, context: MessageContext): string {
       );
   }
   let type = isArray ? `${element.includes(" ") ? `(${element})` : element}[]` : element;
+  // A response is read by our client only in the versions it sends: a null it never sees is not in the type.
+  const readVersions = context.isResponse ? clientVersions(context) : context.versions;
   const nullable =
     elementName === "records" ||
-    context.versions.some((v) => fieldOnWire(field, v, context.flexibleVersions) && inRange(field.nullableVersions, v));
+    readVersions.some((v) => fieldOnWire(field, v, context.flexibleVersions) && inRange(field.nullableVersions, v));
   if (nullable) type += " | null";
   return type;
+}
+
+/** The versions of the range our own client sends (all of them when it sends none: a struct beyond them). */
+function clientVersions(context: MessageContext): number[] {
+  const versions = context.versions.filter((v) => v <= context.clientMaxVersion);
+  return versions.length > 0 ? versions : context.versions;
 }
 
 /** Emits (once) the interface of a struct and returns its name. */
@@ -302,12 +315,19 @@ function interfaceBody(fields: SpecField[], context: MessageContext): string {
     // Decoded requests always carry every field (defaults fill the gaps); responses being
     // built may leave out fields that not every version has, that are tagged, or whose
     // spec default is the usual answer.
-    const inEveryVersion = context.versions.every(
+    const inEveryVersion = (context.isResponse ? clientVersions(context) : context.versions).every(
       (v) =>
         fieldOnWire(field, v, context.flexibleVersions) &&
         !(field.tag !== undefined && inRange(field.taggedVersions, v)),
     );
-    const optional = context.isResponse && (!inEveryVersion || field.default !== undefined) ? "?" : "";
+    // A request field only in versions newer than our client sends is optional too, so that the
+    // client need not name it; decoding still fills it.
+    const onlyBeyondClient = !clientVersions(context).some((v) => fieldOnWire(field, v, context.flexibleVersions));
+    const optional =
+      (context.isResponse && (!inEveryVersion || field.default !== undefined)) ||
+      (!context.isResponse && onlyBeyondClient)
+        ? "?"
+        : "";
     body += `  ${lowerFirst(field.name)}${optional}: ${tsType(field, context)};\n`;
   }
   return body;
@@ -317,6 +337,8 @@ interface MessageTarget {
   spec: SpecMessage;
   ownerName: string;
   versions: Range;
+  /** The newest version our own client speaks; the whole range unless set. */
+  clientMaxVersion?: number;
   /** Overrides the spec's flexibleVersions (metadata-log records are flexible in every version). */
   flexibleVersions?: string;
 }
@@ -334,6 +356,7 @@ function generateMessage(target: MessageTarget, allInterfaceNames: Set<string>):
     versions: versionsOf(versions),
     flexibleVersions,
     isResponse: spec.type === "response",
+    clientMaxVersion: target.clientMaxVersion ?? versions.max,
     commonStructs: new Map((spec.commonStructs ?? []).map((struct) => [struct.name, struct.fields])),
     nestedInterfaces: [],
     takenInterfaceNames: allInterfaceNames,
@@ -378,6 +401,7 @@ function generateApiMessages(): void {
       spec: readSpec(join(messageSpecDir, `${api.name}${kind}.json`)),
       ownerName: api.name,
       versions,
+      clientMaxVersion: api.clientMaxVersion,
     });
     const request = generateMessage(target("Request"), interfaceNames);
     const response = generateMessage(target("Response"), interfaceNames);

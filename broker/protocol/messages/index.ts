@@ -31,3 +31,5 @@ export * from "./describe-cluster.ts";
 export * from "./broker-registration.ts";
 export * from "./broker-heartbeat.ts";
 export * from "./allocate-producer-ids.ts";
+export * from "./consumer-group-heartbeat.ts";
+export * from "./consumer-group-describe.ts";

@@ -14,6 +14,12 @@ export interface GroupCoordinatorConfig {
   groupMaxSize: number;
   /** offsets.topic.num.partitions — must match the partition count of `__consumer_offsets`. */
   offsetsTopicNumPartitions: number;
+  /** group.consumer.session.timeout.ms — the KIP-848 protocol's session; the broker's choice, not the member's. */
+  consumerGroupSessionTimeoutMs: number;
+  /** group.consumer.heartbeat.interval.ms — returned to every consumer-protocol member. */
+  consumerGroupHeartbeatIntervalMs: number;
+  /** group.consumer.assignors — server-side assignors by name; the first is the default. */
+  consumerGroupAssignors: readonly string[];
 }
 
 export const defaultGroupCoordinatorConfig: Readonly<GroupCoordinatorConfig> = Object.freeze({
@@ -23,6 +29,9 @@ export const defaultGroupCoordinatorConfig: Readonly<GroupCoordinatorConfig> = O
   offsetMetadataMaxBytes: 4_096,
   groupMaxSize: Number.POSITIVE_INFINITY,
   offsetsTopicNumPartitions: 50,
+  consumerGroupSessionTimeoutMs: 45_000,
+  consumerGroupHeartbeatIntervalMs: 5_000,
+  consumerGroupAssignors: Object.freeze(["uniform", "range"]),
 });
 
 export function resolveGroupCoordinatorConfig(overrides: Partial<GroupCoordinatorConfig> = {}): GroupCoordinatorConfig {

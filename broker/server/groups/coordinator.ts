@@ -5,6 +5,10 @@
 // work itself is done by membership.ts, offsets.ts and group-admin.ts over the state kept by
 // group-metadata-manager.ts.
 //
+// The KIP-848 consumer protocol (ConsumerGroupHeartbeat, ConsumerGroupDescribe) is served here too,
+// by consumer-group-heartbeat.ts and consumer-group-admin.ts in the same group queues; a group id
+// is a classic group or a consumer group, never both.
+//
 // A broker coordinates the groups of the `__consumer_offsets` partitions it leads (Kafka's
 // onElection / onResignation): when it becomes a partition's leader it loads that partition's
 // groups from its replica — once everything the replica holds is committed, so that no offset a
@@ -16,11 +20,10 @@
 // Ownership rule: one owner per piece of mutable state. Each group's state — its members, timers,
 // parked responses and committed offsets — is mutated only by that group's serial queue, owned
 // here: operations on one group run one after another, different groups run independently, and
-// no locks are taken. Which partitions this broker leads, and whether each is loaded, is owned
-// here too: changed synchronously by onElection / onResignation, and a partition's loading and
-// unloading run one after another in that partition's own queue. A partition's groups are loaded
-// only while no request of theirs may run (the partition is not loaded yet), and unloaded in
-// their group queues.
+// no locks are taken. Which partitions this broker leads, whether each is loaded, and the
+// coordinator's lifecycle are owned by its OffsetsPartitions (offsets-partitions.ts); a partition's
+// groups are loaded only while no request of theirs may run (the partition is not loaded yet), and
+// unloaded in their group queues.
 //
 // Kafka error conditions are returned as error codes inside results, never thrown; a throw means
 // a bug in the caller or here.
@@ -29,12 +32,28 @@ import { ErrorCode } from "../../protocol/errors.ts";
 import { type Logger, silentLogger } from "../logger.ts";
 import type { GroupCoordinatorConfig } from "./config.ts";
 import { resolveGroupCoordinatorConfig } from "./config.ts";
+import type { ConsumerGroup, SubscribableTopic } from "./consumer-group.ts";
+import {
+  ConsumerGroupAdmin,
+  type DescribedConsumerGroup,
+  describeAsClassicGroup,
+  describedUnknownConsumerGroup,
+} from "./consumer-group-admin.ts";
+import {
+  type ConsumerGroupHeartbeatRequest,
+  type ConsumerGroupHeartbeatResult,
+  ConsumerGroupHeartbeats,
+  failedHeartbeat,
+} from "./consumer-group-heartbeat.ts";
+import { consumerGroupCommitError, consumerGroupFetchError } from "./consumer-group-offsets.ts";
+import { ConsumerGroupTimers } from "./consumer-group-timers.ts";
 import type { Group } from "./group.ts";
 import { describedUnknownGroup, GroupAdmin } from "./group-admin.ts";
 import { GroupMetadataManager, type OffsetsLog } from "./group-metadata-manager.ts";
 import { GroupTimers } from "./group-timers.ts";
 import { answered, failedJoin, failedSync, GroupMembership } from "./membership.ts";
 import { everyOffsetFailed, GroupOffsets } from "./offsets.ts";
+import { OffsetsPartitions } from "./offsets-partitions.ts";
 import type { Scheduler } from "./scheduler.ts";
 import { systemScheduler } from "./scheduler.ts";
 import { KeyedSerialQueue } from "./serial-queue.ts";
@@ -63,16 +82,9 @@ export interface GroupCoordinatorOptions {
   scheduler?: Scheduler;
   /** Lets OffsetCommit answer UNKNOWN_TOPIC_OR_PARTITION; without it every partition is accepted. */
   partitionExists?: (topic: string, partition: number) => boolean;
+  /** The cluster's topics, for consumer-protocol subscriptions; none without it. */
+  subscribableTopics?: () => readonly SubscribableTopic[];
   log?: Logger;
-}
-
-/** Before startup every request waits (COORDINATOR_LOAD_IN_PROGRESS); once closed, none is served. */
-type Lifecycle = "starting" | "running" | "closed";
-
-/** A `__consumer_offsets` partition this broker leads; its groups are served once it is loaded. */
-interface LedPartition {
-  leaderEpoch: number;
-  loaded: boolean;
 }
 
 export class GroupCoordinator {
@@ -82,16 +94,16 @@ export class GroupCoordinator {
   private readonly membership: GroupMembership;
   private readonly offsets: GroupOffsets;
   private readonly admin: GroupAdmin;
-  private readonly scheduler: Scheduler;
+  private readonly consumerTimers: ConsumerGroupTimers;
+  private readonly consumerGroups: ConsumerGroupHeartbeats;
+  private readonly consumerAdmin: ConsumerGroupAdmin;
+  private readonly subscribableTopics: () => readonly SubscribableTopic[];
   private readonly log: Logger;
-  private readonly led = new Map<number, LedPartition>();
-  private readonly partitionQueues = new KeyedSerialQueue<number>();
-  private lifecycle: Lifecycle = "starting";
+  private readonly partitions: OffsetsPartitions;
 
   constructor(options: GroupCoordinatorOptions) {
     this.config = resolveGroupCoordinatorConfig(options.config);
     const scheduler = options.scheduler ?? systemScheduler;
-    this.scheduler = scheduler;
     this.log = options.log ?? silentLogger;
     this.metadata = new GroupMetadataManager(options.offsetsLog, this.config.offsetsTopicNumPartitions);
     const timers = new GroupTimers(scheduler, (group, task) => this.runTimerTask(group, task));
@@ -104,6 +116,22 @@ export class GroupCoordinator {
       partitionExists: options.partitionExists ?? (() => true),
     });
     this.admin = new GroupAdmin(this.metadata, timers);
+    this.subscribableTopics = options.subscribableTopics ?? (() => []);
+    this.consumerTimers = new ConsumerGroupTimers(scheduler, (group, task) => this.runConsumerTimerTask(group, task));
+    this.consumerGroups = new ConsumerGroupHeartbeats({
+      config: this.config,
+      metadata: this.metadata,
+      timers: this.consumerTimers,
+      topics: this.subscribableTopics,
+    });
+    this.consumerAdmin = new ConsumerGroupAdmin(this.metadata, this.consumerTimers);
+    this.partitions = new OffsetsPartitions({
+      awaitLoadable: (partition) => this.metadata.awaitLoadable(partition),
+      load: (partition) => this.metadata.loadPartition(partition),
+      unload: (partition) => this.unloadPartition(partition),
+      now: () => scheduler.now(),
+      log: this.log,
+    });
   }
 
   /**
@@ -112,7 +140,7 @@ export class GroupCoordinator {
    * COORDINATOR_LOAD_IN_PROGRESS.
    */
   async load(): Promise<void> {
-    if (this.lifecycle !== "starting") throw new Error(`group coordinator cannot load while ${this.lifecycle}`);
+    if (!this.partitions.starting) throw new Error("group coordinator cannot load once started");
     for (let partition = 0; partition < this.config.offsetsTopicNumPartitions; partition += 1) {
       this.onElection(partition, 0);
     }
@@ -126,62 +154,25 @@ export class GroupCoordinator {
    * rejects if one of them cannot be read.
    */
   async startup(): Promise<void> {
-    if (this.lifecycle !== "starting") throw new Error(`group coordinator cannot start while ${this.lifecycle}`);
-    this.lifecycle = "running";
-    await Promise.all([...this.led].map(([partition, led]) => this.scheduleLoad(partition, led)));
+    await this.partitions.startup();
   }
 
   /**
    * This broker now leads `partition` of `__consumer_offsets` at `leaderEpoch`: its groups load
-   * (once running) and are served when loaded. A newer epoch of a partition led already only
-   * moves the epoch, as Kafka does: what is loaded stays valid.
+   * (once running) and are served when loaded (offsets-partitions.ts).
    */
   onElection(partition: number, leaderEpoch: number): void {
-    if (this.lifecycle === "closed") return;
-    const current = this.led.get(partition);
-    if (current !== undefined) {
-      current.leaderEpoch = Math.max(current.leaderEpoch, leaderEpoch);
-      return;
-    }
-    const led: LedPartition = { leaderEpoch, loaded: false };
-    this.led.set(partition, led);
-    if (this.lifecycle === "running") {
-      this.scheduleLoad(partition, led).catch((error: unknown) =>
-        this.log.error("group coordinator could not load a partition", {
-          partition,
-          leaderEpoch,
-          error: error instanceof Error ? error.message : String(error),
-        }),
-      );
-    }
+    this.partitions.onElection(partition, leaderEpoch);
   }
 
-  /**
-   * This broker no longer leads `partition` (it follows another leader at `leaderEpoch`, or its
-   * replica is gone: no epoch). Its groups' requests get NOT_COORDINATOR from now on, and the
-   * groups are unloaded. News older than the epoch led is ignored, as Kafka compares epochs.
-   */
+  /** This broker no longer leads `partition`: its groups get NOT_COORDINATOR and are unloaded. */
   onResignation(partition: number, leaderEpoch?: number): void {
-    const current = this.led.get(partition);
-    if (current === undefined) return;
-    if (leaderEpoch !== undefined && leaderEpoch < current.leaderEpoch) return;
-    this.led.delete(partition);
-    if (this.lifecycle !== "running") return;
-    this.partitionQueues
-      .run(partition, () => this.unloadPartition(partition, current))
-      .catch((error: unknown) =>
-        this.log.error("group coordinator could not unload a partition", {
-          partition,
-          error: error instanceof Error ? error.message : String(error),
-        }),
-      );
+    this.partitions.onResignation(partition, leaderEpoch);
   }
 
   /** The partitions this broker leads, and whether each is loaded (for diagnostics and tests). */
   ledPartitions(): { partition: number; leaderEpoch: number; loaded: boolean }[] {
-    return [...this.led]
-      .map(([partition, led]) => ({ partition, ...led }))
-      .sort((left, right) => left.partition - right.partition);
+    return this.partitions.ledPartitions();
   }
 
   /**
@@ -190,14 +181,15 @@ export class GroupCoordinator {
    * NOT_COORDINATOR (clients then look for the coordinator again).
    */
   async close(): Promise<void> {
-    if (this.lifecycle === "closed") return;
-    this.lifecycle = "closed";
+    if (!this.partitions.close()) return;
     await Promise.all(
-      this.metadata.groupIds().map((groupId) =>
-        this.queues.run(groupId, () => {
-          const group = this.metadata.group(groupId);
-          if (group !== undefined) this.membership.shutDown(group, ErrorCode.NOT_COORDINATOR);
-        }),
+      [...this.metadata.groupIds(), ...[...this.metadata.allConsumerGroups()].map((group) => group.groupId)].map(
+        (groupId) =>
+          this.queues.run(groupId, () => {
+            const group = this.metadata.group(groupId);
+            if (group !== undefined) this.membership.shutDown(group, ErrorCode.NOT_COORDINATOR);
+            this.consumerAdmin.shutDown(groupId);
+          }),
       ),
     );
     await this.queues.drain();
@@ -216,7 +208,15 @@ export class GroupCoordinator {
     const outcome = await this.inGroupQueue(
       request.groupId,
       (errorCode) => answered(failedJoin(request.memberId, errorCode)),
-      () => this.membership.join(request),
+      () => {
+        // A JoinGroup for a consumer-protocol group is refused while it has members; an empty one gives way.
+        const consumerGroup = this.metadata.consumerGroup(request.groupId);
+        if (consumerGroup !== undefined && consumerGroup.members.size > 0) {
+          return answered(failedJoin(request.memberId, ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
+        }
+        if (consumerGroup !== undefined) this.metadata.removeConsumerGroup(request.groupId);
+        return this.membership.join(request);
+      },
     );
     return outcome.response;
   }
@@ -253,6 +253,34 @@ export class GroupCoordinator {
     return this.inGroupQueue(request.groupId, notServed, () => this.membership.leave(request));
   }
 
+  // ---------------------------------------------------------------- the consumer protocol (KIP-848)
+
+  async consumerGroupHeartbeat(request: ConsumerGroupHeartbeatRequest): Promise<ConsumerGroupHeartbeatResult> {
+    const refused = this.refusal(request.groupId, false);
+    if (refused !== ErrorCode.NONE) return failedHeartbeat(refused);
+    return this.inGroupQueue(
+      request.groupId,
+      (errorCode) => failedHeartbeat(errorCode),
+      () => this.consumerGroups.heartbeat(request),
+    );
+  }
+
+  /** A group that is not a consumer-protocol group answers GROUP_ID_NOT_FOUND, as Kafka does. */
+  async consumerGroupDescribe(groupIds: readonly string[]): Promise<DescribedConsumerGroup[]> {
+    const names = new Map(this.subscribableTopics().map((topic) => [topic.topicId.toString("hex"), topic.name]));
+    return Promise.all(
+      groupIds.map((groupId) => {
+        const refused = this.refusal(groupId, false);
+        if (refused !== ErrorCode.NONE) return describedUnknownConsumerGroup(groupId, refused);
+        return this.inGroupQueue(
+          groupId,
+          (errorCode) => describedUnknownConsumerGroup(groupId, errorCode),
+          () => this.consumerAdmin.describe(groupId, (topicId) => names.get(topicId)),
+        );
+      }),
+    );
+  }
+
   // ---------------------------------------------------------------- offsets
 
   /**
@@ -265,18 +293,37 @@ export class GroupCoordinator {
     return this.inGroupQueue(
       request.groupId,
       (errorCode) => everyOffsetFailed(request, errorCode),
-      () => this.offsets.commit(request),
+      () => {
+        // For a consumer-protocol group the generation is the member epoch.
+        const consumerGroup = this.metadata.consumerGroup(request.groupId);
+        if (consumerGroup === undefined) return this.offsets.commit(request);
+        const refusedMember = consumerGroupCommitError(consumerGroup, request.memberId, request.generationId);
+        if (refusedMember !== ErrorCode.NONE) return everyOffsetFailed(request, refusedMember);
+        return this.offsets.commitAccepted(request);
+      },
     );
   }
 
   /** `topics` null asks for every partition the group has committed; never-committed partitions answer offset -1. */
-  async fetchOffsets(groupId: string, topics: readonly TopicPartitionsQuery[] | null): Promise<OffsetFetchResult> {
+  async fetchOffsets(
+    groupId: string,
+    topics: readonly TopicPartitionsQuery[] | null,
+    member: { memberId: string | null; memberEpoch: number } = { memberId: null, memberEpoch: -1 },
+  ): Promise<OffsetFetchResult> {
     const refused = this.refusal(groupId, false);
     if (refused !== ErrorCode.NONE) return { errorCode: refused, topics: [] };
     return this.inGroupQueue(
       groupId,
       (errorCode) => ({ errorCode, topics: [] }),
-      () => this.offsets.fetch(groupId, topics),
+      () => {
+        const consumerGroup = this.metadata.consumerGroup(groupId);
+        const refusedMember =
+          consumerGroup === undefined
+            ? ErrorCode.NONE
+            : consumerGroupFetchError(consumerGroup, member.memberId, member.memberEpoch);
+        if (refusedMember !== ErrorCode.NONE) return { errorCode: refusedMember, topics: [] };
+        return this.offsets.fetch(groupId, topics);
+      },
     );
   }
 
@@ -290,7 +337,10 @@ export class GroupCoordinator {
         return this.inGroupQueue(
           groupId,
           (errorCode) => describedUnknownGroup(groupId, errorCode),
-          () => this.admin.describe(groupId),
+          () => {
+            const consumerGroup = this.metadata.consumerGroup(groupId);
+            return consumerGroup === undefined ? this.admin.describe(groupId) : describeAsClassicGroup(consumerGroup);
+          },
         );
       }),
     );
@@ -301,13 +351,18 @@ export class GroupCoordinator {
    * partition loads, as Kafka's ListGroups. `statesFilter` as in ListGroups v4: empty or absent
    * lists every group; names match case-insensitively.
    */
-  async list(statesFilter?: readonly string[]): Promise<ListGroupsResult> {
-    const unavailable = this.lifecycleError();
+  async list(statesFilter?: readonly string[], typesFilter?: readonly string[]): Promise<ListGroupsResult> {
+    const unavailable = this.partitions.lifecycleError();
     if (unavailable !== ErrorCode.NONE) return { errorCode: unavailable, groups: [] };
-    const loading = [...this.led.values()].some((led) => !led.loaded);
     return {
-      errorCode: loading ? ErrorCode.COORDINATOR_LOAD_IN_PROGRESS : ErrorCode.NONE,
-      groups: this.admin.list(statesFilter).filter((group) => this.partitionError(group.groupId) === ErrorCode.NONE),
+      errorCode: this.partitions.anyLoading ? ErrorCode.COORDINATOR_LOAD_IN_PROGRESS : ErrorCode.NONE,
+      groups: [...this.admin.list(statesFilter), ...this.consumerAdmin.list(statesFilter)].filter(
+        (group) =>
+          this.partitionError(group.groupId) === ErrorCode.NONE &&
+          (typesFilter === undefined ||
+            typesFilter.length === 0 ||
+            typesFilter.some((type) => type.toLowerCase() === (group.groupType ?? "classic"))),
+      ),
     };
   }
 
@@ -320,7 +375,10 @@ export class GroupCoordinator {
         const errorCode = await this.inGroupQueue(
           groupId,
           (refusedLater): KafkaErrorCode => refusedLater,
-          () => this.admin.delete(groupId),
+          () => {
+            const consumerGroup = this.metadata.consumerGroup(groupId);
+            return consumerGroup === undefined ? this.admin.delete(groupId) : this.consumerAdmin.delete(consumerGroup);
+          },
         );
         return { groupId, errorCode };
       }),
@@ -330,35 +388,12 @@ export class GroupCoordinator {
   // ---------------------------------------------------------------- partitions
 
   /**
-   * Loads a partition led here, in its partition queue (after an unload queued before): once what
-   * its replica holds is committed, unless the partition was given up meanwhile.
-   */
-  private scheduleLoad(partition: number, led: LedPartition): Promise<void> {
-    return this.partitionQueues.run(partition, async () => {
-      const startedAt = this.scheduler.now();
-      const loadable = await this.metadata.awaitLoadable(partition);
-      // Given up meanwhile: its unload is queued behind this; a new election brings a new LedPartition.
-      if (!loadable || this.led.get(partition) !== led || this.lifecycle !== "running") return;
-      const loaded = this.metadata.loadPartition(partition);
-      led.loaded = true;
-      // Every partition a broker leads loads when it starts: only those with groups are news.
-      this.log[loaded.groups > 0 ? "info" : "debug"]("group coordinator loaded a partition", {
-        partition,
-        leaderEpoch: led.leaderEpoch,
-        groups: loaded.groups,
-        offsets: loaded.offsets,
-        ms: this.scheduler.now() - startedAt,
-      });
-    });
-  }
-
-  /**
    * Unloads the groups of a partition no longer led here, each in its own queue after the work
    * queued there (which answers NOT_COORDINATOR by then): timers stop, parked requests are
    * answered NOT_COORDINATOR, the group and its offsets are forgotten. A request that was already
    * running may still add a group of the partition; the next round waits behind it.
    */
-  private async unloadPartition(partition: number, led: LedPartition): Promise<void> {
+  private async unloadPartition(partition: number): Promise<number> {
     let groups = 0;
     for (let ids = this.metadata.groupIdsOf(partition); ids.length > 0; ids = this.metadata.groupIdsOf(partition)) {
       await Promise.all(
@@ -369,14 +404,14 @@ export class GroupCoordinator {
               this.membership.shutDown(group, ErrorCode.NOT_COORDINATOR);
               group.transitionTo("Dead");
             }
+            this.consumerAdmin.shutDown(groupId);
             this.metadata.unloadGroup(groupId);
           }),
         ),
       );
       groups += ids.length;
     }
-    if (led.loaded)
-      this.log.info("group coordinator unloaded a partition", { partition, leaderEpoch: led.leaderEpoch, groups });
+    return groups;
   }
 
   // ---------------------------------------------------------------- queues
@@ -404,32 +439,27 @@ export class GroupCoordinator {
     });
   }
 
+  private runConsumerTimerTask(group: ConsumerGroup, task: () => void): void {
+    void this.queues.run(group.groupId, () => {
+      if (this.refusal(group.groupId, false) !== ErrorCode.NONE) return;
+      if (this.metadata.consumerGroup(group.groupId) !== group) return;
+      task();
+    });
+  }
+
   /**
    * Why a request for `groupId` cannot be served now, in Kafka's order (validateGroupStatus): the
    * coordinator's own state, an empty group id (for the membership APIs), then whether this
    * broker leads the group's partition and has loaded it.
    */
   private refusal(groupId: string, rejectsEmptyGroupId: boolean): KafkaErrorCode {
-    const unavailable = this.lifecycleError();
+    const unavailable = this.partitions.lifecycleError();
     if (unavailable !== ErrorCode.NONE) return unavailable;
     if (rejectsEmptyGroupId && groupId === "") return ErrorCode.INVALID_GROUP_ID;
     return this.partitionError(groupId);
   }
 
-  private lifecycleError(): KafkaErrorCode {
-    switch (this.lifecycle) {
-      case "starting":
-        return ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
-      case "closed":
-        return ErrorCode.NOT_COORDINATOR;
-      case "running":
-        return ErrorCode.NONE;
-    }
-  }
-
   private partitionError(groupId: string): KafkaErrorCode {
-    const led = this.led.get(this.partitionFor(groupId));
-    if (led === undefined) return ErrorCode.NOT_COORDINATOR;
-    return led.loaded ? ErrorCode.NONE : ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
+    return this.partitions.partitionError(this.partitionFor(groupId));
   }
 }

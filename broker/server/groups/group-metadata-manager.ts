@@ -16,6 +16,7 @@
 // stops leading it forgets them (the log keeps them for the next leader).
 
 import { ErrorCode } from "../../protocol/errors.ts";
+import type { ConsumerGroup } from "./consumer-group.ts";
 import { Group } from "./group.ts";
 import {
   type CommittedOffset,
@@ -94,6 +95,8 @@ export function offsetsPartitionFor(groupId: string, partitions: number): number
 
 export class GroupMetadataManager {
   private readonly groups = new Map<string, Group>();
+  /** Groups of the KIP-848 consumer protocol; a group id is in this map or in `groups`, not both. */
+  private readonly consumerGroups = new Map<string, ConsumerGroup>();
   private readonly committed = new Map<string, Map<string, Map<number, CommittedOffset>>>();
 
   constructor(
@@ -128,13 +131,14 @@ export class GroupMetadataManager {
 
   /** The groups of `partition` held here: with a Group, with committed offsets, or both. */
   groupIdsOf(partition: number): string[] {
-    const ids = new Set([...this.groups.keys(), ...this.committed.keys()]);
+    const ids = new Set([...this.groups.keys(), ...this.consumerGroups.keys(), ...this.committed.keys()]);
     return [...ids].filter((groupId) => this.partitionFor(groupId) === partition);
   }
 
   /** Forgets a group and its committed offsets here; the log keeps them (another broker coordinates it now). */
   unloadGroup(groupId: string): void {
     this.groups.delete(groupId);
+    this.consumerGroups.delete(groupId);
     this.committed.delete(groupId);
   }
 
@@ -158,6 +162,24 @@ export class GroupMetadataManager {
 
   removeGroup(groupId: string): void {
     this.groups.delete(groupId);
+  }
+
+  consumerGroup(groupId: string): ConsumerGroup | undefined {
+    return this.consumerGroups.get(groupId);
+  }
+
+  allConsumerGroups(): IterableIterator<ConsumerGroup> {
+    return this.consumerGroups.values();
+  }
+
+  /** Adds a consumer-protocol group; a classic group of that id must have been removed first. */
+  addConsumerGroup(group: ConsumerGroup): void {
+    if (this.groups.has(group.groupId)) throw new Error(`group ${group.groupId} is a classic group`);
+    this.consumerGroups.set(group.groupId, group);
+  }
+
+  removeConsumerGroup(groupId: string): void {
+    this.consumerGroups.delete(groupId);
   }
 
   // ---------------------------------------------------------------- committed offsets

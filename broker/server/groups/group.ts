@@ -118,6 +118,8 @@ export class Group {
   leaderId: string | null = null;
   /** In join order: the first member becomes leader when there is none. */
   readonly members = new Map<string, GroupMember>();
+  /** Static members (KIP-345): group.instance.id -> the member id that instance holds now. */
+  readonly staticMembers = new Map<string, string>();
   /** Member ids handed out with MEMBER_ID_REQUIRED whose owners have not joined with them yet. */
   readonly pendingMemberTimers = new Map<string, Timer>();
   rebalanceTimer: Timer | null = null;
@@ -142,12 +144,59 @@ export class Group {
   addMember(member: GroupMember): void {
     if (this.members.size === 0) this.protocolType = member.protocolType;
     this.members.set(member.memberId, member);
+    if (member.groupInstanceId !== null) this.staticMembers.set(member.groupInstanceId, member.memberId);
     this.leaderId ??= member.memberId;
   }
 
   removeMember(memberId: string): void {
+    const instanceId = this.members.get(memberId)?.groupInstanceId ?? null;
+    if (instanceId !== null && this.staticMembers.get(instanceId) === memberId) this.staticMembers.delete(instanceId);
     this.members.delete(memberId);
     if (this.isLeader(memberId)) this.leaderId = this.members.keys().next().value ?? null;
+  }
+
+  /** The member that holds `groupInstanceId` now, if any. */
+  staticMember(groupInstanceId: string | null): GroupMember | undefined {
+    if (groupInstanceId === null) return undefined;
+    const memberId = this.staticMembers.get(groupInstanceId);
+    return memberId === undefined ? undefined : this.members.get(memberId);
+  }
+
+  /** Kafka's fencing rule: the instance id is held by another member id than the one asking. */
+  isStaticMemberFenced(groupInstanceId: string | null, memberId: string): boolean {
+    if (groupInstanceId === null) return false;
+    const holder = this.staticMembers.get(groupInstanceId);
+    return holder !== undefined && holder !== memberId;
+  }
+
+  /**
+   * A static member restarted under a new member id: `replacement` takes the old member's place
+   * (its position in join order, its leadership, its instance id); the old id is gone.
+   */
+  replaceMember(previousMemberId: string, replacement: GroupMember): void {
+    const entries = [...this.members].map(([memberId, member]): [string, GroupMember] =>
+      memberId === previousMemberId ? [replacement.memberId, replacement] : [memberId, member],
+    );
+    this.members.clear();
+    for (const [memberId, member] of entries) this.members.set(memberId, member);
+    if (this.isLeader(previousMemberId)) this.leaderId = replacement.memberId;
+    if (replacement.groupInstanceId !== null) this.staticMembers.set(replacement.groupInstanceId, replacement.memberId);
+  }
+
+  /**
+   * Kafka's maybeElectNewJoinedLeader: a leader that did not rejoin (a static member, kept until its
+   * session runs out) hands the lead to a member that did. False when no member rejoined.
+   */
+  electJoinedLeader(): boolean {
+    const leader = this.leaderId === null ? undefined : this.members.get(this.leaderId);
+    if (leader !== undefined && leader.awaitingJoin !== null) return true;
+    for (const member of this.members.values()) {
+      if (member.awaitingJoin !== null) {
+        this.leaderId = member.memberId;
+        return true;
+      }
+    }
+    return false;
   }
 
   /** How long a rebalance waits for members to rejoin: the longest any member asked for. */

@@ -2,7 +2,10 @@
 // in a group, the join and sync phases of each generation, the initial rebalance delay, the
 // requests parked until a phase ends, and what happens when a session, rebalance or pending-member
 // timer runs out (Kafka's GroupCoordinator handleJoinGroup/handleSyncGroup/handleHeartbeat/
-// handleLeaveGroup with its DelayedJoin, InitialDelayedJoin and DelayedHeartbeat).
+// handleLeaveGroup with its DelayedJoin, InitialDelayedJoin and DelayedHeartbeat), static members
+// included (KIP-345): a member with a group.instance.id that restarts under a new member id takes
+// its old place, the old id is fenced (FENCED_INSTANCE_ID), and one that is away is only dropped
+// when its session runs out — a rebalance keeps it, with its old subscription, meanwhile.
 //
 // Ownership: each group's state is owned by that group's serial queue (coordinator.ts). Every
 // public method here runs inside the queue of the group it names, after the coordinator checked
@@ -12,12 +15,12 @@
 //
 // Kafka error conditions are returned as error codes inside results, never thrown.
 
-import { randomUUID } from "node:crypto";
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { GroupCoordinatorConfig } from "./config.ts";
-import { EMPTY_BYTES, Group, GroupMember, PendingResponse } from "./group.ts";
+import { EMPTY_BYTES, Group, type GroupMember, PendingResponse } from "./group.ts";
 import type { GroupMetadataManager } from "./group-metadata-manager.ts";
 import type { GroupTimers } from "./group-timers.ts";
+import { memberFrom, newMemberId, rebalanceTimeoutOf, replacementOf, restartNeedsRebalance } from "./static-members.ts";
 import type {
   HeartbeatRequest,
   JoinGroupRequest,
@@ -54,11 +57,6 @@ export function failedSync(errorCode: KafkaErrorCode): SyncGroupResult {
   return { errorCode, protocolType: null, protocolName: null, assignment: EMPTY_BYTES };
 }
 
-/** JoinGroup v0 carries no rebalance timeout (-1): the session timeout serves instead, as in Kafka. */
-function rebalanceTimeoutOf(request: JoinGroupRequest): number {
-  return request.rebalanceTimeoutMs >= 0 ? request.rebalanceTimeoutMs : request.sessionTimeoutMs;
-}
-
 export class GroupMembership {
   constructor(
     private readonly config: GroupCoordinatorConfig,
@@ -80,18 +78,23 @@ export class GroupMembership {
     if (known === undefined && !isFirstJoin) return answered(failedJoin(request.memberId, ErrorCode.UNKNOWN_MEMBER_ID));
     // A new group is registered only once someone is actually in it (or holds a pending id).
     const group = known ?? new Group(request.groupId);
-    if (!group.acceptsProtocols(request.protocolType, request.protocols, request.memberId)) {
+    // A restarted static member's protocols replace those of the member it takes the place of.
+    const replacing = isFirstJoin ? group.staticMember(request.groupInstanceId)?.memberId : undefined;
+    if (!group.acceptsProtocols(request.protocolType, request.protocols, replacing ?? request.memberId)) {
       return answered(failedJoin(request.memberId, ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
     }
     return isFirstJoin ? this.joinWithoutMemberId(group, request) : this.joinWithMemberId(group, request);
   }
 
   private joinWithoutMemberId(group: Group, request: JoinGroupRequest): Eventually<JoinGroupResult> {
-    if (group.members.size >= this.config.groupMaxSize) {
+    const previous = group.staticMember(request.groupInstanceId);
+    if (previous === undefined && group.members.size >= this.config.groupMaxSize) {
       return answered(failedJoin(request.memberId, ErrorCode.GROUP_MAX_SIZE_REACHED));
     }
-    const memberId = `${request.clientId}-${randomUUID()}`;
-    if (request.requireKnownMemberId) {
+    const memberId = newMemberId(request);
+    if (previous !== undefined) return this.replaceStaticMember(group, previous, memberId, request);
+    // A static member needs no MEMBER_ID_REQUIRED round: its instance id already tells its joins apart.
+    if (request.requireKnownMemberId && request.groupInstanceId === null) {
       this.metadata.addGroup(group);
       // The id is held for one session timeout; a rebalance waits for it meanwhile.
       this.timers.holdPendingMember(group, memberId, request.sessionTimeoutMs, () => {
@@ -106,14 +109,22 @@ export class GroupMembership {
   private joinWithMemberId(group: Group, request: JoinGroupRequest): Eventually<JoinGroupResult> {
     const memberId = request.memberId;
     if (this.timers.claimPendingMember(group, memberId)) {
+      const previous = group.staticMember(request.groupInstanceId);
+      if (previous !== undefined) return this.replaceStaticMember(group, previous, memberId, request);
       if (group.members.size >= this.config.groupMaxSize) {
         this.completeJoinIfAllRejoined(group);
         return answered(failedJoin(memberId, ErrorCode.GROUP_MAX_SIZE_REACHED));
       }
       return this.addMemberAndRebalance(group, memberId, request);
     }
+    if (group.isStaticMemberFenced(request.groupInstanceId, memberId)) {
+      return answered(failedJoin(memberId, ErrorCode.FENCED_INSTANCE_ID));
+    }
     const member = group.members.get(memberId);
-    if (member === undefined) return answered(failedJoin(memberId, ErrorCode.UNKNOWN_MEMBER_ID));
+    // An instance id the group does not know (any more) means: start again as a new member.
+    const unknownInstance =
+      request.groupInstanceId !== null && group.staticMember(request.groupInstanceId) === undefined;
+    if (member === undefined || unknownInstance) return answered(failedJoin(memberId, ErrorCode.UNKNOWN_MEMBER_ID));
     switch (group.state) {
       case "PreparingRebalance":
         return this.updateMemberAndRebalance(group, member, request);
@@ -138,22 +149,38 @@ export class GroupMembership {
     memberId: string,
     request: JoinGroupRequest,
   ): Eventually<JoinGroupResult> {
-    const member = new GroupMember({
-      memberId,
-      groupInstanceId: request.groupInstanceId,
-      clientId: request.clientId,
-      clientHost: request.clientHost,
-      sessionTimeoutMs: request.sessionTimeoutMs,
-      rebalanceTimeoutMs: rebalanceTimeoutOf(request),
-      protocolType: request.protocolType,
-      protocols: request.protocols,
-    });
+    const member = memberFrom(request, memberId);
     this.metadata.addGroup(group);
     group.addMember(member);
     if (group.initialDelay !== null) group.initialDelay.memberJoinedDuringDelay = true;
     const response = this.parkJoin(member);
     this.rebalanceAfterJoin(group);
     return { response };
+  }
+
+  /**
+   * Kafka's updateStaticMemberAndRebalance: the restarted instance takes `previous`'s place under
+   * `memberId` and the old id is fenced. In a Stable group whose assignment it does not change it
+   * gets the current generation back at once, with no rebalance, and its old assignment from
+   * SyncGroup; the leader named is the previous one, so that a restarted leader does not assign
+   * (a Stable group would not hand its assignment out). Otherwise the group rebalances.
+   */
+  private replaceStaticMember(
+    group: Group,
+    previous: GroupMember,
+    memberId: string,
+    request: JoinGroupRequest,
+  ): Eventually<JoinGroupResult> {
+    const previousLeaderId = group.leaderId ?? "";
+    this.timers.stopSession(previous);
+    this.answerParkedRequests(previous, ErrorCode.FENCED_INSTANCE_ID);
+    const member = replacementOf(previous, request, memberId);
+    group.replaceMember(previous.memberId, member);
+    if (group.state !== "Stable" || restartNeedsRebalance(group, previous, member)) {
+      return this.updateMemberAndRebalance(group, member, request);
+    }
+    this.restartSessionTimer(group, member);
+    return answered({ ...this.joinAnswer(group, member), leaderId: previousLeaderId, members: [] });
   }
 
   private updateMemberAndRebalance(
@@ -258,14 +285,19 @@ export class GroupMembership {
   }
 
   /**
-   * Ends the join phase: drops members that did not rejoin, starts the next generation and answers
-   * every parked JoinGroup.
+   * Ends the join phase: drops dynamic members that did not rejoin, starts the next generation and
+   * answers every parked JoinGroup. Static members that did not rejoin stay, as in Kafka, until
+   * their sessions run out; if nobody rejoined, the phase waits another rebalance timeout.
    */
   private completeJoin(group: Group): void {
     this.timers.stopRebalance(group);
     group.initialDelay = null;
     for (const member of [...group.members.values()]) {
-      if (member.awaitingJoin === null) this.removeMember(group, member);
+      if (member.awaitingJoin === null && member.groupInstanceId === null) this.removeMember(group, member);
+    }
+    if (group.members.size > 0 && !group.electJoinedLeader()) {
+      this.timers.startRebalance(group, group.rebalanceTimeoutMs(), () => this.completeJoin(group));
+      return;
     }
     group.generationId += 1;
     if (group.members.size === 0) {
@@ -277,9 +309,9 @@ export class GroupMembership {
     group.protocolName = group.selectProtocol();
     group.transitionTo("CompletingRebalance");
     for (const member of group.members.values()) {
-      const pending = member.awaitingJoin!;
+      const pending = member.awaitingJoin;
       member.awaitingJoin = null;
-      pending.answer(this.joinAnswer(group, member));
+      pending?.answer(this.joinAnswer(group, member));
       this.restartSessionTimer(group, member);
     }
   }
@@ -310,6 +342,9 @@ export class GroupMembership {
 
   sync(request: SyncGroupRequest): Eventually<SyncGroupResult> {
     const group = this.metadata.group(request.groupId);
+    if (group?.isStaticMemberFenced(request.groupInstanceId ?? null, request.memberId)) {
+      return answered(failedSync(ErrorCode.FENCED_INSTANCE_ID));
+    }
     const member = group?.members.get(request.memberId);
     if (group === undefined || member === undefined) return answered(failedSync(ErrorCode.UNKNOWN_MEMBER_ID));
     if (request.generationId !== group.generationId) return answered(failedSync(ErrorCode.ILLEGAL_GENERATION));
@@ -355,6 +390,9 @@ export class GroupMembership {
 
   heartbeat(request: HeartbeatRequest): KafkaErrorCode {
     const group = this.metadata.group(request.groupId);
+    if (group?.isStaticMemberFenced(request.groupInstanceId ?? null, request.memberId)) {
+      return ErrorCode.FENCED_INSTANCE_ID;
+    }
     const member = group?.members.get(request.memberId);
     if (group === undefined || member === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
     if (request.generationId !== group.generationId) return ErrorCode.ILLEGAL_GENERATION;
@@ -373,6 +411,7 @@ export class GroupMembership {
     }
   }
 
+  /** A member may be named by its member id, or (static, member id "") by its instance id alone. */
   leave(request: LeaveGroupRequest): LeaveGroupResult {
     const group = this.metadata.group(request.groupId);
     const members = request.members.map((leaving) => {
@@ -381,7 +420,11 @@ export class GroupMembership {
         this.completeJoinIfAllRejoined(group);
         return { ...leaving, errorCode: ErrorCode.NONE };
       }
-      const member = group.members.get(leaving.memberId);
+      if (leaving.memberId !== "" && group.isStaticMemberFenced(leaving.groupInstanceId, leaving.memberId)) {
+        return { ...leaving, errorCode: ErrorCode.FENCED_INSTANCE_ID };
+      }
+      const member =
+        leaving.memberId === "" ? group.staticMember(leaving.groupInstanceId) : group.members.get(leaving.memberId);
       if (member === undefined) return { ...leaving, errorCode: ErrorCode.UNKNOWN_MEMBER_ID };
       this.removeMemberAndRebalance(group, member);
       return { ...leaving, errorCode: ErrorCode.NONE };

@@ -82,7 +82,16 @@ export class GroupOffsets {
     const member = group?.members.get(request.memberId);
     // A commit is a sign of life, like a heartbeat.
     if (group !== undefined && member !== undefined) this.membership.keepAlive(group, member);
+    return this.store(request, group === undefined);
+  }
 
+  /** Stores offsets whose committer was accepted elsewhere (a consumer-protocol group's member, coordinator.ts). */
+  commitAccepted(request: OffsetCommitRequest): Promise<OffsetCommitPartitionResult[]> {
+    return this.store(request, false);
+  }
+
+  /** The checks of each offset, then the append; `createsGroup` for a standalone consumer's first commit. */
+  private async store(request: OffsetCommitRequest, createsGroup: boolean): Promise<OffsetCommitPartitionResult[]> {
     const errorCodes: KafkaErrorCode[] = request.offsets.map((offset) => {
       if (offset.metadata !== null && offset.metadata.length > this.config.offsetMetadataMaxBytes) {
         return ErrorCode.OFFSET_METADATA_TOO_LARGE;
@@ -95,7 +104,7 @@ export class GroupOffsets {
       try {
         await this.metadata.storeOffsets(request.groupId, accepted, BigInt(this.scheduler.now()));
         // A standalone consumer's first commit creates its group, so admin tools can see and delete it.
-        if (group === undefined) this.metadata.addGroup(new Group(request.groupId));
+        if (createsGroup) this.metadata.addGroup(new Group(request.groupId));
       } catch (error) {
         const failed = commitErrorFor(error);
         errorCodes.forEach((code, index) => {
@@ -129,6 +138,9 @@ export class GroupOffsets {
     }
     if (group.state === "Dead") return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     if (claimsMembership) {
+      if (group.isStaticMemberFenced(request.groupInstanceId ?? null, request.memberId)) {
+        return ErrorCode.FENCED_INSTANCE_ID;
+      }
       if (!group.members.has(request.memberId)) return ErrorCode.UNKNOWN_MEMBER_ID;
       if (request.generationId !== group.generationId) return ErrorCode.ILLEGAL_GENERATION;
     } else if (group.state !== "Empty") {

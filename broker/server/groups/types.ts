@@ -12,6 +12,9 @@ export type KafkaErrorCode = (typeof ErrorCode)[ErrorCodeName];
 /** The states of a classic group, with Kafka's names (DescribeGroups and ListGroups show them). */
 export type GroupState = "Empty" | "PreparingRebalance" | "CompletingRebalance" | "Stable" | "Dead";
 
+/** The states of a KIP-848 consumer-protocol group, with Kafka's names. */
+export type ConsumerGroupState = "Empty" | "Assigning" | "Reconciling" | "Stable" | "Dead";
+
 export interface MemberProtocol {
   name: string;
   metadata: Buffer;
@@ -21,7 +24,7 @@ export interface JoinGroupRequest {
   groupId: string;
   /** "" on a member's first join. */
   memberId: string;
-  /** Accepted for wire compatibility; static membership is not implemented, so it is ignored. */
+  /** A static member's (KIP-345) group.instance.id, from JoinGroup v5; null for a dynamic member. */
   groupInstanceId: string | null;
   clientId: string;
   clientHost: string;
@@ -63,6 +66,8 @@ export interface SyncGroupRequest {
   groupId: string;
   generationId: number;
   memberId: string;
+  /** From SyncGroup v3; a static member whose instance id another member id holds now is fenced. */
+  groupInstanceId?: string | null;
   /** Only the leader's request carries assignments; followers send []. */
   assignments: MemberAssignment[];
 }
@@ -78,6 +83,8 @@ export interface HeartbeatRequest {
   groupId: string;
   generationId: number;
   memberId: string;
+  /** From Heartbeat v3; a static member whose instance id another member id holds now is fenced. */
+  groupInstanceId?: string | null;
 }
 
 export interface HeartbeatResult {
@@ -115,7 +122,7 @@ export interface DescribedGroup {
   groupId: string;
   errorCode: KafkaErrorCode;
   /** "Dead" for a group the coordinator does not know. */
-  state: GroupState;
+  state: GroupState | ConsumerGroupState;
   protocolType: string;
   /** The chosen protocol while Stable, else "". */
   protocolName: string;
@@ -125,7 +132,9 @@ export interface DescribedGroup {
 export interface ListedGroup {
   groupId: string;
   protocolType: string;
-  state: GroupState;
+  state: GroupState | ConsumerGroupState;
+  /** "consumer" for a KIP-848 consumer-protocol group; absent for a classic group (ListGroups v5's type). */
+  groupType?: "consumer";
 }
 
 export interface ListGroupsResult {
@@ -153,6 +162,8 @@ export interface OffsetCommitRequest {
   generationId: number;
   /** "" for a standalone consumer. */
   memberId: string;
+  /** From OffsetCommit v7; a static member whose instance id another member id holds now is fenced. */
+  groupInstanceId?: string | null;
   offsets: OffsetToCommit[];
 }
 

@@ -1,16 +1,59 @@
 // Fetch: whole batches straight from the log files, up to the high watermark; a fetch that finds
 // less than min_bytes waits for appends or max_wait (see fetch/delayed-fetch.ts). A controller
 // quorum replica's Fetch of `__cluster_metadata` (v12+) goes to the broker's Raft node instead.
+// v13 names topics by id: they are looked up by name here, and the answer named by id again.
 import { Apis } from "../../protocol/apis.ts";
+import { ErrorCode } from "../../protocol/errors.ts";
+import type { FetchRequest, FetchResponse } from "../../protocol/messages/index.ts";
 import { isMetadataLogFetch } from "../../raft/raft-messages.ts";
+import type { ClusterView } from "../cluster.ts";
 import { fetchMessages, systemFetchExpiry } from "../fetch/delayed-fetch.ts";
 import { defineHandler } from "./handler.ts";
 
 /** From v11 a fetch carries client metadata (a rack), with which Kafka lets consumers read from followers. */
 const clientMetadataSince = 11;
+/** From v13 topics are named by topic id. */
+const topicIdsSince = 13;
 
-export const fetchHandler = defineHandler(Apis.Fetch, (request, { broker, apiVersion }) =>
-  isMetadataLogFetch(request, apiVersion)
-    ? broker.raft.handleFetch(request)
-    : fetchMessages(request, broker.topics, systemFetchExpiry, apiVersion >= clientMetadataSince),
-);
+export const fetchHandler = defineHandler(Apis.Fetch, (request, { broker, apiVersion }) => {
+  if (isMetadataLogFetch(request, apiVersion)) return broker.raft.handleFetch(request);
+  const clientMetadata = apiVersion >= clientMetadataSince;
+  if (apiVersion < topicIdsSince) return fetchMessages(request, broker.topics, systemFetchExpiry, clientMetadata);
+  const { byName, topicIds } = namedByTopicName(request, broker.cluster);
+  const answer = fetchMessages(byName, broker.topics, systemFetchExpiry, clientMetadata);
+  return answer instanceof Promise
+    ? answer.then((response) => namedByTopicId(response, topicIds))
+    : namedByTopicId(answer, topicIds);
+});
+
+function namedByTopicName(
+  request: FetchRequest,
+  cluster: ClusterView,
+): { byName: FetchRequest; topicIds: (Buffer | null)[] } {
+  const names = new Map(cluster.allTopics().map((topic) => [topic.topicId.toString("hex"), topic.name]));
+  const topicIds: (Buffer | null)[] = [];
+  const topics = request.topics.map((topic) => {
+    const topicId = topic.topicId ?? Buffer.alloc(16);
+    const name = names.get(topicId.toString("hex"));
+    // An unknown id is looked up under a name no topic can have (Kafka names are [a-zA-Z0-9._-]).
+    topicIds.push(name === undefined ? null : topicId);
+    return { ...topic, topic: name ?? `?${topicId.toString("hex")}` };
+  });
+  return { byName: { ...request, topics }, topicIds };
+}
+
+/** Responses come in request order; a topic whose id was unknown answers UNKNOWN_TOPIC_ID. */
+function namedByTopicId(response: FetchResponse, topicIds: (Buffer | null)[]): FetchResponse {
+  return {
+    ...response,
+    responses: response.responses.map((topic, index) => {
+      const topicId = topicIds[index] ?? null;
+      if (topicId !== null) return { ...topic, topicId };
+      return {
+        ...topic,
+        topicId: Buffer.from(topic.topic.slice(1), "hex"),
+        partitions: topic.partitions.map((partition) => ({ ...partition, errorCode: ErrorCode.UNKNOWN_TOPIC_ID })),
+      };
+    }),
+  };
+}

@@ -21,7 +21,11 @@ export const listOffsetsHandler = defineHandler(Apis.ListOffsets, (request, { br
       });
       if (!partition) return refused(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
       // A partition answers only as its leader; a follower replica asking gets the log end.
-      const offsets = partition.replication.offsetSnapshot(-1, request.replicaId !== debuggingReplicaId);
+      // v4+ fences a client whose idea of the leader epoch is out of date.
+      const offsets = partition.replication.offsetSnapshot(
+        wanted.currentLeaderEpoch ?? -1,
+        request.replicaId !== debuggingReplicaId,
+      );
       if (offsets.errorCode !== ErrorCode.NONE) return refused(offsets.errorCode);
       const found = (offset: bigint, timestamp = -1n) => ({
         partitionIndex: wanted.partitionIndex,

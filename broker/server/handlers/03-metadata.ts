@@ -8,11 +8,13 @@ export function describeTopic(topic: TopicState): MetadataResponseTopic {
   return {
     errorCode: ErrorCode.NONE,
     name: topic.name,
+    topicId: topic.topicId,
     isInternal: topic.isInternal,
     partitions: topic.partitions.map((p) => ({
       errorCode: ErrorCode.NONE,
       partitionIndex: p.partition,
       leaderId: p.leader,
+      leaderEpoch: p.leaderEpoch,
       replicaNodes: p.replicas,
       isrNodes: p.isr,
       offlineReplicas: [],
@@ -26,7 +28,10 @@ export const metadataHandler = defineHandler(Apis.Metadata, (request, context) =
   const all = request.topics === null || (apiVersion === 0 && request.topics.length === 0);
   // Before v4 the request has no flag and the broker setting alone decides.
   const mayCreate = apiVersion < 4 || request.allowAutoTopicCreation;
-  const missing = all || !mayCreate ? [] : request.topics!.map((t) => t.name).filter((n) => !broker.cluster.topic(n));
+  const missing =
+    all || !mayCreate
+      ? []
+      : request.topics!.flatMap(({ name }) => (name === null || broker.cluster.topic(name) ? [] : [name]));
   // Topics asked for and missing are created first, so the answer describes them.
   if (missing.length > 0)
     return broker.topics.awaitCreation(missing).then(() => answer(request, context, all, mayCreate));
@@ -42,7 +47,14 @@ function answer(
   const { cluster, topics } = broker;
   const described: MetadataResponseTopic[] = all
     ? cluster.allTopics().map(describeTopic)
-    : request.topics!.map(({ name }) => {
+    : request.topics!.map(({ name, topicId }) => {
+        // v12 may name a topic by its id alone; nothing is created for an id.
+        if (name === null) {
+          const byId = topicId === undefined ? undefined : cluster.allTopics().find((t) => t.topicId.equals(topicId));
+          if (byId) return describeTopic(byId);
+          // Kafka answers a null name here; "" keeps names strings for the clients that read them.
+          return { errorCode: ErrorCode.UNKNOWN_TOPIC_ID, name: "", topicId, isInternal: false, partitions: [] };
+        }
         const existing = cluster.topic(name);
         if (existing) return describeTopic(existing);
         const created = mayCreate ? topics.autoCreate(name) : { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };

@@ -6,6 +6,7 @@ export const offsetCommitHandler = defineHandler(Apis.OffsetCommit, async (reque
     groupId: request.groupId,
     generationId: request.generationIdOrMemberEpoch,
     memberId: request.memberId,
+    groupInstanceId: request.groupInstanceId,
     offsets: request.topics.flatMap((topic) =>
       topic.partitions.map((p) => ({
         topic: topic.name,

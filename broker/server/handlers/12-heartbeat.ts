@@ -6,6 +6,7 @@ export const heartbeatHandler = defineHandler(Apis.Heartbeat, async (request, { 
     groupId: request.groupId,
     generationId: request.generationId,
     memberId: request.memberId,
+    groupInstanceId: request.groupInstanceId,
   });
   return { throttleTimeMs: 0, errorCode };
 });

@@ -6,6 +6,7 @@ export const syncGroupHandler = defineHandler(Apis.SyncGroup, async (request, { 
     groupId: request.groupId,
     generationId: request.generationId,
     memberId: request.memberId,
+    groupInstanceId: request.groupInstanceId,
     assignments: request.assignments,
   });
   return { throttleTimeMs: 0, errorCode: result.errorCode, assignment: result.assignment };

@@ -35,6 +35,8 @@ import { describeClusterHandler } from "./60-describe-cluster.ts";
 import { createBrokerRegistrationHandler } from "./62-broker-registration.ts";
 import { createBrokerHeartbeatHandler } from "./63-broker-heartbeat.ts";
 import { createAllocateProducerIdsHandler } from "./67-allocate-producer-ids.ts";
+import { consumerGroupHeartbeatHandler } from "./68-consumer-group-heartbeat.ts";
+import { consumerGroupDescribeHandler } from "./69-consumer-group-describe.ts";
 import type { Handler } from "./handler.ts";
 
 /** The controller of a KRaft voter (it answers NOT_CONTROLLER itself while not active); none elsewhere. */
@@ -72,6 +74,8 @@ const all: Handler[] = [
   createBrokerRegistrationHandler(controllerOf),
   createBrokerHeartbeatHandler(controllerOf),
   createAllocateProducerIdsHandler(controllerOf),
+  consumerGroupHeartbeatHandler,
+  consumerGroupDescribeHandler,
 ];
 
 export const handlersByKey: ReadonlyMap<number, Handler> = new Map(all.map((h) => [h.api.apiKey, h]));

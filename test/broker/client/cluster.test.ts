@@ -83,6 +83,27 @@ describe("Cluster", () => {
     assert.throws(() => targeting.topicMetadata("never-targeted"), KafkaJSTopicMetadataNotLoaded);
   });
 
+  it("when topic ids are asked for, then metadata comes at a version with them and a topic is found by its id; before, neither", async () => {
+    const plain = cluster();
+    await plain.addTargetTopics(["with-ids"]);
+    assert.equal(plain.topicMetadata("with-ids").topicId, undefined);
+    const versions: number[] = [];
+    const withIds = cluster();
+    const emitter = new InstrumentationEmitter(producerEvents, "producer", silentLogger);
+    emitter.on(producerEvents.REQUEST, (event) => {
+      if (event.payload.apiName === "Metadata") versions.push(event.payload.apiVersion);
+    });
+    withIds.instrument(emitter.network);
+    withIds.useTopicIds();
+    await withIds.addTargetTopics(["with-ids"]);
+    assert.ok(versions.length > 0 && versions.every((version) => version >= 10), `versions ${versions}`);
+    const topicId = withIds.topicMetadata("with-ids").topicId;
+    assert.match(topicId ?? "", /^[0-9a-f]{32}$/);
+    assert.notEqual(topicId, "0".repeat(32));
+    assert.equal(withIds.topicNameById(topicId!), "with-ids");
+    assert.equal(withIds.topicNameById("f".repeat(32)), undefined);
+  });
+
   it("when a targeted topic does not exist and may not be created, then adding it fails and later refreshes do not ask for it again", async () => {
     const strict = cluster({ allowAutoTopicCreation: false });
     await strict.connect();

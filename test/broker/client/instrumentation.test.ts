@@ -72,21 +72,26 @@ describe("InstrumentationEmitter", () => {
     assert.ok(logged.every((e) => e.log.eventName === "consumer.crash"));
   });
 
-  it("when an unknown event name is listened to, then the same KafkaJSNonRetriableError as each kafkajs client's", () => {
+  it("when an unknown event name is listened to, then the same KafkaJSNonRetriableError as each kafkajs client's, our extension events listed last", () => {
     const kafkajs = new KafkajsKafka({ brokers: ["127.0.0.1:1"], logLevel: kafkajsLogLevel.NOTHING });
     const logger = createLogger(logLevel.NOTHING);
+    const ourConsumerExtensions = ", consumer.events.PARTITIONS_ASSIGNED, consumer.events.PARTITIONS_REVOKED";
     const pairs = [
-      [new InstrumentationEmitter(producerEvents, "producer", logger), kafkajs.producer()],
-      [new InstrumentationEmitter(consumerEvents, "consumer", logger), kafkajs.consumer({ groupId: "g" })],
-      [new InstrumentationEmitter(adminEvents, "admin", logger), kafkajs.admin()],
+      [new InstrumentationEmitter(producerEvents, "producer", logger), kafkajs.producer(), ""],
+      [
+        new InstrumentationEmitter(consumerEvents, "consumer", logger),
+        kafkajs.consumer({ groupId: "g" }),
+        ourConsumerExtensions,
+      ],
+      [new InstrumentationEmitter(adminEvents, "admin", logger), kafkajs.admin(), ""],
     ] as const;
-    for (const [ours, theirs] of pairs) {
+    for (const [ours, theirs, extensions] of pairs) {
       const ourError = catching(() => ours.on("no.such.event", () => {}));
       const theirError = catching(() =>
         (theirs as { on(name: string, listener: () => void): unknown }).on("no.such.event", () => {}),
       );
       assert.ok(ourError instanceof KafkaJSNonRetriableError);
-      assert.equal(ourError.message, theirError.message);
+      assert.equal(ourError.message, `${theirError.message}${extensions}`);
     }
   });
 

@@ -17,18 +17,18 @@ import { sampleMessage } from "./sample-values.ts";
 
 const EXPECTED_RANGES: Record<number, [number, number]> = {
   0: [0, 7],
-  1: [4, 12],
-  2: [1, 3],
-  3: [0, 6],
-  8: [2, 7],
-  9: [1, 5],
-  10: [0, 2],
+  1: [4, 13],
+  2: [1, 5],
+  3: [0, 12],
+  8: [2, 9],
+  9: [1, 9],
+  10: [0, 4],
   11: [2, 5],
   12: [1, 3],
   13: [1, 3],
   14: [1, 3],
-  15: [0, 4],
-  16: [0, 2],
+  15: [0, 5],
+  16: [0, 5],
   18: [0, 3],
   19: [0, 4],
   20: [1, 3],
@@ -36,7 +36,7 @@ const EXPECTED_RANGES: Record<number, [number, number]> = {
   23: [2, 4],
   32: [0, 2],
   37: [0, 1],
-  42: [0, 1],
+  42: [0, 2],
   43: [0, 2],
   52: [0, 0],
   53: [0, 0],
@@ -47,13 +47,22 @@ const EXPECTED_RANGES: Record<number, [number, number]> = {
   62: [0, 0],
   63: [0, 0],
   67: [0, 0],
+  68: [0, 1],
+  69: [0, 0],
 };
 
 /** The flexible versions in our ranges: each API's spec flexibleVersions, restated. */
 const FLEXIBLE_FROM: Record<number, number> = {
   1: 12,
+  3: 9,
+  8: 8,
+  9: 6,
+  10: 3,
+  15: 5,
+  16: 3,
   18: 3,
   23: 4,
+  42: 2,
   43: 2,
   52: 0,
   53: 1,
@@ -64,6 +73,8 @@ const FLEXIBLE_FROM: Record<number, number> = {
   62: 0,
   63: 0,
   67: 0,
+  68: 0,
+  69: 0,
 };
 
 function assertRoundTrip(schema: MessageSchema<unknown>, version: number, value: unknown): void {
@@ -95,8 +106,8 @@ describe("API table", () => {
     assert.equal(apiByKey(0), Apis.Produce);
     assert.equal(apiByKey(60), Apis.DescribeCluster);
     assert.equal(apiByKey(61), undefined);
-    assert.equal(isSupportedVersion(ApiKeys.Fetch, 12), true);
-    assert.equal(isSupportedVersion(ApiKeys.Fetch, 13), false);
+    assert.equal(isSupportedVersion(ApiKeys.Fetch, 13), true);
+    assert.equal(isSupportedVersion(ApiKeys.Fetch, 14), false);
     assert.equal(isSupportedVersion(ApiKeys.Produce, 0), true);
     assert.equal(isSupportedVersion(ApiKeys.Produce, 8), false);
   });
@@ -116,8 +127,8 @@ describe("API table", () => {
     }
     // Beyond our range the spec still decides, so a newer client's header parses.
     assert.equal(requestHeaderVersion(ApiKeys.ApiVersions, 4), 2);
-    assert.equal(requestHeaderVersion(ApiKeys.Metadata, 9), 2);
-    assert.equal(responseHeaderVersion(ApiKeys.Metadata, 9), 1);
+    assert.equal(requestHeaderVersion(ApiKeys.Metadata, 13), 2);
+    assert.equal(responseHeaderVersion(ApiKeys.Metadata, 13), 1);
     assert.equal(responseHeaderVersion(ApiKeys.ApiVersions, 4), 0);
     assert.equal(requestHeaderVersion(ApiKeys.BeginQuorumEpoch, 1), 2);
   });

@@ -97,6 +97,8 @@ describe("Metadata v1 request with a null topic list", () => {
     assert.deepEqual(decode(Apis.Metadata.requestSchema, 1, bodyReader), {
       topics: null,
       allowAutoTopicCreation: true,
+      includeClusterAuthorizedOperations: false,
+      includeTopicAuthorizedOperations: false,
     });
   });
 

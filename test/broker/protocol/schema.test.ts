@@ -85,7 +85,12 @@ describe("schema codec", () => {
     const bytes = encoded(Apis.Metadata.requestSchema, 3, { topics: [{ name: "a" }], allowAutoTopicCreation: false });
     assert.equal(bytes.toString("hex"), "00000001" + "000161");
     const decoded = decode(Apis.Metadata.requestSchema, 3, new Reader(bytes));
-    assert.deepEqual(decoded, { topics: [{ name: "a" }], allowAutoTopicCreation: true });
+    assert.deepEqual(decoded, {
+      topics: [{ topicId: Buffer.alloc(16), name: "a" }],
+      allowAutoTopicCreation: true,
+      includeClusterAuthorizedOperations: false,
+      includeTopicAuthorizedOperations: false,
+    });
   });
 
   it("when a version is outside the schema's range, then encode and decode refuse it", () => {
@@ -93,7 +98,7 @@ describe("schema codec", () => {
       () => encoded(Apis.Produce.requestSchema, 8, { transactionalId: null, acks: 1, timeoutMs: 1, topicData: [] }),
       UnsupportedVersionError,
     );
-    assert.throws(() => decode(Apis.Fetch.requestSchema, 13, new Reader(Buffer.alloc(100))), UnsupportedVersionError);
+    assert.throws(() => decode(Apis.Fetch.requestSchema, 14, new Reader(Buffer.alloc(100))), UnsupportedVersionError);
   });
 
   it("when a non-nullable field holds null, then encoding fails loudly", () => {

@@ -14,6 +14,13 @@ describe("supported API versions", () => {
       [...new Set(keys)].sort((a, b) => a - b),
     );
     for (const api of SUPPORTED_APIS) assert.ok(api.minVersion <= api.maxVersion, `${api.name} range is empty`);
+    for (const api of SUPPORTED_APIS) {
+      const clientMax = api.clientMaxVersion ?? api.maxVersion;
+      assert.ok(
+        api.minVersion <= clientMax && clientMax <= api.maxVersion,
+        `${api.name}: our client's versions are not in the range`,
+      );
+    }
   });
 
   it("when the messages were generated, then both schemas of each API cover exactly its range", () => {

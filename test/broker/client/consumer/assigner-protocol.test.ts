@@ -70,3 +70,106 @@ describe("consumer protocol bytes", () => {
     assert.throws(() => AssignerProtocol.MemberAssignment.decode(assignment), ProtocolDecodeError);
   });
 });
+
+/** Java's ConsumerProtocolSubscription, written field by field as its generated code lays it out. */
+function javaSubscription(fields: {
+  version: number;
+  topics: string[];
+  userData: Buffer | null;
+  owned?: Array<[string, number[]]>;
+  generationId?: number;
+  rackId?: string | null;
+}): Buffer {
+  const int16 = (n: number) => Buffer.from([(n >> 8) & 0xff, n & 0xff]);
+  const int32 = (n: number) => {
+    const b = Buffer.alloc(4);
+    b.writeInt32BE(n);
+    return b;
+  };
+  const str = (s: string) => Buffer.concat([int16(Buffer.byteLength(s)), Buffer.from(s)]);
+  const parts = [int16(fields.version), int32(fields.topics.length), ...fields.topics.map(str)];
+  parts.push(fields.userData === null ? int32(-1) : Buffer.concat([int32(fields.userData.length), fields.userData]));
+  if (fields.version >= 1) {
+    const owned = fields.owned ?? [];
+    parts.push(int32(owned.length));
+    for (const [topic, partitions] of owned) parts.push(str(topic), int32(partitions.length), ...partitions.map(int32));
+  }
+  if (fields.version >= 2) parts.push(int32(fields.generationId ?? -1));
+  if (fields.version >= 3) parts.push(fields.rackId == null ? int16(-1) : str(fields.rackId));
+  return Buffer.concat(parts);
+}
+
+describe("consumer protocol subscription v1-v3 (Java's, for the cooperative-sticky assignor)", () => {
+  it("when a subscription with owned partitions and a generation is encoded, then the bytes are Java's v2 layout and decode back", () => {
+    const value = {
+      version: 2,
+      topics: ["orders", "refunds"],
+      userData: Buffer.alloc(0),
+      ownedPartitions: [
+        { topic: "orders", partitions: [0, 2] },
+        { topic: "refunds", partitions: [1] },
+      ],
+      generationId: 5,
+    };
+    const encoded = AssignerProtocol.MemberMetadata.encode(value);
+    const expected = javaSubscription({
+      version: 2,
+      topics: ["orders", "refunds"],
+      userData: Buffer.alloc(0),
+      owned: [
+        ["orders", [0, 2]],
+        ["refunds", [1]],
+      ],
+      generationId: 5,
+    });
+    assert.deepEqual(encoded, expected);
+    assert.deepEqual(AssignerProtocol.MemberMetadata.decode(encoded), value);
+  });
+
+  it("when Java's v1 and v3 subscriptions are decoded, then owned partitions, generation and rack are read", () => {
+    assert.deepEqual(
+      AssignerProtocol.MemberMetadata.decode(
+        javaSubscription({ version: 1, topics: ["t"], userData: Buffer.from("u"), owned: [["t", [3]]] }),
+      ),
+      { version: 1, topics: ["t"], userData: Buffer.from("u"), ownedPartitions: [{ topic: "t", partitions: [3] }] },
+    );
+    const v3 = AssignerProtocol.MemberMetadata.decode(
+      javaSubscription({ version: 3, topics: ["t"], userData: null, owned: [], generationId: 9, rackId: "rack-a" }),
+    );
+    assert.deepEqual(
+      { ...v3, userData: undefined },
+      { version: 3, topics: ["t"], userData: undefined, ownedPartitions: [], generationId: 9, rackId: "rack-a" },
+    );
+    const encodedV3 = AssignerProtocol.MemberMetadata.encode({
+      version: 3,
+      topics: ["t"],
+      userData: Buffer.alloc(0),
+      ownedPartitions: [],
+      generationId: 9,
+      rackId: "rack-a",
+    });
+    assert.deepEqual(
+      encodedV3,
+      javaSubscription({
+        version: 3,
+        topics: ["t"],
+        userData: Buffer.alloc(0),
+        owned: [],
+        generationId: 9,
+        rackId: "rack-a",
+      }),
+    );
+  });
+
+  it("when a kafkajs member's metadata has no owned partitions, then it decodes as v0 did, whatever its version", () => {
+    const kafkajsV1 = KafkaJSProtocol.MemberMetadata.encode({ version: 1, topics: ["t"], userData: Buffer.alloc(0) });
+    assert.deepEqual(AssignerProtocol.MemberMetadata.decode(kafkajsV1), {
+      version: 1,
+      topics: ["t"],
+      userData: Buffer.alloc(0),
+    });
+    // A kafkajs-shaped value (no ownedPartitions) still encodes exactly as kafkajs does at any version.
+    const value = { version: 2, topics: ["t"], userData: Buffer.from("x") };
+    assert.deepEqual(AssignerProtocol.MemberMetadata.encode(value), KafkaJSProtocol.MemberMetadata.encode(value));
+  });
+});

@@ -4,9 +4,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Consumer } from "../../../../broker/client/consumer/index.ts";
+import { Apis } from "../../../../broker/protocol/apis.ts";
 import { splitsExactly } from "../../../helpers/group-assignment.ts";
 import { type ChildMember, spawnChildMember } from "../../../helpers/group-member-process.ts";
 import { range } from "../../../helpers/wait.ts";
+import { WireClient } from "../../../helpers/wire-client.ts";
 import { kafkajsClient, ourConsumer, quickConsumerConfig, useConsumerSuite, waitFor } from "./helpers.ts";
 
 interface Member {
@@ -284,6 +286,45 @@ describe("consumer groups", () => {
         () => `80 messages between them, have ${all().size}`,
       );
       await kafkajs.disconnect();
+    }
+  });
+
+  it("when a consumer has a groupInstanceId, then DescribeGroups shows it and disconnecting leaves its place in the group", async () => {
+    const topic = "static-place";
+    const groupId = "static-place-group";
+    await suite.rig().createTopic(topic, 2);
+    const member = await startMember(groupId, topic, { groupInstanceId: "till-9", sessionTimeout: 30_000 });
+    await waitFor(() => member.partitions()?.length === 2, "the static member owns both partitions");
+    // kafkajs's DescribeGroups shows no instance ids: ask at the wire (v4).
+    const wire = await WireClient.connect(suite.broker().address);
+    try {
+      const described = await wire.request(Apis.DescribeGroups, 4, {
+        groups: [groupId],
+        includeAuthorizedOperations: false,
+      });
+      assert.deepEqual(
+        described.groups[0]!.members.map((m) => [m.memberId, m.groupInstanceId]),
+        [[member.memberIds.at(-1), "till-9"]],
+      );
+    } finally {
+      wire.close();
+    }
+
+    await member.consumer.disconnect();
+    const after = await suite.rig().admin.describeGroups([groupId]);
+    assert.equal(after.groups[0]!.state, "Stable", "no LeaveGroup was sent");
+    assert.deepEqual(
+      after.groups[0]!.members.map((m) => m.memberId),
+      [member.memberIds.at(-1)],
+    );
+  });
+
+  it("when groupInstanceId is not a valid instance id, then the consumer is not created", () => {
+    for (const groupInstanceId of ["", "till 9", "x".repeat(250)]) {
+      assert.throws(
+        () => ourConsumer(suite.broker().address, quickConsumerConfig("g", { groupInstanceId })),
+        /groupInstanceId .* is invalid/,
+      );
     }
   });
 });

@@ -257,4 +257,39 @@ describe("OffsetManager", () => {
       topics: [{ topic: "t", partitions: [{ partition: 1, offset: "15" }] }],
     });
   });
+
+  it("when a cooperative session moves to its next generation while a commit is on its way, then the old generation's refusal ends nothing", async () => {
+    const store = new FakeStore();
+    const { manager, ended } = managerWith(store);
+    const session = sessionOf(["t", 0, 5n]);
+    let release!: () => void;
+    store.hold = new Promise((resolve) => {
+      release = resolve;
+    });
+    store.refuse = new KafkaJSProtocolError(ErrorCode.ILLEGAL_GENERATION, "stale");
+    const commit = manager.autoCommit(session);
+    session.identity = { generationId: 4, memberId: "member-1" };
+    release();
+    await commit;
+    assert.deepEqual(ended, [], "no rejoin for a generation already left");
+    assert.deepEqual(committedOf(session), { "t-0": null }, "not marked committed: the next commit carries it");
+    store.hold = undefined;
+    await manager.autoCommit(session);
+    assert.deepEqual(store.commits.at(-1), { identity: { generationId: 4, memberId: "member-1" }, offsets: ["t-0@5"] });
+  });
+
+  it("when partitions are revoked cooperatively, then exactly their processed positions are committed, and only with autoCommit", async () => {
+    const store = new FakeStore();
+    const { manager } = managerWith(store);
+    const session = sessionOf(["t", 0, 5n], ["t", 1, 9n], ["t", 2, null]);
+    const revoked = [...session.partitions.values()].filter((s) => s.partition !== 0);
+    await manager.commitRevoked(session, revoked);
+    assert.deepEqual(store.commits, [{ identity: { generationId: 3, memberId: "member-1" }, offsets: ["t-1@9"] }]);
+    assert.deepEqual(committedOf(session), { "t-0": null, "t-1": "9", "t-2": null });
+
+    const manual = new FakeStore();
+    const { manager: withoutAutoCommit } = managerWith(manual, { autoCommit: false });
+    await withoutAutoCommit.commitRevoked(session, revoked);
+    assert.deepEqual(manual.commits, []);
+  });
 });

@@ -17,6 +17,7 @@ describe("partition state", () => {
       resolved: null,
       committed: null,
       reset: EARLIEST,
+      revoked: false,
     });
     assert.equal(createPartitionState("sales", 3, false).reset, LATEST);
   });

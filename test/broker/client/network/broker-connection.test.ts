@@ -80,6 +80,9 @@ describe("BrokerConnection", () => {
       await connection.connect();
       assert.equal(connection.versionFor(Apis.Produce), 7);
       assert.equal(connection.versionFor(Apis.Metadata), 6);
+      // A caller may go past the client's cap (topic ids for the consumer protocol), not past the broker's.
+      assert.equal(connection.versionFor(Apis.Metadata, 10), 10);
+      assert.equal(connection.versionFor(Apis.Metadata, 99), 12);
       const answers = await Promise.all(
         ["a", "b", "c"].map((name) =>
           connection.request(Apis.Metadata, { topics: [{ name: `pipe-${name}` }], allowAutoTopicCreation: true }),
@@ -183,7 +186,7 @@ describe("BrokerConnection", () => {
         `expected a request timeout, got ${String(error)}`,
       );
       // The newest Fetch both sides speak.
-      const version = Apis.Fetch.maxVersion;
+      const version = Apis.Fetch.clientMaxVersion;
       assert.equal(error.message, `Request Fetch(key: 1, version: ${version}) timed out`);
       const [timeout] = reports.filter((r) => r.kind === "request_timeout").map((r) => r.payload);
       assert.deepEqual(

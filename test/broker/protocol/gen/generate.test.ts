@@ -141,6 +141,49 @@ export const METADATA_LOG_SCHEMAS = [{ spec: "metadata/EchoRecord.json" }, { spe
     );
   });
 
+  it("when our client speaks fewer versions than the broker serves, then fields only newer versions have are optional to it, and responses are typed as it reads them", async () => {
+    const scratch = scratchTree(
+      scratchDir(),
+      `export interface SupportedApi { apiKey: number; name: string; minVersion: number; maxVersion: number; clientMaxVersion?: number }
+export const SUPPORTED_APIS: readonly SupportedApi[] = [{ apiKey: 1000, name: "Echo", minVersion: 0, maxVersion: 1, clientMaxVersion: 0 }];
+export const METADATA_LOG_SCHEMAS = [];
+`,
+      (specRoot) => {
+        const messageDir = join(specRoot, "message");
+        mkdirSync(messageDir, { recursive: true });
+        writeFileSync(
+          join(messageDir, "EchoRequest.json"),
+          `{ "apiKey": 1000, "type": "request", "name": "EchoRequest", "validVersions": "0-1", "flexibleVersions": "none",
+  "fields": [
+    { "name": "Name", "type": "string", "versions": "0+", "nullableVersions": "1+" },
+    { "name": "TopicId", "type": "uuid", "versions": "1+" }
+  ] }
+`,
+        );
+        writeFileSync(
+          join(messageDir, "EchoResponse.json"),
+          `{ "apiKey": 1000, "type": "response", "name": "EchoResponse", "validVersions": "0-1", "flexibleVersions": "none",
+  "fields": [
+    { "name": "Name", "type": "string", "versions": "0+", "nullableVersions": "1+" },
+    { "name": "Host", "type": "string", "versions": "0" },
+    { "name": "Hosts", "type": "[]string", "versions": "1+" }
+  ] }
+`,
+        );
+      },
+    );
+    await generate(scratch);
+    const generated = readFileSync(join(scratch, "messages", "echo.ts"), "utf8");
+    const body = (name: string) => generated.slice(generated.indexOf(`export interface ${name} {`)).split("}")[0]!;
+    // The request as the broker decodes it: every version's nulls; v1's topic id optional for our v0 client.
+    assert.match(body("EchoRequest"), /name: string \| null;/);
+    assert.match(body("EchoRequest"), /topicId\?: Buffer;/);
+    // The response as our v0 client reads it: no null name, a v0-only host it can count on.
+    assert.match(body("EchoResponse"), /name: string;/);
+    assert.match(body("EchoResponse"), /host: string;/);
+    assert.match(body("EchoResponse"), /hosts\?: string\[\];/);
+  });
+
   it("when regenerated from ../shared/kafka-protocol, then it writes exactly the committed messages and records", {
     skip: existsSync(join(realSpecs, "message")) ? false : `Kafka's message specs are not at ${realSpecs}`,
   }, async () => {

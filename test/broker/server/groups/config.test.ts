@@ -14,6 +14,9 @@ describe("group coordinator config", () => {
       offsetMetadataMaxBytes: 4_096,
       groupMaxSize: Number.POSITIVE_INFINITY,
       offsetsTopicNumPartitions: 50,
+      consumerGroupSessionTimeoutMs: 45_000,
+      consumerGroupHeartbeatIntervalMs: 5_000,
+      consumerGroupAssignors: ["uniform", "range"],
     });
   });
 

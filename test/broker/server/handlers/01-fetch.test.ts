@@ -9,8 +9,9 @@ import { readBatchHeader } from "../../../../broker/protocol/record-batch/layout
 import { splitBatches } from "../../../../broker/protocol/record-batch/splitter.ts";
 import { fetchRequest as raftFetchRequest } from "../../../../broker/raft/raft-messages.ts";
 import { useBroker } from "../../../helpers/broker-process.ts";
-import { fetchRequest, produceRequest } from "../../../helpers/requests.ts";
+import { createTopicsRequest, fetchRequest, produceRequest, recordBytes } from "../../../helpers/requests.ts";
 import { useWireClient } from "../../../helpers/wire-client.ts";
+import { useRoutedBroker } from "../broker-state-fixture.ts";
 import { routedQuorumOfOne } from "./raft-handler-fixture.ts";
 
 /** Partition 0 of `topic` from `fetchOffset`, read committed. */
@@ -123,5 +124,32 @@ describe("Fetch of the metadata log", () => {
     assert.equal(partition?.highWatermark, 2n);
     assert.deepEqual(partition?.currentLeader, { leaderId: 0, leaderEpoch: 1 });
     assert.deepEqual(valuesOf(partition?.records as Buffer).slice(-1), ["metadata"]);
+  });
+});
+
+describe("Fetch v13 (topics by id)", () => {
+  const broker = useRoutedBroker();
+
+  it("when a topic is named by its id, then its records come back under that id; an unknown id gets UNKNOWN_TOPIC_ID", async () => {
+    await broker.request(Apis.CreateTopics, 4, createTopicsRequest([{ name: "by-id", numPartitions: 1 }]));
+    const records = encodeRecordBatch({ records: [{ key: null, value: Buffer.from("hello") }] });
+    await broker.request(Apis.Produce, 7, produceRequest("by-id", [{ index: 0, records }]));
+    const metadata = await broker.request(Apis.Metadata, 10, {
+      topics: [{ name: "by-id", topicId: Buffer.alloc(16) }],
+      allowAutoTopicCreation: false,
+    });
+    const topicId = metadata!.topics[0]!.topicId!;
+    const unknownId = Buffer.alloc(16, 0xee);
+    const request = fetchRequest([{ topic: "", partition: 0, fetchOffset: 0n }]);
+    request.topics = [
+      { ...request.topics[0]!, topicId },
+      { ...request.topics[0]!, topicId: unknownId },
+    ];
+    const response = await broker.request(Apis.Fetch, 13, request);
+    const [known, unknown] = response!.responses;
+    assert.ok(known!.topicId!.equals(topicId));
+    assert.deepEqual(valuesOf(recordBytes(known!.partitions[0]!.records) as Buffer), ["hello"]);
+    assert.ok(unknown!.topicId!.equals(unknownId));
+    assert.equal(unknown!.partitions[0]!.errorCode, ErrorCode.UNKNOWN_TOPIC_ID);
   });
 });

@@ -37,6 +37,19 @@ describe("ListOffsets", () => {
     assert.equal((await listOffset(-1n)).offset, 5n);
   });
 
+  it("when v5 names a current leader epoch, then the right one is answered and a newer one than the leader's is refused", async () => {
+    const atEpoch = async (currentLeaderEpoch: number) =>
+      (
+        await client.request(Apis.ListOffsets, 5, {
+          replicaId: -1,
+          isolationLevel: 1,
+          topics: [{ name: "timed", partitions: [{ partitionIndex: 0, currentLeaderEpoch, timestamp: -1n }] }],
+        })
+      ).topics[0]!.partitions[0]!;
+    assert.deepEqual([(await atEpoch(-1)).errorCode, (await atEpoch(-1)).offset], [ErrorCode.NONE, 5n]);
+    assert.equal((await atEpoch(1_000)).errorCode, ErrorCode.UNKNOWN_LEADER_EPOCH);
+  });
+
   it("when asked by timestamp, then the exact first record at or after it, also inside a batch", async () => {
     assert.deepEqual([(await listOffset(2000n)).offset, (await listOffset(2000n)).timestamp], [1n, 2000n]);
     assert.deepEqual([(await listOffset(2500n)).offset, (await listOffset(2500n)).timestamp], [2n, 3000n]);

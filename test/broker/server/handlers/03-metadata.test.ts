@@ -5,6 +5,7 @@ import { ErrorCode } from "../../../../broker/protocol/errors.ts";
 import { startBroker, useBroker } from "../../../helpers/broker-process.ts";
 import { createTopicsRequest } from "../../../helpers/requests.ts";
 import { useWireClient, WireClient } from "../../../helpers/wire-client.ts";
+import { useRoutedBroker } from "../broker-state-fixture.ts";
 
 describe("Metadata", () => {
   const broker = useBroker({ config: { "num.partitions": 3, "offsets.topic.num.partitions": 2 } });
@@ -26,8 +27,25 @@ describe("Metadata", () => {
     assert.equal(byName.get("__consumer_offsets")?.isInternal, true);
     assert.equal(byName.get("sales")?.isInternal, false);
     assert.deepEqual(byName.get("sales")?.partitions, [
-      { errorCode: 0, partitionIndex: 0, leaderId: 0, replicaNodes: [0], isrNodes: [0], offlineReplicas: [] },
-      { errorCode: 0, partitionIndex: 1, leaderId: 0, replicaNodes: [0], isrNodes: [0], offlineReplicas: [] },
+      // leaderEpoch is v7+: absent at v6, decoded as its default.
+      {
+        errorCode: 0,
+        partitionIndex: 0,
+        leaderId: 0,
+        leaderEpoch: -1,
+        replicaNodes: [0],
+        isrNodes: [0],
+        offlineReplicas: [],
+      },
+      {
+        errorCode: 0,
+        partitionIndex: 1,
+        leaderId: 0,
+        leaderEpoch: -1,
+        replicaNodes: [0],
+        isrNodes: [0],
+        offlineReplicas: [],
+      },
     ]);
   });
 
@@ -79,6 +97,36 @@ describe("Metadata with auto.create.topics.enable=false", () => {
     assert.equal(
       all.topics.some((topic) => topic.name === "wanted"),
       false,
+    );
+  });
+});
+
+describe("Metadata v10 and v12 (topic ids)", () => {
+  const broker = useRoutedBroker();
+
+  it("when v10 describes a topic, then with its id and leader epochs; v12 finds it by id alone, an unknown id gets UNKNOWN_TOPIC_ID", async () => {
+    await broker.request(Apis.CreateTopics, 4, createTopicsRequest([{ name: "ids", numPartitions: 1 }]));
+    const byName = await broker.request(Apis.Metadata, 10, {
+      topics: [{ name: "ids", topicId: Buffer.alloc(16) }],
+      allowAutoTopicCreation: false,
+    });
+    const described = byName!.topics[0]!;
+    assert.equal(described.topicId?.length, 16);
+    assert.notDeepEqual(described.topicId, Buffer.alloc(16));
+    assert.ok((described.partitions[0]?.leaderEpoch ?? -1) >= 0);
+    const byId = await broker.request(Apis.Metadata, 12, {
+      topics: [
+        { name: null, topicId: described.topicId! },
+        { name: null, topicId: Buffer.alloc(16, 0xee) },
+      ],
+      allowAutoTopicCreation: false,
+    });
+    assert.deepEqual(
+      byId!.topics.map((t) => [t.name, t.errorCode]),
+      [
+        ["ids", ErrorCode.NONE],
+        ["", ErrorCode.UNKNOWN_TOPIC_ID],
+      ],
     );
   });
 });

@@ -4,7 +4,13 @@ import { Apis } from "../../../../broker/protocol/apis.ts";
 import { ErrorCode } from "../../../../broker/protocol/errors.ts";
 import { createTopicsRequest } from "../../../helpers/requests.ts";
 import { useRoutedBroker } from "../broker-state-fixture.ts";
-import { type CommittedOffset, offsetCommitRequest, type StableMember, stableMember } from "./group-requests.ts";
+import {
+  type CommittedOffset,
+  offsetCommitRequest,
+  restartedStaticMember,
+  type StableMember,
+  stableMember,
+} from "./group-requests.ts";
 
 describe("OffsetCommit", () => {
   const broker = useRoutedBroker({ "offset.metadata.max.bytes": "16" });
@@ -80,5 +86,19 @@ describe("OffsetCommit", () => {
     await stableMember(broker, "managed");
     const response = await commit("managed", { sales: [[0, 1n]] });
     assert.equal(response?.topics[0]?.partitions[0]?.errorCode, ErrorCode.UNKNOWN_MEMBER_ID);
+  });
+
+  it("when a static member's old member id commits with v7 and its instance id, then FENCED_INSTANCE_ID; the new id commits", async () => {
+    const { old, current } = await restartedStaticMember(broker, "static-commits");
+    const fenced = await broker.request(Apis.OffsetCommit, 7, {
+      ...offsetCommitRequest("static-commits", { sales: [[0, 5n]] }, old),
+      groupInstanceId: "till-1",
+    });
+    assert.equal(fenced?.topics[0]?.partitions[0]?.errorCode, ErrorCode.FENCED_INSTANCE_ID);
+    const accepted = await broker.request(Apis.OffsetCommit, 7, {
+      ...offsetCommitRequest("static-commits", { sales: [[0, 5n]] }, current),
+      groupInstanceId: "till-1",
+    });
+    assert.equal(accepted?.topics[0]?.partitions[0]?.errorCode, ErrorCode.NONE);
   });
 });

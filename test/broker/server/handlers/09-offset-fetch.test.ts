@@ -92,3 +92,60 @@ describe("OffsetFetch from a coordinator that stopped", () => {
     assert.deepEqual(v5?.topics, []);
   });
 });
+
+describe("OffsetFetch v8 and v9 (groups in a batch, member epochs)", () => {
+  const broker = useRoutedBroker();
+  before(async () => {
+    await broker.request(Apis.CreateTopics, 4, createTopicsRequest([{ name: "sales", numPartitions: 1 }]));
+    await broker.request(Apis.OffsetCommit, 9, offsetCommitRequest("batch-a", { sales: [[0, 5n, "a"]] }));
+  });
+
+  it("when several groups are asked for, then each answers with its own offsets and error code", async () => {
+    const response = await broker.request(Apis.OffsetFetch, 8, {
+      groupId: "",
+      topics: [],
+      groups: [
+        { groupId: "batch-a", memberId: null, memberEpoch: -1, topics: null },
+        { groupId: "batch-b", memberId: null, memberEpoch: -1, topics: [{ name: "sales", partitionIndexes: [0] }] },
+      ],
+      requireStable: false,
+    });
+    assert.deepEqual(
+      response?.groups?.map((g) => [
+        g.groupId,
+        g.errorCode,
+        g.topics.map((t) => t.partitions.map((p) => p.committedOffset)),
+      ]),
+      [
+        ["batch-a", ErrorCode.NONE, [[5n]]],
+        ["batch-b", ErrorCode.NONE, [[-1n]]],
+      ],
+    );
+  });
+
+  it("when v9 names a member of a consumer-protocol group with an old epoch, then STALE_MEMBER_EPOCH", async () => {
+    const joined = await broker.request(Apis.ConsumerGroupHeartbeat, 1, {
+      groupId: "batch-kip848",
+      memberId: "member-a",
+      memberEpoch: 0,
+      instanceId: null,
+      rackId: null,
+      rebalanceTimeoutMs: 30_000,
+      subscribedTopicNames: ["sales"],
+      subscribedTopicRegex: null,
+      serverAssignor: null,
+      topicPartitions: [],
+    });
+    const fetchAt = async (memberEpoch: number) =>
+      (
+        await broker.request(Apis.OffsetFetch, 9, {
+          groupId: "",
+          topics: [],
+          groups: [{ groupId: "batch-kip848", memberId: "member-a", memberEpoch, topics: null }],
+          requireStable: false,
+        })
+      )?.groups?.[0]?.errorCode;
+    assert.equal(await fetchAt(joined!.memberEpoch), ErrorCode.NONE);
+    assert.equal(await fetchAt(joined!.memberEpoch - 1), ErrorCode.STALE_MEMBER_EPOCH);
+  });
+});

@@ -21,6 +21,21 @@ describe("FindCoordinator", () => {
     }
   });
 
+  it("when v4 asks for a batch of keys, then each key gets its own coordinator entry", async () => {
+    const response = await client.request(Apis.FindCoordinator, 4, {
+      key: "",
+      keyType: 0,
+      coordinatorKeys: ["ledger", "kip848"],
+    });
+    assert.deepEqual(
+      response.coordinators?.map((c) => [c.key, c.nodeId, c.host, c.port, c.errorCode]),
+      [
+        ["ledger", 0, broker.host, broker.port, ErrorCode.NONE],
+        ["kip848", 0, broker.host, broker.port, ErrorCode.NONE],
+      ],
+    );
+  });
+
   it("when a transaction coordinator is asked for, then COORDINATOR_NOT_AVAILABLE says transactions are not supported", async () => {
     const response = await client.request(Apis.FindCoordinator, 2, { key: "pos-tx", keyType: 1 });
     assert.equal(response.errorCode, ErrorCode.COORDINATOR_NOT_AVAILABLE);

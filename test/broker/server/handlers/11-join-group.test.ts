@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { Apis } from "../../../../broker/protocol/apis.ts";
 import { ErrorCode } from "../../../../broker/protocol/errors.ts";
 import { useRoutedBroker } from "../broker-state-fixture.ts";
-import { joinRequest } from "./group-requests.ts";
+import { joinRequest, restartedStaticMember } from "./group-requests.ts";
 
 describe("JoinGroup", () => {
   const broker = useRoutedBroker();
@@ -51,5 +51,26 @@ describe("JoinGroup", () => {
       joinRequest("join-mixed", "", { protocols: [{ name: "range", metadata: Buffer.alloc(0) }] }),
     );
     assert.equal(other?.errorCode, ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
+  });
+
+  it("when a static member joins with v5 and no member id, then it is in at once; restarted, it takes its place in the same generation and its old id is fenced", async () => {
+    const { old, current } = await restartedStaticMember(broker, "join-static");
+    assert.notEqual(current.memberId, old.memberId);
+    assert.match(current.memberId, /^till-1-/);
+    assert.equal(current.generationId, old.generationId);
+    const oldAgain = await broker.request(
+      Apis.JoinGroup,
+      5,
+      joinRequest("join-static", old.memberId, { groupInstanceId: "till-1" }),
+    );
+    assert.equal(oldAgain?.errorCode, ErrorCode.FENCED_INSTANCE_ID);
+    const described = await broker.request(Apis.DescribeGroups, 4, {
+      groups: ["join-static"],
+      includeAuthorizedOperations: false,
+    });
+    assert.deepEqual(
+      described?.groups[0]?.members.map((member) => [member.memberId, member.groupInstanceId]),
+      [[current.memberId, "till-1"]],
+    );
   });
 });

@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { Apis } from "../../../../broker/protocol/apis.ts";
 import { ErrorCode } from "../../../../broker/protocol/errors.ts";
 import { routedBroker, useRoutedBroker } from "../broker-state-fixture.ts";
-import { joinRequest, stableMember } from "./group-requests.ts";
+import { joinRequest, restartedStaticMember, stableMember } from "./group-requests.ts";
 
 describe("Heartbeat", () => {
   const broker = useRoutedBroker();
@@ -42,6 +42,14 @@ describe("Heartbeat", () => {
 
   it("when the group id is empty, then INVALID_GROUP_ID", async () => {
     assert.equal((await heartbeat("", "someone", 1))?.errorCode, ErrorCode.INVALID_GROUP_ID);
+  });
+
+  it("when a static member's old member id beats with v3 and its instance id, then FENCED_INSTANCE_ID", async () => {
+    const { old, current } = await restartedStaticMember(broker, "beat-static");
+    const beat = (member: { memberId: string; generationId: number }) =>
+      broker.request(Apis.Heartbeat, 3, { groupId: "beat-static", ...member, groupInstanceId: "till-1" });
+    assert.equal((await beat(old))?.errorCode, ErrorCode.FENCED_INSTANCE_ID);
+    assert.equal((await beat(current))?.errorCode, ErrorCode.NONE);
   });
 });
 

@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { Apis } from "../../../../broker/protocol/apis.ts";
 import { ErrorCode } from "../../../../broker/protocol/errors.ts";
 import { useRoutedBroker } from "../broker-state-fixture.ts";
-import { stableMember } from "./group-requests.ts";
+import { restartedStaticMember, stableMember } from "./group-requests.ts";
 
 describe("LeaveGroup", () => {
   const broker = useRoutedBroker();
@@ -64,5 +64,25 @@ describe("LeaveGroup", () => {
       v3?.members?.map((m) => m.errorCode),
       [ErrorCode.INVALID_GROUP_ID],
     );
+  });
+
+  it("when v3 names a static member by its instance id alone, then it leaves at once; its old member id is fenced", async () => {
+    const { old } = await restartedStaticMember(broker, "leave-static");
+    const left = await broker.request(Apis.LeaveGroup, 3, {
+      groupId: "leave-static",
+      memberId: "",
+      members: [
+        { memberId: old.memberId, groupInstanceId: "till-1" },
+        { memberId: "", groupInstanceId: "till-1" },
+      ],
+    });
+    assert.deepEqual(
+      left?.members?.map((member) => [member.memberId, member.groupInstanceId, member.errorCode]),
+      [
+        [old.memberId, "till-1", ErrorCode.FENCED_INSTANCE_ID],
+        ["", "till-1", ErrorCode.NONE],
+      ],
+    );
+    assert.equal(await groupState("leave-static"), "Empty");
   });
 });

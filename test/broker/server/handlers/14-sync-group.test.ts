@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { Apis } from "../../../../broker/protocol/apis.ts";
 import { ErrorCode } from "../../../../broker/protocol/errors.ts";
 import { useRoutedBroker } from "../broker-state-fixture.ts";
-import { joinRequest, stableMember } from "./group-requests.ts";
+import { joinRequest, restartedStaticMember, stableMember } from "./group-requests.ts";
 
 describe("SyncGroup", () => {
   const broker = useRoutedBroker();
@@ -58,5 +58,20 @@ describe("SyncGroup", () => {
 
   it("when the group id is empty, then INVALID_GROUP_ID", async () => {
     assert.equal((await sync("", "someone", 1))?.errorCode, ErrorCode.INVALID_GROUP_ID);
+  });
+
+  it("when a static member restarted, then v3 gives the new member id the old assignment and fences the old id", async () => {
+    const { old, current } = await restartedStaticMember(broker, "sync-static", Buffer.from("p0-p1"));
+    const syncAs = (member: { memberId: string; generationId: number }) =>
+      broker.request(Apis.SyncGroup, 3, {
+        groupId: "sync-static",
+        ...member,
+        groupInstanceId: "till-1",
+        assignments: [],
+      });
+    const synced = await syncAs(current);
+    assert.equal(synced?.errorCode, ErrorCode.NONE);
+    assert.equal(synced?.assignment.toString(), "p0-p1");
+    assert.equal((await syncAs(old))?.errorCode, ErrorCode.FENCED_INSTANCE_ID);
   });
 });

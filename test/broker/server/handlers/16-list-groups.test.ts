@@ -28,4 +28,28 @@ describe("ListGroups", () => {
       ]);
     }
   });
+
+  it("when v5 filters by type or v4 by state, then only matching groups come, each with its state and type", async () => {
+    await broker.request(Apis.ConsumerGroupHeartbeat, 1, {
+      groupId: "listed-kip848",
+      memberId: "member-a",
+      memberEpoch: 0,
+      instanceId: null,
+      rackId: null,
+      rebalanceTimeoutMs: 30_000,
+      subscribedTopicNames: [],
+      subscribedTopicRegex: null,
+      serverAssignor: null,
+      topicPartitions: [],
+    });
+    const consumers = await broker.request(Apis.ListGroups, 5, { statesFilter: [], typesFilter: ["Consumer"] });
+    assert.deepEqual(consumers?.groups, [
+      { groupId: "listed-kip848", protocolType: "consumer", groupState: "Stable", groupType: "consumer" },
+    ]);
+    const classicStable = await broker.request(Apis.ListGroups, 4, { statesFilter: ["stable"] });
+    assert.deepEqual(classicStable?.groups.map((g) => [g.groupId, g.groupState]).sort(), [
+      ["listed-kip848", "Stable"],
+      ["listed-stable", "Stable"],
+    ]);
+  });
 });

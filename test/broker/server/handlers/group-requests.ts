@@ -1,6 +1,6 @@
 // The requests a classic consumer-group member sends, for the group handlers' tests: a join
-// request, a member brought to a stable group (JoinGroup twice from v4, then SyncGroup), and an
-// offset commit.
+// request, a member brought to a stable group (JoinGroup twice from v4, then SyncGroup), a static
+// member restarted, and an offset commit.
 import assert from "node:assert/strict";
 import { Apis } from "../../../../broker/protocol/apis.ts";
 import { ErrorCode } from "../../../../broker/protocol/errors.ts";
@@ -44,6 +44,31 @@ export async function stableMember(
   });
   assert.equal(synced?.errorCode, ErrorCode.NONE);
   return member;
+}
+
+/**
+ * A static member ("till-1") of `groupId`, stable with `assignment`, then restarted: JoinGroup v5
+ * with no member id and the same instance id, which gives it a new id in the same generation.
+ */
+export async function restartedStaticMember(
+  broker: RoutedBroker,
+  groupId: string,
+  assignment = Buffer.from("the assignment"),
+): Promise<{ old: StableMember; current: StableMember }> {
+  const staticJoin = joinRequest(groupId, "", { groupInstanceId: "till-1" });
+  const joined = await broker.request(Apis.JoinGroup, 5, staticJoin);
+  assert.equal(joined?.errorCode, ErrorCode.NONE);
+  const old = { memberId: joined!.memberId, generationId: joined!.generationId! };
+  const synced = await broker.request(Apis.SyncGroup, 3, {
+    groupId,
+    ...old,
+    groupInstanceId: "till-1",
+    assignments: [{ memberId: old.memberId, assignment }],
+  });
+  assert.equal(synced?.errorCode, ErrorCode.NONE);
+  const restarted = await broker.request(Apis.JoinGroup, 5, staticJoin);
+  assert.equal(restarted?.errorCode, ErrorCode.NONE);
+  return { old, current: { memberId: restarted!.memberId, generationId: restarted!.generationId! } };
 }
 
 /** [partition, offset, metadata?] */
