@@ -161,8 +161,7 @@ export class OffsetManager {
     const { store } = this.options;
     if (!this.options.autoCommit || !store || positions.length === 0 || !session.canCommit) return;
     await store.commit(session.identity, positions);
-    for (const { topic, partition, offset } of positions)
-      session.partitions.get(partitionKey(topic, partition))!.committed = offset;
+    this.noteCommitted(session, positions);
   }
 
   /** With autoCommit, the last commit of a session that is ending; a failure is only logged. */
@@ -214,8 +213,18 @@ export class OffsetManager {
       if (session.identity !== identity && isRejoinError(error)) return;
       throw error;
     }
-    for (const { topic, partition, offset } of pending)
-      session.partitions.get(partitionKey(topic, partition))!.committed = offset;
+    this.noteCommitted(session, pending);
+  }
+
+  /**
+   * Records what a commit stored, for the partitions the session still has: a cooperative
+   * revocation may have dropped some while the commit was on its way.
+   */
+  private noteCommitted(session: Session, offsets: readonly CommittedOffset[]): void {
+    for (const { topic, partition, offset } of offsets) {
+      const state = session.partitions.get(partitionKey(topic, partition));
+      if (state) state.committed = offset;
+    }
   }
 
   /** consumer.commitOffsets and commitOffsetsIfNecessary(offsets): exactly these offsets, for `session`. */
@@ -233,10 +242,7 @@ export class OffsetManager {
       if (isRejoinError(error)) this.options.endSession(session, error);
       throw error;
     }
-    for (const { topic, partition, offset } of list) {
-      const state = session.partitions.get(partitionKey(topic, partition));
-      if (state) state.committed = offset;
-    }
+    this.noteCommitted(session, list);
   }
 
   /** Processed positions not committed yet, as kafkajs's uncommittedOffsets() reports them. */

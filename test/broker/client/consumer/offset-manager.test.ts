@@ -278,6 +278,23 @@ describe("OffsetManager", () => {
     assert.deepEqual(store.commits.at(-1), { identity: { generationId: 4, memberId: "member-1" }, offsets: ["t-0@5"] });
   });
 
+  it("when a partition is revoked while a commit of its position is on its way, then the commit completes for the partitions that stay", async () => {
+    const store = new FakeStore();
+    const { manager, ended } = managerWith(store);
+    const session = sessionOf(["t", 0, 5n], ["t", 1, 7n]);
+    let release!: () => void;
+    store.hold = new Promise((resolve) => {
+      release = resolve;
+    });
+    const commit = manager.autoCommit(session);
+    session.partitions.delete(partitionKey("t", 1));
+    release();
+    await commit;
+    assert.deepEqual(ended, []);
+    assert.deepEqual(store.commits.at(-1)?.offsets, ["t-0@5", "t-1@7"]);
+    assert.deepEqual(committedOf(session), { "t-0": "5" });
+  });
+
   it("when partitions are revoked cooperatively, then exactly their processed positions are committed, and only with autoCommit", async () => {
     const store = new FakeStore();
     const { manager } = managerWith(store);
