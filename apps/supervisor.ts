@@ -22,6 +22,8 @@ export interface ChildSpec {
   format?(line: string, pid: number): string;
   /** Restart when it dies on its own (default true). */
   restart?: boolean;
+  /** Called when the child exits, however (after its ready line or not). */
+  onExit?(code: number | null, signal: NodeJS.Signals | null): void;
 }
 
 /** Services prefix their own lines with `[name]`; keep one prefix, the label's (e.g. `ledger#2`). */
@@ -34,6 +36,8 @@ interface Running {
   spec: ChildSpec;
   child: ChildProcess;
   exited: Promise<void>;
+  /** Ended by stop(): not restarted. */
+  stopped?: boolean;
 }
 
 export class Supervisor {
@@ -81,6 +85,7 @@ export class Supervisor {
       createInterface({ input: child.stderr! }).on("line", onLine);
       child.once("exit", (code, signal) => {
         this.running.splice(this.running.indexOf(entry), 1);
+        spec.onExit?.(code, signal);
         if (!ready) {
           reject(
             new Error(
@@ -89,7 +94,7 @@ export class Supervisor {
           );
           return;
         }
-        if (this.stopping || spec.restart === false) return;
+        if (this.stopping || spec.restart === false || entry.stopped) return;
         this.restartAfterCrash(spec, signal ?? String(code));
       });
     });
@@ -110,6 +115,21 @@ export class Supervisor {
       if (this.stopping) return;
       this.start(spec).catch((error: Error) => this.out(`[${spec.label}] restart failed: ${error.message}`));
     }, 1_000).unref();
+  }
+
+  /**
+   * Ends the running child labelled `label` with `signal` (SIGTERM: a clean stop; SIGKILL: a crash)
+   * and waits for it to exit; it is not restarted. Resolves with when it exited (ms since the epoch).
+   */
+  async stop(label: string, signal: NodeJS.Signals = "SIGTERM", graceMs = 10_000): Promise<number> {
+    const entry = this.running.find((r) => r.spec.label === label);
+    if (!entry) throw new Error(`no running child labelled ${label}`);
+    entry.stopped = true;
+    entry.child.kill(signal);
+    const timer = setTimeout(() => entry.child.kill("SIGKILL"), graceMs);
+    await entry.exited;
+    clearTimeout(timer);
+    return Date.now();
   }
 
   /** SIGTERM to every child, last started first, each awaited (SIGKILL after `graceMs`). */

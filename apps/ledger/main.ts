@@ -1,6 +1,13 @@
 // The ledger as its own process: `node --import tsx apps/ledger/main.ts` (settings from the
 // environment, see apps/shared/config.ts; LEDGER_FAULT_EXIT_AFTER_DB_COMMIT is for crash tests,
 // LEDGER_UNSAFE_WORKERS for the ordering lab's parallel-unsafe mode).
+// How it takes part in group `ledger` (group-options.ts; the rebalance lab runs each variant):
+//   LEDGER_GROUP_PROTOCOL=classic|consumer   the classic protocol (default) or KIP-848's
+//   LEDGER_ASSIGNOR=roundrobin|cooperative-sticky   classic only; round-robin (eager) by default
+//   LEDGER_INSTANCE_ID=<id>                  static membership (group.instance.id), one per member
+//   LEDGER_SESSION_TIMEOUT_MS=<ms>           the group session timeout (default 10000)
+// A setting the client cannot honour stops the start with an error. LEDGER_EVENT_LOG=<file>
+// appends a JSON line per assignment change and per redelivery (event-log.ts).
 
 import { loadConfig } from "../shared/config.ts";
 import { startConsumerService } from "../shared/consumer-service.ts";

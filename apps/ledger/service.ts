@@ -15,8 +15,10 @@ import { ensureTopics } from "../shared/consumer-service.ts";
 import { COMMANDS_TOPIC, EVENTS_TOPIC } from "../shared/topics.ts";
 import { applyBatch, type LedgerRepository } from "./apply-batch.ts";
 import { parseCommandMessage } from "./commands.ts";
+import { createEventLog, type EventLog, eventLogPathFrom } from "./event-log.ts";
 import { crashAfterCommit, exitAfterDbCommitFrom } from "./fault-injection.ts";
 import { groupCommit } from "./group-commit.ts";
+import { type LedgerGroupOptions, ledgerConsumerOptions, ledgerGroupOptionsFrom } from "./group-options.ts";
 import type { BatchPlan, SourcedCommand } from "./plan-batch.ts";
 import { publishOutcomes } from "./publish-outcomes.ts";
 import { createLedgerRepository } from "./repository.ts";
@@ -27,6 +29,10 @@ export interface LedgerOptions {
   exitAfterDbCommit?: number;
   /** The lab's parallel-unsafe mode with this many workers (unsafe-workers.ts); from LEDGER_UNSAFE_WORKERS. */
   unsafeWorkers?: number;
+  /** How it takes part in the group (group-options.ts); from LEDGER_GROUP_PROTOCOL, LEDGER_ASSIGNOR, LEDGER_INSTANCE_ID, LEDGER_SESSION_TIMEOUT_MS. */
+  group?: LedgerGroupOptions;
+  /** Where to append assignment changes and redeliveries (event-log.ts); from LEDGER_EVENT_LOG. */
+  eventLog?: string;
 }
 
 export function ledgerOptionsFrom(env: NodeJS.ProcessEnv): LedgerOptions {
@@ -35,6 +41,10 @@ export function ledgerOptionsFrom(env: NodeJS.ProcessEnv): LedgerOptions {
   if (exitAfterDbCommit !== undefined) options.exitAfterDbCommit = exitAfterDbCommit;
   const unsafeWorkers = unsafeWorkersFrom(env);
   if (unsafeWorkers !== undefined) options.unsafeWorkers = unsafeWorkers;
+  const group = ledgerGroupOptionsFrom(env);
+  if (Object.keys(group).length > 0) options.group = group;
+  const eventLog = eventLogPathFrom(env);
+  if (eventLog !== undefined) options.eventLog = eventLog;
   return options;
 }
 
@@ -54,6 +64,11 @@ export function createLedgerService(options: LedgerOptions = {}): ConsumerServic
   let repository: LedgerRepository | undefined;
   let afterCommit: (() => Promise<void>) | undefined;
   const counters: LedgerCounters = { applied: 0, rejected: 0, reemitted: 0, invalid: 0 };
+  // Refused here, at start, when the client cannot honour a group setting.
+  const consumerOptions = options.group ? ledgerConsumerOptions(options.group) : {};
+  const eventLog: EventLog | undefined = options.eventLog
+    ? createEventLog(options.eventLog, options.group?.instanceId ?? null)
+    : undefined;
 
   /** One transaction for the commands (or the unsafe mode's several); the fault hook runs right after. */
   async function commit(commands: SourcedCommand[]): Promise<BatchPlan> {
@@ -66,6 +81,7 @@ export function createLedgerService(options: LedgerOptions = {}): ConsumerServic
       else counters.rejected++;
     }
     counters.reemitted += plan.alreadyProcessed;
+    eventLog?.redelivered(plan.alreadyProcessed);
     return plan;
   }
 
@@ -80,6 +96,11 @@ export function createLedgerService(options: LedgerOptions = {}): ConsumerServic
     name: "ledger",
     groupId: "ledger",
     topic: COMMANDS_TOPIC,
+    consumerOptions,
+
+    instrument(consumer) {
+      eventLog?.watch(consumer, COMMANDS_TOPIC);
+    },
 
     async setup(ctx) {
       await ensureTopics(ctx.kafka, [EVENTS_TOPIC], ctx.config.partitions);

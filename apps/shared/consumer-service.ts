@@ -3,8 +3,8 @@
 // batch), offsets committed after the batch is handled. Handlers must be idempotent: after a crash
 // between their database commit and the offset commit, the batch is delivered again.
 
-import type { Batch, KafkaMessage } from "../../broker/client/consumer/types.ts";
-import { createKafka, type KafkaClient } from "../../broker/client/factory.ts";
+import type { Batch, ConsumerConfig, KafkaMessage } from "../../broker/client/consumer/types.ts";
+import { createKafka, type KafkaClient, type KafkaClientConsumer } from "../../broker/client/factory.ts";
 import { logLevel } from "../../broker/client/index.ts";
 import type { AppConfig } from "./config.ts";
 import { createDb, type Db } from "./db/client.ts";
@@ -29,8 +29,12 @@ export interface ConsumerServiceDefinition {
   name: string;
   groupId: string;
   topic: string;
+  /** Group settings over the frame's defaults (e.g. the ledger's static membership or assignor). */
+  consumerOptions?: Partial<Omit<ConsumerConfig, "groupId">>;
   /** Prepare anything the handler needs (e.g. a producer); called once before consuming. */
   setup?(ctx: ServiceContext): Promise<void>;
+  /** Sees the consumer before it connects, e.g. to listen to its instrumentation events. */
+  instrument?(consumer: KafkaClientConsumer, ctx: ServiceContext): void;
   /** Handle one fetched batch of one partition, in offset order. Must be idempotent. */
   handleBatch(batch: BatchOf, ctx: ServiceContext): Promise<void>;
   teardown?(ctx: ServiceContext): Promise<void>;
@@ -77,7 +81,9 @@ export async function startConsumerService(
     heartbeatInterval: 1_000,
     maxBytesPerPartition: 4 << 20,
     maxBytes: 16 << 20,
+    ...definition.consumerOptions,
   });
+  definition.instrument?.(consumer, ctx);
   let owned: number[] = [];
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
     owned = [...(payload.memberAssignment[definition.topic] ?? [])].sort((a, b) => a - b);

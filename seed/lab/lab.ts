@@ -93,22 +93,34 @@ export interface SystemRun extends RunVerification {
   committed?: Timing;
 }
 
+/** A bundled lone broker with the topics made and the directory written, for services to join. */
+export interface FreshSystem {
+  /** Runs the broker; start the services under it too, so stopAll() ends everything. */
+  supervisor: Supervisor;
+  brokers: string[];
+  config: AppConfig;
+  /** Environment for a service of this system. */
+  serviceEnv: Record<string, string>;
+  /** Which of a child's lines to pass on: the systems under test stay quiet unless something goes wrong. */
+  show: (line: string) => boolean;
+}
+
 /**
- * The workload through a fresh system in `workDir` (a broker, the ledger instances and, over HTTP,
- * the points-api), verified against the ledger; the system is stopped and removed afterwards.
+ * Starts a fresh system in `workDir` (emptied first): a broker on a free port with
+ * `setup.partitions` per topic and `brokerConfig` (Kafka property=value), the demo's stores and the
+ * workload's users in the SQLite file, points.commands and points.events. The caller stops it with
+ * `supervisor.stopAll()`.
  */
-export async function runOnFreshSystem(
+export async function startFreshSystem(
   label: string,
-  setup: SystemSetup,
-  workload: Workload,
-  options: DriveSettings,
+  setup: { partitions: number; users: string[]; brokerConfig?: string[] },
   workDir: string,
-): Promise<SystemRun> {
+  log: (line: string) => void,
+): Promise<FreshSystem> {
   rmSync(workDir, { recursive: true, force: true });
   mkdirSync(workDir, { recursive: true });
-  // The systems under test stay quiet unless something goes wrong.
-  const quiet = (line: string) => /error|crash|fail/i.test(line);
-  const supervisor = new Supervisor(options.log);
+  const show = (line: string) => /error|crash|fail/i.test(line);
+  const supervisor = new Supervisor(log);
   try {
     const brokerMatch = await supervisor.start({
       label: `${label}/broker`,
@@ -122,9 +134,10 @@ export async function runOnFreshSystem(
         path.join(workDir, "broker"),
         "--config",
         `num.partitions=${setup.partitions}`,
+        ...(setup.brokerConfig ?? []).flatMap((c) => ["--config", c]),
       ],
       readyLine: /listening on (\S+)/,
-      show: quiet,
+      show,
       restart: false,
     });
     const brokers = [brokerMatch[1]!];
@@ -135,18 +148,44 @@ export async function runOnFreshSystem(
     await writeDirectory(
       config,
       demoStores(),
-      workload.users.map((id) => ({ id, name: id })),
+      setup.users.map((id) => ({ id, name: id })),
     );
     const kafka = await createKafka({ clientId: "lab", brokers, logLevel: logLevel.NOTHING });
     await ensureTopics(kafka, [COMMANDS_TOPIC, EVENTS_TOPIC], setup.partitions);
-
-    const env = {
+    const serviceEnv = {
       DATA_DIR: workDir,
       DATABASE_URL: config.databaseUrl,
       KAFKA_BROKERS: brokers.join(","),
       POINTS_PARTITIONS: String(setup.partitions),
       PORT: "0",
     };
+    return { supervisor, brokers, config, serviceEnv, show };
+  } catch (error) {
+    await supervisor.stopAll();
+    throw error;
+  }
+}
+
+/**
+ * The workload through a fresh system in `workDir` (a broker, the ledger instances and, over HTTP,
+ * the points-api), verified against the ledger; the system is stopped and removed afterwards.
+ */
+export async function runOnFreshSystem(
+  label: string,
+  setup: SystemSetup,
+  workload: Workload,
+  options: DriveSettings,
+  workDir: string,
+): Promise<SystemRun> {
+  const system = await startFreshSystem(
+    label,
+    { partitions: setup.partitions, users: workload.users },
+    workDir,
+    options.log,
+  );
+  const { supervisor, brokers, config, show: quiet } = system;
+  const env = system.serviceEnv;
+  try {
     for (let i = 1; i <= (setup.ledgerInstances ?? 1); i++) {
       await supervisor.start({
         label: `${label}/ledger#${i}`,

@@ -1,23 +1,50 @@
 // `npm run lab [-- --quick] [--out DIR] [--users N] [--commands M] [--seed S] [--direct]
-//  [--rate R] [--concurrency C] [--modes keyed,unkeyed,...]` (`--help` describes them)
+//  [--rate R] [--concurrency C] [--modes keyed,unkeyed,...]` (`--help` describes them): the ordering lab;
+// `npm run lab -- --rebalance [--quick] [--out DIR] [--users N] [--commands M] [--seed S]
+//  [--variants eager,cooperative,...]`: the rebalance lab (rebalance/rebalance-lab.ts).
 import path from "node:path";
 import { createCli, environmentHelp, integerOption, usageError } from "../../apps/shared/cli.ts";
 import { loadConfig } from "../../apps/shared/config.ts";
 import { type LabMode, labModes, runLab } from "./lab.ts";
+import {
+  type RebalanceVariant,
+  rebalanceLabDefaults,
+  rebalanceVariants,
+  runRebalanceLab,
+} from "./rebalance/rebalance-lab.ts";
 
 const program = createCli(
   "lab",
-  "The ordering lab: the same seeded workload on a fresh system per mode, verified against a sequential replay; writes report.json and report.html.",
+  "The ordering lab: the same seeded workload on a fresh system per mode, verified against a sequential replay; writes report.json and report.html. With --rebalance, the rebalance lab: the same churn of a ledger group under each group protocol variant.",
 );
 program
-  .option("--quick", "smaller defaults (100 users, 3,000 commands): under half a minute", false)
-  .option("--out <dir>", "where the reports go (default: DATA_DIR/lab)")
+  .option(
+    "--quick",
+    "smaller defaults (100 users, 3,000 commands): under half a minute; with --rebalance, 60 users, 2,000 commands, about 2 minutes",
+    false,
+  )
+  .option("--out <dir>", "where the reports go (default: DATA_DIR/lab, or DATA_DIR/lab/rebalance)")
+  .option(
+    "--rebalance",
+    "the rebalance lab: 4 ledger members consume while one joins, one leaves, one crashes and one restarts, per group protocol variant (--quick: about 2 minutes)",
+    false,
+  )
+  .option("--variants <list>", `with --rebalance, comma-separated, of ${rebalanceVariants.join(", ")} (default: all)`)
+  .option(
+    "--keep-work",
+    "with --rebalance, keep each variant's work directory (broker data, event logs) in --out",
+    false,
+  )
   .option(
     "--users <n>",
-    "users the workload spreads over (default: 1000, 100 with --quick)",
+    "users the workload spreads over (default: 1000, 100 with --quick; rebalance lab: 300, 60)",
     integerOption(program, "users"),
   )
-  .option("--commands <n>", "commands per mode (default: 30000, 3000 with --quick)", integerOption(program, "commands"))
+  .option(
+    "--commands <n>",
+    "commands per mode (default: 30000, 3000 with --quick; rebalance lab: 12000, 2000)",
+    integerOption(program, "commands"),
+  )
   .option("--seed <n>", "the workload's seed", integerOption(program, "seed", 0), 42)
   .option("--direct", "issue through the producer instead of points-api's HTTP API", false)
   .option("--rate <n>", "commands per second at most (default: as fast as accepted)", integerOption(program, "rate"))
@@ -39,7 +66,45 @@ const values = program.opts<{
   rate?: number;
   concurrency?: number;
   modes?: string;
+  rebalance: boolean;
+  variants?: string;
+  keepWork: boolean;
 }>();
+
+if (values.rebalance) {
+  const variants = (values.variants ?? rebalanceVariants.join(","))
+    .split(",")
+    .map((v) => v.trim()) as RebalanceVariant[];
+  for (const variant of variants)
+    if (!rebalanceVariants.includes(variant))
+      usageError(program, `unknown variant "${variant}"; variants are ${rebalanceVariants.join(", ")}`);
+  const defaults = rebalanceLabDefaults(values.quick);
+  const outDir = path.resolve(values.out ?? path.join(loadConfig().dataDir, "lab", "rebalance"));
+  const options = {
+    ...defaults,
+    users: values.users ?? defaults.users,
+    commands: values.commands ?? defaults.commands,
+    seed: values.seed,
+    variants,
+    outDir,
+    keepWork: values.keepWork,
+    log: (line: string) => console.log(line),
+  };
+  console.log(
+    `rebalance lab: ${options.members} ledger members, ${options.partitions} partitions, ${options.users} users, ${options.commands} commands, seed ${options.seed}; variants ${variants.join(", ")}`,
+  );
+  try {
+    const started = Date.now();
+    await runRebalanceLab(options);
+    console.log(
+      `report: ${path.join(outDir, "report.json")} and ${path.join(outDir, "report.html")} (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+    );
+    process.exit(0);
+  } catch (error) {
+    console.error(`lab: ${(error as Error).message}`);
+    process.exit(1);
+  }
+}
 
 const modes = (values.modes ?? labModes.join(",")).split(",").map((m) => m.trim()) as LabMode[];
 for (const mode of modes)

@@ -99,6 +99,29 @@ describe("Supervisor", () => {
     assert.equal(readFileSync(log, "utf8"), "stopped api\nstopped ledger\nstopped broker\n");
   });
 
+  it("when one child is stopped by label, then it gets that signal, is not restarted, and the others run on", async () => {
+    const lines: string[] = [];
+    const supervisor = new Supervisor((line) => lines.push(line));
+    try {
+      await supervisor.start(spec("member#1", "serve"));
+      await supervisor.start(spec("member#2", "serve"));
+      await supervisor.start(spec("member#3", "serve"));
+      const before = Date.now();
+      const exitedAt = await supervisor.stop("member#1");
+      assert.ok(exitedAt >= before);
+      assert.equal(readFileSync(join(dir, "member#1-stops.log"), "utf8"), "stopped member\n");
+      await supervisor.stop("member#2", "SIGKILL");
+      await assert.rejects(supervisor.stop("member#2"), /no running child labelled member#2/);
+      // A stopped child may be started again under its label.
+      await supervisor.start(spec("member#1", "serve"));
+      // A restart would have been announced as the child exited, before stop() resolved.
+      assert.equal(lines.filter((line) => line.includes("exited")).length, 0, lines.join(" | "));
+    } finally {
+      await supervisor.stopAll();
+    }
+    assert.equal(readFileSync(join(dir, "member#3-stops.log"), "utf8"), "stopped member\n");
+  });
+
   it("when a child ignores SIGTERM, then it is killed once the grace time is over", async () => {
     const supervisor = new Supervisor(() => {});
     await supervisor.start(spec("stubborn", "ignore-sigterm"));

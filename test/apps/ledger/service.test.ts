@@ -21,4 +21,16 @@ describe("ledger service", () => {
       unsafeWorkers: 4,
     });
   });
+
+  it("when the group settings or LEDGER_EVENT_LOG are set, then they are read into group and eventLog; unset, they are absent", () => {
+    assert.deepEqual(
+      ledgerOptionsFrom({
+        LEDGER_ASSIGNOR: "cooperative-sticky",
+        LEDGER_INSTANCE_ID: "ledger-m1",
+        LEDGER_EVENT_LOG: "/tmp/m1.jsonl",
+      }),
+      { group: { assignor: "cooperative-sticky", instanceId: "ledger-m1" }, eventLog: "/tmp/m1.jsonl" },
+    );
+    assert.deepEqual(ledgerOptionsFrom({ LEDGER_SESSION_TIMEOUT_MS: "6000" }), { group: { sessionTimeoutMs: 6000 } });
+  });
 });
