@@ -22,6 +22,7 @@
 // timer, the member epoch and the last assignment the coordinator sent. Heartbeats go one at a time
 // (a queue), so each answer is applied in the order the coordinator gave it. It does not decide when
 // the session changes: it reports through `onRejoinNeeded` and the runner acts when it is ready.
+
 import { randomUUID } from "node:crypto";
 import { Apis } from "../../protocol/apis.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
@@ -39,6 +40,7 @@ import {
   type GroupMember,
   GroupOffsets,
 } from "./group.ts";
+import { HeartbeatTimer } from "./heartbeat-timer.ts";
 import type { ConsumerEvents, IMemberAssignment, OwnedSubscription, RebalanceProtocol } from "./types.ts";
 
 /** The epochs a member sends to leave: a dynamic member, and a static one (whose instance keeps its place). */
@@ -101,8 +103,10 @@ export class ConsumerGroupMembership extends GroupOffsets implements GroupMember
   /** The member's assignment as the coordinator last sent it, by topic name. */
   private assignment: IMemberAssignment = {};
   private heartbeatIntervalMs: number;
-  private heartbeatTimer: NodeJS.Timeout | undefined;
-  private heartbeatChain = 0;
+  private readonly heartbeats = new HeartbeatTimer(
+    () => this.heartbeatOnTimer(),
+    () => this.heartbeatIntervalMs,
+  );
   /** The heartbeat in flight (at most one), so that answers are applied in order. */
   private queue: Promise<unknown> = Promise.resolve();
   private fatal: KafkaJSNonRetriableError | null = null;
@@ -215,22 +219,11 @@ export class ConsumerGroupMembership extends GroupOffsets implements GroupMember
 
   /** Heartbeats run on a timer of their own, at the coordinator's interval. */
   startHeartbeats(): void {
-    this.stopHeartbeats();
-    const chain = ++this.heartbeatChain;
-    const tick = (): void => {
-      this.heartbeatTimer = setTimeout(() => {
-        void this.heartbeatOnTimer().finally(() => {
-          if (chain === this.heartbeatChain) tick();
-        });
-      }, this.heartbeatIntervalMs);
-    };
-    tick();
+    this.heartbeats.start();
   }
 
   stopHeartbeats(): void {
-    this.heartbeatChain++;
-    clearTimeout(this.heartbeatTimer);
-    this.heartbeatTimer = undefined;
+    this.heartbeats.stop();
   }
 
   private async heartbeatOnTimer(): Promise<void> {

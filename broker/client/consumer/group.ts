@@ -6,6 +6,7 @@
 // Ownership: a GroupMembership owns its coordinator connection (a dedicated one, so heartbeats
 // and commits never wait behind a long-polling Fetch) and its heartbeat timer. It does not decide
 // when to rejoin: it reports through `onRejoinNeeded` and the runner rejoins when it is ready.
+
 import { Apis } from "../../protocol/apis.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { Cluster } from "../cluster.ts";
@@ -17,6 +18,7 @@ import type { BrokerConnection } from "../network/broker-connection.ts";
 import type { Retrier } from "../retry.ts";
 import type { TopicOffsets } from "../types.ts";
 import { MemberAssignment } from "./assigner-protocol.ts";
+import { HeartbeatTimer } from "./heartbeat-timer.ts";
 import type { Assigner, ConsumerEvents, IMemberAssignment, OwnedSubscription, RebalanceProtocol } from "./types.ts";
 
 /**
@@ -237,8 +239,10 @@ export class GroupMembership extends GroupOffsets implements GroupMember {
   generationId = -1;
   leaderId = "";
   groupProtocol = "";
-  private heartbeatTimer: NodeJS.Timeout | undefined;
-  private heartbeatChain = 0;
+  private readonly heartbeats = new HeartbeatTimer(
+    () => this.heartbeat(),
+    () => this.options.heartbeatInterval,
+  );
   private heartbeating = false;
   /** Set once the coordinator says another instance took over our group.instance.id: fatal, as in Java. */
   private fenced: KafkaJSProtocolError | null = null;
@@ -404,22 +408,11 @@ export class GroupMembership extends GroupOffsets implements GroupMember {
 
   /** Heartbeats run on their own timer, so a slow eachMessage does not by itself expire the session. */
   startHeartbeats(): void {
-    this.stopHeartbeats();
-    const chain = ++this.heartbeatChain;
-    const tick = (): void => {
-      this.heartbeatTimer = setTimeout(() => {
-        void this.heartbeat().finally(() => {
-          if (chain === this.heartbeatChain) tick();
-        });
-      }, this.options.heartbeatInterval);
-    };
-    tick();
+    this.heartbeats.start();
   }
 
   stopHeartbeats(): void {
-    this.heartbeatChain++;
-    clearTimeout(this.heartbeatTimer);
-    this.heartbeatTimer = undefined;
+    this.heartbeats.stop();
   }
 
   private async heartbeat(): Promise<void> {
