@@ -6,47 +6,24 @@
 // against their PARTITIONS_ASSIGNED / PARTITIONS_REVOKED events).
 
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-
-// @platformatic/kafka targets Node 22+; on Node 20 it only lacks Promise.withResolvers.
-const promiseWithResolvers = Promise as unknown as { withResolvers?: unknown };
-promiseWithResolvers.withResolvers ??= <T>() => {
-  let resolve!: (value: T) => void;
-  let reject!: (reason: unknown) => void;
-  const promise = new Promise<T>((yes, no) => {
-    resolve = yes;
-    reject = no;
-  });
-  return { promise, resolve, reject };
-};
-
+import { describe, it } from "node:test";
 import type { Consumer as PlatformaticConsumer } from "@platformatic/kafka";
-import type { Admin, Producer } from "kafkajs";
 import {
   type Consumer,
   type ConsumerPartitionsChangedEvent,
   logLevel,
   Kafka as OurKafka,
 } from "../../broker/client/index.ts";
-import { Apis } from "../../broker/protocol/apis.ts";
 import { ErrorCode } from "../../broker/protocol/errors.ts";
-import { type BrokerProcess, startBroker } from "../helpers/broker-process.ts";
 import { waitFor } from "../helpers/wait.ts";
-import { WireClient } from "../helpers/wire-client.ts";
-import { kafkaClient } from "./helpers.ts";
+import { assertPerKeyOrder, platformatic, type Received, useKip848Bed } from "./kip848-bed.ts";
 
-const { Consumer: PlatformaticKafkaConsumer, stringDeserializers } = await import("@platformatic/kafka");
+const { Consumer: PlatformaticKafkaConsumer, stringDeserializers } = platformatic;
 
 const TOPIC = "points-mixed";
 const PARTITIONS = 8;
 const KEYS = 24;
 const GROUP = "mixed-kip848";
-
-interface Received {
-  key: string;
-  seq: number;
-  partition: number;
-}
 
 interface Member {
   name: string;
@@ -61,50 +38,24 @@ interface Member {
 }
 
 describe("our client and @platformatic/kafka in one KIP-848 consumer group", () => {
-  let broker: BrokerProcess;
-  let admin: Admin;
-  let producer: Producer;
-  let describer: WireClient;
   const members: Member[] = [];
   /** Deliveries to our members of a partition they did not own at the time. */
   const strayDeliveries: string[] = [];
-  let nextSeq = 0;
-  const produced: { key: string; seq: number }[] = [];
-
-  before(async () => {
-    broker = await startBroker({
-      config: { "group.consumer.heartbeat.interval.ms": 300, "offsets.topic.num.partitions": 5 },
-    });
-    const kafka = kafkaClient(broker.address, "mixed-kip848-test");
-    admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: PARTITIONS }] });
-    producer = kafka.producer();
-    await producer.connect();
-    describer = await WireClient.connect(broker.address);
+  const bed = useKip848Bed({
+    clientId: "mixed-kip848-test",
+    topic: TOPIC,
+    partitions: PARTITIONS,
+    keys: KEYS,
+    cleanUpFirst: async () => {
+      for (const member of [...members]) await member.close().catch(() => {});
+    },
   });
-
-  after(async () => {
-    for (const member of [...members]) await member.close().catch(() => {});
-    describer?.close();
-    await producer?.disconnect().catch(() => {});
-    await admin?.disconnect().catch(() => {});
-    await broker?.cleanup();
-  });
-
-  const produceBatch = async (perKey: number): Promise<void> => {
-    const batch: { key: string; seq: number }[] = [];
-    for (let round = 0; round < perKey; round += 1) {
-      for (let key = 0; key < KEYS; key += 1) batch.push({ key: `key-${key}`, seq: nextSeq++ });
-    }
-    produced.push(...batch);
-    await producer.send({ topic: TOPIC, messages: batch.map(({ key, seq }) => ({ key, value: String(seq) })) });
-  };
+  const { produced } = bed;
 
   const startOurs = async (name: string): Promise<Member> => {
     const kafka = new OurKafka({
       clientId: name,
-      brokers: [broker.address],
+      brokers: [bed.address],
       logLevel: logLevel.NOTHING,
       retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 1000 },
     });
@@ -162,7 +113,7 @@ describe("our client and @platformatic/kafka in one KIP-848 consumer group", () 
     const consumer: PlatformaticConsumer<string, string, string, string> = new PlatformaticKafkaConsumer({
       groupId: GROUP,
       clientId: name,
-      bootstrapBrokers: [broker.address],
+      bootstrapBrokers: [bed.address],
       groupProtocol: "consumer",
       deserializers: stringDeserializers,
       maxWaitTime: 200,
@@ -200,13 +151,7 @@ describe("our client and @platformatic/kafka in one KIP-848 consumer group", () 
     return member;
   };
 
-  const describeGroup = async () => {
-    const response = await describer.request(Apis.ConsumerGroupDescribe, 0, {
-      groupIds: [GROUP],
-      includeAuthorizedOperations: false,
-    });
-    return response.groups[0]!;
-  };
+  const describeGroup = () => bed.describeGroup(GROUP);
 
   const ownership = (): string => members.map((m) => `${m.name}=[${m.owned()}]`).join(" ");
 
@@ -251,15 +196,6 @@ describe("our client and @platformatic/kafka in one KIP-848 consumer group", () 
       .filter((seq) => seq >= since)
       .sort((a, b) => a - b);
 
-  const assertPerKeyOrder = (member: Member, since: number): void => {
-    const lastSeqByKey = new Map<string, number>();
-    for (const { key, seq } of member.received.filter((record) => record.seq >= since)) {
-      const last = lastSeqByKey.get(key);
-      assert.ok(last === undefined || seq > last, `${member.name} got ${key} #${seq} after #${last}`);
-      lastSeqByKey.set(key, seq);
-    }
-  };
-
   it("when two of our members and two of platformatic's join, then they split the partitions and consume every record once, in per-key order", async () => {
     await startOurs("ours-1");
     await startPlatformatic("platformatic-1");
@@ -286,14 +222,14 @@ describe("our client and @platformatic/kafka in one KIP-848 consumer group", () 
       `ours-1 keeps ${first.owned()} and never lost them: ${JSON.stringify(first.changes)}`,
     );
 
-    await produceBatch(20);
+    await bed.produceBatch(20);
     const expected = produced.map(({ seq }) => seq);
     await waitFor(() => receivedSeqs(0).length >= expected.length, {
       message: () => `all ${expected.length} records, got ${receivedSeqs(0).length}`,
     });
     assert.deepEqual(receivedSeqs(0), expected);
     for (const member of members) {
-      assertPerKeyOrder(member, 0);
+      assertPerKeyOrder(member.name, member.received, 0);
       // Each member read only partitions it owns (a partition no key hashes to brings nothing).
       const partitions = [...new Set(member.received.map((record) => record.partition))];
       assert.ok(
@@ -322,14 +258,14 @@ describe("our client and @platformatic/kafka in one KIP-848 consumer group", () 
     await settle();
     assert.equal((await describeGroup()).members.length, 3);
 
-    const since = nextSeq;
-    await produceBatch(10);
+    const since = bed.nextSeq;
+    await bed.produceBatch(10);
     const expected = produced.filter(({ seq }) => seq >= since).map(({ seq }) => seq);
     await waitFor(() => receivedSeqs(since).length >= expected.length, {
       message: () => `the second batch of ${expected.length}, got ${receivedSeqs(since).length}`,
     });
     assert.deepEqual(receivedSeqs(since), expected);
-    for (const member of members) assertPerKeyOrder(member, since);
+    for (const member of members) assertPerKeyOrder(member.name, member.received, since);
     // The partitions that moved were consumed by their new owners.
     const movedTo = members.filter((member) => member.owned().some((p) => leavingPartitions.includes(p)));
     assert.ok(movedTo.length > 0);
@@ -339,7 +275,7 @@ describe("our client and @platformatic/kafka in one KIP-848 consumer group", () 
   it("when every member has left, then a new member of ours resumes from the committed offsets", async () => {
     await waitFor(
       async () => {
-        const offsets = await admin.fetchOffsets({ groupId: GROUP, topics: [TOPIC] });
+        const offsets = await bed.admin.fetchOffsets({ groupId: GROUP, topics: [TOPIC] });
         // A partition no key hashes to has nothing committed (-1).
         const committed = offsets[0]!.partitions.reduce(
           (sum, partition) => sum + Math.max(0, Number(partition.offset)),
@@ -352,8 +288,8 @@ describe("our client and @platformatic/kafka in one KIP-848 consumer group", () 
     for (const member of [...members]) await member.close();
     await waitFor(async () => (await describeGroup()).groupState === "Empty", { message: "an Empty group" });
 
-    const since = nextSeq;
-    await produceBatch(5);
+    const since = bed.nextSeq;
+    await bed.produceBatch(5);
     const newcomer = await startOurs("ours-newcomer");
     const expected = produced.filter(({ seq }) => seq >= since).map(({ seq }) => seq);
     await waitFor(() => newcomer.received.length >= expected.length, {
@@ -365,7 +301,7 @@ describe("our client and @platformatic/kafka in one KIP-848 consumer group", () 
       newcomer.received.map((record) => record.seq).sort((a, b) => a - b),
       expected,
     );
-    assertPerKeyOrder(newcomer, since);
+    assertPerKeyOrder(newcomer.name, newcomer.received, since);
     assert.deepEqual(newcomer.owned(), [0, 1, 2, 3, 4, 5, 6, 7]);
     assert.deepEqual(strayDeliveries, []);
   });

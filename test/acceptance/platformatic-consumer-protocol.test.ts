@@ -5,41 +5,18 @@
 // group's committed offsets.
 
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-
-// @platformatic/kafka targets Node 22+; on Node 20 it only lacks Promise.withResolvers.
-const promiseWithResolvers = Promise as unknown as { withResolvers?: unknown };
-promiseWithResolvers.withResolvers ??= <T>() => {
-  let resolve!: (value: T) => void;
-  let reject!: (reason: unknown) => void;
-  const promise = new Promise<T>((yes, no) => {
-    resolve = yes;
-    reject = no;
-  });
-  return { promise, resolve, reject };
-};
-
+import { describe, it } from "node:test";
 import type { Consumer as PlatformaticConsumer } from "@platformatic/kafka";
-import type { Admin, Producer } from "kafkajs";
-import { Apis } from "../../broker/protocol/apis.ts";
 import { ErrorCode } from "../../broker/protocol/errors.ts";
-import { type BrokerProcess, startBroker } from "../helpers/broker-process.ts";
 import { waitFor } from "../helpers/wait.ts";
-import { WireClient } from "../helpers/wire-client.ts";
-import { kafkaClient } from "./helpers.ts";
+import { assertPerKeyOrder, platformatic, type Received, useKip848Bed } from "./kip848-bed.ts";
 
-const { Consumer, stringDeserializers } = await import("@platformatic/kafka");
+const { Consumer, stringDeserializers } = platformatic;
 
 const TOPIC = "points-by-key";
 const PARTITIONS = 6;
 const KEYS = 24;
 const GROUP = "platformatic-kip848";
-
-interface Received {
-  key: string;
-  seq: number;
-  partition: number;
-}
 
 interface Member {
   name: string;
@@ -69,52 +46,23 @@ function splitsEvenly(members: readonly Member[], perMember: number): boolean {
 }
 
 describe("@platformatic/kafka on the KIP-848 consumer protocol", () => {
-  let broker: BrokerProcess;
-  let admin: Admin;
-  let producer: Producer;
-  let describer: WireClient;
   const members: Member[] = [];
-  let nextSeq = 0;
-  const produced: { key: string; seq: number }[] = [];
-
-  before(async () => {
-    broker = await startBroker({
-      config: { "group.consumer.heartbeat.interval.ms": 300, "offsets.topic.num.partitions": 5 },
-    });
-    const kafka = kafkaClient(broker.address, "kip848-test");
-    admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: PARTITIONS }] });
-    producer = kafka.producer();
-    await producer.connect();
-    describer = await WireClient.connect(broker.address);
+  const bed = useKip848Bed({
+    clientId: "kip848-test",
+    topic: TOPIC,
+    partitions: PARTITIONS,
+    keys: KEYS,
+    cleanUpFirst: async () => {
+      for (const member of [...members]) await member.close().catch(() => {});
+    },
   });
-
-  after(async () => {
-    for (const member of members) await member.close().catch(() => {});
-    describer?.close();
-    await producer?.disconnect().catch(() => {});
-    await admin?.disconnect().catch(() => {});
-    await broker?.cleanup();
-  });
-
-  const produceBatch = async (perKey: number): Promise<void> => {
-    const batch: { key: string; seq: number }[] = [];
-    for (let round = 0; round < perKey; round += 1) {
-      for (let key = 0; key < KEYS; key += 1) batch.push({ key: `key-${key}`, seq: nextSeq++ });
-    }
-    produced.push(...batch);
-    await producer.send({
-      topic: TOPIC,
-      messages: batch.map(({ key, seq }) => ({ key, value: String(seq) })),
-    });
-  };
+  const { produced } = bed;
 
   const startMember = async (name: string): Promise<Member> => {
     const consumer = new Consumer({
       groupId: GROUP,
       clientId: name,
-      bootstrapBrokers: [broker.address],
+      bootstrapBrokers: [bed.address],
       groupProtocol: "consumer",
       deserializers: stringDeserializers,
       maxWaitTime: 200,
@@ -146,22 +94,7 @@ describe("@platformatic/kafka on the KIP-848 consumer protocol", () => {
     return member;
   };
 
-  const describeGroup = async () => {
-    const response = await describer.request(Apis.ConsumerGroupDescribe, 0, {
-      groupIds: [GROUP],
-      includeAuthorizedOperations: false,
-    });
-    return response.groups[0]!;
-  };
-
-  const assertPerKeyOrder = (member: Member, since: number): void => {
-    const lastSeqByKey = new Map<string, number>();
-    for (const { key, seq } of member.received.filter((record) => record.seq >= since)) {
-      const last = lastSeqByKey.get(key);
-      assert.ok(last === undefined || seq > last, `${member.name} got ${key} #${seq} after #${last}`);
-      lastSeqByKey.set(key, seq);
-    }
-  };
+  const describeGroup = () => bed.describeGroup(GROUP);
 
   const receivedSeqs = (since: number): number[] =>
     members
@@ -192,14 +125,14 @@ describe("@platformatic/kafka on the KIP-848 consumer protocol", () => {
       message: "a fetch by every member since the split",
     });
 
-    await produceBatch(20);
+    await bed.produceBatch(20);
     const expected = produced.map(({ seq }) => seq);
     await waitFor(() => receivedSeqs(0).length >= expected.length, {
       message: () => `all ${expected.length} records, got ${receivedSeqs(0).length}`,
     });
     assert.deepEqual(receivedSeqs(0), expected);
     for (const member of members) {
-      assertPerKeyOrder(member, 0);
+      assertPerKeyOrder(member.name, member.received, 0);
       // Each member read only the partitions it owns.
       const partitions = new Set(member.received.map((record) => record.partition));
       assert.deepEqual([...partitions].sort(), ownedPartitions(member));
@@ -221,21 +154,21 @@ describe("@platformatic/kafka on the KIP-848 consumer protocol", () => {
     );
     await waitFor(async () => (await describeGroup()).members.length === 2, { message: "two members described" });
 
-    const since = nextSeq;
-    await produceBatch(10);
+    const since = bed.nextSeq;
+    await bed.produceBatch(10);
     const expected = produced.filter(({ seq }) => seq >= since).map(({ seq }) => seq);
     await waitFor(() => receivedSeqs(since).length >= expected.length, {
       message: () => `the second batch of ${expected.length}, got ${receivedSeqs(since).length}`,
     });
     assert.deepEqual(receivedSeqs(since), expected);
-    for (const member of members) assertPerKeyOrder(member, since);
+    for (const member of members) assertPerKeyOrder(member.name, member.received, since);
   });
 
   it("when every member has left, then a new member resumes from the committed offsets", async () => {
     // The group has committed everything delivered so far once its offsets reach the log ends.
     await waitFor(
       async () => {
-        const offsets = await admin.fetchOffsets({ groupId: GROUP, topics: [TOPIC] });
+        const offsets = await bed.admin.fetchOffsets({ groupId: GROUP, topics: [TOPIC] });
         const committed = offsets[0]!.partitions.reduce((sum, partition) => sum + Number(partition.offset), 0);
         return committed === produced.length;
       },
@@ -244,8 +177,8 @@ describe("@platformatic/kafka on the KIP-848 consumer protocol", () => {
     for (const member of [...members]) await member.close();
     await waitFor(async () => (await describeGroup()).groupState === "Empty", { message: "an Empty group" });
 
-    const since = nextSeq;
-    await produceBatch(5);
+    const since = bed.nextSeq;
+    await bed.produceBatch(5);
     const newcomer = await startMember("newcomer");
     const expected = produced.filter(({ seq }) => seq >= since).map(({ seq }) => seq);
     await waitFor(() => newcomer.received.length >= expected.length, {
@@ -256,7 +189,7 @@ describe("@platformatic/kafka on the KIP-848 consumer protocol", () => {
       newcomer.received.map((record) => record.seq).sort((a, b) => a - b),
       expected,
     );
-    assertPerKeyOrder(newcomer, since);
+    assertPerKeyOrder(newcomer.name, newcomer.received, since);
     assert.deepEqual(ownedPartitions(newcomer), [0, 1, 2, 3, 4, 5]);
   });
 });
