@@ -8,11 +8,10 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Consumer } from "../../broker/client/consumer/types.ts";
 import { Kafka, logLevel } from "../../broker/client/index.ts";
-import { Apis } from "../../broker/protocol/apis.ts";
 import { ErrorCode } from "../../broker/protocol/errors.ts";
 import { useClusterProcess } from "../helpers/cluster-process.ts";
 import { cleanupAll, range, sleep, waitFor } from "../helpers/wait.ts";
-import { WireClient } from "../helpers/wire-client.ts";
+import { coordinatorNamedBy } from "../helpers/wire-client.ts";
 import { quickGroupBrokerConfig } from "./helpers.ts";
 
 const clusterConfig: Record<string, string> = {
@@ -31,16 +30,6 @@ const topic = "kip848-failover";
 const groupId = "kip848-group";
 const recordCount = 300;
 const patientRetry = { retries: 30, initialRetryTime: 200, maxRetryTime: 2000 };
-
-async function coordinatorNamedBy(address: string): Promise<{ errorCode: number; nodeId: number }> {
-  const client = await WireClient.connect(address);
-  try {
-    const { errorCode, nodeId } = await client.request(Apis.FindCoordinator, 2, { key: groupId, keyType: 0 });
-    return { errorCode, nodeId };
-  } finally {
-    client.close();
-  }
-}
 
 describe("a KIP-848 consumer group on a 3-broker cluster", () => {
   const startCluster = useClusterProcess();
@@ -98,7 +87,7 @@ describe("a KIP-848 consumer group on a 3-broker cluster", () => {
       });
 
       await waitFor(() => processed >= 60, { timeoutMs: 120_000, message: () => `60 processed (${processed})` });
-      const before = await coordinatorNamedBy(cluster.bootstrap[0]!);
+      const before = await coordinatorNamedBy(cluster.bootstrap[0]!, groupId);
       assert.equal(before.errorCode, ErrorCode.NONE);
       const killed = cluster.broker(before.nodeId);
       process.kill(killed.pid, "SIGKILL");
@@ -107,7 +96,7 @@ describe("a KIP-848 consumer group on a 3-broker cluster", () => {
       let named = { errorCode: -1, nodeId: -1 };
       await waitFor(
         async () => {
-          named = await coordinatorNamedBy(survivor);
+          named = await coordinatorNamedBy(survivor, groupId);
           return named.errorCode === ErrorCode.NONE && named.nodeId !== before.nodeId;
         },
         { timeoutMs: 120_000, message: () => `another coordinator (named ${named.nodeId}, error ${named.errorCode})` },

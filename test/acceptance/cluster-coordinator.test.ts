@@ -7,11 +7,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Consumer, Producer } from "kafkajs";
-import { type ApiDefinition, Apis } from "../../broker/protocol/apis.ts";
+import { Apis } from "../../broker/protocol/apis.ts";
 import { ErrorCode } from "../../broker/protocol/errors.ts";
 import { useClusterProcess } from "../helpers/cluster-process.ts";
 import { cleanupAll, disconnectQuietly, range, sleep, waitFor } from "../helpers/wait.ts";
-import { WireClient } from "../helpers/wire-client.ts";
+import { coordinatorNamedBy, requestOnce } from "../helpers/wire-client.ts";
 import { kafkaClient, quickConsumerConfig, quickGroupBrokerConfig } from "./helpers.ts";
 
 const clusterConfig: Record<string, string> = {
@@ -28,22 +28,6 @@ const groupId = "failover-group";
 const recordCount = 600;
 /** Retries that outlast a dead broker's fencing (broker.session.timeout.ms) and the elections after it. */
 const patientRetry = { retries: 30, initialRetryTime: 200, maxRetryTime: 2000 };
-
-/** One request to one broker, over a connection of its own. */
-async function askBroker<Req, Res>(address: string, api: ApiDefinition<Req, Res>, version: number, body: Req) {
-  const client = await WireClient.connect(address);
-  try {
-    return await client.request(api, version, body);
-  } finally {
-    client.close();
-  }
-}
-
-/** The broker a live broker names as the group's coordinator (-1 while none is available). */
-async function coordinatorNamedBy(address: string): Promise<{ errorCode: number; nodeId: number }> {
-  const { errorCode, nodeId } = await askBroker(address, Apis.FindCoordinator, 2, { key: groupId, keyType: 0 });
-  return { errorCode, nodeId };
-}
 
 /** Whether `offsets`, in the order seen, never go back; the offending pairs otherwise. */
 function regressions(offsets: readonly bigint[]): string[] {
@@ -141,7 +125,7 @@ describe("group coordinator failover on a 3-broker cluster", () => {
         timeoutMs: 120_000,
         message: () => `the group consumed and committed (processed ${processed})`,
       });
-      const found = await coordinatorNamedBy(cluster.bootstrap[0]!);
+      const found = await coordinatorNamedBy(cluster.bootstrap[0]!, groupId);
       assert.equal(found.errorCode, ErrorCode.NONE);
       const oldCoordinator = found.nodeId;
       const killedPid = cluster.broker(oldCoordinator).pid;
@@ -154,7 +138,7 @@ describe("group coordinator failover on a 3-broker cluster", () => {
       let named = { errorCode: -1, nodeId: -1 };
       await waitFor(
         async () => {
-          named = await coordinatorNamedBy(`${survivor.host}:${survivor.port}`);
+          named = await coordinatorNamedBy(`${survivor.host}:${survivor.port}`, groupId);
           return named.errorCode === ErrorCode.NONE && named.nodeId !== oldCoordinator && joins > joinsBeforeKill;
         },
         {
@@ -180,7 +164,7 @@ describe("group coordinator failover on a 3-broker cluster", () => {
         },
         { timeoutMs: 60_000, message: "the group committed up to the end of every partition" },
       );
-      const finalCoordinator = await coordinatorNamedBy(`${survivor.host}:${survivor.port}`);
+      const finalCoordinator = await coordinatorNamedBy(`${survivor.host}:${survivor.port}`, groupId);
       assert.notEqual(finalCoordinator.nodeId, oldCoordinator);
 
       // The old coordinator, restarted by the cluster, neither claims the group nor answers for it.
@@ -189,8 +173,8 @@ describe("group coordinator failover on a 3-broker cluster", () => {
       let lastAnswer = "";
       await waitFor(
         async () => {
-          const namedThere = await coordinatorNamedBy(restartedAddress);
-          const fetched = await askBroker(restartedAddress, Apis.OffsetFetch, 5, { groupId, topics: null });
+          const namedThere = await coordinatorNamedBy(restartedAddress, groupId);
+          const fetched = await requestOnce(restartedAddress, Apis.OffsetFetch, 5, { groupId, topics: null });
           lastAnswer = `names ${namedThere.nodeId} (error ${namedThere.errorCode}), OffsetFetch error ${fetched.errorCode}`;
           return (
             namedThere.errorCode === ErrorCode.NONE &&

@@ -16,7 +16,6 @@ import { createDb, type Db } from "../../apps/shared/db/client.ts";
 import { COMMANDS_TOPIC, EVENTS_TOPIC } from "../../apps/shared/topics.ts";
 import { createKafka, type KafkaClient } from "../../broker/client/factory.ts";
 import { logLevel } from "../../broker/client/index.ts";
-import { Apis } from "../../broker/protocol/apis.ts";
 import { ErrorCode } from "../../broker/protocol/errors.ts";
 import { CONSUMER_OFFSETS_TOPIC } from "../../broker/server/groups/offsets-record-format.ts";
 import { demoUsers } from "../../seed/demo-data.ts";
@@ -28,7 +27,7 @@ import { openingCommandId, seedDemo } from "../../seed/seed-demo.ts";
 import { type AppEnv, createAppEnv, type ServiceProcess, startService } from "../helpers/app-process.ts";
 import { useClusterProcess } from "../helpers/cluster-process.ts";
 import { cleanupAll, sleep, waitFor } from "../helpers/wait.ts";
-import { WireClient } from "../helpers/wire-client.ts";
+import { coordinatorNamedBy } from "../helpers/wire-client.ts";
 import { quickGroupBrokerConfig } from "./helpers.ts";
 
 /** The group id the ledger service consumes points.commands with (apps/ledger/service.ts). */
@@ -46,17 +45,6 @@ const clusterConfig: Record<string, string> = {
   "broker.session.timeout.ms": "3000",
   "broker.heartbeat.interval.ms": "500",
 };
-
-/** The broker `address` names as the coordinator of the ledger's group (-1 while there is none). */
-async function ledgerCoordinatorNamedBy(address: string): Promise<{ errorCode: number; nodeId: number }> {
-  const client = await WireClient.connect(address);
-  try {
-    const { errorCode, nodeId } = await client.request(Apis.FindCoordinator, 2, { key: ledgerGroup, keyType: 0 });
-    return { errorCode, nodeId };
-  } finally {
-    client.close();
-  }
-}
 
 /** POSTs the command with its id as Idempotency-Key until points-api accepts it; 5xx and lost connections are retried. */
 async function sendUntilAccepted(api: string, command: IssuedCommand, onUnavailable: () => void): Promise<void> {
@@ -160,7 +148,7 @@ describe("the points demo on a 3-broker cluster when the ledger's group coordina
         },
       );
       failedLane();
-      const before = await ledgerCoordinatorNamedBy(cluster.bootstrap[0]!);
+      const before = await coordinatorNamedBy(cluster.bootstrap[0]!, ledgerGroup);
       assert.equal(before.errorCode, ErrorCode.NONE, "a coordinator of group ledger before the kill");
       const oldCoordinator = before.nodeId;
       const killedPid = cluster.broker(oldCoordinator).pid;
@@ -173,7 +161,7 @@ describe("the points demo on a 3-broker cluster when the ledger's group coordina
       let named = { errorCode: -1, nodeId: -1 };
       await waitFor(
         async () => {
-          named = await ledgerCoordinatorNamedBy(survivor);
+          named = await coordinatorNamedBy(survivor, ledgerGroup);
           return named.errorCode === ErrorCode.NONE && named.nodeId !== oldCoordinator;
         },
         {
@@ -255,7 +243,7 @@ describe("the points demo on a 3-broker cluster when the ledger's group coordina
         },
         { timeoutMs: 30_000, message: () => `group ledger committed the end of every partition (${committed})` },
       );
-      assert.notEqual((await ledgerCoordinatorNamedBy(survivor)).nodeId, oldCoordinator);
+      assert.notEqual((await coordinatorNamedBy(survivor, ledgerGroup)).nodeId, oldCoordinator);
       const joins = (services[0]!.output().match(/joined group ledger/g) ?? []).length;
       t.diagnostic(
         `coordinator ${oldCoordinator} -> ${newCoordinator} in ${movedAt - killedAt} ms; ${resumedAt - killedAt} ms from the kill to ` +

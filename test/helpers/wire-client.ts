@@ -3,7 +3,7 @@
 // `useWireClient` keeps one open for a whole describe block.
 import { connect, type Socket } from "node:net";
 import { after, before } from "node:test";
-import type { ApiDefinition } from "../../broker/protocol/apis.ts";
+import { type ApiDefinition, Apis } from "../../broker/protocol/apis.ts";
 import { decodeResponse, encodeRequest } from "../../broker/protocol/headers.ts";
 
 interface Waiting {
@@ -134,4 +134,28 @@ export function useWireClient(broker: { readonly address: string }): WireConnect
     writeRaw: (bytes) => client().writeRaw(bytes),
     close: () => client().close(),
   };
+}
+
+/** One request to the broker at `address`, over a connection of its own. */
+export async function requestOnce<Req, Res>(
+  address: string,
+  api: ApiDefinition<Req, Res>,
+  version: number,
+  body: Req,
+): Promise<Res> {
+  const client = await WireClient.connect(address);
+  try {
+    return await client.request(api, version, body);
+  } finally {
+    client.close();
+  }
+}
+
+/** The broker `address` names as the coordinator of `groupId` (FindCoordinator v2; -1 while none is available). */
+export async function coordinatorNamedBy(
+  address: string,
+  groupId: string,
+): Promise<{ errorCode: number; nodeId: number }> {
+  const { errorCode, nodeId } = await requestOnce(address, Apis.FindCoordinator, 2, { key: groupId, keyType: 0 });
+  return { errorCode, nodeId };
 }
