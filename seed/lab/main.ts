@@ -93,17 +93,7 @@ if (values.rebalance) {
   console.log(
     `rebalance lab: ${options.members} ledger members, ${options.partitions} partitions, ${options.users} users, ${options.commands} commands, seed ${options.seed}; variants ${variants.join(", ")}`,
   );
-  try {
-    const started = Date.now();
-    await runRebalanceLab(options);
-    console.log(
-      `report: ${path.join(outDir, "report.json")} and ${path.join(outDir, "report.html")} (${((Date.now() - started) / 1000).toFixed(1)} s)`,
-    );
-    process.exit(0);
-  } catch (error) {
-    console.error(`lab: ${(error as Error).message}`);
-    process.exit(1);
-  }
+  await runAndReport(outDir, () => runRebalanceLab(options));
 }
 
 const modes = (values.modes ?? labModes.join(",")).split(",").map((m) => m.trim()) as LabMode[];
@@ -125,14 +115,19 @@ const options = {
 console.log(
   `ordering lab: ${options.users} users, ${options.commands} commands, seed ${options.seed}, via ${options.driver === "http" ? "HTTP" : "the producer"}; modes ${modes.join(", ")}`,
 );
-try {
-  const started = Date.now();
-  await runLab(options);
-  console.log(
-    `report: ${path.join(outDir, "report.json")} and ${path.join(outDir, "report.html")} (${((Date.now() - started) / 1000).toFixed(1)} s)`,
-  );
-  process.exit(0);
-} catch (error) {
-  console.error(`lab: ${(error as Error).message}`);
-  process.exit(1);
+await runAndReport(outDir, () => runLab(options));
+
+/** Runs a lab, says where its reports went and how long it took, and exits: 0, or 1 with the one-line reason. */
+async function runAndReport(outDir: string, run: () => Promise<unknown>): Promise<never> {
+  try {
+    const started = Date.now();
+    await run();
+    console.log(
+      `report: ${path.join(outDir, "report.json")} and ${path.join(outDir, "report.html")} (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+    );
+    process.exit(0);
+  } catch (error) {
+    console.error(`lab: ${(error as Error).message}`);
+    process.exit(1);
+  }
 }
