@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { Kafka as KafkaJS, logLevel as kafkajsLogLevel } from "kafkajs";
 import { ClusterView } from "../seed/fault/cluster-view.ts";
 import { type FaultRunResult, runFaultTest } from "../seed/fault/fault-run.ts";
-import { type ClusterProcess, startClusterProcess } from "../test/helpers/cluster-process.ts";
+import { type ClusterProcess, fastFailoverConfig, startClusterProcess } from "../test/helpers/cluster-process.ts";
 import { controllerFailoverTimes, leaderFailoverTimes, type Percentiles, percentiles } from "./failover.ts";
 import {
   createProducer,
@@ -52,9 +52,7 @@ const CLUSTER_CONFIG = {
   // Leaderships return to the preferred replicas a second after they can: failover rounds start spread.
   "leader.imbalance.check.interval.seconds": "1",
   "offsets.topic.num.partitions": "5",
-  "replica.lag.time.max.ms": "3000",
-  "broker.session.timeout.ms": "3000",
-  "broker.heartbeat.interval.ms": "500",
+  ...fastFailoverConfig,
 };
 const PARTITIONS = 6;
 const RECORD_BYTES = 100;

@@ -11,6 +11,8 @@ export interface WaitUntilOptions {
   intervalMs?: number;
   /** What was awaited, for the error at the deadline; a function shows the state at that moment. */
   message?: string | (() => string);
+  /** How the last error thrown by the condition is shown at the deadline (default: its message). */
+  describeError?: (error: unknown) => string;
 }
 
 export const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -18,7 +20,12 @@ export const delay = (ms: number): Promise<void> => new Promise((resolve) => set
 /** Polls `condition` until it holds; a condition that throws counts as not holding yet. */
 export async function waitUntil(
   condition: () => boolean | Promise<boolean>,
-  { timeoutMs = 60_000, intervalMs = 100, message = "condition" }: WaitUntilOptions = {},
+  {
+    timeoutMs = 60_000,
+    intervalMs = 100,
+    message = "condition",
+    describeError = (error) => String((error as Error)?.message ?? error),
+  }: WaitUntilOptions = {},
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
@@ -31,8 +38,7 @@ export async function waitUntil(
     }
     if (Date.now() >= deadline) {
       const text = typeof message === "function" ? message() : message;
-      const cause =
-        lastError === undefined ? "" : ` (last error: ${String((lastError as Error)?.message ?? lastError)})`;
+      const cause = lastError === undefined ? "" : ` (last error: ${describeError(lastError)})`;
       throw new Error(`timed out after ${timeoutMs} ms waiting for: ${text}${cause}`);
     }
     await delay(intervalMs);

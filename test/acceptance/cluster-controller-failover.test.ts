@@ -11,7 +11,7 @@ import { ClusterView } from "../../seed/fault/cluster-view.ts";
 import { waitUntilWhole } from "../../seed/fault/nemesis.ts";
 import { crash, pause, resume } from "../../seed/fault/processes.ts";
 import { readToEnd } from "../../seed/fault/read-back.ts";
-import { type ClusterProcess, useClusterProcess } from "../helpers/cluster-process.ts";
+import { type ClusterProcess, fastFailoverConfig, useClusterProcess } from "../helpers/cluster-process.ts";
 import { createTopicsRequest } from "../helpers/requests.ts";
 import { disconnectQuietly, waitFor } from "../helpers/wait.ts";
 import { WireClient } from "../helpers/wire-client.ts";
@@ -21,9 +21,7 @@ const clusterConfig = {
   "min.insync.replicas": "2",
   "default.replication.factor": "3",
   "offsets.topic.num.partitions": "5",
-  "replica.lag.time.max.ms": "3000",
-  "broker.session.timeout.ms": "3000",
-  "broker.heartbeat.interval.ms": "500",
+  ...fastFailoverConfig,
 };
 
 describe("controller failover on a 3-broker cluster", () => {

@@ -18,7 +18,7 @@ import { runFaultTest } from "../../seed/fault/fault-run.ts";
 import { waitUntilWhole } from "../../seed/fault/nemesis.ts";
 import { crash, holdRestarted, pause, resume } from "../../seed/fault/processes.ts";
 import { replicaDir, replicaLogBytes, replicaRecords } from "../../seed/fault/replica-logs.ts";
-import { useClusterProcess } from "../helpers/cluster-process.ts";
+import { fastFailoverConfig, useClusterProcess } from "../helpers/cluster-process.ts";
 import { disconnectQuietly, waitFor } from "../helpers/wait.ts";
 import { kafkaClient } from "./helpers.ts";
 
@@ -26,9 +26,7 @@ const clusterConfig = {
   "min.insync.replicas": "2",
   "default.replication.factor": "3",
   "offsets.topic.num.partitions": "5",
-  "replica.lag.time.max.ms": "3000",
-  "broker.session.timeout.ms": "3000",
-  "broker.heartbeat.interval.ms": "500",
+  ...fastFailoverConfig,
 };
 
 describe("a follower with a divergent uncommitted tail", () => {
