@@ -11,8 +11,6 @@ export interface WaitUntilOptions {
   intervalMs?: number;
   /** What was awaited, for the error at the deadline; a function shows the state at that moment. */
   message?: string | (() => string);
-  /** How the last error thrown by the condition is shown at the deadline (default: its message). */
-  describeError?: (error: unknown) => string;
 }
 
 export const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -20,12 +18,7 @@ export const delay = (ms: number): Promise<void> => new Promise((resolve) => set
 /** Polls `condition` until it holds; a condition that throws counts as not holding yet. */
 export async function waitUntil(
   condition: () => boolean | Promise<boolean>,
-  {
-    timeoutMs = 60_000,
-    intervalMs = 100,
-    message = "condition",
-    describeError = (error) => String((error as Error)?.message ?? error),
-  }: WaitUntilOptions = {},
+  { timeoutMs = 60_000, intervalMs = 100, message = "condition" }: WaitUntilOptions = {},
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
@@ -38,7 +31,8 @@ export async function waitUntil(
     }
     if (Date.now() >= deadline) {
       const text = typeof message === "function" ? message() : message;
-      const cause = lastError === undefined ? "" : ` (last error: ${describeError(lastError)})`;
+      const cause =
+        lastError === undefined ? "" : ` (last error: ${String((lastError as Error)?.message ?? lastError)})`;
       throw new Error(`timed out after ${timeoutMs} ms waiting for: ${text}${cause}`);
     }
     await delay(intervalMs);

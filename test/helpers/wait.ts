@@ -1,8 +1,6 @@
 // Generic waiting and cleanup helpers shared by the acceptance, conformance and client suites.
 
-import { delay, waitUntil } from "../../seed/fault/wait-until.ts";
-
-export const sleep = delay;
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 
@@ -17,14 +15,25 @@ export interface WaitOptions {
   describeError?: (error: unknown) => string;
 }
 
-/** Polls `condition` until it holds; a condition that throws counts as not holding yet (seed/fault's waitUntil, with the tests' defaults). */
-export function waitFor(condition: () => boolean | Promise<boolean>, options: WaitOptions = {}): Promise<void> {
-  return waitUntil(condition, { timeoutMs: 30_000, intervalMs: 50, describeError: errorText, ...definedOnly(options) });
-}
-
-/** `options` without the keys set to undefined, so they do not override the defaults. */
-function definedOnly<T extends object>(options: T): Partial<T> {
-  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<T>;
+/** Polls `condition` until it holds; a condition that throws counts as not holding yet. */
+export async function waitFor(condition: () => boolean | Promise<boolean>, options: WaitOptions = {}): Promise<void> {
+  const { timeoutMs = 30_000, intervalMs = 50, describeError = errorText } = options;
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      if (await condition()) return;
+      lastError = undefined;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() >= deadline) {
+      const text = typeof options.message === "function" ? options.message() : (options.message ?? "condition");
+      const suffix = lastError === undefined ? "" : ` (last error: ${describeError(lastError)})`;
+      throw new Error(`timed out after ${timeoutMs} ms waiting for: ${text}${suffix}`);
+    }
+    await sleep(intervalMs);
+  }
 }
 
 export function errorText(error: unknown): string {
