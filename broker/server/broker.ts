@@ -5,6 +5,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import { Apis } from "../protocol/apis.ts";
 import { compactLog } from "../storage/cleaner.ts";
 import { type FileSystem, nodeFileSystem } from "../storage/file-system.ts";
+import { EventJournal } from "./admin/cluster-events.ts";
 import type { BrokerState } from "./broker-state.ts";
 import type { ClusterView } from "./cluster.ts";
 import { type ClusterMember, createClusterMember } from "./cluster-member.ts";
@@ -32,12 +33,16 @@ export class Broker {
   private state: BrokerState | undefined;
   private member: ClusterMember | undefined;
   private stopping = false;
+  /** What happened in the cluster and its groups, as this broker saw it (served by its admin listener). */
+  readonly events: EventJournal;
 
   constructor(
     private readonly config: BrokerConfig,
     private readonly log: Logger,
     private readonly fs: FileSystem = nodeFileSystem,
-  ) {}
+  ) {
+    this.events = new EventJournal({ broker: config.nodeId });
+  }
 
   /** Starts serving; resolves with the bound address once the socket listens. */
   async start(): Promise<{ host: string; port: number }> {
@@ -84,6 +89,7 @@ export class Broker {
       cluster: member.view,
       topics: member.topics,
       groups,
+      events: this.events,
       log: this.log,
     };
     this.state = state;
