@@ -92,6 +92,7 @@ const exceptions: Record<string, Exception> = {
 
   // Types only: no runtime code, nothing to run.
   "broker/server/broker-state.ts": { why: "types only", testedBy: [] },
+  "broker/server/admin/admin-types.ts": { why: "types only (the admin listener's JSON)", testedBy: [] },
   "broker/server/cluster.ts": { why: "types only (what handlers read of the cluster)", testedBy: [] },
   "broker/server/groups/types.ts": { why: "types only", testedBy: [] },
   "broker/client/types.ts": { why: "types only", testedBy: [] },
