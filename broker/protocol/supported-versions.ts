@@ -37,7 +37,7 @@ export const SUPPORTED_APIS: readonly SupportedApi[] = [
   { apiKey: 10, name: "FindCoordinator", minVersion: 0, maxVersion: 4, clientMaxVersion: 2 },
   { apiKey: 11, name: "JoinGroup", minVersion: 2, maxVersion: 5 },
   { apiKey: 12, name: "Heartbeat", minVersion: 1, maxVersion: 3 },
-  { apiKey: 13, name: "LeaveGroup", minVersion: 1, maxVersion: 3 },
+  { apiKey: 13, name: "LeaveGroup", minVersion: 1, maxVersion: 5 },
   { apiKey: 14, name: "SyncGroup", minVersion: 1, maxVersion: 3 },
   { apiKey: 15, name: "DescribeGroups", minVersion: 0, maxVersion: 5, clientMaxVersion: 4 },
   // ListGroups 4 filters by state, 5 by type (classic or consumer) and says each group's type.

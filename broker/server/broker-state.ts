@@ -3,6 +3,7 @@
 // broker is a quorum of one): it reads the cluster from its applied metadata image and sends every
 // change to the active controller through `kraft`.
 import type { RaftNode } from "../raft/raft-node.ts";
+import type { BrokerMetrics } from "./admin/broker-metrics.ts";
 import type { EventJournal } from "./admin/cluster-events.ts";
 import type { ClusterView } from "./cluster.ts";
 import type { ClusterMember } from "./cluster-member.ts";
@@ -21,5 +22,7 @@ export interface BrokerState {
   groups: GroupCoordinator;
   /** What happened in the cluster and its groups, for the admin listener's event stream. */
   events: EventJournal;
+  /** The broker's Prometheus counters; absent in tests that build a partial state. */
+  metrics?: BrokerMetrics;
   log: Logger;
 }

@@ -5,6 +5,8 @@ import { createServer, type Server, type Socket } from "node:net";
 import { Apis } from "../protocol/apis.ts";
 import { compactLog } from "../storage/cleaner.ts";
 import { type FileSystem, nodeFileSystem } from "../storage/file-system.ts";
+import { AdminServer } from "./admin/admin-server.ts";
+import { BrokerMetrics } from "./admin/broker-metrics.ts";
 import { EventJournal } from "./admin/cluster-events.ts";
 import type { BrokerState } from "./broker-state.ts";
 import type { ClusterView } from "./cluster.ts";
@@ -35,6 +37,10 @@ export class Broker {
   private stopping = false;
   /** What happened in the cluster and its groups, as this broker saw it (served by its admin listener). */
   readonly events: EventJournal;
+  /** Counted by the request router and the produce and fetch handlers; served at the admin listener's /metrics. */
+  readonly metrics: BrokerMetrics;
+  private admin: AdminServer | undefined;
+  private readonly startedAt = Date.now();
 
   constructor(
     private readonly config: BrokerConfig,
@@ -42,10 +48,21 @@ export class Broker {
     private readonly fs: FileSystem = nodeFileSystem,
   ) {
     this.events = new EventJournal({ broker: config.nodeId });
+    this.metrics = new BrokerMetrics({
+      nodeId: config.nodeId,
+      events: this.events,
+      state: () => this.state,
+      processMetrics: config.admin !== undefined,
+    });
   }
 
-  /** Starts serving; resolves with the bound address once the socket listens. */
-  async start(): Promise<{ host: string; port: number }> {
+  /**
+   * Starts serving; resolves with the bound address once the controller has unfenced this broker.
+   * The admin listener (if configured) answers from before that, as `adminListening` is told.
+   */
+  async start(
+    hooks: { adminListening?: (address: { host: string; port: number }) => void } = {},
+  ): Promise<{ host: string; port: number }> {
     const server = createServer();
     this.server = server;
     const address = await new Promise<{ host: string; port: number }>((resolve, reject) => {
@@ -56,6 +73,7 @@ export class Broker {
         resolve({ host: this.config.host, port: bound.port });
       });
     });
+    if (this.config.admin) hooks.adminListening?.(await this.startAdmin(this.config.admin, address));
 
     return this.startAsClusterMember(server, address);
   }
@@ -69,7 +87,7 @@ export class Broker {
     server: Server,
     address: { host: string; port: number },
   ): Promise<{ host: string; port: number }> {
-    const member = createClusterMember(this.config, address, this.fs, this.log);
+    const member = createClusterMember(this.config, address, this.fs, this.log, this.events);
     this.member = member;
     const groups = this.createGroupCoordinator(
       member.topics,
@@ -90,6 +108,7 @@ export class Broker {
       topics: member.topics,
       groups,
       events: this.events,
+      metrics: this.metrics,
       log: this.log,
     };
     this.state = state;
@@ -165,6 +184,7 @@ export class Broker {
           isInternal: topic.isInternal,
         })),
       log: this.log,
+      events: this.events,
     });
   }
 
@@ -176,6 +196,21 @@ export class Broker {
       this.connections.add(connection);
       socket.on("close", () => this.connections.delete(connection));
     });
+  }
+
+  private startAdmin(
+    listen: { host: string; port: number },
+    kafka: { host: string; port: number },
+  ): Promise<{ host: string; port: number }> {
+    this.admin = new AdminServer({
+      ...listen,
+      state: () => this.state,
+      identity: () => ({ listener: `${kafka.host}:${kafka.port}`, startedAt: this.startedAt }),
+      events: this.events,
+      metrics: this.metrics,
+      log: this.log,
+    });
+    return this.admin.start();
   }
 
   /** The handlers' state once started (tests reach into it). */
@@ -196,6 +231,8 @@ export class Broker {
     if (this.state) {
       await this.state.groups.close();
     }
+    await this.admin?.stop();
+    this.metrics.close();
     this.log.info("broker stopped");
   }
 

@@ -11,6 +11,7 @@ import { quorumRequestTimeoutMs, raftConfigFrom } from "../raft/quorum-config.ts
 import { ConnectionRaftChannel } from "../raft/raft-channel.ts";
 import { RaftNode } from "../raft/raft-node.ts";
 import type { FileSystem } from "../storage/file-system.ts";
+import type { EventJournal } from "./admin/cluster-events.ts";
 import { BrokerLifecycleManager } from "./broker-lifecycle-manager.ts";
 import { ClusterTopics } from "./cluster-topics.ts";
 import { type BrokerConfig, brokerNumber, brokerProp, parseQuorumVoters, processRoles } from "./config.ts";
@@ -20,6 +21,7 @@ import type { Logger } from "./logger.ts";
 import { loadMetaProperties } from "./meta-properties.ts";
 import { ImageClusterView } from "./metadata/image-cluster-view.ts";
 import { legacyBootstrapRecords } from "./metadata/legacy-bootstrap.ts";
+import { MetadataEvents, ownRegistrationUnfenced } from "./metadata/metadata-events.ts";
 import { MetadataLoader } from "./metadata/metadata-loader.ts";
 import { NodeToControllerChannel } from "./node-to-controller-channel.ts";
 import { ProducerIdManager } from "./producer-id-manager.ts";
@@ -50,6 +52,8 @@ export function createClusterMember(
   address: { host: string; port: number },
   fs: FileSystem,
   log: Logger,
+  /** Where leader, ISR, broker and controller changes are recorded, with their causes; nowhere without it. */
+  events?: EventJournal,
 ): ClusterMember {
   const nodeId = config.nodeId;
   const configuredVoters = brokerProp(config, "controller.quorum.voters").trim();
@@ -139,6 +143,14 @@ export function createClusterMember(
   loader.subscribe((image) => {
     if (unfenced) replicas.applyImage(image);
   });
+  if (events !== undefined) {
+    const recorder = new MetadataEvents({
+      journal: events,
+      caughtUp: (image) => ownRegistrationUnfenced(image, nodeId, lifecycle.brokerEpoch),
+    });
+    loader.subscribe((image, previous) => recorder.onImage(image, previous));
+    raft.onLeaderChange((leader) => recorder.onControllerChange(leader));
+  }
   const topics = new ClusterTopics(config, view, replicas, channel, log, (listener) => loader.subscribe(listener));
   const forwarding = new ForwardingManager(nodeId, controller, () => raft.leaderId, channel);
   const producerIds = new ProducerIdManager(nodeId, () => lifecycle.brokerEpoch, channel);

@@ -9,6 +9,8 @@ export interface BrokerConfig {
   nodeId: number;
   dataDir: string;
   props: Map<string, string>;
+  /** The admin HTTP listener (JSON state, events, /metrics); absent: none. Port 0 takes a free one. */
+  admin?: { host: string; port: number };
 }
 
 /** Broker-wide properties and their defaults; unknown keys are refused so typos do not pass silently. */
@@ -149,14 +151,20 @@ export function brokerCommand(): Command {
       "--controller-quorum <voters>",
       "the controller voters, id@host:port comma-separated (Kafka's controller.quorum.voters); default: this broker alone",
     )
+    .option(
+      "--admin-port <port>",
+      "port of the admin HTTP listener (state as JSON, events, /metrics), 0 for a free one; none when absent",
+      integerIn("--admin-port", 0, 65535),
+    )
+    .option("--admin-host <host>", "address of the admin HTTP listener", "127.0.0.1")
     .option("--config <key=value>", "a broker property under Kafka's name (repeat for several; listed below)", addProp)
     .addHelpText("after", `\nBroker properties for --config, with their defaults:\n${properties}`);
 }
 
 /**
- * Parses `--port 9092 --data-dir DIR --host H --node-id N --config k=v ...`. Bad usage throws a
- * ConfigError (one line); `--help` prints the help on stdout and throws commander's error with
- * exit code 0.
+ * Parses `--port 9092 --data-dir DIR --host H --node-id N --admin-port P --config k=v ...`. Bad
+ * usage throws a ConfigError (one line); `--help` prints the help on stdout and throws commander's
+ * error with exit code 0.
  */
 export function parseArgs(argv: string[]): BrokerConfig {
   const command = brokerCommand()
@@ -177,6 +185,8 @@ export function parseArgs(argv: string[]): BrokerConfig {
     nodeId: number;
     dataDir: string;
     controllerQuorum?: string;
+    adminPort?: number;
+    adminHost: string;
     config?: Map<string, string>;
   }>();
   const props = new Map(options.config ?? []);
@@ -187,6 +197,7 @@ export function parseArgs(argv: string[]): BrokerConfig {
     nodeId: options.nodeId,
     dataDir: options.dataDir,
     props,
+    ...(options.adminPort === undefined ? {} : { admin: { host: options.adminHost, port: options.adminPort } }),
   };
   validateProps(config.props);
   processRoles(config);
@@ -218,7 +229,7 @@ export function parseQuorumVoters(text: string): Map<number, VoterEndpoint> {
 }
 
 /** The node ids of `controller.quorum.voters`; unset, this broker alone (a quorum of one). */
-function voterIds(config: BrokerConfig): number[] {
+export function voterIds(config: BrokerConfig): number[] {
   const raw = brokerProp(config, "controller.quorum.voters").trim();
   return raw === "" ? [config.nodeId] : [...parseQuorumVoters(raw).keys()];
 }

@@ -1,6 +1,7 @@
 // `npm run broker -- --port 9092 --data-dir ./data/broker [--host H] [--node-id N] [--config k=v]`
 // (`--help` lists every option and property). Prints `listening on HOST:PORT` on stdout when
-// ready; logs JSON lines on stderr; bad usage is one line on stderr and exit code 2.
+// ready, after `admin listening on http://HOST:PORT` with `--admin-port`; logs JSON lines on
+// stderr; bad usage is one line on stderr and exit code 2.
 import { CommanderError } from "commander";
 import { Broker } from "./broker.ts";
 import { type BrokerConfig, ConfigError, parseArgs } from "./config.ts";
@@ -22,7 +23,10 @@ try {
 
 const broker = new Broker(config, log);
 try {
-  const { host, port } = await broker.start();
+  // The admin line comes first and does not start with "listening on", which supervisors wait for.
+  const { host, port } = await broker.start({
+    adminListening: (admin) => process.stdout.write(`admin listening on http://${admin.host}:${admin.port}\n`),
+  });
   process.stdout.write(`listening on ${host}:${port}\n`);
 } catch (err) {
   process.stderr.write(`broker: cannot start: ${err instanceof Error ? err.message : String(err)}\n`);

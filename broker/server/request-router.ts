@@ -1,6 +1,8 @@
 // Turns one request frame into one response frame: reads the header, checks the API and version,
 // decodes the body with the API's schema for that version, runs its handler, and encodes the
-// answer with the matching response header.
+// answer with the matching response header. Counts each answered request and its time for the
+// broker's metrics (the time to the answer, a long-polling fetch's wait included, as Kafka's;
+// a Fetch also as FetchConsumer or FetchFollower, as Kafka tells them apart).
 import { ApiKeys, Apis, apiByKey, isSupportedVersion } from "../protocol/apis.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { encodeResponse, peekApiKeyAndVersion, readRequestHeader } from "../protocol/headers.ts";
@@ -33,9 +35,23 @@ export function createRequestRouter(broker: BrokerState): FrameHandler {
 
     const request = decode(api.requestSchema, apiVersion, bodyReader);
     const context = { broker, apiVersion, clientId: header.clientId ?? "", clientHost: connection.clientHost };
-    const respond = (body: unknown): ResponseFrame =>
-      body === null ? null : encodeResponse(api, apiVersion, header.correlationId, body);
+    const metrics = broker.metrics;
+    const startedAt = metrics ? performance.now() : 0;
+    const respond = (body: unknown): ResponseFrame => {
+      if (metrics) {
+        const elapsedMs = performance.now() - startedAt;
+        metrics.requestHandled(api.name, elapsedMs);
+        if (apiKey === ApiKeys.Fetch)
+          metrics.requestHandled(fromFollower(request) ? "FetchFollower" : "FetchConsumer", elapsedMs);
+      }
+      return body === null ? null : encodeResponse(api, apiVersion, header.correlationId, body);
+    };
     const result = handler.handle(request, context);
     return result instanceof Promise ? result.then(respond) : respond(result);
   };
+}
+
+/** A fetch that names a replica comes from a follower (a partition's, or a quorum voter's). */
+function fromFollower(request: unknown): boolean {
+  return ((request as { replicaId?: number }).replicaId ?? -1) >= 0;
 }

@@ -17,6 +17,8 @@ export interface BrokerProcess {
   /** "127.0.0.1:port", as clients take it. */
   address: string;
   dataDir: string;
+  /** `http://host:port` of its admin listener (StartOptions.adminPort); null without one. */
+  adminUrl: string | null;
   output(): string;
   /** SIGTERM and wait for a clean exit. */
   stop(): Promise<number | null>;
@@ -32,12 +34,16 @@ export interface StartOptions {
   config?: Record<string, string | number | boolean>;
   dataDir?: string;
   port?: number;
+  /** Starts the admin HTTP listener (`--admin-port`); 0 takes a free port at every start. */
+  adminPort?: number;
 }
 
 export async function startBroker(options: StartOptions = {}): Promise<BrokerProcess> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "broker-test-"));
   const configArgs = Object.entries(options.config ?? {}).flatMap(([k, v]) => ["--config", `${k}=${v}`]);
+  const adminArgs = options.adminPort === undefined ? [] : ["--admin-port", String(options.adminPort)];
   let child: ChildProcess | undefined;
+  let adminUrl: string | null = null;
   let log = "";
   let host = "127.0.0.1";
   let port = options.port ?? 0;
@@ -46,7 +52,7 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerPro
     // One process (node with tsx's loader), not tsx's CLI wrapper: SIGKILL must hit the broker itself.
     const proc = spawn(
       process.execPath,
-      ["--import", "tsx", mainScript, "--port", String(port), "--data-dir", dataDir, ...configArgs],
+      ["--import", "tsx", mainScript, "--port", String(port), "--data-dir", dataDir, ...adminArgs, ...configArgs],
       {
         cwd: repoRoot,
         stdio: ["ignore", "pipe", "pipe"],
@@ -59,7 +65,8 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerPro
         const text = chunk.toString();
         log += text;
         lineBuffer += text;
-        const match = /listening on ([^\s:]+):(\d+)/.exec(lineBuffer);
+        adminUrl = /^admin listening on (http:\/\/\S+)$/m.exec(lineBuffer)?.[1] ?? adminUrl;
+        const match = /^listening on ([^\s:]+):(\d+)/m.exec(lineBuffer);
         if (match) {
           host = match[1]!;
           port = Number(match[2]);
@@ -94,6 +101,9 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerPro
       return `${host}:${port}`;
     },
     dataDir,
+    get adminUrl() {
+      return adminUrl;
+    },
     output: () => log,
     async stop() {
       if (!child) return null;
@@ -150,6 +160,9 @@ export function useBroker(options: StartOptions = {}): BrokerProcess {
     },
     get dataDir() {
       return broker().dataDir;
+    },
+    get adminUrl() {
+      return broker().adminUrl;
     },
     output: () => broker().output(),
     stop: () => broker().stop(),

@@ -34,6 +34,7 @@ import { assignorsFromConfig } from "./consumer-group-assignors.ts";
 import { ConsumerGroupTargets } from "./consumer-group-target.ts";
 import type { ConsumerGroupTimers } from "./consumer-group-timers.ts";
 import { reconcile } from "./current-assignment-builder.ts";
+import { type GroupEvents, memberLabel } from "./group-events.ts";
 import type { GroupMetadataManager } from "./group-metadata-manager.ts";
 import type { KafkaErrorCode } from "./types.ts";
 
@@ -78,6 +79,7 @@ export interface ConsumerGroupHeartbeatsOptions {
   timers: ConsumerGroupTimers;
   /** The cluster's topics, as members may subscribe to them. */
   topics: () => readonly SubscribableTopic[];
+  events: GroupEvents;
 }
 
 export function failedHeartbeat(
@@ -93,9 +95,11 @@ export class ConsumerGroupHeartbeats {
   private readonly metadata: GroupMetadataManager;
   private readonly timers: ConsumerGroupTimers;
   private readonly targets: ConsumerGroupTargets;
+  private readonly events: GroupEvents;
 
   constructor(options: ConsumerGroupHeartbeatsOptions) {
     this.config = options.config;
+    this.events = options.events;
     this.metadata = options.metadata;
     this.timers = options.timers;
     this.targets = new ConsumerGroupTargets(assignorsFromConfig(options.config.consumerGroupAssignors), options.topics);
@@ -113,7 +117,8 @@ export class ConsumerGroupHeartbeats {
     if (!(found.member instanceof ConsumerGroupMember)) return found.member;
     const { member, joined } = found;
 
-    let bump = joined;
+    // Why the group epoch is bumped, if it is: the first reason found.
+    let bump: string | null = joined ? `member ${labelOf(member)} joined` : null;
     if (request.rebalanceTimeoutMs !== -1) member.rebalanceTimeoutMs = request.rebalanceTimeoutMs;
     if (request.serverAssignor !== null) member.serverAssignor = request.serverAssignor;
     if (request.instanceId !== null) member.instanceId = request.instanceId;
@@ -122,21 +127,28 @@ export class ConsumerGroupHeartbeats {
     member.clientHost = request.clientHost;
     if (request.subscribedTopicNames !== null) {
       const names = [...new Set(request.subscribedTopicNames)].sort();
-      if (names.join("\0") !== member.subscribedTopicNames.join("\0")) bump = true;
+      if (names.join("\0") !== member.subscribedTopicNames.join("\0")) {
+        bump ??= `member ${labelOf(member)} subscribed to ${names.join(", ") || "nothing"}`;
+      }
       member.subscribedTopicNames = names;
     }
     if (request.subscribedTopicRegex !== null) {
       const regex = request.subscribedTopicRegex === "" ? null : request.subscribedTopicRegex;
-      if (regex !== member.subscribedTopicRegex) bump = true;
+      if (regex !== member.subscribedTopicRegex) bump ??= `member ${labelOf(member)} subscribed to /${regex ?? ""}/`;
       member.subscribedTopicRegex = regex;
     }
     // New topics or partitions matching what the group subscribes to count as a change too.
-    if (this.targets.refreshSubscribedTopics(group)) bump = true;
-    if (bump) group.groupEpoch += 1;
+    if (this.targets.refreshSubscribedTopics(group))
+      bump ??= "metadata changed: the subscribed topics or their partitions";
+    if (bump !== null) {
+      group.groupEpoch += 1;
+      this.events.consumerRebalanceStarted(group, bump);
+    }
     if (group.groupEpoch > group.assignmentEpoch) this.targets.computeTargetAssignment(group);
 
     const owned = request.topicPartitions === null ? null : partitionsFromWire(request.topicPartitions);
     const before = member.assignedPartitions;
+    const pendingBefore = member.partitionsPendingRevocation;
     const next = reconcile({
       member,
       targetEpoch: group.assignmentEpoch,
@@ -150,12 +162,28 @@ export class ConsumerGroupHeartbeats {
     }
     member.state = next.state;
     group.updateHoldings(member, next.assignedPartitions, next.partitionsPendingRevocation);
+    this.events.consumerAssignmentChanged(group, member, before, pendingBefore);
+    this.events.consumerRebalanceCompletedIfStable(group);
 
-    this.timers.startSession(group, member, this.config.consumerGroupSessionTimeoutMs, () => this.fence(group, member));
+    const sessionTimeoutMs = this.config.consumerGroupSessionTimeoutMs;
+    this.timers.startSession(group, member, sessionTimeoutMs, () =>
+      this.fence(
+        group,
+        member,
+        `session timeout of ${labelOf(member)}`,
+        `session timeout (${sessionTimeoutMs} ms without a heartbeat)`,
+      ),
+    );
     if (member.state === "unrevoked_partitions") {
-      const timeoutMs =
-        member.rebalanceTimeoutMs > 0 ? member.rebalanceTimeoutMs : this.config.consumerGroupSessionTimeoutMs;
-      this.timers.startRebalanceIfIdle(group, member, timeoutMs, () => this.fence(group, member));
+      const timeoutMs = member.rebalanceTimeoutMs > 0 ? member.rebalanceTimeoutMs : sessionTimeoutMs;
+      this.timers.startRebalanceIfIdle(group, member, timeoutMs, () =>
+        this.fence(
+          group,
+          member,
+          `rebalance timeout of ${labelOf(member)}`,
+          `rebalance timeout: did not revoke its partitions within ${timeoutMs} ms`,
+        ),
+      );
     } else {
       this.timers.stopRebalance(member);
     }
@@ -176,11 +204,16 @@ export class ConsumerGroupHeartbeats {
     };
   }
 
-  /** Removes a member that lost its session or did not revoke in time; the others rebalance. */
-  fence(group: ConsumerGroup, member: ConsumerGroupMember): void {
+  /**
+   * Removes a member that left, or (`removedBecause`) lost its session or did not revoke in time;
+   * the others rebalance, `rebalanceWhy`.
+   */
+  fence(group: ConsumerGroup, member: ConsumerGroupMember, rebalanceWhy: string, removedBecause?: string): void {
+    if (removedBecause !== undefined) this.events.consumerMemberRemoved(group, member, removedBecause);
     this.timers.stopMember(member);
     group.removeMember(member.memberId);
     group.groupEpoch += 1;
+    this.events.consumerRebalanceStarted(group, rebalanceWhy);
   }
 
   /** The checks Kafka makes before looking at the group (INVALID_REQUEST and friends). */
@@ -290,6 +323,7 @@ export class ConsumerGroupHeartbeats {
       }
     }
     group.addMember(member);
+    this.events.consumerMemberJoined(group, member);
     return { member, joined: true };
   }
 
@@ -313,6 +347,7 @@ export class ConsumerGroupHeartbeats {
     group.addMember(member);
     group.updateHoldings(member, assigned, pending);
     if (target !== undefined) group.targetAssignment.set(member.memberId, target);
+    this.events.consumerStaticMemberRejoined(group, previous.memberId, member);
     return member;
   }
 
@@ -329,10 +364,16 @@ export class ConsumerGroupHeartbeats {
     if (request.memberEpoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
       // Away for now: its partitions stay reserved until its session runs out or it comes back.
       this.timers.stopRebalance(member);
+      this.events.consumerMemberLeft(
+        group,
+        member,
+        "static member left for now (epoch -2): its partitions stay reserved until its session runs out",
+      );
       member.previousMemberEpoch = member.memberEpoch;
       member.memberEpoch = LEAVE_GROUP_STATIC_MEMBER_EPOCH;
     } else {
-      this.fence(group, member);
+      this.events.consumerMemberLeft(group, member, "left the group (ConsumerGroupHeartbeat with member epoch -1)");
+      this.fence(group, member, `member ${labelOf(member)} left`);
     }
     return {
       errorCode: ErrorCode.NONE,
@@ -343,4 +384,8 @@ export class ConsumerGroupHeartbeats {
       assignment: null,
     };
   }
+}
+
+function labelOf(member: ConsumerGroupMember): string {
+  return memberLabel(member.memberId, member.clientId);
 }

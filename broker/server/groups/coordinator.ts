@@ -29,6 +29,7 @@
 // a bug in the caller or here.
 
 import { ErrorCode } from "../../protocol/errors.ts";
+import type { EventJournal } from "../admin/cluster-events.ts";
 import { type Logger, silentLogger } from "../logger.ts";
 import type { GroupCoordinatorConfig } from "./config.ts";
 import { resolveGroupCoordinatorConfig } from "./config.ts";
@@ -49,9 +50,11 @@ import { consumerGroupCommitError, consumerGroupFetchError } from "./consumer-gr
 import { ConsumerGroupTimers } from "./consumer-group-timers.ts";
 import type { Group } from "./group.ts";
 import { describedUnknownGroup, GroupAdmin } from "./group-admin.ts";
+import { answered, failedJoin, failedSync } from "./group-answers.ts";
+import { GroupEvents } from "./group-events.ts";
 import { GroupMetadataManager, type OffsetsLog } from "./group-metadata-manager.ts";
 import { GroupTimers } from "./group-timers.ts";
-import { answered, failedJoin, failedSync, GroupMembership } from "./membership.ts";
+import { GroupMembership } from "./membership.ts";
 import { everyOffsetFailed, GroupOffsets } from "./offsets.ts";
 import { OffsetsPartitions } from "./offsets-partitions.ts";
 import type { Scheduler } from "./scheduler.ts";
@@ -85,6 +88,8 @@ export interface GroupCoordinatorOptions {
   /** The cluster's topics, for consumer-protocol subscriptions; none without it. */
   subscribableTopics?: () => readonly SubscribableTopic[];
   log?: Logger;
+  /** Where joins, leaves, removals and rebalances are recorded, with their causes; nowhere without it. */
+  events?: EventJournal;
 }
 
 export class GroupCoordinator {
@@ -107,7 +112,8 @@ export class GroupCoordinator {
     this.log = options.log ?? silentLogger;
     this.metadata = new GroupMetadataManager(options.offsetsLog, this.config.offsetsTopicNumPartitions);
     const timers = new GroupTimers(scheduler, (group, task) => this.runTimerTask(group, task));
-    this.membership = new GroupMembership(this.config, this.metadata, timers);
+    const events = new GroupEvents(options.events);
+    this.membership = new GroupMembership(this.config, this.metadata, timers, events);
     this.offsets = new GroupOffsets({
       config: this.config,
       scheduler,
@@ -123,6 +129,7 @@ export class GroupCoordinator {
       metadata: this.metadata,
       timers: this.consumerTimers,
       topics: this.subscribableTopics,
+      events,
     });
     this.consumerAdmin = new ConsumerGroupAdmin(this.metadata, this.consumerTimers);
     this.partitions = new OffsetsPartitions({
@@ -173,6 +180,14 @@ export class GroupCoordinator {
   /** The partitions this broker leads, and whether each is loaded (for diagnostics and tests). */
   ledPartitions(): { partition: number; leaderEpoch: number; loaded: boolean }[] {
     return this.partitions.ledPartitions();
+  }
+
+  /**
+   * A classic group's generation, for the admin listener (DescribeGroups does not carry it); a read
+   * between queue tasks, which never yield halfway through a change.
+   */
+  classicGeneration(groupId: string): number | undefined {
+    return this.metadata.group(groupId)?.generationId;
   }
 
   /**

@@ -18,6 +18,8 @@
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { GroupCoordinatorConfig } from "./config.ts";
 import { EMPTY_BYTES, Group, type GroupMember, PendingResponse } from "./group.ts";
+import { answered, type Eventually, failedJoin, failedSync } from "./group-answers.ts";
+import { type GroupEvents, memberLabel } from "./group-events.ts";
 import type { GroupMetadataManager } from "./group-metadata-manager.ts";
 import type { GroupTimers } from "./group-timers.ts";
 import { memberFrom, newMemberId, rebalanceTimeoutOf, replacementOf, restartNeedsRebalance } from "./static-members.ts";
@@ -32,36 +34,12 @@ import type {
   SyncGroupResult,
 } from "./types.ts";
 
-/** A queued task's answer that may still be waiting; wrapped so the queue does not wait for it. */
-export interface Eventually<Result> {
-  response: Promise<Result>;
-}
-
-export function answered<Result>(result: Result): Eventually<Result> {
-  return { response: Promise.resolve(result) };
-}
-
-export function failedJoin(memberId: string, errorCode: KafkaErrorCode): JoinGroupResult {
-  return {
-    errorCode,
-    generationId: -1,
-    protocolType: null,
-    protocolName: null,
-    leaderId: "",
-    memberId,
-    members: [],
-  };
-}
-
-export function failedSync(errorCode: KafkaErrorCode): SyncGroupResult {
-  return { errorCode, protocolType: null, protocolName: null, assignment: EMPTY_BYTES };
-}
-
 export class GroupMembership {
   constructor(
     private readonly config: GroupCoordinatorConfig,
     private readonly metadata: GroupMetadataManager,
     private readonly timers: GroupTimers,
+    private readonly events: GroupEvents,
   ) {}
 
   // ---------------------------------------------------------------- JoinGroup
@@ -127,15 +105,29 @@ export class GroupMembership {
     if (member === undefined || unknownInstance) return answered(failedJoin(memberId, ErrorCode.UNKNOWN_MEMBER_ID));
     switch (group.state) {
       case "PreparingRebalance":
-        return this.updateMemberAndRebalance(group, member, request);
+        return this.updateMemberAndRebalance(group, member, request, "");
       case "CompletingRebalance":
         // Same protocols: the member lost our JoinGroup answer and asks again; repeat it.
         if (member.hasSameProtocols(request.protocols)) return answered(this.repeatJoinAnswer(group, member));
-        return this.updateMemberAndRebalance(group, member, request);
+        return this.updateMemberAndRebalance(
+          group,
+          member,
+          request,
+          `member ${labelOf(member)} changed its subscription`,
+        );
       case "Stable":
         // A rejoining leader may have seen metadata change (e.g. new partitions) and needs a new round.
-        if (group.isLeader(memberId) || !member.hasSameProtocols(request.protocols)) {
-          return this.updateMemberAndRebalance(group, member, request);
+        if (!member.hasSameProtocols(request.protocols)) {
+          return this.updateMemberAndRebalance(
+            group,
+            member,
+            request,
+            `member ${labelOf(member)} changed its subscription`,
+          );
+        }
+        if (group.isLeader(memberId)) {
+          const why = `leader ${labelOf(member)} rejoined: metadata changed (e.g. new partitions)`;
+          return this.updateMemberAndRebalance(group, member, request, why);
         }
         return answered(this.repeatJoinAnswer(group, member));
       case "Empty":
@@ -152,9 +144,10 @@ export class GroupMembership {
     const member = memberFrom(request, memberId);
     this.metadata.addGroup(group);
     group.addMember(member);
+    this.events.memberJoined(group, member);
     if (group.initialDelay !== null) group.initialDelay.memberJoinedDuringDelay = true;
     const response = this.parkJoin(member);
-    this.rebalanceAfterJoin(group);
+    this.rebalanceAfterJoin(group, `member ${labelOf(member)} joined`);
     return { response };
   }
 
@@ -176,17 +169,23 @@ export class GroupMembership {
     this.answerParkedRequests(previous, ErrorCode.FENCED_INSTANCE_ID);
     const member = replacementOf(previous, request, memberId);
     group.replaceMember(previous.memberId, member);
+    this.events.staticMemberRejoined(group, previous, member);
     if (group.state !== "Stable" || restartNeedsRebalance(group, previous, member)) {
-      return this.updateMemberAndRebalance(group, member, request);
+      const why = `static member ${request.groupInstanceId} restarted ${
+        group.state === "Stable" ? "with another subscription or protocol" : "during a rebalance"
+      }`;
+      return this.updateMemberAndRebalance(group, member, request, why);
     }
     this.restartSessionTimer(group, member);
     return answered({ ...this.joinAnswer(group, member), leaderId: previousLeaderId, members: [] });
   }
 
+  /** `why` a rebalance starts, if one does (not when the group is already preparing one). */
   private updateMemberAndRebalance(
     group: Group,
     member: GroupMember,
     request: JoinGroupRequest,
+    why: string,
   ): Eventually<JoinGroupResult> {
     member.protocols = request.protocols;
     member.protocolType = request.protocolType;
@@ -195,7 +194,7 @@ export class GroupMembership {
     member.sessionTimeoutMs = request.sessionTimeoutMs;
     member.rebalanceTimeoutMs = rebalanceTimeoutOf(request);
     const response = this.parkJoin(member);
-    this.rebalanceAfterJoin(group);
+    this.rebalanceAfterJoin(group, why);
     return { response };
   }
 
@@ -208,9 +207,9 @@ export class GroupMembership {
     return pending.promise;
   }
 
-  private rebalanceAfterJoin(group: Group): void {
+  private rebalanceAfterJoin(group: Group, why: string): void {
     if (group.state === "PreparingRebalance") this.completeJoinIfAllRejoined(group);
-    else this.prepareRebalance(group);
+    else this.prepareRebalance(group, why);
   }
 
   private repeatJoinAnswer(group: Group, member: GroupMember): JoinGroupResult {
@@ -239,7 +238,7 @@ export class GroupMembership {
 
   // ---------------------------------------------------------------- rebalancing
 
-  private prepareRebalance(group: Group): void {
+  private prepareRebalance(group: Group, why: string): void {
     // Members waiting for this generation's assignment will never get it; they must rejoin.
     if (group.state === "CompletingRebalance") {
       for (const member of group.members.values()) {
@@ -249,6 +248,7 @@ export class GroupMembership {
     }
     const wasEmpty = group.state === "Empty";
     group.transitionTo("PreparingRebalance");
+    this.events.rebalanceStarted(group, why);
     const initialDelayMs = this.config.groupInitialRebalanceDelayMs;
     if (wasEmpty && initialDelayMs > 0) {
       group.initialDelay = {
@@ -292,8 +292,12 @@ export class GroupMembership {
   private completeJoin(group: Group): void {
     this.timers.stopRebalance(group);
     group.initialDelay = null;
+    const rebalanceTimeoutMs = group.rebalanceTimeoutMs();
     for (const member of [...group.members.values()]) {
-      if (member.awaitingJoin === null && member.groupInstanceId === null) this.removeMember(group, member);
+      if (member.awaitingJoin === null && member.groupInstanceId === null) {
+        this.events.memberRemoved(group, member, `rebalance timeout: did not rejoin within ${rebalanceTimeoutMs} ms`);
+        this.removeMember(group, member);
+      }
     }
     if (group.members.size > 0 && !group.electJoinedLeader()) {
       this.timers.startRebalance(group, group.rebalanceTimeoutMs(), () => this.completeJoin(group));
@@ -304,6 +308,7 @@ export class GroupMembership {
       group.protocolName = null;
       group.leaderId = null;
       group.transitionTo("Empty");
+      this.events.rebalanceCompleted(group);
       return;
     }
     group.protocolName = group.selectProtocol();
@@ -316,12 +321,12 @@ export class GroupMembership {
     }
   }
 
-  private removeMemberAndRebalance(group: Group, member: GroupMember): void {
+  private removeMemberAndRebalance(group: Group, member: GroupMember, why: string): void {
     this.removeMember(group, member);
     switch (group.state) {
       case "Stable":
       case "CompletingRebalance":
-        this.prepareRebalance(group);
+        this.prepareRebalance(group, why);
         break;
       case "PreparingRebalance":
         this.completeJoinIfAllRejoined(group);
@@ -374,6 +379,7 @@ export class GroupMembership {
       member.assignment = assignmentByMember.get(member.memberId) ?? EMPTY_BYTES;
     }
     group.transitionTo("Stable");
+    this.events.rebalanceCompleted(group);
     for (const member of group.members.values()) {
       this.answerParkedSync(group, member, this.syncAnswer(group, member));
     }
@@ -426,7 +432,8 @@ export class GroupMembership {
       const member =
         leaving.memberId === "" ? group.staticMember(leaving.groupInstanceId) : group.members.get(leaving.memberId);
       if (member === undefined) return { ...leaving, errorCode: ErrorCode.UNKNOWN_MEMBER_ID };
-      this.removeMemberAndRebalance(group, member);
+      this.events.memberLeft(group, member, leaving.reason);
+      this.removeMemberAndRebalance(group, member, `member ${labelOf(member)} left`);
       return { ...leaving, errorCode: ErrorCode.NONE };
     });
     return { errorCode: ErrorCode.NONE, members };
@@ -449,7 +456,10 @@ export class GroupMembership {
   private restartSessionTimer(group: Group, member: GroupMember): void {
     this.timers.stopSession(member);
     if (member.isParked) return;
-    this.timers.startSession(group, member, () => this.removeMemberAndRebalance(group, member));
+    this.timers.startSession(group, member, () => {
+      this.events.memberRemoved(group, member, `session timeout (${member.sessionTimeoutMs} ms without a heartbeat)`);
+      this.removeMemberAndRebalance(group, member, `session timeout of ${labelOf(member)}`);
+    });
   }
 
   /** A group created only by a MEMBER_ID_REQUIRED handshake that was never followed up leaves no trace. */
@@ -482,4 +492,8 @@ export class GroupMembership {
     member.awaitingSync?.answer(failedSync(errorCode));
     member.awaitingSync = null;
   }
+}
+
+function labelOf(member: GroupMember): string {
+  return memberLabel(member.memberId, member.clientId);
 }

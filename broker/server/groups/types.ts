@@ -94,11 +94,13 @@ export interface HeartbeatResult {
 export interface LeavingMember {
   memberId: string;
   groupInstanceId: string | null;
+  /** Why the member leaves, in the client's words (KIP-800, LeaveGroup v5); null or absent before. */
+  reason?: string | null;
 }
 
 export interface LeaveGroupRequest {
   groupId: string;
-  /** LeaveGroup v0–2 name one member; v3 a list. */
+  /** LeaveGroup v0–2 name one member; v3+ a list (v5 with each member's reason). */
   members: LeavingMember[];
 }
 

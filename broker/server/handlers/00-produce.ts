@@ -42,8 +42,10 @@ function produce(request: ProduceRequest, { broker }: RequestContext): HandlerRe
         const partition = broker.topics.partition(topicData.name, data.index);
         if (!partition) return failed(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
         const replication = partition.replication;
+        const endBefore = partition.log.logEndOffset;
         const outcome = replication.appendAsLeader(data.records, request.acks);
         if (outcome.errorCode !== ErrorCode.NONE) {
+          broker.metrics?.produceRefused(topicData.name);
           broker.log.debug("produce refused", {
             topic: topicData.name,
             partition: data.index,
@@ -51,6 +53,13 @@ function produce(request: ProduceRequest, { broker }: RequestContext): HandlerRe
           });
           return failed(outcome.errorCode);
         }
+        // Offsets are consecutive, so the log end's move is the count of records appended (retries of a
+        // batch already appended count none), with no record decoded.
+        broker.metrics?.produced(
+          topicData.name,
+          data.records?.length ?? 0,
+          Number(partition.log.logEndOffset - endBefore),
+        );
         // acks=-1 waits below until the whole ISR has the records (on a lone broker, the leader
         // alone: at once); the answer is then amended.
         const answer: ProduceResponsePartitionProduceResponse = {

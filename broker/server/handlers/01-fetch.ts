@@ -2,10 +2,13 @@
 // less than min_bytes waits for appends or max_wait (see fetch/delayed-fetch.ts). A controller
 // quorum replica's Fetch of `__cluster_metadata` (v12+) goes to the broker's Raft node instead.
 // v13 names topics by id: they are looked up by name here, and the answer named by id again.
+// A consumer's fetched bytes are counted per topic for the broker's metrics (a follower's are
+// replication, which Kafka counts apart).
 import { Apis } from "../../protocol/apis.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { FetchRequest, FetchResponse } from "../../protocol/messages/index.ts";
 import { isMetadataLogFetch } from "../../raft/raft-messages.ts";
+import type { BrokerMetrics } from "../admin/broker-metrics.ts";
 import type { ClusterView } from "../cluster.ts";
 import { fetchMessages, systemFetchExpiry } from "../fetch/delayed-fetch.ts";
 import { defineHandler } from "./handler.ts";
@@ -18,13 +21,31 @@ const topicIdsSince = 13;
 export const fetchHandler = defineHandler(Apis.Fetch, (request, { broker, apiVersion }) => {
   if (isMetadataLogFetch(request, apiVersion)) return broker.raft.handleFetch(request);
   const clientMetadata = apiVersion >= clientMetadataSince;
-  if (apiVersion < topicIdsSince) return fetchMessages(request, broker.topics, systemFetchExpiry, clientMetadata);
+  const metrics = request.replicaId < 0 ? broker.metrics : undefined;
+  const answered = (response: FetchResponse): FetchResponse => countBytesOut(response, metrics);
+  if (apiVersion < topicIdsSince) {
+    const answer = fetchMessages(request, broker.topics, systemFetchExpiry, clientMetadata);
+    return answer instanceof Promise ? answer.then(answered) : answered(answer);
+  }
   const { byName, topicIds } = namedByTopicName(request, broker.cluster);
   const answer = fetchMessages(byName, broker.topics, systemFetchExpiry, clientMetadata);
   return answer instanceof Promise
-    ? answer.then((response) => namedByTopicId(response, topicIds))
-    : namedByTopicId(answer, topicIds);
+    ? answer.then((response) => namedByTopicId(answered(response), topicIds))
+    : namedByTopicId(answered(answer), topicIds);
 });
+
+function countBytesOut(response: FetchResponse, metrics: BrokerMetrics | undefined): FetchResponse {
+  if (metrics === undefined) return response;
+  for (const topic of response.responses) {
+    let bytes = 0;
+    for (const { records } of topic.partitions) {
+      if (Array.isArray(records)) for (const chunk of records) bytes += chunk.length;
+      else bytes += records?.length ?? 0;
+    }
+    metrics.fetched(topic.topic, bytes);
+  }
+  return response;
+}
 
 function namedByTopicName(
   request: FetchRequest,

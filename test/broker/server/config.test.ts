@@ -57,4 +57,24 @@ describe("parseArgs", () => {
       (e: unknown) => e instanceof ConfigError && /--port <port>' argument missing/.test(e.message),
     );
   });
+
+  it("when --admin-port is given, then the admin listener is on at that port, on loopback unless --admin-host says otherwise", () => {
+    assert.deepEqual(parseArgs(["--admin-port", "0"]).admin, { host: "127.0.0.1", port: 0 });
+    assert.deepEqual(parseArgs(["--admin-port", "9644", "--admin-host", "0.0.0.0"]).admin, {
+      host: "0.0.0.0",
+      port: 9644,
+    });
+  });
+
+  it("when --admin-port is absent, then there is no admin listener, whatever --admin-host says", () => {
+    assert.equal(parseArgs([]).admin, undefined);
+    assert.equal(parseArgs(["--admin-host", "0.0.0.0"]).admin, undefined);
+  });
+
+  it("when --admin-port is not a port, then a ConfigError names it", () => {
+    assert.throws(
+      () => parseArgs(["--admin-port", "65536"]),
+      (e: unknown) => e instanceof ConfigError && /--admin-port must be an integer from 0 to 65535/.test(e.message),
+    );
+  });
 });

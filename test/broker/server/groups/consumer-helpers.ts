@@ -1,6 +1,7 @@
 // Steps the consumer-protocol (KIP-848) group tests share: a coordinator on hand-driven time over a
 // settable list of topics, and ConsumerGroupHeartbeat requests with a joining member's defaults.
 
+import type { EventJournal } from "../../../../broker/server/admin/cluster-events.ts";
 import type { GroupCoordinatorConfig } from "../../../../broker/server/groups/config.ts";
 import type { SubscribableTopic } from "../../../../broker/server/groups/consumer-group.ts";
 import type { ConsumerGroupHeartbeatRequest } from "../../../../broker/server/groups/consumer-group-heartbeat.ts";
@@ -14,7 +15,7 @@ export function topic(name: string, partitionCount: number, fill: number): Subsc
 }
 
 /** A loaded coordinator on hand-driven time over a settable list of topics. */
-export async function startConsumerCoordinator(config: Partial<GroupCoordinatorConfig> = {}) {
+export async function startConsumerCoordinator(config: Partial<GroupCoordinatorConfig> = {}, events?: EventJournal) {
   const scheduler = new ManualScheduler();
   const cluster = { topics: [topic("orders", 4, 1)] };
   const coordinator = new GroupCoordinator({
@@ -22,6 +23,7 @@ export async function startConsumerCoordinator(config: Partial<GroupCoordinatorC
     scheduler,
     config: { groupMinSessionTimeoutMs: 1_000, consumerGroupHeartbeatIntervalMs: 1_000, ...config },
     subscribableTopics: () => cluster.topics,
+    ...(events === undefined ? {} : { events }),
   });
   await coordinator.load();
   return { coordinator, scheduler, cluster };

@@ -3,6 +3,7 @@
 
 import assert from "node:assert/strict";
 import { ErrorCode } from "../../../../broker/protocol/errors.ts";
+import type { EventJournal } from "../../../../broker/server/admin/cluster-events.ts";
 import type { GroupCoordinatorConfig } from "../../../../broker/server/groups/config.ts";
 import { GroupCoordinator } from "../../../../broker/server/groups/coordinator.ts";
 import { GroupMember } from "../../../../broker/server/groups/group.ts";
@@ -173,6 +174,7 @@ export async function startCoordinator(
     log?: MemoryOffsetsLog;
     config?: Partial<GroupCoordinatorConfig>;
     partitionExists?: (topic: string, partition: number) => boolean;
+    events?: EventJournal;
   } = {},
 ) {
   const scheduler = new ManualScheduler();
@@ -182,6 +184,7 @@ export async function startCoordinator(
     scheduler,
     config: { groupMinSessionTimeoutMs: 1_000, ...options.config },
     ...(options.partitionExists === undefined ? {} : { partitionExists: options.partitionExists }),
+    ...(options.events === undefined ? {} : { events: options.events }),
   });
   await coordinator.load();
   return { coordinator, scheduler, log };

@@ -36,8 +36,8 @@ describe("LeaveGroup", () => {
       groupId: "leave-v3",
       memberId: "",
       members: [
-        { memberId: member.memberId, groupInstanceId: null },
-        { memberId: "stranger", groupInstanceId: null },
+        { memberId: member.memberId, groupInstanceId: null, reason: null },
+        { memberId: "stranger", groupInstanceId: null, reason: null },
       ],
     });
     assert.equal(left?.errorCode, ErrorCode.NONE);
@@ -57,7 +57,7 @@ describe("LeaveGroup", () => {
     const v3 = await broker.request(Apis.LeaveGroup, 3, {
       groupId: "",
       memberId: "",
-      members: [{ memberId: "someone", groupInstanceId: null }],
+      members: [{ memberId: "someone", groupInstanceId: null, reason: null }],
     });
     assert.equal(v3?.errorCode, ErrorCode.INVALID_GROUP_ID);
     assert.deepEqual(
@@ -72,8 +72,8 @@ describe("LeaveGroup", () => {
       groupId: "leave-static",
       memberId: "",
       members: [
-        { memberId: old.memberId, groupInstanceId: "till-1" },
-        { memberId: "", groupInstanceId: "till-1" },
+        { memberId: old.memberId, groupInstanceId: "till-1", reason: null },
+        { memberId: "", groupInstanceId: "till-1", reason: null },
       ],
     });
     assert.deepEqual(
@@ -84,5 +84,45 @@ describe("LeaveGroup", () => {
       ],
     );
     assert.equal(await groupState("leave-static"), "Empty");
+  });
+
+  it("when v5 names members with reasons (KIP-800), then each leaves and the broker's event journal says why", async () => {
+    const member = await stableMember(broker, "leave-v5");
+    const left = await broker.request(Apis.LeaveGroup, 5, {
+      groupId: "leave-v5",
+      memberId: "",
+      members: [
+        { memberId: member.memberId, groupInstanceId: null, reason: "consumer poll timeout has expired" },
+        { memberId: "stranger", groupInstanceId: null, reason: "just passing" },
+      ],
+    });
+    assert.deepEqual(
+      left?.members?.map((m) => [m.memberId, m.errorCode]),
+      [
+        [member.memberId, ErrorCode.NONE],
+        ["stranger", ErrorCode.UNKNOWN_MEMBER_ID],
+      ],
+    );
+    assert.equal(await groupState("leave-v5"), "Empty");
+    const leftEvents = broker.state.events.history().filter((e) => e.kind === "member-left" && e.group === "leave-v5");
+    assert.deepEqual(
+      leftEvents.map((e) => [e.memberId, e.cause]),
+      [[member.memberId, "LeaveGroup: consumer poll timeout has expired"]],
+    );
+  });
+
+  it("when v4 (flexible, no reason) names a member, then it leaves and no reason is claimed", async () => {
+    const member = await stableMember(broker, "leave-v4");
+    const left = await broker.request(Apis.LeaveGroup, 4, {
+      groupId: "leave-v4",
+      memberId: "",
+      members: [{ memberId: member.memberId, groupInstanceId: null, reason: "dropped below v5" }],
+    });
+    assert.deepEqual(
+      left?.members?.map((m) => m.errorCode),
+      [ErrorCode.NONE],
+    );
+    const leftEvent = broker.state.events.history().find((e) => e.kind === "member-left" && e.group === "leave-v4");
+    assert.equal(leftEvent?.cause, "LeaveGroup (no reason given)");
   });
 });
