@@ -1,7 +1,10 @@
 // How the ledger takes part in its consumer group, from the environment: the group protocol
 // (LEDGER_GROUP_PROTOCOL), the assignor of the classic protocol (LEDGER_ASSIGNOR), static membership
-// (LEDGER_INSTANCE_ID) and the session timeout (LEDGER_SESSION_TIMEOUT_MS). Unset, the ledger is a
-// dynamic member of a classic group with the frame's defaults (kafkajs's round-robin, eager).
+// (LEDGER_INSTANCE_ID), the session timeout (LEDGER_SESSION_TIMEOUT_MS) and the max poll interval
+// (LEDGER_MAX_POLL_INTERVAL_MS, Java's max.poll.interval.ms). Unset, the ledger is a dynamic member
+// of a classic group with the frame's defaults (kafkajs's round-robin, eager) and, with our client,
+// a max poll interval of the frame's rebalance timeout: a ledger whose batch stalls longer leaves
+// the group and its partitions go to the others (kafkajs has no such limit).
 // The rebalance lab (seed/lab/rebalance/) runs one variant per setting.
 //
 // A setting the client in use cannot honour is refused at start, never ignored: a ledger asked for
@@ -13,6 +16,10 @@ import type { ConsumerConfig } from "../../broker/client/consumer/types.ts";
 import { clientKindFrom } from "../../broker/client/factory.ts";
 import { Kafka, PartitionAssigners } from "../../broker/client/index.ts";
 import { ConfigError, optionalIntFrom } from "../shared/config.ts";
+import { FRAME_GROUP_SETTINGS } from "../shared/consumer-service.ts";
+
+/** The max poll interval unless LEDGER_MAX_POLL_INTERVAL_MS says otherwise: as long as a rebalance may take. */
+export const DEFAULT_MAX_POLL_INTERVAL_MS = FRAME_GROUP_SETTINGS.rebalanceTimeout;
 
 export const groupProtocols = ["classic", "consumer"] as const;
 export type GroupProtocol = (typeof groupProtocols)[number];
@@ -27,6 +34,8 @@ export interface LedgerGroupOptions {
   /** Static membership (KIP-345): this member's `group.instance.id`, kept across restarts. */
   instanceId?: string;
   sessionTimeoutMs?: number;
+  /** Java's max.poll.interval.ms; DEFAULT_MAX_POLL_INTERVAL_MS when left out (and the client has it). */
+  maxPollIntervalMs?: number;
 }
 
 /** The consumer settings beyond the frame's, including ones this client may not know yet (groupProtocol). */
@@ -49,6 +58,8 @@ export function ledgerGroupOptionsFrom(env: NodeJS.ProcessEnv): LedgerGroupOptio
   if (env.LEDGER_INSTANCE_ID) options.instanceId = env.LEDGER_INSTANCE_ID;
   const sessionTimeoutMs = optionalIntFrom(env, "LEDGER_SESSION_TIMEOUT_MS", 1);
   if (sessionTimeoutMs !== undefined) options.sessionTimeoutMs = sessionTimeoutMs;
+  const maxPollIntervalMs = optionalIntFrom(env, "LEDGER_MAX_POLL_INTERVAL_MS", 1);
+  if (maxPollIntervalMs !== undefined) options.maxPollIntervalMs = maxPollIntervalMs;
   if (options.protocol === "consumer" && options.assignor !== undefined)
     throw new ConfigError("LEDGER_ASSIGNOR is for the classic protocol; the consumer protocol's broker assigns");
   return options;
@@ -62,9 +73,10 @@ export function clientGroupFeatures(env: NodeJS.ProcessEnv = process.env): {
   staticMembership: boolean;
   cooperativeSticky: boolean;
   consumerProtocol: boolean;
+  maxPollInterval: boolean;
 } {
   if (clientKindFrom(env.KAFKA_CLIENT) === "kafkajs")
-    return { staticMembership: false, cooperativeSticky: false, consumerProtocol: false };
+    return { staticMembership: false, cooperativeSticky: false, consumerProtocol: false, maxPollInterval: false };
   const kafka = new Kafka({ clientId: "ledger-feature-probe", brokers: ["127.0.0.1:1"] });
   const refuses = (config: Record<string, unknown>): boolean => {
     try {
@@ -78,6 +90,7 @@ export function clientGroupFeatures(env: NodeJS.ProcessEnv = process.env): {
     staticMembership: refuses({ groupInstanceId: "not a valid id!" }),
     cooperativeSticky: typeof PartitionAssigners.cooperativeSticky === "function",
     consumerProtocol: refuses({ groupProtocol: "not-a-protocol" }),
+    maxPollInterval: refuses({ maxPollInterval: -1 }),
   };
 }
 
@@ -105,5 +118,8 @@ export function ledgerConsumerOptions(
     consumer.groupInstanceId = options.instanceId;
   }
   if (options.sessionTimeoutMs !== undefined) consumer.sessionTimeout = options.sessionTimeoutMs;
+  if (features.maxPollInterval) consumer.maxPollInterval = options.maxPollIntervalMs ?? DEFAULT_MAX_POLL_INTERVAL_MS;
+  else if (options.maxPollIntervalMs !== undefined)
+    throw new ConfigError("LEDGER_MAX_POLL_INTERVAL_MS: this client has no max poll interval (max.poll.interval.ms)");
   return consumer;
 }

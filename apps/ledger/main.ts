@@ -6,14 +6,21 @@
 //   LEDGER_ASSIGNOR=roundrobin|cooperative-sticky   classic only; round-robin (eager) by default
 //   LEDGER_INSTANCE_ID=<id>                  static membership (group.instance.id), one per member
 //   LEDGER_SESSION_TIMEOUT_MS=<ms>           the group session timeout (default 10000)
+//   LEDGER_MAX_POLL_INTERVAL_MS=<ms>         max.poll.interval.ms (default 20000, the frame's rebalance
+//                                            timeout): a batch that takes longer makes it leave the group
 // A setting the client cannot honour stops the start with an error. LEDGER_EVENT_LOG=<file>
 // appends a JSON line per assignment change and per redelivery (event-log.ts).
+// Faults on demand (stall.ts): SIGUSR1 makes the next batch wait LEDGER_STALL_MS (default: the max
+// poll interval + 5 s) before it is applied, logging `stall: next batch waits N ms (SIGUSR1)`.
+// Metrics: METRICS_PORT (default 0, a free port), announced as `metrics: http://127.0.0.1:PORT/metrics`.
 
 import { loadConfig } from "../shared/config.ts";
 import { startConsumerService } from "../shared/consumer-service.ts";
 import { createLog } from "../shared/log.ts";
 import { runUntilSignalled } from "../shared/process.ts";
+import { DEFAULT_MAX_POLL_INTERVAL_MS } from "./group-options.ts";
 import { createLedgerService, ledgerOptionsFrom } from "./service.ts";
+import { Stall, stallMsFrom } from "./stall.ts";
 
 const log = createLog("ledger");
 await runUntilSignalled(log, async () => {
@@ -22,5 +29,10 @@ await runUntilSignalled(log, async () => {
     log.info(
       `UNSAFE: each partition's batch is applied by ${options.unsafeWorkers} concurrent workers (LEDGER_UNSAFE_WORKERS); order is not kept`,
     );
-  return startConsumerService(createLedgerService(options), loadConfig(), log);
+  const stall = new Stall(
+    stallMsFrom(process.env, options.group?.maxPollIntervalMs ?? DEFAULT_MAX_POLL_INTERVAL_MS),
+    log,
+  );
+  stall.armOnSignal("SIGUSR1");
+  return startConsumerService(createLedgerService({ ...options, stall }), loadConfig(), log);
 });

@@ -7,11 +7,16 @@
 // found already processed and their stored outcomes are emitted again (consumers of points.events
 // dedupe by eventId), so nothing is applied twice or left unsaid.
 //
+// Metrics (in the frame's registry, see apps/shared/metrics.ts): commands by outcome
+// (points_ledger_commands_total) and the time of each transaction (points_ledger_transaction_seconds).
+//
 // Owner of mutable state: the definition returned by createLedgerService (its producer, repository,
-// pipeline and counters); one definition serves one running service.
+// pipeline, counters and metrics); one definition serves one running service.
 
+import { Counter, type Histogram } from "prom-client";
 import type { ConsumerServiceDefinition, ServiceContext } from "../shared/consumer-service.ts";
 import { ensureTopics } from "../shared/consumer-service.ts";
+import { secondsHistogram } from "../shared/metrics.ts";
 import { COMMANDS_TOPIC, EVENTS_TOPIC } from "../shared/topics.ts";
 import { applyBatch, type LedgerRepository } from "./apply-batch.ts";
 import { parseCommandMessage } from "./commands.ts";
@@ -33,6 +38,8 @@ export interface LedgerOptions {
   group?: LedgerGroupOptions;
   /** Where to append assignment changes and redeliveries (event-log.ts); from LEDGER_EVENT_LOG. */
   eventLog?: string;
+  /** Waited on before each batch is applied: the stall SIGUSR1 arms (stall.ts; main.ts sets it up). */
+  stall?: { beforeBatch(): Promise<void> };
 }
 
 export function ledgerOptionsFrom(env: NodeJS.ProcessEnv): LedgerOptions {
@@ -59,28 +66,46 @@ interface LedgerCounters {
 
 type Producer = ReturnType<ServiceContext["kafka"]["producer"]>;
 
+/** Outcomes of the commands the ledger reads: a label of points_ledger_commands_total. */
+type CommandOutcome = "applied" | "rejected" | "already_processed" | "invalid";
+
+interface LedgerMetrics {
+  commands: Counter<"outcome">;
+  transactionSeconds: Histogram;
+}
+
 export function createLedgerService(options: LedgerOptions = {}): ConsumerServiceDefinition {
   let producer: Producer | undefined;
   let repository: LedgerRepository | undefined;
   let afterCommit: (() => Promise<void>) | undefined;
   const counters: LedgerCounters = { applied: 0, rejected: 0, reemitted: 0, invalid: 0 };
+  let metrics: LedgerMetrics | undefined;
+  const count = (outcome: CommandOutcome, n: number): void => {
+    if (n > 0) metrics?.commands.inc({ outcome }, n);
+  };
   // Refused here, at start, when the client cannot honour a group setting.
-  const consumerOptions = options.group ? ledgerConsumerOptions(options.group) : {};
+  const consumerOptions = ledgerConsumerOptions(options.group ?? {});
   const eventLog: EventLog | undefined = options.eventLog
     ? createEventLog(options.eventLog, options.group?.instanceId ?? null)
     : undefined;
 
   /** One transaction for the commands (or the unsafe mode's several); the fault hook runs right after. */
   async function commit(commands: SourcedCommand[]): Promise<BatchPlan> {
+    const timer = metrics?.transactionSeconds.startTimer();
     const plan = options.unsafeWorkers
       ? await applyDealt(commands, options.unsafeWorkers, (share) => applyBatch(share, new Date(), repository!))
       : await applyBatch(commands, new Date(), repository!);
+    timer?.();
     await afterCommit?.();
+    const before = { applied: counters.applied, rejected: counters.rejected };
     for (const entry of plan.newEntries) {
       if (entry.status === "applied") counters.applied++;
       else counters.rejected++;
     }
     counters.reemitted += plan.alreadyProcessed;
+    count("applied", counters.applied - before.applied);
+    count("rejected", counters.rejected - before.rejected);
+    count("already_processed", plan.alreadyProcessed);
     eventLog?.redelivered(plan.alreadyProcessed);
     return plan;
   }
@@ -103,6 +128,19 @@ export function createLedgerService(options: LedgerOptions = {}): ConsumerServic
     },
 
     async setup(ctx) {
+      metrics = {
+        commands: new Counter({
+          name: "points_ledger_commands_total",
+          help: "Commands read by the ledger, by outcome: applied, rejected (e.g. insufficient balance), already_processed (a redelivery, outcome re-emitted) or invalid (skipped)",
+          labelNames: ["outcome"],
+          registers: [ctx.metrics],
+        }),
+        transactionSeconds: secondsHistogram(
+          ctx.metrics,
+          "points_ledger_transaction_seconds",
+          "Time of each database transaction applying a group of batches",
+        ),
+      };
       await ensureTopics(ctx.kafka, [EVENTS_TOPIC], ctx.config.partitions);
       // Both clients keep an idempotent producer's sequence numbers in order themselves (kafkajs by
       // one request in flight per broker), so concurrent partitions may send at once.
@@ -121,12 +159,14 @@ export function createLedgerService(options: LedgerOptions = {}): ConsumerServic
           continue;
         }
         counters.invalid++;
+        count("invalid", 1);
         ctx.log.info(
           `skipped invalid command at ${batch.topic}/${batch.partition}@${message.offset}: ${parsed.why} (${counters.invalid} skipped so far)`,
         );
       }
       if (commands.length === 0) return;
 
+      await options.stall?.beforeBatch();
       await apply(commands);
     },
 

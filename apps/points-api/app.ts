@@ -1,15 +1,19 @@
 // The points-api HTTP app, built from what it needs so tests (and server.ts) choose the parts:
-// the database, where commands go, and how consumer groups are inspected.
+// the database, where commands go, how consumer groups are inspected, and the metrics registry
+// (served at GET /metrics, see metrics.ts).
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import express, { type Express } from "express";
+import type { Registry } from "prom-client";
 import type { AppConfig } from "../shared/config.ts";
 import type { Db } from "../shared/db/client.ts";
 import { type AppLog, createLog } from "../shared/log.ts";
+import { createRegistry } from "../shared/metrics.ts";
 import type { CommandPublisher } from "./command-publisher.ts";
 import type { GroupInspector } from "./group-inspector.ts";
 import { errorHandler, unknownRoute } from "./http.ts";
 import { IdempotencyCache } from "./idempotency-cache.ts";
+import { apiMetrics } from "./metrics.ts";
 import { openApiDocument } from "./openapi.ts";
 import { rememberFound } from "./remember-found.ts";
 import { createAnalyticsRepository } from "./repositories/analytics.ts";
@@ -41,6 +45,8 @@ export interface AppDeps {
   /** Defaults to one of DEFAULT_IDEMPOTENCY_CAPACITY keys. */
   idempotency?: IdempotencyCache;
   now?: () => Date;
+  /** The process's metrics registry; a fresh one when left out. */
+  metrics?: Registry;
 }
 
 export function createApp({
@@ -52,6 +58,7 @@ export function createApp({
   log = createLog("points-api"),
   idempotency = new IdempotencyCache(),
   now = () => new Date(),
+  metrics = createRegistry("points-api"),
 }: AppDeps): Express {
   const users = createUsersRepository(db);
   const stores = createStoresRepository(db);
@@ -95,6 +102,9 @@ export function createApp({
   // The API answers with live data (balances, offsets, outcomes); hashing every answer for an ETag
   // took 10–20 % of a POST's time. The static files keep theirs (express.static makes its own).
   app.disable("etag");
+  const measured = apiMetrics(metrics);
+  app.get("/metrics", measured.serve);
+  app.use("/api", measured.recordRequests);
   app.use("/api", api);
   // A missing folder is just nothing to serve: requests fall through to the 404 below.
   app.use(express.static(path.resolve(PUBLIC_DIR)));

@@ -2,7 +2,13 @@
 // service's `handleBatch` per fetched batch (so a service can write one SQLite transaction per
 // batch), offsets committed after the batch is handled. Handlers must be idempotent: after a crash
 // between their database commit and the offset commit, the batch is delivered again.
+// Each service has a Prometheus registry (metrics.ts) with the frame's batch metrics and its own,
+// served on METRICS_PORT (a free port unless set; the URL is logged as `metrics: http://…`).
+//
+// Owner of mutable state: the RunningService returned (its consumer, database client, metrics
+// server and the partitions it owns).
 
+import type { Registry } from "prom-client";
 import type { Batch, ConsumerConfig, KafkaMessage } from "../../broker/client/consumer/types.ts";
 import { createKafka, type KafkaClient, type KafkaClientConsumer } from "../../broker/client/factory.ts";
 import { logLevel } from "../../broker/client/index.ts";
@@ -10,13 +16,26 @@ import type { AppConfig } from "./config.ts";
 import { createDb, type Db } from "./db/client.ts";
 import type { AppLog } from "./log.ts";
 import { createLog } from "./log.ts";
+import { batchMetrics, createRegistry, type MetricsServer, metricsPortFrom, startMetricsServer } from "./metrics.ts";
 
 export interface ServiceContext {
   config: AppConfig;
   db: Db;
   kafka: KafkaClient;
   log: AppLog;
+  /** The process's metrics: the frame's batch metrics are in it; a service adds its own in setup. */
+  metrics: Registry;
 }
+
+/**
+ * The group settings every service starts from. A handler may run as long as a rebalance may take
+ * (rebalanceTimeout) before its member is out of the group: the ledger's max poll interval.
+ */
+export const FRAME_GROUP_SETTINGS = {
+  sessionTimeout: 10_000,
+  rebalanceTimeout: 20_000,
+  heartbeatInterval: 1_000,
+} as const;
 
 export interface BatchOf {
   topic: string;
@@ -42,6 +61,8 @@ export interface ConsumerServiceDefinition {
 
 export interface RunningService {
   ctx: ServiceContext;
+  /** Where the metrics are served, or null when METRICS_PORT is "off". */
+  metricsUrl: string | null;
   /** Partitions currently owned by this member. */
   assignment(): number[];
   stop(): Promise<void>;
@@ -61,24 +82,32 @@ export async function ensureTopics(kafka: KafkaClient, topics: string[], partiti
   }
 }
 
+export interface ServiceOptions {
+  /** Where to serve metrics: 0 for a free port, null for nowhere; METRICS_PORT by default. */
+  metricsPort?: number | null;
+}
+
 export async function startConsumerService(
   definition: ConsumerServiceDefinition,
   config: AppConfig,
   log: AppLog = createLog(definition.name),
+  { metricsPort = metricsPortFrom(process.env) }: ServiceOptions = {},
 ): Promise<RunningService> {
   const kafka = await createKafka({ clientId: definition.name, brokers: config.brokers, logLevel: logLevel.NOTHING });
   const db = createDb(config.databaseUrl);
-  const ctx: ServiceContext = { config, db, kafka, log };
+  const metrics = createRegistry(definition.name);
+  const batches = batchMetrics(metrics);
+  const ctx: ServiceContext = { config, db, kafka, log, metrics };
   await ensureTopics(kafka, [definition.topic], config.partitions);
   await definition.setup?.(ctx);
+  const metricsServer: MetricsServer | null =
+    metricsPort === null ? null : await startMetricsServer(metrics, metricsPort, log);
 
   // Larger fetches when a service is behind: fewer, bigger batches (one transaction each) catch up
   // faster — measured +10 % for the ledger draining a backlog.
   const consumer = kafka.consumer({
     groupId: definition.groupId,
-    sessionTimeout: 10_000,
-    rebalanceTimeout: 20_000,
-    heartbeatInterval: 1_000,
+    ...FRAME_GROUP_SETTINGS,
     maxBytesPerPartition: 4 << 20,
     maxBytes: 16 << 20,
     ...definition.consumerOptions,
@@ -104,7 +133,16 @@ export async function startConsumerService(
     partitionsConsumedConcurrently: config.partitions,
     eachBatch: async ({ batch }: { batch: Batch }) => {
       if (batch.messages.length === 0) return;
-      await definition.handleBatch({ topic: batch.topic, partition: batch.partition, messages: batch.messages }, ctx);
+      batches.batches.inc({ topic: batch.topic });
+      batches.batchRecords.observe({ topic: batch.topic }, batch.messages.length);
+      const timer = batches.handleSeconds.startTimer({ topic: batch.topic });
+      try {
+        await definition.handleBatch({ topic: batch.topic, partition: batch.partition, messages: batch.messages }, ctx);
+        timer({ result: "ok" });
+      } catch (error) {
+        timer({ result: "error" });
+        throw error;
+      }
     },
   });
   log.info(`consuming ${definition.topic} as group ${definition.groupId}`);
@@ -112,10 +150,12 @@ export async function startConsumerService(
   let stopped: Promise<void> | undefined;
   return {
     ctx,
+    metricsUrl: metricsServer?.url ?? null,
     assignment: () => owned,
     stop: () =>
       (stopped ??= (async () => {
         await consumer.disconnect();
+        await metricsServer?.close();
         await definition.teardown?.(ctx);
         await db.$disconnect();
         log.info("stopped");

@@ -48,6 +48,8 @@ export interface ServiceProcess {
   stop(): Promise<number | null>;
   /** SIGKILL, as in a crash. */
   kill(): Promise<void>;
+  /** Sends a signal that does not stop it (the ledger's SIGUSR1 stall, say). */
+  signal(signal: NodeJS.Signals): void;
 }
 
 /** Runs `apps/<name>/main.ts` (or the given script) and waits for its ready line. */
@@ -99,6 +101,9 @@ export async function startService(
     kill: async () => {
       child.kill("SIGKILL");
       await exited;
+    },
+    signal: (signal) => {
+      child.kill(signal);
     },
   };
 }

@@ -239,7 +239,7 @@ async function commitAsLoneMember(
     // Leaving at once empties the group again, instead of after a session timeout.
     if (memberId)
       await connection
-        .request(Apis.LeaveGroup, { groupId, memberId, members: [{ memberId, groupInstanceId: null }] })
+        .request(Apis.LeaveGroup, { groupId, memberId, members: [{ memberId, groupInstanceId: null, reason: null }] })
         .catch(() => undefined);
   }
 }

@@ -358,9 +358,10 @@ export class ConsumerGroupMembership extends GroupOffsets implements GroupMember
 
   /**
    * Leaves the group: a heartbeat with epoch -1, or -2 for a static member, whose instance keeps
-   * its partitions until its session runs out (so that a restart within it moves nothing).
+   * its partitions until its session runs out (so that a restart within it moves nothing). The
+   * heartbeat has no field for a reason; the member joins again with epoch 0 if the runner goes on.
    */
-  async leave(): Promise<void> {
+  async leave(_reason?: string): Promise<void> {
     this.stopHeartbeats();
     await this.queue.catch(() => undefined);
     if (this.memberEpoch <= 0) return;

@@ -6,8 +6,8 @@
 //
 // Ownership: a Delivery owns its slots and the delivery in progress of each partition (which a
 // cooperative revocation waits for), and moves partitions' `resolved` on as the app processes
-// messages. Sessions are the runner's, commits the offset manager's, pause and seek requests the
-// consumer's.
+// messages. Each handler call runs under the max poll interval (poll-timeout.ts). Sessions are
+// the runner's, commits the offset manager's, pause and seek requests the consumer's.
 import { ErrorCode } from "../../protocol/errors.ts";
 import { KafkaJSError, KafkaJSProtocolError } from "../errors.ts";
 import { consumerEvents } from "../events.ts";
@@ -18,6 +18,7 @@ import type { Batch } from "./batch.ts";
 import type { PendingBatch } from "./fetcher.ts";
 import type { OffsetManager } from "./offset-manager.ts";
 import type { PartitionState, PauseState } from "./partition-state.ts";
+import type { PollTimeout } from "./poll-timeout.ts";
 import type { Session } from "./session.ts";
 import { type Signal, Slots } from "./signals.ts";
 import type { ConsumerEvents, EachBatchHandler, EachMessageHandler, IBatchProcessEvent } from "./types.ts";
@@ -36,6 +37,8 @@ export interface DeliveryOptions {
     concurrency: number;
   };
   offsetManager: OffsetManager;
+  /** Each handler call runs under the max poll interval (a member that stalls leaves its group). */
+  pollTimeout: PollTimeout;
   isRunning(): boolean;
   /** Wakes fetch loops idling with nothing to fetch (a partition resumed). */
   wake(): void;
@@ -137,7 +140,9 @@ export class Delivery {
         return;
       const message = messages[i]!;
       try {
-        await eachMessage({ topic, partition, message, heartbeat, pause });
+        await this.options.pollTimeout.watch(session, () =>
+          eachMessage({ topic, partition, message, heartbeat, pause }),
+        );
       } catch (error) {
         if (!(error instanceof KafkaJSError)) {
           this.options.logger.error("Error when calling eachMessage", {
@@ -167,26 +172,29 @@ export class Delivery {
     const { seeks } = this.options;
     const lastMessage = batch.messages[batch.messages.length - 1];
     try {
-      await eachBatch({
-        batch,
-        resolveOffset: (offset) => {
-          // Resolving the last message steps over control records after it too (kafkajs).
-          const value =
-            lastMessage !== undefined && String(offset) === lastMessage.offset
-              ? batch.lastOffsetValue()
-              : BigInt(offset);
-          state.resolved = value + 1n;
-        },
-        heartbeat: this.heartbeatFunction(session),
-        pause: this.pauseFunction(state.topic, state.partition),
-        commitOffsetsIfNecessary: async (offsets?: Offsets) => {
-          if (offsets) await this.options.offsetManager.commitGiven(session, offsets);
-          else if (this.options.offsetManager.commitDue(session)) await this.options.offsetManager.autoCommit(session);
-        },
-        uncommittedOffsets: () => this.options.offsetManager.uncommittedOffsets(session),
-        isRunning: () => this.options.isRunning(),
-        isStale: () => session.ended || state.revoked || seeks.has(state.key),
-      });
+      await this.options.pollTimeout.watch(session, () =>
+        eachBatch({
+          batch,
+          resolveOffset: (offset) => {
+            // Resolving the last message steps over control records after it too (kafkajs).
+            const value =
+              lastMessage !== undefined && String(offset) === lastMessage.offset
+                ? batch.lastOffsetValue()
+                : BigInt(offset);
+            state.resolved = value + 1n;
+          },
+          heartbeat: this.heartbeatFunction(session),
+          pause: this.pauseFunction(state.topic, state.partition),
+          commitOffsetsIfNecessary: async (offsets?: Offsets) => {
+            if (offsets) await this.options.offsetManager.commitGiven(session, offsets);
+            else if (this.options.offsetManager.commitDue(session))
+              await this.options.offsetManager.autoCommit(session);
+          },
+          uncommittedOffsets: () => this.options.offsetManager.uncommittedOffsets(session),
+          isRunning: () => this.options.isRunning(),
+          isStale: () => session.ended || state.revoked || seeks.has(state.key),
+        }),
+      );
     } catch (error) {
       if (!(error instanceof KafkaJSError)) {
         this.options.logger.error("Error when calling eachBatch", {

@@ -68,7 +68,12 @@ export interface GroupMember {
   joinAndSync(topics: string[], shouldContinue: () => boolean, owned?: OwnedSubscription): Promise<GroupJoinResult>;
   startHeartbeats(): void;
   stopHeartbeats(): void;
-  leave(): Promise<void>;
+  /**
+   * Leaves the group (a static member keeps its place until its session runs out); `reason` is
+   * given when the member leaves on its own account rather than stopping (KIP-800), and then the
+   * next join is a new member's.
+   */
+  leave(reason?: string): Promise<void>;
   /** The group no longer knows this member (UNKNOWN_MEMBER_ID): the next join starts afresh. */
   forgetMember(): void;
 }
@@ -460,18 +465,25 @@ export class GroupMembership extends GroupOffsets implements GroupMember {
 
   /**
    * A static member sends no LeaveGroup (Java's behaviour): its instance keeps its place, and its
-   * partitions, until its session times out, so that a restart within it causes no rebalance.
+   * partitions, until its session times out, so that a restart within it causes no rebalance. The
+   * reason (KIP-800) goes with LeaveGroup v5, which the coordinator logs and reports; an older
+   * coordinator gets an older version without it. A member that leaves with a reason stays in the
+   * consumer and joins again: as a new member (Java's resetGenerationOnLeaveGroup), static or not.
    */
-  async leave(): Promise<void> {
+  async leave(reason?: string): Promise<void> {
     this.stopHeartbeats();
-    if (this.memberId === "" || this.groupInstanceId !== null) return;
     const memberId = this.memberId;
+    if (reason !== undefined) {
+      this.memberId = "";
+      this.generationId = -1;
+    }
+    if (memberId === "" || this.groupInstanceId !== null) return;
     this.memberId = "";
     const coordinator = await this.coordinatorConnection();
     await coordinator.request(Apis.LeaveGroup, {
       groupId: this.options.groupId,
       memberId,
-      members: [{ memberId, groupInstanceId: null }],
+      members: [{ memberId, groupInstanceId: null, reason: reason ?? null }],
     });
   }
 }

@@ -59,6 +59,7 @@ export function createConsumer({
   groupInstanceId,
   groupProtocol = "classic",
   groupRemoteAssignor,
+  maxPollInterval,
 }: CreateConsumerOptions): Consumer {
   if (groupProtocol !== "classic" && groupProtocol !== "consumer") {
     throw new KafkaJSNonRetriableError(
@@ -71,6 +72,11 @@ export function createConsumer({
   if (heartbeatInterval >= sessionTimeout) {
     throw new KafkaJSNonRetriableError(
       `Consumer heartbeatInterval (${heartbeatInterval}) must be lower than sessionTimeout (${sessionTimeout}). It is recommended to set heartbeatInterval to approximately a third of the sessionTimeout.`,
+    );
+  }
+  if (maxPollInterval !== undefined && !(Number.isInteger(maxPollInterval) && maxPollInterval > 0)) {
+    throw new KafkaJSNonRetriableError(
+      `Consumer maxPollInterval (${maxPollInterval}) must be a positive whole number of milliseconds`,
     );
   }
   // Java's JoinGroupRequest.validateGroupInstanceId rules.
@@ -279,6 +285,7 @@ export function createConsumer({
           autoCommitThreshold,
           eachBatchAutoResolve,
           concurrency: partitionsConsumedConcurrently,
+          maxPollInterval: maxPollInterval ?? null,
         },
         onCrash: (error) => void onCrash(error),
       });

@@ -38,6 +38,7 @@ import { Fetcher, type FetchOptions, STALE_METADATA_ERRORS } from "./fetcher.ts"
 import { type GroupMember, type GroupOffsets, isRejoinError } from "./group.ts";
 import { OffsetManager } from "./offset-manager.ts";
 import type { PauseState } from "./partition-state.ts";
+import { POLL_TIMEOUT_REASON, POLL_TIMEOUT_WARNING, PollTimeout } from "./poll-timeout.ts";
 import { openSession, type Session, subscribedPartitionCounts, toTopicPartitions } from "./session.ts";
 import { Signal, waitFor } from "./signals.ts";
 import type {
@@ -71,6 +72,8 @@ export interface RunnerOptions {
     autoCommitThreshold: number | null;
     eachBatchAutoResolve: boolean;
     concurrency: number;
+    /** Java's max.poll.interval.ms; null for no limit (see poll-timeout.ts). */
+    maxPollInterval: number | null;
   };
   /** Called once the runner has wound down after an error it could not get past. */
   onCrash(error: Error): void;
@@ -97,6 +100,8 @@ export class Runner {
   private readonly delivery: Delivery;
   /** Generations joined in this run: the first assignment is a "join", later ones a "rebalance". */
   private generations = 0;
+  /** The LeaveGroup of a member whose handler stalled (poll-timeout.ts): the next join waits for it. */
+  private leavingAfterPollTimeout: Promise<void> | undefined;
 
   constructor(private readonly options: RunnerOptions) {
     const { run } = options;
@@ -122,6 +127,7 @@ export class Runner {
       seeks: options.seeks,
       run,
       offsetManager: this.offsetManager,
+      pollTimeout: new PollTimeout(run.maxPollInterval, (session) => this.pollTimeoutExpired(session)),
       isRunning: () => this.running,
       wake: () => this.wake(),
       onHandedOver: () => {
@@ -227,6 +233,7 @@ export class Runner {
         if (!this.running) break;
         // A cooperative rejoin still answering for the old session must not race the new join.
         await this.cooperative?.settled();
+        await this.leavingAfterPollTimeout;
         try {
           this.session = await this.openSession();
         } catch (error) {
@@ -285,6 +292,7 @@ export class Runner {
   /** Final commit of what was processed, then leaving the group. */
   private async windDown(): Promise<void> {
     await this.cooperative?.settled();
+    await this.leavingAfterPollTimeout;
     if (this.session) await this.closeSession(this.session);
     this.session = undefined;
     try {
@@ -387,6 +395,28 @@ export class Runner {
       partitions,
       ...(cause === undefined ? {} : { cause }),
     }));
+  }
+
+  /**
+   * A handler call of `session` has run past maxPollInterval (Java's poll timeout): what the member
+   * owns is lost, not revoked (the call still running may not commit it), and it leaves the group at
+   * once, so that the others take its partitions over; the loop joins again once the call returns.
+   */
+  private pollTimeoutExpired(session: Session): void {
+    const { group } = this.options;
+    if (!group || session.ended || !this.running) return;
+    const { groupId } = this.options;
+    const { memberId, generationId } = session.identity;
+    this.logger.warn(POLL_TIMEOUT_WARNING, { groupId, memberId, generationId });
+    session.canCommit = false;
+    this.finishSession(session, new KafkaJSError(POLL_TIMEOUT_REASON), "lost");
+    this.leavingAfterPollTimeout = group.leave(POLL_TIMEOUT_REASON).catch((error: unknown) => {
+      // The coordinator removes the member anyway once its session times out (no more heartbeats).
+      this.logger.warn("Leaving the group after the poll timeout failed", {
+        groupId,
+        error: (error as Error).message,
+      });
+    });
   }
 
   /** Called by the group membership when a heartbeat learns that the group needs us to rejoin. */

@@ -112,6 +112,18 @@ export interface ConsumerConfig {
    * assignor to use ("uniform" or "range" on this broker); left out, the broker's default.
    */
   groupRemoteAssignor?: string;
+  /**
+   * Our extension (kafkajs has none), Java's `max.poll.interval.ms` (KIP-62), in ms; left out,
+   * there is no limit (kafkajs's behaviour). Heartbeats run on their own timer, so a handler that
+   * hangs would otherwise keep its partitions for ever. When one eachMessage or eachBatch call has
+   * run longer than this, the member leaves the group as Java's consumer does: its heartbeats stop,
+   * it sends LeaveGroup with the reason "consumer poll timeout has expired…" (with groupProtocol
+   * "consumer": a heartbeat with member epoch -1), and the group hands its partitions to the others.
+   * When the call returns, nothing of the lost generation is committed (its partitions are revoked
+   * as "lost") and the member joins again as a new member, from the committed offsets. A static
+   * member (groupInstanceId) sends no LeaveGroup, as in Java: it only gives up its generation.
+   */
+  maxPollInterval?: number;
 }
 
 export type TopicPartition = { topic: string; partition: number };

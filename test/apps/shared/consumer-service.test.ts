@@ -1,6 +1,6 @@
 // The frame every consumer service runs in, on a real broker and SQLite file: setup before
 // consuming, one handleBatch call per fetched batch in offset order, offsets committed once a batch
-// is handled, teardown on stop.
+// is handled, teardown on stop; its batch metrics, scraped over HTTP.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { loadConfig } from "../../../apps/shared/config.ts";
@@ -16,6 +16,7 @@ import { logLevel } from "../../../broker/client/index.ts";
 import { quickGroupBrokerConfig } from "../../broker/client/helpers.ts";
 import { type AppEnv, createAppEnv } from "../../helpers/app-process.ts";
 import { type BrokerProcess, startBroker } from "../../helpers/broker-process.ts";
+import { sampleSum, scrape } from "../../helpers/prometheus.ts";
 import { cleanupAll, range, waitFor } from "../../helpers/wait.ts";
 
 const TOPIC = "frame.test";
@@ -103,8 +104,25 @@ describe("consumer service frame", () => {
       await admin.disconnect();
     }
 
+    const metricsUrl = service.metricsUrl!;
+    assert.match(metricsUrl, /^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+    assert.ok(
+      lines.some((line) => line.includes(`metrics: ${metricsUrl}`)),
+      lines.join(""),
+    );
+    const samples = await scrape(metricsUrl);
+    const topic = { topic: TOPIC, service: "frame" };
+    assert.equal(sampleSum(samples, "points_consumer_batches_total", topic), batches.length);
+    assert.equal(sampleSum(samples, "points_consumer_batch_records_sum", topic), 6);
+    assert.equal(sampleSum(samples, "points_consumer_batch_records_count", topic), batches.length);
+    assert.equal(
+      sampleSum(samples, "points_consumer_handle_batch_seconds_count", { ...topic, result: "ok" }),
+      batches.length,
+    );
+
     await service.stop();
     service = undefined;
+    await assert.rejects(fetch(metricsUrl), "the metrics listener closes with the service");
     assert.equal(calls.at(-1), "teardown");
     assert.ok(
       lines.some((line) => line.includes("consuming frame.test as group frame-group")),
