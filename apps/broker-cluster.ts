@@ -25,11 +25,36 @@ export interface BrokerClusterOptions {
   restart?: boolean;
   /** Which of a broker's own lines to pass through (default: none but the ready line). */
   show?(line: string): boolean;
+  /**
+   * Each broker's admin HTTP listener (`--admin-port`): broker i on adminBasePort + i, 0 picks free
+   * ports (fixed before the start, so a restarted broker keeps its own); unset: no admin listener.
+   */
+  adminBasePort?: number;
+}
+
+export interface ClusterBroker {
+  nodeId: number;
+  /** The Supervisor's label of its process. */
+  label: string;
+  /** `host:port` of its Kafka listener. */
+  listener: string;
+  /** `http://host:port` of its admin listener; null without one. */
+  admin: string | null;
 }
 
 export interface BrokerCluster {
   /** `host:port` of every broker, by node id: the bootstrap list. */
   bootstrap: string[];
+  brokers: ClusterBroker[];
+}
+
+/**
+ * Ports for `count` listeners of each base: `base`, base+1, ...; a base 0 takes free ones, all
+ * found at once, so two listeners never get the same free port.
+ */
+export async function portsFrom(host: string, bases: readonly number[], count: number): Promise<number[][]> {
+  const free = await freePorts(host, count * bases.filter((base) => base === 0).length);
+  return bases.map((base) => (base === 0 ? free.splice(0, count) : Array.from({ length: count }, (_, i) => base + i)));
 }
 
 /** How many of the brokers are also controller voters: three make a quorum that survives one loss. */
@@ -83,10 +108,8 @@ export async function startBrokerCluster(
   supervisor: Supervisor,
   options: BrokerClusterOptions,
 ): Promise<BrokerCluster> {
-  const ports =
-    options.basePort === 0
-      ? await freePorts(options.host, options.brokers)
-      : Array.from({ length: options.brokers }, (_, id) => options.basePort + id);
+  const bases = options.adminBasePort === undefined ? [options.basePort] : [options.basePort, options.adminBasePort];
+  const [ports = [], adminPorts = []] = await portsFrom(options.host, bases, options.brokers);
   const voters = quorumVoters(options.host, ports);
   const configs = Object.entries(options.configs ?? {}).flatMap(([key, value]) => ["--config", `${key}=${value}`]);
   // Voters wait for each other to elect a controller, so every broker starts at once.
@@ -106,6 +129,7 @@ export async function startBrokerCluster(
           path.join(options.dataDir, `broker-${id}`),
           "--controller-quorum",
           voters,
+          ...(adminPorts[id] === undefined ? [] : ["--admin-port", String(adminPorts[id])]),
           ...configs,
         ],
         readyLine: /^listening on (\S+)/,
@@ -122,7 +146,13 @@ export async function startBrokerCluster(
   // Each broker serves once the controller unfenced it; the others learn that from the metadata
   // log a moment later. Ready means every broker's Metadata already lists all of them.
   await Promise.all(ports.map((port) => waitUntilBrokerSees(options.host, port, options.brokers)));
-  return { bootstrap };
+  const brokers = ports.map((port, id) => ({
+    nodeId: id,
+    label: `broker-${id}`,
+    listener: `${options.host}:${port}`,
+    admin: adminPorts[id] === undefined ? null : `http://${options.host}:${adminPorts[id]}`,
+  }));
+  return { bootstrap, brokers };
 }
 
 async function waitUntilBrokerSees(host: string, port: number, brokers: number): Promise<void> {

@@ -1,7 +1,8 @@
 // `npm run cluster -- --brokers 3 [--data-dir ./data/cluster] [--base-port 9092] [--host 127.0.0.1]
-// [--no-restart] [--config key=value ...]`: a Kafka cluster of N broker processes on this machine.
-// Prints `broker <id> listening on <host>:<port> pid <pid>` for each broker once it serves (again
-// after a restart), then `cluster ready: <bootstrap list>`. Ctrl-C / SIGTERM stops every broker.
+// [--no-restart] [--admin-port 9644] [--config key=value ...]`: a Kafka cluster of N broker
+// processes on this machine. Prints `broker <id> listening on <host>:<port> pid <pid>` for each
+// broker once it serves (again after a restart), then `cluster ready: <bootstrap list>` and, with
+// --admin-port, `broker <id> admin: http://host:port` per broker. Ctrl-C / SIGTERM stops every broker.
 import path from "node:path";
 import { startBrokerCluster } from "./broker-cluster.ts";
 import { createCli, integerOption, usageError } from "./shared/cli.ts";
@@ -25,6 +26,11 @@ program
   .option("--host <host>", "the address every broker listens on", "127.0.0.1")
   .option("--no-restart", "leave a broker that dies down")
   .option(
+    "--admin-port <port>",
+    "give each broker an admin HTTP listener (state, events, /metrics): broker i on port+i; 0 picks free ports",
+    integerOption(program, "admin-port", 0),
+  )
+  .option(
     "--config <key=value>",
     "a broker property for every broker (repeatable), as `npm run broker -- --config`",
     (pair: string, previous: string[]) => [...previous, pair],
@@ -37,6 +43,7 @@ const options = program.opts<{
   basePort: number;
   host: string;
   restart: boolean;
+  adminPort?: number;
   config: string[];
 }>();
 if (options.basePort !== 0 && options.basePort + options.brokers - 1 > 65535)
@@ -67,8 +74,11 @@ try {
     basePort: options.basePort,
     configs,
     restart: options.restart,
+    adminBasePort: options.adminPort,
   });
   say(`cluster ready: ${cluster.bootstrap.join(",")}`);
+  for (const broker of cluster.brokers)
+    if (broker.admin !== null) say(`broker ${broker.nodeId} admin: ${broker.admin}`);
 } catch (error) {
   say(`cluster: ${error instanceof Error ? error.message : String(error)}`);
   await stop(1);

@@ -2,11 +2,18 @@
 // (unless KAFKA_BROKERS points elsewhere), seeds a fresh data directory, then starts every service
 // and tells where to look. Ctrl-C / SIGTERM stops the services, then the broker. `--brokers N` (or
 // BROKERS=N) bundles a KRaft cluster of N broker processes instead of the lone broker, with the
-// demo's topics replicated; `--help` lists it and the environment it reads.
+// demo's topics replicated; `--help` lists it and the environment it reads. Every bundled broker
+// has an admin listener (ADMIN_PORT, +1 per broker), and the console (apps/console/, CONSOLE_PORT)
+// runs in this process: it owns the Supervisor, so its fault controls can act on the processes.
+import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { needsSeed, seedDemo } from "../seed/seed-demo.ts";
-import { replicatedTopicDefaults, startBrokerCluster } from "./broker-cluster.ts";
+import { portsFrom, replicatedTopicDefaults, startBrokerCluster } from "./broker-cluster.ts";
+import type { ConsoleBroker } from "./console/admin-poller.ts";
+import { type RunningConsole, startConsole } from "./console/server.ts";
+import { DEFAULT_MAX_POLL_INTERVAL_MS, ledgerGroupOptionsFrom } from "./ledger/group-options.ts";
+import { stallMsFrom } from "./ledger/stall.ts";
 import { demoServices, serviceReadyLine, serviceScript } from "./services.ts";
 import { createCli, environmentHelp, integerOption, usageError } from "./shared/cli.ts";
 import { type AppConfig, ConfigError, loadConfig, optionalIntFrom } from "./shared/config.ts";
@@ -17,7 +24,7 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 
 /** The broker logs JSON lines; the demo's console shows only its warnings and errors. */
 function brokerLineWorthShowing(line: string): boolean {
-  if (!line.startsWith("{")) return !line.startsWith("listening on");
+  if (!line.startsWith("{")) return !line.startsWith("listening on") && !line.startsWith("admin listening on");
   try {
     const level = (JSON.parse(line) as { level?: string }).level;
     return level === "warn" || level === "error";
@@ -33,7 +40,27 @@ Cluster (--brokers N, or BROKERS=N):
   controller quorum. Ports BROKER_PORT, BROKER_PORT+1, ... (BROKER_PORT=0: free ones); data in
   DATA_DIR/cluster/broker-<id>. With 3 brokers or more, points.commands, points.events and
   __consumer_offsets have replication factor 3 and min.insync.replicas=2. A broker that dies is
-  restarted like a service.`;
+  restarted like a service.
+
+Console and admin listeners:
+  ADMIN_PORT         broker i's admin HTTP listener on ADMIN_PORT+i (default: 9644; 0: free ports)
+  CONSOLE_PORT       the console's port (default: 3001; 0: a free one), on CONSOLE_HOST (127.0.0.1)
+  CONSOLE_TOKEN      the token its fault controls ask for (default: a random one per start); the
+                     fault controls are on only when the console listens on a loopback address
+  LEDGER_SESSION_TIMEOUT_MS  how long the console's "freeze" must outlast (default: 10000)`;
+
+/** The console's settings from the environment. */
+function consoleSettings(env: NodeJS.ProcessEnv) {
+  return {
+    adminPort: optionalIntFrom(env, "ADMIN_PORT", 0) ?? 9644,
+    consolePort: optionalIntFrom(env, "CONSOLE_PORT", 0) ?? 3001,
+    consoleHost: env.CONSOLE_HOST || "127.0.0.1",
+    token: env.CONSOLE_TOKEN || randomBytes(12).toString("hex"),
+    sessionTimeoutMs: optionalIntFrom(env, "LEDGER_SESSION_TIMEOUT_MS", 1) ?? 10_000,
+    // As long as a ledger stalls on SIGUSR1 (apps/ledger/stall.ts), so the console shows it stalled that long.
+    stallMs: stallMsFrom(env, ledgerGroupOptionsFrom(env).maxPollIntervalMs ?? DEFAULT_MAX_POLL_INTERVAL_MS),
+  };
+}
 
 async function main(): Promise<void> {
   const program = createCli(
@@ -50,9 +77,11 @@ async function main(): Promise<void> {
     .parse();
   let config: AppConfig;
   let clusterSize: number | undefined;
+  let settings: ReturnType<typeof consoleSettings>;
   try {
     config = loadConfig();
     clusterSize = program.opts<{ brokers?: number }>().brokers ?? optionalIntFrom(process.env, "BROKERS", 1);
+    settings = consoleSettings(process.env);
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(`start: ${error.message}`);
@@ -65,17 +94,21 @@ async function main(): Promise<void> {
     usageError(program, "--brokers (BROKERS) starts a cluster of its own, but KAFKA_BROKERS points at brokers already");
   if (clusterSize !== undefined && config.brokerPort !== 0 && config.brokerPort + clusterSize - 1 > 65535)
     usageError(program, `BROKER_PORT ${config.brokerPort} leaves no room for ${clusterSize} brokers`);
+  if (settings.adminPort !== 0 && settings.adminPort + (clusterSize ?? 1) - 1 > 65535)
+    usageError(program, `ADMIN_PORT ${settings.adminPort} leaves no room for ${clusterSize ?? 1} brokers`);
   mkdirSync(config.dataDir, { recursive: true });
   const migration = migrate(config.databaseUrl);
   if (migration.applied.length > 0)
     say(`database ${databaseFilePath(config.databaseUrl)}: applied ${migration.applied.join(", ")}`);
 
   let shuttingDown = false;
+  let consoleApp: RunningConsole | undefined;
   const supervisor = new Supervisor(say, (label) => void shutdown(`${label} keeps crashing`, 1));
   const shutdown = async (why: string, code: number) => {
     if (shuttingDown) return;
     shuttingDown = true;
     say(`${why}: stopping services and broker`);
+    await consoleApp?.close().catch(() => undefined);
     await supervisor.stopAll();
     say("stopped");
     process.exit(code);
@@ -85,17 +118,27 @@ async function main(): Promise<void> {
 
   try {
     let brokers = config.brokers;
+    let consoleBrokers: ConsoleBroker[] = [];
     if (clusterSize !== undefined) {
       const cluster = await startBrokerCluster(supervisor, {
         brokers: clusterSize,
         dataDir: path.join(config.dataDir, "cluster"),
         host: "127.0.0.1",
         basePort: config.brokerPort,
+        adminBasePort: settings.adminPort,
         configs: { "num.partitions": String(config.partitions), ...replicatedTopicDefaults(clusterSize) },
         show: brokerLineWorthShowing,
       });
       brokers = cluster.bootstrap;
+      consoleBrokers = cluster.brokers;
     } else if (!external) {
+      // Both ports fixed before the start (0: free ones found now), so the broker restarted after a
+      // crash, or a kill from the console, comes back where the services and the console look.
+      const [[brokerPort] = [], [adminPort] = []] = await portsFrom(
+        "127.0.0.1",
+        [config.brokerPort, settings.adminPort],
+        1,
+      );
       const match = await supervisor.start({
         label: "broker",
         script: "broker/server/main.ts",
@@ -103,16 +146,19 @@ async function main(): Promise<void> {
           "--host",
           "127.0.0.1",
           "--port",
-          String(config.brokerPort),
+          String(brokerPort),
           "--data-dir",
           path.join(config.dataDir, "broker"),
+          "--admin-port",
+          String(adminPort),
           "--config",
           `num.partitions=${config.partitions}`,
         ],
-        readyLine: /listening on (\S+)/,
+        readyLine: /^listening on (\S+)/,
         show: brokerLineWorthShowing,
       });
       brokers = [match[1]!];
+      consoleBrokers = [{ nodeId: 0, label: "broker", listener: match[1]!, admin: `http://127.0.0.1:${adminPort}` }];
     }
     const serviceEnv = {
       DATA_DIR: config.dataDir,
@@ -129,18 +175,34 @@ async function main(): Promise<void> {
       );
     }
 
+    const serviceSpec = (name: string, label = name) => ({
+      label,
+      script: serviceScript(name),
+      env: serviceEnv,
+      readyLine: serviceReadyLine,
+      // The summary below prints the API's address once.
+      show: (line: string) => !/points-api listening on/.test(line),
+    });
     let apiUrl = "";
     for (const name of demoServices) {
-      const match = await supervisor.start({
-        label: name,
-        script: serviceScript(name),
-        env: serviceEnv,
-        readyLine: serviceReadyLine,
-        // The summary below prints the API's address once.
-        show: (line) => !/points-api listening on/.test(line),
-      });
+      const match = await supervisor.start(serviceSpec(name));
       if (match[1]) apiUrl = match[1];
     }
+
+    consoleApp = await startConsole({
+      host: settings.consoleHost,
+      port: settings.consolePort,
+      token: settings.token,
+      brokers: consoleBrokers,
+      bootstrap: brokers,
+      pointsApi: apiUrl,
+      databaseUrl: config.databaseUrl,
+      commandKey: config.commandKey,
+      processes: supervisor,
+      ledgerSpec: (label) => serviceSpec("ledger", label),
+      sessionTimeoutMs: settings.sessionTimeoutMs,
+      stallMs: settings.stallMs,
+    });
 
     say("");
     say(`points demo running; all state in ${config.dataDir}`);
@@ -152,6 +214,11 @@ async function main(): Promise<void> {
       say(`  topics at replication factor ${factor}, min.insync.replicas=${minInsync}`);
     }
     say(`  points-api listening on ${apiUrl}`);
+    say(
+      `  console: ${consoleApp.url}/  (${consoleApp.faultsEnabled ? `fault token: ${settings.token}` : "fault controls off: not on loopback"})`,
+    );
+    for (const broker of consoleBrokers)
+      if (broker.admin !== null) say(`  broker ${broker.nodeId} admin: ${broker.admin}`);
     say(`  demo page: ${apiUrl}/   OpenAPI: ${apiUrl}/api/openapi.json`);
     say(`  consumer groups: ledger, notification, analytics (more instances: npm run svc -- ledger)`);
     say(

@@ -1,6 +1,11 @@
 // Runs the demo's processes as children of one parent (`npm start`, `npm run svc -- x --instances
 // n`): their output is passed through line by line with a prefix, a child that dies unexpectedly is
-// restarted (up to a limit), and stopAll() sends SIGTERM in reverse start order and waits.
+// restarted (up to a limit), and stopAll() sends SIGTERM in reverse start order and waits. The
+// console's fault controls go through it too: signal a child (pause, resume, a ledger stall), kill
+// one for good, start it again from its spec, and list every label it knows with pid and status.
+//
+// Ownership: the Supervisor owns its children, their specs (kept after a child stops, so it can be
+// started again) and which of them it paused.
 import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
 import { createInterface } from "node:readline";
@@ -38,12 +43,28 @@ interface Running {
   exited: Promise<void>;
   /** Ended by stop(): not restarted. */
   stopped?: boolean;
+  /** Its ready line came. */
+  ready?: boolean;
+  /** Sent SIGSTOP and no SIGCONT since. */
+  paused?: boolean;
+}
+
+/** "starting": before its ready line; "restarting": died on its own, about to start again. */
+export type ChildStatus = "starting" | "running" | "paused" | "restarting" | "stopped";
+
+export interface ChildInfo {
+  label: string;
+  pid: number | null;
+  status: ChildStatus;
 }
 
 export class Supervisor {
   private readonly running: Running[] = [];
   private stopping = false;
   private readonly crashes = new Map<string, number[]>();
+  /** Every label started, in first-start order, with the spec it was started from last. */
+  private readonly specs = new Map<string, ChildSpec>();
+  private readonly restarting = new Set<string>();
 
   constructor(
     private readonly out: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
@@ -52,6 +73,7 @@ export class Supervisor {
 
   /** Starts the child and waits for its ready line; rejects with its output if it exits first. */
   start(spec: ChildSpec): Promise<RegExpExecArray> {
+    this.specs.set(spec.label, spec);
     const child = spawn(
       process.execPath,
       ["--import", "tsx", path.resolve(repoRoot, spec.script), ...(spec.args ?? [])],
@@ -75,6 +97,7 @@ export class Supervisor {
           const match = spec.readyLine.exec(line);
           if (match) {
             ready = true;
+            entry.ready = true;
             resolve(match);
           }
         }
@@ -111,8 +134,10 @@ export class Supervisor {
       return;
     }
     this.out(`[${spec.label}] exited (${how}); restarting in 1 s`);
+    this.restarting.add(spec.label);
     setTimeout(() => {
-      if (this.stopping) return;
+      this.restarting.delete(spec.label);
+      if (this.stopping || this.running.some((r) => r.spec.label === spec.label)) return;
       this.start(spec).catch((error: Error) => this.out(`[${spec.label}] restart failed: ${error.message}`));
     }, 1_000).unref();
   }
@@ -126,6 +151,8 @@ export class Supervisor {
     if (!entry) throw new Error(`no running child labelled ${label}`);
     entry.stopped = true;
     entry.child.kill(signal);
+    // A paused child acts on a signal only once it runs again.
+    if (entry.paused) entry.child.kill("SIGCONT");
     const timer = setTimeout(() => entry.child.kill("SIGKILL"), graceMs);
     await entry.exited;
     clearTimeout(timer);
@@ -137,9 +164,47 @@ export class Supervisor {
     this.stopping = true;
     for (const entry of [...this.running].reverse()) {
       entry.child.kill("SIGTERM");
+      if (entry.paused) entry.child.kill("SIGCONT");
       const timer = setTimeout(() => entry.child.kill("SIGKILL"), graceMs);
       await entry.exited;
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * Sends `signal` to the running child labelled `label` (SIGSTOP pauses it, SIGCONT resumes it,
+   * anything else it handles itself); it stays supervised.
+   */
+  signal(label: string, signal: NodeJS.Signals): void {
+    const entry = this.running.find((r) => r.spec.label === label);
+    if (!entry) throw new Error(`no running child labelled ${label}`);
+    entry.child.kill(signal);
+    if (signal === "SIGSTOP") entry.paused = true;
+    else if (signal === "SIGCONT") entry.paused = false;
+  }
+
+  /** Starts the child labelled `label` again from the spec it last ran with (after stop(), say). */
+  startAgain(label: string): Promise<RegExpExecArray> {
+    const spec = this.specs.get(label);
+    if (!spec) return Promise.reject(new Error(`no child labelled ${label} was ever started`));
+    if (this.running.some((r) => r.spec.label === label))
+      return Promise.reject(new Error(`${label} is running already`));
+    return this.start(spec);
+  }
+
+  /** Stops the child labelled `label` (if it runs) and forgets its spec: it is no longer listed. */
+  async remove(label: string, graceMs = 10_000): Promise<void> {
+    if (this.running.some((r) => r.spec.label === label)) await this.stop(label, "SIGTERM", graceMs);
+    this.specs.delete(label);
+  }
+
+  /** Every label started and not removed, in first-start order, with its pid (while it runs) and status. */
+  children(): ChildInfo[] {
+    return [...this.specs.keys()].map((label) => {
+      const entry = this.running.find((r) => r.spec.label === label);
+      if (!entry) return { label, pid: null, status: this.restarting.has(label) ? "restarting" : "stopped" };
+      const status: ChildStatus = entry.paused ? "paused" : entry.ready ? "running" : "starting";
+      return { label, pid: entry.child.pid ?? null, status };
+    });
   }
 }

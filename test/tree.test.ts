@@ -31,6 +31,7 @@ const consumerBehaviour = [
   "test/broker/client/consumer/standalone.test.ts",
 ];
 const cli = "test/apps/shared/cli.test.ts";
+const consoleHttp = "test/apps/console/server.test.ts";
 const benchmark = "a benchmark suite: it measures and prints, it asserts nothing (`npm run bench -- --quick` runs it)";
 
 const exceptions: Record<string, Exception> = {
@@ -113,6 +114,24 @@ const exceptions: Record<string, Exception> = {
       "test/broker/client/producer/read-back.test.ts",
       "test/broker/client/producer/send-errors.test.ts",
     ],
+  },
+
+  // The console (apps/console/): its HTTP surface is tested as the page uses it, against a real broker
+  // process with its admin listener, in one file (starting a broker per module would cost minutes).
+  "apps/console/app.ts": { why: "wiring: the express app of the routes", testedBy: [consoleHttp] },
+  "apps/console/routes/read.ts": { why: "thin routes over the console's parts", testedBy: [consoleHttp] },
+  "apps/console/routes/faults.ts": { why: "thin routes behind the fault guard", testedBy: [consoleHttp] },
+  "apps/console/admin-poller.ts": { why: "reads the brokers' admin listeners", testedBy: [consoleHttp] },
+  "apps/console/sse-writer.ts": { why: "serves /api/events and /api/tail", testedBy: [consoleHttp] },
+  "apps/console/partition-reader.ts": {
+    why: "Fetch and ListOffsets on a real broker",
+    testedBy: [consoleHttp, "test/apps/console/group-lag.test.ts"],
+  },
+  "apps/console/message-browser.ts": { why: "/api/messages by key and by offset", testedBy: [consoleHttp] },
+  "apps/console/live-tail.ts": { why: "/api/tail on a real broker", testedBy: [consoleHttp] },
+  "apps/console/faults.ts": {
+    why: "the fault routes on real processes",
+    testedBy: [consoleHttp, "test/apps/start.test.ts", "test/apps/supervisor.test.ts"],
   },
 };
 

@@ -1,6 +1,7 @@
 // `npm start` (apps/start.ts) on a fresh data directory: it migrates, starts the bundled broker and
 // every service, seeds, prints where to look, serves the demo page, and stops cleanly on SIGTERM;
 // with `--brokers 3` the same demo runs on a 3-broker cluster with its topics replicated.
+// It prints the console's address with its fault token and each broker's admin listener, and both answer.
 // `npm run svc` errors are one line each.
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -41,7 +42,16 @@ describe("npm start", { timeout: 120_000 }, () => {
 
   it("when started on a fresh data directory, then everything runs, the demo is seeded and SIGTERM stops it all", async (t) => {
     const { child, output, exited } = startScript(join(repoRoot, "apps", "start.ts"), [], {
-      env: { DATA_DIR: dataDir, BROKER_PORT: "0", PORT: "0", KAFKA_BROKERS: "", KAFKA_CLIENT: "" },
+      env: {
+        DATA_DIR: dataDir,
+        BROKER_PORT: "0",
+        PORT: "0",
+        ADMIN_PORT: "0",
+        CONSOLE_PORT: "0",
+        CONSOLE_TOKEN: "",
+        KAFKA_BROKERS: "",
+        KAFKA_CLIENT: "",
+      },
     });
     try {
       await waitFor(() => /Ctrl-C stops everything/.test(output()) || child.exitCode !== null, {
@@ -55,6 +65,46 @@ describe("npm start", { timeout: 120_000 }, () => {
       const page = await fetch(`${api}/`);
       assert.equal(page.status, 200);
       assert.match(await page.text(), /<title>Points ledger/);
+
+      // The console and the broker's admin listener, each printed once, each answering.
+      const consoleLines = output().match(
+        /^ {2}console: http:\/\/127\.0\.0\.1:\d+\/ {2}\(fault token: [0-9a-f]{24}\)$/gm,
+      );
+      assert.equal(consoleLines?.length, 1, output());
+      const consoleUrl = /console: (http:\/\/\S+)\//.exec(consoleLines![0]!)![1]!;
+      const token = /fault token: (\w+)/.exec(consoleLines![0]!)![1]!;
+      const adminLines = output().match(/^ {2}broker 0 admin: http:\/\/127\.0\.0\.1:\d+$/gm);
+      assert.equal(adminLines?.length, 1, output());
+      const adminUrl = /admin: (\S+)/.exec(adminLines![0]!)![1]!;
+      assert.equal(((await (await fetch(`${adminUrl}/v1/broker`)).json()) as { nodeId: number }).nodeId, 0);
+      const overview = (await (await fetch(`${consoleUrl}/api/overview`)).json()) as {
+        pointsApi: string;
+        brokers: number;
+        faultsEnabled: boolean;
+      };
+      assert.deepEqual(
+        { pointsApi: overview.pointsApi, brokers: overview.brokers, faultsEnabled: overview.faultsEnabled },
+        { pointsApi: api, brokers: 1, faultsEnabled: true },
+      );
+      const services = (await (await fetch(`${consoleUrl}/api/services`)).json()) as { ledger: { label: string }[] };
+      assert.deepEqual(
+        services.ledger.map((l) => l.label),
+        ["ledger"],
+      );
+      const refused = await fetch(`${consoleUrl}/api/faults/ledger/add`, { method: "POST" });
+      assert.equal(refused.status, 403);
+      // The token printed is the one the fault controls take.
+      const added = await fetch(`${consoleUrl}/api/faults/ledger/add`, {
+        method: "POST",
+        headers: { "x-console-token": token },
+      });
+      assert.equal(added.status, 202, await added.clone().text());
+      assert.deepEqual(await added.json(), { done: "ledger#2 started", label: "ledger#2" });
+      const removed = await fetch(`${consoleUrl}/api/faults/ledger/${encodeURIComponent("ledger#2")}/remove`, {
+        method: "POST",
+        headers: { "x-console-token": token },
+      });
+      assert.equal(removed.status, 202, await removed.clone().text());
 
       // The demo page links to the ordering lab's latest report, which `npm run lab` writes to DATA_DIR/lab.
       mkdirSync(join(dataDir, "lab"), { recursive: true });
@@ -140,7 +190,15 @@ describe("npm start -- --brokers 3", { timeout: 180_000 }, () => {
 
   it("when started with three brokers, then the demo runs on the cluster, a charge is applied, and its topics have 3 replicas with min.insync.replicas=2", async () => {
     const { child, output, exited } = startScript(join(repoRoot, "apps", "start.ts"), ["--brokers", "3"], {
-      env: { DATA_DIR: dataDir, BROKER_PORT: "0", PORT: "0", KAFKA_BROKERS: "", KAFKA_CLIENT: "" },
+      env: {
+        DATA_DIR: dataDir,
+        BROKER_PORT: "0",
+        PORT: "0",
+        ADMIN_PORT: "0",
+        CONSOLE_PORT: "0",
+        KAFKA_BROKERS: "",
+        KAFKA_CLIENT: "",
+      },
     });
     try {
       await waitFor(() => /Ctrl-C stops everything/.test(output()) || child.exitCode !== null, {
@@ -152,6 +210,7 @@ describe("npm start -- --brokers 3", { timeout: 180_000 }, () => {
         3,
         output(),
       );
+      assert.equal((output().match(/^ {2}broker [012] admin: http:\/\/127\.0\.0\.1:\d+$/gm) ?? []).length, 3, output());
       const bootstrap = /^ {2}brokers: (\S+) \(a 3-broker KRaft cluster\)$/m.exec(output())?.[1]?.split(",") ?? [];
       assert.equal(bootstrap.length, 3, output());
       const api = /^ *points-api listening on (http:\/\/\S+)$/m.exec(output())![1]!;

@@ -147,4 +147,58 @@ describe("Supervisor", () => {
       await supervisor.stopAll();
     }
   });
+
+  it("when children are signalled, killed, started again and removed, then each is listed with its pid and status", async () => {
+    const lines: string[] = [];
+    const supervisor = new Supervisor((line) => lines.push(line));
+    try {
+      await supervisor.start(spec("broker-0", "serve"));
+      await supervisor.start(spec("ledger", "serve"));
+      const pidOf = (label: string) => supervisor.children().find((c) => c.label === label)?.pid;
+      const statusOf = (label: string) => supervisor.children().find((c) => c.label === label)?.status;
+      assert.deepEqual(
+        supervisor.children().map(({ label, status }) => [label, status]),
+        [
+          ["broker-0", "running"],
+          ["ledger", "running"],
+        ],
+      );
+      const brokerPid = pidOf("broker-0")!;
+      assert.equal(typeof brokerPid, "number");
+
+      supervisor.signal("broker-0", "SIGSTOP");
+      assert.equal(statusOf("broker-0"), "paused");
+      await waitFor(() => readFileSync(`/proc/${brokerPid}/stat`, "utf8").split(" ")[2] === "T", {
+        message: "the child stopped by SIGSTOP",
+      });
+      supervisor.signal("broker-0", "SIGCONT");
+      assert.equal(statusOf("broker-0"), "running");
+
+      // Killed: stays down, listed as stopped, then started again from its spec under a new pid.
+      supervisor.signal("broker-0", "SIGSTOP");
+      await supervisor.stop("broker-0", "SIGKILL");
+      assert.deepEqual(
+        supervisor.children().find((c) => c.label === "broker-0"),
+        { label: "broker-0", pid: null, status: "stopped" },
+      );
+      await supervisor.startAgain("broker-0");
+      assert.equal(statusOf("broker-0"), "running");
+      assert.notEqual(pidOf("broker-0"), brokerPid);
+      await assert.rejects(supervisor.startAgain("broker-0"), /broker-0 is running already/);
+      await assert.rejects(supervisor.startAgain("nobody"), /no child labelled nobody/);
+      assert.throws(() => supervisor.signal("nobody", "SIGCONT"), /no running child labelled nobody/);
+
+      // A paused child still stops on SIGTERM; removed, it is no longer listed.
+      supervisor.signal("ledger", "SIGSTOP");
+      await supervisor.remove("ledger", 5_000);
+      assert.equal(readFileSync(join(dir, "ledger-stops.log"), "utf8"), "stopped ledger\n");
+      assert.deepEqual(
+        supervisor.children().map((c) => c.label),
+        ["broker-0"],
+      );
+      assert.equal(lines.filter((line) => line.includes("restarting")).length, 0, lines.join(" | "));
+    } finally {
+      await supervisor.stopAll();
+    }
+  });
 });
