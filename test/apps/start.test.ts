@@ -156,6 +156,29 @@ describe("npm start", { timeout: 120_000 }, () => {
         }),
       );
 
+      await t.test(
+        "the console on the lone broker, in a real browser: the cluster, topics, groups and timeline views show live data",
+        ...needs(CHROMIUM, async () => {
+          await onChromiumPage(`${consoleUrl}/#cluster`, async (page, errors) => {
+            const view = async (name: string) => {
+              await page.click(`nav a[href="#${name}"]`);
+              await page.locator(`[data-testid=view-${name}]`).waitFor();
+            };
+            await page.locator("[data-testid=broker-0][data-status=up]").waitFor();
+            await page.locator('[data-testid="partition-points.commands-5"][data-leader="0"][data-isr="0"]').waitFor();
+            await view("topics");
+            await page.locator('[data-testid="topic-partition-points.commands-0"]').waitFor();
+            await view("groups");
+            for (const group of ["ledger", "notification", "analytics"])
+              await page.locator(`[data-testid=group-${group}] [data-testid^=member-]`).first().waitFor();
+            await view("timeline");
+            await page.locator("[data-testid^=lane-ledger-]").first().waitFor();
+            await page.locator("[data-testid=event-list] li[data-kind=rebalance-completed]").first().waitFor();
+            assert.deepEqual(errors, []);
+          });
+        }),
+      );
+
       // A service that dies (kill -9 the ledger) is started again, and commands keep being applied.
       const [ledgerPid] = childrenRunning(child.pid!, "apps/ledger/main.ts");
       assert.ok(ledgerPid !== undefined, "the ledger runs as a child of npm start");
