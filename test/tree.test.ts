@@ -52,6 +52,10 @@ const exceptions: Record<string, Exception> = {
     why: "entry point of `npm run verify`, around verifyAgainstLedger",
     testedBy: ["test/seed/lab/verify-run.test.ts", cli],
   },
+  "seed/migrate/main.ts": {
+    why: "entry point of `npm run migrate-topic`, around migrateTopic and reportLines",
+    testedBy: ["test/seed/migrate/migrate-topic.test.ts", "test/seed/migrate/report.test.ts", cli],
+  },
   "seed/load/main.ts": {
     why: "entry point of `npm run load`, around the workload, the drivers and the verifier",
     testedBy: ["test/seed/load/workload.test.ts", "test/seed/load/drivers.test.ts", cli],
@@ -94,6 +98,7 @@ const exceptions: Record<string, Exception> = {
   // Types only: no runtime code, nothing to run.
   "broker/server/broker-state.ts": { why: "types only", testedBy: [] },
   "broker/server/admin/admin-types.ts": { why: "types only (the admin listener's JSON)", testedBy: [] },
+  "seed/scenarios/scenario.ts": { why: "types only (what a scenario is)", testedBy: [] },
   "broker/server/cluster.ts": { why: "types only (what handlers read of the cluster)", testedBy: [] },
   "broker/server/groups/types.ts": { why: "types only", testedBy: [] },
   "broker/client/types.ts": { why: "types only", testedBy: [] },
