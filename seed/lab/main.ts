@@ -1,7 +1,9 @@
 // `npm run lab [-- --quick] [--out DIR] [--users N] [--commands M] [--seed S] [--direct]
 //  [--rate R] [--concurrency C] [--modes keyed,unkeyed,...]` (`--help` describes them): the ordering lab;
 // `npm run lab -- --rebalance [--quick] [--out DIR] [--users N] [--commands M] [--seed S]
-//  [--variants eager,cooperative,...]`: the rebalance lab (rebalance/rebalance-lab.ts).
+//  [--variants eager,cooperative,...]`: the rebalance lab (rebalance/rebalance-lab.ts);
+// `npm run lab -- --scaling [--quick] [--io-ms N] [--out DIR] [--seed S] [--keep-work]`: the scaling lab
+//  (scaling/scaling-lab.ts).
 import path from "node:path";
 import { createCli, environmentHelp, integerOption, usageError } from "../../apps/shared/cli.ts";
 import { loadConfig } from "../../apps/shared/config.ts";
@@ -12,27 +14,41 @@ import {
   rebalanceVariants,
   runRebalanceLab,
 } from "./rebalance/rebalance-lab.ts";
+import { runScalingLab, scalingLabDefaults } from "./scaling/scaling-lab.ts";
 
 const program = createCli(
   "lab",
-  "The ordering lab: the same seeded workload on a fresh system per mode, verified against a sequential replay; writes report.json and report.html. With --rebalance, the rebalance lab: the same churn of a ledger group under each group protocol variant.",
+  "The ordering lab: the same seeded workload on a fresh system per mode, verified against a sequential replay; writes report.json and report.html. With --rebalance, the rebalance lab: the same churn of a ledger group under each group protocol variant. With --scaling, the scaling lab: throughput of a ledger-like group as members (1…8) and partitions (1, 3, 6, 12) grow.",
 );
 program
   .option(
     "--quick",
-    "smaller defaults (100 users, 3,000 commands): under half a minute; with --rebalance, 60 users, 2,000 commands, about 2 minutes",
+    "smaller defaults (100 users, 3,000 commands): under half a minute; with --rebalance, 60 users, 2,000 commands, about 2 minutes; with --scaling, 6 runs (1, 3, 6, 8 members on 6 partitions, 6 on 3, 8 on 12), about half a minute",
     false,
   )
-  .option("--out <dir>", "where the reports go (default: DATA_DIR/lab, or DATA_DIR/lab/rebalance)")
+  .option(
+    "--out <dir>",
+    "where the reports go (default: DATA_DIR/lab, or DATA_DIR/lab/rebalance, DATA_DIR/lab/scaling)",
+  )
   .option(
     "--rebalance",
     "the rebalance lab: 4 ledger members consume while one joins, one leaves, one crashes and one restarts, per group protocol variant (--quick: about 2 minutes)",
     false,
   )
+  .option(
+    "--scaling",
+    "the scaling lab: records/s of a group of 1…8 members on 1, 3, 6 and 12 partitions, each command an I/O wait, with who owns what and the per-user order check (about 3 minutes; --quick: about half a minute)",
+    false,
+  )
+  .option(
+    "--io-ms <n>",
+    "with --scaling, the handler's wait per command in ms, as a call to another system (default: 5, 10 with --quick)",
+    integerOption(program, "io-ms"),
+  )
   .option("--variants <list>", `with --rebalance, comma-separated, of ${rebalanceVariants.join(", ")} (default: all)`)
   .option(
     "--keep-work",
-    "with --rebalance, keep each variant's work directory (broker data, event logs) in --out",
+    "with --rebalance, keep each variant's work directory (broker data, event logs) in --out; with --scaling, the broker's",
     false,
   )
   .option(
@@ -67,6 +83,8 @@ const values = program.opts<{
   concurrency?: number;
   modes?: string;
   rebalance: boolean;
+  scaling: boolean;
+  ioMs?: number;
   variants?: string;
   keepWork: boolean;
 }>();
@@ -94,6 +112,23 @@ if (values.rebalance) {
     `rebalance lab: ${options.members} ledger members, ${options.partitions} partitions, ${options.users} users, ${options.commands} commands, seed ${options.seed}; variants ${variants.join(", ")}`,
   );
   await runAndReport(outDir, () => runRebalanceLab(options));
+}
+
+if (values.scaling) {
+  const defaults = scalingLabDefaults(values.quick);
+  const outDir = path.resolve(values.out ?? path.join(loadConfig().dataDir, "lab", "scaling"));
+  const options = {
+    ...defaults,
+    ioMs: values.ioMs ?? defaults.ioMs,
+    seed: values.seed,
+    outDir,
+    keepWork: values.keepWork,
+    log: (line: string) => console.log(line),
+  };
+  console.log(
+    `scaling lab: ${options.cells.length} runs, each command a ${options.ioMs} ms wait, measured ${options.windowMs / 1000} s once the group is stable, seed ${options.seed}`,
+  );
+  await runAndReport(outDir, () => runScalingLab(options));
 }
 
 const modes = (values.modes ?? labModes.join(",")).split(",").map((m) => m.trim()) as LabMode[];
