@@ -1,6 +1,7 @@
 // The ledger as its own process: `node --import tsx apps/ledger/main.ts` (settings from the
 // environment, see apps/shared/config.ts; LEDGER_FAULT_EXIT_AFTER_DB_COMMIT is for crash tests,
-// LEDGER_UNSAFE_WORKERS for the ordering lab's parallel-unsafe mode).
+// LEDGER_UNSAFE_WORKERS for the ordering lab's parallel-unsafe mode; COMMANDS_TOPIC, default
+// points.commands, the topic it reads, as after `npm run migrate-topic`).
 // How it takes part in group `ledger` (group-options.ts; the rebalance lab runs each variant):
 //   LEDGER_GROUP_PROTOCOL=classic|consumer   the classic protocol (default) or KIP-848's
 //   LEDGER_ASSIGNOR=roundrobin|cooperative-sticky   classic only; round-robin (eager) by default
@@ -34,5 +35,10 @@ await runUntilSignalled(log, async () => {
     log,
   );
   stall.armOnSignal("SIGUSR1");
-  return startConsumerService(createLedgerService({ ...options, stall }), loadConfig(), log);
+  const config = loadConfig();
+  return startConsumerService(
+    createLedgerService({ ...options, stall, commandsTopic: config.commandsTopic }),
+    config,
+    log,
+  );
 });

@@ -40,6 +40,8 @@ export interface LedgerOptions {
   eventLog?: string;
   /** Waited on before each batch is applied: the stall SIGUSR1 arms (stall.ts; main.ts sets it up). */
   stall?: { beforeBatch(): Promise<void> };
+  /** The topic of commands; points.commands unless the config says otherwise (COMMANDS_TOPIC, after a migration). */
+  commandsTopic?: string;
 }
 
 export function ledgerOptionsFrom(env: NodeJS.ProcessEnv): LedgerOptions {
@@ -110,6 +112,7 @@ export function createLedgerService(options: LedgerOptions = {}): ConsumerServic
     return plan;
   }
 
+  const commandsTopic = options.commandsTopic ?? COMMANDS_TOPIC;
   const emit = (plan: BatchPlan) => publishOutcomes(producer!, plan.outcomes);
 
   // The unsafe mode keeps its own (broken) dealing; normal runs group concurrent partitions' batches.
@@ -120,11 +123,11 @@ export function createLedgerService(options: LedgerOptions = {}): ConsumerServic
   return {
     name: "ledger",
     groupId: "ledger",
-    topic: COMMANDS_TOPIC,
+    topic: commandsTopic,
     consumerOptions,
 
     instrument(consumer) {
-      eventLog?.watch(consumer, COMMANDS_TOPIC);
+      eventLog?.watch(consumer, commandsTopic);
     },
 
     async setup(ctx) {

@@ -40,7 +40,7 @@ export interface AppDeps {
   db: Db;
   publisher: CommandPublisher;
   groups: GroupInspector;
-  config: Pick<AppConfig, "maxAmount">;
+  config: Pick<AppConfig, "maxAmount" | "commandsTopic">;
   log?: AppLog;
   /** Defaults to one of DEFAULT_IDEMPOTENCY_CAPACITY keys. */
   idempotency?: IdempotencyCache;
@@ -89,7 +89,7 @@ export function createApp({
       stores: createStoreUseCases(stores),
       history,
       analytics: createAnalyticsUseCases({ analytics, stores, users, now }),
-      groups: createGroupUseCases(groups),
+      groups: createGroupUseCases(groups, config.commandsTopic),
     }),
   );
   api.get("/openapi.json", (_req, res) => {

@@ -40,7 +40,8 @@ export async function startPointsApi(config: AppConfig, log: AppLog = createLog(
     connectionTimeout: CONNECTION_TIMEOUT_MS,
     requestTimeout: REQUEST_TIMEOUT_MS,
   });
-  await ensureTopics(kafka, [COMMANDS_TOPIC, EVENTS_TOPIC], config.partitions);
+  const commandsTopic = config.commandsTopic ?? COMMANDS_TOPIC;
+  await ensureTopics(kafka, [commandsTopic, EVENTS_TOPIC], config.partitions);
 
   const producer = kafka.producer({ idempotent: true, retry: REQUEST_RETRY });
   const admin = kafka.admin({ retry: REQUEST_RETRY });
@@ -57,7 +58,7 @@ export async function startPointsApi(config: AppConfig, log: AppLog = createLog(
     const app = createApp({
       labDir: path.join(config.dataDir, "lab"),
       db,
-      publisher: createKafkaCommandPublisher(producer, config.commandKey),
+      publisher: createKafkaCommandPublisher(producer, config.commandKey, commandsTopic),
       groups: createKafkaGroupInspector(admin),
       config,
       log,

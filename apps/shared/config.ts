@@ -1,6 +1,7 @@
 // Every service reads its settings from the environment through this one module, so `npm start`
 // (which spawns them) and a service started alone (`npm run svc -- ledger`) agree on defaults.
 import path from "node:path";
+import { COMMANDS_TOPIC } from "./topics.ts";
 
 export interface AppConfig {
   /** All state: broker logs under broker/, the SQLite file points.db. */
@@ -22,6 +23,11 @@ export interface AppConfig {
    * to show what breaks when one user's commands spread over partitions.
    */
   commandKey: "userId" | "none";
+  /**
+   * The topic points-api writes commands to and the ledger reads them from (COMMANDS_TOPIC; default
+   * points.commands): after `npm run migrate-topic` both are started again on the new topic.
+   */
+  commandsTopic?: string;
 }
 
 export class ConfigError extends Error {}
@@ -63,5 +69,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     partitions: intFrom(env, "POINTS_PARTITIONS", 6, 1),
     maxAmount: intFrom(env, "POINTS_MAX_AMOUNT", 1_000_000, 1),
     commandKey: commandKeyFrom(env.POINTS_COMMAND_KEY),
+    commandsTopic: env.COMMANDS_TOPIC || COMMANDS_TOPIC,
   };
 }

@@ -19,7 +19,8 @@ export interface GroupReport {
   totalLag: number;
 }
 
-export function createGroupUseCases(inspector: GroupInspector) {
+/** `commandsTopic`: where the ledger reads commands (COMMANDS_TOPIC, after a migration). */
+export function createGroupUseCases(inspector: GroupInspector, commandsTopic: string = COMMANDS_TOPIC) {
   async function report(groupId: string, topic: string): Promise<GroupReport> {
     const snapshot = await inspector.snapshot(groupId, topic);
     const committed = new Map(snapshot.committed.map((c) => [c.partition, BigInt(c.offset)]));
@@ -54,7 +55,10 @@ export function createGroupUseCases(inspector: GroupInspector) {
 
   return {
     async groups(): Promise<{ groups: GroupReport[] }> {
-      return { groups: await Promise.all(watchedGroups.map(({ groupId, topic }) => report(groupId, topic))) };
+      const topicOf = (groupId: string, topic: string) => (groupId === "ledger" ? commandsTopic : topic);
+      return {
+        groups: await Promise.all(watchedGroups.map(({ groupId, topic }) => report(groupId, topicOf(groupId, topic)))),
+      };
     },
   };
 }

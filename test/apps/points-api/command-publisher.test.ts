@@ -62,6 +62,23 @@ describe("points-api command publisher", () => {
     assert.equal((await tap!.waitForRecordAt(at.partition, at.offset)).key, null);
   });
 
+  it("when another commands topic is configured (after a migration), then commands go there, keyed as before", async () => {
+    await ensureTopics(kafka, ["points.commands.v2"], 3);
+    const at = await createKafkaCommandPublisher(producer, "userId", "points.commands.v2").publish(command("c6"));
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const ends = await admin.fetchTopicOffsets("points.commands.v2");
+      assert.equal(ends.find((p) => p.partition === at.partition)?.high, String(BigInt(at.offset) + 1n));
+      assert.equal(
+        ends.reduce((sum, p) => sum + Number(p.high), 0),
+        1,
+      );
+    } finally {
+      await admin.disconnect();
+    }
+  });
+
   it("when a command is not one the ledger would take, then it is refused and nothing is produced", async () => {
     const before = await endOffsets(broker.address);
     await assert.rejects(createKafkaCommandPublisher(producer).publish(command("c4", { amount: -5 })));

@@ -40,7 +40,19 @@ const clis: Cli[] = [
   {
     name: "lab",
     script: "seed/lab/main.ts",
-    options: ["--quick", "--out", "--users", "--commands", "--seed", "--direct", "--rate", "--concurrency", "--modes"],
+    options: [
+      "--quick",
+      "--out",
+      "--users",
+      "--commands",
+      "--seed",
+      "--direct",
+      "--rate",
+      "--concurrency",
+      "--modes",
+      "--scaling",
+      "--io-ms",
+    ],
     badUsage: { args: ["--modes", "keyed,sideways"], says: /unknown mode "sideways"/ },
   },
   {
@@ -48,6 +60,15 @@ const clis: Cli[] = [
     script: "seed/lab/verify-main.ts",
     options: ["[file]", "--json"],
     badUsage: { args: [], says: /which run\?/ },
+  },
+  {
+    name: "migrate-topic",
+    script: "seed/migrate/main.ts",
+    options: ["--from <topic>", "--to <topic>", "--partitions <n>", "--brokers", "--group", "--timeout"],
+    badUsage: {
+      args: ["--from", "a", "--to", "b", "--partitions", "0"],
+      says: /--partitions must be an integer >= 1 \(got "0"\)/,
+    },
   },
   {
     name: "new:service",

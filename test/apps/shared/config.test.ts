@@ -5,7 +5,7 @@ import { describe, it } from "node:test";
 import { ConfigError, loadConfig, optionalIntFrom } from "../../../apps/shared/config.ts";
 
 describe("app config", () => {
-  it("when nothing is set, then the defaults: ./data, points.db in it, the local broker on 9092, port 3000, 6 partitions, keyed by userId", () => {
+  it("when nothing is set, then the defaults: ./data, points.db in it, the local broker on 9092, port 3000, 6 partitions, keyed by userId, commands on points.commands", () => {
     const config = loadConfig({});
     const dataDir = path.resolve("./data");
     assert.deepEqual(config, {
@@ -18,6 +18,7 @@ describe("app config", () => {
       partitions: 6,
       maxAmount: 1_000_000,
       commandKey: "userId",
+      commandsTopic: "points.commands",
     });
   });
 
@@ -31,12 +32,16 @@ describe("app config", () => {
       POINTS_PARTITIONS: "24",
       POINTS_MAX_AMOUNT: "500",
       POINTS_COMMAND_KEY: "none",
+      COMMANDS_TOPIC: "points.commands.v2",
     });
     assert.deepEqual(
       [config.dataDir, config.databaseUrl, config.brokers, config.httpPort, config.httpHost],
       ["/tmp/points-x", "file:/tmp/other.db", ["a:1", "b:2"], 0, "0.0.0.0"],
     );
-    assert.deepEqual([config.partitions, config.maxAmount, config.commandKey], [24, 500, "none"]);
+    assert.deepEqual(
+      [config.partitions, config.maxAmount, config.commandKey, config.commandsTopic],
+      [24, 500, "none", "points.commands.v2"],
+    );
     assert.deepEqual(loadConfig({ BROKER_PORT: "19092" }).brokers, ["127.0.0.1:19092"]);
   });
 

@@ -67,4 +67,21 @@ describe("points-api groups use case", () => {
     assert.deepEqual(groups[0]!.members[0]!.partitions, []);
     assert.equal(groups[0]!.totalLag, 20);
   });
+
+  it("when the commands topic is another (after a migration), then the ledger's group is reported on it and the others on points.events", async () => {
+    const asked: string[] = [];
+    const inspector: GroupInspector = {
+      snapshot: async (groupId, topic) => {
+        asked.push(`${groupId} ${topic}`);
+        return { state: "Empty", members: [], committed: [], ends: [] };
+      },
+    };
+    const { groups } = await createGroupUseCases(inspector, "points.commands.v2").groups();
+    assert.deepEqual(asked.sort(), [
+      "analytics points.events",
+      "ledger points.commands.v2",
+      "notification points.events",
+    ]);
+    assert.equal(groups.find((g) => g.groupId === "ledger")!.topic, "points.commands.v2");
+  });
 });
