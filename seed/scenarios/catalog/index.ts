@@ -11,6 +11,7 @@ import { leadersAndFollowers } from "./leaders-and-followers.ts";
 import { ledgerExactlyOnce } from "./ledger-exactly-once.ts";
 import { lessStopping } from "./less-stopping.ts";
 import { manyGroupsOneTopic } from "./many-groups-one-topic.ts";
+import { migrateToFewerPartitions } from "./migrate-to-fewer-partitions.ts";
 import { oneConsumerPerPartition } from "./one-consumer-per-partition.ts";
 import { partitionsOnlyGrow } from "./partitions-only-grow.ts";
 import { perPartitionOrder } from "./per-partition-order.ts";
@@ -35,6 +36,7 @@ export const scenarios: Scenario[] = [
   lessStopping,
   consumerOffsets,
   partitionsOnlyGrow,
+  migrateToFewerPartitions,
   leadersAndFollowers,
   isrAndElection,
   kraftControllerFailover,
