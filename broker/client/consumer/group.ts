@@ -46,6 +46,9 @@ export function isRejoinError(error: unknown): error is KafkaJSProtocolError {
   return error instanceof KafkaJSProtocolError && REJOIN_ERRORS.has(error.code);
 }
 
+/** The reason a stopping consumer gives in its LeaveGroup (KIP-800), word for word Java's on close(). */
+export const CONSUMER_CLOSING_REASON = "the consumer is being closed";
+
 export interface GroupJoinResult {
   generationId: number;
   memberId: string;
@@ -69,9 +72,9 @@ export interface GroupMember {
   startHeartbeats(): void;
   stopHeartbeats(): void;
   /**
-   * Leaves the group (a static member keeps its place until its session runs out); `reason` is
-   * given when the member leaves on its own account rather than stopping (KIP-800), and then the
-   * next join is a new member's.
+   * Leaves the group (a static member keeps its place until its session runs out), telling the
+   * coordinator why where the protocol has room for it (KIP-800); CONSUMER_CLOSING_REASON unless
+   * given. A join after it is a new member's.
    */
   leave(reason?: string): Promise<void>;
   /** The group no longer knows this member (UNKNOWN_MEMBER_ID): the next join starts afresh. */
@@ -467,23 +470,20 @@ export class GroupMembership extends GroupOffsets implements GroupMember {
    * A static member sends no LeaveGroup (Java's behaviour): its instance keeps its place, and its
    * partitions, until its session times out, so that a restart within it causes no rebalance. The
    * reason (KIP-800) goes with LeaveGroup v5, which the coordinator logs and reports; an older
-   * coordinator gets an older version without it. A member that leaves with a reason stays in the
-   * consumer and joins again: as a new member (Java's resetGenerationOnLeaveGroup), static or not.
+   * coordinator gets an older version without it. A member that joins again after leaving (after a
+   * poll timeout) does so as a new member (Java's resetGenerationOnLeaveGroup), static or not.
    */
-  async leave(reason?: string): Promise<void> {
+  async leave(reason: string = CONSUMER_CLOSING_REASON): Promise<void> {
     this.stopHeartbeats();
     const memberId = this.memberId;
-    if (reason !== undefined) {
-      this.memberId = "";
-      this.generationId = -1;
-    }
-    if (memberId === "" || this.groupInstanceId !== null) return;
     this.memberId = "";
+    this.generationId = -1;
+    if (memberId === "" || this.groupInstanceId !== null) return;
     const coordinator = await this.coordinatorConnection();
     await coordinator.request(Apis.LeaveGroup, {
       groupId: this.options.groupId,
       memberId,
-      members: [{ memberId, groupInstanceId: null, reason: reason ?? null }],
+      members: [{ memberId, groupInstanceId: null, reason }],
     });
   }
 }

@@ -3,7 +3,9 @@
 // their own the group would never notice: the member would keep its partitions, consuming nothing.
 // So, as Java's consumer does, the member gives its partitions up itself: the runner ends its
 // session as lost (nothing of it is committed once the call returns) and leaves the group with
-// the reason below (KIP-800), then joins again as a new member once the call has returned.
+// the reason below (KIP-800), then joins again as a new member once the call has returned. It
+// leaves even when a rebalance has already ended the session (another member joined while the call
+// ran): the rebalance would otherwise wait out the member's whole rebalance timeout for its join.
 //
 // Ownership: a PollTimeout owns one timer per handler call in progress; the session is the runner's.
 import type { Session } from "./session.ts";

@@ -35,7 +35,7 @@ import type { Offsets } from "../types.ts";
 import { CooperativeRebalance, isLost } from "./cooperative.ts";
 import { Delivery } from "./delivery.ts";
 import { Fetcher, type FetchOptions, STALE_METADATA_ERRORS } from "./fetcher.ts";
-import { type GroupMember, type GroupOffsets, isRejoinError } from "./group.ts";
+import { CONSUMER_CLOSING_REASON, type GroupMember, type GroupOffsets, isRejoinError } from "./group.ts";
 import { OffsetManager } from "./offset-manager.ts";
 import type { PauseState } from "./partition-state.ts";
 import { POLL_TIMEOUT_REASON, POLL_TIMEOUT_WARNING, PollTimeout } from "./poll-timeout.ts";
@@ -102,6 +102,8 @@ export class Runner {
   private generations = 0;
   /** The LeaveGroup of a member whose handler stalled (poll-timeout.ts): the next join waits for it. */
   private leavingAfterPollTimeout: Promise<void> | undefined;
+  /** Sessions whose member has left for a poll timeout: it leaves once, whichever of its calls stalled. */
+  private readonly pollTimedOut = new WeakSet<Session>();
 
   constructor(private readonly options: RunnerOptions) {
     const { run } = options;
@@ -289,14 +291,14 @@ export class Runner {
     return error;
   }
 
-  /** Final commit of what was processed, then leaving the group. */
+  /** Final commit of what was processed, then leaving the group with Java's reason for a closing consumer. */
   private async windDown(): Promise<void> {
     await this.cooperative?.settled();
     await this.leavingAfterPollTimeout;
     if (this.session) await this.closeSession(this.session);
     this.session = undefined;
     try {
-      await this.options.group?.leave();
+      await this.options.group?.leave(CONSUMER_CLOSING_REASON);
     } catch (error) {
       this.logger.debug("Leaving the group failed", { groupId: this.options.groupId, error: (error as Error).message });
     }
@@ -401,15 +403,21 @@ export class Runner {
    * A handler call of `session` has run past maxPollInterval (Java's poll timeout): what the member
    * owns is lost, not revoked (the call still running may not commit it), and it leaves the group at
    * once, so that the others take its partitions over; the loop joins again once the call returns.
+   * The session may have ended already: a rebalance that began while the call ran (another member
+   * joined), or a stop. The member leaves all the same, as Java's heartbeat thread does: otherwise
+   * the coordinator would wait out the member's whole rebalance timeout for a join that the stalled
+   * call holds back, and only then remove it, while every other member waits too.
    */
   private pollTimeoutExpired(session: Session): void {
     const { group } = this.options;
-    if (!group || session.ended || !this.running) return;
+    if (!group || this.pollTimedOut.has(session)) return;
+    this.pollTimedOut.add(session);
     const { groupId } = this.options;
     const { memberId, generationId } = session.identity;
     this.logger.warn(POLL_TIMEOUT_WARNING, { groupId, memberId, generationId });
     session.canCommit = false;
-    this.finishSession(session, new KafkaJSError(POLL_TIMEOUT_REASON), "lost");
+    if (!session.ended) this.finishSession(session, new KafkaJSError(POLL_TIMEOUT_REASON), "lost");
+    else if (this.running) session.endReason = { reason: "lost", cause: POLL_TIMEOUT_REASON };
     this.leavingAfterPollTimeout = group.leave(POLL_TIMEOUT_REASON).catch((error: unknown) => {
       // The coordinator removes the member anyway once its session times out (no more heartbeats).
       this.logger.warn("Leaving the group after the poll timeout failed", {

@@ -66,13 +66,14 @@ export interface ConsumerSuite {
 /**
  * For a describe block: a broker with quick group settings and a kafkajs rig, ready before its
  * tests; after them every tracked client is disconnected, the rig closed and the broker removed.
+ * `adminPort: 0` gives the broker an admin listener (its event journal) on a free port.
  */
-export function useConsumerSuite(): ConsumerSuite {
+export function useConsumerSuite(options: { adminPort?: number } = {}): ConsumerSuite {
   let broker: BrokerProcess | undefined;
   let rig: TestRig | undefined;
   const clients: Array<{ disconnect(): Promise<void> }> = [];
   before(async () => {
-    broker = await startBroker({ config: quickGroupBrokerConfig });
+    broker = await startBroker({ config: quickGroupBrokerConfig, ...options });
     rig = await connectRig(broker);
   });
   after(async () => {
