@@ -93,7 +93,7 @@ function renderGrids(cluster) {
       const under = topic.partitions.filter((p) => p.underReplicated).length;
       const size = topic.partitions.reduce((sum, p) => sum + Number(p.bytes ?? 0), 0);
       const title = `<span class="topic-name">${esc(topic.name)}</span>
-        <span class="muted small">${topic.partitions.length} ${esc(t("col.partition"))}s · ${esc(bytes(size))}</span>
+        <span class="muted small">${esc(t("cluster.partitionCount", { n: topic.partitions.length }))} · ${esc(bytes(size))}</span>
         ${under ? `<span class="pill warn">${under} ${esc(t("underReplicated"))}</span>` : ""}`;
       if (topic.internal)
         return `<details class="topic-grid" data-topic="${esc(topic.name)}" data-testid="grid-${esc(topic.name)}"${openInternal.has(topic.name) ? " open" : ""}>
@@ -126,7 +126,7 @@ function gridOf(topic, brokerIds, statusOf, now) {
           data-leader="${esc(p.leader)}" data-isr="${esc(p.isr.join(","))}" data-replicas="${esc(p.replicas.join(","))}"
           data-under-replicated="${p.underReplicated}">
         <th class="num">${p.partition}</th>
-        <td class="num ${noLeader ? "bad" : ""}">${noLeader ? "none" : esc(p.leader)}<span class="muted small"> e${esc(p.leaderEpoch)}</span></td>
+        <td class="num ${noLeader ? "bad" : ""}">${noLeader ? esc(t("cell.noLeader")) : esc(p.leader)}<span class="muted small"> e${esc(p.leaderEpoch)}</span></td>
         ${cells}
         <td class="num mono">${esc(num(p.highWatermark))}</td>
         <td class="mono">${esc(p.isr.join(", "))}</td>

@@ -78,7 +78,7 @@ function renderLedger(instances) {
       const data = `data-label="${esc(s.label)}"`;
       const label = `ledger-${s.label}`;
       return `<tr data-testid="fault-ledger-${esc(s.label)}" data-status="${esc(s.status)}">
-        <th>${esc(s.label)}</th><td><span class="pill service-${esc(s.status)}">${esc(s.status)}</span></td>
+        <th>${esc(s.label)}</th><td><span class="pill service-${esc(s.status)}">${esc(t(`service.${s.status}`))}</span></td>
         <td class="num mono">${esc(s.pid ?? "—")}</td>
         <td><div class="actions">${button("stall", data, label)}${button("freeze", data, label)}${button("remove", data, label, true)}</div></td></tr>`;
     })

@@ -1,12 +1,13 @@
 // The console page: shows one view at a time (#cluster, #topics, #groups, #timeline, #faults,
 // #points), starts each view's module, and keeps the header's status line. Views poll only while
-// shown; the event stream runs all the time so the timeline has the history when it is opened.
+// shown; the event stream runs all the time so the timeline has the history when it is opened. The
+// header's language switch reloads the page in the other language.
 import { $, clock, getJson } from "./api.js";
 import { initCluster } from "./cluster.js";
 import { connectEvents, onEvents } from "./events.js";
 import { initFaults } from "./faults.js";
 import { initGroups } from "./groups.js";
-import { t, translate } from "./strings.js";
+import { lang, remember, t, translate } from "./strings.js";
 import { initTimeline } from "./timeline.js";
 import { initTopics } from "./topics.js";
 
@@ -36,8 +37,27 @@ function showView() {
   onShow.get(current)?.();
 }
 
+/**
+ * The header's EN / 한국어 switch: remembers the choice and reloads with ?lang= (every view renders its
+ * words when it draws, so a reload is what redraws them all); the hash keeps the view.
+ */
+function initLanguageSwitch() {
+  for (const button of document.querySelectorAll(".lang-switch button")) {
+    const chosen = button.dataset.lang === lang;
+    button.setAttribute("aria-pressed", String(chosen));
+    button.addEventListener("click", () => {
+      if (chosen) return;
+      remember(button.dataset.lang);
+      const url = new URL(location.href);
+      url.searchParams.set("lang", button.dataset.lang);
+      location.assign(url);
+    });
+  }
+}
+
 async function main() {
   translate();
+  initLanguageSwitch();
   let overview = { pointsApi: null, brokers: 1, faultsEnabled: false, startedAt: Date.now() };
   try {
     overview = await getJson("/api/overview");

@@ -177,7 +177,7 @@ function groupBlock(timeline, scale, top) {
     timeline.protocol,
     timeline.assignor,
     timeline.state,
-    timeline.generation === null ? null : `gen ${timeline.generation}`,
+    timeline.generation === null ? null : t("timeline.generation", { n: timeline.generation }),
   ]
     .filter(Boolean)
     .join(" · ");
@@ -200,7 +200,7 @@ function groupBlock(timeline, scale, top) {
     if ((rebalance.end ?? scale.now) < scale.since) continue;
     const x0 = xOf(scale, rebalance.start);
     const x1 = Math.max(x0 + 2, xOf(scale, rebalance.end ?? scale.now));
-    const tip = `${t("timeline.rebalancing")}${rebalance.generation === null ? "" : ` → gen ${rebalance.generation}`}: ${rebalance.cause}`;
+    const tip = `${t("timeline.rebalancing")}${rebalance.generation === null ? "" : ` → ${t("timeline.generation", { n: rebalance.generation })}`}: ${rebalance.cause}`;
     svg.push(`<rect class="rebalance-band" data-testid="rebalance-band" x="${x0}" y="${lanesTop - 4}" width="${x1 - x0}"
       height="${Math.max(8, lanesBottom - lanesTop - LANE_GAP + 8)}" data-tip="${esc(tip)}"/>`);
   }

@@ -71,10 +71,10 @@ function renderTopics(topics) {
       const size = topic.partitions.reduce((sum, p) => sum + Number(p.bytes ?? 0), 0);
       return `<details class="topic" data-testid="topic-${esc(topic.name)}" ${topic.internal ? "" : "open"}>
         <summary><span class="topic-name">${esc(topic.name)}</span>
-          <span class="muted small">${topic.partitions.length} ${esc(t("col.partition"))}s · ${esc(bytes(size))}</span></summary>
+          <span class="muted small">${esc(t("cluster.partitionCount", { n: topic.partitions.length }))} · ${esc(bytes(size))}</span></summary>
         <div class="configs small">${configs}</div>
         <table><thead><tr><th class="num">${esc(t("col.partition"))}</th><th class="num">${esc(t("col.leader"))}</th>
-          <th class="num">${esc(t("col.logStart"))}</th><th class="num">${esc(t("col.hw"))}</th><th class="num">records</th>
+          <th class="num">${esc(t("col.logStart"))}</th><th class="num">${esc(t("col.hw"))}</th><th class="num">${esc(t("col.records"))}</th>
           <th class="num">${esc(t("col.size"))}</th><th class="num">${esc(t("col.segments"))}</th></tr></thead>
           <tbody>${rows}</tbody></table></details>`;
     })
@@ -175,10 +175,9 @@ async function calculate() {
       `/api/partitioner?${query({ topic: $("calc-topic").value, key, partitions: $("calc-partitions").value })}`,
     );
     if ($("calc-key").value !== key) return; // typed on meanwhile; the newer answer will come
-    result.innerHTML = esc(t("topics.calcResult", answer)).replace(
-      esc(`partition ${answer.partition}`),
-      `partition <strong class="partition-chip p${answer.partition % 12}">${esc(answer.partition)}</strong>`,
-    );
+    // The partition number is a chip, wherever the language puts it in the sentence.
+    const chip = `<strong class="partition-chip p${answer.partition % 12}">${esc(answer.partition)}</strong>`;
+    result.innerHTML = esc(t("topics.calcResult", { ...answer, partition: "\u0000" })).replace("\u0000", chip);
     result.dataset.key = answer.key;
     result.dataset.partition = answer.partition;
     result.dataset.partitions = answer.partitions;
