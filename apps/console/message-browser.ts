@@ -55,7 +55,7 @@ export function createMessageBrowser(reader: PartitionReader) {
 
     /** The newest `limit` records keyed `key`, newest first, among the last KEY_SCAN_LIMIT of its partition. */
     async byKey(topic: string, key: string, limit: number): Promise<BrowseResult> {
-      const partition = partitionOfKey(key, await partitionsOf(topic), topic);
+      const partition = partitionOfKey(key, await partitionsOf(topic));
       const { start, end } = (await reader.offsets(topic, [partition])).get(partition)!;
       const floor = end - BigInt(KEY_SCAN_LIMIT) > start ? end - BigInt(KEY_SCAN_LIMIT) : start;
       const found: ReadRecord[] = [];

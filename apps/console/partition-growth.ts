@@ -27,11 +27,11 @@ export interface PartitionGrowthDeps {
 }
 
 /** Which of `userIds` land on another partition with `to` partitions than with `from`. */
-export function movedKeys(userIds: readonly string[], from: number, to: number, topic: string): GrowthPreview["moved"] {
+export function movedKeys(userIds: readonly string[], from: number, to: number): GrowthPreview["moved"] {
   const moved: GrowthPreview["moved"] = [];
   for (const userId of userIds) {
-    const before = partitionOfKey(userId, from, topic);
-    const after = partitionOfKey(userId, to, topic);
+    const before = partitionOfKey(userId, from);
+    const after = partitionOfKey(userId, to);
     if (before !== after) moved.push({ userId, from: before, to: after });
   }
   return moved;
@@ -63,7 +63,7 @@ export function createPartitionGrowth(deps: PartitionGrowthDeps) {
           unchanged: userIds.length,
           note: "commands carry no key (POINTS_COMMAND_KEY=none): they are spread over the partitions anyway",
         };
-      const moved = movedKeys(userIds, from, to, topic);
+      const moved = movedKeys(userIds, from, to);
       return { topic, from, to, moved, unchanged: userIds.length - moved.length };
     },
 

@@ -5,28 +5,13 @@
 // keep; it stays with the other records of its source partition's slot (source % count), so the
 // copy is deterministic.
 //
-// Owner of mutable state: none (the partitioner keeps round-robin counters only for keyless
-// messages, which never reach it here).
-import { DefaultPartitioner } from "../../broker/client/producer/partitioners.ts";
-import type { PartitionMetadata } from "../../broker/client/types.ts";
-
-const partitioner = DefaultPartitioner();
-
-function metadataOf(partitions: number): PartitionMetadata[] {
-  return Array.from({ length: partitions }, (_, partitionId) => ({
-    partitionErrorCode: 0,
-    partitionId,
-    leader: 0,
-    replicas: [0],
-    isr: [0],
-    offlineReplicas: [],
-  }));
-}
+// Owner of mutable state: none.
+import { partitionForKey } from "../../broker/client/producer/partitioners.ts";
 
 /** The partition of the new topic (with `partitions` partitions) a record of `sourcePartition` is copied to. */
 export function targetPartition(key: Buffer | null, sourcePartition: number, partitions: number): number {
   if (!Number.isInteger(partitions) || partitions < 1)
     throw new RangeError(`partitions must be >= 1 (got ${partitions})`);
   if (key === null) return sourcePartition % partitions;
-  return partitioner({ topic: "target", partitionMetadata: metadataOf(partitions), message: { key, value: null } });
+  return partitionForKey(key, partitions);
 }

@@ -104,7 +104,7 @@ export function readRoutes(deps: ReadRouteDeps): Router {
   router.get("/partitioner", async (req, res) => {
     const q = parseInput(partitionerQuery, req.query);
     const partitions = q.partitions ?? (await deps.partitionCount(q.topic));
-    res.json({ key: q.key, partition: partitionOfKey(q.key, partitions, q.topic), partitions });
+    res.json({ key: q.key, partition: partitionOfKey(q.key, partitions), partitions });
   });
 
   router.get("/services", (_req, res) => {

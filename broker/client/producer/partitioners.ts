@@ -91,6 +91,16 @@ function roundRobin(partitionMetadata: PartitionMetadata[], n: number): number {
   return partitionMetadata.filter((p) => p.leader >= 0)[toPositive(n) % available]!.partitionId;
 }
 
+/**
+ * The partition, of `partitionCount`, the default partitioner sends a message keyed `key` to (for
+ * tools that must agree with the producer: a key calculator, a copy to a topic of another size).
+ */
+export function partitionForKey(key: Buffer | string, partitionCount: number): number {
+  if (!Number.isInteger(partitionCount) || partitionCount < 1)
+    throw new RangeError(`partitions must be >= 1 (got ${partitionCount})`);
+  return toPositive(hashKey(murmur2, key)) % partitionCount;
+}
+
 function partitionerWith(hash: KeyHash): ICustomPartitioner {
   return () => {
     const counters = new Map<string, number>();

@@ -30,7 +30,7 @@ function growth(commandKey: "userId" | "none" = "userId") {
 
 describe("movedKeys", () => {
   it("when a topic grows from 6 to 8, then exactly the keys whose partition changes are listed, with both partitions", () => {
-    const moved = movedKeys(users, 6, 8, "t");
+    const moved = movedKeys(users, 6, 8);
     assert.deepEqual(
       moved,
       users.filter((u) => place(u, 6) !== place(u, 8)).map((u) => ({ userId: u, from: place(u, 6), to: place(u, 8) })),

@@ -7,6 +7,7 @@ import { createRequire } from "node:module";
 import { describe, it } from "node:test";
 import type { Message, PartitionMetadata } from "../../../../broker/client/index.ts";
 import { murmur2, Partitioners } from "../../../../broker/client/producer/index.ts";
+import { partitionForKey } from "../../../../broker/client/producer/partitioners.ts";
 
 const require = createRequire(import.meta.url);
 const kafkajs = require("kafkajs") as typeof import("kafkajs");
@@ -76,6 +77,18 @@ describe("DefaultPartitioner", () => {
       assert.deepEqual(mismatches.slice(0, 5), []);
     });
   }
+
+  it("when partitionForKey is asked for a key, then it names the partition the default partitioner sends it to", () => {
+    const ours = Partitioners.DefaultPartitioner();
+    for (const count of [1, 6, 9]) {
+      for (const key of [...randomKeys().slice(0, 500), ...edgeKeys]) {
+        if (typeof key !== "string" && !Buffer.isBuffer(key)) continue;
+        const sent = ours({ topic: "t", partitionMetadata: partitionMetadata(count), message: { key, value: "v" } });
+        assert.equal(partitionForKey(key, count), sent, `${JSON.stringify(key)} over ${count}`);
+      }
+    }
+    assert.throws(() => partitionForKey("k", 0), RangeError);
+  });
 
   it("when Java's murmur2 test vectors are hashed, then the results match Kafka's own unit test", () => {
     // The vectors of Kafka's UtilsTest.testMurmur2.
