@@ -10,7 +10,7 @@ export interface WaitUntilOptions {
   /** Default 100 ms. */
   intervalMs?: number;
   /** What was awaited, for the error at the deadline; a function shows the state at that moment. */
-  message?: string | (() => string);
+  message?: string | (() => string | Promise<string>);
 }
 
 export const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -30,7 +30,7 @@ export async function waitUntil(
       lastError = error;
     }
     if (Date.now() >= deadline) {
-      const text = typeof message === "function" ? message() : message;
+      const text = typeof message === "function" ? await Promise.resolve(message()).catch(() => "(unknown)") : message;
       const cause =
         lastError === undefined ? "" : ` (last error: ${String((lastError as Error)?.message ?? lastError)})`;
       throw new Error(`timed out after ${timeoutMs} ms waiting for: ${text}${cause}`);

@@ -4,12 +4,14 @@
 // Every client a scenario opens goes through a Clients, so it is closed however the scenario ends.
 //
 // Ownership: a Clients owns the producers, consumers and admins it opened until closeAll().
+
 import { loadConfig } from "../../apps/shared/config.ts";
 import { COMMANDS_TOPIC, EVENTS_TOPIC, type PointsCommand } from "../../apps/shared/topics.ts";
 import type { Admin } from "../../broker/client/admin/index.ts";
 import type { Consumer, ConsumerConfig } from "../../broker/client/consumer/index.ts";
 import { Kafka, logLevel } from "../../broker/client/index.ts";
 import type { Producer, ProducerConfig } from "../../broker/client/producer/index.ts";
+import { waitUntil as pollUntil } from "../fault/wait-until.ts";
 import { type SeedResult, seedDemo } from "../seed-demo.ts";
 import type { ScenarioSystem } from "./scenario.ts";
 
@@ -96,29 +98,15 @@ export async function withClients<T>(system: ScenarioSystem, body: (clients: Cli
 }
 
 /**
- * Polls `condition` (every 50 ms) until it holds; after `timeoutMs` throws "timed out waiting for
+ * Polls `condition` (every 50 ms) until it holds; after `timeoutMs` throws "timed out … waiting for
  * <what>", which ends the scenario as failed. A condition that throws counts as not holding yet.
  */
-export async function waitUntil(
+export function waitUntil(
   what: string | (() => string | Promise<string>),
   condition: () => boolean | Promise<boolean>,
   timeoutMs = 20_000,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      if (await condition()) return;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() >= deadline) {
-      const text = typeof what === "function" ? await Promise.resolve(what()).catch(() => "(unknown)") : what;
-      const cause = lastError instanceof Error ? ` (last error: ${lastError.message})` : "";
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${text}${cause}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  return pollUntil(condition, { timeoutMs, intervalMs: 50, message: what });
 }
 
 /**

@@ -25,7 +25,7 @@ describe("scenario toolkit", () => {
         () => false,
         200,
       ),
-      /timed out after 200 ms waiting for the impossible/,
+      /timed out after 200 ms waiting for: the impossible/,
     );
     await assert.rejects(
       waitUntil(
