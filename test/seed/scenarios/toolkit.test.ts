@@ -35,7 +35,7 @@ describe("scenario toolkit", () => {
         },
         100,
       ),
-      /waiting for a throwing condition \(last error: not yet\)/,
+      /waiting for: a throwing condition \(last error: not yet\)/,
     );
   });
 
