@@ -1,17 +1,22 @@
 // Reads a topic the way the console's message browser, live tail and lag-in-seconds need: a few
 // records of one partition from one offset, the offset for a timestamp, and a partition's start
 // and end offsets. No consumer group: one Fetch or ListOffsets to the partition's leader through
-// our client's Cluster, the records decoded by the consumer's own decoder. A stale leader is
-// forgotten and asked again after a metadata refresh.
+// our client's Cluster (broker/client/partition-reads.ts), the records decoded by the consumer's
+// own decoder. A stale leader is asked again after a metadata refresh.
 //
 // Ownership: a PartitionReader owns its Cluster (connections and metadata).
 import { Cluster } from "../../broker/client/cluster.ts";
-import { decodeFetchedRecords } from "../../broker/client/consumer/fetched-records.ts";
-import { STALE_METADATA_ERRORS } from "../../broker/client/consumer/fetcher.ts";
 import { KafkaJSProtocolError } from "../../broker/client/errors.ts";
 import { createLogger, logLevel } from "../../broker/client/logger.ts";
+import {
+  EARLIEST_TIMESTAMP,
+  type FetchedPartitionMessages,
+  fetchPartitionOnce,
+  LATEST_TIMESTAMP,
+  listPartitionOffset,
+  READ_COMMITTED,
+} from "../../broker/client/partition-reads.ts";
 import type { IHeaders } from "../../broker/client/types.ts";
-import { Apis } from "../../broker/protocol/apis.ts";
 import { ErrorCode } from "../../broker/protocol/errors.ts";
 
 /** A record as the console shows it: offsets and timestamps as decimal strings, key and value as text. */
@@ -31,10 +36,10 @@ export interface PartitionOffsets {
   end: bigint;
 }
 
-const EARLIEST = -2n;
-const LATEST = -1n;
 /** One fetch reads at most this much of one partition. */
 const FETCH_BYTES = 1024 * 1024;
+/** A stale leader is asked again at most twice, metadata refreshed each time: the console answers or fails quickly. */
+const LEADER_RETRY = { retries: 2 };
 
 function parsedValue(value: Buffer | null): unknown {
   if (value === null) return null;
@@ -113,8 +118,8 @@ export class PartitionReader {
   async offsets(topic: string, partitions?: number[]): Promise<Map<number, PartitionOffsets>> {
     const which = partitions ?? [...Array(await this.partitionCount(topic)).keys()];
     const [starts, ends] = await Promise.all([
-      this.listOffsets(topic, which, EARLIEST),
-      this.listOffsets(topic, which, LATEST),
+      this.listOffsets(topic, which, EARLIEST_TIMESTAMP),
+      this.listOffsets(topic, which, LATEST_TIMESTAMP),
     ]);
     return new Map(which.map((p) => [p, { start: starts.get(p) ?? 0n, end: ends.get(p) ?? 0n }]));
   }
@@ -134,95 +139,29 @@ export class PartitionReader {
     partition: number,
     offset: bigint,
     fetchBytes: number,
-  ): Promise<{
-    messages: ReturnType<typeof decodeFetchedRecords>["messages"];
-    nextOffset: bigint | null;
-    end: bigint;
-  }> {
-    return this.withLeader(topic, partition, async (connection) => {
-      const response = await connection.request(Apis.Fetch, {
-        clusterId: null,
-        replicaId: -1,
-        maxWaitMs: 0,
-        minBytes: 1,
-        maxBytes: fetchBytes,
-        isolationLevel: 1,
-        sessionId: 0,
-        sessionEpoch: -1,
-        topics: [
-          {
-            topic,
-            partitions: [
-              {
-                partition,
-                currentLeaderEpoch: -1,
-                fetchOffset: offset,
-                lastFetchedEpoch: -1,
-                logStartOffset: -1n,
-                partitionMaxBytes: fetchBytes,
-              },
-            ],
-          },
-        ],
-        forgottenTopicsData: [],
-        rackId: "",
-      });
-      const data = response.responses[0]?.partitions.find((p) => p.partitionIndex === partition);
-      if (!data) return { messages: [], nextOffset: null, end: offset };
-      if (data.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) return { messages: [], nextOffset: null, end: offset };
-      if (data.errorCode !== ErrorCode.NONE)
-        throw new KafkaJSProtocolError(data.errorCode, `fetching ${topic}-${partition}`);
-      const blob = Array.isArray(data.records) ? Buffer.concat(data.records) : data.records;
-      const decoded = decodeFetchedRecords(blob, offset, data.abortedTransactions, true);
-      const end =
-        data.lastStableOffset !== undefined && data.lastStableOffset >= 0n ? data.lastStableOffset : data.highWatermark;
-      return {
-        messages: decoded.messages,
-        nextOffset: decoded.nextOffset === null ? null : BigInt(decoded.nextOffset),
-        end,
-      };
-    });
+  ): Promise<FetchedPartitionMessages> {
+    try {
+      return await fetchPartitionOnce(
+        this.cluster,
+        { topic, partition, offset, maxBytes: fetchBytes, isolationLevel: READ_COMMITTED },
+        LEADER_RETRY,
+      );
+    } catch (error) {
+      // Retention moved the start past `offset`, or the end is before it: nothing to show there.
+      if (error instanceof KafkaJSProtocolError && error.code === ErrorCode.OFFSET_OUT_OF_RANGE)
+        return { messages: [], nextOffset: null, end: offset };
+      throw error;
+    }
   }
 
   private async listOffsets(topic: string, partitions: number[], timestamp: bigint): Promise<Map<number, bigint>> {
     const found = new Map<number, bigint>();
     await Promise.all(
-      partitions.map((partition) =>
-        this.withLeader(topic, partition, async (connection) => {
-          const response = await connection.request(Apis.ListOffsets, {
-            replicaId: -1,
-            isolationLevel: 1,
-            topics: [{ name: topic, partitions: [{ partitionIndex: partition, timestamp }] }],
-          });
-          const answer = response.topics[0]?.partitions.find((p) => p.partitionIndex === partition);
-          if (answer && answer.errorCode !== ErrorCode.NONE)
-            throw new KafkaJSProtocolError(answer.errorCode, `listing offsets of ${topic}-${partition}`);
-          if (answer?.offset !== undefined) found.set(partition, answer.offset);
-        }),
-      ),
+      partitions.map(async (partition) => {
+        const offset = await listPartitionOffset(this.cluster, topic, partition, timestamp, LEADER_RETRY);
+        if (offset !== undefined) found.set(partition, offset);
+      }),
     );
     return found;
-  }
-
-  /** Runs `request` on the partition's leader; after a stale-leader error, once more with fresh metadata. */
-  private async withLeader<T>(
-    topic: string,
-    partition: number,
-    request: (connection: Awaited<ReturnType<Cluster["connectionTo"]>>) => Promise<T>,
-  ): Promise<T> {
-    await this.cluster.addTargetTopics([topic]);
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const { connection } = await this.cluster.leaderFor(topic, partition);
-        return await request(connection);
-      } catch (error) {
-        const stale =
-          error instanceof KafkaJSProtocolError
-            ? STALE_METADATA_ERRORS.has(error.code) || error.type === "LEADER_NOT_AVAILABLE"
-            : true;
-        if (!stale || attempt >= 2) throw error;
-        await this.cluster.refreshMetadata();
-      }
-    }
   }
 }

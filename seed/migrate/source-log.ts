@@ -2,18 +2,22 @@
 // records in offset order between two offsets, whole (key and value bytes, headers, timestamp), so
 // the copy can write them again unchanged. No consumer group, so reading leaves no committed
 // offsets behind: one Fetch or ListOffsets to the partition's leader through our client's
-// Cluster, decoded by the consumer's own decoder; a stale leader is asked again after a metadata
-// refresh. Reads are read-committed: the end is the last stable offset.
+// Cluster (broker/client/partition-reads.ts), decoded by the consumer's own decoder; a stale
+// leader is asked again after a metadata refresh. Reads are read-committed: the end is the last
+// stable offset.
 //
 // Owner of mutable state: a SourceLog owns its Cluster (connections and metadata).
 import { Cluster } from "../../broker/client/cluster.ts";
-import { decodeFetchedRecords } from "../../broker/client/consumer/fetched-records.ts";
-import { STALE_METADATA_ERRORS } from "../../broker/client/consumer/fetcher.ts";
 import type { KafkaMessage } from "../../broker/client/consumer/types.ts";
-import { KafkaJSProtocolError } from "../../broker/client/errors.ts";
 import { createLogger, logLevel } from "../../broker/client/logger.ts";
-import { Apis } from "../../broker/protocol/apis.ts";
-import { ErrorCode } from "../../broker/protocol/errors.ts";
+import {
+  EARLIEST_TIMESTAMP,
+  type FetchedPartitionMessages,
+  fetchPartitionOnce,
+  LATEST_TIMESTAMP,
+  listPartitionOffset,
+  READ_COMMITTED,
+} from "../../broker/client/partition-reads.ts";
 
 export interface PartitionBounds {
   /** The first offset still in the log (retention may have deleted earlier ones). */
@@ -22,9 +26,9 @@ export interface PartitionBounds {
   end: bigint;
 }
 
-const EARLIEST = -2n;
-const LATEST = -1n;
 const FETCH_BYTES = 1024 * 1024;
+/** A stale leader is asked again up to four times, metadata refreshed each time: a copy outlasts a leader move. */
+const LEADER_RETRY = { retries: 4 };
 
 export class SourceLog {
   private readonly cluster: Cluster;
@@ -45,8 +49,8 @@ export class SourceLog {
   async bounds(topic: string, partitions: number): Promise<PartitionBounds[]> {
     const which = Array.from({ length: partitions }, (_, p) => p);
     const [starts, ends] = await Promise.all([
-      Promise.all(which.map((p) => this.listOffset(topic, p, EARLIEST))),
-      Promise.all(which.map((p) => this.listOffset(topic, p, LATEST))),
+      Promise.all(which.map((p) => this.listOffset(topic, p, EARLIEST_TIMESTAMP))),
+      Promise.all(which.map((p) => this.listOffset(topic, p, LATEST_TIMESTAMP))),
     ]);
     return which.map((p) => ({ start: starts[p]!, end: ends[p]! }));
   }
@@ -68,86 +72,17 @@ export class SourceLog {
     this.cluster.disconnect();
   }
 
-  private async fetchOnce(
-    topic: string,
-    partition: number,
-    offset: bigint,
-  ): Promise<{ messages: KafkaMessage[]; nextOffset: bigint | null }> {
-    return this.withLeader(topic, partition, async (connection) => {
-      const response = await connection.request(Apis.Fetch, {
-        clusterId: null,
-        replicaId: -1,
-        maxWaitMs: 0,
-        minBytes: 1,
-        maxBytes: FETCH_BYTES,
-        isolationLevel: 1,
-        sessionId: 0,
-        sessionEpoch: -1,
-        topics: [
-          {
-            topic,
-            partitions: [
-              {
-                partition,
-                currentLeaderEpoch: -1,
-                fetchOffset: offset,
-                lastFetchedEpoch: -1,
-                logStartOffset: -1n,
-                partitionMaxBytes: FETCH_BYTES,
-              },
-            ],
-          },
-        ],
-        forgottenTopicsData: [],
-        rackId: "",
-      });
-      const data = response.responses[0]?.partitions.find((p) => p.partitionIndex === partition);
-      if (!data) return { messages: [], nextOffset: null };
-      if (data.errorCode !== ErrorCode.NONE)
-        throw new KafkaJSProtocolError(data.errorCode, `fetching ${topic}-${partition} at ${offset}`);
-      const blob = Array.isArray(data.records) ? Buffer.concat(data.records) : data.records;
-      const decoded = decodeFetchedRecords(blob, offset, data.abortedTransactions, true);
-      return {
-        messages: decoded.messages,
-        nextOffset: decoded.nextOffset === null ? null : BigInt(decoded.nextOffset),
-      };
-    });
+  private async fetchOnce(topic: string, partition: number, offset: bigint): Promise<FetchedPartitionMessages> {
+    return fetchPartitionOnce(
+      this.cluster,
+      { topic, partition, offset, maxBytes: FETCH_BYTES, isolationLevel: READ_COMMITTED },
+      LEADER_RETRY,
+    );
   }
 
   private async listOffset(topic: string, partition: number, timestamp: bigint): Promise<bigint> {
-    return this.withLeader(topic, partition, async (connection) => {
-      const response = await connection.request(Apis.ListOffsets, {
-        replicaId: -1,
-        isolationLevel: 1,
-        topics: [{ name: topic, partitions: [{ partitionIndex: partition, timestamp }] }],
-      });
-      const answer = response.topics[0]?.partitions.find((p) => p.partitionIndex === partition);
-      if (answer?.offset === undefined) throw new Error(`no offset for ${topic}-${partition} in the answer`);
-      if (answer.errorCode !== ErrorCode.NONE)
-        throw new KafkaJSProtocolError(answer.errorCode, `listing offsets of ${topic}-${partition}`);
-      return answer.offset;
-    });
-  }
-
-  /** Runs `request` on the partition's leader; after a stale-leader error, again with fresh metadata. */
-  private async withLeader<T>(
-    topic: string,
-    partition: number,
-    request: (connection: Awaited<ReturnType<Cluster["connectionTo"]>>) => Promise<T>,
-  ): Promise<T> {
-    await this.cluster.addTargetTopics([topic]);
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const { connection } = await this.cluster.leaderFor(topic, partition);
-        return await request(connection);
-      } catch (error) {
-        const stale =
-          error instanceof KafkaJSProtocolError
-            ? STALE_METADATA_ERRORS.has(error.code) || error.type === "LEADER_NOT_AVAILABLE"
-            : true;
-        if (!stale || attempt >= 4) throw error;
-        await this.cluster.refreshMetadata();
-      }
-    }
+    const offset = await listPartitionOffset(this.cluster, topic, partition, timestamp, LEADER_RETRY);
+    if (offset === undefined) throw new Error(`no offset for ${topic}-${partition} in the answer`);
+    return offset;
   }
 }

@@ -3,8 +3,7 @@
 // record batch in its bytes decoded field by field with the broker's own protocol decoder.
 import { Cluster } from "../../../broker/client/cluster.ts";
 import { createLogger, logLevel } from "../../../broker/client/logger.ts";
-import { Apis } from "../../../broker/protocol/apis.ts";
-import { ErrorCode } from "../../../broker/protocol/errors.ts";
+import { fetchPartitionBytes, READ_UNCOMMITTED } from "../../../broker/client/partition-reads.ts";
 import { decodeRecordBatch } from "../../../broker/protocol/record-batch/decoder.ts";
 import {
   BATCH_HEADER_SIZE,
@@ -34,39 +33,13 @@ async function fetchRawRecords(
     allowAutoTopicCreation: false,
   });
   try {
-    await cluster.addTargetTopics([topic]);
-    const { connection } = await cluster.leaderFor(topic, partition);
-    const response = await connection.request(Apis.Fetch, {
-      clusterId: null,
-      replicaId: -1,
-      maxWaitMs: 0,
-      minBytes: 1,
-      maxBytes: 64 * 1024,
-      isolationLevel: 0,
-      sessionId: 0,
-      sessionEpoch: -1,
-      topics: [
-        {
-          topic,
-          partitions: [
-            {
-              partition,
-              currentLeaderEpoch: -1,
-              fetchOffset: offset,
-              lastFetchedEpoch: -1,
-              logStartOffset: -1n,
-              partitionMaxBytes: 64 * 1024,
-            },
-          ],
-        },
-      ],
-      forgottenTopicsData: [],
-      rackId: "",
-    });
-    const data = response.responses[0]?.partitions.find((p) => p.partitionIndex === partition);
-    if (!data || data.errorCode !== ErrorCode.NONE)
-      throw new Error(`Fetch of ${topic}-${partition} failed (${data?.errorCode})`);
-    return Array.isArray(data.records) ? Buffer.concat(data.records) : (data.records ?? Buffer.alloc(0));
+    const fetched = await fetchPartitionBytes(
+      cluster,
+      { topic, partition, offset, maxBytes: 64 * 1024, isolationLevel: READ_UNCOMMITTED },
+      { retries: 0 },
+    );
+    if (!fetched) throw new Error(`the Fetch answer of ${topic}-${partition} left the partition out`);
+    return fetched.records;
   } finally {
     cluster.disconnect();
   }
