@@ -13,14 +13,22 @@ import type { ClusterView } from "./cluster.ts";
 import { type ClusterMember, createClusterMember } from "./cluster-member.ts";
 import { type BrokerConfig, brokerNumber, brokerProp } from "./config.ts";
 import { Connection } from "./connection.ts";
+import { ConnectionQuotas, parsePerIpOverrides, RefusalLog } from "./connection-quotas.ts";
 import { ConsumerOffsetsLog } from "./consumer-offsets-log.ts";
 import { GroupCoordinator } from "./groups/coordinator.ts";
 import { CONSUMER_OFFSETS_TOPIC } from "./groups/offsets-record-format.ts";
 import type { Logger } from "./logger.ts";
+import { RequestMemoryPool } from "./request-memory-pool.ts";
 import { createRequestRouter } from "./request-router.ts";
 import type { TopicAccess } from "./topics.ts";
 
 const flushCheckIntervalMs = 1000;
+
+/**
+ * Kafka reads one request per connection at a time; clients pipeline (kafkajs without a limit,
+ * Java up to 5), and answering side by side is what makes a pipelined connection fast here.
+ */
+const MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION = 100;
 
 /** __consumer_offsets keeps only each key's latest record, in segments smaller than the default. */
 const offsetsTopicConfigs = [
@@ -191,10 +199,34 @@ export class Broker {
   private serve(server: Server, state: BrokerState): void {
     const route = createRequestRouter(state);
     const maxRequestBytes = brokerNumber(this.config, "socket.request.max.bytes");
+    const quotas = new ConnectionQuotas({
+      maxConnections: brokerNumber(this.config, "max.connections"),
+      maxConnectionsPerIp: brokerNumber(this.config, "max.connections.per.ip"),
+      perIpOverrides: parsePerIpOverrides(brokerProp(this.config, "max.connections.per.ip.overrides")),
+    });
+    const limits = {
+      maxInFlightRequests: MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION,
+      idleTimeoutMs: brokerNumber(this.config, "connections.max.idle.ms"),
+      memoryPool: new RequestMemoryPool(brokerNumber(this.config, "queued.max.request.bytes")),
+    };
+    const refusals = new RefusalLog(this.log);
     server.on("connection", (socket: Socket) => {
-      const connection = new Connection(socket, route, maxRequestBytes, this.log);
+      const ip = socket.remoteAddress ?? "";
+      const admission = quotas.admit(ip);
+      if (!admission.admitted) {
+        this.metrics.connectionRefused(admission.limit);
+        refusals.refused(admission.limit, admission.reason);
+        socket.destroy();
+        return;
+      }
+      const connection = new Connection(socket, route, maxRequestBytes, this.log, limits);
       this.connections.add(connection);
-      socket.on("close", () => this.connections.delete(connection));
+      this.metrics.connectionOpened();
+      socket.on("close", () => {
+        this.connections.delete(connection);
+        quotas.release(ip);
+        this.metrics.connectionClosed();
+      });
     });
   }
 

@@ -2,6 +2,7 @@
 // server.properties line. Topic-level overrides (CreateTopics configs) use the topic names
 // (segment.bytes, retention.ms, ...), mapped onto the broker defaults below.
 import { Command } from "commander";
+import { parsePerIpOverrides } from "./connection-quotas.ts";
 
 export interface BrokerConfig {
   host: string;
@@ -19,6 +20,13 @@ export const brokerDefaults: Record<string, string> = {
   "default.replication.factor": "1",
   "auto.create.topics.enable": "true",
   "socket.request.max.bytes": String(100 * 1024 * 1024),
+  // Connection limits under Kafka's names. queued.max.request.bytes is unbounded (-1) in Kafka;
+  // here it bounds the request bytes read and not yet answered across all connections.
+  "max.connections": "2147483647",
+  "max.connections.per.ip": "2147483647",
+  "max.connections.per.ip.overrides": "",
+  "connections.max.idle.ms": "600000",
+  "queued.max.request.bytes": String(256 * 1024 * 1024),
   "message.max.bytes": String(1024 * 1024 + 12),
   "log.segment.bytes": String(1024 * 1024 * 1024),
   "log.roll.ms": String(7 * 24 * 3600 * 1000),
@@ -94,6 +102,13 @@ export function brokerNumber(config: BrokerConfig, key: string): number {
 export function validateProps(props: Map<string, string>): void {
   for (const [key, value] of props) {
     if (!(key in brokerDefaults)) throw new ConfigError(`unknown config ${key}`);
+    if (key === "max.connections.per.ip.overrides") {
+      try {
+        parsePerIpOverrides(value);
+      } catch (err) {
+        throw new ConfigError((err as Error).message);
+      }
+    }
     if (
       brokerDefaults[key] !== "true" &&
       brokerDefaults[key] !== "false" &&

@@ -3,10 +3,18 @@
 // request order, because clients pipeline requests and match responses by position as much as by
 // correlation id.
 //
-// Ownership: a Connection owns its socket, its frame reader and its queue of pending responses.
-// A malformed or oversized frame ends this connection only; the broker keeps serving the others.
+// What one connection may hold is bounded: a frame by socket.request.max.bytes, the requests it
+// has in flight by maxInFlightRequests, their bytes by the broker's shared RequestMemoryPool
+// (queued.max.request.bytes). At a limit it stops reading its socket, so the client's further
+// requests wait in TCP buffers instead of the broker's memory, and reads again once answers went
+// out. A client that does not read its answers stops being read too. A connection with nothing in
+// flight and no traffic for connections.max.idle.ms is closed.
+//
+// Ownership: a Connection owns its socket, its frame reader, its queue of frames not yet handed on
+// and its queue of pending responses.
 import type { Socket } from "node:net";
 import { FrameReader } from "../protocol/frame-reader.ts";
+import { RequestMemoryPool } from "./request-memory-pool.ts";
 
 /** What a handled request produces: the frame's chunks, or null when no response is due (acks=0). */
 export type ResponseFrame = Buffer[] | null;
@@ -14,6 +22,7 @@ export type ResponseFrame = Buffer[] | null;
 export type FrameHandler = (frame: Buffer, connection: Connection) => ResponseFrame | Promise<ResponseFrame>;
 
 export interface ConnectionLog {
+  debug(message: string, fields?: Record<string, unknown>): void;
   warn(message: string, fields?: Record<string, unknown>): void;
 }
 
@@ -27,14 +36,39 @@ export class DropConnection extends Error {}
  */
 const PREALLOCATE_REQUEST_BYTES = 64 * 1024;
 
+export interface ConnectionLimits {
+  /**
+   * Requests handed on and not yet answered. Kafka reads one request per connection at a time; a
+   * Node broker answers pipelined requests side by side, up to this many.
+   */
+  maxInFlightRequests: number;
+  /** Closes a connection with nothing in flight after this long without traffic; 0 never. */
+  idleTimeoutMs: number;
+  /** The broker-wide budget of request bytes read and not yet answered. */
+  memoryPool: RequestMemoryPool;
+}
+
+export const defaultConnectionLimits = (): ConnectionLimits => ({
+  maxInFlightRequests: 100,
+  idleTimeoutMs: 0,
+  memoryPool: new RequestMemoryPool(0),
+});
+
 interface PendingResponse {
   frame: ResponseFrame | undefined;
+  requestBytes: number;
 }
 
 export class Connection {
   private readonly frames: FrameReader;
+  /** Frames read but not yet handed on, because a limit was reached. */
+  private readonly unhandled: Buffer[] = [];
   private readonly pending: PendingResponse[] = [];
+  private readonly limits: ConnectionLimits;
   private closed = false;
+  /** The client is not reading its answers (the socket's write buffer is full). */
+  private writeBlocked = false;
+  private cancelPoolWait: (() => void) | undefined;
   readonly remote: string;
 
   constructor(
@@ -42,12 +76,16 @@ export class Connection {
     private readonly handle: FrameHandler,
     private readonly maxRequestBytes: number,
     private readonly log: ConnectionLog,
+    limits: Partial<ConnectionLimits> = {},
   ) {
+    this.limits = { ...defaultConnectionLimits(), ...limits };
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
     this.frames = new FrameReader(
       { minSize: 0, maxSize: maxRequestBytes, preallocateUpTo: PREALLOCATE_REQUEST_BYTES },
       (frame) => {
-        if (!this.closed) this.dispatch(frame);
+        if (this.closed) return;
+        this.unhandled.push(frame);
+        this.handOn();
       },
       (size) => {
         this.log.warn("closing connection: frame size out of bounds", {
@@ -62,11 +100,16 @@ export class Connection {
     socket.on("data", (chunk: Buffer) => {
       if (!this.closed) this.frames.push(chunk);
     });
-    socket.on("drain", () => socket.resume());
-    socket.on("error", () => this.close());
-    socket.on("close", () => {
-      this.closed = true;
+    socket.on("drain", () => {
+      this.writeBlocked = false;
+      this.updateReading();
     });
+    socket.on("error", () => this.close());
+    socket.on("close", () => this.onClosed());
+    if (this.limits.idleTimeoutMs > 0) {
+      socket.setTimeout(this.limits.idleTimeoutMs);
+      socket.on("timeout", () => this.onIdle());
+    }
   }
 
   get isClosed(): boolean {
@@ -77,26 +120,71 @@ export class Connection {
     return this.socket.remoteAddress ?? "";
   }
 
+  /** Requests read but held back by a limit, not yet handed on. */
+  get heldBackRequests(): number {
+    return this.unhandled.length;
+  }
+
+  /** Requests handed on whose answers have not been written yet. */
+  get inFlightRequests(): number {
+    return this.pending.length;
+  }
+
   close(): void {
     if (this.closed) return;
-    this.closed = true;
     this.socket.destroy();
+    this.onClosed();
+  }
+
+  /** Answers still being worked on release their bytes to the pool when they complete. */
+  private onClosed(): void {
+    this.closed = true;
+    this.cancelPoolWait?.();
+    this.cancelPoolWait = undefined;
+    this.unhandled.length = 0;
+  }
+
+  /** Hands on queued frames while the limits allow, then reads on or pauses accordingly. */
+  private handOn(): void {
+    while (!this.closed && this.unhandled.length > 0 && this.pending.length < this.limits.maxInFlightRequests) {
+      const frame = this.unhandled[0]!;
+      if (!this.limits.memoryPool.tryReserve(frame.length)) {
+        this.cancelPoolWait ??= this.limits.memoryPool.whenReleased(() => {
+          this.cancelPoolWait = undefined;
+          this.handOn();
+        });
+        break;
+      }
+      this.unhandled.shift();
+      this.dispatch(frame);
+    }
+    this.updateReading();
+  }
+
+  private updateReading(): void {
+    if (this.closed) return;
+    if (this.writeBlocked || this.unhandled.length > 0) this.socket.pause();
+    else this.socket.resume();
   }
 
   private dispatch(frame: Buffer): void {
-    const slot: PendingResponse = { frame: undefined };
+    const slot: PendingResponse = { frame: undefined, requestBytes: frame.length };
     this.pending.push(slot);
     let result: ResponseFrame | Promise<ResponseFrame>;
     try {
       result = this.handle(frame, this);
     } catch (err) {
       this.fail(err);
+      this.complete(slot, null);
       return;
     }
     if (result instanceof Promise) {
       result.then(
         (frameOut) => this.complete(slot, frameOut),
-        (err) => this.fail(err),
+        (err) => {
+          this.fail(err);
+          this.complete(slot, null);
+        },
       );
     } else {
       this.complete(slot, result);
@@ -105,10 +193,14 @@ export class Connection {
 
   private complete(slot: PendingResponse, frame: ResponseFrame): void {
     slot.frame = frame;
+    let released = 0;
     while (this.pending.length > 0 && this.pending[0]!.frame !== undefined) {
       const ready = this.pending.shift()!;
+      released += ready.requestBytes;
       if (ready.frame && !this.closed) this.write(ready.frame);
     }
+    if (released > 0) this.limits.memoryPool.release(released);
+    this.handOn();
   }
 
   private write(chunks: Buffer[]): void {
@@ -121,7 +213,17 @@ export class Connection {
       this.socket.uncork();
     }
     // Stop reading requests while the client is not reading its responses.
-    if (!flushed) this.socket.pause();
+    if (!flushed) this.writeBlocked = true;
+  }
+
+  private onIdle(): void {
+    // A long-polling fetch or a produce waiting for its replicas is no idleness of the client's.
+    if (this.pending.length > 0 || this.unhandled.length > 0) return;
+    this.log.debug("closing idle connection (connections.max.idle.ms)", {
+      remote: this.remote,
+      idleMs: this.limits.idleTimeoutMs,
+    });
+    this.close();
   }
 
   private fail(err: unknown): void {

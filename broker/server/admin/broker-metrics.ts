@@ -13,6 +13,7 @@
 // brokers in one test process keep theirs apart) and its journal subscription, until close().
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { BrokerState } from "../broker-state.ts";
+import type { ConnectionLimitName } from "../connection-quotas.ts";
 import type { ClusterEvent, EventJournal } from "./cluster-events.ts";
 
 /** Milliseconds: a local request takes well under one; a long-polling fetch waits up to its max wait. */
@@ -38,6 +39,8 @@ export class BrokerMetrics {
   readonly #isrShrinks: Counter;
   readonly #isrExpands: Counter;
   readonly #rebalances: Counter<"group">;
+  readonly #connections: Gauge;
+  readonly #connectionsRefused: Counter<"limit">;
   readonly #unsubscribe: () => void;
 
   constructor(private readonly options: BrokerMetricsOptions) {
@@ -95,6 +98,17 @@ export class BrokerMetrics {
       labelNames: ["group"],
       registers,
     });
+    this.#connections = new Gauge({
+      name: "kafka_server_socket_server_metrics_connection_count",
+      help: "Client connections open on the Kafka listener (connection-count)",
+      registers,
+    });
+    this.#connectionsRefused = new Counter({
+      name: "kafka_server_socket_server_metrics_connections_refused_total",
+      help: "Connections closed on arrival by a limit: max.connections or max.connections.per.ip",
+      labelNames: ["limit"],
+      registers,
+    });
     this.#scrapeTimeGauges(registers);
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry });
     this.#unsubscribe = options.events.subscribe((event) => this.#countEvent(event));
@@ -119,6 +133,18 @@ export class BrokerMetrics {
   /** A consumer's fetch answered with `bytes` of batches of `topic`. */
   fetched(topic: string, bytes: number): void {
     if (bytes > 0) this.#bytesOut.inc({ topic }, bytes);
+  }
+
+  connectionOpened(): void {
+    this.#connections.inc();
+  }
+
+  connectionClosed(): void {
+    this.#connections.dec();
+  }
+
+  connectionRefused(limit: ConnectionLimitName): void {
+    this.#connectionsRefused.inc({ limit });
   }
 
   /** The exposition text and its content type. */

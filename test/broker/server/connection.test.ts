@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
-import { connect } from "node:net";
+import { connect, type Socket } from "node:net";
 import { describe, it } from "node:test";
 import { Apis } from "../../../broker/protocol/apis.ts";
 import { ErrorCode } from "../../../broker/protocol/errors.ts";
 import { encodeRequest } from "../../../broker/protocol/headers.ts";
 import { useBroker } from "../../helpers/broker-process.ts";
 import { createTopicsRequest, fetchRequest } from "../../helpers/requests.ts";
+import { waitFor } from "../../helpers/wait.ts";
 import { useWireClient } from "../../helpers/wire-client.ts";
 
 const closedByBroker = (bytes: Buffer, address: { host: string; port: number }): Promise<void> =>
@@ -85,5 +86,54 @@ describe("Connection", () => {
     const [fetched] = await Promise.all([slowFetch, quickMetadata]);
     assert.equal(fetched.responses[0]!.partitions[0]!.errorCode, ErrorCode.NONE);
     assert.deepEqual(order, ["fetch", "metadata"]);
+  });
+});
+
+describe("Connection limits on a broker process", () => {
+  // The broker's own controller channel comes from 127.0.0.1; the test connects from 127.0.0.2.
+  const broker = useBroker({ config: { "max.connections.per.ip.overrides": "127.0.0.2:2" }, adminPort: 0 });
+
+  const openConnection = (): Promise<Socket> =>
+    new Promise((resolve, reject) => {
+      const socket = connect({ port: broker.port, host: broker.host, localAddress: "127.0.0.2" }, () =>
+        resolve(socket),
+      );
+      socket.on("error", reject);
+    });
+
+  /** Whether `socket` gets an answer to ApiVersions (true) or is closed (false). */
+  const answered = (socket: Socket): Promise<boolean> =>
+    new Promise((resolve) => {
+      socket.once("data", () => resolve(true));
+      socket.once("close", () => resolve(false));
+      const request = encodeRequest(Apis.ApiVersions, 0, 1, "limits", { clientSoftwareName: "", clientSoftwareVersion: "" });
+      socket.write(Buffer.concat(request));
+    });
+
+  const scrape = async (): Promise<string> => (await fetch(`${broker.adminUrl}/metrics`)).text();
+
+  it("when an address already holds max.connections.per.ip connections, then its next one is closed at once and counted, and one more fits after a close", async () => {
+    const first = await openConnection();
+    const second = await openConnection();
+    assert.equal(await answered(second), true);
+    const third = await openConnection();
+    assert.equal(await answered(third), false, "the third connection from 127.0.0.2 is closed");
+    assert.match(
+      await scrape(),
+      /kafka_server_socket_server_metrics_connections_refused_total\{limit="max.connections.per.ip"\} 1\n/,
+    );
+
+    first.destroy();
+    let fourth: Socket | undefined;
+    await waitFor(
+      async () => {
+        fourth?.destroy();
+        fourth = await openConnection();
+        return answered(fourth);
+      },
+      { message: "a connection from 127.0.0.2 served again after one closed" },
+    );
+    fourth?.destroy();
+    second.destroy();
   });
 });
