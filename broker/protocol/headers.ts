@@ -2,7 +2,14 @@
 
 import type { ApiDefinition } from "./apis.ts";
 import { requestHeaderVersion, responseHeaderVersion } from "./apis.ts";
-import { ProtocolDecodeError, Reader, readTaggedFields, Writer, writeTaggedFields } from "./primitives.ts";
+import {
+  decodeAllowanceFor,
+  ProtocolDecodeError,
+  Reader,
+  readTaggedFields,
+  Writer,
+  writeTaggedFields,
+} from "./primitives.ts";
 import { decode, encode } from "./schema.ts";
 
 export interface RequestHeader {
@@ -56,7 +63,7 @@ export function encodeResponseHeader(writer: Writer, correlationId: number, head
  */
 export function readRequestHeader(payload: Buffer): { header: RequestHeader; bodyReader: Reader } {
   const { apiKey, apiVersion } = peekApiKeyAndVersion(payload);
-  const bodyReader = new Reader(payload);
+  const bodyReader = new Reader(payload, 0, decodeAllowanceFor(payload.length));
   const header = decodeRequestHeader(bodyReader, requestHeaderVersion(apiKey, apiVersion));
   return { header, bodyReader };
 }

@@ -255,14 +255,52 @@ export class Writer {
   }
 }
 
+/**
+ * What decoding one frame may build, in estimated bytes of JavaScript objects, shared by the
+ * readers of its nested parts. Checking counts against the bytes left stops a forged count, but a
+ * frame of a million two-byte items is honest and still decodes to a million objects: the
+ * allowance bounds what a frame may cost to a multiple of its size, under a ceiling.
+ */
+export interface DecodeAllowance {
+  left: number;
+  readonly limit: number;
+}
+
+/** Per frame byte, what its decoded objects may cost: room for requests of many small items. */
+const DECODED_BYTES_PER_FRAME_BYTE = 32;
+/** Any frame may build this much, so small requests of tiny items are never refused. */
+const DECODE_ALLOWANCE_FLOOR = 64 * 1024;
+/** However large the frame, decoding it builds no more than this (records stay bytes and cost nothing). */
+const DECODE_ALLOWANCE_CEILING = 64 * 1024 * 1024;
+
+export function decodeAllowanceFor(frameBytes: number): DecodeAllowance {
+  const limit = Math.min(DECODE_ALLOWANCE_CEILING, DECODE_ALLOWANCE_FLOOR + frameBytes * DECODED_BYTES_PER_FRAME_BYTE);
+  return { left: limit, limit };
+}
+
 export class Reader {
   private position: number;
 
   constructor(
     private readonly buffer: Buffer,
     offset = 0,
+    private readonly allowance?: DecodeAllowance,
   ) {
     this.position = offset;
+  }
+
+  /** A reader over `data`, a part of this reader's bytes, drawing on the same allowance. */
+  nested(data: Buffer): Reader {
+    return new Reader(data, 0, this.allowance);
+  }
+
+  /** Takes `bytes` (the estimated size of objects about to be built) from the allowance, if any. */
+  charge(bytes: number): void {
+    const allowance = this.allowance;
+    if (allowance === undefined) return;
+    allowance.left -= bytes;
+    if (allowance.left < 0)
+      throw new ProtocolDecodeError(`decoding this frame would build more than ${allowance.limit} bytes of objects`);
   }
 
   get offset(): number {
@@ -488,7 +526,7 @@ export function readTaggedFields(reader: Reader, readKnown?: (tag: number, field
     const tag = reader.uvarint();
     const size = reader.uvarint();
     const data = reader.raw(size);
-    if (readKnown) readKnown(tag, new Reader(data));
+    if (readKnown) readKnown(tag, reader.nested(data));
   }
 }
 

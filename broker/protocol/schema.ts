@@ -3,7 +3,7 @@
 // which the encoder and decoder of every version derive. A schema+version pair is compiled
 // once into closures and cached, because Produce and Fetch go through here on every request.
 
-import { ProtocolDecodeError, Reader, readTaggedFieldCount, Writer } from "./primitives.ts";
+import { ProtocolDecodeError, type Reader, readTaggedFieldCount, Writer } from "./primitives.ts";
 
 export type PrimitiveTypeName =
   | "int8"
@@ -234,7 +234,7 @@ function decodeTaggedSection(taggedByTag: ReadonlyMap<number, CompiledTaggedFiel
     const size = reader.uvarint();
     const data = reader.raw(size);
     const field = taggedByTag.get(tag);
-    if (field !== undefined) value[field.name] = field.decode(new Reader(data));
+    if (field !== undefined) value[field.name] = field.decode(reader.nested(data));
   }
 }
 
@@ -283,6 +283,7 @@ function encodeToBuffer(encodeFn: EncodeFn, value: unknown): Buffer {
 }
 
 const EMPTY_BUFFER = Buffer.alloc(0);
+const ZERO_UUID = Buffer.alloc(16);
 
 function defaultFactory(field: FieldSchema, context: CompileContext): () => unknown {
   const type = field.type;
@@ -307,7 +308,8 @@ function defaultFactory(field: FieldSchema, context: CompileContext): () => unkn
     case "records":
       return () => null;
     case "uuid":
-      return () => Buffer.alloc(16);
+      // One shared zero uuid: a field absent in a version must not cost a buffer per decoded item.
+      return () => ZERO_UUID;
     default:
       return () => 0;
   }
@@ -414,6 +416,7 @@ function arrayCodec(type: ArrayType, nullable: boolean, context: CompileContext)
   const encodeItem = item.encode;
   const decodeItem = item.decode;
   const flexible = context.flexible;
+  const itemCost = estimatedItemCost(type.items, context);
 
   const encodeArray: EncodeFn = (value: readonly unknown[] | null, writer) => {
     if (value === null) {
@@ -437,12 +440,42 @@ function arrayCodec(type: ArrayType, nullable: boolean, context: CompileContext)
     if (length > reader.remaining) {
       throw new ProtocolDecodeError(`${context.path} claims ${length} items with ${reader.remaining} bytes left`);
     }
+    reader.charge(ARRAY_COST + length * itemCost);
     const items = new Array(length);
     for (let i = 0; i < length; i++) items[i] = decodeItem(reader);
     return items;
   };
 
   return { encode: encodeArray, decode: decodeArray };
+}
+
+/** Roughly what V8 spends on an array and on one slot of it (a pointer or a small integer). */
+const ARRAY_COST = 32;
+const SLOT_COST = 8;
+/** An object of n fields: its header and one slot per field. */
+const OBJECT_COST = 32;
+/** A string, a bigint or a Buffer view: the object itself (its bytes came on the wire). */
+const BOXED_COST = 32;
+
+/** The estimated bytes one decoded array item costs beyond its wire bytes, for the decode allowance. */
+function estimatedItemCost(type: FieldType, context: CompileContext): number {
+  if (typeof type === "string") {
+    switch (type) {
+      case "string":
+      case "bytes":
+      case "records":
+      case "uuid":
+      case "int64":
+        return SLOT_COST + BOXED_COST;
+      default:
+        return SLOT_COST;
+    }
+  }
+  if (type.kind === "array") return SLOT_COST + ARRAY_COST;
+  // Every field of every version is filled in (defaults for absent ones), so all count.
+  let cost = SLOT_COST + OBJECT_COST;
+  for (const field of type.fields) cost += estimatedItemCost(field.type, context);
+  return cost;
 }
 
 function structCodec(type: StructType, nullable: boolean, context: CompileContext): ValueCodec {
