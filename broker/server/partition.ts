@@ -10,8 +10,9 @@
 import { ErrorCode } from "../protocol/errors.ts";
 import { decodeRecordBatch } from "../protocol/record-batch/decoder.ts";
 import { CURRENT_MAGIC } from "../protocol/record-batch/layout.ts";
+import { recordsProblem } from "../protocol/record-batch/record-validation.ts";
 import { crcIsValid, splitBatches } from "../protocol/record-batch/splitter.ts";
-import type { PartitionLog } from "../storage/partition-log.ts";
+import type { AppendResult, PartitionLog } from "../storage/partition-log.ts";
 import { ProducerStateTable } from "./producer-state.ts";
 import type { PartitionState } from "./replication/partition-state.ts";
 
@@ -59,11 +60,13 @@ export class Partition {
   }
 
   /**
-   * Validates the batches as received (layout, magic, CRC, size, producer sequence) and appends
-   * them without decoding a single record. The leader's append: produce goes through
-   * PartitionState.appendAsLeader, which checks leadership first and moves the high watermark after.
+   * Validates the batches as received (layout, magic, CRC, size, each record walked but not
+   * decoded, producer sequence) and appends them as they came. The leader's append: produce goes
+   * through PartitionState.appendAsLeader, which checks leadership first and moves the high
+   * watermark after.
    */
   append(records: Buffer | null): ProduceOutcome {
+    if (this.log.isOffline) return this.#offline();
     if (!records || records.length === 0) return rejected(ErrorCode.CORRUPT_MESSAGE, "no record batch in the request");
     const layout = splitBatches(records);
     if (layout.problem) {
@@ -81,11 +84,18 @@ export class Partition {
         );
       }
       if (!crcIsValid(records, batch.position)) return rejected(ErrorCode.CORRUPT_MESSAGE, "record batch CRC mismatch");
+      const problem = recordsProblem(records, batch.position, batch.size, batch.header);
+      if (problem !== null) return rejected(ErrorCode.CORRUPT_MESSAGE, problem);
     }
 
     const idempotent = layout.batches.some((b) => b.header.producerId >= 0n);
     if (!idempotent) {
-      const result = this.log.append(records, layout.batches);
+      let result: AppendResult;
+      try {
+        result = this.log.append(records, layout.batches);
+      } catch (error) {
+        return this.#failedAppend(error);
+      }
       this.notifyAppend();
       return { errorCode: ErrorCode.NONE, errorMessage: null, baseOffset: result.baseOffset, logAppendTime: -1n };
     }
@@ -100,7 +110,12 @@ export class Partition {
         first ??= check.baseOffset;
         continue;
       }
-      const result = this.log.append(records.subarray(batch.position, batch.position + batch.size));
+      let result: AppendResult;
+      try {
+        result = this.log.append(records.subarray(batch.position, batch.position + batch.size));
+      } catch (error) {
+        return this.#failedAppend(error);
+      }
       this.#producers.record(batch.header, result.baseOffset);
       first ??= result.baseOffset;
     }
@@ -176,6 +191,23 @@ export class Partition {
   /** Wakes the parked readers: what they may read has changed although nothing was appended. */
   notifyReaders(): void {
     this.notifyAppend();
+  }
+
+  /**
+   * An append that threw: a log taken offline by an I/O failure (its owner logged why) answers
+   * KAFKA_STORAGE_ERROR, as Kafka answers for a partition in an offline log dir, and parked
+   * readers wake to get that answer too; anything else is a bug and propagates.
+   */
+  #failedAppend(error: unknown): ProduceOutcome {
+    if (!this.log.isOffline) throw error;
+    this.notifyAppend();
+    return this.#offline();
+  }
+
+  #offline(): ProduceOutcome {
+    const cause = this.log.offlineCause;
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    return rejected(ErrorCode.KAFKA_STORAGE_ERROR, `the log of ${this.topic}-${this.index} is offline: ${reason}`);
   }
 
   private notifyAppend(): void {

@@ -120,7 +120,10 @@ function logConfigOf(config: BrokerConfig, topic: TopicState): Partial<LogConfig
 
 /**
  * Opens (and recovers) the log of one partition of `topic` in `<dataDir>/<topic>-<index>`, with the
- * topic's settings. Its high watermark is the partition's replication state's to move.
+ * topic's settings. Its high watermark is the partition's replication state's to move. Should a
+ * write to it ever fail, the log goes offline and this says so, once, naming the partition and
+ * the cause: from then on the partition answers KAFKA_STORAGE_ERROR until the broker restarts
+ * (which recovers the log from its files), while the broker's other partitions serve on.
  */
 export function openTopicLog(
   config: BrokerConfig,
@@ -130,7 +133,14 @@ export function openTopicLog(
   index: number,
 ): PartitionLog {
   const dir = join(config.dataDir, `${topic.name}-${index}`);
-  const partitionLog = PartitionLog.open(fs, dir, logConfigOf(config, topic));
+  const onOffline = (cause: unknown): void =>
+    log.error("partition log offline after an I/O error; it answers KAFKA_STORAGE_ERROR until the broker restarts", {
+      topic: topic.name,
+      partition: index,
+      dir,
+      error: cause instanceof Error ? cause.message : String(cause),
+    });
+  const partitionLog = PartitionLog.open(fs, dir, { ...logConfigOf(config, topic), onOffline });
   for (const recovery of partitionLog.recoveries) {
     if (recovery.truncatedBytes > 0) {
       log.warn("recovered a torn log tail", {

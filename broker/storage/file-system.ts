@@ -1,11 +1,13 @@
 // The storage layer reaches the disk only through these two interfaces, so tests can wrap them to
 // count fsyncs or to make a write or a sync fail at a chosen moment. openAll and closeAll, at the
-// end, treat several files as one: all opened or none, all closed even when one fails.
+// end, treat several files as one: all opened or none, all closed even when one fails;
+// createDirDurably makes a new directory survive a power loss.
 //
 // All calls are synchronous by design: appends and page-cache reads are small, and a synchronous
 // append cannot interleave with another event-loop task, which makes it atomic for the broker.
 
 import * as fs from "node:fs";
+import { dirname } from "node:path";
 
 export interface FileHandle {
   readonly path: string;
@@ -157,6 +159,19 @@ export const nodeFileSystem: FileSystem = {
     }
   },
 };
+
+/**
+ * Creates `dir` (and its missing ancestors) so that it survives a power loss: a directory is an
+ * entry of its parent, durable only once the parent is fsynced, and without that everything
+ * fsynced inside it could vanish with it.
+ */
+export function createDirDurably(fs: FileSystem, dir: string): void {
+  if (fs.exists(dir)) return;
+  const parent = dirname(dir);
+  if (parent !== dir) createDirDurably(fs, parent);
+  fs.mkdirp(dir);
+  fs.syncDir(parent);
+}
 
 /** Opens every path, or none: on failure what was opened is closed, with `alsoCloseOnFailure`. */
 export function openAll(

@@ -10,7 +10,8 @@
 // Followers store their leader's batches as they are with appendAsFollower. Around it:
 // log-config.ts (its settings), log-loader.ts (opening the directory), log-validator.ts (what
 // append does to the batches), log-reader.ts (reading across segments), retention.ts (which
-// segments retention deletes), segment.ts and the cleaner.
+// segments retention deletes), log-offline.ts (refusing writes after an I/O failure),
+// segment.ts and the cleaner.
 //
 // Ownership rule: one owner per piece of mutable state. A PartitionLog is owned by its partition
 // and owns its segments, its epoch cache and its checkpoint files; all its operations are
@@ -19,17 +20,20 @@
 
 import type { BatchLocation } from "../protocol/record-batch/splitter.ts";
 import type { FileSystem } from "./file-system.ts";
-import { closeAll } from "./file-system.ts";
+import { closeAll, createDirDurably } from "./file-system.ts";
 import { HighWatermarkCheckpoint } from "./high-watermark-checkpoint.ts";
 import { MAX_RELATIVE_OFFSET } from "./index-file.ts";
 import type { EpochEndOffset, EpochEntry, LeaderEpochFileCache } from "./leader-epoch-checkpoint.ts";
 import { type LogConfig, resolveLogConfig } from "./log-config.ts";
 import { CLEANED_FILE_SUFFIX } from "./log-files.ts";
 import { type LoadedEpochCache, loadLeaderEpochCache, loadSegments, type SegmentRecovery } from "./log-loader.ts";
+import { OfflineState } from "./log-offline.ts";
 import { batchesFrom, findOffsetForTimestamp, readBatches } from "./log-reader.ts";
 import { type AssignedOffsets, appendableBatches, assignOffsets, followerBatches } from "./log-validator.ts";
 import { type RetentionResult, segmentsPastRetention } from "./retention.ts";
 import { Segment, type SegmentOptions, type StoredBatch } from "./segment.ts";
+
+export { LogOfflineError } from "./log-offline.ts";
 
 export interface AppendResult {
   baseOffset: bigint;
@@ -44,6 +48,11 @@ export interface PartitionLogOptions {
    * checkpoints a moved high watermark (flush, close and checkpointHighWatermark always do).
    */
   highWatermarkCheckpointIntervalMs?: number;
+  /**
+   * Called once, with the failure, when the log goes offline (see log-offline.ts), whichever
+   * operation failed: its owner reports it and stops serving the partition.
+   */
+  onOffline?: (cause: unknown) => void;
 }
 
 const DEFAULT_HIGH_WATERMARK_CHECKPOINT_INTERVAL_MS = 5000;
@@ -51,13 +60,6 @@ const DEFAULT_HIGH_WATERMARK_CHECKPOINT_INTERVAL_MS = 5000;
 export type ReadResult =
   | { kind: "records"; chunks: Buffer[]; size: number }
   | { kind: "offset-out-of-range"; logStartOffset: bigint; logEndOffset: bigint };
-
-/**
- * Thrown by every write once an I/O operation has failed: after a failed write or fsync the
- * state of the files is unknown (a failed fsync may even have dropped dirty pages), so the log
- * refuses further writes until it is reopened, which recovers it from what is on disk.
- */
-export class LogOfflineError extends Error {}
 
 export class PartitionLog {
   readonly dir: string;
@@ -78,7 +80,7 @@ export class PartitionLog {
   #unflushedMessages = 0;
   #hasUnflushedData = false;
   #lastFlushTimeMs: number;
-  #offlineCause: unknown = null;
+  readonly #offline: OfflineState;
   #closed = false;
 
   private constructor(
@@ -100,6 +102,7 @@ export class PartitionLog {
     this.epochCacheRebuiltBecause = loaded.epochs.rebuiltBecause;
     this.#logStartOffset = loaded.segments[0]!.baseOffset;
     this.#lastFlushTimeMs = clock();
+    this.#offline = new OfflineState(dir, options.onOffline);
     const intervalMs = options.highWatermarkCheckpointIntervalMs ?? DEFAULT_HIGH_WATERMARK_CHECKPOINT_INTERVAL_MS;
     this.#highWatermarkCheckpoint = HighWatermarkCheckpoint.open(fs, dir, intervalMs, this.#lastFlushTimeMs);
     // No checkpoint means nothing is known to be committed: the log start is the safe answer.
@@ -119,10 +122,10 @@ export class PartitionLog {
     settings: Partial<LogConfig> & PartitionLogOptions = {},
     clock: () => number = Date.now,
   ): PartitionLog {
-    const { highWatermarkCheckpointIntervalMs, ...config } = settings;
-    const options = { highWatermarkCheckpointIntervalMs };
+    const { highWatermarkCheckpointIntervalMs, onOffline, ...config } = settings;
+    const options = { highWatermarkCheckpointIntervalMs, onOffline };
     const resolved = resolveLogConfig(config);
-    fs.mkdirp(dir);
+    createDirDurably(fs, dir);
     const { segments, recoveries } = loadSegments(fs, dir, { indexIntervalBytes: resolved.indexIntervalBytes, clock });
     try {
       const epochs = loadLeaderEpochCache(fs, dir, segments, { sync: true });
@@ -182,7 +185,12 @@ export class PartitionLog {
   }
 
   get isOffline(): boolean {
-    return this.#offlineCause !== null;
+    return this.#offline.isOffline;
+  }
+
+  /** The failure that took the log offline, or null while it is online. */
+  get offlineCause(): unknown {
+    return this.#offline.cause;
   }
 
   /** The epoch stamped into the partitionLeaderEpoch field of batches appended from now on. */
@@ -313,9 +321,12 @@ export class PartitionLog {
       return;
     }
     this.#whileOnline(() => {
+      const segmentCount = this.#segments.length;
       while (this.#segments.length > 1 && this.#active.baseOffset > offset) this.#segments.pop()!.delete();
+      // The deletions are durable before the remaining segment is cut: else a power loss could
+      // bring later segments back behind the cut one, a gap followed by records truncated away.
+      if (this.#segments.length < segmentCount) this.#fs.syncDir(this.dir);
       this.#active.truncateTo(offset);
-      this.#fs.syncDir(this.dir);
       this.#epochs.truncateFromEnd(offset);
     });
     this.#unflushedMessages = 0;
@@ -370,7 +381,7 @@ export class PartitionLog {
   close(): void {
     if (this.#closed) return;
     try {
-      if (this.#offlineCause === null) {
+      if (!this.#offline.isOffline) {
         this.#whileOnline(() => {
           this.#active.flush();
           this.#highWatermarkCheckpoint.writeIfMoved(this.#highWatermark, this.#clock());
@@ -466,21 +477,12 @@ export class PartitionLog {
 
   #assertWritable(): void {
     if (this.#closed) throw new Error(`log ${this.dir} is closed`);
-    if (this.#offlineCause !== null) {
-      throw new LogOfflineError(`log ${this.dir} is offline after an I/O failure; reopen it to recover`, {
-        cause: this.#offlineCause,
-      });
-    }
+    this.#offline.assertOnline();
   }
 
-  /** Runs file operations; any failure takes the log offline before it propagates. */
+  /** Runs file operations; any failure takes the log offline (log-offline.ts) before it propagates. */
   #whileOnline<T>(operation: () => T): T {
-    try {
-      return operation();
-    } catch (error) {
-      this.#offlineCause = error;
-      throw error;
-    }
+    return this.#offline.run(operation);
   }
 
   #closeSegments(): void {

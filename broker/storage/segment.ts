@@ -8,6 +8,7 @@
 // segment of a log is appended to.
 
 import { join } from "node:path";
+import { BATCH_LOG_OVERHEAD, BatchField } from "../protocol/record-batch/layout.ts";
 import type { FileHandle, FileSystem } from "./file-system.ts";
 import { closeAll, openAll } from "./file-system.ts";
 import { MAX_RELATIVE_OFFSET } from "./index-file.ts";
@@ -20,6 +21,7 @@ import {
   NO_TIMESTAMP,
   READ_SCAN_BUFFER_BYTES,
   readExactly,
+  readStoredBatchHeader,
 } from "./record-batch.ts";
 import { type RecoveryResult, recoverLog, rollingBaseTimeAfterRestart, stateFromIndexes } from "./segment-recovery.ts";
 import { TimeIndex } from "./time-index.ts";
@@ -206,7 +208,17 @@ export class Segment {
     const position = this.#log.size();
     this.#log.append(batches);
     this.#rollingBaseTimeMs ??= this.#options.clock();
-    this.#trackAppended(position, batches.length, baseOffset, lastOffset, maxTimestamp);
+    if (BATCH_LOG_OVERHEAD + batches.readInt32BE(BatchField.batchLength) === batches.length) {
+      this.#trackAppended(position, batches.length, baseOffset, lastOffset, maxTimestamp);
+      return;
+    }
+    // Several batches are indexed one by one, as recovery indexes them: a time index entry must
+    // name the batch that holds its timestamp, or truncating that batch away would leave it behind.
+    for (let at = 0; at < batches.length; ) {
+      const header = readStoredBatchHeader(batches, at);
+      this.#trackAppended(position + at, header.sizeInBytes, header.baseOffset, header.lastOffset, header.maxTimestamp);
+      at += header.sizeInBytes;
+    }
   }
 
   /**

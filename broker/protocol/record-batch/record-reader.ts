@@ -21,6 +21,22 @@ const EMPTY = Buffer.alloc(0);
  * gigabytes: what inflates beyond it is refused like a corrupt batch.
  */
 export const MAX_UNCOMPRESSED_RECORDS_BYTES = 256 * 1024 * 1024;
+/** Any compressed section may inflate this far: small batches of very repetitive records. */
+const INFLATION_FLOOR_BYTES = 8 * 1024 * 1024;
+/** Beyond the floor, a section may inflate to this multiple of its compressed size (JSON is ~10x). */
+const MAX_INFLATION_RATIO = 64;
+
+/**
+ * How far `compressedBytes` of records may inflate: a multiple of their size above a floor,
+ * under MAX_UNCOMPRESSED_RECORDS_BYTES. A gzip bomb then costs a bounded multiple of the bytes
+ * sent (and the time to inflate them), not a quarter of a gigabyte per batch.
+ */
+export function inflationLimitFor(compressedBytes: number): number {
+  return Math.min(
+    MAX_UNCOMPRESSED_RECORDS_BYTES,
+    Math.max(INFLATION_FLOOR_BYTES, compressedBytes * MAX_INFLATION_RATIO),
+  );
+}
 
 /**
  * The uncompressed records section of the batch spanning [start, end) of `buf` (start being where
@@ -32,7 +48,7 @@ export function uncompressedRecords(
   start: number,
   end: number,
   attributes: number,
-  maxInflatedBytes = MAX_UNCOMPRESSED_RECORDS_BYTES,
+  maxInflatedBytes = inflationLimitFor(end - start),
 ): Buffer | null {
   const codec = compressionCodecOf(attributes);
   if (codec === CompressionCodec.None) return buf.subarray(start, end);

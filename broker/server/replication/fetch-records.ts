@@ -5,7 +5,7 @@
 // answers. A reader whose last fetched epoch (Fetch v12+) ends here before its fetch offset, or
 // that this log never had, gets no records but the diverging epoch, where it must truncate (Kafka's
 // Partition.readRecords rule); one this log cannot place, or a fetch offset before the log start,
-// gets OFFSET_OUT_OF_RANGE.
+// gets OFFSET_OUT_OF_RANGE. A replica whose log went offline answers KAFKA_STORAGE_ERROR.
 //
 // Holds no state: the PartitionState it reads through owns everything it changes.
 import { ErrorCode } from "../../protocol/errors.ts";
@@ -43,6 +43,8 @@ export type ReplicaReadResult =
   | { errorCode: number };
 
 export function fetchRecords(state: PartitionState, request: ReplicaRead): ReplicaReadResult {
+  // A log that an I/O failure took offline is read no more (Kafka: a partition in an offline log dir).
+  if (state.partition.log.isOffline) return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR };
   const epochError = state.checkCurrentLeaderEpoch(request.currentLeaderEpoch);
   if (epochError !== ErrorCode.NONE) return { errorCode: epochError };
   if (request.fetchOnlyLeader && !state.isLeader) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };

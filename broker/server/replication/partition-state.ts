@@ -271,7 +271,7 @@ export class PartitionState {
     fetchOnlyFromLeader: boolean,
   ): { errorCode: number; logStartOffset: bigint; highWatermark: bigint; logEndOffset: bigint } {
     const log = this.partition.log;
-    let errorCode = this.checkCurrentLeaderEpoch(currentLeaderEpoch);
+    let errorCode = log.isOffline ? ErrorCode.KAFKA_STORAGE_ERROR : this.checkCurrentLeaderEpoch(currentLeaderEpoch);
     if (errorCode === ErrorCode.NONE && fetchOnlyFromLeader && !this.isLeader)
       errorCode = ErrorCode.NOT_LEADER_OR_FOLLOWER;
     return {
@@ -311,7 +311,9 @@ export class PartitionState {
     leaderEpoch: number,
     fetchOnlyFromLeader: boolean,
   ): EpochEndOffset {
-    const errorCode = this.checkCurrentLeaderEpoch(currentLeaderEpoch);
+    const errorCode = this.partition.log.isOffline
+      ? ErrorCode.KAFKA_STORAGE_ERROR
+      : this.checkCurrentLeaderEpoch(currentLeaderEpoch);
     const failed = (code: number) => ({
       errorCode: code,
       leaderEpoch: UNDEFINED_EPOCH,

@@ -11,7 +11,8 @@
 // OFFSET_OUT_OF_RANGE is handled as Kafka's follower does (ListOffsets: cut to the leader's end if
 // it is behind this log, else start over at the leader's start if this log ends before it); other
 // errors hold the partition back for replica.fetch.backoff.ms, and a fenced epoch waits for new
-// metadata. The loop never sleeps on a timer while it has work: the leader holds the fetch.
+// metadata; a partition whose log went offline is dropped. The loop never sleeps on a timer while
+// it has work: the leader holds the fetch.
 //
 // Ownership: a ReplicaFetcher owns its endpoint (connection) and the fetch state of its partitions;
 // the replica manager adds and removes partitions. Each partition's state object is replaced, never
@@ -178,7 +179,19 @@ export class ReplicaFetcher {
   }
 
   #ready(status: PartitionFetchState["status"], now: number): PartitionFetchState[] {
-    return [...this.#states.values()].filter((s) => s.status === status && s.delayedUntil <= now);
+    return [...this.#states.values()].filter(
+      (s) => s.status === status && s.delayedUntil <= now && !this.#droppedAsOffline(s),
+    );
+  }
+
+  /**
+   * A replica whose log an I/O failure took offline is fetched no more (Kafka's failed partitions):
+   * the broker has said why once, and it answers KAFKA_STORAGE_ERROR until it restarts.
+   */
+  #droppedAsOffline(state: PartitionFetchState): boolean {
+    if (!this.replicas.replica(state.topic, state.partition)?.partition.log.isOffline) return false;
+    this.#states.delete(keyOf(state.topic, state.partition));
+    return true;
   }
 
   async #maybeTruncate(): Promise<void> {
@@ -359,6 +372,7 @@ export class ReplicaFetcher {
       const records = recordBytes(data.records);
       if (records.length > 0) replica.partition.appendAsFollower(records);
     } catch (error) {
+      if (this.#droppedAsOffline(state)) return;
       this.log.warn("fetched records could not be appended; retrying", {
         topic: state.topic,
         partition: state.partition,

@@ -9,6 +9,8 @@
 // of (or leads at a new leader epoch) and which it stopped leading (Kafka's onLeadershipChange: the
 // group coordinator follows `__consumer_offsets` this way).
 //
+// A replica whose log cannot be opened is reported once and left out; the others are served.
+//
 // Ownership: the ReplicaManager owns the hosted partitions (their logs included), the fetcher
 // manager and its listeners. Images are applied one at a time, synchronously; only a partition
 // whose registration changed is told (so a pending ISR change is not undone by an unrelated
@@ -87,6 +89,8 @@ export class ReplicaManager implements PartitionLookup {
   readonly #context: ReplicationContext;
   readonly #defaultMinIsr: number;
   readonly #leadershipListeners = new Set<LeadershipListener>();
+  /** Replicas whose log failed to open, by key, with the topic id they failed for. */
+  readonly #unopenable = new Map<string, string>();
   #image: ReplicaImage | null = null;
   #isrExpiration: NodeJS.Timeout | null = null;
 
@@ -162,7 +166,8 @@ export class ReplicaManager implements PartitionLookup {
 
     const newFollowers = new Map<number, InitialFetchState[]>();
     for (const [key, { topic, registration }] of wanted) {
-      const hosted = this.#hosted.get(key) ?? this.#host(key, topic, registration.partition);
+      const hosted = this.#hosted.get(key) ?? this.#tryHost(key, topic, registration.partition);
+      if (hosted === undefined) continue;
       hosted.state.setMinInsyncReplicas(this.#minInsyncReplicas(image, topic.name));
       if (sameRegistration(hosted.applied, registration)) continue;
       hosted.applied = registration;
@@ -221,8 +226,41 @@ export class ReplicaManager implements PartitionLookup {
     if (this.#isrExpiration) clearInterval(this.#isrExpiration);
     this.#isrExpiration = null;
     await this.#fetchers.shutdown();
-    for (const { partition } of this.#hosted.values()) partition.log.close();
+    for (const { partition } of this.#hosted.values()) {
+      // Each log on its own: one that fails to flush (it goes offline, and says so) must not
+      // keep the others from being flushed and closed.
+      try {
+        partition.log.close();
+      } catch (error) {
+        if (partition.log.isOffline) continue;
+        this.options.log.error("log not closed cleanly", {
+          topic: partition.topic,
+          partition: partition.index,
+          error: error instanceof Error ? error.message : String(error),
+        });
+      }
+    }
     this.#hosted.clear();
+  }
+
+  /**
+   * Hosts a replica, or, when its log cannot be opened (an I/O error, say), says so once and
+   * leaves it unserved until the broker restarts, while the image is applied to the others.
+   */
+  #tryHost(key: string, topic: TopicImage, index: number): Hosted | undefined {
+    const topicId = topic.topicId.toString("hex");
+    if (this.#unopenable.get(key) === topicId) return undefined;
+    try {
+      return this.#host(key, topic, index);
+    } catch (error) {
+      this.#unopenable.set(key, topicId);
+      this.options.log.error("partition log could not be opened; the replica is not served until the broker restarts", {
+        topic: topic.name,
+        partition: index,
+        error: error instanceof Error ? error.message : String(error),
+      });
+      return undefined;
+    }
   }
 
   #host(key: string, topic: TopicImage, index: number): Hosted {

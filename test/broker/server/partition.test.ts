@@ -11,6 +11,7 @@ import { ErrorCode } from "../../../broker/protocol/errors.ts";
 import { encodeRecordBatch } from "../../../broker/protocol/record-batch/encoder.ts";
 import { BatchField } from "../../../broker/protocol/record-batch/layout.ts";
 import type { Partition } from "../../../broker/server/partition.ts";
+import { refreshCrc } from "../../helpers/fuzz/batch-mutations.ts";
 import { leaderAlone } from "./replication/partition-state-fixture.ts";
 
 /**
@@ -57,6 +58,18 @@ describe("Partition", () => {
       assert.equal(outcome.errorCode, ErrorCode.CORRUPT_MESSAGE, String(outcome.errorMessage));
       assert.equal(outcome.baseOffset, -1n);
     }
+    assert.equal(partition.log.logEndOffset, 0n);
+  });
+
+  it("when a batch behind a valid CRC claims more records than it holds, then CORRUPT_MESSAGE and no batch of the request is appended", (t) => {
+    const { partition } = freshPartition(t);
+    const forged = batch(["one", "two"]);
+    forged.writeInt32BE(1000, BatchField.recordCount);
+    forged.writeInt32BE(999, BatchField.lastOffsetDelta);
+    refreshCrc(forged, 0);
+    const outcome = partition.append(Buffer.concat([batch(["fine"]), forged]));
+    assert.equal(outcome.errorCode, ErrorCode.CORRUPT_MESSAGE);
+    assert.match(String(outcome.errorMessage), /claims 1000 records, its bytes hold 2/);
     assert.equal(partition.log.logEndOffset, 0n);
   });
 

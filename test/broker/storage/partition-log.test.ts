@@ -7,14 +7,23 @@ import * as fs from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { readBatchHeader } from "../../../broker/protocol/record-batch/layout.ts";
-import { nodeFileSystem } from "../../../broker/storage/file-system.ts";
+import { type FileSystem, nodeFileSystem } from "../../../broker/storage/file-system.ts";
 import { LEADER_EPOCH_CHECKPOINT_FILE } from "../../../broker/storage/leader-epoch-checkpoint.ts";
 import { segmentFileName } from "../../../broker/storage/log-files.ts";
 import { MalformedRecordsError } from "../../../broker/storage/log-validator.ts";
 import { LogOfflineError, PartitionLog } from "../../../broker/storage/partition-log.ts";
 import { batchOfSize, buildBatch } from "./batch-builder.ts";
-import { FaultyFileSystem, InjectedFault, manualClock, tempDir } from "./faulty-file-system.ts";
+import { freshDisk } from "./fault-workload.ts";
+import {
+  FaultyFileSystem,
+  InjectedFault,
+  ioError,
+  manualClock,
+  SimulatedCrash,
+  tempDir,
+} from "./faulty-file-system.ts";
 import { appendRecords, commitAll, logFiles, openLog, readAll } from "./log-fixture.ts";
+import { SimulatedDisk } from "./simulated-disk.ts";
 
 /** How many fsyncs of segment `.log` files `fileSystem` has seen (checkpoint files are fsynced too). */
 const segmentSyncs = (fileSystem: FaultyFileSystem): number =>
@@ -372,4 +381,62 @@ test("when the log is deleted, then its directory is gone", (t) => {
 
 test("when a config value is out of range, then opening refuses it", (t) => {
   assert.throws(() => PartitionLog.open(nodeFileSystem, tempDir(t), { segmentBytes: 2 ** 31 }), RangeError);
+});
+
+test("when writes fail, then onOffline hears the first failure once, and the log names it as its cause", (t) => {
+  const fileSystem = new FaultyFileSystem();
+  const causes: unknown[] = [];
+  const log = openLog(t, tempDir(t), { onOffline: (cause) => causes.push(cause) }, manualClock().clock, fileSystem);
+  appendRecords(log);
+  assert.equal(log.offlineCause, null);
+  const failure = ioError("ENOSPC", "write", "00000000000000000000.log");
+  fileSystem.fail("append", { path: ".log", error: failure });
+  assert.throws(() => appendRecords(log), failure);
+  assert.throws(() => appendRecords(log), LogOfflineError);
+  assert.throws(() => log.flush(), LogOfflineError);
+  log.close();
+  assert.deepEqual(causes, [failure]);
+  assert.equal(log.offlineCause, failure);
+});
+
+test("when a log directory is created, then its parent is fsynced too: a power loss keeps the directory and what was acknowledged in it", () => {
+  const disk = new SimulatedDisk();
+  disk.mkdirp("/data");
+  disk.syncAll();
+  const log = PartitionLog.open(disk, "/data/topic-0", { flushIntervalMessages: 1 });
+  const acknowledged = appendRecords(log);
+  disk.powerLoss();
+  const reopened = PartitionLog.open(disk, "/data/topic-0");
+  assert.deepEqual(readAll(reopened), acknowledged);
+  reopened.close();
+});
+
+test("when power is lost at any step of a truncation that deletes segments, then the log reopens as a prefix of what it was, never with a gap", () => {
+  const config = { segmentBytes: 300, flushIntervalMessages: 1 };
+  const build = (fileSystem: FileSystem) => {
+    const log = PartitionLog.open(fileSystem, "/data/topic-0", config);
+    for (let i = 0; i < 8; i++) appendRecords(log, 2, 100);
+    return log;
+  };
+  const probe = new FaultyFileSystem(freshDisk());
+  const probeLog = build(probe);
+  assert.ok(probeLog.segments.length >= 4);
+  const before = probe.operations.length;
+  probeLog.truncateTo(3n);
+  const steps = probe.operations.length - before;
+  const truncated = readAll(probeLog).length;
+  for (let step = 1; step <= steps; step++) {
+    const disk = freshDisk();
+    const faulty = new FaultyFileSystem(disk);
+    const log = build(faulty);
+    const whole = readAll(log);
+    faulty.crashAtOperation(step);
+    assert.throws(() => log.truncateTo(3n), SimulatedCrash);
+    disk.powerLoss();
+    const reopened = PartitionLog.open(disk, "/data/topic-0", config);
+    const kept = readAll(reopened);
+    assert.ok(kept.length >= truncated, `step ${step}: no more is gone than the truncation removes`);
+    assert.ok(whole.subarray(0, kept.length).equals(kept), `step ${step}: what is kept is a prefix of the log`);
+    reopened.close();
+  }
 });

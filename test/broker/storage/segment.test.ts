@@ -127,6 +127,20 @@ test("when truncated to an offset, then later batches are gone, indexes follow, 
   assert.deepEqual(segment.read(BASE + 7n, 1000, true).data, next);
 });
 
+test("when several batches are appended at once, then each is indexed as recovery would, so truncating the later ones leaves no index entry of theirs", (t) => {
+  const segment = createSegment(t, tempDir(t), 1);
+  appendBatches(segment, 1);
+  const early = batchOfSize(1, 10, { baseOffset: BASE + 3n, baseTimestamp: 20_000n });
+  const late = batchOfSize(2, 10, { baseOffset: BASE + 4n, baseTimestamp: 30_000n });
+  segment.append(Buffer.concat([early, late]), BASE + 3n, BASE + 5n, 30_000n);
+  assert.deepEqual(segment.timeIndex.lastEntry, { timestamp: 30_000n, offset: BASE + 4n });
+  assert.deepEqual(segment.offsetIndex.lastEntry, { offset: BASE + 4n, position: segment.size - late.length });
+  segment.truncateTo(BASE + 4n);
+  assert.equal(segment.maxTimestamp, 20_000n);
+  assert.deepEqual(segment.timeIndex.lastEntry, { timestamp: 20_000n, offset: BASE + 3n });
+  assert.equal(segment.findByTimestamp(25_000n, BASE), null);
+});
+
 test("when a cleaned segment replaces the original, then the files carry the final names and new content", (t) => {
   const dir = tempDir(t);
   const original = Segment.create(nodeFileSystem, dir, BASE, options(0));

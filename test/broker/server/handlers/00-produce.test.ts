@@ -3,7 +3,9 @@ import { describe, it } from "node:test";
 import { Apis } from "../../../../broker/protocol/apis.ts";
 import { ErrorCode } from "../../../../broker/protocol/errors.ts";
 import { encodeRecordBatch } from "../../../../broker/protocol/record-batch/encoder.ts";
+import { BatchField } from "../../../../broker/protocol/record-batch/layout.ts";
 import { startBroker, useBroker } from "../../../helpers/broker-process.ts";
+import { refreshCrc } from "../../../helpers/fuzz/batch-mutations.ts";
 import { produceRequest } from "../../../helpers/requests.ts";
 import { useWireClient, WireClient } from "../../../helpers/wire-client.ts";
 
@@ -46,6 +48,37 @@ describe("Produce", () => {
     assert.equal(refused.errorCode, ErrorCode.CORRUPT_MESSAGE);
     const accepted = await produce("produce-crc", 0, batchOf(["next"]));
     assert.equal(accepted.baseOffset, 0n);
+  });
+
+  it("when one partition's batch is garbage behind a valid CRC, then CORRUPT_MESSAGE for it alone and none of it is stored", async () => {
+    const forged = batchOf(["one", "two"]);
+    // Claims 50 records in a consistent offset range; its bytes hold two. The CRC is written again.
+    forged.writeInt32BE(50, BatchField.recordCount);
+    forged.writeInt32BE(49, BatchField.lastOffsetDelta);
+    refreshCrc(forged, 0);
+    const response = await client.request(
+      Apis.Produce,
+      7,
+      produceRequest("produce-forged", [
+        { index: 0, records: Buffer.concat([batchOf(["before"]), forged]) },
+        { index: 1, records: batchOf(["fine"]) },
+      ]),
+    );
+    const [refused, accepted] = response.responses[0]!.partitionResponses;
+    assert.equal(refused!.errorCode, ErrorCode.CORRUPT_MESSAGE);
+    assert.equal(accepted!.errorCode, ErrorCode.NONE);
+    const offsets = await client.request(Apis.ListOffsets, 1, {
+      replicaId: -1,
+      isolationLevel: 0,
+      topics: [
+        { name: "produce-forged", partitions: [0, 1].map((partitionIndex) => ({ partitionIndex, timestamp: -1n })) },
+      ],
+    });
+    assert.deepEqual(
+      offsets.topics[0]!.partitions.map((p) => p.offset),
+      [0n, 1n],
+      "the log end of partition 0 did not move",
+    );
   });
 
   it("when acks is not 0, 1 or -1, then INVALID_REQUIRED_ACKS", async () => {

@@ -16,7 +16,8 @@ import {
   type AlterPartitionSender,
   PartitionState,
 } from "../../../../broker/server/replication/partition-state.ts";
-import { nodeFileSystem } from "../../../../broker/storage/file-system.ts";
+import { type FileSystem, nodeFileSystem } from "../../../../broker/storage/file-system.ts";
+import type { LogConfig } from "../../../../broker/storage/log-config.ts";
 import { PartitionLog } from "../../../../broker/storage/partition-log.ts";
 import { batchOfSize } from "../../storage/batch-builder.ts";
 import { type HandClock, handClock } from "./cluster-fixture.ts";
@@ -94,6 +95,10 @@ export interface PartitionOptions {
   topic?: string;
   index?: number;
   maxMessageBytes?: number;
+  /** What the log's files are reached through; the real disk when not given. */
+  fs?: FileSystem;
+  /** flush.messages and the log's other settings; the defaults when not given. */
+  logConfig?: Partial<LogConfig>;
 }
 
 /** Partition `index` (0) of `topic` (`sales`) hosted on `localBrokerId`, not yet leader or follower. */
@@ -106,10 +111,12 @@ export function replicatedPartition(
     topic = "sales",
     index = 0,
     maxMessageBytes = 1_000_000,
+    fs = nodeFileSystem,
+    logConfig = {},
   }: PartitionOptions = {},
 ): ReplicatedPartition {
   const logDir = dir ?? mkdtempSync(join(tmpdir(), "partition-state-"));
-  const log = PartitionLog.open(nodeFileSystem, logDir);
+  const log = PartitionLog.open(fs, logDir, logConfig);
   t.after(() => {
     log.close();
     if (!dir) rmSync(logDir, { recursive: true, force: true });

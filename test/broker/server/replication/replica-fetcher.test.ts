@@ -5,13 +5,15 @@ import { fetchHandler } from "../../../../broker/server/handlers/01-fetch.ts";
 import { listOffsetsHandler } from "../../../../broker/server/handlers/02-list-offsets.ts";
 import { offsetForLeaderEpochHandler } from "../../../../broker/server/handlers/23-offset-for-leader-epoch.ts";
 import type { Handler } from "../../../../broker/server/handlers/handler.ts";
-import { silentLogger } from "../../../../broker/server/logger.ts";
+import { type Logger, silentLogger } from "../../../../broker/server/logger.ts";
 import type { LeaderEndpoint } from "../../../../broker/server/replication/leader-endpoint.ts";
 import type { PartitionState } from "../../../../broker/server/replication/partition-state.ts";
 import { ReplicaFetcher, truncationOffset } from "../../../../broker/server/replication/replica-fetcher.ts";
+import type { FileSystem } from "../../../../broker/storage/file-system.ts";
 import type { PartitionLog } from "../../../../broker/storage/partition-log.ts";
 import { waitFor } from "../../../helpers/wait.ts";
 import { batchOfSize } from "../../storage/batch-builder.ts";
+import { FaultyFileSystem } from "../../storage/faulty-file-system.ts";
 import { records, replicatedPartition } from "./partition-state-fixture.ts";
 
 /** The leader's real handlers, called in-process: what a follower's requests would reach over TCP. */
@@ -61,21 +63,25 @@ class LoopbackEndpoint implements LeaderEndpoint {
 }
 
 /** Leader broker 0 and follower broker 1 of sales-0, each on its own log; the follower's fetcher runs until the test ends. */
-function leaderAndFollower(t: TestContext, leaderEpoch: number) {
+function leaderAndFollower(
+  t: TestContext,
+  leaderEpoch: number,
+  { followerFs, log = silentLogger }: { followerFs?: FileSystem; log?: Logger } = {},
+) {
   // Registered first so that it runs first: the loop and the leader's parked fetch end before the logs close.
   t.after(async () => {
     await fetcher.stop();
     await endpoint.settled();
   });
   const leader = replicatedPartition(t, { localBrokerId: 0 });
-  const follower = replicatedPartition(t, { localBrokerId: 1 });
+  const follower = replicatedPartition(t, { localBrokerId: 1, fs: followerFs });
   const endpoint = new LoopbackEndpoint(leader.state);
   const fetcher = new ReplicaFetcher(
     1,
     endpoint,
     { replica: (topic, index) => (topic === "sales" && index === 0 ? follower.state : undefined) },
     { maxWaitMs: 10, minBytes: 1, maxBytes: 1 << 20, partitionMaxBytes: 1 << 20, backoffMs: 5 },
-    silentLogger,
+    log,
   );
   const follow = () => {
     follower.state.makeFollower({ leader: 0, leaderEpoch, partitionEpoch: 0, replicas: [0, 1] });
@@ -190,6 +196,20 @@ describe("ReplicaFetcher", () => {
     follow();
     await waitFor(() => fetcher.partitionCount === 0);
     assert.ok(endpoint.calls.includes("Fetch"));
+  });
+
+  it("when the follower's log fails a write and goes offline, then the fetcher drops the partition and says nothing more", async (t) => {
+    const faulty = new FaultyFileSystem();
+    const warnings: string[] = [];
+    const log = { ...silentLogger, warn: (message: string) => void warnings.push(message) };
+    const { leader, follower, fetcher, follow } = leaderAndFollower(t, 0, { followerFs: faulty, log });
+    leader.state.makeLeader({ leaderEpoch: 0, partitionEpoch: 0, replicas: [0, 1], isr: [0, 1] });
+    leader.state.appendAsLeader(records(2), 1);
+    faulty.fail("append", { path: ".log" });
+    follow();
+    await waitFor(() => fetcher.partitionCount === 0, { timeoutMs: 5000, message: "the offline partition dropped" });
+    assert.equal(follower.partition.log.isOffline, true);
+    assert.deepEqual(warnings, []);
   });
 
   it("when requests fail, then the fetcher backs off and retries until they succeed", async (t) => {

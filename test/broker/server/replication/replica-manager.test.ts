@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it, type TestContext } from "node:test";
 import { Apis } from "../../../../broker/protocol/apis.ts";
@@ -7,11 +8,14 @@ import { ErrorCode } from "../../../../broker/protocol/errors.ts";
 import type { ProduceResponsePartitionProduceResponse } from "../../../../broker/protocol/messages/index.ts";
 import { encodeRecordBatch } from "../../../../broker/protocol/record-batch/encoder.ts";
 import { splitBatches } from "../../../../broker/protocol/record-batch/splitter.ts";
-import type { PartitionLog } from "../../../../broker/storage/partition-log.ts";
+import { silentLogger } from "../../../../broker/server/logger.ts";
+import { nodeFileSystem } from "../../../../broker/storage/file-system.ts";
+import { PartitionLog } from "../../../../broker/storage/partition-log.ts";
 import { fetchRequest, produceRequest, recordBytes } from "../../../helpers/requests.ts";
 import { waitFor } from "../../../helpers/wait.ts";
 import { WireClient } from "../../../helpers/wire-client.ts";
 import { batchOfSize } from "../../storage/batch-builder.ts";
+import { FaultyFileSystem, ioError } from "../../storage/faulty-file-system.ts";
 import { startCluster, type TestCluster } from "./cluster-fixture.ts";
 
 const LAG_TIME_MS = 30_000;
@@ -266,6 +270,60 @@ describe("ReplicaManager", () => {
     for (const id of [0, 1]) assert.equal(cluster.broker(id).replicas.partition("temporary", 0), undefined);
     assert.ok(dirs.every((dir) => !existsSync(dir)));
     await waitFor(() => cluster.broker(1).replicas.fetchers.fetcherCount === 0, { message: "idle fetcher stopped" });
+  });
+
+  it("when a replica's log cannot be opened, then it is reported once and left out while the others are hosted and served", async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), "replica-manager-"));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const errors: Array<Record<string, unknown> | undefined> = [];
+    const cluster = await startCluster(t, 1, {
+      openLog: (topic, partition) => {
+        if (topic.name === "orders" && partition === 1) throw ioError("EIO", "read", `${topic.name}-${partition}`);
+        return {
+          log: PartitionLog.open(nodeFileSystem, join(dir, `${topic.name}-${partition}`)),
+          maxMessageBytes: 1_000_000,
+        };
+      },
+      log: { ...silentLogger, error: (_message, fields) => void errors.push(fields) },
+    });
+    const wire = clients(t, cluster);
+    cluster.controller.createTopic("orders", [[0], [0], [0]]);
+    cluster.controller.createTopic("later", [[0]]);
+    const replicas = cluster.broker(0).replicas;
+    assert.deepEqual(
+      [0, 1, 2].map((index) => replicas.partition("orders", index) !== undefined),
+      [true, false, true],
+    );
+    assert.ok(replicas.partition("later", 0));
+    assert.equal((await wire.produce(0, "orders", batch("a"), { partition: 2 })).errorCode, ErrorCode.NONE);
+    assert.deepEqual(errors, [{ topic: "orders", partition: 1, error: "EIO: i/o error, read 'orders-1'" }]);
+  });
+
+  it("when one log fails to flush as the broker stops, then the others are still flushed and closed", async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), "replica-manager-"));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const disks = new Map<number, FaultyFileSystem>();
+    const cluster = await startCluster(t, 1, {
+      openLog: (topic, partition) => {
+        const disk = new FaultyFileSystem();
+        disks.set(partition, disk);
+        return { log: PartitionLog.open(disk, join(dir, `${topic.name}-${partition}`)), maxMessageBytes: 1_000_000 };
+      },
+    });
+    const wire = clients(t, cluster);
+    cluster.controller.createTopic("orders", [[0], [0], [0]]);
+    for (const partition of [0, 1, 2])
+      assert.equal((await wire.produce(0, "orders", batch("a"), { partition })).errorCode, ErrorCode.NONE);
+    disks.get(0)!.fail("sync", { path: ".log" });
+    await cluster.broker(0).stop();
+    assert.deepEqual(
+      [0, 1, 2].map((partition) => disks.get(partition)!.openFiles),
+      [0, 0, 0],
+    );
+    assert.ok(
+      disks.get(2)!.syncs.some((path) => path.endsWith(".log")),
+      "partition 2 was flushed",
+    );
   });
 
   it("when the metadata moves leaderships, then the listeners hear which partitions the broker became the leader of and stopped leading, with the leader epoch", async (t) => {
