@@ -13,12 +13,13 @@ import {
   KafkaJSGroupCoordinatorNotFound,
   KafkaJSNoBrokerAvailableError,
   KafkaJSProtocolError,
+  KafkaJSSASLAuthenticationError,
   KafkaJSTopicMetadataNotLoaded,
 } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import { BrokerConnection, type NetworkInstrumentation } from "./network/broker-connection.ts";
 import { createRetrier, type Retrier, type RetryOptions } from "./retry.ts";
-import type { PartitionMetadata } from "./types.ts";
+import type { PartitionMetadata, SASLOptions } from "./types.ts";
 
 export interface ClusterOptions {
   brokers: string[] | (() => string[] | Promise<string[]>);
@@ -28,6 +29,8 @@ export interface ClusterOptions {
   retry?: RetryOptions;
   logger: Logger;
   allowAutoTopicCreation?: boolean;
+  /** Every connection, to the bootstrap brokers and to those Metadata names, authenticates with it. */
+  sasl?: SASLOptions;
 }
 
 export interface TopicMetadata {
@@ -169,7 +172,7 @@ export class Cluster {
    * heartbeat or commit on the shared connection would wait behind a long-polling Fetch.
    */
   createConnection(host: string, port: number): BrokerConnection {
-    const { clientId, connectionTimeout, requestTimeout, logger } = this.options;
+    const { clientId, connectionTimeout, requestTimeout, logger, sasl } = this.options;
     return new BrokerConnection({
       host,
       port,
@@ -178,6 +181,7 @@ export class Cluster {
       requestTimeout,
       logger,
       instrumentation: this.connectionInstrumentation,
+      ...(sasl ? { sasl } : {}),
     });
   }
 
@@ -223,6 +227,8 @@ export class Cluster {
           await connection.connect();
           return connection;
         } catch (err) {
+          // Refused credentials fail on every broker alike: the caller hears it, not "no broker".
+          if (err instanceof KafkaJSSASLAuthenticationError) throw err;
           lastError = err;
           this.logger.debug("broker unreachable", { broker: `${host}:${port}`, error: (err as Error).message });
         }

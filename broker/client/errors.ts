@@ -208,7 +208,15 @@ export class KafkaJSDeleteGroupsError extends KafkaJSError {
   }
 }
 
-// Raised by kafkajs features this client does not have (SASL, DeleteRecords, reassignments);
+/** A broker refused this client's SASL authentication (or could not prove itself): the same credentials fail again. */
+export class KafkaJSSASLAuthenticationError extends KafkaJSNonRetriableError {
+  constructor(e: ErrorInput, { cause }: { cause?: unknown } = {}) {
+    super(e, { cause });
+    this.name = "KafkaJSSASLAuthenticationError";
+  }
+}
+
+// Raised by kafkajs features this client does not have (DeleteRecords, reassignments);
 // declared so that code catching them compiles and its instanceof checks work unchanged.
 
 export class KafkaJSStaleTopicMetadataAssignment extends KafkaJSError {
@@ -227,13 +235,6 @@ export class KafkaJSPartialMessageError extends KafkaJSNonRetriableError {
   constructor(e: ErrorInput) {
     super(e);
     this.name = "KafkaJSPartialMessageError";
-  }
-}
-
-export class KafkaJSSASLAuthenticationError extends KafkaJSNonRetriableError {
-  constructor(e: ErrorInput) {
-    super(e);
-    this.name = "KafkaJSSASLAuthenticationError";
   }
 }
 

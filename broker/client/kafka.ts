@@ -7,6 +7,7 @@ import { KafkaJSNonRetriableError } from "./errors.ts";
 import { createLogger, type Logger, type LogLevel, type logCreator, logLevel } from "./logger.ts";
 import { createProducer, type Producer, type ProducerConfig } from "./producer/index.ts";
 import type { RetryOptions } from "./retry.ts";
+import type { SASLOptions } from "./types.ts";
 
 export interface KafkaConfig {
   brokers: string[] | (() => string[] | Promise<string[]>);
@@ -20,15 +21,16 @@ export interface KafkaConfig {
   logLevel?: LogLevel;
   logCreator?: logCreator;
   ssl?: unknown;
-  sasl?: unknown;
+  /** PLAIN or SCRAM-SHA-256/512 on every connection, as kafkajs's option. */
+  sasl?: SASLOptions;
 }
 
 export class Kafka {
   private readonly rootLogger: Logger;
 
   constructor(private readonly config: KafkaConfig) {
-    if (config.ssl || config.sasl)
-      throw new KafkaJSNonRetriableError("ssl and sasl are not supported by this client yet");
+    if (config.ssl) throw new KafkaJSNonRetriableError("ssl is not supported by this client yet");
+    if (config.sasl) checkSaslOptions(config.sasl);
     this.rootLogger = createLogger(config.logLevel ?? logLevel.INFO, config.logCreator);
   }
 
@@ -72,6 +74,19 @@ export class Kafka {
       retry: { ...this.config.retry, ...retry },
       logger: this.rootLogger,
       allowAutoTopicCreation,
+      ...(this.config.sasl ? { sasl: this.config.sasl } : {}),
     });
   }
+}
+
+/** A mechanism this client does not speak, or a missing name or password, is refused up front. */
+function checkSaslOptions(sasl: SASLOptions): void {
+  const mechanisms: readonly string[] = ["plain", "scram-sha-256", "scram-sha-512"];
+  const mechanism = String(sasl.mechanism ?? "").toLowerCase();
+  if (!mechanisms.includes(mechanism))
+    throw new KafkaJSNonRetriableError(
+      `SASL mechanism ${sasl.mechanism} is not supported by this client (${mechanisms.join(", ")})`,
+    );
+  if (typeof sasl.username !== "string" || typeof sasl.password !== "string")
+    throw new KafkaJSNonRetriableError(`SASL ${mechanism}: username and password must be strings`);
 }

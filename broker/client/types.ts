@@ -53,6 +53,16 @@ export type GroupDescription = {
   errorCode?: number;
 };
 
+/** The SASL mechanisms this client speaks, named as kafkajs names them. */
+export type SASLMechanism = "plain" | "scram-sha-256" | "scram-sha-512";
+
+/** kafkajs's `sasl` option for these mechanisms: every connection authenticates with it. */
+export interface SASLOptions {
+  mechanism: SASLMechanism;
+  username: string;
+  password: string;
+}
+
 export interface InstrumentationEvent<T> {
   id: string;
   type: string;

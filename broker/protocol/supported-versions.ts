@@ -42,6 +42,9 @@ export const SUPPORTED_APIS: readonly SupportedApi[] = [
   { apiKey: 15, name: "DescribeGroups", minVersion: 0, maxVersion: 5, clientMaxVersion: 4 },
   // ListGroups 4 filters by state, 5 by type (classic or consumer) and says each group's type.
   { apiKey: 16, name: "ListGroups", minVersion: 0, maxVersion: 5, clientMaxVersion: 2 },
+  // SASL on a SASL_PLAINTEXT listener: v0 of the handshake is followed by raw SASL tokens, v1 by
+  // SaslAuthenticate requests (what kafkajs and librdkafka pick when both are advertised).
+  { apiKey: 17, name: "SaslHandshake", minVersion: 0, maxVersion: 1 },
   { apiKey: 18, name: "ApiVersions", minVersion: 0, maxVersion: 3 },
   { apiKey: 19, name: "CreateTopics", minVersion: 0, maxVersion: 4 },
   { apiKey: 20, name: "DeleteTopics", minVersion: 1, maxVersion: 3 },
@@ -49,6 +52,8 @@ export const SUPPORTED_APIS: readonly SupportedApi[] = [
   // 2 is the first with CurrentLeaderEpoch (fencing), 3 adds ReplicaId (a follower's own end), 4 is flexible.
   { apiKey: 23, name: "OffsetForLeaderEpoch", minVersion: 2, maxVersion: 4 },
   { apiKey: 32, name: "DescribeConfigs", minVersion: 0, maxVersion: 2 },
+  // 1 adds the session lifetime (always 0 here: no re-authentication), 2 is flexible.
+  { apiKey: 36, name: "SaslAuthenticate", minVersion: 0, maxVersion: 2 },
   { apiKey: 37, name: "CreatePartitions", minVersion: 0, maxVersion: 1 },
   { apiKey: 42, name: "DeleteGroups", minVersion: 0, maxVersion: 2, clientMaxVersion: 1 },
   { apiKey: 43, name: "ElectLeaders", minVersion: 0, maxVersion: 2 },

@@ -16,11 +16,21 @@ import type { ControllerChannel } from "./node-to-controller-channel.ts";
 /** The metadata.version range this broker speaks (Kafka's 3.7-IV4 is 19; records here are at their newest). */
 export const METADATA_VERSION = { min: 1, max: 19 };
 
+/** A listener as BrokerRegistration carries it (securityProtocol: Kafka's id, 0 PLAINTEXT, 2 SASL_PLAINTEXT). */
+export interface RegisteredListener {
+  name: string;
+  host: string;
+  port: number;
+  securityProtocol: number;
+}
+
 export interface BrokerLifecycleOptions {
   brokerId: number;
   clusterId: string;
   host: string;
   port: number;
+  /** Every listener, the inter-broker one (at host:port) first; default: that one alone, named PLAINTEXT. */
+  listeners?: readonly RegisteredListener[];
   rack: string | null;
   channel: ControllerChannel;
   /** The offset of the last metadata record this broker has applied. */
@@ -130,7 +140,9 @@ export class BrokerLifecycleManager {
       brokerId: options.brokerId,
       clusterId: options.clusterId,
       incarnationId: this.incarnationId,
-      listeners: [{ name: "PLAINTEXT", host: options.host, port: options.port, securityProtocol: 0 }],
+      listeners: options.listeners?.map((listener) => ({ ...listener })) ?? [
+        { name: "PLAINTEXT", host: options.host, port: options.port, securityProtocol: 0 },
+      ],
       features: [
         {
           name: "metadata.version",

@@ -15,14 +15,26 @@ import { type BrokerConfig, brokerNumber, brokerProp } from "./config.ts";
 import { Connection } from "./connection.ts";
 import { ConnectionQuotas, parsePerIpOverrides, RefusalLog } from "./connection-quotas.ts";
 import { ConsumerOffsetsLog } from "./consumer-offsets-log.ts";
+import { beyondLoopbackWarning } from "./exposure.ts";
 import { GroupCoordinator } from "./groups/coordinator.ts";
 import { CONSUMER_OFFSETS_TOPIC } from "./groups/offsets-record-format.ts";
 import type { Logger } from "./logger.ts";
+import type { Partition } from "./partition.ts";
 import { RequestMemoryPool } from "./request-memory-pool.ts";
 import { createRequestRouter } from "./request-router.ts";
+import { ListenerSecurity } from "./security/listener-security.ts";
+import { interBrokerListener, type ListenerConfig, SECURITY_PROTOCOL_IDS } from "./security/listeners.ts";
+import { securityConfigFrom } from "./security/security-config.ts";
 import type { TopicAccess } from "./topics.ts";
 
 const flushCheckIntervalMs = 1000;
+
+interface BoundListener {
+  /** Its port is the bound one. */
+  config: ListenerConfig;
+  server: Server;
+  security: ListenerSecurity;
+}
 
 /**
  * Kafka reads one request per connection at a time; clients pipeline (kafkajs without a limit,
@@ -37,7 +49,10 @@ const offsetsTopicConfigs = [
 ];
 
 export class Broker {
-  private server: Server | undefined;
+  private readonly servers: Server[] = [];
+  /** The listeners bound, with what their connections' requests are routed by. */
+  private readonly bound: BoundListener[] = [];
+  private interBrokerListenerName = "PLAINTEXT";
   private readonly connections = new Set<Connection>();
   private readonly timers: NodeJS.Timeout[] = [];
   private state: BrokerState | undefined;
@@ -71,19 +86,46 @@ export class Broker {
   async start(
     hooks: { adminListening?: (address: { host: string; port: number }) => void } = {},
   ): Promise<{ host: string; port: number }> {
-    const server = createServer();
-    this.server = server;
-    const address = await new Promise<{ host: string; port: number }>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(this.config.port, this.config.host, () => {
-        const bound = server.address();
-        if (bound === null || typeof bound === "string") return reject(new Error("no TCP address"));
-        resolve({ host: this.config.host, port: bound.port });
-      });
-    });
+    const listeners = await this.bindListeners();
+    const address = { host: listeners[0]!.config.host, port: listeners[0]!.config.port };
+    for (const { config } of listeners) {
+      const exposed = beyondLoopbackWarning(`the Kafka listener ${config.name}`, config.host, config.port);
+      if (exposed !== null) this.log.warn(exposed, { host: config.host, port: config.port });
+    }
     if (this.config.admin) hooks.adminListening?.(await this.startAdmin(this.config.admin, address));
 
-    return this.startAsClusterMember(server, address);
+    return this.startAsClusterMember(listeners, address);
+  }
+
+  /** Where the broker listens, its ports bound (`listeners`, or PLAINTEXT at --host/--port). */
+  get listeners(): readonly ListenerConfig[] {
+    return this.bound.map((listener) => listener.config);
+  }
+
+  /** Binds every listener (port 0 takes a free one), in the order `listeners` names them. */
+  private async bindListeners(): Promise<BoundListener[]> {
+    const security = securityConfigFrom({
+      prop: (key) => brokerProp(this.config, key),
+      props: this.config.props,
+      defaultHost: this.config.host,
+      defaultPort: this.config.port,
+    });
+    this.interBrokerListenerName = security.interBrokerListenerName;
+    for (const listener of security.listeners) {
+      const server = createServer();
+      this.servers.push(server);
+      const port = await new Promise<number>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(listener.port, listener.host, () => {
+          const bound = server.address();
+          if (bound === null || typeof bound === "string") return reject(new Error("no TCP address"));
+          resolve(bound.port);
+        });
+      });
+      const config = { ...listener, port };
+      this.bound.push({ config, server, security: new ListenerSecurity(config, security, this.log) });
+    }
+    return this.bound;
   }
 
   /**
@@ -92,10 +134,24 @@ export class Broker {
    * has unfenced it.
    */
   private async startAsClusterMember(
-    server: Server,
+    listeners: readonly BoundListener[],
     address: { host: string; port: number },
   ): Promise<{ host: string; port: number }> {
-    const member = createClusterMember(this.config, address, this.fs, this.log, this.events);
+    // The others reach this broker on its inter-broker listener, registered first: its endpoint
+    // is the one replicas fetch from; clients are told their own listener's.
+    const interBroker = interBrokerListener(this.listeners, this.interBrokerListenerName);
+    const registered = [interBroker, ...this.listeners.filter((l) => l !== interBroker)];
+    const member = createClusterMember(
+      this.config,
+      {
+        host: interBroker.host,
+        port: interBroker.port,
+        listeners: registered.map((l) => ({ ...l, securityProtocol: SECURITY_PROTOCOL_IDS[l.securityProtocol] })),
+      },
+      this.fs,
+      this.log,
+      this.events,
+    );
     this.member = member;
     const groups = this.createGroupCoordinator(
       member.topics,
@@ -120,7 +176,7 @@ export class Broker {
       log: this.log,
     };
     this.state = state;
-    this.serve(server, state);
+    this.serve(listeners, state);
     await member.start();
     // Unfenced means caught up: leaderships this broker lost while it was away are known by now.
     groups.startup().catch((error: unknown) =>
@@ -196,8 +252,7 @@ export class Broker {
     });
   }
 
-  private serve(server: Server, state: BrokerState): void {
-    const route = createRequestRouter(state);
+  private serve(listeners: readonly BoundListener[], state: BrokerState): void {
     const maxRequestBytes = brokerNumber(this.config, "socket.request.max.bytes");
     const quotas = new ConnectionQuotas({
       maxConnections: brokerNumber(this.config, "max.connections"),
@@ -210,24 +265,27 @@ export class Broker {
       memoryPool: new RequestMemoryPool(brokerNumber(this.config, "queued.max.request.bytes")),
     };
     const refusals = new RefusalLog(this.log);
-    server.on("connection", (socket: Socket) => {
-      const ip = socket.remoteAddress ?? "";
-      const admission = quotas.admit(ip);
-      if (!admission.admitted) {
-        this.metrics.connectionRefused(admission.limit);
-        refusals.refused(admission.limit, admission.reason);
-        socket.destroy();
-        return;
-      }
-      const connection = new Connection(socket, route, maxRequestBytes, this.log, limits);
-      this.connections.add(connection);
-      this.metrics.connectionOpened();
-      socket.on("close", () => {
-        this.connections.delete(connection);
-        quotas.release(ip);
-        this.metrics.connectionClosed();
+    for (const { server, security } of listeners) {
+      const route = createRequestRouter(state, security);
+      server.on("connection", (socket: Socket) => {
+        const ip = socket.remoteAddress ?? "";
+        const admission = quotas.admit(ip);
+        if (!admission.admitted) {
+          this.metrics.connectionRefused(admission.limit);
+          refusals.refused(admission.limit, admission.reason);
+          socket.destroy();
+          return;
+        }
+        const connection = new Connection(socket, route, maxRequestBytes, this.log, limits);
+        this.connections.add(connection);
+        this.metrics.connectionOpened();
+        socket.on("close", () => {
+          this.connections.delete(connection);
+          quotas.release(ip);
+          this.metrics.connectionClosed();
+        });
       });
-    });
+    }
   }
 
   private startAdmin(
@@ -257,7 +315,9 @@ export class Broker {
     // A cluster member hands its leaderships over while it still serves its followers.
     if (this.member) await this.member.stop();
     // server.close() waits for open connections, so they are closed right after it stops accepting.
-    const closed = new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    const closed = Promise.all(
+      this.servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
+    );
     for (const connection of this.connections) connection.close();
     await closed;
     if (this.state) {
@@ -269,35 +329,39 @@ export class Broker {
   }
 
   private schedulePeriodicWork(state: BrokerState): void {
-    const every = (ms: number, work: () => void): void => {
+    // Partition by partition: a log that fails goes offline and says so once (topics.ts), and the
+    // work goes on for the others; offline logs are left alone until the broker restarts.
+    const everyPartition = (ms: number, work: (partition: Partition) => void): void => {
       const timer = setInterval(() => {
-        try {
-          work();
-        } catch (err) {
-          this.log.error("periodic log work failed", { error: err instanceof Error ? err.message : String(err) });
+        for (const partition of state.topics.allPartitions()) {
+          if (partition.log.isOffline) continue;
+          try {
+            work(partition);
+          } catch (err) {
+            if (partition.log.isOffline) continue;
+            this.log.error("periodic log work failed", {
+              topic: partition.topic,
+              partition: partition.index,
+              error: err instanceof Error ? err.message : String(err),
+            });
+          }
         }
       }, ms);
       timer.unref();
       this.timers.push(timer);
     };
-    every(brokerNumber(this.config, "log.retention.check.interval.ms"), () => {
-      for (const partition of state.topics.allPartitions()) {
-        const { deletedSegments } = partition.log.applyRetention();
-        if (deletedSegments > 0)
-          this.log.info("retention deleted segments", {
-            topic: partition.topic,
-            partition: partition.index,
-            deletedSegments,
-          });
-      }
+    everyPartition(brokerNumber(this.config, "log.retention.check.interval.ms"), (partition) => {
+      const { deletedSegments } = partition.log.applyRetention();
+      if (deletedSegments > 0)
+        this.log.info("retention deleted segments", {
+          topic: partition.topic,
+          partition: partition.index,
+          deletedSegments,
+        });
     });
-    every(brokerNumber(this.config, "log.cleaner.backoff.ms"), () => {
-      for (const partition of state.topics.allPartitions()) {
-        if (partition.log.config.cleanupPolicy === "compact") compactLog(partition.log);
-      }
+    everyPartition(brokerNumber(this.config, "log.cleaner.backoff.ms"), (partition) => {
+      if (partition.log.config.cleanupPolicy === "compact") compactLog(partition.log);
     });
-    every(flushCheckIntervalMs, () => {
-      for (const partition of state.topics.allPartitions()) partition.log.flushIfDue();
-    });
+    everyPartition(flushCheckIntervalMs, (partition) => partition.log.flushIfDue());
   }
 }

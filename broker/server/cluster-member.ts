@@ -12,7 +12,7 @@ import { ConnectionRaftChannel } from "../raft/raft-channel.ts";
 import { RaftNode } from "../raft/raft-node.ts";
 import type { FileSystem } from "../storage/file-system.ts";
 import type { EventJournal } from "./admin/cluster-events.ts";
-import { BrokerLifecycleManager } from "./broker-lifecycle-manager.ts";
+import { BrokerLifecycleManager, type RegisteredListener } from "./broker-lifecycle-manager.ts";
 import { ClusterTopics } from "./cluster-topics.ts";
 import { type BrokerConfig, brokerNumber, brokerProp, parseQuorumVoters, processRoles } from "./config.ts";
 import { systemFetchExpiry } from "./fetch/delayed-fetch.ts";
@@ -49,7 +49,8 @@ export interface ClusterMember {
 
 export function createClusterMember(
   config: BrokerConfig,
-  address: { host: string; port: number },
+  /** Where the other brokers reach this one, and every listener to register (default: PLAINTEXT there). */
+  address: { host: string; port: number; listeners?: readonly RegisteredListener[] },
   fs: FileSystem,
   log: Logger,
   /** Where leader, ISR, broker and controller changes are recorded, with their causes; nowhere without it. */
@@ -113,6 +114,7 @@ export function createClusterMember(
     clusterId,
     host: address.host,
     port: address.port,
+    ...(address.listeners === undefined ? {} : { listeners: address.listeners }),
     rack: null,
     channel,
     metadataOffset: () => loader.lastAppliedOffset,

@@ -4,9 +4,28 @@
 
 export interface BrokerNode {
   nodeId: number;
+  /** The endpoint of the inter-broker listener (the first one registered). */
   host: string;
   port: number;
   rack: string | null;
+  /** Every listener's endpoint, by listener name; absent: `host`/`port` only. */
+  endpoints?: readonly { name: string; host: string; port: number }[];
+}
+
+/**
+ * The brokers as a client on `listener` must reach them: that listener's host and port, as Kafka
+ * advertises; a broker without the listener is left out. No listener named: `host`/`port`.
+ */
+export function brokersOnListener(brokers: readonly BrokerNode[], listener: string | undefined): readonly BrokerNode[] {
+  if (listener === undefined) return brokers;
+  return brokers.flatMap((broker) => {
+    if (broker.endpoints === undefined) return [broker];
+    const endpoint = broker.endpoints.find((e) => e.name === listener);
+    if (endpoint === undefined) return [];
+    return endpoint.host === broker.host && endpoint.port === broker.port
+      ? [broker]
+      : [{ ...broker, host: endpoint.host, port: endpoint.port }];
+  });
 }
 
 export interface PartitionState {

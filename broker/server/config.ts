@@ -3,6 +3,7 @@
 // (segment.bytes, retention.ms, ...), mapped onto the broker defaults below.
 import { Command } from "commander";
 import { parsePerIpOverrides } from "./connection-quotas.ts";
+import { isListenerSecurityProperty, securityConfigFrom } from "./security/security-config.ts";
 
 export interface BrokerConfig {
   host: string;
@@ -27,6 +28,15 @@ export const brokerDefaults: Record<string, string> = {
   "max.connections.per.ip.overrides": "",
   "connections.max.idle.ms": "600000",
   "queued.max.request.bytes": String(256 * 1024 * 1024),
+  // Listeners and SASL (security/). Empty listeners: one PLAINTEXT listener at --host/--port.
+  // Kafka enables GSSAPI by default; here the mechanisms implemented. Users: PLAIN from
+  // listener.name.<listener>.plain.sasl.jaas.config, any mechanism from sasl.credentials(.file).
+  listeners: "",
+  "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL",
+  "inter.broker.listener.name": "PLAINTEXT",
+  "sasl.enabled.mechanisms": "PLAIN,SCRAM-SHA-256,SCRAM-SHA-512",
+  "sasl.credentials": "",
+  "sasl.credentials.file": "",
   "message.max.bytes": String(1024 * 1024 + 12),
   "log.segment.bytes": String(1024 * 1024 * 1024),
   "log.roll.ms": String(7 * 24 * 3600 * 1000),
@@ -101,6 +111,7 @@ export function brokerNumber(config: BrokerConfig, key: string): number {
 
 export function validateProps(props: Map<string, string>): void {
   for (const [key, value] of props) {
+    if (isListenerSecurityProperty(key)) continue;
     if (!(key in brokerDefaults)) throw new ConfigError(`unknown config ${key}`);
     if (key === "max.connections.per.ip.overrides") {
       try {
@@ -215,8 +226,25 @@ export function parseArgs(argv: string[]): BrokerConfig {
     ...(options.adminPort === undefined ? {} : { admin: { host: options.adminHost, port: options.adminPort } }),
   };
   validateProps(config.props);
+  if (config.props.has("listeners") && ["host", "port"].some((o) => command.getOptionValueSource(o) === "cli"))
+    throw new ConfigError("--host/--port and listeners both say where to listen: give one of them");
+  validateSecurity(config);
   processRoles(config);
   return config;
+}
+
+/** Listeners, mechanisms and users are read as the broker will read them, so a mistake stops it here. */
+function validateSecurity(config: BrokerConfig): void {
+  try {
+    securityConfigFrom({
+      prop: (key) => brokerProp(config, key),
+      props: config.props,
+      defaultHost: config.host,
+      defaultPort: config.port,
+    });
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
 }
 
 /** Where a controller voter listens (one entry of `controller.quorum.voters`). */

@@ -36,6 +36,9 @@ export class DropConnection extends Error {}
  */
 const PREALLOCATE_REQUEST_BYTES = 64 * 1024;
 
+/** How long a connection ended by closeAfterResponses waits for its last answer to be read. */
+const END_GRACE_MS = 5000;
+
 export interface ConnectionLimits {
   /**
    * Requests handed on and not yet answered. Kafka reads one request per connection at a time; a
@@ -66,6 +69,8 @@ export class Connection {
   private readonly pending: PendingResponse[] = [];
   private readonly limits: ConnectionLimits;
   private closed = false;
+  /** Set by closeAfterResponses: nothing more is handed on, and the socket ends once answers are out. */
+  private closing = false;
   /** The client is not reading its answers (the socket's write buffer is full). */
   private writeBlocked = false;
   private cancelPoolWait: (() => void) | undefined;
@@ -83,7 +88,7 @@ export class Connection {
     this.frames = new FrameReader(
       { minSize: 0, maxSize: maxRequestBytes, preallocateUpTo: PREALLOCATE_REQUEST_BYTES },
       (frame) => {
-        if (this.closed) return;
+        if (this.closed || this.closing) return;
         this.unhandled.push(frame);
         this.handOn();
       },
@@ -136,6 +141,26 @@ export class Connection {
     this.onClosed();
   }
 
+  /**
+   * Reads nothing more; once every request handed on is answered, ends the socket gracefully, so
+   * the last answer (a failed authentication's) reaches the client before the connection goes.
+   */
+  closeAfterResponses(): void {
+    if (this.closed || this.closing) return;
+    this.closing = true;
+    this.unhandled.length = 0;
+    this.socket.pause();
+  }
+
+  private endGracefully(): void {
+    const socket = this.socket;
+    this.onClosed();
+    // A client that stops reading would hold the half-closed socket open; it gets a grace period.
+    const deadline = setTimeout(() => socket.destroy(), END_GRACE_MS).unref();
+    socket.once("close", () => clearTimeout(deadline));
+    socket.end(() => socket.destroy());
+  }
+
   /** Answers still being worked on release their bytes to the pool when they complete. */
   private onClosed(): void {
     this.closed = true;
@@ -146,7 +171,12 @@ export class Connection {
 
   /** Hands on queued frames while the limits allow, then reads on or pauses accordingly. */
   private handOn(): void {
-    while (!this.closed && this.unhandled.length > 0 && this.pending.length < this.limits.maxInFlightRequests) {
+    while (
+      !this.closed &&
+      !this.closing &&
+      this.unhandled.length > 0 &&
+      this.pending.length < this.limits.maxInFlightRequests
+    ) {
       const frame = this.unhandled[0]!;
       if (!this.limits.memoryPool.tryReserve(frame.length)) {
         this.cancelPoolWait ??= this.limits.memoryPool.whenReleased(() => {
@@ -162,7 +192,7 @@ export class Connection {
   }
 
   private updateReading(): void {
-    if (this.closed) return;
+    if (this.closed || this.closing) return;
     if (this.writeBlocked || this.unhandled.length > 0) this.socket.pause();
     else this.socket.resume();
   }
@@ -200,6 +230,10 @@ export class Connection {
       if (ready.frame && !this.closed) this.write(ready.frame);
     }
     if (released > 0) this.limits.memoryPool.release(released);
+    if (this.closing && this.pending.length === 0 && !this.closed) {
+      this.endGracefully();
+      return;
+    }
     this.handOn();
   }
 

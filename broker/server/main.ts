@@ -1,6 +1,7 @@
 // `npm run broker -- --port 9092 --data-dir ./data/broker [--host H] [--node-id N] [--config k=v]`
 // (`--help` lists every option and property). Prints `listening on HOST:PORT` on stdout when
-// ready, after `admin listening on http://HOST:PORT` with `--admin-port`; logs JSON lines on
+// ready (the first listener's, after a `listener NAME://HOST:PORT` line per listener when
+// `listeners` is set), after `admin listening on http://HOST:PORT` with `--admin-port`; logs JSON lines on
 // stderr; bad usage is one line on stderr and exit code 2.
 import { CommanderError } from "commander";
 import { Broker } from "./broker.ts";
@@ -27,6 +28,11 @@ try {
   const { host, port } = await broker.start({
     adminListening: (admin) => process.stdout.write(`admin listening on http://${admin.host}:${admin.port}\n`),
   });
+  // With `listeners`, each one's bound address, e.g. `listener SASL_PLAINTEXT://127.0.0.1:9093`.
+  if (config.props.has("listeners")) {
+    for (const listener of broker.listeners)
+      process.stdout.write(`listener ${listener.name}://${listener.host}:${listener.port}\n`);
+  }
   process.stdout.write(`listening on ${host}:${port}\n`);
 } catch (err) {
   process.stderr.write(`broker: cannot start: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -3,6 +3,10 @@
 // answer with the matching response header. Counts each answered request and its time for the
 // broker's metrics (the time to the answer, a long-polling fetch's wait included, as Kafka's;
 // a Fetch also as FetchConsumer or FetchFollower, as Kafka tells them apart).
+//
+// On a SASL listener each connection's authenticator (security/) decides first: before
+// authentication only the handshake's requests pass, anything else closes the connection, and a
+// failed handshake or authentication is answered, then the connection is closed, as Kafka does.
 import { ApiKeys, Apis, apiByKey, isSupportedVersion } from "../protocol/apis.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { encodeResponse, peekApiKeyAndVersion, readRequestHeader } from "../protocol/headers.ts";
@@ -10,9 +14,15 @@ import { decode } from "../protocol/schema.ts";
 import type { BrokerState } from "./broker-state.ts";
 import { type Connection, DropConnection, type FrameHandler, type ResponseFrame } from "./connection.ts";
 import { handlersByKey, supportedApiVersions } from "./handlers/index.ts";
+import type { ListenerSecurity } from "./security/listener-security.ts";
+import type { SaslAuthenticator } from "./security/sasl-authenticator.ts";
 
-export function createRequestRouter(broker: BrokerState): FrameHandler {
+/** `listener`: the one the connections come in on; absent, a PLAINTEXT listener advertising the brokers' first endpoints. */
+export function createRequestRouter(broker: BrokerState, listener?: ListenerSecurity): FrameHandler {
   return (frame: Buffer, connection: Connection): ResponseFrame | Promise<ResponseFrame> => {
+    const sasl = listener?.authenticatorOf(connection);
+    // After a v0 SaslHandshake the client sends bare SASL tokens, not requests.
+    if (sasl?.expectsRawToken) return rawSaslAnswer(sasl, frame);
     if (frame.length < 8) throw new DropConnection(`request frame of ${frame.length} bytes is too short for a header`);
     const { apiKey, apiVersion } = peekApiKeyAndVersion(frame);
     const api = apiByKey(apiKey);
@@ -33,8 +43,17 @@ export function createRequestRouter(broker: BrokerState): FrameHandler {
       );
     }
 
+    if (sasl && !sasl.admit(apiKey)) throw new DropConnection(`${api.name} request before SASL authentication`);
+
     const request = decode(api.requestSchema, apiVersion, bodyReader);
-    const context = { broker, apiVersion, clientId: header.clientId ?? "", clientHost: connection.clientHost };
+    const context = {
+      broker,
+      apiVersion,
+      clientId: header.clientId ?? "",
+      clientHost: connection.clientHost,
+      listener: listener?.name,
+      sasl,
+    };
     const metrics = broker.metrics;
     const startedAt = metrics ? performance.now() : 0;
     const respond = (body: unknown): ResponseFrame => {
@@ -47,8 +66,22 @@ export function createRequestRouter(broker: BrokerState): FrameHandler {
       return body === null ? null : encodeResponse(api, apiVersion, header.correlationId, body);
     };
     const result = handler.handle(request, context);
+    if (sasl?.failed) connection.closeAfterResponses();
     return result instanceof Promise ? result.then(respond) : respond(result);
   };
+}
+
+/** The mechanism's answer to a bare token, size-prefixed; a refusal closes the connection unanswered, as Kafka's. */
+function rawSaslAnswer(sasl: SaslAuthenticator, token: Buffer): ResponseFrame {
+  let answer: Buffer;
+  try {
+    answer = sasl.rawToken(token);
+  } catch (error) {
+    throw new DropConnection(error instanceof Error ? error.message : String(error));
+  }
+  const size = Buffer.alloc(4);
+  size.writeInt32BE(answer.length);
+  return [size, answer];
 }
 
 /** A fetch that names a replica comes from a follower (a partition's, or a quorum voter's). */

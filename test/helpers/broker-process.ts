@@ -19,6 +19,8 @@ export interface BrokerProcess {
   dataDir: string;
   /** `http://host:port` of its admin listener (StartOptions.adminPort); null without one. */
   adminUrl: string | null;
+  /** With a `listeners` config: each listener's "host:port" by name (e.g. SASL_PLAINTEXT). */
+  listeners: Readonly<Record<string, string>>;
   output(): string;
   /** SIGTERM and wait for a clean exit. */
   stop(): Promise<number | null>;
@@ -44,6 +46,9 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerPro
   const adminArgs = options.adminPort === undefined ? [] : ["--admin-port", String(options.adminPort)];
   let child: ChildProcess | undefined;
   let adminUrl: string | null = null;
+  let listeners: Record<string, string> = {};
+  // `listeners` says where to listen instead of --port (the broker refuses both).
+  const portArgs = (): string[] => (options.config?.listeners === undefined ? ["--port", String(port)] : []);
   let log = "";
   let host = "127.0.0.1";
   let port = options.port ?? 0;
@@ -52,7 +57,7 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerPro
     // One process (node with tsx's loader), not tsx's CLI wrapper: SIGKILL must hit the broker itself.
     const proc = spawn(
       process.execPath,
-      ["--import", "tsx", mainScript, "--port", String(port), "--data-dir", dataDir, ...adminArgs, ...configArgs],
+      ["--import", "tsx", mainScript, ...portArgs(), "--data-dir", dataDir, ...adminArgs, ...configArgs],
       {
         cwd: repoRoot,
         stdio: ["ignore", "pipe", "pipe"],
@@ -68,6 +73,9 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerPro
         adminUrl = /^admin listening on (http:\/\/\S+)$/m.exec(lineBuffer)?.[1] ?? adminUrl;
         const match = /^listening on ([^\s:]+):(\d+)/m.exec(lineBuffer);
         if (match) {
+          listeners = Object.fromEntries(
+            [...lineBuffer.matchAll(/^listener (\w+):\/\/(\S+)$/gm)].map((m) => [m[1]!, m[2]!]),
+          );
           host = match[1]!;
           port = Number(match[2]);
           resolve();
@@ -103,6 +111,9 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerPro
     dataDir,
     get adminUrl() {
       return adminUrl;
+    },
+    get listeners() {
+      return listeners;
     },
     output: () => log,
     async stop() {
@@ -163,6 +174,9 @@ export function useBroker(options: StartOptions = {}): BrokerProcess {
     },
     get adminUrl() {
       return broker().adminUrl;
+    },
+    get listeners() {
+      return broker().listeners;
     },
     output: () => broker().output(),
     stop: () => broker().stop(),

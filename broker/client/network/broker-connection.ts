@@ -1,5 +1,6 @@
 // One TCP connection to one broker: frames requests with broker/protocol, pipelines them with
-// correlation ids, negotiates each API's version from the broker's ApiVersions answer, and turns
+// correlation ids, negotiates each API's version from the broker's ApiVersions answer, with the
+// `sasl` option authenticates before anything else is sent (sasl/authenticate.ts), and turns
 // socket trouble into retriable KafkaJSConnectionError. Every request, ApiVersions included, is
 // reported to the optional instrumentation as kafkajs's network events report it.
 //
@@ -20,7 +21,8 @@ import {
   KafkaJSServerDoesNotSupportApiKey,
 } from "../errors.ts";
 import type { Logger } from "../logger.ts";
-import type { RequestDescription, RequestEvent, RequestQueueSizeEvent } from "../types.ts";
+import type { RequestDescription, RequestEvent, RequestQueueSizeEvent, SASLOptions } from "../types.ts";
+import { authenticate } from "./sasl/authenticate.ts";
 
 export type NetworkEventKind = "request" | "request_timeout" | "request_queue_size";
 
@@ -43,6 +45,8 @@ export interface BrokerConnectionOptions {
   requestTimeout: number;
   logger: Logger;
   instrumentation?: NetworkInstrumentation;
+  /** Authenticates every connection with these, as kafkajs's `sasl` option. */
+  sasl?: SASLOptions;
 }
 
 export interface RequestOptions {
@@ -194,8 +198,9 @@ export class BrokerConnection {
     this.socket = socket;
     try {
       await this.negotiateVersions();
+      if (this.options.sasl) await this.authenticate(this.options.sasl);
     } catch (error) {
-      // Without versions the connection is of no use: the next request starts over.
+      // Without versions or authentication the connection is of no use: the next request starts over.
       if (this.socket === socket) this.socket = undefined;
       socket.destroy();
       throw error;
@@ -227,6 +232,18 @@ export class BrokerConnection {
       return;
     }
     throw new KafkaJSConnectionError(`broker ${this.address} answers no ApiVersions version`, { broker: this.address });
+  }
+
+  private authenticate(sasl: SASLOptions): Promise<void> {
+    return authenticate(
+      {
+        address: this.address,
+        handshake: (mechanism) => this.send(Apis.SaslHandshake, this.versionFor(Apis.SaslHandshake), { mechanism }, {}),
+        authenticate: (authBytes) =>
+          this.send(Apis.SaslAuthenticate, this.versionFor(Apis.SaslAuthenticate), { authBytes }, {}),
+      },
+      sasl,
+    );
   }
 
   private send<Req, Res>(

@@ -14,6 +14,7 @@
 // ends so that the server closes at once.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { BrokerState } from "../broker-state.ts";
+import { beyondLoopbackWarning } from "../exposure.ts";
 import type { Logger } from "../logger.ts";
 import type { BrokerMetrics } from "./broker-metrics.ts";
 import type { EventJournal } from "./cluster-events.ts";
@@ -64,6 +65,8 @@ export class AdminServer {
         server.off("error", reject);
         const bound = server.address();
         if (bound === null || typeof bound === "string") return reject(new Error("no TCP address"));
+        const exposed = beyondLoopbackWarning("the admin listener", this.options.host, bound.port);
+        if (exposed !== null) this.options.log.warn(exposed, { host: this.options.host, port: bound.port });
         resolve({ host: this.options.host, port: bound.port });
       });
     });

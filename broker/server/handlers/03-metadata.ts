@@ -1,7 +1,7 @@
 import { Apis } from "../../protocol/apis.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { MetadataRequest, MetadataResponse, MetadataResponseTopic } from "../../protocol/messages/index.ts";
-import type { TopicState } from "../cluster.ts";
+import { brokersOnListener, type TopicState } from "../cluster.ts";
 import { defineHandler, type RequestContext } from "./handler.ts";
 
 export function describeTopic(topic: TopicState): MetadataResponseTopic {
@@ -40,7 +40,7 @@ export const metadataHandler = defineHandler(Apis.Metadata, (request, context) =
 
 function answer(
   request: MetadataRequest,
-  { broker }: RequestContext,
+  { broker, listener }: RequestContext,
   all: boolean,
   mayCreate: boolean,
 ): MetadataResponse {
@@ -64,7 +64,12 @@ function answer(
       });
   return {
     throttleTimeMs: 0,
-    brokers: cluster.brokers.map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
+    brokers: brokersOnListener(cluster.brokers, listener).map((b) => ({
+      nodeId: b.nodeId,
+      host: b.host,
+      port: b.port,
+      rack: b.rack,
+    })),
     clusterId: cluster.clusterId,
     controllerId: cluster.controllerId,
     topics: described,

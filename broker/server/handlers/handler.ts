@@ -4,12 +4,17 @@
 // the connection must be dropped.
 import type { ApiDefinition } from "../../protocol/apis.ts";
 import type { BrokerState } from "../broker-state.ts";
+import type { SaslAuthenticator } from "../security/sasl-authenticator.ts";
 
 export interface RequestContext {
   broker: BrokerState;
   apiVersion: number;
   clientId: string;
   clientHost: string;
+  /** The listener the request came in on (its endpoints are the ones advertised); absent: the brokers' first. */
+  listener?: string;
+  /** The connection's authentication on a SASL listener; absent on a PLAINTEXT one. */
+  sasl?: SaslAuthenticator;
 }
 
 /** `null` means no response is sent (Produce with acks=0). */

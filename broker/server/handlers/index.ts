@@ -17,12 +17,14 @@ import { leaveGroupHandler } from "./13-leave-group.ts";
 import { syncGroupHandler } from "./14-sync-group.ts";
 import { describeGroupsHandler } from "./15-describe-groups.ts";
 import { listGroupsHandler } from "./16-list-groups.ts";
+import { saslHandshakeHandler } from "./17-sasl-handshake.ts";
 import { apiVersionsAnswer, createApiVersionsHandler } from "./18-api-versions.ts";
 import { createTopicsHandler } from "./19-create-topics.ts";
 import { deleteTopicsHandler } from "./20-delete-topics.ts";
 import { initProducerIdHandler } from "./22-init-producer-id.ts";
 import { offsetForLeaderEpochHandler } from "./23-offset-for-leader-epoch.ts";
 import { describeConfigsHandler } from "./32-describe-configs.ts";
+import { saslAuthenticateHandler } from "./36-sasl-authenticate.ts";
 import { createPartitionsHandler } from "./37-create-partitions.ts";
 import { deleteGroupsHandler } from "./42-delete-groups.ts";
 import { createElectLeadersHandler } from "./43-elect-leaders.ts";
@@ -56,12 +58,14 @@ const all: Handler[] = [
   syncGroupHandler,
   describeGroupsHandler,
   listGroupsHandler,
+  saslHandshakeHandler,
   createApiVersionsHandler(() => servedApis),
   createTopicsHandler,
   deleteTopicsHandler,
   initProducerIdHandler,
   offsetForLeaderEpochHandler,
   describeConfigsHandler,
+  saslAuthenticateHandler,
   createPartitionsHandler,
   deleteGroupsHandler,
   createElectLeadersHandler(controllerOf),

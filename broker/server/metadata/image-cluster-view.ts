@@ -30,7 +30,13 @@ export class ImageClusterView implements ClusterView {
       this.#brokersOf = image;
       this.#brokers = image
         .activeBrokers()
-        .map((b) => ({ nodeId: b.id, host: b.host, port: b.port, rack: b.rack }))
+        .map((b) => ({
+          nodeId: b.id,
+          host: b.host,
+          port: b.port,
+          rack: b.rack,
+          endpoints: b.endpoints.map(({ name, host, port }) => ({ name, host, port })),
+        }))
         .sort((a, b) => a.nodeId - b.nodeId);
     }
     return this.#brokers;

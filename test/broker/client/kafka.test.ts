@@ -3,6 +3,7 @@ import { after, before, describe, it } from "node:test";
 import { KafkaJSNonRetriableError } from "../../../broker/client/errors.ts";
 import { Kafka } from "../../../broker/client/kafka.ts";
 import { type LogEntry, logLevel } from "../../../broker/client/logger.ts";
+import type { SASLOptions } from "../../../broker/client/types.ts";
 import { type BrokerProcess, startBroker } from "../../helpers/broker-process.ts";
 import { cleanupAll, rejectionOf } from "./helpers.ts";
 
@@ -13,13 +14,28 @@ describe("Kafka", () => {
   });
   after(() => broker?.cleanup());
 
-  it("when ssl or sasl is asked for, then a KafkaJSNonRetriableError at once", () => {
-    for (const config of [{ ssl: true }, { sasl: { mechanism: "plain" } }]) {
+  it("when ssl is asked for, then a KafkaJSNonRetriableError at once", () => {
+    assert.throws(
+      () => new Kafka({ brokers: [broker.address], ssl: true }),
+      (error) => error instanceof KafkaJSNonRetriableError && /ssl is not supported/.test(error.message),
+    );
+  });
+
+  it("when sasl names a mechanism this client lacks or no password, then a KafkaJSNonRetriableError at once", () => {
+    const configs = [
+      { mechanism: "oauthbearer", username: "u", password: "p" },
+      { mechanism: "plain", username: "u" },
+    ] as unknown as SASLOptions[];
+    for (const sasl of configs) {
       assert.throws(
-        () => new Kafka({ brokers: [broker.address], ...config }),
-        (error) => error instanceof KafkaJSNonRetriableError && /ssl and sasl are not supported/.test(error.message),
+        () => new Kafka({ brokers: [broker.address], sasl }),
+        (error) => error instanceof KafkaJSNonRetriableError && /SASL/.test(error.message),
       );
     }
+    assert.doesNotThrow(
+      () =>
+        new Kafka({ brokers: [broker.address], sasl: { mechanism: "scram-sha-512", username: "u", password: "p" } }),
+    );
   });
 
   it("when an app gives a logCreator and a level, then every client logs through it, under its own namespace", () => {

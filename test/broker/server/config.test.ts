@@ -77,4 +77,30 @@ describe("parseArgs", () => {
       (e: unknown) => e instanceof ConfigError && /--admin-port must be an integer from 0 to 65535/.test(e.message),
     );
   });
+
+  it("when listeners and a listener's JAAS config are given, then they are accepted under Kafka's names", () => {
+    const config = parseArgs([
+      "--config",
+      "listeners=PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0",
+      "--config",
+      'listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_alice="a";',
+      "--config",
+      "sasl.enabled.mechanisms=PLAIN",
+    ]);
+    assert.equal(brokerProp(config, "listeners"), "PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0");
+    assert.equal(brokerProp(config, "inter.broker.listener.name"), "PLAINTEXT");
+  });
+
+  it("when listeners and --port or --host both say where to listen, or a security setting is wrong, then a ConfigError", () => {
+    const listeners = ["--config", "listeners=PLAINTEXT://127.0.0.1:0"];
+    for (const argv of [
+      ["--port", "0", ...listeners],
+      ["--host", "127.0.0.1", ...listeners],
+      ["--config", "listeners=SASL_PLAINTEXT://127.0.0.1:0"],
+      ["--config", "sasl.enabled.mechanisms=GSSAPI"],
+      ["--config", "sasl.credentials=SCRAM-SHA-256=[name=a,iterations=10,password=p]"],
+      ["--config", "listener.name.x.plain.sasl.jaas.config=broken"],
+    ])
+      assert.throws(() => parseArgs(argv), ConfigError, argv.join(" "));
+  });
 });

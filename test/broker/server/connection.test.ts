@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
-import { connect, type Socket } from "node:net";
+import { type AddressInfo, connect, createServer, type Socket } from "node:net";
 import { describe, it } from "node:test";
 import { Apis } from "../../../broker/protocol/apis.ts";
 import { ErrorCode } from "../../../broker/protocol/errors.ts";
 import { encodeRequest } from "../../../broker/protocol/headers.ts";
+import { Connection } from "../../../broker/server/connection.ts";
+import { silentLogger } from "../../../broker/server/logger.ts";
 import { useBroker } from "../../helpers/broker-process.ts";
 import { createTopicsRequest, fetchRequest } from "../../helpers/requests.ts";
 import { waitFor } from "../../helpers/wait.ts";
@@ -106,7 +108,10 @@ describe("Connection limits on a broker process", () => {
     new Promise((resolve) => {
       socket.once("data", () => resolve(true));
       socket.once("close", () => resolve(false));
-      const request = encodeRequest(Apis.ApiVersions, 0, 1, "limits", { clientSoftwareName: "", clientSoftwareVersion: "" });
+      const request = encodeRequest(Apis.ApiVersions, 0, 1, "limits", {
+        clientSoftwareName: "",
+        clientSoftwareVersion: "",
+      });
       socket.write(Buffer.concat(request));
     });
 
@@ -135,5 +140,47 @@ describe("Connection limits on a broker process", () => {
     );
     fourth?.destroy();
     second.destroy();
+  });
+});
+
+describe("Connection.closeAfterResponses", () => {
+  it("when a handler asks to close after its answer, then that answer arrives, later pipelined requests are not handled, and the socket ends", async () => {
+    const handled: string[] = [];
+    const server = createServer((socket) => {
+      new Connection(
+        socket,
+        (frame, connection) => {
+          const text = frame.toString();
+          handled.push(text);
+          if (text === "refuse") connection.closeAfterResponses();
+          const answer = Buffer.from(`answer to ${text}`);
+          const size = Buffer.alloc(4);
+          size.writeInt32BE(answer.length);
+          return [size, answer];
+        },
+        1024,
+        silentLogger,
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    const socket = connect(port, "127.0.0.1");
+    const received: Buffer[] = [];
+    socket.on("data", (chunk: Buffer) => received.push(chunk));
+    const ended = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+    const frame = (text: string) => {
+      const size = Buffer.alloc(4);
+      size.writeInt32BE(text.length);
+      return Buffer.concat([size, Buffer.from(text)]);
+    };
+    socket.write(Buffer.concat([frame("hello"), frame("refuse"), frame("after")]));
+    await ended;
+    server.close();
+    const bytes = Buffer.concat(received);
+    const answers: string[] = [];
+    for (let at = 0; at < bytes.length; at += 4 + bytes.readInt32BE(at))
+      answers.push(bytes.subarray(at + 4, at + 4 + bytes.readInt32BE(at)).toString());
+    assert.deepEqual(handled, ["hello", "refuse"]);
+    assert.deepEqual(answers, ["answer to hello", "answer to refuse"]);
   });
 });

@@ -5,8 +5,11 @@ import { ErrorCode } from "../../../broker/protocol/errors.ts";
 import { decodeResponse } from "../../../broker/protocol/headers.ts";
 import { Writer } from "../../../broker/protocol/primitives.ts";
 import { encodeRecordBatch } from "../../../broker/protocol/record-batch/encoder.ts";
+import { encodePlain } from "../../../broker/protocol/sasl/plain.ts";
 import { type Connection, DropConnection } from "../../../broker/server/connection.ts";
 import { handlersByKey } from "../../../broker/server/handlers/index.ts";
+import { createRequestRouter } from "../../../broker/server/request-router.ts";
+import { ListenerSecurity } from "../../../broker/server/security/listener-security.ts";
 import { waitFor } from "../../helpers/wait.ts";
 import { requestFrame, useRoutedBroker } from "./broker-state-fixture.ts";
 
@@ -111,5 +114,84 @@ describe("the request router", () => {
     assert.equal(correlationId, 5);
     assert.equal(body.errorCode, ErrorCode.UNSUPPORTED_VERSION);
     assert.ok(body.apiKeys.some((api) => api.apiKey === Apis.Metadata.apiKey));
+  });
+});
+
+describe("the request router on a SASL listener", () => {
+  const broker = useRoutedBroker();
+  const sasl = (): ListenerSecurity =>
+    new ListenerSecurity(
+      { name: "SASL_PLAINTEXT", securityProtocol: "SASL_PLAINTEXT", host: "127.0.0.1", port: 1 },
+      {
+        enabledMechanisms: ["PLAIN"],
+        plainPassword: (_listener, user) => (user === "alice" ? "secret" : undefined),
+        scramCredential: () => undefined,
+      },
+    );
+  /** A connection that records being told to close after its answers. */
+  const newConnection = () => {
+    const state = { closingAfterResponses: false };
+    const connection = {
+      clientHost: "127.0.0.1",
+      remote: "127.0.0.1:5",
+      closeAfterResponses: () => {
+        state.closingAfterResponses = true;
+      },
+    } as unknown as Connection;
+    return { connection, state };
+  };
+  const body = <Res>(api: { name: string }, version: number, response: unknown) =>
+    decodeResponse(api as never, version, Buffer.concat(response as Buffer[]).subarray(4)).body as Res;
+
+  it("when a request other than ApiVersions or SaslHandshake comes first, then the connection is dropped unanswered", () => {
+    const route = createRequestRouter(broker.state, sasl());
+    const { connection } = newConnection();
+    assert.throws(
+      () => route(requestFrame(Apis.Metadata, 6, { topics: null, allowAutoTopicCreation: false }), connection),
+      (error) => error instanceof DropConnection && /Metadata request before SASL authentication/.test(error.message),
+    );
+  });
+
+  it("when the client authenticates, then requests are served and Metadata advertises this listener's endpoint", async () => {
+    const route = createRequestRouter(broker.state, sasl());
+    const { connection, state } = newConnection();
+    await route(requestFrame(Apis.ApiVersions, 3, { clientSoftwareName: "t", clientSoftwareVersion: "1" }), connection);
+    const handshake = await route(requestFrame(Apis.SaslHandshake, 1, { mechanism: "PLAIN" }), connection);
+    assert.equal(body<{ errorCode: number }>(Apis.SaslHandshake, 1, handshake).errorCode, ErrorCode.NONE);
+    const authBytes = encodePlain({ username: "alice", password: "secret" });
+    const authenticated = await route(requestFrame(Apis.SaslAuthenticate, 1, { authBytes }), connection);
+    assert.equal(body<{ errorCode: number }>(Apis.SaslAuthenticate, 1, authenticated).errorCode, ErrorCode.NONE);
+    const metadata = await route(
+      requestFrame(Apis.Metadata, 6, { topics: [], allowAutoTopicCreation: false }),
+      connection,
+    );
+    const brokers = body<{ brokers: { host: string; port: number }[] }>(Apis.Metadata, 6, metadata).brokers;
+    // The routed broker registered no SASL_PLAINTEXT endpoint: it is left out, as Kafka leaves out a broker without the listener.
+    assert.deepEqual(brokers, []);
+    assert.equal(state.closingAfterResponses, false);
+  });
+
+  it("when the password is wrong, then the refusal is answered and the connection closes after it", async () => {
+    const route = createRequestRouter(broker.state, sasl());
+    const { connection, state } = newConnection();
+    await route(requestFrame(Apis.SaslHandshake, 1, { mechanism: "PLAIN" }), connection);
+    const authBytes = encodePlain({ username: "alice", password: "guess" });
+    const refused = await route(requestFrame(Apis.SaslAuthenticate, 1, { authBytes }), connection);
+    assert.equal(
+      body<{ errorCode: number }>(Apis.SaslAuthenticate, 1, refused).errorCode,
+      ErrorCode.SASL_AUTHENTICATION_FAILED,
+    );
+    assert.equal(state.closingAfterResponses, true);
+  });
+
+  it("when SaslHandshake v0 was answered, then the next frame is a bare token answered size-prefixed", async () => {
+    const route = createRequestRouter(broker.state, sasl());
+    const { connection } = newConnection();
+    await route(requestFrame(Apis.SaslHandshake, 0, { mechanism: "PLAIN" }), connection);
+    const answer = await route(encodePlain({ username: "alice", password: "secret" }), connection);
+    assert.deepEqual(Buffer.concat(answer!), Buffer.from([0, 0, 0, 0]));
+    const refusing = newConnection().connection;
+    await route(requestFrame(Apis.SaslHandshake, 0, { mechanism: "PLAIN" }), refusing);
+    assert.throws(() => route(encodePlain({ username: "alice", password: "x" }), refusing), DropConnection);
   });
 });

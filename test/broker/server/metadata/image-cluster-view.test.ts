@@ -28,13 +28,25 @@ const controlledShutdownOf = (brokerId: number, brokerEpoch: bigint): MetadataRe
 });
 
 describe("ImageClusterView", () => {
-  it("when brokers are registered, then only the serving ones are listed, by id, with their addresses", () => {
+  it("when brokers are registered, then only the serving ones are listed, by id, with their addresses and every listener's", () => {
     const image = commit(clusterOf([2, 0, 1, 3], { fenced: [1] }), [controlledShutdownOf(3, 103n)]);
     const { view } = viewOf(image);
 
     assert.deepEqual(view.brokers, [
-      { nodeId: 0, host: "127.0.0.1", port: 9092, rack: null },
-      { nodeId: 2, host: "127.0.0.1", port: 9094, rack: null },
+      {
+        nodeId: 0,
+        host: "127.0.0.1",
+        port: 9092,
+        rack: null,
+        endpoints: [{ name: "PLAINTEXT", host: "127.0.0.1", port: 9092 }],
+      },
+      {
+        nodeId: 2,
+        host: "127.0.0.1",
+        port: 9094,
+        rack: null,
+        endpoints: [{ name: "PLAINTEXT", host: "127.0.0.1", port: 9094 }],
+      },
     ]);
     assert.equal(view.clusterId, "cluster-a");
   });
