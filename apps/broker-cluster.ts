@@ -38,7 +38,7 @@ export interface ClusterBroker {
   label: string;
   /** `host:port` of its Kafka listener. */
   listener: string;
-  /** `http://host:port` of its admin listener; null without one. */
+  /** `http://127.0.0.1:port` of its admin listener (loopback only); null without one. */
   admin: string | null;
 }
 
@@ -150,7 +150,8 @@ export async function startBrokerCluster(
     nodeId: id,
     label: `broker-${id}`,
     listener: `${options.host}:${port}`,
-    admin: adminPorts[id] === undefined ? null : `http://${options.host}:${adminPorts[id]}`,
+    // The admin listener stays on loopback (the broker's --admin-host default), whatever `host` is.
+    admin: adminPorts[id] === undefined ? null : `http://127.0.0.1:${adminPorts[id]}`,
   }));
   return { bootstrap, brokers };
 }

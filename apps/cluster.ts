@@ -23,7 +23,11 @@ program
     integerOption(program, "base-port", 0),
     9092,
   )
-  .option("--host <host>", "the address every broker listens on", "127.0.0.1")
+  .option(
+    "--host <host>",
+    "the address every broker's Kafka listener binds (any but loopback is logged as reachable from other machines; the admin listeners stay on loopback)",
+    "127.0.0.1",
+  )
   .option("--no-restart", "leave a broker that dies down")
   .option(
     "--admin-port <port>",

@@ -8,7 +8,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { needsSeed, seedDemo } from "../seed/seed-demo.ts";
+import { needsSeed, provisionAllTerminalKeys, seedDemo } from "../seed/seed-demo.ts";
 import { portsFrom, replicatedTopicDefaults, startBrokerCluster } from "./broker-cluster.ts";
 import type { ConsoleBroker } from "./console/admin-poller.ts";
 import { type RunningConsole, startConsole } from "./console/server.ts";
@@ -18,6 +18,7 @@ import { demoServices, serviceReadyLine, serviceScript } from "./services.ts";
 import { createCli, environmentHelp, integerOption, usageError } from "./shared/cli.ts";
 import { type AppConfig, ConfigError, loadConfig, optionalIntFrom } from "./shared/config.ts";
 import { databaseFilePath, migrate } from "./shared/db/client.ts";
+import { terminalKeysPath } from "./shared/terminal-keys.ts";
 import { Supervisor } from "./supervisor.ts";
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -44,17 +45,16 @@ Cluster (--brokers N, or BROKERS=N):
 
 Console and admin listeners:
   ADMIN_PORT         broker i's admin HTTP listener on ADMIN_PORT+i (default: 9644; 0: free ports)
-  CONSOLE_PORT       the console's port (default: 3001; 0: a free one), on CONSOLE_HOST (127.0.0.1)
+  CONSOLE_PORT       the console's port (default: 3001; 0: a free one), on HOST like points-api
   CONSOLE_TOKEN      the token its fault controls ask for (default: a random one per start); the
                      fault controls are on only when the console listens on a loopback address
   LEDGER_SESSION_TIMEOUT_MS  how long the console's "freeze" must outlast (default: 10000)`;
 
-/** The console's settings from the environment. */
+/** The console's settings from the environment (it binds HOST, config.httpHost, like points-api). */
 function consoleSettings(env: NodeJS.ProcessEnv) {
   return {
     adminPort: optionalIntFrom(env, "ADMIN_PORT", 0) ?? 9644,
     consolePort: optionalIntFrom(env, "CONSOLE_PORT", 0) ?? 3001,
-    consoleHost: env.CONSOLE_HOST || "127.0.0.1",
     token: env.CONSOLE_TOKEN || randomBytes(12).toString("hex"),
     sessionTimeoutMs: optionalIntFrom(env, "LEDGER_SESSION_TIMEOUT_MS", 1) ?? 10_000,
     // As long as a ledger stalls on SIGUSR1 (apps/ledger/stall.ts), so the console shows it stalled that long.
@@ -174,6 +174,7 @@ async function main(): Promise<void> {
         `seeded ${seeded.stores} stores, ${seeded.terminals} terminals and ${seeded.users} users with opening balances`,
       );
     }
+    const [demoTerminal] = await provisionAllTerminalKeys(serviceConfig);
 
     const serviceSpec = (name: string, label = name) => ({
       label,
@@ -190,7 +191,7 @@ async function main(): Promise<void> {
     }
 
     consoleApp = await startConsole({
-      host: settings.consoleHost,
+      host: config.httpHost,
       port: settings.consolePort,
       token: settings.token,
       brokers: consoleBrokers,
@@ -222,8 +223,15 @@ async function main(): Promise<void> {
     say(`  demo page: ${apiUrl}/   OpenAPI: ${apiUrl}/api/openapi.json`);
     say(`  consumer groups: ledger, notification, analytics (more instances: npm run svc -- ledger)`);
     say(
-      `  try: curl -s -X POST ${apiUrl}/api/points/charge -H 'content-type: application/json' -d '{"userId":"user-0001","amount":500,"storeId":"store-1","terminalId":"store-1-pos-1"}'`,
+      `  terminal keys: ${terminalKeysPath(config.dataDir)} (a command carries its terminal's: Authorization: Bearer <key>)`,
     );
+    if (demoTerminal !== undefined) {
+      const { id, storeId, key } = demoTerminal;
+      say(`  POS terminal ${id}: ${apiUrl}/#terminal-key=${key}`);
+      say(
+        `  try: curl -s -X POST ${apiUrl}/api/points/charge -H 'content-type: application/json' -H 'authorization: Bearer ${key}' -d '{"userId":"user-0001","amount":500,"storeId":"${storeId}","terminalId":"${id}"}'`,
+      );
+    }
     say("Ctrl-C stops everything.");
   } catch (error) {
     say(`start: ${error instanceof Error ? error.message : String(error)}`);

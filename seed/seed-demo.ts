@@ -2,10 +2,13 @@
 // not written to the ledger's tables but sent as ordinary charge commands, so every balance is
 // explained by commands on points.commands (and a sequential replay of them gives it back). The
 // opening commands have fixed ids, so seeding again is harmless: the ledger applies each id once.
+// Every terminal written gets a key (DATA_DIR/terminal-keys.json, see apps/shared/terminal-keys.ts)
+// unless it has one: without it, points-api refuses its commands.
 
 import type { AppConfig } from "../apps/shared/config.ts";
 import { ensureTopics } from "../apps/shared/consumer-service.ts";
 import { createDb, migrate } from "../apps/shared/db/client.ts";
+import { provisionTerminalKeys } from "../apps/shared/terminal-keys.ts";
 import { COMMANDS_TOPIC, EVENTS_TOPIC, type PointsCommand } from "../apps/shared/topics.ts";
 import { createKafka } from "../broker/client/factory.ts";
 import { logLevel } from "../broker/client/index.ts";
@@ -38,7 +41,10 @@ export async function needsSeed(config: AppConfig): Promise<boolean> {
   }
 }
 
-/** Stores, terminals and users (points-api's tables), written or updated in one transaction. */
+/**
+ * Stores, terminals and users (points-api's tables), written or updated in one transaction; then
+ * keys for the terminals that have none.
+ */
 export async function writeDirectory(
   config: AppConfig,
   stores: DemoStore[],
@@ -70,6 +76,34 @@ export async function writeDirectory(
         });
       }
     });
+  } finally {
+    await db.$disconnect();
+  }
+  provisionTerminalKeys(
+    config.dataDir,
+    stores.flatMap((store) => store.terminals.map((terminal) => terminal.id)),
+  );
+}
+
+export interface KeyedTerminal {
+  id: string;
+  storeId: string;
+  key: string;
+}
+
+/**
+ * Keys for every terminal in the database that has none (a data directory from before terminals
+ * had keys, or terminals added by hand); returns the terminals whose keys are known, in id order.
+ */
+export async function provisionAllTerminalKeys(config: AppConfig): Promise<KeyedTerminal[]> {
+  const db = createDb(config.databaseUrl);
+  try {
+    const terminals = await db.terminal.findMany({ select: { id: true, storeId: true }, orderBy: { id: "asc" } });
+    const keys = provisionTerminalKeys(
+      config.dataDir,
+      terminals.map((terminal) => terminal.id),
+    );
+    return terminals.flatMap((t) => (keys[t.id] === undefined ? [] : [{ ...t, key: keys[t.id]! }]));
   } finally {
     await db.$disconnect();
   }

@@ -3,20 +3,16 @@
 // (it binds a loopback address). Anything else is a 403, whatever the route.
 import { timingSafeEqual } from "node:crypto";
 import type { RequestHandler } from "express";
+import { isLoopbackAddress, isLoopbackHost } from "../../broker/server/exposure.ts";
 import { AppError } from "../shared/errors.ts";
+
+export { isLoopbackAddress };
 
 export const TOKEN_HEADER = "x-console-token";
 
-/** 127.0.0.0/8, ::1 and their IPv4-mapped IPv6 forms. */
-export function isLoopbackAddress(address: string | undefined): boolean {
-  if (address === undefined) return false;
-  const v4 = address.startsWith("::ffff:") ? address.slice("::ffff:".length) : address;
-  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4) || address === "::1" || address === "0:0:0:0:0:0:0:1";
-}
-
 /** Whether a console bound to `host` may offer fault controls: only on a loopback address. */
 export function faultsAllowedOn(host: string): boolean {
-  return host === "localhost" || isLoopbackAddress(host);
+  return isLoopbackHost(host);
 }
 
 function sameToken(given: string, token: string): boolean {

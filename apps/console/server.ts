@@ -11,7 +11,8 @@ import { Kafka, logLevel } from "../../broker/client/index.ts";
 import { createUsersRepository } from "../points-api/repositories/users.ts";
 import { createDb } from "../shared/db/client.ts";
 import { AppError } from "../shared/errors.ts";
-import type { AppLog } from "../shared/log.ts";
+import { warnIfBeyondLoopback } from "../shared/exposure.ts";
+import { type AppLog, createLog } from "../shared/log.ts";
 import type { ChildSpec } from "../supervisor.ts";
 import { AdminPoller, type ConsoleBroker } from "./admin-poller.ts";
 import { createConsoleApp } from "./app.ts";
@@ -26,6 +27,7 @@ import { createPartitionGrowth } from "./partition-growth.ts";
 import { PartitionReader } from "./partition-reader.ts";
 
 export interface ConsoleOptions {
+  /** The address it binds (HOST; loopback unless told): fault controls exist only on a loopback one. */
   host: string;
   /** 0 takes a free port. */
   port: number;
@@ -154,6 +156,7 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
   events.start();
   poller.start();
   const { port } = server.address() as AddressInfo;
+  warnIfBeyondLoopback(options.log ?? createLog("console"), "the console", options.host, port);
   const host = options.host.includes(":") ? `[${options.host}]` : options.host;
 
   return {

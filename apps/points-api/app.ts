@@ -1,6 +1,8 @@
 // The points-api HTTP app, built from what it needs so tests (and server.ts) choose the parts:
-// the database, where commands go, how consumer groups are inspected, and the metrics registry
-// (served at GET /metrics, see metrics.ts).
+// the database, where commands go, how consumer groups are inspected, the terminals' keys, and the
+// metrics registry (served at GET /metrics, see metrics.ts). Writes (commands, new users) need a
+// POS terminal's key; reads (balances, ledger, reports, /metrics, the demo page) are open, so
+// anyone who can reach the API (loopback only, unless HOST says otherwise) can watch.
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import express, { type Express } from "express";
@@ -11,7 +13,7 @@ import { type AppLog, createLog } from "../shared/log.ts";
 import { createRegistry } from "../shared/metrics.ts";
 import type { CommandPublisher } from "./command-publisher.ts";
 import type { GroupInspector } from "./group-inspector.ts";
-import { errorHandler, unknownRoute } from "./http.ts";
+import { errorHandler, requireTerminal, unknownRoute } from "./http.ts";
 import { IdempotencyCache } from "./idempotency-cache.ts";
 import { apiMetrics } from "./metrics.ts";
 import { openApiDocument } from "./openapi.ts";
@@ -20,11 +22,13 @@ import { createAnalyticsRepository } from "./repositories/analytics.ts";
 import { createLedgerRepository } from "./repositories/ledger.ts";
 import { createNotificationsRepository } from "./repositories/notifications.ts";
 import { createStoresRepository } from "./repositories/stores.ts";
+import type { TerminalKeysRepository } from "./repositories/terminal-keys.ts";
 import { createUsersRepository } from "./repositories/users.ts";
 import { pointsRoutes } from "./routes/points.ts";
 import { reportRoutes } from "./routes/reports.ts";
 import { userRoutes } from "./routes/users.ts";
 import { createAnalyticsUseCases } from "./use-cases/analytics.ts";
+import { createAuthenticateTerminal } from "./use-cases/authenticate-terminal.ts";
 import { createGroupUseCases } from "./use-cases/groups.ts";
 import { createHistoryUseCases } from "./use-cases/history.ts";
 import { createStoreUseCases } from "./use-cases/stores.ts";
@@ -40,6 +44,8 @@ export interface AppDeps {
   db: Db;
   publisher: CommandPublisher;
   groups: GroupInspector;
+  /** The hashes of the terminals' keys, which commands and new users are checked against. */
+  terminalKeys: TerminalKeysRepository;
   config: Pick<AppConfig, "maxAmount" | "commandsTopic">;
   log?: AppLog;
   /** Defaults to one of DEFAULT_IDEMPOTENCY_CAPACITY keys. */
@@ -54,6 +60,7 @@ export function createApp({
   db,
   publisher,
   groups,
+  terminalKeys,
   config,
   log = createLog("points-api"),
   idempotency = new IdempotencyCache(),
@@ -79,11 +86,12 @@ export function createApp({
     now,
   });
   const history = createHistoryUseCases({ users, ledger, notifications });
+  const terminalOnly = requireTerminal(createAuthenticateTerminal(terminalKeys));
   const openApi = openApiDocument(config);
 
   const api = express.Router();
-  api.use(pointsRoutes(submitCommand, config.maxAmount));
-  api.use(userRoutes(createUserUseCases(users), history));
+  api.use(pointsRoutes(submitCommand, config.maxAmount, terminalOnly));
+  api.use(userRoutes(createUserUseCases(users), history, terminalOnly));
   api.use(
     reportRoutes({
       stores: createStoreUseCases(stores),

@@ -1,14 +1,17 @@
 // The HTTP edge shared by every route: input validation into AppErrors, the JSON body parser with
-// its limits, and the one error handler that turns anything thrown into the API's error shape:
+// its limits, the terminal's key in the Authorization header for the routes only a POS terminal may
+// use, and the one error handler that turns anything thrown into the API's error shape:
 //   { "error": { "code", "message", "issues"?: [{ "path", "message" }] } }
 import { createServer, IncomingMessage, type Server, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
-import express, { type ErrorRequestHandler, type Express, type RequestHandler } from "express";
+import express, { type ErrorRequestHandler, type Express, type RequestHandler, type Response } from "express";
 import type { z } from "zod";
 import { AppError } from "../shared/errors.ts";
 import type { AppLog } from "../shared/log.ts";
 
 export const MAX_BODY_BYTES = 16 * 1024;
+/** The protection space of the terminals' keys, named in a 401's challenge. */
+export const TERMINALS_REALM = "points-api terminals";
 
 /**
  * An HTTP server for an express app whose requests and responses are born with the app's
@@ -68,6 +71,30 @@ const requireJsonContentType: RequestHandler = (req, _res, next) => {
 /** For routes that take a body: JSON only, at most MAX_BODY_BYTES. */
 export const jsonBody: RequestHandler[] = [requireJsonContentType, express.json({ limit: MAX_BODY_BYTES })];
 
+/** The credentials of `Authorization: Bearer <credentials>`, or undefined without them. */
+export function bearerCredentials(authorization: string | undefined): string | undefined {
+  const match = /^Bearer +(\S+) *$/i.exec(authorization ?? "");
+  return match?.[1];
+}
+
+/**
+ * For routes only a POS terminal may use: the terminal the request's key belongs to goes in
+ * res.locals.terminalId (see authenticatedTerminal), before the body is even read; otherwise a 401.
+ */
+export function requireTerminal(authenticate: (key: string | undefined) => Promise<string>): RequestHandler {
+  return async (req, res, next) => {
+    res.locals.terminalId = await authenticate(bearerCredentials(req.get("authorization")));
+    next();
+  };
+}
+
+/** The terminal requireTerminal authenticated for this request. */
+export function authenticatedTerminal(res: Response): string {
+  const terminalId: unknown = res.locals.terminalId;
+  if (typeof terminalId !== "string") throw new Error("route without requireTerminal");
+  return terminalId;
+}
+
 export const unknownRoute: RequestHandler = (req) => {
   throw AppError.notFound(`no route for ${req.method} ${req.originalUrl.split("?")[0]}`);
 };
@@ -113,6 +140,8 @@ export function errorHandler(log: AppLog): ErrorRequestHandler {
     if (appError.status >= 500)
       log.error(`${req.method} ${req.originalUrl} answered ${appError.status}`, appError.cause ?? appError);
     const issues = Array.isArray(appError.details) ? { issues: appError.details as Issue[] } : {};
+    // A 401 names the scheme the credentials go in (RFC 9110); Bearer, so browsers prompt for nothing.
+    if (appError.status === 401) res.set("WWW-Authenticate", `Bearer realm="${TERMINALS_REALM}"`);
     res.status(appError.status).json({ error: { code: appError.code, message: appError.message, ...issues } });
   };
 }

@@ -1,7 +1,8 @@
 // points-api's Prometheus metrics, served at GET /metrics: the duration of every API request by
 // route and status (points_api_request_duration_seconds), and the commands it took or refused
 // (points_api_commands_total: accepted when answered 2xx — queued or applied, whatever the ledger
-// then decided — refused otherwise: bad input, unknown user, broker unavailable). Routes are
+// then decided — refused otherwise: no or a wrong terminal key, bad input, unknown user, broker
+// unavailable). Routes are
 // labelled by their pattern (`/api/users/:userId/balance`), never by the URL asked for, so that the
 // labels stay few; a request no route matched is "unmatched".
 //

@@ -1,7 +1,7 @@
 // The OpenAPI 3.1 description of the API, built from the zod schemas the routes validate with
 // (schemas.ts), so the document cannot drift from what the server accepts.
 import { z } from "zod";
-import { MAX_BODY_BYTES } from "./http.ts";
+import { MAX_BODY_BYTES, TERMINALS_REALM } from "./http.ts";
 import { IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER } from "./routes/points.ts";
 import * as schemas from "./schemas.ts";
 
@@ -38,6 +38,12 @@ const failure = (description: string) => ({
 });
 
 const badRequest = failure("invalid input: `message` names each field's problem, `issues` lists them");
+const unauthorized = {
+  ...failure("no terminal key, a wrong one, or one of another terminal than the command's; nothing was written"),
+  headers: { "WWW-Authenticate": { description: `Bearer realm="${TERMINALS_REALM}"`, schema: { type: "string" } } },
+};
+/** Writes need a POS terminal's key (components.securitySchemes.terminalKey); reads need nothing. */
+const terminalOnly = [{ terminalKey: [] }];
 const userNotFound = failure("unknown user");
 
 function commandOperation(type: "charge" | "deduct", maxAmount: number) {
@@ -48,6 +54,7 @@ function commandOperation(type: "charge" | "deduct", maxAmount: number) {
         ? "Add points to a user's balance"
         : "Take points from a user's balance (rejected by the ledger if the balance is short)",
     description:
+      `Needs the key of the terminal the command comes from (Authorization: Bearer <key>). ` +
       `Checks the user, store and terminal, then writes the command to points.commands keyed by userId (acks=all). ` +
       `The ${IDEMPOTENCY_KEY_HEADER} header (or commandId in the body) is the command's id: a retry with the same key and payload returns the first answer ` +
       `without writing again. With ?wait the request waits for the ledger's outcome.`,
@@ -61,6 +68,7 @@ function commandOperation(type: "charge" | "deduct", maxAmount: number) {
         description: schemas.commandIdSchema.description,
       },
     ],
+    security: terminalOnly,
     requestBody: { required: true, content: jsonContent(schemas.commandBodySchema(maxAmount), "input") },
     responses: {
       "200": ok("the ledger's outcome, with ?wait", schemas.commandOutcomeSchema),
@@ -77,6 +85,7 @@ function commandOperation(type: "charge" | "deduct", maxAmount: number) {
         },
       },
       "400": badRequest,
+      "401": unauthorized,
       "404": failure("unknown user, store, or a terminal not at that store"),
       "409": failure(`the ${IDEMPOTENCY_KEY_HEADER} was already used for a different command`),
       "413": failure(`body larger than ${MAX_BODY_BYTES / 1024} kB`),
@@ -94,7 +103,17 @@ export function openApiDocument({ maxAmount }: { maxAmount: number }) {
       version: "1.0.0",
       description: "Point-of-sale points ledger: commands go to points.commands, reads come from the services' tables.",
     },
-    components: { schemas: { Error: jsonSchema(schemas.errorSchema, "output") } },
+    components: {
+      schemas: { Error: jsonSchema(schemas.errorSchema, "output") },
+      securitySchemes: {
+        terminalKey: {
+          type: "http",
+          scheme: "bearer",
+          description:
+            "A POS terminal's key, <terminalId>.<secret>; the demo's terminals' keys are in DATA_DIR/terminal-keys.json",
+        },
+      },
+    },
     paths: {
       "/api/points/charge": { post: commandOperation("charge", maxAmount) },
       "/api/points/deduct": { post: commandOperation("deduct", maxAmount) },
@@ -107,11 +126,13 @@ export function openApiDocument({ maxAmount }: { maxAmount: number }) {
         },
         post: {
           operationId: "createUser",
-          summary: "Add a user",
+          summary: "Add a user (from a POS terminal, with its key)",
+          security: terminalOnly,
           requestBody: { required: true, content: jsonContent(schemas.createUserBodySchema, "input") },
           responses: {
             "201": ok("the new user", schemas.userSchema),
             "400": badRequest,
+            "401": unauthorized,
             "409": failure("a user with this id exists"),
             "413": failure(`body larger than ${MAX_BODY_BYTES / 1024} kB`),
             "415": failure("Content-Type is not application/json"),

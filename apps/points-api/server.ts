@@ -1,5 +1,6 @@
 // points-api wired to the real world: a Kafka client (ours, or kafkajs with KAFKA_CLIENT=kafkajs),
 // the topics it writes and reports on, an idempotent producer, the SQLite file, an HTTP server.
+import { existsSync } from "node:fs";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
@@ -8,12 +9,15 @@ import { logLevel } from "../../broker/client/index.ts";
 import type { AppConfig } from "../shared/config.ts";
 import { ensureTopics } from "../shared/consumer-service.ts";
 import { createDb } from "../shared/db/client.ts";
+import { warnIfBeyondLoopback } from "../shared/exposure.ts";
 import { type AppLog, createLog } from "../shared/log.ts";
+import { keyHashesPath } from "../shared/terminal-keys.ts";
 import { COMMANDS_TOPIC, EVENTS_TOPIC } from "../shared/topics.ts";
 import { createApp } from "./app.ts";
 import { createKafkaCommandPublisher } from "./command-publisher.ts";
 import { createKafkaGroupInspector } from "./group-inspector.ts";
 import { createAppServer } from "./http.ts";
+import { createTerminalKeysRepository } from "./repositories/terminal-keys.ts";
 
 export interface PointsApi {
   url: string;
@@ -60,6 +64,7 @@ export async function startPointsApi(config: AppConfig, log: AppLog = createLog(
       db,
       publisher: createKafkaCommandPublisher(producer, config.commandKey, commandsTopic),
       groups: createKafkaGroupInspector(admin),
+      terminalKeys: createTerminalKeysRepository(keyHashesPath(config.dataDir)),
       config,
       log,
     });
@@ -77,6 +82,11 @@ export async function startPointsApi(config: AppConfig, log: AppLog = createLog(
   }
 
   const { address, port } = server.address() as AddressInfo;
+  warnIfBeyondLoopback(log, "points-api", config.httpHost, port);
+  if (!existsSync(keyHashesPath(config.dataDir)))
+    log.warn(
+      `no terminal has a key yet (${keyHashesPath(config.dataDir)}): every command is refused until one does (npm run seed gives the demo's terminals theirs)`,
+    );
   const host = address.includes(":") ? `[${address}]` : address;
   let stopped: Promise<void> | undefined;
   return {

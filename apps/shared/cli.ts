@@ -48,6 +48,8 @@ Environment:
   DATABASE_URL       the SQLite file (default: file:DATA_DIR/points.db)
   KAFKA_BROKERS      bootstrap brokers, comma-separated (default: 127.0.0.1:BROKER_PORT)
   BROKER_PORT        the bundled broker's port (default: 9092)
-  PORT, HOST         points-api's address (default: 3000, 127.0.0.1)
+  PORT               points-api's port (default: 3000)
+  HOST               the address points-api, the console and the services' metrics listen on
+                     (default: 127.0.0.1; any other is reachable from other machines, and logged so)
   POINTS_PARTITIONS  partitions of points.commands and points.events (default: 6)
   LOG_FORMAT=json    services log JSON lines instead of "[service] message" lines`;

@@ -13,6 +13,10 @@ export interface AppConfig {
   brokerPort: number;
   /** points-api's HTTP port; 0 picks a free one. */
   httpPort: number;
+  /**
+   * HOST: the address every HTTP listener of the apps binds (points-api, the console, the services'
+   * metrics). 127.0.0.1 unless set; anything beyond loopback is logged as a warning when it listens.
+   */
   httpHost: string;
   /** Partitions of points.commands and points.events when they are created. */
   partitions: number;

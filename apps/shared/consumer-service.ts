@@ -101,7 +101,7 @@ export async function startConsumerService(
   await ensureTopics(kafka, [definition.topic], config.partitions);
   await definition.setup?.(ctx);
   const metricsServer: MetricsServer | null =
-    metricsPort === null ? null : await startMetricsServer(metrics, metricsPort, log);
+    metricsPort === null ? null : await startMetricsServer(metrics, metricsPort, log, config.httpHost);
 
   // Larger fetches when a service is behind: fewer, bigger batches (one transaction each) catch up
   // faster — measured +10 % for the ledger draining a backlog.

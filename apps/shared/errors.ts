@@ -15,6 +15,10 @@ export class AppError extends Error {
   static badRequest(message: string, details?: unknown): AppError {
     return new AppError(400, "bad_request", message, details);
   }
+  /** No credentials, or not the right ones: who sent the request is not known. */
+  static unauthorized(message: string): AppError {
+    return new AppError(401, "unauthorized", message);
+  }
   static notFound(message: string): AppError {
     return new AppError(404, "not_found", message);
   }

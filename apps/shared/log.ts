@@ -8,6 +8,8 @@ import pino from "pino";
 
 export interface AppLog {
   info(message: string): void;
+  /** Something the operator should know, the service working on regardless (it listens beyond loopback, say). */
+  warn(message: string): void;
   error(message: string, error?: unknown): void;
 }
 
@@ -15,13 +17,15 @@ export type LogFormat = "human" | "json";
 
 interface Entry {
   service: string;
+  level?: string;
   message: string;
   error?: string;
 }
 
-/** `[service] message` or `[service] message: error`, the line people and tests read. */
+/** `[service] message`, `[service] warning: message` or `[service] message: error`, the line people and tests read. */
 export function humanLine(entry: Entry): string {
-  return `[${entry.service}] ${entry.message}${entry.error === undefined ? "" : `: ${entry.error}`}\n`;
+  const warning = entry.level === "warn" ? "warning: " : "";
+  return `[${entry.service}] ${warning}${entry.message}${entry.error === undefined ? "" : `: ${entry.error}`}\n`;
 }
 
 export function logFormatFromEnv(env: NodeJS.ProcessEnv = process.env): LogFormat {
@@ -47,6 +51,7 @@ export function createLog(
   );
   return {
     info: (message) => log.info(message),
+    warn: (message) => log.warn(message),
     error: (message, error) =>
       error === undefined
         ? log.error(message)

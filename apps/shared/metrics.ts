@@ -2,14 +2,15 @@
 // Node process's default metrics and the service's own, named `points_…` after Prometheus's
 // conventions (`_total` for counters, `_seconds` for durations). A consumer service serves them
 // on a small HTTP listener of its own (startMetricsServer), on METRICS_PORT: unset or 0, a free
-// port, announced as one line `metrics: http://127.0.0.1:PORT/metrics`, so that several instances
-// of a service never clash; "off" serves none. points-api serves its registry at its own /metrics.
+// port, announced as one line `metrics: http://127.0.0.1:PORT/metrics` (HOST, when set, instead of
+// 127.0.0.1), so that several instances of a service never clash; "off" serves none. points-api serves its registry at its own /metrics.
 //
 // Owner of mutable state: each registry owns its metrics; a metrics server owns its listener.
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
 import { ConfigError } from "./config.ts";
+import { warnIfBeyondLoopback } from "./exposure.ts";
 import type { AppLog } from "./log.ts";
 
 /** A fresh registry for one process, with Node's default metrics and a `service` label on everything. */
@@ -83,8 +84,13 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-/** Serves `registry` at http://127.0.0.1:PORT/metrics and announces it in one log line. */
-export async function startMetricsServer(registry: Registry, port: number, log: AppLog): Promise<MetricsServer> {
+/** Serves `registry` at http://HOST:PORT/metrics (HOST: loopback unless told) and announces it in one log line. */
+export async function startMetricsServer(
+  registry: Registry,
+  port: number,
+  log: AppLog,
+  host = "127.0.0.1",
+): Promise<MetricsServer> {
   const server = createServer((req, res) => {
     if (req.method !== "GET" || (req.url ?? "").split("?")[0] !== "/metrics") {
       res.writeHead(404, { "content-type": "text/plain" }).end("not found: GET /metrics\n");
@@ -100,13 +106,15 @@ export async function startMetricsServer(registry: Registry, port: number, log: 
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(port, "127.0.0.1", () => {
+    server.listen(port, host, () => {
       server.off("error", reject);
       resolve();
     });
   });
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`;
+  const bound = (server.address() as AddressInfo).port;
+  const url = `http://${host.includes(":") ? `[${host}]` : host}:${bound}/metrics`;
   log.info(`metrics: ${url}`);
+  warnIfBeyondLoopback(log, "metrics", host, bound);
   return {
     url,
     close: () =>

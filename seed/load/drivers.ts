@@ -3,6 +3,8 @@
 // user's commands are issued one after another in seq order: the next one only once the previous
 // one was accepted, which is what "the order the user means" is.
 import { Pool } from "undici";
+import { loadConfig } from "../../apps/shared/config.ts";
+import { bearer, readTerminalKeys } from "../../apps/shared/terminal-keys.ts";
 import { COMMANDS_TOPIC, type PointsCommand } from "../../apps/shared/topics.ts";
 import { createKafka } from "../../broker/client/factory.ts";
 import { logLevel } from "../../broker/client/index.ts";
@@ -23,6 +25,8 @@ export interface DriveOptions {
   /** Concurrent requests (HTTP) or sends in flight (direct). */
   concurrency: number;
   onProgress?: (done: number) => void;
+  /** Once aborted, no further command is issued (those in flight finish): a run bounded by time or by events. */
+  until?: AbortSignal;
 }
 
 /** Hands out permission to issue at `rate` per second (a token bucket refilled continuously). */
@@ -67,12 +71,29 @@ async function postJson(
 
 export class DriveError extends Error {}
 
-/** POST /api/points/{charge|deduct} with Idempotency-Key = commandId; a 5xx or network error is retried with the same key. */
+export interface HttpDriveOptions extends DriveOptions {
+  /**
+   * The terminals' keys by terminal id (see apps/shared/terminal-keys.ts): each command carries its
+   * terminal's, as a POS does (one without a key here goes without, and points-api answers 401,
+   * which ends the drive). Default: the demo terminals' keys in DATA_DIR, as `npm start` made them.
+   */
+  terminalKeys?: Record<string, string>;
+}
+
+/**
+ * POST /api/points/{charge|deduct} with Idempotency-Key = commandId and the terminal's key; a 5xx
+ * or network error is retried with the same key.
+ */
 export async function driveHttp(
   baseUrl: string,
   commands: IssuedCommand[],
-  options: DriveOptions,
+  options: HttpDriveOptions,
 ): Promise<IssueRecord[]> {
+  const terminalKeys = options.terminalKeys ?? readTerminalKeys(loadConfig().dataDir);
+  const authorizationOf = (terminalId: string): Record<string, string> => {
+    const key = terminalKeys[terminalId];
+    return key === undefined ? {} : { authorization: bearer(key) };
+  };
   // undici's pool: keep-alive connections, one per lane, and less CPU per request than node:http's
   // client (the generator shares the machine with what it measures).
   const pool = new Pool(baseUrl, { connections: options.concurrency });
@@ -82,6 +103,7 @@ export async function driveHttp(
   const lane = async (own: IssuedCommand[]) => {
     for (const command of own) {
       await pace();
+      if (options.until?.aborted) return;
       const issuedAt = Date.now();
       const path = `/api/points/${command.type}`;
       const body = JSON.stringify({
@@ -90,10 +112,11 @@ export async function driveHttp(
         storeId: command.storeId,
         terminalId: command.terminalId,
       });
+      const headers = { "idempotency-key": command.commandId, ...authorizationOf(command.terminalId) };
       for (let attempt = 1; ; attempt++) {
         let response: { status: number; body: string } | undefined;
         try {
-          response = await postJson(pool, path, body, { "idempotency-key": command.commandId });
+          response = await postJson(pool, path, body, headers);
         } catch (error) {
           if (attempt >= 5) throw new DriveError(`${command.commandId}: ${(error as Error).message}`);
         }
@@ -137,6 +160,7 @@ export async function driveDirect(
     const inFlight = new Set<Promise<void>>();
     while (next < commands.length) {
       await pace();
+      if (options.until?.aborted) break;
       const slice = commands.slice(next, next + chunk);
       next += slice.length;
       const issuedAt = Date.now();

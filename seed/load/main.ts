@@ -1,11 +1,13 @@
 // `npm run load -- [--users N] [--commands M] [--rate R] [--concurrency C] [--mode keyed|unkeyed]
 //   [--seed S] [--out FILE] [--direct] [--url http://127.0.0.1:3000]` (`--help` describes them)
 // Drives a running system (`npm start`) with a seeded workload, then verifies what the ledger
-// applied against a sequential replay. --out keeps the issued commands for `npm run verify`.
+// applied against a sequential replay. Over HTTP, each command carries its terminal's key (the
+// demo's, DATA_DIR/terminal-keys.json). --out keeps the issued commands for `npm run verify`.
 import { writeFileSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { createCli, environmentHelp, integerOption, usageError } from "../../apps/shared/cli.ts";
 import { loadConfig } from "../../apps/shared/config.ts";
+import { bearer, readTerminalKeys, terminalKeysPath } from "../../apps/shared/terminal-keys.ts";
 import { type LoadRun, printVerification, verifyAgainstLedger } from "../lab/verify-run.ts";
 import { driveDirect, driveHttp } from "./drivers.ts";
 import { createProgress } from "./progress.ts";
@@ -57,18 +59,20 @@ const concurrency = values.concurrency ?? (values.direct ? 8 : 32);
 const seed = values.seed ?? Date.now() % 1_000_000;
 const baseUrl = values.url ?? `http://127.0.0.1:${config.httpPort}`;
 
+// What the terminals send with their commands, and the generator with the users it creates.
+const terminalKeys = readTerminalKeys(config.dataDir);
+const [anyKey] = Object.values(terminalKeys);
+
 function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = request(
-      new URL(path, baseUrl),
-      { method, agent, headers: payload ? { "content-type": "application/json" } : {} },
-      (res) => {
-        let text = "";
-        res.on("data", (chunk) => (text += chunk));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, json: text ? JSON.parse(text) : undefined }));
-      },
-    );
+    const headers: Record<string, string> = payload ? { "content-type": "application/json" } : {};
+    if (payload && anyKey !== undefined) headers.authorization = bearer(anyKey);
+    const req = request(new URL(path, baseUrl), { method, agent, headers }, (res) => {
+      let text = "";
+      res.on("data", (chunk) => (text += chunk));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, json: text ? JSON.parse(text) : undefined }));
+    });
     req.on("error", reject);
     req.end(payload);
   });
@@ -76,6 +80,8 @@ function call(method: string, path: string, body?: unknown): Promise<{ status: n
 const agent = new Agent({ keepAlive: true, maxSockets: 16 });
 
 try {
+  if (anyKey === undefined)
+    throw new Error(`no terminal keys in ${terminalKeysPath(config.dataDir)}: npm start (or npm run seed) makes them`);
   const workload = generateWorkload({ users, commands, seed });
   console.log(
     `load: ${users} users, ${commands} commands, seed ${seed}, ${mode}, via ${values.direct ? `the producer (${config.brokers.join(",")})` : baseUrl}`,
@@ -96,7 +102,7 @@ try {
   const started = Date.now();
   const issued = values.direct
     ? await driveDirect(config.brokers, workload.commands, { ...options, keyed: mode === "keyed" })
-    : await driveHttp(baseUrl, workload.commands, options);
+    : await driveHttp(baseUrl, workload.commands, { ...options, terminalKeys });
   progress.finish();
   console.log(`issued ${issued.length} commands in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { loadConfig } from "../../apps/shared/config.ts";
 import { createDb, type Db } from "../../apps/shared/db/client.ts";
+import { bearer, readTerminalKeys } from "../../apps/shared/terminal-keys.ts";
 import { demoUsers } from "../../seed/demo-data.ts";
 import { seedDemo } from "../../seed/seed-demo.ts";
 import { type AppEnv, createAppEnv, type ServiceProcess, startService } from "../helpers/app-process.ts";
@@ -41,6 +42,8 @@ for (const client of ["ours", "kafkajs"] as const) {
     const users = demoUsers(4);
     const store = "store-2";
     const terminal = "store-2-pos-1";
+    /** The key the seed gave the terminal, as the POS sends it. */
+    const seededKey = () => ({ authorization: bearer(readTerminalKeys(app.dataDir)[terminal]!) });
 
     before(async () => {
       broker = await startBroker();
@@ -76,12 +79,12 @@ for (const client of ["ours", "kafkajs"] as const) {
 
       let rejected = 0;
       for (const command of commands) {
-        const { status, body } = await post(api, `/api/points/${command.type}?wait=10000`, {
-          userId: command.userId,
-          amount: command.amount,
-          storeId: store,
-          terminalId: terminal,
-        });
+        const { status, body } = await post(
+          api,
+          `/api/points/${command.type}?wait=10000`,
+          { userId: command.userId, amount: command.amount, storeId: store, terminalId: terminal },
+          seededKey(),
+        );
         assert.equal(status, 200, JSON.stringify(body));
         const balance = expected.get(command.userId)!;
         const accepted = command.type === "charge" || command.amount <= balance;
@@ -145,8 +148,8 @@ for (const client of ["ours", "kafkajs"] as const) {
       const before = (await get(api, `/api/users/${user.id}/balance`)).balance;
       const body = { userId: user.id, amount: 70, storeId: store, terminalId: terminal };
       const key = `retry-${client}-${Date.now()}`;
-      const first = await post(api, "/api/points/charge?wait=10000", body, { "idempotency-key": key });
-      const second = await post(api, "/api/points/charge?wait=10000", body, { "idempotency-key": key });
+      const first = await post(api, "/api/points/charge?wait=10000", body, { "idempotency-key": key, ...seededKey() });
+      const second = await post(api, "/api/points/charge?wait=10000", body, { "idempotency-key": key, ...seededKey() });
       assert.equal(first.body.commandId, key);
       assert.equal(second.body.commandId, key);
       assert.equal(first.body.balanceAfter, before + 70);

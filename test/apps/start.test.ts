@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { bearer, readTerminalKeys } from "../../apps/shared/terminal-keys.ts";
 import { ConfigResourceTypes, Kafka, logLevel } from "../../broker/client/index.ts";
 import { demoUsers } from "../../seed/demo-data.ts";
 import { createAppEnv } from "../helpers/app-process.ts";
@@ -64,6 +65,20 @@ describe("npm start", { timeout: 120_000 }, () => {
 
       const page = await fetch(`${api}/`);
       assert.equal(page.status, 200);
+
+      // The demo terminals' keys: where they are, and one terminal's link and key, printed.
+      assert.match(output(), /^ {2}terminal keys: \S+terminal-keys\.json /m);
+      const posLine = /^ {2}POS terminal store-1-pos-1: (http:\/\/\S+\/#terminal-key=(store-1-pos-1\.\S+))$/m.exec(
+        output(),
+      );
+      assert.ok(posLine, output());
+      const [, posLink, key] = posLine as unknown as [string, string, string];
+      assert.equal(readTerminalKeys(dataDir)["store-1-pos-1"], key);
+      assert.match(
+        output(),
+        new RegExp(`^ {2}try: curl .*-H 'authorization: Bearer ${key.replace(/[.-]/g, "\\$&")}'`, "m"),
+      );
+      const authorization = bearer(key);
       assert.match(await page.text(), /<title>Points ledger/);
 
       // The console and the broker's admin listener, each printed once, each answering.
@@ -137,7 +152,8 @@ describe("npm start", { timeout: 120_000 }, () => {
       await t.test(
         "the demo page, in a real browser: every panel fills from the API, and a charge from its POS form comes back applied",
         ...needs(CHROMIUM, async () => {
-          await onChromiumPage(`${api}/`, async (page, errors) => {
+          // The link with the key: the page keeps it, and its POS form sends it.
+          await onChromiumPage(posLink, async (page, errors) => {
             await page
               .locator("#balances tr")
               .nth(seeded.length - 1)
@@ -194,7 +210,7 @@ describe("npm start", { timeout: 120_000 }, () => {
       );
       const response = await fetch(`${api}/api/points/charge?wait=20000`, {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: { "content-type": "application/json", authorization },
         body: JSON.stringify({ userId: seeded[1]!.id, amount: 10, storeId: "store-1", terminalId: "store-1-pos-1" }),
       });
       assert.equal(((await response.json()) as { status: string }).status, "applied");
@@ -241,7 +257,10 @@ describe("npm start -- --brokers 3", { timeout: 180_000 }, () => {
       const seeded = demoUsers();
       const response = await fetch(`${api}/api/points/charge?wait=20000`, {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: {
+          "content-type": "application/json",
+          authorization: bearer(readTerminalKeys(dataDir)["store-1-pos-1"]!),
+        },
         body: JSON.stringify({ userId: seeded[0]!.id, amount: 10, storeId: "store-1", terminalId: "store-1-pos-1" }),
       });
       assert.equal(((await response.json()) as { status: string }).status, "applied", output());

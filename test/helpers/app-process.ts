@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { migrate } from "../../apps/shared/db/client.ts";
 import { serviceReadyLine } from "../../apps/shared/process.ts";
+import { bearer, provisionTerminalKeys } from "../../apps/shared/terminal-keys.ts";
 
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -16,6 +17,13 @@ export interface AppEnv {
   databaseUrl: string;
   /** Environment for a service: DATA_DIR, DATABASE_URL, KAFKA_BROKERS, PORT=0, and the overrides. */
   env(overrides?: Record<string, string>): Record<string, string>;
+  /**
+   * The terminal's key in this data directory, issued now if it has none: what a command from it
+   * carries. A points-api already running takes a key issued after its start as well.
+   */
+  terminalKey(terminalId: string): string;
+  /** The Authorization header with that key. */
+  authorization(terminalId: string): { authorization: string };
   cleanup(): void;
 }
 
@@ -24,6 +32,7 @@ export function createAppEnv(brokerAddress: string, base: Record<string, string>
   const dataDir = mkdtempSync(join(tmpdir(), "points-app-"));
   const databaseUrl = `file:${join(dataDir, "points.db")}`;
   migrate(databaseUrl);
+  const terminalKey = (terminalId: string) => provisionTerminalKeys(dataDir, [terminalId])[terminalId]!;
   return {
     dataDir,
     databaseUrl,
@@ -35,6 +44,8 @@ export function createAppEnv(brokerAddress: string, base: Record<string, string>
       ...base,
       ...overrides,
     }),
+    terminalKey,
+    authorization: (terminalId) => ({ authorization: bearer(terminalKey(terminalId)) }),
     cleanup: () => rmSync(dataDir, { recursive: true, force: true }),
   };
 }

@@ -1,8 +1,8 @@
-// POST /api/points/charge and /api/points/deduct.
-import { Router } from "express";
+// POST /api/points/charge and /api/points/deduct, from a POS terminal with its key.
+import { type RequestHandler, Router } from "express";
 import { z } from "zod";
 import { commandTypes } from "../../shared/topics.ts";
-import { jsonBody, parseInput } from "../http.ts";
+import { authenticatedTerminal, jsonBody, parseInput } from "../http.ts";
 import { commandBodySchema, commandIdSchema, commandQuerySchema } from "../schemas.ts";
 import type { SubmitCommand } from "../use-cases/submit-command.ts";
 
@@ -11,11 +11,12 @@ export const REPLAYED_HEADER = "Idempotent-Replayed";
 
 const headersSchema = z.object({ [IDEMPOTENCY_KEY_HEADER]: commandIdSchema.optional() });
 
-export function pointsRoutes(submitCommand: SubmitCommand, maxAmount: number): Router {
+/** `terminalOnly` is requireTerminal (http.ts): a command comes from a terminal that proved it with its key. */
+export function pointsRoutes(submitCommand: SubmitCommand, maxAmount: number, terminalOnly: RequestHandler): Router {
   const router = Router();
   const bodySchema = commandBodySchema(maxAmount);
   for (const type of commandTypes) {
-    router.post(`/points/${type}`, ...jsonBody, async (req, res) => {
+    router.post(`/points/${type}`, terminalOnly, ...jsonBody, async (req, res) => {
       const body = parseInput(bodySchema, req.body);
       const { wait } = parseInput(commandQuerySchema, req.query);
       const headers = parseInput(headersSchema, { [IDEMPOTENCY_KEY_HEADER]: req.get(IDEMPOTENCY_KEY_HEADER) });
@@ -28,6 +29,7 @@ export function pointsRoutes(submitCommand: SubmitCommand, maxAmount: number): R
       const { result, replayed } = await submitCommand({
         type,
         body,
+        terminalId: authenticatedTerminal(res),
         idempotencyKey: headers[IDEMPOTENCY_KEY_HEADER],
         waitMs: wait,
         signal: clientGone?.signal,

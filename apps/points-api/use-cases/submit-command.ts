@@ -1,4 +1,4 @@
-// Accepting a charge or deduct from a POS: check what it refers to, write it to points.commands
+// Accepting a charge or deduct from a POS terminal (the one its key proved): check what it refers to, write it to points.commands
 // once per commandId, and optionally wait for the ledger's outcome. The API itself writes nothing
 // for a command; the ledger applies it (or rejects it) from the topic.
 import { randomUUID } from "node:crypto";
@@ -34,6 +34,8 @@ export interface CommandOutcome {
 export interface SubmitCommandInput {
   type: CommandType;
   body: CommandBody;
+  /** The terminal that sent it, as its key proved (authenticate-terminal.ts): the body must name it. */
+  terminalId: string;
   idempotencyKey?: string;
   /** Wait up to this many ms for the ledger's outcome; none (or 0) answers as soon as the broker has the command. */
   waitMs?: number;
@@ -112,10 +114,16 @@ export function createSubmitCommand({ users, stores, ledger, publisher, idempote
   return async function submitCommand({
     type,
     body,
+    terminalId,
     idempotencyKey,
     waitMs = 0,
     signal,
   }: SubmitCommandInput): Promise<{ result: CommandAccepted | CommandOutcome; replayed: boolean }> {
+    // Before the idempotency cache too: another terminal's key must not fetch this command's answer.
+    if (body.terminalId !== terminalId)
+      throw AppError.unauthorized(
+        `the key is terminal ${terminalId}'s, the command says it comes from terminal ${body.terminalId}`,
+      );
     const commandId = commandIdOf(body, idempotencyKey);
     const { at, replayed } = await idempotency.acceptOnce(commandId, fingerprintOf(type, body), async () => {
       await checkReferences(body);

@@ -16,6 +16,7 @@ import { type RunningConsole, startConsole } from "../../../apps/console/server.
 import { readSse } from "../../../apps/console/sse-reader.ts";
 import { createUsersRepository } from "../../../apps/points-api/repositories/users.ts";
 import { createDb } from "../../../apps/shared/db/client.ts";
+import { createLog } from "../../../apps/shared/log.ts";
 import { Supervisor } from "../../../apps/supervisor.ts";
 import { Kafka, logLevel } from "../../../broker/client/index.ts";
 import { murmur2 } from "../../../broker/client/producer/partitioners.ts";
@@ -281,6 +282,40 @@ describe("the console, on a real broker", { timeout: 120_000 }, () => {
     await producer.disconnect();
     const seen = await tailed;
     assert.deepEqual(seen.find((m) => m.key === "tail-key")?.value, { n: 1 });
+  });
+
+  it("when a console listens on 0.0.0.0, then it logs that it listens beyond loopback and its fault controls are off, token or not", async () => {
+    const lines: string[] = [];
+    const exposed = await startConsole({
+      host: "0.0.0.0",
+      port: 0,
+      token: TOKEN,
+      brokers: cluster.brokers,
+      bootstrap: cluster.bootstrap,
+      pointsApi: "http://127.0.0.1:1",
+      databaseUrl: app.databaseUrl,
+      commandKey: "userId",
+      processes: supervisor,
+      log: createLog("console", (line) => lines.push(line)),
+    });
+    try {
+      const port = new URL(exposed.url).port;
+      assert.ok(
+        lines.includes(
+          `[console] warning: the console listens on 0.0.0.0:${port}, beyond loopback: other machines can reach it (HOST=0.0.0.0)\n`,
+        ),
+        lines.join(""),
+      );
+      assert.equal(exposed.faultsEnabled, false);
+      const refused = await fetch(`${exposed.url}/api/faults/brokers/0/kill`, {
+        method: "POST",
+        headers: { "x-console-token": TOKEN },
+      });
+      assert.equal(refused.status, 403);
+    } finally {
+      await exposed.close();
+    }
+    assert.equal(await brokerStatus(), "up");
   });
 
   it("when fault routes are called without the token or with a wrong one, then they answer 403 and do nothing", async () => {

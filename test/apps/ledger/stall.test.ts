@@ -13,7 +13,10 @@ import { startLedgerRig } from "./ledger-rig.ts";
 
 function recordingLog(): AppLog & { lines: string[] } {
   const lines: string[] = [];
-  return { lines, info: (message) => lines.push(message), error: (message) => lines.push(message) };
+  const record = (message: string) => {
+    lines.push(message);
+  };
+  return { lines, info: record, warn: record, error: record };
 }
 
 /** The partitions of each "joined group" line of the ledger, in order. */

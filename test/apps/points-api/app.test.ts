@@ -11,7 +11,7 @@ import { createApp } from "../../../apps/points-api/app.ts";
 import { createAppServer } from "../../../apps/points-api/http.ts";
 import { createDb, type Db } from "../../../apps/shared/db/client.ts";
 import { createLog } from "../../../apps/shared/log.ts";
-import { get, request } from "./helpers.ts";
+import { get, request, seededTerminalKeys } from "./helpers.ts";
 
 describe("points-api app", () => {
   let dir: string;
@@ -28,6 +28,7 @@ describe("points-api app", () => {
       db,
       publisher: { publish: () => Promise.reject(new Error("not used")) },
       groups: { snapshot: () => Promise.reject(new Error("unexpected: socket hang up")) },
+      terminalKeys: seededTerminalKeys().repository,
       config: { maxAmount: 100 },
       log: createLog("points-api", (line) => logged.push(line)),
     });

@@ -35,12 +35,15 @@ describe("points-api when the broker is down", () => {
   });
 
   it("when the broker is stopped, then a charge gets 503, nothing is produced after it is back, and the retry is accepted once", async () => {
-    const first = await postJson(api.url, "/api/points/charge", charge);
+    const first = await postJson(api.url, "/api/points/charge", charge, appEnv.authorization("t1"));
     assert.equal(first.status, 202);
     const before = await endOffsets(broker.address);
 
     await broker.stop();
-    const duringOutage = await postJson(api.url, "/api/points/charge", charge, { "Idempotency-Key": "during-outage" });
+    const duringOutage = await postJson(api.url, "/api/points/charge", charge, {
+      ...appEnv.authorization("t1"),
+      "Idempotency-Key": "during-outage",
+    });
     const groupsDuringOutage = await get(api.url, "/api/groups");
     await broker.restart();
 
@@ -52,7 +55,10 @@ describe("points-api when the broker is down", () => {
     assert.match(groupsDuringOutage.body.error.message, /^broker unavailable/);
     assert.deepEqual(await endOffsets(broker.address), before, "nothing produced after the broker is back");
 
-    const retry = await postJson(api.url, "/api/points/charge", charge, { "Idempotency-Key": "during-outage" });
+    const retry = await postJson(api.url, "/api/points/charge", charge, {
+      ...appEnv.authorization("t1"),
+      "Idempotency-Key": "during-outage",
+    });
 
     assert.equal(retry.status, 202, JSON.stringify(retry.body));
     assert.equal(retry.headers.get("Idempotent-Replayed"), null, "a failed attempt is not remembered");

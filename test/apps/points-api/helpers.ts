@@ -1,9 +1,11 @@
-// Shared pieces of the points-api suites: seed rows, a JSON HTTP client, and a tap that reads
-// everything on points.commands so a test can look at what the API produced.
+// Shared pieces of the points-api suites: seed rows, the seeded terminals' keys, a JSON HTTP client,
+// and a tap that reads everything on points.commands so a test can look at what the API produced.
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import type { z } from "zod";
+import type { TerminalKeysRepository } from "../../../apps/points-api/repositories/terminal-keys.ts";
 import type { Db } from "../../../apps/shared/db/client.ts";
+import { bearer, keyDigest, newTerminalKey } from "../../../apps/shared/terminal-keys.ts";
 import { COMMANDS_TOPIC } from "../../../apps/shared/topics.ts";
 import { createKafka, type KafkaClient, type KafkaClientConsumer } from "../../../broker/client/factory.ts";
 import { logLevel } from "../../../broker/client/index.ts";
@@ -32,6 +34,22 @@ export async function seedReferences(db: Db): Promise<void> {
     ],
   });
 }
+
+/**
+ * Keys for the seeded terminals (t1, t2, t3) and a repository that knows them, for an app built
+ * in-process (createApp); a points-api process reads its data directory's keys (AppEnv.terminalKey).
+ */
+export function seededTerminalKeys(): { keys: Record<string, string>; repository: TerminalKeysRepository } {
+  const keys = Object.fromEntries(["t1", "t2", "t3"].map((id) => [id, newTerminalKey(id)]));
+  const digests = new Map(Object.entries(keys).map(([id, key]) => [id, keyDigest(key)]));
+  return {
+    keys,
+    repository: { digestOf: async (terminalId) => digests.get(terminalId), refresh: async () => {} },
+  };
+}
+
+/** The header that carries a terminal's key. */
+export const withKey = (key: string): Record<string, string> => ({ authorization: bearer(key) });
 
 export interface JsonResponse {
   status: number;

@@ -9,12 +9,13 @@ import { createAppServer } from "../../../apps/points-api/http.ts";
 import { createLog } from "../../../apps/shared/log.ts";
 import { sampleSum, scrape } from "../../helpers/prometheus.ts";
 import { databaseForSuite } from "../../helpers/sqlite-file.ts";
-import { get, postJson, seedReferences } from "./helpers.ts";
+import { get, postJson, seededTerminalKeys, seedReferences, withKey } from "./helpers.ts";
 
 describe("points-api metrics", () => {
   const database = databaseForSuite("points-api-metrics");
   let server: Server;
   let url: string;
+  const terminals = seededTerminalKeys();
 
   before(async () => {
     await seedReferences(database.db);
@@ -23,6 +24,7 @@ describe("points-api metrics", () => {
       db: database.db,
       publisher: { publish: async () => ({ partition: 0, offset: String(offset++) }) },
       groups: { snapshot: () => Promise.reject(new Error("not used")) },
+      terminalKeys: terminals.repository,
       config: { maxAmount: 1000 },
       log: createLog("points-api", () => undefined),
     });
@@ -40,10 +42,12 @@ describe("points-api metrics", () => {
     const before = await scrape(`${url}/metrics`);
     assert.equal(sampleSum(before, "points_api_commands_total"), 0);
 
-    assert.equal((await postJson(url, "/api/points/charge", charge)).status, 202);
-    assert.equal((await postJson(url, "/api/points/charge", { ...charge, userId: "u2" })).status, 202);
-    assert.equal((await postJson(url, "/api/points/deduct", { ...charge, amount: 5000 })).status, 400);
-    assert.equal((await postJson(url, "/api/points/charge", { ...charge, userId: "nobody" })).status, 404);
+    const key = withKey(terminals.keys.t1!);
+    assert.equal((await postJson(url, "/api/points/charge", charge, key)).status, 202);
+    assert.equal((await postJson(url, "/api/points/charge", { ...charge, userId: "u2" }, key)).status, 202);
+    assert.equal((await postJson(url, "/api/points/deduct", { ...charge, amount: 5000 }, key)).status, 400);
+    assert.equal((await postJson(url, "/api/points/charge", { ...charge, userId: "nobody" }, key)).status, 404);
+    assert.equal((await postJson(url, "/api/points/charge", charge)).status, 401);
     assert.equal((await get(url, "/api/users/u1/balance")).status, 200);
     assert.equal((await get(url, "/api/nope")).status, 404);
 
@@ -53,12 +57,13 @@ describe("points-api metrics", () => {
     assert.equal(commands({ route: "/api/points/charge", status: "202", outcome: "accepted" }), 2);
     assert.equal(commands({ route: "/api/points/deduct", status: "400", outcome: "refused" }), 1);
     assert.equal(commands({ route: "/api/points/charge", status: "404", outcome: "refused" }), 1);
-    assert.equal(commands({}), 4, "only the commands are counted as commands");
+    assert.equal(commands({ route: "/api/points/charge", status: "401", outcome: "refused" }), 1);
+    assert.equal(commands({}), 5, "only the commands are counted as commands");
 
     const requests = (labels: Record<string, string>) =>
       sampleSum(samples, "points_api_request_duration_seconds_count", labels);
     assert.equal(requests({ method: "GET", route: "/api/users/:id/balance", status: "200" }), 1);
-    assert.equal(requests({ method: "POST", route: "/api/points/charge" }), 3);
+    assert.equal(requests({ method: "POST", route: "/api/points/charge" }), 4);
     assert.equal(requests({ route: "unmatched", status: "404" }), 1);
     assert.ok(
       sampleSum(samples, "points_api_request_duration_seconds_sum", { route: "/api/points/charge" }) > 0,

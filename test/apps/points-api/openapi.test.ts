@@ -47,12 +47,21 @@ describe("points-api OpenAPI document", () => {
       "200",
       "202",
       "400",
+      "401",
       "404",
       "409",
       "413",
       "415",
       "503",
     ]);
+
+    // Writes name the terminal key they need, reads none.
+    assert.deepEqual(Object.keys(doc.components.securitySchemes), ["terminalKey"]);
+    const secured = routes.filter((route) => {
+      const [method, path] = route.split(" ") as [string, string];
+      return doc.paths[path][method.toLowerCase()].security !== undefined;
+    });
+    assert.deepEqual(secured, ["POST /api/points/charge", "POST /api/points/deduct", "POST /api/users"]);
 
     // Every documented route is served (a request to it is not answered with "no route").
     for (const route of routes) {

@@ -15,6 +15,8 @@ export interface SeededPointsApi {
   readonly api: PointsApi;
   readonly db: Db;
   readonly config: AppConfig;
+  /** The Authorization header of terminal t1's key, for the writes (a new user, a command). */
+  readonly authorization: { authorization: string };
 }
 
 function entry(
@@ -101,6 +103,9 @@ export function useSeededPointsApi(): SeededPointsApi {
     },
     get config() {
       return config;
+    },
+    get authorization() {
+      return appEnv.authorization("t1");
     },
   };
 }

@@ -43,7 +43,7 @@ describe("startPointsApi", () => {
     }
   };
 
-  it("when started, then both topics exist with POINTS_PARTITIONS partitions and the API serves on its URL, commands included", async () => {
+  it("when started, then both topics exist with POINTS_PARTITIONS partitions and the API serves on its URL (127.0.0.1), commands with a key issued since included", async () => {
     const lines: string[] = [];
     const api = await startPointsApi(
       loadConfig(appEnv.env()),
@@ -54,17 +54,39 @@ describe("startPointsApi", () => {
       assert.equal(await partitionsOf(COMMANDS_TOPIC), 4);
       assert.equal(await partitionsOf(EVENTS_TOPIC), 4);
       assert.equal((await get(api.url, "/api/stores")).status, 200);
-      const accepted = await postJson(api.url, "/api/points/charge", {
-        userId: "u1",
-        amount: 5,
-        storeId: "s1",
-        terminalId: "t1",
-      });
+      const accepted = await postJson(
+        api.url,
+        "/api/points/charge",
+        { userId: "u1", amount: 5, storeId: "s1", terminalId: "t1" },
+        appEnv.authorization("t1"),
+      );
       assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
     } finally {
       await api.stop();
     }
     assert.match(lines.join(""), /\[points-api\] stopped\n$/);
+    assert.match(lines.join(""), /\[points-api\] warning: no terminal has a key yet \(.*terminal-key-hashes\.json\)/);
+    assert.doesNotMatch(lines.join(""), /beyond loopback/);
+  });
+
+  it("when HOST is 0.0.0.0, then it listens there and logs a warning that it listens beyond loopback", async () => {
+    const lines: string[] = [];
+    const api = await startPointsApi(
+      loadConfig(appEnv.env({ HOST: "0.0.0.0" })),
+      createLog("points-api", (line) => lines.push(line)),
+    );
+    try {
+      const port = new URL(api.url).port;
+      assert.equal(api.url, `http://0.0.0.0:${port}`);
+      assert.ok(
+        lines.includes(
+          `[points-api] warning: points-api listens on 0.0.0.0:${port}, beyond loopback: other machines can reach it (HOST=0.0.0.0)\n`,
+        ),
+        lines.join(""),
+      );
+    } finally {
+      await api.stop();
+    }
   });
 
   it("when stopped, then the port takes no more requests, and stopping again is the same stop", async () => {

@@ -79,10 +79,21 @@ const clis: Cli[] = [
   {
     name: "bench",
     script: "bench/run.ts",
-    options: ["--only", "--quick", "--records", "--partitions", "--record-bytes", "--send-size", "--in-flight"],
+    options: [
+      "--only",
+      "--quick",
+      "--records",
+      "--partitions",
+      "--record-bytes",
+      "--send-size",
+      "--in-flight",
+      "--kills",
+      "--minutes",
+      "--rate",
+    ],
     badUsage: {
       args: ["--only", "everything"],
-      says: /--only takes broker\|clients\|latency\|points\|cluster, not everything/,
+      says: /--only takes broker\|clients\|latency\|points\|cluster\|crashloop\|soak, not everything/,
     },
   },
 ];

@@ -8,12 +8,14 @@ describe("AppError", () => {
     assert.deepEqual(
       [
         AppError.badRequest("invalid body", issues),
+        AppError.unauthorized("wrong key for terminal t1"),
         AppError.notFound("unknown user u9"),
         AppError.conflict("Idempotency-Key reused"),
         AppError.unavailable("broker unavailable"),
       ].map((e) => [e.status, e.code, e.message, e.details]),
       [
         [400, "bad_request", "invalid body", issues],
+        [401, "unauthorized", "wrong key for terminal t1", undefined],
         [404, "not_found", "unknown user u9", undefined],
         [409, "conflict", "Idempotency-Key reused", undefined],
         [503, "unavailable", "broker unavailable", undefined],

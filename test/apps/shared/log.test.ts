@@ -8,17 +8,19 @@ function captured(format: "human" | "json") {
 }
 
 describe("service log", () => {
-  it("when human-readable (the default), then each event is one `[service] message` line, an error after a colon", () => {
+  it("when human-readable (the default), then each event is one `[service] message` line, an error after a colon, a warning marked", () => {
     const { lines, log } = captured("human");
     log.info("joined group ledger as ledger-1 (leader): partitions [0, 2, 4] of points.commands");
     log.error("consumer crashed, restarting", new Error("socket hang up"));
     log.error("stop failed", "timeout");
     log.error("plain failure");
+    log.warn("metrics listens on 0.0.0.0:9100, beyond loopback");
     assert.deepEqual(lines, [
       "[ledger] joined group ledger as ledger-1 (leader): partitions [0, 2, 4] of points.commands\n",
       "[ledger] consumer crashed, restarting: socket hang up\n",
       "[ledger] stop failed: timeout\n",
       "[ledger] plain failure\n",
+      "[ledger] warning: metrics listens on 0.0.0.0:9100, beyond loopback\n",
     ]);
   });
 

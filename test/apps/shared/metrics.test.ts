@@ -14,7 +14,10 @@ import { sampleSum, scrape } from "../../helpers/prometheus.ts";
 
 function recordingLog() {
   const lines: string[] = [];
-  return { lines, info: (message: string) => lines.push(message), error: (message: string) => lines.push(message) };
+  const record = (message: string) => {
+    lines.push(message);
+  };
+  return { lines, info: record, warn: record, error: record };
 }
 
 describe("service metrics", () => {
@@ -55,6 +58,27 @@ describe("service metrics", () => {
     } finally {
       await a.close();
       await b.close();
+    }
+  });
+
+  it("when no host is given, then it listens on 127.0.0.1 and warns of nothing; on 0.0.0.0 it logs that it listens beyond loopback", async () => {
+    const log = recordingLog();
+    const loopback = await startMetricsServer(createRegistry("one"), 0, log);
+    try {
+      assert.match(loopback.url, /^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+      assert.deepEqual(log.lines, [`metrics: ${loopback.url}`]);
+    } finally {
+      await loopback.close();
+    }
+    const everywhere = await startMetricsServer(createRegistry("two"), 0, log, "0.0.0.0");
+    try {
+      const port = new URL(everywhere.url).port;
+      assert.deepEqual(log.lines.slice(1), [
+        `metrics: http://0.0.0.0:${port}/metrics`,
+        `metrics listens on 0.0.0.0:${port}, beyond loopback: other machines can reach it (HOST=0.0.0.0)`,
+      ]);
+    } finally {
+      await everywhere.close();
     }
   });
 });

@@ -13,6 +13,7 @@ import { cleanupAll, waitFor } from "../../helpers/wait.ts";
 interface Received {
   path: string;
   key: string;
+  authorization: string | undefined;
   body: { userId: string; amount: number; storeId: string; terminalId: string };
 }
 
@@ -24,7 +25,12 @@ async function standIn(answer: (request: Received, attempt: number) => number = 
     let text = "";
     req.on("data", (chunk) => (text += chunk));
     req.on("end", () => {
-      const request = { path: req.url!, key: String(req.headers["idempotency-key"]), body: JSON.parse(text) };
+      const request = {
+        path: req.url!,
+        key: String(req.headers["idempotency-key"]),
+        authorization: req.headers.authorization,
+        body: JSON.parse(text),
+      };
       const attempt = (attempts.get(request.key) ?? 0) + 1;
       attempts.set(request.key, attempt);
       const status = answer(request, attempt);
@@ -42,12 +48,17 @@ async function standIn(answer: (request: Received, attempt: number) => number = 
 }
 
 describe("driveHttp", () => {
-  it("when a workload is driven, then each command is posted once to its endpoint under its id, each user's in order", async () => {
+  it("when a workload is driven, then each command is posted once to its endpoint under its id with its terminal's key, each user's in order", async () => {
     const server = await standIn();
     const { commands } = generateWorkload({ users: 6, commands: 60, seed: 7 });
+    const terminalKeys = Object.fromEntries(commands.map((c) => [c.terminalId, `${c.terminalId}.secret`]));
     const progress: number[] = [];
     try {
-      const records = await driveHttp(server.url, commands, { concurrency: 4, onProgress: (n) => progress.push(n) });
+      const records = await driveHttp(server.url, commands, {
+        concurrency: 4,
+        onProgress: (n) => progress.push(n),
+        terminalKeys,
+      });
       assert.equal(records.length, 60);
       assert.ok(records.every((r) => r.status === 202 && r.acceptedAt >= r.issuedAt));
       assert.deepEqual(
@@ -58,6 +69,7 @@ describe("driveHttp", () => {
       for (const command of commands) {
         const request = server.received.find((r) => r.key === command.commandId)!;
         assert.equal(request.path, `/api/points/${command.type}`);
+        assert.equal(request.authorization, `Bearer ${command.terminalId}.secret`);
         assert.deepEqual(request.body, {
           userId: command.userId,
           amount: command.amount,
@@ -82,6 +94,29 @@ describe("driveHttp", () => {
       const records = await driveHttp(server.url, commands, { concurrency: 1 });
       assert.equal(records.length, 2);
       assert.deepEqual([...server.attempts.values()], [3, 3]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("when `until` is aborted, then no command is issued after it and the records are the commands issued, a prefix of each user's", async () => {
+    const until = new AbortController();
+    let answered = 0;
+    const server = await standIn(() => {
+      if (++answered === 10) until.abort();
+      return 202;
+    });
+    const { commands } = generateWorkload({ users: 4, commands: 200, seed: 5 });
+    try {
+      const records = await driveHttp(server.url, commands, { concurrency: 2, until: until.signal });
+      // The other lane may have had one request on its way when the tenth was answered.
+      assert.ok(records.length >= 10 && records.length <= 11, `${records.length} issued`);
+      assert.deepEqual(records.map((r) => r.commandId).sort(), server.received.map((r) => r.key).sort());
+      for (const user of new Set(commands.map((c) => c.userId))) {
+        const sent = server.received.filter((r) => r.body.userId === user).map((r) => r.key);
+        const meant = commands.filter((c) => c.userId === user).map((c) => c.commandId);
+        assert.deepEqual(sent, meant.slice(0, sent.length), `${user}'s first commands`);
+      }
     } finally {
       await server.close();
     }

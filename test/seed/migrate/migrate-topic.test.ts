@@ -45,10 +45,14 @@ async function readTopic(address: string, topic: string, partitions: number, exp
   return records;
 }
 
-async function submit(apiUrl: string, command: PointsCommand): Promise<{ partition: number }> {
+async function submit(
+  apiUrl: string,
+  command: PointsCommand,
+  authorization: { authorization: string },
+): Promise<{ partition: number }> {
   const response = await fetch(`${apiUrl}/api/points/${command.type}`, {
     method: "POST",
-    headers: { "content-type": "application/json", "Idempotency-Key": command.commandId },
+    headers: { "content-type": "application/json", "Idempotency-Key": command.commandId, ...authorization },
     body: JSON.stringify({
       userId: command.userId,
       amount: command.amount,
@@ -157,7 +161,7 @@ describe("migrate-topic on a live points system", () => {
       api = await startService("points-api", rig.app.env({ COMMANDS_TOPIC: NEW_TOPIC }));
       const rest = commands.slice(sent.length);
       for (const command of rest) {
-        const { partition } = await submit(api.url, command);
+        const { partition } = await submit(api.url, command, rig.app.authorization(command.terminalId));
         assert.equal(
           partition,
           targetPartition(Buffer.from(command.userId), -1, 3),

@@ -47,8 +47,13 @@ describe("points-api commands", () => {
     );
   });
 
+  /** The terminal a body names, whose key goes with it (t1 when it names none). */
+  const terminalOf = (json: unknown): string => {
+    const named = (json as { terminalId?: unknown } | null)?.terminalId;
+    return typeof named === "string" ? named : "t1";
+  };
   const post = (path: string, json: unknown, headers: Record<string, string> = {}) =>
-    postJson(api.url, path, json, headers);
+    postJson(api.url, path, json, { ...appEnv.authorization(terminalOf(json)), ...headers });
 
   /** Runs `send` and asserts that points.commands did not grow meanwhile. */
   async function producesNothing(send: () => Promise<JsonResponse>): Promise<JsonResponse> {
@@ -347,7 +352,10 @@ describe("points-api commands", () => {
     },
     {
       when: "the body is empty",
-      send: () => request(api.url, "POST", "/api/points/charge", { headers: { "content-type": "application/json" } }),
+      send: () =>
+        request(api.url, "POST", "/api/points/charge", {
+          headers: { "content-type": "application/json", ...appEnv.authorization("t1") },
+        }),
       status: 400,
       code: "bad_request",
       message: /^userId: Invalid input: expected string, received undefined; amount: /,
@@ -357,7 +365,7 @@ describe("points-api commands", () => {
       send: () =>
         request(api.url, "POST", "/api/points/charge", {
           body: '{"userId": "u1",',
-          headers: { "content-type": "application/json" },
+          headers: { "content-type": "application/json", ...appEnv.authorization("t1") },
         }),
       status: 400,
       code: "bad_request",
@@ -375,7 +383,7 @@ describe("points-api commands", () => {
       send: () =>
         request(api.url, "POST", "/api/points/charge", {
           body: JSON.stringify(charge),
-          headers: { "content-type": "text/plain" },
+          headers: { "content-type": "text/plain", ...appEnv.authorization("t1") },
         }),
       status: 415,
       code: "unsupported_media_type",
@@ -383,7 +391,11 @@ describe("points-api commands", () => {
     },
     {
       when: "there is no Content-Type",
-      send: () => request(api.url, "POST", "/api/points/charge", { body: Buffer.from(JSON.stringify(charge)) }),
+      send: () =>
+        request(api.url, "POST", "/api/points/charge", {
+          body: Buffer.from(JSON.stringify(charge)),
+          headers: appEnv.authorization("t1"),
+        }),
       status: 415,
       code: "unsupported_media_type",
       message: "Content-Type must be application/json",

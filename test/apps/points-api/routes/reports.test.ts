@@ -195,7 +195,14 @@ describe("points-api consumer groups", () => {
     const accepted: Array<{ partition: number; offset: string }> = [];
     for (const amount of [1, 2, 3])
       accepted.push(
-        (await postJson(api.url, "/api/points/charge", { userId: "u1", amount, storeId: "s1", terminalId: "t1" })).body,
+        (
+          await postJson(
+            api.url,
+            "/api/points/charge",
+            { userId: "u1", amount, storeId: "s1", terminalId: "t1" },
+            appEnv.authorization("t1"),
+          )
+        ).body,
       );
     const partition = accepted[0]!.partition;
 

@@ -1,5 +1,5 @@
-// /api/users: the list with balances, creation, and one user's balance, ledger and notifications,
-// served from what the services wrote to their tables.
+// /api/users: the list with balances, creation (with a terminal's key), and one user's balance,
+// ledger and notifications, served from what the services wrote to their tables.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import * as schemas from "../../../../apps/points-api/schemas.ts";
@@ -42,8 +42,13 @@ describe("points-api /api/users", () => {
   });
 
   it("when a user is created, then 201 and the user is listed; the same id again is a 409", async () => {
-    const created = await postJson(points.api.url, "/api/users", { id: "u4", name: "  Dave " });
-    const again = await postJson(points.api.url, "/api/users", { id: "u4", name: "Someone else" });
+    const created = await postJson(points.api.url, "/api/users", { id: "u4", name: "  Dave " }, points.authorization);
+    const again = await postJson(
+      points.api.url,
+      "/api/users",
+      { id: "u4", name: "Someone else" },
+      points.authorization,
+    );
     const listed = await get(points.api.url, "/api/users?limit=500");
 
     assert.equal(created.status, 201);
@@ -58,7 +63,7 @@ describe("points-api /api/users", () => {
   });
 
   it("when a user is created without an id, then it gets a generated one", async () => {
-    const created = await postJson(points.api.url, "/api/users", { name: "Eve" });
+    const created = await postJson(points.api.url, "/api/users", { name: "Eve" }, points.authorization);
 
     assert.equal(created.status, 201);
     assert.match(created.body.id, /^[0-9a-f-]{36}$/);
@@ -67,12 +72,12 @@ describe("points-api /api/users", () => {
 
   it("when a new user is invalid or not JSON, then 400 or 415 and no user is added", async () => {
     const before = await points.db.user.count();
-    const badId = await postJson(points.api.url, "/api/users", { id: "has space", name: "X" });
-    const noName = await postJson(points.api.url, "/api/users", { id: "u9" });
-    const extra = await postJson(points.api.url, "/api/users", { name: "X", admin: true });
+    const badId = await postJson(points.api.url, "/api/users", { id: "has space", name: "X" }, points.authorization);
+    const noName = await postJson(points.api.url, "/api/users", { id: "u9" }, points.authorization);
+    const extra = await postJson(points.api.url, "/api/users", { name: "X", admin: true }, points.authorization);
     const form = await request(points.api.url, "POST", "/api/users", {
       body: "name=X",
-      headers: { "content-type": "application/x-www-form-urlencoded" },
+      headers: { "content-type": "application/x-www-form-urlencoded", ...points.authorization },
     });
 
     assert.equal(badId.status, 400);
@@ -85,6 +90,23 @@ describe("points-api /api/users", () => {
     assert.equal(extra.status, 400);
     assert.equal(extra.body.error.message, 'Unrecognized key: "admin"');
     assert.equal(form.status, 415);
+    assert.equal(await points.db.user.count(), before);
+  });
+
+  it("when a user is to be created without a terminal's key, or with a wrong one, then 401 and no user is added", async () => {
+    const before = await points.db.user.count();
+    const noKey = await postJson(points.api.url, "/api/users", { id: "u10", name: "Mallory" });
+    const wrongKey = await postJson(
+      points.api.url,
+      "/api/users",
+      { id: "u10", name: "Mallory" },
+      { authorization: `${points.authorization.authorization}x` },
+    );
+
+    assert.deepEqual(
+      [noKey.status, noKey.body.error.code, wrongKey.status, wrongKey.body.error.message],
+      [401, "unauthorized", 401, "wrong key for terminal t1"],
+    );
     assert.equal(await points.db.user.count(), before);
   });
 

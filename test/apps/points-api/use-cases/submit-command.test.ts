@@ -1,5 +1,6 @@
 // Accepting commands on points-api's repositories (a real SQLite file) with a publisher that keeps
-// what it was given: references checked, one publish per commandId, the ledger's outcome awaited.
+// what it was given: only the terminal its key proved, references checked, one publish per commandId,
+// the ledger's outcome awaited.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { CommandPublisher } from "../../../../apps/points-api/command-publisher.ts";
@@ -8,7 +9,7 @@ import { createLedgerRepository } from "../../../../apps/points-api/repositories
 import { createStoresRepository } from "../../../../apps/points-api/repositories/stores.ts";
 import { createUsersRepository } from "../../../../apps/points-api/repositories/users.ts";
 import type { CommandBody } from "../../../../apps/points-api/schemas.ts";
-import { createSubmitCommand } from "../../../../apps/points-api/use-cases/submit-command.ts";
+import { createSubmitCommand, type SubmitCommandInput } from "../../../../apps/points-api/use-cases/submit-command.ts";
 import { AppError } from "../../../../apps/shared/errors.ts";
 import type { PointsCommand } from "../../../../apps/shared/topics.ts";
 import { freshDatabaseEachTest } from "../../../helpers/sqlite-file.ts";
@@ -37,7 +38,7 @@ describe("points-api submit-command (SQLite)", () => {
         return { partition: 3, offset: String(published.length - 1) };
       },
     };
-    const submit = createSubmitCommand({
+    const submitCommand = createSubmitCommand({
       users: createUsersRepository(fresh.db),
       stores: createStoresRepository(fresh.db),
       ledger: createLedgerRepository(fresh.db),
@@ -45,8 +46,22 @@ describe("points-api submit-command (SQLite)", () => {
       idempotency: new IdempotencyCache(),
       now: () => now,
     });
+    /** From the terminal the body names, unless the test says which terminal's key it carried. */
+    const submit = (input: Omit<SubmitCommandInput, "terminalId"> & { terminalId?: string }) =>
+      submitCommand({ terminalId: input.body.terminalId, ...input });
     return { submit, published };
   }
+
+  it("when the command names another terminal than the one its key proved, then 401 and nothing is published, not even a replay", async () => {
+    const { submit, published } = await setup();
+    await submit({ type: "charge", body: body(), idempotencyKey: "k1" });
+    for (const idempotencyKey of ["k1", "k2"])
+      await assert.rejects(submit({ type: "charge", body: body(), idempotencyKey, terminalId: "t2" }), {
+        status: 401,
+        message: "the key is terminal t2's, the command says it comes from terminal t1",
+      });
+    assert.equal(published.length, 1);
+  });
 
   it("when a command is accepted, then it is published once as a points command and answered with where it went", async () => {
     const { submit, published } = await setup();
