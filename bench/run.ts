@@ -8,26 +8,36 @@
 //   cluster  a 3-broker cluster: acks=all RF 3 ÷ acks=1 RF 1 throughput, leader and
 //            controller failover times over 10 kills each, the fault test for
 //            5 minutes with its anomaly counts                            → cluster.json
+//   crashloop  50 kill -9 of the ledger under load, then the replay check   → crashloop.json
+//   soak     the points pipeline for 30 minutes at a steady rate: memory, open
+//            descriptors and group lag must stay flat (only with --only)     → soak.json
 // Options after `--` (e.g. `npm run bench -- --only clients --quick`); `npm run bench -- --help`
-// lists them (--only, --quick, and the broker suite's --records, --partitions, --record-bytes,
-// --send-size, --in-flight). Progress goes to stdout as "[suite] step ... result"; each suite ends
+// lists them (--only, --quick, --kills, --minutes, --rate, and the broker suite's --records,
+// --partitions, --record-bytes, --send-size, --in-flight). Progress goes to stdout as "[suite] step ... result"; each suite ends
 // with a table.
 import { Option } from "commander";
 import { createCli, integerOption, usageError } from "../apps/shared/cli.ts";
 import { type BrokerSuiteOptions, runBrokerSuite } from "./broker-suite.ts";
 import { clientSuiteDefaults, runClientSuite } from "./client-suite.ts";
 import { clusterSuiteDefaults, runClusterSuite } from "./cluster-suite.ts";
+import { crashLoopDefaults, runCrashLoopSuite } from "./crashloop.ts";
 import { latencyDefaults, runLatencySuite } from "./latency.ts";
 import { secondsSince } from "./lib.ts";
 import { runPointsSuite } from "./points.ts";
+import { runSoakSuite, soakDefaults } from "./soak.ts";
 
-const SUITES = ["broker", "clients", "latency", "points", "cluster"] as const;
+const SUITES = ["broker", "clients", "latency", "points", "cluster", "crashloop", "soak"] as const;
 type Suite = (typeof SUITES)[number];
+/** Half an hour of wall time: run only when asked for by name. */
+const ON_REQUEST: readonly Suite[] = ["soak"];
 
 interface Options {
   suites: Set<Suite>;
   quick: boolean;
   broker: BrokerSuiteOptions;
+  kills?: number;
+  minutes?: number;
+  rate?: number;
 }
 
 function parseOptions(): Options {
@@ -59,6 +69,9 @@ function parseOptions(): Options {
     .option("--record-bytes <n>", "broker suite: value bytes per record", positive("record-bytes"), 100)
     .option("--send-size <n>", "broker suite: records per send", positive("send-size"), 1000)
     .option("--in-flight <n>", "broker suite: sends in flight at once", positive("in-flight"), 8)
+    .option("--kills <n>", "crashloop: kill -9 of the ledger (default: 50, 10 with --quick)", positive("kills"))
+    .option("--minutes <n>", "soak: minutes of steady load (default: 30, 2 with --quick)", positive("minutes"))
+    .option("--rate <n>", "crashloop and soak: commands/s through points-api (default: 150)", positive("rate"))
     .parse();
   const values = program.opts<{
     only?: Suite[];
@@ -68,6 +81,9 @@ function parseOptions(): Options {
     recordBytes: number;
     sendSize: number;
     inFlight: number;
+    kills?: number;
+    minutes?: number;
+    rate?: number;
   }>();
   const broker: BrokerSuiteOptions = {
     quick: values.quick,
@@ -77,7 +93,14 @@ function parseOptions(): Options {
     sendSize: values.sendSize,
     inFlight: values.inFlight,
   };
-  return { suites: new Set(values.only ?? SUITES), quick: values.quick, broker };
+  return {
+    suites: new Set(values.only ?? SUITES.filter((s) => !ON_REQUEST.includes(s))),
+    quick: values.quick,
+    broker,
+    kills: values.kills,
+    minutes: values.minutes,
+    rate: values.rate,
+  };
 }
 
 const options = parseOptions();
@@ -87,6 +110,9 @@ if (options.suites.has("clients")) await runClientSuite(clientSuiteDefaults(opti
 if (options.suites.has("latency")) await runLatencySuite(latencyDefaults(options.quick));
 if (options.suites.has("points")) await runPointsSuite({ quick: options.quick });
 if (options.suites.has("cluster")) await runClusterSuite(clusterSuiteDefaults(options.quick));
+if (options.suites.has("crashloop"))
+  await runCrashLoopSuite(crashLoopDefaults(options.quick, options.kills, options.rate));
+if (options.suites.has("soak")) await runSoakSuite(soakDefaults(options.quick, options.minutes, options.rate));
 console.log(
   `done in ${secondsSince(start).toFixed(0)} s${options.quick ? " (--quick: smaller counts, not for comparison)" : ""}`,
 );

@@ -1,7 +1,8 @@
 // The faults a process can suffer, by pid: a crash (SIGKILL: no shutdown work at all, as kill -9),
 // a pause (SIGSTOP: the process keeps its sockets but answers nothing, as in a long GC pause or a
 // stalled VM) and the resume (SIGCONT). A pause is awaited until the kernel reports the process
-// stopped, so whatever the caller does next happens while it is really frozen.
+// stopped, so whatever the caller does next happens while it is really frozen. And what a process
+// holds, as the soak samples it: resident memory and open file descriptors.
 //
 // Ownership: none; the processes belong to whoever started them (the cluster launcher).
 import { readdirSync, readFileSync } from "node:fs";
@@ -16,6 +17,21 @@ export function processState(pid: number): string | null {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     // The command name, in parentheses, may contain spaces: the state follows its closing one.
     return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The process's resident memory (VmRSS in /proc/<pid>/status) and open file descriptors (the
+ * entries of /proc/<pid>/fd), or null when there is no such process or it is a zombie. Reading
+ * another user's fd directory needs the rights to ptrace it: the soak reads its own children.
+ */
+export function processUsage(pid: number): { rssBytes: number; openFds: number } | null {
+  try {
+    const rssKb = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+    if (rssKb === undefined) return null; // a zombie has no memory left to report
+    return { rssBytes: Number(rssKb) * 1024, openFds: readdirSync(`/proc/${pid}/fd`).length };
   } catch {
     return null;
   }

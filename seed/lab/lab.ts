@@ -6,6 +6,7 @@ import path from "node:path";
 import { serviceReadyLine, serviceScript } from "../../apps/services.ts";
 import { type AppConfig, loadConfig } from "../../apps/shared/config.ts";
 import { ensureTopics } from "../../apps/shared/consumer-service.ts";
+import { readTerminalKeys } from "../../apps/shared/terminal-keys.ts";
 import { COMMANDS_TOPIC, EVENTS_TOPIC } from "../../apps/shared/topics.ts";
 import { Supervisor } from "../../apps/supervisor.ts";
 import { createKafka } from "../../broker/client/factory.ts";
@@ -103,6 +104,8 @@ export interface FreshSystem {
   serviceEnv: Record<string, string>;
   /** Which of a child's lines to pass on: the systems under test stay quiet unless something goes wrong. */
   show: (line: string) => boolean;
+  /** The demo terminals' keys (in `workDir`), for driveHttp's terminalKeys: commands over HTTP need them. */
+  terminalKeys: Record<string, string>;
 }
 
 /**
@@ -159,11 +162,32 @@ export async function startFreshSystem(
       POINTS_PARTITIONS: String(setup.partitions),
       PORT: "0",
     };
-    return { supervisor, brokers, config, serviceEnv, show };
+    return { supervisor, brokers, config, serviceEnv, show, terminalKeys: readTerminalKeys(workDir) };
   } catch (error) {
     await supervisor.stopAll();
     throw error;
   }
+}
+
+/**
+ * Starts service `name` (apps/<name>/main.ts) of `system` under its supervisor as `label`, with the
+ * system's environment and `env`; it is not restarted when it dies (the run decides what happens to
+ * it). Resolves with its ready line's match: for points-api, [1] is its URL.
+ */
+export function startSystemService(
+  system: FreshSystem,
+  label: string,
+  name: string,
+  env: Record<string, string> = {},
+): Promise<RegExpExecArray> {
+  return system.supervisor.start({
+    label,
+    script: serviceScript(name),
+    env: { ...system.serviceEnv, ...env },
+    readyLine: serviceReadyLine,
+    show: system.show,
+    restart: false,
+  });
 }
 
 /**
@@ -183,28 +207,14 @@ export async function runOnFreshSystem(
     workDir,
     options.log,
   );
-  const { supervisor, brokers, config, show: quiet } = system;
-  const env = system.serviceEnv;
+  const { supervisor, brokers, config } = system;
   try {
-    for (let i = 1; i <= (setup.ledgerInstances ?? 1); i++) {
-      await supervisor.start({
-        label: `${label}/ledger#${i}`,
-        script: serviceScript("ledger"),
-        env: { ...env, ...setup.ledgerEnv },
-        readyLine: serviceReadyLine,
-        show: quiet,
-        restart: false,
-      });
-    }
+    for (let i = 1; i <= (setup.ledgerInstances ?? 1); i++)
+      await startSystemService(system, `${label}/ledger#${i}`, "ledger", setup.ledgerEnv);
     let apiUrl = "";
     if (options.driver === "http") {
-      const match = await supervisor.start({
-        label: `${label}/points-api`,
-        script: serviceScript("points-api"),
-        env: { ...env, POINTS_COMMAND_KEY: setup.keyed ? "userId" : "none" },
-        readyLine: serviceReadyLine,
-        show: quiet,
-        restart: false,
+      const match = await startSystemService(system, `${label}/points-api`, "points-api", {
+        POINTS_COMMAND_KEY: setup.keyed ? "userId" : "none",
       });
       apiUrl = match[1]!;
     }
@@ -221,7 +231,7 @@ export async function runOnFreshSystem(
     };
     const issued: IssueRecord[] =
       options.driver === "http"
-        ? await driveHttp(apiUrl, workload.commands, driveOptions)
+        ? await driveHttp(apiUrl, workload.commands, { ...driveOptions, terminalKeys: system.terminalKeys })
         : await driveDirect(brokers, workload.commands, { ...driveOptions, keyed: setup.keyed });
     progress.finish();
 
@@ -284,5 +294,5 @@ export async function runLab(options: LabOptions): Promise<LabReport> {
 
 export function formatModeLine(m: ModeResult): string {
   const a = m.anomalies;
-  return `${m.mode.padEnd(16)} ${String(m.throughputPerSec).padStart(7)} cmd/s  p50 ${m.latencyMs.p50} p95 ${m.latencyMs.p95} p99 ${m.latencyMs.p99} ms  out-of-order ${a.outOfOrder}, wrong rejections ${a.wrongRejections}, wrong acceptances ${a.wrongAcceptances}, balance drift ${a.balanceDrift} users, duplicates ${a.duplicates}, lost ${a.lost}`;
+  return `${m.mode.padEnd(16)} ${String(m.throughputPerSec).padStart(7)} cmd/s  p50 ${m.latencyMs.p50} p95 ${m.latencyMs.p95} p99 ${m.latencyMs.p99} ms  out-of-order ${a.outOfOrder}, wrong rejections ${a.wrongRejections}, wrong acceptances ${a.wrongAcceptances}, balance drift ${a.balanceDrift} users, duplicates ${a.duplicates}, lost ${a.lost}, negative balances ${a.negativeBalances}, account drift ${a.accountDrift} users`;
 }

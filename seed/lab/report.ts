@@ -39,6 +39,8 @@ const anomalyLabels: [keyof Anomalies, string][] = [
   ["duplicates", "applied twice"],
   ["lost", "lost"],
   ["unknown", "applied but never issued"],
+  ["negativeBalances", "balances below zero"],
+  ["accountDrift", "users whose stored balance is wrong"],
 ];
 
 interface Bar {

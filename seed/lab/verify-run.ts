@@ -1,5 +1,5 @@
-// Verifying a load run against the ledger's table: waits until every issued command has an entry
-// (or nothing changes for a while), then compares per user. Shared by `npm run load` and
+// Verifying a load run against the ledger's tables: waits until every issued command has an entry
+// (or nothing changes for a while), then compares per user, entries and stored balances. Shared by `npm run load` and
 // `npm run verify`.
 import { createDb } from "../../apps/shared/db/client.ts";
 import type { IssueRecord } from "../load/drivers.ts";
@@ -108,7 +108,16 @@ export async function verifyAgainstLedger(
       status: r.status as AppliedEntry["status"],
       balanceAfter: r.balanceAfter,
     }));
-    const verification = verify(run.commands, applied, new Map(Object.entries(run.openingBalances)));
+    const accounts = await db.$queryRawUnsafe<{ userId: string; balance: number | bigint }[]>(
+      `SELECT "userId", "balance" FROM "Account" WHERE "userId" IN (SELECT value FROM json_each(?))`,
+      JSON.stringify(users),
+    );
+    const verification = verify(
+      run.commands,
+      applied,
+      new Map(Object.entries(run.openingBalances)),
+      new Map(accounts.map((a) => [a.userId, Number(a.balance)])),
+    );
 
     return {
       ...verification,
@@ -132,6 +141,8 @@ export function printVerification(result: RunVerification, write: (line: string)
     ["balance drift (users)", a.balanceDrift],
     ["duplicates", a.duplicates],
     ["lost", a.lost],
+    ["negative balances", a.negativeBalances],
+    ["account drift (users)", a.accountDrift],
   ];
   for (const [label, value] of rows) write(`  ${label.padEnd(22)} ${String(value).padStart(8)}`);
   for (const [kind, examples] of Object.entries(result.examples))

@@ -27,6 +27,10 @@ export interface Anomalies {
   lost: number;
   /** Entries for commands that were never issued. */
   unknown: number;
+  /** Entries, or stored account balances, below zero: a deduction may never overdraw. */
+  negativeBalances: number;
+  /** Users whose stored account balance differs from the replay's (counted when the accounts are given). */
+  accountDrift: number;
 }
 
 export interface Verification {
@@ -71,13 +75,20 @@ export function noAnomalies(): Anomalies {
     duplicates: 0,
     lost: 0,
     unknown: 0,
+    negativeBalances: 0,
+    accountDrift: 0,
   };
 }
 
+/**
+ * `accounts`: the ledger's stored balance per user (a user without one has 0), compared with the
+ * replay too; without it only the entries are checked.
+ */
 export function verify(
   issued: IssuedCommand[],
   applied: AppliedEntry[],
   openingBalances: ReadonlyMap<string, number> = new Map(),
+  accounts?: ReadonlyMap<string, number>,
 ): Verification {
   const anomalies = noAnomalies();
   const examples: Verification["examples"] = {};
@@ -105,6 +116,10 @@ export function verify(
       }
       // The balance a user ends with is the ledger's last word, duplicates included.
       finalBalance = entry.balanceAfter;
+      if (entry.balanceAfter < 0) {
+        anomalies.negativeBalances++;
+        note("negativeBalances", `${userId}: balance ${entry.balanceAfter} after ${entry.commandId}`);
+      }
       if (seen.has(entry.commandId)) {
         anomalies.duplicates++;
         note("duplicates", `${entry.commandId} applied again`);
@@ -143,6 +158,17 @@ export function verify(
       anomalies.balanceDrift++;
       anomalies.balanceDriftPoints += Math.abs(finalBalance - replay.balance);
       note("balanceDrift", `${userId}: balance ${finalBalance}, in order ${replay.balance}`);
+    }
+    if (accounts) {
+      const stored = accounts.get(userId) ?? 0;
+      if (stored < 0) {
+        anomalies.negativeBalances++;
+        note("negativeBalances", `${userId}: account balance ${stored}`);
+      }
+      if (stored !== replay.balance) {
+        anomalies.accountDrift++;
+        note("accountDrift", `${userId}: account balance ${stored}, in order ${replay.balance}`);
+      }
     }
   }
   for (const [userId, entries] of appliedByUser) {

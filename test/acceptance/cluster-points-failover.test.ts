@@ -46,8 +46,16 @@ const clusterConfig: Record<string, string> = {
   "broker.heartbeat.interval.ms": "500",
 };
 
-/** POSTs the command with its id as Idempotency-Key until points-api accepts it; 5xx and lost connections are retried. */
-async function sendUntilAccepted(api: string, command: IssuedCommand, onUnavailable: () => void): Promise<void> {
+/**
+ * POSTs the command with its id as Idempotency-Key and its terminal's key (`authorization`) until
+ * points-api accepts it; 5xx and lost connections are retried.
+ */
+async function sendUntilAccepted(
+  api: string,
+  command: IssuedCommand,
+  authorization: { authorization: string },
+  onUnavailable: () => void,
+): Promise<void> {
   const body = JSON.stringify({
     userId: command.userId,
     amount: command.amount,
@@ -60,7 +68,7 @@ async function sendUntilAccepted(api: string, command: IssuedCommand, onUnavaila
     try {
       const response = await fetch(`${api}/api/points/${command.type}`, {
         method: "POST",
-        headers: { "content-type": "application/json", "idempotency-key": command.commandId },
+        headers: { "content-type": "application/json", "idempotency-key": command.commandId, ...authorization },
         body,
       });
       const text = await response.text();
@@ -95,6 +103,7 @@ describe("the points demo on a 3-broker cluster when the ledger's group coordina
       [cluster.output(), ...services.map((s) => `--- ${s.name}\n${s.output()}`)].join("\n").slice(-20_000);
     try {
       app = createAppEnv(cluster.bootstrap.join(","));
+      const appEnv = app;
       await seedDemo(loadConfig(app.env()), { users: users.length });
       services.push(await startService("ledger", app.env(), { timeoutMs: 60_000 }));
       const pointsApi = await startService("points-api", app.env(), { timeoutMs: 60_000 });
@@ -123,7 +132,12 @@ describe("the points demo on a 3-broker cluster when the ledger's group coordina
             if (stopSending) return;
             nextSlot = Math.max(nextSlot + 1000 / sendRate, Date.now());
             await sleep(nextSlot - Date.now());
-            await sendUntilAccepted(pointsApi.url, command, () => unavailable++);
+            await sendUntilAccepted(
+              pointsApi.url,
+              command,
+              appEnv.authorization(command.terminalId),
+              () => unavailable++,
+            );
             accepted.push(command);
           }
         }),

@@ -15,6 +15,7 @@ import { after, describe, it, type TestContext } from "node:test";
 import { fileURLToPath } from "node:url";
 import { Kafka, logLevel, Partitioners } from "kafkajs";
 import type { Page } from "playwright-core";
+import { bearer, readTerminalKeys } from "../../apps/shared/terminal-keys.ts";
 import { demoUsers } from "../../seed/demo-data.ts";
 import { onChromiumPage } from "../helpers/chromium.ts";
 import { startScript } from "../helpers/command.ts";
@@ -45,6 +46,7 @@ class ChargeLoad {
 
   constructor(
     private readonly api: string,
+    private readonly authorization: string,
     private readonly users: string[],
   ) {
     this.done = this.loop();
@@ -54,7 +56,7 @@ class ChargeLoad {
     while (this.running) {
       const n = this.sent++;
       const userId = this.users[n % this.users.length]!;
-      await charge(this.api, userId, 1, `console-load-${n}`);
+      await charge(this.api, this.authorization, userId, 1, `console-load-${n}`);
       this.expected.set(userId, (this.expected.get(userId) ?? 0) + 1);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
@@ -66,13 +68,23 @@ class ChargeLoad {
   }
 }
 
-/** POSTs a charge until the API accepts it (the same Idempotency-Key each time); returns its status. */
-async function charge(api: string, userId: string, amount: number, key: string, waitMs = 0): Promise<string> {
+/**
+ * POSTs a charge of terminal store-1-pos-1 (`authorization` carries its key) until the API accepts
+ * it (the same Idempotency-Key each time); returns its status.
+ */
+async function charge(
+  api: string,
+  authorization: string,
+  userId: string,
+  amount: number,
+  key: string,
+  waitMs = 0,
+): Promise<string> {
   for (;;) {
     try {
       const response = await fetch(`${api}/api/points/charge${waitMs ? `?wait=${waitMs}` : ""}`, {
         method: "POST",
-        headers: { "content-type": "application/json", "idempotency-key": key },
+        headers: { "content-type": "application/json", "idempotency-key": key, authorization },
         body: JSON.stringify({ userId, amount, storeId: "store-1", terminalId: "store-1-pos-1" }),
       });
       if (response.ok) return ((await response.json()) as { status: string }).status;
@@ -167,8 +179,10 @@ describe("the console on a 3-broker points demo", { timeout: 420_000 }, () => {
         await producer.disconnect();
 
         const before = await Promise.all(admins.map((url) => scrape(`${url}/metrics`)));
+        const pos = bearer(readTerminalKeys(dataDir)["store-1-pos-1"]!);
         load = new ChargeLoad(
           api,
+          pos,
           users.map((u) => u.id),
         );
 
@@ -335,7 +349,7 @@ describe("the console on a 3-broker points demo", { timeout: 420_000 }, () => {
                   ),
                 { message: `an isr-shrank of ${COMMANDS} caused by "broker ${victim} fenced" in the event stream` },
               );
-              assert.equal(await charge(api, users[0]!.id, 5, "console-during-kill", 20_000), "applied");
+              assert.equal(await charge(api, pos, users[0]!.id, 5, "console-during-kill", 20_000), "applied");
               load!.expected.set(users[0]!.id, (load!.expected.get(users[0]!.id) ?? 0) + 5);
             },
           );

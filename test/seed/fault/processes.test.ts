@@ -2,7 +2,9 @@
 // stopped, a resume lets it run again, a crash is awaited until it is gone.
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
+import { closeSync, openSync } from "node:fs";
 import { after, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
 import {
   crash,
   holdRestarted,
@@ -10,6 +12,7 @@ import {
   pause,
   pidsWithDataDir,
   processState,
+  processUsage,
   resume,
 } from "../../../seed/fault/processes.ts";
 import { waitUntil } from "../../../seed/fault/wait-until.ts";
@@ -34,6 +37,25 @@ describe("process faults", () => {
     resume(pid);
     await waitUntil(() => processState(pid) !== "T", { message: "running again" });
     assert.equal(isAlive(pid), true);
+  });
+
+  it("when a process runs, then its resident memory and open descriptors are read; a file it opens is one more, until closed", () => {
+    const before = processUsage(process.pid)!;
+    assert.ok(before.rssBytes > 1_000_000, `${before.rssBytes} bytes resident`);
+    const fd = openSync(fileURLToPath(import.meta.url), "r");
+    try {
+      assert.equal(processUsage(process.pid)!.openFds, before.openFds + 1);
+    } finally {
+      closeSync(fd);
+    }
+    assert.equal(processUsage(process.pid)!.openFds, before.openFds);
+  });
+
+  it("when a process is gone, then it has no usage to read", async () => {
+    const pid = sleeper();
+    assert.ok(processUsage(pid)!.openFds >= 0);
+    await crash(pid);
+    assert.equal(processUsage(pid), null);
   });
 
   it("when a process is crashed, then it is gone once crash resolves", async () => {

@@ -44,6 +44,8 @@ const none = {
   duplicates: 0,
   lost: 0,
   unknown: 0,
+  negativeBalances: 0,
+  accountDrift: 0,
 };
 
 describe("verify", () => {
@@ -96,6 +98,40 @@ describe("verify", () => {
     const entries = ledger(["u1-0", "u1-1", "u1-2", "u1-3", "u2-0"]);
     entries.push({ commandId: "x-1", userId: "u9", status: "applied", balanceAfter: 1 });
     assert.deepEqual(verify(issued, entries).anomalies, { ...none, unknown: 1 });
+  });
+
+  it("when the stored balances are given and match the replay, then it finds nothing", () => {
+    const accounts = new Map([
+      ["u1", 100],
+      ["u2", 50],
+    ]);
+    const result = verify(issued, ledger(["u1-0", "u2-0", "u1-1", "u1-2", "u1-3"]), new Map(), accounts);
+    assert.deepEqual(result.anomalies, none);
+  });
+
+  it("when a stored balance differs from the replay or is missing, then the user counts as account drift", () => {
+    const result = verify(issued, ledger(["u1-0", "u2-0", "u1-1", "u1-2", "u1-3"]), new Map(), new Map([["u1", 90]]));
+    assert.deepEqual(result.anomalies, { ...none, accountDrift: 2 });
+    assert.deepEqual(result.examples.accountDrift, [
+      "u1: account balance 90, in order 100",
+      "u2: account balance 0, in order 50",
+    ]);
+  });
+
+  it("when an entry or a stored balance is below zero, then each counts as a negative balance", () => {
+    const overdrawn = [command("u5", 0, "charge", 10), command("u5", 1, "deduct", 30)];
+    const result = verify(
+      overdrawn,
+      [
+        { commandId: "u5-0", userId: "u5", status: "applied", balanceAfter: 10 },
+        { commandId: "u5-1", userId: "u5", status: "applied", balanceAfter: -20 },
+      ],
+      new Map(),
+      new Map([["u5", -20]]),
+    );
+    assert.equal(result.anomalies.negativeBalances, 2);
+    assert.equal(result.anomalies.wrongAcceptances, 1);
+    assert.match(result.examples.negativeBalances![0]!, /u5: balance -20 after u5-1/);
   });
 
   it("when users had opening balances, then the replay starts from them", () => {
