@@ -45,6 +45,11 @@ export class FrameReader {
     this.partialChunks = [];
   }
 
+  /** Whether the bytes pushed so far end inside a frame (or its size prefix). */
+  get midFrame(): boolean {
+    return this.sizePrefixFilled > 0 || this.partialSize >= 0;
+  }
+
   /** Bytes held for a frame not yet complete (its size prefix included). */
   get bufferedBytes(): number {
     return this.sizePrefixFilled + this.partialFilled;

@@ -114,13 +114,16 @@ export function encodeRequest<Request, Response>(
   });
 }
 
-/** Decodes a response frame (without its size prefix) of a request sent with `apiVersion`. */
+/**
+ * Decodes a response frame (without its size prefix) of a request sent with `apiVersion`. As for
+ * requests, what decoding may build is bounded by the frame's size: a garbage answer fails here.
+ */
 export function decodeResponse<Request, Response>(
   api: ApiDefinition<Request, Response>,
   apiVersion: number,
   payload: Buffer,
 ): { correlationId: number; body: Response } {
-  const reader = new Reader(payload);
+  const reader = new Reader(payload, 0, decodeAllowanceFor(payload.length));
   const { correlationId } = decodeResponseHeader(reader, responseHeaderVersion(api.apiKey, apiVersion));
   return { correlationId, body: decode(api.responseSchema, apiVersion, reader) };
 }

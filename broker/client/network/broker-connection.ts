@@ -1,17 +1,20 @@
 // One TCP connection to one broker: frames requests with broker/protocol, pipelines them with
 // correlation ids, negotiates each API's version from the broker's ApiVersions answer, with the
 // `sasl` option authenticates before anything else is sent (sasl/authenticate.ts), and turns
-// socket trouble into retriable KafkaJSConnectionError. Every request, ApiVersions included, is
-// reported to the optional instrumentation as kafkajs's network events report it.
+// socket trouble into retriable KafkaJSConnectionError. An answer no broker sends (an impossible
+// size, a correlation id nobody waits for, a body that does not decode, a response that stops
+// halfway) closes the socket: nothing after it on that stream can be trusted, so what waits on it
+// fails and the next request reconnects. Every request, ApiVersions included, is reported to the
+// optional instrumentation as kafkajs's network events report it.
 //
-// Ownership: a BrokerConnection owns its socket, its frame reader and the table of in-flight
-// requests.
+// Ownership: a BrokerConnection owns its socket, that socket's frame reader and the table of
+// in-flight requests.
 import { type Socket, connect as tcpConnect } from "node:net";
 import { type ApiDefinition, Apis } from "../../protocol/apis.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import { type FrameLimits, FrameReader } from "../../protocol/frame-reader.ts";
 import { decodeResponse, encodeRequest } from "../../protocol/headers.ts";
-import { Reader } from "../../protocol/primitives.ts";
+import { decodeAllowanceFor, Reader } from "../../protocol/primitives.ts";
 import { decode } from "../../protocol/schema.ts";
 import {
   KafkaJSConnectionClosedError,
@@ -78,10 +81,14 @@ interface VersionRange {
 
 /**
  * Every response starts with its correlation id; a size prefix beyond 1 GiB is a corrupt stream,
- * not a frame to allocate. Below that, a response that spans chunks is assembled in one buffer of
- * its announced size (the broker it comes from is trusted that far).
+ * not a frame to allocate. A response that spans chunks gets one buffer of its announced size up
+ * to 16 MiB (a default Fetch answers up to 10 MiB); a larger one is kept as its bytes come, so a
+ * garbage prefix alone never makes the client allocate a gigabyte.
  */
-export const RESPONSE_FRAME_LIMITS: FrameLimits = { minSize: 4, maxSize: 1 << 30, preallocateUpTo: 1 << 30 };
+export const RESPONSE_FRAME_LIMITS: FrameLimits = { minSize: 4, maxSize: 1 << 30, preallocateUpTo: 16 << 20 };
+
+/** Timed-out requests whose late answers are still let through; past this many the oldest are forgotten. */
+const MAX_LATE_ANSWERS = 1024;
 
 export class BrokerConnection {
   private socket: Socket | undefined;
@@ -90,11 +97,11 @@ export class BrokerConnection {
   private nextCorrelationId = 0;
   /** Requests waiting for the connection to open before they can be written. */
   private waitingToSend = 0;
-  private readonly frames = new FrameReader(
-    RESPONSE_FRAME_LIMITS,
-    (frame) => this.deliver(frame),
-    (size) => this.failCorrupt(size),
-  );
+  /**
+   * Correlation ids of requests that timed out on the current socket. Brokers answer in order, so
+   * these are the only answers nobody waits for; any other unknown id means a corrupt stream.
+   */
+  private readonly lateAnswers = new Set<number>();
   private versions = new Map<number, VersionRange>();
 
   constructor(private readonly options: BrokerConnectionOptions) {}
@@ -184,7 +191,31 @@ export class BrokerConnection {
       });
     });
     socket.setNoDelay(true);
-    socket.on("data", (chunk: Buffer) => this.frames.push(chunk));
+    const frames = new FrameReader(
+      RESPONSE_FRAME_LIMITS,
+      (frame) => this.deliver(socket, frame),
+      (size) =>
+        this.abandon(
+          socket,
+          new KafkaJSConnectionError(`Response from ${this.address} announces an impossible size of ${size} bytes`, {
+            broker: this.address,
+          }),
+        ),
+    );
+    socket.on("data", (chunk: Buffer) => frames.push(chunk));
+    // A broker writes whole responses: one that stopped halfway, with no traffic for a whole
+    // request timeout, will not go on, and every later answer would queue behind it.
+    socket.setTimeout(this.options.requestTimeout);
+    socket.on("timeout", () => {
+      if (!frames.midFrame) return;
+      this.abandon(
+        socket,
+        new KafkaJSConnectionError(
+          `Response from ${this.address} stopped in the middle of a frame for ${this.options.requestTimeout} ms`,
+          { broker: this.address },
+        ),
+      );
+    });
     socket.on("error", (err) =>
       this.options.logger.debug("connection error", { broker: this.address, error: err.message }),
     );
@@ -192,9 +223,10 @@ export class BrokerConnection {
       // A socket replaced already (disconnect, then a reconnect) has nothing left here to fail.
       if (this.socket !== socket) return;
       this.socket = undefined;
-      this.failAll(new KafkaJSConnectionClosedError(`Connection to ${this.address} closed`, host, port));
+      const midResponse = frames.midFrame ? " in the middle of a response" : "";
+      this.failAll(new KafkaJSConnectionClosedError(`Connection to ${this.address} closed${midResponse}`, host, port));
     });
-    this.frames.reset();
+    this.lateAnswers.clear();
     this.socket = socket;
     try {
       await this.negotiateVersions();
@@ -217,7 +249,7 @@ export class BrokerConnection {
         {},
         (payload) => {
           // An error 35 answer comes in the v0 body layout whatever version was asked.
-          const reader = new Reader(payload, 4);
+          const reader = new Reader(payload, 4, decodeAllowanceFor(payload.length));
           const peekedError = payload.length >= 6 ? payload.readInt16BE(4) : 0;
           return peekedError === ErrorCode.UNSUPPORTED_VERSION
             ? decode(Apis.ApiVersions.responseSchema, 0, reader)
@@ -280,6 +312,7 @@ export class BrokerConnection {
       const timeoutMs = this.options.requestTimeout + (options.extraTimeout ?? 0);
       const timer = setTimeout(() => {
         this.inFlight.delete(correlationId);
+        this.expectLateAnswer(correlationId);
         const description = this.describe(waiting);
         reject(
           new KafkaJSRequestTimeoutError(
@@ -348,21 +381,34 @@ export class BrokerConnection {
   }
 
   /** `payload` is the frame after its length prefix: correlation id, then header and body. */
-  private deliver(payload: Buffer): void {
+  private deliver(socket: Socket, payload: Buffer): void {
+    // The rest of a chunk whose earlier frame was corrupt: that stream is given up.
+    if (this.socket !== socket) return;
     const correlationId = payload.readInt32BE(0);
     const waiting = this.inFlight.get(correlationId);
-    if (!waiting) return; // timed out already
+    if (!waiting) {
+      if (this.lateAnswers.delete(correlationId)) return; // its request timed out already
+      this.abandon(
+        socket,
+        new KafkaJSConnectionError(
+          `Response from ${this.address} has correlation id ${correlationId}, which no request is waiting for`,
+          { broker: this.address },
+        ),
+      );
+      return;
+    }
     this.inFlight.delete(correlationId);
     clearTimeout(waiting.timer);
     try {
       waiting.resolve(waiting.decodeBody(payload));
     } catch (err) {
-      waiting.reject(
-        new KafkaJSConnectionError(`Malformed response from ${this.address}: ${(err as Error).message}`, {
-          broker: this.address,
-          cause: err,
-        }),
+      const { api, version } = waiting;
+      const error = new KafkaJSConnectionError(
+        `Malformed response to ${api.name}(key: ${api.apiKey}, version: ${version}) from ${this.address}: ${(err as Error).message}`,
+        { broker: this.address, cause: err },
       );
+      waiting.reject(error);
+      this.abandon(socket, error);
     }
     if (this.options.instrumentation?.listens("request")) {
       this.options.instrumentation.request({
@@ -373,16 +419,22 @@ export class BrokerConnection {
     }
   }
 
-  /** A length prefix no broker sends: the stream cannot be followed any further. */
-  private failCorrupt(size: number): void {
-    const socket = this.socket;
+  private expectLateAnswer(correlationId: number): void {
+    this.lateAnswers.add(correlationId);
+    // Sets iterate in insertion order: the first is the oldest.
+    if (this.lateAnswers.size > MAX_LATE_ANSWERS) this.lateAnswers.delete(this.lateAnswers.values().next().value!);
+  }
+
+  /** After an answer no broker sends, the stream cannot be followed: everything waiting on it fails with `error`. */
+  private abandon(socket: Socket, error: KafkaJSConnectionError): void {
+    if (this.socket !== socket) return;
+    this.options.logger.warn("closing connection: its responses cannot be followed", {
+      broker: this.address,
+      error: error.message,
+    });
     this.socket = undefined;
-    socket?.destroy();
-    this.failAll(
-      new KafkaJSConnectionError(`Response from ${this.address} announces an impossible size of ${size} bytes`, {
-        broker: this.address,
-      }),
-    );
+    socket.destroy();
+    this.failAll(error);
   }
 
   private failAll(error: Error): void {
