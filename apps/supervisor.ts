@@ -18,6 +18,8 @@ export interface ChildSpec {
   label: string;
   script: string;
   args?: string[];
+  /** Options for node itself, before the script (e.g. --cpu-prof, which NODE_OPTIONS refuses). */
+  nodeArgs?: string[];
   env?: Record<string, string>;
   /** Resolves the start when a line matches; its match is returned. */
   readyLine: RegExp;
@@ -76,7 +78,7 @@ export class Supervisor {
     this.specs.set(spec.label, spec);
     const child = spawn(
       process.execPath,
-      ["--import", "tsx", path.resolve(repoRoot, spec.script), ...(spec.args ?? [])],
+      [...(spec.nodeArgs ?? []), "--import", "tsx", path.resolve(repoRoot, spec.script), ...(spec.args ?? [])],
       {
         cwd: repoRoot,
         env: { ...process.env, ...spec.env },

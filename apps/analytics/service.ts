@@ -1,22 +1,38 @@
 // The analytics service: consumer group "analytics" on points.events, keeping the running totals
 // points-api reports (per store, per store and hour, per user, global counters), each event
 // counted once however often it is delivered.
+import Database from "better-sqlite3";
 import type { ConsumerServiceDefinition } from "../shared/consumer-service.ts";
+import { databaseFilePath } from "../shared/db/client.ts";
 import { readOutcomeEvents } from "../shared/outcome-events.ts";
 import { EVENTS_TOPIC } from "../shared/topics.ts";
-import { countOutcomes } from "./count-outcomes.ts";
+import { type AnalyticsRepository, countOutcomes } from "./count-outcomes.ts";
 import { createAnalyticsRepository } from "./repository.ts";
+
+/** The writes' own connection (repository.ts says why), open from setup to teardown. */
+let opened: { sqlite: Database.Database; repository: AnalyticsRepository } | undefined;
 
 export const definition: ConsumerServiceDefinition = {
   name: "analytics",
   groupId: "analytics",
   topic: EVENTS_TOPIC,
-  async handleBatch(batch, { db, log }) {
-    const { counted, skipped } = await countOutcomes(readOutcomeEvents(batch, log), createAnalyticsRepository(db));
+  async setup({ config }) {
+    // Several services share the file (each writing only its own tables): wait for the write lock
+    // instead of failing with SQLITE_BUSY, as their Prisma clients do.
+    const sqlite = new Database(databaseFilePath(config.databaseUrl), { timeout: 15_000 });
+    opened = { sqlite, repository: createAnalyticsRepository(sqlite) };
+  },
+  async handleBatch(batch, { log }) {
+    if (opened === undefined) throw new Error("analytics: handleBatch before setup");
+    const { counted, skipped } = await countOutcomes(readOutcomeEvents(batch, log), opened.repository);
     const first = batch.messages[0]!.offset;
     const last = batch.messages[batch.messages.length - 1]!.offset;
     log.info(
       `partition ${batch.partition} offsets ${first}-${last}: counted ${counted} events${skipped > 0 ? `, skipped ${skipped} already counted` : ""}`,
     );
+  },
+  async teardown() {
+    opened?.sqlite.close();
+    opened = undefined;
   },
 };

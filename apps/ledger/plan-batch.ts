@@ -73,6 +73,7 @@ export function planBatch(commands: readonly SourcedCommand[], state: BatchState
   const balances = new Map<string, number>();
   const appliedCounts = new Map<string, number>();
   const seen = new Set<string>();
+  const issuedAtOf = lastParsed();
   const plan: BatchPlan = { newEntries: [], accountWrites: [], outcomes: [], alreadyProcessed: 0, repeatedInBatch: 0 };
 
   for (const { command, source } of commands) {
@@ -113,7 +114,7 @@ export function planBatch(commands: readonly SourcedCommand[], state: BatchState
       topic: source.topic,
       partition: source.partition,
       offset: source.offset,
-      issuedAt: new Date(command.issuedAt),
+      issuedAt: issuedAtOf(command.issuedAt),
       appliedAt,
     };
     plan.newEntries.push(entry);
@@ -124,6 +125,41 @@ export function planBatch(commands: readonly SourcedCommand[], state: BatchState
     plan.accountWrites.push({ userId, balance, appliedCount: appliedCounts.get(userId)! });
   return plan;
 }
+
+/**
+ * Parses times, parsing again only when the text changes: the commands of a batch often share their
+ * issuedAt (a producer's send, a busy millisecond), and a Date parse is a good part of a command's
+ * cost at the ledger's rates. Entries may share the Date: nothing mutates them.
+ */
+function lastParsed(): (text: string) => Date {
+  let last = "";
+  let parsed = new Date(Number.NaN);
+  return (text) => {
+    if (text !== last) {
+      last = text;
+      parsed = new Date(text);
+    }
+    return parsed;
+  };
+}
+
+/** toISOString, formatting again only when the time changes (a batch's entries share their appliedAt). */
+export function lastFormatted(format: (date: Date) => string = (date) => date.toISOString()): (date: Date) => string {
+  let time = Number.NaN;
+  let text = "";
+  return (date) => {
+    const t = date.getTime();
+    if (t !== time || text === "") {
+      time = t;
+      text = format(date);
+    }
+    return text;
+  };
+}
+
+// Memos of the last time formatted (not state a caller could see: the same Date gives the same text).
+const issuedText = lastFormatted();
+const appliedText = lastFormatted();
 
 /**
  * The event a stored entry stands for. Built from the entry alone, so a re-emission after a crash
@@ -142,8 +178,8 @@ export function outcomeEventOf(entry: LedgerEntryRecord): PointsEvent {
     storeId: entry.storeId,
     terminalId: entry.terminalId,
     ...(entry.orderId !== null && { orderId: entry.orderId }),
-    issuedAt: entry.issuedAt.toISOString(),
-    appliedAt: entry.appliedAt.toISOString(),
+    issuedAt: issuedText(entry.issuedAt),
+    appliedAt: appliedText(entry.appliedAt),
     source: { topic: entry.topic, partition: entry.partition, offset: entry.offset.toString() },
   };
 }

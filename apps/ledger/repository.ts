@@ -1,58 +1,20 @@
-// The ledger's tables (Account, LedgerEntry; the ledger is their only writer) through Prisma on
-// SQLite: the transaction apply-batch.ts runs in, and its readers and writers. Owner of mutable
-// state: the database; this module keeps none of its own.
-//
-// A batch is one transaction of five statements, whatever its size: take the write lock, read the
-// stored entries of its commandIds, read its accounts, insert the new entries, upsert the accounts.
-// Each statement takes the batch's rows as one JSON parameter (read with json_each): no chunking
-// for SQLite's limit on bound parameters, and fast — Prisma's createMany costs about 0.2 ms per row
-// here, a JSON array of rows about 0.01 ms.
-import { type Db, type Prisma, prismaDateTime } from "../shared/db/client.ts";
+// The ledger's tables (Account, LedgerEntry; the ledger is their only writer) on SQLite through
+// better-sqlite3's prepared statements: the transaction apply-batch.ts runs in, and its readers and
+// writers. This is the ledger's hot path, so it skips Prisma: Prisma's interactive transaction and
+// raw queries cost about 0.15 ms per statement and made every row travel as JSON, where a prepared
+// statement costs a few µs per row. Prisma keeps the schema, the migrations and every read of the
+// other services (and the points-api's reads of these tables); the rows written here are in
+// Prisma's formats (prismaDateTime), so nothing tells them apart.
+// Owner of mutable state: the database; this module keeps only its prepared statements and the
+// queue that runs one transaction at a time on its connection.
+import Database from "better-sqlite3";
+import { databaseFilePath, prismaDateTime } from "../shared/db/client.ts";
 import type { CommandType, OutcomeStatus } from "../shared/topics.ts";
 import type { LedgerBatchStore, LedgerRepository } from "./apply-batch.ts";
-import type { AccountWrite, LedgerEntryRecord } from "./plan-batch.ts";
+import { type AccountWrite, type LedgerEntryRecord, lastFormatted } from "./plan-batch.ts";
 
-type Tx = Prisma.TransactionClient;
-
-// Other services write the same file: waiting for SQLite's lock (up to the driver's 15 s busy
-// timeout) must fit in the transaction's time.
-const transactionOptions = { maxWait: 30_000, timeout: 60_000 };
-
-export function createLedgerRepository(db: Db): LedgerRepository {
-  return {
-    inTransaction: (work) =>
-      db.$transaction(async (tx) => {
-        await takeWriteLock(tx);
-        return work(batchStore(tx));
-      }, transactionOptions),
-  };
-}
-
-function batchStore(tx: Tx): LedgerBatchStore {
-  return {
-    findEntries: (commandIds) => findEntries(tx, commandIds),
-    findBalances: (userIds) => findBalances(tx, userIds),
-    insertEntries: (entries, appliedAt) => insertEntries(tx, entries, appliedAt),
-    writeAccounts: (writes, updatedAt) => writeAccounts(tx, writes, updatedAt),
-  };
-}
-
-/**
- * Prisma opens SQLite transactions DEFERRED. Reading first and writing later would fail with
- * SQLITE_BUSY (no waiting) when another process wrote in between; taking the write lock with the
- * first statement makes SQLite wait for it instead, and makes the reads below the state we write on.
- */
-async function takeWriteLock(tx: Tx): Promise<void> {
-  await tx.$executeRawUnsafe(`UPDATE "Account" SET "balance" = "balance" WHERE 0`);
-}
-
-/**
- * Rows travel as JSON arrays, without key names (the parameter's size is most of the statement's
- * cost); the applied time is the same for the whole batch and goes once. One statement per topic
- * (in practice one): a group of several partitions' batches is one INSERT, as every statement
- * costs about 0.15 ms of Prisma's time on top of SQLite's.
- */
-const perRowColumns = [
+/** Every column of a LedgerEntry but its autoincrement id, in the order the statements bind them. */
+const entryColumns = [
   "commandId",
   "userId",
   "type",
@@ -63,83 +25,140 @@ const perRowColumns = [
   "storeId",
   "terminalId",
   "orderId",
+  "topic",
   "partition",
   "offset",
   "issuedAt",
+  "appliedAt",
 ] as const;
-/** Every column of a LedgerEntry: the per-row ones, then the two a statement gives once. */
-const entryColumns = [...perRowColumns, "topic", "appliedAt"] as const;
+const quoted = entryColumns.map((c) => `"${c}"`).join(", ");
 
-/** A LedgerEntry as a raw query returns it (DATETIME columns come back as Date, BIGINT as bigint). */
-type EntryRow = Omit<LedgerEntryRecord, "type" | "status" | "offset"> & {
-  type: string;
-  status: string;
-  offset: bigint | number;
-};
+/** A LedgerEntry as the select returns it: integers as bigint (offsets go beyond 2^53), times as text. */
+type EntryRow = Record<(typeof entryColumns)[number], string | bigint | null>;
 
-async function findEntries(tx: Tx, commandIds: string[]): Promise<Map<string, LedgerEntryRecord>> {
-  const rows = await tx.$queryRawUnsafe<EntryRow[]>(
-    `SELECT ${entryColumns.map((c) => `"${c}"`).join(", ")} FROM "LedgerEntry" WHERE "commandId" IN (SELECT value FROM json_each(?))`,
-    JSON.stringify(commandIds),
-  );
-  return new Map(
-    rows.map((row) => [
-      row.commandId,
-      { ...row, type: row.type as CommandType, status: row.status as OutcomeStatus, offset: BigInt(row.offset) },
-    ]),
-  );
+export type LedgerDatabase = Database.Database;
+
+/**
+ * The ledger's own connection to `databaseUrl` (as createDb takes it). Other services write the
+ * same file (points-api its directory tables, notification and analytics theirs), so a transaction
+ * waits for SQLite's write lock as their Prisma clients do (15 s busy timeout) instead of failing
+ * with SQLITE_BUSY. Close it when done.
+ */
+export function openLedgerDatabase(databaseUrl: string): LedgerDatabase {
+  return new Database(databaseFilePath(databaseUrl), { timeout: 15_000 });
 }
 
-async function findBalances(tx: Tx, userIds: string[]): Promise<Map<string, number>> {
-  const rows = await tx.$queryRawUnsafe<{ userId: string; balance: number | bigint }[]>(
-    `SELECT "userId", "balance" FROM "Account" WHERE "userId" IN (SELECT value FROM json_each(?))`,
-    JSON.stringify(userIds),
+export function createLedgerRepository(db: LedgerDatabase): LedgerRepository {
+  const begin = db.prepare("BEGIN IMMEDIATE");
+  const commit = db.prepare("COMMIT");
+  const rollback = db.prepare("ROLLBACK");
+  const store = batchStore(db);
+  // One connection runs one transaction at a time: a second inTransaction (the lab's unsafe mode
+  // applies shares concurrently) waits for the first to end.
+  let queue: Promise<unknown> = Promise.resolve();
+  return {
+    inTransaction<T>(work: (store: LedgerBatchStore) => Promise<T>): Promise<T> {
+      const run = queue.then(async () => {
+        // IMMEDIATE: the write lock comes first, so what the batch reads is the state it writes
+        // on. The store's calls are synchronous underneath: the lock is held for the batch's CPU
+        // time only.
+        begin.run();
+        try {
+          const result = await work(store);
+          commit.run();
+          return result;
+        } catch (error) {
+          if (db.inTransaction) rollback.run();
+          throw error;
+        }
+      });
+      queue = run.catch(() => {});
+      return run;
+    },
+  };
+}
+
+function batchStore(db: LedgerDatabase): LedgerBatchStore {
+  const selectEntry = db
+    .prepare<[string], EntryRow>(`SELECT ${quoted} FROM "LedgerEntry" WHERE "commandId" = ?`)
+    .safeIntegers(true);
+  const selectBalance = db.prepare<[string], number>(`SELECT "balance" FROM "Account" WHERE "userId" = ?`).pluck();
+  const insertEntry = db.prepare(
+    `INSERT INTO "LedgerEntry" (${quoted}) VALUES (${entryColumns.map(() => "?").join(", ")})`,
   );
-  return new Map(rows.map((row) => [row.userId, Number(row.balance)]));
-}
-
-const integerColumns = new Set<string>(["partition", "offset"]);
-const insertEntriesSql =
-  `INSERT INTO "LedgerEntry" (${entryColumns.map((c) => `"${c}"`).join(", ")}) ` +
-  `SELECT ${perRowColumns.map((c, i) => (integerColumns.has(c) ? `CAST(e.value->>${i} AS INTEGER)` : `e.value->>${i}`)).join(", ")}, ?, ? FROM json_each(?) AS e`;
-
-async function insertEntries(tx: Tx, entries: LedgerEntryRecord[], appliedAt: Date): Promise<void> {
-  const byTopic = new Map<string, LedgerEntryRecord[]>();
-  for (const entry of entries) {
-    const group = byTopic.get(entry.topic);
-    if (group) group.push(entry);
-    else byTopic.set(entry.topic, [entry]);
-  }
-  for (const [topic, group] of byTopic) {
-    // offset as a string: JSON numbers lose precision beyond 2^53
-    const rows = group.map((e) => [
-      e.commandId,
-      e.userId,
-      e.type,
-      e.amount,
-      e.status,
-      e.balanceAfter,
-      e.reason,
-      e.storeId,
-      e.terminalId,
-      e.orderId,
-      e.partition,
-      e.offset.toString(),
-      prismaDateTime(e.issuedAt),
-    ]);
-    await tx.$executeRawUnsafe(insertEntriesSql, topic, prismaDateTime(appliedAt), JSON.stringify(rows));
-  }
-}
-
-/** Creates missing accounts and sets the others' balance; version counts applied commands. */
-async function writeAccounts(tx: Tx, writes: AccountWrite[], updatedAt: Date): Promise<void> {
-  if (writes.length === 0) return;
-  await tx.$executeRawUnsafe(
-    `INSERT INTO "Account" ("userId", "balance", "version", "updatedAt") ` +
-      // "WHERE true": without it SQLite reads ON CONFLICT as part of the SELECT's join
-      `SELECT w.value->>0, w.value->>1, w.value->>2, ? FROM json_each(?) AS w WHERE true ` +
+  // version counts applied commands (the Account's optimistic-concurrency counter)
+  const upsertAccount = db.prepare(
+    `INSERT INTO "Account" ("userId", "balance", "version", "updatedAt") VALUES (?, ?, ?, ?) ` +
       `ON CONFLICT ("userId") DO UPDATE SET "balance" = excluded."balance", "version" = "Account"."version" + excluded."version", "updatedAt" = excluded."updatedAt"`,
-    prismaDateTime(updatedAt),
-    JSON.stringify(writes.map((w) => [w.userId, w.balance, w.appliedCount])),
   );
+
+  return {
+    async findEntries(commandIds) {
+      const found = new Map<string, LedgerEntryRecord>();
+      for (const commandId of commandIds) {
+        const row = selectEntry.get(commandId);
+        if (row) found.set(commandId, entryOf(row));
+      }
+      return found;
+    },
+    async findBalances(userIds) {
+      const balances = new Map<string, number>();
+      for (const userId of userIds) {
+        const balance = selectBalance.get(userId);
+        if (balance !== undefined) balances.set(userId, Number(balance));
+      }
+      return balances;
+    },
+    async insertEntries(entries, appliedAt) {
+      const applied = prismaDateTime(appliedAt);
+      const issuedText = lastFormatted(prismaDateTime);
+      for (const e of entries)
+        insertEntry.run(
+          e.commandId,
+          e.userId,
+          e.type,
+          e.amount,
+          e.status,
+          e.balanceAfter,
+          e.reason,
+          e.storeId,
+          e.terminalId,
+          e.orderId,
+          e.topic,
+          e.partition,
+          e.offset,
+          issuedText(e.issuedAt),
+          applied,
+        );
+    },
+    async writeAccounts(writes: AccountWrite[], updatedAt) {
+      const updated = prismaDateTime(updatedAt);
+      for (const w of writes) upsertAccount.run(w.userId, w.balance, w.appliedCount, updated);
+    },
+  };
+}
+
+/** A stored time: text as Prisma writes it, or (written by some other client) epoch milliseconds. */
+function timeOf(value: string | bigint | null): Date {
+  return new Date(typeof value === "bigint" ? Number(value) : (value as string));
+}
+
+function entryOf(row: EntryRow): LedgerEntryRecord {
+  return {
+    commandId: row.commandId as string,
+    userId: row.userId as string,
+    type: row.type as CommandType,
+    amount: Number(row.amount),
+    status: row.status as OutcomeStatus,
+    balanceAfter: Number(row.balanceAfter),
+    reason: row.reason as string | null,
+    storeId: row.storeId as string,
+    terminalId: row.terminalId as string,
+    orderId: row.orderId as string | null,
+    topic: row.topic as string,
+    partition: Number(row.partition),
+    offset: BigInt(row.offset as bigint),
+    issuedAt: timeOf(row.issuedAt),
+    appliedAt: timeOf(row.appliedAt),
+  };
 }

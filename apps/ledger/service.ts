@@ -26,7 +26,7 @@ import { groupCommit } from "./group-commit.ts";
 import { type LedgerGroupOptions, ledgerConsumerOptions, ledgerGroupOptionsFrom } from "./group-options.ts";
 import type { BatchPlan, SourcedCommand } from "./plan-batch.ts";
 import { publishOutcomes } from "./publish-outcomes.ts";
-import { createLedgerRepository } from "./repository.ts";
+import { createLedgerRepository, type LedgerDatabase, openLedgerDatabase } from "./repository.ts";
 import { applyDealt, unsafeWorkersFrom } from "./unsafe-workers.ts";
 
 export interface LedgerOptions {
@@ -79,6 +79,7 @@ interface LedgerMetrics {
 export function createLedgerService(options: LedgerOptions = {}): ConsumerServiceDefinition {
   let producer: Producer | undefined;
   let repository: LedgerRepository | undefined;
+  let sqlite: LedgerDatabase | undefined;
   let afterCommit: (() => Promise<void>) | undefined;
   const counters: LedgerCounters = { applied: 0, rejected: 0, reemitted: 0, invalid: 0 };
   let metrics: LedgerMetrics | undefined;
@@ -149,7 +150,9 @@ export function createLedgerService(options: LedgerOptions = {}): ConsumerServic
       // one request in flight per broker), so concurrent partitions may send at once.
       producer = ctx.kafka.producer({ idempotent: true });
       await producer.connect();
-      repository = createLedgerRepository(ctx.db);
+      // The batch transaction runs on better-sqlite3 directly (repository.ts), not on ctx.db (Prisma).
+      sqlite = openLedgerDatabase(ctx.config.databaseUrl);
+      repository = createLedgerRepository(sqlite);
       if (options.exitAfterDbCommit !== undefined) afterCommit = crashAfterCommit(options.exitAfterDbCommit, ctx.log);
     },
 
@@ -175,6 +178,7 @@ export function createLedgerService(options: LedgerOptions = {}): ConsumerServic
 
     async teardown(ctx) {
       await producer?.disconnect();
+      sqlite?.close();
       const { applied, rejected, reemitted, invalid } = counters;
       ctx.log.info(`applied ${applied}, rejected ${rejected}, re-emitted ${reemitted}, skipped ${invalid} invalid`);
     },

@@ -37,6 +37,22 @@ export function processUsage(pid: number): { rssBytes: number; openFds: number }
   }
 }
 
+/**
+ * The CPU time the process has used so far, user plus system, in clock ticks (utime and stime, the
+ * 14th and 15th fields of /proc/<pid>/stat), or null when there is no such process. Ticks, not
+ * seconds: the caller divides by `getconf CLK_TCK` (100 on Linux as built).
+ */
+export function processCpuTicks(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // After the parenthesised command name: state is field 3, utime 14 and stime 15.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return null;
+  }
+}
+
 /** Whether the process exists and is not a zombie. */
 export function isAlive(pid: number): boolean {
   const state = processState(pid);

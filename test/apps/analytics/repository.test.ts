@@ -1,14 +1,24 @@
 // The analytics use case on its repository, on a real migrated SQLite file.
 import assert from "node:assert/strict";
-import { beforeEach, describe, it } from "node:test";
+import { after, before, beforeEach, describe, it } from "node:test";
+import Database from "better-sqlite3";
 import { countOutcomes } from "../../../apps/analytics/count-outcomes.ts";
 import { createAnalyticsRepository } from "../../../apps/analytics/repository.ts";
 import { outcomeEvent } from "../../helpers/outcome-events.ts";
 import { databaseForSuite } from "../../helpers/sqlite-file.ts";
 
 describe("analytics repository on SQLite", () => {
-  // Its client reports every statement it runs, to see what one batch costs.
+  // Prisma reads what the repository wrote, through its own connection (better-sqlite3, as the
+  // service has it), which reports every statement it runs, to see what one batch costs.
   const database = databaseForSuite("analytics-db");
+  const statements: string[] = [];
+  let sqlite: Database.Database;
+  before(() => {
+    // Reported with their parameters filled in: put back as `?`, to compare the statements' shapes.
+    const shape = (sql: unknown) => String(sql).replace(/'(?:[^']|'')*'(?:\/\*\+\d+ bytes\*\/)?/g, "?");
+    sqlite = new Database(database.file, { verbose: (sql) => statements.push(shape(sql)) });
+  });
+  after(() => sqlite.close());
   beforeEach(async () => {
     for (const table of [
       "AnalyticsEvent",
@@ -19,7 +29,7 @@ describe("analytics repository on SQLite", () => {
     ]) {
       await database.db.$executeRawUnsafe(`DELETE FROM "${table}"`);
     }
-    database.statements.length = 0;
+    statements.length = 0;
   });
 
   const counters = async () =>
@@ -59,7 +69,7 @@ describe("analytics repository on SQLite", () => {
           appliedAt: "2026-01-01T11:05:00.000Z",
         }),
       ],
-      createAnalyticsRepository(database.db),
+      createAnalyticsRepository(sqlite),
     );
     assert.deepEqual(result, { counted: 3, skipped: 0 });
     assert.deepEqual(await storeTotal("s1"), {
@@ -97,7 +107,7 @@ describe("analytics repository on SQLite", () => {
   });
 
   it("when events come again in later batches, then they are skipped and the totals count each eventId once", async () => {
-    const repository = createAnalyticsRepository(database.db);
+    const repository = createAnalyticsRepository(sqlite);
     const e = (eventId: string, amount: number) =>
       outcomeEvent({ eventId, storeId: "s1", amount, appliedAt: "2026-01-01T10:00:00.000Z" });
     assert.deepEqual(await countOutcomes([e("a", 1), e("b", 2), e("a", 1)], repository), { counted: 2, skipped: 1 });
@@ -131,14 +141,14 @@ describe("analytics repository on SQLite", () => {
       outcomeEvent({ eventId: "x2", userId: "boom", storeId: "s1", amount: 7 }),
     ];
     try {
-      await assert.rejects(countOutcomes(batch, createAnalyticsRepository(database.db)), /boom/);
+      await assert.rejects(countOutcomes(batch, createAnalyticsRepository(sqlite)), /boom/);
       assert.equal(await database.db.analyticsEvent.count(), 0);
       assert.equal(await database.db.analyticsStoreTotal.count(), 0);
       assert.equal(await database.db.analyticsHourly.count(), 0);
     } finally {
       await database.db.$executeRawUnsafe(`DROP TRIGGER fail_for_user_boom`);
     }
-    assert.deepEqual(await countOutcomes(batch, createAnalyticsRepository(database.db)), { counted: 2, skipped: 0 });
+    assert.deepEqual(await countOutcomes(batch, createAnalyticsRepository(sqlite)), { counted: 2, skipped: 0 });
     assert.deepEqual(await storeTotal("s1"), {
       chargedPoints: 12,
       deductedPoints: 0,
@@ -149,7 +159,7 @@ describe("analytics repository on SQLite", () => {
   });
 
   it("when batches of 4 and of 5000 events are counted, then both cost the same five statements in one transaction", async () => {
-    const repository = createAnalyticsRepository(database.db);
+    const repository = createAnalyticsRepository(sqlite);
     const batch = (size: number, prefix: string) =>
       Array.from({ length: size }, (_, i) =>
         outcomeEvent({
@@ -163,13 +173,13 @@ describe("analytics repository on SQLite", () => {
         }),
       );
     await countOutcomes(batch(4, "small"), repository);
-    const small = [...database.statements];
-    database.statements.length = 0;
+    const small = [...statements];
+    statements.length = 0;
     const large = batch(5000, "large");
     await countOutcomes(large, repository);
-    assert.deepEqual(database.statements, small);
-    assert.equal(database.statements.filter((s) => s.trim().startsWith("INSERT")).length, 5);
-    assert.equal(database.statements.filter((s) => s === "COMMIT").length, 1);
+    assert.deepEqual(statements, small);
+    assert.equal(statements.filter((s) => s.trim().startsWith("INSERT")).length, 5);
+    assert.equal(statements.filter((s) => s === "COMMIT").length, 1);
 
     const expectedCharged = large
       .filter((e) => e.type === "charge" && e.status === "applied")

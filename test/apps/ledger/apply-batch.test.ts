@@ -1,17 +1,18 @@
-// The apply-batch use case on the ledger's repository and a real SQLite file: one transaction of a
-// constant set of statements per batch, a group commit's partitions kept apart, and a redelivered
-// batch found already processed.
+// The apply-batch use case on the ledger's repository and a real SQLite file: one transaction per
+// batch whatever its size, the write lock first, a group commit's partitions kept apart, and a
+// redelivered batch found already processed.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { applyBatch } from "../../../apps/ledger/apply-batch.ts";
+import Database from "better-sqlite3";
+import { applyBatch, type LedgerRepository } from "../../../apps/ledger/apply-batch.ts";
 import { createLedgerRepository } from "../../../apps/ledger/repository.ts";
 import { freshDatabaseEachTest } from "../../helpers/sqlite-file.ts";
 import { range } from "../../helpers/wait.ts";
-import { asBatch, command, ledgerTables } from "./ledger-fixture.ts";
+import { asBatch, command, ledgerRepositoryEachTest, ledgerTables } from "./ledger-fixture.ts";
 
 describe("ledger apply-batch (SQLite)", () => {
   const fresh = freshDatabaseEachTest("ledger-apply");
-  const repository = () => createLedgerRepository(fresh.db);
+  const repository = ledgerRepositoryEachTest(fresh);
   const appliedAt = new Date("2026-03-01T10:00:05.123Z");
 
   it("when one transaction holds several partitions' batches (a group commit), then each entry keeps its own partition and offset", async () => {
@@ -66,38 +67,48 @@ describe("ledger apply-batch (SQLite)", () => {
     assert.equal((await db.account.findUniqueOrThrow({ where: { userId: "alice" } })).version, 1);
   });
 
-  it("when batches of 1 and of 3,000 commands over several partitions are applied, then each is one transaction of the same five statements", async () => {
-    const statementsOf = async (size: number, prefix: string) => {
-      fresh.statements.length = 0;
-      const commands = range(size).map((i) =>
-        command({ commandId: `${prefix}-${i}`, userId: `user-${i % 300}`, type: i % 3 ? "deduct" : "charge" }),
-      );
-      const perPartition = Math.ceil(size / 6);
-      await applyBatch(
-        range(6).flatMap((p) => asBatch(commands.slice(p * perPartition, (p + 1) * perPartition), p)),
-        appliedAt,
-        repository(),
-      );
-      return [...fresh.statements];
-    };
-    const small = await statementsOf(1, "one");
-    const large = await statementsOf(3_000, "many");
-    assert.deepEqual(large, small);
-    const work = small.filter((s) => !/^(BEGIN|COMMIT)/.test(s));
-    assert.equal(work.length, 5, work.join("\n"));
-    assert.deepEqual(
-      work.map((s) => /^\s*(\w+)/.exec(s)![1]),
-      ["UPDATE", "SELECT", "SELECT", "INSERT", "INSERT"],
-      "write lock, stored entries, balances, new entries, accounts",
-    );
+  /** The ledger's repository on a connection that records every statement it runs. */
+  const traced = (use: (repository: LedgerRepository, statements: string[]) => Promise<void>) => {
+    const statements: string[] = [];
+    const sqlite = new Database(fresh.file, { timeout: 15_000, verbose: (sql) => statements.push(String(sql)) });
+    return use(createLedgerRepository(sqlite), statements).finally(() => sqlite.close());
+  };
+
+  it("when batches of 1 and of 3,000 commands over several partitions are applied, then each is one transaction that takes the write lock first", async () => {
+    await traced(async (repository, statements) => {
+      for (const [size, prefix] of [
+        [1, "one"],
+        [3_000, "many"],
+      ] as const) {
+        statements.length = 0;
+        const commands = range(size).map((i) =>
+          command({ commandId: `${prefix}-${i}`, userId: `user-${i % 300}`, type: i % 3 ? "deduct" : "charge" }),
+        );
+        const perPartition = Math.ceil(size / 6);
+        await applyBatch(
+          range(6).flatMap((p) => asBatch(commands.slice(p * perPartition, (p + 1) * perPartition), p)),
+          appliedAt,
+          repository,
+        );
+        assert.equal(statements[0], "BEGIN IMMEDIATE", `${size}: the write lock comes first`);
+        assert.equal(statements.at(-1), "COMMIT");
+        assert.equal(
+          statements.filter((s) => /^(BEGIN|COMMIT|ROLLBACK)/.test(s)).length,
+          2,
+          `${size}: one transaction`,
+        );
+      }
+    });
+    assert.equal(await fresh.db.ledgerEntry.count(), 3_001);
   });
 
   it("when every command of a batch was processed before, then nothing is written and the stored outcomes come back", async () => {
     const batch = asBatch([command({ commandId: "c1", userId: "alice", amount: 40 })]);
     const first = await applyBatch(batch, appliedAt, repository());
-    fresh.statements.length = 0;
-    const again = await applyBatch(batch, appliedAt, repository());
-    assert.deepEqual(again.outcomes, first.outcomes);
-    assert.equal(fresh.statements.filter((s) => /^\s*INSERT/.test(s)).length, 0);
+    await traced(async (tracedRepository, statements) => {
+      const again = await applyBatch(batch, appliedAt, tracedRepository);
+      assert.deepEqual(again.outcomes, first.outcomes);
+      assert.equal(statements.filter((s) => /^\s*INSERT/.test(s)).length, 0);
+    });
   });
 });

@@ -2,7 +2,10 @@
 // user's commands), and for the process tests a producer of commands, a reader of points.events
 // and the ledger's tables as plain maps.
 
+import { afterEach } from "node:test";
+import type { LedgerRepository } from "../../../apps/ledger/apply-batch.ts";
 import type { LedgerEntryRecord, SourcedCommand } from "../../../apps/ledger/plan-batch.ts";
+import { createLedgerRepository, type LedgerDatabase, openLedgerDatabase } from "../../../apps/ledger/repository.ts";
 import { ensureTopics } from "../../../apps/shared/consumer-service.ts";
 import type { Db } from "../../../apps/shared/db/client.ts";
 import {
@@ -14,9 +17,30 @@ import {
   rejectionReasons,
 } from "../../../apps/shared/topics.ts";
 import { Kafka, logLevel } from "../../../broker/client/index.ts";
+import type { FreshDatabase } from "../../helpers/sqlite-file.ts";
 import { range } from "../../helpers/wait.ts";
 
 export const PARTITIONS = 6;
+
+/**
+ * The ledger's repository on the current test's file, through a connection of its own as the
+ * ledger opens it (better-sqlite3, not the test's Prisma client); the connection closes after each
+ * test. Call inside tests.
+ */
+export function ledgerRepositoryEachTest(fresh: FreshDatabase): () => LedgerRepository {
+  let open: { file: string; db: LedgerDatabase } | undefined;
+  afterEach(() => {
+    open?.db.close();
+    open = undefined;
+  });
+  return () => {
+    if (open?.file !== fresh.file) {
+      open?.db.close();
+      open = { file: fresh.file, db: openLedgerDatabase(fresh.file) };
+    }
+    return createLedgerRepository(open.db);
+  };
+}
 
 export function command(fields: Partial<PointsCommand> & Pick<PointsCommand, "commandId" | "userId">): PointsCommand {
   return {

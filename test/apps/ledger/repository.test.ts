@@ -4,15 +4,14 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import Database from "better-sqlite3";
 import { applyBatch, type LedgerBatchStore } from "../../../apps/ledger/apply-batch.ts";
-import { createLedgerRepository } from "../../../apps/ledger/repository.ts";
 import { rejectionReasons } from "../../../apps/shared/topics.ts";
 import { freshDatabaseEachTest } from "../../helpers/sqlite-file.ts";
 import { range } from "../../helpers/wait.ts";
-import { asBatch, command, ledgerEntry, ledgerTables } from "./ledger-fixture.ts";
+import { asBatch, command, ledgerEntry, ledgerRepositoryEachTest, ledgerTables } from "./ledger-fixture.ts";
 
 describe("ledger repository (SQLite)", () => {
   const fresh = freshDatabaseEachTest("ledger-repo");
-  const repository = () => createLedgerRepository(fresh.db);
+  const repository = ledgerRepositoryEachTest(fresh);
   const appliedAt = new Date("2026-03-01T10:00:05.123Z");
 
   const rawDb = <T>(use: (raw: Database.Database) => T): T => {
@@ -171,6 +170,33 @@ describe("ledger repository (SQLite)", () => {
       assert.equal(blocked, true, "the write lock is held before anything is read");
       await store.findBalances(["alice"]);
     });
+  });
+
+  it("when two transactions are started at once on one repository, then the second begins only after the first committed", async () => {
+    const shared = repository();
+    const order: string[] = [];
+    let releaseFirst!: () => void;
+    const firstMayEnd = new Promise<void>((resolve) => {
+      releaseFirst = resolve;
+    });
+    let firstStarted!: () => void;
+    const firstIsIn = new Promise<void>((resolve) => {
+      firstStarted = resolve;
+    });
+    const first = shared.inTransaction(async (store) => {
+      order.push("first begins");
+      firstStarted();
+      await firstMayEnd;
+      await store.writeAccounts([{ userId: "alice", balance: 1, appliedCount: 1 }], appliedAt);
+      order.push("first ends");
+    });
+    const second = shared.inTransaction(async (store) => {
+      order.push(`second begins, sees ${[...(await store.findBalances(["alice"])).values()]}`);
+    });
+    await firstIsIn;
+    releaseFirst();
+    await Promise.all([first, second]);
+    assert.deepEqual(order, ["first begins", "first ends", "second begins, sees 1"]);
   });
 
   it("when a statement fails in the middle of a batch, then nothing of the batch is stored", async () => {

@@ -3,11 +3,10 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { applyBatch } from "../../../apps/ledger/apply-batch.ts";
 import type { BatchPlan, SourcedCommand } from "../../../apps/ledger/plan-batch.ts";
-import { createLedgerRepository } from "../../../apps/ledger/repository.ts";
 import { applyDealt, dealRoundRobin, unsafeWorkersFrom } from "../../../apps/ledger/unsafe-workers.ts";
 import { freshDatabaseEachTest } from "../../helpers/sqlite-file.ts";
 import { range } from "../../helpers/wait.ts";
-import { asBatch, command, ledgerTables } from "./ledger-fixture.ts";
+import { asBatch, command, ledgerRepositoryEachTest, ledgerTables } from "./ledger-fixture.ts";
 
 const emptyPlan = (): BatchPlan => ({
   newEntries: [],
@@ -19,6 +18,7 @@ const emptyPlan = (): BatchPlan => ({
 
 describe("ledger unsafe workers", () => {
   const fresh = freshDatabaseEachTest("ledger-unsafe");
+  const ledgerRepository = ledgerRepositoryEachTest(fresh);
 
   it("when LEDGER_UNSAFE_WORKERS is read, then above 1 is the number of workers, 1 or unset is none, below 1 is refused", () => {
     assert.equal(unsafeWorkersFrom({}), undefined);
@@ -57,7 +57,7 @@ describe("ledger unsafe workers", () => {
   });
 
   it("when a batch is applied dealt on SQLite, then each command is stored once and the outcomes come in the dealt order", async () => {
-    const repository = createLedgerRepository(fresh.db);
+    const repository = ledgerRepository();
     const batch = asBatch([
       command({ commandId: "a1", userId: "alice", amount: 100 }),
       command({ commandId: "b1", userId: "bob", amount: 10 }),

@@ -1,20 +1,28 @@
 // The notification use case on its repository, on a real migrated SQLite file.
 import assert from "node:assert/strict";
-import { before, beforeEach, describe, it } from "node:test";
+import { after, before, beforeEach, describe, it } from "node:test";
+import Database from "better-sqlite3";
 import { notifyOutcomes } from "../../../apps/notification/notify-outcomes.ts";
 import { createNotificationRepository } from "../../../apps/notification/repository.ts";
 import { outcomeEvent } from "../../helpers/outcome-events.ts";
 import { databaseForSuite } from "../../helpers/sqlite-file.ts";
 
 describe("notification repository on SQLite", () => {
-  // Its client reports every statement it runs, to see what one batch costs.
+  // Prisma sets up and reads what the repository wrote, through its own connection (better-sqlite3,
+  // as the service has it), which reports every statement it runs, to see what one batch costs.
   const database = databaseForSuite("notification-db");
+  const statements: string[] = [];
+  let sqlite: Database.Database;
   before(async () => {
     await database.db.store.create({ data: { id: "store-3", name: "Store 3" } });
+    // Reported with their parameters filled in: put back as `?`, to compare the statements' shapes.
+    const shape = (sql: unknown) => String(sql).replace(/'(?:[^']|'')*'(?:\/\*\+\d+ bytes\*\/)?/g, "?");
+    sqlite = new Database(database.file, { verbose: (sql) => statements.push(shape(sql)) });
   });
+  after(() => sqlite.close());
   beforeEach(async () => {
     await database.db.notification.deleteMany();
-    database.statements.length = 0;
+    statements.length = 0;
   });
 
   const messagesOf = async (userId: string) =>
@@ -52,7 +60,7 @@ describe("notification repository on SQLite", () => {
           balanceAfter: 0,
         }),
       ],
-      createNotificationRepository(database.db),
+      createNotificationRepository(sqlite),
     );
     assert.deepEqual(
       created.map((n) => n.eventId),
@@ -71,7 +79,7 @@ describe("notification repository on SQLite", () => {
   });
 
   it("when events are delivered again in a later batch and repeated within one, then each eventId has one notification and only new ones are reported", async () => {
-    const repository = createNotificationRepository(database.db);
+    const repository = createNotificationRepository(sqlite);
     await notifyOutcomes(
       [outcomeEvent({ eventId: "e1", amount: 10 }), outcomeEvent({ eventId: "e2", amount: 20 })],
       repository,
@@ -94,21 +102,42 @@ describe("notification repository on SQLite", () => {
     );
   });
 
-  it("when batches of 3 and of 2000 events are stored, then both cost the same statements: one store lookup and one insert in one transaction", async () => {
-    const repository = createNotificationRepository(database.db);
+  it("when batches of 3 and of 2000 events are stored, then each costs one store lookup and one insert, with no transaction around the one statement", async () => {
     const batch = (size: number, prefix: string) =>
       Array.from({ length: size }, (_, i) =>
         outcomeEvent({ eventId: `${prefix}-${i}`, userId: `u${i % 50}`, storeId: `store-${i % 7}` }),
       );
-    // The lookup lists the batch's distinct stores; that list is the only thing allowed to differ.
-    const shapes = () => database.statements.map((s) => s.replace(/IN \((\?,?)+\)/, "IN (…)"));
-    await notifyOutcomes(batch(3, "small"), repository);
+    // A repository of its own for each, so that neither finds the other's names remembered.
+    const shapes = () => [...statements];
+    await notifyOutcomes(batch(3, "small"), createNotificationRepository(sqlite));
     const small = shapes();
-    database.statements.length = 0;
-    await notifyOutcomes(batch(2000, "large"), repository);
+    statements.length = 0;
+    await notifyOutcomes(batch(2000, "large"), createNotificationRepository(sqlite));
     assert.deepEqual(shapes(), small);
-    assert.equal(database.statements.filter((s) => s.trim().startsWith("INSERT")).length, 1);
-    assert.equal(database.statements.filter((s) => s === "COMMIT").length, 1);
+    assert.equal(statements.filter((s) => s.trim().startsWith("SELECT")).length, 1);
+    assert.equal(statements.filter((s) => s.trim().startsWith("INSERT")).length, 1);
+    assert.equal(statements.filter((s) => /^(BEGIN|COMMIT)/.test(s)).length, 0);
     assert.equal(await database.db.notification.count(), 2003);
+  });
+
+  it("when stores' names were looked up less than a second ago, then the next batches use them without a query, and a renamed store shows its new name after that second", async () => {
+    let now = 0;
+    const repository = createNotificationRepository(sqlite, { namesMaxAgeMs: 1_000, now: () => now });
+    const lookups = () => statements.filter((s) => s.trim().startsWith("SELECT")).length;
+    const earned = (eventId: string) => [outcomeEvent({ eventId, userId: "u9", storeId: "store-3", amount: 5 })];
+    await notifyOutcomes(earned("r1"), repository);
+    now = 999;
+    await notifyOutcomes(earned("r2"), repository);
+    assert.equal(lookups(), 1);
+    await database.db.store.update({ where: { id: "store-3" }, data: { name: "Store 3 renamed" } });
+    now = 1_000;
+    await notifyOutcomes(earned("r3"), repository);
+    assert.equal(lookups(), 2);
+    await database.db.store.update({ where: { id: "store-3" }, data: { name: "Store 3" } });
+    assert.deepEqual(await messagesOf("u9"), [
+      ["r1", "5 points earned at Store 3"],
+      ["r2", "5 points earned at Store 3"],
+      ["r3", "5 points earned at Store 3 renamed"],
+    ]);
   });
 });

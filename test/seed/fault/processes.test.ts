@@ -11,6 +11,7 @@ import {
   isAlive,
   pause,
   pidsWithDataDir,
+  processCpuTicks,
   processState,
   processUsage,
   resume,
@@ -58,6 +59,16 @@ describe("process faults", () => {
     assert.equal(processUsage(pid), null);
   });
 
+  it("when a process keeps computing, then its CPU ticks grow, as its own clock says", () => {
+    const before = processCpuTicks(process.pid)!;
+    const cpuBefore = process.cpuUsage();
+    // Busy until the kernel has charged it at least two ticks more: no timing, only the counter.
+    while (processCpuTicks(process.pid)! < before + 2) for (let i = 0; i < 100_000; i++) Math.sqrt(i);
+    const spentUs = process.cpuUsage(cpuBefore);
+    // Ticks are 1/100 s (getconf CLK_TCK): two of them are at least 10 ms by the process's own count.
+    assert.ok(spentUs.user + spentUs.system >= 10_000, `${spentUs.user + spentUs.system} µs for 2 ticks`);
+  });
+
   it("when a process is crashed, then it is gone once crash resolves", async () => {
     const pid = sleeper();
     await crash(pid);
@@ -101,7 +112,8 @@ describe("process faults", () => {
     resume(replacement);
   });
 
-  it("when there is no such process, then its state is null and resuming it is harmless", () => {
+  it("when there is no such process, then its state and CPU ticks are null and resuming it is harmless", () => {
+    assert.equal(processCpuTicks(2 ** 22 + 12345), null);
     assert.equal(processState(2 ** 22 + 12345), null);
     resume(2 ** 22 + 12345);
   });

@@ -1,0 +1,252 @@
+// The cost of a command: CPU time spent per command by every process of the points pipeline (the
+// broker, points-api, the ledger, notification and analytics, each its own process), the load
+// generator (this process) left out. One system takes commands over HTTP at fixed rates (1,000,
+// 3,000 and 5,000 commands/s by default), each for a warm-up and then a measured window; each
+// process's utime+stime (/proc/<pid>/stat) is read at the window's start and end, and the
+// difference divided by the commands accepted in it. CPU time, unlike throughput, holds from
+// machine to machine on a shared box. Then an unpaced window: the most it sustains (commands
+// committed per second) and what a command costs there. Before the rates, an idle window: what
+// each process burns with nothing to do. Accepted → committed per rate is the
+// points suite's measure (commit-times.ts, verify-run.ts's timing). With `cpuProfDir`, every
+// process of the system writes a V8 CPU profile there when it stops (cpu-profile.mjs).
+//
+// Ownership: runCostSuite owns the system it starts.
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { processCpuTicks } from "../seed/fault/processes.ts";
+import { readCommitTimes } from "../seed/lab/commit-times.ts";
+import { startFreshSystem, startSystemService } from "../seed/lab/lab.ts";
+import { timing } from "../seed/lab/verify-run.ts";
+import { driveHttp, type IssueRecord } from "../seed/load/drivers.ts";
+import { generateWorkload, type IssuedCommand } from "../seed/load/workload.ts";
+import { int, log, printTable, round, sleep, writeResults } from "./lib.ts";
+
+export interface CostOptions {
+  quick: boolean;
+  /** Fixed rates, commands/s; the unpaced window follows them. */
+  rates: number[];
+  warmupSeconds: number;
+  windowSeconds: number;
+  /** A window with no load first: each process's CPU when idle. */
+  idleSeconds: number;
+  /** Where the processes write their --cpu-prof profiles; none when undefined. */
+  cpuProfDir?: string;
+}
+
+export const costDefaults = (quick: boolean, rate?: number, cpuProfDir?: string): CostOptions => ({
+  quick,
+  rates: rate === undefined ? [1_000, 3_000, 5_000] : [rate],
+  warmupSeconds: quick ? 3 : 8,
+  windowSeconds: quick ? 6 : 20,
+  idleSeconds: quick ? 3 : 6,
+  cpuProfDir,
+});
+
+const USERS = 1_000;
+const PARTITIONS = 6;
+/** Requests in flight: enough for 5,000/s at tens of ms each, and for the unpaced window. */
+const CONCURRENCY = 64;
+const SERVICES = ["ledger", "notification", "analytics", "points-api"] as const;
+const PROCESSES = ["broker", ...SERVICES] as const;
+type ProcessName = (typeof PROCESSES)[number];
+
+interface CostRow {
+  /** Commands/s asked for; null for the unpaced window. */
+  rate: number | null;
+  windowSeconds: number;
+  acceptedPerSec: number;
+  /** Commands the ledger committed per second in the window (outcome events' timestamps). */
+  committedPerSec: number;
+  /** CPU µs per command accepted in the window, by process and summed. */
+  cpuUsPerCommand: Record<ProcessName, number> & { total: number };
+  /** Share of one core each process used in the window, summed. */
+  coresUsed: number;
+  /** Accepted → committed, of the commands accepted in the window. */
+  latencyMs: { p50: number; p95: number; p99: number };
+}
+
+interface Window {
+  rate: number | null;
+  startMs: number;
+  endMs: number;
+  accepted: number;
+  ticks: Record<ProcessName, number>;
+  records: IssueRecord[];
+}
+
+export async function runCostSuite(options: CostOptions): Promise<CostRow[]> {
+  const ticksPerSecond = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
+  const stepSeconds = options.warmupSeconds + options.windowSeconds;
+  const steps: Array<number | null> = [...options.rates, null];
+  // Enough commands for every step (the unpaced one at up to 10,000/s), plus slack.
+  const perStep = (rate: number | null) => Math.ceil((rate ?? 10_000) * stepSeconds * 1.3);
+  const workload = generateWorkload({
+    users: USERS,
+    commands: steps.reduce<number>((n, rate) => n + perStep(rate), 0),
+    seed: 16,
+  });
+  log(
+    "cost",
+    `rates ${options.rates.map(int).join(", ")} commands/s then unpaced, each ${options.warmupSeconds} s warm-up + ${options.windowSeconds} s measured, over HTTP through ${PROCESSES.join(", ")}`,
+  );
+  const workDir = mkdtempSync(path.join(tmpdir(), "bench-cost-"));
+  const inheritedNodeOptions = process.env.NODE_OPTIONS;
+  if (options.cpuProfDir) {
+    mkdirSync(options.cpuProfDir, { recursive: true });
+    // The children inherit this process's environment (the supervisor spawns them with it); node
+    // refuses --cpu-prof there, so a preload does its work (see cpu-profile.mjs).
+    const preload = fileURLToPath(new URL("./cpu-profile.mjs", import.meta.url));
+    process.env.NODE_OPTIONS = `${inheritedNodeOptions ?? ""} --import=${preload}`;
+    process.env.CPU_PROF_DIR = path.resolve(options.cpuProfDir);
+  }
+  const system = await startFreshSystem("cost", { partitions: PARTITIONS, users: workload.users }, workDir, (line) =>
+    log("cost", line),
+  );
+  const windows: Window[] = [];
+  const records: IssueRecord[] = [];
+  try {
+    let apiUrl = "";
+    for (const name of SERVICES) {
+      const match = await startSystemService(system, `cost/${name}`, name);
+      if (name === "points-api") apiUrl = match[1]!;
+    }
+    const pids = Object.fromEntries(
+      system.supervisor.children().map((c) => [c.label.replace(/^cost\//, ""), c.pid!]),
+    ) as Record<ProcessName, number>;
+    const readTicks = (): Record<ProcessName, number> =>
+      Object.fromEntries(
+        PROCESSES.map((name) => {
+          const ticks = processCpuTicks(pids[name]);
+          if (ticks === null) throw new Error(`${name} (pid ${pids[name]}) is gone`);
+          return [name, ticks];
+        }),
+      ) as Record<ProcessName, number>;
+
+    // What the processes burn with nothing to do (heartbeats, timers): the floor a slow rate pays.
+    const idleStart = { at: Date.now(), ticks: readTicks() };
+    await sleep(options.idleSeconds * 1000);
+    const idleTicks = readTicks();
+    const idleSeconds = (Date.now() - idleStart.at) / 1000;
+    const idleCores = Object.fromEntries(
+      PROCESSES.map((p) => [p, round((idleTicks[p] - idleStart.ticks[p]) / ticksPerSecond / idleSeconds, 3)]),
+    ) as Record<ProcessName, number>;
+    log("cost", `idle: ${PROCESSES.map((p) => `${p} ${idleCores[p]}`).join(", ")} cores`);
+
+    let next = 0;
+    for (const rate of steps) {
+      const commands: IssuedCommand[] = workload.commands.slice(next, next + perStep(rate));
+      next += commands.length;
+      const until = new AbortController();
+      let accepted = 0;
+      const driving = driveHttp(apiUrl, commands, {
+        rate: rate ?? undefined,
+        concurrency: CONCURRENCY,
+        until: until.signal,
+        terminalKeys: system.terminalKeys,
+        onProgress: (n) => (accepted = n),
+      });
+      let failure: Error | undefined;
+      driving.catch((error: Error) => (failure = error));
+      await sleep(options.warmupSeconds * 1000);
+      const before = { startMs: Date.now(), accepted, ticks: readTicks() };
+      await sleep(options.windowSeconds * 1000);
+      const after = { endMs: Date.now(), accepted, ticks: readTicks() };
+      until.abort();
+      const issued = await driving.catch(() => []);
+      if (failure) throw failure;
+      if (accepted >= commands.length) throw new Error(`the ${rate ?? "unpaced"} step ran out of commands`);
+      for (const record of issued) records.push(record);
+      const ticks = Object.fromEntries(PROCESSES.map((p) => [p, after.ticks[p] - before.ticks[p]])) as Record<
+        ProcessName,
+        number
+      >;
+      const window: Window = {
+        rate,
+        startMs: before.startMs,
+        endMs: after.endMs,
+        accepted: after.accepted - before.accepted,
+        ticks,
+        records: issued.filter((r) => r.acceptedAt >= before.startMs && r.acceptedAt < after.endMs),
+      };
+      windows.push(window);
+      const cpu = Object.values(ticks).reduce((a, b) => a + b, 0) / ticksPerSecond;
+      log(
+        "cost",
+        `${rate === null ? "unpaced" : `${int(rate)}/s`}: ${int(window.accepted)} accepted in ${round((window.endMs - window.startMs) / 1000, 1)} s, ${round((cpu * 1e6) / window.accepted, 0)} µs CPU per command`,
+      );
+      // Let the pipeline drain so that one step's backlog is not the next one's cost.
+      await sleep(2_000);
+    }
+
+    const committedAt = await readCommitTimes(system.brokers, new Set(records.map((r) => r.commandId)), {
+      quietMs: 5_000,
+    });
+    const rows = windows.map((w) => costRow(w, committedAt, ticksPerSecond));
+    printCostTable(rows);
+    const file = writeResults("cost.json", {
+      suite: "cost",
+      quick: options.quick,
+      settings: {
+        users: USERS,
+        partitions: PARTITIONS,
+        concurrency: CONCURRENCY,
+        warmupSeconds: options.warmupSeconds,
+        windowSeconds: options.windowSeconds,
+        clockTicksPerSecond: ticksPerSecond,
+        cpuProfiles: options.cpuProfDir !== undefined,
+      },
+      idleCores,
+      rows,
+    });
+    log("cost", `results in ${file}`);
+    return rows;
+  } finally {
+    await system.supervisor.stopAll();
+    if (inheritedNodeOptions === undefined) delete process.env.NODE_OPTIONS;
+    else process.env.NODE_OPTIONS = inheritedNodeOptions;
+    delete process.env.CPU_PROF_DIR;
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+function costRow(w: Window, committedAt: ReadonlyMap<string, number>, ticksPerSecond: number): CostRow {
+  const seconds = (w.endMs - w.startMs) / 1000;
+  const perCommand = (ticks: number) => round((ticks / ticksPerSecond / w.accepted) * 1e6, 0);
+  const totalTicks = Object.values(w.ticks).reduce((a, b) => a + b, 0);
+  let committed = 0;
+  for (const at of committedAt.values()) if (at >= w.startMs && at < w.endMs) committed++;
+  return {
+    rate: w.rate,
+    windowSeconds: round(seconds, 1),
+    acceptedPerSec: Math.round(w.accepted / seconds),
+    committedPerSec: Math.round(committed / seconds),
+    cpuUsPerCommand: {
+      ...(Object.fromEntries(PROCESSES.map((p) => [p, perCommand(w.ticks[p])])) as Record<ProcessName, number>),
+      total: perCommand(totalTicks),
+    },
+    coresUsed: round(totalTicks / ticksPerSecond / seconds, 2),
+    // The warm-up is already behind the window: every command accepted in it counts.
+    latencyMs: timing(w.records, committedAt, 0, (r) => r.acceptedAt).latencyMs,
+  };
+}
+
+function printCostTable(rows: CostRow[]): void {
+  console.log("\nCPU µs per command by process (utime+stime over the window ÷ commands accepted in it)");
+  printTable(
+    ["rate /s", "accepted /s", "committed /s", ...PROCESSES, "total µs", "cores", "p50 ms", "p99 ms"],
+    rows.map((r) => [
+      r.rate === null ? "unpaced" : int(r.rate),
+      int(r.acceptedPerSec),
+      int(r.committedPerSec),
+      ...PROCESSES.map((p) => String(r.cpuUsPerCommand[p])),
+      String(r.cpuUsPerCommand.total),
+      String(r.coresUsed),
+      String(r.latencyMs.p50),
+      String(r.latencyMs.p99),
+    ]),
+  );
+  console.log("p50/p99: accepted → committed of the commands accepted in the window");
+}
