@@ -68,11 +68,20 @@ const exceptions: Record<string, Exception> = {
   },
   "bench/latency.ts": { why: benchmark, testedBy: ["test/bench/lib.test.ts"] },
   "bench/points.ts": { why: benchmark, testedBy: ["test/bench/lib.test.ts", "test/seed/load/drivers.test.ts"] },
+  "bench/ledger.ts": {
+    why: benchmark,
+    testedBy: ["test/bench/lib.test.ts", "test/seed/load/drivers.test.ts", "test/apps/ledger/ledger-process.test.ts"],
+  },
+  "bench/pipeline-cost.ts": {
+    why: benchmark,
+    testedBy: ["test/seed/fault/processes.test.ts", "test/seed/load/drivers.test.ts", "test/bench/lib.test.ts"],
+  },
   "bench/cluster-suite.ts": {
     why: benchmark,
     testedBy: ["test/bench/lib.test.ts", "test/acceptance/cluster-faults.test.ts"],
   },
   "bench/crashloop.ts": { why: benchmark, testedBy: ["test/seed/fault/ledger-crash-loop.test.ts"] },
+  "bench/fuzz.ts": { why: benchmark, testedBy: ["test/acceptance/wire-fuzz.test.ts"] },
   "bench/soak.ts": {
     why: benchmark,
     testedBy: ["test/bench/soak-trend.test.ts", "test/seed/fault/processes.test.ts", "test/seed/load/drivers.test.ts"],

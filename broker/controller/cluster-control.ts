@@ -234,6 +234,16 @@ export class ClusterControl {
     return stale.sort((a, b) => a.lastContactMs - b.lastContactMs).map((s) => s.id);
   }
 
+  /**
+   * Moves every session's last contact `ms` later (never past now): this controller's process
+   * could not run for that long, so it could not hear any heartbeat either, and silence it could
+   * not have heard does not count against a broker.
+   */
+  extendSessions(ms: number): void {
+    const now = this.now();
+    for (const state of this.heartbeats.values()) state.lastContactMs = Math.min(now, state.lastContactMs + ms);
+  }
+
   /** Fences the broker if its session is still out (a heartbeat may have come since it was found stale). */
   fenceStaleBroker(image: MetadataImage, brokerId: number): ControllerResult<boolean> {
     if (!this.staleBrokers(image).includes(brokerId)) return { records: [], response: false };

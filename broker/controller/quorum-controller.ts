@@ -350,11 +350,20 @@ export class QuorumController {
     const quietly = (task: () => Promise<unknown>) => () => {
       task().catch(() => {});
     };
+    // A check that comes more than a whole period late means this process did not run meanwhile
+    // (its event loop was blocked, say by a CreateTopics of thousands of partitions whose logs are
+    // made synchronously): no heartbeat could be heard then, so that time does not count against
+    // any session. Else a lone broker, its own controller, fenced itself after any stall longer
+    // than its session and took every partition offline until its next heartbeat.
+    let lastCheckMs = this.now();
     this.cancelTimers.push(
-      this.timers.every(
-        sessionCheckMs,
-        quietly(() => this.fenceStaleBrokers()),
-      ),
+      this.timers.every(sessionCheckMs, () => {
+        const now = this.now();
+        const lateMs = now - lastCheckMs - sessionCheckMs;
+        lastCheckMs = now;
+        if (lateMs > sessionCheckMs) this.cluster.extendSessions(lateMs);
+        quietly(() => this.fenceStaleBrokers())();
+      }),
     );
     if (autoLeaderRebalance)
       this.cancelTimers.push(

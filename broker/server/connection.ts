@@ -8,7 +8,9 @@
 // (queued.max.request.bytes). At a limit it stops reading its socket, so the client's further
 // requests wait in TCP buffers instead of the broker's memory, and reads again once answers went
 // out. A client that does not read its answers stops being read too. A connection with nothing in
-// flight and no traffic for connections.max.idle.ms is closed.
+// flight and no traffic for connections.max.idle.ms is closed. Requests that wait (a long-polling
+// fetch) learn when their connection closes (whenClosed), so they stop holding its memory and
+// their bytes in the pool for answers that would go nowhere.
 //
 // Ownership: a Connection owns its socket, its frame reader, its queue of frames not yet handed on
 // and its queue of pending responses.
@@ -74,6 +76,7 @@ export class Connection {
   /** The client is not reading its answers (the socket's write buffer is full). */
   private writeBlocked = false;
   private cancelPoolWait: (() => void) | undefined;
+  private readonly closeListeners = new Set<() => void>();
   readonly remote: string;
 
   constructor(
@@ -135,6 +138,19 @@ export class Connection {
     return this.pending.length;
   }
 
+  /**
+   * Calls `listener` once when the connection closes (at once if it has); the returned function
+   * takes it back. A request that waits uses it to give up when its answer can no longer be sent.
+   */
+  whenClosed(listener: () => void): () => void {
+    if (this.closed) {
+      listener();
+      return () => {};
+    }
+    this.closeListeners.add(listener);
+    return () => this.closeListeners.delete(listener);
+  }
+
   close(): void {
     if (this.closed) return;
     this.socket.destroy();
@@ -161,12 +177,19 @@ export class Connection {
     socket.end(() => socket.destroy());
   }
 
-  /** Answers still being worked on release their bytes to the pool when they complete. */
+  /**
+   * Answers still being worked on release their bytes to the pool when they complete; those that
+   * wait are told (whenClosed), so they complete now rather than at their own deadline.
+   */
   private onClosed(): void {
+    if (this.closed) return;
     this.closed = true;
     this.cancelPoolWait?.();
     this.cancelPoolWait = undefined;
     this.unhandled.length = 0;
+    const listeners = [...this.closeListeners];
+    this.closeListeners.clear();
+    for (const listener of listeners) listener();
   }
 
   /** Hands on queued frames while the limits allow, then reads on or pauses accordingly. */

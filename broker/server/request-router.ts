@@ -53,6 +53,7 @@ export function createRequestRouter(broker: BrokerState, listener?: ListenerSecu
       clientHost: connection.clientHost,
       listener: listener?.name,
       sasl,
+      whenClosed: (onClose: () => void) => connection.whenClosed(onClose),
     };
     const metrics = broker.metrics;
     const startedAt = metrics ? performance.now() : 0;

@@ -17,6 +17,8 @@ export interface BrokerProcess {
   /** "127.0.0.1:port", as clients take it. */
   address: string;
   dataDir: string;
+  /** The broker process's pid while it runs (its memory is under /proc/<pid>); undefined once stopped. */
+  readonly pid: number | undefined;
   /** `http://host:port` of its admin listener (StartOptions.adminPort); null without one. */
   adminUrl: string | null;
   /** With a `listeners` config: each listener's "host:port" by name (e.g. SASL_PLAINTEXT). */
@@ -109,6 +111,9 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerPro
       return `${host}:${port}`;
     },
     dataDir,
+    get pid() {
+      return child?.pid;
+    },
     get adminUrl() {
       return adminUrl;
     },
@@ -171,6 +176,9 @@ export function useBroker(options: StartOptions = {}): BrokerProcess {
     },
     get dataDir() {
       return broker().dataDir;
+    },
+    get pid() {
+      return broker().pid;
     },
     get adminUrl() {
       return broker().adminUrl;

@@ -3,7 +3,8 @@
 // quorum replica's Fetch of `__cluster_metadata` (v12+) goes to the broker's Raft node instead.
 // v13 names topics by id: they are looked up by name here, and the answer named by id again.
 // A consumer's fetched bytes are counted per topic for the broker's metrics (a follower's are
-// replication, which Kafka counts apart).
+// replication, which Kafka counts apart). A waiting fetch whose client has gone (its connection
+// closed) stops waiting.
 import { Apis } from "../../protocol/apis.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { FetchRequest, FetchResponse } from "../../protocol/messages/index.ts";
@@ -18,17 +19,17 @@ const clientMetadataSince = 11;
 /** From v13 topics are named by topic id. */
 const topicIdsSince = 13;
 
-export const fetchHandler = defineHandler(Apis.Fetch, (request, { broker, apiVersion }) => {
+export const fetchHandler = defineHandler(Apis.Fetch, (request, { broker, apiVersion, whenClosed }) => {
   if (isMetadataLogFetch(request, apiVersion)) return broker.raft.handleFetch(request);
   const clientMetadata = apiVersion >= clientMetadataSince;
   const metrics = request.replicaId < 0 ? broker.metrics : undefined;
   const answered = (response: FetchResponse): FetchResponse => countBytesOut(response, metrics);
   if (apiVersion < topicIdsSince) {
-    const answer = fetchMessages(request, broker.topics, systemFetchExpiry, clientMetadata);
+    const answer = fetchMessages(request, broker.topics, systemFetchExpiry, clientMetadata, whenClosed);
     return answer instanceof Promise ? answer.then(answered) : answered(answer);
   }
   const { byName, topicIds } = namedByTopicName(request, broker.cluster);
-  const answer = fetchMessages(byName, broker.topics, systemFetchExpiry, clientMetadata);
+  const answer = fetchMessages(byName, broker.topics, systemFetchExpiry, clientMetadata, whenClosed);
   return answer instanceof Promise
     ? answer.then((response) => namedByTopicId(answered(response), topicIds))
     : namedByTopicId(answered(answer), topicIds);

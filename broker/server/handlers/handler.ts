@@ -15,6 +15,11 @@ export interface RequestContext {
   listener?: string;
   /** The connection's authentication on a SASL listener; absent on a PLAINTEXT one. */
   sasl?: SaslAuthenticator;
+  /**
+   * Calls `listener` once the connection the request came on closes (at once if it has); returns
+   * the function that takes it back. A request that waits gives up then: its answer would go nowhere.
+   */
+  whenClosed?: (listener: () => void) => () => void;
 }
 
 /** `null` means no response is sent (Produce with acks=0). */

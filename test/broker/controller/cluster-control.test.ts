@@ -227,6 +227,19 @@ describe("ClusterControl sessions", () => {
     assert.equal(control.fenceStaleBroker(image, 2).response, false);
   });
 
+  it("when sessions are extended by a stall of the controller, then a broker silent through it is stale only a session after it, and no contact moves past now", () => {
+    const { clock, control } = setup();
+    const image = liveCluster(control, [1, 2]);
+    clock.now += 12_000; // the controller could not run: no heartbeat was heard meanwhile
+    control.heartbeat(image, image, heartbeat(image, 2)); // read right after the stall
+    control.extendSessions(12_000);
+    assert.deepEqual(control.staleBrokers(image), [], "the stall does not count against broker 1");
+    clock.now += sessionTimeoutMs;
+    assert.deepEqual(control.staleBrokers(image), []);
+    clock.now += 1;
+    assert.deepEqual(control.staleBrokers(image), [1, 2], "broker 2's contact was not moved past its heartbeat");
+  });
+
   it("when the control is activated, then every registered broker gets a fresh session", () => {
     const { clock, control } = setup();
     const image = liveCluster(control, [1]);

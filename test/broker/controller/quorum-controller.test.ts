@@ -48,6 +48,15 @@ async function settle(): Promise<void> {
   for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
 }
 
+/** Lets `ms` pass on the test's clock as real time passes: the 1-second session timer fires on time along the way. */
+async function elapse(clock: { now: number }, timers: ManualTimers, ms: number): Promise<void> {
+  for (let left = ms; left > 0; left -= 1000) {
+    clock.now += Math.min(1000, left);
+    timers.fire(1000);
+    await settle();
+  }
+}
+
 /** Settles and reports whether the promise is done, without waiting for it. */
 async function isDone(promise: Promise<unknown>): Promise<boolean> {
   let done = false;
@@ -252,7 +261,7 @@ describe("QuorumController", () => {
     const epoch1 = await liveBroker(1);
     await committed(controller.createTopics([creatable("orders", { replicationFactor: 2 })], false));
     const leader = loader.image.partition("orders", 0)!.leader;
-    clock.now += 5000;
+    await elapse(clock, timers, 5000);
     await committed(
       controller.brokerHeartbeat({
         brokerId: 1,
@@ -262,9 +271,7 @@ describe("QuorumController", () => {
         wantShutDown: false,
       }),
     );
-    clock.now += 4001;
-    timers.fire(1000);
-    await settle();
+    await elapse(clock, timers, 4001);
     raft.commit();
     await settle();
     assert.equal(loader.image.broker(0)!.fenced, true);
@@ -272,6 +279,25 @@ describe("QuorumController", () => {
     const partition = loader.image.partition("orders", 0)!;
     assert.equal(partition.leader, 1);
     assert.equal(partition.leaderEpoch, leader === 1 ? 0 : 1);
+  });
+
+  it("when the controller's process stalls past a session, then nobody is fenced for the stall, and a broker silent a session after it is", async () => {
+    const { raft, loader, clock, timers, activate, liveBroker } = setup();
+    await activate();
+    await liveBroker(0);
+    await elapse(clock, timers, 1000);
+    // The event loop blocked for 14 s (a lone broker making thousands of partition logs): the
+    // session timer fires once, 13 s late, before any heartbeat that waited could be read.
+    clock.now += 14_000;
+    timers.fire(1000);
+    await settle();
+    raft.commit();
+    await settle();
+    assert.equal(loader.image.broker(0)!.fenced, false);
+    await elapse(clock, timers, 9000);
+    raft.commit();
+    await settle();
+    assert.equal(loader.image.broker(0)!.fenced, true);
   });
 
   it("when the rebalance timer fires, then leaderships go back to preferred replicas", async () => {

@@ -11,7 +11,8 @@ import { encodeRequest, peekApiKeyAndVersion, readRequestHeader } from "../../..
 import { ProtocolDecodeError, Reader } from "../../../broker/protocol/primitives.ts";
 import { decode, encode, versionInRange } from "../../../broker/protocol/schema.ts";
 import { seededRandom } from "../../../seed/load/workload.ts";
-import { integerFieldsOf, mutateFrame } from "../../helpers/request-mutations.ts";
+import { integerFieldsOf } from "../../helpers/fuzz/frame-fields.ts";
+import { mutateFrame } from "../../helpers/fuzz/frame-mutations.ts";
 import { messageArbitrary } from "./schema-arbitraries.ts";
 
 /** Fixed, so a run is repeatable; a failure prints the case to replay. */
@@ -75,7 +76,7 @@ describe("request schemas under fast-check", () => {
     fc.assert(
       fc.property(requestCase, fc.integer(), ({ api, version, value }, mutationSeed) => {
         const frame = Buffer.concat(encodeRequest(api, version, 1, "mutated", value)).subarray(4);
-        const mutated = mutateFrame(frame, integerFieldsOf(frame), seededRandom(mutationSeed)).bytes.subarray(4);
+        const mutated = mutateFrame(frame, integerFieldsOf(frame), seededRandom(mutationSeed)).body;
         const outcome = decodeAsTheBrokerWould(mutated);
         if (typeof outcome === "string") {
           outcomes[outcome]++;

@@ -83,7 +83,11 @@ export async function routedBroker(props: Record<string, string> = {}): Promise<
     route,
     async request(api, version, body, from = {}) {
       const id = ++correlationId;
-      const connection = { clientHost: from.clientHost ?? "127.0.0.1" } as Connection;
+      // A connection that stays open: a routed request that waits is answered by its own deadline.
+      const connection = {
+        clientHost: from.clientHost ?? "127.0.0.1",
+        whenClosed: () => () => {},
+      } as unknown as Connection;
       const response = await route(requestFrame(api, version, body, id, from.clientId ?? "router-test"), connection);
       if (response === null) return null;
       const decoded = decodeResponse(api, version, Buffer.concat(response).subarray(4));

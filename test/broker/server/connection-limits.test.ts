@@ -166,6 +166,37 @@ describe("Connection limits", () => {
     });
   });
 
+  describe("requests that wait for their connection", () => {
+    const pool = new RequestMemoryPool(10_000);
+    const server = new HeldServer({ memoryPool: pool });
+    before(() => server.start());
+    after(() => server.stop());
+
+    it("when a client goes while its request waits, then the request is told at once and its bytes return to the pool; a request told after the close hears at once", async () => {
+      const { socket } = await client(server.port);
+      socket.write(requestFrame(6, 9_000));
+      await waitFor(() => server.held.length === 1, { message: "handed on" });
+      const connection = server.connections.at(-1)!;
+      let told = 0;
+      connection.whenClosed(() => {
+        told++;
+        server.releaseAll(); // as a waiting fetch does: it answers, and the answer goes nowhere
+      });
+      const takenBack = connection.whenClosed(() => assert.fail("a listener taken back is not called"));
+      takenBack();
+      assert.equal(pool.usedBytes, 9_004);
+
+      socket.destroy();
+      await waitFor(() => pool.usedBytes === 0, { message: "the waiting request's bytes released" });
+      assert.equal(told, 1);
+      let toldLate = false;
+      connection.whenClosed(() => {
+        toldLate = true;
+      });
+      assert.equal(toldLate, true);
+    });
+  });
+
   describe("idleness", () => {
     const server = new HeldServer({ idleTimeoutMs: 60_000 });
     before(() => server.start());

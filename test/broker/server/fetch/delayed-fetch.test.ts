@@ -148,6 +148,56 @@ describe("delayed fetch", () => {
     assert.equal(listeners.count, 0);
   });
 
+  it("when the connection of a waiting fetch closes, then it answers at once with what it first read and lets go of its timer and its partitions", async (t) => {
+    const partitions = topicPartitions(t, 1);
+    const stored = appendBatch(partitions.at(0));
+    const expiry = new HandExpiry();
+    const listeners = countListeners(partitions.at(0));
+    const onClose = new Set<() => void>();
+    const whenClosed = (listener: () => void) => {
+      onClose.add(listener);
+      return () => onClose.delete(listener);
+    };
+
+    const fetch = observe(
+      fetchMessages(
+        fetchRequest([{ partition: 0, fetchOffset: 0n }], { minBytes: 1 << 20, maxWaitMs: 0x7fffffff }),
+        partitions,
+        expiry,
+        false,
+        whenClosed,
+      ),
+    );
+    await afterAppendChecks();
+    assert.equal(fetch.state.answer, null);
+    assert.equal(onClose.size, 1);
+
+    for (const listener of onClose) listener();
+    assert.deepEqual(recordsOf(await fetch.promise), [stored]);
+    assert.deepEqual([expiry.running, listeners.count, onClose.size], [0, 0, 0]);
+  });
+
+  it("when a fetch that would wait comes on a connection already closed, then it answers at once", async (t) => {
+    const partitions = topicPartitions(t, 1);
+    const expiry = new HandExpiry();
+    const answer = await fetchMessages(
+      fetchRequest([{ partition: 0, fetchOffset: 0n }], { minBytes: 1 << 20, maxWaitMs: 0x7fffffff }),
+      partitions,
+      expiry,
+      false,
+      (listener) => {
+        listener();
+        return () => {};
+      },
+    );
+    assert.deepEqual(
+      recordsOf(answer).map((records) => records.length),
+      [0],
+      "the empty partition as first read",
+    );
+    assert.equal(expiry.running, 0);
+  });
+
   it("when a burst of appends arrives, then the waiting fetch reads the logs once for the burst", async (t) => {
     const partitions = topicPartitions(t, 1);
     const expiry = new HandExpiry();

@@ -8,9 +8,9 @@ import { encodeRecordBatch } from "../../../../broker/protocol/record-batch/enco
 import { readBatchHeader } from "../../../../broker/protocol/record-batch/layout.ts";
 import { splitBatches } from "../../../../broker/protocol/record-batch/splitter.ts";
 import { fetchRequest as raftFetchRequest } from "../../../../broker/raft/raft-messages.ts";
-import { useBroker } from "../../../helpers/broker-process.ts";
+import { startBroker, useBroker } from "../../../helpers/broker-process.ts";
 import { createTopicsRequest, fetchRequest, produceRequest, recordBytes } from "../../../helpers/requests.ts";
-import { useWireClient } from "../../../helpers/wire-client.ts";
+import { requestOnce, useWireClient, WireClient } from "../../../helpers/wire-client.ts";
 import { useRoutedBroker } from "../broker-state-fixture.ts";
 import { routedQuorumOfOne } from "./raft-handler-fixture.ts";
 
@@ -82,6 +82,33 @@ describe("Fetch", () => {
     await produce("fetch-wait", ["new"]);
     const response = await pending;
     assert.deepEqual(valuesOf(response.responses[0]!.partitions[0]!.records as Buffer), ["new"]);
+  });
+
+  it("when a client goes while its fetch waits, then the fetch stops waiting and its bytes leave queued.max.request.bytes", async () => {
+    // A broker of its own whose request memory a waiting fetch fills most of: were the fetch to
+    // wait out its hour, a large request on another connection would not be read meanwhile.
+    const small = await startBroker({ config: { "queued.max.request.bytes": 100_000 } });
+    try {
+      await requestOnce(
+        small.address,
+        Apis.CreateTopics,
+        4,
+        createTopicsRequest([{ name: "fetch-gone", numPartitions: 1 }]),
+      );
+      const padded = (maxWaitMs: number): FetchRequest =>
+        fetchFrom("fetch-gone", 0n, { maxWaitMs, minBytes: 1 << 20, rackId: "r".repeat(60_000) });
+      const leaving = await WireClient.connect(small.address);
+      leaving.request(Apis.Fetch, 12, padded(3_600_000)).catch(() => {}); // fails once the client closes
+      await new Promise<void>((resolve) => leaving.socket.write(Buffer.alloc(0), () => resolve()));
+      // A round trip on another connection after the fetch's bytes were sent: by its answer the
+      // broker has read the fetch (answers on the fetch's own connection would wait behind it).
+      await requestOnce(small.address, Apis.ApiVersions, 3, { clientSoftwareName: "t", clientSoftwareVersion: "1" });
+      leaving.close();
+      const response = await requestOnce(small.address, Apis.Fetch, 12, padded(0));
+      assert.equal(response.errorCode, ErrorCode.NONE);
+    } finally {
+      await small.cleanup();
+    }
   });
 
   it("when max wait passes with nothing new, then an empty answer comes back", async () => {
