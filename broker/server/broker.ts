@@ -12,8 +12,8 @@ import type { BrokerState } from "./broker-state.ts";
 import type { ClusterView } from "./cluster.ts";
 import { type ClusterMember, createClusterMember } from "./cluster-member.ts";
 import { type BrokerConfig, brokerNumber, brokerProp } from "./config.ts";
-import { Connection } from "./connection.ts";
-import { ConnectionQuotas, parsePerIpOverrides, RefusalLog } from "./connection-quotas.ts";
+import { Connection, type ConnectionLog } from "./connection.ts";
+import { ConnectionQuotas, parsePerIpOverrides } from "./connection-quotas.ts";
 import { ConsumerOffsetsLog } from "./consumer-offsets-log.ts";
 import { beyondLoopbackWarning } from "./exposure.ts";
 import { GroupCoordinator } from "./groups/coordinator.ts";
@@ -25,6 +25,7 @@ import { createRequestRouter } from "./request-router.ts";
 import { ListenerSecurity } from "./security/listener-security.ts";
 import { interBrokerListener, type ListenerConfig, SECURITY_PROTOCOL_IDS } from "./security/listeners.ts";
 import { securityConfigFrom } from "./security/security-config.ts";
+import { ThrottledWarnings } from "./throttled-warnings.ts";
 import type { TopicAccess } from "./topics.ts";
 
 const flushCheckIntervalMs = 1000;
@@ -264,7 +265,12 @@ export class Broker {
       idleTimeoutMs: brokerNumber(this.config, "connections.max.idle.ms"),
       memoryPool: new RequestMemoryPool(brokerNumber(this.config, "queued.max.request.bytes")),
     };
-    const refusals = new RefusalLog(this.log);
+    // Refusals and bad requests arrive in floods: the log says each kind once per interval, counted.
+    const warnings = new ThrottledWarnings(this.log);
+    const connectionLog: ConnectionLog = {
+      debug: (message, fields) => this.log.debug(message, fields),
+      warn: (message, fields) => warnings.warn(message, fields),
+    };
     for (const { server, security } of listeners) {
       const route = createRequestRouter(state, security);
       server.on("connection", (socket: Socket) => {
@@ -272,11 +278,11 @@ export class Broker {
         const admission = quotas.admit(ip);
         if (!admission.admitted) {
           this.metrics.connectionRefused(admission.limit);
-          refusals.refused(admission.limit, admission.reason);
+          warnings.warn(`connection refused: ${admission.limit}`, { reason: admission.reason });
           socket.destroy();
           return;
         }
-        const connection = new Connection(socket, route, maxRequestBytes, this.log, limits);
+        const connection = new Connection(socket, route, maxRequestBytes, connectionLog, limits);
         this.connections.add(connection);
         this.metrics.connectionOpened();
         socket.on("close", () => {

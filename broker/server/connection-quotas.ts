@@ -71,27 +71,3 @@ export function parsePerIpOverrides(value: string): Map<string, number> {
   }
   return overrides;
 }
-
-/**
- * Logs refused connections without letting a flood of them flood the log: the first at once, then
- * at most one line per interval with how many were refused since.
- */
-export class RefusalLog {
-  private lastLoggedAt = -Infinity;
-  private unlogged = 0;
-
-  constructor(
-    private readonly log: { warn(message: string, fields?: Record<string, unknown>): void },
-    private readonly intervalMs = 10_000,
-    private readonly now: () => number = Date.now,
-  ) {}
-
-  refused(limit: ConnectionLimitName, reason: string): void {
-    this.unlogged++;
-    const at = this.now();
-    if (at - this.lastLoggedAt < this.intervalMs) return;
-    this.log.warn(`connection refused: ${limit}`, { reason, refusedSinceLastLine: this.unlogged });
-    this.lastLoggedAt = at;
-    this.unlogged = 0;
-  }
-}

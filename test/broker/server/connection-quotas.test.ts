@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ConnectionQuotas, parsePerIpOverrides, RefusalLog } from "../../../broker/server/connection-quotas.ts";
+import { ConnectionQuotas, parsePerIpOverrides } from "../../../broker/server/connection-quotas.ts";
 
 describe("ConnectionQuotas", () => {
   const quotas = (maxConnections: number, maxConnectionsPerIp: number, overrides = "") =>
@@ -38,20 +38,5 @@ describe("ConnectionQuotas", () => {
     assert.throws(() => parsePerIpOverrides("127.0.0.1"), /host:count pairs, got "127.0.0.1"/);
     assert.throws(() => parsePerIpOverrides("a:b"), /got "a:b"/);
     assert.deepEqual(parsePerIpOverrides(""), new Map());
-  });
-});
-
-describe("RefusalLog", () => {
-  it("when connections are refused in a burst, then one line is logged per interval with the count since the last", () => {
-    const lines: Array<Record<string, unknown>> = [];
-    let now = 0;
-    const log = new RefusalLog({ warn: (_message, fields) => lines.push(fields ?? {}) }, 1000, () => now);
-    for (let i = 0; i < 5; i++) log.refused("max.connections", "full");
-    now = 1500;
-    log.refused("max.connections", "full");
-    assert.deepEqual(
-      lines.map((line) => line.refusedSinceLastLine),
-      [1, 5],
-    );
   });
 });
