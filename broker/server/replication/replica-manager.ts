@@ -11,6 +11,12 @@
 //
 // A replica whose log cannot be opened is reported once and left out; the others are served.
 //
+// Creating a log costs milliseconds (directories and files made durable): an image with thousands
+// of new replicas (one CreateTopics of 4,000 partitions) would hold the event loop for seconds,
+// every client and the broker's own heartbeats waiting. So one pass hosts at most
+// maxNewReplicasPerPass new replicas and the next pass comes on a later turn of the event loop;
+// meanwhile the replicas not yet hosted are unknown here, which clients retry.
+//
 // Ownership: the ReplicaManager owns the hosted partitions (their logs included), the fetcher
 // manager and its listeners. Images are applied one at a time, synchronously; only a partition
 // whose registration changed is told (so a pending ISR change is not undone by an unrelated
@@ -48,6 +54,8 @@ export interface ReplicaManagerOptions {
   /** Timeout of the followers' requests to their leaders, default 30000 */
   requestTimeoutMs?: number;
   fetcher?: Partial<FetcherSettings>;
+  /** New replicas hosted per pass over an image, default 128 (see the top of this file). */
+  maxNewReplicasPerPass?: number;
   log: Logger;
 }
 
@@ -93,6 +101,9 @@ export class ReplicaManager implements PartitionLookup {
   readonly #unopenable = new Map<string, string>();
   #image: ReplicaImage | null = null;
   #isrExpiration: NodeJS.Timeout | null = null;
+  /** A later pass over the image is scheduled: it has replicas left to host. */
+  #passScheduled = false;
+  #stopped = false;
 
   constructor(private readonly options: ReplicaManagerOptions) {
     this.#defaultMinIsr = options.defaultMinInsyncReplicas ?? 1;
@@ -165,8 +176,18 @@ export class ReplicaManager implements PartitionLookup {
     }
 
     const newFollowers = new Map<number, InitialFetchState[]>();
+    let newReplicasLeft = this.options.maxNewReplicasPerPass ?? 128;
+    let deferred = 0;
     for (const [key, { topic, registration }] of wanted) {
-      const hosted = this.#hosted.get(key) ?? this.#tryHost(key, topic, registration.partition);
+      let hosted = this.#hosted.get(key);
+      if (hosted === undefined) {
+        if (newReplicasLeft === 0) {
+          deferred++;
+          continue;
+        }
+        newReplicasLeft--;
+        hosted = this.#tryHost(key, topic, registration.partition);
+      }
       if (hosted === undefined) continue;
       hosted.state.setMinInsyncReplicas(this.#minInsyncReplicas(image, topic.name));
       if (sameRegistration(hosted.applied, registration)) continue;
@@ -207,6 +228,17 @@ export class ReplicaManager implements PartitionLookup {
     }
     void this.#fetchers.shutdownIdleFetchers();
     this.#tellLeadership(leadership);
+    if (deferred > 0) this.#scheduleNextPass(deferred);
+  }
+
+  #scheduleNextPass(deferred: number): void {
+    if (this.#passScheduled) return;
+    this.#passScheduled = true;
+    this.options.log.debug("new replicas left for the next pass", { replicas: deferred });
+    setImmediate(() => {
+      this.#passScheduled = false;
+      if (!this.#stopped && this.#image !== null) this.applyImage(this.#image);
+    });
   }
 
   /** Every partition led here drops the ISR members that fell behind (Kafka's isr-expiration task). */
@@ -216,6 +248,7 @@ export class ReplicaManager implements PartitionLookup {
 
   /** Starts the ISR expiration task. */
   start(): void {
+    this.#stopped = false;
     if (this.#isrExpiration) return;
     this.#isrExpiration = setInterval(() => this.maybeShrinkIsr(), Math.max(1, this.#context.replicaLagTimeMaxMs / 2));
     this.#isrExpiration.unref();
@@ -223,6 +256,7 @@ export class ReplicaManager implements PartitionLookup {
 
   /** Stops the task and the fetchers, and closes (flushing) every hosted log. */
   async stop(): Promise<void> {
+    this.#stopped = true;
     if (this.#isrExpiration) clearInterval(this.#isrExpiration);
     this.#isrExpiration = null;
     await this.#fetchers.shutdown();

@@ -373,4 +373,24 @@ describe("ReplicaManager", () => {
     cluster.controller.deleteTopic("orders");
     assert.deepEqual(heard, ["became-leader 0", "became-leader 1"], "an unsubscribed listener hears nothing more");
   });
+
+  it("when an image brings more new replicas than one pass hosts, then the rest are hosted on later turns of the event loop and every leadership is told", async (t) => {
+    const cluster = await startCluster(t, 1, { maxNewReplicasPerPass: 2 });
+    const becameLeader: number[] = [];
+    cluster.broker(0).replicas.onLeadershipChange((change) => {
+      if (change.kind === "became-leader") becameLeader.push(change.partition);
+    });
+
+    cluster.controller.createTopic("wide", [[0], [0], [0], [0], [0]]);
+    assert.equal(cluster.broker(0).replicas.allPartitions().length, 2, "the first pass hosts two");
+
+    await waitFor(() => cluster.broker(0).replicas.allPartitions().length === 5);
+    assert.deepEqual(
+      becameLeader.sort((a, b) => a - b),
+      [0, 1, 2, 3, 4],
+    );
+    const wire = clients(t, cluster);
+    const answer = await wire.produce(0, "wide", batch("last"), { partition: 4 });
+    assert.equal(answer.errorCode, ErrorCode.NONE);
+  });
 });
