@@ -14,6 +14,7 @@ import { closeAll, openAll } from "./file-system.ts";
 import { MAX_RELATIVE_OFFSET } from "./index-file.ts";
 import { INDEX_FILE_SUFFIX, LOG_FILE_SUFFIX, segmentFileName, TIME_INDEX_FILE_SUFFIX } from "./log-files.ts";
 import { OffsetIndex } from "./offset-index.ts";
+import { RecentBatches } from "./recent-batches.ts";
 import type { ScanStep, StoredBatchHeader } from "./record-batch.ts";
 import {
   BatchFileScanner,
@@ -31,7 +32,12 @@ const EMPTY = Buffer.alloc(0);
 export interface SegmentOptions {
   indexIntervalBytes: number;
   clock: () => number;
+  /** How many of the last appended batches the active segment locates from memory (recent-batches.ts); 0 for none. */
+  recentBatches?: number;
 }
+
+/** Enough for every reader within a few hundred small batches of the tail, at 2.5 KB per active segment. */
+export const DEFAULT_RECENT_BATCHES = 128;
 
 export type ReadStop = "segment-end" | "max-bytes" | "upper-bound";
 
@@ -78,6 +84,8 @@ export class Segment {
   #offsetOfMaxTimestamp: bigint;
   #bytesSinceLastIndexEntry = 0;
   #rollingBaseTimeMs: number | null = null;
+  /** Only while the segment is appended to: from its first append until it becomes inactive. */
+  #recent: RecentBatches | null = null;
 
   private constructor(
     fs: FileSystem,
@@ -207,6 +215,7 @@ export class Segment {
     }
     const position = this.#log.size();
     this.#log.append(batches);
+    this.#recent ??= new RecentBatches(this.#options.recentBatches ?? DEFAULT_RECENT_BATCHES);
     this.#rollingBaseTimeMs ??= this.#options.clock();
     if (BATCH_LOG_OVERHEAD + batches.readInt32BE(BatchField.batchLength) === batches.length) {
       this.#trackAppended(position, batches.length, baseOffset, lastOffset, maxTimestamp);
@@ -227,6 +236,18 @@ export class Segment {
    * is larger. Batches holding offsets ≥ `upperBoundOffset` are left out.
    */
   read(startOffset: bigint, maxBytes: number, minOneBatch: boolean, upperBoundOffset?: bigint): SegmentRead {
+    const recent = this.#recent?.plan(
+      Number(startOffset - this.baseOffset),
+      maxBytes,
+      minOneBatch,
+      upperBoundOffset === undefined ? undefined : Number(upperBoundOffset - this.baseOffset),
+    );
+    if (recent) {
+      if (recent.length === 0) return { data: EMPTY, stoppedBy: recent.stoppedBy };
+      const data = Buffer.allocUnsafe(recent.length);
+      readExactly(this.#log, data, recent.position);
+      return { data, stoppedBy: recent.stoppedBy };
+    }
     const found = this.#firstBatchEndingAtOrAfter(startOffset, READ_SCAN_BUFFER_BYTES);
     if (found === null) return { data: EMPTY, stoppedBy: "segment-end" };
     const { scanner } = found;
@@ -351,6 +372,7 @@ export class Segment {
 
   /** Called when the segment stops being the active one: indexes its largest timestamp. */
   onBecomeInactive(): void {
+    this.#recent = null;
     if (this.#maxTimestamp >= 0n) this.#timeIndex.maybeAppend(this.#maxTimestamp, this.#offsetOfMaxTimestamp);
   }
 
@@ -388,6 +410,7 @@ export class Segment {
     if (original.baseOffset !== this.baseOffset)
       throw new Error("a cleaned segment replaces a segment with its own base offset");
     original.close();
+    this.#recent = null;
     this.#fs.remove(original.indexPath);
     this.#fs.remove(original.timeIndexPath);
     this.#fs.rename(this.logPath, original.logPath);
@@ -402,6 +425,7 @@ export class Segment {
   }
 
   #trackAppended(position: number, size: number, baseOffset: bigint, lastOffset: bigint, maxTimestamp: bigint): void {
+    this.#recent?.push(Number(baseOffset - this.baseOffset), Number(lastOffset - this.baseOffset), position, size);
     if (maxTimestamp > this.#maxTimestamp) {
       this.#maxTimestamp = maxTimestamp;
       this.#offsetOfMaxTimestamp = baseOffset;
@@ -416,6 +440,7 @@ export class Segment {
   }
 
   #resetTrackedState(): void {
+    this.#recent?.clear();
     this.#nextOffset = this.baseOffset;
     this.#maxTimestamp = NO_TIMESTAMP;
     this.#offsetOfMaxTimestamp = this.baseOffset;
