@@ -8,14 +8,18 @@
 // committed per second) and what a command costs there. Before the rates, an idle window: what
 // each process burns with nothing to do. Accepted → committed per rate is the
 // points suite's measure (commit-times.ts, verify-run.ts's timing). With `cpuProfDir`, every
-// process of the system writes a V8 CPU profile there when it stops (cpu-profile.mjs).
+// process of the system writes a V8 CPU profile there when it stops (cpu-profile.mjs). Each window
+// also counts the requests the broker answered per command (its /metrics, request-counts.ts), and
+// the run ends with the CPU a bare loopback round trip costs (round-trip-floor.ts): together they
+// show the floor a command's round trips put under its cost when each travels alone.
 //
 // Ownership: runCostSuite owns the system it starts.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { freePorts } from "../apps/broker-cluster.ts";
 import { processCpuTicks } from "../seed/fault/processes.ts";
 import { readCommitTimes } from "../seed/lab/commit-times.ts";
 import { startFreshSystem, startSystemService } from "../seed/lab/lab.ts";
@@ -23,6 +27,8 @@ import { timing } from "../seed/lab/verify-run.ts";
 import { driveHttp, type IssueRecord } from "../seed/load/drivers.ts";
 import { generateWorkload, type IssuedCommand } from "../seed/load/workload.ts";
 import { int, log, printTable, round, sleep, writeResults } from "./lib.ts";
+import { type RequestCounts, readRequestCounts, requestsPerCommand } from "./request-counts.ts";
+import { roundTripFloorUs } from "./round-trip-floor.ts";
 
 export interface CostOptions {
   quick: boolean;
@@ -66,6 +72,10 @@ interface CostRow {
   coresUsed: number;
   /** Accepted → committed, of the commands accepted in the window. */
   latencyMs: { p50: number; p95: number; p99: number };
+  /** Times each process's main thread went to sleep and was woken, per command accepted. */
+  wakeupsPerCommand: Record<ProcessName, number>;
+  /** Requests the broker answered per command accepted, by API, and their sum (each Fetch once). */
+  requestsPerCommand: RequestCounts & { total: number };
 }
 
 interface Window {
@@ -74,7 +84,9 @@ interface Window {
   endMs: number;
   accepted: number;
   ticks: Record<ProcessName, number>;
+  wakeups: Record<ProcessName, number>;
   records: IssueRecord[];
+  requests: RequestCounts;
 }
 
 export async function runCostSuite(options: CostOptions): Promise<CostRow[]> {
@@ -102,8 +114,13 @@ export async function runCostSuite(options: CostOptions): Promise<CostRow[]> {
     process.env.NODE_OPTIONS = `${inheritedNodeOptions ?? ""} --import=${preload}`;
     process.env.CPU_PROF_DIR = path.resolve(options.cpuProfDir);
   }
-  const system = await startFreshSystem("cost", { partitions: PARTITIONS, users: workload.users }, workDir, (line) =>
-    log("cost", line),
+  const [adminPort] = await freePorts("127.0.0.1", 1);
+  const adminUrl = `http://127.0.0.1:${adminPort}`;
+  const system = await startFreshSystem(
+    "cost",
+    { partitions: PARTITIONS, users: workload.users, brokerArgs: ["--admin-port", String(adminPort)] },
+    workDir,
+    (line) => log("cost", line),
   );
   const windows: Window[] = [];
   const records: IssueRecord[] = [];
@@ -124,6 +141,8 @@ export async function runCostSuite(options: CostOptions): Promise<CostRow[]> {
           return [name, ticks];
         }),
       ) as Record<ProcessName, number>;
+    const readWakeups = (): Record<ProcessName, number> =>
+      Object.fromEntries(PROCESSES.map((name) => [name, mainThreadWakeups(pids[name])])) as Record<ProcessName, number>;
 
     // What the processes burn with nothing to do (heartbeats, timers): the floor a slow rate pays.
     const idleStart = { at: Date.now(), ticks: readTicks() };
@@ -151,9 +170,21 @@ export async function runCostSuite(options: CostOptions): Promise<CostRow[]> {
       let failure: Error | undefined;
       driving.catch((error: Error) => (failure = error));
       await sleep(options.warmupSeconds * 1000);
-      const before = { startMs: Date.now(), accepted, ticks: readTicks() };
+      const before = {
+        startMs: Date.now(),
+        accepted,
+        ticks: readTicks(),
+        wakeups: readWakeups(),
+        requests: await readRequestCounts(adminUrl),
+      };
       await sleep(options.windowSeconds * 1000);
-      const after = { endMs: Date.now(), accepted, ticks: readTicks() };
+      const after = {
+        endMs: Date.now(),
+        accepted,
+        ticks: readTicks(),
+        wakeups: readWakeups(),
+        requests: await readRequestCounts(adminUrl),
+      };
       until.abort();
       const issued = await driving.catch(() => []);
       if (failure) throw failure;
@@ -169,6 +200,11 @@ export async function runCostSuite(options: CostOptions): Promise<CostRow[]> {
         endMs: after.endMs,
         accepted: after.accepted - before.accepted,
         ticks,
+        wakeups: Object.fromEntries(PROCESSES.map((p) => [p, after.wakeups[p] - before.wakeups[p]])) as Record<
+          ProcessName,
+          number
+        >,
+        requests: requestsPerCommand(before.requests, after.requests, after.accepted - before.accepted),
         records: issued.filter((r) => r.acceptedAt >= before.startMs && r.acceptedAt < after.endMs),
       };
       windows.push(window);
@@ -185,7 +221,9 @@ export async function runCostSuite(options: CostOptions): Promise<CostRow[]> {
       quietMs: 5_000,
     });
     const rows = windows.map((w) => costRow(w, committedAt, ticksPerSecond));
-    printCostTable(rows);
+    // Measured after the system has stopped working, in this process: nothing else runs in it.
+    const floorUs = round(await roundTripFloorUs(), 1);
+    printCostTable(rows, floorUs);
     const file = writeResults("cost.json", {
       suite: "cost",
       quick: options.quick,
@@ -199,6 +237,8 @@ export async function runCostSuite(options: CostOptions): Promise<CostRow[]> {
         cpuProfiles: options.cpuProfDir !== undefined,
       },
       idleCores,
+      roundTripFloorUs: floorUs,
+      note: "requestsPerCommand: requests the broker answered per command accepted, by API; roundTripFloorUs: CPU of one 200-byte request/response pair over loopback TCP, both ends in one process doing nothing else (round-trip-floor.ts). requestsPerCommand.total × roundTripFloorUs is what the round trips alone cost a command, HTTP left out; wakeupsPerCommand: voluntary context switches of each process's main thread per command (each is an epoll sleep and a wake-up).",
       rows,
     });
     log("cost", `results in ${file}`);
@@ -211,6 +251,17 @@ export async function runCostSuite(options: CostOptions): Promise<CostRow[]> {
     rmSync(workDir, { recursive: true, force: true });
   }
 }
+
+/** Voluntary context switches of the process's main thread: how often it slept and was woken. */
+function mainThreadWakeups(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const match = /^voluntary_ctxt_switches:\s+(\d+)$/m.exec(status);
+  if (!match) throw new Error(`no voluntary_ctxt_switches in /proc/${pid}/status`);
+  return Number(match[1]);
+}
+
+/** The broker counts a Fetch twice: as Fetch and as FetchConsumer or FetchFollower (as Kafka does). */
+const FETCH_KINDS = new Set(["FetchConsumer", "FetchFollower"]);
 
 function costRow(w: Window, committedAt: ReadonlyMap<string, number>, ticksPerSecond: number): CostRow {
   const seconds = (w.endMs - w.startMs) / 1000;
@@ -228,12 +279,25 @@ function costRow(w: Window, committedAt: ReadonlyMap<string, number>, ticksPerSe
       total: perCommand(totalTicks),
     },
     coresUsed: round(totalTicks / ticksPerSecond / seconds, 2),
+    wakeupsPerCommand: Object.fromEntries(PROCESSES.map((p) => [p, round(w.wakeups[p] / w.accepted, 2)])) as Record<
+      ProcessName,
+      number
+    >,
+    requestsPerCommand: {
+      ...w.requests,
+      total: round(
+        Object.entries(w.requests)
+          .filter(([api]) => !FETCH_KINDS.has(api))
+          .reduce((sum, [, n]) => sum + n, 0),
+        2,
+      ),
+    },
     // The warm-up is already behind the window: every command accepted in it counts.
     latencyMs: timing(w.records, committedAt, 0, (r) => r.acceptedAt).latencyMs,
   };
 }
 
-function printCostTable(rows: CostRow[]): void {
+function printCostTable(rows: CostRow[], floorUs: number): void {
   console.log("\nCPU µs per command by process (utime+stime over the window ÷ commands accepted in it)");
   printTable(
     ["rate /s", "accepted /s", "committed /s", ...PROCESSES, "total µs", "cores", "p50 ms", "p99 ms"],
@@ -249,4 +313,15 @@ function printCostTable(rows: CostRow[]): void {
     ]),
   );
   console.log("p50/p99: accepted → committed of the commands accepted in the window");
+  console.log(`\nBroker requests per command (a loopback round trip costs at least ${floorUs} µs of CPU, both ends)`);
+  for (const r of rows) {
+    const apis = Object.entries(r.requestsPerCommand)
+      .filter(([api]) => api !== "total")
+      .map(([api, n]) => `${api} ${n}`)
+      .join(", ");
+    const wakeups = PROCESSES.map((p) => `${p} ${r.wakeupsPerCommand[p]}`).join(", ");
+    console.log(
+      `${r.rate === null ? "unpaced" : `${int(r.rate)}/s`}: ${r.requestsPerCommand.total} (${apis}) → ≥ ${round(r.requestsPerCommand.total * floorUs, 0)} µs; wakeups per command: ${wakeups}`,
+    );
+  }
 }

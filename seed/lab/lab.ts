@@ -110,13 +110,14 @@ export interface FreshSystem {
 
 /**
  * Starts a fresh system in `workDir` (emptied first): a broker on a free port with
- * `setup.partitions` per topic and `brokerConfig` (Kafka property=value), the demo's stores and the
+ * `setup.partitions` per topic, `brokerConfig` (Kafka property=value) and `brokerArgs` (more of its
+ * command line, e.g. --admin-port), the demo's stores and the
  * workload's users in the SQLite file, points.commands and points.events. The caller stops it with
  * `supervisor.stopAll()`.
  */
 export async function startFreshSystem(
   label: string,
-  setup: { partitions: number; users: string[]; brokerConfig?: string[] },
+  setup: { partitions: number; users: string[]; brokerConfig?: string[]; brokerArgs?: string[] },
   workDir: string,
   log: (line: string) => void,
 ): Promise<FreshSystem> {
@@ -138,8 +139,10 @@ export async function startFreshSystem(
         "--config",
         `num.partitions=${setup.partitions}`,
         ...(setup.brokerConfig ?? []).flatMap((c) => ["--config", c]),
+        ...(setup.brokerArgs ?? []),
       ],
-      readyLine: /listening on (\S+)/,
+      // Anchored: with --admin-port, "admin listening on http://..." comes first.
+      readyLine: /^listening on (\S+)/,
       show,
       restart: false,
     });
