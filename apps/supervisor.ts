@@ -10,6 +10,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { entryPointArgs } from "./shared/entry-point.ts";
 
 export const repoRoot = fileURLToPath(new URL("..", import.meta.url));
 
@@ -78,7 +79,7 @@ export class Supervisor {
     this.specs.set(spec.label, spec);
     const child = spawn(
       process.execPath,
-      [...(spec.nodeArgs ?? []), "--import", "tsx", path.resolve(repoRoot, spec.script), ...(spec.args ?? [])],
+      [...(spec.nodeArgs ?? []), ...entryPointArgs(path.resolve(repoRoot, spec.script)), ...(spec.args ?? [])],
       {
         cwd: repoRoot,
         env: { ...process.env, ...spec.env },

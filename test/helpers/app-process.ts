@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { migrate } from "../../apps/shared/db/client.ts";
+import { entryPointArgs } from "../../apps/shared/entry-point.ts";
 import { serviceReadyLine } from "../../apps/shared/process.ts";
 import { bearer, provisionTerminalKeys } from "../../apps/shared/terminal-keys.ts";
 
@@ -70,7 +71,7 @@ export async function startService(
   options: { script?: string; timeoutMs?: number } = {},
 ): Promise<ServiceProcess> {
   const script = options.script ?? join(repoRoot, "apps", name, "main.ts");
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", script], {
+  const child: ChildProcess = spawn(process.execPath, entryPointArgs(script), {
     cwd: repoRoot,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],

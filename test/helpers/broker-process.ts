@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before } from "node:test";
 import { fileURLToPath } from "node:url";
+import { entryPointArgs } from "../../apps/shared/entry-point.ts";
 
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 const mainScript = join(repoRoot, "broker", "server", "main.ts");
@@ -59,7 +60,7 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerPro
     // One process (node with tsx's loader), not tsx's CLI wrapper: SIGKILL must hit the broker itself.
     const proc = spawn(
       process.execPath,
-      ["--import", "tsx", mainScript, ...portArgs(), "--data-dir", dataDir, ...adminArgs, ...configArgs],
+      [...entryPointArgs(mainScript), ...portArgs(), "--data-dir", dataDir, ...adminArgs, ...configArgs],
       {
         cwd: repoRoot,
         stdio: ["ignore", "pipe", "pipe"],

@@ -3,6 +3,7 @@
 // (SIGTERM, then SIGKILL after a grace period) and removes its data dir after the describe block;
 // `startClusterProcess` is the same for a caller outside node:test (the benchmarks), which stops it.
 import { after } from "node:test";
+import { entryPointArgs } from "../../apps/shared/entry-point.ts";
 import { type RunningCommand, startCommand } from "./command.ts";
 import { useScratchDirs } from "./scratch-dirs.ts";
 import { waitFor } from "./wait.ts";
@@ -47,7 +48,7 @@ export async function startClusterProcess(
   dataDir: string,
   onStart: (command: RunningCommand) => void = () => {},
 ): Promise<ClusterProcess> {
-  const args = ["--import", "tsx", "apps/cluster.ts", "--brokers", String(brokers), "--base-port", "0"];
+  const args = [...entryPointArgs("apps/cluster.ts"), "--brokers", String(brokers), "--base-port", "0"];
   args.push("--data-dir", dataDir);
   for (const [key, value] of Object.entries(configs)) args.push("--config", `${key}=${value}`);
   const command = startCommand(process.execPath, args);

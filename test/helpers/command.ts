@@ -4,6 +4,7 @@
 // nested `node --test` prints its own report instead of reporting to this runner.
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { entryPointArgs } from "../../apps/shared/entry-point.ts";
 
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -64,10 +65,10 @@ export function runCommand(command: string, args: string[], options: CommandOpti
 
 /** Starts a TypeScript script (a path from the repository root, or absolute). */
 export function startScript(script: string, args: string[] = [], options: CommandOptions = {}): RunningCommand {
-  return startCommand(process.execPath, ["--import", "tsx", script, ...args], options);
+  return startCommand(process.execPath, [...entryPointArgs(script), ...args], options);
 }
 
 /** Runs a TypeScript script to its end. */
 export function runScript(script: string, args: string[] = [], options: CommandOptions = {}): Promise<FinishedCommand> {
-  return runCommand(process.execPath, ["--import", "tsx", script, ...args], options);
+  return runCommand(process.execPath, [...entryPointArgs(script), ...args], options);
 }

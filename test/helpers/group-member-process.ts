@@ -4,6 +4,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { entryPointArgs } from "../../apps/shared/entry-point.ts";
 
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 const memberFixture = fileURLToPath(new URL("./group-member.ts", import.meta.url));
@@ -33,7 +34,7 @@ export function spawnChildMember(
   // node with tsx's loader, not tsx's CLI: the CLI's SIGKILL would not reach the grandchild.
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", memberFixture, address, groupId, topic, String(sessionTimeout), ...(kind ? [kind] : [])],
+    [...entryPointArgs(memberFixture), address, groupId, topic, String(sessionTimeout), ...(kind ? [kind] : [])],
     {
       cwd: repoRoot,
       stdio: ["ignore", "pipe", "pipe"],
