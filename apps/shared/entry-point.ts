@@ -25,3 +25,9 @@ export function entryPointArgs(script: string, bundles = process.env.ENTRY_POINT
   }
   return ["--import", "tsx", script];
 }
+
+/** Whether a process's arguments (as in /proc/<pid>/cmdline) run `script` (from the root), through tsx or from its bundle. */
+export function runsEntryPoint(args: readonly string[], script: string): boolean {
+  const stem = script.replace(/\.ts$/, "");
+  return args.some((arg) => arg.endsWith(`${stem}.ts`) || arg.endsWith(`${stem}.mjs`));
+}

@@ -14,6 +14,7 @@ import {
   logLevel,
   type Producer,
 } from "kafkajs";
+import { runsEntryPoint } from "../../apps/shared/entry-point.ts";
 import { type BrokerProcess, startBroker } from "../helpers/broker-process.ts";
 import { cleanupAll, disconnectQuietly, sleep } from "../helpers/wait.ts";
 
@@ -77,7 +78,7 @@ export function brokerPids(dataDir: string): number[] {
     try {
       const args = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
       const at = args.indexOf("--data-dir");
-      if (at >= 0 && args[at + 1] === dataDir && args.some((a) => a.endsWith("broker/server/main.ts")))
+      if (at >= 0 && args[at + 1] === dataDir && runsEntryPoint(args, "broker/server/main.ts"))
         pids.push(Number(entry));
     } catch {
       // the process is gone

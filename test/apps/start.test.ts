@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { runsEntryPoint } from "../../apps/shared/entry-point.ts";
 import { bearer, readTerminalKeys } from "../../apps/shared/terminal-keys.ts";
 import { ConfigResourceTypes, Kafka, logLevel } from "../../broker/client/index.ts";
 import { demoUsers } from "../../seed/demo-data.ts";
@@ -21,7 +22,7 @@ import { waitFor } from "../helpers/wait.ts";
 
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 
-/** Pids of `parent`'s child processes whose command line mentions `script`, read from /proc (no `ps` needed). */
+/** Pids of `parent`'s child processes that run `script` (through tsx or from its bundle), read from /proc (no `ps` needed). */
 function childrenRunning(parent: number, script: string): number[] {
   return readdirSync("/proc")
     .filter((name) => /^\d+$/.test(name))
@@ -30,7 +31,7 @@ function childrenRunning(parent: number, script: string): number[] {
       try {
         const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
         const parentPid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-        return parentPid === parent && readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(script);
+        return parentPid === parent && runsEntryPoint(readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0"), script);
       } catch {
         return false; // gone meanwhile
       }

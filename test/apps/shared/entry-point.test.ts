@@ -8,7 +8,7 @@ import path from "node:path";
 import { after, describe, it } from "node:test";
 import { PUBLIC_DIR } from "../../../apps/points-api/app.ts";
 import { MIGRATIONS_DIR } from "../../../apps/shared/db/client.ts";
-import { bundlePath, entryPointArgs, REPO_ROOT } from "../../../apps/shared/entry-point.ts";
+import { bundlePath, entryPointArgs, REPO_ROOT, runsEntryPoint } from "../../../apps/shared/entry-point.ts";
 import { buildEntryPointBundles } from "../../helpers/entry-point-bundles.ts";
 
 describe("entry points", () => {
@@ -19,7 +19,7 @@ describe("entry points", () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it("when no bundles are named, then the script runs through tsx", () => {
-    assert.deepEqual(entryPointArgs("broker/server/main.ts", undefined), ["--import", "tsx", "broker/server/main.ts"]);
+    assert.deepEqual(entryPointArgs("broker/server/main.ts", ""), ["--import", "tsx", "broker/server/main.ts"]);
   });
 
   it("when the bundles have none for the script, then it runs through tsx; when they have one, from it", () => {
@@ -29,6 +29,22 @@ describe("entry points", () => {
     mkdirSync(path.dirname(bundle), { recursive: true });
     writeFileSync(bundle, "");
     assert.deepEqual(entryPointArgs("apps/cluster.ts", dir), [bundle]);
+  });
+
+  it("when a process runs a script through tsx or from its bundle, then its command line says it runs that script", () => {
+    assert.ok(
+      runsEntryPoint(
+        ["node", "--import", "tsx", "/repo/broker/server/main.ts", "--port", "0"],
+        "broker/server/main.ts",
+      ),
+    );
+    assert.ok(
+      runsEntryPoint(
+        ["node", "/repo/node_modules/.cache/entry-points/broker/server/main.mjs"],
+        "broker/server/main.ts",
+      ),
+    );
+    assert.ok(!runsEntryPoint(["node", "--import", "tsx", "/repo/apps/ledger/main.ts"], "broker/server/main.ts"));
   });
 
   it("when a script is bundled, then its modules still find the demo page, the migrations and the repository root where the sources are", async () => {
