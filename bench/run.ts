@@ -14,6 +14,9 @@
 //            controller failover times over 10 kills each, the fault test for
 //            5 minutes with its anomaly counts                            → cluster.json
 //   crashloop  50 kill -9 of the ledger under load, then the replay check   → crashloop.json
+//   memory   one broker, 1,000 partitions filled to 2 GB retained in steps (300 MB
+//            with --quick): its RSS vs retained bytes, charted, and restart times
+//            after a clean stop, a kill -9 and with producer snapshots deleted → memory.json
 //   soak     the points pipeline for 30 minutes at a steady rate: memory, open
 //            descriptors and group lag must stay flat (only with --only)     → soak.json
 //   fuzz     1,000,000 wire fuzz frames at a broker while healthy kafkajs and kcat
@@ -33,6 +36,7 @@ import { fuzzDefaults, runFuzzSuite } from "./fuzz.ts";
 import { latencyDefaults, runLatencySuite } from "./latency.ts";
 import { ledgerSuiteDefaults, runLedgerSuite } from "./ledger.ts";
 import { secondsSince } from "./lib.ts";
+import { memoryDefaults, runMemorySuite } from "./memory.ts";
 import { costDefaults, runCostSuite } from "./pipeline-cost.ts";
 import { runPointsSuite } from "./points.ts";
 import { runSoakSuite, soakDefaults } from "./soak.ts";
@@ -46,6 +50,7 @@ const SUITES = [
   "cost",
   "cluster",
   "crashloop",
+  "memory",
   "soak",
   "fuzz",
 ] as const;
@@ -156,6 +161,7 @@ if (options.suites.has("cost")) await runCostSuite(costDefaults(options.quick, o
 if (options.suites.has("cluster")) await runClusterSuite(clusterSuiteDefaults(options.quick));
 if (options.suites.has("crashloop"))
   await runCrashLoopSuite(crashLoopDefaults(options.quick, options.kills, options.rate));
+if (options.suites.has("memory")) await runMemorySuite(memoryDefaults(options.quick));
 if (options.suites.has("soak")) await runSoakSuite(soakDefaults(options.quick, options.minutes, options.rate));
 if (options.suites.has("fuzz")) await runFuzzSuite(fuzzDefaults(options.quick, options.frames, options.seed));
 console.log(

@@ -44,6 +44,7 @@ export class Partition {
     replicate: (partition: Partition) => PartitionState,
   ) {
     this.#rebuildProducerState();
+    log.trackProducerState(() => this.#producers.toSnapshot());
     this.replication = replicate(this);
   }
 
@@ -159,7 +160,8 @@ export class Partition {
 
   /**
    * Removes every batch at or above `offset` (a follower's divergent tail). The producer state is
-   * rebuilt from what remains, as it may remember batches that are gone.
+   * rebuilt from what remains (the log dropped the snapshots past `offset`), as it may remember
+   * batches that are gone.
    */
   truncateTo(offset: bigint): void {
     if (offset >= this.log.logEndOffset) return;
@@ -214,8 +216,16 @@ export class Partition {
     for (const listener of [...this.appendListeners]) listener();
   }
 
+  /**
+   * Restores the producer state from the log's newest producer snapshot, then records the batches
+   * after it; without a usable snapshot, every batch of the log.
+   */
   #rebuildProducerState(): void {
-    this.#producers = new ProducerStateTable();
-    for (const batch of this.log.batches()) this.#producers.record(batch, batch.baseOffset);
+    const snapshot = this.log.loadProducerSnapshot();
+    this.#producers =
+      snapshot === null ? new ProducerStateTable() : ProducerStateTable.fromSnapshot(snapshot.producers);
+    const from = snapshot?.offset ?? this.log.logStartOffset;
+    if (from >= this.log.logEndOffset) return;
+    for (const batch of this.log.batches(from)) this.#producers.record(batch, batch.baseOffset);
   }
 }

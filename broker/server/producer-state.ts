@@ -2,8 +2,13 @@
 // sequence ranges of its last few batches, so a retried batch is recognised (answered with the
 // offset it got the first time, not written again) and a gap in sequences is refused.
 //
+// It is saved in the log's producer snapshots (broker/storage/producer-snapshot.ts, whose entries
+// are these) and restored from them, so a restart rescans only the batches after the newest one.
+//
 // Ownership: each Partition owns one ProducerStateTable and consults it synchronously right
 // before the append it guards, so check-and-append cannot interleave with another produce.
+
+import type { SnapshotProducer } from "../storage/producer-snapshot.ts";
 
 /** How many recent batches per producer are remembered for duplicate detection, as in Kafka. */
 const rememberedBatches = 5;
@@ -45,6 +50,23 @@ function nextSequence(sequence: number): number {
 
 export class ProducerStateTable {
   private readonly producers = new Map<bigint, ProducerEntry>();
+
+  /** The table a snapshot saved (see toSnapshot). */
+  static fromSnapshot(producers: readonly SnapshotProducer[]): ProducerStateTable {
+    const table = new ProducerStateTable();
+    for (const { producerId, epoch, batches } of producers)
+      table.producers.set(producerId, { epoch, batches: batches.map((batch) => ({ ...batch })) });
+    return table;
+  }
+
+  /** Every producer's epoch and remembered batches, for a snapshot; fromSnapshot restores them. */
+  toSnapshot(): SnapshotProducer[] {
+    return [...this.producers].map(([producerId, { epoch, batches }]) => ({
+      producerId,
+      epoch,
+      batches: batches.map((batch) => ({ ...batch })),
+    }));
+  }
 
   check(batch: BatchIdentity): SequenceCheck {
     if (batch.producerId === noProducerId) return { kind: "append" };

@@ -7,12 +7,14 @@
 // checked against the batches; when it is missing, unreadable or disagrees with them (a crash
 // lost its last write, or an unsynced one), it is rebuilt by scanning every batch header.
 //
+// A new log's directory is created without an fsync; its first flush makes it durable (log-flush.ts).
+//
 // Ownership: none kept. The segments and the epoch cache it opens are handed to the
 // PartitionLog, which owns them from then on; on failure it closes what it opened.
 
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { CheckpointFileError } from "./checkpoint-file.ts";
-import type { FileSystem } from "./file-system.ts";
+import { createDirDurably, type FileSystem } from "./file-system.ts";
 import { type EpochEntry, LeaderEpochFileCache } from "./leader-epoch-checkpoint.ts";
 import {
   CLEANED_FILE_SUFFIX,
@@ -36,15 +38,46 @@ export interface LoadedSegments {
   recoveries: SegmentRecovery[];
 }
 
-/** Loads the segments in `dir`; an empty directory gets one empty segment at offset 0. */
-export function loadSegments(fs: FileSystem, dir: string, options: SegmentOptions): LoadedSegments {
+export interface LoadedLog extends LoadedSegments {
+  epochs: LoadedEpochCache;
+  /** Directories created without an fsync, parent first, to sync before the log's first flush. */
+  dirsToSync: string[];
+}
+
+/**
+ * Opens the log in `dir`, creating it if needed: its segments (see loadSegments), then its
+ * leader-epoch checkpoint (see loadLeaderEpochCache). On failure what was opened is closed.
+ */
+export function loadLog(fs: FileSystem, dir: string, options: SegmentOptions): LoadedLog {
+  const dirsToSync = fs.exists(dir) ? [] : [dirname(dir), dir];
+  createDirDurably(fs, dirname(dir));
+  fs.mkdirp(dir);
+  const { segments, recoveries } = loadSegments(fs, dir, options, { syncNewDir: dirsToSync.length === 0 });
+  try {
+    return { segments, recoveries, epochs: loadLeaderEpochCache(fs, dir, segments, { sync: true }), dirsToSync };
+  } catch (error) {
+    for (const segment of segments) segment.close();
+    throw error;
+  }
+}
+
+/**
+ * Loads the segments in `dir`; an empty directory gets one empty segment at offset 0, its files
+ * made durable unless `syncNewDir` is false (a new log defers that to its first flush, log-flush.ts).
+ */
+export function loadSegments(
+  fs: FileSystem,
+  dir: string,
+  options: SegmentOptions,
+  { syncNewDir }: { syncNewDir: boolean } = { syncNewDir: true },
+): LoadedSegments {
   const baseOffsets = discardLeftovers(fs, dir);
   const segments: Segment[] = [];
   const recoveries: SegmentRecovery[] = [];
   try {
     if (baseOffsets.length === 0) {
       segments.push(Segment.create(fs, dir, 0n, options));
-      fs.syncDir(dir);
+      if (syncNewDir) fs.syncDir(dir);
     }
     for (const [i, baseOffset] of baseOffsets.entries()) {
       const isActive = i === baseOffsets.length - 1;

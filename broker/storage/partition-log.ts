@@ -8,10 +8,11 @@
 // Raft node for `__cluster_metadata`) moves it with updateHighWatermark, as Kafka's log leaves it
 // to its Partition, and the log keeps it durable (high-watermark-checkpoint.ts), restored on open.
 // Followers store their leader's batches as they are with appendAsFollower. Around it:
-// log-config.ts (its settings), log-loader.ts (opening the directory), log-validator.ts (what
+// log-config.ts (its settings), log-loader.ts (opening the directory), log-flush.ts (when to
+// fsync, and a new directory's fsync deferred to the first), log-validator.ts (what
 // append does to the batches), log-reader.ts (reading across segments), retention.ts (which
 // segments retention deletes), log-offline.ts (refusing writes after an I/O failure),
-// segment.ts and the cleaner.
+// producer-snapshot-files.ts (the producer state at each roll and close), segment.ts, the cleaner.
 //
 // Ownership rule: one owner per piece of mutable state. A PartitionLog is owned by its partition
 // and owns its segments, its epoch cache and its checkpoint files; all its operations are
@@ -20,16 +21,19 @@
 
 import type { BatchLocation } from "../protocol/record-batch/splitter.ts";
 import type { FileSystem } from "./file-system.ts";
-import { closeAll, createDirDurably } from "./file-system.ts";
+import { closeAll } from "./file-system.ts";
 import { HighWatermarkCheckpoint } from "./high-watermark-checkpoint.ts";
 import { MAX_RELATIVE_OFFSET } from "./index-file.ts";
 import type { EpochEndOffset, EpochEntry, LeaderEpochFileCache } from "./leader-epoch-checkpoint.ts";
 import { type LogConfig, resolveLogConfig } from "./log-config.ts";
 import { CLEANED_FILE_SUFFIX } from "./log-files.ts";
-import { type LoadedEpochCache, loadLeaderEpochCache, loadSegments, type SegmentRecovery } from "./log-loader.ts";
+import { FlushState } from "./log-flush.ts";
+import { type LoadedLog, loadLog, type SegmentRecovery } from "./log-loader.ts";
 import { OfflineState } from "./log-offline.ts";
 import { batchesFrom, findOffsetForTimestamp, readBatches } from "./log-reader.ts";
 import { type AssignedOffsets, appendableBatches, assignOffsets, followerBatches } from "./log-validator.ts";
+import type { ProducerSnapshot, SnapshotProducer } from "./producer-snapshot.ts";
+import { ProducerSnapshotFiles } from "./producer-snapshot-files.ts";
 import { type RetentionResult, segmentsPastRetention } from "./retention.ts";
 import { Segment, type SegmentOptions, type StoredBatch } from "./segment.ts";
 
@@ -77,10 +81,9 @@ export class PartitionLog {
   #logStartOffset: bigint;
   #highWatermark: bigint;
   #leaderEpoch = 0;
-  #unflushedMessages = 0;
-  #hasUnflushedData = false;
-  #lastFlushTimeMs: number;
+  readonly #flush: FlushState;
   readonly #offline: OfflineState;
+  readonly #producerSnapshots: ProducerSnapshotFiles;
   #closed = false;
 
   private constructor(
@@ -88,7 +91,7 @@ export class PartitionLog {
     dir: string,
     config: Readonly<LogConfig>,
     clock: () => number,
-    loaded: { segments: Segment[]; recoveries: SegmentRecovery[]; epochs: LoadedEpochCache },
+    loaded: LoadedLog,
     options: PartitionLogOptions,
   ) {
     this.#fs = fs;
@@ -101,10 +104,12 @@ export class PartitionLog {
     this.#epochs = loaded.epochs.cache;
     this.epochCacheRebuiltBecause = loaded.epochs.rebuiltBecause;
     this.#logStartOffset = loaded.segments[0]!.baseOffset;
-    this.#lastFlushTimeMs = clock();
+    const now = clock();
+    this.#flush = new FlushState(now, loaded.dirsToSync);
     this.#offline = new OfflineState(dir, options.onOffline);
+    this.#producerSnapshots = new ProducerSnapshotFiles(fs, dir);
     const intervalMs = options.highWatermarkCheckpointIntervalMs ?? DEFAULT_HIGH_WATERMARK_CHECKPOINT_INTERVAL_MS;
-    this.#highWatermarkCheckpoint = HighWatermarkCheckpoint.open(fs, dir, intervalMs, this.#lastFlushTimeMs);
+    this.#highWatermarkCheckpoint = HighWatermarkCheckpoint.open(fs, dir, intervalMs, now);
     // No checkpoint means nothing is known to be committed: the log start is the safe answer.
     const restored = this.#highWatermarkCheckpoint.checkpointed ?? 0n;
     this.#highWatermark = clamp(restored, this.#logStartOffset, this.logEndOffset);
@@ -125,13 +130,11 @@ export class PartitionLog {
     const { highWatermarkCheckpointIntervalMs, onOffline, ...config } = settings;
     const options = { highWatermarkCheckpointIntervalMs, onOffline };
     const resolved = resolveLogConfig(config);
-    createDirDurably(fs, dir);
-    const { segments, recoveries } = loadSegments(fs, dir, { indexIntervalBytes: resolved.indexIntervalBytes, clock });
+    const loaded = loadLog(fs, dir, { indexIntervalBytes: resolved.indexIntervalBytes, clock });
     try {
-      const epochs = loadLeaderEpochCache(fs, dir, segments, { sync: true });
-      return new PartitionLog(fs, dir, resolved, clock, { segments, recoveries, epochs }, options);
+      return new PartitionLog(fs, dir, resolved, clock, loaded, options);
     } catch (error) {
-      for (const segment of segments) segment.close();
+      for (const segment of loaded.segments) segment.close();
       throw error;
     }
   }
@@ -208,6 +211,19 @@ export class PartitionLog {
   checkpointHighWatermark(): void {
     this.#assertWritable();
     this.#whileOnline(() => this.#highWatermarkCheckpoint.writeIfMoved(this.#highWatermark, this.#clock()));
+  }
+
+  /**
+   * From now on the log snapshots `state()` (its owner's producer state, as of the log end) at
+   * each roll and at close, and keeps its snapshot files in step with truncation and retention.
+   */
+  trackProducerState(state: () => readonly SnapshotProducer[]): void {
+    this.#producerSnapshots.track(state);
+  }
+
+  /** The newest usable producer snapshot (see producer-snapshot-files.ts), or null: rescan from the log start. */
+  loadProducerSnapshot(): ProducerSnapshot | null {
+    return this.#whileOnline(() => this.#producerSnapshots.loadLatest(this.#logStartOffset, this.logEndOffset));
   }
 
   /**
@@ -295,6 +311,7 @@ export class PartitionLog {
     if (this.#highWatermark < this.#logStartOffset) this.#highWatermark = this.#logStartOffset;
     this.#whileOnline(() => {
       for (const segment of doomed) segment.delete();
+      this.#producerSnapshots.removeBelow(this.#logStartOffset);
       this.#fs.syncDir(this.dir);
       this.#epochs.truncateFromStart(this.#logStartOffset);
     });
@@ -321,16 +338,18 @@ export class PartitionLog {
       return;
     }
     this.#whileOnline(() => {
+      this.#flush.syncPendingDirs(this.#fs);
       const segmentCount = this.#segments.length;
       while (this.#segments.length > 1 && this.#active.baseOffset > offset) this.#segments.pop()!.delete();
+      // Snapshots past the cut describe batches about to go, perhaps replaced by others later.
+      const snapshotsRemoved = this.#producerSnapshots.removeAbove(offset);
       // The deletions are durable before the remaining segment is cut: else a power loss could
       // bring later segments back behind the cut one, a gap followed by records truncated away.
-      if (this.#segments.length < segmentCount) this.#fs.syncDir(this.dir);
+      if (this.#segments.length < segmentCount || snapshotsRemoved) this.#fs.syncDir(this.dir);
       this.#active.truncateTo(offset);
       this.#epochs.truncateFromEnd(offset);
     });
-    this.#unflushedMessages = 0;
-    this.#hasUnflushedData = false;
+    this.#flush.reset();
     this.#highWatermark = clamp(this.#highWatermark, this.#logStartOffset, this.logEndOffset);
   }
 
@@ -343,16 +362,17 @@ export class PartitionLog {
     this.#assertWritable();
     if (offset < 0n) throw new RangeError(`cannot restart a log at offset ${offset}`);
     this.#whileOnline(() => {
+      this.#flush.syncPendingDirs(this.#fs);
       // Deleted before the new segment is created, which may have the same base offset.
       for (const segment of this.#segments) segment.delete();
+      this.#producerSnapshots.removeAbove(-1n);
       this.#segments.splice(0, this.#segments.length, Segment.create(this.#fs, this.dir, offset, this.#segmentOptions));
       this.#fs.syncDir(this.dir);
       this.#epochs.reset([]);
     });
     this.#logStartOffset = offset;
     this.#highWatermark = offset;
-    this.#unflushedMessages = 0;
-    this.#hasUnflushedData = false;
+    this.#flush.reset();
   }
 
   /** Fsyncs what was appended since the last flush, then checkpoints a moved high watermark. */
@@ -371,7 +391,7 @@ export class PartitionLog {
    */
   flushIfDue(now: number = this.#clock()): void {
     this.#assertWritable();
-    if (this.#hasUnflushedData && now - this.#lastFlushTimeMs >= this.config.flushIntervalMs) {
+    if (this.#flush.isDue(now, this.config)) {
       this.#whileOnline(() => this.#flushActive(now));
     }
     this.#whileOnline(() => this.#highWatermarkCheckpoint.writeIfDue(this.#highWatermark, now));
@@ -383,7 +403,9 @@ export class PartitionLog {
     try {
       if (!this.#offline.isOffline) {
         this.#whileOnline(() => {
+          if (this.#segments.length > 1 || !this.#active.isEmpty) this.#flush.syncPendingDirs(this.#fs);
           this.#active.flush();
+          this.#producerSnapshots.snapshotAt(this.logEndOffset);
           this.#highWatermarkCheckpoint.writeIfMoved(this.#highWatermark, this.#clock());
         });
       }
@@ -445,34 +467,28 @@ export class PartitionLog {
   ): void {
     if (this.#shouldRoll(records.length, lastOffset, now)) this.#rollActive();
     this.#active.append(records, baseOffset, lastOffset, maxTimestamp);
-    this.#unflushedMessages += recordCount;
-    this.#hasUnflushedData = true;
-    if (
-      this.#unflushedMessages >= this.config.flushIntervalMessages ||
-      now - this.#lastFlushTimeMs >= this.config.flushIntervalMs
-    ) {
-      this.#flushActive(now);
-    }
+    if (this.#flush.appended(recordCount, now, this.config)) this.#flushActive(now);
   }
 
   // Sealed segments are never recovered at startup, so their log and indexes are made durable here.
   #rollActive(): void {
     const sealed = this.#active;
     sealed.onBecomeInactive();
+    this.#flush.syncPendingDirs(this.#fs);
     sealed.flush();
     this.#segments.push(Segment.create(this.#fs, this.dir, sealed.nextOffset, this.#segmentOptions));
     this.#fs.syncDir(this.dir);
-    this.#unflushedMessages = 0;
-    this.#hasUnflushedData = false;
-    this.#lastFlushTimeMs = this.#clock();
+    this.#producerSnapshots.snapshotAt(this.logEndOffset);
+    this.#flush.reset(this.#clock());
   }
 
   // The active segment's indexes are rebuilt by recovery, so its log is all that needs syncing.
   #flushActive(now: number): void {
-    if (this.#hasUnflushedData) this.#active.syncLog();
-    this.#unflushedMessages = 0;
-    this.#hasUnflushedData = false;
-    this.#lastFlushTimeMs = now;
+    if (this.#flush.hasUnflushedData) {
+      this.#flush.syncPendingDirs(this.#fs);
+      this.#active.syncLog();
+    }
+    this.#flush.reset(now);
   }
 
   #assertWritable(): void {

@@ -142,7 +142,10 @@ export class Segment {
     const segment = new Segment(fs, dir, baseOffset, options, "", { log, index, timeIndex });
     try {
       const needsRecovery = recover || !indexesPresent || !segment.#loadFromIndexes();
-      return { segment, recovery: needsRecovery ? segment.recover() : null };
+      // The active segment's indexes (`recover`) are rebuilt at every start and made durable at its
+      // roll, so recovering it fsyncs its log only: a thousand partitions start without two
+      // thousand index fsyncs. A sealed segment's rebuilt indexes are trusted from now on.
+      return { segment, recovery: needsRecovery ? segment.recover({ syncIndexes: !recover }) : null };
     } catch (error) {
       segment.close();
       throw error;
@@ -330,9 +333,10 @@ export class Segment {
 
   /**
    * Scans the whole log checking each batch (framing, magic 2, CRC, offsets increasing), cuts the
-   * file at the end of the last valid batch and rebuilds both indexes.
+   * file at the end of the last valid batch and rebuilds both indexes; makes the log durable, and
+   * the indexes too with `syncIndexes` (the default).
    */
-  recover(): RecoveryResult {
+  recover({ syncIndexes }: { syncIndexes: boolean } = { syncIndexes: true }): RecoveryResult {
     this.#offsetIndex.reset();
     this.#timeIndex.reset();
     this.#resetTrackedState();
@@ -340,7 +344,8 @@ export class Segment {
       this.#rollingBaseTimeMs ??= rollingBaseTimeAfterRestart(header, this.#options.clock());
       this.#trackAppended(position, header.sizeInBytes, header.baseOffset, header.lastOffset, header.maxTimestamp);
     });
-    this.flush();
+    if (syncIndexes) this.flush();
+    else this.syncLog();
     return result;
   }
 

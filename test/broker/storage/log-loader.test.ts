@@ -125,6 +125,21 @@ test("when opening fails part-way, then the error surfaces and every segment fil
   assert.equal(reopened.logEndOffset, 4n);
 });
 
+test("when a closed log with data is opened, then recovering its active segment fsyncs its log, not its rebuilt indexes", (t) => {
+  const dir = tempDir(t);
+  const first = PartitionLog.open(nodeFileSystem, dir, { segmentBytes: 300 });
+  for (let i = 0; i < 4; i++) appendRecords(first, 1, 200);
+  first.close();
+  const fileSystem = new FaultyFileSystem();
+  const log = openLog(t, dir, { segmentBytes: 300 }, undefined, fileSystem);
+  assert.deepEqual(
+    log.recoveries.map((r) => r.baseOffset),
+    [3n],
+  );
+  assert.deepEqual([fileSystem.syncs, fileSystem.dirSyncs], [[join(dir, segmentFileName(3n, ".log"))], 0]);
+  assert.equal(log.logEndOffset, 4n);
+});
+
 const epochPairs = (log: PartitionLog) => log.epochEntries.map((e) => [e.epoch, e.startOffset]);
 
 /** A log with epochs 1 (offsets 0..3), 4 (4..7) and 6 (8..9) over several segments, closed. */
