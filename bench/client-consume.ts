@@ -6,6 +6,10 @@
 import {
   type BenchConsumerConfig,
   type ClientName,
+  type CpuPerRecord,
+  type CpuSample,
+  cpuPerRecord,
+  cpuSample,
   createConsumer,
   createProducer,
   createTopic,
@@ -29,6 +33,8 @@ export interface ConsumeBenchOptions {
   /** Consumer settings other than the group id (both clients' defaults otherwise). */
   consumerConfig?: Omit<BenchConsumerConfig, "groupId">;
   timeoutMs?: number;
+  /** The broker's pid, to report its CPU per record too. */
+  brokerPid?: number;
 }
 
 export interface ConsumeBenchResult extends Rate {
@@ -36,6 +42,8 @@ export interface ConsumeBenchResult extends Rate {
   /** From consumer.run() to the last record, so including the group join. */
   fromRun: Rate;
   secondsToFirstRecord: number;
+  /** CPU per record from the group join to the last record: this process (the client) and the broker. */
+  cpu: CpuPerRecord;
 }
 
 interface ConsumeRun {
@@ -45,6 +53,8 @@ interface ConsumeRun {
   joinedAt: number;
   firstAt: number;
   endAt: number;
+  cpuAtJoin: CpuSample | undefined;
+  cpuAtEnd: CpuSample | undefined;
 }
 
 async function consumeOnce(options: ConsumeBenchOptions, records: number): Promise<ConsumeRun> {
@@ -53,7 +63,16 @@ async function consumeOnce(options: ConsumeBenchOptions, records: number): Promi
     ...consumerConfig,
     groupId: uniqueGroupId(`bench-consume-${client}`),
   });
-  const run: ConsumeRun = { received: 0, bytes: 0, runAt: 0, joinedAt: 0, firstAt: 0, endAt: 0 };
+  const run: ConsumeRun = {
+    received: 0,
+    bytes: 0,
+    runAt: 0,
+    joinedAt: 0,
+    firstAt: 0,
+    endAt: 0,
+    cpuAtJoin: undefined,
+    cpuAtEnd: undefined,
+  };
   let finish!: () => void;
   let fail!: (error: Error) => void;
   const done = new Promise<void>((resolve, reject) => {
@@ -61,7 +80,9 @@ async function consumeOnce(options: ConsumeBenchOptions, records: number): Promi
     fail = reject;
   });
   consumer.on("consumer.group_join", () => {
-    run.joinedAt ||= performance.now();
+    if (run.joinedAt) return;
+    run.cpuAtJoin = cpuSample(options.brokerPid);
+    run.joinedAt = performance.now();
   });
   consumer.on("consumer.crash", (event) => fail(event.payload.error));
   try {
@@ -76,6 +97,7 @@ async function consumeOnce(options: ConsumeBenchOptions, records: number): Promi
         run.received += batch.messages.length;
         if (run.received >= records) {
           run.endAt = performance.now();
+          run.cpuAtEnd = cpuSample(options.brokerPid);
           finish();
         }
       },
@@ -101,6 +123,7 @@ export async function benchConsume(options: ConsumeBenchOptions): Promise<Consum
     records: run.received,
     fromRun: rate(run.received, run.bytes, seconds(run.runAt, run.endAt)),
     secondsToFirstRecord: round(seconds(run.runAt, run.firstAt), 3),
+    cpu: cpuPerRecord(run.cpuAtJoin!, run.cpuAtEnd!, run.received),
   };
 }
 

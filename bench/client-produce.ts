@@ -5,6 +5,9 @@
 // broker's count of stored records is checked against what was sent afterwards.
 import {
   type ClientName,
+  type CpuPerRecord,
+  cpuPerRecord,
+  cpuSample,
   createProducer,
   createTopic,
   type Rate,
@@ -31,11 +34,15 @@ export interface BenchProduceOptions {
   warmUpMs?: number;
   /** Raise `records` so the timed run lasts about this long at the warm-up's rate (×1.5 for headroom). */
   minSeconds?: number;
+  /** The broker's pid, to report its CPU per record too. */
+  brokerPid?: number;
 }
 
 export interface BenchProduceResult extends Rate {
   records: number;
   warmUp: { records: number; recordsPerSec: number };
+  /** CPU per record over the timed run: this process (the client) and the broker. */
+  cpu: CpuPerRecord;
 }
 
 export async function benchProduce(options: BenchProduceOptions): Promise<BenchProduceResult> {
@@ -63,9 +70,11 @@ export async function benchProduce(options: BenchProduceOptions): Promise<BenchP
     const wanted = Math.max(options.records, warmUpRate * minSeconds * 1.5);
     const records = Math.ceil(wanted / (batchSize * inFlight)) * batchSize * inFlight;
 
+    const cpuBefore = cpuSample(options.brokerPid);
     const start = performance.now();
     const sent = await sendLoop(producer, { ...loop, records });
     const seconds = secondsSince(start);
+    const cpu = cpuPerRecord(cpuBefore, cpuSample(options.brokerPid), sent);
 
     const stored = await topicRecords(address, topic);
     if (stored !== warmedUp + sent)
@@ -74,6 +83,7 @@ export async function benchProduce(options: BenchProduceOptions): Promise<BenchP
       ...rate(sent, sent * recordBytes, seconds),
       records: sent,
       warmUp: { records: warmedUp, recordsPerSec: Math.round(warmUpRate) },
+      cpu,
     };
   } finally {
     await producer.disconnect();

@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { Kafka as KafkaJS, Partitioners as KafkajsPartitioners, logLevel as kafkajsLogLevel } from "kafkajs";
 import { Kafka as OurKafka } from "../broker/client/kafka.ts";
 import { startBroker } from "../test/helpers/broker-process.ts";
+import { platformaticConsumer, platformaticProducer } from "./platformatic-client.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Broker
@@ -15,11 +16,14 @@ import { startBroker } from "../test/helpers/broker-process.ts";
 export const BROKER_CONFIG = { "offsets.topic.num.partitions": 5, "group.initial.rebalance.delay.ms": 0 } as const;
 
 /** Starts a broker process with a fresh data directory for `fn`; prints its log tail if `fn` fails. */
-export async function withBroker<T>(suite: string, fn: (address: string) => Promise<T>): Promise<T> {
+export async function withBroker<T>(
+  suite: string,
+  fn: (address: string, pid: number | undefined) => Promise<T>,
+): Promise<T> {
   const broker = await startBroker({ config: { ...BROKER_CONFIG } });
   log(suite, `broker at ${broker.address} (data in ${broker.dataDir})`);
   try {
-    return await fn(broker.address);
+    return await fn(broker.address, broker.pid);
   } catch (error) {
     console.error(`--- broker log (tail) ---\n${broker.output().split("\n").slice(-30).join("\n")}`);
     throw error;
@@ -29,11 +33,14 @@ export async function withBroker<T>(suite: string, fn: (address: string) => Prom
 }
 
 // ---------------------------------------------------------------------------------------------
-// Clients: ours (broker/client/kafka.ts) and kafkajs, with default settings unless a caller says.
+// Clients: ours (broker/client/kafka.ts), kafkajs and @platformatic/kafka (bench/platformatic-client.ts),
+// with default settings unless a caller says. Platformatic's adapter has no eachMessage.
 
-export type ClientName = "ours" | "kafkajs";
+export type ClientName = "ours" | "kafkajs" | "platformatic";
 /** kafkajs first, so each table row reads baseline then ours. */
-export const CLIENTS: readonly ClientName[] = ["kafkajs", "ours"];
+export const CLIENTS: readonly ("ours" | "kafkajs")[] = ["kafkajs", "ours"];
+/** The client suite's: both baselines, then ours. */
+export const ALL_CLIENTS: readonly ClientName[] = ["kafkajs", "platformatic", "ours"];
 
 export interface BenchMessage {
   value: Buffer;
@@ -76,7 +83,7 @@ export interface BenchConsumerConfig {
 
 const NO_LOGS = 0; // logLevel.NOTHING in both clients
 
-function kafkaOf(client: ClientName, address: string, clientId: string): OurKafka | KafkaJS {
+function kafkaOf(client: "ours" | "kafkajs", address: string, clientId: string): OurKafka | KafkaJS {
   return client === "kafkajs"
     ? new KafkaJS({ brokers: [address], clientId, logLevel: kafkajsLogLevel.NOTHING })
     : new OurKafka({ brokers: [address], clientId, logLevel: NO_LOGS });
@@ -84,6 +91,7 @@ function kafkaOf(client: ClientName, address: string, clientId: string): OurKafk
 
 /** A producer (not yet connected); keyless messages go round-robin in both clients. */
 export function createProducer(client: ClientName, address: string, clientId = `bench-${client}`): BenchProducer {
+  if (client === "platformatic") return platformaticProducer(address, clientId);
   const kafka = kafkaOf(client, address, clientId);
   const producer =
     kafka instanceof KafkaJS
@@ -99,6 +107,7 @@ export function createConsumer(
   config: BenchConsumerConfig,
   clientId = `bench-${client}`,
 ): BenchConsumer {
+  if (client === "platformatic") return platformaticConsumer(address, config, clientId) as unknown as BenchConsumer;
   return kafkaOf(client, address, clientId).consumer(config) as unknown as BenchConsumer;
 }
 
@@ -200,6 +209,52 @@ export function rate(records: number, bytes: number, seconds: number): Rate {
     recordsPerSec: Math.round(records / seconds),
     mbPerSec: round(bytes / 1e6 / seconds, 2),
     seconds: round(seconds, 3),
+  };
+}
+
+/** CPU time so far, in µs: this process's (the client's) and, when its pid is known, the broker's. */
+export interface CpuSample {
+  client: number;
+  /** The part of `client` spent in the kernel (socket reads and writes, mostly). */
+  clientSystem: number;
+  broker: number | undefined;
+}
+
+export function cpuSample(brokerPid: number | undefined): CpuSample {
+  const { user, system } = process.cpuUsage();
+  return {
+    client: user + system,
+    clientSystem: system,
+    broker: brokerPid === undefined ? undefined : processCpuMicros(brokerPid),
+  };
+}
+
+/** utime + stime of a process from /proc/<pid>/stat (clock ticks of 10 ms on Linux), in µs. */
+function processCpuMicros(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU µs per record between two samples, for the client and the broker. */
+export interface CpuPerRecord {
+  clientUs: number;
+  /** Of clientUs, in the kernel. */
+  clientSystemUs: number;
+  brokerUs: number | null;
+}
+
+export function cpuPerRecord(from: CpuSample, to: CpuSample, records: number): CpuPerRecord {
+  return {
+    clientUs: round((to.client - from.client) / records, 3),
+    clientSystemUs: round((to.clientSystem - from.clientSystem) / records, 3),
+    brokerUs:
+      from.broker === undefined || to.broker === undefined ? null : round((to.broker - from.broker) / records, 3),
   };
 }
 

@@ -1,7 +1,8 @@
 // `npm run bench` runs every suite, each on a broker process of its own, and writes bench/results/:
 //   broker   broker throughput through kafkajs, 1 and 6 partitions          → broker-kafkajs.json
-//   clients  our client vs kafkajs: produce (1/16 partitions, sends of 1 and
-//            of 1,000 messages) and consume (1/16 partitions), ours/kafkajs  → clients.json
+//   clients  our client vs kafkajs and @platformatic/kafka: produce (1/16 partitions,
+//            sends of 1 and of 1,000 messages; 1 KiB records too) and consume, with
+//            MB/s against the loopback limit and CPU per record              → clients.json
 //   latency  end-to-end p50/p95/p99 at 10,000 msg/s, 6 partitions, per client → latency.json
 //   ledger   one ledger applying 200,000 commands already in points.commands (6
 //            partitions), ready → offsets committed, verified: commands/s    → ledger.json

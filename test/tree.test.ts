@@ -82,6 +82,10 @@ const exceptions: Record<string, Exception> = {
   },
   "bench/crashloop.ts": { why: benchmark, testedBy: ["test/seed/fault/ledger-crash-loop.test.ts"] },
   "bench/fuzz.ts": { why: benchmark, testedBy: ["test/acceptance/wire-fuzz.test.ts"] },
+  "bench/platformatic-client.ts": {
+    why: "the benchmarks' adapter for @platformatic/kafka",
+    testedBy: ["test/bench/client-produce.test.ts", "test/bench/client-consume.test.ts"],
+  },
   "bench/memory.ts": {
     why: benchmark,
     testedBy: ["test/broker/server/producer-snapshots.test.ts", "test/broker/storage/producer-snapshot-files.test.ts"],

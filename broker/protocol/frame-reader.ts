@@ -6,6 +6,9 @@
 // frame is complete, so memory follows the bytes that actually came, never a size a peer merely
 // announced (a 4-byte prefix must not make the broker allocate up to its request limit).
 //
+// A reader of the socket may also read straight into that buffer (directTarget, filledDirectly),
+// which saves the copy.
+//
 // Ownership: the reader owns the frame being assembled; frames it hands on belong to the receiver.
 
 export interface FrameLimits {
@@ -55,11 +58,35 @@ export class FrameReader {
     return this.sizePrefixFilled + this.partialFilled;
   }
 
-  push(chunk: Buffer): void {
+  /**
+   * The unfilled rest of the preallocated frame being assembled, for a socket to read straight
+   * into (see filledDirectly); undefined when no such frame is in progress.
+   */
+  directTarget(): Buffer | undefined {
+    const frame = this.partialFrame;
+    return frame === undefined ? undefined : frame.subarray(this.partialFilled);
+  }
+
+  /** `bytes` were read straight into the buffer directTarget() gave; hands the frame on once whole. */
+  filledDirectly(bytes: number): void {
+    this.partialFilled += bytes;
+    if (this.partialFilled < this.partialSize) return;
+    const frame = this.partialFrame!;
+    this.partialSize = -1;
+    this.partialFilled = 0;
+    this.partialFrame = undefined;
+    this.onFrame(frame);
+  }
+
+  /**
+   * Takes the next bytes of the stream. A `transient` chunk is about to be reused by the caller:
+   * what the reader keeps or hands on from it is copied.
+   */
+  push(chunk: Buffer, transient = false): void {
     let offset = 0;
     while (offset < chunk.length) {
       if (this.partialSize >= 0) {
-        offset = this.continueFrame(chunk, offset);
+        offset = this.continueFrame(chunk, offset, transient);
         continue;
       }
       let size: number;
@@ -85,7 +112,8 @@ export class FrameReader {
         return;
       }
       if (chunk.length - offset >= size) {
-        this.onFrame(chunk.subarray(offset, offset + size));
+        const frame = chunk.subarray(offset, offset + size);
+        this.onFrame(transient ? Buffer.from(frame) : frame);
         offset += size;
       } else {
         this.partialSize = size;
@@ -96,11 +124,14 @@ export class FrameReader {
   }
 
   /** Takes what `chunk` holds of the frame being assembled from `offset`; returns the offset after it. */
-  private continueFrame(chunk: Buffer, offset: number): number {
+  private continueFrame(chunk: Buffer, offset: number, transient: boolean): number {
     const wanted = this.partialSize - this.partialFilled;
     const taken = Math.min(wanted, chunk.length - offset);
     if (this.partialFrame !== undefined) chunk.copy(this.partialFrame, this.partialFilled, offset, offset + taken);
-    else this.partialChunks.push(chunk.subarray(offset, offset + taken));
+    else {
+      const part = chunk.subarray(offset, offset + taken);
+      this.partialChunks.push(transient ? Buffer.from(part) : part);
+    }
     this.partialFilled += taken;
     if (this.partialFilled < this.partialSize) return offset + taken;
     const frame = this.partialFrame ?? Buffer.concat(this.partialChunks, this.partialSize);

@@ -1,6 +1,5 @@
-// What the KIP-848 acceptance tests share: @platformatic/kafka loaded (with the Promise.withResolvers
-// it needs and Node 20 lacks), a broker process with a short consumer heartbeat interval and a keyed
-// topic, a producer that numbers its records per key, the group as ConsumerGroupDescribe tells it,
+// What the KIP-848 acceptance tests share: @platformatic/kafka (test/helpers/platformatic.ts), a
+// broker process with a short consumer heartbeat interval and a keyed topic, a producer that numbers its records per key, the group as ConsumerGroupDescribe tells it,
 // and the per-key order check.
 //
 // Ownership: a bed owns its broker process, admin, producer and describing connection, opened
@@ -8,27 +7,12 @@
 // that members leave while the broker still runs.
 import assert from "node:assert/strict";
 import { after, before } from "node:test";
-
-// @platformatic/kafka targets Node 22+; on Node 20 it only lacks Promise.withResolvers.
-const promiseWithResolvers = Promise as unknown as { withResolvers?: unknown };
-promiseWithResolvers.withResolvers ??= <T>() => {
-  let resolve!: (value: T) => void;
-  let reject!: (reason: unknown) => void;
-  const promise = new Promise<T>((yes, no) => {
-    resolve = yes;
-    reject = no;
-  });
-  return { promise, resolve, reject };
-};
-
 import type { Admin, Producer } from "kafkajs";
 import { Apis } from "../../broker/protocol/apis.ts";
 import { type BrokerProcess, startBroker } from "../helpers/broker-process.ts";
+import { platformatic } from "../helpers/platformatic.ts";
 import { WireClient } from "../helpers/wire-client.ts";
 import { kafkaClient } from "./helpers.ts";
-
-/** Imported once the polyfill is in place. */
-export const platformatic = await import("@platformatic/kafka");
 
 export interface Received {
   key: string;
@@ -130,3 +114,5 @@ export function assertPerKeyOrder(memberName: string, received: readonly Receive
     lastSeqByKey.set(key, seq);
   }
 }
+
+export { platformatic };

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { benchConsume, fillTopic } from "../../bench/client-consume.ts";
-import { CLIENTS, topicRecords } from "../../bench/lib.ts";
+import { ALL_CLIENTS, topicRecords } from "../../bench/lib.ts";
 import { type BrokerProcess, startBroker } from "../helpers/broker-process.ts";
 
 describe("benchConsume and fillTopic", () => {
@@ -21,7 +21,7 @@ describe("benchConsume and fillTopic", () => {
     await assert.rejects(fillTopic(broker.address, "twice", 1, 1_000), /twice holds 2000 records, 1000 were sent/);
   });
 
-  for (const client of CLIENTS) {
+  for (const client of ALL_CLIENTS) {
     it(`when ${client} consumes, then it reads the records asked for and reports their bytes per second`, async () => {
       const result = await benchConsume({
         address: broker.address,

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { benchProduce } from "../../bench/client-produce.ts";
-import { CLIENTS, topicRecords } from "../../bench/lib.ts";
+import { ALL_CLIENTS, topicRecords } from "../../bench/lib.ts";
 import { type BrokerProcess, startBroker } from "../helpers/broker-process.ts";
 
 describe("benchProduce", () => {
@@ -11,7 +11,7 @@ describe("benchProduce", () => {
   });
   after(() => broker?.cleanup());
 
-  for (const client of CLIENTS) {
+  for (const client of ALL_CLIENTS) {
     it(`when ${client} produces, then the timed run is whole rounds of sends, and the broker holds the warm-up's records and the run's`, async () => {
       const result = await benchProduce({
         address: broker.address,

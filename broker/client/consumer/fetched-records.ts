@@ -141,6 +141,28 @@ export function decodeFetchedRecords(
   return result;
 }
 
+/**
+ * The nextOffset that decodeFetchedRecords will report for the same records, from the batch
+ * headers alone (no record is read): lets the consumer ask for the next fetch before decoding
+ * this one. Null when no whole batch reaches the fetch offset; a malformed blob gives null too,
+ * and decoding reports it.
+ */
+export function fetchedNextOffset(records: Buffer | null, fetchOffset: bigint): number | null {
+  if (records === null) return null;
+  const from = Number(fetchOffset);
+  let nextOffset: number | null = null;
+  let position = 0;
+  while (position < records.length) {
+    if (framingProblemAt(records, position, records.length - position) !== null) break;
+    const lastOffset =
+      readInt64AsNumber(records, position + BatchField.baseOffset) +
+      records.readInt32BE(position + BatchField.lastOffsetDelta);
+    if (lastOffset >= from) nextOffset = lastOffset + 1;
+    position += BATCH_LOG_OVERHEAD + records.readInt32BE(position + BatchField.batchLength);
+  }
+  return nextOffset;
+}
+
 function skipsCorrupt(
   filter: AbortedTransactionFilter,
   records: Buffer,

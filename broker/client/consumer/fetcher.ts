@@ -20,7 +20,7 @@ import { consumerEvents } from "../events.ts";
 import type { InstrumentationEmitter } from "../instrumentation.ts";
 import type { Logger } from "../logger.ts";
 import { Batch } from "./batch.ts";
-import { decodeFetchedRecords } from "./fetched-records.ts";
+import { decodeFetchedRecords, fetchedNextOffset } from "./fetched-records.ts";
 import type { CommittedOffset } from "./group.ts";
 import type { OffsetManager } from "./offset-manager.ts";
 import { EARLIEST, type PartitionState, type PauseState, partitionKey } from "./partition-state.ts";
@@ -56,6 +56,14 @@ export interface FetchOptions {
 export interface PendingBatch {
   state: PartitionState;
   batch: Batch;
+}
+
+/** One partition's part of a fetch response, to be decoded. */
+interface FetchedPartition {
+  state: PartitionState;
+  data: FetchResponse["responses"][number]["partitions"][number];
+  records: Buffer | null;
+  fetchOffset: bigint;
 }
 
 interface InFlightFetch {
@@ -230,20 +238,27 @@ export class Fetcher {
       }
       const response = await untilFired(fetch.response, round);
       if (response === undefined) return;
-      const { batches, staleMetadata } = this.collectBatches(session, response, fetch.requested);
-      this.options.emitter.emit(consumerEvents.FETCH, {
-        numberOfBatches: batches.length,
-        duration: Date.now() - fetch.started,
-        nodeId,
-      });
-      if (batches.length > 0 && this.options.prefetching && !staleMetadata && !round.fired) {
-        const ends = new Map(batches.map(({ state, batch }) => [state.key, batch.nextOffset()]));
+      const { fetched, staleMetadata } = this.partitionsToDecode(session, response, fetch.requested);
+      // The next fetch goes out before this one is decoded (the batch headers tell where each
+      // partition's data ends), so the broker prepares it while this process decodes.
+      const ends = new Map<string, bigint>();
+      for (const { state, records, fetchOffset } of fetched) {
+        const end = fetchedNextOffset(records, fetchOffset);
+        if (end !== null) ends.set(state.key, BigInt(end));
+      }
+      if (ends.size > 0 && this.options.prefetching && !staleMetadata && !round.fired) {
         const positions = this.fetchable(states).map((state): [PartitionState, bigint] => [
           state,
           ends.get(state.key) ?? state.resolved!,
         ]);
         prefetched = await this.sendFetch(nodeId, rotate(positions, requests++), 0);
       }
+      const batches = this.decode(fetched);
+      this.options.emitter.emit(consumerEvents.FETCH, {
+        numberOfBatches: batches.length,
+        duration: Date.now() - fetch.started,
+        nodeId,
+      });
       await this.options.process(session, round, batches);
       if (staleMetadata) {
         await this.options.cluster.refreshMetadata();
@@ -307,16 +322,16 @@ export class Fetcher {
     return { response, requested, started: Date.now() };
   }
 
-  private collectBatches(
+  /** The partitions of a response whose records are to be decoded; partition errors handled. */
+  private partitionsToDecode(
     session: Session,
     response: FetchResponse,
     requested: Map<string, bigint>,
-  ): { batches: PendingBatch[]; staleMetadata: boolean } {
+  ): { fetched: FetchedPartition[]; staleMetadata: boolean } {
     const { pauses, seeks, logger } = this.options;
-    const readCommitted = !this.options.fetch.readUncommitted;
     if (response.errorCode !== undefined && response.errorCode !== ErrorCode.NONE)
       throw new KafkaJSProtocolError(response.errorCode, "fetch");
-    const batches: PendingBatch[] = [];
+    const fetched: FetchedPartition[] = [];
     let staleMetadata = false;
     for (const { topic, partitions } of response.responses) {
       for (const data of partitions) {
@@ -342,13 +357,22 @@ export class Fetcher {
         }
         if (pauses.isPaused(topic, data.partitionIndex) || seeks.has(key)) continue;
         const records = Array.isArray(data.records) ? Buffer.concat(data.records) : data.records;
-        const decoded = decodeFetchedRecords(records, fetchOffset, data.abortedTransactions, readCommitted);
-        const batch = new Batch(topic, data.partitionIndex, fetchOffset, data.highWatermark, decoded);
-        if (batch.isEmpty() && !batch.isEmptyDueToFiltering()) continue;
-        batches.push({ state, batch });
+        fetched.push({ state, data, records, fetchOffset });
       }
     }
-    return { batches, staleMetadata };
+    return { fetched, staleMetadata };
+  }
+
+  private decode(fetched: FetchedPartition[]): PendingBatch[] {
+    const readCommitted = !this.options.fetch.readUncommitted;
+    const batches: PendingBatch[] = [];
+    for (const { state, data, records, fetchOffset } of fetched) {
+      const decoded = decodeFetchedRecords(records, fetchOffset, data.abortedTransactions, readCommitted);
+      const batch = new Batch(state.topic, state.partition, fetchOffset, data.highWatermark, decoded);
+      if (batch.isEmpty() && !batch.isEmptyDueToFiltering()) continue;
+      batches.push({ state, batch });
+    }
+    return batches;
   }
 
   /** Positions still unknown: ListOffsets to the earliest or latest, per fromBeginning (or the seek asked for). */

@@ -27,6 +27,9 @@ import type { Logger } from "../logger.ts";
 import type { RequestDescription, RequestEvent, RequestQueueSizeEvent, SASLOptions } from "../types.ts";
 import { authenticate } from "./sasl/authenticate.ts";
 
+/** What one read takes when it is not going straight into a response's buffer. */
+const READ_SCRATCH_BYTES = 64 * 1024;
+
 export type NetworkEventKind = "request" | "request_timeout" | "request_queue_size";
 
 /**
@@ -169,8 +172,22 @@ export class BrokerConnection {
 
   private async open(): Promise<void> {
     const { host, port, connectionTimeout } = this.options;
+    // Set once the socket is connected; nothing is read before.
+    let frames!: FrameReader;
+    // Reads go straight into the buffer of a large response being assembled (the bulk of fetched
+    // data is then never copied); other reads land in one reused scratch buffer, out of which the
+    // frame reader copies what it keeps.
+    const scratch = Buffer.allocUnsafe(READ_SCRATCH_BYTES);
+    const onread = {
+      buffer: (): Buffer => frames?.directTarget() ?? scratch,
+      callback: (bytes: number, buf: Uint8Array): boolean => {
+        if (buf === scratch) frames.push(scratch.subarray(0, bytes), true);
+        else frames.filledDirectly(bytes);
+        return true;
+      },
+    };
     const socket = await new Promise<Socket>((resolve, reject) => {
-      const s = tcpConnect({ host, port });
+      const s = tcpConnect({ host, port, onread });
       const timer = setTimeout(() => {
         s.destroy();
         reject(new KafkaJSConnectionError(`Connection timeout to ${host}:${port}`, { broker: this.address }));
@@ -191,7 +208,7 @@ export class BrokerConnection {
       });
     });
     socket.setNoDelay(true);
-    const frames = new FrameReader(
+    frames = new FrameReader(
       RESPONSE_FRAME_LIMITS,
       (frame) => this.deliver(socket, frame),
       (size) =>
@@ -202,7 +219,6 @@ export class BrokerConnection {
           }),
         ),
     );
-    socket.on("data", (chunk: Buffer) => frames.push(chunk));
     // A broker writes whole responses: one that stopped halfway, with no traffic for a whole
     // request timeout, will not go on, and every later answer would queue behind it.
     socket.setTimeout(this.options.requestTimeout);

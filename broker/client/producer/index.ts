@@ -37,7 +37,10 @@ export interface CreateProducerOptions extends ProducerConfig {
 
 const DEFAULT_METADATA_MAX_AGE = 300_000;
 const DEFAULT_TRANSACTION_TIMEOUT = 60_000;
-const DEFAULT_MAX_BATCH_BYTES = 1_000_000;
+// A partition's queued sends are cut into batches of about this size, one per request: the broker
+// stores one while this process encodes the next (one large request would leave each side idle
+// while the other works).
+const DEFAULT_MAX_BATCH_BYTES = 256 * 1024;
 
 type ConnectionStatus = "disconnected" | "connected" | "disconnecting";
 

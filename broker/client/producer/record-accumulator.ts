@@ -9,7 +9,9 @@
 // batch is built and down by the sender once the batch is answered for good; its batches waiting
 // to be resent, and every batch's retry count and delay, are the sender's. Sequence numbers are
 // SequenceNumbers' (idempotent producer only).
+import { BATCH_HEADER_SIZE } from "../../protocol/record-batch/layout.ts";
 import { KafkaJSNonRetriableError } from "../errors.ts";
+import { BatchBuffers } from "./batch-buffers.ts";
 import { codecFor } from "./compression.ts";
 import {
   type BatchHeaderFields,
@@ -140,6 +142,8 @@ export class ProduceBatch {
     readonly generation: number,
     /** The encoded batch; compressed ones are still being compressed. */
     readonly records: Buffer | Promise<Buffer>,
+    /** The pooled buffer `records` was written into, to give back once the batch is answered. */
+    readonly pooled: Buffer | undefined,
   ) {}
 }
 
@@ -158,8 +162,12 @@ export class RecordAccumulator {
   private readonly queues = new Map<string, Map<number, PartitionQueue>>();
   /** Partitions with work a flush may take. */
   private readonly ready = new Set<PartitionQueue>();
+  /** Uncompressed batches' buffers; the sender gives a batch's back once the broker answered it. */
+  readonly buffers: BatchBuffers;
 
-  constructor(private readonly options: RecordAccumulatorOptions) {}
+  constructor(private readonly options: RecordAccumulatorOptions) {
+    this.buffers = new BatchBuffers(BATCH_HEADER_SIZE + options.maxBatchBytes);
+  }
 
   queueFor(topic: string, partition: number): PartitionQueue {
     let partitions = this.queues.get(topic);
@@ -249,6 +257,7 @@ export class RecordAccumulator {
       throw new KafkaJSNonRetriableError(error instanceof Error ? error : String(error), { cause: error });
     };
     let records: Buffer | Promise<Buffer>;
+    let pooled: Buffer | undefined;
     try {
       const codec = codecFor(options.compression);
       if (codec) {
@@ -257,7 +266,8 @@ export class RecordAccumulator {
           .compress({ buffer: section })
           .then((compressed) => wrapCompressedRecords(compressed, layout, fields), unencodable);
       } else {
-        records = encodeUncompressedBatch(sources, first, layout, fields);
+        pooled = this.buffers.take(BATCH_HEADER_SIZE + layout.recordsSize);
+        records = encodeUncompressedBatch(sources, first, layout, fields, pooled);
       }
     } catch (error) {
       records = Promise.resolve().then(() => unencodable(error));
@@ -274,6 +284,7 @@ export class RecordAccumulator {
       baseSequence,
       sequences ? sequences.generation : 0,
       records,
+      pooled,
     );
   }
 

@@ -46,14 +46,15 @@ export function layoutRecords(
   return encoder.layout(sources, first, end, maxBytes);
 }
 
-/** An uncompressed batch of the laid-out messages, in one buffer. */
+/** An uncompressed batch of the laid-out messages, in one buffer (the start of `target` when given). */
 export function encodeUncompressedBatch(
   sources: readonly RecordSource[],
   first: number,
   layout: RecordsLayout,
   fields: BatchHeaderFields,
+  target?: Buffer,
 ): Buffer {
-  return encoder.encodeBatch(sources, first, layout, fields);
+  return encoder.encodeBatch(sources, first, layout, fields, target);
 }
 
 /** The laid-out records section alone, for a codec to compress (then wrapCompressedRecords). */

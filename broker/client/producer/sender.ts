@@ -122,13 +122,22 @@ export class Sender {
     for (const { topic, messages } of topicMessages) {
       if (messages.length === 0) continue;
       const partitionMetadata = cluster.topicMetadata(topic).partitions;
-      const byPartition = new Map<number, Message[]>();
-      for (const message of messages) {
+      // Most sends go to one partition: grouping starts only at the first message that does not.
+      const first = Number(partitioner({ topic, partitionMetadata, message: messages[0]! }));
+      let byPartition: Map<number, Message[]> | undefined;
+      for (let i = 1; i < messages.length; i++) {
+        const message = messages[i]!;
         const partition = Number(partitioner({ topic, partitionMetadata, message }));
+        if (byPartition === undefined) {
+          if (partition === first) continue;
+          byPartition = new Map([[first, messages.slice(0, i)]]);
+        }
         const group = byPartition.get(partition);
         if (group) group.push(message);
         else byPartition.set(partition, [message]);
       }
+      // The caller may reuse its array once send() returns: the queue keeps a copy.
+      if (byPartition === undefined) byPartition = new Map([[first, messages.slice()]]);
       const partitions = [...byPartition.keys()].sort((a, b) => a - b);
       for (const partition of partitions)
         parts.push({ queue: this.accumulator.queueFor(topic, partition), messages: byPartition.get(partition)! });
@@ -354,6 +363,9 @@ export class Sender {
   private completeBatch(batch: ProduceBatch, answer: ProduceResponsePartitionProduceResponse | undefined): void {
     const { queue } = batch;
     queue.inFlight--;
+    // Answered: the request was written and read whole, so its buffer can take another batch
+    // (with acks 0 there is no telling when the socket is done with it).
+    if (answer && batch.pooled) this.accumulator.buffers.give(batch.pooled);
     if (answer) {
       const topicName = queue.topic;
       const partition = queue.partition;

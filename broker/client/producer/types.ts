@@ -52,7 +52,8 @@ export interface ProducerConfig {
   linger?: number;
   /**
    * Extension: the largest record batch built from several sends for one partition, in bytes
-   * (uncompressed). One send's messages for a partition always go in one batch, as in kafkajs.
+   * (uncompressed); 256 KiB by default. One send's messages for a partition always go in one
+   * batch, as in kafkajs. Smaller batches let the broker store one while the next is encoded.
    */
   maxBatchBytes?: number;
 }

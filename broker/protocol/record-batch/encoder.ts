@@ -107,7 +107,9 @@ function fieldSize(field: unknown): number {
 function writeField(buf: Buffer, position: number, field: unknown, size: number): number {
   if (size <= 0) return position;
   if (typeof field === "string") buf.write(field, position, size, "utf8");
-  else if (Buffer.isBuffer(field)) field.copy(buf, position);
+  // A typed array's set(): Buffer#copy makes a view of the source per call, which costs more than
+  // copying a small value.
+  else if (Buffer.isBuffer(field)) buf.set(field, position);
   else buf.write(String(field), position, size, "utf8");
   return position + size;
 }
@@ -253,14 +255,16 @@ export class RecordEncoder<R extends EncodableRecord<H>, H> {
     return position;
   }
 
-  /** An uncompressed batch of the laid-out records, in one buffer. */
+  /** An uncompressed batch of the laid-out records, in one buffer: the start of `target` when given (large enough). */
   encodeBatch(
     sources: readonly RecordSource<R>[],
     first: number,
     layout: RecordsLayout,
     fields: BatchHeaderFields,
+    target?: Buffer,
   ): Buffer {
-    const batch = Buffer.allocUnsafe(BATCH_HEADER_SIZE + layout.recordsSize);
+    const size = BATCH_HEADER_SIZE + layout.recordsSize;
+    const batch = target ? target.subarray(0, size) : Buffer.allocUnsafe(size);
     this.writeRecords(sources, first, layout, batch, BATCH_HEADER_SIZE);
     writeBatchHeader(batch, headerValues(layout, fields));
     return batch;

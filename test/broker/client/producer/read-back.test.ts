@@ -108,6 +108,27 @@ describe("producer send and read back", () => {
     assert.equal(stored[4]!.batch.attributes & 7, CompressionTypes.GZIP, "the second send is stored as one gzip batch");
   });
 
+  it("when large sends follow each other and run concurrently (batch buffers reused), then every record is stored as sent", async () => {
+    const producer = suite.producer();
+    const topic = "large-sends";
+    await createTopic(suite.broker().address, topic, 1);
+    // Sends of 400 records of 200 bytes (~85 KB batches), each value telling its send and index.
+    const send = (round: number) =>
+      producer.send({
+        topic,
+        messages: Array.from({ length: 400 }, (_, i) => ({ value: `${round}:${i}:`.padEnd(200, String(round % 10)) })),
+      });
+    for (let round = 0; round < 6; round++) await send(round);
+    await Promise.all(Array.from({ length: 12 }, (_, k) => send(6 + k)));
+    const stored = await readPartition(suite.broker().address, topic, 0);
+    assert.equal(stored.length, 18 * 400);
+    const seen = new Set(stored.map((record) => record.value!.toString()));
+    for (let round = 0; round < 18; round++) {
+      for (let i = 0; i < 400; i++)
+        assert.ok(seen.has(`${round}:${i}:`.padEnd(200, String(round % 10))), `${round}:${i}`);
+    }
+  });
+
   it("when 2,000 random keys are sent to 6 partitions, then each lands on the partition kafkajs's DefaultPartitioner picks", async () => {
     const producer = suite.producer();
     const topic = "keyed";
