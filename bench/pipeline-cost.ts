@@ -170,21 +170,16 @@ export async function runCostSuite(options: CostOptions): Promise<CostRow[]> {
       let failure: Error | undefined;
       driving.catch((error: Error) => (failure = error));
       await sleep(options.warmupSeconds * 1000);
-      const before = {
-        startMs: Date.now(),
+      const sample = async () => ({
+        at: Date.now(),
         accepted,
         ticks: readTicks(),
         wakeups: readWakeups(),
         requests: await readRequestCounts(adminUrl),
-      };
+      });
+      const before = await sample();
       await sleep(options.windowSeconds * 1000);
-      const after = {
-        endMs: Date.now(),
-        accepted,
-        ticks: readTicks(),
-        wakeups: readWakeups(),
-        requests: await readRequestCounts(adminUrl),
-      };
+      const after = await sample();
       until.abort();
       const issued = await driving.catch(() => []);
       if (failure) throw failure;
@@ -196,8 +191,8 @@ export async function runCostSuite(options: CostOptions): Promise<CostRow[]> {
       >;
       const window: Window = {
         rate,
-        startMs: before.startMs,
-        endMs: after.endMs,
+        startMs: before.at,
+        endMs: after.at,
         accepted: after.accepted - before.accepted,
         ticks,
         wakeups: Object.fromEntries(PROCESSES.map((p) => [p, after.wakeups[p] - before.wakeups[p]])) as Record<
@@ -205,7 +200,7 @@ export async function runCostSuite(options: CostOptions): Promise<CostRow[]> {
           number
         >,
         requests: requestsPerCommand(before.requests, after.requests, after.accepted - before.accepted),
-        records: issued.filter((r) => r.acceptedAt >= before.startMs && r.acceptedAt < after.endMs),
+        records: issued.filter((r) => r.acceptedAt >= before.at && r.acceptedAt < after.at),
       };
       windows.push(window);
       const cpu = Object.values(ticks).reduce((a, b) => a + b, 0) / ticksPerSecond;

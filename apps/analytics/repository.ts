@@ -11,16 +11,15 @@
 // partitions (serialised by SQLite) never overwrite each other's sums.
 import type BetterSqlite3 from "better-sqlite3";
 import { prismaDateTime } from "../shared/db/client.ts";
+import { serialTransactions } from "../shared/db/serial-transactions.ts";
 import type { AnalyticsBatchWriter, AnalyticsRepository } from "./count-outcomes.ts";
 
 export type Sqlite = BetterSqlite3.Database;
 
 export function createAnalyticsRepository(sqlite: Sqlite): AnalyticsRepository {
-  // A write first: the transaction takes SQLite's write lock (waiting for it) before it reads
-  // anything, so it cannot fail on a snapshot that another process's commit made stale.
-  const begin = sqlite.prepare("BEGIN IMMEDIATE");
-  const commit = sqlite.prepare("COMMIT");
-  const rollback = sqlite.prepare("ROLLBACK");
+  // BEGIN IMMEDIATE (serial-transactions.ts): the transaction takes SQLite's write lock (waiting for
+  // it) before it reads anything, so it cannot fail on a snapshot another process's commit made stale.
+  const inTransaction = serialTransactions(sqlite);
   const claim = sqlite
     .prepare(`INSERT OR IGNORE INTO "AnalyticsEvent" ("eventId", "processedAt")
       SELECT value, ? FROM json_each(?)
@@ -78,22 +77,7 @@ export function createAnalyticsRepository(sqlite: Sqlite): AnalyticsRepository {
   };
 
   // The partitions' batches share the connection: one transaction at a time, in arrival order.
-  let previous: Promise<unknown> = Promise.resolve();
   return {
-    inTransaction(work) {
-      const run = previous.then(async () => {
-        begin.run();
-        try {
-          const result = await work(writer);
-          commit.run();
-          return result;
-        } catch (error) {
-          if (sqlite.inTransaction) rollback.run();
-          throw error;
-        }
-      });
-      previous = run.catch(() => {});
-      return run;
-    },
+    inTransaction: (work) => inTransaction(() => work(writer)),
   };
 }

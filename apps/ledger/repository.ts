@@ -9,6 +9,7 @@
 // queue that runs one transaction at a time on its connection.
 import Database from "better-sqlite3";
 import { databaseFilePath, prismaDateTime } from "../shared/db/client.ts";
+import { serialTransactions } from "../shared/db/serial-transactions.ts";
 import type { CommandType, OutcomeStatus } from "../shared/topics.ts";
 import type { LedgerBatchStore, LedgerRepository } from "./apply-batch.ts";
 import { type AccountWrite, type LedgerEntryRecord, lastFormatted } from "./plan-batch.ts";
@@ -49,32 +50,12 @@ export function openLedgerDatabase(databaseUrl: string): LedgerDatabase {
 }
 
 export function createLedgerRepository(db: LedgerDatabase): LedgerRepository {
-  const begin = db.prepare("BEGIN IMMEDIATE");
-  const commit = db.prepare("COMMIT");
-  const rollback = db.prepare("ROLLBACK");
   const store = batchStore(db);
-  // One connection runs one transaction at a time: a second inTransaction (the lab's unsafe mode
-  // applies shares concurrently) waits for the first to end.
-  let queue: Promise<unknown> = Promise.resolve();
+  // One transaction at a time: a second inTransaction (the lab's unsafe mode applies shares
+  // concurrently) waits for the first to end.
+  const inTransaction = serialTransactions(db);
   return {
-    inTransaction<T>(work: (store: LedgerBatchStore) => Promise<T>): Promise<T> {
-      const run = queue.then(async () => {
-        // IMMEDIATE: the write lock comes first, so what the batch reads is the state it writes
-        // on. The store's calls are synchronous underneath: the lock is held for the batch's CPU
-        // time only.
-        begin.run();
-        try {
-          const result = await work(store);
-          commit.run();
-          return result;
-        } catch (error) {
-          if (db.inTransaction) rollback.run();
-          throw error;
-        }
-      });
-      queue = run.catch(() => {});
-      return run;
-    },
+    inTransaction: (work) => inTransaction(() => work(store)),
   };
 }
 

@@ -6,8 +6,9 @@
 //
 // Ownership: HealthyFlows owns its kafkajs producer and consumer, and the kcat processes of a round.
 
-import { type Consumer, Kafka, logLevel, type Producer } from "kafkajs";
+import type { Consumer, Producer } from "kafkajs";
 import { Apis } from "../../../broker/protocol/apis.ts";
+import { kafkaClient } from "../../acceptance/helpers.ts";
 import { type BrokerProcess, startBroker } from "../broker-process.ts";
 import { runKcat } from "../kcat.ts";
 import { cleanupAll, disconnectQuietly, waitFor } from "../wait.ts";
@@ -52,16 +53,6 @@ export const FUZZ_BROKER_CONFIG = {
 
 export const startFuzzBroker = (): Promise<BrokerProcess> => startBroker({ config: { ...FUZZ_BROKER_CONFIG } });
 
-const kafkaOf = (address: string, clientId: string): Kafka =>
-  new Kafka({
-    clientId,
-    brokers: [address],
-    logLevel: logLevel.NOTHING,
-    connectionTimeout: 3000,
-    requestTimeout: 15_000,
-    retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 1000 },
-  });
-
 export interface PreparedCorpus {
   corpus: FuzzCorpus;
   /** (API, version) pairs the generated frames cover. */
@@ -77,7 +68,7 @@ export async function prepareCorpus(
   seed: number,
   options: { kcat: boolean },
 ): Promise<PreparedCorpus> {
-  const admin = kafkaOf(address, "fuzz-setup").admin();
+  const admin = kafkaClient(address, "fuzz-setup").admin();
   await admin.connect();
   try {
     await admin.createTopics({
@@ -124,7 +115,7 @@ export class HealthyFlows {
   ) {}
 
   static async start(address: string, options: { kcat: boolean }): Promise<HealthyFlows> {
-    const kafka = kafkaOf(address, "healthy");
+    const kafka = kafkaClient(address, "healthy");
     const producer = kafka.producer();
     const consumer = kafka.consumer({
       groupId: HEALTHY_GROUP,
