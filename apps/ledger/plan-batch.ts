@@ -166,7 +166,9 @@ const appliedText = lastFormatted();
  * is the same event (same eventId, same content) as the first emission.
  */
 export function outcomeEventOf(entry: LedgerEntryRecord): PointsEvent {
-  return {
+  // Built key by key rather than with conditional spreads (a temporary object per optional field,
+  // per command); the keys keep the order the events always had, so the JSON is the same.
+  const event = {
     eventId: entry.commandId,
     commandId: entry.commandId,
     type: entry.type,
@@ -174,12 +176,13 @@ export function outcomeEventOf(entry: LedgerEntryRecord): PointsEvent {
     userId: entry.userId,
     amount: entry.amount,
     balanceAfter: entry.balanceAfter,
-    ...(entry.reason !== null && { reason: entry.reason }),
-    storeId: entry.storeId,
-    terminalId: entry.terminalId,
-    ...(entry.orderId !== null && { orderId: entry.orderId }),
-    issuedAt: issuedText(entry.issuedAt),
-    appliedAt: appliedText(entry.appliedAt),
-    source: { topic: entry.topic, partition: entry.partition, offset: entry.offset.toString() },
-  };
+  } as PointsEvent;
+  if (entry.reason !== null) event.reason = entry.reason;
+  event.storeId = entry.storeId;
+  event.terminalId = entry.terminalId;
+  if (entry.orderId !== null) event.orderId = entry.orderId;
+  event.issuedAt = issuedText(entry.issuedAt);
+  event.appliedAt = appliedText(entry.appliedAt);
+  event.source = { topic: entry.topic, partition: entry.partition, offset: entry.offset.toString() };
+  return event;
 }
