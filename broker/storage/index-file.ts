@@ -1,6 +1,13 @@
 // Shared machinery of the offset and time indexes: a file of fixed-size entries, sorted by a key,
 // searched with binary search through positional reads. Entries are never all held in memory,
 // so memory does not grow with retained data; a few recently probed entries are cached.
+//
+// Appended entries are held in memory and written PENDING_ENTRIES_LIMIT at a time, or when the
+// index is synced or truncated: a produce request then costs the broker one write (its batches)
+// instead of three (an offset index entry and a time index entry come with every few KB of log).
+// close() writes what is pending too, though nothing depends on it today: only the active segment's
+// index can hold such entries, and the active segment's indexes are rebuilt from its log at every
+// start (a crash loses them); a sealed segment's were written and made durable by its roll's flush.
 
 import type { FileHandle } from "./file-system.ts";
 
@@ -11,6 +18,12 @@ const PROBE_CACHE_CAPACITY = 64;
  * lookup to the next and hits the cache, as the tail barely moves while entries are appended.
  */
 const WARM_TAIL_ENTRIES = 1024;
+
+/**
+ * Entries held in memory before they are written: one write per this many, a few KB of memory per
+ * active segment at most (an entry object each), which keeps a thousand partitions' RSS flat.
+ */
+export const PENDING_ENTRIES_LIMIT = 64;
 
 export interface EntryCodec<Entry> {
   readonly entrySize: number;
@@ -23,15 +36,18 @@ export class IndexEntryFile<Entry> {
   readonly #codec: EntryCodec<Entry>;
   readonly #probeCache = new Map<number, Entry>();
   readonly #scratch: Buffer;
-  #entryCount: number;
+  /** Entries in the file; those after them are in #pending. */
+  #writtenCount: number;
+  /** Appended entries not yet written, oldest first. */
+  #pending: Entry[] = [];
   #lastEntry: Entry | null = null;
 
   constructor(file: FileHandle, codec: EntryCodec<Entry>) {
     this.#file = file;
     this.#codec = codec;
     this.#scratch = Buffer.alloc(codec.entrySize);
-    this.#entryCount = Math.floor(file.size() / codec.entrySize);
-    if (this.#entryCount > 0) this.#lastEntry = this.entryAt(this.#entryCount - 1);
+    this.#writtenCount = Math.floor(file.size() / codec.entrySize);
+    if (this.#writtenCount > 0) this.#lastEntry = this.entryAt(this.#writtenCount - 1);
   }
 
   get path(): string {
@@ -39,10 +55,10 @@ export class IndexEntryFile<Entry> {
   }
 
   get entryCount(): number {
-    return this.#entryCount;
+    return this.#writtenCount + this.#pending.length;
   }
 
-  /** True when the file holds a whole number of entries (a torn append leaves a remainder). */
+  /** True when the file holds a whole number of entries (a torn append leaves a remainder); pending ones always are. */
   get isWholeEntries(): boolean {
     return this.#file.size() % this.#codec.entrySize === 0;
   }
@@ -52,6 +68,11 @@ export class IndexEntryFile<Entry> {
   }
 
   entryAt(slot: number): Entry {
+    if (slot >= this.#writtenCount) {
+      const pending = this.#pending[slot - this.#writtenCount];
+      if (pending === undefined) throw new Error(`${this.#file.path}: index entry ${slot} is missing`);
+      return pending;
+    }
     const cached = this.#probeCache.get(slot);
     if (cached !== undefined) return cached;
     const read = this.#file.read(this.#scratch, 0, this.#codec.entrySize, slot * this.#codec.entrySize);
@@ -67,37 +88,62 @@ export class IndexEntryFile<Entry> {
 
   /** Slot of the last entry for which `isAtOrBelowTarget` holds (entries must be sorted so that it holds for a prefix), or -1. */
   lastSlotWhere(isAtOrBelowTarget: (entry: Entry) => boolean): number {
-    const count = this.#entryCount;
+    const count = this.entryCount;
     if (count === 0 || !isAtOrBelowTarget(this.entryAt(0))) return -1;
     const warmStart = Math.max(0, count - WARM_TAIL_ENTRIES);
     if (isAtOrBelowTarget(this.entryAt(warmStart))) return this.#binarySearch(warmStart, count - 1, isAtOrBelowTarget);
     return this.#binarySearch(0, warmStart - 1, isAtOrBelowTarget);
   }
 
+  /** Adds an entry at the end; it is written with the next PENDING_ENTRIES_LIMIT, or by sync(). */
   append(entry: Entry): void {
-    const bytes = Buffer.alloc(this.#codec.entrySize);
-    this.#codec.encode(entry, bytes);
-    this.#file.append(bytes);
-    this.#entryCount += 1;
+    this.#pending.push(entry);
     this.#lastEntry = entry;
+    if (this.#pending.length >= PENDING_ENTRIES_LIMIT) this.#writePending();
   }
 
   /** Keeps the first `count` entries; also drops a torn partial entry at the end. */
   truncateToEntries(count: number): void {
-    const kept = Math.min(count, this.#entryCount);
-    if (kept === this.#entryCount && this.isWholeEntries) return;
-    this.#file.truncate(kept * this.#codec.entrySize);
-    this.#entryCount = kept;
-    this.#probeCache.clear();
-    this.#lastEntry = this.#entryCount > 0 ? this.entryAt(this.#entryCount - 1) : null;
+    const total = this.entryCount;
+    const kept = Math.min(count, total);
+    if (kept === total && this.isWholeEntries) return;
+    if (kept >= this.#writtenCount) {
+      if (!this.isWholeEntries) this.#file.truncate(this.#writtenCount * this.#codec.entrySize);
+      this.#pending.length = kept - this.#writtenCount;
+    } else {
+      this.#pending = [];
+      this.#file.truncate(kept * this.#codec.entrySize);
+      this.#writtenCount = kept;
+      this.#probeCache.clear();
+    }
+    const remaining = this.entryCount;
+    this.#lastEntry = remaining > 0 ? this.entryAt(remaining - 1) : null;
   }
 
+  /** Writes the pending entries, then makes the file durable. */
   sync(): void {
+    this.#writePending();
     this.#file.sync();
   }
 
+  /** Writes the pending entries (not durably) and closes the file. */
   close(): void {
-    this.#file.close();
+    try {
+      this.#writePending();
+    } finally {
+      this.#file.close();
+    }
+  }
+
+  #writePending(): void {
+    const pending = this.#pending;
+    if (pending.length === 0) return;
+    const size = this.#codec.entrySize;
+    const bytes = Buffer.allocUnsafe(pending.length * size);
+    for (let i = 0; i < pending.length; i++) this.#codec.encode(pending[i]!, bytes.subarray(i * size, (i + 1) * size));
+    this.#file.append(bytes);
+    this.#writtenCount += pending.length;
+    this.#pending = [];
   }
 
   /** Binary search in [low, high] where the predicate is known to hold at `low`. */

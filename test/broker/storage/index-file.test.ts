@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { nodeFileSystem } from "../../../broker/storage/file-system.ts";
+import { type FileHandle, nodeFileSystem } from "../../../broker/storage/file-system.ts";
 import type { EntryCodec } from "../../../broker/storage/index-file.ts";
-import { IndexEntryFile } from "../../../broker/storage/index-file.ts";
+import { IndexEntryFile, PENDING_ENTRIES_LIMIT } from "../../../broker/storage/index-file.ts";
 import { tempDir } from "./faulty-file-system.ts";
 
 const uint32: EntryCodec<number> = {
@@ -59,4 +59,68 @@ test("when the file ends in a torn entry, then truncating drops the partial byte
   assert.equal(handle.size(), 8);
   assert.equal(file.isWholeEntries, true);
   assert.equal(file.lastEntry, 2);
+});
+
+test("when fewer entries than the pending limit are appended, then lookups see them and sync writes them in one append", (t) => {
+  const path = join(tempDir(t), "n.idx");
+  const handle = nodeFileSystem.open(path, { create: true });
+  let appends = 0;
+  const counted: FileHandle = {
+    path,
+    size: () => handle.size(),
+    read: (into, intoOffset, length, position) => handle.read(into, intoOffset, length, position),
+    append: (data) => {
+      appends++;
+      handle.append(data);
+    },
+    writeAt: (data, position) => handle.writeAt(data, position),
+    truncate: (size) => handle.truncate(size),
+    sync: () => handle.sync(),
+    lastModifiedMs: () => handle.lastModifiedMs(),
+    close: () => handle.close(),
+  };
+  const file = new IndexEntryFile(counted, uint32);
+  t.after(() => file.close());
+  for (let i = 0; i < PENDING_ENTRIES_LIMIT - 1; i++) file.append(i * 10);
+  assert.equal(handle.size(), 0);
+  assert.equal(file.entryCount, PENDING_ENTRIES_LIMIT - 1);
+  assert.equal(file.entryAt(5), 50);
+  assert.equal(
+    file.lastSlotWhere((value) => value <= 55),
+    5,
+  );
+  file.sync();
+  assert.equal(appends, 1);
+  assert.deepEqual(fs.readFileSync(path).subarray(20, 24), Buffer.from([0, 0, 0, 50]));
+  file.append(7000);
+  assert.equal(file.entryAt(PENDING_ENTRIES_LIMIT - 1), 7000);
+});
+
+test("when the pending limit is reached, then the entries are written in one append", (t) => {
+  const path = join(tempDir(t), "n.idx");
+  const file = new IndexEntryFile(nodeFileSystem.open(path, { create: true }), uint32);
+  t.after(() => file.close());
+  for (let i = 0; i < PENDING_ENTRIES_LIMIT; i++) file.append(i);
+  assert.equal(fs.statSync(path).size, PENDING_ENTRIES_LIMIT * 4);
+  file.append(PENDING_ENTRIES_LIMIT);
+  assert.equal(fs.statSync(path).size, PENDING_ENTRIES_LIMIT * 4);
+  assert.equal(file.entryCount, PENDING_ENTRIES_LIMIT + 1);
+});
+
+test("when truncated among written and pending entries, then the file and the pending entries follow", (t) => {
+  const path = join(tempDir(t), "n.idx");
+  const file = new IndexEntryFile(nodeFileSystem.open(path, { create: true }), uint32);
+  t.after(() => file.close());
+  for (let i = 0; i < PENDING_ENTRIES_LIMIT + 10; i++) file.append(i);
+  file.truncateToEntries(PENDING_ENTRIES_LIMIT + 4);
+  assert.equal(file.entryCount, PENDING_ENTRIES_LIMIT + 4);
+  assert.equal(file.lastEntry, PENDING_ENTRIES_LIMIT + 3);
+  assert.equal(fs.statSync(path).size, PENDING_ENTRIES_LIMIT * 4);
+  file.truncateToEntries(3);
+  assert.equal(file.entryCount, 3);
+  assert.equal(file.lastEntry, 2);
+  assert.equal(fs.statSync(path).size, 12);
+  file.append(99);
+  file.sync();
+  assert.deepEqual(fs.readFileSync(path), Buffer.from([0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 99]));
 });

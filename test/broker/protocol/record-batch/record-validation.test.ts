@@ -14,7 +14,11 @@ import {
   CompressionCodec,
   readBatchHeader,
 } from "../../../../broker/protocol/record-batch/layout.ts";
-import { recordsProblem } from "../../../../broker/protocol/record-batch/record-validation.ts";
+import {
+  plainlyWellFormed,
+  recordsProblem,
+  walkProblem,
+} from "../../../../broker/protocol/record-batch/record-validation.ts";
 import { crcIsValid } from "../../../../broker/protocol/record-batch/splitter.ts";
 import { recordVarintsOf, refreshCrc, writeVarintOfWidth } from "../../../helpers/fuzz/batch-mutations.ts";
 import { mutatedBatchArbitrary, sampleRecords } from "./sample-records.ts";
@@ -134,5 +138,31 @@ describe("recordsProblem", () => {
       { seed: 15, numRuns: 2000 },
     );
     assert.ok(passed > 0);
+  });
+
+  it("when batches are mutated at random, then the fast walk vouches only for those the strict walk passes", () => {
+    let vouched = 0;
+    fc.assert(
+      fc.property(mutatedBatchArbitrary, (batch) => {
+        const header = readBatchHeader(batch, 0);
+        const size = batchSize(header);
+        if (size < BATCH_HEADER_SIZE || size > batch.length || header.recordCount <= 0) return;
+        if (header.attributes & 0x07) return; // compressed: the walks see the inflated section
+        const section = batch.subarray(BATCH_HEADER_SIZE, size);
+        if (!plainlyWellFormed(section, header.recordCount)) return;
+        vouched++;
+        assert.equal(walkProblem(section, header.recordCount), null);
+      }),
+      { seed: 16, numRuns: 3000 },
+    );
+    assert.ok(vouched > 0);
+  });
+
+  it("when a record has a varint longer than the fast walk reads, then the strict walk decides", () => {
+    const records = [{ key: null, value: Buffer.alloc(3 * 1024 * 1024, 1) }];
+    const batch = encodeRecordBatch({ records });
+    const section = batch.subarray(BATCH_HEADER_SIZE);
+    assert.equal(plainlyWellFormed(section, 1), false);
+    assert.equal(problemOf(batch), null);
   });
 });
