@@ -4,7 +4,10 @@
 // with the send time (performance.now(), float64). A consumer in a new group on the same topic
 // (eachMessage, default settings) takes latency = receive time − that send time. Messages sent in
 // the first `warmUpSeconds` are left out; after `seconds` the producer stops and the consumer gets
-// up to `drainMs` to receive the rest. Writes latency.json.
+// up to `drainMs` to receive the rest. Also taken over the measured window: each send's time to
+// its acknowledgement (send → ack, acks=all), and what pauses the two processes' event loops (the
+// benchmark's loop delay and GC pauses, the broker's from its /metrics; see process-pauses.ts),
+// which bound the latency any client can reach here. Writes latency.json.
 import {
   CLIENTS,
   type ClientName,
@@ -23,6 +26,7 @@ import {
   withTimeout,
   writeResults,
 } from "./lib.ts";
+import { type BenchProcessPauses, type BrokerPauses, watchBenchProcess, watchBroker } from "./process-pauses.ts";
 
 export interface LatencyOptions {
   /** Shorter run (--quick); recorded in the results. */
@@ -58,12 +62,28 @@ interface LatencyResult {
   /** Latencies taken: messages sent in the measured window and received. */
   count: number;
   ms: { p50: number; p95: number; p99: number; max: number; mean: number };
+  /** send() → its promise resolved (acks=all), for sends in the measured window. */
+  ackMs: { p50: number; p99: number; max: number };
+  /** Over the measured window (warm-up to the last send). */
+  benchProcess: BenchProcessPauses;
+  broker: BrokerPauses | null;
 }
 
 const SUITE = "latency";
 const RECORD_BYTES = 100;
 
-async function measure(address: string, client: ClientName, options: LatencyOptions): Promise<LatencyResult> {
+const summary = (sorted: Float64Array) => ({
+  p50: round(percentile(sorted, 50), 2),
+  p99: round(percentile(sorted, 99), 2),
+  max: round(sorted[sorted.length - 1] ?? NaN, 2),
+});
+
+async function measure(
+  address: string,
+  adminUrl: string | null,
+  client: ClientName,
+  options: LatencyOptions,
+): Promise<LatencyResult> {
   const { partitions, ratePerSec, tickMs, seconds, warmUpSeconds, drainMs } = options;
   const topic = `bench-latency-${client}-${Date.now()}`;
   await createTopic(address, topic, partitions);
@@ -104,9 +124,16 @@ async function measure(address: string, client: ClientName, options: LatencyOpti
     windowStart = start + warmUpSeconds * 1000;
     const end = start + seconds * 1000;
     const window = { fromAt: start, fromSent: 0, toAt: start, toSent: 0 };
+    const acks: number[] = [];
+    let benchWatch: ReturnType<typeof watchBenchProcess> | undefined;
+    let brokerWatch: Awaited<ReturnType<typeof watchBroker>> | undefined;
     for (let tick = 0; ; tick++) {
       const target = start + tick * tickMs;
       await sleep(Math.max(0, target - performance.now()));
+      if (!benchWatch && performance.now() >= windowStart) {
+        benchWatch = watchBenchProcess();
+        brokerWatch = adminUrl === null ? undefined : await watchBroker(adminUrl);
+      }
       const now = performance.now();
       if (now >= end) break;
       maxTickLateMs = Math.max(maxTickLateMs, now - target);
@@ -120,9 +147,14 @@ async function measure(address: string, client: ClientName, options: LatencyOpti
         });
         const sentAt = performance.now();
         for (const { value } of messages) value.writeDoubleLE(sentAt, 0);
-        const send = producer.send({ topic, messages }).catch(() => {
-          sendErrors++;
-        });
+        const send = producer.send({ topic, messages }).then(
+          () => {
+            if (sentAt >= windowStart) acks.push(performance.now() - sentAt);
+          },
+          () => {
+            sendErrors++;
+          },
+        );
         pending.add(send);
         void send.finally(() => pending.delete(send));
         sent += due;
@@ -130,6 +162,8 @@ async function measure(address: string, client: ClientName, options: LatencyOpti
       if (now < windowStart) Object.assign(window, { fromAt: now, fromSent: sent });
       else Object.assign(window, { toAt: now, toSent: sent });
     }
+    const benchProcess = benchWatch!.stop();
+    const broker = (await brokerWatch?.stop()) ?? null;
     await Promise.all(pending);
     const drainUntil = performance.now() + drainMs;
     while (received < sent && performance.now() < drainUntil && !failure) await sleep(10);
@@ -152,6 +186,9 @@ async function measure(address: string, client: ClientName, options: LatencyOpti
         max: round(sorted[count - 1] ?? NaN, 2),
         mean: round(mean, 2),
       },
+      ackMs: summary(Float64Array.from(acks).sort()),
+      benchProcess,
+      broker,
     };
   } finally {
     await producer.disconnect().catch(() => undefined);
@@ -162,31 +199,50 @@ async function measure(address: string, client: ClientName, options: LatencyOpti
 export async function runLatencySuite(options: LatencyOptions): Promise<void> {
   const { partitions, ratePerSec, tickMs, seconds } = options;
   const results: LatencyResult[] = [];
-  await withBroker(SUITE, async (address) => {
-    for (const client of CLIENTS) {
-      results.push(
-        await step(
-          SUITE,
-          `${client} ${partitions}p ${int(ratePerSec)} msg/s for ${seconds} s`,
-          () => measure(address, client, options),
-          (r) =>
-            `p50 ${r.ms.p50} ms, p99 ${r.ms.p99} ms (${int(r.achievedRatePerSec)} msg/s, ${int(r.count)} measured, ${int(r.received)}/${int(r.sent)} received)`,
-        ),
-      );
-    }
-  });
+  // The admin listener gives the broker's loop lag and GC pauses (its /metrics).
+  await withBroker(
+    SUITE,
+    async (address, _pid, adminUrl) => {
+      for (const client of CLIENTS) {
+        results.push(
+          await step(
+            SUITE,
+            `${client} ${partitions}p ${int(ratePerSec)} msg/s for ${seconds} s`,
+            () => measure(address, adminUrl, client, options),
+            (r) =>
+              `p50 ${r.ms.p50} ms, p99 ${r.ms.p99} ms (${int(r.achievedRatePerSec)} msg/s, ${int(r.count)} measured, ${int(r.received)}/${int(r.sent)} received)`,
+          ),
+        );
+      }
+    },
+    { adminPort: 0 },
+  );
   const file = writeResults("latency.json", {
     note: [
       `End-to-end latency, ms: receive time (eachMessage) minus the send time carried in each ${RECORD_BYTES}-byte value; producer and consumer in one process, both clients with default settings (acks -1; consumer minBytes 1, maxWaitTimeInMs 5000), ${partitions} partitions.`,
       `The producer sends every ${tickMs} ms the messages due at ${int(ratePerSec)}/s, one send() per tick, without waiting for earlier sends. Messages sent in the first ${options.warmUpSeconds} s are left out (warm-up); count = latencies taken; achievedRatePerSec = sent per second after the warm-up.`,
       "The broker and the benchmark share the machine's cores.",
+      "ackMs: send() to its acknowledgement (acks=all). benchProcess: the benchmark process over the measured window — loopDelayMs how late its loop ran a 1 ms timer (the 1 ms taken off), loopUtilization its busy share, gc its GC pauses (count, total, max, how many of at least 1 and 10 ms, minor/major). broker: the broker's own, from its /metrics (loop lag sampled every 10 ms, the 10 ms taken off; GC pauses counted by histogram bucket). A pause in either process delays every message crossing it: these bound the p99 any client can reach here.",
     ],
     options,
     results,
   });
   console.log();
   printTable(
-    ["client", "msg/s", "measured", "p50 ms", "p95 ms", "p99 ms", "max ms"],
+    [
+      "client",
+      "msg/s",
+      "measured",
+      "p50 ms",
+      "p95 ms",
+      "p99 ms",
+      "max ms",
+      "ack p99",
+      "loop p99/max",
+      "GC ≥1ms",
+      "broker loop p99/max",
+      "broker GC ≥1ms",
+    ],
     results.map((r) => [
       r.client,
       int(r.achievedRatePerSec),
@@ -195,6 +251,11 @@ export async function runLatencySuite(options: LatencyOptions): Promise<void> {
       r.ms.p95.toFixed(2),
       r.ms.p99.toFixed(2),
       r.ms.max.toFixed(2),
+      r.ackMs.p99.toFixed(2),
+      `${r.benchProcess.loopDelayMs.p99}/${r.benchProcess.loopDelayMs.max}`,
+      `${r.benchProcess.gc.atLeast1Ms} (max ${r.benchProcess.gc.maxMs})`,
+      r.broker ? `${r.broker.loopDelayMs.p99}/${r.broker.loopDelayMs.max}` : "-",
+      r.broker ? String(r.broker.gc.atLeast1Ms) : "-",
     ]),
   );
   console.log(`written to ${file}\n`);

@@ -18,12 +18,14 @@ export const BROKER_CONFIG = { "offsets.topic.num.partitions": 5, "group.initial
 /** Starts a broker process with a fresh data directory for `fn`; prints its log tail if `fn` fails. */
 export async function withBroker<T>(
   suite: string,
-  fn: (address: string, pid: number | undefined) => Promise<T>,
+  fn: (address: string, pid: number | undefined, adminUrl: string | null) => Promise<T>,
+  /** adminPort: the broker's admin listener (its /metrics), for suites that read the broker's own figures. */
+  options: { adminPort?: number } = {},
 ): Promise<T> {
-  const broker = await startBroker({ config: { ...BROKER_CONFIG } });
+  const broker = await startBroker({ config: { ...BROKER_CONFIG }, ...options });
   log(suite, `broker at ${broker.address} (data in ${broker.dataDir})`);
   try {
-    return await fn(broker.address, broker.pid);
+    return await fn(broker.address, broker.pid, broker.adminUrl);
   } catch (error) {
     console.error(`--- broker log (tail) ---\n${broker.output().split("\n").slice(-30).join("\n")}`);
     throw error;

@@ -202,11 +202,11 @@ export class Fetcher {
 
   /**
    * Fetch, hand over, repeat: one loop per leader broker. While the app processes a fetch's
-   * batches, the next fetch is already on its way, asked from where those batches end and without
-   * waiting at the broker (max wait 0), so a broker with nothing new answers at once instead of
-   * holding the connection. A partition whose position turns out different once its batch is
-   * processed (pause, seek, a handler that stopped early) has that prefetched data dropped and is
-   * fetched again from its real position.
+   * batches, if some partition has more to read, the next fetch is already on its way, asked from
+   * where those batches end and without waiting at the broker (max wait 0), so a broker with
+   * nothing new answers at once instead of holding the connection. A partition whose position
+   * turns out different once its batch is processed (pause, seek, a handler that stopped early)
+   * has that prefetched data dropped and is fetched again from its real position.
    */
   private async fetchLoop(session: Session, round: Signal, nodeId: number, states: PartitionState[]): Promise<void> {
     const { maxWaitTimeInMs } = this.options.fetch;
@@ -240,13 +240,18 @@ export class Fetcher {
       if (response === undefined) return;
       const { fetched, staleMetadata } = this.partitionsToDecode(session, response, fetch.requested);
       // The next fetch goes out before this one is decoded (the batch headers tell where each
-      // partition's data ends), so the broker prepares it while this process decodes.
+      // partition's data ends), so the broker prepares it while this process decodes. Not when
+      // every partition is read up to its high watermark: that fetch (max wait 0) would find
+      // nothing, and its round trip would only delay this one's delivery; the long poll after
+      // it finds whatever came meanwhile.
       const ends = new Map<string, bigint>();
-      for (const { state, records, fetchOffset } of fetched) {
+      let behind = false;
+      for (const { state, data, records, fetchOffset } of fetched) {
         const end = fetchedNextOffset(records, fetchOffset);
         if (end !== null) ends.set(state.key, BigInt(end));
+        if ((ends.get(state.key) ?? fetchOffset) < data.highWatermark) behind = true;
       }
-      if (ends.size > 0 && this.options.prefetching && !staleMetadata && !round.fired) {
+      if (behind && ends.size > 0 && this.options.prefetching && !staleMetadata && !round.fired) {
         const positions = this.fetchable(states).map((state): [PartitionState, bigint] => [
           state,
           ends.get(state.key) ?? state.resolved!,

@@ -33,6 +33,8 @@ interface Rig {
   mostAtOnce(): number;
   /** Fetch answers the broker has sent back so far. */
   fetchAnswers(): number;
+  /** Fetch requests sent so far. */
+  fetchRequests(): number;
   /** Holds the first delivery until released. */
   releaseFirst(): void;
   deliveries(): number;
@@ -45,8 +47,10 @@ async function fetcherFor(topic: string, stopAfter: number): Promise<Rig> {
   await cluster.addTargetTopics([topic]);
   const connection = await cluster.connectionTo(cluster.topicMetadata(topic).partitions[0]!.leader);
   let fetchAnswers = 0;
+  let fetchRequests = 0;
   const request = connection.request.bind(connection) as typeof connection.request;
   connection.request = (async (api: { apiKey: number }, ...rest: unknown[]) => {
+    if (api.apiKey === Apis.Fetch.apiKey) fetchRequests++;
     const response = await (request as (...args: unknown[]) => Promise<unknown>)(api, ...rest);
     if (api.apiKey === Apis.Fetch.apiKey) fetchAnswers++;
     return response;
@@ -114,6 +118,7 @@ async function fetcherFor(topic: string, stopAfter: number): Promise<Rig> {
     delivered,
     mostAtOnce: () => mostAtOnce,
     fetchAnswers: () => fetchAnswers,
+    fetchRequests: () => fetchRequests,
     releaseFirst,
     deliveries: () => deliveries,
   };
@@ -136,6 +141,22 @@ describe("Fetcher", () => {
     await round;
     assert.deepEqual(rig.delivered, [0n, 1n, 2n, 3n, 4n]);
     assert.equal(rig.mostAtOnce(), 1);
+  });
+
+  it("when a fetch reads every partition up to its high watermark, then no other fetch goes out while its batch is processed", async () => {
+    const topic = "fetcher-caught-up";
+    await topicOfBatches(topic, 1);
+    const rig = await fetcherFor(topic, 1);
+    const round = rig.fetcher.consumeRound(rig.session);
+    await waitFor(
+      () => rig.deliveries() === 1,
+      () => `deliveries: ${rig.deliveries()}`,
+    );
+    // A prefetch would have gone out before the delivery began.
+    assert.equal(rig.fetchRequests(), 1);
+    rig.releaseFirst();
+    await round;
+    assert.deepEqual(rig.delivered, [0n]);
   });
 
   it("when a partition is sought while its batch is processed, then the prefetched answer is dropped and fetching goes on from the seek", async () => {
