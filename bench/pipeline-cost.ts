@@ -11,7 +11,9 @@
 // process of the system writes a V8 CPU profile there when it stops (cpu-profile.mjs). Each window
 // also counts the requests the broker answered per command (its /metrics, request-counts.ts), and
 // the run ends with the CPU a bare loopback round trip costs (round-trip-floor.ts): together they
-// show the floor a command's round trips put under its cost when each travels alone.
+// show the floor a command's round trips put under its cost when each travels alone. At each fixed
+// rate a bare node:http server is then driven the same way (http-floor.ts): the floor under
+// points-api's share, measured in the same run.
 //
 // Ownership: runCostSuite owns the system it starts.
 import { execFileSync } from "node:child_process";
@@ -26,6 +28,7 @@ import { startFreshSystem, startSystemService } from "../seed/lab/lab.ts";
 import { timing } from "../seed/lab/verify-run.ts";
 import { driveHttp, type IssueRecord } from "../seed/load/drivers.ts";
 import { generateWorkload, type IssuedCommand } from "../seed/load/workload.ts";
+import { httpFloorUsPerRequest } from "./http-floor.ts";
 import { int, log, printTable, round, sleep, writeResults } from "./lib.ts";
 import { type RequestCounts, readRequestCounts, requestsPerCommand } from "./request-counts.ts";
 import { roundTripFloorUs } from "./round-trip-floor.ts";
@@ -76,6 +79,8 @@ interface CostRow {
   wakeupsPerCommand: Record<ProcessName, number>;
   /** Requests the broker answered per command accepted, by API, and their sum (each Fetch once). */
   requestsPerCommand: RequestCounts & { total: number };
+  /** CPU µs per request of a bare node:http server driven the same way at this rate; null unpaced. */
+  bareHttpServerUs: number | null;
 }
 
 interface Window {
@@ -216,6 +221,20 @@ export async function runCostSuite(options: CostOptions): Promise<CostRow[]> {
       quietMs: 5_000,
     });
     const rows = windows.map((w) => costRow(w, committedAt, ticksPerSecond));
+    for (const row of rows) {
+      if (row.rate === null) continue;
+      const floorWindow = { rate: row.rate, warmupSeconds: 3, windowSeconds: options.quick ? 5 : 10 };
+      const floorCommands = workload.commands.slice(0, Math.ceil(row.rate * 14 * 1.3));
+      row.bareHttpServerUs = round(
+        await httpFloorUsPerRequest(floorWindow, floorCommands, {
+          concurrency: CONCURRENCY,
+          terminalKeys: system.terminalKeys,
+          ticksPerSecond,
+        }),
+        0,
+      );
+      log("cost", `${int(row.rate)}/s: a bare node:http server spends ${row.bareHttpServerUs} µs CPU per request`);
+    }
     // Measured after the system has stopped working, in this process: nothing else runs in it.
     const floorUs = round(await roundTripFloorUs(), 1);
     printCostTable(rows, floorUs);
@@ -233,7 +252,7 @@ export async function runCostSuite(options: CostOptions): Promise<CostRow[]> {
       },
       idleCores,
       roundTripFloorUs: floorUs,
-      note: "requestsPerCommand: requests the broker answered per command accepted, by API; roundTripFloorUs: CPU of one 200-byte request/response pair over loopback TCP, both ends in one process doing nothing else (round-trip-floor.ts). requestsPerCommand.total × roundTripFloorUs is what the round trips alone cost a command, HTTP left out; wakeupsPerCommand: voluntary context switches of each process's main thread per command (each is an epoll sleep and a wake-up).",
+      note: "requestsPerCommand: requests the broker answered per command accepted, by API; roundTripFloorUs: CPU of one 200-byte request/response pair over loopback TCP, both ends in one process doing nothing else (round-trip-floor.ts). requestsPerCommand.total × roundTripFloorUs is what the round trips alone cost a command, HTTP left out; bareHttpServerUs: CPU per request of a bare node:http server (read the body, JSON.parse, answer 202) driven by the same driver at the same rate after the pipeline's windows, the floor under points-api's column (http-floor.ts); wakeupsPerCommand: voluntary context switches of each process's main thread per command (each is an epoll sleep and a wake-up).",
       rows,
     });
     log("cost", `results in ${file}`);
@@ -289,25 +308,30 @@ function costRow(w: Window, committedAt: ReadonlyMap<string, number>, ticksPerSe
     },
     // The warm-up is already behind the window: every command accepted in it counts.
     latencyMs: timing(w.records, committedAt, 0, (r) => r.acceptedAt).latencyMs,
+    bareHttpServerUs: null,
   };
 }
 
 function printCostTable(rows: CostRow[], floorUs: number): void {
   console.log("\nCPU µs per command by process (utime+stime over the window ÷ commands accepted in it)");
   printTable(
-    ["rate /s", "accepted /s", "committed /s", ...PROCESSES, "total µs", "cores", "p50 ms", "p99 ms"],
+    ["rate /s", "accepted /s", "committed /s", ...PROCESSES, "total µs", "bare http µs", "cores", "p50 ms", "p99 ms"],
     rows.map((r) => [
       r.rate === null ? "unpaced" : int(r.rate),
       int(r.acceptedPerSec),
       int(r.committedPerSec),
       ...PROCESSES.map((p) => String(r.cpuUsPerCommand[p])),
       String(r.cpuUsPerCommand.total),
+      r.bareHttpServerUs === null ? "-" : String(r.bareHttpServerUs),
       String(r.coresUsed),
       String(r.latencyMs.p50),
       String(r.latencyMs.p99),
     ]),
   );
   console.log("p50/p99: accepted → committed of the commands accepted in the window");
+  console.log(
+    "bare http µs: CPU per request of a bare node:http server (http-floor-server.mjs) driven the same way at the same rate",
+  );
   console.log(`\nBroker requests per command (a loopback round trip costs at least ${floorUs} µs of CPU, both ends)`);
   for (const r of rows) {
     const apis = Object.entries(r.requestsPerCommand)
