@@ -11,6 +11,11 @@ it("when 300 commands go through the ledger's repository in batches of 50, then 
   assert.equal(floor.batchSize, 50);
   assert.equal(floor.transactions, 6);
   assert.ok(floor.sqliteCpuUsPerCommand > 0 && Number.isFinite(floor.sqliteCpuUsPerCommand));
-  assert.equal(floor.commandsPerSecOneCore, Math.round(1e6 / floor.sqliteCpuUsPerCommand));
+  // Both from the same CPU time; the µs figure is rounded to 2 decimals.
+  const expected = 1e6 / floor.sqliteCpuUsPerCommand;
+  assert.ok(
+    Math.abs(floor.commandsPerSecOneCore - expected) / expected < 0.01,
+    `${floor.commandsPerSecOneCore} vs ${expected}`,
+  );
   assert.ok(floor.sqliteWallUsPerCommand > 0);
 });
