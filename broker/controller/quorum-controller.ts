@@ -31,6 +31,12 @@ import {
   type BrokerRegistrationRequestData,
   ClusterControl,
 } from "./cluster-control.ts";
+import {
+  type AlterConfigsOptions,
+  alterConfigs,
+  type ConfigResourceChange,
+  type ConfigResourceOutcome,
+} from "./config-control.ts";
 import { ControllerError, type ControllerResult, NotControllerError } from "./controller-result.ts";
 import {
   type AlterPartitionRequestData,
@@ -228,6 +234,11 @@ export class QuorumController {
 
   deleteTopics(names: string[]): Promise<TopicOutcome[]> {
     return this.write("deleteTopics", (image) => deleteTopics(image, names));
+  }
+
+  /** AlterConfigs and IncrementalAlterConfigs: one outcome per resource. */
+  alterConfigs(resources: ConfigResourceChange[], options: AlterConfigsOptions): Promise<ConfigResourceOutcome[]> {
+    return this.write("alterConfigs", (image) => alterConfigs(image, resources, options));
   }
 
   registerBroker(request: BrokerRegistrationRequestData): Promise<BrokerRegistrationReply> {

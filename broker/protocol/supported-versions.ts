@@ -48,15 +48,21 @@ export const SUPPORTED_APIS: readonly SupportedApi[] = [
   { apiKey: 18, name: "ApiVersions", minVersion: 0, maxVersion: 3 },
   { apiKey: 19, name: "CreateTopics", minVersion: 0, maxVersion: 4 },
   { apiKey: 20, name: "DeleteTopics", minVersion: 1, maxVersion: 3 },
+  { apiKey: 21, name: "DeleteRecords", minVersion: 0, maxVersion: 2 },
   { apiKey: 22, name: "InitProducerId", minVersion: 0, maxVersion: 1 },
   // 2 is the first with CurrentLeaderEpoch (fencing), 3 adds ReplicaId (a follower's own end), 4 is flexible.
   { apiKey: 23, name: "OffsetForLeaderEpoch", minVersion: 2, maxVersion: 4 },
   { apiKey: 32, name: "DescribeConfigs", minVersion: 0, maxVersion: 2 },
+  // kafkajs 2.2.4 sends AlterConfigs v0/v1; 2 is flexible.
+  { apiKey: 33, name: "AlterConfigs", minVersion: 0, maxVersion: 2 },
+  // 3 adds a top-level error code, 4 the volume's total and usable bytes.
+  { apiKey: 35, name: "DescribeLogDirs", minVersion: 0, maxVersion: 4 },
   // 1 adds the session lifetime (always 0 here: no re-authentication), 2 is flexible.
   { apiKey: 36, name: "SaslAuthenticate", minVersion: 0, maxVersion: 2 },
   { apiKey: 37, name: "CreatePartitions", minVersion: 0, maxVersion: 1 },
   { apiKey: 42, name: "DeleteGroups", minVersion: 0, maxVersion: 2, clientMaxVersion: 1 },
   { apiKey: 43, name: "ElectLeaders", minVersion: 0, maxVersion: 2 },
+  { apiKey: 44, name: "IncrementalAlterConfigs", minVersion: 0, maxVersion: 1 },
   // The KRaft and inter-broker APIs, at the versions a static voter set (controller.quorum.voters,
   // kraft.version 0) uses: the later versions add KIP-853's directory ids and endpoints.
   { apiKey: 52, name: "Vote", minVersion: 0, maxVersion: 0 },
@@ -79,6 +85,8 @@ export interface MetadataLogSchema {
   spec: string;
   /** The newest version generated: the spec's newest unless set. */
   maxVersion?: number;
+  /** Top-level fields nullable in every version although the spec copy here does not say so. */
+  nullableFields?: readonly string[];
 }
 
 /**
@@ -91,7 +99,9 @@ export const METADATA_LOG_SCHEMAS: readonly MetadataLogSchema[] = [
   { spec: "metadata/UnregisterBrokerRecord.json" },
   { spec: "metadata/TopicRecord.json" },
   { spec: "metadata/PartitionRecord.json" },
-  { spec: "metadata/ConfigRecord.json" },
+  // Kafka's ConfigRecord Value is nullable (null removes the config: AlterConfigs' deletions); the
+  // spec copy here lacks the nullableVersions. A non-null value encodes the same either way.
+  { spec: "metadata/ConfigRecord.json", nullableFields: ["Value"] },
   { spec: "metadata/PartitionChangeRecord.json" },
   { spec: "metadata/FenceBrokerRecord.json" },
   { spec: "metadata/UnfenceBrokerRecord.json" },

@@ -15,8 +15,10 @@ import type { EventJournal } from "./admin/cluster-events.ts";
 import { BrokerLifecycleManager, type RegisteredListener } from "./broker-lifecycle-manager.ts";
 import { ClusterTopics } from "./cluster-topics.ts";
 import { type BrokerConfig, brokerNumber, brokerProp, parseQuorumVoters, processRoles } from "./config.ts";
+import { dynamicBrokerValue } from "./dynamic-configs.ts";
 import { systemFetchExpiry } from "./fetch/delayed-fetch.ts";
 import { ForwardingManager } from "./forwarding-manager.ts";
+import { applyLiveConfigs, configsChanged } from "./live-log-configs.ts";
 import type { Logger } from "./logger.ts";
 import { loadMetaProperties } from "./meta-properties.ts";
 import { ImageClusterView } from "./metadata/image-cluster-view.ts";
@@ -83,6 +85,8 @@ export function createClusterMember(
         error: error instanceof Error ? error.message : String(error),
       }),
   });
+  // Broker properties altered at runtime (AlterConfigs on the broker resource) are in the metadata.
+  config.dynamic = (key) => dynamicBrokerValue(loader.image, nodeId, key)?.value;
   const controller =
     voters.has(nodeId) && processRoles(config).controller
       ? new QuorumController({
@@ -144,6 +148,10 @@ export function createClusterMember(
   let unfenced = false;
   loader.subscribe((image) => {
     if (unfenced) replicas.applyImage(image);
+  });
+  loader.subscribe((image, previous) => {
+    if (unfenced && configsChanged(image, previous))
+      applyLiveConfigs(config, replicas.allPartitions(), (name) => view.topic(name), log);
   });
   if (events !== undefined) {
     const recorder = new MetadataEvents({

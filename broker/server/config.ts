@@ -13,6 +13,11 @@ export interface BrokerConfig {
   props: Map<string, string>;
   /** The admin HTTP listener (JSON state, events, /metrics); absent: none. Port 0 takes a free one. */
   admin?: { host: string; port: number };
+  /**
+   * A property's dynamic value (AlterConfigs on the broker resource, kept in the cluster metadata),
+   * which takes precedence over `props`; absent until the broker reads the metadata.
+   */
+  dynamic?: (key: string) => string | undefined;
 }
 
 /** Broker-wide properties and their defaults; unknown keys are refused so typos do not pass silently. */
@@ -100,7 +105,7 @@ export const topicConfigDefaults: Record<string, string> = {
 export class ConfigError extends Error {}
 
 export function brokerProp(config: BrokerConfig, key: string): string {
-  const value = config.props.get(key) ?? brokerDefaults[key];
+  const value = config.dynamic?.(key) ?? config.props.get(key) ?? brokerDefaults[key];
   if (value === undefined) throw new Error(`unknown broker property ${key}`);
   return value;
 }

@@ -40,12 +40,17 @@ export class Partition {
     readonly topic: string,
     readonly index: number,
     readonly log: PartitionLog,
-    private readonly maxMessageBytes: number,
+    private maxMessageBytes: number,
     replicate: (partition: Partition) => PartitionState,
   ) {
     this.#rebuildProducerState();
     log.trackProducerState(() => this.#producers.toSnapshot());
     this.replication = replicate(this);
+  }
+
+  /** A topic's max.message.bytes altered at runtime (AlterConfigs): later produce requests are checked against it. */
+  setMaxMessageBytes(bytes: number): void {
+    this.maxMessageBytes = bytes;
   }
 
   get producers(): ProducerStateTable {

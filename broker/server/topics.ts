@@ -104,8 +104,13 @@ export function topicConfigOf(config: BrokerConfig, topic: TopicState, name: str
   return topic.configs[name] ?? brokerProp(config, topicConfigDefaults[name]!);
 }
 
-function logConfigOf(config: BrokerConfig, topic: TopicState): Partial<LogConfig> {
-  const value = (name: string): string => topicConfigOf(config, topic, name);
+/** A partition log's settings from a topic's effective configs. */
+export function logConfigOf(config: BrokerConfig, topic: TopicState): Partial<LogConfig> {
+  return logConfigFrom((name) => topicConfigOf(config, topic, name));
+}
+
+/** A partition log's settings from the values of the topic-level configs (by topic config name). */
+export function logConfigFrom(value: (name: string) => string): Partial<LogConfig> {
   return {
     segmentBytes: Number(value("segment.bytes")),
     segmentMs: msOrNever(value("segment.ms")),

@@ -1,6 +1,7 @@
 // The log of one partition (Kafka's UnifiedLog): a directory `<dataDir>/<topic>-<partition>/`
 // of segments, of which only the last (active) one is appended to. It keeps three positions
-// apart: the log start offset (moved by retention or a truncation below it), the log end offset
+// apart: the log start offset (moved by retention, DeleteRecords or a truncation below it, and
+// kept in log-start-offset-checkpoint.ts when inside the first segment), the log end offset
 // (the next offset to assign, the active segment's) and the high watermark (offsets below it are
 // committed); the leader epoch stamped into appended batches; and which epoch wrote which
 // offsets (leader-epoch-checkpoint.ts), kept as batches are appended, truncated and deleted.
@@ -31,6 +32,7 @@ import { FlushState } from "./log-flush.ts";
 import { type LoadedLog, loadLog, type SegmentRecovery } from "./log-loader.ts";
 import { OfflineState } from "./log-offline.ts";
 import { batchesFrom, findOffsetForTimestamp, readBatches } from "./log-reader.ts";
+import { LogStartOffsetCheckpoint } from "./log-start-offset-checkpoint.ts";
 import { type AssignedOffsets, appendableBatches, assignOffsets, followerBatches } from "./log-validator.ts";
 import type { ProducerSnapshot, SnapshotProducer } from "./producer-snapshot.ts";
 import { ProducerSnapshotFiles } from "./producer-snapshot-files.ts";
@@ -67,17 +69,18 @@ export type ReadResult =
 
 export class PartitionLog {
   readonly dir: string;
-  readonly config: Readonly<LogConfig>;
+  #config: Readonly<LogConfig>;
   /** What recovery found in each segment it scanned while opening. */
   readonly recoveries: readonly SegmentRecovery[];
   /** Why opening rebuilt the leader-epoch checkpoint from the batches, or null when it did not. */
   readonly epochCacheRebuiltBecause: string | null;
   readonly #fs: FileSystem;
   readonly #clock: () => number;
-  readonly #segmentOptions: SegmentOptions;
+  #segmentOptions: SegmentOptions;
   readonly #segments: Segment[];
   readonly #epochs: LeaderEpochFileCache;
   readonly #highWatermarkCheckpoint: HighWatermarkCheckpoint;
+  readonly #logStartOffsetCheckpoint: LogStartOffsetCheckpoint;
   #logStartOffset: bigint;
   #highWatermark: bigint;
   #leaderEpoch = 0;
@@ -96,14 +99,19 @@ export class PartitionLog {
   ) {
     this.#fs = fs;
     this.dir = dir;
-    this.config = config;
+    this.#config = config;
     this.#clock = clock;
     this.#segmentOptions = { indexIntervalBytes: config.indexIntervalBytes, clock };
     this.#segments = loaded.segments;
     this.recoveries = loaded.recoveries;
     this.#epochs = loaded.epochs.cache;
     this.epochCacheRebuiltBecause = loaded.epochs.rebuiltBecause;
-    this.#logStartOffset = loaded.segments[0]!.baseOffset;
+    this.#logStartOffsetCheckpoint = LogStartOffsetCheckpoint.open(fs, dir);
+    // Retention may have deleted past a checkpointed start, and a start is never past the log end.
+    const checkpointedStart = this.#logStartOffsetCheckpoint.checkpointed ?? 0n;
+    const firstBase = loaded.segments[0]!.baseOffset;
+    const logEnd = loaded.segments[loaded.segments.length - 1]!.nextOffset;
+    this.#logStartOffset = clamp(checkpointedStart, firstBase, logEnd);
     const now = clock();
     this.#flush = new FlushState(now, loaded.dirsToSync);
     this.#offline = new OfflineState(dir, options.onOffline);
@@ -113,6 +121,19 @@ export class PartitionLog {
     // No checkpoint means nothing is known to be committed: the log start is the safe answer.
     const restored = this.#highWatermarkCheckpoint.checkpointed ?? 0n;
     this.#highWatermark = clamp(restored, this.#logStartOffset, this.logEndOffset);
+  }
+
+  get config(): Readonly<LogConfig> {
+    return this.#config;
+  }
+
+  /**
+   * Takes a topic's altered settings at runtime (AlterConfigs): later appends roll, flush and index
+   * by them, and the next retention pass deletes by them. A value out of range throws a RangeError.
+   */
+  reconfigure(overrides: Partial<LogConfig>): void {
+    this.#config = resolveLogConfig({ ...this.#config, ...overrides });
+    this.#segmentOptions = { ...this.#segmentOptions, indexIntervalBytes: this.#config.indexIntervalBytes };
   }
 
   /**
@@ -299,6 +320,30 @@ export class PartitionLog {
   }
 
   /**
+   * Moves the log start offset up to `offset` (Kafka's maybeIncrementLogStartOffset, for
+   * DeleteRecords on a leader and for a follower copying its leader's): it is checkpointed
+   * durably, then the segments wholly below it are deleted (never the active one). Reads below it
+   * are out of range from then on. A lower offset than the current start changes nothing;
+   * RangeError beyond the high watermark, which the caller checks first (records not yet
+   * committed cannot be deleted). Returns the new log start offset.
+   */
+  advanceLogStartOffset(offset: bigint): bigint {
+    this.#assertWritable();
+    if (offset > this.#highWatermark)
+      throw new RangeError(`log start offset ${offset} beyond the high watermark ${this.#highWatermark}`);
+    if (offset <= this.#logStartOffset) return this.#logStartOffset;
+    this.#logStartOffset = offset;
+    this.#whileOnline(() => {
+      this.#logStartOffsetCheckpoint.writeIfMoved(offset);
+      let doomed = 0;
+      while (doomed < this.#segments.length - 1 && this.#segments[doomed + 1]!.baseOffset <= offset) doomed += 1;
+      this.#deleteFront(doomed);
+      this.#epochs.truncateFromStart(offset);
+    });
+    return this.#logStartOffset;
+  }
+
+  /**
    * Deletes the segments past retention (see retention.ts): whole sealed segments from the front,
    * never the active one nor any holding offsets at or above the high watermark.
    */
@@ -306,15 +351,7 @@ export class PartitionLog {
     this.#assertWritable();
     const due = segmentsPastRetention(this.#segments, this.#highWatermark, this.config, now);
     if (due.deletedSegments === 0) return due;
-    const doomed = this.#segments.splice(0, due.deletedSegments);
-    this.#logStartOffset = this.#segments[0]!.baseOffset;
-    if (this.#highWatermark < this.#logStartOffset) this.#highWatermark = this.#logStartOffset;
-    this.#whileOnline(() => {
-      for (const segment of doomed) segment.delete();
-      this.#producerSnapshots.removeBelow(this.#logStartOffset);
-      this.#fs.syncDir(this.dir);
-      this.#epochs.truncateFromStart(this.#logStartOffset);
-    });
+    this.#whileOnline(() => this.#deleteFront(due.deletedSegments));
     return due;
   }
 
@@ -373,6 +410,9 @@ export class PartitionLog {
     this.#logStartOffset = offset;
     this.#highWatermark = offset;
     this.#flush.reset();
+    // A checkpointed start left above the new one would move the start up again on reopening.
+    if (this.#logStartOffsetCheckpoint.checkpointed !== null)
+      this.#whileOnline(() => this.#logStartOffsetCheckpoint.writeIfMoved(offset));
   }
 
   /** Fsyncs what was appended since the last flush, then checkpoints a moved high watermark. */
@@ -441,6 +481,22 @@ export class PartitionLog {
       throw new Error("only a sealed segment of this log can be replaced");
     this.#whileOnline(() => cleaned.replace(original));
     this.#segments[slot] = cleaned;
+  }
+
+  /**
+   * Deletes the first `count` segments (never the active one); the log then starts at the first
+   * remaining segment, or later if the start was already inside it.
+   */
+  #deleteFront(count: number): void {
+    if (count === 0) return;
+    const doomed = this.#segments.splice(0, count);
+    const firstBase = this.#segments[0]!.baseOffset;
+    if (this.#logStartOffset < firstBase) this.#logStartOffset = firstBase;
+    if (this.#highWatermark < this.#logStartOffset) this.#highWatermark = this.#logStartOffset;
+    for (const segment of doomed) segment.delete();
+    this.#producerSnapshots.removeBelow(this.#logStartOffset);
+    this.#fs.syncDir(this.dir);
+    this.#epochs.truncateFromStart(this.#logStartOffset);
   }
 
   get #active(): Segment {

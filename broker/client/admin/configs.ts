@@ -1,5 +1,5 @@
-// DescribeConfigs: a broker's own configs can only be described by that broker; everything else
-// is asked of the controller.
+// DescribeConfigs and AlterConfigs: a broker's own configs are described and altered through that
+// broker; everything else goes to the controller.
 import { Apis } from "../../protocol/apis.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { DescribeConfigsResourceResult, DescribeConfigsResult } from "../../protocol/messages/index.ts";
@@ -7,12 +7,14 @@ import { KafkaJSNonRetriableError, KafkaJSProtocolError } from "../errors.ts";
 import type { BrokerConnection } from "../network/broker-connection.ts";
 import { type AdminContext, attempt, controllerConnection, hasType, nodeConnection } from "./context.ts";
 import {
+  type AlterConfigResponse,
   type ConfigEntries,
   type ConfigResourceType,
   ConfigResourceTypes,
   ConfigSource,
   type ConfigSourceValue,
   type DescribeConfigResponse,
+  type IResourceConfig,
   type ResourceConfigQuery,
 } from "./types.ts";
 
@@ -109,6 +111,80 @@ export async function describeConfigs(
       surface: (error) => error instanceof KafkaJSProtocolError && !hasType("NOT_CONTROLLER")(error),
       onRetry: (error, retryCount, retryTime) =>
         ctx.logger.warn("Could not describe configs", { error: error.message, retryCount, retryTime }),
+    },
+  );
+}
+
+function validateAlterResources(resources: IResourceConfig[]): void {
+  if (!resources || !Array.isArray(resources))
+    throw new KafkaJSNonRetriableError(`Invalid resources array ${resources}`);
+  if (resources.length === 0) throw new KafkaJSNonRetriableError("Resources array cannot be empty");
+  const invalidType = resources.find((r) => !resourceTypes.has(r.type));
+  if (invalidType)
+    throw new KafkaJSNonRetriableError(`Invalid resource type ${invalidType.type}: ${JSON.stringify(invalidType)}`);
+  const invalidName = resources.find((r) => !r.name || typeof r.name !== "string");
+  if (invalidName)
+    throw new KafkaJSNonRetriableError(`Invalid resource name ${invalidName.name}: ${JSON.stringify(invalidName)}`);
+  const invalidConfigs = resources.find((r) => !Array.isArray(r.configEntries));
+  if (invalidConfigs)
+    throw new KafkaJSNonRetriableError(
+      `Invalid resource configEntries ${invalidConfigs.configEntries}: ${JSON.stringify(invalidConfigs)}`,
+    );
+  const invalidValue = resources.find((r) =>
+    r.configEntries.some((e) => typeof e.name !== "string" || typeof e.value !== "string"),
+  );
+  if (invalidValue)
+    throw new KafkaJSNonRetriableError(`Invalid resource config value: ${JSON.stringify(invalidValue)}`);
+}
+
+/**
+ * kafkajs's alterConfigs (AlterConfigs, not the incremental API): each resource's configs are
+ * replaced by the entries given. A resource refused fails the call with its error, as kafkajs does.
+ */
+export async function alterConfigs(
+  ctx: AdminContext,
+  { resources, validateOnly }: { resources: IResourceConfig[]; validateOnly: boolean },
+): Promise<AlterConfigResponse> {
+  validateAlterResources(resources);
+  return attempt(
+    ctx,
+    async () => {
+      const controller = await controllerConnection(ctx);
+      const byBroker = new Map<BrokerConnection, IResourceConfig[]>();
+      for (const resource of resources) {
+        const target = isBrokerResource(resource.type) ? await nodeConnection(ctx, Number(resource.name)) : controller;
+        byBroker.set(target, [...(byBroker.get(target) ?? []), resource]);
+      }
+      const answers = await Promise.all(
+        [...byBroker].map(async ([connection, asked]) => {
+          const response = await connection.request(
+            Apis.AlterConfigs,
+            {
+              resources: asked.map((r) => ({
+                resourceType: r.type,
+                resourceName: r.name,
+                configs: r.configEntries.map((e) => ({ name: e.name, value: e.value })),
+              })),
+              validateOnly: Boolean(validateOnly),
+            },
+            { version: connection.versionFor(Apis.AlterConfigs) },
+          );
+          const failed = response.responses.find((r) => r.errorCode !== ErrorCode.NONE);
+          if (failed) throw new KafkaJSProtocolError(failed.errorCode);
+          return response.responses.map((r) => ({
+            errorCode: r.errorCode,
+            errorMessage: r.errorMessage,
+            resourceType: r.resourceType as ConfigResourceType,
+            resourceName: r.resourceName,
+          }));
+        }),
+      );
+      return { resources: answers.flat() };
+    },
+    {
+      surface: (error) => error instanceof KafkaJSProtocolError && !hasType("NOT_CONTROLLER")(error),
+      onRetry: (error, retryCount, retryTime) =>
+        ctx.logger.warn("Could not alter configs", { error: error.message, retryCount, retryTime }),
     },
   );
 }

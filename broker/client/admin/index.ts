@@ -7,10 +7,11 @@ import { adminEvents } from "../events.ts";
 import { InstrumentationEmitter } from "../instrumentation.ts";
 import type { Logger } from "../logger.ts";
 import { createRetrier, type RetryOptions } from "../retry.ts";
-import { describeConfigs } from "./configs.ts";
+import { alterConfigs, describeConfigs } from "./configs.ts";
 import type { AdminContext } from "./context.ts";
 import { deleteGroups, describeGroups, listGroups } from "./groups.ts";
 import { fetchOffsets, fetchTopicOffsets, fetchTopicOffsetsByTimestamp, resetOffsets, setOffsets } from "./offsets.ts";
+import { deleteTopicRecords } from "./records.ts";
 import {
   createPartitions,
   createTopics,
@@ -75,11 +76,11 @@ export function createAdmin({ cluster, logger, retry }: CreateAdminOptions): Adm
     listGroups: () => listGroups(ctx),
     describeGroups: (groupIds) => describeGroups(ctx, groupIds),
     deleteGroups: (groupIds) => deleteGroups(ctx, groupIds),
-    alterConfigs: notImplemented("alterConfigs", "AlterConfigs"),
+    alterConfigs: (options) => alterConfigs(ctx, options),
     describeAcls: notImplemented("describeAcls", "DescribeAcls"),
     createAcls: notImplemented("createAcls", "CreateAcls"),
     deleteAcls: notImplemented("deleteAcls", "DeleteAcls"),
-    deleteTopicRecords: notImplemented("deleteTopicRecords", "DeleteRecords"),
+    deleteTopicRecords: (options) => deleteTopicRecords(ctx, options),
     alterPartitionReassignments: notImplemented("alterPartitionReassignments", "AlterPartitionReassignments"),
     listPartitionReassignments: notImplemented("listPartitionReassignments", "ListPartitionReassignments"),
     logger: () => logger,

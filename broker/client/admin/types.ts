@@ -110,6 +110,16 @@ export type AclOperationTypes = (typeof AclOperationTypes)[keyof typeof AclOpera
 export const ResourcePatternTypes = { UNKNOWN: 0, ANY: 1, MATCH: 2, LITERAL: 3, PREFIXED: 4 } as const;
 export type ResourcePatternTypes = (typeof ResourcePatternTypes)[keyof typeof ResourcePatternTypes];
 
+/** What alterConfigs resolves with: every resource altered (a refused one rejects the call). */
+export interface AlterConfigResponse {
+  resources: Array<{
+    errorCode: number;
+    errorMessage: string | null;
+    resourceType: ConfigResourceType;
+    resourceName: string;
+  }>;
+}
+
 export interface IResourceConfig {
   type: ConfigResourceType;
   name: string;
@@ -288,9 +298,7 @@ export interface Admin {
     resources: ResourceConfigQuery[];
     includeSynonyms: boolean;
   }): Promise<DescribeConfigResponse>;
-  /** Not implemented (rejects with KafkaJSNotImplemented): the bundled broker has no AlterConfigs API. */
-  // biome-ignore lint/suspicious/noExplicitAny: kafkajs's own signature, kept for drop-in compatibility
-  alterConfigs(configs: { validateOnly: boolean; resources: IResourceConfig[] }): Promise<any>;
+  alterConfigs(configs: { validateOnly: boolean; resources: IResourceConfig[] }): Promise<AlterConfigResponse>;
   listGroups(): Promise<{ groups: GroupOverview[] }>;
   deleteGroups(groupIds: string[]): Promise<DeleteGroupsResult[]>;
   describeGroups(groupIds: string[]): Promise<GroupDescriptions>;

@@ -423,8 +423,13 @@ function generateMetadataRecords(): void {
   freshOutputDir(recordsOutputDir);
   const interfaceNames = new Set<string>();
   const modules: { moduleName: string; spec: SpecMessage }[] = [];
-  for (const { spec: specPath, maxVersion } of METADATA_LOG_SCHEMAS) {
+  for (const { spec: specPath, maxVersion, nullableFields } of METADATA_LOG_SCHEMAS) {
     const spec = readSpec(join(specRoot, specPath));
+    for (const name of nullableFields ?? []) {
+      const field = spec.fields.find((f) => f.name === name);
+      if (!field) throw new Error(`${specPath} has no field ${name}`);
+      field.nullableVersions = "0+";
+    }
     const validRange = parseRange(spec.validVersions);
     const range = { min: validRange.min, max: maxVersion ?? validRange.max };
     const moduleName = kebab(spec.name);

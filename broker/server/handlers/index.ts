@@ -21,13 +21,17 @@ import { saslHandshakeHandler } from "./17-sasl-handshake.ts";
 import { apiVersionsAnswer, createApiVersionsHandler } from "./18-api-versions.ts";
 import { createTopicsHandler } from "./19-create-topics.ts";
 import { deleteTopicsHandler } from "./20-delete-topics.ts";
+import { deleteRecordsHandler } from "./21-delete-records.ts";
 import { initProducerIdHandler } from "./22-init-producer-id.ts";
 import { offsetForLeaderEpochHandler } from "./23-offset-for-leader-epoch.ts";
 import { describeConfigsHandler } from "./32-describe-configs.ts";
+import { alterConfigsHandler } from "./33-alter-configs.ts";
+import { describeLogDirsHandler } from "./35-describe-log-dirs.ts";
 import { saslAuthenticateHandler } from "./36-sasl-authenticate.ts";
 import { createPartitionsHandler } from "./37-create-partitions.ts";
 import { deleteGroupsHandler } from "./42-delete-groups.ts";
 import { createElectLeadersHandler } from "./43-elect-leaders.ts";
+import { incrementalAlterConfigsHandler } from "./44-incremental-alter-configs.ts";
 import { voteHandler } from "./52-vote.ts";
 import { beginQuorumEpochHandler } from "./53-begin-quorum-epoch.ts";
 import { endQuorumEpochHandler } from "./54-end-quorum-epoch.ts";
@@ -62,13 +66,17 @@ const all: Handler[] = [
   createApiVersionsHandler(() => servedApis),
   createTopicsHandler,
   deleteTopicsHandler,
+  deleteRecordsHandler,
   initProducerIdHandler,
   offsetForLeaderEpochHandler,
   describeConfigsHandler,
+  alterConfigsHandler,
+  describeLogDirsHandler,
   saslAuthenticateHandler,
   createPartitionsHandler,
   deleteGroupsHandler,
   createElectLeadersHandler(controllerOf),
+  incrementalAlterConfigsHandler,
   voteHandler,
   beginQuorumEpochHandler,
   endQuorumEpochHandler,

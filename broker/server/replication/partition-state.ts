@@ -335,6 +335,43 @@ export class PartitionState {
     this.partition.notifyReaders();
   }
 
+  /**
+   * DeleteRecords on this replica (Kafka's Partition.deleteRecordsOnLeader): moves the log start
+   * offset up to `offset` (-1: the high watermark), never past the high watermark, and answers the
+   * log start offset then (the low watermark). Only the leader deletes, and only from a log whose
+   * cleanup.policy includes delete; the followers move theirs from the leader's fetch answers.
+   */
+  deleteRecordsOnLeader(offset: bigint): { errorCode: number; lowWatermark: bigint } {
+    const log = this.partition.log;
+    const refused = (errorCode: number) => ({ errorCode, lowWatermark: -1n });
+    if (log.isOffline) return refused(ErrorCode.KAFKA_STORAGE_ERROR);
+    if (!this.isLeader) return refused(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    if (log.config.cleanupPolicy !== "delete") return refused(ErrorCode.POLICY_VIOLATION);
+    const target = offset === -1n ? log.highWatermark : offset;
+    if (target < 0n || target > log.highWatermark) return refused(ErrorCode.OFFSET_OUT_OF_RANGE);
+    try {
+      log.advanceLogStartOffset(target);
+    } catch (error) {
+      if (log.isOffline) return refused(ErrorCode.KAFKA_STORAGE_ERROR);
+      throw error;
+    }
+    // A parked read below the new start now gets its out-of-range answer.
+    this.partition.notifyReaders();
+    return { errorCode: ErrorCode.NONE, lowWatermark: log.logStartOffset };
+  }
+
+  /**
+   * On a follower: moves the log start offset up to the leader's, as its fetch answer says
+   * (Kafka's follower does the same), but not past this replica's high watermark; the rest follows
+   * with later answers, once this replica has caught up.
+   */
+  updateFollowerLogStartOffset(leaderLogStartOffset: bigint): void {
+    const log = this.partition.log;
+    const bounded = leaderLogStartOffset < log.highWatermark ? leaderLogStartOffset : log.highWatermark;
+    if (bounded <= log.logStartOffset) return;
+    log.advanceLogStartOffset(bounded);
+  }
+
   /** Proposes to drop the ISR members that have not caught up within replica.lag.time.max.ms. */
   maybeShrinkIsr(): void {
     if (!this.isLeader || this.#isr.isPending) return;

@@ -382,6 +382,12 @@ export class ReplicaFetcher {
       return;
     }
     replica.updateFollowerHighWatermark(data.highWatermark);
+    try {
+      if (data.logStartOffset !== undefined) replica.updateFollowerLogStartOffset(data.logStartOffset);
+    } catch (error) {
+      if (this.#droppedAsOffline(state)) return;
+      throw error;
+    }
     if (log.logEndOffset !== state.fetchOffset) this.#replace(state, { fetchOffset: log.logEndOffset });
   }
 

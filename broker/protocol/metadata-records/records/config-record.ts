@@ -7,7 +7,7 @@ export interface ConfigRecord {
   resourceType: number;
   resourceName: string;
   name: string;
-  value: string;
+  value: string | null;
 }
 
 export const ConfigRecordSchema: MessageSchema<ConfigRecord> = {
@@ -20,6 +20,6 @@ export const ConfigRecordSchema: MessageSchema<ConfigRecord> = {
     { name: "resourceType", type: "int8", versions: "0+" },
     { name: "resourceName", type: "string", versions: "0+" },
     { name: "name", type: "string", versions: "0+" },
-    { name: "value", type: "string", versions: "0+" },
+    { name: "value", type: "string", versions: "0+", nullableVersions: "0+" },
   ],
 };

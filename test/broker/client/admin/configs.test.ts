@@ -56,4 +56,47 @@ describe("admin: configs", () => {
       assert.deepEqual([ours.name, ours.message], [theirs.name, theirs.message]);
     }
   });
+
+  it("when altering a topic's configs, then the same answer as kafkajs and describeConfigs shows the new value as a topic config", async () => {
+    await fx.ours.createTopics({ topics: [{ topic: "altered" }] });
+    const request = (value: string) => ({
+      validateOnly: false,
+      resources: [{ type: 2 as const, name: "altered", configEntries: [{ name: "retention.ms", value }] }],
+    });
+    const ours = await fx.ours.alterConfigs(request("60000"));
+    const theirs = await fx.kafkajs.alterConfigs(request("60000"));
+    assert.deepEqual(ours, theirs);
+    const described = await fx.ours.describeConfigs({
+      resources: [{ type: 2, name: "altered", configNames: ["retention.ms"] }],
+      includeSynonyms: false,
+    });
+    const entry = described.resources[0]!.configEntries[0]!;
+    assert.deepEqual([entry.configValue, entry.configSource], ["60000", 1]);
+  });
+
+  it("when altering an unknown config, then INVALID_CONFIG at once, as kafkajs", async () => {
+    const request = {
+      validateOnly: false,
+      resources: [{ type: 2 as const, name: "compacted", configEntries: [{ name: "no.such.config", value: "1" }] }],
+    };
+    const ours = await rejectionOf(fx.ours.alterConfigs(request));
+    const theirs = await rejectionOf(fx.kafkajs.alterConfigs(request));
+    assert.deepEqual(errorShape(ours), errorShape(theirs));
+    assert.equal((ours as KafkaJSProtocolError).type, "INVALID_CONFIG");
+  });
+
+  it("when alterConfigs gets invalid resources, then the same KafkaJSNonRetriableError as kafkajs", async () => {
+    const invalid = [
+      [],
+      [{ type: 3, name: "x", configEntries: [] }],
+      [{ type: 2, name: "", configEntries: [] }],
+      [{ type: 2, name: "t" }],
+      [{ type: 2, name: "t", configEntries: [{ name: "retention.ms", value: 1 }] }],
+    ] as never[][];
+    for (const resources of invalid) {
+      const ours = await rejectionOf(fx.ours.alterConfigs({ validateOnly: false, resources }));
+      const theirs = await rejectionOf(fx.kafkajs.alterConfigs({ validateOnly: false, resources }));
+      assert.deepEqual([ours.name, ours.message], [theirs.name, theirs.message]);
+    }
+  });
 });

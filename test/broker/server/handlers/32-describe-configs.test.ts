@@ -46,15 +46,16 @@ describe("DescribeConfigs", () => {
       ],
       ["compact", source.topicOverride, false],
     );
-    // Not overridden on the topic: the broker's value (set on its command line here), as a default.
+    // Not overridden on the topic: the broker's value (set on its command line here), with its source, as Kafka says.
     assert.deepEqual(
       [
         byName.get("retention.ms")?.value,
         byName.get("retention.ms")?.configSource,
         byName.get("retention.ms")?.readOnly,
       ],
-      ["60000", source.default, false],
+      ["60000", source.staticBroker, false],
     );
+    assert.equal(byName.get("segment.bytes")?.configSource, source.default);
   });
 
   it("when configuration keys are named, then only those come back", async () => {
@@ -66,7 +67,26 @@ describe("DescribeConfigs", () => {
     assert.deepEqual(result?.configs.map((c) => c.name).sort(), ["cleanup.policy", "segment.bytes"]);
   });
 
-  it("when the broker is described by its id or by an empty name, then its properties, read-only, those set at start as static", async () => {
+  it("when synonyms are asked for, then a topic config lists its own value and the broker property behind it", async () => {
+    const {
+      results: [result],
+    } = await client.request(Apis.DescribeConfigs, 1, {
+      resources: [
+        { resourceType: TOPIC, resourceName: "compacted", configurationKeys: ["cleanup.policy", "retention.ms"] },
+      ],
+      includeSynonyms: true,
+    });
+    const byName = new Map(result!.configs.map((c) => [c.name, c.synonyms]));
+    assert.deepEqual(byName.get("cleanup.policy"), [
+      { name: "cleanup.policy", value: "compact", source: source.topicOverride },
+      { name: "log.cleanup.policy", value: "delete", source: source.default },
+    ]);
+    assert.deepEqual(byName.get("retention.ms"), [
+      { name: "log.retention.ms", value: "60000", source: source.staticBroker },
+    ]);
+  });
+
+  it("when the broker is described by its id or by an empty name, then its properties, those set at start as static, only the dynamic ones writable, credentials hidden", async () => {
     for (const resourceName of ["0", ""]) {
       const [result] = await describeConfigs(2, { resourceType: BROKER, resourceName, configurationKeys: null });
       assert.equal(result?.errorCode, ErrorCode.NONE);
@@ -74,12 +94,14 @@ describe("DescribeConfigs", () => {
       const retention = result!.configs.find((c) => c.name === "log.retention.ms");
       assert.deepEqual(
         [retention?.value, retention?.configSource, retention?.readOnly],
-        ["60000", source.staticBroker, true],
+        ["60000", source.staticBroker, false],
       );
+      const credentials = result!.configs.find((c) => c.name === "sasl.credentials");
+      assert.deepEqual([credentials?.value, credentials?.isSensitive], [null, true]);
       const partitions = result!.configs.find((c) => c.name === "num.partitions");
       assert.deepEqual(
-        [partitions?.value, partitions?.configSource],
-        [brokerDefaults["num.partitions"], source.default],
+        [partitions?.value, partitions?.configSource, partitions?.readOnly],
+        [brokerDefaults["num.partitions"], source.default, true],
       );
     }
   });

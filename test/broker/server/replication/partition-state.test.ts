@@ -14,6 +14,33 @@ function produce(state: PartitionState, count: number, acks = -1) {
 }
 
 describe("PartitionState", () => {
+  describe("deleting records", () => {
+    it("when the leader deletes up to an offset, then the log starts there; -1 means the high watermark, past it is out of range", (t) => {
+      const { state, partition } = replicatedPartition(t);
+      state.makeLeader({ leaderEpoch: 0, partitionEpoch: 0, replicas: [0], isr: [0] });
+      produce(state, 5);
+      assert.deepEqual(state.deleteRecordsOnLeader(2n), { errorCode: ErrorCode.NONE, lowWatermark: 2n });
+      assert.equal(state.deleteRecordsOnLeader(6n).errorCode, ErrorCode.OFFSET_OUT_OF_RANGE);
+      assert.equal(state.deleteRecordsOnLeader(-3n).errorCode, ErrorCode.OFFSET_OUT_OF_RANGE);
+      assert.deepEqual(state.deleteRecordsOnLeader(-1n), { errorCode: ErrorCode.NONE, lowWatermark: 5n });
+      assert.equal(partition.logStartOffset, 5n);
+    });
+
+    it("when this replica follows, then NOT_LEADER_OR_FOLLOWER and nothing is deleted", (t) => {
+      const { state, partition } = replicatedPartition(t, { localBrokerId: 1 });
+      state.makeFollower({ leader: 0, leaderEpoch: 0, partitionEpoch: 0, replicas: [0, 1] });
+      assert.equal(state.deleteRecordsOnLeader(0n).errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+      assert.equal(partition.logStartOffset, 0n);
+    });
+
+    it("when the log is compacted only, then POLICY_VIOLATION", (t) => {
+      const { state } = replicatedPartition(t, { logConfig: { cleanupPolicy: "compact" } });
+      state.makeLeader({ leaderEpoch: 0, partitionEpoch: 0, replicas: [0], isr: [0] });
+      produce(state, 2);
+      assert.equal(state.deleteRecordsOnLeader(1n).errorCode, ErrorCode.POLICY_VIOLATION);
+    });
+  });
+
   describe("as leader", () => {
     it("when it becomes leader, then followers it has not heard from hold the high watermark where it was", (t) => {
       const { state, partition } = replicatedPartition(t);

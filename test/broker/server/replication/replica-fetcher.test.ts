@@ -174,6 +174,21 @@ describe("ReplicaFetcher", () => {
     assert.deepEqual(logBytes(follower.partition.log), logBytes(leader.partition.log));
   });
 
+  it("when the leader deletes records (DeleteRecords), then the follower moves its log start offset to the leader's from the fetch answers", async (t) => {
+    const { leader, follower, follow } = leaderAndFollower(t, 0);
+    leader.state.makeLeader({ leaderEpoch: 0, partitionEpoch: 0, replicas: [0, 1], isr: [0, 1] });
+    leader.state.appendAsLeader(records(3), 1);
+    leader.state.appendAsLeader(records(3), 1);
+
+    follow();
+    await waitFor(() => leader.partition.highWatermark === 6n && follower.partition.highWatermark === 6n);
+    assert.deepEqual(leader.state.deleteRecordsOnLeader(4n), { errorCode: 0, lowWatermark: 4n });
+    await waitFor(() => follower.partition.logStartOffset === 4n, {
+      message: "the follower learns the leader's log start offset",
+    });
+    assert.equal(follower.partition.log.read(3n, 1000).kind, "offset-out-of-range");
+  });
+
   it("when the leader's log ends before the follower's high watermark (an unclean election), then the follower truncates to the leader's end and fetches on from there", async (t) => {
     const { leader, follower, follow } = leaderAndFollower(t, 3);
     writeEpochs(leader.partition.log, [[1, 2]]);
