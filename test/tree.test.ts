@@ -112,6 +112,13 @@ const exceptions: Record<string, Exception> = {
     why: "kafkajs's admin types, and its constants, whose values are compared with kafkajs's",
     testedBy: ["test/broker/client/index.test.ts"],
   },
+  "broker/server/config-alterations.ts": {
+    why: "wiring shared by the AlterConfigs and IncrementalAlterConfigs handlers: to the controller, its errors on every resource",
+    testedBy: [
+      "test/broker/server/handlers/33-alter-configs.test.ts",
+      "test/broker/server/handlers/44-incremental-alter-configs.test.ts",
+    ],
+  },
   "apps/shared/analytics-counters.ts": {
     why: "the counter names analytics writes and points-api reads",
     testedBy: ["test/apps/analytics/count-outcomes.test.ts", "test/apps/points-api/repositories/analytics.test.ts"],

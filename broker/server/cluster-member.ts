@@ -18,7 +18,7 @@ import { type BrokerConfig, brokerNumber, brokerProp, parseQuorumVoters, process
 import { dynamicBrokerValue } from "./dynamic-configs.ts";
 import { systemFetchExpiry } from "./fetch/delayed-fetch.ts";
 import { ForwardingManager } from "./forwarding-manager.ts";
-import { applyLiveConfigs, configsChanged } from "./live-log-configs.ts";
+import { applyLiveConfigs, topicsWithChangedConfigs } from "./live-log-configs.ts";
 import type { Logger } from "./logger.ts";
 import { loadMetaProperties } from "./meta-properties.ts";
 import { ImageClusterView } from "./metadata/image-cluster-view.ts";
@@ -150,8 +150,10 @@ export function createClusterMember(
     if (unfenced) replicas.applyImage(image);
   });
   loader.subscribe((image, previous) => {
-    if (unfenced && configsChanged(image, previous))
-      applyLiveConfigs(config, replicas.allPartitions(), (name) => view.topic(name), log);
+    const changed = unfenced ? topicsWithChangedConfigs(image, previous) : null;
+    if (changed === null) return;
+    const partitions = replicas.allPartitions().filter((partition) => changed(partition.topic));
+    applyLiveConfigs(config, partitions, (name) => view.topic(name), log);
   });
   if (events !== undefined) {
     const recorder = new MetadataEvents({

@@ -8,13 +8,22 @@ import type { MetadataImage } from "./metadata/metadata-image.ts";
 import type { Partition } from "./partition.ts";
 import { logConfigOf, topicConfigOf } from "./topics.ts";
 
-/** Whether `image` may change some partition's effective configs compared with `previous`. */
-export function configsChanged(image: MetadataImage, previous: MetadataImage | undefined): boolean {
-  return (
-    previous === undefined ||
-    image.topicConfigs !== previous.topicConfigs ||
-    image.brokerConfigs !== previous.brokerConfigs
-  );
+const ALL_TOPICS = (): boolean => true;
+
+/**
+ * Which topics may have new effective configs in `image` against `previous`, or null when none
+ * may: every topic on the first image or when broker configs changed (topics inherit them), else
+ * those whose own configs changed (an altered topic gets a new map; the others keep theirs). A
+ * topic created with configs is among them, so a broker hosting thousands of partitions
+ * reconfigures the new topic's alone, not all of them.
+ */
+export function topicsWithChangedConfigs(
+  image: MetadataImage,
+  previous: MetadataImage | undefined,
+): ((topic: string) => boolean) | null {
+  if (previous === undefined || image.brokerConfigs !== previous.brokerConfigs) return ALL_TOPICS;
+  if (image.topicConfigs === previous.topicConfigs) return null;
+  return (topic) => image.topicConfigs.get(topic) !== previous.topicConfigs.get(topic);
 }
 
 export function applyLiveConfigs(

@@ -54,6 +54,23 @@ export function readCheckpointFile(fs: FileSystem, path: string, version: number
 }
 
 /**
+ * The one offset a single-offset checkpoint (a partition's high watermark or log start offset)
+ * holds, or null when there is no file or it is unreadable: the caller then falls back to what
+ * the log itself says.
+ */
+export function readOffsetCheckpoint(fs: FileSystem, path: string, version: number): bigint | null {
+  let lines: string[] | null;
+  try {
+    lines = readCheckpointFile(fs, path, version);
+  } catch (error) {
+    if (error instanceof CheckpointFileError) return null;
+    throw error;
+  }
+  if (lines === null || lines.length !== 1 || !/^\d+$/.test(lines[0]!)) return null;
+  return BigInt(lines[0]!);
+}
+
+/**
  * Replaces the checkpoint at `path` atomically. With `sync`, the new file and the rename are
  * durable before this returns; without, they reach the disk when the OS writes them back.
  */

@@ -11,7 +11,7 @@
 // watermark itself and hands it in; this keeps only what the file holds and when it was written.
 
 import { join } from "node:path";
-import { CheckpointFileError, readCheckpointFile, writeCheckpointFile } from "./checkpoint-file.ts";
+import { readOffsetCheckpoint, writeCheckpointFile } from "./checkpoint-file.ts";
 import type { FileSystem } from "./file-system.ts";
 
 export const HIGH_WATERMARK_CHECKPOINT_FILE = "high-watermark-checkpoint";
@@ -36,7 +36,7 @@ export class HighWatermarkCheckpoint {
   /** Reads the checkpoint in `dir`, if any; an unreadable one counts as none. */
   static open(fs: FileSystem, dir: string, intervalMs: number, now: number): HighWatermarkCheckpoint {
     const path = join(dir, HIGH_WATERMARK_CHECKPOINT_FILE);
-    return new HighWatermarkCheckpoint(fs, path, intervalMs, readOffset(fs, path), now);
+    return new HighWatermarkCheckpoint(fs, path, intervalMs, readOffsetCheckpoint(fs, path, CHECKPOINT_VERSION), now);
   }
 
   /** The high watermark the file held when opened or last written, or null. */
@@ -56,16 +56,4 @@ export class HighWatermarkCheckpoint {
   writeIfDue(highWatermark: bigint, now: number): void {
     if (now - this.#lastWriteMs >= this.#intervalMs) this.writeIfMoved(highWatermark, now);
   }
-}
-
-function readOffset(fs: FileSystem, path: string): bigint | null {
-  let lines: string[] | null;
-  try {
-    lines = readCheckpointFile(fs, path, CHECKPOINT_VERSION);
-  } catch (error) {
-    if (error instanceof CheckpointFileError) return null;
-    throw error;
-  }
-  if (lines === null || lines.length !== 1 || !/^\d+$/.test(lines[0]!)) return null;
-  return BigInt(lines[0]!);
 }

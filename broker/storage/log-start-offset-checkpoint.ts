@@ -11,7 +11,7 @@
 // Ownership: owned by its PartitionLog, which owns the log start offset and hands it in.
 
 import { join } from "node:path";
-import { CheckpointFileError, readCheckpointFile, writeCheckpointFile } from "./checkpoint-file.ts";
+import { readOffsetCheckpoint, writeCheckpointFile } from "./checkpoint-file.ts";
 import type { FileSystem } from "./file-system.ts";
 
 export const LOG_START_OFFSET_CHECKPOINT_FILE = "log-start-offset-checkpoint";
@@ -32,7 +32,7 @@ export class LogStartOffsetCheckpoint {
   /** Reads the checkpoint in `dir`, if any; an unreadable one counts as none. */
   static open(fs: FileSystem, dir: string): LogStartOffsetCheckpoint {
     const path = join(dir, LOG_START_OFFSET_CHECKPOINT_FILE);
-    return new LogStartOffsetCheckpoint(fs, path, readOffset(fs, path));
+    return new LogStartOffsetCheckpoint(fs, path, readOffsetCheckpoint(fs, path, CHECKPOINT_VERSION));
   }
 
   /** The log start offset the file held when opened or last written, or null. */
@@ -46,16 +46,4 @@ export class LogStartOffsetCheckpoint {
     writeCheckpointFile(this.#fs, this.path, CHECKPOINT_VERSION, [logStartOffset.toString()], { sync: true });
     this.#written = logStartOffset;
   }
-}
-
-function readOffset(fs: FileSystem, path: string): bigint | null {
-  let lines: string[] | null;
-  try {
-    lines = readCheckpointFile(fs, path, CHECKPOINT_VERSION);
-  } catch (error) {
-    if (error instanceof CheckpointFileError) return null;
-    throw error;
-  }
-  if (lines === null || lines.length !== 1 || !/^\d+$/.test(lines[0]!)) return null;
-  return BigInt(lines[0]!);
 }

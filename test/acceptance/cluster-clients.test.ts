@@ -20,10 +20,7 @@ describe("clients on a 3-broker cluster", () => {
   const startCluster = useClusterProcess();
   let cluster: Awaited<ReturnType<ReturnType<typeof useClusterProcess>>> | undefined;
   const theCluster = async () => {
-    cluster ??= await startCluster(
-      3,
-      Object.fromEntries(Object.entries(clusterConfig).map(([k, v]) => [k, String(v)])),
-    );
+    cluster ??= await startCluster(3, clusterConfig);
     return cluster;
   };
 

@@ -21,10 +21,7 @@ describe("configs on a 3-broker cluster", () => {
   it("when each broker is asked to alter a config, then all succeed, every broker describes the changes and the leader enforces them", {
     timeout: 180_000,
   }, async () => {
-    const cluster = await startCluster(
-      3,
-      Object.fromEntries(Object.entries(quickGroupBrokerConfig).map(([k, v]) => [k, String(v)])),
-    );
+    const cluster = await startCluster(3, quickGroupBrokerConfig);
     const kafka = kafkaClient(cluster.bootstrap[0]!, "cluster-configs");
     const admin = kafka.admin();
     const producer = kafka.producer();

@@ -14,8 +14,8 @@ import { cleanupAll, range, sleep, waitFor } from "../helpers/wait.ts";
 import { coordinatorNamedBy } from "../helpers/wire-client.ts";
 import { quickGroupBrokerConfig } from "./helpers.ts";
 
-const clusterConfig: Record<string, string> = {
-  ...Object.fromEntries(Object.entries(quickGroupBrokerConfig).map(([key, value]) => [key, String(value)])),
+const clusterConfig = {
+  ...quickGroupBrokerConfig,
   "offsets.topic.replication.factor": "3",
   "default.replication.factor": "3",
   "min.insync.replicas": "2",

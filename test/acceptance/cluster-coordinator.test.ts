@@ -14,8 +14,8 @@ import { cleanupAll, disconnectQuietly, range, sleep, waitFor } from "../helpers
 import { coordinatorNamedBy, requestOnce } from "../helpers/wire-client.ts";
 import { kafkaClient, quickConsumerConfig, quickGroupBrokerConfig } from "./helpers.ts";
 
-const clusterConfig: Record<string, string> = {
-  ...Object.fromEntries(Object.entries(quickGroupBrokerConfig).map(([key, value]) => [key, String(value)])),
+const clusterConfig = {
+  ...quickGroupBrokerConfig,
   "offsets.topic.replication.factor": "3",
   "default.replication.factor": "3",
   "min.insync.replicas": "2",

@@ -19,10 +19,7 @@ describe("deleteTopicRecords on a 3-broker cluster", () => {
   it("when kafkajs deletes records on a partition at RF 3, then the leader and both followers start at the new offset", {
     timeout: 180_000,
   }, async () => {
-    const cluster = await startCluster(
-      3,
-      Object.fromEntries(Object.entries(quickGroupBrokerConfig).map(([k, v]) => [k, String(v)])),
-    );
+    const cluster = await startCluster(3, quickGroupBrokerConfig);
     const kafka = kafkaClient(cluster.bootstrap[0]!, "cluster-delete-records");
     const admin = kafka.admin();
     const producer = kafka.producer();

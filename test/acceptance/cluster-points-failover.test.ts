@@ -36,8 +36,8 @@ const users = demoUsers(12);
 /** Commands per second over all users: enough to keep the ledger busy, little enough for 2 cores. */
 const sendRate = 60;
 
-const clusterConfig: Record<string, string> = {
-  ...Object.fromEntries(Object.entries(quickGroupBrokerConfig).map(([key, value]) => [key, String(value)])),
+const clusterConfig = {
+  ...quickGroupBrokerConfig,
   // As `npm start -- --brokers 3` runs the demo: 6 partitions, RF 3, min.insync.replicas=2.
   "num.partitions": "6",
   ...replicatedTopicDefaults(3),

@@ -44,7 +44,7 @@ const readyLine = /^broker (\d+) listening on (\S+):(\d+) pid (\d+)$/gm;
 /** Starts `npm run cluster` with `brokers` brokers in `dataDir`; `configs` go to every broker. */
 export async function startClusterProcess(
   brokers: number,
-  configs: Record<string, string>,
+  configs: Record<string, string | number>,
   dataDir: string,
   onStart: (command: RunningCommand) => void = () => {},
 ): Promise<ClusterProcess> {
@@ -90,7 +90,10 @@ export async function startClusterProcess(
   };
 }
 
-export function useClusterProcess(): (brokers: number, configs?: Record<string, string>) => Promise<ClusterProcess> {
+export function useClusterProcess(): (
+  brokers: number,
+  configs?: Record<string, string | number>,
+) => Promise<ClusterProcess> {
   const running: RunningCommand[] = [];
   // Registered before the scratch dirs' hook, so the brokers are gone before their dirs are removed.
   after(async () => {

@@ -22,7 +22,13 @@ const resourceTypes = new Set<number>(Object.values(ConfigResourceTypes));
 const isBrokerResource = (type: number): boolean =>
   type === ConfigResourceTypes.BROKER || type === ConfigResourceTypes.BROKER_LOGGER;
 
-function validateResources(resources: ResourceConfigQuery[]): void {
+interface NamedResource {
+  type: number;
+  name: string;
+}
+
+/** What describeConfigs and alterConfigs check alike, with kafkajs's messages. */
+function validateResourceList(resources: readonly NamedResource[]): void {
   if (!Array.isArray(resources)) throw new KafkaJSNonRetriableError(`Invalid resources array ${resources}`);
   if (resources.length === 0) throw new KafkaJSNonRetriableError("Resources array cannot be empty");
   const invalidType = resources.find((r) => !resourceTypes.has(r.type));
@@ -31,6 +37,24 @@ function validateResources(resources: ResourceConfigQuery[]): void {
   const invalidName = resources.find((r) => !r.name || typeof r.name !== "string");
   if (invalidName)
     throw new KafkaJSNonRetriableError(`Invalid resource name ${invalidName.name}: ${JSON.stringify(invalidName)}`);
+}
+
+/** A broker's own resources go to that broker, everything else to the controller. */
+async function byTargetBroker<R extends NamedResource>(
+  ctx: AdminContext,
+  resources: readonly R[],
+): Promise<Map<BrokerConnection, R[]>> {
+  const controller = await controllerConnection(ctx);
+  const byBroker = new Map<BrokerConnection, R[]>();
+  for (const resource of resources) {
+    const target = isBrokerResource(resource.type) ? await nodeConnection(ctx, Number(resource.name)) : controller;
+    byBroker.set(target, [...(byBroker.get(target) ?? []), resource]);
+  }
+  return byBroker;
+}
+
+function validateResources(resources: ResourceConfigQuery[]): void {
+  validateResourceList(resources);
   const invalidNames = resources.find((r) => r.configNames != null && !Array.isArray(r.configNames));
   if (invalidNames)
     throw new KafkaJSNonRetriableError(
@@ -79,12 +103,7 @@ export async function describeConfigs(
   return attempt(
     ctx,
     async () => {
-      const controller = await controllerConnection(ctx);
-      const byBroker = new Map<BrokerConnection, ResourceConfigQuery[]>();
-      for (const resource of resources) {
-        const target = isBrokerResource(resource.type) ? await nodeConnection(ctx, Number(resource.name)) : controller;
-        byBroker.set(target, [...(byBroker.get(target) ?? []), resource]);
-      }
+      const byBroker = await byTargetBroker(ctx, resources);
       const answers = await Promise.all(
         [...byBroker].map(async ([connection, asked]) => {
           const version = connection.versionFor(Apis.DescribeConfigs);
@@ -116,15 +135,7 @@ export async function describeConfigs(
 }
 
 function validateAlterResources(resources: IResourceConfig[]): void {
-  if (!resources || !Array.isArray(resources))
-    throw new KafkaJSNonRetriableError(`Invalid resources array ${resources}`);
-  if (resources.length === 0) throw new KafkaJSNonRetriableError("Resources array cannot be empty");
-  const invalidType = resources.find((r) => !resourceTypes.has(r.type));
-  if (invalidType)
-    throw new KafkaJSNonRetriableError(`Invalid resource type ${invalidType.type}: ${JSON.stringify(invalidType)}`);
-  const invalidName = resources.find((r) => !r.name || typeof r.name !== "string");
-  if (invalidName)
-    throw new KafkaJSNonRetriableError(`Invalid resource name ${invalidName.name}: ${JSON.stringify(invalidName)}`);
+  validateResourceList(resources);
   const invalidConfigs = resources.find((r) => !Array.isArray(r.configEntries));
   if (invalidConfigs)
     throw new KafkaJSNonRetriableError(
@@ -149,12 +160,7 @@ export async function alterConfigs(
   return attempt(
     ctx,
     async () => {
-      const controller = await controllerConnection(ctx);
-      const byBroker = new Map<BrokerConnection, IResourceConfig[]>();
-      for (const resource of resources) {
-        const target = isBrokerResource(resource.type) ? await nodeConnection(ctx, Number(resource.name)) : controller;
-        byBroker.set(target, [...(byBroker.get(target) ?? []), resource]);
-      }
+      const byBroker = await byTargetBroker(ctx, resources);
       const answers = await Promise.all(
         [...byBroker].map(async ([connection, asked]) => {
           const response = await connection.request(

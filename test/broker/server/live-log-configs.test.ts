@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { ErrorCode } from "../../../broker/protocol/errors.ts";
 import type { TopicState } from "../../../broker/server/cluster.ts";
 import type { BrokerConfig } from "../../../broker/server/config.ts";
-import { applyLiveConfigs, configsChanged } from "../../../broker/server/live-log-configs.ts";
+import { applyLiveConfigs, topicsWithChangedConfigs } from "../../../broker/server/live-log-configs.ts";
 import type { Logger } from "../../../broker/server/logger.ts";
 import { MetadataImage } from "../../../broker/server/metadata/metadata-image.ts";
 import { batchOfSize } from "../storage/batch-builder.ts";
@@ -38,12 +38,24 @@ function recordingLogger(): Logger & { warnings: [string, Record<string, unknown
 }
 
 describe("live log configs", () => {
-  it("when only other parts of the image change, then configs are not changed; when topic or broker configs change or there was no image, then they may be", () => {
-    const before = MetadataImage.EMPTY;
-    assert.equal(configsChanged(before, undefined), true);
-    assert.equal(configsChanged(before.with({ offset: 5n, epoch: 2 }), before), false);
-    assert.equal(configsChanged(before.with({ topicConfigs: new Map() }), before), true);
-    assert.equal(configsChanged(before.with({ brokerConfigs: new Map() }), before), true);
+  it("when only other parts of the image change, then no topic's configs changed; when a topic's own change, then that topic's; when broker configs change or there was no image, then every topic's", () => {
+    const before = MetadataImage.EMPTY.with({
+      topicConfigs: new Map([
+        ["orders", new Map([["retention.ms", "1"]])],
+        ["payments", new Map([["retention.ms", "2"]])],
+      ]),
+    });
+    const changedIn = (image: MetadataImage, previous: MetadataImage | undefined) => {
+      const changed = topicsWithChangedConfigs(image, previous);
+      return changed === null ? null : ["orders", "payments", "refunds"].filter(changed);
+    };
+    assert.deepEqual(changedIn(before, undefined), ["orders", "payments", "refunds"]);
+    assert.equal(changedIn(before.with({ offset: 5n, epoch: 2 }), before), null);
+    const altered = new Map(before.topicConfigs);
+    altered.set("orders", new Map([["retention.ms", "3"]]));
+    altered.set("refunds", new Map([["segment.bytes", "4096"]]));
+    assert.deepEqual(changedIn(before.with({ topicConfigs: altered }), before), ["orders", "refunds"]);
+    assert.deepEqual(changedIn(before.with({ brokerConfigs: new Map() }), before), ["orders", "payments", "refunds"]);
   });
 
   it("when configs are applied, then each hosted partition's log takes its topic's effective settings and its produce checks the effective max.message.bytes", (t) => {

@@ -10,6 +10,7 @@ import {
   formatCheckpoint,
   parseCheckpoint,
   readCheckpointFile,
+  readOffsetCheckpoint,
   writeCheckpointFile,
 } from "../../../broker/storage/checkpoint-file.ts";
 import { nodeFileSystem } from "../../../broker/storage/file-system.ts";
@@ -80,4 +81,16 @@ test("when the process dies before the rename, then the old checkpoint is what i
   fileSystem.crash();
   assert.deepEqual(readCheckpointFile(nodeFileSystem, path, 0), ["1 10"]);
   assert.equal(fs.readFileSync(`${path}.tmp`, "utf8"), "0\n1\n2 20\n");
+});
+
+test("when a single-offset checkpoint is read, then its offset; absent, unreadable or not one whole offset, then null", (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, "offset-checkpoint");
+  assert.equal(readOffsetCheckpoint(nodeFileSystem, path, 0), null);
+  writeCheckpointFile(nodeFileSystem, path, 0, ["9007199254740993"], { sync: false });
+  assert.equal(readOffsetCheckpoint(nodeFileSystem, path, 0), 9007199254740993n);
+  for (const text of ["garbage", "0\n2\n1\n2\n", "0\n1\n-4\n", "0\n1\n1.5\n", "1\n1\n10\n", ""]) {
+    fs.writeFileSync(path, text);
+    assert.equal(readOffsetCheckpoint(nodeFileSystem, path, 0), null, text);
+  }
 });
