@@ -49,9 +49,18 @@ export const SUPPORTED_APIS: readonly SupportedApi[] = [
   { apiKey: 19, name: "CreateTopics", minVersion: 0, maxVersion: 4 },
   { apiKey: 20, name: "DeleteTopics", minVersion: 1, maxVersion: 3 },
   { apiKey: 21, name: "DeleteRecords", minVersion: 0, maxVersion: 2 },
-  { apiKey: 22, name: "InitProducerId", minVersion: 0, maxVersion: 1 },
+  // 2 is flexible, 3 lets a producer bump its own epoch (KIP-360), 4 answers PRODUCER_FENCED; 5 is KIP-890's.
+  { apiKey: 22, name: "InitProducerId", minVersion: 0, maxVersion: 4 },
   // 2 is the first with CurrentLeaderEpoch (fencing), 3 adds ReplicaId (a follower's own end), 4 is flexible.
   { apiKey: 23, name: "OffsetForLeaderEpoch", minVersion: 2, maxVersion: 4 },
+  // The transaction APIs at the versions before KIP-890's server-side verification (AddPartitionsToTxn 4
+  // batches transactions for brokers; AddOffsetsToTxn and EndTxn 4 change their errors); 3 is flexible.
+  { apiKey: 24, name: "AddPartitionsToTxn", minVersion: 0, maxVersion: 3 },
+  { apiKey: 25, name: "AddOffsetsToTxn", minVersion: 0, maxVersion: 3 },
+  { apiKey: 26, name: "EndTxn", minVersion: 0, maxVersion: 3 },
+  // The coordinator's markers to partition leaders (inter-broker).
+  { apiKey: 27, name: "WriteTxnMarkers", minVersion: 0, maxVersion: 1 },
+  { apiKey: 28, name: "TxnOffsetCommit", minVersion: 0, maxVersion: 3 },
   { apiKey: 32, name: "DescribeConfigs", minVersion: 0, maxVersion: 2 },
   // kafkajs 2.2.4 sends AlterConfigs v0/v1; 2 is flexible.
   { apiKey: 33, name: "AlterConfigs", minVersion: 0, maxVersion: 2 },

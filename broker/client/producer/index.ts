@@ -94,6 +94,8 @@ export function createProducer(options: CreateProducerOptions): Producer {
       const response = await connection.request(Apis.InitProducerId, {
         transactionalId: null,
         transactionTimeoutMs: transactionTimeout,
+        producerId: -1n,
+        producerEpoch: -1,
       });
       if (response.errorCode !== ErrorCode.NONE) throw new KafkaJSProtocolError(response.errorCode);
       identity.producerId = response.producerId ?? -1n;

@@ -116,6 +116,8 @@ export const idempotentProducer: Scenario = {
         const init = await connection.request(Apis.InitProducerId, {
           transactionalId: null,
           transactionTimeoutMs: 60_000,
+          producerId: -1n,
+          producerEpoch: -1,
         });
         if (init.errorCode !== ErrorCode.NONE || init.producerId === undefined)
           throw new Error(`InitProducerId failed: ${errorName(init.errorCode)}`);

@@ -193,6 +193,8 @@ describe("createClusterMember", () => {
     const producer = await client.request(Apis.InitProducerId, 1, {
       transactionalId: null,
       transactionTimeoutMs: 60_000,
+      producerId: -1n,
+      producerEpoch: -1,
     });
     assert.equal(producer.errorCode, ErrorCode.NONE);
     assert.equal(member.loader.image.nextProducerId, producer.producerId! + 1000n, "from a block of 1000");

@@ -98,7 +98,12 @@ describe("Produce", () => {
   });
 
   it("when an idempotent producer retries a batch, then the duplicate gets the first offset and is not stored twice", async () => {
-    const init = await client.request(Apis.InitProducerId, 1, { transactionalId: null, transactionTimeoutMs: 60000 });
+    const init = await client.request(Apis.InitProducerId, 1, {
+      transactionalId: null,
+      transactionTimeoutMs: 60000,
+      producerId: -1n,
+      producerEpoch: -1,
+    });
     assert.equal(init.errorCode, ErrorCode.NONE);
     const producer = { producerId: init.producerId!, producerEpoch: init.producerEpoch, baseSequence: 0 };
     const first = await produce("produce-idem", 0, batchOf(["a", "b"], producer));
@@ -111,7 +116,12 @@ describe("Produce", () => {
   });
 
   it("when an idempotent producer skips sequence numbers, then OUT_OF_ORDER_SEQUENCE_NUMBER", async () => {
-    const init = await client.request(Apis.InitProducerId, 1, { transactionalId: null, transactionTimeoutMs: 60000 });
+    const init = await client.request(Apis.InitProducerId, 1, {
+      transactionalId: null,
+      transactionTimeoutMs: 60000,
+      producerId: -1n,
+      producerEpoch: -1,
+    });
     const producer = { producerId: init.producerId!, producerEpoch: init.producerEpoch };
     await produce("produce-gap", 0, batchOf(["a"], { ...producer, baseSequence: 0 }));
     const gap = await produce("produce-gap", 0, batchOf(["c"], { ...producer, baseSequence: 5 }));
@@ -119,8 +129,18 @@ describe("Produce", () => {
   });
 
   it("when two producers initialise, then they get distinct producer ids", async () => {
-    const a = await client.request(Apis.InitProducerId, 0, { transactionalId: null, transactionTimeoutMs: 60000 });
-    const b = await client.request(Apis.InitProducerId, 0, { transactionalId: null, transactionTimeoutMs: 60000 });
+    const a = await client.request(Apis.InitProducerId, 0, {
+      transactionalId: null,
+      transactionTimeoutMs: 60000,
+      producerId: -1n,
+      producerEpoch: -1,
+    });
+    const b = await client.request(Apis.InitProducerId, 0, {
+      transactionalId: null,
+      transactionTimeoutMs: 60000,
+      producerId: -1n,
+      producerEpoch: -1,
+    });
     assert.notEqual(a.producerId, b.producerId);
   });
 });

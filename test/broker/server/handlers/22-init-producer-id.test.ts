@@ -13,6 +13,8 @@ describe("InitProducerId", () => {
       const response = await broker.request(Apis.InitProducerId, version, {
         transactionalId: null,
         transactionTimeoutMs: 60_000,
+        producerId: -1n,
+        producerEpoch: -1,
       });
       assert.equal(response?.errorCode, ErrorCode.NONE);
       assert.equal(response?.producerEpoch, 0);
@@ -26,6 +28,8 @@ describe("InitProducerId", () => {
     const response = await broker.request(Apis.InitProducerId, 1, {
       transactionalId: "pos-tx",
       transactionTimeoutMs: 60_000,
+      producerId: -1n,
+      producerEpoch: -1,
     });
     assert.deepEqual(response, {
       throttleTimeMs: 0,
