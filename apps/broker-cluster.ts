@@ -70,18 +70,20 @@ export function quorumVoters(host: string, ports: readonly number[]): string {
 
 /**
  * Broker settings that replicate what is created without a replication factor of its own (the demo's
- * topics, `__consumer_offsets`): up to 3 copies, and with 3 an acks=all write needs 2 of them, so
+ * topics, `__consumer_offsets`, `__transaction_state`): up to 3 copies, and with 3 an acks=all write needs 2 of them, so
  * one broker may be down without stopping writes or losing an acknowledged one.
  */
 export function replicatedTopicDefaults(brokers: number): {
   "default.replication.factor": string;
   "offsets.topic.replication.factor": string;
+  "transaction.state.log.replication.factor": string;
   "min.insync.replicas": string;
 } {
   const factor = Math.min(3, brokers);
   return {
     "default.replication.factor": String(factor),
     "offsets.topic.replication.factor": String(factor),
+    "transaction.state.log.replication.factor": String(factor),
     "min.insync.replicas": String(factor >= 3 ? 2 : 1),
   };
 }

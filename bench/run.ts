@@ -5,7 +5,10 @@
 //            MB/s against the loopback limit and CPU per record              → clients.json
 //   latency  end-to-end p50/p95/p99 at 10,000 msg/s, 6 partitions, per client → latency.json
 //   ledger   one ledger applying 200,000 commands already in points.commands (6
-//            partitions), ready → offsets committed, verified: commands/s    → ledger.json
+//            partitions), ready → offsets committed, verified: commands/s, with and
+//            without LEDGER_TRANSACTIONS                                   → ledger.json
+//   transactions  transactional vs idempotent produce, ours and kafkajs, 100 B
+//            records, sends of 1,000, 1 and 10 sends per transaction  → transactions.json
 //   points   the points pipeline, issued → applied by the ledger, through HTTP and
 //            produced directly, 6/24 partitions, 1/3 ledger instances      → points.json
 //   cost     CPU µs per command of each process of the points pipeline over HTTP at
@@ -41,12 +44,14 @@ import { memoryDefaults, runMemorySuite } from "./memory.ts";
 import { costDefaults, runCostSuite } from "./pipeline-cost.ts";
 import { runPointsSuite } from "./points.ts";
 import { runSoakSuite, soakDefaults } from "./soak.ts";
+import { runTransactionsSuite, transactionsDefaults } from "./transactions.ts";
 
 const SUITES = [
   "broker",
   "clients",
   "latency",
   "ledger",
+  "transactions",
   "points",
   "cost",
   "cluster",
@@ -157,6 +162,7 @@ if (options.suites.has("broker")) await runBrokerSuite(options.broker);
 if (options.suites.has("clients")) await runClientSuite(clientSuiteDefaults(options.quick));
 if (options.suites.has("latency")) await runLatencySuite(latencyDefaults(options.quick));
 if (options.suites.has("ledger")) await runLedgerSuite(ledgerSuiteDefaults(options.quick));
+if (options.suites.has("transactions")) await runTransactionsSuite(transactionsDefaults(options.quick));
 if (options.suites.has("points")) await runPointsSuite({ quick: options.quick });
 if (options.suites.has("cost")) await runCostSuite(costDefaults(options.quick, options.rate, options.cpuProfDir));
 if (options.suites.has("cluster")) await runClusterSuite(clusterSuiteDefaults(options.quick));

@@ -5,7 +5,9 @@
 // the group's outcome events are produced and awaited (publish-outcomes.ts), then the frame commits
 // the offsets. A crash between any two of these steps redelivers the batch; its commands are then
 // found already processed and their stored outcomes are emitted again (consumers of points.events
-// dedupe by eventId), so nothing is applied twice or left unsaid.
+// dedupe by eventId), so nothing is applied twice or left unsaid. In the transactional mode
+// (LEDGER_TRANSACTIONS=on, transactional-outcomes.ts) the events and the offsets commit together
+// in one Kafka transaction instead, after the database commit; the frame then commits nothing.
 //
 // Metrics (in the frame's registry, see apps/shared/metrics.ts): commands by outcome
 // (points_ledger_commands_total) and the time of each transaction (points_ledger_transaction_seconds).
@@ -27,6 +29,12 @@ import { type LedgerGroupOptions, ledgerConsumerOptions, ledgerGroupOptionsFrom 
 import type { BatchPlan, SourcedCommand } from "./plan-batch.ts";
 import { publishOutcomes } from "./publish-outcomes.ts";
 import { createLedgerRepository, type LedgerDatabase, openLedgerDatabase } from "./repository.ts";
+import {
+  type ConsumedOffset,
+  ledgerTransactionalId,
+  publishInTransaction,
+  transactionsFrom,
+} from "./transactional-outcomes.ts";
 import { applyDealt, unsafeWorkersFrom } from "./unsafe-workers.ts";
 
 export interface LedgerOptions {
@@ -42,6 +50,8 @@ export interface LedgerOptions {
   stall?: { beforeBatch(): Promise<void> };
   /** The topic of commands; points.commands unless the config says otherwise (COMMANDS_TOPIC, after a migration). */
   commandsTopic?: string;
+  /** Outcome events and consumed offsets in one Kafka transaction (transactional-outcomes.ts); from LEDGER_TRANSACTIONS. */
+  transactional?: boolean;
 }
 
 export function ledgerOptionsFrom(env: NodeJS.ProcessEnv): LedgerOptions {
@@ -54,6 +64,7 @@ export function ledgerOptionsFrom(env: NodeJS.ProcessEnv): LedgerOptions {
   if (Object.keys(group).length > 0) options.group = group;
   const eventLog = eventLogPathFrom(env);
   if (eventLog !== undefined) options.eventLog = eventLog;
+  if (transactionsFrom(env)) options.transactional = true;
   return options;
 }
 
@@ -67,6 +78,18 @@ interface LedgerCounters {
 }
 
 type Producer = ReturnType<ServiceContext["kafka"]["producer"]>;
+
+/** One fetched batch's commands and where the batch ends (its offset commit in the transactional mode). */
+interface LedgerBatch {
+  commands: SourcedCommand[];
+  consumed: ConsumedOffset;
+}
+
+/** A committed group: its plan, and the batches' ends it consumed. */
+interface CommittedGroup {
+  plan: BatchPlan;
+  consumed: ConsumedOffset[];
+}
 
 /** Outcomes of the commands the ledger reads: a label of points_ledger_commands_total. */
 type CommandOutcome = "applied" | "rejected" | "already_processed" | "invalid";
@@ -114,18 +137,30 @@ export function createLedgerService(options: LedgerOptions = {}): ConsumerServic
   }
 
   const commandsTopic = options.commandsTopic ?? COMMANDS_TOPIC;
-  const emit = (plan: BatchPlan) => publishOutcomes(producer!, plan.outcomes);
+  const groupId = "ledger";
+  const emit = ({ plan, consumed }: CommittedGroup) =>
+    options.transactional
+      ? publishInTransaction(producer!, groupId, plan.outcomes, consumed)
+      : publishOutcomes(producer!, plan.outcomes);
+  const commitGroup = async (batches: LedgerBatch[]): Promise<CommittedGroup> => {
+    const commands = batches.flatMap((b) => b.commands);
+    const consumed = batches.map((b) => b.consumed);
+    // Only offsets to commit (every message invalid): no database transaction to run.
+    return { plan: commands.length > 0 ? await commit(commands) : emptyPlan(), consumed };
+  };
 
   // The unsafe mode keeps its own (broken) dealing; normal runs group concurrent partitions' batches.
+  const grouped = groupCommit(commitGroup, emit);
   const apply = options.unsafeWorkers
-    ? async (commands: SourcedCommand[]) => emit(await commit(commands))
-    : groupCommit(commit, emit);
+    ? async (batch: LedgerBatch) => emit(await commitGroup([batch]))
+    : (batch: LedgerBatch) => grouped([batch]);
 
   return {
     name: "ledger",
-    groupId: "ledger",
+    groupId,
     topic: commandsTopic,
     consumerOptions,
+    commitsOffsets: options.transactional === true,
 
     instrument(consumer) {
       eventLog?.watch(consumer, commandsTopic);
@@ -147,8 +182,15 @@ export function createLedgerService(options: LedgerOptions = {}): ConsumerServic
       };
       await ensureTopics(ctx.kafka, [EVENTS_TOPIC], ctx.config.partitions);
       // Both clients keep an idempotent producer's sequence numbers in order themselves (kafkajs by
-      // one request in flight per broker), so concurrent partitions may send at once.
-      producer = ctx.kafka.producer({ idempotent: true });
+      // one request in flight per broker), so concurrent partitions may send at once. A
+      // transactional producer sends one transaction at a time (group-commit.ts emits serially).
+      producer = options.transactional
+        ? ctx.kafka.producer({
+            transactionalId: ledgerTransactionalId(options.group?.instanceId),
+            idempotent: true,
+            maxInFlightRequests: 1,
+          })
+        : ctx.kafka.producer({ idempotent: true });
       await producer.connect();
       // The batch transaction runs on better-sqlite3 directly (repository.ts), not on ctx.db (Prisma).
       sqlite = openLedgerDatabase(ctx.config.databaseUrl);
@@ -170,10 +212,13 @@ export function createLedgerService(options: LedgerOptions = {}): ConsumerServic
           `skipped invalid command at ${batch.topic}/${batch.partition}@${message.offset}: ${parsed.why} (${counters.invalid} skipped so far)`,
         );
       }
-      if (commands.length === 0) return;
+      // In the transactional mode a batch of only invalid messages still has offsets to commit.
+      if (commands.length === 0 && !options.transactional) return;
+      const last = batch.messages[batch.messages.length - 1]!;
+      const consumed = { topic: batch.topic, partition: batch.partition, nextOffset: BigInt(last.offset) + 1n };
 
       await options.stall?.beforeBatch();
-      await apply(commands);
+      await apply({ commands, consumed });
     },
 
     async teardown(ctx) {
@@ -183,4 +228,8 @@ export function createLedgerService(options: LedgerOptions = {}): ConsumerServic
       ctx.log.info(`applied ${applied}, rejected ${rejected}, re-emitted ${reemitted}, skipped ${invalid} invalid`);
     },
   };
+}
+
+function emptyPlan(): BatchPlan {
+  return { newEntries: [], accountWrites: [], outcomes: [], alreadyProcessed: 0, repeatedInBatch: 0 };
 }

@@ -1,7 +1,8 @@
 // The frame every consumer service runs in: one consumer group on one topic, one call of the
 // service's `handleBatch` per fetched batch (so a service can write one SQLite transaction per
-// batch), offsets committed after the batch is handled. Handlers must be idempotent: after a crash
-// between their database commit and the offset commit, the batch is delivered again.
+// batch), offsets committed after the batch is handled (unless the service commits them itself).
+// Handlers must be idempotent: after a crash between their database commit and the offset commit,
+// the batch is delivered again.
 // Each service has a Prometheus registry (metrics.ts) with the frame's batch metrics and its own,
 // served on METRICS_PORT (a free port unless set; the URL is logged as `metrics: http://…`).
 //
@@ -54,6 +55,11 @@ export interface ConsumerServiceDefinition {
   setup?(ctx: ServiceContext): Promise<void>;
   /** Sees the consumer before it connects, e.g. to listen to its instrumentation events. */
   instrument?(consumer: KafkaClientConsumer, ctx: ServiceContext): void;
+  /**
+   * The service commits its offsets itself (the ledger's transactional mode sends them in its Kafka
+   * transactions): the frame then commits none.
+   */
+  commitsOffsets?: boolean;
   /** Handle one fetched batch of one partition, in offset order. Must be idempotent. */
   handleBatch(batch: BatchOf, ctx: ServiceContext): Promise<void>;
   teardown?(ctx: ServiceContext): Promise<void>;
@@ -131,6 +137,7 @@ export async function startConsumerService(
   await consumer.subscribe({ topics: [definition.topic], fromBeginning: true });
   await consumer.run({
     partitionsConsumedConcurrently: config.partitions,
+    autoCommit: definition.commitsOffsets !== true,
     eachBatch: async ({ batch }: { batch: Batch }) => {
       if (batch.messages.length === 0) return;
       batches.batches.inc({ topic: batch.topic });

@@ -53,6 +53,10 @@ const parseAddress = (address: string): { host: string; port: number } => {
   return { host: address.slice(0, colon), port: Number(address.slice(colon + 1)) };
 };
 
+/** FindCoordinator's key types (kafkajs's COORDINATOR_TYPES). */
+export const CoordinatorType = { GROUP: 0, TRANSACTION: 1 } as const;
+export type CoordinatorType = (typeof CoordinatorType)[keyof typeof CoordinatorType];
+
 /** The first Metadata version with topic ids. */
 const TOPIC_IDS_METADATA_VERSION = 10;
 
@@ -238,9 +242,14 @@ export class Cluster {
   }
 
   async findGroupCoordinator(groupId: string): Promise<BrokerConnection> {
+    return this.findCoordinator(groupId, CoordinatorType.GROUP);
+  }
+
+  /** The coordinator of a group (GROUP) or of a transactional id (TRANSACTION), connected. */
+  async findCoordinator(key: string, keyType: CoordinatorType): Promise<BrokerConnection> {
     return this.retrier(async (bail) => {
       const connection = await this.anyConnection();
-      const response = await connection.request(Apis.FindCoordinator, { key: groupId, keyType: 0 });
+      const response = await connection.request(Apis.FindCoordinator, { key, keyType });
       if (response.errorCode === ErrorCode.COORDINATOR_NOT_AVAILABLE)
         throw new KafkaJSProtocolError(response.errorCode, response.errorMessage);
       if (response.errorCode !== ErrorCode.NONE)

@@ -11,6 +11,7 @@ import type { BrokerConfig } from "./config.ts";
 import type { GroupCoordinator } from "./groups/coordinator.ts";
 import type { Logger } from "./logger.ts";
 import type { TopicAccess } from "./topics.ts";
+import type { TransactionCoordinator } from "./transactions/transaction-coordinator.ts";
 
 export interface BrokerState {
   config: BrokerConfig;
@@ -20,6 +21,13 @@ export interface BrokerState {
   cluster: ClusterView;
   topics: TopicAccess;
   groups: GroupCoordinator;
+  /** The transaction coordinator of the `__transaction_state` partitions this broker leads. */
+  transactions: TransactionCoordinator;
+  /**
+   * Asks the controller for `__transaction_state` unless it exists or is being asked for (Kafka
+   * creates it on the first FindCoordinator for a transactional id); absent in partial test states.
+   */
+  ensureTransactionStateTopic?: () => void;
   /** What happened in the cluster and its groups, for the admin listener's event stream. */
   events: EventJournal;
   /** The broker's Prometheus counters; absent in tests that build a partial state. */

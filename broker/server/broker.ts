@@ -1,6 +1,8 @@
 // A running broker: opens the cluster metadata and every partition log (recovering them), loads
-// the committed offsets from __consumer_offsets, then serves the Kafka protocol on TCP. Also runs
-// the periodic log work: retention, compaction and time-based flushing.
+// the committed offsets from __consumer_offsets and the transactional ids from __transaction_state
+// (of the partitions it leads), then serves the Kafka protocol on TCP. Also runs the periodic log
+// work (retention, compaction, time-based flushing) and the transaction coordinator's (aborting
+// transactions past their timeout, forgetting expired transactional ids).
 import { createServer, type Server, type Socket } from "node:net";
 import { Apis } from "../protocol/apis.ts";
 import { compactLog } from "../storage/cleaner.ts";
@@ -27,6 +29,10 @@ import { interBrokerListener, type ListenerConfig, SECURITY_PROTOCOL_IDS } from 
 import { securityConfigFrom } from "./security/security-config.ts";
 import { ThrottledWarnings } from "./throttled-warnings.ts";
 import type { TopicAccess } from "./topics.ts";
+import { TransactionCoordinator } from "./transactions/transaction-coordinator.ts";
+import { TRANSACTION_STATE_TOPIC } from "./transactions/transaction-log-format.ts";
+import { TransactionStateLog } from "./transactions/transaction-state-log.ts";
+import { MARKER_ACK_TIMEOUT_MS, TxnMarkerChannel } from "./transactions/txn-marker-channel.ts";
 
 const flushCheckIntervalMs = 1000;
 
@@ -43,7 +49,10 @@ interface BoundListener {
  */
 const MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION = 100;
 
-/** __consumer_offsets keeps only each key's latest record, in segments smaller than the default. */
+/** Between rounds of markers a partition could not take yet, and retries of a transaction's Complete* record. */
+const transactionRetryBackoffMs = 100;
+
+/** __consumer_offsets and __transaction_state keep only each key's latest record, in segments smaller than the default. */
 const offsetsTopicConfigs = [
   { name: "cleanup.policy", value: "compact" },
   { name: "segment.bytes", value: String(100 * 1024 * 1024) },
@@ -58,6 +67,8 @@ export class Broker {
   private readonly timers: NodeJS.Timeout[] = [];
   private state: BrokerState | undefined;
   private member: ClusterMember | undefined;
+  private markers: TxnMarkerChannel | undefined;
+  private transactionStateTopicAsked = false;
   private stopping = false;
   /** What happened in the cluster and its groups, as this broker saw it (served by its admin listener). */
   readonly events: EventJournal;
@@ -159,11 +170,18 @@ export class Broker {
       member.view,
       brokerNumber(this.config, "offsets.topic.num.partitions"),
     );
-    // The coordinator serves the groups of the __consumer_offsets partitions this broker leads.
+    const transactions = this.createTransactionCoordinator(member, groups);
+    // The coordinators serve the groups and transactional ids of the partitions this broker leads.
     member.replicas.onLeadershipChange((change) => {
-      if (change.topic !== CONSUMER_OFFSETS_TOPIC) return;
-      if (change.kind === "became-leader") groups.onElection(change.partition, change.leaderEpoch);
-      else groups.onResignation(change.partition, change.leaderEpoch);
+      const coordinator =
+        change.topic === CONSUMER_OFFSETS_TOPIC
+          ? groups
+          : change.topic === TRANSACTION_STATE_TOPIC
+            ? transactions
+            : null;
+      if (coordinator === null) return;
+      if (change.kind === "became-leader") coordinator.onElection(change.partition, change.leaderEpoch);
+      else coordinator.onResignation(change.partition, change.leaderEpoch);
     });
     const state: BrokerState = {
       config: this.config,
@@ -172,6 +190,8 @@ export class Broker {
       cluster: member.view,
       topics: member.topics,
       groups,
+      transactions,
+      ensureTransactionStateTopic: () => this.ensureTransactionStateTopic(member),
       events: this.events,
       metrics: this.metrics,
       log: this.log,
@@ -182,6 +202,11 @@ export class Broker {
     // Unfenced means caught up: leaderships this broker lost while it was away are known by now.
     groups.startup().catch((error: unknown) =>
       this.log.error("group coordinator did not start", {
+        error: error instanceof Error ? error.message : String(error),
+      }),
+    );
+    transactions.startup().catch((error: unknown) =>
+      this.log.error("transaction coordinator did not start", {
         error: error instanceof Error ? error.message : String(error),
       }),
     );
@@ -197,29 +222,70 @@ export class Broker {
   }
 
   /** Asks the controller for __consumer_offsets until it exists (enough brokers may join only later). */
-  private async ensureOffsetsTopic(member: ClusterMember): Promise<void> {
-    while (!this.stopping && !member.view.topic(CONSUMER_OFFSETS_TOPIC)) {
+  private ensureOffsetsTopic(member: ClusterMember): Promise<void> {
+    return this.ensureInternalTopic(
+      member,
+      CONSUMER_OFFSETS_TOPIC,
+      brokerNumber(this.config, "offsets.topic.num.partitions"),
+      brokerNumber(this.config, "offsets.topic.replication.factor"),
+    );
+  }
+
+  /** __transaction_state is made on the first ask for a transaction coordinator, as Kafka makes it. */
+  private ensureTransactionStateTopic(member: ClusterMember): void {
+    if (this.transactionStateTopicAsked) return;
+    this.transactionStateTopicAsked = true;
+    void this.ensureInternalTopic(
+      member,
+      TRANSACTION_STATE_TOPIC,
+      brokerNumber(this.config, "transaction.state.log.num.partitions"),
+      brokerNumber(this.config, "transaction.state.log.replication.factor"),
+    );
+  }
+
+  private async ensureInternalTopic(
+    member: ClusterMember,
+    name: string,
+    numPartitions: number,
+    replicationFactor: number,
+  ): Promise<void> {
+    while (!this.stopping && !member.view.topic(name)) {
       try {
         await member.channel.send(Apis.CreateTopics, {
-          topics: [
-            {
-              name: CONSUMER_OFFSETS_TOPIC,
-              numPartitions: brokerNumber(this.config, "offsets.topic.num.partitions"),
-              replicationFactor: brokerNumber(this.config, "offsets.topic.replication.factor"),
-              assignments: [],
-              configs: offsetsTopicConfigs,
-            },
-          ],
+          topics: [{ name, numPartitions, replicationFactor, assignments: [], configs: offsetsTopicConfigs }],
           timeoutMs: 30_000,
           validateOnly: false,
         });
       } catch (error) {
-        this.log.debug("__consumer_offsets not created yet", {
+        this.log.debug(`${name} not created yet`, {
           error: error instanceof Error ? error.message : String(error),
         });
       }
-      if (!member.view.topic(CONSUMER_OFFSETS_TOPIC)) await new Promise((resolve) => setTimeout(resolve, 500).unref());
+      if (!member.view.topic(name)) await new Promise((resolve) => setTimeout(resolve, 500).unref());
     }
+  }
+
+  private createTransactionCoordinator(member: ClusterMember, groups: GroupCoordinator): TransactionCoordinator {
+    this.markers = new TxnMarkerChannel({
+      localBrokerId: this.config.nodeId,
+      cluster: member.view,
+      topics: member.topics,
+      groups,
+      timeoutMs: MARKER_ACK_TIMEOUT_MS,
+      retryBackoffMs: transactionRetryBackoffMs,
+      log: this.log,
+    });
+    return new TransactionCoordinator({
+      stateLog: TransactionStateLog.onTopics(member.topics, MARKER_ACK_TIMEOUT_MS),
+      numPartitions: brokerNumber(this.config, "transaction.state.log.num.partitions"),
+      maxTransactionTimeoutMs: brokerNumber(this.config, "transaction.max.timeout.ms"),
+      transactionalIdExpirationMs: brokerNumber(this.config, "transactional.id.expiration.ms"),
+      producerIds: member.producerIds,
+      markers: this.markers,
+      now: () => Date.now(),
+      retryBackoffMs: transactionRetryBackoffMs,
+      log: this.log,
+    });
   }
 
   private createGroupCoordinator(
@@ -327,6 +393,8 @@ export class Broker {
     for (const connection of this.connections) connection.close();
     await closed;
     if (this.state) {
+      this.state.transactions.close();
+      this.markers?.close();
       await this.state.groups.close();
     }
     await this.admin?.stop();
@@ -369,5 +437,26 @@ export class Broker {
       if (partition.log.config.cleanupPolicy === "compact") compactLog(partition.log);
     });
     everyPartition(flushCheckIntervalMs, (partition) => partition.log.flushIfDue());
+    const transactionWork = (setting: string, work: () => Promise<number>, what: string): void => {
+      const timer = setInterval(
+        () =>
+          void work().catch((error: unknown) =>
+            this.log.error(`${what} failed`, { error: error instanceof Error ? error.message : String(error) }),
+          ),
+        brokerNumber(this.config, setting),
+      );
+      timer.unref();
+      this.timers.push(timer);
+    };
+    transactionWork(
+      "transaction.abort.timed.out.transaction.cleanup.interval.ms",
+      () => state.transactions.abortTimedOutTransactions(),
+      "aborting timed-out transactions",
+    );
+    transactionWork(
+      "transaction.remove.expired.transaction.cleanup.interval.ms",
+      () => state.transactions.removeExpiredTransactionalIds(),
+      "removing expired transactional ids",
+    );
   }
 }

@@ -58,6 +58,14 @@ export const brokerDefaults: Record<string, string> = {
   "offsets.topic.replication.factor": "1",
   "offsets.commit.timeout.ms": "5000",
   "offset.metadata.max.bytes": "4096",
+  // The transaction coordinator (KIP-98), Kafka's names; the replication factor is 1 for the same
+  // reason as offsets.topic.replication.factor's.
+  "transaction.state.log.num.partitions": "50",
+  "transaction.state.log.replication.factor": "1",
+  "transaction.max.timeout.ms": "900000",
+  "transaction.abort.timed.out.transaction.cleanup.interval.ms": "10000",
+  "transactional.id.expiration.ms": "604800000",
+  "transaction.remove.expired.transaction.cleanup.interval.ms": "3600000",
   "group.min.session.timeout.ms": "6000",
   "group.max.session.timeout.ms": "1800000",
   "group.initial.rebalance.delay.ms": "0",

@@ -1,20 +1,34 @@
-// One partition hosted by this broker, its data half: its log, its idempotent-producer state, and
-// the readers (parked fetches) waiting for new data. Its replication half (replication/partition-state.ts:
-// leader or follower, ISR, high watermark) decides who may append and how far readers may see; a
-// lone broker leads each of its partitions with an ISR of itself.
+// One partition hosted by this broker, its data half: its log, its idempotent and transactional
+// producer state (and the last stable offset derived from it), and the readers (parked fetches)
+// waiting for new data. Transaction markers (control batches) complete transactions as they are
+// appended, replicated or replayed from the log; an aborted one is kept in the log's txn index.
+// Its replication half (replication/partition-state.ts: leader or follower, ISR, high watermark)
+// decides who may append and how far readers may see; a lone broker leads each of its partitions
+// with an ISR of itself.
 //
 // Ownership: a Partition owns its PartitionLog and ProducerStateTable. Every operation on them
 // is synchronous (validate → check sequence → append → notify), so one produce can never
 // interleave with another on the same partition: the event loop is the serial queue. Its
 // PartitionState is made with it and never replaced.
 import { ErrorCode } from "../protocol/errors.ts";
+import {
+  ControlRecordType,
+  encodeTxnMarkerBatch,
+  readControlRecord,
+} from "../protocol/record-batch/control-records.ts";
 import { decodeRecordBatch } from "../protocol/record-batch/decoder.ts";
-import { CURRENT_MAGIC } from "../protocol/record-batch/layout.ts";
+import { CURRENT_MAGIC, isControlBatch, type RecordBatchHeader } from "../protocol/record-batch/layout.ts";
 import { recordsProblem } from "../protocol/record-batch/record-validation.ts";
 import { crcIsValid, splitBatches } from "../protocol/record-batch/splitter.ts";
 import type { AppendResult, PartitionLog } from "../storage/partition-log.ts";
-import { ProducerStateTable } from "./producer-state.ts";
+import { type MarkerIdentity, ProducerStateTable } from "./producer-state.ts";
 import type { PartitionState } from "./replication/partition-state.ts";
+
+/**
+ * Who wrote a batch (Kafka's AppendOrigin): a client's produce is checked for sequences; a
+ * coordinator's own transactional batches (TxnOffsetCommit) only for their producer's epoch.
+ */
+export type AppendOrigin = "client" | "coordinator";
 
 export interface ProduceOutcome {
   errorCode: number;
@@ -66,12 +80,27 @@ export class Partition {
   }
 
   /**
+   * The last stable offset (KIP-98): read_committed readers see only the records below it — below
+   * the high watermark and below the first offset of every transaction not yet both completed and
+   * replicated. Equal to the high watermark on a partition without transactions.
+   */
+  get lastStableOffset(): bigint {
+    const highWatermark = this.log.highWatermark;
+    const unstable = this.#producers.firstUnstableOffset(highWatermark);
+    if (unstable === null || unstable >= highWatermark) return highWatermark;
+    // Retention or DeleteRecords may have removed a transaction's start, as Kafka bounds it too.
+    const logStartOffset = this.log.logStartOffset;
+    if (unstable < logStartOffset) return logStartOffset;
+    return unstable;
+  }
+
+  /**
    * Validates the batches as received (layout, magic, CRC, size, each record walked but not
    * decoded, producer sequence) and appends them as they came. The leader's append: produce goes
    * through PartitionState.appendAsLeader, which checks leadership first and moves the high
    * watermark after.
    */
-  append(records: Buffer | null): ProduceOutcome {
+  append(records: Buffer | null, origin: AppendOrigin = "client"): ProduceOutcome {
     if (this.log.isOffline) return this.#offline();
     if (!records || records.length === 0) return rejected(ErrorCode.CORRUPT_MESSAGE, "no record batch in the request");
     const layout = splitBatches(records);
@@ -90,6 +119,9 @@ export class Partition {
         );
       }
       if (!crcIsValid(records, batch.position)) return rejected(ErrorCode.CORRUPT_MESSAGE, "record batch CRC mismatch");
+      // Only a transaction coordinator writes markers (appendTxnMarker), as Kafka's validator rules.
+      if (isControlBatch(batch.header.attributes))
+        return rejected(ErrorCode.INVALID_RECORD, "clients may not write control records");
       const problem = recordsProblem(records, batch.position, batch.size, batch.header);
       if (problem !== null) return rejected(ErrorCode.CORRUPT_MESSAGE, problem);
     }
@@ -109,7 +141,8 @@ export class Partition {
     // Sequenced batches are checked and appended one by one: each check depends on the last append.
     let first: bigint | null = null;
     for (const batch of layout.batches) {
-      const check = this.#producers.check(batch.header);
+      const check =
+        origin === "client" ? this.#producers.check(batch.header) : this.#producers.checkEpoch(batch.header);
       if (check.kind === "error")
         return rejected(ErrorCode[check.errorCode], `${check.errorCode} for producer ${batch.header.producerId}`);
       if (check.kind === "duplicate") {
@@ -127,6 +160,38 @@ export class Partition {
     }
     this.notifyAppend();
     return { errorCode: ErrorCode.NONE, errorMessage: null, baseOffset: first!, logAppendTime: -1n };
+  }
+
+  /**
+   * Appends a transaction marker (a control batch, see control-records.ts) for `marker`'s producer
+   * and records it: it completes the producer's ongoing transaction, kept in the txn index when
+   * aborted. Refused, unwritten, with INVALID_PRODUCER_EPOCH below the producer's epoch and with
+   * TRANSACTION_COORDINATOR_FENCED from a coordinator epoch older than the last marker's. The
+   * leader's append: the coordinator goes through PartitionState.appendTxnMarkerAsLeader.
+   */
+  appendTxnMarker(marker: MarkerIdentity): ProduceOutcome {
+    if (this.log.isOffline) return this.#offline();
+    const refusal = this.#producers.checkMarker(marker);
+    if (refusal !== null) return rejected(ErrorCode[refusal], `${refusal} for producer ${marker.producerId}`);
+    let result: AppendResult;
+    try {
+      result = this.log.append(encodeTxnMarkerBatch(marker, Date.now()));
+      this.#recordMarker(marker, result.baseOffset);
+    } catch (error) {
+      return this.#failedAppend(error);
+    }
+    this.notifyAppend();
+    return { errorCode: ErrorCode.NONE, errorMessage: null, baseOffset: result.baseOffset, logAppendTime: -1n };
+  }
+
+  /**
+   * The aborted transactions a read_committed fetch from `fetchOffset` must be told about: those
+   * ending at or after it and starting before `upperBoundOffset` (the end of the data it returns).
+   */
+  abortedTransactions(fetchOffset: bigint, upperBoundOffset: bigint): { producerId: bigint; firstOffset: bigint }[] {
+    return this.log
+      .abortedTransactions(fetchOffset, upperBoundOffset)
+      .map(({ producerId, firstOffset }) => ({ producerId, firstOffset }));
   }
 
   /**
@@ -159,7 +224,7 @@ export class Partition {
     const last = layout.batches[layout.batches.length - 1];
     if (!last) return;
     this.log.appendAsFollower(records.subarray(0, last.position + last.size));
-    for (const batch of layout.batches) this.#producers.record(batch.header, batch.header.baseOffset);
+    for (const batch of layout.batches) this.#recordBatch(batch.header, records, batch.position);
     this.notifyAppend();
   }
 
@@ -230,7 +295,33 @@ export class Partition {
     this.#producers =
       snapshot === null ? new ProducerStateTable() : ProducerStateTable.fromSnapshot(snapshot.producers);
     const from = snapshot?.offset ?? this.log.logStartOffset;
+    // The txn index is rebuilt with the producer state: it may hold aborts the log lost, or miss some.
+    this.log.forgetAbortedTransactionsFrom(from);
     if (from >= this.log.logEndOffset) return;
-    for (const batch of this.log.batches(from)) this.#producers.record(batch, batch.baseOffset);
+    for (const batch of this.log.batches(from)) this.#recordBatch(batch, batch.bytes, 0);
+  }
+
+  /** Records a batch in the producer state: a data batch, or a marker (the control batch at `position` of `bytes`). */
+  #recordBatch(header: RecordBatchHeader, bytes: Buffer, position: number): void {
+    if (!isControlBatch(header.attributes)) {
+      this.#producers.record(header, header.baseOffset);
+      return;
+    }
+    const control = readControlRecord(bytes, position);
+    // Kafka ignores control records of types it does not know; so does this broker.
+    if (control === null || (control.type !== ControlRecordType.ABORT && control.type !== ControlRecordType.COMMIT))
+      return;
+    const marker = {
+      producerId: header.producerId,
+      producerEpoch: header.producerEpoch,
+      coordinatorEpoch: control.coordinatorEpoch,
+      commit: control.type === ControlRecordType.COMMIT,
+    };
+    this.#recordMarker(marker, header.baseOffset);
+  }
+
+  #recordMarker(marker: MarkerIdentity, offset: bigint): void {
+    const completed = this.#producers.recordMarker(marker, offset, this.log.highWatermark);
+    if (completed?.isAborted) this.log.appendAbortedTransaction(completed);
   }
 }

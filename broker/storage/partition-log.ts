@@ -13,7 +13,8 @@
 // fsync, and a new directory's fsync deferred to the first), log-validator.ts (what
 // append does to the batches), log-reader.ts (reading across segments), retention.ts (which
 // segments retention deletes), log-offline.ts (refusing writes after an I/O failure),
-// producer-snapshot-files.ts (the producer state at each roll and close), segment.ts, the cleaner.
+// producer-snapshot-files.ts (the producer state at each roll and close), aborted-transactions.ts
+// (each segment's aborted transactions), segment.ts, the cleaner.
 //
 // Ownership rule: one owner per piece of mutable state. A PartitionLog is owned by its partition
 // and owns its segments, its epoch cache and its checkpoint files; all its operations are
@@ -21,6 +22,7 @@
 // observes another one half-done.
 
 import type { BatchLocation } from "../protocol/record-batch/splitter.ts";
+import { AbortedTransactions, type AbortedTxn } from "./aborted-transactions.ts";
 import type { FileSystem } from "./file-system.ts";
 import { closeAll } from "./file-system.ts";
 import { HighWatermarkCheckpoint } from "./high-watermark-checkpoint.ts";
@@ -37,7 +39,7 @@ import { type AssignedOffsets, appendableBatches, assignOffsets, followerBatches
 import type { ProducerSnapshot, SnapshotProducer } from "./producer-snapshot.ts";
 import { ProducerSnapshotFiles } from "./producer-snapshot-files.ts";
 import { type RetentionResult, segmentsPastRetention } from "./retention.ts";
-import { Segment, type SegmentOptions, type StoredBatch } from "./segment.ts";
+import { Segment, type SegmentOptions, type StoredBatch, segmentIndexFor } from "./segment.ts";
 
 export { LogOfflineError } from "./log-offline.ts";
 
@@ -87,6 +89,7 @@ export class PartitionLog {
   readonly #flush: FlushState;
   readonly #offline: OfflineState;
   readonly #producerSnapshots: ProducerSnapshotFiles;
+  readonly #abortedTxns: AbortedTransactions;
   #closed = false;
 
   private constructor(
@@ -116,6 +119,11 @@ export class PartitionLog {
     this.#flush = new FlushState(now, loaded.dirsToSync);
     this.#offline = new OfflineState(dir, options.onOffline);
     this.#producerSnapshots = new ProducerSnapshotFiles(fs, dir);
+    this.#abortedTxns = AbortedTransactions.open(
+      fs,
+      dir,
+      loaded.segments.map((segment) => segment.baseOffset),
+    );
     const intervalMs = options.highWatermarkCheckpointIntervalMs ?? DEFAULT_HIGH_WATERMARK_CHECKPOINT_INTERVAL_MS;
     this.#highWatermarkCheckpoint = HighWatermarkCheckpoint.open(fs, dir, intervalMs, now);
     // No checkpoint means nothing is known to be committed: the log start is the safe answer.
@@ -245,6 +253,25 @@ export class PartitionLog {
   /** The newest usable producer snapshot (see producer-snapshot-files.ts), or null: rescan from the log start. */
   loadProducerSnapshot(): ProducerSnapshot | null {
     return this.#whileOnline(() => this.#producerSnapshots.loadLatest(this.#logStartOffset, this.logEndOffset));
+  }
+
+  /** Indexes a transaction aborted by the marker at `txn.lastOffset`, in that marker's segment's txn index. */
+  appendAbortedTransaction(txn: AbortedTxn): void {
+    this.#assertWritable();
+    const segment = this.#segments[segmentIndexFor(this.#segments, txn.lastOffset)]!;
+    this.#whileOnline(() => this.#abortedTxns.append(segment.baseOffset, txn));
+  }
+
+  /** The aborted transactions whose marker is at or after `fetchOffset` and that start below `upperBoundOffset`. */
+  abortedTransactions(fetchOffset: bigint, upperBoundOffset: bigint): AbortedTxn[] {
+    const from = segmentIndexFor(this.#segments, fetchOffset);
+    return this.#abortedTxns.collect(this.#segments, from, fetchOffset, upperBoundOffset);
+  }
+
+  /** Forgets the aborted transactions whose marker is at or after `offset`, before the owner replays the log from there. */
+  forgetAbortedTransactionsFrom(offset: bigint): void {
+    this.#assertWritable();
+    this.#whileOnline(() => this.#abortedTxns.forgetFrom(offset));
   }
 
   /**
@@ -377,7 +404,8 @@ export class PartitionLog {
     this.#whileOnline(() => {
       this.#flush.syncPendingDirs(this.#fs);
       const segmentCount = this.#segments.length;
-      while (this.#segments.length > 1 && this.#active.baseOffset > offset) this.#segments.pop()!.delete();
+      while (this.#segments.length > 1 && this.#active.baseOffset > offset) this.#deleteSegment(this.#segments.pop()!);
+      this.#abortedTxns.forgetFrom(offset);
       // Snapshots past the cut describe batches about to go, perhaps replaced by others later.
       const snapshotsRemoved = this.#producerSnapshots.removeAbove(offset);
       // The deletions are durable before the remaining segment is cut: else a power loss could
@@ -401,7 +429,7 @@ export class PartitionLog {
     this.#whileOnline(() => {
       this.#flush.syncPendingDirs(this.#fs);
       // Deleted before the new segment is created, which may have the same base offset.
-      for (const segment of this.#segments) segment.delete();
+      for (const segment of this.#segments) this.#deleteSegment(segment);
       this.#producerSnapshots.removeAbove(-1n);
       this.#segments.splice(0, this.#segments.length, Segment.create(this.#fs, this.dir, offset, this.#segmentOptions));
       this.#fs.syncDir(this.dir);
@@ -445,6 +473,7 @@ export class PartitionLog {
         this.#whileOnline(() => {
           if (this.#segments.length > 1 || !this.#active.isEmpty) this.#flush.syncPendingDirs(this.#fs);
           this.#active.flush();
+          this.#abortedTxns.sync();
           this.#producerSnapshots.snapshotAt(this.logEndOffset);
           this.#highWatermarkCheckpoint.writeIfMoved(this.#highWatermark, this.#clock());
         });
@@ -493,7 +522,7 @@ export class PartitionLog {
     const firstBase = this.#segments[0]!.baseOffset;
     if (this.#logStartOffset < firstBase) this.#logStartOffset = firstBase;
     if (this.#highWatermark < this.#logStartOffset) this.#highWatermark = this.#logStartOffset;
-    for (const segment of doomed) segment.delete();
+    for (const segment of doomed) this.#deleteSegment(segment);
     this.#producerSnapshots.removeBelow(this.#logStartOffset);
     this.#fs.syncDir(this.dir);
     this.#epochs.truncateFromStart(this.#logStartOffset);
@@ -534,6 +563,7 @@ export class PartitionLog {
     sealed.flush();
     this.#segments.push(Segment.create(this.#fs, this.dir, sealed.nextOffset, this.#segmentOptions));
     this.#fs.syncDir(this.dir);
+    this.#abortedTxns.sync();
     this.#producerSnapshots.snapshotAt(this.logEndOffset);
     this.#flush.reset(this.#clock());
   }
@@ -557,9 +587,14 @@ export class PartitionLog {
     return this.#offline.run(operation);
   }
 
+  #deleteSegment(segment: Segment): void {
+    segment.delete();
+    this.#abortedTxns.removeSegment(segment.baseOffset);
+  }
+
   #closeSegments(): void {
     this.#closed = true;
-    closeAll(this.#segments);
+    closeAll([...this.#segments, this.#abortedTxns]);
   }
 }
 

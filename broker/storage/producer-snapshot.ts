@@ -6,12 +6,14 @@
 //
 // Layout, big-endian; the CRC-32C covers every byte after its own field, so a torn or
 // bit-flipped file is refused, never half read:
-//   version      int16   (1)
+//   version      int16   (2; version 1, written before transactions, is still read)
 //   crc          uint32  CRC-32C of the rest
 //   offset       int64   the snapshot's offset, also in the file name
 //   producers    int32   count, then per producer:
 //     producerId   int64
 //     epoch        int16
+//     coordinatorEpoch      int32  (v2 only) of the producer's last marker, -1 before any
+//     currentTxnFirstOffset int64  (v2 only) first offset of its ongoing transaction, -1 if none
 //     batches      int32  count (oldest first), then per batch:
 //       firstSequence int32, lastSequence int32, baseOffset int64
 //
@@ -19,7 +21,9 @@
 
 import { crc32c } from "@node-rs/crc32";
 
-export const PRODUCER_SNAPSHOT_VERSION = 1;
+export const PRODUCER_SNAPSHOT_VERSION = 2;
+/** Snapshots written before transactions: no coordinator epoch nor ongoing transaction per producer. */
+const VERSION_WITHOUT_TRANSACTIONS = 1;
 
 export interface SnapshotBatch {
   firstSequence: number;
@@ -30,6 +34,10 @@ export interface SnapshotBatch {
 export interface SnapshotProducer {
   producerId: bigint;
   epoch: number;
+  /** Coordinator epoch of the producer's last transaction marker, -1 before any. */
+  coordinatorEpoch: number;
+  /** First offset of the producer's ongoing transaction, -1n when it has none. */
+  currentTxnFirstOffset: bigint;
   /** Oldest first. */
   batches: readonly SnapshotBatch[];
 }
@@ -44,7 +52,9 @@ export class ProducerSnapshotError extends Error {}
 
 const HEADER_BYTES = 2 + 4;
 const CRC_FROM = HEADER_BYTES;
-const PRODUCER_BYTES = 8 + 2 + 4;
+const PRODUCER_BYTES_V1 = 8 + 2 + 4;
+const TXN_BYTES = 4 + 8;
+const PRODUCER_BYTES = PRODUCER_BYTES_V1 + TXN_BYTES;
 const BATCH_BYTES = 4 + 4 + 8;
 
 export function encodeProducerSnapshot(snapshot: ProducerSnapshot): Buffer {
@@ -57,6 +67,8 @@ export function encodeProducerSnapshot(snapshot: ProducerSnapshot): Buffer {
   for (const producer of snapshot.producers) {
     at = bytes.writeBigInt64BE(producer.producerId, at);
     at = bytes.writeInt16BE(producer.epoch, at);
+    at = bytes.writeInt32BE(producer.coordinatorEpoch, at);
+    at = bytes.writeBigInt64BE(producer.currentTxnFirstOffset, at);
     at = bytes.writeInt32BE(producer.batches.length, at);
     for (const batch of producer.batches) {
       at = bytes.writeInt32BE(batch.firstSequence, at);
@@ -72,7 +84,8 @@ export function encodeProducerSnapshot(snapshot: ProducerSnapshot): Buffer {
 export function decodeProducerSnapshot(bytes: Buffer): ProducerSnapshot {
   if (bytes.length < HEADER_BYTES + 8 + 4) throw new ProducerSnapshotError(`${bytes.length} bytes is too short`);
   const version = bytes.readInt16BE(0);
-  if (version !== PRODUCER_SNAPSHOT_VERSION) throw new ProducerSnapshotError(`unknown version ${version}`);
+  if (version !== PRODUCER_SNAPSHOT_VERSION && version !== VERSION_WITHOUT_TRANSACTIONS)
+    throw new ProducerSnapshotError(`unknown version ${version}`);
   if (bytes.readUInt32BE(2) !== crc32c(bytes.subarray(CRC_FROM))) throw new ProducerSnapshotError("CRC mismatch");
   const need = (at: number, count: number): void => {
     if (at + count > bytes.length) throw new ProducerSnapshotError("truncated");
@@ -81,13 +94,22 @@ export function decodeProducerSnapshot(bytes: Buffer): ProducerSnapshot {
   let at = HEADER_BYTES + 8;
   const producerCount = bytes.readInt32BE(at);
   at += 4;
+  const hasTxn = version !== VERSION_WITHOUT_TRANSACTIONS;
   const producers: SnapshotProducer[] = [];
   for (let p = 0; p < producerCount; p++) {
-    need(at, PRODUCER_BYTES);
+    need(at, hasTxn ? PRODUCER_BYTES : PRODUCER_BYTES_V1);
     const producerId = bytes.readBigInt64BE(at);
     const epoch = bytes.readInt16BE(at + 8);
-    const batchCount = bytes.readInt32BE(at + 10);
-    at += PRODUCER_BYTES;
+    at += 10;
+    let coordinatorEpoch = -1;
+    let currentTxnFirstOffset = -1n;
+    if (hasTxn) {
+      coordinatorEpoch = bytes.readInt32BE(at);
+      currentTxnFirstOffset = bytes.readBigInt64BE(at + 4);
+      at += TXN_BYTES;
+    }
+    const batchCount = bytes.readInt32BE(at);
+    at += 4;
     need(at, batchCount * BATCH_BYTES);
     const batches: SnapshotBatch[] = [];
     for (let b = 0; b < batchCount; b++, at += BATCH_BYTES) {
@@ -97,7 +119,7 @@ export function decodeProducerSnapshot(bytes: Buffer): ProducerSnapshot {
         baseOffset: bytes.readBigInt64BE(at + 8),
       });
     }
-    producers.push({ producerId, epoch, batches });
+    producers.push({ producerId, epoch, coordinatorEpoch, currentTxnFirstOffset, batches });
   }
   if (at !== bytes.length) throw new ProducerSnapshotError(`${bytes.length - at} bytes after the last producer`);
   return { offset, producers };

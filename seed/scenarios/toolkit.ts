@@ -8,8 +8,10 @@
 import { loadConfig } from "../../apps/shared/config.ts";
 import { COMMANDS_TOPIC, EVENTS_TOPIC, type PointsCommand } from "../../apps/shared/topics.ts";
 import type { Admin } from "../../broker/client/admin/index.ts";
+import { Cluster } from "../../broker/client/cluster.ts";
 import type { Consumer, ConsumerConfig } from "../../broker/client/consumer/index.ts";
 import { Kafka, logLevel } from "../../broker/client/index.ts";
+import { createLogger } from "../../broker/client/logger.ts";
 import type { Producer, ProducerConfig } from "../../broker/client/producer/index.ts";
 import { waitUntil as pollUntil } from "../fault/wait-until.ts";
 import { type SeedResult, seedDemo } from "../seed-demo.ts";
@@ -24,6 +26,22 @@ export function kafkaOn(system: ScenarioSystem, clientId = "scenario"): Kafka {
     brokers: system.bootstrap,
     logLevel: logLevel.NOTHING,
     retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 1_000 },
+  });
+}
+
+/**
+ * Our client's cluster view on the scenario's system, for scenarios that show the wire itself (a
+ * raw Fetch, ListOffsets at an isolation level, a batch sent twice); the caller disconnects it.
+ */
+export function wireCluster(system: ScenarioSystem, clientId: string): Cluster {
+  return new Cluster({
+    brokers: system.bootstrap,
+    clientId,
+    connectionTimeout: 2_000,
+    requestTimeout: 10_000,
+    retry: { retries: 3, initialRetryTime: 100 },
+    logger: createLogger(logLevel.NOTHING),
+    allowAutoTopicCreation: false,
   });
 }
 

@@ -152,7 +152,24 @@ describe("@platformatic/kafka on the KIP-848 consumer protocol", () => {
         (partition) => ownedPartitions(first!).includes(partition) || ownedPartitions(third!).includes(partition),
       ),
     );
-    await waitFor(async () => (await describeGroup()).members.length === 2, { message: "two members described" });
+    await waitFor(
+      async () => {
+        const group = await describeGroup();
+        return (
+          group.members.length === 2 &&
+          group.groupState === "Stable" &&
+          group.members.every((member) => member.memberEpoch === group.groupEpoch)
+        );
+      },
+      { message: "two members described, Stable, each at the group's epoch" },
+    );
+    // As after the split: a fetch sent before the last move may still bring back records of a
+    // partition the member no longer owns, so the records are produced once each has fetched since.
+    const remaining = [first!, third!];
+    const fetchesAtMove = remaining.map((member) => member.fetches);
+    await waitFor(() => remaining.every((member, index) => member.fetches > fetchesAtMove[index]!), {
+      message: "a fetch by each remaining member since the move",
+    });
 
     const since = bed.nextSeq;
     await bed.produceBatch(10);

@@ -46,6 +46,7 @@ describe("replicatedTopicDefaults", () => {
     const expected = {
       "default.replication.factor": "3",
       "offsets.topic.replication.factor": "3",
+      "transaction.state.log.replication.factor": "3",
       "min.insync.replicas": "2",
     };
     assert.deepEqual(replicatedTopicDefaults(3), expected);
@@ -56,11 +57,13 @@ describe("replicatedTopicDefaults", () => {
     assert.deepEqual(replicatedTopicDefaults(2), {
       "default.replication.factor": "2",
       "offsets.topic.replication.factor": "2",
+      "transaction.state.log.replication.factor": "2",
       "min.insync.replicas": "1",
     });
     assert.deepEqual(replicatedTopicDefaults(1), {
       "default.replication.factor": "1",
       "offsets.topic.replication.factor": "1",
+      "transaction.state.log.replication.factor": "1",
       "min.insync.replicas": "1",
     });
   });

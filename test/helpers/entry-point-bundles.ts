@@ -29,6 +29,7 @@ export const ENTRY_POINTS = [
   "seed/lab/verify-main.ts",
   "seed/migrate/main.ts",
   "seed/scenarios/main.ts",
+  "seed/scenarios/transaction-child.ts",
   "test/helpers/group-member.ts",
 ];
 

@@ -33,6 +33,19 @@ describe("system tools", () => {
     assert.deepEqual(verdictFor([tool], env), { run: true });
   });
 
+  it("when a tool has a probe, then the first one on PATH that passes it is found, and none when none does", () => {
+    const probed: SystemTool = { ...tool, probe: ["--works"] };
+    const failing = mkdtempSync(join(scratch, "bin-"));
+    writeFileSync(join(failing, tool.command), "#!/bin/sh\nexit 1\n");
+    chmodSync(join(failing, tool.command), 0o755);
+    const passing = mkdtempSync(join(scratch, "bin-"));
+    writeFileSync(join(passing, tool.command), '#!/bin/sh\n[ "$1" = --works ]\n');
+    chmodSync(join(passing, tool.command), 0o755);
+    assert.equal(locate(probed, { PATH: [failing, passing].join(":") }), join(passing, tool.command));
+    assert.equal(locate(probed, { PATH: failing }), undefined);
+    assert.equal(locate(tool, { PATH: failing }), join(failing, tool.command));
+  });
+
   it("when the tool is missing or not executable, then its tests are skipped with what to install", () => {
     const env = { PATH: binWith(tool.command, 0o644) };
     assert.equal(locate(tool, env), undefined);

@@ -5,6 +5,7 @@
 // instead, so CI always runs them. State: this process's set of tools already announced; across
 // the run's processes, one marker file per tool and run under the OS temp directory.
 
+import { spawnSync } from "node:child_process";
 import { accessSync, constants, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
@@ -15,10 +16,22 @@ export interface SystemTool {
   readonly command: string;
   /** What installs it on Debian. */
   readonly install: string;
+  /**
+   * Arguments that must make the command exit 0 for it to count (a Python module it must import,
+   * say): PATH is searched on for a command that passes, as pyenv's python3 may come first.
+   */
+  readonly probe?: readonly string[];
 }
 
 /** librdkafka's CLI: the acceptance and cross-client tests drive the broker with it. */
 export const KCAT: SystemTool = { command: "kcat", install: "apt-get install -y kcat" };
+
+/** librdkafka's Python binding, the transactional producer's acceptance test drives it (Debian's, with librdkafka 2.0.2). */
+export const CONFLUENT_KAFKA: SystemTool = {
+  command: "python3",
+  install: "apt-get install -y python3-confluent-kafka",
+  probe: ["-c", "import confluent_kafka"],
+};
 
 /** Headless Chromium, driven through playwright-core, renders the demo page and the lab's report. */
 export const CHROMIUM: SystemTool = { command: "chromium", install: "apt-get install -y chromium" };
@@ -35,12 +48,17 @@ export function locate(tool: SystemTool, env: Env = process.env): string | undef
     const candidate = join(directory, tool.command);
     try {
       accessSync(candidate, constants.X_OK);
-      if (statSync(candidate).isFile()) return candidate;
+      if (statSync(candidate).isFile() && passesProbe(candidate, tool)) return candidate;
     } catch {
       // not in this directory
     }
   }
   return undefined;
+}
+
+function passesProbe(path: string, tool: SystemTool): boolean {
+  if (tool.probe === undefined) return true;
+  return spawnSync(path, tool.probe, { stdio: "ignore", timeout: 30_000 }).status === 0;
 }
 
 /** The tool's full path, for the body of a test guarded by `needs`. */

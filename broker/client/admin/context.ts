@@ -94,7 +94,8 @@ export async function nodeConnection(ctx: AdminContext, nodeId: number): Promise
 
 export const EARLIEST_OFFSET = -2n;
 export const LATEST_OFFSET = -1n;
-const READ_UNCOMMITTED = 0;
+// As kafkajs's admin asks: a topic's end is its last stable offset while a transaction is open.
+const READ_COMMITTED = 1;
 
 /**
  * ListOffsets for some partitions of `topic` at `timestamp` (or EARLIEST/LATEST_OFFSET), each
@@ -119,7 +120,7 @@ export async function listOffsets(
       const connection = await nodeConnection(ctx, leader);
       const response = await connection.request(Apis.ListOffsets, {
         replicaId: -1,
-        isolationLevel: READ_UNCOMMITTED,
+        isolationLevel: READ_COMMITTED,
         topics: [{ name: topic, partitions: ids.map((partitionIndex) => ({ partitionIndex, timestamp })) }],
       });
       for (const answered of response.topics.flatMap((t) => t.partitions)) {

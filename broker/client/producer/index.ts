@@ -1,12 +1,15 @@
 // The producer, with kafkajs's API: send/sendBatch resolve with each partition's RecordMetadata,
 // errors and events are kafkajs's. Underneath, concurrent sends share Produce requests (see
-// sender.ts) and records are encoded straight into record batches.
+// sender.ts) and records are encoded straight into record batches. With a transactionalId,
+// transaction() sends through a second sender under the transactional id's producer id and epoch
+// (transaction-manager.ts), as kafkajs keeps plain sends apart from transactional ones.
 //
-// Ownership: a producer owns its Cluster (created for it by Kafka.producer) and its Sender.
+// Ownership: a producer owns its Cluster (created for it by Kafka.producer), its Sender and, once
+// a transaction began, its transactional Sender and TransactionManager.
 import { Apis } from "../../protocol/apis.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { Cluster } from "../cluster.ts";
-import { KafkaJSError, KafkaJSNonRetriableError, KafkaJSNotImplemented, KafkaJSProtocolError } from "../errors.ts";
+import { KafkaJSError, KafkaJSNonRetriableError, KafkaJSProtocolError } from "../errors.ts";
 import { producerEvents } from "../events.ts";
 import { InstrumentationEmitter } from "../instrumentation.ts";
 import type { Logger } from "../logger.ts";
@@ -15,6 +18,8 @@ import { CompressionTypes, codecFor } from "./compression.ts";
 import { DefaultPartitioner } from "./partitioners.ts";
 import { Sender } from "./sender.ts";
 import type { ProducerIdentity } from "./sequence-numbers.ts";
+import { beginTransaction } from "./transaction.ts";
+import { TransactionManager } from "./transaction-manager.ts";
 import type {
   Producer,
   ProducerBatch,
@@ -53,6 +58,7 @@ export function createProducer(options: CreateProducerOptions): Producer {
     idempotent = false,
     maxInFlightRequests,
     metadataMaxAge = DEFAULT_METADATA_MAX_AGE,
+    transactionalId,
     transactionTimeout = DEFAULT_TRANSACTION_TIMEOUT,
     linger = 0,
     maxBatchBytes = DEFAULT_MAX_BATCH_BYTES,
@@ -72,21 +78,28 @@ export function createProducer(options: CreateProducerOptions): Producer {
   cluster.instrument(instrumentation.network);
   const identity: ProducerIdentity = { producerId: -1n, producerEpoch: -1 };
   let identityInitialized = false;
-  const sender = new Sender({
+  const partitioner = createPartitioner();
+  const senderOptions = {
     cluster,
     logger,
     instrumentation,
     clientId: cluster.clientId,
-    partitioner: createPartitioner(),
+    partitioner,
     retry: retryOptions,
-    idempotent,
-    identity,
-    renewIdentity: () => initProducerId(),
     maxInFlightRequests: maxInFlightRequests != null && maxInFlightRequests > 0 ? maxInFlightRequests : Infinity,
     linger,
     maxBatchBytes,
     metadataMaxAge,
+  };
+  const sender = new Sender({
+    ...senderOptions,
+    idempotent,
+    identity,
+    renewIdentity: () => initProducerId(),
   });
+  /** Made at the first transaction(): the transactional id's producer id, state and sender. */
+  let transactional: { manager: TransactionManager; sender: Sender } | undefined;
+  let initializing: Promise<void> | undefined;
 
   const initProducerId = (): Promise<void> =>
     retrier(async () => {
@@ -112,14 +125,13 @@ export function createProducer(options: CreateProducerOptions): Producer {
     await retrier(() => cluster.addTargetTopics(topics));
   };
 
-  const sendBatch = async ({
-    acks = -1,
-    timeout = 30_000,
-    compression = CompressionTypes.None,
-    topicMessages = [],
-  }: ProducerBatch): Promise<RecordMetadata[]> => {
+  const sendBatchWith = async (
+    target: Sender,
+    eos: boolean,
+    { acks = -1, timeout = 30_000, compression = CompressionTypes.None, topicMessages = [] }: ProducerBatch,
+  ): Promise<RecordMetadata[]> => {
     if (topicMessages.some(({ topic }) => !topic)) throw new KafkaJSNonRetriableError("Invalid topic");
-    if (idempotent && acks !== -1) {
+    if (eos && acks !== -1) {
       throw new KafkaJSNonRetriableError(
         "Not requiring ack for all messages invalidates the idempotent producer's EoS guarantees",
       );
@@ -147,7 +159,52 @@ export function createProducer(options: CreateProducerOptions): Producer {
       else merged.push({ topic, messages });
     }
     await ensureTopicMetadata(merged.map(({ topic }) => topic));
-    return sender.send(merged, { acks, timeout, compression });
+    return target.send(merged, { acks, timeout, compression });
+  };
+  const sendBatch = (batch: ProducerBatch): Promise<RecordMetadata[]> => sendBatchWith(sender, idempotent, batch);
+
+  const transactionalParts = (id: string): { manager: TransactionManager; sender: Sender } => {
+    if (transactional) return transactional;
+    const txnIdentity: ProducerIdentity = { producerId: -1n, producerEpoch: -1 };
+    const manager: TransactionManager = new TransactionManager({
+      transactionalId: id,
+      transactionTimeout,
+      cluster,
+      retrier,
+      logger,
+      identity: txnIdentity,
+      onIdentity: () => txnSender.renewSequences(),
+    });
+    const txnSender: Sender = new Sender({
+      ...senderOptions,
+      idempotent: true,
+      identity: txnIdentity,
+      transactional: {
+        transactionalId: id,
+        beforeProduce: (batches) => manager.addPartitions(batches.map((batch) => batch.queue)),
+      },
+    });
+    if (status === "connected") txnSender.open();
+    transactional = { manager, sender: txnSender };
+    return transactional;
+  };
+
+  const transaction = async (): Promise<Transaction> => {
+    if (!transactionalId)
+      throw new KafkaJSNonRetriableError("Must provide transactional id for transactional producer");
+    const { manager, sender: txnSender } = transactionalParts(transactionalId);
+    if (manager.fencedError) throw manager.fencedFailure();
+    if (manager.isInTransaction) {
+      throw new KafkaJSNonRetriableError(
+        "There is already an ongoing transaction for this producer. Please end the transaction before beginning another.",
+      );
+    }
+    // Concurrent first calls share one InitProducerId (a second would bump the epoch again).
+    initializing ??= manager.prepare().finally(() => {
+      initializing = undefined;
+    });
+    await initializing;
+    return beginTransaction({ manager, sendBatch: (batch) => sendBatchWith(txnSender, true, batch) });
   };
 
   const send = ({ topic, messages, acks, timeout, compression }: ProducerRecord): Promise<RecordMetadata[]> =>
@@ -158,12 +215,15 @@ export function createProducer(options: CreateProducerOptions): Producer {
       await cluster.connect();
       if (idempotent && !identityInitialized) await initProducerId();
       sender.open();
+      transactional?.sender.open();
       status = "connected";
       instrumentation.emit(producerEvents.CONNECT);
     },
     async disconnect() {
       status = "disconnecting";
-      sender.close(new KafkaJSNonRetriableError("The producer disconnected before these messages were sent"));
+      const closed = new KafkaJSNonRetriableError("The producer disconnected before these messages were sent");
+      sender.close(closed);
+      transactional?.sender.close(closed);
       await cluster.disconnect();
       status = "disconnected";
       instrumentation.emit(producerEvents.DISCONNECT);
@@ -174,8 +234,7 @@ export function createProducer(options: CreateProducerOptions): Producer {
     on: (eventName: string, listener: (event: any) => void) => instrumentation.on(eventName, listener),
     send,
     sendBatch,
-    transaction: (): Promise<Transaction> =>
-      Promise.reject(new KafkaJSNotImplemented("Transactions are not supported by this client")),
+    transaction,
     logger: () => logger,
   };
 }

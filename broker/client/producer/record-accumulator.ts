@@ -154,6 +154,8 @@ export interface RecordAccumulatorOptions {
    * flight (the partition is muted until its batch's answer, as the Java producer mutes it).
    */
   sequences: SequenceNumbers<PartitionQueue> | null;
+  /** Batches are part of transactions (attributes bit 4). */
+  transactional?: boolean;
   /** A partition became ready: the sender schedules a flush. */
   onReady(): void;
 }
@@ -251,6 +253,7 @@ export class RecordAccumulator {
       producerId: sequences ? sequences.identity.producerId : -1n,
       producerEpoch: sequences ? sequences.identity.producerEpoch : -1,
       baseSequence,
+      transactional: this.options.transactional === true,
     };
     // Encoding fails only on values that cannot be written: resending would not help.
     const unencodable = (error: unknown): never => {

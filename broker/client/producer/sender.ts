@@ -10,6 +10,10 @@
 // leader into Produce requests (at most maxInFlightRequests per broker), and settles each batch
 // from its partition's answer.
 //
+// A transactional sender (transactional options) flags its batches transactional, names the
+// transactional id in its Produce requests and has the transaction manager add each request's
+// partitions to the transaction before the request goes out.
+//
 // Ownership: the sender owns the requests in flight, the batches waiting out their backoff (and
 // every batch's retry count and delay), the flush timer and when metadata was last loaded. Queued
 // sends are the accumulator's, sequence numbers SequenceNumbers'; metadata belongs to the Cluster,
@@ -53,6 +57,14 @@ export interface SenderOptions {
   /** Idempotent: fetches a new producer id into `identity` (see SequenceNumbers.inDoubt). */
   renewIdentity?: () => Promise<void>;
   maxInFlightRequests: number;
+  /**
+   * Transactional: batches are flagged transactional, Produce requests carry the id, and
+   * `beforeProduce` adds a request's partitions to the transaction before it goes out.
+   */
+  transactional?: {
+    transactionalId: string;
+    beforeProduce(batches: readonly ProduceBatch[]): Promise<void>;
+  };
   linger: number;
   maxBatchBytes: number;
   metadataMaxAge: number;
@@ -87,6 +99,7 @@ export class Sender {
     this.accumulator = new RecordAccumulator({
       maxBatchBytes: options.maxBatchBytes,
       sequences: this.sequences,
+      transactional: options.transactional !== undefined,
       onReady: () => this.scheduleFlush(),
     });
     this.backoff = new Backoff(options.retry);
@@ -96,6 +109,11 @@ export class Sender {
   open(): void {
     this.closed = false;
     this.metadataLoadedAt = Date.now();
+  }
+
+  /** A new producer id or epoch is in the identity (a transactional producer's InitProducerId): sequences restart at 0. */
+  renewSequences(): void {
+    this.sequences?.renewed();
   }
 
   /** Fails every send not yet answered with `error` and stops retrying. Requests on the wire fail as their connections close. */
@@ -294,13 +312,14 @@ export class Sender {
 
   private async sendRequest(request: OutgoingRequest): Promise<void> {
     const { nodeId, options, batches } = request;
-    const { cluster } = this.options;
+    const { cluster, transactional } = this.options;
     this.requestsInFlight.set(nodeId, (this.requestsInFlight.get(nodeId) ?? 0) + 1);
     let connection: BrokerConnection | undefined;
     let response: ProduceResponse | undefined;
     let failure: Error | undefined;
     try {
       const encoded = await Promise.all(batches.map((batch) => batch.records));
+      if (transactional) await transactional.beforeProduce(batches);
       if (this.closed) throw new KafkaJSNonRetriableError("The producer disconnected before these messages were sent");
       connection = await cluster.connectionTo(nodeId);
       if (this.closed) {
@@ -317,7 +336,7 @@ export class Sender {
       response = await connection.request(
         Apis.Produce,
         {
-          transactionalId: null,
+          transactionalId: transactional ? transactional.transactionalId : null,
           acks: options.acks,
           timeoutMs: options.timeout,
           topicData: [...topicData].map(([name, partitionData]) => ({ name, partitionData })),

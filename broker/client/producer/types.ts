@@ -139,7 +139,10 @@ export type Producer = Sender & {
     // biome-ignore lint/suspicious/noExplicitAny: kafkajs's own signature, kept for drop-in compatibility
     listener: (event: InstrumentationEvent<any>) => void,
   ): RemoveInstrumentationEventListener<typeof eventName>;
-  /** Transactions are not supported: always rejects with KafkaJSNotImplemented. */
+  /**
+   * Begins a transaction (the producer needs a transactionalId): the first one initializes the
+   * transactional id's producer id at its coordinator. Rejects while another is active.
+   */
   transaction(): Promise<Transaction>;
   logger(): Logger;
 };

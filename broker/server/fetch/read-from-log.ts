@@ -1,6 +1,7 @@
 // Reads what one Fetch asks for from the partition logs, each partition through its
 // PartitionState (replication/fetch-records.ts): leadership, leader-epoch and last-fetched-epoch
-// checks, then whole stored batches — a consumer's up to the high watermark, a follower's
+// checks, then whole stored batches — a consumer's up to the high watermark (the last stable
+// offset with read_committed, with the aborted transactions among them), a follower's
 // (replica id ≥ 0) up to the log end, recording where the follower is — within the request's
 // per-partition and whole-response byte limits; and the error code of each partition that cannot
 // be read.
@@ -74,6 +75,7 @@ export function readFromLog(request: FetchRequest, partitions: PartitionLookup, 
         minOneBatch: bytes === 0,
         fetchOnlyLeader: fromFollower || !params.clientMetadata,
         updateFetchState: params.updateFetchState,
+        isolationLevel: request.isolationLevel,
       });
       if (read.errorCode !== ErrorCode.NONE || !("chunks" in read)) {
         hasError = true;
@@ -86,10 +88,10 @@ export function readFromLog(request: FetchRequest, partitions: PartitionLookup, 
         partitionIndex: wanted.partition,
         errorCode: ErrorCode.NONE,
         highWatermark: read.highWatermark,
-        // No transactions: the last stable offset is the high watermark.
-        lastStableOffset: read.highWatermark,
+        lastStableOffset: read.lastStableOffset,
         logStartOffset: read.logStartOffset,
-        abortedTransactions: [],
+        // Kafka answers null to read_uncommitted; an empty list reads the same to every client.
+        abortedTransactions: read.abortedTransactions ?? [],
         preferredReadReplica: -1,
         records: read.chunks,
         ...(read.divergingEpoch ? { divergingEpoch: read.divergingEpoch } : {}),

@@ -18,8 +18,9 @@
 // FindCoordinator. A lone broker is a quorum of one and hears of its leaderships the same way.
 //
 // Ownership rule: one owner per piece of mutable state. Each group's state — its members, timers,
-// parked responses and committed offsets — is mutated only by that group's serial queue, owned
-// here: operations on one group run one after another, different groups run independently, and
+// parked responses, committed and pending transactional offsets — is mutated only by that group's
+// serial queue, owned by its GroupQueues (group-queues.ts, which also says whether a group may be
+// served): operations on one group run one after another, different groups run independently, and
 // no locks are taken. Which partitions this broker leads, whether each is loaded, and the
 // coordinator's lifecycle are owned by its OffsetsPartitions (offsets-partitions.ts); a partition's
 // groups are loaded only while no request of theirs may run (the partition is not loaded yet), and
@@ -53,13 +54,13 @@ import { describedUnknownGroup, GroupAdmin } from "./group-admin.ts";
 import { answered, failedJoin, failedSync } from "./group-answers.ts";
 import { GroupEvents } from "./group-events.ts";
 import { GroupMetadataManager, type OffsetsLog } from "./group-metadata-manager.ts";
+import { GroupQueues } from "./group-queues.ts";
 import { GroupTimers } from "./group-timers.ts";
 import { GroupMembership } from "./membership.ts";
 import { everyOffsetFailed, GroupOffsets } from "./offsets.ts";
 import { OffsetsPartitions } from "./offsets-partitions.ts";
 import type { Scheduler } from "./scheduler.ts";
 import { systemScheduler } from "./scheduler.ts";
-import { KeyedSerialQueue } from "./serial-queue.ts";
 import type {
   DeleteGroupResult,
   DescribedGroup,
@@ -94,7 +95,7 @@ export interface GroupCoordinatorOptions {
 
 export class GroupCoordinator {
   readonly config: GroupCoordinatorConfig;
-  private readonly queues = new KeyedSerialQueue<string>();
+  private readonly requests: GroupQueues;
   private readonly metadata: GroupMetadataManager;
   private readonly membership: GroupMembership;
   private readonly offsets: GroupOffsets;
@@ -139,6 +140,7 @@ export class GroupCoordinator {
       now: () => scheduler.now(),
       log: this.log,
     });
+    this.requests = new GroupQueues(this.partitions, (groupId) => this.partitionFor(groupId));
   }
 
   /**
@@ -200,14 +202,14 @@ export class GroupCoordinator {
     await Promise.all(
       [...this.metadata.groupIds(), ...[...this.metadata.allConsumerGroups()].map((group) => group.groupId)].map(
         (groupId) =>
-          this.queues.run(groupId, () => {
+          this.requests.run(groupId, () => {
             const group = this.metadata.group(groupId);
             if (group !== undefined) this.membership.shutDown(group, ErrorCode.NOT_COORDINATOR);
             this.consumerAdmin.shutDown(groupId);
           }),
       ),
     );
-    await this.queues.drain();
+    await this.requests.drain();
   }
 
   /** The `__consumer_offsets` partition whose leader coordinates this group (FindCoordinator). */
@@ -218,9 +220,9 @@ export class GroupCoordinator {
   // ---------------------------------------------------------------- membership
 
   async join(request: JoinGroupRequest): Promise<JoinGroupResult> {
-    const refused = this.refusal(request.groupId, true);
+    const refused = this.requests.refusal(request.groupId, true);
     if (refused !== ErrorCode.NONE) return failedJoin(request.memberId, refused);
-    const outcome = await this.inGroupQueue(
+    const outcome = await this.requests.inGroupQueue(
       request.groupId,
       (errorCode) => answered(failedJoin(request.memberId, errorCode)),
       () => {
@@ -237,9 +239,9 @@ export class GroupCoordinator {
   }
 
   async sync(request: SyncGroupRequest): Promise<SyncGroupResult> {
-    const refused = this.refusal(request.groupId, true);
+    const refused = this.requests.refusal(request.groupId, true);
     if (refused !== ErrorCode.NONE) return failedSync(refused);
-    const outcome = await this.inGroupQueue(
+    const outcome = await this.requests.inGroupQueue(
       request.groupId,
       (errorCode) => answered(failedSync(errorCode)),
       () => this.membership.sync(request),
@@ -251,29 +253,31 @@ export class GroupCoordinator {
   async heartbeat(request: HeartbeatRequest): Promise<HeartbeatResult> {
     const blindly = (errorCode: KafkaErrorCode): KafkaErrorCode =>
       errorCode === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS ? ErrorCode.NONE : errorCode;
-    const refused = this.refusal(request.groupId, true);
+    const refused = this.requests.refusal(request.groupId, true);
     if (refused !== ErrorCode.NONE) return { errorCode: blindly(refused) };
-    const errorCode = await this.inGroupQueue(request.groupId, blindly, () => this.membership.heartbeat(request));
+    const errorCode = await this.requests.inGroupQueue(request.groupId, blindly, () =>
+      this.membership.heartbeat(request),
+    );
     return { errorCode };
   }
 
   /** An empty group id fails every member; a coordinator that cannot serve answers at the top level only, as Kafka. */
   async leave(request: LeaveGroupRequest): Promise<LeaveGroupResult> {
     const notServed = (errorCode: KafkaErrorCode): LeaveGroupResult => ({ errorCode, members: [] });
-    const refused = this.refusal(request.groupId, true);
+    const refused = this.requests.refusal(request.groupId, true);
     if (refused === ErrorCode.INVALID_GROUP_ID) {
       return { errorCode: refused, members: request.members.map((member) => ({ ...member, errorCode: refused })) };
     }
     if (refused !== ErrorCode.NONE) return notServed(refused);
-    return this.inGroupQueue(request.groupId, notServed, () => this.membership.leave(request));
+    return this.requests.inGroupQueue(request.groupId, notServed, () => this.membership.leave(request));
   }
 
   // ---------------------------------------------------------------- the consumer protocol (KIP-848)
 
   async consumerGroupHeartbeat(request: ConsumerGroupHeartbeatRequest): Promise<ConsumerGroupHeartbeatResult> {
-    const refused = this.refusal(request.groupId, false);
+    const refused = this.requests.refusal(request.groupId, false);
     if (refused !== ErrorCode.NONE) return failedHeartbeat(refused);
-    return this.inGroupQueue(
+    return this.requests.inGroupQueue(
       request.groupId,
       (errorCode) => failedHeartbeat(errorCode),
       () => this.consumerGroups.heartbeat(request),
@@ -285,9 +289,9 @@ export class GroupCoordinator {
     const names = new Map(this.subscribableTopics().map((topic) => [topic.topicId.toString("hex"), topic.name]));
     return Promise.all(
       groupIds.map((groupId) => {
-        const refused = this.refusal(groupId, false);
+        const refused = this.requests.refusal(groupId, false);
         if (refused !== ErrorCode.NONE) return describedUnknownConsumerGroup(groupId, refused);
-        return this.inGroupQueue(
+        return this.requests.inGroupQueue(
           groupId,
           (errorCode) => describedUnknownConsumerGroup(groupId, errorCode),
           () => this.consumerAdmin.describe(groupId, (topicId) => names.get(topicId)),
@@ -303,9 +307,9 @@ export class GroupCoordinator {
    * offset, in request order.
    */
   async commitOffsets(request: OffsetCommitRequest): Promise<OffsetCommitPartitionResult[]> {
-    const refused = this.refusal(request.groupId, false);
+    const refused = this.requests.refusal(request.groupId, false);
     if (refused !== ErrorCode.NONE) return everyOffsetFailed(request, refused);
-    return this.inGroupQueue(
+    return this.requests.inGroupQueue(
       request.groupId,
       (errorCode) => everyOffsetFailed(request, errorCode),
       () => {
@@ -319,15 +323,36 @@ export class GroupCoordinator {
     );
   }
 
-  /** `topics` null asks for every partition the group has committed; never-committed partitions answer offset -1. */
+  /** TxnOffsetCommit: offsets pending in the producer's transaction until its marker (offsets.ts). */
+  async commitTransactionalOffsets(
+    request: OffsetCommitRequest & { producerId: bigint; producerEpoch: number },
+  ): Promise<OffsetCommitPartitionResult[]> {
+    const refused = this.requests.refusal(request.groupId, false);
+    if (refused !== ErrorCode.NONE) return everyOffsetFailed(request, refused);
+    const failed = (errorCode: KafkaErrorCode) => everyOffsetFailed(request, errorCode);
+    return this.requests.inGroupQueue(request.groupId, failed, () => this.offsets.commitTransactional(request));
+  }
+
+  /** A marker of the producer reached `partition` here: its pending offsets there commit or go, group by group. */
+  async onTransactionCompleted(partition: number, producerId: bigint, commit: boolean): Promise<void> {
+    const groupIds = this.metadata.groupsWithPendingOffsets(partition, producerId);
+    const complete = (groupId: string) => () => this.metadata.completeTransaction(groupId, producerId, commit);
+    await Promise.all(groupIds.map((groupId) => this.requests.run(groupId, complete(groupId))));
+  }
+
+  /**
+   * `topics` null asks for every partition the group has committed; never-committed partitions
+   * answer offset -1; with `requireStable`, ones pending in a transaction UNSTABLE_OFFSET_COMMIT.
+   */
   async fetchOffsets(
     groupId: string,
     topics: readonly TopicPartitionsQuery[] | null,
     member: { memberId: string | null; memberEpoch: number } = { memberId: null, memberEpoch: -1 },
+    requireStable = false,
   ): Promise<OffsetFetchResult> {
-    const refused = this.refusal(groupId, false);
+    const refused = this.requests.refusal(groupId, false);
     if (refused !== ErrorCode.NONE) return { errorCode: refused, topics: [] };
-    return this.inGroupQueue(
+    return this.requests.inGroupQueue(
       groupId,
       (errorCode) => ({ errorCode, topics: [] }),
       () => {
@@ -337,7 +362,7 @@ export class GroupCoordinator {
             ? ErrorCode.NONE
             : consumerGroupFetchError(consumerGroup, member.memberId, member.memberEpoch);
         if (refusedMember !== ErrorCode.NONE) return { errorCode: refusedMember, topics: [] };
-        return this.offsets.fetch(groupId, topics);
+        return this.offsets.fetch(groupId, topics, requireStable);
       },
     );
   }
@@ -347,9 +372,9 @@ export class GroupCoordinator {
   async describe(groupIds: readonly string[]): Promise<DescribedGroup[]> {
     return Promise.all(
       groupIds.map((groupId) => {
-        const refused = this.refusal(groupId, false);
+        const refused = this.requests.refusal(groupId, false);
         if (refused !== ErrorCode.NONE) return describedUnknownGroup(groupId, refused);
-        return this.inGroupQueue(
+        return this.requests.inGroupQueue(
           groupId,
           (errorCode) => describedUnknownGroup(groupId, errorCode),
           () => {
@@ -373,7 +398,7 @@ export class GroupCoordinator {
       errorCode: this.partitions.anyLoading ? ErrorCode.COORDINATOR_LOAD_IN_PROGRESS : ErrorCode.NONE,
       groups: [...this.admin.list(statesFilter), ...this.consumerAdmin.list(statesFilter)].filter(
         (group) =>
-          this.partitionError(group.groupId) === ErrorCode.NONE &&
+          this.requests.partitionError(group.groupId) === ErrorCode.NONE &&
           (typesFilter === undefined ||
             typesFilter.length === 0 ||
             typesFilter.some((type) => type.toLowerCase() === (group.groupType ?? "classic"))),
@@ -385,9 +410,9 @@ export class GroupCoordinator {
   async delete(groupIds: readonly string[]): Promise<DeleteGroupResult[]> {
     return Promise.all(
       groupIds.map(async (groupId) => {
-        const refused = this.refusal(groupId, false);
+        const refused = this.requests.refusal(groupId, false);
         if (refused !== ErrorCode.NONE) return { groupId, errorCode: refused };
-        const errorCode = await this.inGroupQueue(
+        const errorCode = await this.requests.inGroupQueue(
           groupId,
           (refusedLater): KafkaErrorCode => refusedLater,
           () => {
@@ -413,7 +438,7 @@ export class GroupCoordinator {
     for (let ids = this.metadata.groupIdsOf(partition); ids.length > 0; ids = this.metadata.groupIdsOf(partition)) {
       await Promise.all(
         ids.map((groupId) =>
-          this.queues.run(groupId, () => {
+          this.requests.run(groupId, () => {
             const group = this.metadata.group(groupId);
             if (group !== undefined) {
               this.membership.shutDown(group, ErrorCode.NOT_COORDINATOR);
@@ -431,50 +456,12 @@ export class GroupCoordinator {
 
   // ---------------------------------------------------------------- queues
 
-  /**
-   * Runs `task` in the group's queue, after the work already queued there. A group this
-   * coordinator stopped serving meanwhile gets `whenRefused` with the reason instead.
-   */
-  private inGroupQueue<Result>(
-    groupId: string,
-    whenRefused: (errorCode: KafkaErrorCode) => Result,
-    task: () => Result | Promise<Result>,
-  ): Promise<Result> {
-    return this.queues.run(groupId, () => {
-      const refused = this.refusal(groupId, false);
-      return refused === ErrorCode.NONE ? task() : whenRefused(refused);
-    });
-  }
-
-  /** Timer callbacks run outside any queue; they only queue work on their group, which checks it is still current. */
+  /** Timer callbacks only queue work on their group, which checks it is still current. */
   private runTimerTask(group: Group, task: () => void): void {
-    void this.queues.run(group.groupId, () => {
-      if (this.refusal(group.groupId, false) !== ErrorCode.NONE || this.metadata.group(group.groupId) !== group) return;
-      task();
-    });
+    this.requests.runTimerTask(group.groupId, () => this.metadata.group(group.groupId) === group, task);
   }
 
   private runConsumerTimerTask(group: ConsumerGroup, task: () => void): void {
-    void this.queues.run(group.groupId, () => {
-      if (this.refusal(group.groupId, false) !== ErrorCode.NONE) return;
-      if (this.metadata.consumerGroup(group.groupId) !== group) return;
-      task();
-    });
-  }
-
-  /**
-   * Why a request for `groupId` cannot be served now, in Kafka's order (validateGroupStatus): the
-   * coordinator's own state, an empty group id (for the membership APIs), then whether this
-   * broker leads the group's partition and has loaded it.
-   */
-  private refusal(groupId: string, rejectsEmptyGroupId: boolean): KafkaErrorCode {
-    const unavailable = this.partitions.lifecycleError();
-    if (unavailable !== ErrorCode.NONE) return unavailable;
-    if (rejectsEmptyGroupId && groupId === "") return ErrorCode.INVALID_GROUP_ID;
-    return this.partitionError(groupId);
-  }
-
-  private partitionError(groupId: string): KafkaErrorCode {
-    return this.partitions.partitionError(this.partitionFor(groupId));
+    this.requests.runTimerTask(group.groupId, () => this.metadata.consumerGroup(group.groupId) === group, task);
   }
 }

@@ -4,8 +4,8 @@
 // keeps the state and writes it to the log.
 //
 // Ownership: the one owner of each group's state is that group's serial queue (coordinator.ts).
-// Every call here that reads or changes one group's entry or offsets is made from that group's
-// queue, so for a given group a commit's log append and its in-memory update happen before the
+// Every call here that reads or changes one group's entry or offsets (the pending transactional
+// ones too) is made from that group's queue, so for a given group a commit's log append and its in-memory update happen before the
 // next operation on that group starts. The registry itself changes only inside the queue of the
 // group being added or removed, or while one partition's groups load — when the coordinator lets
 // no request of that partition run (it is not serving the partition yet).
@@ -35,6 +35,10 @@ export interface OffsetsLogRecord {
   key: Buffer;
   /** null is a tombstone: compaction drops the key. */
   value: Buffer | null;
+  /** Set on a record of a transactional batch (TxnOffsetCommit): it counts once its producer's COMMIT marker follows. */
+  producerId?: bigint;
+  /** Set on a transaction marker (its key and value are the control record's): the producer's transaction ends. */
+  marker?: { commit: boolean };
 }
 
 /** The coordinator's view of `__consumer_offsets`; the server adapts it to the partition logs. */
@@ -43,7 +47,11 @@ export interface OffsetsLog {
    * Resolves once every ISR member of the partition has the records; rejects otherwise, with an
    * OffsetsAppendError when Kafka has a code for why.
    */
-  append(partition: number, records: OffsetsLogRecord[]): Promise<void>;
+  append(
+    partition: number,
+    records: OffsetsLogRecord[],
+    producer?: { producerId: bigint; producerEpoch: number },
+  ): Promise<void>;
   /** The partition's committed records (below its high watermark), in offset order. */
   read(partition: number): Iterable<OffsetsLogRecord>;
   /**
@@ -98,6 +106,11 @@ export class GroupMetadataManager {
   /** Groups of the KIP-848 consumer protocol; a group id is in this map or in `groups`, not both. */
   private readonly consumerGroups = new Map<string, ConsumerGroup>();
   private readonly committed = new Map<string, Map<string, Map<number, CommittedOffset>>>();
+  /**
+   * Offsets committed in transactions not yet ended (TxnOffsetCommit), by producer id, then group:
+   * they become committed offsets on the producer's COMMIT marker and are dropped on ABORT.
+   */
+  private readonly pending = new Map<bigint, Map<string, Map<string, Map<number, CommittedOffset>>>>();
 
   constructor(
     private readonly log: OffsetsLog,
@@ -132,6 +145,7 @@ export class GroupMetadataManager {
   /** The groups of `partition` held here: with a Group, with committed offsets, or both. */
   groupIdsOf(partition: number): string[] {
     const ids = new Set([...this.groups.keys(), ...this.consumerGroups.keys(), ...this.committed.keys()]);
+    for (const byGroup of this.pending.values()) for (const groupId of byGroup.keys()) ids.add(groupId);
     return [...ids].filter((groupId) => this.partitionFor(groupId) === partition);
   }
 
@@ -140,6 +154,10 @@ export class GroupMetadataManager {
     this.groups.delete(groupId);
     this.consumerGroups.delete(groupId);
     this.committed.delete(groupId);
+    for (const [producerId, byGroup] of this.pending) {
+      byGroup.delete(groupId);
+      if (byGroup.size === 0) this.pending.delete(producerId);
+    }
   }
 
   // ---------------------------------------------------------------- groups
@@ -190,7 +208,34 @@ export class GroupMetadataManager {
 
   /** Appends one record per offset, then updates the view; rejects (view unchanged) if the append fails. */
   async storeOffsets(groupId: string, offsets: readonly OffsetToStore[], commitTimestamp: bigint): Promise<void> {
-    if (offsets.length === 0) return;
+    const entries = await this.appendOffsets(groupId, offsets, commitTimestamp);
+    for (const entry of entries) this.remember(groupId, entry.topic, entry.partition, entry.committed);
+  }
+
+  /**
+   * A transactional commit (TxnOffsetCommit): one transactional batch of the producer's id and
+   * epoch, then the offsets are pending until the producer's transaction ends (completeTransaction).
+   * Rejects (view unchanged) if the append fails.
+   */
+  async storeTransactionalOffsets(
+    groupId: string,
+    producer: { producerId: bigint; producerEpoch: number },
+    offsets: readonly OffsetToStore[],
+    commitTimestamp: bigint,
+  ): Promise<void> {
+    const entries = await this.appendOffsets(groupId, offsets, commitTimestamp, producer);
+    for (const entry of entries)
+      this.rememberPending(producer.producerId, groupId, entry.topic, entry.partition, entry.committed);
+  }
+
+  /** One record per offset in the group's partition (in the producer's transaction when given); the view is the caller's to update. */
+  private async appendOffsets(
+    groupId: string,
+    offsets: readonly OffsetToStore[],
+    commitTimestamp: bigint,
+    producer?: { producerId: bigint; producerEpoch: number },
+  ): Promise<{ topic: string; partition: number; committed: CommittedOffset }[]> {
+    if (offsets.length === 0) return [];
     const entries = offsets.map((offset) => ({
       topic: offset.topic,
       partition: offset.partition,
@@ -207,8 +252,28 @@ export class GroupMetadataManager {
         key: encodeOffsetCommitKey({ groupId, topic: entry.topic, partition: entry.partition }),
         value: encodeOffsetCommitValue(entry.committed),
       })),
+      producer,
     );
-    for (const entry of entries) this.remember(groupId, entry.topic, entry.partition, entry.committed);
+    return entries;
+  }
+
+  /** The groups of `partition` holding offsets of the producer's open transaction. */
+  groupsWithPendingOffsets(partition: number, producerId: bigint): string[] {
+    return [...(this.pending.get(producerId)?.keys() ?? [])].filter(
+      (groupId) => this.partitionFor(groupId) === partition,
+    );
+  }
+
+  /** The producer's transaction ended: its offsets for the group become committed (COMMIT) or are dropped (ABORT). */
+  completeTransaction(groupId: string, producerId: bigint, commit: boolean): void {
+    const byGroup = this.pending.get(producerId);
+    const byTopic = byGroup?.get(groupId);
+    if (byGroup === undefined || byTopic === undefined) return;
+    byGroup.delete(groupId);
+    if (byGroup.size === 0) this.pending.delete(producerId);
+    if (!commit) return;
+    for (const [topic, byPartition] of byTopic)
+      for (const [partition, committed] of byPartition) this.remember(groupId, topic, partition, committed);
   }
 
   /** Writes a tombstone for each committed offset of the group, then drops them from the view. */
@@ -229,8 +294,16 @@ export class GroupMetadataManager {
     return this.committed.get(groupId)?.get(topic)?.get(partition);
   }
 
-  /** `topics` null means every partition the group has committed. */
-  fetchOffsets(groupId: string, topics: readonly TopicPartitionsQuery[] | null): FetchedTopicOffsets[] {
+  /**
+   * `topics` null means every partition the group has committed. `requireStable` (OffsetFetch v7+,
+   * a read_committed consumer): a partition with an offset pending in an open transaction answers
+   * UNSTABLE_OFFSET_COMMIT, so that the consumer asks again once the transaction has ended.
+   */
+  fetchOffsets(
+    groupId: string,
+    topics: readonly TopicPartitionsQuery[] | null,
+    requireStable = false,
+  ): FetchedTopicOffsets[] {
     const byTopic = this.committed.get(groupId);
     const query =
       topics ??
@@ -241,6 +314,15 @@ export class GroupMetadataManager {
     return query.map(({ topic, partitions }) => ({
       topic,
       partitions: partitions.map((partition) => {
+        if (requireStable && this.hasPendingOffset(groupId, topic, partition)) {
+          return {
+            partition,
+            offset: NO_COMMITTED_OFFSET,
+            leaderEpoch: NO_LEADER_EPOCH,
+            metadata: "",
+            errorCode: ErrorCode.UNSTABLE_OFFSET_COMMIT,
+          };
+        }
         const committed = byTopic?.get(topic)?.get(partition);
         return {
           partition,
@@ -256,11 +338,18 @@ export class GroupMetadataManager {
   /** Replays the partition's committed records onto the view; returns how many offsets it holds after. */
   private loadOffsets(partition: number): number {
     for (const record of this.log.read(partition)) {
+      if (record.marker !== undefined && record.producerId !== undefined) {
+        for (const groupId of this.groupsWithPendingOffsets(partition, record.producerId))
+          this.completeTransaction(groupId, record.producerId, record.marker.commit);
+        continue;
+      }
       const decodedKey = decodeOffsetsRecordKey(record.key);
       // Group metadata records are not written by this broker and carry nothing we restore.
       if (decodedKey.kind !== "offset-commit") continue;
       const { groupId, topic, partition: topicPartition } = decodedKey.key;
-      if (record.value === null) {
+      if (record.producerId !== undefined && record.value !== null) {
+        this.rememberPending(record.producerId, groupId, topic, topicPartition, decodeOffsetCommitValue(record.value));
+      } else if (record.value === null) {
         this.forget(groupId, topic, topicPartition);
       } else {
         this.remember(groupId, topic, topicPartition, decodeOffsetCommitValue(record.value));
@@ -279,6 +368,36 @@ export class GroupMetadataManager {
     if (byTopic === undefined) {
       byTopic = new Map();
       this.committed.set(groupId, byTopic);
+    }
+    let byPartition = byTopic.get(topic);
+    if (byPartition === undefined) {
+      byPartition = new Map();
+      byTopic.set(topic, byPartition);
+    }
+    byPartition.set(partition, committed);
+  }
+
+  private hasPendingOffset(groupId: string, topic: string, partition: number): boolean {
+    for (const byGroup of this.pending.values()) if (byGroup.get(groupId)?.get(topic)?.has(partition)) return true;
+    return false;
+  }
+
+  private rememberPending(
+    producerId: bigint,
+    groupId: string,
+    topic: string,
+    partition: number,
+    committed: CommittedOffset,
+  ): void {
+    let byGroup = this.pending.get(producerId);
+    if (byGroup === undefined) {
+      byGroup = new Map();
+      this.pending.set(producerId, byGroup);
+    }
+    let byTopic = byGroup.get(groupId);
+    if (byTopic === undefined) {
+      byTopic = new Map();
+      byGroup.set(groupId, byTopic);
     }
     let byPartition = byTopic.get(topic);
     if (byPartition === undefined) {

@@ -1,5 +1,7 @@
 // Which partitions of `__consumer_offsets` this broker's group coordinator serves, and whether each
-// is loaded (Kafka's onElection / onResignation, and the partition states of its CoordinatorRuntime):
+// is loaded (Kafka's onElection / onResignation, and the partition states of its CoordinatorRuntime);
+// the transaction coordinator serves the partitions of `__transaction_state` by the same rules
+// (transactions/transaction-partitions.ts):
 // a partition led here is loaded — once everything its replica holds is committed — before its
 // groups are served, COORDINATOR_LOAD_IN_PROGRESS meanwhile; one no longer led is unloaded and its
 // groups get NOT_COORDINATOR. The coordinator's own lifecycle is kept here too, since it decides the
@@ -26,12 +28,14 @@ export interface LedPartition {
 export interface OffsetsPartitionHooks {
   /** Resolves once what the partition's replica holds is committed (false: it never will be here). */
   awaitLoadable(partition: number): Promise<boolean>;
-  /** Loads the partition's groups; says how many groups and offsets it found. */
-  load(partition: number): { groups: number; offsets: number };
+  /** Loads the partition's groups; says how many of what it found (e.g. groups and offsets). */
+  load(partition: number): Record<string, number>;
   /** Unloads the partition's groups; says how many there were. */
   unload(partition: number): Promise<number>;
   now(): number;
   log: Logger;
+  /** Who serves the partitions, as the log says it; "group coordinator" when absent. */
+  name?: string;
 }
 
 export class OffsetsPartitions {
@@ -41,13 +45,17 @@ export class OffsetsPartitions {
 
   constructor(private readonly hooks: OffsetsPartitionHooks) {}
 
+  private get name(): string {
+    return this.hooks.name ?? "group coordinator";
+  }
+
   get starting(): boolean {
     return this.lifecycle === "starting";
   }
 
   /** Starts serving, and resolves once the partitions led now are loaded (rejects if one cannot be read). */
   async startup(): Promise<void> {
-    if (this.lifecycle !== "starting") throw new Error(`group coordinator cannot start while ${this.lifecycle}`);
+    if (this.lifecycle !== "starting") throw new Error(`${this.name} cannot start while ${this.lifecycle}`);
     this.lifecycle = "running";
     await Promise.all([...this.led].map(([partition, led]) => this.scheduleLoad(partition, led)));
   }
@@ -75,7 +83,7 @@ export class OffsetsPartitions {
     this.led.set(partition, led);
     if (this.lifecycle === "running") {
       this.scheduleLoad(partition, led).catch((error: unknown) =>
-        this.hooks.log.error("group coordinator could not load a partition", {
+        this.hooks.log.error(`${this.name} could not load a partition`, {
           partition,
           leaderEpoch,
           error: error instanceof Error ? error.message : String(error),
@@ -99,14 +107,14 @@ export class OffsetsPartitions {
       .run(partition, async () => {
         const groups = await this.hooks.unload(partition);
         if (current.loaded)
-          this.hooks.log.info("group coordinator unloaded a partition", {
+          this.hooks.log.info(`${this.name} unloaded a partition`, {
             partition,
             leaderEpoch: current.leaderEpoch,
             groups,
           });
       })
       .catch((error: unknown) =>
-        this.hooks.log.error("group coordinator could not unload a partition", {
+        this.hooks.log.error(`${this.name} could not unload a partition`, {
           partition,
           error: error instanceof Error ? error.message : String(error),
         }),
@@ -118,6 +126,11 @@ export class OffsetsPartitions {
     return [...this.led]
       .map(([partition, led]) => ({ partition, ...led }))
       .sort((left, right) => left.partition - right.partition);
+  }
+
+  /** The leader epoch a partition is led at here (the transaction coordinator's epoch); undefined when not led. */
+  leaderEpochOf(partition: number): number | undefined {
+    return this.led.get(partition)?.leaderEpoch;
   }
 
   /** Whether a partition led here is still loading. */
@@ -156,14 +169,11 @@ export class OffsetsPartitions {
       if (!loadable || this.led.get(partition) !== led || this.lifecycle !== "running") return;
       const loaded = this.hooks.load(partition);
       led.loaded = true;
-      // Every partition a broker leads loads when it starts: only those with groups are news.
-      this.hooks.log[loaded.groups > 0 ? "info" : "debug"]("group coordinator loaded a partition", {
-        partition,
-        leaderEpoch: led.leaderEpoch,
-        groups: loaded.groups,
-        offsets: loaded.offsets,
-        ms: this.hooks.now() - startedAt,
-      });
+      // Every partition a broker leads loads when it starts: only those with something in them are news.
+      this.hooks.log[Object.values(loaded).some((count) => count > 0) ? "info" : "debug"](
+        `${this.name} loaded a partition`,
+        { partition, leaderEpoch: led.leaderEpoch, ...loaded, ms: this.hooks.now() - startedAt },
+      );
     });
   }
 }

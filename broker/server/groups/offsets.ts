@@ -37,6 +37,19 @@ export function everyOffsetFailed(
   return request.offsets.map((offset) => ({ topic: offset.topic, partition: offset.partition, errorCode }));
 }
 
+/** The answer per offset, in request order: its own error, or `appendError` for the accepted ones (their append failed). */
+function offsetResults(
+  request: OffsetCommitRequest,
+  errorCodes: readonly KafkaErrorCode[],
+  appendError: KafkaErrorCode = ErrorCode.NONE,
+): OffsetCommitPartitionResult[] {
+  return request.offsets.map((offset, index) => ({
+    topic: offset.topic,
+    partition: offset.partition,
+    errorCode: errorCodes[index] === ErrorCode.NONE ? appendError : errorCodes[index]!,
+  }));
+}
+
 /**
  * What a commit answers when its append failed, as Kafka maps the append's error: this broker no
  * longer leads the partition (or lost its disk) sends the client to find the coordinator again;
@@ -53,6 +66,21 @@ export function commitErrorFor(error: unknown): KafkaErrorCode {
       return ErrorCode.INVALID_COMMIT_OFFSET_SIZE;
     default:
       return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+  }
+}
+
+/** As commitErrorFor, but the producer's own errors (a fenced epoch, a sequence) are the client's to see. */
+function transactionalCommitErrorFor(error: unknown): KafkaErrorCode {
+  const appendError = error instanceof OffsetsAppendError ? error.errorCode : null;
+  switch (appendError) {
+    case ErrorCode.INVALID_PRODUCER_EPOCH:
+    case ErrorCode.PRODUCER_FENCED:
+    case ErrorCode.INVALID_TXN_STATE:
+    case ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER:
+    case ErrorCode.TRANSACTION_COORDINATOR_FENCED:
+      return appendError;
+    default:
+      return commitErrorFor(error);
   }
 }
 
@@ -92,36 +120,63 @@ export class GroupOffsets {
 
   /** The checks of each offset, then the append; `createsGroup` for a standalone consumer's first commit. */
   private async store(request: OffsetCommitRequest, createsGroup: boolean): Promise<OffsetCommitPartitionResult[]> {
-    const errorCodes: KafkaErrorCode[] = request.offsets.map((offset) => {
-      if (offset.metadata !== null && offset.metadata.length > this.config.offsetMetadataMaxBytes) {
-        return ErrorCode.OFFSET_METADATA_TOO_LARGE;
-      }
-      if (!this.partitionExists(offset.topic, offset.partition)) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-      return ErrorCode.NONE;
-    });
+    const errorCodes = this.offsetErrors(request);
     const accepted: OffsetToStore[] = request.offsets.filter((_, index) => errorCodes[index] === ErrorCode.NONE);
-    if (accepted.length > 0) {
-      try {
-        await this.metadata.storeOffsets(request.groupId, accepted, BigInt(this.scheduler.now()));
-        // A standalone consumer's first commit creates its group, so admin tools can see and delete it.
-        if (createsGroup) this.metadata.addGroup(new Group(request.groupId));
-      } catch (error) {
-        const failed = commitErrorFor(error);
-        errorCodes.forEach((code, index) => {
-          if (code === ErrorCode.NONE) errorCodes[index] = failed;
-        });
-      }
+    if (accepted.length === 0) return offsetResults(request, errorCodes);
+    try {
+      await this.metadata.storeOffsets(request.groupId, accepted, BigInt(this.scheduler.now()));
+      // A standalone consumer's first commit creates its group, so admin tools can see and delete it.
+      if (createsGroup) this.metadata.addGroup(new Group(request.groupId));
+    } catch (error) {
+      return offsetResults(request, errorCodes, commitErrorFor(error));
     }
-    return request.offsets.map((offset, index) => ({
-      topic: offset.topic,
-      partition: offset.partition,
-      errorCode: errorCodes[index]!,
-    }));
+    return offsetResults(request, errorCodes);
+  }
+
+  /** Each offset's own error, in request order: metadata too large, a partition that does not exist, or none. */
+  private offsetErrors(request: OffsetCommitRequest): KafkaErrorCode[] {
+    return request.offsets.map((offset) => {
+      if (offset.metadata !== null && offset.metadata.length > this.config.offsetMetadataMaxBytes)
+        return ErrorCode.OFFSET_METADATA_TOO_LARGE;
+      return this.partitionExists(offset.topic, offset.partition)
+        ? ErrorCode.NONE
+        : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+    });
+  }
+
+  /**
+   * TxnOffsetCommit (Kafka's doTxnCommitOffsets): the offsets are written in the producer's
+   * transaction and count once its COMMIT marker reaches the group's partition. A member or
+   * generation named (v3) must be the group's current one; a group unknown here is created, as a
+   * standalone consumer's first commit creates it.
+   */
+  async commitTransactional(
+    request: OffsetCommitRequest & { producerId: bigint; producerEpoch: number },
+  ): Promise<OffsetCommitPartitionResult[]> {
+    const group = this.metadata.group(request.groupId);
+    let refused: KafkaErrorCode = ErrorCode.NONE;
+    if (group?.state === "Dead") refused = ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    else if (group?.isStaticMemberFenced(request.groupInstanceId ?? null, request.memberId) === true)
+      refused = ErrorCode.FENCED_INSTANCE_ID;
+    else if (request.memberId !== "" && group?.members.has(request.memberId) !== true)
+      refused = ErrorCode.UNKNOWN_MEMBER_ID;
+    else if (request.generationId >= 0 && request.generationId !== group?.generationId)
+      refused = ErrorCode.ILLEGAL_GENERATION;
+    if (refused !== ErrorCode.NONE) return everyOffsetFailed(request, refused);
+    const errorCodes = this.offsetErrors(request);
+    const accepted = request.offsets.filter((_, index) => errorCodes[index] === ErrorCode.NONE);
+    try {
+      await this.metadata.storeTransactionalOffsets(request.groupId, request, accepted, BigInt(this.scheduler.now()));
+      if (group === undefined && accepted.length > 0) this.metadata.addGroup(new Group(request.groupId));
+    } catch (error) {
+      return offsetResults(request, errorCodes, transactionalCommitErrorFor(error));
+    }
+    return offsetResults(request, errorCodes);
   }
 
   /** `topics` null asks for every partition the group has committed; never-committed partitions answer offset -1. */
-  fetch(groupId: string, topics: readonly TopicPartitionsQuery[] | null): OffsetFetchResult {
-    return { errorCode: ErrorCode.NONE, topics: this.metadata.fetchOffsets(groupId, topics) };
+  fetch(groupId: string, topics: readonly TopicPartitionsQuery[] | null, requireStable = false): OffsetFetchResult {
+    return { errorCode: ErrorCode.NONE, topics: this.metadata.fetchOffsets(groupId, topics, requireStable) };
   }
 
   /**

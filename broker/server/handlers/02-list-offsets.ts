@@ -1,3 +1,6 @@
+// ListOffsets: the log start (EARLIEST), the end a reader may read to (LATEST: the high watermark,
+// the last stable offset for read_committed (v2+), the log end for a replica) or the first offset
+// at or after a timestamp that the reader may read, answered by the partition's leader.
 import { Apis } from "../../protocol/apis.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import { defineHandler } from "./handler.ts";
@@ -6,6 +9,8 @@ const latest = -1n;
 const earliest = -2n;
 /** Kafka's DEBUGGING_REPLICA_ID: the only asker a partition answers without leading it. */
 const debuggingReplicaId = -2;
+/** Kafka's IsolationLevel.READ_COMMITTED. */
+const readCommitted = 1;
 
 export const listOffsetsHandler = defineHandler(Apis.ListOffsets, (request, { broker }) => ({
   throttleTimeMs: 0,
@@ -33,12 +38,15 @@ export const listOffsetsHandler = defineHandler(Apis.ListOffsets, (request, { br
         timestamp,
         offset,
       });
-      // Without transactions the last stable offset equals the high watermark for both isolation levels.
-      if (wanted.timestamp === latest)
-        return found(request.replicaId >= 0 ? offsets.logEndOffset : offsets.highWatermark);
+      if (wanted.timestamp === latest) {
+        if (request.replicaId >= 0) return found(offsets.logEndOffset);
+        return found(request.isolationLevel === readCommitted ? offsets.lastStableOffset : offsets.highWatermark);
+      }
       if (wanted.timestamp === earliest) return found(offsets.logStartOffset);
       const byTime = partition.offsetForTimestamp(wanted.timestamp);
-      return byTime ? found(byTime.offset, byTime.timestamp) : found(-1n);
+      // As Kafka: a read_committed reader is not pointed at a record it may not read yet.
+      const readable = request.isolationLevel === readCommitted ? offsets.lastStableOffset : offsets.highWatermark;
+      return byTime && byTime.offset < readable ? found(byTime.offset, byTime.timestamp) : found(-1n);
     }),
   })),
 }));

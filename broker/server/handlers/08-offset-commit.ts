@@ -1,4 +1,5 @@
 import { Apis } from "../../protocol/apis.ts";
+import { answerByTopic, flatOffsets } from "../groups/offset-commit-topics.ts";
 import { defineHandler } from "./handler.ts";
 
 export const offsetCommitHandler = defineHandler(Apis.OffsetCommit, async (request, { broker }) => {
@@ -7,26 +8,7 @@ export const offsetCommitHandler = defineHandler(Apis.OffsetCommit, async (reque
     generationId: request.generationIdOrMemberEpoch,
     memberId: request.memberId,
     groupInstanceId: request.groupInstanceId,
-    offsets: request.topics.flatMap((topic) =>
-      topic.partitions.map((p) => ({
-        topic: topic.name,
-        partition: p.partitionIndex,
-        offset: p.committedOffset,
-        leaderEpoch: p.committedLeaderEpoch,
-        metadata: p.committedMetadata,
-      })),
-    ),
+    offsets: flatOffsets(request.topics),
   });
-  // Results come back flat, in request order; the response mirrors the request's nesting.
-  let next = 0;
-  return {
-    throttleTimeMs: 0,
-    topics: request.topics.map((topic) => ({
-      name: topic.name,
-      partitions: topic.partitions.map((p) => ({
-        partitionIndex: p.partitionIndex,
-        errorCode: results[next++]!.errorCode,
-      })),
-    })),
-  };
+  return { throttleTimeMs: 0, topics: answerByTopic(request.topics, results) };
 });

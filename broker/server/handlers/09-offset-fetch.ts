@@ -23,10 +23,12 @@ export const offsetFetchHandler = defineHandler(Apis.OffsetFetch, async (request
       (request.groups ?? []).map(async (group) => {
         const query =
           group.topics === null ? null : group.topics.map((t) => ({ topic: t.name, partitions: t.partitionIndexes }));
-        const result = await broker.groups.fetchOffsets(group.groupId, query, {
-          memberId: group.memberId,
-          memberEpoch: group.memberEpoch,
-        });
+        const result = await broker.groups.fetchOffsets(
+          group.groupId,
+          query,
+          { memberId: group.memberId, memberEpoch: group.memberEpoch },
+          request.requireStable === true,
+        );
         return { groupId: group.groupId, errorCode: result.errorCode, topics: responseTopics(result.topics) };
       }),
     );
@@ -34,7 +36,8 @@ export const offsetFetchHandler = defineHandler(Apis.OffsetFetch, async (request
   }
   const query =
     request.topics === null ? null : request.topics.map((t) => ({ topic: t.name, partitions: t.partitionIndexes }));
-  const result = await broker.groups.fetchOffsets(request.groupId, query);
+  // v7+ may require stable offsets (KIP-447): one pending in a transaction answers UNSTABLE_OFFSET_COMMIT.
+  const result = await broker.groups.fetchOffsets(request.groupId, query, undefined, request.requireStable === true);
   // v1 has no top-level error code: a coordinator error is repeated on every partition.
   const partitionError = apiVersion < 2 && result.errorCode !== ErrorCode.NONE ? result.errorCode : null;
   const topics =

@@ -1,11 +1,28 @@
 import { Apis } from "../../protocol/apis.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
+import { producerFencedFor } from "../transactions/producer-fenced.ts";
 import { defineHandler } from "./handler.ts";
 
-export const initProducerIdHandler = defineHandler(Apis.InitProducerId, async (request, { broker }) => {
+export const initProducerIdHandler = defineHandler(Apis.InitProducerId, async (request, { broker, apiVersion }) => {
   const failed = (errorCode: number) => ({ throttleTimeMs: 0, errorCode, producerId: -1n, producerEpoch: -1 });
-  // Idempotence only: there is no transaction coordinator to bind a transactional id to.
-  if (request.transactionalId !== null) return failed(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+  if (request.transactionalId !== null) {
+    // v3+ may name the producer id and epoch the client has (KIP-360); -1 means a fresh start.
+    const expected =
+      apiVersion >= 3 && request.producerId !== -1n
+        ? { producerId: request.producerId, producerEpoch: request.producerEpoch }
+        : undefined;
+    const result = await broker.transactions.initProducerId(
+      request.transactionalId,
+      request.transactionTimeoutMs,
+      expected,
+    );
+    return {
+      throttleTimeMs: 0,
+      errorCode: producerFencedFor(result.errorCode, apiVersion, 4),
+      producerId: result.producerId,
+      producerEpoch: result.producerEpoch,
+    };
+  }
   let producerId: bigint;
   // Brokers take ids from blocks the controller hands out, so no two give one id twice.
   try {

@@ -18,19 +18,26 @@
 // makeFollower) from metadata, the fetch and produce paths call it, all synchronously on the
 // event loop.
 import { ErrorCode } from "../../protocol/errors.ts";
-import { UNDEFINED_EPOCH, UNDEFINED_EPOCH_OFFSET } from "../../storage/leader-epoch-checkpoint.ts";
 import type { FetchExpiry } from "../fetch/delayed-fetch.ts";
 import type { Logger } from "../logger.ts";
-import type { Partition, ProduceOutcome } from "../partition.ts";
+import type { AppendOrigin, Partition, ProduceOutcome } from "../partition.ts";
+import type { MarkerIdentity } from "../producer-state.ts";
 import {
   type AlterPartitionProposal,
   type AlterPartitionSender,
   type AlterPartitionUpdate,
   IsrState,
 } from "./isr-state.ts";
+import {
+  type EpochEndOffset,
+  lastOffsetForLeaderEpoch,
+  type OffsetSnapshot,
+  offsetSnapshot,
+} from "./partition-offsets.ts";
 import { FollowerReplica } from "./replica-state.ts";
 
 export type { AlterPartitionProposal, AlterPartitionResult, AlterPartitionSender } from "./isr-state.ts";
+export type { EpochEndOffset, OffsetSnapshot } from "./partition-offsets.ts";
 
 /** What every partition of one broker shares (the replica manager's settings). */
 export interface ReplicationContext {
@@ -61,11 +68,11 @@ export interface FollowerAssignment {
   replicas: readonly number[];
 }
 
-export interface EpochEndOffset {
-  errorCode: number;
-  leaderEpoch: number;
-  endOffset: bigint;
-}
+/** A leader's append: `requiredOffset` is what the high watermark must reach before acks=all may be answered. */
+export type AppendAsLeaderOutcome = ProduceOutcome & { requiredOffset: bigint };
+
+/** A transaction marker the transaction coordinator has a leader write (WriteTxnMarkers, or its own). */
+export type TxnMarkerRequest = MarkerIdentity;
 
 export class PartitionState {
   #leaderId = -1;
@@ -126,6 +133,11 @@ export class PartitionState {
 
   get highWatermark(): bigint {
     return this.partition.highWatermark;
+  }
+
+  /** What read_committed readers may read up to (Partition.lastStableOffset). */
+  get lastStableOffset(): bigint {
+    return this.partition.lastStableOffset;
   }
 
   /** The broker's clock, which the ISR rules measure time with. */
@@ -226,9 +238,31 @@ export class PartitionState {
   /**
    * A produce on this replica. acks=all is refused before anything is written while the ISR is
    * smaller than min.insync.replicas. After the append the answer carries `requiredOffset`, what
-   * the high watermark must reach before acks=all may be answered.
+   * the high watermark must reach before acks=all may be answered. A coordinator writing its own
+   * transactional batches passes origin "coordinator": no sequence checks (Partition.append).
    */
-  appendAsLeader(records: Buffer | null, requiredAcks: number): ProduceOutcome & { requiredOffset: bigint } {
+  appendAsLeader(records: Buffer | null, requiredAcks: number, origin: AppendOrigin = "client"): AppendAsLeaderOutcome {
+    return this.#appendAsLeader(requiredAcks, records, origin, null);
+  }
+
+  /**
+   * Writes a transaction marker as this partition's leader (Kafka's append of WriteTxnMarkers, with
+   * acks=all): NOT_LEADER_OR_FOLLOWER on a follower, NOT_ENOUGH_REPLICAS under min ISR,
+   * INVALID_PRODUCER_EPOCH below the producer's epoch, TRANSACTION_COORDINATOR_FENCED below the
+   * coordinator epoch of its last marker (see Partition.appendTxnMarker). Await `requiredOffset`
+   * (replication/delayed-produce.ts) before the marker counts as written.
+   */
+  appendTxnMarkerAsLeader(marker: TxnMarkerRequest): AppendAsLeaderOutcome {
+    return this.#appendAsLeader(-1, null, "coordinator", marker);
+  }
+
+  /** Appends `marker` if given, else `records` (no closure: this is every produce's path). */
+  #appendAsLeader(
+    requiredAcks: number,
+    records: Buffer | null,
+    origin: AppendOrigin,
+    marker: TxnMarkerRequest | null,
+  ): AppendAsLeaderOutcome {
     const refuse = (errorCode: number, errorMessage: string) => ({
       errorCode,
       errorMessage,
@@ -244,7 +278,7 @@ export class PartitionState {
         ErrorCode.NOT_ENOUGH_REPLICAS,
         `ISR [${this.#isr.isr}] is smaller than min.insync.replicas ${minIsr}`,
       );
-    const outcome = this.partition.append(records);
+    const outcome = marker === null ? this.partition.append(records, origin) : this.partition.appendTxnMarker(marker);
     if (outcome.errorCode !== ErrorCode.NONE) return { ...outcome, requiredOffset: -1n };
     if (this.#maybeIncrementLeaderHighWatermark(this.context.clock())) this.#changed();
     // A request of retried batches only is answered once the whole log so far is committed: at
@@ -265,21 +299,9 @@ export class PartitionState {
     return { done: true, errorCode: enough ? ErrorCode.NONE : ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND };
   }
 
-  /** The offsets a ListOffsets answers from, with the same leadership and epoch checks as a fetch. */
-  offsetSnapshot(
-    currentLeaderEpoch: number,
-    fetchOnlyFromLeader: boolean,
-  ): { errorCode: number; logStartOffset: bigint; highWatermark: bigint; logEndOffset: bigint } {
-    const log = this.partition.log;
-    let errorCode = log.isOffline ? ErrorCode.KAFKA_STORAGE_ERROR : this.checkCurrentLeaderEpoch(currentLeaderEpoch);
-    if (errorCode === ErrorCode.NONE && fetchOnlyFromLeader && !this.isLeader)
-      errorCode = ErrorCode.NOT_LEADER_OR_FOLLOWER;
-    return {
-      errorCode,
-      logStartOffset: log.logStartOffset,
-      highWatermark: log.highWatermark,
-      logEndOffset: log.logEndOffset,
-    };
+  /** The offsets a ListOffsets answers from (partition-offsets.ts). */
+  offsetSnapshot(currentLeaderEpoch: number, fetchOnlyFromLeader: boolean): OffsetSnapshot {
+    return offsetSnapshot(this, currentLeaderEpoch, fetchOnlyFromLeader);
   }
 
   /**
@@ -301,29 +323,13 @@ export class PartitionState {
     if (previousEnd !== follower.logEndOffset && this.#maybeIncrementLeaderHighWatermark(fetchTimeMs)) this.#changed();
   }
 
-  /**
-   * The end offset of the largest epoch at most `leaderEpoch` in this replica's log (what a
-   * follower truncates to), answered from the leader-epoch cache: the log end for the current
-   * epoch, -1/-1 for an epoch older than any the cache knows, as Kafka answers.
-   */
+  /** What OffsetForLeaderEpoch answers for `leaderEpoch` (partition-offsets.ts). */
   lastOffsetForLeaderEpoch(
     currentLeaderEpoch: number,
     leaderEpoch: number,
     fetchOnlyFromLeader: boolean,
   ): EpochEndOffset {
-    const errorCode = this.partition.log.isOffline
-      ? ErrorCode.KAFKA_STORAGE_ERROR
-      : this.checkCurrentLeaderEpoch(currentLeaderEpoch);
-    const failed = (code: number) => ({
-      errorCode: code,
-      leaderEpoch: UNDEFINED_EPOCH,
-      endOffset: UNDEFINED_EPOCH_OFFSET,
-    });
-    if (errorCode !== ErrorCode.NONE) return failed(errorCode);
-    if (fetchOnlyFromLeader && !this.isLeader) return failed(ErrorCode.NOT_LEADER_OR_FOLLOWER);
-    const found = this.partition.log.endOffsetForEpoch(leaderEpoch);
-    if (found.endOffset === UNDEFINED_EPOCH_OFFSET) return failed(ErrorCode.NONE);
-    return { errorCode: ErrorCode.NONE, leaderEpoch: found.epoch, endOffset: found.endOffset };
+    return lastOffsetForLeaderEpoch(this, currentLeaderEpoch, leaderEpoch, fetchOnlyFromLeader);
   }
 
   /** On a follower: moves the high watermark to what the leader answered, within this log, never back. */

@@ -4,15 +4,13 @@
 // the broker appends it twice; with one (InitProducerId) and sequence numbers, the broker recognises
 // the resend, answers with the first copy's offset and stores nothing new; a gap in the sequence
 // numbers is refused.
-import { Cluster } from "../../../broker/client/cluster.ts";
-import { createLogger, logLevel } from "../../../broker/client/logger.ts";
 import type { BrokerConnection } from "../../../broker/client/network/broker-connection.ts";
 import { Apis } from "../../../broker/protocol/apis.ts";
 import { ErrorCode } from "../../../broker/protocol/errors.ts";
 import { encodeRecordBatch } from "../../../broker/protocol/record-batch/encoder.ts";
 import { eventually } from "../admin-views.ts";
-import type { Scenario, ScenarioSystem } from "../scenario.ts";
-import { type Clients, pointsCommand, withClients } from "../toolkit.ts";
+import type { Scenario } from "../scenario.ts";
+import { type Clients, pointsCommand, wireCluster, withClients } from "../toolkit.ts";
 
 const PLAIN_TOPIC = "points.retries.plain";
 const IDEMPOTENT_TOPIC = "points.retries.idempotent";
@@ -51,18 +49,6 @@ function errorName(code: number): string {
   return Object.entries(ErrorCode).find(([, value]) => value === code)?.[0] ?? String(code);
 }
 
-function wireCluster(system: ScenarioSystem): Cluster {
-  return new Cluster({
-    brokers: system.bootstrap,
-    clientId: "idempotent-producer",
-    connectionTimeout: 2_000,
-    requestTimeout: 10_000,
-    retry: { retries: 3, initialRetryTime: 100 },
-    logger: createLogger(logLevel.NOTHING),
-    allowAutoTopicCreation: false,
-  });
-}
-
 export const idempotentProducer: Scenario = {
   name: "idempotent-producer",
   number: 19,
@@ -76,7 +62,7 @@ export const idempotentProducer: Scenario = {
     await withClients(system, async (clients) => {
       await clients.createTopic(PLAIN_TOPIC, 1);
       await clients.createTopic(IDEMPOTENT_TOPIC, 1);
-      const cluster = wireCluster(system);
+      const cluster = wireCluster(system, "idempotent-producer");
       try {
         await cluster.addTargetTopics([PLAIN_TOPIC, IDEMPOTENT_TOPIC]);
         const { connection } = await cluster.leaderFor(PLAIN_TOPIC, 0);

@@ -21,6 +21,7 @@ import { rebalanceSessionTimeout } from "./rebalance-session-timeout.ts";
 import { recordAnatomy } from "./record-anatomy.ts";
 import { standaloneAssign } from "./standalone-assign.ts";
 import { surplusConsumer } from "./surplus-consumer.ts";
+import { transactions } from "./transactions.ts";
 
 export const scenarios: Scenario[] = [
   recordAnatomy,
@@ -43,6 +44,7 @@ export const scenarios: Scenario[] = [
   durability,
   idempotentProducer,
   ledgerExactlyOnce,
+  transactions,
 ].sort((a, b) => a.number - b.number);
 
 /** The scenario named `nameOrNumber` ("key-routing" or "2"), or undefined. */

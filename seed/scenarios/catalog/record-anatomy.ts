@@ -1,8 +1,6 @@
 // Scenario 1: what one record is. A charge command is produced the way points-api does (key userId,
 // JSON value, headers), then read back raw: one Fetch request to the partition's leader, and the
 // record batch in its bytes decoded field by field with the broker's own protocol decoder.
-import { Cluster } from "../../../broker/client/cluster.ts";
-import { createLogger, logLevel } from "../../../broker/client/logger.ts";
 import { fetchPartitionBytes, READ_UNCOMMITTED } from "../../../broker/client/partition-reads.ts";
 import { decodeRecordBatch } from "../../../broker/protocol/record-batch/decoder.ts";
 import {
@@ -12,7 +10,7 @@ import {
 } from "../../../broker/protocol/record-batch/layout.ts";
 import { crcIsValid } from "../../../broker/protocol/record-batch/splitter.ts";
 import type { Scenario, ScenarioSystem } from "../scenario.ts";
-import { COMMANDS_TOPIC, pointsCommand, withClients } from "../toolkit.ts";
+import { COMMANDS_TOPIC, pointsCommand, wireCluster, withClients } from "../toolkit.ts";
 
 const PARTITIONS = 3;
 
@@ -23,15 +21,7 @@ async function fetchRawRecords(
   partition: number,
   offset: bigint,
 ): Promise<Buffer> {
-  const cluster = new Cluster({
-    brokers: system.bootstrap,
-    clientId: "record-anatomy",
-    connectionTimeout: 2_000,
-    requestTimeout: 5_000,
-    retry: { retries: 3, initialRetryTime: 100 },
-    logger: createLogger(logLevel.NOTHING),
-    allowAutoTopicCreation: false,
-  });
+  const cluster = wireCluster(system, "record-anatomy");
   try {
     const fetched = await fetchPartitionBytes(
       cluster,

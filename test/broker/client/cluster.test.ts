@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { Cluster, type ClusterOptions } from "../../../broker/client/cluster.ts";
+import { Cluster, type ClusterOptions, CoordinatorType } from "../../../broker/client/cluster.ts";
 import {
   KafkaJSBrokerNotFound,
   KafkaJSConnectionError,
@@ -9,6 +9,8 @@ import {
 } from "../../../broker/client/errors.ts";
 import { producerEvents } from "../../../broker/client/events.ts";
 import { InstrumentationEmitter } from "../../../broker/client/instrumentation.ts";
+import { Apis } from "../../../broker/protocol/apis.ts";
+import type { FindCoordinatorRequest } from "../../../broker/protocol/messages/index.ts";
 import { type BrokerProcess, startBroker } from "../../helpers/broker-process.ts";
 import { ourCluster, rejectionOf, silentLogger } from "./helpers.ts";
 
@@ -161,6 +163,20 @@ describe("Cluster", () => {
     const connected = cluster();
     const coordinator = await connected.findGroupCoordinator("some-group");
     assert.equal(coordinator.isConnected, true);
+  });
+
+  it("when a transactional id's coordinator is looked for, then FindCoordinator asks with key type 1 and connects to it", async () => {
+    const connected = cluster();
+    const keyTypes: number[] = [];
+    const seed = await connected.anyConnection();
+    const original = seed.request.bind(seed) as typeof seed.request;
+    seed.request = ((api, body, options) => {
+      if (api.apiKey === Apis.FindCoordinator.apiKey) keyTypes.push((body as FindCoordinatorRequest).keyType);
+      return original(api, body, options);
+    }) as typeof seed.request;
+    const coordinator = await connected.findCoordinator("some-transactional-id", CoordinatorType.TRANSACTION);
+    assert.equal(coordinator.isConnected, true);
+    assert.deepEqual(keyTypes.slice(-1), [CoordinatorType.TRANSACTION]);
   });
 
   it("when the broker restarted, then the next refresh reconnects", async () => {

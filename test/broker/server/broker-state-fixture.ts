@@ -30,6 +30,8 @@ export interface RoutedBroker {
   ): Promise<Res | null>;
   /** Stops the coordinator, closes the logs and removes the data directory. */
   cleanup(): Promise<void>;
+  /** Stops the broker and keeps its data directory (routedBrokerIn starts it again there). */
+  stop(): Promise<void>;
 }
 
 /** The frame a connection hands the router: the request without its 4-byte size prefix. */
@@ -52,8 +54,12 @@ export function brokerConfigIn(dataDir: string, props: Record<string, string> = 
   ]);
 }
 
-export async function routedBroker(props: Record<string, string> = {}): Promise<RoutedBroker> {
-  const dataDir = mkdtempSync(join(tmpdir(), "broker-state-"));
+export function routedBroker(props: Record<string, string> = {}): Promise<RoutedBroker> {
+  return routedBrokerIn(mkdtempSync(join(tmpdir(), "broker-state-")), props);
+}
+
+/** A routed broker on `dataDir`, new or kept from one stopped before (a restart). */
+export async function routedBrokerIn(dataDir: string, props: Record<string, string> = {}): Promise<RoutedBroker> {
   const config = parseArgs([
     "--port",
     "0",
@@ -98,6 +104,7 @@ export async function routedBroker(props: Record<string, string> = {}): Promise<
       await broker.stop();
       rmSync(dataDir, { recursive: true, force: true });
     },
+    stop: () => broker.stop(),
   };
 }
 
@@ -119,5 +126,6 @@ export function useRoutedBroker(props: Record<string, string> = {}): RoutedBroke
     route: (frame, connection) => broker().route(frame, connection),
     request: (api, version, body, from) => broker().request(api, version, body, from),
     cleanup: () => broker().cleanup(),
+    stop: () => broker().stop(),
   };
 }

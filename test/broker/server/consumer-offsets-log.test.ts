@@ -43,6 +43,35 @@ describe("__consumer_offsets as the coordinator's offsets log", () => {
   });
 });
 
+describe("transactional appends to an internal topic (TxnOffsetCommit)", () => {
+  it("when a producer appends in a transaction, then its records read back with its producer id, a marker as a marker, and no sequence stops a later append", async (t) => {
+    const partitions = topicPartitions(t, 1, CONSUMER_OFFSETS_TOPIC);
+    const log = new ConsumerOffsetsLog(partitions);
+    const producer = { producerId: 9n, producerEpoch: 0 };
+    await log.append(0, [{ key: Buffer.from("k1"), value: Buffer.from("v1") }], producer);
+    await log.append(0, [{ key: Buffer.from("k2"), value: Buffer.from("v2") }], producer);
+    const marked = partitions
+      .at(0)
+      .replication.appendTxnMarkerAsLeader({ ...producer, coordinatorEpoch: 0, commit: true });
+    assert.equal(marked.errorCode, ErrorCode.NONE);
+    await log.append(0, [{ key: Buffer.from("k3"), value: null }]);
+    const read = [...log.read(0)];
+    assert.deepEqual(
+      read.map((record) => [record.key.toString("latin1"), record.producerId, record.marker?.commit]),
+      [
+        ["k1", 9n, undefined],
+        ["k2", 9n, undefined],
+        ["\u0000\u0000\u0000\u0001", 9n, true],
+        ["k3", undefined, undefined],
+      ],
+    );
+    // Another coordinator's log (after a failover) appends for the same producer and epoch: not a duplicate.
+    const next = new ConsumerOffsetsLog(partitions);
+    await next.append(0, [{ key: Buffer.from("k4"), value: Buffer.from("v4") }], producer);
+    assert.equal(partitions.at(0).log.logEndOffset, 5n);
+  });
+});
+
 describe("__consumer_offsets replicated, as a cluster member's offsets log", () => {
   /** Partition 0 of __consumer_offsets led here (broker 0) with broker 1 as its other ISR member. */
   const ledOffsetsPartition = (t: TestContext) => {

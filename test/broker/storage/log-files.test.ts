@@ -14,6 +14,7 @@ test("when file names are built and parsed, then base offsets are 20-digit zero-
 test("when an index file name is read, then it names its segment's log file; other names give null", () => {
   assert.equal(logFileNameOfIndex("00000000000000000042.index"), "00000000000000000042.log");
   assert.equal(logFileNameOfIndex("00000000000000000042.timeindex"), "00000000000000000042.log");
+  assert.equal(logFileNameOfIndex("00000000000000000042.txnindex"), "00000000000000000042.log");
   assert.equal(logFileNameOfIndex("00000000000000000042.log"), null);
   assert.equal(logFileNameOfIndex("00000000000000000042.index.cleaned"), null);
   assert.equal(logFileNameOfIndex("42.index"), null);

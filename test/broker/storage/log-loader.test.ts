@@ -78,6 +78,7 @@ test("when a sealed segment lost its index files, then opening rebuilds them and
   fs.rmSync(join(dir, segmentFileName(0n, ".timeindex")));
   fs.writeFileSync(join(dir, segmentFileName(0n, ".log.cleaned")), "half-written");
   fs.writeFileSync(join(dir, segmentFileName(999n, ".index")), "orphan");
+  fs.writeFileSync(join(dir, segmentFileName(999n, ".txnindex")), "orphan");
   const reopened = openLog(t, dir, { segmentBytes: 600, indexIntervalBytes: 50 });
   assert.deepEqual(
     reopened.recoveries.map((r) => r.baseOffset),
@@ -86,6 +87,7 @@ test("when a sealed segment lost its index files, then opening rebuilds them and
   assert.deepEqual(readAll(reopened, 3n), Buffer.concat(batches.slice(1)));
   assert.equal(fs.existsSync(join(dir, segmentFileName(0n, ".log.cleaned"))), false);
   assert.equal(fs.existsSync(join(dir, segmentFileName(999n, ".index"))), false);
+  assert.equal(fs.existsSync(join(dir, segmentFileName(999n, ".txnindex"))), false);
   assert.ok(fs.existsSync(join(dir, segmentFileName(0n, ".index"))));
 });
 

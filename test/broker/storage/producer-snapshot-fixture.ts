@@ -1,5 +1,6 @@
-// A producer snapshot for the snapshot tests: one producer with two batches, and one with an id
-// past 32 bits and no batches.
+// A producer snapshot for the snapshot tests: one producer with two batches amid a transaction
+// (coordinator epoch 3, started at offset 10), and one with an id past 32 bits, no batches and
+// no transaction.
 import type { ProducerSnapshot } from "../../../broker/storage/producer-snapshot.ts";
 
 export const snapshot: ProducerSnapshot = {
@@ -8,11 +9,13 @@ export const snapshot: ProducerSnapshot = {
     {
       producerId: 7n,
       epoch: 2,
+      coordinatorEpoch: 3,
+      currentTxnFirstOffset: 10n,
       batches: [
         { firstSequence: 0, lastSequence: 4, baseOffset: 10n },
         { firstSequence: 5, lastSequence: 5, baseOffset: 20n },
       ],
     },
-    { producerId: 2n ** 40n, epoch: 0, batches: [] },
+    { producerId: 2n ** 40n, epoch: 0, coordinatorEpoch: -1, currentTxnFirstOffset: -1n, batches: [] },
   ],
 };

@@ -23,7 +23,7 @@ import { createRetrier } from "../../../../broker/client/retry.ts";
 import { ErrorCode } from "../../../../broker/protocol/errors.ts";
 import type { MetadataResponse } from "../../../../broker/protocol/messages/index.ts";
 import { type BrokerProcess, startBroker } from "../../../helpers/broker-process.ts";
-import { kafkajsClient, ourCluster, rejectionOf, silentLogger } from "../helpers.ts";
+import { kafkajsClient, ourCluster, rejectionOf, silentLogger, waitFor } from "../helpers.ts";
 
 const quickRetrier = createRetrier({ retries: 3, initialRetryTime: 1, maxRetryTime: 5 });
 /** For attempt(), which needs only the retrier. */
@@ -142,7 +142,7 @@ describe("admin context: requests to the broker", () => {
   let ctx: AdminContext;
 
   before(async () => {
-    broker = await startBroker({ config: { "num.partitions": 3 } });
+    broker = await startBroker({ config: { "num.partitions": 3, "transaction.state.log.num.partitions": 1 } });
     const producer = kafkajsClient(broker.address, "context-test").producer();
     await producer.connect();
     await producer.send({ topic: "filled", messages: [{ value: "a" }, { value: "b" }] });
@@ -200,6 +200,31 @@ describe("admin context: requests to the broker", () => {
       assert.equal(connection.isConnected, true);
     } finally {
       fresh.cluster.disconnect();
+    }
+  });
+
+  // Last: the transaction makes the broker create __transaction_state, which the metadata test above does not expect.
+  it("when a transaction is open, then the latest offset listed is its last stable offset, as kafkajs's admin reads committed", async () => {
+    const kafka = kafkajsClient(broker.address, "context-test-txn");
+    const admin = kafka.admin();
+    await admin.connect();
+    const producer = kafka.producer({ transactionalId: "context-test-tx", idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    try {
+      await admin.createTopics({ topics: [{ topic: "in-transaction", numPartitions: 1 }], waitForLeaders: true });
+      await producer.send({ topic: "in-transaction", messages: [{ value: "before" }] });
+      const transaction = await producer.transaction();
+      await transaction.send({ topic: "in-transaction", messages: [{ value: "open" }] });
+      const partitions = await topicPartitions(ctx, "in-transaction");
+      assert.deepEqual([...(await listOffsets(ctx, "in-transaction", partitions, LATEST_OFFSET)).values()], [1n]);
+      await transaction.commit();
+      let latest = 0n;
+      await waitFor(
+        async () => (latest = (await listOffsets(ctx, "in-transaction", partitions, LATEST_OFFSET)).get(0)!) === 3n,
+        () => `the end after the commit's marker (got ${latest})`,
+      );
+    } finally {
+      await Promise.allSettled([producer.disconnect(), admin.disconnect()]);
     }
   });
 });

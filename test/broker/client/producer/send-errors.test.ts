@@ -1,7 +1,7 @@
 // The producer against a real broker process: when a send fails, it fails as kafkajs's does
 // (error names, types, causes and retries), for missing partitions and topics, batches the
 // broker refuses, codecs not implemented, bad input, values that cannot be encoded, idempotence
-// without acks -1 and transactions; and the sends around a failed one still succeed.
+// without acks -1 and transactions without a transactional id; and the sends around a failed one still succeed.
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
@@ -154,8 +154,11 @@ describe("producer errors", () => {
     });
   });
 
-  it("when a transaction is asked for, then it rejects with KafkaJSNotImplemented", async () => {
+  it("when a producer without a transactionalId is asked for a transaction, then it rejects as kafkajs's does", async () => {
     const producer = suite.producer();
-    await assert.rejects(producer.transaction(), { name: "KafkaJSNotImplemented" });
+    await assert.rejects(producer.transaction(), {
+      name: "KafkaJSNonRetriableError",
+      message: "Must provide transactional id for transactional producer",
+    });
   });
 });

@@ -5,6 +5,7 @@ import type { FetchResponse } from "../../../../broker/protocol/messages/index.t
 import { type FetchExpiry, fetchMessages } from "../../../../broker/server/fetch/delayed-fetch.ts";
 import type { Partition } from "../../../../broker/server/partition.ts";
 import { appendBatch, topicPartitions } from "../partition-fixture.ts";
+import { txnBatch } from "../transactional-batches.ts";
 import { fetchRequest, recordsOf } from "./helpers.ts";
 
 /** max_wait by hand: a fetch expires only when the test says so. */
@@ -233,6 +234,34 @@ describe("delayed fetch", () => {
 
     const answer = await fetch.promise;
     assert.equal(answer.responses[0]!.partitions[1]!.errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    assert.equal(expiry.running, 0);
+  });
+
+  it("when a read_committed fetch waits at the last stable offset, then the marker that ends the transaction answers it", async (t) => {
+    const partitions = topicPartitions(t, 1);
+    const partition = partitions.at(0);
+    const inTxn = txnBatch(7n, 0);
+    assert.equal(partition.replication.appendAsLeader(inTxn, 1).errorCode, ErrorCode.NONE);
+    const expiry = new HandExpiry();
+    const fetch = observe(
+      fetchMessages(fetchRequest([{ partition: 0, fetchOffset: 0n }], { maxWaitMs: 30_000 }), partitions, expiry),
+    );
+    await afterAppendChecks();
+    assert.equal(fetch.state.answer, null, "the transaction is not stable yet");
+    partition.replication.appendTxnMarkerAsLeader({
+      producerId: 7n,
+      producerEpoch: 0,
+      coordinatorEpoch: 0,
+      commit: true,
+    });
+    const answered = (await fetch.promise).responses[0]!.partitions[0]!;
+    assert.equal(answered.lastStableOffset, 2n);
+    assert.ok(
+      recordsOf({ responses: [{ partitions: [answered] }] })[0]!
+        .subarray(0, inTxn.length)
+        .subarray(12)
+        .equals(inTxn.subarray(12)),
+    );
     assert.equal(expiry.running, 0);
   });
 });

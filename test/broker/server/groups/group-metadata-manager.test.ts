@@ -125,3 +125,55 @@ describe("groups and offsets kept in step with __consumer_offsets", () => {
     });
   });
 });
+
+describe("transactional offsets (TxnOffsetCommit) kept in step with __consumer_offsets", () => {
+  const producer = { producerId: 42n, producerEpoch: 0 };
+
+  it("when offsets are stored in a transaction, then they are pending until its COMMIT, and dropped on an ABORT", async () => {
+    const manager = new GroupMetadataManager(new MemoryOffsetsLog(), 8);
+    await manager.storeTransactionalOffsets("orders", producer, [sales(0, 10n)], 1_000n);
+    const partition = manager.partitionFor("orders");
+    assert.equal(manager.committedOffset("orders", "sales", 0), undefined);
+    assert.deepEqual(manager.groupsWithPendingOffsets(partition, 42n), ["orders"]);
+    manager.completeTransaction("orders", 42n, true);
+    assert.equal(manager.committedOffset("orders", "sales", 0)?.offset, 10n);
+    await manager.storeTransactionalOffsets("orders", producer, [sales(0, 20n)], 2_000n);
+    manager.completeTransaction("orders", 42n, false);
+    assert.equal(manager.committedOffset("orders", "sales", 0)?.offset, 10n);
+    assert.deepEqual(manager.groupsWithPendingOffsets(partition, 42n), []);
+  });
+
+  it("when a partition is loaded, then transactional offsets count only where their producer's COMMIT marker follows", async () => {
+    const log = new MemoryOffsetsLog();
+    const writer = new GroupMetadataManager(log, 8);
+    const partition = writer.partitionFor("orders");
+    await writer.storeTransactionalOffsets("orders", producer, [sales(0, 10n)], 1_000n);
+    log.appendMarker(partition, 42n, true);
+    await writer.storeTransactionalOffsets("orders", producer, [sales(1, 30n)], 2_000n);
+    log.appendMarker(partition, 42n, false);
+    await writer.storeTransactionalOffsets("orders", producer, [sales(2, 50n)], 3_000n);
+
+    const reader = new GroupMetadataManager(log, 8);
+    reader.loadPartition(partition);
+    assert.equal(reader.committedOffset("orders", "sales", 0)?.offset, 10n);
+    assert.equal(reader.committedOffset("orders", "sales", 1), undefined);
+    assert.equal(reader.committedOffset("orders", "sales", 2), undefined);
+    assert.deepEqual(reader.groupsWithPendingOffsets(partition, 42n), ["orders"]);
+    reader.completeTransaction("orders", 42n, true);
+    assert.equal(reader.committedOffset("orders", "sales", 2)?.offset, 50n);
+  });
+});
+
+describe("offsets fetched while a transaction holds some pending", () => {
+  it("when a fetch requires stable offsets, then a partition pending in a transaction is UNSTABLE_OFFSET_COMMIT; without, its last committed offset", async () => {
+    const manager = new GroupMetadataManager(new MemoryOffsetsLog(), 8);
+    await manager.storeOffsets("orders", [sales(0, 5n)], 1_000n);
+    await manager.storeTransactionalOffsets("orders", { producerId: 42n, producerEpoch: 0 }, [sales(0, 10n)], 2_000n);
+    const fetched = (requireStable: boolean) =>
+      manager.fetchOffsets("orders", [{ topic: "sales", partitions: [0] }], requireStable)[0]!.partitions[0]!;
+    assert.deepEqual([fetched(true).offset, fetched(true).errorCode], [-1n, ErrorCode.UNSTABLE_OFFSET_COMMIT]);
+    assert.deepEqual([fetched(false).offset, fetched(false).errorCode], [5n, ErrorCode.NONE]);
+    manager.completeTransaction("orders", 42n, true);
+    assert.deepEqual([fetched(true).offset, fetched(true).errorCode], [10n, ErrorCode.NONE]);
+  });
+});

@@ -101,11 +101,19 @@ export class MemoryOffsetsLog implements OffsetsLog {
     return this.heldLoads.length;
   }
 
-  async append(partition: number, records: OffsetsLogRecord[]): Promise<void> {
+  /** A transactional append's records carry their producer id, as the partition reads them back. */
+  async append(partition: number, records: OffsetsLogRecord[], producer?: { producerId: bigint }): Promise<void> {
     if (this.failAppends) throw new Error("disk on fire");
     if (this.failAppendsWith !== null) throw new OffsetsAppendError(this.failAppendsWith, "refused by the partition");
     const log = this.partitions.get(partition) ?? [];
-    log.push(...records);
+    log.push(...(producer === undefined ? records : records.map((r) => ({ ...r, producerId: producer.producerId }))));
+    this.partitions.set(partition, log);
+  }
+
+  /** A transaction marker of `producerId` on `partition`, as a coordinator's WriteTxnMarkers leaves it. */
+  appendMarker(partition: number, producerId: bigint, commit: boolean): void {
+    const log = this.partitions.get(partition) ?? [];
+    log.push({ key: Buffer.from([0, 0, 0, commit ? 1 : 0]), value: null, producerId, marker: { commit } });
     this.partitions.set(partition, log);
   }
 

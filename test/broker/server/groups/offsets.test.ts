@@ -230,3 +230,59 @@ describe("offset fetch and persistence", () => {
     await after.coordinator.close();
   });
 });
+
+describe("transactional offset commits (TxnOffsetCommit)", () => {
+  const producer = { producerId: 42n, producerEpoch: 0 };
+
+  it("when a producer commits offsets, then they show only after its COMMIT marker reaches the group's partition", async () => {
+    const { coordinator, log } = await startCoordinator();
+    assert.deepEqual(errorCodes(await coordinator.commitTransactionalOffsets({ ...commit({}), ...producer })), [
+      ErrorCode.NONE,
+    ]);
+    assert.equal(log.allRecords()[0]?.producerId, 42n, "written in the producer's transaction");
+    const fetched = async () =>
+      (await coordinator.fetchOffsets("orders", [{ topic: "sales", partitions: [0] }])).topics[0]!.partitions[0]!
+        .offset;
+    assert.equal(await fetched(), -1n);
+    await coordinator.onTransactionCompleted(offsetsPartitionFor("orders", 50), 42n, true);
+    assert.equal(await fetched(), 10n);
+    await coordinator.close();
+  });
+
+  it("when the commit names a member or generation the group does not have, then UNKNOWN_MEMBER_ID or ILLEGAL_GENERATION", async () => {
+    const { coordinator } = await startCoordinator();
+    const memberId = await groupAwaitingSync(coordinator);
+    assert.deepEqual(
+      errorCodes(
+        await coordinator.commitTransactionalOffsets({
+          ...commit({ memberId: "stranger", generationId: 1 }),
+          ...producer,
+        }),
+      ),
+      [ErrorCode.UNKNOWN_MEMBER_ID],
+    );
+    assert.deepEqual(
+      errorCodes(
+        await coordinator.commitTransactionalOffsets({ ...commit({ memberId, generationId: 7 }), ...producer }),
+      ),
+      [ErrorCode.ILLEGAL_GENERATION],
+    );
+    assert.deepEqual(
+      errorCodes(
+        await coordinator.commitTransactionalOffsets({ ...commit({ memberId, generationId: 1 }), ...producer }),
+      ),
+      [ErrorCode.NONE],
+    );
+    await coordinator.close();
+  });
+
+  it("when the partition refuses the producer's epoch, then INVALID_PRODUCER_EPOCH reaches the client", async () => {
+    const log = new MemoryOffsetsLog();
+    const { coordinator } = await startCoordinator({ log });
+    log.failAppendsWith = ErrorCode.INVALID_PRODUCER_EPOCH;
+    assert.deepEqual(errorCodes(await coordinator.commitTransactionalOffsets({ ...commit({}), ...producer })), [
+      ErrorCode.INVALID_PRODUCER_EPOCH,
+    ]);
+    await coordinator.close();
+  });
+});

@@ -5,7 +5,7 @@ import { ErrorCode } from "../../../../broker/protocol/errors.ts";
 import type { FetchRequest } from "../../../../broker/protocol/messages/index.ts";
 import { decodeRecordBatch } from "../../../../broker/protocol/record-batch/decoder.ts";
 import { encodeRecordBatch } from "../../../../broker/protocol/record-batch/encoder.ts";
-import { readBatchHeader } from "../../../../broker/protocol/record-batch/layout.ts";
+import { isControlBatch, readBatchHeader } from "../../../../broker/protocol/record-batch/layout.ts";
 import { splitBatches } from "../../../../broker/protocol/record-batch/splitter.ts";
 import { fetchRequest as raftFetchRequest } from "../../../../broker/raft/raft-messages.ts";
 import { startBroker, useBroker } from "../../../helpers/broker-process.ts";
@@ -178,5 +178,88 @@ describe("Fetch v13 (topics by id)", () => {
     assert.deepEqual(valuesOf(recordBytes(known!.partitions[0]!.records) as Buffer), ["hello"]);
     assert.ok(unknown!.topicId!.equals(unknownId));
     assert.equal(unknown!.partitions[0]!.errorCode, ErrorCode.UNKNOWN_TOPIC_ID);
+  });
+});
+
+describe("Fetch of transactional records (isolation levels)", () => {
+  const broker = useRoutedBroker();
+  /** Values of the data records in `records`, markers (control batches) left out. */
+  const dataValues = (records: Buffer | null): string[] => {
+    if (!records) return [];
+    return splitBatches(records)
+      .batches.filter((b) => !isControlBatch(b.header.attributes))
+      .flatMap((b) => decodeRecordBatch(records, b.position).records.map((r) => r.value!.toString()));
+  };
+  const txnRecords = (producerId: bigint, baseSequence: number, values: string[]) =>
+    encodeRecordBatch({
+      records: values.map((v) => ({ key: null, value: Buffer.from(v) })),
+      producerId,
+      producerEpoch: 0,
+      baseSequence,
+      transactional: true,
+    });
+
+  it("when transactions are ongoing, aborted and committed, then read_committed gets only records below the LSO with the aborted list, read_uncommitted all below the HW", async () => {
+    await broker.request(Apis.CreateTopics, 4, createTopicsRequest([{ name: "txn-fetch", numPartitions: 1 }]));
+    const produce = (records: Buffer) =>
+      broker.request(Apis.Produce, 7, produceRequest("txn-fetch", [{ index: 0, records }]));
+    const partition = broker.state.topics.partition("txn-fetch", 0)!;
+    const marker = (producerId: bigint, commit: boolean) =>
+      partition.replication.appendTxnMarkerAsLeader({ producerId, producerEpoch: 0, coordinatorEpoch: 0, commit });
+    await produce(txnRecords(1000n, 0, ["aborted-1", "aborted-2"])); // 0-1
+    await produce(txnRecords(2000n, 0, ["committed"])); // 2
+    assert.equal(marker(1000n, false).errorCode, ErrorCode.NONE); // 3
+    assert.equal(marker(2000n, true).errorCode, ErrorCode.NONE); // 4
+    await produce(txnRecords(3000n, 0, ["ongoing"])); // 5
+    await produce(encodeRecordBatch({ records: [{ key: null, value: Buffer.from("plain") }] })); // 6
+
+    const committed = await broker.request(Apis.Fetch, 11, fetchFrom("txn-fetch", 0n));
+    const read = committed!.responses[0]!.partitions[0]!;
+    assert.equal(read.errorCode, ErrorCode.NONE);
+    assert.equal(read.highWatermark, 7n);
+    assert.equal(read.lastStableOffset, 5n);
+    assert.deepEqual(read.abortedTransactions, [{ producerId: 1000n, firstOffset: 0n }]);
+    assert.deepEqual(dataValues(recordBytes(read.records) as Buffer), ["aborted-1", "aborted-2", "committed"]);
+
+    const uncommitted = await broker.request(Apis.Fetch, 11, fetchFrom("txn-fetch", 0n, { isolationLevel: 0 }));
+    const all = uncommitted!.responses[0]!.partitions[0]!;
+    assert.equal(all.lastStableOffset, 5n);
+    assert.deepEqual(all.abortedTransactions, []);
+    assert.deepEqual(dataValues(recordBytes(all.records) as Buffer), [
+      "aborted-1",
+      "aborted-2",
+      "committed",
+      "ongoing",
+      "plain",
+    ]);
+
+    // Fetch v4, the first with isolation levels, answers the same.
+    const v4 = (await broker.request(Apis.Fetch, 4, fetchFrom("txn-fetch", 0n)))!.responses[0]!.partitions[0]!;
+    assert.equal(v4.lastStableOffset, 5n);
+    assert.deepEqual(v4.abortedTransactions, [{ producerId: 1000n, firstOffset: 0n }]);
+
+    // From past the abort's marker, no aborted transaction concerns the reader.
+    const later = await broker.request(Apis.Fetch, 11, fetchFrom("txn-fetch", 4n));
+    assert.deepEqual(later!.responses[0]!.partitions[0]!.abortedTransactions, []);
+  });
+
+  it("when a read_committed fetch waits at the LSO, then the marker that ends the transaction wakes it", async () => {
+    await broker.request(Apis.CreateTopics, 4, createTopicsRequest([{ name: "txn-wait", numPartitions: 1 }]));
+    await broker.request(
+      Apis.Produce,
+      7,
+      produceRequest("txn-wait", [{ index: 0, records: txnRecords(4000n, 0, ["x"]) }]),
+    );
+    const waiting = broker.request(Apis.Fetch, 11, fetchFrom("txn-wait", 0n, { maxWaitMs: 60_000 }));
+    const partition = broker.state.topics.partition("txn-wait", 0)!;
+    partition.replication.appendTxnMarkerAsLeader({
+      producerId: 4000n,
+      producerEpoch: 0,
+      coordinatorEpoch: 0,
+      commit: true,
+    });
+    const read = (await waiting)!.responses[0]!.partitions[0]!;
+    assert.equal(read.lastStableOffset, 2n);
+    assert.deepEqual(dataValues(recordBytes(read.records) as Buffer), ["x"]);
   });
 });

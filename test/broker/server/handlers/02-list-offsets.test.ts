@@ -4,8 +4,9 @@ import { Apis } from "../../../../broker/protocol/apis.ts";
 import { ErrorCode } from "../../../../broker/protocol/errors.ts";
 import { encodeRecordBatch } from "../../../../broker/protocol/record-batch/encoder.ts";
 import { useBroker } from "../../../helpers/broker-process.ts";
-import { produceRequest } from "../../../helpers/requests.ts";
+import { createTopicsRequest, produceRequest } from "../../../helpers/requests.ts";
 import { useWireClient } from "../../../helpers/wire-client.ts";
+import { useRoutedBroker } from "../broker-state-fixture.ts";
 
 describe("ListOffsets", () => {
   const broker = useBroker();
@@ -63,5 +64,46 @@ describe("ListOffsets", () => {
 
   it("when the partition does not exist, then UNKNOWN_TOPIC_OR_PARTITION", async () => {
     assert.equal((await listOffset(-1n, 4)).errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+  });
+});
+
+describe("ListOffsets with transactions", () => {
+  const broker = useRoutedBroker();
+
+  it("when a transaction is ongoing, then read_committed's LATEST is the last stable offset and a time lookup stops there; read_uncommitted's, the high watermark", async () => {
+    await broker.request(Apis.CreateTopics, 4, createTopicsRequest([{ name: "txn-offsets", numPartitions: 1 }]));
+    const produce = (records: Buffer) =>
+      broker.request(Apis.Produce, 7, produceRequest("txn-offsets", [{ index: 0, records }]));
+    const record = (value: string, timestamp: bigint) => [{ key: null, value: Buffer.from(value), timestamp }];
+    await produce(encodeRecordBatch({ records: record("plain", 1000n) })); // 0
+    await produce(
+      encodeRecordBatch({
+        records: record("in-txn", 2000n),
+        producerId: 5000n,
+        producerEpoch: 0,
+        baseSequence: 0,
+        transactional: true,
+      }),
+    ); // 1
+    await produce(encodeRecordBatch({ records: record("after", 3000n) })); // 2
+    const lookUp = async (timestamp: bigint, isolationLevel: number) =>
+      (await broker.request(Apis.ListOffsets, 5, {
+        replicaId: -1,
+        isolationLevel,
+        topics: [{ name: "txn-offsets", partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp }] }],
+      }))!.topics[0]!.partitions[0]!.offset;
+    assert.equal(await lookUp(-1n, 1), 1n);
+    assert.equal(await lookUp(-1n, 0), 3n);
+    assert.equal(await lookUp(500n, 1), 0n);
+    assert.equal(await lookUp(1500n, 1), -1n);
+    assert.equal(await lookUp(1500n, 0), 1n);
+    broker.state.topics.partition("txn-offsets", 0)!.replication.appendTxnMarkerAsLeader({
+      producerId: 5000n,
+      producerEpoch: 0,
+      coordinatorEpoch: 0,
+      commit: true,
+    });
+    assert.equal(await lookUp(-1n, 1), 4n);
+    assert.equal(await lookUp(1500n, 1), 1n);
   });
 });

@@ -7,10 +7,11 @@ import type { ClusterView, TopicState } from "../../../../broker/server/cluster.
 import { offsetsPartitionFor } from "../../../../broker/server/groups/group-metadata-manager.ts";
 import { findCoordinatorHandler } from "../../../../broker/server/handlers/10-find-coordinator.ts";
 import { useBroker } from "../../../helpers/broker-process.ts";
+import { waitFor } from "../../../helpers/wait.ts";
 import { useWireClient } from "../../../helpers/wire-client.ts";
 
 describe("FindCoordinator", () => {
-  const broker = useBroker();
+  const broker = useBroker({ config: { "transaction.state.log.num.partitions": 2 } });
   const client = useWireClient(broker);
 
   it("when a group's coordinator is asked for, then it is this broker at its bound address, for every version", async () => {
@@ -36,11 +37,21 @@ describe("FindCoordinator", () => {
     );
   });
 
-  it("when a transaction coordinator is asked for, then COORDINATOR_NOT_AVAILABLE says transactions are not supported", async () => {
-    const response = await client.request(Apis.FindCoordinator, 2, { key: "pos-tx", keyType: 1 });
-    assert.equal(response.errorCode, ErrorCode.COORDINATOR_NOT_AVAILABLE);
-    assert.equal(response.errorMessage, "transactions are not supported");
-    assert.deepEqual([response.nodeId, response.host, response.port], [-1, "", -1]);
+  it("when a transaction coordinator is first asked for, then COORDINATOR_NOT_AVAILABLE until __transaction_state is made, then this broker", async () => {
+    const first = await client.request(Apis.FindCoordinator, 2, { key: "pos-tx", keyType: 1 });
+    assert.ok([ErrorCode.COORDINATOR_NOT_AVAILABLE, ErrorCode.NONE].includes(first.errorCode as 0));
+    await waitFor(
+      async () =>
+        (await client.request(Apis.FindCoordinator, 2, { key: "pos-tx", keyType: 1 })).errorCode === ErrorCode.NONE,
+      { message: "the transaction coordinator found" },
+    );
+    const found = await client.request(Apis.FindCoordinator, 2, { key: "pos-tx", keyType: 1 });
+    assert.deepEqual([found.nodeId, found.host, found.port], [0, broker.host, broker.port]);
+  });
+
+  it("when the key type is neither a group nor a transaction, then INVALID_REQUEST", async () => {
+    const response = await client.request(Apis.FindCoordinator, 2, { key: "x", keyType: 7 });
+    assert.equal(response.errorCode, ErrorCode.INVALID_REQUEST);
   });
 });
 
@@ -105,5 +116,23 @@ describe("FindCoordinator on a cluster member", () => {
   it("when the leader named by the metadata is not a serving broker (fenced), then COORDINATOR_NOT_AVAILABLE", async () => {
     const response = await askedOf([7, 7, 7], "ledger");
     assert.equal(response?.errorCode, ErrorCode.COORDINATOR_NOT_AVAILABLE);
+  });
+
+  it("when a transactional id's coordinator is asked for before __transaction_state exists, then the topic is asked for once per ask and COORDINATOR_NOT_AVAILABLE", async () => {
+    let asked = 0;
+    const cluster = { clusterId: "c", brokers, controllerId: 0, topic: () => undefined } as unknown as ClusterView;
+    const broker = {
+      cluster,
+      transactions: { partitionFor: () => 0 },
+      ensureTransactionStateTopic: () => {
+        asked += 1;
+      },
+    } as unknown as BrokerState;
+    const response = await findCoordinatorHandler.handle(
+      { key: "tx", keyType: 1 },
+      { broker, apiVersion: 2, clientId: "test", clientHost: "127.0.0.1" },
+    );
+    assert.equal(response?.errorCode, ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    assert.equal(asked, 1);
   });
 });

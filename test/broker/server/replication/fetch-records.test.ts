@@ -6,6 +6,7 @@ import { fetchRecords } from "../../../../broker/server/replication/fetch-record
 import type { PartitionState } from "../../../../broker/server/replication/partition-state.ts";
 import { fetchRequest, recordBytes } from "../../../helpers/requests.ts";
 import { batchOfSize } from "../../storage/batch-builder.ts";
+import { txnBatch } from "../transactional-batches.ts";
 import { consumerFetch, followerFetch, HandTimers, records, replicatedPartition } from "./partition-state-fixture.ts";
 
 function produce(state: PartitionState, count: number): void {
@@ -178,5 +179,68 @@ describe("fetchRecords", () => {
     assert.ok(recordBytes(answer.responses[0]!.partitions[0]!.records).length > 0);
     assert.equal(state.highWatermark, 0n, "the records are not committed until the follower fetches past them");
     assert.deepEqual(state.follower(1)!.state, before, "the re-read of a parked fetch does not count as a new fetch");
+  });
+
+  describe("read_committed (isolation level 1)", () => {
+    const committed = (fetchOffset: bigint, more = {}) => consumerFetch(fetchOffset, { isolationLevel: 1, ...more });
+    const marker = (producerId: bigint, commit: boolean) => ({
+      producerId,
+      producerEpoch: 0,
+      coordinatorEpoch: 0,
+      commit,
+    });
+
+    it("when a marker is written but not replicated yet, then read_committed stops at the transaction's start until the follower passes the marker", (t) => {
+      const { state } = replicatedPartition(t);
+      state.makeLeader({ leaderEpoch: 0, partitionEpoch: 0, replicas: [0, 1], isr: [0, 1] });
+      assert.equal(state.appendAsLeader(records(1), 1).errorCode, ErrorCode.NONE); // 0
+      assert.equal(state.appendAsLeader(txnBatch(7n, 0), 1).errorCode, ErrorCode.NONE); // 1
+      const appended = state.appendTxnMarkerAsLeader(marker(7n, true)); // 2
+      assert.equal(appended.requiredOffset, 3n);
+      fetchRecords(state, followerFetch(1, 2n));
+      const before = fetchRecords(state, committed(0n));
+      assert.ok("chunks" in before);
+      assert.deepEqual([before.highWatermark, before.lastStableOffset], [2n, 1n]);
+      assert.equal(before.size, records(1).length, "only the record before the transaction");
+      assert.deepEqual(before.abortedTransactions, []);
+      fetchRecords(state, followerFetch(1, 3n));
+      const after = fetchRecords(state, committed(0n));
+      assert.ok("chunks" in after);
+      assert.deepEqual([after.highWatermark, after.lastStableOffset], [3n, 3n]);
+      assert.ok(after.size > before.size);
+    });
+
+    it("when a follower fetches with read_committed, then it still reads to the log end and gets no aborted list", (t) => {
+      const { state } = replicatedPartition(t);
+      state.makeLeader({ leaderEpoch: 0, partitionEpoch: 0, replicas: [0, 1], isr: [0, 1] });
+      state.appendAsLeader(txnBatch(7n, 0), 1);
+      state.appendTxnMarkerAsLeader(marker(7n, false));
+      const read = fetchRecords(state, followerFetch(1, 0n, { isolationLevel: 1 }));
+      assert.ok("chunks" in read);
+      assert.equal(read.abortedTransactions, null);
+      assert.equal(read.size, txnBatch(7n, 0).length + 78);
+    });
+
+    it("when aborted transactions lie beyond what a read returns, then they are not listed", (t) => {
+      const { state } = replicatedPartition(t);
+      state.makeLeader({ leaderEpoch: 0, partitionEpoch: 0, replicas: [0], isr: [0] });
+      state.appendAsLeader(txnBatch(7n, 0), 1); // 0
+      state.appendTxnMarkerAsLeader(marker(7n, false)); // 1
+      state.appendAsLeader(txnBatch(8n, 0), 1); // 2
+      state.appendTxnMarkerAsLeader(marker(8n, false)); // 3
+      const first = fetchRecords(state, committed(0n, { maxBytes: 1, minOneBatch: true }));
+      assert.ok("chunks" in first);
+      assert.deepEqual(first.abortedTransactions, [{ producerId: 7n, firstOffset: 0n }]);
+      const all = fetchRecords(state, committed(0n));
+      assert.ok("chunks" in all);
+      assert.deepEqual(all.abortedTransactions, [
+        { producerId: 7n, firstOffset: 0n },
+        { producerId: 8n, firstOffset: 2n },
+      ]);
+      const uncommitted = fetchRecords(state, consumerFetch(0n));
+      assert.ok("chunks" in uncommitted);
+      assert.equal(uncommitted.abortedTransactions, null);
+      assert.equal(uncommitted.lastStableOffset, 4n);
+    });
   });
 });
