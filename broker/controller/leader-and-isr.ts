@@ -1,5 +1,6 @@
 // Leaders and ISRs on the controller (the partition half of Kafka's ReplicationControlManager):
-// AlterPartition from partition leaders, the leader and ISR changes a broker's fencing, unfencing,
+// AlterPartition from partition leaders (completing a reassignment once its new replicas are all in
+// the ISR: partition-reassignment.ts), the leader and ISR changes a broker's fencing, unfencing,
 // controlled shutdown or unregistration causes, ElectLeaders, and the periodic preferred-leader
 // (auto rebalance) and unclean elections. Every change goes through partition-change.ts.
 //
@@ -21,6 +22,7 @@ import {
 } from "../server/metadata/metadata-image.ts";
 import type { ControllerResult } from "./controller-result.ts";
 import { buildPartitionChange, type Election, type PartitionChange } from "./partition-change.ts";
+import { withReassignmentCompleted } from "./partition-reassignment.ts";
 
 type PartitionChangeRecord = PartitionChange["record"];
 
@@ -262,15 +264,22 @@ export function alterPartition(
       let partition = topic.partitions[data.partitionIndex];
       const errorCode = validateAlterPartition(image, request.brokerId, partition, data, newIsr, version);
       if (errorCode !== ErrorCode.NONE || !partition) return failedPartition(data.partitionIndex, errorCode);
-      const record = partitionChangeRecord({ topic, partition }, settings, {
-        targetIsr: newIsr.map((s) => s.brokerId),
-        election: uncleanElectionEnabled(image, topic.name, settings) ? "unclean" : "online",
-        isAcceptableLeader: (id) => image.isActive(id),
-      });
+      const isAcceptableLeader = (id: number) => image.isActive(id);
+      // An ISR that now holds every replica a reassignment adds completes it in the same record.
+      const record = withReassignmentCompleted(
+        topic.topicId,
+        partition,
+        partitionChangeRecord({ topic, partition }, settings, {
+          targetIsr: newIsr.map((s) => s.brokerId),
+          election: uncleanElectionEnabled(image, topic.name, settings) ? "unclean" : "online",
+          isAcceptableLeader,
+        }),
+        isAcceptableLeader,
+      );
       if (record) {
         records.push(record);
         const leader = record.data.leader ?? NO_LEADER_CHANGE;
-        partition = mergePartitionChange(partition, record.data.isr ?? null, leader);
+        partition = mergePartitionChange(partition, record.data.isr ?? null, leader, record.data);
         // The change moved leadership away from the asking leader: it must learn the new state first.
         if (leader !== NO_LEADER_CHANGE && leader !== request.brokerId)
           return failedPartition(

@@ -49,6 +49,14 @@ import {
   electLeaders,
   electUncleanLeaders,
 } from "./leader-and-isr.ts";
+import {
+  alterPartitionReassignments,
+  type ListedTopic,
+  listPartitionReassignments,
+  type OngoingReassignment,
+  type ReassignableTopic,
+  type ReassignmentOutcome,
+} from "./partition-reassignment.ts";
 import { type AllocateProducerIdsReply, allocateProducerIds } from "./producer-id-control.ts";
 import {
   type CreatableTopic,
@@ -260,6 +268,17 @@ export class QuorumController {
 
   electLeaders(request: ElectLeadersRequestData): Promise<ElectLeadersResponseData> {
     return this.write("electLeaders", (image) => electLeaders(image, request, this.electionSettings));
+  }
+
+  /** AlterPartitionReassignments (KIP-455): starts, replaces or cancels reassignments; one outcome per partition. */
+  alterPartitionReassignments(topics: ReassignableTopic[]): Promise<ReassignmentOutcome[]> {
+    return this.write("alterPartitionReassignments", (image) => alterPartitionReassignments(image, topics));
+  }
+
+  /** ListPartitionReassignments: the partitions being moved (every topic's when `topics` is null). */
+  listPartitionReassignments(topics: ListedTopic[] | null): Promise<OngoingReassignment[]> {
+    const response = (image: MetadataImage) => listPartitionReassignments(image, topics);
+    return this.write("listPartitionReassignments", (image) => ({ records: [], response: response(image) }));
   }
 
   allocateProducerIds(request: { brokerId: number; brokerEpoch: bigint }): Promise<AllocateProducerIdsReply> {

@@ -41,6 +41,8 @@ export const ApiKeys = {
   DeleteGroups: 42,
   ElectLeaders: 43,
   IncrementalAlterConfigs: 44,
+  AlterPartitionReassignments: 45,
+  ListPartitionReassignments: 46,
   Vote: 52,
   BeginQuorumEpoch: 53,
   EndQuorumEpoch: 54,
@@ -173,6 +175,16 @@ export const Apis = {
     "IncrementalAlterConfigs",
     messages.IncrementalAlterConfigsRequestSchema,
     messages.IncrementalAlterConfigsResponseSchema,
+  ),
+  AlterPartitionReassignments: defineApi(
+    "AlterPartitionReassignments",
+    messages.AlterPartitionReassignmentsRequestSchema,
+    messages.AlterPartitionReassignmentsResponseSchema,
+  ),
+  ListPartitionReassignments: defineApi(
+    "ListPartitionReassignments",
+    messages.ListPartitionReassignmentsRequestSchema,
+    messages.ListPartitionReassignmentsResponseSchema,
   ),
   Vote: defineApi("Vote", messages.VoteRequestSchema, messages.VoteResponseSchema),
   BeginQuorumEpoch: defineApi(

@@ -72,6 +72,9 @@ export const SUPPORTED_APIS: readonly SupportedApi[] = [
   { apiKey: 42, name: "DeleteGroups", minVersion: 0, maxVersion: 2, clientMaxVersion: 1 },
   { apiKey: 43, name: "ElectLeaders", minVersion: 0, maxVersion: 2 },
   { apiKey: 44, name: "IncrementalAlterConfigs", minVersion: 0, maxVersion: 1 },
+  // KIP-455's reassignment APIs: version 0 (what kafkajs 2.2.4 sends) is the only one of each here.
+  { apiKey: 45, name: "AlterPartitionReassignments", minVersion: 0, maxVersion: 0 },
+  { apiKey: 46, name: "ListPartitionReassignments", minVersion: 0, maxVersion: 0 },
   // The KRaft and inter-broker APIs, at the versions a static voter set (controller.quorum.voters,
   // kraft.version 0) uses: the later versions add KIP-853's directory ids and endpoints.
   { apiKey: 52, name: "Vote", minVersion: 0, maxVersion: 0 },
@@ -96,6 +99,11 @@ export interface MetadataLogSchema {
   maxVersion?: number;
   /** Top-level fields nullable in every version although the spec copy here does not say so. */
   nullableFields?: readonly string[];
+  /**
+   * Tagged fields of Kafka's current spec that the copy here predates: nullable, null by default
+   * (absent from records written without them), and optional for a writer to name.
+   */
+  addedTaggedFields?: readonly { name: string; type: string; tag: number }[];
 }
 
 /**
@@ -111,7 +119,16 @@ export const METADATA_LOG_SCHEMAS: readonly MetadataLogSchema[] = [
   // Kafka's ConfigRecord Value is nullable (null removes the config: AlterConfigs' deletions); the
   // spec copy here lacks the nullableVersions. A non-null value encodes the same either way.
   { spec: "metadata/ConfigRecord.json", nullableFields: ["Value"] },
-  { spec: "metadata/PartitionChangeRecord.json" },
+  // KIP-455's reassignment fields (tags 2-4 of Kafka's version 0), which the spec copy here lacks:
+  // null leaves the replicas, or the replicas being removed or added, as they are.
+  {
+    spec: "metadata/PartitionChangeRecord.json",
+    addedTaggedFields: [
+      { name: "Replicas", type: "[]int32", tag: 2 },
+      { name: "RemovingReplicas", type: "[]int32", tag: 3 },
+      { name: "AddingReplicas", type: "[]int32", tag: 4 },
+    ],
+  },
   { spec: "metadata/FenceBrokerRecord.json" },
   { spec: "metadata/UnfenceBrokerRecord.json" },
   { spec: "metadata/RemoveTopicRecord.json" },

@@ -26,6 +26,8 @@ interface SpecField {
   default?: string | number | boolean;
   flexibleVersions?: string;
   fields?: SpecField[];
+  /** Ours, not the spec's: a field a writer may leave out (see MetadataLogSchema.addedTaggedFields). */
+  optionalToWrite?: boolean;
 }
 
 interface SpecMessage {
@@ -324,6 +326,7 @@ function interfaceBody(fields: SpecField[], context: MessageContext): string {
     // client need not name it; decoding still fills it.
     const onlyBeyondClient = !clientVersions(context).some((v) => fieldOnWire(field, v, context.flexibleVersions));
     const optional =
+      field.optionalToWrite ||
       (context.isResponse && (!inEveryVersion || field.default !== undefined)) ||
       (!context.isResponse && onlyBeyondClient)
         ? "?"
@@ -423,12 +426,26 @@ function generateMetadataRecords(): void {
   freshOutputDir(recordsOutputDir);
   const interfaceNames = new Set<string>();
   const modules: { moduleName: string; spec: SpecMessage }[] = [];
-  for (const { spec: specPath, maxVersion, nullableFields } of METADATA_LOG_SCHEMAS) {
+  for (const { spec: specPath, maxVersion, nullableFields, addedTaggedFields } of METADATA_LOG_SCHEMAS) {
     const spec = readSpec(join(specRoot, specPath));
     for (const name of nullableFields ?? []) {
       const field = spec.fields.find((f) => f.name === name);
       if (!field) throw new Error(`${specPath} has no field ${name}`);
       field.nullableVersions = "0+";
+    }
+    for (const added of addedTaggedFields ?? []) {
+      if (spec.fields.some((f) => f.name === added.name || (f.tag !== undefined && Number(f.tag) === added.tag)))
+        throw new Error(`${specPath} already has a field ${added.name} or tag ${added.tag}`);
+      spec.fields.push({
+        name: added.name,
+        type: added.type,
+        versions: "0+",
+        nullableVersions: "0+",
+        taggedVersions: "0+",
+        tag: added.tag,
+        default: "null",
+        optionalToWrite: true,
+      });
     }
     const validRange = parseRange(spec.validVersions);
     const range = { min: validRange.min, max: maxVersion ?? validRange.max };

@@ -33,6 +33,8 @@ export * from "./create-partitions.ts";
 export * from "./delete-groups.ts";
 export * from "./elect-leaders.ts";
 export * from "./incremental-alter-configs.ts";
+export * from "./alter-partition-reassignments.ts";
+export * from "./list-partition-reassignments.ts";
 export * from "./vote.ts";
 export * from "./begin-quorum-epoch.ts";
 export * from "./end-quorum-epoch.ts";

@@ -37,6 +37,8 @@ import { createPartitionsHandler } from "./37-create-partitions.ts";
 import { deleteGroupsHandler } from "./42-delete-groups.ts";
 import { createElectLeadersHandler } from "./43-elect-leaders.ts";
 import { incrementalAlterConfigsHandler } from "./44-incremental-alter-configs.ts";
+import { alterPartitionReassignmentsHandler } from "./45-alter-partition-reassignments.ts";
+import { listPartitionReassignmentsHandler } from "./46-list-partition-reassignments.ts";
 import { voteHandler } from "./52-vote.ts";
 import { beginQuorumEpochHandler } from "./53-begin-quorum-epoch.ts";
 import { endQuorumEpochHandler } from "./54-end-quorum-epoch.ts";
@@ -87,6 +89,8 @@ const all: Handler[] = [
   deleteGroupsHandler,
   createElectLeadersHandler(controllerOf),
   incrementalAlterConfigsHandler,
+  alterPartitionReassignmentsHandler,
+  listPartitionReassignmentsHandler,
   voteHandler,
   beginQuorumEpochHandler,
   endQuorumEpochHandler,

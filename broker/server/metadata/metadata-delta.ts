@@ -100,6 +100,7 @@ export class MetadataDelta {
           leader: data.leader ?? -1,
           leaderEpoch: data.leaderEpoch ?? -1,
           partitionEpoch: data.partitionEpoch ?? -1,
+          ...reassignmentFields(data.addingReplicas ?? [], data.removingReplicas ?? []),
         };
         return;
       }
@@ -112,6 +113,7 @@ export class MetadataDelta {
           current,
           data.isr ?? null,
           data.leader ?? NO_LEADER_CHANGE,
+          data,
         );
         return;
       }
@@ -291,6 +293,24 @@ export class MetadataDelta {
   }
 }
 
+/** A reassignment's replica changes of a PartitionChangeRecord: null (or absent) leaves each as it is. */
+export interface ReplicaSetChange {
+  replicas?: readonly number[] | null;
+  addingReplicas?: readonly number[] | null;
+  removingReplicas?: readonly number[] | null;
+}
+
+/** The optional reassignment fields of a registration: left out when empty. */
+function reassignmentFields(
+  addingReplicas: readonly number[],
+  removingReplicas: readonly number[],
+): Pick<PartitionRegistration, "addingReplicas" | "removingReplicas"> {
+  return {
+    ...(addingReplicas.length > 0 ? { addingReplicas: [...addingReplicas] } : {}),
+    ...(removingReplicas.length > 0 ? { removingReplicas: [...removingReplicas] } : {}),
+  };
+}
+
 /**
  * A partition after a PartitionChangeRecord (Kafka's PartitionRegistration.merge): a named leader,
  * even the same one, bumps the leader epoch; any change bumps the partition epoch.
@@ -299,15 +319,20 @@ export function mergePartitionChange(
   partition: PartitionRegistration,
   isr: readonly number[] | null,
   leader: number,
+  replicaSet: ReplicaSetChange = {},
 ): PartitionRegistration {
   const leaderChanges = leader !== NO_LEADER_CHANGE;
   return {
     partition: partition.partition,
-    replicas: partition.replicas,
+    replicas: replicaSet.replicas ? [...replicaSet.replicas] : partition.replicas,
     isr: isr === null ? partition.isr : [...isr],
     leader: leaderChanges ? leader : partition.leader,
     leaderEpoch: leaderChanges ? partition.leaderEpoch + 1 : partition.leaderEpoch,
     partitionEpoch: partition.partitionEpoch + 1,
+    ...reassignmentFields(
+      replicaSet.addingReplicas ?? partition.addingReplicas ?? [],
+      replicaSet.removingReplicas ?? partition.removingReplicas ?? [],
+    ),
   };
 }
 

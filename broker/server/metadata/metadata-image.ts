@@ -54,8 +54,14 @@ export interface PartitionRegistration {
   readonly leader: number;
   /** Bumped on every leader change. */
   readonly leaderEpoch: number;
-  /** Bumped on every change of the partition (leader, ISR). */
+  /** Bumped on every change of the partition (leader, ISR, replicas). */
   readonly partitionEpoch: number;
+  /**
+   * While a reassignment moves the partition (KIP-455), the replicas it adds and the ones it
+   * removes; `replicas` is then the target followed by the removing ones. Absent or empty: none.
+   */
+  readonly addingReplicas?: readonly number[];
+  readonly removingReplicas?: readonly number[];
 }
 
 export interface TopicImage {

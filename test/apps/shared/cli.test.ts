@@ -93,7 +93,7 @@ const clis: Cli[] = [
     ],
     badUsage: {
       args: ["--only", "everything"],
-      says: /--only takes broker\|clients\|latency\|ledger\|points\|cost\|cluster\|crashloop\|memory\|soak\|fuzz, not everything/,
+      says: /--only takes broker\|clients\|latency\|ledger\|transactions\|points\|cost\|cluster\|crashloop\|memory\|soak\|fuzz, not everything/,
     },
   },
 ];

@@ -11,6 +11,12 @@ export interface PartitionChangeRecord {
   isr: number[] | null;
   /** tagged field 1; default -2 */
   leader: number;
+  /** tagged field 2; default null */
+  replicas?: number[] | null;
+  /** tagged field 3; default null */
+  removingReplicas?: number[] | null;
+  /** tagged field 4; default null */
+  addingReplicas?: number[] | null;
 }
 
 export const PartitionChangeRecordSchema: MessageSchema<PartitionChangeRecord> = {
@@ -24,5 +30,8 @@ export const PartitionChangeRecordSchema: MessageSchema<PartitionChangeRecord> =
     { name: "topicId", type: "uuid", versions: "0+" },
     { name: "isr", type: { kind: "array", items: "int32" }, versions: "0+", nullableVersions: "0+", tag: 0, taggedVersions: "0+", default: null },
     { name: "leader", type: "int32", versions: "0+", tag: 1, taggedVersions: "0+", default: -2 },
+    { name: "replicas", type: { kind: "array", items: "int32" }, versions: "0+", nullableVersions: "0+", tag: 2, taggedVersions: "0+", default: null },
+    { name: "removingReplicas", type: { kind: "array", items: "int32" }, versions: "0+", nullableVersions: "0+", tag: 3, taggedVersions: "0+", default: null },
+    { name: "addingReplicas", type: { kind: "array", items: "int32" }, versions: "0+", nullableVersions: "0+", tag: 4, taggedVersions: "0+", default: null },
   ],
 };

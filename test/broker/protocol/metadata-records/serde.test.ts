@@ -58,12 +58,15 @@ describe("metadata record framing", () => {
     );
   });
 
+  /** KIP-455's fields of a PartitionChangeRecord that moves no replica, as decoding gives them. */
+  const noReassignment = { replicas: null, removingReplicas: null, addingReplicas: null };
+
   it("when a PartitionChangeRecord changes ISR and leader, then both are tagged fields in tag order", () => {
     assertFramed(
       {
         type: "PartitionChangeRecord",
         version: 0,
-        data: { partitionId: 1, topicId, isr: [1, 2], leader: 2 },
+        data: { partitionId: 1, topicId, isr: [1, 2], leader: 2, ...noReassignment },
       },
       hex(`
         01 05 00
@@ -77,8 +80,37 @@ describe("metadata record framing", () => {
   it("when a PartitionChangeRecord changes nothing tagged, then the tagged section is empty and decoding gives the no-change defaults", () => {
     const bytes = hex("01 05 00  00000001 0123456789abcdef0123456789abcdef  00");
     assertFramed(
-      { type: "PartitionChangeRecord", version: 0, data: { partitionId: 1, topicId, isr: null, leader: -2 } },
+      {
+        type: "PartitionChangeRecord",
+        version: 0,
+        data: { partitionId: 1, topicId, isr: null, leader: -2, ...noReassignment },
+      },
       bytes,
+    );
+  });
+
+  it("when a PartitionChangeRecord moves the replicas, then replicas, removing and adding replicas are tagged fields 2, 3 and 4", () => {
+    assertFramed(
+      {
+        type: "PartitionChangeRecord",
+        version: 0,
+        data: {
+          partitionId: 1,
+          topicId,
+          isr: null,
+          leader: -2,
+          replicas: [2, 3, 1],
+          removingReplicas: [1],
+          addingReplicas: [3],
+        },
+      },
+      hex(`
+        01 05 00
+        00000001 0123456789abcdef0123456789abcdef
+        03
+          02 0d 04 00000002 00000003 00000001
+          03 05 02 00000001
+          04 05 02 00000003`),
     );
   });
 
