@@ -97,6 +97,8 @@ export class TransactionManager {
   private readonly added = new Map<string, Set<number>>();
   private offsetsAdded = false;
   private coordinator: Promise<CoordinatorConnection> | undefined;
+  /** Each group's coordinator as last found, kept across transactions (a transactional consumer loop sends offsets to one group every time). */
+  private readonly groupCoordinators = new Map<string, Promise<CoordinatorConnection>>();
   private addQueue: Promise<unknown> = Promise.resolve();
   private fencedBy: Error | undefined;
   /**
@@ -277,23 +279,28 @@ export class TransactionManager {
     });
     this.offsetsAdded = true;
 
-    let groupCoordinator: Promise<CoordinatorConnection> | undefined;
-
+    const forget = (pending: Promise<CoordinatorConnection>) => {
+      if (this.groupCoordinators.get(consumerGroupId) === pending) this.groupCoordinators.delete(consumerGroupId);
+    };
     await retrier(async (bail) => {
-      groupCoordinator ??= cluster.findCoordinator(consumerGroupId, CoordinatorType.GROUP);
+      let pending = this.groupCoordinators.get(consumerGroupId);
+      if (pending === undefined) {
+        pending = cluster.findCoordinator(consumerGroupId, CoordinatorType.GROUP);
+        this.groupCoordinators.set(consumerGroupId, pending);
+      }
       let code: number = ErrorCode.NONE;
       try {
-        const response = await (await groupCoordinator).request(Apis.TxnOffsetCommit, request);
+        const response = await (await pending).request(Apis.TxnOffsetCommit, request);
         for (const topic of response.topics)
           for (const partition of topic.partitions) if (code === ErrorCode.NONE) code = partition.errorCode;
       } catch (error) {
         // A failed lookup or a broken connection: look the coordinator up again.
-        groupCoordinator = undefined;
+        forget(pending);
         throw error;
       }
       if (code === ErrorCode.NONE) return;
       const error = new KafkaJSProtocolError(code);
-      if (staleCoordinatorCodes.has(code)) groupCoordinator = undefined;
+      if (staleCoordinatorCodes.has(code)) forget(pending);
       if (error.retriable) throw error;
       if (fencingCodes.has(code)) this.fence(error);
       bail(error);

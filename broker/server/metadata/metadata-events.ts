@@ -1,11 +1,12 @@
 // The cluster events a broker records from the metadata it applies (for the console's event stream):
-// leaders changed, ISRs shrunk or expanded, brokers registered, fenced or unfenced, and the
-// controller (the Raft leader of the metadata quorum) changed. Each is found by comparing the image
-// before a committed batch with the image after it, and its cause from what else the same batch did:
-// the controller writes a broker's fencing or controlled shutdown in one batch with the leader and
-// ISR changes it brings, so a leader that moved away from a broker fenced in that batch moved
-// because of it. Every broker applies the same batches at the same offsets, so each event gets a
-// `dedupKey` that is the same on every broker: `md:<batch's last offset>:…` or `raft-epoch:<epoch>`.
+// leaders changed, ISRs shrunk or expanded (a replica a reassignment took away among the causes),
+// brokers registered, fenced or unfenced, and the controller (the Raft leader of the metadata
+// quorum) changed. Each is found by comparing the image before a committed batch with the image
+// after it, and its cause from what else the same batch did: the controller writes a broker's
+// fencing or controlled shutdown in one batch with the leader and ISR changes it brings, so a
+// leader that moved away from a broker fenced in that batch moved because of it. Every broker
+// applies the same batches at the same offsets, so each event gets a `dedupKey` that is the same on
+// every broker: `md:<batch's last offset>:…` or `raft-epoch:<epoch>`.
 //
 // A starting broker replays the whole metadata log, then catches up on what it missed while it was
 // away; those are old facts. Events are recorded only from the batch that unfences this broker's
@@ -185,7 +186,13 @@ function partitionEvents(
     events.push({
       kind: "isr-shrank",
       cause: left
-        .map((id) => whyGone(image, id, brokerChanges.get(id)) ?? `broker ${id} fell behind (replica.lag.time.max.ms)`)
+        .map(
+          (id) =>
+            whyGone(image, id, brokerChanges.get(id)) ??
+            (partition.replicas.includes(id)
+              ? `broker ${id} fell behind (replica.lag.time.max.ms)`
+              : reassignedAway(id)),
+        )
         .join("; "),
       dedupKey: dedupKey("isr-shrank"),
       ...where,
@@ -223,6 +230,7 @@ function leaderCause(
     return `${gone ?? `broker ${old.leader} stepped down`}, and no other in-sync replica can lead: offline`;
   }
   if (gone !== null) return gone;
+  if (old.leader !== NO_LEADER && !partition.replicas.includes(old.leader)) return reassignedAway(old.leader);
   if (old.leader === NO_LEADER) {
     const change = brokerChanges.get(partition.leader);
     return change?.unfenced
@@ -231,6 +239,11 @@ function leaderCause(
   }
   if (partition.leader === partition.replicas[0]) return "preferred leader election";
   return "leader election";
+}
+
+/** A reassignment (KIP-455) completing, or one cancelled, took the broker's replica away. */
+function reassignedAway(id: number): string {
+  return `reassignment: broker ${id} is no longer a replica`;
 }
 
 /**

@@ -2,7 +2,7 @@
 // for every partition with a replica here, its log (opened or created), and its role — leader or
 // follower at the leader and partition epochs of the image; followers are fetched from their
 // leader by the replica fetchers; a replica the metadata no longer assigns here (its topic deleted
-// or recreated) is stopped and its log deleted. Also runs the ISR expiration: every
+// or recreated, or a reassignment moved it to another broker) is stopped and its log deleted. Also runs the ISR expiration: every
 // replica.lag.time.max.ms / 2 each partition it leads drops the followers that fell behind.
 //
 // Tells its leadership listeners, after each image, which partitions this broker became the leader

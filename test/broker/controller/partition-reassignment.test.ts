@@ -201,7 +201,29 @@ describe("completing a reassignment", () => {
     assert.deepEqual(partition.replicas, [3, 4, 1, 2]);
     assert.deepEqual(partition.isr, [1, 2, 3]);
     assert.equal(isReassigning(partition), true);
-    assert.equal(completeReassignment(orders, partition, (id) => after.isActive(id)), null);
+    assert.equal(
+      completeReassignment(orders, partition, (id) => after.isActive(id)),
+      null,
+    );
+  });
+});
+
+describe("reassignment records in the metadata log", () => {
+  it("when the start and the completion are written to the log and read back, then replaying them moves the partition and clears adding and removing", () => {
+    const image = withTopic(clusterOf([1, 2, 3]), "orders", [[1, 2]]);
+    const roundTrip = (records: MetadataRecord[]) => records.map((r) => decodeMetadataRecord(encodeMetadataRecord(r)));
+    const started = commit(image, roundTrip(reassign(image, [2, 3]).records));
+    assert.deepEqual(started.partition("orders", 0)!.replicas, [2, 3, 1]);
+    const completion = leaderAsksIsr(started, [1, 2, 3]).result.records;
+    const after = commit(started, roundTrip(completion));
+    assert.deepEqual(after.partition("orders", 0), {
+      partition: 0,
+      replicas: [2, 3],
+      isr: [2, 3],
+      leader: 2,
+      leaderEpoch: 1,
+      partitionEpoch: 2,
+    });
   });
 });
 
@@ -271,7 +293,10 @@ describe("refused reassignments", () => {
   });
 
   it("when one partition of a request is refused, then the others are still reassigned, each answered in request order", () => {
-    const two = withTopic(clusterOf([1, 2, 3]), "orders", [[1, 2], [1, 2]]);
+    const two = withTopic(clusterOf([1, 2, 3]), "orders", [
+      [1, 2],
+      [1, 2],
+    ]);
     const result = alterPartitionReassignments(two, [
       {
         name: "orders",
@@ -294,7 +319,10 @@ describe("refused reassignments", () => {
 
 describe("listing reassignments", () => {
   it("when asked for every topic, then only the partitions being moved are listed, with their replicas, adding and removing", () => {
-    let image = withTopic(clusterOf([1, 2, 3]), "orders", [[1, 2], [1, 2]]);
+    let image = withTopic(clusterOf([1, 2, 3]), "orders", [
+      [1, 2],
+      [1, 2],
+    ]);
     image = withTopic(image, "payments", [[1]]);
     image = commit(image, reassign(image, [2, 3], "orders", 1).records);
     const expected = [

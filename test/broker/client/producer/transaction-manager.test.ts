@@ -331,6 +331,23 @@ describe("TransactionManager", () => {
     assert.equal(fakes.requestsOf("EndTxn").length, 1);
   });
 
+  it("when offsets go to the same group in transaction after transaction, then each coordinator is looked up once", async () => {
+    const { fakes, manager } = await transacting();
+    for (let round = 0; round < 3; round++) {
+      if (round > 0) manager.beginTransaction();
+      await manager.sendOffsets({
+        consumerGroupId: "group-1",
+        topics: [{ topic: "in", partitions: [{ partition: 0, offset: String(round + 1) }] }],
+      });
+      await manager.endTransaction(true);
+    }
+    assert.equal(fakes.requestsOf("TxnOffsetCommit").length, 3);
+    assert.deepEqual(fakes.lookups, [
+      { key: "tx-1", keyType: CoordinatorType.TRANSACTION },
+      { key: "group-1", keyType: CoordinatorType.GROUP },
+    ]);
+  });
+
   it("when TxnOffsetCommit answers a moved group coordinator, then it is looked up again; a partition's refusal rejects", async () => {
     const partitionError = (errorCode: number) => ({
       throttleTimeMs: 0,

@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
+  alterPartition,
   controlledShutdownRecords,
   fenceBrokerRecords,
   unfenceBrokerRecords,
 } from "../../../../broker/controller/leader-and-isr.ts";
+import { alterPartitionReassignments } from "../../../../broker/controller/partition-reassignment.ts";
 import type { MetadataRecord } from "../../../../broker/protocol/metadata-records/serde.ts";
 import { type ClusterEventInput, EventJournal } from "../../../../broker/server/admin/cluster-events.ts";
 import {
@@ -85,6 +87,43 @@ describe("metadata events", () => {
     assert.deepEqual(shrunk.events[0]!.isr, [1, 2]);
     const expanded = eventsOf(shrunk.next, [partitionChange(0, { isr: [1, 2, 3] })]);
     assert.deepEqual(expanded.summary, [["isr-expanded", 0, "broker 3 caught up"]]);
+  });
+
+  it("when a reassignment from [1, 2] to [2, 3] completes, then the leader moving off broker 1 and its leaving the ISR are recorded as the reassignment's", () => {
+    const image = withTopic(clusterOf([1, 2, 3]), "orders", [[1, 2]]);
+    const started = commit(
+      image,
+      alterPartitionReassignments(image, [{ name: "orders", partitions: [{ partitionIndex: 0, replicas: [2, 3] }] }])
+        .records,
+    );
+    const leader = started.partition("orders", 0)!;
+    const completion = alterPartition(
+      started,
+      {
+        brokerId: 1,
+        brokerEpoch: started.broker(1)!.epoch,
+        topics: [
+          {
+            topicId: topicIdOf("orders"),
+            partitions: [
+              {
+                partitionIndex: 0,
+                leaderEpoch: leader.leaderEpoch,
+                newIsr: [1, 2, 3],
+                partitionEpoch: leader.partitionEpoch,
+              },
+            ],
+          },
+        ],
+      },
+      2,
+      electionSettings,
+    );
+    assert.deepEqual(eventsOf(started, completion.records).summary, [
+      ["leader-changed", 0, "reassignment: broker 1 is no longer a replica"],
+      ["isr-shrank", 0, "reassignment: broker 1 is no longer a replica"],
+      ["isr-expanded", 0, "broker 3 caught up"],
+    ]);
   });
 
   it("when a fenced broker comes back and the preferred leader is elected again, then unfenced and a preferred leader election are recorded", () => {
