@@ -23,22 +23,6 @@ try {
 }
 
 const broker = new Broker(config, log);
-try {
-  // The admin line comes first and does not start with "listening on", which supervisors wait for.
-  const { host, port } = await broker.start({
-    adminListening: (admin) => process.stdout.write(`admin listening on http://${admin.host}:${admin.port}\n`),
-  });
-  // With `listeners`, each one's bound address, e.g. `listener SASL_PLAINTEXT://127.0.0.1:9093`.
-  if (config.props.has("listeners")) {
-    for (const listener of broker.listeners)
-      process.stdout.write(`listener ${listener.name}://${listener.host}:${listener.port}\n`);
-  }
-  process.stdout.write(`listening on ${host}:${port}\n`);
-} catch (err) {
-  process.stderr.write(`broker: cannot start: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-}
-
 let stopping = false;
 const shutdown = (signal: string): void => {
   if (stopping) return;
@@ -52,5 +36,25 @@ const shutdown = (signal: string): void => {
     },
   );
 };
-process.on("SIGTERM", () => shutdown("SIGTERM"));
-process.on("SIGINT", () => shutdown("SIGINT"));
+const installSignalHandlers = (): void => {
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", () => shutdown("SIGINT"));
+};
+try {
+  // The admin line comes first and does not start with "listening on", which supervisors wait for.
+  const { host, port } = await broker.start({
+    adminListening: (admin) => process.stdout.write(`admin listening on http://${admin.host}:${admin.port}\n`),
+  });
+  // Before the lines a supervisor waits for: one that signals as soon as it reads them must find the
+  // handlers there (installing the first one takes a while, and until then SIGTERM kills outright).
+  installSignalHandlers();
+  // With `listeners`, each one's bound address, e.g. `listener SASL_PLAINTEXT://127.0.0.1:9093`.
+  if (config.props.has("listeners")) {
+    for (const listener of broker.listeners)
+      process.stdout.write(`listener ${listener.name}://${listener.host}:${listener.port}\n`);
+  }
+  process.stdout.write(`listening on ${host}:${port}\n`);
+} catch (err) {
+  process.stderr.write(`broker: cannot start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+}
