@@ -22,13 +22,15 @@ export const definition: ConsumerServiceDefinition = {
     const sqlite = new Database(databaseFilePath(config.databaseUrl), { timeout: 15_000 });
     opened = { sqlite, repository: createAnalyticsRepository(sqlite) };
   },
-  async handleBatch(batch, { log }) {
-    if (opened === undefined) throw new Error("analytics: handleBatch before setup");
-    const { counted, skipped } = await countOutcomes(readOutcomeEvents(batch, log), opened.repository);
-    const first = batch.messages[0]!.offset;
-    const last = batch.messages[batch.messages.length - 1]!.offset;
+  async handleBatches(batches, { log }) {
+    if (opened === undefined) throw new Error("analytics: handleBatches before setup");
+    const events = batches.flatMap((batch) => readOutcomeEvents(batch, log));
+    const { counted, skipped } = await countOutcomes(events, opened.repository);
+    const ranges = batches.map(
+      ({ partition, messages }) => `partition ${partition} offsets ${messages[0]!.offset}-${messages.at(-1)!.offset}`,
+    );
     log.info(
-      `partition ${batch.partition} offsets ${first}-${last}: counted ${counted} events${skipped > 0 ? `, skipped ${skipped} already counted` : ""}`,
+      `${ranges.join(", ")}: counted ${counted} events${skipped > 0 ? `, skipped ${skipped} already counted` : ""}`,
     );
   },
   async teardown() {

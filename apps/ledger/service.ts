@@ -18,13 +18,13 @@
 import { Counter, type Histogram } from "prom-client";
 import type { ConsumerServiceDefinition, ServiceContext } from "../shared/consumer-service.ts";
 import { ensureTopics } from "../shared/consumer-service.ts";
+import { groupCommit } from "../shared/group-commit.ts";
 import { secondsHistogram } from "../shared/metrics.ts";
 import { COMMANDS_TOPIC, EVENTS_TOPIC } from "../shared/topics.ts";
 import { applyBatch, type LedgerRepository } from "./apply-batch.ts";
 import { parseCommandMessage } from "./commands.ts";
 import { createEventLog, type EventLog, eventLogPathFrom } from "./event-log.ts";
 import { crashAfterCommit, exitAfterDbCommitFrom } from "./fault-injection.ts";
-import { groupCommit } from "./group-commit.ts";
 import { type LedgerGroupOptions, ledgerConsumerOptions, ledgerGroupOptionsFrom } from "./group-options.ts";
 import type { BatchPlan, SourcedCommand } from "./plan-batch.ts";
 import { publishOutcomes } from "./publish-outcomes.ts";

@@ -21,9 +21,10 @@ export const definition: ConsumerServiceDefinition = {
     const sqlite = new Database(databaseFilePath(config.databaseUrl), { timeout: 15_000 });
     opened = { sqlite, repository: createNotificationRepository(sqlite) };
   },
-  async handleBatch(batch, { log }) {
-    if (opened === undefined) throw new Error("notification: handleBatch before setup");
-    const created = await notifyOutcomes(readOutcomeEvents(batch, log), opened.repository);
+  async handleBatches(batches, { log }) {
+    if (opened === undefined) throw new Error("notification: handleBatches before setup");
+    const events = batches.flatMap((batch) => readOutcomeEvents(batch, log));
+    const created = await notifyOutcomes(events, opened.repository);
     for (const notification of created) log.info(`${notification.userId}: ${notification.message}`);
   },
   async teardown() {

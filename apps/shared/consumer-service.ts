@@ -1,6 +1,8 @@
 // The frame every consumer service runs in: one consumer group on one topic, one call of the
-// service's `handleBatch` per fetched batch (so a service can write one SQLite transaction per
-// batch), offsets committed after the batch is handled (unless the service commits them itself).
+// service's `handleBatch` per fetched batch, or of its `handleBatches` per group of batches (one
+// fetch's partitions, and those that arrive while a group is handled: group-commit.ts), so a
+// service can write one SQLite transaction per call; offsets committed after the batches are
+// handled (unless the service commits them itself).
 // Handlers must be idempotent: after a crash between their database commit and the offset commit,
 // the batch is delivered again.
 // Each service has a Prometheus registry (metrics.ts) with the frame's batch metrics and its own,
@@ -15,6 +17,7 @@ import { createKafka, type KafkaClient, type KafkaClientConsumer } from "../../b
 import { logLevel } from "../../broker/client/index.ts";
 import type { AppConfig } from "./config.ts";
 import { createDb, type Db } from "./db/client.ts";
+import { groupCommit } from "./group-commit.ts";
 import type { AppLog } from "./log.ts";
 import { createLog } from "./log.ts";
 import { batchMetrics, createRegistry, type MetricsServer, metricsPortFrom, startMetricsServer } from "./metrics.ts";
@@ -44,7 +47,26 @@ export interface BatchOf {
   messages: KafkaMessage[];
 }
 
-export interface ConsumerServiceDefinition {
+/** A service handles each batch on its own, or groups of them. */
+export type ConsumerServiceDefinition = ConsumerServiceFrame &
+  (
+    | {
+        /** Handle one fetched batch of one partition, in offset order. Must be idempotent. */
+        handleBatch(batch: BatchOf, ctx: ServiceContext): Promise<void>;
+        handleBatches?: never;
+      }
+    | {
+        /**
+         * Handle batches of different partitions (at most one of each, in offset order) together,
+         * as they come from one fetch or gathered while the previous group was handled. Must be
+         * idempotent.
+         */
+        handleBatches(batches: BatchOf[], ctx: ServiceContext): Promise<void>;
+        handleBatch?: never;
+      }
+  );
+
+interface ConsumerServiceFrame {
   /** Service name, used in logs and as the Kafka clientId. */
   name: string;
   groupId: string;
@@ -60,8 +82,6 @@ export interface ConsumerServiceDefinition {
    * transactions): the frame then commits none.
    */
   commitsOffsets?: boolean;
-  /** Handle one fetched batch of one partition, in offset order. Must be idempotent. */
-  handleBatch(batch: BatchOf, ctx: ServiceContext): Promise<void>;
   teardown?(ctx: ServiceContext): Promise<void>;
 }
 
@@ -86,6 +106,17 @@ export async function ensureTopics(kafka: KafkaClient, topics: string[], partiti
   } finally {
     await admin.disconnect();
   }
+}
+
+/** The definition's handler as one call per batch; grouped batches share their group's call. */
+function batchHandler(definition: ConsumerServiceDefinition, ctx: ServiceContext): (batch: BatchOf) => Promise<void> {
+  if (definition.handleBatches === undefined) return (batch) => definition.handleBatch(batch, ctx);
+  const handleBatches = definition.handleBatches;
+  const grouped = groupCommit(
+    (batches: BatchOf[]) => handleBatches(batches, ctx),
+    async () => {},
+  );
+  return (batch) => grouped([batch]);
 }
 
 export interface ServiceOptions {
@@ -119,6 +150,7 @@ export async function startConsumerService(
     ...definition.consumerOptions,
   });
   definition.instrument?.(consumer, ctx);
+  const handle = batchHandler(definition, ctx);
   let owned: number[] = [];
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
     owned = [...(payload.memberAssignment[definition.topic] ?? [])].sort((a, b) => a - b);
@@ -144,7 +176,7 @@ export async function startConsumerService(
       batches.batchRecords.observe({ topic: batch.topic }, batch.messages.length);
       const timer = batches.handleSeconds.startTimer({ topic: batch.topic });
       try {
-        await definition.handleBatch({ topic: batch.topic, partition: batch.partition, messages: batch.messages }, ctx);
+        await handle({ topic: batch.topic, partition: batch.partition, messages: batch.messages });
         timer({ result: "ok" });
       } catch (error) {
         timer({ result: "error" });

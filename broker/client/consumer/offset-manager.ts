@@ -45,6 +45,8 @@ export class OffsetManager {
   private lastCommit: number;
   private commitInFlight: Promise<void> | undefined;
   private commitFollowUp: Promise<void> | undefined;
+  /** The session a background commit is scheduled for, until it starts. */
+  private backgroundCommitFor: Session | undefined;
   private commitFailure: Error | undefined;
 
   constructor(private readonly options: OffsetManagerOptions) {
@@ -126,6 +128,17 @@ export class OffsetManager {
    * await the commits in flight.
    */
   commitInBackground(session: Session): void {
+    // Batches of one fetch settle in the same turn of the event loop: the commit waits for the turn
+    // to end (setImmediate, not a timer) so that they share one OffsetCommit instead of two.
+    if (this.backgroundCommitFor === session) return;
+    this.backgroundCommitFor = session;
+    setImmediate(() => {
+      if (this.backgroundCommitFor === session) this.backgroundCommitFor = undefined;
+      this.commitInBackgroundNow(session);
+    });
+  }
+
+  private commitInBackgroundNow(session: Session): void {
     this.autoCommit(session).catch((error: unknown) => {
       this.options.logger.warn("Auto-commit failed", {
         groupId: this.options.groupId,

@@ -1,6 +1,7 @@
 // The frame every consumer service runs in, on a real broker and SQLite file: setup before
-// consuming, one handleBatch call per fetched batch in offset order, offsets committed once a batch
-// is handled, teardown on stop; its batch metrics, scraped over HTTP.
+// consuming, one handleBatch call per fetched batch (or one handleBatches call per group of them) in
+// offset order, offsets committed once a batch is handled, teardown on stop; its batch metrics,
+// scraped over HTTP.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { loadConfig } from "../../../apps/shared/config.ts";
@@ -20,6 +21,7 @@ import { sampleSum, scrape } from "../../helpers/prometheus.ts";
 import { cleanupAll, range, waitFor } from "../../helpers/wait.ts";
 
 const TOPIC = "frame.test";
+const GROUPS_TOPIC = "frame.groups.test";
 const PARTITIONS = 2;
 
 describe("consumer service frame", () => {
@@ -132,5 +134,69 @@ describe("consumer service frame", () => {
       lines.some((line) => line.includes("stopped")),
       lines.join(""),
     );
+  });
+
+  it("when a service handles groups of batches, then each call holds at most one batch per partition, every record comes once in order, and offsets are committed after", async () => {
+    const calls: BatchOf[][] = [];
+    let gateOpen!: () => void;
+    const firstCallHeld = new Promise<void>((resolve) => (gateOpen = resolve));
+    const definition: ConsumerServiceDefinition = {
+      name: "frame-groups",
+      groupId: "frame-groups",
+      topic: GROUPS_TOPIC,
+      async handleBatches(group) {
+        calls.push(group);
+        // The first call is held while more records arrive: what is fetched meanwhile waits for it.
+        if (calls.length === 1) await firstCallHeld;
+      },
+    };
+    service = await startConsumerService(
+      definition,
+      loadConfig(app.env()),
+      createLog("frame-groups", () => {}),
+    );
+    const producer = kafka.producer();
+    await producer.connect();
+    const send = (from: number, count: number) =>
+      producer.send({
+        topic: GROUPS_TOPIC,
+        acks: -1,
+        messages: range(count).map((i) => ({ partition: (from + i) % PARTITIONS, value: `g${from + i}` })),
+      });
+    await send(0, 1);
+    await waitFor(() => calls.length === 1, { message: "the first group handed over" });
+    await send(1, 5);
+    gateOpen();
+
+    const handled = () => calls.flat().flatMap((b) => b.messages.map((m) => `${b.partition}:${m.value}`));
+    await waitFor(() => handled().length === 6, { message: () => `6 records handled, got ${handled().join(" ")}` });
+    await producer.disconnect();
+    for (const group of calls) {
+      const partitions = group.map((b) => b.partition);
+      assert.equal(new Set(partitions).size, partitions.length, `one batch per partition in a call: ${partitions}`);
+    }
+    for (const partition of range(PARTITIONS)) {
+      assert.deepEqual(
+        handled().filter((h) => h.startsWith(`${partition}:`)),
+        range(6)
+          .filter((i) => i % PARTITIONS === partition)
+          .map((i) => `${partition}:g${i}`),
+      );
+    }
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await waitFor(
+        async () => {
+          const [committed] = await admin.fetchOffsets({ groupId: "frame-groups", topics: [GROUPS_TOPIC] });
+          return committed!.partitions.every((p) => p.offset === "3");
+        },
+        { message: "both partitions committed up to their end" },
+      );
+    } finally {
+      await admin.disconnect();
+    }
+    await service.stop();
+    service = undefined;
   });
 });

@@ -94,6 +94,26 @@ describe("OffsetManager", () => {
     assert.deepEqual(store.commits[1]!.offsets, ["u-0@7"]);
   });
 
+  it("when the batches of one fetch are processed in the same turn, then one commit carries them all", async () => {
+    const store = new FakeStore();
+    const { manager } = managerWith(store);
+    const session = sessionOf(["t", 0, null], ["t", 1, null], ["t", 2, null]);
+    for (const partition of [0, 1, 2]) {
+      setResolved(session, "t", partition, BigInt(10 + partition));
+      manager.commitAfterBatch(session);
+    }
+    await waitFor(() => session.partitions.get(partitionKey("t", 2))!.committed === 12n, "the commit to land");
+    assert.deepEqual(store.commits, [
+      { identity: { generationId: 3, memberId: "member-1" }, offsets: ["t-0@10", "t-1@11", "t-2@12"] },
+    ]);
+
+    // A later turn's batch gets a commit of its own.
+    setResolved(session, "t", 0, 20n);
+    manager.commitAfterBatch(session);
+    await waitFor(() => store.commits.length === 2, "the next commit");
+    assert.deepEqual(store.commits[1]!.offsets, ["t-0@20"]);
+  });
+
   it("when autoCommit is off, then processing commits nothing", async () => {
     const store = new FakeStore();
     const { manager } = managerWith(store, { autoCommit: false, autoCommitThreshold: 1 });

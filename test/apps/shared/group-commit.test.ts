@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { groupCommit } from "../../../apps/ledger/group-commit.ts";
+import { groupCommit } from "../../../apps/shared/group-commit.ts";
 
 /** A gate a test opens by hand. */
 function gate(): { wait: Promise<void>; open: () => void } {
@@ -9,7 +9,23 @@ function gate(): { wait: Promise<void>; open: () => void } {
   return { wait, open };
 }
 
+/** Lets the event loop run what is ready (a group starts there). */
+const turn = () => new Promise((resolve) => setImmediate(resolve));
+
 describe("groupCommit", () => {
+  it("when batches are handed over in the same turn, then they are committed as one group, in order", async () => {
+    const committed: string[][] = [];
+    const submit = groupCommit<string, string[]>(
+      async (items) => {
+        committed.push(items);
+        return items;
+      },
+      async () => {},
+    );
+    await Promise.all([submit(["p0-a"]), submit(["p1-a", "p1-b"]), submit(["p2-a"])]);
+    assert.deepEqual(committed, [["p0-a", "p1-a", "p1-b", "p2-a"]]);
+  });
+
   it("when batches arrive while one is being committed, then they are committed together next, in arrival order", async () => {
     const committed: string[][] = [];
     const first = gate();
@@ -21,7 +37,9 @@ describe("groupCommit", () => {
       },
       async () => {},
     );
-    const batches = [submit(["p0-a"]), submit(["p1-a", "p1-b"]), submit(["p2-a"])];
+    const batches = [submit(["p0-a"])];
+    await turn();
+    batches.push(submit(["p1-a", "p1-b"]), submit(["p2-a"]));
     first.open();
     await Promise.all(batches);
     assert.deepEqual(committed, [["p0-a"], ["p1-a", "p1-b", "p2-a"]]);
@@ -41,9 +59,9 @@ describe("groupCommit", () => {
       },
     );
     const a = submit(["a"]).then(() => log.push("settled a"));
-    await new Promise((resolve) => setImmediate(resolve));
+    await turn();
     const b = submit(["b"]).then(() => log.push("settled b"));
-    await new Promise((resolve) => setImmediate(resolve));
+    await turn();
     assert.deepEqual(log, ["commit a", "commit b"]);
     firstEmit.open();
     await Promise.all([a, b]);
@@ -62,7 +80,9 @@ describe("groupCommit", () => {
       },
       async () => {},
     );
-    const batches = [submit([1]), submit([2]), submit([3])];
+    const batches = [submit([1])];
+    await turn();
+    batches.push(submit([2]), submit([3]));
     first.open();
     await batches[0];
     await assert.rejects(batches[1]!, /disk full/);
@@ -85,9 +105,9 @@ describe("groupCommit", () => {
       },
     );
     const one = submit([1]);
-    await new Promise((resolve) => setImmediate(resolve));
+    await turn();
     const two = submit([2]);
-    await new Promise((resolve) => setImmediate(resolve));
+    await turn();
     firstEmit.open();
     await assert.rejects(one, /broker gone/);
     await assert.rejects(two, /broker gone/);

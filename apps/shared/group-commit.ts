@@ -1,7 +1,9 @@
-// Group commit: the ledger consumes its partitions concurrently, and a batch that arrives while a
-// transaction is running waits and is committed with the others that arrived meanwhile, in one
-// transaction. Under a steady stream of small batches, per-transaction costs (Prisma's round trips,
-// SQLite's commit and fsync) were most of the ledger's work.
+// Group commit: the services consume their partitions concurrently, and batches handed over in
+// the same turn of the event loop (one fetch's partitions) or while a transaction is running are
+// committed together, in one transaction. Under a steady stream of small batches, per-transaction
+// costs (SQLite's commit and fsync, an offset commit each) were most of a service's work. A group
+// starts when the loop has nothing else to run (setImmediate), never on a timer: a lone batch on a
+// quiet system waits for nothing.
 //
 // Each group's outcome events are emitted after its commit, while the next group already commits
 // (the database would otherwise sit idle through every produce round trip); emits run one after
@@ -19,6 +21,7 @@ export function groupCommit<T, C>(
 ): (items: T[]) => Promise<void> {
   let waiting: { items: T[]; settle: (error?: unknown) => void }[] = [];
   let committing = false;
+  let starting = false;
   let emits: Promise<void> = Promise.resolve();
   let groupsEmitting = 0;
   let emitFailure: { error: unknown } | undefined;
@@ -60,6 +63,11 @@ export function groupCommit<T, C>(
   return (items) =>
     new Promise<void>((resolve, reject) => {
       waiting.push({ items, settle: (error) => (error === undefined ? resolve() : reject(error)) });
-      if (!committing) void drain();
+      if (committing || starting) return;
+      starting = true;
+      setImmediate(() => {
+        starting = false;
+        void drain();
+      });
     });
 }
