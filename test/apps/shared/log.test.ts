@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { describe, it } from "node:test";
-import { createLog } from "../../../apps/shared/log.ts";
+import { createLog, turnBuffered } from "../../../apps/shared/log.ts";
 
 function captured(format: "human" | "json") {
   const lines: string[] = [];
@@ -40,5 +41,30 @@ describe("service log", () => {
       { level: error!.level, message: error!.message, error: error!.error },
       { level: "error", message: "consumer crashed, restarting", error: "socket hang up" },
     );
+  });
+
+  it("when lines are written in one turn of the event loop, then they leave in one write once the turn ends, and a later turn's in another", async () => {
+    const writes: string[] = [];
+    const write = turnBuffered((text) => writes.push(text));
+    write("[notification] a\n");
+    write("[notification] b\n");
+    assert.deepEqual(writes, [], "nothing leaves before the turn ends");
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(writes, ["[notification] a\n[notification] b\n"]);
+    write("[notification] c\n");
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(writes, ["[notification] a\n[notification] b\n", "[notification] c\n"]);
+  });
+
+  it("when a service logs and exits in the same turn, then its lines are still written", () => {
+    const logModule = new URL("../../../apps/shared/log.ts", import.meta.url).href;
+    const script = `const { createLog } = await import(${JSON.stringify(logModule)}); const log = createLog("ledger"); log.info("first"); log.error("crashed", new Error("boom")); process.exit(1);`;
+    let output = "";
+    try {
+      execFileSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { encoding: "utf8" });
+    } catch (error) {
+      output = (error as { stdout: string }).stdout;
+    }
+    assert.equal(output, "[ledger] first\n[ledger] crashed: boom\n");
   });
 });
