@@ -3,7 +3,7 @@
 // with its segment when retention, DeleteRecords or a truncation deletes it, and a truncation
 // cuts it with the log. A read_committed fetch asks for those that concern its range.
 //
-// Ownership: an AbortedTransactions is owned by its PartitionLog, which calls it synchronously from
+// Ownership: an AbortedTransactions is owned by its LocalLog, which calls it synchronously from
 // its own operations; it owns the TransactionIndex of each segment that has one (or had one at open).
 
 import { join } from "node:path";

@@ -7,8 +7,8 @@
 // log flushes or closes (writeIfMoved); a checkpoint lagging behind is safe, it only makes a
 // restarted replica expose less until the high watermark moves again.
 //
-// Ownership: a HighWatermarkCheckpoint is owned by its PartitionLog, which owns the high
-// watermark itself and hands it in; this keeps only what the file holds and when it was written.
+// Ownership: a HighWatermarkCheckpoint is owned by its HighWatermark (high-watermark.ts), which
+// owns the high watermark itself and hands it in; this keeps only what the file holds and when it was written.
 
 import { join } from "node:path";
 import { readOffsetCheckpoint, writeCheckpointFile } from "./checkpoint-file.ts";

@@ -7,9 +7,10 @@
 // (checkpoint-file.ts): "0", the entry count, then "<epoch> <startOffset>" per line.
 //
 // Ownership: a LeaderEpochFileCache is owned by its PartitionLog, which calls it synchronously
-// as it appends, truncates and drops old segments; every change rewrites the file before the
-// call returns. A write that fails leaves the memory ahead of the file; the owning log goes
-// offline then, and reopening it checks the file against the log (log-loader.ts).
+// as it appends and truncates, and through its LogStartOffset as it drops old segments; every
+// change rewrites the file before the call returns. A write that fails leaves the memory ahead
+// of the file; the owning log goes offline then, and reopening it checks the file against the
+// log (log-loader.ts).
 
 import { join } from "node:path";
 import { CheckpointFileError, readCheckpointFile, writeCheckpointFile } from "./checkpoint-file.ts";

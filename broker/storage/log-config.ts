@@ -1,7 +1,8 @@
 // The settings of one partition log (Kafka's LogConfig): segment rolling, retention, index
 // density, flushing and the cleanup policy, with Kafka's defaults, and their validation.
 //
-// Ownership: none mutable. A resolved config is frozen; each PartitionLog holds its own.
+// Ownership: none mutable. A resolved config is frozen; each partition log holds its own, in its
+// LocalLog.
 
 import { BATCH_HEADER_SIZE } from "../protocol/record-batch/layout.ts";
 

@@ -7,7 +7,7 @@
 // log loses, or an empty directory, which opening creates again: every log a broker hosts is
 // opened from the metadata log, where the topic itself is durable.
 //
-// Ownership: a FlushState is owned by its PartitionLog, which calls it synchronously.
+// Ownership: a FlushState is owned by its LocalLog, which calls it synchronously.
 
 import type { FileSystem } from "./file-system.ts";
 import type { LogConfig } from "./log-config.ts";

@@ -10,7 +10,8 @@
 // A new log's directory is created without an fsync; its first flush makes it durable (log-flush.ts).
 //
 // Ownership: none kept. The segments and the epoch cache it opens are handed to the
-// PartitionLog, which owns them from then on; on failure it closes what it opened.
+// PartitionLog, which owns the epoch cache from then on and gives the segments to its LocalLog;
+// on failure it closes what it opened.
 
 import { dirname, join } from "node:path";
 import { CheckpointFileError } from "./checkpoint-file.ts";

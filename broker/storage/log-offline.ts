@@ -4,8 +4,8 @@
 // offline, every later write refuses with LogOfflineError naming that failure as its cause, and
 // only reopening the log, which recovers it from what is on disk, brings it back.
 //
-// Ownership: an OfflineState is owned by its PartitionLog, which runs every file operation
-// through it; it keeps only the failure that took the log offline.
+// Ownership: an OfflineState is owned by its LocalLog, through which its PartitionLog runs every
+// file operation of the log; it keeps only the failure that took the log offline.
 
 /** Thrown by every write of a log that an I/O failure took offline; its cause is that failure. */
 export class LogOfflineError extends Error {}

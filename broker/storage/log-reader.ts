@@ -2,8 +2,8 @@
 // batch at or after a timestamp, and every batch for a state rebuild. Each segment reads its
 // own files (segment.ts); this walks from one segment into the next.
 //
-// Ownership: none kept. The PartitionLog owns the segments and calls these synchronously, so no
-// write happens while they read.
+// Ownership: none kept. The LocalLog owns the segments and its PartitionLog calls these
+// synchronously, so no write happens while they read.
 
 import { type Segment, type StoredBatch, segmentIndexFor } from "./segment.ts";
 

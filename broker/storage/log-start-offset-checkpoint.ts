@@ -8,7 +8,8 @@
 // durably, whenever the offset moves: a DeleteRecords answered must survive a crash, and such
 // moves are rare.
 //
-// Ownership: owned by its PartitionLog, which owns the log start offset and hands it in.
+// Ownership: owned by its LogStartOffset (log-start-offset.ts), which owns the log start offset
+// and hands it in.
 
 import { join } from "node:path";
 import { readOffsetCheckpoint, writeCheckpointFile } from "./checkpoint-file.ts";

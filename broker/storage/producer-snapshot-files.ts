@@ -11,7 +11,7 @@
 // Until its log's owner tracks its producer state (the partitions do; the metadata log does not),
 // it writes and removes nothing.
 //
-// Ownership: a ProducerSnapshotFiles is owned by its PartitionLog and keeps the offsets of the
+// Ownership: a ProducerSnapshotFiles is owned by its LocalLog and keeps the offsets of the
 // snapshot files in its directory, listed once, then kept up to date by its own writes and removals.
 
 import { join } from "node:path";

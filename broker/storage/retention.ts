@@ -3,7 +3,8 @@
 // segments go, and only those wholly below the high watermark: records not yet committed are
 // never deleted. A compacted log keeps everything (the cleaner trims it instead).
 //
-// Ownership: none. This decides; PartitionLog.applyRetention owns the segments and deletes them.
+// Ownership: none. This decides; PartitionLog.applyRetention has the segments deleted (through
+// log-start-offset.ts, which moves the log start, and local-log.ts, which owns the segments).
 
 import type { LogConfig } from "./log-config.ts";
 

@@ -3,7 +3,7 @@
 // source of truth; both indexes can always be rebuilt from it (segment-recovery.ts).
 //
 // Ownership: a Segment owns its three files and what it keeps in memory about them (next offset,
-// largest timestamp, bytes since the last index entry, rolling base time). Its PartitionLog owns
+// largest timestamp, bytes since the last index entry, rolling base time). Its LocalLog owns
 // the Segment (the cleaner owns a `.cleaned` one until it is swapped in); only the active
 // segment of a log is appended to.
 

@@ -1,16 +1,22 @@
 // DeleteRecords in the storage: moving a partition log's start offset forward, the checkpoint
-// that keeps it across a reopen, and the segments wholly below it deleted.
+// that keeps it across a reopen, and the segments wholly below it deleted; through the
+// PartitionLog that owns the LogStartOffset, and on its own for what follows the start.
 
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { join } from "node:path";
-import { test } from "node:test";
-import { LOG_START_OFFSET_CHECKPOINT_FILE } from "../../../broker/storage/log-start-offset-checkpoint.ts";
+import { type TestContext, test } from "node:test";
+import { LogStartOffset } from "../../../broker/storage/log-start-offset.ts";
+import {
+  LOG_START_OFFSET_CHECKPOINT_FILE,
+  LogStartOffsetCheckpoint,
+} from "../../../broker/storage/log-start-offset-checkpoint.ts";
 import { tempDir } from "./faulty-file-system.ts";
+import { appendTo, openLocal } from "./local-log-fixture.ts";
 import { appendRecords, commitAll, logFiles, openLog, readAll } from "./log-fixture.ts";
 
 /** A log of several segments: 10 batches of 2 records (offsets 0–19), rolling about every 2 batches. */
-function segmentedLog(t: import("node:test").TestContext, dir: string) {
+function segmentedLog(t: TestContext, dir: string) {
   const log = openLog(t, dir, { segmentBytes: 300 });
   for (let i = 0; i < 10; i++) appendRecords(log, 2, 40);
   commitAll(log);
@@ -88,4 +94,53 @@ test("when a follower restarts its log below a checkpointed start, then reopenin
   log.truncateFullyAndStartAt(3n);
   log.close();
   assert.equal(openLog(t, dir, { segmentBytes: 300 }).logStartOffset, 3n);
+});
+
+/** A LogStartOffset over segments at 0, 2 and 4 and the active one at 6, each epoch 0, 1, 2 starting a segment. */
+function startOverSegments(t: TestContext) {
+  const { local, epochs, disk, dir } = openLocal(t);
+  for (let epoch = 0; epoch < 3; epoch++) {
+    epochs.assign(epoch, local.active.nextOffset);
+    appendTo(local, 2);
+    local.roll();
+  }
+  const raised: bigint[] = [];
+  const checkpoint = LogStartOffsetCheckpoint.open(disk, dir);
+  const start = new LogStartOffset(checkpoint, local, epochs, (offset) => raised.push(offset));
+  return { start, local, epochs, dir, raised };
+}
+
+test("when front segments are deleted, then the start follows the first one kept, the high watermark is raised to it and older epochs go", (t) => {
+  const { start, local, epochs, raised } = startOverSegments(t);
+  assert.equal(start.offset, 0n);
+  start.deleteFront(2);
+  assert.equal(start.offset, 4n);
+  assert.deepEqual(raised, [4n]);
+  assert.deepEqual(
+    local.segments.map((segment) => segment.baseOffset),
+    [4n, 6n],
+  );
+  assert.deepEqual(epochs.epochEntries, [{ epoch: 2, startOffset: 4n }]);
+  start.deleteFront(0);
+  assert.deepEqual(raised, [4n], "deleting nothing moves nothing");
+});
+
+test("when the start advances inside a segment, then the segments wholly below go and the start stays where it was moved", (t) => {
+  const { start, local, epochs, dir, raised } = startOverSegments(t);
+  start.advanceTo(3n);
+  assert.equal(start.offset, 3n);
+  assert.deepEqual(raised, [3n]);
+  assert.deepEqual(
+    local.segments.map((segment) => segment.baseOffset),
+    [2n, 4n, 6n],
+  );
+  assert.deepEqual(epochs.epochEntries[0], { epoch: 1, startOffset: 3n });
+  assert.equal(fs.readFileSync(join(dir, LOG_START_OFFSET_CHECKPOINT_FILE), "utf8"), "0\n1\n3\n");
+});
+
+test("when the log restarts and no start was ever checkpointed, then no checkpoint is written", (t) => {
+  const { start, dir } = startOverSegments(t);
+  start.restartAt(40n);
+  assert.equal(start.offset, 40n);
+  assert.equal(fs.existsSync(join(dir, LOG_START_OFFSET_CHECKPOINT_FILE)), false);
 });
