@@ -9,19 +9,21 @@
 // elect at once; one that no majority fetches from steps down.
 //
 // This file holds the node's surface (propose, onCommitted, onLeaderChange, describe, the request
-// handlers the server's API handlers call), its lifecycle, its transitions and its serial path;
-// what requests and responses mean is in request-answers.ts and response-handling.ts, what each
-// role does when its time comes in role-poll.ts.
+// handlers the server's API handlers call), its lifecycle, its serial path, and the one context
+// (replica-context.ts) through which the protocol logic acts on its state: what requests and
+// responses mean is in request-answers.ts and response-handling.ts, what each role does when its
+// time comes in role-poll.ts, how the node changes role in role-transitions.ts, how its commit
+// point moves and who hears of it in commits.ts. Those are plain functions that own nothing.
 //
-// Ownership: a RaftNode owns its QuorumState, RaftLog, LeaderState, outbound requests, held fetches,
-// pending proposals and its serial path (serial-path.ts): every entry point (a timer, a request, a
-// response, propose, close) runs to completion synchronously on the event loop — disk writes
-// included — and the outermost one ends in a poll that acts on whatever became due and sets the
-// one timer for the next deadline. Nothing awaits between reading the state and changing it;
-// answers are checked against the epoch and role of the moment they arrive.
+// Ownership: a RaftNode owns its QuorumState, RaftLog, LeaderState, commit point, outbound
+// requests, held fetches, pending proposals, listeners and its serial path (serial-path.ts): every
+// entry point (a timer, a request, a response, propose, close) runs to completion synchronously on
+// the event loop — disk writes included — and the outermost one ends in a poll that acts on
+// whatever became due and sets the one timer for the next deadline. Nothing awaits between reading
+// the state and changing it; answers are checked against the epoch and role of the moment they
+// arrive.
 
 import { join } from "node:path";
-import { ErrorCode } from "../protocol/errors.ts";
 import type {
   BeginQuorumEpochRequest,
   BeginQuorumEpochResponse,
@@ -37,40 +39,39 @@ import type {
 import { type Scheduler, systemScheduler } from "../server/groups/scheduler.ts";
 import { type Logger, silentLogger } from "../server/logger.ts";
 import { type FileSystem, nodeFileSystem } from "../storage/file-system.ts";
+import { advanceCommitted, onLeaderAppend, onLeaderHighWatermark, publishCommitted } from "./commits.ts";
 import { FetchPurgatory } from "./fetch-purgatory.ts";
-import { LeaderState } from "./leader-state.ts";
+import type { LeaderState } from "./leader-state.ts";
 import { OutboundRequests } from "./outbound-requests.ts";
 import { NotLeaderError, PendingProposals } from "./pending-proposals.ts";
 import type { RaftConfig } from "./quorum-config.ts";
 import { QuorumState, QuorumStateStore } from "./quorum-state.ts";
-import { dataBatch, leaderChangeBatch } from "./raft-batches.ts";
+import { dataBatch } from "./raft-batches.ts";
 import type { RaftChannel } from "./raft-channel.ts";
 import { type CommittedListener, type LeaderChangeListener, RaftListeners } from "./raft-listeners.ts";
 import { METADATA_LOG_DIR_NAME, RaftLog } from "./raft-log.ts";
+import type { LeaderAndEpoch } from "./raft-messages.ts";
+import { errorText, type NodeContext } from "./replica-context.ts";
 import {
-  beginQuorumEpochResponse,
-  describeQuorumError,
-  endQuorumEpochResponse,
-  fetchRequest,
-  type LeaderAndEpoch,
-  singlePartition,
-  topLevelError,
-  voteResponse,
-} from "./raft-messages.ts";
-import { errorText, type ReplicaContext } from "./replica-context.ts";
-import {
-  acceptBeginQuorumEpoch,
-  acceptEndQuorumEpoch,
-  answerFetch,
-  checkLeaderAnnouncement,
-  checkVote,
-  decideVote,
+  answerBeginQuorumEpochRequest,
+  answerDescribeQuorumRequest,
+  answerEndQuorumEpochRequest,
+  answerFetchRequest,
+  answerVoteRequest,
   describeQuorum,
-  fetchQueryOf,
-  hasNothingNew,
+  type Guarded,
 } from "./request-answers.ts";
 import { handleResponse } from "./response-handling.ts";
 import { pollRole } from "./role-poll.ts";
+import {
+  becomeCandidate,
+  becomeFollower,
+  becomeLeader,
+  becomeUnattached,
+  maybeTransition,
+  onBecomeCandidate,
+  resign,
+} from "./role-transitions.ts";
 import { SerialPath } from "./serial-path.ts";
 
 export { CommitTimeoutError, NotLeaderError } from "./pending-proposals.ts";
@@ -100,7 +101,7 @@ export class RaftNode {
   readonly #purgatory: FetchPurgatory<FetchResponse>;
   readonly #pending: PendingProposals;
   readonly #listeners: RaftListeners;
-  readonly #context: ReplicaContext;
+  readonly #context: NodeContext;
   readonly #serial: SerialPath;
   #leader: LeaderState | null = null;
   #beginQuorumEpochDueAt = 0;
@@ -173,11 +174,11 @@ export class RaftNode {
       highWatermark: this.#committed,
     });
     this.#run(() => {
-      if (this.#quorum.role === "candidate") this.#onBecomeCandidate();
+      if (this.#quorum.role === "candidate") onBecomeCandidate(this.#context);
       if (this.#quorum.isOnlyVoter && this.#quorum.role !== "candidate" && this.#quorum.role !== "leader") {
-        this.#becomeCandidate();
+        becomeCandidate(this.#context);
       }
-      this.#publishCommitted();
+      publishCommitted(this.#context);
     });
   }
 
@@ -229,7 +230,7 @@ export class RaftNode {
         return Promise.reject(error);
       }
       const committed = this.#pending.add(lastOffset, options.timeoutMs, this.#config.voters.length);
-      this.#onLeaderAppend();
+      onLeaderAppend(this.#context);
       return committed;
     });
   }
@@ -237,7 +238,7 @@ export class RaftNode {
   /** Committed data batches in order, from the start of the log; returns how to stop listening. */
   onCommitted(listener: CommittedListener): () => void {
     const unsubscribe = this.#listeners.onCommitted(listener);
-    if (this.#started) queueMicrotask(() => this.#run(() => this.#publishCommitted()));
+    if (this.#started) queueMicrotask(() => this.#run(() => publishCommitted(this.#context)));
     return unsubscribe;
   }
 
@@ -259,61 +260,24 @@ export class RaftNode {
   // Requests from other replicas (see request-answers.ts)
 
   handleDescribeQuorum(request: DescribeQuorumRequest): DescribeQuorumResponse {
-    if (singlePartition(request.topics) === null) return describeQuorumError(ErrorCode.INVALID_REQUEST);
-    return this.describe();
+    return answerDescribeQuorumRequest(this.#context, request);
   }
 
   handleVote(request: VoteRequest): VoteResponse {
-    const vote = singlePartition(request.topics);
-    if (vote === null) return topLevelError<VoteResponse>(ErrorCode.INVALID_REQUEST);
-    if (this.#closed) return topLevelError<VoteResponse>(ErrorCode.BROKER_NOT_AVAILABLE);
-    const error = checkVote(this.#context, vote);
-    if (error !== ErrorCode.NONE) return voteResponse(error, this.#current(), false);
-    return this.#guarded(
-      () => voteResponse(ErrorCode.NONE, this.#current(), decideVote(this.#context, vote)),
-      () => voteResponse(ErrorCode.UNKNOWN_SERVER_ERROR, this.#current(), false),
-    );
+    return answerVoteRequest(this.#context, request, this.#guarded);
   }
 
   handleBeginQuorumEpoch(request: BeginQuorumEpochRequest): BeginQuorumEpochResponse {
-    const begin = singlePartition(request.topics);
-    if (begin === null) return topLevelError<BeginQuorumEpochResponse>(ErrorCode.INVALID_REQUEST);
-    if (this.#closed) return topLevelError<BeginQuorumEpochResponse>(ErrorCode.BROKER_NOT_AVAILABLE);
-    const error = checkLeaderAnnouncement(this.#context, begin);
-    if (error !== ErrorCode.NONE) return beginQuorumEpochResponse(error, this.#current());
-    return this.#guarded(
-      () => {
-        acceptBeginQuorumEpoch(this.#context, begin);
-        return beginQuorumEpochResponse(ErrorCode.NONE, this.#current());
-      },
-      () => beginQuorumEpochResponse(ErrorCode.UNKNOWN_SERVER_ERROR, this.#current()),
-    );
+    return answerBeginQuorumEpochRequest(this.#context, request, this.#guarded);
   }
 
   handleEndQuorumEpoch(request: EndQuorumEpochRequest): EndQuorumEpochResponse {
-    const end = singlePartition(request.topics);
-    if (end === null) return topLevelError<EndQuorumEpochResponse>(ErrorCode.INVALID_REQUEST);
-    if (this.#closed) return topLevelError<EndQuorumEpochResponse>(ErrorCode.BROKER_NOT_AVAILABLE);
-    const error = checkLeaderAnnouncement(this.#context, end);
-    if (error !== ErrorCode.NONE) return endQuorumEpochResponse(error, this.#current());
-    return this.#guarded(
-      () => {
-        acceptEndQuorumEpoch(this.#context, end);
-        return endQuorumEpochResponse(ErrorCode.NONE, this.#current());
-      },
-      () => endQuorumEpochResponse(ErrorCode.UNKNOWN_SERVER_ERROR, this.#current()),
-    );
+    return answerEndQuorumEpochRequest(this.#context, request, this.#guarded);
   }
 
   /** A follower's or observer's Fetch of `__cluster_metadata-0`; held up to its max wait when there is nothing new. */
   handleFetch(request: FetchRequest): Promise<FetchResponse> {
-    const query = fetchQueryOf(this.#context, request);
-    if (!("fetchOffset" in query)) return Promise.resolve(query);
-    const response = this.#run(() => answerFetch(this.#context, query));
-    if (request.maxWaitMs === 0 || !hasNothingNew(response)) return Promise.resolve(response);
-    return this.#purgatory.park(query.fetchOffset, request.maxWaitMs, () =>
-      this.#run(() => answerFetch(this.#context, query)),
-    );
+    return answerFetchRequest(this.#context, request, (action) => this.#run(action));
   }
 
   /**
@@ -326,7 +290,7 @@ export class RaftNode {
     this.#shuttingDown = true;
     if (this.#started && this.#quorum.role === "leader" && !this.#quorum.isOnlyVoter) {
       this.#guarded(
-        () => this.#resign(),
+        () => resign(this.#context),
         () => undefined,
       );
       await this.#waitForResignation(options.timeoutMs ?? this.#config.electionTimeoutMs);
@@ -361,8 +325,8 @@ export class RaftNode {
   }
 
   /** Runs a state change whose disk write may fail; a failure is logged and answered with `onFailure`. */
-  #guarded<T>(change: () => T, onFailure: () => T): T {
-    return this.#run(() => {
+  readonly #guarded: Guarded = (change, onFailure) =>
+    this.#run(() => {
       try {
         return change();
       } catch (error) {
@@ -370,166 +334,6 @@ export class RaftNode {
         return onFailure();
       }
     });
-  }
-
-  // -------------------------------------------------------------------------------------------
-  // Transitions
-
-  #becomeUnattached(epoch: number): void {
-    this.#quorum.transitionToUnattached(epoch);
-    this.#leaveLeadership();
-    this.#requests.resetAll();
-    this.#announceLeader();
-  }
-
-  #becomeFollower(epoch: number, leaderId: number): void {
-    this.#quorum.transitionToFollower(epoch, leaderId);
-    this.#leaveLeadership();
-    this.#requests.resetAll();
-    this.#logger.info("following", { nodeId: this.nodeId, leaderId, epoch });
-    this.#announceLeader();
-  }
-
-  #becomeCandidate(): void {
-    this.#quorum.transitionToCandidate();
-    this.#leaveLeadership();
-    this.#logger.info("standing for election", { nodeId: this.nodeId, epoch: this.epoch });
-    this.#announceLeader();
-    this.#onBecomeCandidate();
-  }
-
-  #onBecomeCandidate(): void {
-    const state = this.#quorum.state;
-    if (state.role === "candidate" && state.granted.size >= this.#quorum.majority) this.#becomeLeader();
-    else this.#requests.resetAll();
-  }
-
-  #becomeLeader(): void {
-    const role = this.#quorum.transitionToLeader();
-    const now = this.#scheduler.now();
-    const epochStartOffset = this.#log.endOffset;
-    this.#leader = new LeaderState({
-      localId: this.nodeId,
-      epoch: role.epoch,
-      epochStartOffset,
-      voters: this.#quorum.voters,
-      grantingVoters: role.grantingVoters,
-      fetchTimeoutMs: this.#config.fetchTimeoutMs,
-      now,
-    });
-    this.#logger.info("elected leader", { nodeId: this.nodeId, epoch: role.epoch, epochStartOffset });
-    // Nothing commits before an entry of this epoch does, so the epoch opens with one at once.
-    const opening = leaderChangeBatch(this.nodeId, this.#quorum.voters, role.grantingVoters, role.epoch, now);
-    this.#log.appendAsLeader(opening, role.epoch);
-    this.#log.flush();
-    this.#requests.resetAll();
-    this.#beginQuorumEpochDueAt = now;
-    this.#onLeaderAppend();
-  }
-
-  #resign(): void {
-    const leader = this.#leader!;
-    this.#quorum.transitionToResigned(leader.successorsByEndOffset());
-    this.#leaveLeadership();
-    this.#requests.resetAll();
-    this.#logger.info("resigned", { nodeId: this.nodeId, epoch: this.epoch });
-  }
-
-  /** Whatever a leadership had going ends with it: proposals fail, held fetches get their answer. */
-  #leaveLeadership(): void {
-    if (this.#leader === null) return;
-    this.#leader = null;
-    this.#pending.failAll(
-      new NotLeaderError(this.leaderId, this.epoch, "leadership lost before the proposal committed"),
-    );
-    this.#purgatory.completeAll();
-  }
-
-  /**
-   * Follows what a request or response says about the epoch and its leader (Kafka's
-   * maybeTransition): a higher epoch is joined, as follower when its leader is named; a leader
-   * named for the current epoch is followed if none was known.
-   */
-  #maybeTransition(leaderId: number | null, epoch: number): void {
-    const known = this.#quorum.leaderId;
-    if (epoch === this.epoch && leaderId !== null && known !== null && known !== leaderId) {
-      this.#logger.error("two leaders claimed for one epoch; ignoring the second", {
-        nodeId: this.nodeId,
-        epoch,
-        known,
-        claimed: leaderId,
-      });
-      return;
-    }
-    if (epoch > this.epoch) {
-      if (leaderId !== null && leaderId !== this.nodeId) this.#becomeFollower(epoch, leaderId);
-      else this.#becomeUnattached(epoch);
-    } else if (epoch === this.epoch && leaderId !== null && known === null && leaderId !== this.nodeId) {
-      this.#becomeFollower(epoch, leaderId);
-    }
-  }
-
-  // -------------------------------------------------------------------------------------------
-  // Fetching (answers handled in response-handling.ts)
-
-  #sendFetch(destination: number): void {
-    this.#requests.send(
-      destination,
-      "Fetch",
-      fetchRequest({
-        replicaId: this.nodeId,
-        epoch: this.epoch,
-        fetchOffset: this.#log.endOffset,
-        lastFetchedEpoch: this.#log.lastFetchedEpoch,
-        maxWaitMs: this.#config.fetchMaxWaitMs,
-        maxBytes: this.#config.fetchMaxBytes,
-      }),
-    );
-  }
-
-  // -------------------------------------------------------------------------------------------
-  // Commits
-
-  /** The leader's log grew: count its own copy, wake the fetches that wait for it. */
-  #onLeaderAppend(): void {
-    const leader = this.#leader;
-    if (leader === null) return;
-    if (leader.updateLocalEndOffset(this.#log.endOffset, this.#scheduler.now())) this.#onLeaderHighWatermark();
-    this.#purgatory.completeBelow(this.#log.endOffset);
-  }
-
-  #onLeaderHighWatermark(): void {
-    const highWatermark = this.#leader?.highWatermark;
-    if (highWatermark === null || highWatermark === undefined) return;
-    this.#advanceCommitted(highWatermark);
-    // Followers learn the new high watermark from their held fetches.
-    this.#purgatory.completeAll();
-  }
-
-  /** Offsets below `highWatermark` (clamped to this log) are committed. */
-  #advanceCommitted(highWatermark: bigint): void {
-    const bounded = highWatermark < this.#log.endOffset ? highWatermark : this.#log.endOffset;
-    if (bounded <= this.#committed) return;
-    this.#committed = bounded;
-    this.#log.updateHighWatermark(bounded);
-    this.#pending.committedBelow(bounded);
-    this.#publishCommitted();
-  }
-
-  #publishCommitted(): void {
-    this.#listeners.publish(this.#committed);
-    this.#announceLeader();
-  }
-
-  /** Tells the leader listeners about a new (leader, epoch); this node's own leadership once it is usable. */
-  #announceLeader(): void {
-    const leader = this.#leader;
-    if (leader !== null) {
-      const usable = leader.highWatermark !== null && this.#listeners.caughtUpTo(leader.epochStartOffset);
-      if (!usable || !this.#started) return;
-    }
-    this.#listeners.announce({ leaderId: this.leaderId, epoch: this.epoch });
-  }
 
   // -------------------------------------------------------------------------------------------
   // Helpers
@@ -538,21 +342,33 @@ export class RaftNode {
     return { leaderId: this.#quorum.leaderId, epoch: this.epoch };
   }
 
-  /** The view the protocol logic gets: reads of the state, and the transitions and effects above. */
-  #makeContext(): ReplicaContext {
+  /** The view the protocol logic, the transitions and the commits get: the state, and the effects they may cause. */
+  #makeContext(): NodeContext {
     const node = this;
-    return {
+    const context: NodeContext = {
       nodeId: this.nodeId,
       config: this.#config,
       quorum: this.#quorum,
       log: this.#log,
       logger: this.#logger,
       requests: this.#requests,
+      pending: this.#pending,
+      purgatory: this.#purgatory,
+      listeners: this.#listeners,
       get leader() {
         return node.#leader;
       },
+      set leader(leader: LeaderState | null) {
+        node.#leader = leader;
+      },
       get committed() {
         return node.#committed;
+      },
+      set committed(offset: bigint) {
+        node.#committed = offset;
+      },
+      get started() {
+        return node.#started;
       },
       get shuttingDown() {
         return node.#shuttingDown;
@@ -569,16 +385,17 @@ export class RaftNode {
       now: () => this.#scheduler.now(),
       random: () => this.#random(),
       current: () => this.#current(),
-      becomeUnattached: (epoch) => this.#becomeUnattached(epoch),
-      becomeFollower: (epoch, leaderId) => this.#becomeFollower(epoch, leaderId),
-      becomeCandidate: () => this.#becomeCandidate(),
-      becomeLeader: () => this.#becomeLeader(),
-      resign: () => this.#resign(),
-      maybeTransition: (leaderId, epoch) => this.#maybeTransition(leaderId, epoch),
-      sendFetch: (destination) => this.#sendFetch(destination),
-      advanceCommitted: (highWatermark) => this.#advanceCommitted(highWatermark),
-      onLeaderHighWatermark: () => this.#onLeaderHighWatermark(),
+      leaderId: () => this.leaderId,
+      becomeUnattached: (epoch) => becomeUnattached(context, epoch),
+      becomeFollower: (epoch, leaderId) => becomeFollower(context, epoch, leaderId),
+      becomeCandidate: () => becomeCandidate(context),
+      becomeLeader: () => becomeLeader(context),
+      resign: () => resign(context),
+      maybeTransition: (leaderId, epoch) => maybeTransition(context, leaderId, epoch),
+      advanceCommitted: (highWatermark) => advanceCommitted(context, highWatermark),
+      onLeaderHighWatermark: () => onLeaderHighWatermark(context),
     };
+    return context;
   }
 
   /** A closing leader is done resigning once every voter acknowledged (or the epoch moved on). */

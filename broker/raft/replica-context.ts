@@ -1,14 +1,20 @@
 // What the parts of a RaftNode's protocol logic (request-answers.ts, response-handling.ts,
 // role-poll.ts) see of the node: its state to read, and the transitions and effects they may
-// cause. They are plain functions over this context, called only from the node's serial path.
+// cause; and what its transitions and commits (role-transitions.ts, commits.ts) see besides: the
+// leadership and the commit point they set, and the parts of the node a change of either
+// settles. They are plain functions over these contexts, called only from the node's serial path.
 //
 // Ownership: none; the RaftNode owns everything behind it.
 
+import type { FetchResponse } from "../protocol/messages/index.ts";
 import type { Logger } from "../server/logger.ts";
+import type { FetchPurgatory } from "./fetch-purgatory.ts";
 import type { LeaderState } from "./leader-state.ts";
 import type { OutboundRequests } from "./outbound-requests.ts";
+import type { PendingProposals } from "./pending-proposals.ts";
 import type { RaftConfig } from "./quorum-config.ts";
 import type { QuorumState } from "./quorum-state.ts";
+import type { RaftListeners } from "./raft-listeners.ts";
 import type { OffsetAndEpoch, RaftLog } from "./raft-log.ts";
 import type { LeaderAndEpoch } from "./raft-messages.ts";
 
@@ -40,11 +46,23 @@ export interface ReplicaContext {
   /** Follows what a message says about the epoch and its leader (Kafka's maybeTransition). */
   maybeTransition(leaderId: number | null, epoch: number): void;
 
-  sendFetch(destination: number): void;
   /** Offsets below `highWatermark` (clamped to the log) are committed. */
   advanceCommitted(highWatermark: bigint): void;
   /** The leader's high watermark moved. */
   onLeaderHighWatermark(): void;
+}
+
+/** The node as its transitions and commits see it: set only by them, on the serial path. */
+export interface NodeContext extends ReplicaContext {
+  leader: LeaderState | null;
+  committed: bigint;
+  /** Whether the node has started: its own leadership is announced only from then on. */
+  readonly started: boolean;
+  readonly pending: PendingProposals;
+  readonly purgatory: FetchPurgatory<FetchResponse>;
+  readonly listeners: RaftListeners;
+  /** The leader this node tells its listeners and callers of: none while it has resigned. */
+  leaderId(): number | null;
 }
 
 /** A Fetch of the metadata log as the leader answers it. */

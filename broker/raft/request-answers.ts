@@ -8,24 +8,145 @@
 // - Fetch (leader only): a replica whose (fetch offset, last fetched epoch) is not a prefix of the
 //   leader's log gets the DivergingEpoch to truncate to; else records from its offset, and the
 //   leader counts its log end towards the high watermark.
-// The caller runs each on the node's serial path; a failure to persist a transition throws.
+// Each request is first checked for its shape (one partition, of the metadata log) and refused
+// by a closed node before anything changes; what changes state runs on the node's serial path,
+// where a failure to persist a transition is answered UNKNOWN_SERVER_ERROR rather than thrown.
 
 import { ErrorCode } from "../protocol/errors.ts";
 import type {
+  BeginQuorumEpochRequest,
   BeginQuorumEpochRequestPartitionData,
+  BeginQuorumEpochResponse,
+  DescribeQuorumRequest,
   DescribeQuorumResponse,
+  EndQuorumEpochRequest,
   EndQuorumEpochRequestPartitionData,
+  EndQuorumEpochResponse,
   FetchRequest,
   FetchResponse,
+  VoteRequest,
   VoteRequestPartitionData,
+  VoteResponse,
 } from "../protocol/messages/index.ts";
 import { successorBackoffMs } from "./election-backoff.ts";
 import type { ReplicaProgress } from "./leader-state.ts";
-import { describeQuorumResponse, fetchResponse, singleFetchPartition } from "./raft-messages.ts";
-import { compareLogEnds, type FetchQuery, type ReplicaContext } from "./replica-context.ts";
+import {
+  beginQuorumEpochResponse,
+  describeQuorumError,
+  describeQuorumResponse,
+  endQuorumEpochResponse,
+  fetchResponse,
+  type LeaderAndEpoch,
+  singleFetchPartition,
+  singlePartition,
+  topLevelError,
+  voteResponse,
+} from "./raft-messages.ts";
+import { compareLogEnds, type FetchQuery, type NodeContext, type ReplicaContext } from "./replica-context.ts";
+
+/** Runs `action` on the node's serial path. */
+export type Serially = <T>(action: () => T) => T;
+/** Runs `change` on the node's serial path; a failure (to persist it) is logged and answered with `onFailure`. */
+export type Guarded = <T>(change: () => T, onFailure: () => T) => T;
+
+export function answerDescribeQuorumRequest(
+  context: ReplicaContext,
+  request: DescribeQuorumRequest,
+): DescribeQuorumResponse {
+  if (singlePartition(request.topics) === null) return describeQuorumError(ErrorCode.INVALID_REQUEST);
+  return describeQuorum(context);
+}
+
+export function answerVoteRequest(context: ReplicaContext, request: VoteRequest, guarded: Guarded): VoteResponse {
+  return answerVoterRequest(
+    context,
+    singlePartition(request.topics),
+    guarded,
+    (vote) => checkVote(context, vote),
+    (errorCode) => voteResponse(errorCode, context.current(), false),
+    (vote) => voteResponse(ErrorCode.NONE, context.current(), decideVote(context, vote)),
+  );
+}
+
+export function answerBeginQuorumEpochRequest(
+  context: ReplicaContext,
+  request: BeginQuorumEpochRequest,
+  guarded: Guarded,
+): BeginQuorumEpochResponse {
+  return answerLeaderAnnouncement(context, request.topics, guarded, beginQuorumEpochResponse, acceptBeginQuorumEpoch);
+}
+
+export function answerEndQuorumEpochRequest(
+  context: ReplicaContext,
+  request: EndQuorumEpochRequest,
+  guarded: Guarded,
+): EndQuorumEpochResponse {
+  return answerLeaderAnnouncement(context, request.topics, guarded, endQuorumEpochResponse, acceptEndQuorumEpoch);
+}
+
+/** A follower's or observer's Fetch; held up to its max wait when there is nothing new (leader only). */
+export function answerFetchRequest(
+  node: NodeContext,
+  request: FetchRequest,
+  serially: Serially,
+): Promise<FetchResponse> {
+  const query = fetchQueryOf(node, request);
+  if (!("fetchOffset" in query)) return Promise.resolve(query);
+  const response = serially(() => answerFetch(node, query));
+  if (request.maxWaitMs === 0 || !hasNothingNew(response)) return Promise.resolve(response);
+  return node.purgatory.park(query.fetchOffset, request.maxWaitMs, () => serially(() => answerFetch(node, query)));
+}
+
+/** A BeginQuorumEpoch or EndQuorumEpoch: checked as such, then `accept`ed. */
+function answerLeaderAnnouncement<
+  Data extends BeginQuorumEpochRequestPartitionData | EndQuorumEpochRequestPartitionData,
+  Response extends { errorCode: number; topics: unknown[] },
+>(
+  context: ReplicaContext,
+  topics: readonly { topicName: string; partitions: readonly Data[] }[],
+  guarded: Guarded,
+  respond: (errorCode: number, current: LeaderAndEpoch) => Response,
+  accept: (context: ReplicaContext, announcement: Data) => void,
+): Response {
+  const answer = (errorCode: number) => respond(errorCode, context.current());
+  return answerVoterRequest(
+    context,
+    singlePartition(topics),
+    guarded,
+    (announcement) => checkLeaderAnnouncement(context, announcement),
+    answer,
+    (announcement) => {
+      accept(context, announcement);
+      return answer(ErrorCode.NONE);
+    },
+  );
+}
+
+/**
+ * The steps of a Vote, BeginQuorumEpoch or EndQuorumEpoch: `data` (the request's one partition,
+ * null when it names anything else) checked, then `check`ed before anything changes, then
+ * `accept`ed on the serial path; `answer` gives the partition-level answer for an error code.
+ */
+function answerVoterRequest<Data, Response extends { errorCode: number; topics: unknown[] }>(
+  context: ReplicaContext,
+  data: Data | null,
+  guarded: Guarded,
+  check: (data: Data) => number,
+  answer: (errorCode: number) => Response,
+  accept: (data: Data) => Response,
+): Response {
+  if (data === null) return topLevelError<Response>(ErrorCode.INVALID_REQUEST);
+  if (context.closed) return topLevelError<Response>(ErrorCode.BROKER_NOT_AVAILABLE);
+  const error = check(data);
+  if (error !== ErrorCode.NONE) return answer(error);
+  return guarded(
+    () => accept(data),
+    () => answer(ErrorCode.UNKNOWN_SERVER_ERROR),
+  );
+}
 
 /** The Vote request's error code (NONE to go on) before anything changes. */
-export function checkVote(context: ReplicaContext, vote: VoteRequestPartitionData): number {
+function checkVote(context: ReplicaContext, vote: VoteRequestPartitionData): number {
   if (vote.candidateEpoch < context.quorum.epoch) return ErrorCode.FENCED_LEADER_EPOCH;
   const { candidateId, lastOffset, lastOffsetEpoch, candidateEpoch } = vote;
   if (candidateId < 0 || lastOffset < 0n || lastOffsetEpoch < 0 || lastOffsetEpoch >= candidateEpoch) {
@@ -35,7 +156,7 @@ export function checkVote(context: ReplicaContext, vote: VoteRequestPartitionDat
 }
 
 /** Decides a valid vote; returns whether it is granted. */
-export function decideVote(context: ReplicaContext, vote: VoteRequestPartitionData): boolean {
+function decideVote(context: ReplicaContext, vote: VoteRequestPartitionData): boolean {
   const { quorum, log } = context;
   if (vote.candidateEpoch > quorum.epoch) context.becomeUnattached(vote.candidateEpoch);
   const candidateLog = { offset: vote.lastOffset, epoch: vote.lastOffsetEpoch };
@@ -52,7 +173,7 @@ export function decideVote(context: ReplicaContext, vote: VoteRequestPartitionDa
 }
 
 /** The BeginQuorumEpoch or EndQuorumEpoch request's error code (NONE to go on) before anything changes. */
-export function checkLeaderAnnouncement(
+function checkLeaderAnnouncement(
   context: ReplicaContext,
   announcement: BeginQuorumEpochRequestPartitionData | EndQuorumEpochRequestPartitionData,
 ): number {
@@ -61,11 +182,11 @@ export function checkLeaderAnnouncement(
   return ErrorCode.NONE;
 }
 
-export function acceptBeginQuorumEpoch(context: ReplicaContext, begin: BeginQuorumEpochRequestPartitionData): void {
+function acceptBeginQuorumEpoch(context: ReplicaContext, begin: BeginQuorumEpochRequestPartitionData): void {
   context.maybeTransition(begin.leaderId, begin.leaderEpoch);
 }
 
-export function acceptEndQuorumEpoch(context: ReplicaContext, end: EndQuorumEpochRequestPartitionData): void {
+function acceptEndQuorumEpoch(context: ReplicaContext, end: EndQuorumEpochRequestPartitionData): void {
   context.maybeTransition(end.leaderId, end.leaderEpoch);
   const state = context.quorum.state;
   if (state.role !== "follower" || state.leaderId !== end.leaderId) return;
@@ -79,7 +200,7 @@ export function acceptEndQuorumEpoch(context: ReplicaContext, end: EndQuorumEpoc
 }
 
 /** The fetch a request asks for, or the INVALID_REQUEST answer it gets (Kafka's checks). */
-export function fetchQueryOf(context: ReplicaContext, request: FetchRequest): FetchQuery | FetchResponse {
+function fetchQueryOf(context: ReplicaContext, request: FetchRequest): FetchQuery | FetchResponse {
   const partition = singleFetchPartition(request);
   if (partition === null)
     return { throttleTimeMs: 0, errorCode: ErrorCode.INVALID_REQUEST, sessionId: 0, responses: [] };
@@ -101,7 +222,7 @@ export function fetchQueryOf(context: ReplicaContext, request: FetchRequest): Fe
 }
 
 /** The leader's answer to a fetch as of now. */
-export function answerFetch(context: ReplicaContext, fetch: FetchQuery): FetchResponse {
+function answerFetch(context: ReplicaContext, fetch: FetchQuery): FetchResponse {
   const error = leaderRequestError(context, fetch.epoch);
   const leader = context.leader;
   if (error !== ErrorCode.NONE || leader === null) return emptyFetchResponse(context, error);
@@ -130,7 +251,7 @@ export function answerFetch(context: ReplicaContext, fetch: FetchQuery): FetchRe
 }
 
 /** Whether an answered fetch should rather wait for news: no error, no records, no divergence. */
-export function hasNothingNew(response: FetchResponse): boolean {
+function hasNothingNew(response: FetchResponse): boolean {
   const partition = response.responses[0]?.partitions[0];
   if (partition === undefined || partition.errorCode !== ErrorCode.NONE) return false;
   if ((partition.divergingEpoch?.epoch ?? -1) >= 0) return false;

@@ -12,7 +12,7 @@
 // Called only from the node's serial path; returns the time to be called again.
 
 import { binaryExponentialBackoffMs } from "./election-backoff.ts";
-import { beginQuorumEpochRequest, endQuorumEpochRequest, voteRequest } from "./raft-messages.ts";
+import { beginQuorumEpochRequest, endQuorumEpochRequest, fetchRequest, voteRequest } from "./raft-messages.ts";
 import type { ReplicaContext } from "./replica-context.ts";
 
 export function pollRole(context: ReplicaContext, now: number): number {
@@ -96,7 +96,7 @@ function pollFollower(context: ReplicaContext, now: number): number {
     return now;
   }
   const target = !quorum.isVoter && now >= state.fetchDeadline ? randomVoter(context) : state.leaderId;
-  if (requests.isReady(target, now)) context.sendFetch(target);
+  if (requests.isReady(target, now)) sendFetch(context, target);
   const retryAt = requests.readyAt(target, now);
   return quorum.isVoter ? Math.min(state.fetchDeadline, retryAt) : retryAt;
 }
@@ -109,7 +109,7 @@ function pollUnattached(context: ReplicaContext, now: number, electionDeadline: 
   }
   // An observer finds the leader by asking any voter.
   const voter = randomVoter(context);
-  if (context.requests.isReady(voter, now)) context.sendFetch(voter);
+  if (context.requests.isReady(voter, now)) sendFetch(context, voter);
   return Math.max(now + context.config.retryBackoffMs, context.requests.readyAt(voter, now));
 }
 
@@ -129,6 +129,22 @@ function pollResigned(context: ReplicaContext, now: number): number {
     return now;
   }
   return wakeAt;
+}
+
+/** Fetches from the log end (answers handled in response-handling.ts). */
+function sendFetch(context: ReplicaContext, destination: number): void {
+  context.requests.send(
+    destination,
+    "Fetch",
+    fetchRequest({
+      replicaId: context.nodeId,
+      epoch: context.quorum.epoch,
+      fetchOffset: context.log.endOffset,
+      lastFetchedEpoch: context.log.lastFetchedEpoch,
+      maxWaitMs: context.config.fetchMaxWaitMs,
+      maxBytes: context.config.fetchMaxBytes,
+    }),
+  );
 }
 
 function randomVoter(context: ReplicaContext): number {

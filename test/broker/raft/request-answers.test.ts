@@ -1,11 +1,17 @@
 // How a replica answers the others (request-answers.ts), seen through RaftNodes in a simulated
 // cluster: the vote rules (once per epoch, across a restart too; only to an up-to-date log; older
-// epochs fenced; malformed requests refused), the leader's Fetch and DescribeQuorum answers.
+// epochs fenced; malformed requests refused), the leader's Fetch and DescribeQuorum answers, and
+// what every request from a voter gets before its own rules: its shape checked, a closed node's refusal.
 import assert from "node:assert/strict";
 import { describe, it, type TestContext } from "node:test";
 import { ErrorCode } from "../../../broker/protocol/errors.ts";
 import { METADATA_TOPIC } from "../../../broker/raft/raft-log.ts";
-import { fetchRequest, voteRequest } from "../../../broker/raft/raft-messages.ts";
+import {
+  beginQuorumEpochRequest,
+  endQuorumEpochRequest,
+  fetchRequest,
+  voteRequest,
+} from "../../../broker/raft/raft-messages.ts";
 import type { RaftNode } from "../../../broker/raft/raft-node.ts";
 import { type RaftTestCluster, useCluster } from "./raft-cluster-fixture.ts";
 
@@ -110,5 +116,38 @@ describe("the leader's answers", () => {
     const refused = follower.describe().topics[0]!.partitions[0]!;
     assert.equal(refused.errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER);
     assert.equal(refused.leaderId, leader.nodeId);
+  });
+});
+
+describe("before a request's own rules", () => {
+  const requests = () => ({
+    vote: voteRequest(1, 5, { offset: 0n, epoch: 0 }),
+    begin: beginQuorumEpochRequest(1, 5),
+    end: endQuorumEpochRequest(1, 5, [0]),
+  });
+  const answerAll = (node: RaftNode, { vote, begin, end }: ReturnType<typeof requests>) =>
+    [node.handleVote(vote), node.handleBeginQuorumEpoch(begin), node.handleEndQuorumEpoch(end)].map((answer) => ({
+      errorCode: answer.errorCode,
+      partitions: answer.topics.length,
+    }));
+
+  it("when a Vote, BeginQuorumEpoch or EndQuorumEpoch names another topic, then it is INVALID_REQUEST as a whole and changes nothing", (t) => {
+    const quorum = useCluster(t, { voters: [0, 1, 2] });
+    quorum.network.isolate(0);
+    const node = quorum.start(0);
+    const named = requests();
+    for (const request of [named.vote, named.begin, named.end]) request.topics[0]!.topicName = "points.events";
+    const refused = { errorCode: ErrorCode.INVALID_REQUEST, partitions: 0 };
+    assert.deepEqual(answerAll(node, named), [refused, refused, refused]);
+    assert.equal(node.epoch, 0);
+  });
+
+  it("when the node is closed, then every request from a voter is answered BROKER_NOT_AVAILABLE as a whole", async (t) => {
+    const quorum = useCluster(t, { voters: [0, 1, 2] });
+    quorum.network.isolate(0);
+    const node = quorum.start(0);
+    await quorum.stop(0);
+    const refused = { errorCode: ErrorCode.BROKER_NOT_AVAILABLE, partitions: 0 };
+    assert.deepEqual(answerAll(node, requests()), [refused, refused, refused]);
   });
 });
