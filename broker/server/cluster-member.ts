@@ -10,6 +10,7 @@ import { controllerConfigFrom, QuorumController } from "../controller/quorum-con
 import { quorumRequestTimeoutMs, raftConfigFrom } from "../raft/quorum-config.ts";
 import { ConnectionRaftChannel } from "../raft/raft-channel.ts";
 import { RaftNode } from "../raft/raft-node.ts";
+import { takeCleanShutdownMarker, writeCleanShutdownMarker } from "../storage/clean-shutdown.ts";
 import type { FileSystem } from "../storage/file-system.ts";
 import type { EventJournal } from "./admin/cluster-events.ts";
 import { BrokerLifecycleManager, type RegisteredListener } from "./broker-lifecycle-manager.ts";
@@ -125,12 +126,14 @@ export function createClusterMember(
     heartbeatIntervalMs: brokerNumber(config, "broker.heartbeat.interval.ms"),
     log,
   });
+  // Taken before any partition log opens, so that a crash from now on is recovered from.
+  const hadCleanShutdown = takeCleanShutdownMarker(fs, config.dataDir);
   const replicas = new ReplicaManager({
     localBrokerId: nodeId,
     openLog: (topic, index) => {
       const state = view.topic(topic.name)!;
       return {
-        log: openTopicLog(config, fs, log, state, index),
+        log: openTopicLog(config, fs, log, state, index, { hadCleanShutdown }),
         maxMessageBytes: Number(topicConfigOf(config, state, "max.message.bytes")),
       };
     },
@@ -194,7 +197,7 @@ export function createClusterMember(
       controller?.close();
       await raft.close();
       channel.close();
-      await replicas.stop();
+      if (await replicas.stop()) writeCleanShutdownMarker(fs, config.dataDir);
     },
   };
 }

@@ -129,6 +129,7 @@ export function logConfigFrom(value: (name: string) => string): Partial<LogConfi
  * write to it ever fail, the log goes offline and this says so, once, naming the partition and
  * the cause: from then on the partition answers KAFKA_STORAGE_ERROR until the broker restarts
  * (which recovers the log from its files), while the broker's other partitions serve on.
+ * After a clean shutdown (clean-shutdown.ts) the active segment is not scanned.
  */
 export function openTopicLog(
   config: BrokerConfig,
@@ -136,6 +137,7 @@ export function openTopicLog(
   log: Logger,
   topic: TopicState,
   index: number,
+  { hadCleanShutdown = false }: { hadCleanShutdown?: boolean } = {},
 ): PartitionLog {
   const dir = join(config.dataDir, `${topic.name}-${index}`);
   const onOffline = (cause: unknown): void =>
@@ -145,7 +147,7 @@ export function openTopicLog(
       dir,
       error: cause instanceof Error ? cause.message : String(cause),
     });
-  const partitionLog = PartitionLog.open(fs, dir, { ...logConfigOf(config, topic), onOffline });
+  const partitionLog = PartitionLog.open(fs, dir, { ...logConfigOf(config, topic), onOffline, hadCleanShutdown });
   for (const recovery of partitionLog.recoveries) {
     if (recovery.truncatedBytes > 0) {
       log.warn("recovered a torn log tail", {

@@ -1,8 +1,9 @@
 // Opening a partition log's directory (Kafka's LogLoader): what a crash can leave behind is
 // removed (a cleaner's half-written `.cleaned` files, index files whose log is gone), then the
 // segments are opened oldest first. Sealed segments load from their indexes, which a roll made
-// durable; the active segment, and any segment whose indexes are missing or inconsistent, is
-// recovered: scanned and cut at its last whole valid batch, so writes continue from there.
+// durable; the active segment (unless the last shutdown was clean: clean-shutdown.ts), and any
+// segment whose indexes are missing or inconsistent, is recovered: scanned and cut at its last
+// whole valid batch, so writes continue from there.
 // Then the leader-epoch checkpoint is read, trimmed to the log's offsets as Kafka does, and
 // checked against the batches; when it is missing, unreadable or disagrees with them (a crash
 // lost its last write, or an unsynced one), it is rebuilt by scanning every batch header.
@@ -49,11 +50,19 @@ export interface LoadedLog extends LoadedSegments {
  * Opens the log in `dir`, creating it if needed: its segments (see loadSegments), then its
  * leader-epoch checkpoint (see loadLeaderEpochCache). On failure what was opened is closed.
  */
-export function loadLog(fs: FileSystem, dir: string, options: SegmentOptions): LoadedLog {
+export function loadLog(
+  fs: FileSystem,
+  dir: string,
+  options: SegmentOptions,
+  { hadCleanShutdown = false }: { hadCleanShutdown?: boolean } = {},
+): LoadedLog {
   const dirsToSync = fs.exists(dir) ? [] : [dirname(dir), dir];
   createDirDurably(fs, dirname(dir));
   fs.mkdirp(dir);
-  const { segments, recoveries } = loadSegments(fs, dir, options, { syncNewDir: dirsToSync.length === 0 });
+  const { segments, recoveries } = loadSegments(fs, dir, options, {
+    syncNewDir: dirsToSync.length === 0,
+    recoverActive: !hadCleanShutdown,
+  });
   try {
     return { segments, recoveries, epochs: loadLeaderEpochCache(fs, dir, segments, { sync: true }), dirsToSync };
   } catch (error) {
@@ -65,12 +74,13 @@ export function loadLog(fs: FileSystem, dir: string, options: SegmentOptions): L
 /**
  * Loads the segments in `dir`; an empty directory gets one empty segment at offset 0, its files
  * made durable unless `syncNewDir` is false (a new log defers that to its first flush, log-flush.ts).
+ * The active segment is recovered unless `recoverActive` is false (after a clean shutdown).
  */
 export function loadSegments(
   fs: FileSystem,
   dir: string,
   options: SegmentOptions,
-  { syncNewDir }: { syncNewDir: boolean } = { syncNewDir: true },
+  { syncNewDir = true, recoverActive = true }: { syncNewDir?: boolean; recoverActive?: boolean } = {},
 ): LoadedSegments {
   const baseOffsets = discardLeftovers(fs, dir);
   const segments: Segment[] = [];
@@ -82,7 +92,7 @@ export function loadSegments(
     }
     for (const [i, baseOffset] of baseOffsets.entries()) {
       const isActive = i === baseOffsets.length - 1;
-      const { segment, recovery } = Segment.open(fs, dir, baseOffset, options, { recover: isActive });
+      const { segment, recovery } = Segment.open(fs, dir, baseOffset, options, { recover: isActive && recoverActive });
       segments.push(segment);
       if (recovery !== null) recoveries.push({ baseOffset, ...recovery });
     }

@@ -53,6 +53,12 @@ export interface PartitionLogOptions {
    * operation failed: its owner reports it and stops serving the partition.
    */
   onOffline?: (cause: unknown) => void;
+  /**
+   * Kafka's hadCleanShutdown: the log was flushed and closed by a clean shutdown
+   * (clean-shutdown.ts), so its active segment loads from its indexes, as sealed ones do, instead
+   * of being scanned; should they disagree with the log it is recovered all the same.
+   */
+  hadCleanShutdown?: boolean;
 }
 
 export type ReadResult =
@@ -119,10 +125,10 @@ export class PartitionLog {
     settings: Partial<LogConfig> & PartitionLogOptions = {},
     clock: () => number = Date.now,
   ): PartitionLog {
-    const { highWatermarkCheckpointIntervalMs, onOffline, ...config } = settings;
+    const { highWatermarkCheckpointIntervalMs, onOffline, hadCleanShutdown = false, ...config } = settings;
     const options = { highWatermarkCheckpointIntervalMs, onOffline };
     const resolved = resolveLogConfig(config);
-    const loaded = loadLog(fs, dir, { indexIntervalBytes: resolved.indexIntervalBytes, clock });
+    const loaded = loadLog(fs, dir, { indexIntervalBytes: resolved.indexIntervalBytes, clock }, { hadCleanShutdown });
     try {
       return new PartitionLog(fs, dir, resolved, clock, loaded, options);
     } catch (error) {

@@ -254,8 +254,12 @@ export class ReplicaManager implements PartitionLookup {
     this.#isrExpiration.unref();
   }
 
-  /** Stops the task and the fetchers, and closes (flushing) every hosted log. */
-  async stop(): Promise<void> {
+  /**
+   * Stops the task and the fetchers, and closes (flushing) every hosted log. Resolves true when
+   * every log was closed cleanly (none offline or failing to flush, none left unopened).
+   */
+  async stop(): Promise<boolean> {
+    let clean = this.#unopenable.size === 0;
     this.#stopped = true;
     if (this.#isrExpiration) clearInterval(this.#isrExpiration);
     this.#isrExpiration = null;
@@ -263,9 +267,11 @@ export class ReplicaManager implements PartitionLookup {
     for (const { partition } of this.#hosted.values()) {
       // Each log on its own: one that fails to flush (it goes offline, and says so) must not
       // keep the others from being flushed and closed.
+      if (partition.log.isOffline) clean = false;
       try {
         partition.log.close();
       } catch (error) {
+        clean = false;
         if (partition.log.isOffline) continue;
         this.options.log.error("log not closed cleanly", {
           topic: partition.topic,
@@ -275,6 +281,7 @@ export class ReplicaManager implements PartitionLookup {
       }
     }
     this.#hosted.clear();
+    return clean;
   }
 
   /**

@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { describe, it } from "node:test";
+import { createKafka } from "../../../broker/client/factory.ts";
+import { logLevel } from "../../../broker/client/index.ts";
 import { Apis } from "../../../broker/protocol/apis.ts";
+import { CLEAN_SHUTDOWN_FILE } from "../../../broker/storage/clean-shutdown.ts";
 import { startBroker } from "../../helpers/broker-process.ts";
 import { runScript, startScript } from "../../helpers/command.ts";
 import { createTopicsRequest } from "../../helpers/requests.ts";
@@ -73,6 +78,53 @@ describe("broker command line", () => {
       });
       again.close();
       assert.equal(metadata.topics[0]!.partitions.length, 4);
+    } finally {
+      await broker.cleanup();
+    }
+  });
+
+  it("when it stops on SIGTERM, then it leaves the clean shutdown marker, takes it at the next start and serves every record; after kill -9 there is none", async () => {
+    const broker = await startBroker();
+    const marker = join(broker.dataDir, CLEAN_SHUTDOWN_FILE);
+    const highWatermark = async (): Promise<string> => {
+      const kafka = await createKafka({
+        clientId: "marker-test",
+        brokers: [broker.address],
+        logLevel: logLevel.NOTHING,
+      });
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        const [offsets] = await admin.fetchTopicOffsets("marked");
+        return offsets!.high;
+      } finally {
+        await admin.disconnect();
+      }
+    };
+    try {
+      assert.equal(existsSync(marker), false, "none on a first start");
+      const kafka = await createKafka({
+        clientId: "marker-test",
+        brokers: [broker.address],
+        logLevel: logLevel.NOTHING,
+      });
+      const producer = kafka.producer();
+      await producer.connect();
+      for (let i = 0; i < 3; i++) {
+        await producer.send({ topic: "marked", acks: -1, messages: [{ value: `a${i}` }, { value: `b${i}` }] });
+      }
+      await producer.disconnect();
+
+      assert.equal(await broker.stop(), 0);
+      assert.equal(existsSync(marker), true, "a clean stop leaves the marker");
+      await broker.restart();
+      assert.equal(existsSync(marker), false, "taken at start, before any log is written");
+      assert.equal(await highWatermark(), "6");
+
+      await broker.kill();
+      assert.equal(existsSync(marker), false, "kill -9 leaves none: the next start recovers every log");
+      await broker.restart();
+      assert.equal(await highWatermark(), "6");
     } finally {
       await broker.cleanup();
     }

@@ -236,3 +236,29 @@ test("when rewriting the leader-epoch checkpoint fails while opening, then the e
   fileSystem.failRenamesWith = null;
   assert.deepEqual(epochPairs(openLog(t, dir, { segmentBytes: 300 })), expectedEpochs);
 });
+
+test("when a log closed cleanly is opened after a clean shutdown, then its active segment loads from its indexes without a recovery scan, and appends continue", (t) => {
+  const dir = tempDir(t);
+  const first = PartitionLog.open(nodeFileSystem, dir, { segmentBytes: 600, indexIntervalBytes: 50 });
+  const batches = Array.from({ length: 5 }, () => appendRecords(first, 2, 100));
+  first.close();
+  const reopened = openLog(t, dir, { segmentBytes: 600, indexIntervalBytes: 50, hadCleanShutdown: true });
+  assert.deepEqual(reopened.recoveries, [], "nothing scanned");
+  assert.equal(reopened.logEndOffset, 10n);
+  assert.deepEqual(readAll(reopened, 0n), Buffer.concat(batches));
+  appendRecords(reopened, 1, 100);
+  assert.equal(reopened.logEndOffset, 11n);
+});
+
+test("when the active segment no longer matches its indexes despite a clean shutdown, then it is recovered all the same", (t) => {
+  const dir = tempDir(t);
+  const first = PartitionLog.open(nodeFileSystem, dir, { indexIntervalBytes: 50 });
+  for (let i = 0; i < 5; i++) appendRecords(first, 2, 100);
+  first.close();
+  const segment = join(dir, segmentFileName(0n, ".log"));
+  fs.truncateSync(segment, fs.statSync(segment).size - 7);
+  const reopened = openLog(t, dir, { indexIntervalBytes: 50, hadCleanShutdown: true });
+  assert.equal(reopened.recoveries.length, 1, "the torn tail is found by a recovery scan");
+  assert.ok(reopened.recoveries[0]!.truncatedBytes > 0);
+  assert.equal(reopened.logEndOffset, 8n, "cut at the last whole batch");
+});
