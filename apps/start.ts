@@ -17,7 +17,8 @@ import { stallMsFrom } from "./ledger/stall.ts";
 import { demoServices, serviceReadyLine, serviceScript } from "./services.ts";
 import { createCli, environmentHelp, integerOption, usageError } from "./shared/cli.ts";
 import { type AppConfig, ConfigError, loadConfig, optionalIntFrom } from "./shared/config.ts";
-import { databaseFilePath, migrate } from "./shared/db/client.ts";
+import { databaseFilePath } from "./shared/db/client.ts";
+import { migrateServiceDatabases } from "./shared/db/service-databases.ts";
 import { terminalKeysPath } from "./shared/terminal-keys.ts";
 import { Supervisor } from "./supervisor.ts";
 
@@ -97,7 +98,7 @@ async function main(): Promise<void> {
   if (settings.adminPort !== 0 && settings.adminPort + (clusterSize ?? 1) - 1 > 65535)
     usageError(program, `ADMIN_PORT ${settings.adminPort} leaves no room for ${clusterSize ?? 1} brokers`);
   mkdirSync(config.dataDir, { recursive: true });
-  const migration = migrate(config.databaseUrl);
+  const migration = migrateServiceDatabases(config.databaseUrl);
   if (migration.applied.length > 0)
     say(`database ${databaseFilePath(config.databaseUrl)}: applied ${migration.applied.join(", ")}`);
 

@@ -16,6 +16,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { serviceReadyLine, serviceScript } from "../apps/services.ts";
 import { createDb } from "../apps/shared/db/client.ts";
+import { ownerDatabaseUrl } from "../apps/shared/db/service-databases.ts";
 import { COMMANDS_TOPIC } from "../apps/shared/topics.ts";
 import { createKafka } from "../broker/client/factory.ts";
 import { logLevel } from "../broker/client/index.ts";
@@ -187,7 +188,7 @@ export async function runLedgerSuite(options: LedgerSuiteOptions): Promise<Ledge
  * entries share their appliedAt (two in the same millisecond count as one, so it is a lower bound).
  */
 async function appliedSpan(databaseUrl: string): Promise<{ ms: number; transactions: number }> {
-  const db = createDb(databaseUrl);
+  const db = createDb(ownerDatabaseUrl(databaseUrl, "ledger"));
   try {
     const [row] = await db.$queryRawUnsafe<
       { first: string | Date | null; last: string | Date | null; transactions: bigint | number }[]

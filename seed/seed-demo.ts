@@ -7,7 +7,8 @@
 
 import type { AppConfig } from "../apps/shared/config.ts";
 import { ensureTopics } from "../apps/shared/consumer-service.ts";
-import { createDb, migrate } from "../apps/shared/db/client.ts";
+import { createDb } from "../apps/shared/db/client.ts";
+import { migrateServiceDatabases } from "../apps/shared/db/service-databases.ts";
 import { provisionTerminalKeys } from "../apps/shared/terminal-keys.ts";
 import { COMMANDS_TOPIC, EVENTS_TOPIC, type PointsCommand } from "../apps/shared/topics.ts";
 import { createKafka } from "../broker/client/factory.ts";
@@ -32,7 +33,7 @@ export function openingCommandId(userId: string): string {
 
 /** True when the database has no stores yet (a fresh data directory). */
 export async function needsSeed(config: AppConfig): Promise<boolean> {
-  migrate(config.databaseUrl);
+  migrateServiceDatabases(config.databaseUrl);
   const db = createDb(config.databaseUrl);
   try {
     return (await db.store.count()) === 0;
@@ -50,7 +51,7 @@ export async function writeDirectory(
   stores: DemoStore[],
   users: { id: string; name: string }[],
 ): Promise<void> {
-  migrate(config.databaseUrl);
+  migrateServiceDatabases(config.databaseUrl);
   const db = createDb(config.databaseUrl);
   try {
     await db.$transaction(async (tx) => {

@@ -4,6 +4,7 @@
 import Database from "better-sqlite3";
 import type { ConsumerServiceDefinition } from "../shared/consumer-service.ts";
 import { databaseFilePath } from "../shared/db/client.ts";
+import { ownerDatabaseUrl } from "../shared/db/service-databases.ts";
 import { readOutcomeEvents } from "../shared/outcome-events.ts";
 import { EVENTS_TOPIC } from "../shared/topics.ts";
 import { type AnalyticsRepository, countOutcomes } from "./count-outcomes.ts";
@@ -17,9 +18,11 @@ export const definition: ConsumerServiceDefinition = {
   groupId: "analytics",
   topic: EVENTS_TOPIC,
   async setup({ config }) {
-    // Several services share the file (each writing only its own tables): wait for the write lock
-    // instead of failing with SQLITE_BUSY, as their Prisma clients do.
-    const sqlite = new Database(databaseFilePath(config.databaseUrl), { timeout: 15_000 });
+    // Its own file (service-databases.ts), which points-api reads: wait a moment for a lock instead
+    // of failing with SQLITE_BUSY.
+    const sqlite = new Database(databaseFilePath(ownerDatabaseUrl(config.databaseUrl, "analytics")), {
+      timeout: 15_000,
+    });
     opened = { sqlite, repository: createAnalyticsRepository(sqlite) };
   },
   async handleBatches(batches, { log }) {

@@ -10,6 +10,7 @@ import type { Admin } from "../../broker/client/admin/index.ts";
 import { Kafka, logLevel } from "../../broker/client/index.ts";
 import { createUsersRepository } from "../points-api/repositories/users.ts";
 import { createDb } from "../shared/db/client.ts";
+import { ownerDatabaseUrl } from "../shared/db/service-databases.ts";
 import { AppError } from "../shared/errors.ts";
 import { warnIfBeyondLoopback } from "../shared/exposure.ts";
 import { type AppLog, createLog } from "../shared/log.ts";
@@ -73,7 +74,8 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
   });
   poller.onRound((readings) => groupLag.sample(readings).then(() => undefined));
   const db = createDb(options.databaseUrl);
-  const users = createUsersRepository(db);
+  const ledgerDb = createDb(ownerDatabaseUrl(options.databaseUrl, "ledger"));
+  const users = createUsersRepository(db, ledgerDb);
   let admin: Admin | undefined;
   const connectedAdmin = async (): Promise<Admin> => {
     if (!admin) {
@@ -172,7 +174,7 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
       await closed;
       reader.disconnect();
       await admin?.disconnect();
-      await db.$disconnect();
+      await Promise.allSettled([db.$disconnect(), ledgerDb.$disconnect()]);
     },
   };
 }

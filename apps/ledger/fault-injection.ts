@@ -3,7 +3,7 @@
 // its offsets committed. Unset in normal runs.
 // Owner of mutable state: the hook returned by crashAfterCommit (its count of commits).
 import { optionalIntFrom } from "../shared/config.ts";
-import type { AppLog } from "../shared/log.ts";
+import { type AppLog, flushLogs } from "../shared/log.ts";
 
 /** The commit to die after, from LEDGER_FAULT_EXIT_AFTER_DB_COMMIT; undefined when unset. */
 export function exitAfterDbCommitFrom(env: NodeJS.ProcessEnv): number | undefined {
@@ -19,6 +19,7 @@ export function crashAfterCommit(commit: number, log: AppLog): () => Promise<voi
   return async () => {
     if (++commits !== commit) return;
     log.info(`fault injection: SIGKILL after database commit ${commits}`);
+    flushLogs();
     process.kill(process.pid, "SIGKILL");
     await new Promise(() => {});
   };

@@ -40,10 +40,9 @@ type EntryRow = Record<(typeof entryColumns)[number], string | bigint | null>;
 export type LedgerDatabase = Database.Database;
 
 /**
- * The ledger's own connection to `databaseUrl` (as createDb takes it). Other services write the
- * same file (points-api its directory tables, notification and analytics theirs), so a transaction
- * waits for SQLite's write lock as their Prisma clients do (15 s busy timeout) instead of failing
- * with SQLITE_BUSY. Close it when done.
+ * The ledger's own connection to `databaseUrl` (as createDb takes it: the ledger's file,
+ * service-databases.ts). points-api reads it, so a transaction may wait for SQLite's lock a moment
+ * (15 s busy timeout) instead of failing with SQLITE_BUSY. Close it when done.
  */
 export function openLedgerDatabase(databaseUrl: string): LedgerDatabase {
   return new Database(databaseFilePath(databaseUrl), { timeout: 15_000 });

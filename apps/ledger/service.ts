@@ -18,6 +18,7 @@
 import { Counter, type Histogram } from "prom-client";
 import type { ConsumerServiceDefinition, ServiceContext } from "../shared/consumer-service.ts";
 import { ensureTopics } from "../shared/consumer-service.ts";
+import { ownerDatabaseUrl } from "../shared/db/service-databases.ts";
 import { groupCommit } from "../shared/group-commit.ts";
 import { secondsHistogram } from "../shared/metrics.ts";
 import { COMMANDS_TOPIC, EVENTS_TOPIC } from "../shared/topics.ts";
@@ -193,7 +194,7 @@ export function createLedgerService(options: LedgerOptions = {}): ConsumerServic
         : ctx.kafka.producer({ idempotent: true });
       await producer.connect();
       // The batch transaction runs on better-sqlite3 directly (repository.ts), not on ctx.db (Prisma).
-      sqlite = openLedgerDatabase(ctx.config.databaseUrl);
+      sqlite = openLedgerDatabase(ownerDatabaseUrl(ctx.config.databaseUrl, "ledger"));
       repository = createLedgerRepository(sqlite);
       if (options.exitAfterDbCommit !== undefined) afterCommit = crashAfterCommit(options.exitAfterDbCommit, ctx.log);
     },

@@ -1,4 +1,5 @@
-// Notification's data: writes Notification (its own table), reads Store (points-api's) for names.
+// Notification's data: writes Notification (its own table, in its own file), reads Store
+// (points-api's, in points-api's file) for names.
 //
 // Through better-sqlite3 prepared statements on a connection of the service's own, not through
 // Prisma (which keeps the schema and the migrations): at low rates every event is a batch of its
@@ -10,6 +11,8 @@ import type { NotificationRepository } from "./notify-outcomes.ts";
 export type Sqlite = BetterSqlite3.Database;
 
 export interface NotificationRepositoryOptions {
+  /** Where the Store table is read (points-api's file); the notifications' connection by default. */
+  stores?: Sqlite;
   /** How long a store's name (or its absence) is used before it is looked up again. */
   namesMaxAgeMs?: number;
   now?: () => number;
@@ -25,9 +28,9 @@ const MAX_REMEMBERED_STORES = 10_000;
  */
 export function createNotificationRepository(
   sqlite: Sqlite,
-  { namesMaxAgeMs = 1_000, now = Date.now }: NotificationRepositoryOptions = {},
+  { namesMaxAgeMs = 1_000, now = Date.now, stores = sqlite }: NotificationRepositoryOptions = {},
 ): NotificationRepository {
-  const selectNames = sqlite.prepare<[string], { id: string; name: string }>(
+  const selectNames = stores.prepare<[string], { id: string; name: string }>(
     `SELECT "id", "name" FROM "Store" WHERE "id" IN (SELECT value FROM json_each(?))`,
   );
   // The whole batch as one JSON parameter: one statement however large the batch, and no SQLite

@@ -3,23 +3,29 @@
 import Database from "better-sqlite3";
 import type { ConsumerServiceDefinition } from "../shared/consumer-service.ts";
 import { databaseFilePath } from "../shared/db/client.ts";
+import { ownerDatabaseUrl } from "../shared/db/service-databases.ts";
 import { readOutcomeEvents } from "../shared/outcome-events.ts";
 import { EVENTS_TOPIC } from "../shared/topics.ts";
 import { type NotificationRepository, notifyOutcomes } from "./notify-outcomes.ts";
 import { createNotificationRepository } from "./repository.ts";
 
-/** The service's own connection (repository.ts says why), open from setup to teardown. */
-let opened: { sqlite: Database.Database; repository: NotificationRepository } | undefined;
+/** The service's own connections (repository.ts says why), open from setup to teardown. */
+let opened: { sqlite: Database.Database; stores: Database.Database; repository: NotificationRepository } | undefined;
 
 export const definition: ConsumerServiceDefinition = {
   name: "notification",
   groupId: "notification",
   topic: EVENTS_TOPIC,
   async setup({ config }) {
-    // Several services share the file (each writing only its own tables): wait for the write lock
-    // instead of failing with SQLITE_BUSY, as their Prisma clients do.
-    const sqlite = new Database(databaseFilePath(config.databaseUrl), { timeout: 15_000 });
-    opened = { sqlite, repository: createNotificationRepository(sqlite) };
+    // Its own file (service-databases.ts), which points-api reads: wait a moment for a lock instead
+    // of failing with SQLITE_BUSY. Store names come from points-api's file (only read here).
+    const sqlite = new Database(databaseFilePath(ownerDatabaseUrl(config.databaseUrl, "notification")), {
+      timeout: 15_000,
+    });
+    const stores = new Database(databaseFilePath(ownerDatabaseUrl(config.databaseUrl, "points-api")), {
+      timeout: 15_000,
+    });
+    opened = { sqlite, stores, repository: createNotificationRepository(sqlite, { stores }) };
   },
   async handleBatches(batches, { log }) {
     if (opened === undefined) throw new Error("notification: handleBatches before setup");
@@ -29,6 +35,7 @@ export const definition: ConsumerServiceDefinition = {
   },
   async teardown() {
     opened?.sqlite.close();
+    opened?.stores.close();
     opened = undefined;
   },
 };

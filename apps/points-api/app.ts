@@ -9,6 +9,7 @@ import express, { type Express } from "express";
 import type { Registry } from "prom-client";
 import type { AppConfig } from "../shared/config.ts";
 import type { Db } from "../shared/db/client.ts";
+import type { OtherServicesDbs } from "../shared/db/service-databases.ts";
 import { type AppLog, createLog } from "../shared/log.ts";
 import { createRegistry } from "../shared/metrics.ts";
 import type { CommandPublisher } from "./command-publisher.ts";
@@ -41,7 +42,10 @@ export const PUBLIC_DIR = fileURLToPath(new URL("./public/", import.meta.url));
 export interface AppDeps {
   /** Where `npm run lab` writes its report, served at /lab. */
   labDir?: string;
+  /** points-api's own file (stores, terminals, users). */
   db: Db;
+  /** Where the other services' tables are read (their files); `db` for any left out. */
+  otherServicesDbs?: Partial<OtherServicesDbs>;
   publisher: CommandPublisher;
   groups: GroupInspector;
   /** The hashes of the terminals' keys, which commands and new users are checked against. */
@@ -58,6 +62,7 @@ export interface AppDeps {
 export function createApp({
   labDir,
   db,
+  otherServicesDbs = {},
   publisher,
   groups,
   terminalKeys,
@@ -67,11 +72,11 @@ export function createApp({
   now = () => new Date(),
   metrics = createRegistry("points-api"),
 }: AppDeps): Express {
-  const users = createUsersRepository(db);
+  const users = createUsersRepository(db, otherServicesDbs.ledger);
   const stores = createStoresRepository(db);
-  const ledger = createLedgerRepository(db);
-  const notifications = createNotificationsRepository(db);
-  const analytics = createAnalyticsRepository(db);
+  const ledger = createLedgerRepository(otherServicesDbs.ledger ?? db);
+  const notifications = createNotificationsRepository(otherServicesDbs.notification ?? db);
+  const analytics = createAnalyticsRepository(otherServicesDbs.analytics ?? db);
 
   const submitCommand = createSubmitCommand({
     users: { ...users, exists: rememberFound(users.exists, Boolean) },

@@ -9,6 +9,7 @@ import { logLevel } from "../../broker/client/index.ts";
 import type { AppConfig } from "../shared/config.ts";
 import { ensureTopics } from "../shared/consumer-service.ts";
 import { createDb } from "../shared/db/client.ts";
+import { createOtherServicesDbs, disconnectAll } from "../shared/db/service-databases.ts";
 import { warnIfBeyondLoopback } from "../shared/exposure.ts";
 import { type AppLog, createLog } from "../shared/log.ts";
 import { keyHashesPath } from "../shared/terminal-keys.ts";
@@ -50,9 +51,10 @@ export async function startPointsApi(config: AppConfig, log: AppLog = createLog(
   const producer = kafka.producer({ idempotent: true, retry: REQUEST_RETRY });
   const admin = kafka.admin({ retry: REQUEST_RETRY });
   const db = createDb(config.databaseUrl);
+  const otherServicesDbs = createOtherServicesDbs(config.databaseUrl);
   const release = async () => {
     await Promise.allSettled([producer.disconnect(), admin.disconnect()]);
-    await db.$disconnect();
+    await Promise.allSettled([db.$disconnect(), disconnectAll(otherServicesDbs)]);
   };
 
   let server: Server;
@@ -62,6 +64,7 @@ export async function startPointsApi(config: AppConfig, log: AppLog = createLog(
     const app = createApp({
       labDir: path.join(config.dataDir, "lab"),
       db,
+      otherServicesDbs,
       publisher: createKafkaCommandPublisher(producer, config.commandKey, commandsTopic),
       groups: createKafkaGroupInspector(admin),
       terminalKeys: createTerminalKeysRepository(keyHashesPath(config.dataDir)),

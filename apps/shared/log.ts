@@ -40,7 +40,7 @@ export function logFormatFromEnv(env: NodeJS.ProcessEnv = process.env): LogForma
  * once the turn ends (setImmediate: as soon as the loop is idle, never on a timer), and at once
  * when the process exits.
  */
-export function turnBuffered(flush: (text: string) => void): (line: string) => void {
+export function turnBuffered(flush: (text: string) => void): ((line: string) => void) & { flushNow(): void } {
   let pending: string[] = [];
   const flushPending = () => {
     if (pending.length === 0) return;
@@ -49,12 +49,18 @@ export function turnBuffered(flush: (text: string) => void): (line: string) => v
     flush(text);
   };
   process.on("exit", flushPending);
-  return (line) => {
+  const write = (line: string) => {
     if (pending.push(line) === 1) setImmediate(flushPending);
   };
+  return Object.assign(write, { flushNow: flushPending });
 }
 
-let stdoutLines: ((line: string) => void) | undefined;
+let stdoutLines: ReturnType<typeof turnBuffered> | undefined;
+
+/** Writes the lines logged so far at once: for a process about to end without an exit (SIGKILL). */
+export function flushLogs(): void {
+  stdoutLines?.flushNow();
+}
 
 /** The process's stdout, lines buffered per turn (turnBuffered). */
 function writeStdout(line: string): void {

@@ -14,6 +14,7 @@
 // schedule's progress (`kills`).
 import { rmSync } from "node:fs";
 import { createDb } from "../../apps/shared/db/client.ts";
+import { ownerDatabaseUrl } from "../../apps/shared/db/service-databases.ts";
 import { startFreshSystem, startSystemService } from "../lab/lab.ts";
 import { type RunVerification, verifyAgainstLedger } from "../lab/verify-run.ts";
 import { driveHttp } from "../load/drivers.ts";
@@ -105,7 +106,7 @@ export async function runCrashLoop(options: CrashLoopOptions): Promise<CrashLoop
     options.workDir,
     log,
   );
-  const db = createDb(system.config.databaseUrl);
+  const db = createDb(ownerDatabaseUrl(system.config.databaseUrl, "ledger"));
   const until = new AbortController();
   let issuing: Promise<unknown> | undefined;
   try {

@@ -2,6 +2,7 @@
 // (or nothing changes for a while), then compares per user, entries and stored balances. Shared by `npm run load` and
 // `npm run verify`.
 import { createDb } from "../../apps/shared/db/client.ts";
+import { ownerDatabaseUrl } from "../../apps/shared/db/service-databases.ts";
 import type { IssueRecord } from "../load/drivers.ts";
 import type { IssuedCommand } from "../load/workload.ts";
 import { type AppliedEntry, type Verification, verify } from "./verify.ts";
@@ -69,7 +70,7 @@ export async function verifyAgainstLedger(
   run: LoadRun,
   { quietMs = 30_000, warmup = WARMUP_FRACTION } = {},
 ): Promise<RunVerification> {
-  const db = createDb(databaseUrl);
+  const db = createDb(ownerDatabaseUrl(databaseUrl, "ledger"));
   try {
     const ids = run.commands.map((c) => c.commandId);
     // The id lists go in as one JSON parameter: SQLite limits bound parameters, not JSON's length.

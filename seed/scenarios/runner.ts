@@ -11,7 +11,7 @@ import path from "node:path";
 import { replicatedTopicDefaults, startBrokerCluster } from "../../apps/broker-cluster.ts";
 import { type RunningConsole, startConsole } from "../../apps/console/server.ts";
 import { serviceReadyLine, serviceScript } from "../../apps/services.ts";
-import { migrate } from "../../apps/shared/db/client.ts";
+import { migrateServiceDatabases } from "../../apps/shared/db/service-databases.ts";
 import { Supervisor } from "../../apps/supervisor.ts";
 import type { ConsoleView, Lang, Scenario, ScenarioContext, ScenarioSystem, Text } from "./scenario.ts";
 
@@ -149,7 +149,7 @@ async function startSystem(
   brokerConfigs: Record<string, string> = {},
 ): Promise<StartedSystem> {
   const databaseUrl = `file:${path.join(dataDir, "points.db")}`;
-  migrate(databaseUrl);
+  migrateServiceDatabases(databaseUrl);
   const cluster = await startBrokerCluster(supervisor, {
     brokers: brokerCount,
     dataDir: path.join(dataDir, "cluster"),

@@ -108,7 +108,7 @@ describe("the points demo on a 3-broker cluster when the ledger's group coordina
       services.push(await startService("ledger", app.env(), { timeoutMs: 60_000 }));
       const pointsApi = await startService("points-api", app.env(), { timeoutMs: 60_000 });
       services.push(pointsApi);
-      db = createDb(app.databaseUrl);
+      db = createDb(app.databaseUrlOf("ledger"));
       const ledgerDb = db;
       await waitFor(async () => (await ledgerDb.ledgerEntry.count()) === users.length, {
         timeoutMs: 60_000,

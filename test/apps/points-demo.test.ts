@@ -53,7 +53,7 @@ for (const client of ["ours", "kafkajs"] as const) {
       const points = await startService("points-api", app.env());
       services.push(points);
       api = points.url;
-      db = createDb(app.databaseUrl);
+      db = createDb(app.databaseUrlOf("ledger"));
     });
 
     after(async () => {

@@ -1,12 +1,12 @@
 // Starts the points demo's services as real child processes (node with tsx's loader, so SIGKILL
-// hits the service itself), against a broker from broker-process.ts and a SQLite file in a temp
-// data directory. A service counts as ready when it prints its ready line.
+// hits the service itself), against a broker from broker-process.ts and the services' SQLite files
+// in a temp data directory. A service counts as ready when it prints its ready line.
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { migrate } from "../../apps/shared/db/client.ts";
+import { migrateServiceDatabases, ownerDatabaseUrl, type TableOwner } from "../../apps/shared/db/service-databases.ts";
 import { entryPointArgs } from "../../apps/shared/entry-point.ts";
 import { serviceReadyLine } from "../../apps/shared/process.ts";
 import { bearer, provisionTerminalKeys } from "../../apps/shared/terminal-keys.ts";
@@ -15,7 +15,10 @@ const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 
 export interface AppEnv {
   dataDir: string;
+  /** DATABASE_URL: points-api's file. */
   databaseUrl: string;
+  /** The file of `owner`'s tables (service-databases.ts). */
+  databaseUrlOf(owner: TableOwner): string;
   /** Environment for a service: DATA_DIR, DATABASE_URL, KAFKA_BROKERS, PORT=0, and the overrides. */
   env(overrides?: Record<string, string>): Record<string, string>;
   /**
@@ -32,11 +35,12 @@ export interface AppEnv {
 export function createAppEnv(brokerAddress: string, base: Record<string, string> = {}): AppEnv {
   const dataDir = mkdtempSync(join(tmpdir(), "points-app-"));
   const databaseUrl = `file:${join(dataDir, "points.db")}`;
-  migrate(databaseUrl);
+  migrateServiceDatabases(databaseUrl);
   const terminalKey = (terminalId: string) => provisionTerminalKeys(dataDir, [terminalId])[terminalId]!;
   return {
     dataDir,
     databaseUrl,
+    databaseUrlOf: (owner) => ownerDatabaseUrl(databaseUrl, owner),
     env: (overrides = {}) => ({
       DATA_DIR: dataDir,
       DATABASE_URL: databaseUrl,

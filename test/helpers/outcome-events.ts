@@ -67,9 +67,12 @@ export async function connectEventsProducer(brokerAddress: string, partitions: n
   };
 }
 
-/** An events consumer service under test: a broker, a migrated SQLite file, a producer of events. */
+/** An events consumer service under test: a broker, migrated SQLite files, a producer of events. */
 export interface EventsServiceRig {
+  /** The service's own file (its tables). */
   readonly db: Db;
+  /** points-api's file: stores, terminals, users. */
+  readonly directoryDb: Db;
   readonly producer: EventsProducer;
   /** Starts (another) process of the service. */
   start(): Promise<ServiceProcess>;
@@ -80,19 +83,21 @@ export interface EventsServiceRig {
  * points.events producer before; every started process killed and everything removed after.
  */
 export function eventsServiceRig(
-  service: string,
-  { partitions, prepare }: { partitions: number; prepare?: (db: Db) => Promise<unknown> },
+  service: "notification" | "analytics",
+  { partitions, prepare }: { partitions: number; prepare?: (directoryDb: Db) => Promise<unknown> },
 ): EventsServiceRig {
   let broker: BrokerProcess | undefined;
   let app: AppEnv | undefined;
   let db: Db | undefined;
+  let directoryDb: Db | undefined;
   let producer: EventsProducer | undefined;
   const services: ServiceProcess[] = [];
   before(async () => {
     broker = await startBroker({ config: quickGroupBrokerConfig });
     app = createAppEnv(broker.address);
-    db = createDb(app.databaseUrl);
-    await prepare?.(db);
+    db = createDb(app.databaseUrlOf(service));
+    directoryDb = createDb(app.databaseUrl);
+    await prepare?.(directoryDb);
     producer = await connectEventsProducer(broker.address, partitions);
   });
   after(async () => {
@@ -100,6 +105,7 @@ export function eventsServiceRig(
       ...services.map((s) => () => s.kill()),
       () => producer?.disconnect(),
       () => db?.$disconnect(),
+      () => directoryDb?.$disconnect(),
       () => broker?.cleanup(),
       () => app?.cleanup(),
     );
@@ -107,6 +113,9 @@ export function eventsServiceRig(
   return {
     get db() {
       return db!;
+    },
+    get directoryDb() {
+      return directoryDb!;
     },
     get producer() {
       return producer!;

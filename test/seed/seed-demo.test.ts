@@ -32,15 +32,16 @@ describe("seedDemo", () => {
 
   const tableCounts = async () => {
     const db = createDb(appEnv.databaseUrl);
+    const ledgerDb = createDb(appEnv.databaseUrlOf("ledger"));
     try {
       return {
         stores: await db.store.count(),
         terminals: await db.terminal.count(),
         users: await db.user.count(),
-        ledgerEntries: await db.ledgerEntry.count(),
+        ledgerEntries: await ledgerDb.ledgerEntry.count(),
       };
     } finally {
-      await db.$disconnect();
+      await Promise.all([db.$disconnect(), ledgerDb.$disconnect()]);
     }
   };
 

@@ -18,7 +18,8 @@ export interface UserWithBalanceView {
 
 export class DuplicateUserError extends Error {}
 
-export function createUsersRepository(db: Db) {
+/** Users are points-api's (`db`); their balances are the ledger's (`ledgerDb`, its file). */
+export function createUsersRepository(db: Db, ledgerDb: Db = db) {
   const toView = (user: { id: string; name: string; createdAt: Date }): UserView => ({
     id: user.id,
     name: user.name,
@@ -42,7 +43,7 @@ export function createUsersRepository(db: Db) {
         orderBy: { id: "asc" },
         take: limit + 1,
       });
-      const accounts = await db.account.findMany({
+      const accounts = await ledgerDb.account.findMany({
         where: { userId: { in: users.map((u) => u.id) } },
         select: { userId: true, balance: true },
       });
@@ -61,7 +62,7 @@ export function createUsersRepository(db: Db) {
     },
 
     async balanceOf(userId: string): Promise<number> {
-      const account = await db.account.findUnique({ where: { userId }, select: { balance: true } });
+      const account = await ledgerDb.account.findUnique({ where: { userId }, select: { balance: true } });
       return account?.balance ?? 0;
     },
 

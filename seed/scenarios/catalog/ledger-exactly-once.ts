@@ -5,6 +5,7 @@
 // finds those commandIds already stored, applies nothing twice, and the balances equal a sequential
 // replay of every command on points.commands.
 import { createDb } from "../../../apps/shared/db/client.ts";
+import { ownerDatabaseUrl } from "../../../apps/shared/db/service-databases.ts";
 import { type PointsCommand, pointsCommandSchema, pointsEventSchema } from "../../../apps/shared/topics.ts";
 import { eventually } from "../admin-views.ts";
 import type { Scenario } from "../scenario.ts";
@@ -50,7 +51,7 @@ export const ledgerExactlyOnce: Scenario = {
   brokerConfigs: { "group.min.session.timeout.ms": "1000", "group.initial.rebalance.delay.ms": "0" },
   async run({ step, explain, look, check, system }) {
     const ledgerEnv = { POINTS_PARTITIONS: String(PARTITIONS), LEDGER_SESSION_TIMEOUT_MS: "2000" };
-    const db = createDb(system.databaseUrl);
+    const db = createDb(ownerDatabaseUrl(system.databaseUrl, "ledger"));
     try {
       step({
         en: "Start the ledger with a fault: it kills itself (SIGKILL) right after its first database commit",

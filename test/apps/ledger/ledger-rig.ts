@@ -20,7 +20,10 @@ import {
 export interface LedgerRig {
   broker: BrokerProcess;
   app: AppEnv;
+  /** The ledger's file. */
   db: Db;
+  /** points-api's file: stores, terminals, users. */
+  directoryDb: Db;
   producer: CommandsProducer;
   events: EventsReader;
   /** Starts one more ledger process; `env` is added to the app's environment. */
@@ -38,7 +41,8 @@ export async function startLedgerRig(baseEnv: Record<string, string> = {}): Prom
   const broker = await startBroker({ config: quickGroupBrokerConfig });
   const app = createAppEnv(broker.address, baseEnv);
   await createTopics(broker.address);
-  const db = createDb(app.databaseUrl);
+  const db = createDb(app.databaseUrlOf("ledger"));
+  const directoryDb = createDb(app.databaseUrl);
   const producer = await connectCommandsProducer(broker.address);
   const events = await readEvents(broker.address);
   const ledgers: ServiceProcess[] = [];
@@ -48,6 +52,7 @@ export async function startLedgerRig(baseEnv: Record<string, string> = {}): Prom
     broker,
     app,
     db,
+    directoryDb,
     producer,
     events,
     outputs,
@@ -94,6 +99,7 @@ export async function startLedgerRig(baseEnv: Record<string, string> = {}): Prom
         () => events.disconnect(),
         () => producer.disconnect(),
         () => db.$disconnect(),
+        () => directoryDb.$disconnect(),
         () => broker.cleanup(),
         () => app.cleanup(),
       ),

@@ -5,6 +5,11 @@ import { after, before } from "node:test";
 import { type PointsApi, startPointsApi } from "../../../apps/points-api/server.ts";
 import { type AppConfig, loadConfig } from "../../../apps/shared/config.ts";
 import { createDb, type Db } from "../../../apps/shared/db/client.ts";
+import {
+  createOtherServicesDbs,
+  disconnectAll,
+  type OtherServicesDbs,
+} from "../../../apps/shared/db/service-databases.ts";
 import { createLog } from "../../../apps/shared/log.ts";
 import { type AppEnv, createAppEnv } from "../../helpers/app-process.ts";
 import { type BrokerProcess, startBroker } from "../../helpers/broker-process.ts";
@@ -13,7 +18,10 @@ import { seedReferences } from "./helpers.ts";
 
 export interface SeededPointsApi {
   readonly api: PointsApi;
+  /** points-api's file. */
   readonly db: Db;
+  /** The ledger's, notification's and analytics' files, which it reads. */
+  readonly otherServicesDbs: OtherServicesDbs;
   readonly config: AppConfig;
   /** The Authorization header of terminal t1's key, for the writes (a new user, a command). */
   readonly authorization: { authorization: string };
@@ -48,6 +56,7 @@ export function useSeededPointsApi(): SeededPointsApi {
   let broker: BrokerProcess;
   let appEnv: AppEnv;
   let db: Db;
+  let others: OtherServicesDbs;
   let api: PointsApi;
   let config: AppConfig;
 
@@ -55,13 +64,14 @@ export function useSeededPointsApi(): SeededPointsApi {
     broker = await startBroker();
     appEnv = createAppEnv(broker.address);
     db = createDb(appEnv.databaseUrl);
+    others = createOtherServicesDbs(appEnv.databaseUrl);
     await seedReferences(db);
-    await db.account.createMany({ data: [{ userId: "u1", balance: 700, version: 2 }] });
+    await others.ledger.account.createMany({ data: [{ userId: "u1", balance: 700, version: 2 }] });
     // Interleaved users: a user's ledger must come back in LedgerEntry.id order.
-    await db.ledgerEntry.create({ data: entry("c1", "u1", { amount: 500, balanceAfter: 500, offset: 0n }) });
-    await db.ledgerEntry.create({ data: entry("c2", "u2", { amount: 50, balanceAfter: 50, offset: 1n }) });
-    await db.ledgerEntry.create({ data: entry("c3", "u1", { amount: 200, balanceAfter: 700, offset: 2n }) });
-    await db.ledgerEntry.create({
+    await others.ledger.ledgerEntry.create({ data: entry("c1", "u1", { amount: 500, balanceAfter: 500, offset: 0n }) });
+    await others.ledger.ledgerEntry.create({ data: entry("c2", "u2", { amount: 50, balanceAfter: 50, offset: 1n }) });
+    await others.ledger.ledgerEntry.create({ data: entry("c3", "u1", { amount: 200, balanceAfter: 700, offset: 2n }) });
+    await others.ledger.ledgerEntry.create({
       data: entry("c4", "u1", {
         type: "deduct",
         amount: 900,
@@ -71,7 +81,7 @@ export function useSeededPointsApi(): SeededPointsApi {
         offset: 3n,
       }),
     });
-    await db.notification.createMany({
+    await others.notification.notification.createMany({
       data: [
         { userId: "u1", eventId: "c1", message: "500 points added", createdAt: new Date("2026-01-01T10:00:01Z") },
         { userId: "u1", eventId: "c3", message: "200 points added", createdAt: new Date("2026-01-01T10:00:03Z") },
@@ -89,6 +99,7 @@ export function useSeededPointsApi(): SeededPointsApi {
     await cleanupAll(
       () => api?.stop(),
       () => db?.$disconnect(),
+      () => others && disconnectAll(others),
       () => broker?.cleanup(),
       () => appEnv?.cleanup(),
     );
@@ -100,6 +111,9 @@ export function useSeededPointsApi(): SeededPointsApi {
     },
     get db() {
       return db;
+    },
+    get otherServicesDbs() {
+      return others;
     },
     get config() {
       return config;

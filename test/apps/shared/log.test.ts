@@ -56,6 +56,16 @@ describe("service log", () => {
     assert.deepEqual(writes, ["[notification] a\n[notification] b\n", "[notification] c\n"]);
   });
 
+  it("when the lines are flushed at once (a process about to SIGKILL itself), then they are written before the turn ends, once", async () => {
+    const writes: string[] = [];
+    const write = turnBuffered((text) => writes.push(text));
+    write("[ledger] fault injection\n");
+    write.flushNow();
+    assert.deepEqual(writes, ["[ledger] fault injection\n"]);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(writes, ["[ledger] fault injection\n"], "nothing written twice");
+  });
+
   it("when a service logs and exits in the same turn, then its lines are still written", () => {
     const logModule = new URL("../../../apps/shared/log.ts", import.meta.url).href;
     const script = `const { createLog } = await import(${JSON.stringify(logModule)}); const log = createLog("ledger"); log.info("first"); log.error("crashed", new Error("boom")); process.exit(1);`;

@@ -75,11 +75,11 @@ describe("migrate-topic on a live points system", () => {
     let api: ServiceProcess | undefined;
     let ledger: ServiceProcess | undefined;
     try {
-      await rig.db.store.create({
+      await rig.directoryDb.store.create({
         data: { id: "store-1", name: "Store 1", terminals: { create: [{ id: "store-1-pos-1", name: "POS 1" }] } },
       });
       const commands = commandStream("mig", USERS, 2_400);
-      await rig.db.user.createMany({
+      await rig.directoryDb.user.createMany({
         data: [...new Set(commands.map((c) => c.userId))].map((id) => ({ id, name: id })),
       });
       const firstLedger = await rig.startLedger();

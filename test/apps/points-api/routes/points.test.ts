@@ -25,6 +25,7 @@ describe("points-api commands", () => {
   let broker: BrokerProcess;
   let appEnv: AppEnv;
   let db: Db;
+  let ledgerDb: Db;
   let api: ServiceProcess;
   let tap: CommandsTap;
 
@@ -32,6 +33,7 @@ describe("points-api commands", () => {
     broker = await startBroker();
     appEnv = createAppEnv(broker.address, { POINTS_MAX_AMOUNT: String(MAX_AMOUNT) });
     db = createDb(appEnv.databaseUrl);
+    ledgerDb = createDb(appEnv.databaseUrlOf("ledger"));
     await seedReferences(db);
     api = await startService("points-api", appEnv.env());
     tap = await CommandsTap.start(broker.address);
@@ -42,6 +44,7 @@ describe("points-api commands", () => {
       () => tap?.stop(),
       () => api?.stop(),
       () => db?.$disconnect(),
+      () => ledgerDb?.$disconnect(),
       () => broker?.cleanup(),
       () => appEnv?.cleanup(),
     );
@@ -196,7 +199,7 @@ describe("points-api commands", () => {
   it("when ?wait is given and the ledger applies the command meanwhile, then 200 with the outcome", async () => {
     const pending = post("/api/points/charge?wait=30000", charge, { "Idempotency-Key": "wait-applied" });
     const record = await tap.waitForCommand("wait-applied");
-    await db.ledgerEntry.create({ data: ledgerEntryFor(record, { status: "applied", balanceAfter: 1500 }) });
+    await ledgerDb.ledgerEntry.create({ data: ledgerEntryFor(record, { status: "applied", balanceAfter: 1500 }) });
 
     const response = await pending;
 
@@ -217,7 +220,7 @@ describe("points-api commands", () => {
       { "Idempotency-Key": "wait-rejected" },
     );
     const record = await tap.waitForCommand("wait-rejected");
-    await db.ledgerEntry.create({
+    await ledgerDb.ledgerEntry.create({
       data: ledgerEntryFor(record, { status: "rejected", balanceAfter: 1500, reason: "insufficient balance" }),
     });
 
@@ -244,7 +247,7 @@ describe("points-api commands", () => {
   it("when a retry with ?wait comes after the ledger applied the command, then it gets the outcome, marked replayed", async () => {
     const first = await post("/api/points/charge", charge, { "Idempotency-Key": "retry-after-apply" });
     const record = await tap.waitForRecordAt(first.body.partition, first.body.offset);
-    await db.ledgerEntry.create({ data: ledgerEntryFor(record, { status: "applied", balanceAfter: 2000 }) });
+    await ledgerDb.ledgerEntry.create({ data: ledgerEntryFor(record, { status: "applied", balanceAfter: 2000 }) });
 
     const retry = await post("/api/points/charge?wait=1000", charge, { "Idempotency-Key": "retry-after-apply" });
 

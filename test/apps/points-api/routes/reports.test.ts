@@ -57,7 +57,7 @@ describe("points-api /api/stores, /api/ledger/recent, /api/analytics", () => {
   });
 
   it("when analytics are asked for, then totals, stores, recent hours and the top 10 users come from the analytics tables", async () => {
-    await points.db.analyticsCounter.createMany({
+    await points.otherServicesDbs.analytics.analyticsCounter.createMany({
       data: [
         { name: "charges", value: 3n },
         { name: "deductions", value: 1n },
@@ -65,21 +65,21 @@ describe("points-api /api/stores, /api/ledger/recent, /api/analytics", () => {
         { name: "chargedPoints", value: 750n },
       ],
     });
-    await points.db.analyticsStoreTotal.createMany({
+    await points.otherServicesDbs.analytics.analyticsStoreTotal.createMany({
       data: [
         { storeId: "s1", chargedPoints: 700, deductedPoints: 0, chargeCount: 2, deductCount: 1, rejectedCount: 1 },
         { storeId: "s-closed", chargedPoints: 50, chargeCount: 1 },
       ],
     });
     const hour = currentHour();
-    await points.db.analyticsHourly.createMany({
+    await points.otherServicesDbs.analytics.analyticsHourly.createMany({
       data: [
         { storeId: "s1", hour, chargedPoints: 200, deductedPoints: 0, eventCount: 2 },
         { storeId: "s2", hour: new Date(hour.getTime() - HOUR_MS), chargedPoints: 50, eventCount: 1 },
         { storeId: "s1", hour: new Date(hour.getTime() - 48 * HOUR_MS), chargedPoints: 500, eventCount: 1 },
       ],
     });
-    await points.db.analyticsUserTotal.createMany({
+    await points.otherServicesDbs.analytics.analyticsUserTotal.createMany({
       data: Array.from({ length: 12 }, (_, i) => ({
         userId: i < 3 ? `u${i + 1}` : `x${String(i).padStart(2, "0")}`,
         chargedPoints: (i + 1) * 10,
