@@ -44,8 +44,9 @@ export function integerOption(program: Command, name: string, min = 1): (raw: st
 /** The environment every service and tool reads (apps/shared/config.ts), for `--help`. */
 export const environmentHelp = `
 Environment:
-  DATA_DIR           all state: the broker's logs, points.db (default: ./data)
-  DATABASE_URL       the SQLite file (default: file:DATA_DIR/points.db)
+  DATA_DIR           all state: the broker's logs, the SQLite files (default: ./data)
+  DATABASE_URL       points-api's SQLite file; the other services' sit beside it
+                     (default: file:DATA_DIR/points.db)
   KAFKA_BROKERS      bootstrap brokers, comma-separated (default: 127.0.0.1:BROKER_PORT)
   BROKER_PORT        the bundled broker's port (default: 9092)
   PORT               points-api's port (default: 3000)

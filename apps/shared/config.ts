@@ -4,7 +4,7 @@ import path from "node:path";
 import { COMMANDS_TOPIC } from "./topics.ts";
 
 export interface AppConfig {
-  /** All state: broker logs under broker/, the SQLite file points.db. */
+  /** All state: broker logs under broker/, the SQLite files (points.db and the services' beside it). */
   dataDir: string;
   databaseUrl: string;
   /** Bootstrap brokers for the Kafka client. */
