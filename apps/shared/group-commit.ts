@@ -20,8 +20,8 @@ export function groupCommit<T, C>(
   emit: (committed: C) => Promise<void>,
 ): (items: T[]) => Promise<void> {
   let waiting: { items: T[]; settle: (error?: unknown) => void }[] = [];
+  /** From the first waiting batch until the last group is committed: a drain is scheduled or running. */
   let committing = false;
-  let starting = false;
   let emits: Promise<void> = Promise.resolve();
   let groupsEmitting = 0;
   let emitFailure: { error: unknown } | undefined;
@@ -31,7 +31,6 @@ export function groupCommit<T, C>(
   };
 
   const drain = async () => {
-    committing = true;
     while (waiting.length > 0) {
       const group = waiting;
       waiting = [];
@@ -63,11 +62,8 @@ export function groupCommit<T, C>(
   return (items) =>
     new Promise<void>((resolve, reject) => {
       waiting.push({ items, settle: (error) => (error === undefined ? resolve() : reject(error)) });
-      if (committing || starting) return;
-      starting = true;
-      setImmediate(() => {
-        starting = false;
-        void drain();
-      });
+      if (committing) return;
+      committing = true;
+      setImmediate(() => void drain());
     });
 }

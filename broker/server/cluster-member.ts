@@ -9,6 +9,7 @@
 import { controllerConfigFrom, QuorumController } from "../controller/quorum-controller.ts";
 import { quorumRequestTimeoutMs, raftConfigFrom } from "../raft/quorum-config.ts";
 import { ConnectionRaftChannel } from "../raft/raft-channel.ts";
+import { METADATA_LOG_DIR_NAME } from "../raft/raft-log.ts";
 import { RaftNode } from "../raft/raft-node.ts";
 import { takeCleanShutdownMarker, writeCleanShutdownMarker } from "../storage/clean-shutdown.ts";
 import type { FileSystem } from "../storage/file-system.ts";
@@ -128,10 +129,12 @@ export function createClusterMember(
   });
   // Taken before any partition log opens, so that a crash from now on is recovered from.
   const hadCleanShutdown = takeCleanShutdownMarker(fs, config.dataDir);
+  const openedLogDirs = new Set<string>();
   const replicas = new ReplicaManager({
     localBrokerId: nodeId,
     openLog: (topic, index) => {
       const state = view.topic(topic.name)!;
+      openedLogDirs.add(`${topic.name}-${index}`);
       return {
         log: openTopicLog(config, fs, log, state, index, { hadCleanShutdown }),
         maxMessageBytes: Number(topicConfigOf(config, state, "max.message.bytes")),
@@ -197,7 +200,17 @@ export function createClusterMember(
       controller?.close();
       await raft.close();
       channel.close();
-      if (await replicas.stop()) writeCleanShutdownMarker(fs, config.dataDir);
+      // The marker vouches for every log in the directory: after an unclean start, a log this
+      // process never opened (not hosted yet, or no longer) was never recovered either.
+      const everyLogOpened = () =>
+        fs.list(config.dataDir).every((name) => !isPartitionLogDirName(name) || openedLogDirs.has(name));
+      if ((await replicas.stop()) && (hadCleanShutdown || everyLogOpened()))
+        writeCleanShutdownMarker(fs, config.dataDir);
     },
   };
+}
+
+/** A topic partition's log directory (`<topic>-<partition>`); the metadata log recovers at every start. */
+function isPartitionLogDirName(name: string): boolean {
+  return /-\d+$/.test(name) && name !== METADATA_LOG_DIR_NAME;
 }

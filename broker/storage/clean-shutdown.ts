@@ -1,6 +1,7 @@
 // Kafka's clean shutdown marker: a file `.kafka_cleanshutdown` in the log directory, written once
-// every log in it was flushed and closed, and taken away (durably) when the broker starts, before
-// any log is written again. A log opened while it was there skips the recovery scan of its active
+// every log in it was flushed and closed (after an unclean start, only once every log in it was
+// opened, and so recovered, since: cluster-member.ts), and taken away (durably) when the broker
+// starts, before any log is written again. A log opened while it was there skips the recovery scan of its active
 // segment (every batch's CRC read back): its indexes were flushed with it at close. Without the
 // marker — a kill -9, a power loss, a log that failed to close — every log recovers as before.
 //

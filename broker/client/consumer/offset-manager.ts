@@ -45,8 +45,6 @@ export class OffsetManager {
   private lastCommit: number;
   private commitInFlight: Promise<void> | undefined;
   private commitFollowUp: Promise<void> | undefined;
-  /** The session a background commit is scheduled for, until it starts. */
-  private backgroundCommitFor: Session | undefined;
   private commitFailure: Error | undefined;
 
   constructor(private readonly options: OffsetManagerOptions) {
@@ -108,10 +106,10 @@ export class OffsetManager {
   }
 
   /** An auto-commit refused because the generation is over ends the session instead of failing. */
-  async autoCommit(session: Session): Promise<void> {
+  async autoCommit(session: Session, { afterTurn = false }: { afterTurn?: boolean } = {}): Promise<void> {
     const identity = session.identity;
     try {
-      await this.commitResolved(session);
+      await this.commitResolved(session, afterTurn);
     } catch (error) {
       // A standalone consumer has no generation to rejoin: its refused commit is a plain failure.
       if (!isRejoinError(error) || !this.options.inGroup) throw error;
@@ -128,18 +126,9 @@ export class OffsetManager {
    * await the commits in flight.
    */
   commitInBackground(session: Session): void {
-    // Batches of one fetch settle in the same turn of the event loop: the commit waits for the turn
-    // to end (setImmediate, not a timer) so that they share one OffsetCommit instead of two.
-    if (this.backgroundCommitFor === session) return;
-    this.backgroundCommitFor = session;
-    setImmediate(() => {
-      if (this.backgroundCommitFor === session) this.backgroundCommitFor = undefined;
-      this.commitInBackgroundNow(session);
-    });
-  }
-
-  private commitInBackgroundNow(session: Session): void {
-    this.autoCommit(session).catch((error: unknown) => {
+    // Batches of one fetch settle in the same turn of the event loop: the commit reads the positions
+    // once the turn ends (setImmediate, not a timer), so that they share one OffsetCommit.
+    this.autoCommit(session, { afterTurn: true }).catch((error: unknown) => {
       this.options.logger.warn("Auto-commit failed", {
         groupId: this.options.groupId,
         error: (error as Error).message,
@@ -190,8 +179,13 @@ export class OffsetManager {
     }
   }
 
-  /** Concurrent callers share commits: one in flight, at most one more queued behind it for all of them. */
-  private commitResolved(session: Session): Promise<void> {
+  /**
+   * Concurrent callers share commits: one in flight, at most one more queued behind it for all of
+   * them (it sends nothing when the one before carried every position). `afterTurn`: the commit in
+   * flight first lets the current turn of the event loop end, and stopping or rebalancing waits
+   * for it like any other.
+   */
+  private commitResolved(session: Session, afterTurn = false): Promise<void> {
     if (this.commitInFlight) {
       this.commitFollowUp ??= this.commitInFlight
         .catch(() => undefined)
@@ -201,7 +195,10 @@ export class OffsetManager {
         });
       return this.commitFollowUp;
     }
-    const commit = this.commitNow(session).finally(() => {
+    const run = afterTurn
+      ? new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.commitNow(session))
+      : this.commitNow(session);
+    const commit = run.finally(() => {
       this.commitInFlight = undefined;
     });
     this.commitInFlight = commit;

@@ -35,6 +35,23 @@ describe("consumer service frame", () => {
     app = createAppEnv(broker.address, { POINTS_PARTITIONS: String(PARTITIONS) });
     kafka = await createKafka({ clientId: "frame-test", brokers: [broker.address], logLevel: logLevel.NOTHING });
   });
+  /** Waits until `groupId` has committed `offset` on every partition of `topic`. */
+  const waitForCommitted = async (groupId: string, topic: string, offset: string) => {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await waitFor(
+        async () => {
+          const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+          return committed!.partitions.every((p) => p.offset === offset);
+        },
+        { message: `${groupId}: every partition of ${topic} committed up to ${offset}` },
+      );
+    } finally {
+      await admin.disconnect();
+    }
+  };
+
   after(async () => {
     await cleanupAll(
       () => service?.stop(),
@@ -92,19 +109,7 @@ describe("consumer service frame", () => {
     assert.ok(batches.every((b) => b.topic === TOPIC && b.messages.length > 0));
     assert.deepEqual(service.assignment(), range(PARTITIONS));
 
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      await waitFor(
-        async () => {
-          const [committed] = await admin.fetchOffsets({ groupId: "frame-group", topics: [TOPIC] });
-          return committed!.partitions.every((p) => p.offset === "3");
-        },
-        { message: "both partitions committed up to their end" },
-      );
-    } finally {
-      await admin.disconnect();
-    }
+    await waitForCommitted("frame-group", TOPIC, "3");
 
     const metricsUrl = service.metricsUrl!;
     assert.match(metricsUrl, /^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
@@ -183,19 +188,7 @@ describe("consumer service frame", () => {
           .map((i) => `${partition}:g${i}`),
       );
     }
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      await waitFor(
-        async () => {
-          const [committed] = await admin.fetchOffsets({ groupId: "frame-groups", topics: [GROUPS_TOPIC] });
-          return committed!.partitions.every((p) => p.offset === "3");
-        },
-        { message: "both partitions committed up to their end" },
-      );
-    } finally {
-      await admin.disconnect();
-    }
+    await waitForCommitted("frame-groups", GROUPS_TOPIC, "3");
     await service.stop();
     service = undefined;
   });

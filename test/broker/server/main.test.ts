@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { createKafka } from "../../../broker/client/factory.ts";
@@ -83,16 +83,13 @@ describe("broker command line", () => {
     }
   });
 
-  it("when it stops on SIGTERM, then it leaves the clean shutdown marker, takes it at the next start and serves every record; after kill -9 there is none", async () => {
+  it("when it stops on SIGTERM, then it leaves the clean shutdown marker, takes it at the next start and serves every record; after kill -9 there is none, and none is left while a log it never opened was not recovered", async () => {
     const broker = await startBroker();
     const marker = join(broker.dataDir, CLEAN_SHUTDOWN_FILE);
+    // The broker's port changes at each restart: a client per call.
+    const kafka = () => createKafka({ clientId: "marker-test", brokers: [broker.address], logLevel: logLevel.NOTHING });
     const highWatermark = async (): Promise<string> => {
-      const kafka = await createKafka({
-        clientId: "marker-test",
-        brokers: [broker.address],
-        logLevel: logLevel.NOTHING,
-      });
-      const admin = kafka.admin();
+      const admin = (await kafka()).admin();
       await admin.connect();
       try {
         const [offsets] = await admin.fetchTopicOffsets("marked");
@@ -103,12 +100,7 @@ describe("broker command line", () => {
     };
     try {
       assert.equal(existsSync(marker), false, "none on a first start");
-      const kafka = await createKafka({
-        clientId: "marker-test",
-        brokers: [broker.address],
-        logLevel: logLevel.NOTHING,
-      });
-      const producer = kafka.producer();
+      const producer = (await kafka()).producer();
       await producer.connect();
       for (let i = 0; i < 3; i++) {
         await producer.send({ topic: "marked", acks: -1, messages: [{ value: `a${i}` }, { value: `b${i}` }] });
@@ -123,8 +115,17 @@ describe("broker command line", () => {
 
       await broker.kill();
       assert.equal(existsSync(marker), false, "kill -9 leaves none: the next start recovers every log");
+      // A partition directory no topic of the metadata names: never opened, so never recovered.
+      const stray = join(broker.dataDir, "stray-0");
+      mkdirSync(stray);
       await broker.restart();
       assert.equal(await highWatermark(), "6");
+      assert.equal(await broker.stop(), 0);
+      assert.equal(existsSync(marker), false, "not after an unclean start that left a log unopened");
+      rmSync(stray, { recursive: true });
+      await broker.restart();
+      assert.equal(await broker.stop(), 0);
+      assert.equal(existsSync(marker), true, "once every log was opened (and so recovered) again");
     } finally {
       await broker.cleanup();
     }

@@ -329,4 +329,17 @@ describe("OffsetManager", () => {
     await withoutAutoCommit.commitRevoked(session, revoked);
     assert.deepEqual(manual.commits, []);
   });
+
+  it("when partitions are revoked while a batch's commit waits for the turn to end, then the revocation waits for it and no older position lands after", async () => {
+    const store = new FakeStore();
+    const { manager } = managerWith(store);
+    const session = sessionOf(["t", 0, 5n], ["t", 1, 9n]);
+    manager.commitAfterBatch(session);
+    const revoked = [...session.partitions.values()].filter((s) => s.partition === 1);
+    await manager.commitRevoked(session, revoked);
+    assert.deepEqual(store.commits, [
+      { identity: { generationId: 3, memberId: "member-1" }, offsets: ["t-0@5", "t-1@9"] },
+    ]);
+    assert.deepEqual(committedOf(session), { "t-0": "5", "t-1": "9" });
+  });
 });
