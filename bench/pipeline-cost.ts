@@ -31,7 +31,8 @@ import { generateWorkload, type IssuedCommand } from "../seed/load/workload.ts";
 import { httpFloorUsPerRequest } from "./http-floor.ts";
 import { int, log, printTable, round, sleep, writeResults } from "./lib.ts";
 import { type RequestCounts, readRequestCounts, requestsPerCommand } from "./request-counts.ts";
-import { roundTripFloorUs } from "./round-trip-floor.ts";
+import { pacedRoundTripFloorUs, roundTripFloorUs } from "./round-trip-floor.ts";
+import { durableCommitFloorUs } from "./sqlite-commit-floor.ts";
 
 export interface CostOptions {
   quick: boolean;
@@ -81,6 +82,34 @@ interface CostRow {
   requestsPerCommand: RequestCounts & { total: number };
   /** CPU µs per request of a bare node:http server driven the same way at this rate; null unpaced. */
   bareHttpServerUs: number | null;
+  /**
+   * What a command costs when each of its round trips wakes both ends (as at a low rate): the
+   * broker requests × the paced round trip, the services' durable SQLite commits (one per
+   * OffsetCommit: each commits its offsets after its transaction) × one commit, and the bare HTTP
+   * request. Null without a bare HTTP figure.
+   */
+  wokenFloorUs: number | null;
+}
+
+/** The floors measured once per run, after the system stopped: nothing else runs then. */
+interface Floors {
+  /** Both ends in one process, back to back (round-trip-floor.ts). */
+  roundTripFloorUs: number;
+  /** Two processes, one round trip per ms: each end sleeps and is woken (round-trip-floor.ts). */
+  pacedRoundTripFloorUs: number;
+  /** One durable one-row SQLite commit (sqlite-commit-floor.ts). */
+  durableCommitFloorUs: number;
+}
+
+function wokenFloorUs(row: CostRow, floors: Floors): number | null {
+  if (row.bareHttpServerUs === null) return null;
+  const commits = row.requestsPerCommand.OffsetCommit ?? 0;
+  return round(
+    row.requestsPerCommand.total * floors.pacedRoundTripFloorUs +
+      commits * floors.durableCommitFloorUs +
+      row.bareHttpServerUs,
+    0,
+  );
 }
 
 interface Window {
@@ -236,8 +265,13 @@ export async function runCostSuite(options: CostOptions): Promise<CostRow[]> {
       log("cost", `${int(row.rate)}/s: a bare node:http server spends ${row.bareHttpServerUs} µs CPU per request`);
     }
     // Measured after the system has stopped working, in this process: nothing else runs in it.
-    const floorUs = round(await roundTripFloorUs(), 1);
-    printCostTable(rows, floorUs);
+    const floors: Floors = {
+      roundTripFloorUs: round(await roundTripFloorUs(), 1),
+      pacedRoundTripFloorUs: round(await pacedRoundTripFloorUs(), 1),
+      durableCommitFloorUs: round(await durableCommitFloorUs(), 1),
+    };
+    for (const row of rows) row.wokenFloorUs = wokenFloorUs(row, floors);
+    printCostTable(rows, floors);
     const file = writeResults("cost.json", {
       suite: "cost",
       quick: options.quick,
@@ -251,8 +285,8 @@ export async function runCostSuite(options: CostOptions): Promise<CostRow[]> {
         cpuProfiles: options.cpuProfDir !== undefined,
       },
       idleCores,
-      roundTripFloorUs: floorUs,
-      note: "requestsPerCommand: requests the broker answered per command accepted, by API; roundTripFloorUs: CPU of one 200-byte request/response pair over loopback TCP, both ends in one process doing nothing else (round-trip-floor.ts). requestsPerCommand.total × roundTripFloorUs is what the round trips alone cost a command, HTTP left out; bareHttpServerUs: CPU per request of a bare node:http server (read the body, JSON.parse, answer 202) driven by the same driver at the same rate after the pipeline's windows, the floor under points-api's column (http-floor.ts); wakeupsPerCommand: voluntary context switches of each process's main thread per command (each is an epoll sleep and a wake-up).",
+      ...floors,
+      note: "requestsPerCommand: requests the broker answered per command accepted, by API; roundTripFloorUs: CPU of one 200-byte request/response pair over loopback TCP, both ends in one process doing nothing else (round-trip-floor.ts). requestsPerCommand.total × roundTripFloorUs is what the round trips alone cost a command, HTTP left out; pacedRoundTripFloorUs: the same pair between two processes, one per millisecond, so both ends sleep and are woken each time (as at 1,000 commands/s); durableCommitFloorUs: CPU of one one-row SQLite commit in WAL mode with synchronous FULL, mostly the kernel's fsync (sqlite-commit-floor.ts); wokenFloorUs: requestsPerCommand.total × pacedRoundTripFloorUs + requestsPerCommand.OffsetCommit × durableCommitFloorUs (each service commits offsets after each of its transactions) + bareHttpServerUs, what a command costs when every hop wakes its processes; bareHttpServerUs: CPU per request of a bare node:http server (read the body, JSON.parse, answer 202) driven by the same driver at the same rate after the pipeline's windows, the floor under points-api's column (http-floor.ts); wakeupsPerCommand: voluntary context switches of each process's main thread per command (each is an epoll sleep and a wake-up).",
       rows,
     });
     log("cost", `results in ${file}`);
@@ -309,13 +343,25 @@ function costRow(w: Window, committedAt: ReadonlyMap<string, number>, ticksPerSe
     // The warm-up is already behind the window: every command accepted in it counts.
     latencyMs: timing(w.records, committedAt, 0, (r) => r.acceptedAt).latencyMs,
     bareHttpServerUs: null,
+    wokenFloorUs: null,
   };
 }
 
-function printCostTable(rows: CostRow[], floorUs: number): void {
+function printCostTable(rows: CostRow[], floors: Floors): void {
   console.log("\nCPU µs per command by process (utime+stime over the window ÷ commands accepted in it)");
   printTable(
-    ["rate /s", "accepted /s", "committed /s", ...PROCESSES, "total µs", "bare http µs", "cores", "p50 ms", "p99 ms"],
+    [
+      "rate /s",
+      "accepted /s",
+      "committed /s",
+      ...PROCESSES,
+      "total µs",
+      "bare http µs",
+      "woken floor µs",
+      "cores",
+      "p50 ms",
+      "p99 ms",
+    ],
     rows.map((r) => [
       r.rate === null ? "unpaced" : int(r.rate),
       int(r.acceptedPerSec),
@@ -323,6 +369,7 @@ function printCostTable(rows: CostRow[], floorUs: number): void {
       ...PROCESSES.map((p) => String(r.cpuUsPerCommand[p])),
       String(r.cpuUsPerCommand.total),
       r.bareHttpServerUs === null ? "-" : String(r.bareHttpServerUs),
+      r.wokenFloorUs === null ? "-" : String(r.wokenFloorUs),
       String(r.coresUsed),
       String(r.latencyMs.p50),
       String(r.latencyMs.p99),
@@ -332,6 +379,10 @@ function printCostTable(rows: CostRow[], floorUs: number): void {
   console.log(
     "bare http µs: CPU per request of a bare node:http server (http-floor-server.mjs) driven the same way at the same rate",
   );
+  console.log(
+    `woken floor µs: broker requests × ${floors.pacedRoundTripFloorUs} µs (a round trip whose two processes are woken) + OffsetCommits × ${floors.durableCommitFloorUs} µs (a durable SQLite commit) + bare http`,
+  );
+  const floorUs = floors.roundTripFloorUs;
   console.log(`\nBroker requests per command (a loopback round trip costs at least ${floorUs} µs of CPU, both ends)`);
   for (const r of rows) {
     const apis = Object.entries(r.requestsPerCommand)

@@ -1,9 +1,15 @@
-// The round-trip floor the cost suite reports: a real loopback TCP echo, measured in CPU time.
+// The round-trip floors the cost suite reports: a real loopback TCP echo, measured in CPU time, back
+// to back in this process and paced between two processes.
 import assert from "node:assert/strict";
 import { it } from "node:test";
-import { roundTripFloorUs } from "../../bench/round-trip-floor.ts";
+import { pacedRoundTripFloorUs, roundTripFloorUs } from "../../bench/round-trip-floor.ts";
 
 it("when a few hundred echoes go over loopback, then their CPU per round trip is a positive, finite number of microseconds", async () => {
   const us = await roundTripFloorUs(300);
+  assert.ok(Number.isFinite(us) && us > 0, `got ${us}`);
+});
+
+it("when echoes are paced to one per millisecond with the echoing end in a process of its own, then their CPU per round trip, both processes counted, is a positive, finite number of microseconds", async () => {
+  const us = await pacedRoundTripFloorUs(1);
   assert.ok(Number.isFinite(us) && us > 0, `got ${us}`);
 });
