@@ -1,27 +1,24 @@
-// The active controller (Kafka's QuorumController): one serial queue turns each request into
-// metadata records computed against the latest image — the committed one plus this controller's
-// own records not committed yet, so requests in flight see each other — proposes them to the Raft
-// quorum as one batch, and answers once they are committed and applied. A request that changes
-// nothing is answered once everything proposed before it is committed, so no answer rests on
-// records that could still be lost.
+// The active controller (Kafka's QuorumController): what each request changes, computed against the
+// latest image and written through ControllerWrites (controller-writes.ts: one serial queue, one
+// batch per request, answered once committed), and when this node may take requests at all.
 //
 // Leadership: when this node's Raft node becomes leader, the controller proposes a NoOpRecord and
 // waits until it is committed and applied — by then every record of earlier leaders is in the
 // committed image — and only then takes requests (they queue meanwhile). When leadership goes, or a
 // proposal fails, pending requests fail with NOT_CONTROLLER and the latest image falls back to the
-// committed one. Timers, while active: fence brokers whose session ran out; with
-// auto.leader.rebalance.enable, move leaderships back to preferred replicas and run the unclean
-// elections topics allow, every leader.imbalance.check.interval.seconds.
+// committed one. While active, its periodic tasks (periodic-task-control.ts) fence brokers whose
+// session ran out and, with auto.leader.rebalance.enable, move leaderships back to preferred
+// replicas and run the unclean elections topics allow.
 //
-// Ownership: the QuorumController owns the queue, the latest image, the active flag and its timers;
-// its ClusterControl owns the brokers' heartbeat state. Everything that reads or writes them runs
-// as a step of the queue, one at a time. Committed images belong to the MetadataLoader.
+// Ownership: the QuorumController owns the active flag, the activation in progress and the
+// reactivation timer, and through them its ControllerWrites (queue, latest image, proposals), its
+// PeriodicTaskControl (timers) and its ClusterControl (the brokers' heartbeat state). Everything
+// that reads or writes them runs as a step of the queue, one at a time. Committed images belong to
+// the MetadataLoader.
 import { randomBytes, randomInt } from "node:crypto";
-import { ErrorCode } from "../protocol/errors.ts";
 import { encodeMetadataRecord, type MetadataRecord } from "../protocol/metadata-records/serde.ts";
 import { type BrokerConfig, brokerNumber, brokerProp } from "../server/config.ts";
 import { type Logger, silentLogger } from "../server/logger.ts";
-import { applyUncommitted } from "../server/metadata/metadata-delta.ts";
 import type { MetadataImage } from "../server/metadata/metadata-image.ts";
 import type { CommittedBatchSource } from "../server/metadata/metadata-loader.ts";
 import {
@@ -37,7 +34,7 @@ import {
   type ConfigResourceChange,
   type ConfigResourceOutcome,
 } from "./config-control.ts";
-import { ControllerError, type ControllerResult, NotControllerError } from "./controller-result.ts";
+import { type CommittedImages, ControllerWrites } from "./controller-writes.ts";
 import {
   type AlterPartitionRequestData,
   type AlterPartitionResponseData,
@@ -57,6 +54,7 @@ import {
   type ReassignableTopic,
   type ReassignmentOutcome,
 } from "./partition-reassignment.ts";
+import { type ControllerTimers, PeriodicTaskControl, realTimers } from "./periodic-task-control.ts";
 import { type AllocateProducerIdsReply, allocateProducerIds } from "./producer-id-control.ts";
 import {
   type CreatableTopic,
@@ -82,34 +80,8 @@ export interface MetadataRaft extends CommittedBatchSource {
   onLeaderChange(listener: () => void): void;
 }
 
-/** Committed images (the MetadataLoader). */
-export interface CommittedImages {
-  readonly image: MetadataImage;
-  waitForOffset(offset: bigint): Promise<MetadataImage>;
-}
-
 /** How long a controller whose proposal failed waits before it activates again. */
 const reactivationBackoffMs = 500;
-
-export interface ControllerTimers {
-  /** Runs `task` every `ms` until the returned function is called. */
-  every(ms: number, task: () => void): () => void;
-  /** Runs `task` once after `ms` unless the returned function is called first. */
-  after(ms: number, task: () => void): () => void;
-}
-
-export const realTimers: ControllerTimers = {
-  every(ms, task) {
-    const timer = setInterval(task, ms);
-    timer.unref();
-    return () => clearInterval(timer);
-  },
-  after(ms, task) {
-    const timer = setTimeout(task, ms);
-    timer.unref();
-    return () => clearTimeout(timer);
-  },
-};
 
 export interface ControllerConfig {
   /** broker.session.timeout.ms */
@@ -164,9 +136,6 @@ export interface QuorumControllerOptions {
   bootstrapRecords?: () => MetadataRecord[];
 }
 
-/** A request's answer once its records are committed; rejects with a ControllerError. */
-type Compute<T> = (image: MetadataImage) => ControllerResult<T>;
-
 export class QuorumController {
   private readonly raft: MetadataRaft;
   private readonly committed: CommittedImages;
@@ -177,17 +146,13 @@ export class QuorumController {
   private readonly electionSettings: ElectionSettings;
   private readonly topicSettings: TopicSettings;
   private readonly cluster: ClusterControl;
-  private queue: Promise<void> = Promise.resolve();
-  private latest: MetadataImage;
+  private readonly writes: ControllerWrites;
+  private readonly periodicTasks: PeriodicTaskControl;
   /** The Raft epoch this controller is active in, or null when it is not active. */
   private activeEpoch: number | null = null;
   /** The Raft epoch an activation was queued for, so one leadership queues one activation. */
   private activatingEpoch: number | null = null;
-  /** Bumped whenever leadership is lost: answers of an older generation are not given. */
-  private generation = 0;
-  /** Settles when everything proposed so far is committed and applied; rejects if that failed. */
-  private lastProposal: Promise<bigint> = Promise.resolve(-1n);
-  private cancelTimers: (() => void)[] = [];
+  private cancelReactivation: (() => void) | null = null;
   private closed = false;
 
   constructor(private readonly options: QuorumControllerOptions) {
@@ -197,7 +162,16 @@ export class QuorumController {
     this.now = options.now ?? (() => performance.now());
     this.timers = options.timers ?? realTimers;
     this.encode = options.encode ?? encodeMetadataRecord;
-    this.latest = options.committed.image;
+    this.writes = new ControllerWrites({
+      propose: (records) => this.raft.propose(records),
+      committed: this.committed,
+      encode: this.encode,
+      log: this.log,
+      timers: this.timers,
+      requestTimeoutMs: options.requestTimeoutMs,
+      isActive: () => this.activeEpoch !== null,
+      onProposalFailed: (error) => this.renounce("a proposal failed", error),
+    });
     this.electionSettings = {
       uncleanLeaderElection: options.config.uncleanLeaderElection,
       onUncleanElection: (topic, partition, leader) =>
@@ -218,6 +192,11 @@ export class QuorumController {
       { ...this.electionSettings, clusterId: options.clusterId, sessionTimeoutMs: options.config.sessionTimeoutMs },
       this.now,
     );
+    this.periodicTasks = new PeriodicTaskControl(options.config, this.now, this.timers, {
+      fenceStaleBrokers: () => this.fenceStaleBrokers(),
+      balanceLeaders: () => this.balanceLeaders(),
+      extendSessions: (ms) => this.cluster.extendSessions(ms),
+    });
     this.raft.onLeaderChange(() => this.leadershipChanged());
     this.leadershipChanged();
   }
@@ -229,68 +208,76 @@ export class QuorumController {
 
   /** The latest image, uncommitted records of this controller included. */
   get image(): MetadataImage {
-    return this.latest;
+    return this.writes.latest;
   }
 
   createTopics(topics: CreatableTopic[], validateOnly: boolean): Promise<CreateTopicResult[]> {
-    return this.write("createTopics", (image) => createTopics(image, topics, validateOnly, this.topicSettings));
+    return this.writes.write("createTopics", (image) => createTopics(image, topics, validateOnly, this.topicSettings));
   }
 
   createPartitions(topics: CreatePartitionsTopic[], validateOnly: boolean): Promise<TopicOutcome[]> {
-    return this.write("createPartitions", (image) => createPartitions(image, topics, validateOnly, this.topicSettings));
+    return this.writes.write("createPartitions", (image) =>
+      createPartitions(image, topics, validateOnly, this.topicSettings),
+    );
   }
 
   deleteTopics(names: string[]): Promise<TopicOutcome[]> {
-    return this.write("deleteTopics", (image) => deleteTopics(image, names));
+    return this.writes.write("deleteTopics", (image) => deleteTopics(image, names));
   }
 
   /** AlterConfigs and IncrementalAlterConfigs: one outcome per resource. */
   alterConfigs(resources: ConfigResourceChange[], options: AlterConfigsOptions): Promise<ConfigResourceOutcome[]> {
-    return this.write("alterConfigs", (image) => alterConfigs(image, resources, options));
+    return this.writes.write("alterConfigs", (image) => alterConfigs(image, resources, options));
   }
 
   registerBroker(request: BrokerRegistrationRequestData): Promise<BrokerRegistrationReply> {
-    return this.write("registerBroker", (image) => this.cluster.registerBroker(image, request));
+    return this.writes.write("registerBroker", (image) => this.cluster.registerBroker(image, request));
   }
 
   brokerHeartbeat(request: BrokerHeartbeatRequestData): Promise<BrokerHeartbeatReply> {
-    return this.write("brokerHeartbeat", (image) => this.cluster.heartbeat(image, this.committed.image, request));
+    return this.writes.write("brokerHeartbeat", (image) =>
+      this.cluster.heartbeat(image, this.committed.image, request),
+    );
   }
 
   /** Resolves with NONE, or BROKER_ID_NOT_REGISTERED. */
   unregisterBroker(brokerId: number): Promise<number> {
-    return this.write("unregisterBroker", (image) => this.cluster.unregisterBroker(image, brokerId));
+    return this.writes.write("unregisterBroker", (image) => this.cluster.unregisterBroker(image, brokerId));
   }
 
   alterPartition(request: AlterPartitionRequestData, version: number): Promise<AlterPartitionResponseData> {
-    return this.write("alterPartition", (image) => alterPartition(image, request, version, this.electionSettings));
+    return this.writes.write("alterPartition", (image) =>
+      alterPartition(image, request, version, this.electionSettings),
+    );
   }
 
   electLeaders(request: ElectLeadersRequestData): Promise<ElectLeadersResponseData> {
-    return this.write("electLeaders", (image) => electLeaders(image, request, this.electionSettings));
+    return this.writes.write("electLeaders", (image) => electLeaders(image, request, this.electionSettings));
   }
 
   /** AlterPartitionReassignments (KIP-455): starts, replaces or cancels reassignments; one outcome per partition. */
   alterPartitionReassignments(topics: ReassignableTopic[]): Promise<ReassignmentOutcome[]> {
-    return this.write("alterPartitionReassignments", (image) => alterPartitionReassignments(image, topics));
+    return this.writes.write("alterPartitionReassignments", (image) => alterPartitionReassignments(image, topics));
   }
 
   /** ListPartitionReassignments: the partitions being moved (every topic's when `topics` is null). */
   listPartitionReassignments(topics: ListedTopic[] | null): Promise<OngoingReassignment[]> {
     const response = (image: MetadataImage) => listPartitionReassignments(image, topics);
-    return this.write("listPartitionReassignments", (image) => ({ records: [], response: response(image) }));
+    return this.writes.write("listPartitionReassignments", (image) => ({ records: [], response: response(image) }));
   }
 
   allocateProducerIds(request: { brokerId: number; brokerEpoch: bigint }): Promise<AllocateProducerIdsReply> {
-    return this.write("allocateProducerIds", (image) => allocateProducerIds(image, request));
+    return this.writes.write("allocateProducerIds", (image) => allocateProducerIds(image, request));
   }
 
   /** Fences every broker whose session ran out, one batch per broker (the timer calls it too). */
   async fenceStaleBrokers(): Promise<number[]> {
     if (!this.isActive) return [];
     const fenced: number[] = [];
-    for (const brokerId of this.cluster.staleBrokers(this.latest)) {
-      const done = await this.write("fenceStaleBroker", (image) => this.cluster.fenceStaleBroker(image, brokerId));
+    for (const brokerId of this.cluster.staleBrokers(this.writes.latest)) {
+      const done = await this.writes.write("fenceStaleBroker", (image) =>
+        this.cluster.fenceStaleBroker(image, brokerId),
+      );
       if (done) {
         this.log.info("fenced a broker whose session timed out", { brokerId });
         fenced.push(brokerId);
@@ -302,11 +289,11 @@ export class QuorumController {
   /** Preferred-leader elections, then unclean elections where topics allow them (the rebalance timer calls it). */
   async balanceLeaders(): Promise<void> {
     if (!this.isActive) return;
-    await this.write("balancePartitionLeaders", (image) => ({
+    await this.writes.write("balancePartitionLeaders", (image) => ({
       records: balancePartitionLeaders(image, this.electionSettings),
       response: undefined,
     }));
-    await this.write("electUncleanLeaders", (image) => ({
+    await this.writes.write("electUncleanLeaders", (image) => ({
       records: electUncleanLeaders(image, this.electionSettings),
       response: undefined,
     }));
@@ -325,7 +312,7 @@ export class QuorumController {
       if (this.activeEpoch === epoch || this.activatingEpoch === epoch) return;
       if (this.activeEpoch !== null) this.renounce("a new leadership epoch");
       this.activatingEpoch = epoch;
-      this.enqueue(() => this.activate(epoch));
+      this.writes.enqueue(() => this.activate(epoch));
     } else if (this.activeEpoch !== null || this.activatingEpoch !== null) {
       this.renounce("lost leadership");
     }
@@ -333,36 +320,34 @@ export class QuorumController {
 
   private async activate(epoch: number): Promise<void> {
     if (this.activatingEpoch !== epoch || !this.raft.isLeader || this.raft.epoch !== epoch) return;
-    const generation = this.generation;
+    const generation = this.writes.generation;
     try {
       const bootstrap = this.committed.image.offset < 0n ? (this.options.bootstrapRecords?.() ?? []) : [];
       const records: MetadataRecord[] = [{ type: "NoOpRecord", version: 0, data: {} }, ...bootstrap];
       const offset = await this.raft.propose(records.map((record) => this.encode(record)));
       await this.committed.waitForOffset(offset);
     } catch (error) {
-      if (generation === this.generation) this.renounce("the activation record was not committed", error);
+      if (generation === this.writes.generation) this.renounce("the activation record was not committed", error);
       return;
     }
-    if (generation !== this.generation || this.activatingEpoch !== epoch) return;
+    if (generation !== this.writes.generation || this.activatingEpoch !== epoch) return;
     this.activatingEpoch = null;
     this.activeEpoch = epoch;
-    this.latest = this.committed.image;
-    this.lastProposal = Promise.resolve(this.latest.offset);
-    this.cluster.activate(this.latest);
-    this.startTimers();
-    this.log.info("became the active controller", { epoch, offset: this.latest.offset });
+    this.writes.resetToCommitted();
+    this.cluster.activate(this.writes.latest);
+    this.periodicTasks.activate();
+    this.log.info("became the active controller", { epoch, offset: this.writes.latest.offset });
   }
 
   private renounce(reason: string, error?: unknown): void {
     const wasActive = this.activeEpoch !== null;
-    this.generation++;
+    this.writes.revert();
     this.activeEpoch = null;
     this.activatingEpoch = null;
-    this.latest = this.committed.image;
-    this.lastProposal = Promise.resolve(this.latest.offset);
     this.cluster.deactivate();
-    for (const cancel of this.cancelTimers) cancel();
-    this.cancelTimers = [];
+    this.periodicTasks.deactivate();
+    this.cancelReactivation?.();
+    this.cancelReactivation = null;
     if (wasActive)
       this.log.info("no longer the active controller", {
         reason,
@@ -371,120 +356,6 @@ export class QuorumController {
     // Still the Raft leader after a failed proposal: start over from the committed image, after a
     // pause, so a log that keeps failing (a disk gone) is not retried in a loop that starves the rest.
     if (!this.closed && reason !== "lost leadership" && this.raft.isLeader)
-      this.cancelTimers.push(this.timers.after(reactivationBackoffMs, () => this.leadershipChanged()));
-  }
-
-  private startTimers(): void {
-    const { sessionTimeoutMs, autoLeaderRebalance, leaderImbalanceCheckIntervalMs } = this.options.config;
-    const sessionCheckMs = Math.max(50, Math.min(1000, Math.floor(sessionTimeoutMs / 4)));
-    const quietly = (task: () => Promise<unknown>) => () => {
-      task().catch(() => {});
-    };
-    // A check that comes more than a whole period late means this process did not run meanwhile
-    // (its event loop was blocked, say by a CreateTopics of thousands of partitions whose logs are
-    // made synchronously): no heartbeat could be heard then, so that time does not count against
-    // any session. Else a lone broker, its own controller, fenced itself after any stall longer
-    // than its session and took every partition offline until its next heartbeat.
-    let lastCheckMs = this.now();
-    this.cancelTimers.push(
-      this.timers.every(sessionCheckMs, () => {
-        const now = this.now();
-        const lateMs = now - lastCheckMs - sessionCheckMs;
-        lastCheckMs = now;
-        if (lateMs > sessionCheckMs) this.cluster.extendSessions(lateMs);
-        quietly(() => this.fenceStaleBrokers())();
-      }),
-    );
-    if (autoLeaderRebalance)
-      this.cancelTimers.push(
-        this.timers.every(
-          leaderImbalanceCheckIntervalMs,
-          quietly(() => this.balanceLeaders()),
-        ),
-      );
-  }
-
-  private enqueue(step: () => void | Promise<void>): void {
-    this.queue = this.queue
-      .then(step)
-      .catch((error) => this.log.error("controller step failed", { error: String(error) }));
-  }
-
-  private write<T>(name: string, compute: Compute<T>): Promise<T> {
-    const answer = new Promise<T>((resolve, reject) => {
-      this.enqueue(() => {
-        if (this.activeEpoch === null) {
-          reject(new NotControllerError());
-          return;
-        }
-        let result: ControllerResult<T>;
-        try {
-          result = compute(this.latest);
-        } catch (error) {
-          this.log.error("controller operation failed", { operation: name, error: String(error) });
-          reject(new ControllerError(ErrorCode.UNKNOWN_SERVER_ERROR, `${name} failed: ${String(error)}`));
-          return;
-        }
-        const generation = this.generation;
-        const committed = result.records.length === 0 ? this.lastProposal : this.propose(result.records);
-        committed.then(
-          (offset) => {
-            if (generation !== this.generation) {
-              reject(new NotControllerError());
-              return;
-            }
-            result.afterCommit?.(offset);
-            resolve(result.response);
-          },
-          () => reject(new NotControllerError()),
-        );
-      });
-    });
-    const timeoutMs = this.options.requestTimeoutMs;
-    if (timeoutMs === undefined) return answer;
-    return new Promise<T>((resolve, reject) => {
-      const cancel = this.timers.after(timeoutMs, () =>
-        reject(
-          new ControllerError(
-            ErrorCode.REQUEST_TIMED_OUT,
-            `${name} was not committed within ${timeoutMs} ms: the controller quorum may have no majority`,
-          ),
-        ),
-      );
-      answer.then(
-        (value) => {
-          cancel();
-          resolve(value);
-        },
-        (error) => {
-          cancel();
-          reject(error);
-        },
-      );
-    });
-  }
-
-  /** Applies the records to the latest image and proposes them; settles once committed and applied. */
-  private propose(records: MetadataRecord[]): Promise<bigint> {
-    const generation = this.generation;
-    this.latest = applyUncommitted(this.latest, records);
-    let proposal: Promise<bigint>;
-    try {
-      proposal = this.raft.propose(records.map((r) => this.encode(r)));
-    } catch (error) {
-      proposal = Promise.reject(error);
-    }
-    const applied = proposal.then((offset) => this.committed.waitForOffset(offset).then(() => offset));
-    applied.then(
-      () => {
-        // Nothing proposed since: the committed image is the latest, now with the registration offsets.
-        if (generation === this.generation && this.lastProposal === applied) this.latest = this.committed.image;
-      },
-      (error) => {
-        if (generation === this.generation) this.renounce("a proposal failed", error);
-      },
-    );
-    this.lastProposal = applied;
-    return applied;
+      this.cancelReactivation = this.timers.after(reactivationBackoffMs, () => this.leadershipChanged());
   }
 }

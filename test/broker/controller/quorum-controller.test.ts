@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { controllerErrorCode, NotControllerError } from "../../../broker/controller/controller-result.ts";
+import type { ControllerTimers } from "../../../broker/controller/periodic-task-control.ts";
 import {
   type ControllerConfig,
-  type ControllerTimers,
   controllerConfigFrom,
   QuorumController,
 } from "../../../broker/controller/quorum-controller.ts";

@@ -6,11 +6,8 @@
 // It notes each request it gets (API name and client id), and its clock and timers are the test's.
 import { createServer, type Server, type Socket } from "node:net";
 import type { TestContext } from "node:test";
-import {
-  type ControllerConfig,
-  type ControllerTimers,
-  QuorumController,
-} from "../../../broker/controller/quorum-controller.ts";
+import type { ControllerTimers } from "../../../broker/controller/periodic-task-control.ts";
+import { type ControllerConfig, QuorumController } from "../../../broker/controller/quorum-controller.ts";
 import { apiByKey } from "../../../broker/protocol/apis.ts";
 import { readRequestHeader } from "../../../broker/protocol/headers.ts";
 import type { BrokerState } from "../../../broker/server/broker-state.ts";

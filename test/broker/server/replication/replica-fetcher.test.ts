@@ -8,7 +8,7 @@ import type { Handler } from "../../../../broker/server/handlers/handler.ts";
 import { type Logger, silentLogger } from "../../../../broker/server/logger.ts";
 import type { LeaderEndpoint } from "../../../../broker/server/replication/leader-endpoint.ts";
 import type { PartitionState } from "../../../../broker/server/replication/partition-state.ts";
-import { ReplicaFetcher, truncationOffset } from "../../../../broker/server/replication/replica-fetcher.ts";
+import { ReplicaFetcher } from "../../../../broker/server/replication/replica-fetcher.ts";
 import type { FileSystem } from "../../../../broker/storage/file-system.ts";
 import type { PartitionLog } from "../../../../broker/storage/partition-log.ts";
 import { waitFor } from "../../../helpers/wait.ts";
@@ -103,41 +103,6 @@ function logBytes(log: PartitionLog, from = log.logStartOffset): Buffer {
   const read = log.read(from, 1 << 30, true);
   return read.kind === "records" ? Buffer.concat(read.chunks) : Buffer.alloc(0);
 }
-
-describe("truncationOffset", () => {
-  const local = (entries: Record<number, [number, bigint]>, logEndOffset: bigint) => ({
-    endOffsetForEpoch: (epoch: number) => {
-      const [found, endOffset] = entries[epoch] ?? [-1, -1n];
-      return { epoch: found, endOffset };
-    },
-    logEndOffset,
-  });
-
-  it("when the leader knows no end for the epoch, then the fetch offset (the high watermark)", () => {
-    assert.deepEqual(truncationOffset({ leaderEpoch: -1, endOffset: -1n }, local({}, 9n), 4n), {
-      offset: 4n,
-      completed: true,
-    });
-  });
-
-  it("when both logs have the epoch, then the smaller of their ends and this log's end", () => {
-    assert.deepEqual(truncationOffset({ leaderEpoch: 2, endOffset: 7n }, local({ 2: [2, 9n] }, 12n), 0n), {
-      offset: 7n,
-      completed: true,
-    });
-    assert.deepEqual(truncationOffset({ leaderEpoch: 2, endOffset: 20n }, local({ 2: [2, 9n] }, 12n), 0n), {
-      offset: 9n,
-      completed: true,
-    });
-  });
-
-  it("when this log lacks the leader's epoch, then the end of its largest smaller epoch, and another round", () => {
-    assert.deepEqual(truncationOffset({ leaderEpoch: 3, endOffset: 10n }, local({ 3: [1, 6n] }, 8n), 0n), {
-      offset: 6n,
-      completed: false,
-    });
-  });
-});
 
 describe("ReplicaFetcher", () => {
   it("when the follower's latest epoch is unknown to the leader, then it truncates in rounds to the largest common epoch and ends identical", async (t) => {
