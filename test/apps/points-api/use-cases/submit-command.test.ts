@@ -94,13 +94,13 @@ describe("points-api submit-command (SQLite)", () => {
     assert.deepEqual(again, { result: first.result, replayed: true });
   });
 
-  it("when no key is given, then each command gets a generated commandId", async () => {
+  it("when no key is given, then each command gets a generated commandId, a UUIDv7 that sorts after the ones made before it", async () => {
     const { submit, published } = await setup();
-    await submit({ type: "charge", body: body() });
-    await submit({ type: "charge", body: body() });
-    assert.equal(published.length, 2);
-    assert.notEqual(published[0]!.commandId, published[1]!.commandId);
-    assert.match(published[0]!.commandId, /^[0-9a-f-]{36}$/);
+    for (let i = 0; i < 50; i++) await submit({ type: "charge", body: body() });
+    const ids = published.map((command) => command.commandId);
+    assert.equal(new Set(ids).size, 50);
+    for (const id of ids) assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    assert.deepEqual([...ids].sort(), ids);
   });
 
   it("when the user, store or terminal is unknown, or the terminal belongs to another store, then 404 naming it and nothing is published", async () => {
