@@ -12,9 +12,10 @@ import type { Db } from "../shared/db/client.ts";
 import type { OtherServicesDbs } from "../shared/db/service-databases.ts";
 import { type AppLog, createLog } from "../shared/log.ts";
 import { createRegistry } from "../shared/metrics.ts";
+import { commandEndpoint } from "./command-endpoint.ts";
 import type { CommandPublisher } from "./command-publisher.ts";
 import type { GroupInspector } from "./group-inspector.ts";
-import { errorHandler, requireTerminal, unknownRoute } from "./http.ts";
+import { errorHandler, requireTerminal, serveAheadOfExpress, unknownRoute } from "./http.ts";
 import { IdempotencyCache } from "./idempotency-cache.ts";
 import { apiMetrics } from "./metrics.ts";
 import { openApiDocument } from "./openapi.ts";
@@ -25,7 +26,7 @@ import { createNotificationsRepository } from "./repositories/notifications.ts";
 import { createStoresRepository } from "./repositories/stores.ts";
 import type { TerminalKeysRepository } from "./repositories/terminal-keys.ts";
 import { createUsersRepository } from "./repositories/users.ts";
-import { pointsRoutes } from "./routes/points.ts";
+import { commandAcceptor, pointsRoutes } from "./routes/points.ts";
 import { reportRoutes } from "./routes/reports.ts";
 import { userRoutes } from "./routes/users.ts";
 import { createAnalyticsUseCases } from "./use-cases/analytics.ts";
@@ -91,11 +92,13 @@ export function createApp({
     now,
   });
   const history = createHistoryUseCases({ users, ledger, notifications });
-  const terminalOnly = requireTerminal(createAuthenticateTerminal(terminalKeys));
+  const authenticate = createAuthenticateTerminal(terminalKeys);
+  const terminalOnly = requireTerminal(authenticate);
+  const acceptCommand = commandAcceptor(submitCommand, config.maxAmount);
   const openApi = openApiDocument(config);
 
   const api = express.Router();
-  api.use(pointsRoutes(submitCommand, config.maxAmount, terminalOnly));
+  api.use(pointsRoutes(acceptCommand, terminalOnly));
   api.use(userRoutes(createUserUseCases(users), history, terminalOnly));
   api.use(
     reportRoutes({
@@ -116,6 +119,8 @@ export function createApp({
   // took 10–20 % of a POST's time. The static files keep theirs (express.static makes its own).
   app.disable("etag");
   const measured = apiMetrics(metrics);
+  // Plain commands skip express's layers (command-endpoint.ts); the express route takes the rest.
+  serveAheadOfExpress(app, commandEndpoint({ acceptCommand, authenticate, metrics: measured, log }));
   app.get("/metrics", measured.serve);
   app.use("/api", measured.recordRequests);
   app.use("/api", api);

@@ -17,6 +17,8 @@ const COMMAND_ROUTE = /\/points\/[^/]+$/;
 export interface ApiMetrics {
   /** Mount where the API's routes are, e.g. app.use("/api", metrics.recordRequests). */
   recordRequests: RequestHandler;
+  /** For a request served outside express: call the result with the status once it is answered. */
+  startRequest(method: string, route: string): (statusCode: number) => void;
   /** GET /metrics: the registry as Prometheus text. */
   serve: RequestHandler;
 }
@@ -35,17 +37,24 @@ export function apiMetrics(registry: Registry): ApiMetrics {
     registers: [registry],
   });
 
+  type Stop = ReturnType<typeof duration.startTimer>;
+  const record = (stop: Stop, method: string, route: string, statusCode: number) => {
+    const status = String(statusCode);
+    stop({ method, route, status });
+    if (method === "POST" && COMMAND_ROUTE.test(route))
+      commands.inc({ route, status, outcome: statusCode < 300 ? "accepted" : "refused" });
+  };
+
+  const startRequest = (method: string, route: string) => {
+    const stop = duration.startTimer();
+    return (statusCode: number) => record(stop, method, route, statusCode);
+  };
+
   const recordRequests: RequestHandler = (req, res, next) => {
     // The mount point as seen now: an error leaving the router resets req.baseUrl before the answer.
     const base = req.baseUrl;
     const stop = duration.startTimer();
-    res.once("finish", () => {
-      const route = routeOf(req, base);
-      const status = String(res.statusCode);
-      stop({ method: req.method, route, status });
-      if (req.method === "POST" && COMMAND_ROUTE.test(route))
-        commands.inc({ route, status, outcome: res.statusCode < 300 ? "accepted" : "refused" });
-    });
+    res.once("finish", () => record(stop, req.method, routeOf(req, base), res.statusCode));
     next();
   };
 
@@ -55,7 +64,7 @@ export function apiMetrics(registry: Registry): ApiMetrics {
     }, next);
   };
 
-  return { recordRequests, serve };
+  return { recordRequests, startRequest, serve };
 }
 
 function routeOf(req: Request, base: string): string {
