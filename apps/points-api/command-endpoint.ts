@@ -82,8 +82,14 @@ function readJson(req: IncomingMessage, length: number): Promise<unknown> {
       chunks.push(chunk);
       received += chunk.length;
     });
+    // A client gone before the end: node says so by 'error' or only by 'close'.
+    let ended = false;
     req.on("error", () => reject(requestAborted()));
+    req.on("close", () => {
+      if (!ended) reject(requestAborted());
+    });
     req.on("end", () => {
+      ended = true;
       if (received !== length) {
         reject(requestSizeMismatch());
         return;
