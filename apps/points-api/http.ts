@@ -19,8 +19,9 @@ export type AheadOfExpress = (req: IncomingMessage, res: ServerResponse) => bool
 const aheadOfExpress = new WeakMap<Express, AheadOfExpress>();
 
 /**
- * Lets `handler` see every request of `app`'s server (createAppServer) before express does: for a
- * hot route whose plain requests cost too much CPU in express's layers (command-endpoint.ts).
+ * Lets `handler` see every request of `app`'s server before express does: for a hot route whose
+ * plain requests cost too much CPU in express's layers (command-endpoint.ts). Call it before
+ * createAppServer, which looks the handler up once (createApp does).
  */
 export function serveAheadOfExpress(app: Express, handler: AheadOfExpress): void {
   aheadOfExpress.set(app, handler);
@@ -34,6 +35,7 @@ export function serveAheadOfExpress(app: Express, handler: AheadOfExpress): void
  * set at birth (express then finds them in place and leaves them alone).
  */
 export function createAppServer(app: Express): Server {
+  const ahead = aheadOfExpress.get(app);
   function AppRequest(this: IncomingMessage, socket: Socket) {
     (IncomingMessage as unknown as (this: IncomingMessage, socket: Socket) => void).call(this, socket);
   }
@@ -51,11 +53,11 @@ export function createAppServer(app: Express): Server {
       IncomingMessage: AppRequest as unknown as typeof IncomingMessage,
       ServerResponse: AppResponse as unknown as typeof ServerResponse,
     },
-    aheadOfExpress.has(app)
-      ? (req, res) => {
-          if (!aheadOfExpress.get(app)!(req, res)) app(req, res);
-        }
-      : app,
+    ahead === undefined
+      ? app
+      : (req, res) => {
+          if (!ahead(req, res)) app(req, res);
+        },
   );
 }
 

@@ -2,26 +2,28 @@
 // express's route answers the same request (the route is reached by adding an empty query string),
 // and every request that is not plain is left to express untouched.
 import assert from "node:assert/strict";
-import { createServer, type RequestListener, type Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, describe, it } from "node:test";
 import { gzipSync } from "node:zlib";
 import { createApp } from "../../../apps/points-api/app.ts";
 import { commandEndpoint } from "../../../apps/points-api/command-endpoint.ts";
-import type { CommandPublisher } from "../../../apps/points-api/command-publisher.ts";
 import { createAppServer } from "../../../apps/points-api/http.ts";
-import { IdempotencyCache } from "../../../apps/points-api/idempotency-cache.ts";
 import { apiMetrics } from "../../../apps/points-api/metrics.ts";
-import { createLedgerRepository } from "../../../apps/points-api/repositories/ledger.ts";
-import { createStoresRepository } from "../../../apps/points-api/repositories/stores.ts";
-import { createUsersRepository } from "../../../apps/points-api/repositories/users.ts";
 import { commandAcceptor } from "../../../apps/points-api/routes/points.ts";
 import { createAuthenticateTerminal } from "../../../apps/points-api/use-cases/authenticate-terminal.ts";
-import { createSubmitCommand } from "../../../apps/points-api/use-cases/submit-command.ts";
 import { createLog } from "../../../apps/shared/log.ts";
 import { createRegistry } from "../../../apps/shared/metrics.ts";
 import { freshDatabaseEachTest } from "../../helpers/sqlite-file.ts";
-import { type JsonResponse, request, seededTerminalKeys, seedReferences, withKey } from "./helpers.ts";
+import {
+  type JsonResponse,
+  recordingPublisher,
+  request,
+  seededTerminalKeys,
+  seedReferences,
+  submitCommandOn,
+  withKey,
+} from "./helpers.ts";
 
 /** Answers what express would have been handed. */
 const DECLINED = 599;
@@ -37,38 +39,18 @@ describe("points-api command endpoint", () => {
     await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
   });
 
-  async function listen(listener: RequestListener | Server): Promise<string> {
-    const server = listener instanceof Object && "listen" in listener ? listener : createServer(listener);
+  async function listen(server: Server): Promise<string> {
     servers.push(server);
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   }
 
-  /** Keeps what it was given; offsets 0, 1, ... on partition 2. */
-  const recordingPublisher = (): CommandPublisher & { published: string[] } => {
-    const published: string[] = [];
-    return {
-      published,
-      async publish(command) {
-        published.push(command.commandId);
-        return { partition: 2, offset: String(published.length - 1) };
-      },
-    };
-  };
-
   /** The endpoint on its own, with real parts, in front of a stand-in for express that answers 599. */
   async function endpointAlone() {
     await seedReferences(fresh.db);
     const { keys, repository } = seededTerminalKeys();
-    const publisher = recordingPublisher();
-    const submitCommand = createSubmitCommand({
-      users: createUsersRepository(fresh.db),
-      stores: createStoresRepository(fresh.db),
-      ledger: createLedgerRepository(fresh.db),
-      publisher,
-      idempotency: new IdempotencyCache(),
-      now: () => new Date(),
-    });
+    const publisher = recordingPublisher(2);
+    const submitCommand = submitCommandOn(fresh.db, publisher);
     const registry = createRegistry("points-api");
     const endpoint = commandEndpoint({
       acceptCommand: commandAcceptor(submitCommand, MAX_AMOUNT),
@@ -76,15 +58,17 @@ describe("points-api command endpoint", () => {
       metrics: apiMetrics(registry),
       log: createLog("points-api", () => {}),
     });
-    const url = await listen((req, res) => {
-      if (!endpoint(req, res)) res.writeHead(DECLINED).end();
-    });
+    const url = await listen(
+      createServer((req, res) => {
+        if (!endpoint(req, res)) res.writeHead(DECLINED).end();
+      }),
+    );
     return { url, keys, publisher, registry };
   }
 
   /** The whole app as server.ts serves it. */
   async function wholeApp(keys: ReturnType<typeof seededTerminalKeys>) {
-    const publisher = recordingPublisher();
+    const publisher = recordingPublisher(2);
     const app = createApp({
       db: fresh.db,
       publisher,
@@ -155,8 +139,14 @@ describe("points-api command endpoint", () => {
       assert.notEqual(direct.status, DECLINED, c.name);
       assert.deepEqual(answerOf(direct), answerOf(viaExpress), c.name);
     }
-    assert.deepEqual(alone.publisher.published, ["c-1", "c-2"]);
-    assert.deepEqual(whole.publisher.published, ["c-1", "c-2"]);
+    assert.deepEqual(
+      alone.publisher.published.map((c) => c.commandId),
+      ["c-1", "c-2"],
+    );
+    assert.deepEqual(
+      whole.publisher.published.map((c) => c.commandId),
+      ["c-1", "c-2"],
+    );
     assert.deepEqual(answerOf(await post(alone.url, "/api/points/charge", charge("c-1"), withKey(alone.keys.t1!))), {
       status: 202,
       body: { commandId: "c-1", status: "accepted", partition: 2, offset: "0" },
@@ -241,7 +231,10 @@ describe("points-api command endpoint", () => {
       assert.equal((await c.send(whole.url, terminals.keys)).status, c.express, c.name);
     }
     assert.deepEqual(alone.publisher.published, []);
-    assert.deepEqual(whole.publisher.published, ["n-1", "n-2", "n-6"]);
+    assert.deepEqual(
+      whole.publisher.published.map((c) => c.commandId),
+      ["n-1", "n-2", "n-6"],
+    );
   });
 
   it("when it answers, then the request is measured under the route express would name, and commands are counted by outcome", async () => {

@@ -1,12 +1,18 @@
-// Shared pieces of the points-api suites: seed rows, the seeded terminals' keys, a JSON HTTP client,
-// and a tap that reads everything on points.commands so a test can look at what the API produced.
+// Shared pieces of the points-api suites: seed rows, the seeded terminals' keys, the submit-command
+// use case with a publisher that keeps what it is given, a JSON HTTP client, and a tap that reads everything on points.commands so a test can look at what the API produced.
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import type { z } from "zod";
+import type { CommandPublisher } from "../../../apps/points-api/command-publisher.ts";
+import { IdempotencyCache } from "../../../apps/points-api/idempotency-cache.ts";
+import { createLedgerRepository } from "../../../apps/points-api/repositories/ledger.ts";
+import { createStoresRepository } from "../../../apps/points-api/repositories/stores.ts";
 import type { TerminalKeysRepository } from "../../../apps/points-api/repositories/terminal-keys.ts";
+import { createUsersRepository } from "../../../apps/points-api/repositories/users.ts";
+import { createSubmitCommand } from "../../../apps/points-api/use-cases/submit-command.ts";
 import type { Db } from "../../../apps/shared/db/client.ts";
 import { bearer, keyDigest, newTerminalKey } from "../../../apps/shared/terminal-keys.ts";
-import { COMMANDS_TOPIC } from "../../../apps/shared/topics.ts";
+import { COMMANDS_TOPIC, type PointsCommand } from "../../../apps/shared/topics.ts";
 import { createKafka, type KafkaClient, type KafkaClientConsumer } from "../../../broker/client/factory.ts";
 import { logLevel } from "../../../broker/client/index.ts";
 import { cleanupAllWithin, waitFor } from "../../helpers/wait.ts";
@@ -46,6 +52,34 @@ export function seededTerminalKeys(): { keys: Record<string, string>; repository
     keys,
     repository: { digestOf: async (terminalId) => digests.get(terminalId), refresh: async () => {} },
   };
+}
+
+/** A publisher that keeps the commands it is given and puts them at `partition`, offsets 0, 1, ... */
+export function recordingPublisher(
+  partition: number,
+  onPublish?: (command: PointsCommand) => Promise<void>,
+): CommandPublisher & { published: PointsCommand[] } {
+  const published: PointsCommand[] = [];
+  return {
+    published,
+    async publish(command) {
+      published.push(command);
+      await onPublish?.(command);
+      return { partition, offset: String(published.length - 1) };
+    },
+  };
+}
+
+/** The submit-command use case on points-api's repositories over `db`, with a fresh idempotency cache. */
+export function submitCommandOn(db: Db, publisher: CommandPublisher, now: () => Date = () => new Date()) {
+  return createSubmitCommand({
+    users: createUsersRepository(db),
+    stores: createStoresRepository(db),
+    ledger: createLedgerRepository(db),
+    publisher,
+    idempotency: new IdempotencyCache(),
+    now,
+  });
 }
 
 /** The header that carries a terminal's key. */

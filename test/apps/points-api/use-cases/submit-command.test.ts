@@ -3,17 +3,12 @@
 // the ledger's outcome awaited.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { CommandPublisher } from "../../../../apps/points-api/command-publisher.ts";
-import { IdempotencyCache } from "../../../../apps/points-api/idempotency-cache.ts";
-import { createLedgerRepository } from "../../../../apps/points-api/repositories/ledger.ts";
-import { createStoresRepository } from "../../../../apps/points-api/repositories/stores.ts";
-import { createUsersRepository } from "../../../../apps/points-api/repositories/users.ts";
 import type { CommandBody } from "../../../../apps/points-api/schemas.ts";
-import { createSubmitCommand, type SubmitCommandInput } from "../../../../apps/points-api/use-cases/submit-command.ts";
+import type { SubmitCommandInput } from "../../../../apps/points-api/use-cases/submit-command.ts";
 import { AppError } from "../../../../apps/shared/errors.ts";
 import type { PointsCommand } from "../../../../apps/shared/topics.ts";
 import { freshDatabaseEachTest } from "../../../helpers/sqlite-file.ts";
-import { seedReferences } from "../helpers.ts";
+import { recordingPublisher, seedReferences, submitCommandOn } from "../helpers.ts";
 
 const now = new Date("2026-01-01T10:00:00.000Z");
 const body = (over: Partial<CommandBody> = {}): CommandBody => ({
@@ -30,22 +25,9 @@ describe("points-api submit-command (SQLite)", () => {
   /** The use case with a publisher that records commands at partition 3, offsets 0, 1, ... */
   async function setup(onPublish?: (command: PointsCommand) => Promise<void>) {
     await seedReferences(fresh.db);
-    const published: PointsCommand[] = [];
-    const publisher: CommandPublisher = {
-      async publish(command) {
-        published.push(command);
-        await onPublish?.(command);
-        return { partition: 3, offset: String(published.length - 1) };
-      },
-    };
-    const submitCommand = createSubmitCommand({
-      users: createUsersRepository(fresh.db),
-      stores: createStoresRepository(fresh.db),
-      ledger: createLedgerRepository(fresh.db),
-      publisher,
-      idempotency: new IdempotencyCache(),
-      now: () => now,
-    });
+    const publisher = recordingPublisher(3, onPublish);
+    const published = publisher.published;
+    const submitCommand = submitCommandOn(fresh.db, publisher, () => now);
     /** From the terminal the body names, unless the test says which terminal's key it carried. */
     const submit = (input: Omit<SubmitCommandInput, "terminalId"> & { terminalId?: string }) =>
       submitCommand({ terminalId: input.body.terminalId, ...input });
