@@ -27,6 +27,8 @@ import {
   writeResults,
 } from "./lib.ts";
 import { type BenchProcessPauses, type BrokerPauses, watchBenchProcess, watchBroker } from "./process-pauses.ts";
+import { pacedRawProduce } from "./raw-produce-floor.ts";
+import { pacedRoundTripLatencyMs } from "./round-trip-floor.ts";
 
 export interface LatencyOptions {
   /** Shorter run (--quick); recorded in the results. */
@@ -72,11 +74,25 @@ interface LatencyResult {
 const SUITE = "latency";
 const RECORD_BYTES = 100;
 
-const summary = (sorted: Float64Array) => ({
-  p50: round(percentile(sorted, 50), 2),
-  p99: round(percentile(sorted, 99), 2),
-  max: round(sorted[sorted.length - 1] ?? NaN, 2),
-});
+type Summary = { p50: number; p99: number; max: number };
+
+const summary = (values: ArrayLike<number>): Summary => {
+  const sorted = Float64Array.from(values).sort();
+  return {
+    p50: round(percentile(sorted, 50), 2),
+    p99: round(percentile(sorted, 99), 2),
+    max: round(sorted[sorted.length - 1] ?? NaN, 2),
+  };
+};
+
+/** What bounds the latency from below, measured in the same run at the same pace (ms unless said). */
+interface LatencyFloors {
+  /** A message to an echo process and back, one per tick, no Kafka (round-trip-floor.ts). */
+  echoRoundTripMs: Summary;
+  /** One tick's records as one Produce on a bare socket, acks=all, no client library (raw-produce-floor.ts). */
+  rawProduceMs: Summary;
+  rawProduceBrokerCpuUsPerRequest: number | null;
+}
 
 async function measure(
   address: string,
@@ -186,7 +202,7 @@ async function measure(
         max: round(sorted[count - 1] ?? NaN, 2),
         mean: round(mean, 2),
       },
-      ackMs: summary(Float64Array.from(acks).sort()),
+      ackMs: summary(acks),
       benchProcess,
       broker,
     };
@@ -199,10 +215,11 @@ async function measure(
 export async function runLatencySuite(options: LatencyOptions): Promise<void> {
   const { partitions, ratePerSec, tickMs, seconds } = options;
   const results: LatencyResult[] = [];
+  let rawProduce: Awaited<ReturnType<typeof pacedRawProduce>> | undefined;
   // The admin listener gives the broker's loop lag and GC pauses (its /metrics).
   await withBroker(
     SUITE,
-    async (address, _pid, adminUrl) => {
+    async (address, pid, adminUrl) => {
       for (const client of CLIENTS) {
         results.push(
           await step(
@@ -214,18 +231,50 @@ export async function runLatencySuite(options: LatencyOptions): Promise<void> {
           ),
         );
       }
+      const topic = `bench-latency-raw-${Date.now()}`;
+      await createTopic(address, topic, partitions);
+      rawProduce = await step(
+        SUITE,
+        `floor: a raw Produce of ${int((ratePerSec * tickMs) / 1000)} records every ${tickMs} ms for ${seconds} s`,
+        () =>
+          pacedRawProduce({
+            address,
+            brokerPid: pid,
+            topic,
+            partitions,
+            recordsPerRequest: Math.round((ratePerSec * tickMs) / 1000),
+            recordBytes: RECORD_BYTES,
+            tickMs,
+            seconds,
+          }),
+        (r) => `p50 ${summary(r.times).p50} ms, p99 ${summary(r.times).p99} ms`,
+      );
     },
     { adminPort: 0 },
   );
+  const echoTimes = await step(
+    SUITE,
+    `floor: an echo between two processes every ${tickMs} ms for ${seconds} s`,
+    () => pacedRoundTripLatencyMs({ tickMs, seconds, bytes: RECORD_BYTES }),
+    (times) => `p50 ${summary(times).p50} ms, p99 ${summary(times).p99} ms`,
+  );
+  const floors: LatencyFloors = {
+    echoRoundTripMs: summary(echoTimes),
+    rawProduceMs: summary(rawProduce!.times),
+    rawProduceBrokerCpuUsPerRequest:
+      rawProduce!.brokerCpuUsPerRequest === null ? null : round(rawProduce!.brokerCpuUsPerRequest, 0),
+  };
   const file = writeResults("latency.json", {
     note: [
       `End-to-end latency, ms: receive time (eachMessage) minus the send time carried in each ${RECORD_BYTES}-byte value; producer and consumer in one process, both clients with default settings (acks -1; consumer minBytes 1, maxWaitTimeInMs 5000), ${partitions} partitions.`,
       `The producer sends every ${tickMs} ms the messages due at ${int(ratePerSec)}/s, one send() per tick, without waiting for earlier sends. Messages sent in the first ${options.warmUpSeconds} s are left out (warm-up); count = latencies taken; achievedRatePerSec = sent per second after the warm-up.`,
       "The broker and the benchmark share the machine's cores.",
+      `floors, measured after the clients at the same pace: echoRoundTripMs, a ${RECORD_BYTES}-byte message to an echo process and back every ${tickMs} ms, no Kafka (both ends sleep and are woken, as every hop of a message here); rawProduceMs, one tick's records as one Produce v7 (acks=all, one batch per partition) written on a bare socket to the same broker, no client library, with the broker's CPU per such request. A client's latency cannot go below the echo, nor its send → ack below the raw Produce.`,
       "ackMs: send() to its acknowledgement (acks=all). benchProcess: the benchmark process over the measured window — loopDelayMs how late its loop ran a 1 ms timer (the 1 ms taken off), loopUtilization its busy share, gc its GC pauses (count, total, max, how many of at least 1 and 10 ms, minor/major). broker: the broker's own, from its /metrics (loop lag sampled every 10 ms, the 10 ms taken off; GC pauses counted by histogram bucket). A pause in either process delays every message crossing it: these bound the p99 any client can reach here.",
     ],
     options,
     results,
+    floors,
   });
   console.log();
   printTable(
@@ -257,6 +306,11 @@ export async function runLatencySuite(options: LatencyOptions): Promise<void> {
       r.broker ? `${r.broker.loopDelayMs.p99}/${r.broker.loopDelayMs.max}` : "-",
       r.broker ? String(r.broker.gc.atLeast1Ms) : "-",
     ]),
+  );
+  const { echoRoundTripMs: echo, rawProduceMs: raw } = floors;
+  console.log(
+    `\nfloors at one message every ${tickMs} ms: echo between two processes p50 ${echo.p50} / p99 ${echo.p99} / max ${echo.max} ms; ` +
+      `raw Produce (no client) p50 ${raw.p50} / p99 ${raw.p99} / max ${raw.max} ms, broker CPU ${floors.rawProduceBrokerCpuUsPerRequest ?? "-"} µs per request`,
   );
   console.log(`written to ${file}\n`);
 }

@@ -30,6 +30,8 @@ export async function withBroker<T>(
     console.error(`--- broker log (tail) ---\n${broker.output().split("\n").slice(-30).join("\n")}`);
     throw error;
   } finally {
+    // A profiled broker (CPU_PROF_DIR, cpu-profile.mjs) writes its profile as it exits: stop it, not kill it.
+    if (process.env.CPU_PROF_DIR) await broker.stop();
     await broker.cleanup();
   }
 }
@@ -120,7 +122,11 @@ export const uniqueGroupId = (prefix: string): string =>
 // ---------------------------------------------------------------------------------------------
 // Topics (set up and checked through kafkajs's admin, the reference, whichever client is measured)
 
-async function withAdmin<T>(address: string, fn: (admin: ReturnType<KafkaJS["admin"]>) => Promise<T>): Promise<T> {
+/** Runs `fn` with a connected kafkajs admin on `address`, disconnected after. */
+export async function withAdmin<T>(
+  address: string,
+  fn: (admin: ReturnType<KafkaJS["admin"]>) => Promise<T>,
+): Promise<T> {
   const admin = new KafkaJS({ brokers: [address], clientId: "bench-admin", logLevel: kafkajsLogLevel.NOTHING }).admin();
   await admin.connect();
   try {
@@ -232,7 +238,7 @@ export function cpuSample(brokerPid: number | undefined): CpuSample {
 }
 
 /** utime + stime of a process from /proc/<pid>/stat (clock ticks of 10 ms on Linux), in µs. */
-function processCpuMicros(pid: number): number | undefined {
+export function processCpuMicros(pid: number): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     // The fields after the command name, which is in parentheses and may hold spaces.

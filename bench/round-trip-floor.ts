@@ -5,8 +5,10 @@
 // per tick of a fixed rate, so both ends sleep in epoll between round trips and are woken for each,
 // as every process of the pipeline is at a low rate. The cost suite multiplies them by the requests
 // a command takes, to show how much of a command's CPU is the round trips themselves.
+// pacedRoundTripLatencyMs times such round trips instead, at the latency suite's pace: the least
+// a message between two processes waits here.
 //
-// Ownership: pacedRoundTripFloorUs owns the echo process it starts, and stops it.
+// Ownership: each paced measure owns the echo process it starts, and stops it.
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import net from "node:net";
@@ -43,15 +45,23 @@ export async function roundTripFloorUs(roundTrips = 20_000): Promise<number> {
   }
 }
 
-/**
- * CPU µs of one round trip whose two ends, in two processes, sleep between round trips: one 200-byte
- * message sent per millisecond (node's finest timer, so 1,000 round trips/s), echoed by
- * bench/echo-server.mjs. The sender's timer ticks alone are measured first, over as long a window,
- * and taken off.
- */
-export async function pacedRoundTripFloorUs(seconds = 5): Promise<number> {
+/** bench/echo-server.mjs in a process of its own, and a connection to it (no Nagle delay). */
+interface EchoProcess {
+  /** Writes `message`; resolves with the echo's first chunk (the messages here fit one). */
+  send(message: Buffer | string): Promise<Buffer>;
+  /** The echo process's CPU so far (µs); asked only with no message in flight. */
+  cpuUs(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+async function startEchoProcess(): Promise<EchoProcess> {
   const { NODE_OPTIONS: _, ...env } = process.env;
   const echo = spawn(process.execPath, [ECHO_SERVER], { env, stdio: ["ignore", "pipe", "inherit"] });
+  const stop = async () => {
+    if (echo.exitCode !== null) return;
+    echo.kill("SIGTERM");
+    await once(echo, "exit");
+  };
   try {
     const port = await new Promise<number>((resolve, reject) => {
       let output = "";
@@ -67,13 +77,37 @@ export async function pacedRoundTripFloorUs(seconds = 5): Promise<number> {
     await once(client, "connect");
     let onAnswer: (data: Buffer) => void = () => {};
     client.on("data", (data: Buffer) => onAnswer(data));
-    /** The echo process's CPU so far; asked only with no message in flight. */
-    const farCpuUs = async () => {
-      const reply = new Promise<Buffer>((resolve) => (onAnswer = resolve));
-      client.write("?");
-      const { user, system } = JSON.parse((await reply).toString("utf8")) as NodeJS.CpuUsage;
-      return user + system;
+    const send = (message: Buffer | string) =>
+      new Promise<Buffer>((resolve) => {
+        onAnswer = resolve;
+        client.write(message);
+      });
+    return {
+      send,
+      async cpuUs() {
+        const { user, system } = JSON.parse((await send("?")).toString("utf8")) as NodeJS.CpuUsage;
+        return user + system;
+      },
+      async stop() {
+        client.destroy();
+        await stop();
+      },
     };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/**
+ * CPU µs of one round trip whose two ends, in two processes, sleep between round trips: one 200-byte
+ * message sent per millisecond (node's finest timer, so 1,000 round trips/s), echoed by
+ * bench/echo-server.mjs. The sender's timer ticks alone are measured first, over as long a window,
+ * and taken off.
+ */
+export async function pacedRoundTripFloorUs(seconds = 5): Promise<number> {
+  const echo = await startEchoProcess();
+  try {
     const ownCpuUs = () => {
       const { user, system } = process.cpuUsage();
       return user + system;
@@ -93,30 +127,54 @@ export async function pacedRoundTripFloorUs(seconds = 5): Promise<number> {
     };
 
     const timerOnly = await paced(() => {});
-    const farBefore = await farCpuUs();
-    let inFlight = false;
+    const farBefore = await echo.cpuUs();
+    let inFlight: Promise<unknown> | null = null;
     let roundTrips = 0;
-    let landed = () => {};
-    onAnswer = () => {
-      inFlight = false;
-      roundTrips++;
-      landed();
-    };
     const sending = await paced(() => {
       if (inFlight) return;
-      inFlight = true;
-      client.write(MESSAGE);
+      inFlight = echo.send(MESSAGE).then(() => {
+        inFlight = null;
+        roundTrips++;
+      });
     });
-    if (inFlight) await new Promise<void>((resolve) => (landed = resolve));
-    const farUs = (await farCpuUs()) - farBefore;
-    client.destroy();
+    await inFlight;
+    const farUs = (await echo.cpuUs()) - farBefore;
     if (roundTrips === 0) throw new Error("no round trip completed");
     const senderUs = sending.cpuUs - (timerOnly.cpuUs / Math.max(1, timerOnly.ticks)) * sending.ticks;
     return (senderUs + farUs) / roundTrips;
   } finally {
-    if (echo.exitCode === null) {
-      echo.kill("SIGTERM");
-      await once(echo, "exit");
+    await echo.stop();
+  }
+}
+
+/**
+ * The wall time of one round trip whose two ends sleep between round trips: a `bytes`-byte message
+ * to bench/echo-server.mjs every `tickMs`, as the latency suite's producer sends, each timed from
+ * its write to its echo (ms). No Kafka, no client library: the least a message crossing two
+ * processes here waits, each of its hops waking a process.
+ */
+export async function pacedRoundTripLatencyMs({
+  tickMs,
+  seconds,
+  bytes = 100,
+}: {
+  tickMs: number;
+  seconds: number;
+  bytes?: number;
+}): Promise<number[]> {
+  const echo = await startEchoProcess();
+  try {
+    const message = Buffer.alloc(bytes, 1);
+    const times: number[] = [];
+    const start = performance.now();
+    for (let tick = 0; performance.now() < start + seconds * 1000; tick++) {
+      await sleep(Math.max(0, start + tick * tickMs - performance.now()));
+      const sentAt = performance.now();
+      await echo.send(message);
+      times.push(performance.now() - sentAt);
     }
+    return times;
+  } finally {
+    await echo.stop();
   }
 }

@@ -2,7 +2,7 @@
 // to back in this process and paced between two processes.
 import assert from "node:assert/strict";
 import { it } from "node:test";
-import { pacedRoundTripFloorUs, roundTripFloorUs } from "../../bench/round-trip-floor.ts";
+import { pacedRoundTripFloorUs, pacedRoundTripLatencyMs, roundTripFloorUs } from "../../bench/round-trip-floor.ts";
 
 it("when a few hundred echoes go over loopback, then their CPU per round trip is a positive, finite number of microseconds", async () => {
   const us = await roundTripFloorUs(300);
@@ -12,4 +12,13 @@ it("when a few hundred echoes go over loopback, then their CPU per round trip is
 it("when echoes are paced to one per millisecond with the echoing end in a process of its own, then their CPU per round trip, both processes counted, is a positive, finite number of microseconds", async () => {
   const us = await pacedRoundTripFloorUs(1);
   assert.ok(Number.isFinite(us) && us > 0, `got ${us}`);
+});
+
+it("when echoes are paced at a 10 ms tick for a moment, then each is timed once, in positive, finite milliseconds, at most one per tick", async () => {
+  const times = await pacedRoundTripLatencyMs({ tickMs: 10, seconds: 0.2 });
+  assert.ok(times.length > 0 && times.length <= 21, `got ${times.length}`);
+  assert.ok(
+    times.every((ms) => Number.isFinite(ms) && ms > 0),
+    String(times),
+  );
 });

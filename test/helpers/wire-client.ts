@@ -20,6 +20,9 @@ export class WireClient {
   readonly closed: Promise<void>;
 
   constructor(readonly socket: Socket) {
+    // A request is written in several chunks: with Nagle's algorithm on, the second waits for the
+    // first's ACK, which loopback delays up to 40 ms.
+    socket.setNoDelay(true);
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
     this.closed = new Promise((resolve) =>
       socket.once("close", () => {
