@@ -1,17 +1,13 @@
 // The latency suite's raw Produce floor, against a real broker process: every request's records
 // land, spread over the partitions as asked, and each request is timed once.
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { createTopic, withAdmin } from "../../bench/lib.ts";
 import { pacedRawProduce } from "../../bench/raw-produce-floor.ts";
-import { type BrokerProcess, startBroker } from "../helpers/broker-process.ts";
+import { useBroker } from "../helpers/broker-process.ts";
 
 describe("pacedRawProduce", () => {
-  let broker: BrokerProcess;
-  before(async () => {
-    broker = await startBroker();
-  });
-  after(() => broker?.cleanup());
+  const broker = useBroker();
 
   it("when 7 records a request go to 3 partitions for a moment, then each partition holds its share of every timed request (3, 2, 2)", async () => {
     const topic = "raw-produce-floor";
