@@ -273,6 +273,24 @@ export const round = (n: number, digits: number): number => Math.round(n * 10 **
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Runs `step` once per tick of `tickMs` for `seconds`: a fixed number of ticks, each started at its
+ * scheduled time or, when behind, at once. Counted by tick, not by the clock, because a timer may
+ * fire a fraction of a millisecond before performance.now() says it is due.
+ */
+export async function forEachTick(
+  tickMs: number,
+  seconds: number,
+  step: (tick: number) => Promise<void>,
+): Promise<void> {
+  const ticks = Math.round((seconds * 1000) / tickMs);
+  const start = performance.now();
+  for (let tick = 0; tick < ticks; tick++) {
+    await sleep(Math.max(0, start + tick * tickMs - performance.now()));
+    await step(tick);
+  }
+}
+
 /** `promise`, or a rejection with `message` if it has not settled within `ms`. */
 export async function withTimeout<T>(promise: Promise<T>, ms: number, message: string | (() => string)): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

@@ -7,7 +7,7 @@ import { Apis } from "../broker/protocol/apis.ts";
 import { encodeRecordBatch } from "../broker/protocol/record-batch/encoder.ts";
 import { produceRequest } from "../test/helpers/requests.ts";
 import { WireClient } from "../test/helpers/wire-client.ts";
-import { processCpuMicros, recordValue, sleep } from "./lib.ts";
+import { forEachTick, processCpuMicros, recordValue } from "./lib.ts";
 
 export interface RawProduceOptions {
   address: string;
@@ -37,9 +37,7 @@ export async function pacedRawProduce(options: RawProduceOptions): Promise<RawPr
   try {
     const times: number[] = [];
     const cpuBefore = options.brokerPid === undefined ? undefined : processCpuMicros(options.brokerPid);
-    const start = performance.now();
-    for (let tick = 0; performance.now() < start + seconds * 1000; tick++) {
-      await sleep(Math.max(0, start + tick * tickMs - performance.now()));
+    await forEachTick(tickMs, seconds, async () => {
       const timestamp = BigInt(Date.now());
       const batches = [];
       for (let index = 0; index < partitions; index++) {
@@ -54,7 +52,7 @@ export async function pacedRawProduce(options: RawProduceOptions): Promise<RawPr
       for (const partition of response.responses[0]?.partitionResponses ?? [])
         if (partition.errorCode !== 0)
           throw new Error(`produce to ${options.topic}/${partition.index} failed: error ${partition.errorCode}`);
-    }
+    });
     const cpuAfter = options.brokerPid === undefined ? undefined : processCpuMicros(options.brokerPid);
     return {
       times,

@@ -13,7 +13,7 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import net from "node:net";
 import { fileURLToPath } from "node:url";
-import { sleep } from "./lib.ts";
+import { forEachTick, sleep } from "./lib.ts";
 
 const ECHO_SERVER = fileURLToPath(new URL("./echo-server.mjs", import.meta.url));
 const MESSAGE = Buffer.alloc(200, 1);
@@ -166,13 +166,11 @@ export async function pacedRoundTripLatencyMs({
   try {
     const message = Buffer.alloc(bytes, 1);
     const times: number[] = [];
-    const start = performance.now();
-    for (let tick = 0; performance.now() < start + seconds * 1000; tick++) {
-      await sleep(Math.max(0, start + tick * tickMs - performance.now()));
+    await forEachTick(tickMs, seconds, async () => {
       const sentAt = performance.now();
       await echo.send(message);
       times.push(performance.now() - sentAt);
-    }
+    });
     return times;
   } finally {
     await echo.stop();
