@@ -1,8 +1,9 @@
 // `npm run cluster -- --brokers 3 [--data-dir ./data/cluster] [--base-port 9092] [--host 127.0.0.1]
-// [--no-restart] [--admin-port 9644] [--config key=value ...]`: a Kafka cluster of N broker
-// processes on this machine. Prints `broker <id> listening on <host>:<port> pid <pid>` for each
+// [--no-restart] [--admin-port 9644] [--broker-logs] [--config key=value ...]`: a Kafka cluster of N
+// broker processes on this machine. Prints `broker <id> listening on <host>:<port> pid <pid>` for each
 // broker once it serves (again after a restart), then `cluster ready: <bootstrap list>` and, with
-// --admin-port, `broker <id> admin: http://host:port` per broker. Ctrl-C / SIGTERM stops every broker.
+// --admin-port, `broker <id> admin: http://host:port` per broker; with --broker-logs, every line a
+// broker logs too, as `[broker-<id>] <line>`. Ctrl-C / SIGTERM stops every broker.
 import path from "node:path";
 import { startBrokerCluster } from "./broker-cluster.ts";
 import { createCli, integerOption, usageError } from "./shared/cli.ts";
@@ -34,6 +35,7 @@ program
     "give each broker an admin HTTP listener (state, events, /metrics): broker i on port+i; 0 picks free ports",
     integerOption(program, "admin-port", 0),
   )
+  .option("--broker-logs", "print every broker's log lines, each as [broker-<id>] <line>")
   .option(
     "--config <key=value>",
     "a broker property for every broker (repeatable), as `npm run broker -- --config`",
@@ -48,6 +50,7 @@ const options = program.opts<{
   host: string;
   restart: boolean;
   adminPort?: number;
+  brokerLogs?: boolean;
   config: string[];
 }>();
 if (options.basePort !== 0 && options.basePort + options.brokers - 1 > 65535)
@@ -79,6 +82,7 @@ try {
     configs,
     restart: options.restart,
     adminBasePort: options.adminPort,
+    show: options.brokerLogs ? () => true : undefined,
   });
   say(`cluster ready: ${cluster.bootstrap.join(",")}`);
   for (const broker of cluster.brokers)

@@ -29,15 +29,19 @@ async function describeCluster(bootstrap: string[]) {
 describe("npm run cluster", () => {
   const startCluster = useClusterProcess();
 
-  it("when 3 brokers start, then each prints its ready line, the bootstrap list follows, and Metadata lists all three", {
+  it("when 3 brokers start with --broker-logs, then each prints its ready line and its log lines, the bootstrap list follows, and Metadata lists all three", {
     timeout: 180_000,
   }, async () => {
-    const cluster = await startCluster(3);
+    const cluster = await startCluster(3, {}, ["--broker-logs"]);
     assert.equal(cluster.bootstrap.length, 3);
     for (const id of [0, 1, 2]) {
       const broker = cluster.broker(id);
       assert.equal(`${broker.host}:${broker.port}`, cluster.bootstrap[id]);
       assert.ok(isAlive(broker.pid), `broker ${id}'s pid ${broker.pid} runs`);
+      assert.match(
+        cluster.output(),
+        new RegExp(`^\\[broker-${id}\\] \\{.*"message":"registered with the controller"`, "m"),
+      );
     }
     const described = await describeCluster(cluster.bootstrap);
     assert.deepEqual(described.brokers.map((b) => b.nodeId).sort(), [0, 1, 2]);
@@ -57,6 +61,14 @@ describe("npm run cluster", () => {
     const pids = [0, 1, 2].map((id) => cluster.broker(id).pid);
     assert.equal(await cluster.stop(), 0);
     for (const pid of pids) assert.equal(isAlive(pid), false, `broker pid ${pid} stopped with the launcher`);
+  });
+
+  it("when started without --broker-logs, then only the launcher's own lines are printed", {
+    timeout: 180_000,
+  }, async () => {
+    const cluster = await startCluster(1);
+    assert.ok(cluster.broker(0).pid > 0);
+    assert.doesNotMatch(cluster.output(), /\[broker-0\]/);
   });
 
   it("when the usage is wrong, then one line says so and the exit code is 2", async () => {

@@ -41,15 +41,19 @@ export const fastFailoverConfig = {
 
 const readyLine = /^broker (\d+) listening on (\S+):(\d+) pid (\d+)$/gm;
 
-/** Starts `npm run cluster` with `brokers` brokers in `dataDir`; `configs` go to every broker. */
+/**
+ * Starts `npm run cluster` with `brokers` brokers in `dataDir`; `configs` go to every broker and
+ * `launcherArgs` (such as --broker-logs) to the launcher.
+ */
 export async function startClusterProcess(
   brokers: number,
   configs: Record<string, string | number>,
   dataDir: string,
   onStart: (command: RunningCommand) => void = () => {},
+  launcherArgs: string[] = [],
 ): Promise<ClusterProcess> {
   const args = [...entryPointArgs("apps/cluster.ts"), "--brokers", String(brokers), "--base-port", "0"];
-  args.push("--data-dir", dataDir);
+  args.push("--data-dir", dataDir, ...launcherArgs);
   for (const [key, value] of Object.entries(configs)) args.push("--config", `${key}=${value}`);
   const command = startCommand(process.execPath, args);
   onStart(command);
@@ -93,6 +97,7 @@ export async function startClusterProcess(
 export function useClusterProcess(): (
   brokers: number,
   configs?: Record<string, string | number>,
+  launcherArgs?: string[],
 ) => Promise<ClusterProcess> {
   const running: RunningCommand[] = [];
   // Registered before the scratch dirs' hook, so the brokers are gone before their dirs are removed.
@@ -107,6 +112,6 @@ export function useClusterProcess(): (
     }
   });
   const scratch = useScratchDirs("cluster-");
-  return (brokers, configs = {}) =>
-    startClusterProcess(brokers, configs, scratch(), (command) => running.push(command));
+  return (brokers, configs = {}, launcherArgs = []) =>
+    startClusterProcess(brokers, configs, scratch(), (command) => running.push(command), launcherArgs);
 }
