@@ -11,6 +11,7 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { tsImport } from "tsx/esm/api";
 
 const repoRoot = fileURLToPath(new URL("..", import.meta.url));
 const sourceRoots = ["broker", "apps", "seed", "bench"];
@@ -234,7 +235,7 @@ describe("test/ mirrors the source tree", () => {
     const withCode: string[] = [];
     for (const [module, { testedBy }] of Object.entries(exceptions)) {
       if (testedBy.length > 0) continue;
-      const exported = Object.keys(await import(pathToFileURL(join(repoRoot, module)).href));
+      const exported = Object.keys(await tsImport(pathToFileURL(join(repoRoot, module)).href, import.meta.url));
       if (exported.length > 0) withCode.push(`${module} exports ${exported.join(", ")} at run time`);
     }
     assert.deepEqual(withCode, [], "a module with runtime code needs a test");

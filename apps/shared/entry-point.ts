@@ -1,7 +1,7 @@
 // How node runs one of the project's TypeScript entry points (a broker, a service, a CLI) in a
 // process of its own: through tsx's loader, which compiles every module as it is imported — or,
 // when ENTRY_POINT_BUNDLES names a directory of bundles made from this tree (the test run makes
-// them first, see test/helpers/entry-point-bundles.ts), from the entry point's bundle there.
+// them first, see test/helpers/test-bundles.ts), from the entry point's bundle there.
 // Loading a broker through tsx took 1.3–1.6 s of CPU, from its bundle 0.54 s; the tests start
 // hundreds of such processes on two cores.
 import { existsSync } from "node:fs";

@@ -9,7 +9,7 @@ import { after, describe, it } from "node:test";
 import { PUBLIC_DIR } from "../../../apps/points-api/app.ts";
 import { MIGRATIONS_DIR } from "../../../apps/shared/db/client.ts";
 import { bundlePath, entryPointArgs, REPO_ROOT, runsEntryPoint } from "../../../apps/shared/entry-point.ts";
-import { buildEntryPointBundles } from "../../helpers/entry-point-bundles.ts";
+import { buildBundles } from "../../helpers/test-bundles.ts";
 
 describe("entry points", () => {
   // Inside the repository, as the test run's bundles are: their npm imports resolve from there.
@@ -40,7 +40,7 @@ describe("entry points", () => {
     );
     assert.ok(
       runsEntryPoint(
-        ["node", "/repo/node_modules/.cache/entry-points/broker/server/main.mjs"],
+        ["node", "/repo/node_modules/.cache/bundles/broker/server/main.mjs"],
         "broker/server/main.ts",
       ),
     );
@@ -59,7 +59,7 @@ describe("entry points", () => {
       ].join("\n"),
     );
     const out = path.join(dir, "bundles");
-    await buildEntryPointBundles(out, [script]);
+    await buildBundles(out, [script]);
     const bundle = bundlePath(out, script);
     const printed = JSON.parse(execFileSync(process.execPath, entryPointArgs(script, out), { encoding: "utf8" }));
     assert.deepEqual(entryPointArgs(script, out), [bundle], "it ran from the bundle");

@@ -6,6 +6,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, 
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { tsImport } from "tsx/esm/api";
 import { Reader, Writer } from "../../../../broker/protocol/primitives.ts";
 import { decode, encode, type MessageSchema } from "../../../../broker/protocol/schema.ts";
 import { runScript } from "../../../helpers/command.ts";
@@ -19,6 +20,8 @@ const realSpecs = join(repoRoot, "..", "shared", "kafka-protocol");
 function scratchTree(root: string, supportedVersions: string, specs: (specRoot: string) => void): string {
   const scratchProtocol = join(root, "repo", "broker", "protocol");
   mkdirSync(join(scratchProtocol, "gen"), { recursive: true });
+  // ES modules, as in the repository (the test imports the generated ones).
+  writeFileSync(join(root, "repo", "package.json"), '{ "type": "module" }\n');
   cpSync(join(protocolDir, "gen", "generate.ts"), join(scratchProtocol, "gen", "generate.ts"));
   writeFileSync(join(scratchProtocol, "supported-versions.ts"), supportedVersions);
   // The generated modules import ../schema.ts; the real one, so they can be used.
@@ -108,7 +111,10 @@ export const METADATA_LOG_SCHEMAS = [{ spec: "metadata/EchoRecord.json" }, { spe
     const generated = readFileSync(join(scratch, "messages", "echo.ts"), "utf8");
     assert.match(generated, /EchoRequest\.json and EchoResponse\.json \(versions 1-2\)\. Do not edit\./);
 
-    const echo = (await import(join(scratch, "messages", "echo.ts"))) as Record<string, MessageSchema<any>>;
+    const echo = (await tsImport(join(scratch, "messages", "echo.ts"), import.meta.url)) as Record<
+      string,
+      MessageSchema<any>
+    >;
     const request = echo.EchoRequestSchema!;
     assert.equal(request.validVersions, "1-2");
     assert.deepEqual(
@@ -122,7 +128,7 @@ export const METADATA_LOG_SCHEMAS = [{ spec: "metadata/EchoRecord.json" }, { spe
 
     const recordsDir = join(scratch, "metadata-records", "records");
     assert.deepEqual(readdirSync(recordsDir).sort(), ["echo-data.ts", "echo-record.ts", "index.ts"]);
-    const records = (await import(join(recordsDir, "index.ts"))) as Record<string, any>;
+    const records = (await tsImport(join(recordsDir, "index.ts"), import.meta.url)) as Record<string, any>;
     const recordSchema = records.EchoRecordSchema as MessageSchema<any>;
     assert.equal(recordSchema.validVersions, "0-1");
     assert.equal(recordSchema.flexibleVersions, "0+", "metadata records are flexible whatever the spec says");
