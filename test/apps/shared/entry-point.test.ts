@@ -39,10 +39,7 @@ describe("entry points", () => {
       ),
     );
     assert.ok(
-      runsEntryPoint(
-        ["node", "/repo/node_modules/.cache/bundles/broker/server/main.mjs"],
-        "broker/server/main.ts",
-      ),
+      runsEntryPoint(["node", "/repo/node_modules/.cache/bundles/broker/server/main.mjs"], "broker/server/main.ts"),
     );
     assert.ok(!runsEntryPoint(["node", "--import", "tsx", "/repo/apps/ledger/main.ts"], "broker/server/main.ts"));
   });
