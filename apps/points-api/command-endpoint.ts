@@ -75,16 +75,24 @@ export function commandEndpoint({ acceptCommand, authenticate, metrics, log }: C
 /** The body, `length` bytes (node's parser stops at Content-Length), as JSON. */
 function readJson(req: IncomingMessage, length: number): Promise<unknown> {
   return new Promise((resolve, reject) => {
+    // Gone while its key was checked: its 'close' has come and gone.
+    if (req.destroyed && !req.complete) {
+      reject(requestAborted());
+      return;
+    }
     const chunks: Buffer[] = [];
     let received = 0;
     req.on("data", (chunk: Buffer) => {
       chunks.push(chunk);
       received += chunk.length;
     });
-    // A client gone before the end: node says so by 'error' or only by 'close'. After 'end' the
-    // promise is settled and a later 'close' changes nothing.
+    // A client gone before the end: node says so by 'error' or only by 'close'. 'close' comes after
+    // every complete body too, once 'end' settled the promise: no error is built then (its stack
+    // trace was 7 % of the service's CPU).
     req.on("error", () => reject(requestAborted()));
-    req.on("close", () => reject(requestAborted()));
+    req.on("close", () => {
+      if (!req.complete) reject(requestAborted());
+    });
     req.on("end", () => {
       if (received !== length) {
         reject(requestSizeMismatch());

@@ -2,8 +2,9 @@
 // express's route answers the same request (the route is reached by adding an empty query string),
 // and every request that is not plain is left to express untouched.
 import assert from "node:assert/strict";
+import { once } from "node:events";
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, connect } from "node:net";
 import { after, describe, it } from "node:test";
 import { gzipSync } from "node:zlib";
 import { createApp } from "../../../apps/points-api/app.ts";
@@ -234,6 +235,33 @@ describe("points-api command endpoint", () => {
     assert.deepEqual(
       whole.publisher.published.map((c) => c.commandId),
       ["n-1", "n-2", "n-6"],
+    );
+  });
+
+  it("when a client goes away halfway through its body, then nothing is published and the next command is accepted", async () => {
+    const alone = await endpointAlone();
+    const body = charge("m-gone");
+    const { hostname, port } = new URL(alone.url);
+    const socket = connect(Number(port), hostname);
+    await once(socket, "connect");
+    socket.write(
+      [
+        "POST /api/points/charge HTTP/1.1",
+        `Host: ${hostname}`,
+        "Content-Type: application/json",
+        `Content-Length: ${body.length}`,
+        `Authorization: ${withKey(alone.keys.t1!).authorization}`,
+        "",
+        body.slice(0, 10),
+      ].join("\r\n"),
+    );
+    socket.destroy();
+    await once(socket, "close");
+    const next = await post(alone.url, "/api/points/charge", charge("m-next"), withKey(alone.keys.t1!));
+    assert.equal(next.status, 202);
+    assert.deepEqual(
+      alone.publisher.published.map((command) => command.commandId),
+      ["m-next"],
     );
   });
 
