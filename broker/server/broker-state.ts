@@ -33,4 +33,9 @@ export interface BrokerState {
   /** The broker's Prometheus counters; absent in tests that build a partial state. */
   metrics?: BrokerMetrics;
   log: Logger;
+  /**
+   * Until this broker has caught up with the cluster's metadata (the controller unfenced it):
+   * resolves then, and is removed. Clients' requests wait for it (request-router.ts).
+   */
+  catchingUp?: Promise<void>;
 }

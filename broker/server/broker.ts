@@ -196,9 +196,17 @@ export class Broker {
       metrics: this.metrics,
       log: this.log,
     };
+    // The listeners serve the quorum, the controller and other brokers at once (catching up needs
+    // them); clients wait until this broker has caught up.
+    let caughtUp!: () => void;
+    state.catchingUp = new Promise<void>((resolve) => {
+      caughtUp = resolve;
+    });
     this.state = state;
     this.serve(listeners, state);
     await member.start();
+    state.catchingUp = undefined;
+    caughtUp();
     // Unfenced means caught up: leaderships this broker lost while it was away are known by now.
     groups.startup().catch((error: unknown) =>
       this.log.error("group coordinator did not start", {

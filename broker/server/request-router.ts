@@ -10,7 +10,9 @@
 import { ApiKeys, Apis, apiByKey, isSupportedVersion } from "../protocol/apis.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { encodeResponse, peekApiKeyAndVersion, readRequestHeader } from "../protocol/headers.ts";
+import type { FetchRequest } from "../protocol/messages/index.ts";
 import { decode } from "../protocol/schema.ts";
+import { isMetadataLogFetch } from "../raft/raft-messages.ts";
 import type { BrokerState } from "./broker-state.ts";
 import { type Connection, DropConnection, type FrameHandler, type ResponseFrame } from "./connection.ts";
 import { handlersByKey, supportedApiVersions } from "./handlers/index.ts";
@@ -66,10 +68,37 @@ export function createRequestRouter(broker: BrokerState, listener?: ListenerSecu
       }
       return body === null ? null : encodeResponse(api, apiVersion, header.correlationId, body);
     };
-    const result = handler.handle(request, context);
-    if (sasl?.failed) connection.closeAfterResponses();
-    return result instanceof Promise ? result.then(respond) : respond(result);
+    const answer = (): ResponseFrame | Promise<ResponseFrame> => {
+      const result = handler.handle(request, context);
+      if (sasl?.failed) connection.closeAfterResponses();
+      return result instanceof Promise ? result.then(respond) : respond(result);
+    };
+    // A broker still catching up would answer clients from an old image (a coordinator or leader
+    // that moved while it was down): as Kafka opens its data plane only once caught up, their
+    // requests wait; the quorum's, the controller's and the handshakes' are what catching up needs.
+    if (broker.catchingUp && !neededToCatchUp(apiKey, request, apiVersion)) return broker.catchingUp.then(answer);
+    return answer();
   };
+}
+
+/** Requests a broker answers before it has caught up: handshakes, the quorum's and the controller's. */
+const CATCH_UP_APIS: ReadonlySet<number> = new Set([
+  ApiKeys.ApiVersions,
+  ApiKeys.SaslHandshake,
+  ApiKeys.SaslAuthenticate,
+  ApiKeys.Vote,
+  ApiKeys.BeginQuorumEpoch,
+  ApiKeys.EndQuorumEpoch,
+  ApiKeys.DescribeQuorum,
+  ApiKeys.AlterPartition,
+  ApiKeys.BrokerRegistration,
+  ApiKeys.BrokerHeartbeat,
+  ApiKeys.AllocateProducerIds,
+]);
+
+function neededToCatchUp(apiKey: number, request: unknown, apiVersion: number): boolean {
+  if (CATCH_UP_APIS.has(apiKey)) return true;
+  return apiKey === ApiKeys.Fetch && isMetadataLogFetch(request as FetchRequest, apiVersion);
 }
 
 /** The mechanism's answer to a bare token, size-prefixed; a refusal closes the connection unanswered, as Kafka's. */

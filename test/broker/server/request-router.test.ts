@@ -6,6 +6,8 @@ import { decodeResponse } from "../../../broker/protocol/headers.ts";
 import { Writer } from "../../../broker/protocol/primitives.ts";
 import { encodeRecordBatch } from "../../../broker/protocol/record-batch/encoder.ts";
 import { encodePlain } from "../../../broker/protocol/sasl/plain.ts";
+import { METADATA_TOPIC } from "../../../broker/raft/raft-log.ts";
+import { fetchRequest, RAFT_FETCH_VERSION } from "../../../broker/raft/raft-messages.ts";
 import { type Connection, DropConnection } from "../../../broker/server/connection.ts";
 import { handlersByKey } from "../../../broker/server/handlers/index.ts";
 import { createRequestRouter } from "../../../broker/server/request-router.ts";
@@ -114,6 +116,65 @@ describe("the request router", () => {
     assert.equal(correlationId, 5);
     assert.equal(body.errorCode, ErrorCode.UNSUPPORTED_VERSION);
     assert.ok(body.apiKeys.some((api) => api.apiKey === Apis.Metadata.apiKey));
+  });
+
+  it("when the broker is still catching up, then a client's Metadata and Fetch wait for it while ApiVersions and the quorum's DescribeQuorum and metadata-log Fetch are answered without it", {
+    timeout: 30_000,
+  }, async () => {
+    let caughtUp!: () => void;
+    broker.state.catchingUp = new Promise<void>((resolve) => {
+      caughtUp = resolve;
+    });
+    try {
+      const metadata = broker.route(
+        requestFrame(Apis.Metadata, 6, { topics: null, allowAutoTopicCreation: false }, 77),
+        connection,
+      );
+      assert.ok(metadata instanceof Promise, "Metadata waits");
+      let answered = false;
+      void metadata.then(() => {
+        answered = true;
+      });
+      const versions = broker.route(
+        requestFrame(Apis.ApiVersions, 3, { clientSoftwareName: "t", clientSoftwareVersion: "1" }),
+        connection,
+      );
+      assert.ok(Array.isArray(versions), "ApiVersions is answered at once");
+      const quorum = broker.route(
+        requestFrame(Apis.DescribeQuorum, 0, {
+          topics: [{ topicName: METADATA_TOPIC, partitions: [{ partitionIndex: 0 }] }],
+        }),
+        connection,
+      );
+      assert.ok(Array.isArray(quorum), "DescribeQuorum is answered at once");
+      const metadataLogFetchBody = fetchRequest({
+        replicaId: 7,
+        epoch: broker.state.raft.epoch,
+        fetchOffset: 0n,
+        lastFetchedEpoch: 0,
+        maxWaitMs: 0,
+        maxBytes: 1 << 20,
+      });
+      const metadataLogFetch = broker.route(
+        requestFrame(Apis.Fetch, RAFT_FETCH_VERSION, metadataLogFetchBody),
+        connection,
+      );
+      const dataFetch = broker.route(
+        requestFrame(Apis.Fetch, RAFT_FETCH_VERSION, { ...metadataLogFetchBody, replicaId: -1, topics: [] }),
+        connection,
+      );
+      await metadataLogFetch;
+      assert.ok(dataFetch instanceof Promise);
+      assert.equal(answered, false, "Metadata still waits");
+      caughtUp();
+      broker.state.catchingUp = undefined;
+      const { correlationId, body } = decodeResponse(Apis.Metadata, 6, Buffer.concat((await metadata)!).subarray(4));
+      assert.equal(correlationId, 77);
+      assert.equal(body.clusterId, broker.state.cluster.clusterId);
+    } finally {
+      caughtUp();
+      broker.state.catchingUp = undefined;
+    }
   });
 });
 
