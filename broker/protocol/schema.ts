@@ -173,43 +173,51 @@ function compileStruct(fields: readonly FieldSchema[], context: CompileContext):
   }
   taggedFields.sort((a, b) => a.tag - b.tag);
   const taggedByTag = new Map(taggedFields.map((field) => [field.tag, field]));
-  const flexible = context.flexible;
+  return generatedStruct(allFields, regularFields, context.flexible ? { taggedFields, taggedByTag } : null);
+}
 
-  const makeDefault = (): Record<string, unknown> => {
-    const value: Record<string, unknown> = {};
-    for (const field of allFields) value[field.name] = field.makeDefault();
-    return value;
+/**
+ * A struct's codec as straight-line code, made once per struct type and version: each field read
+ * and written by its own name, so every struct type has its own monomorphic property accesses, and
+ * a decoded struct is built by one object literal (fields read in place, in schema order; fields
+ * absent in this version, or tagged, filled with their defaults, which the tagged section may
+ * overwrite), so the structs of a type share one shape. A loop over the field names went through
+ * megamorphic keyed property accesses and a shape transition per field.
+ */
+function generatedStruct(
+  allFields: readonly CompiledField[],
+  regularFields: readonly CompiledField[],
+  tagged: {
+    taggedFields: readonly CompiledTaggedField[];
+    taggedByTag: ReadonlyMap<number, CompiledTaggedField>;
+  } | null,
+): CompiledCodec {
+  const key = (field: CompiledField): string => {
+    // An object literal would set the prototype instead of a property of that name.
+    if (field.name === "__proto__") throw new TypeError("a field may not be named __proto__");
+    return JSON.stringify(field.name);
   };
-
-  const encodeStruct: EncodeFn = (value, writer) => {
-    if (value === undefined) value = makeDefault();
-    for (let i = 0; i < regularFields.length; i++) {
-      const field = regularFields[i]!;
-      field.encode(value[field.name], writer);
-    }
-    if (flexible) encodeTaggedSection(taggedFields, value, writer);
-  };
-
-  // Fields read in place, and fields filled with defaults (absent in this version, or tagged
-  // and possibly overwritten from the tagged section), in schema order so decoded objects
-  // share one shape.
-  const decodeSteps = allFields.map((field) => ({
-    name: field.name,
-    decode: regularFields.includes(field) ? field.decode : undefined,
-    makeDefault: field.makeDefault,
-  }));
-
-  const decodeStruct: DecodeFn = (reader) => {
-    const value: Record<string, unknown> = {};
-    for (let i = 0; i < decodeSteps.length; i++) {
-      const step = decodeSteps[i]!;
-      value[step.name] = step.decode === undefined ? step.makeDefault() : step.decode(reader);
-    }
-    if (flexible) decodeTaggedSection(taggedByTag, value, reader);
-    return value;
-  };
-
-  return { encode: encodeStruct, decode: decodeStruct, makeDefault };
+  const index = new Map(allFields.map((field, i) => [field, i]));
+  const params = allFields.flatMap((_, i) => [`m${i}`, `d${i}`, `e${i}`]);
+  const args = allFields.flatMap((field) => [field.makeDefault, field.decode, field.encode]);
+  const literal = (value: (field: CompiledField, i: number) => string) =>
+    `{ ${allFields.map((field, i) => `${key(field)}: ${value(field, i)}`).join(", ")} }`;
+  const body = `
+    const makeDefault = () => (${literal((_, i) => `m${i}()`)});
+    const decode = (reader) => {
+      const value = ${literal((field, i) => (regularFields.includes(field) ? `d${i}(reader)` : `m${i}()`))};
+      ${tagged ? "decodeTaggedSection(tagged.taggedByTag, value, reader);" : ""}
+      return value;
+    };
+    const encode = (value, writer) => {
+      if (value === undefined) value = makeDefault();
+      ${regularFields.map((field) => `e${index.get(field)}(value[${key(field)}], writer);`).join("\n      ")}
+      ${tagged ? "encodeTaggedSection(tagged.taggedFields, value, writer);" : ""}
+    };
+    return { encode, decode, makeDefault };`;
+  // Made from the schema's field list alone, its names quoted as JSON.
+  const factory = new Function("tagged", "encodeTaggedSection", "decodeTaggedSection", ...params, body);
+  return factory(tagged, encodeTaggedSection, decodeTaggedSection, ...args) as CompiledCodec;
 }
 
 function encodeTaggedSection(taggedFields: readonly CompiledTaggedField[], value: any, writer: Writer): void {

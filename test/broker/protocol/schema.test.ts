@@ -93,6 +93,30 @@ describe("schema codec", () => {
     });
   });
 
+  it("when decoded, then structs of one type share one shape: every field, in schema order, absent ones with their defaults", () => {
+    const bytes = encoded(SampleSchema, 0, { id: 7, detail: { code: 1, note: "n" }, items: [1] } as Sample);
+    const decoded = decode(SampleSchema, 0, new Reader(bytes));
+    assert.deepEqual(Object.keys(decoded), ["id", "label", "detail", "extra", "items"]);
+    assert.deepEqual(decoded, {
+      id: 7,
+      label: "none",
+      detail: { code: 1, note: "n" },
+      extra: { count: 0 },
+      items: [1],
+    });
+    const again = decode(SampleSchema, 2, new Reader(encoded(SampleSchema, 2, decoded)));
+    assert.deepEqual(Object.keys(again), Object.keys(decoded));
+  });
+
+  it("when a field is named __proto__, then the schema is refused rather than setting an object's prototype", () => {
+    const schema: MessageSchema<unknown> = {
+      ...SampleSchema,
+      name: "ProtoRequest",
+      fields: [{ name: "__proto__", type: "int32", versions: "0+" }],
+    };
+    assert.throws(() => encoded(schema, 0, {}), /may not be named __proto__/);
+  });
+
   it("when a version is outside the schema's range, then encode and decode refuse it", () => {
     assert.throws(
       () => encoded(Apis.Produce.requestSchema, 8, { transactionalId: null, acks: 1, timeoutMs: 1, topicData: [] }),
