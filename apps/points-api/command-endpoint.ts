@@ -88,7 +88,7 @@ function readJson(req: IncomingMessage, length: number): Promise<unknown> {
     });
     // A client gone before the end: node says so by 'error' or only by 'close'. 'close' comes after
     // every complete body too, once 'end' settled the promise: no error is built then (its stack
-    // trace was 7 % of the service's CPU).
+    // trace was 7 % of the service's busy samples in a CPU profile at 1,000 commands/s).
     req.on("error", () => reject(requestAborted()));
     req.on("close", () => {
       if (!req.complete) reject(requestAborted());

@@ -248,8 +248,11 @@ function decodeTaggedSection(taggedByTag: ReadonlyMap<number, CompiledTaggedFiel
 
 function compileField(field: FieldSchema, context: CompileContext): CompiledField {
   const nullable = versionInRange(field.nullableVersions, context.version);
-  const makeDefault = defaultFactory(field, context);
-  const valueCodec = compileType(field.type, nullable, context);
+  // A struct field's codec and its default come from the one compiled struct.
+  const struct =
+    typeof field.type !== "string" && field.type.kind === "struct" ? compileStruct(field.type.fields, context) : null;
+  const makeDefault = defaultFactory(field, struct);
+  const valueCodec = struct ? structCodec(struct, nullable) : compileType(field.type, nullable, context);
   const encodeValue = valueCodec.encode;
   const encodeField: EncodeFn = (value, writer) => encodeValue(value === undefined ? makeDefault() : value, writer);
   return {
@@ -293,17 +296,15 @@ function encodeToBuffer(encodeFn: EncodeFn, value: unknown): Buffer {
 const EMPTY_BUFFER = Buffer.alloc(0);
 const ZERO_UUID = Buffer.alloc(16);
 
-function defaultFactory(field: FieldSchema, context: CompileContext): () => unknown {
+/** `struct`: the field's type compiled, when it is a struct. */
+function defaultFactory(field: FieldSchema, struct: CompiledCodec | null): () => unknown {
   const type = field.type;
   if (field.default !== undefined) {
     const value = field.default;
     return () => value;
   }
-  if (typeof type !== "string") {
-    if (type.kind === "array") return () => [];
-    const structDefault = compileStruct(type.fields, context).makeDefault;
-    return structDefault;
-  }
+  if (struct) return struct.makeDefault;
+  if (typeof type !== "string") return () => [];
   switch (type) {
     case "int64":
       return () => 0n;
@@ -331,7 +332,7 @@ interface ValueCodec {
 function compileType(type: FieldType, nullable: boolean, context: CompileContext): ValueCodec {
   if (typeof type === "string") return primitiveCodec(type, nullable, context);
   if (type.kind === "array") return arrayCodec(type, nullable, context);
-  return structCodec(type, nullable, context);
+  return structCodec(compileStruct(type.fields, context), nullable);
 }
 
 function rejectNull(context: CompileContext): never {
@@ -486,8 +487,7 @@ function estimatedItemCost(type: FieldType, context: CompileContext): number {
   return cost;
 }
 
-function structCodec(type: StructType, nullable: boolean, context: CompileContext): ValueCodec {
-  const struct = compileStruct(type.fields, context);
+function structCodec(struct: CompiledCodec, nullable: boolean): ValueCodec {
   if (!nullable) return { encode: struct.encode, decode: struct.decode };
   // Nullable structs carry a presence byte: -1 null, 1 present.
   return {

@@ -15,6 +15,7 @@ import { decode } from "../protocol/schema.ts";
 import { isMetadataLogFetch } from "../raft/raft-messages.ts";
 import type { BrokerState } from "./broker-state.ts";
 import { type Connection, DropConnection, type FrameHandler, type ResponseFrame } from "./connection.ts";
+import type { Handler, RequestContext } from "./handlers/handler.ts";
 import { handlersByKey, supportedApiVersions } from "./handlers/index.ts";
 import type { ListenerSecurity } from "./security/listener-security.ts";
 import type { SaslAuthenticator } from "./security/sasl-authenticator.ts";
@@ -68,17 +69,25 @@ export function createRequestRouter(broker: BrokerState, listener?: ListenerSecu
       }
       return body === null ? null : encodeResponse(api, apiVersion, header.correlationId, body);
     };
-    const answer = (): ResponseFrame | Promise<ResponseFrame> => {
-      const result = handler.handle(request, context);
-      if (sasl?.failed) connection.closeAfterResponses();
-      return result instanceof Promise ? result.then(respond) : respond(result);
-    };
     // A broker still catching up would answer clients from an old image (a coordinator or leader
     // that moved while it was down): as Kafka opens its data plane only once caught up, their
     // requests wait; the quorum's, the controller's and the handshakes' are what catching up needs.
-    if (broker.catchingUp && !neededToCatchUp(apiKey, request, apiVersion)) return broker.catchingUp.then(answer);
-    return answer();
+    if (broker.catchingUp && !neededToCatchUp(apiKey, request, apiVersion))
+      return broker.catchingUp.then(() => answer(handler, request, context, respond, connection));
+    return answer(handler, request, context, respond, connection);
   };
+}
+
+function answer(
+  handler: Handler,
+  request: unknown,
+  context: RequestContext,
+  respond: (body: unknown) => ResponseFrame,
+  connection: Connection,
+): ResponseFrame | Promise<ResponseFrame> {
+  const result = handler.handle(request, context);
+  if (context.sasl?.failed) connection.closeAfterResponses();
+  return result instanceof Promise ? result.then(respond) : respond(result);
 }
 
 /** Requests a broker answers before it has caught up: handshakes, the quorum's and the controller's. */
